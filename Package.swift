@@ -1,0 +1,38 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "adjoin",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "adjoin", targets: ["adjoin"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, linked through module maps (their pkg-config files add -isystem, which SwiftPM warns about).
+        .systemLibrary(name: "CKerberos", path: "Sources/CKerberos"),
+        .systemLibrary(name: "CLDAP", path: "Sources/CLDAP"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        // What Swift cannot import from those libraries (variadic functions, macros, C globals, res_state).
+        .target(
+            name: "CAdjoinShim",
+            dependencies: ["CKerberos", "CLDAP", "CCurl"],
+            linkerSettings: [.linkedLibrary("resolv")]
+        ),
+        .target(name: "AdjoinCore"),
+        .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
+        .executableTarget(
+            name: "adjoin",
+            dependencies: [
+                "AdjoinCore",
+                "Discovery",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "AdjoinCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

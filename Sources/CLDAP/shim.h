@@ -1,0 +1,3 @@
+#include <lber.h>
+#include <ldap.h>
+#include <sasl/sasl.h>

@@ -1,0 +1,52 @@
+import AdjoinCore
+import ArgumentParser
+import Discovery
+
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+}
+
+/// Flags shared by the commands that talk to a domain.
+struct DirectoryOptions: ParsableArguments {
+    @Option(name: .customLong("domain-controller"),
+            help: ArgumentHelp("A domain controller to use instead of DNS discovery (repeatable).", valueName: "host[:port]"))
+    var domainControllers: [String] = []
+
+    @Option(name: .customLong("dns-server"),
+            help: ArgumentHelp("Ask this DNS server (IPv4, repeatable, at most 3) instead of those in /etc/resolv.conf; a directory's DNS servers are usually its DCs.", valueName: "ip"))
+    var dnsServers: [String] = []
+
+    @Option(help: ArgumentHelp("The whole time budget in seconds.", valueName: "seconds"))
+    var timeout: Double = 20
+
+    @Option(help: "Output format: text for people, json for scripts.")
+    var output: OutputFormat = .text
+
+    @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard timeout > 0, timeout <= 3600 else {
+            throw ValidationError("--timeout must be more than 0 and at most 3600 seconds")
+        }
+    }
+
+    func parsedDomainControllers() throws(AdjoinError) -> [HostPort] {
+        var parsed: [HostPort] = []
+        for text in domainControllers { parsed.append(try HostPort(parsing: text)) }
+        return parsed
+    }
+
+    func parsedDNSServers() throws(AdjoinError) -> [SocketAddress] {
+        var parsed: [SocketAddress] = []
+        for text in dnsServers {
+            let hostPort = try HostPort(parsing: text)
+            guard let address = SocketAddress(numericHost: hostPort.host, port: hostPort.port ?? 53) else {
+                throw .invalidInput("--dns-server \(text): give an IP address, not a name")
+            }
+            parsed.append(address)
+        }
+        return parsed
+    }
+}

@@ -1,0 +1,161 @@
+import AdjoinCore
+import Foundation
+import Testing
+@testable import Discovery
+
+/// Discovery against the lab's real Samba AD DC.
+@Suite struct DiscoveryIntegrationTests {
+    let lab: Lab
+    init() throws { lab = try Lab.current() }
+
+    private func dnsServer() throws -> SocketAddress {
+        try #require(SocketAddress(numericHost: lab.dcIP, port: 53))
+    }
+
+    @Test func findsTheDCThroughDNS() throws {
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain), dnsServers: [try dnsServer()])
+        let result = try locator.locate(deadline: Deadline(seconds: 10))
+        #expect(result.source == .dns)
+        #expect(result.controller.hostName == lab.dcHost)
+        #expect(result.controller.address.host == lab.dcIP)
+        #expect(result.controller.netlogon.netbiosDomain == lab.netbios)
+        #expect(result.controller.netlogon.dcSite == "Default-First-Site-Name")
+        #expect(result.controller.netlogon.flags.contains([.ldap, .kdc, .writable, .closest]))
+        #expect(result.candidates.first?.name == lab.dcHost)
+    }
+
+    @Test func findsTheDCGivenExplicitly() throws {
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+                                              domainControllers: [try HostPort(parsing: lab.dcIP)])
+        let result = try locator.locate(deadline: Deadline(seconds: 10))
+        #expect(result.source == .given)
+        #expect(result.controller.hostName == lab.dcHost)
+        #expect(result.controller.netlogon.forest == lab.domain)
+    }
+
+    @Test func unknownDomainIsDomainNotFound() throws {
+        let locator = DomainControllerLocator(domain: try DomainName("no-such-domain.example.net"), dnsServers: [try dnsServer()])
+        let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 10)) }
+        #expect(error?.status == .domainNotFound)
+        #expect(error?.message.contains("_ldap._tcp.dc._msdcs.no-such-domain.example.net") == true)
+    }
+
+    @Test func aDCOfAnotherDomainIsNotTaken() throws {
+        let locator = DomainControllerLocator(domain: try DomainName("other.example.org"),
+                                              domainControllers: [try HostPort(parsing: lab.dcIP)])
+        let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 10)) }
+        #expect(error?.status == .domainNotFound)
+        #expect(error?.message.contains("does not serve") == true)
+    }
+
+    /// A silent DC listed first must not delay the answer of a live one: pings go out together.
+    @Test func aSilentDCDoesNotHoldUpALiveOne() throws {
+        let silent = try FakeUDPServer { _ in nil }
+        defer { silent.close() }
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain), domainControllers: [
+            HostPort(host: "127.0.0.1", port: silent.port), try HostPort(parsing: lab.dcIP),
+        ])
+        let deadline = Deadline(seconds: 10)
+        let result = try locator.locate(deadline: deadline)
+        #expect(result.controller.address.host == lab.dcIP)
+        #expect(result.candidates[0].outcome == .silent)
+        #expect(silent.datagramsReceived >= 1)
+        // Serial pinging would have waited out the silent DC first.
+        #expect(deadline.elapsed < .seconds(5))
+    }
+
+    @Test func onlySilentDCsEndInNetworkErrorAtTheDeadlineWithRetransmissions() throws {
+        let silent = try FakeUDPServer { _ in nil }
+        defer { silent.close() }
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+                                              domainControllers: [HostPort(host: "127.0.0.1", port: silent.port)])
+        let deadline = Deadline(seconds: 2)
+        let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: deadline) }
+        #expect(error?.status == .networkError)
+        #expect(error?.message.contains("did not answer") == true)
+        #expect(deadline.elapsed >= .seconds(2))
+        #expect(deadline.elapsed < .seconds(3))
+        // Sent at 0, 0.5 and 1.5 s: lost datagrams are retried within the budget.
+        #expect(silent.datagramsReceived >= 3)
+    }
+
+    @Test func hostileRepliesAreSetAsideForARealDC() throws {
+        let replies: [@Sendable ([UInt8]) -> [UInt8]?] = [
+            { _ in [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF] },                              // absurd length
+            { request in Self.reply(to: request, netlogon: [23, 0, 0, 0]) },             // truncated NetLogon
+            { request in Self.reply(to: request, netlogon: Array(repeating: 0xC0, count: 64)) },
+        ]
+        let servers = try replies.map { try FakeUDPServer(respond: $0) }
+        defer { servers.forEach { $0.close() } }
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+            domainControllers: servers.map { HostPort(host: "127.0.0.1", port: $0.port) } + [try HostPort(parsing: lab.dcIP)])
+        let result = try locator.locate(deadline: Deadline(seconds: 10))
+        #expect(result.controller.address.host == lab.dcIP)
+        #expect(result.controller.hostName == lab.dcHost)
+    }
+
+    @Test func onlyHostileRepliesAreANetworkErrorThatSaysWhy() throws {
+        let server = try FakeUDPServer { request in Self.reply(to: request, netlogon: [23, 0, 0, 0, 0xFD]) }
+        defer { server.close() }
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+                                              domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
+        let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 3)) }
+        #expect(error?.status == .networkError)
+        #expect(error?.message.contains("unreadable ping reply") == true)
+    }
+
+    /// A reply with the request's message id (so it is not dismissed as stray) and the given NetLogon value.
+    static func reply(to request: [UInt8], netlogon: [UInt8]) -> [UInt8]? {
+        guard let id = try? LDAPPing.messageID(ofReply: request) else { return nil }
+        func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] { [tag, UInt8(content.count)] + content }
+        let attribute = tlv(0x30, tlv(0x04, Array("netlogon".utf8)) + tlv(0x31, tlv(0x04, netlogon)))
+        return tlv(0x30, tlv(0x02, [UInt8(id)]) + tlv(0x64, tlv(0x04, []) + tlv(0x30, attribute)))
+    }
+}
+
+/// The `adjoin discover` command as users run it.
+@Suite struct DiscoverCommandTests {
+    let lab: Lab
+    init() throws { lab = try Lab.current() }
+
+    @Test func jsonThroughAnExplicitDC() throws {
+        let result = try runAgent(["discover", lab.domain, "--domain-controller", lab.dcIP, "--output", "json"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "DISCOVERED")
+        #expect(object["domainController"] as? String == lab.dcHost)
+        #expect(object["domainControllerAddress"] as? String == lab.dcIP)
+        #expect(object["netbiosDomain"] as? String == lab.netbios)
+        #expect(object["dcSite"] as? String == "Default-First-Site-Name")
+        #expect(object["clientSite"] as? String == "Default-First-Site-Name")
+        #expect((object["dcFlags"] as? [String])?.contains("writable") == true)
+        #expect(result.stdout.hasPrefix("{\n  \"status\""))
+    }
+
+    @Test func textThroughDNS() throws {
+        let result = try runAgent(["discover", lab.domain, "--dns-server", lab.dcIP])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("domain-controller:"))
+        #expect(result.stdout.contains(lab.dcHost))
+        #expect(result.stdout.contains("status:                     DISCOVERED"))
+        #expect(result.stderr.contains("Looking up _ldap._tcp.dc._msdcs.\(lab.domain) SRV"))
+    }
+
+    @Test func nothingListeningIsNetworkErrorWithItsExitCode() throws {
+        let silent = try FakeUDPServer { _ in nil }
+        defer { silent.close() }
+        let result = try runAgent(["discover", lab.domain, "--domain-controller", "127.0.0.1:\(silent.port)",
+                                   "--timeout", "1", "--output", "json"])
+        #expect(result.status == Status.networkError.exitCode)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(object["status"] as? String == "NETWORK_ERROR")
+        #expect((object["durationMs"] as? Int).map { $0 >= 1000 && $0 < 2000 } == true)
+    }
+
+    @Test func badInputIsInvalidInputWithItsExitCode() throws {
+        let result = try runAgent(["discover", "corp example", "--domain-controller", lab.dcIP])
+        #expect(result.status == Status.invalidInput.exitCode)
+        #expect(result.stderr.contains("INVALID_INPUT"))
+        #expect(result.stdout.isEmpty)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A UDP peer on loopback that stands in for a broken or hostile DC: it answers every datagram with
+/// what `respond` returns (nothing for nil), on its own thread, until it is closed.
+final class FakeUDPServer: @unchecked Sendable {
+    let port: UInt16
+    private let descriptor: Int32
+    private let thread: Thread
+    private let received = Mutex(0)
+    private let closed = Mutex(false)
+
+    init(respond: @escaping @Sendable ([UInt8]) -> [UInt8]?) throws {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        descriptor = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        let received = self.received
+        thread = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                var peer = sockaddr_in()
+                var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let count = withUnsafeMutablePointer(to: &peer) { peerPointer in
+                    peerPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
+                        buffer.withUnsafeMutableBytes { recvfrom(fd, $0.baseAddress, $0.count, 0, sockaddrPointer, &peerLength) }
+                    }
+                }
+                if count <= 0 { return }
+                received.withLock { $0 += 1 }
+                guard let reply = respond(Array(buffer.prefix(count))) else { continue }
+                _ = withUnsafePointer(to: &peer) { peerPointer in
+                    peerPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
+                        reply.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sockaddrPointer, peerLength) }
+                    }
+                }
+            }
+        }
+        thread.start()
+    }
+
+    var datagramsReceived: Int { received.withLock { $0 } }
+
+    func close() {
+        guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        Glibc.close(descriptor)
+    }
+
+    deinit { close() }
+}
+
+/// A lock around a value, for counters shared with a server thread.
+final class Mutex<Value>: @unchecked Sendable {
+    private var value: Value
+    private let lock = NSLock()
+    init(_ value: Value) { self.value = value }
+    func withLock<R>(_ body: (inout Value) -> R) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
