@@ -19,9 +19,10 @@ let package = Package(
         .target(
             name: "CAdjoinShim",
             dependencies: ["CKerberos", "CLDAP", "CCurl"],
-            linkerSettings: [.linkedLibrary("resolv")]
+            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5")]
         ),
         .target(name: "AdjoinCore"),
+        .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .executableTarget(
             name: "adjoin",
@@ -32,7 +33,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "AdjoinCore"]),
+        .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "AdjoinCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

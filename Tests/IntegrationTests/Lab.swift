@@ -8,6 +8,9 @@ struct Lab {
     let dcHost: String
     let domain: String
     let netbios: String
+    let realm: String
+    let joinUser: String
+    let joinPasswordFile: String
 
     static func current() throws -> Lab {
         let environment = ProcessInfo.processInfo.environment
@@ -15,7 +18,16 @@ struct Lab {
             try #require(environment[name], "\(name) is not set: start the lab with `scripts/lab start` and `eval \"$(scripts/lab env)\"`")
         }
         return Lab(dcIP: try value("ADJOIN_LAB_DC_IP"), dcHost: try value("ADJOIN_LAB_DC_HOST"),
-                   domain: try value("ADJOIN_LAB_DOMAIN"), netbios: try value("ADJOIN_LAB_NETBIOS"))
+                   domain: try value("ADJOIN_LAB_DOMAIN"), netbios: try value("ADJOIN_LAB_NETBIOS"),
+                   realm: try value("ADJOIN_LAB_REALM"), joinUser: try value("ADJOIN_LAB_JOIN_USER"),
+                   joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"))
+    }
+
+    /// The join user's password, read from the lab's 0600 file (never from the environment).
+    func joinPassword() throws -> [UInt8] {
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: joinPasswordFile)))
+        while bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        return bytes
     }
 
     /// The agent binary that `swift build` made next to the test bundle, or ADJOIN_BIN.

@@ -1,0 +1,3 @@
+// The shim's module: one header per wrapped library.
+#include "adjoin_shim.h"
+#include "adjoin_krb5.h"

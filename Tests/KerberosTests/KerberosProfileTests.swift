@@ -1,0 +1,44 @@
+import AdjoinCore
+import Testing
+@testable import Kerberos
+
+@Suite struct KerberosContextTests {
+    @Test func inMemoryProfileGivesTheDefaultRealm() throws {
+        // The realm can only come from the in-memory profile: nothing else names it.
+        let context = try KerberosContext(profile: .pinned(realm: "UNIT.EXAMPLE.TEST", kdc: "127.0.0.1:1", kpasswdServer: "127.0.0.1:1"))
+        let principal = try Principal("someone", context: context)
+        #expect(principal.realm == "UNIT.EXAMPLE.TEST")
+        #expect(principal.name == "someone@UNIT.EXAMPLE.TEST")
+    }
+
+    @Test func parsesServicePrincipals() throws {
+        let context = try KerberosContext(profile: .pinned(realm: "UNIT.EXAMPLE.TEST", kdc: "127.0.0.1:1", kpasswdServer: "127.0.0.1:1"))
+        let principal = try Principal("host/web1.unit.example.test@OTHER.TEST", context: context)
+        #expect(principal.components == ["host", "web1.unit.example.test"])
+        #expect(principal.realm == "OTHER.TEST")
+    }
+
+    @Test func unreachableKDCIsANetworkFailureWithTheLibrarysMessage() throws {
+        // Port 1 on loopback: nothing listens, so the KDC is unreachable at once.
+        let context = try KerberosContext(profile: .pinned(realm: "UNIT.EXAMPLE.TEST", kdc: "127.0.0.1:1", kpasswdServer: "127.0.0.1:1"))
+        let cache = try CredentialCache(context: context)
+        let error = #expect(throws: KerberosError.self) {
+            try context.login(Principal("someone", context: context), password: SecretBytes(Array("pw".utf8)), into: cache)
+        }
+        #expect(error?.isNetworkFailure == true)
+        #expect(error?.message.contains("UNIT.EXAMPLE.TEST") == true)
+    }
+
+    @Test func memoryCacheHasAMemoryName() throws {
+        let context = try KerberosContext(profile: KerberosProfile())
+        let cache = try CredentialCache(context: context)
+        #expect(cache.name.hasPrefix("MEMORY:"))
+    }
+
+    @Test func secretsDoNotPrint() {
+        let secret = SecretBytes(Array("hunter2".utf8))
+        #expect("\(secret)" == "<secret>")
+        #expect(String(reflecting: secret) == "<secret>")
+        #expect(secret.withUnsafeBytes { Array($0) } == Array("hunter2".utf8))
+    }
+}
