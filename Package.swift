@@ -19,10 +19,11 @@ let package = Package(
         .target(
             name: "CAdjoinShim",
             dependencies: ["CKerberos", "CLDAP", "CCurl"],
-            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5")]
+            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5"), .linkedLibrary("ldap"), .linkedLibrary("lber")]
         ),
         .target(name: "AdjoinCore"),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
+        .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CKerberos", "CAdjoinShim"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .executableTarget(
             name: "adjoin",
@@ -34,7 +35,8 @@ let package = Package(
         ),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "AdjoinCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,3 +1,4 @@
+import AdjoinCore
 /// The small part of BER (X.690) that an LDAP ping needs: definite lengths, one-byte tags.
 enum BER {
     static let boolean: UInt8 = 0x01

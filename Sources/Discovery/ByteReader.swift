@@ -1,3 +1,4 @@
+import AdjoinCore
 /// Why a reply from the network could not be decoded. Replies come from the network, so every
 /// read is bounds-checked and a bad reply is an error, never a crash or a read past the end.
 public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {

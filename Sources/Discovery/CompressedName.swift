@@ -1,3 +1,4 @@
+import AdjoinCore
 /// Domain names as RFC 1035 section 4.1.4 writes them: length-prefixed labels, ending in a zero
 /// byte or a pointer back into the same message. DNS answers and the NetLogon reply
 /// (MS-ADTS 6.3.1.9) both use this form.

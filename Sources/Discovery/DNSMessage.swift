@@ -1,3 +1,4 @@
+import AdjoinCore
 /// An SRV record (RFC 2782).
 public struct SRVRecord: Sendable, Equatable {
     public var priority: UInt16

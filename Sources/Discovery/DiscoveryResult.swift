@@ -1,3 +1,4 @@
+import AdjoinCore
 /// A domain controller that answered the LDAP ping, and what it said.
 public struct DomainController: Sendable, Equatable {
     public var address: SocketAddress

@@ -1,3 +1,4 @@
+import AdjoinCore
 /// The LDAP ping of MS-ADTS 6.3.3: a search of the rootDSE over UDP (CLDAP) whose filter names the
 /// domain and the reply version, and whose only attribute is `Netlogon`. The DC answers with a
 /// NETLOGON_SAM_LOGON_RESPONSE_EX in that attribute's value.

@@ -1,3 +1,4 @@
+import AdjoinCore
 /// The order in which to try the targets of an SRV answer, as RFC 2782 prescribes: lowest priority
 /// first; within one priority, a weighted random order in which a record's chance of coming next is
 /// proportional to its weight. A lone target "." means the service is decidedly not available.

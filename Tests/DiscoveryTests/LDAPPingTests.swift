@@ -1,3 +1,4 @@
+import AdjoinCore
 import Testing
 @testable import Discovery
 

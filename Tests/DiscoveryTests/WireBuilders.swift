@@ -1,3 +1,4 @@
+import AdjoinCore
 @testable import Discovery
 
 /// Builders for wire bytes, written independently of the decoders under test.

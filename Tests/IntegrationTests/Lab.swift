@@ -1,3 +1,4 @@
+import AdjoinCore
 import Foundation
 import Testing
 

@@ -28,7 +28,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    init(family: Family, addressBytes: [UInt8], port: UInt16) {
+    public init(family: Family, addressBytes: [UInt8], port: UInt16) {
         self.family = family
         self.addressBytes = addressBytes
         self.port = port
@@ -44,7 +44,7 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Lends the address as a `sockaddr` for the duration of `body`.
-    func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
+    public func withSockaddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         switch family {
         case .ipv4:
             var address = sockaddr_in()
@@ -66,12 +66,12 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
-enum IPAddress {
-    static func text(ipv4 bytes: [UInt8]) -> String {
+public enum IPAddress {
+    public static func text(ipv4 bytes: [UInt8]) -> String {
         bytes.prefix(4).map { String($0) }.joined(separator: ".")
     }
 
-    static func text(ipv6 bytes: [UInt8]) -> String {
+    public static func text(ipv6 bytes: [UInt8]) -> String {
         guard bytes.count == 16 else { return "?" }
         var address = in6_addr()
         withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: bytes) }

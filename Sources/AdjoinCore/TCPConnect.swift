@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A TCP connection opened within a deadline (a blocking connect(2) could wait minutes on a
+/// silently dropped SYN). Returns a blocking, close-on-exec socket that the caller owns.
+public enum TCPConnect {
+    public static func open(_ address: SocketAddress, deadline: Deadline, purpose: String) throws(AdjoinError) -> Int32 {
+        let descriptor = socket(address.family == .ipv4 ? AF_INET : AF_INET6,
+                                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(String(cString: strerror(errno)))") }
+        var noDelay: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
+        let started = address.withSockaddr { connect(descriptor, $0, $1) }
+        if started != 0 && errno != EINPROGRESS {
+            let reason = String(cString: strerror(errno))
+            close(descriptor)
+            throw .network("cannot connect to \(purpose) at \(address): \(reason)")
+        }
+        if started != 0 {
+            var waiting = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+            var ready: Int32 = 0
+            repeat {
+                ready = poll(&waiting, 1, deadline.remainingMilliseconds)
+            } while ready < 0 && errno == EINTR
+            if ready == 0 {
+                close(descriptor)
+                throw .timeout("no TCP connection to \(purpose) at \(address) within the time budget")
+            }
+            var failure: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
+            if ready < 0 || failure != 0 {
+                let reason = String(cString: strerror(failure != 0 ? failure : errno))
+                close(descriptor)
+                throw .network("cannot connect to \(purpose) at \(address): \(reason)")
+            }
+        }
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, flags & ~Int32(O_NONBLOCK))
+        return descriptor
+    }
+}

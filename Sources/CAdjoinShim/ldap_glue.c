@@ -1,0 +1,76 @@
+#include "adjoin_ldap.h"
+
+#include <openldap.h>
+#include <sasl/sasl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap) {
+    LDAP *handle = NULL;
+    int status = ldap_init_fd(fd, LDAP_PROTO_TCP, url, &handle);
+    if (status != LDAP_SUCCESS) {
+        return status;
+    }
+    int version = LDAP_VERSION3;
+    if ((status = ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version)) != LDAP_SUCCESS ||
+        (status = ldap_set_option(handle, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_SUCCESS ||
+        (status = ldap_set_option(handle, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON)) != LDAP_SUCCESS) {
+        // ldap_init_fd's handle owns the socket; detach it so the caller's close stays the only one.
+        ldap_set_option(handle, LDAP_OPT_DESC, &(int){-1});
+        ldap_unbind_ext_s(handle, NULL, NULL);
+        return status;
+    }
+    *ldap = handle;
+    return LDAP_SUCCESS;
+}
+
+int adjoin_ldap_set_timeout(LDAP *ldap, long milliseconds) {
+    if (milliseconds < 1) {
+        milliseconds = 1;
+    }
+    struct timeval limit = { .tv_sec = milliseconds / 1000, .tv_usec = (milliseconds % 1000) * 1000 };
+    int status = ldap_set_option(ldap, LDAP_OPT_TIMEOUT, &limit);
+    if (status == LDAP_SUCCESS) {
+        status = ldap_set_option(ldap, LDAP_OPT_NETWORK_TIMEOUT, &limit);
+    }
+    return status;
+}
+
+// GSSAPI needs no interaction: the identity is the ticket's. Any prompt gets its default (empty).
+static int no_interaction(LDAP *ldap, unsigned flags, void *defaults, void *prompts) {
+    (void)ldap;
+    (void)flags;
+    (void)defaults;
+    for (sasl_interact_t *prompt = prompts; prompt != NULL && prompt->id != SASL_CB_LIST_END; prompt++) {
+        prompt->result = prompt->defresult != NULL ? prompt->defresult : "";
+        prompt->len = (unsigned)strlen(prompt->result);
+    }
+    return LDAP_SUCCESS;
+}
+
+int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf) {
+    char secprops[64];
+    snprintf(secprops, sizeof secprops, "minssf=%u", min_ssf);
+    int status = ldap_set_option(ldap, LDAP_OPT_X_SASL_SECPROPS, secprops);
+    if (status != LDAP_SUCCESS) {
+        return status;
+    }
+    return ldap_sasl_interactive_bind_s(ldap, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+}
+
+unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap) {
+    sasl_ssf_t ssf = 0;
+    if (ldap_get_option(ldap, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_SUCCESS) {
+        return 0;
+    }
+    return ssf;
+}
+
+char *adjoin_ldap_diagnostic(LDAP *ldap) {
+    char *message = NULL;
+    if (ldap_get_option(ldap, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message) != LDAP_SUCCESS) {
+        return NULL;
+    }
+    return message;
+}

@@ -1,0 +1,60 @@
+import AdjoinCore
+internal import CLDAP
+internal import CKerberos
+internal import CAdjoinShim
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One LDAP connection to one DC, bound with Kerberos (SASL GSSAPI) and sealed. Owns the LDAP handle
+/// and, through it, the socket.
+public final class LDAPConnection {
+    let raw: OpaquePointer
+    /// The DC's host name: the Kerberos service principal is ldap/<hostName>.
+    public let hostName: String
+    public let address: SocketAddress
+    /// The negotiated SASL security strength factor: 0 means no protection, 56 and more sealing.
+    public private(set) var securityStrength: UInt = 0
+
+    /// Connects to `address` itself (so the DC stays the one discovery pinned, whatever DNS says) and
+    /// names the server `hostName` for SASL.
+    public init(address: SocketAddress, hostName: String, deadline: Deadline) throws(AdjoinError) {
+        let descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "LDAP on \(hostName)")
+        var handle: OpaquePointer? = nil
+        let url = "ldap://\(hostName):\(address.port)"
+        let status = adjoin_ldap_open_fd(descriptor, url, &handle)
+        guard status == LDAP_SUCCESS, let handle else {
+            close(descriptor)
+            throw .network("cannot set up LDAP to \(hostName): \(String(cString: ldap_err2string(status)))")
+        }
+        raw = handle
+        self.hostName = hostName
+        self.address = address
+    }
+
+    deinit {
+        ldap_unbind_ext_s(raw, nil, nil)
+    }
+
+    /// SASL GSSAPI bind with the tickets in `credentialCacheName` (a MEMORY cache of this process),
+    /// demanding sealing: AD then accepts password attributes, and DCs that require signing accept us.
+    public func bindWithKerberos(credentialCacheName: String, deadline: Deadline) throws(LDAPError) {
+        var minor: OM_uint32 = 0
+        _ = gss_krb5_ccache_name(&minor, credentialCacheName, nil)
+        applyTimeout(deadline)
+        let status = adjoin_ldap_gssapi_bind(raw, 56)
+        guard status == LDAP_SUCCESS else { throw error(status, "Kerberos (SASL GSSAPI) bind to \(hostName)") }
+        securityStrength = UInt(adjoin_ldap_sasl_ssf(raw))
+    }
+
+    func applyTimeout(_ deadline: Deadline) {
+        _ = adjoin_ldap_set_timeout(raw, Int(deadline.remainingMilliseconds))
+    }
+
+    func error(_ code: Int32, _ operation: String) -> LDAPError {
+        let diagnostic = adjoin_ldap_diagnostic(raw)
+        defer { if let diagnostic { ldap_memfree(diagnostic) } }
+        return LDAPError(code: code, message: String(cString: ldap_err2string(code)),
+                         diagnostic: diagnostic.map { String(cString: $0) }, operation: operation)
+    }
+}

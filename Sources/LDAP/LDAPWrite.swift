@@ -1,0 +1,114 @@
+import AdjoinCore
+internal import CLDAP
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One attribute with its values, for an add or a modify.
+public struct LDAPAttribute: Sendable {
+    public var name: String
+    public var values: [[UInt8]]
+
+    public init(_ name: String, _ values: [String]) {
+        self.name = name
+        self.values = values.map { Array($0.utf8) }
+    }
+
+    public init(_ name: String, bytes values: [[UInt8]]) {
+        self.name = name
+        self.values = values
+    }
+}
+
+public enum LDAPChange: Sendable {
+    case add(LDAPAttribute)
+    case replace(LDAPAttribute)
+    case delete(LDAPAttribute)
+}
+
+extension LDAPConnection {
+    public func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError) {
+        let list = ModificationList(attributes.map { (LDAP_MOD_ADD, $0) })
+        applyTimeout(deadline)
+        let status = ldap_add_ext_s(raw, dn, list.pointer, nil, nil)
+        guard status == LDAP_SUCCESS else { throw error(status, "creating \(dn)") }
+    }
+
+    public func modify(_ dn: String, changes: [LDAPChange], deadline: Deadline) throws(LDAPError) {
+        let list = ModificationList(changes.map { change in
+            switch change {
+            case .add(let attribute): (LDAP_MOD_ADD, attribute)
+            case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
+            case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
+            }
+        })
+        applyTimeout(deadline)
+        let status = ldap_modify_ext_s(raw, dn, list.pointer, nil, nil)
+        guard status == LDAP_SUCCESS else { throw error(status, "modifying \(dn)") }
+    }
+
+    /// Deletes `dn`; with `tree`, its children too (the tree-delete control of MS-ADTS 3.1.1.5.5,
+    /// which AD requires for computer objects that have child objects).
+    public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
+        var control: UnsafeMutablePointer<LDAPControl>? = nil
+        if tree {
+            let created = ldap_control_create(LDAP_CONTROL_X_TREE_DELETE, 1, nil, 0, &control)
+            guard created == LDAP_SUCCESS else { throw error(created, "building the tree-delete control") }
+        }
+        defer { if let control { ldap_control_free(control) } }
+        var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
+        applyTimeout(deadline)
+        let status = controls.withUnsafeMutableBufferPointer { buffer in
+            ldap_delete_ext_s(raw, dn, tree ? buffer.baseAddress : nil, nil)
+        }
+        guard status == LDAP_SUCCESS else { throw error(status, "deleting \(dn)") }
+    }
+}
+
+/// The C form of a list of attribute changes (a NULL-terminated LDAPMod* array with berval values),
+/// owned here and wiped when released, since values may be passwords (unicodePwd).
+final class ModificationList {
+    private var modifications: [UnsafeMutablePointer<LDAPMod>?] = []
+    let pointer: UnsafeMutablePointer<UnsafeMutablePointer<LDAPMod>?>
+
+    init(_ items: [(Int32, LDAPAttribute)]) {
+        for (operation, attribute) in items {
+            let values = UnsafeMutablePointer<UnsafeMutablePointer<berval>?>.allocate(capacity: attribute.values.count + 1)
+            for (index, bytes) in attribute.values.enumerated() {
+                let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
+                bytes.withUnsafeBytes { UnsafeMutableRawPointer(storage).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: bytes.count) }
+                let value = UnsafeMutablePointer<berval>.allocate(capacity: 1)
+                value.initialize(to: berval(bv_len: ber_len_t(bytes.count), bv_val: storage))
+                values[index] = value
+            }
+            values[attribute.values.count] = nil
+            let modification = UnsafeMutablePointer<LDAPMod>.allocate(capacity: 1)
+            modification.initialize(to: LDAPMod())
+            modification.pointee.mod_op = operation | LDAP_MOD_BVALUES
+            modification.pointee.mod_type = strdup(attribute.name)
+            modification.pointee.mod_vals.modv_bvals = values
+            modifications.append(modification)
+        }
+        pointer = .allocate(capacity: modifications.count + 1)
+        for (index, modification) in modifications.enumerated() { pointer[index] = modification }
+        pointer[modifications.count] = nil
+    }
+
+    deinit {
+        for case let modification? in modifications {
+            free(modification.pointee.mod_type)
+            if let values = modification.pointee.mod_vals.modv_bvals {
+                var index = 0
+                while let value = values[index] {
+                    explicit_bzero(value.pointee.bv_val, Int(value.pointee.bv_len))
+                    value.pointee.bv_val.deallocate()
+                    value.deallocate()
+                    index += 1
+                }
+                values.deallocate()
+            }
+            modification.deallocate()
+        }
+        pointer.deallocate()
+    }
+}

@@ -1,0 +1,36 @@
+import AdjoinCore
+import Foundation
+import Testing
+@testable import Kerberos
+@testable import LDAP
+
+/// A sealed, Kerberos-bound LDAP connection to the lab DC, with tickets only in memory.
+@Suite struct LDAPIntegrationTests {
+    let lab: Lab
+    init() throws { lab = try Lab.current() }
+
+    func boundConnection() throws -> (LDAPConnection, CredentialCache) {
+        let context = try KerberosContext(profile: .pinned(realm: lab.realm, kdc: lab.dcIP, kpasswdServer: lab.dcIP))
+        let cache = try CredentialCache(context: context)
+        try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(try lab.joinPassword()), into: cache)
+        try context.serviceTicket(for: Principal("ldap/\(lab.dcHost)", context: context), cache: cache)
+        let address = try #require(SocketAddress(numericHost: lab.dcIP, port: 389))
+        let connection = try LDAPConnection(address: address, hostName: lab.dcHost, deadline: Deadline(seconds: 10))
+        try connection.bindWithKerberos(credentialCacheName: cache.name, deadline: Deadline(seconds: 10))
+        return (connection, cache)
+    }
+
+    @Test func bindsSealedAndReadsTheDirectory() throws {
+        let (connection, _) = try boundConnection()
+        #expect(connection.securityStrength >= 56)
+        let rootDSE = try connection.search(base: "", scope: .base, filter: "(objectClass=*)",
+                                            attributes: ["defaultNamingContext", "dnsHostName"], deadline: Deadline(seconds: 10))
+        #expect(rootDSE.first?.string("defaultNamingContext") == "DC=corp,DC=example,DC=com")
+        #expect(rootDSE.first?.string("dnsHostName")?.lowercased() == lab.dcHost)
+        // Only an authenticated bind may read users: this proves the bind is not anonymous.
+        let me = try connection.search(base: "DC=corp,DC=example,DC=com", scope: .subtree,
+                                       filter: "(sAMAccountName=\(LDAPEscaping.filterValue(lab.joinUser)))",
+                                       attributes: ["sAMAccountName"], deadline: Deadline(seconds: 10))
+        #expect(me.first?.string("sAMAccountName") == lab.joinUser)
+    }
+}
