@@ -33,6 +33,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),

@@ -1,4 +1,6 @@
 import AdjoinCore
+import AdjoinCore
+
 /// Domain names as RFC 1035 section 4.1.4 writes them: length-prefixed labels, ending in a zero
 /// byte or a pointer back into the same message. DNS answers and the NetLogon reply
 /// (MS-ADTS 6.3.1.9) both use this form.
@@ -87,5 +89,14 @@ enum CompressedName {
     private static func escaped(_ byte: UInt8) -> String {
         let digits = String(byte)
         return "\\" + String(repeating: "0", count: 3 - digits.count) + digits
+    }
+}
+
+extension ByteReader {
+    /// A name in RFC 1035 form, compression pointers allowed (DNS messages and NetLogon replies share it).
+    mutating func compressedName(_ what: String) throws(DecodeError) -> String {
+        let (name, next) = try CompressedName.read(from: bytes, at: offset, what: what)
+        seek(to: next)
+        return name
     }
 }

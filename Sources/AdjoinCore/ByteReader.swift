@@ -1,4 +1,3 @@
-import AdjoinCore
 /// Why a reply from the network could not be decoded. Replies come from the network, so every
 /// read is bounds-checked and a bad reply is an error, never a crash or a read past the end.
 public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -14,17 +13,17 @@ public struct DecodeError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A cursor over untrusted bytes.
-struct ByteReader {
-    let bytes: [UInt8]
-    private(set) var offset: Int
+public struct ByteReader {
+    public let bytes: [UInt8]
+    public private(set) var offset: Int
 
-    init(_ bytes: [UInt8], offset: Int = 0) {
+    public init(_ bytes: [UInt8], offset: Int = 0) {
         self.bytes = bytes
         self.offset = offset
     }
 
-    var remaining: Int { bytes.count - offset }
-    var isAtEnd: Bool { offset >= bytes.count }
+    public var remaining: Int { bytes.count - offset }
+    public var isAtEnd: Bool { offset >= bytes.count }
 
     private func require(_ count: Int, _ what: String) throws(DecodeError) {
         guard count >= 0, count <= remaining else {
@@ -32,51 +31,49 @@ struct ByteReader {
         }
     }
 
-    mutating func uint8(_ what: String = "byte") throws(DecodeError) -> UInt8 {
+    public mutating func uint8(_ what: String = "byte") throws(DecodeError) -> UInt8 {
         try require(1, what)
         defer { offset += 1 }
         return bytes[offset]
     }
 
-    mutating func uint16BigEndian(_ what: String = "16-bit field") throws(DecodeError) -> UInt16 {
+    public mutating func uint16BigEndian(_ what: String = "16-bit field") throws(DecodeError) -> UInt16 {
         try require(2, what)
         defer { offset += 2 }
         return UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
     }
 
-    mutating func uint16LittleEndian(_ what: String = "16-bit field") throws(DecodeError) -> UInt16 {
+    public mutating func uint16LittleEndian(_ what: String = "16-bit field") throws(DecodeError) -> UInt16 {
         try require(2, what)
         defer { offset += 2 }
         return UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
     }
 
-    mutating func uint32BigEndian(_ what: String = "32-bit field") throws(DecodeError) -> UInt32 {
+    public mutating func uint32BigEndian(_ what: String = "32-bit field") throws(DecodeError) -> UInt32 {
         try require(4, what)
         defer { offset += 4 }
         return (0..<4).reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[offset + $1]) }
     }
 
-    mutating func uint32LittleEndian(_ what: String = "32-bit field") throws(DecodeError) -> UInt32 {
+    public mutating func uint32LittleEndian(_ what: String = "32-bit field") throws(DecodeError) -> UInt32 {
         try require(4, what)
         defer { offset += 4 }
         return (0..<4).reversed().reduce(UInt32(0)) { $0 << 8 | UInt32(bytes[offset + $1]) }
     }
 
-    mutating func take(_ count: Int, _ what: String = "field") throws(DecodeError) -> ArraySlice<UInt8> {
+    public mutating func take(_ count: Int, _ what: String = "field") throws(DecodeError) -> ArraySlice<UInt8> {
         try require(count, what)
         defer { offset += count }
         return bytes[offset..<(offset + count)]
     }
 
-    mutating func skip(_ count: Int, _ what: String = "field") throws(DecodeError) {
+    public mutating func skip(_ count: Int, _ what: String = "field") throws(DecodeError) {
         try require(count, what)
         offset += count
     }
 
-    /// A name in RFC 1035 form, compression pointers allowed (DNS messages and NetLogon replies share it).
-    mutating func compressedName(_ what: String) throws(DecodeError) -> String {
-        let (name, next) = try CompressedName.read(from: bytes, at: offset, what: what)
-        offset = next
-        return name
+    /// Moves to `offset` (for formats that point within themselves).
+    public mutating func seek(to offset: Int) {
+        self.offset = offset
     }
 }

@@ -1,0 +1,261 @@
+"""Tests of the lab's IMDSv2 emulator: python3 -m pytest -q scripts/lab-support"""
+
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+IMDS = os.path.join(HERE, "imds.py")
+
+
+class Imds:
+    def __init__(self, state_path):
+        self.state_path = state_path
+        self.proc = subprocess.Popen(
+            [sys.executable, IMDS, "--host", "127.0.0.1", "--port", "0", "--state", state_path],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()  # the bound port, printed first
+        if not line.strip().isdigit():
+            self.proc.kill()
+            raise RuntimeError("imds did not print its port: %r %s" % (line, self.proc.stderr.read()))
+        self.base = "http://127.0.0.1:%d" % int(line)
+        self.stderr = None  # the server's log, once stopped
+
+    def request(self, method, path, headers=None):
+        req = urllib.request.Request(self.base + path, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as resp:
+                return resp.status, resp.read().decode(), dict(resp.headers)
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode(), dict(e.headers)
+
+    def token(self, ttl=60):
+        status, body, _ = self.request("PUT", "/latest/api/token",
+                                       {"X-aws-ec2-metadata-token-ttl-seconds": str(ttl)})
+        assert status == 200
+        return body
+
+    def get(self, path, token=None):
+        token = token if token is not None else self.token()
+        return self.request("GET", path, {"X-aws-ec2-metadata-token": token})
+
+    def state(self):
+        with open(self.state_path) as f:
+            return json.load(f)
+
+    def write_state(self, **changes):
+        state = self.state()
+        state.update(changes)
+        tmp = self.state_path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+        os.replace(tmp, self.state_path)  # atomic, as tests of the agent should do it
+
+    def stop(self):
+        if self.stderr is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr = self.proc.stderr.read()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture
+def imds(tmp_path):
+    server = Imds(str(tmp_path / "state.json"))
+    yield server
+    server.stop()
+
+
+def test_defaults_written_to_absent_state_file(imds):
+    state = imds.state()
+    assert state["instanceId"] == "i-0123456789abcdef0"
+    assert state["tags"] == {"Name": "lab-instance", "adGroupName": "linux-admins"}
+    assert state["tagsExposed"] is True
+    assert oct(os.stat(imds.state_path).st_mode & 0o777) == "0o600"
+
+
+def test_get_without_token_is_401(imds):
+    status, _, _ = imds.request("GET", "/latest/meta-data/instance-id")
+    assert status == 401
+
+
+def test_get_with_invalid_token_is_401(imds):
+    status, _, _ = imds.get("/latest/meta-data/instance-id", token="not-a-token")
+    assert status == 401
+
+
+@pytest.mark.parametrize("ttl", [None, "0", "21601", "-5", "abc", ""])
+def test_token_ttl_out_of_bounds_is_400(imds, ttl):
+    headers = {} if ttl is None else {"X-aws-ec2-metadata-token-ttl-seconds": ttl}
+    status, _, _ = imds.request("PUT", "/latest/api/token", headers)
+    assert status == 400
+
+
+@pytest.mark.parametrize("ttl", ["1", "21600"])
+def test_token_ttl_bounds_accepted(imds, ttl):
+    status, token, headers = imds.request("PUT", "/latest/api/token",
+                                          {"X-aws-ec2-metadata-token-ttl-seconds": ttl})
+    assert status == 200
+    assert len(token) >= 32
+    assert headers["X-aws-ec2-metadata-token-ttl-seconds"] == ttl
+
+
+def test_token_put_with_x_forwarded_for_is_403(imds):
+    status, _, _ = imds.request("PUT", "/latest/api/token", {
+        "X-aws-ec2-metadata-token-ttl-seconds": "60", "X-Forwarded-For": "203.0.113.7"})
+    assert status == 403
+
+
+def test_token_expires_after_ttl(imds):
+    token = imds.token(ttl=1)
+    assert imds.get("/latest/meta-data/instance-id", token)[0] == 200
+    deadline = time.monotonic() + 2.5
+    while time.monotonic() < deadline:
+        if imds.get("/latest/meta-data/instance-id", token)[0] == 401:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("token still valid 2.5 s after a TTL of 1 s")
+
+
+def test_token_ttl_cap_from_state(imds):
+    imds.write_state(tokenTtlCapSeconds=0.3)
+    token = imds.token(ttl=21600)
+    assert imds.get("/latest/meta-data/instance-id", token)[0] == 200
+    time.sleep(0.5)
+    assert imds.get("/latest/meta-data/instance-id", token)[0] == 401
+    imds.write_state(tokenTtlCapSeconds=None)
+    assert imds.get("/latest/meta-data/instance-id")[0] == 200
+
+
+def test_identity_document(imds):
+    status, body, headers = imds.get("/latest/dynamic/instance-identity/document")
+    assert status == 200
+    doc = json.loads(body)
+    assert doc["instanceId"] == "i-0123456789abcdef0"
+    assert doc["accountId"] == "123456789012"
+    assert doc["region"] == "us-east-1"
+    assert doc["availabilityZone"] == "us-east-1a"
+    assert doc["privateIp"] == "10.0.0.12"
+    for key in ("instanceType", "imageId", "architecture", "pendingTime", "version"):
+        assert doc[key]
+
+
+@pytest.mark.parametrize("path,expected", [
+    ("/latest/meta-data/instance-id", "i-0123456789abcdef0"),
+    ("/latest/meta-data/hostname", "ip-10-0-0-12.ec2.internal"),
+    ("/latest/meta-data/local-hostname", "ip-10-0-0-12.ec2.internal"),
+    ("/latest/meta-data/local-ipv4", "10.0.0.12"),
+    ("/latest/meta-data/placement/region", "us-east-1"),
+    ("/latest/meta-data/placement/availability-zone", "us-east-1a"),
+    ("/latest/meta-data/autoscaling/target-lifecycle-state", "InService"),
+    ("/latest/meta-data/tags/instance/adGroupName", "linux-admins"),
+    ("/latest/meta-data/tags/instance/Name", "lab-instance"),
+])
+def test_leaves(imds, path, expected):
+    assert imds.get(path)[:2] == (200, expected)
+
+
+def test_leaf_with_trailing_slash(imds):
+    # botocore asks for placement/availability-zone/ and the real service answers it
+    assert imds.get("/latest/meta-data/placement/availability-zone/")[:2] == (200, "us-east-1a")
+
+
+def test_listings(imds):
+    status, body, _ = imds.get("/latest/meta-data/")
+    assert status == 200
+    names = body.split("\n")
+    for name in ("instance-id", "hostname", "local-ipv4", "placement/", "iam/", "tags/", "autoscaling/"):
+        assert name in names
+    assert "spot/" not in names
+    assert imds.get("/latest/meta-data/placement/")[1].split("\n") == ["availability-zone", "region"]
+    assert sorted(imds.get("/latest/meta-data/tags/instance/")[1].split("\n")) == ["Name", "adGroupName"]
+    assert imds.get("/latest/meta-data/iam/security-credentials/")[1] == "adjoin-lab-instance-role"
+
+
+def test_unknown_paths_are_404(imds):
+    for path in ("/latest/meta-data/nope", "/latest/meta-data/tags/instance/Missing",
+                 "/latest/meta-data/spot/instance-action", "/nope"):
+        assert imds.get(path)[0] == 404, path
+
+
+def test_role_credentials(imds):
+    role = imds.get("/latest/meta-data/iam/security-credentials/")[1]
+    status, body, _ = imds.get("/latest/meta-data/iam/security-credentials/" + role)
+    assert status == 200
+    creds = json.loads(body)
+    assert creds["Code"] == "Success"
+    assert creds["Type"] == "AWS-HMAC"
+    assert creds["AccessKeyId"].startswith("ASIA")
+    assert creds["SecretAccessKey"] and creds["Token"]
+    expiration = datetime.datetime.strptime(creds["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    remaining = (expiration - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 3500 < remaining <= 3601
+    imds.write_state(credentialLifetimeSeconds=120)
+    creds = json.loads(imds.get("/latest/meta-data/iam/security-credentials/" + role)[1])
+    expiration = datetime.datetime.strptime(creds["Expiration"], "%Y-%m-%dT%H:%M:%SZ").replace(
+        tzinfo=datetime.timezone.utc)
+    remaining = (expiration - datetime.datetime.now(datetime.timezone.utc)).total_seconds()
+    assert 100 < remaining <= 121
+
+
+def test_tags_not_exposed_are_404(imds):
+    imds.write_state(tagsExposed=False)
+    assert imds.get("/latest/meta-data/tags/instance/")[0] == 404
+    assert imds.get("/latest/meta-data/tags/instance/adGroupName")[0] == 404
+    assert "tags/" not in imds.get("/latest/meta-data/")[1].split("\n")
+
+
+def test_state_reload(imds):
+    token = imds.token()
+    imds.write_state(tags={"adGroupName": "db-admins"}, lifecycleState="Terminated",
+                     spotInstanceAction={"action": "terminate", "time": "2030-01-01T00:00:00Z"},
+                     instanceId="i-0fedcba9876543210")
+    assert imds.get("/latest/meta-data/tags/instance/adGroupName", token)[1] == "db-admins"
+    assert imds.get("/latest/meta-data/tags/instance/Name", token)[0] == 404
+    assert imds.get("/latest/meta-data/autoscaling/target-lifecycle-state", token)[1] == "Terminated"
+    status, body, _ = imds.get("/latest/meta-data/spot/instance-action", token)
+    assert status == 200 and json.loads(body)["action"] == "terminate"
+    assert imds.get("/latest/meta-data/instance-id", token)[1] == "i-0fedcba9876543210"
+    doc = json.loads(imds.get("/latest/dynamic/instance-identity/document", token)[1])
+    assert doc["instanceId"] == "i-0fedcba9876543210"
+
+
+def test_partial_or_broken_state_file(imds):
+    with open(imds.state_path, "w") as f:
+        json.dump({"region": "eu-west-1"}, f)
+    assert imds.get("/latest/meta-data/placement/region")[1] == "eu-west-1"
+    assert imds.get("/latest/meta-data/instance-id")[1] == "i-0123456789abcdef0"
+    with open(imds.state_path, "w") as f:
+        f.write("{not json")
+    assert imds.get("/latest/meta-data/placement/region")[1] == "eu-west-1"  # last good state
+
+
+def test_other_methods_refused(imds):
+    assert imds.request("POST", "/latest/api/token")[0] == 405
+    assert imds.request("PUT", "/latest/meta-data/instance-id",
+                        {"X-aws-ec2-metadata-token-ttl-seconds": "60"})[0] == 405
+
+
+def test_log_has_no_tokens_or_secrets(imds):
+    token = imds.token()
+    role = imds.get("/latest/meta-data/iam/security-credentials/", token)[1]
+    creds = json.loads(imds.get("/latest/meta-data/iam/security-credentials/" + role, token)[1])
+    imds.stop()
+    assert "GET /latest/meta-data/iam/security-credentials/" in imds.stderr
+    for secret in (token, creds["SecretAccessKey"], creds["Token"]):
+        assert secret not in imds.stderr
