@@ -24,12 +24,14 @@ let package = Package(
         .target(name: "AdjoinCore"),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
         .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CKerberos", "CAdjoinShim"]),
+        .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .executableTarget(
             name: "adjoin",
             dependencies: [
                 "AdjoinCore",
                 "Discovery",
+                "Join",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,7 +39,8 @@ let package = Package(
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "AdjoinCore"]),
+        .testTarget(name: "JoinTests", dependencies: ["Join", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

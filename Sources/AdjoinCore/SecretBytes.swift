@@ -61,3 +61,10 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         return SecretBytes(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Overwrites the bytes in place, for buffers that held a password or key on their way elsewhere.
+    public mutating func wipe() {
+        for index in indices { self[index] = 0 }
+    }
+}

@@ -32,9 +32,11 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let domainNotFound = Status("DOMAIN_NOT_FOUND", exitCode: 14)
     /// Bad flags or settings: nothing was attempted.
     public static let invalidInput = Status("INVALID_INPUT", exitCode: 15)
+    /// The computer account's name is taken by an account that another host owns.
+    public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16)
 
     public static let all: [Status] = [
         .joined, .detached, .skipped, .discovered, .joining, .unknownError, .accessDenied,
-        .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
+        .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput, .accountConflict,
     ]
 }

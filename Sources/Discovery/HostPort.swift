@@ -49,7 +49,7 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
 
     /// Letters, digits, '-', '_', '.' for names; hex digits, ':' and '.' for IPv6. Nothing that could
     /// break out of a config file or a log line.
-    static func isValidHost(_ host: String) -> Bool {
+    public static func isValidHost(_ host: String) -> Bool {
         guard !host.isEmpty, host.utf8.count <= 253 else { return false }
         if host.contains(":") {
             return SocketAddress(numericHost: host, port: 0)?.family == .ipv6

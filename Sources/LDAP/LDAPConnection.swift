@@ -55,6 +55,17 @@ public final class LDAPConnection {
         let diagnostic = adjoin_ldap_diagnostic(raw)
         defer { if let diagnostic { ldap_memfree(diagnostic) } }
         return LDAPError(code: code, message: String(cString: ldap_err2string(code)),
-                         diagnostic: diagnostic.map { String(cString: $0) }, operation: operation)
+                         diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
+    }
+}
+
+extension String {
+    /// The string without leading and trailing characters from `set` (AD ends diagnostics with "\n\0").
+    func trimmingCharacters(in set: String) -> String {
+        let unwanted = Set(set.unicodeScalars)
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !unwanted.contains($0) }),
+              let last = scalars.lastIndex(where: { !unwanted.contains($0) }) else { return "" }
+        return String(scalars[first...last])
     }
 }

@@ -19,6 +19,6 @@ struct Adjoin: ParsableCommand {
              64  usage error (unknown flag, missing argument)
             """,
         version: AdjoinVersion.current,
-        subcommands: [Discover.self]
+        subcommands: [Discover.self, JoinCommand.self]
     )
 }

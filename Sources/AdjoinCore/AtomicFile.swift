@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Files the agent owns on the host: written whole or not at all (temporary file, fsync, rename),
+/// and before the first change the original is kept, byte for byte, so that `leave` can restore it.
+///
+/// Kept originals live under `<root>/var/lib/adjoin/backup/<original path>`. A file that did not exist
+/// before is recorded by an empty `<that path>.absent` marker, so `leave` knows to remove it.
+public struct HostFiles: Sendable {
+    /// Everything is written under this directory (`--root`); "/" on a live host.
+    public let root: String
+
+    public init(root: String = "/") {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    /// The real path of a host path such as "/etc/krb5.keytab".
+    public func path(_ hostPath: String) -> String {
+        root == "/" ? hostPath : root + hostPath
+    }
+
+    public func backupPath(_ hostPath: String) -> String {
+        path("/var/lib/adjoin/backup" + hostPath)
+    }
+
+    public func read(_ hostPath: String) throws(AdjoinError) -> [UInt8]? {
+        try FileIO.read(path(hostPath))
+    }
+
+    /// Writes `bytes` with `mode` unless the file already holds exactly that; returns whether it changed.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t) throws(AdjoinError) -> Bool {
+        let target = path(hostPath)
+        let current = try FileIO.read(target)
+        if let current, current == bytes, FileIO.mode(target) == mode { return false }
+        try keepOriginal(hostPath, current: current)
+        try FileIO.createDirectories(parentOf: target, mode: 0o755)
+        try FileIO.replace(target, with: bytes, mode: mode)
+        return true
+    }
+
+    /// Saves the file's pre-adjoin content once; later writes never replace that copy.
+    private func keepOriginal(_ hostPath: String, current: [UInt8]?) throws(AdjoinError) {
+        let backup = backupPath(hostPath)
+        guard FileIO.exists(backup) == false, FileIO.exists(backup + ".absent") == false else { return }
+        try FileIO.createDirectories(parentOf: backup, mode: 0o700)
+        if let current {
+            try FileIO.replace(backup, with: current, mode: FileIO.mode(path(hostPath)) ?? 0o600)
+        } else {
+            try FileIO.replace(backup + ".absent", with: [], mode: 0o600)
+        }
+    }
+}
+
+/// The few system calls behind HostFiles, each turning errno into a message that names the file.
+enum FileIO {
+    static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    static func mode(_ path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o7777
+    }
+
+    static func read(_ path: String) throws(AdjoinError) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 {
+            if errno == ENOENT { return nil }
+            throw failure("cannot read", path)
+        }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw failure("cannot read", path)
+            }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+        }
+    }
+
+    static func createDirectories(parentOf path: String, mode: mode_t) throws(AdjoinError) {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix += "/" + component
+            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw failure("cannot create directory", prefix) }
+        }
+    }
+
+    /// Temporary file beside the target (same file system), created with `mode` from the start so the
+    /// content is never readable by others, fsynced, renamed over the target, directory fsynced.
+    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(AdjoinError) {
+        let temporary = path + ".adjoin-new"
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard descriptor >= 0 else { throw failure("cannot create", temporary) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                let error = failure("cannot write", temporary)
+                close(descriptor)
+                unlink(temporary)
+                throw error
+            }
+            written += count
+        }
+        // The umask may have narrowed `mode` at creation; set it exactly.
+        if fchmod(descriptor, mode) != 0 || fsync(descriptor) != 0 {
+            let error = failure("cannot finish writing", temporary)
+            close(descriptor)
+            unlink(temporary)
+            throw error
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            let error = failure("cannot rename into place", path)
+            unlink(temporary)
+            throw error
+        }
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directoryDescriptor >= 0 {
+            fsync(directoryDescriptor)
+            close(directoryDescriptor)
+        }
+    }
+
+    static func failure(_ what: String, _ path: String) -> AdjoinError {
+        AdjoinError(.unknownError, "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+}

@@ -1,0 +1,112 @@
+import AdjoinCore
+import Kerberos
+import LDAP
+
+/// The computer object: found by sAMAccountName, created in the OU with its password set in the same
+/// add (unicodePwd over the sealed connection), or, when pre-staged or already this host's, updated.
+struct ComputerAccount {
+    static let workstationTrustAccount = 0x1000
+    static let searchedAttributes = ["distinguishedName", HostIdentity.attribute, "msDS-KeyVersionNumber", "userAccountControl"]
+
+    let request: JoinRequest
+    let session: DirectorySession
+
+    /// SPNs for the short name and the FQDN, as Windows registers them (HOST/WEB1, HOST/web1.corp...).
+    var servicePrincipalNames: [String] {
+        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(request.computerName)", "\($0)/\(request.hostFQDN.lowercased())"] }
+    }
+
+    func attributes(password: SecretBytes) -> [LDAPAttribute] {
+        [
+            LDAPAttribute("dNSHostName", [request.hostFQDN.lowercased()]),
+            LDAPAttribute("servicePrincipalName", servicePrincipalNames),
+            LDAPAttribute("operatingSystem", [request.osRelease.name]),
+            LDAPAttribute("operatingSystemVersion", [request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version]),
+            LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(request.encryptionTypes))]),
+            LDAPAttribute(HostIdentity.attribute, [request.owner.recorded]),
+            LDAPAttribute("userAccountControl", [String(Self.workstationTrustAccount)]),
+            LDAPAttribute("unicodePwd", bytes: [MachinePassword.unicodePwd(password)]),
+        ]
+    }
+
+    func find(deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
+        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(request.computerName.samAccountName))))"
+        do {
+            return try session.ldap.search(base: request.domain.baseDN, scope: .subtree, filter: filter,
+                                           attributes: Self.searchedAttributes, deadline: deadline).first
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+
+    /// The container for a new account: the OU given, else the domain's well-known computers container
+    /// (wherever an administrator redirected it with redircmp).
+    func container(deadline: Deadline) throws(AdjoinError) -> String {
+        if let ou = request.organizationalUnit { return ou }
+        let wellKnown = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>"
+        do {
+            let entry = try session.ldap.search(base: wellKnown, scope: .base, filter: "(objectClass=*)",
+                                                 attributes: ["distinguishedName"], deadline: deadline).first
+            return entry?.dn ?? "CN=Computers,\(request.domain.baseDN)"
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+
+    func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
+        let dn = "CN=\(LDAPEscaping.dnValue(request.computerName.value)),\(container)"
+        let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
+        let name = LDAPAttribute("sAMAccountName", [request.computerName.samAccountName])
+        do {
+            try session.ldap.add(dn, attributes: [objectClass, name] + attributes(password: password), deadline: deadline)
+            return dn
+        } catch where error.isPermissionDenied {
+            throw AdjoinError(.insufficientPermissions,
+                "\(request.userPrincipal) may not create computer accounts in \(container): \(error.diagnostic ?? error.message)"
+                + (request.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
+        } catch where error.code == LDAPError.alreadyExists || error.code == LDAPError.constraintViolation {
+            throw AdjoinError(.accountConflict,
+                "an account named \(request.computerName.samAccountName) or \(dn) already exists where \(request.userPrincipal) cannot see it: \(error)")
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+
+    /// Refuses another host's account; updates a pre-staged one or our own.
+    func reuse(_ entry: LDAPEntry, password: SecretBytes, deadline: Deadline) throws(AdjoinError) {
+        let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+        if let owner, owner != request.owner {
+            throw AdjoinError(.accountConflict,
+                "the computer account \(request.computerName.samAccountName) (\(entry.dn)) belongs to \(owner), not to this host (\(request.owner)); "
+                + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
+                + "(adjoin leave --computer-name \(request.computerName)) if its host is gone")
+        }
+        do {
+            try session.ldap.modify(entry.dn, changes: attributes(password: password).map(LDAPChange.replace), deadline: deadline)
+        } catch where error.isPermissionDenied {
+            throw AdjoinError(.insufficientPermissions,
+                "\(request.userPrincipal) may not reset the existing account \(entry.dn): \(error.diagnostic ?? error.message)")
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+
+    /// msDS-KeyVersionNumber, which the DC computes after the password is set.
+    func keyVersion(of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+        let entry: LDAPEntry?
+        do {
+            entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",
+                                            attributes: ["msDS-KeyVersionNumber"], deadline: deadline).first
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        guard let text = entry?.string("msDS-KeyVersionNumber"), let kvno = UInt32(text) else {
+            throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(dn)")
+        }
+        return kvno
+    }
+
+    func delete(_ dn: String, deadline: Deadline) throws(LDAPError) {
+        try session.ldap.delete(dn, tree: true, deadline: deadline)
+    }
+}

@@ -1,0 +1,64 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+import LDAP
+
+/// The join user's Kerberos login and the one sealed LDAP connection, both pinned to the chosen DC.
+struct DirectorySession {
+    let controller: DomainController
+    let context: KerberosContext
+    let cache: CredentialCache
+    let ldap: LDAPConnection
+
+    static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
+                     progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+        let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
+        let context: KerberosContext
+        let cache: CredentialCache
+        do {
+            context = try KerberosContext(profile: .pinned(realm: request.domain.realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464"))
+            cache = try CredentialCache(context: context)
+            progress("Logging in to Kerberos as \(request.userPrincipal) at \(controller.hostName)")
+            try context.login(Principal(request.userPrincipal, context: context), password: request.password, into: cache)
+            try context.serviceTicket(for: Principal("ldap/\(controller.hostName)", context: context), cache: cache)
+        } catch {
+            throw JoinFailure.kerberos(error, user: request.userPrincipal, deadline: deadline)
+        }
+        progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
+        let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
+                                                             addressBytes: controller.address.addressBytes, port: 389),
+                                      hostName: controller.hostName, deadline: deadline)
+        do {
+            try ldap.bindWithKerberos(credentialCacheName: cache.name, deadline: deadline)
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        guard ldap.securityStrength >= 56 else {
+            throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
+        }
+        return DirectorySession(controller: controller, context: context, cache: cache, ldap: ldap)
+    }
+}
+
+/// Library errors turned into statuses, with messages that name the cause.
+enum JoinFailure {
+    static func kerberos(_ error: KerberosError, user: String, deadline: Deadline) -> AdjoinError {
+        if error.isAuthenticationFailure {
+            return AdjoinError(.accessDenied, "\(error.operation) failed: \(error.message) (wrong password, or unknown, disabled or expired user)")
+        }
+        if deadline.isExpired { return .timeout("\(error.operation) did not finish within the time budget: \(error.message)") }
+        if error.isNetworkFailure { return .network("\(error.operation): \(error.message)") }
+        if error.code == KerberosError.clockSkew {
+            return AdjoinError(.accessDenied, "\(error.operation): \(error.message) (this host's clock differs from the DC's by more than 5 minutes)")
+        }
+        return AdjoinError(.unknownError, error.description)
+    }
+
+    static func ldap(_ error: LDAPError, deadline: Deadline) -> AdjoinError {
+        if error.isPermissionDenied { return AdjoinError(.insufficientPermissions, error.description) }
+        if error.isAuthenticationFailure { return AdjoinError(.accessDenied, error.description) }
+        if error.isTimeout || deadline.isExpired { return .timeout(error.description) }
+        if error.isNetworkFailure { return .network(error.description) }
+        return AdjoinError(.unknownError, error.description)
+    }
+}

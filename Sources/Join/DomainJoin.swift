@@ -1,0 +1,60 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+import LDAP
+
+/// `adjoin join`: one DC, one Kerberos login, one sealed LDAP connection, no child process, no sleep.
+/// A failure after this join created the account removes it again and puts the keytab back; a
+/// failure after it reset an existing account leaves that for a rerun to complete.
+public struct DomainJoin: Sendable {
+    public let request: JoinRequest
+    public let progress: @Sendable (String) -> Void
+
+    public init(_ request: JoinRequest, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.request = request
+        self.progress = progress
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> JoinResult {
+        try request.validate()
+        let locator = DomainControllerLocator(domain: request.domain, domainControllers: request.domainControllers,
+                                              dnsServers: request.dnsServers, required: [.ldap, .kdc, .writable], progress: progress)
+        let controller = try locator.locate(deadline: deadline).controller
+        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        let session = try DirectorySession.open(request, controller: controller, deadline: deadline, progress: progress)
+        let account = ComputerAccount(request: request, session: session)
+        let keytab = HostKeytab(request: request)
+        let password = MachinePassword.generate()
+
+        let dn: String
+        let created: Bool
+        if let existing = try account.find(deadline: deadline) {
+            progress("Reusing the computer account \(existing.dn)")
+            try account.reuse(existing, password: password, deadline: deadline)
+            (dn, created) = (existing.dn, false)
+        } else {
+            let container = try account.container(deadline: deadline)
+            progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
+            (dn, created) = (try account.create(in: container, password: password, deadline: deadline), true)
+        }
+
+        let previousKeytab = try keytab.current()
+        do {
+            let kvno = try account.keyVersion(of: dn, deadline: deadline)
+            progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
+            try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: previousKeytab)
+            progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
+            try keytab.prove(context: session.context, deadline: deadline)
+            return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                              domainController: controller.hostName, kvno: kvno, created: created,
+                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes)
+        } catch {
+            if created {
+                progress("Undoing: deleting \(dn) and restoring the keytab")
+                try? account.delete(dn, deadline: Deadline(seconds: 5))
+                keytab.restore(previousKeytab)
+            }
+            throw error
+        }
+    }
+}

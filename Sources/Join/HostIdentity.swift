@@ -1,0 +1,36 @@
+import AdjoinCore
+
+/// Who owns a computer account: recorded on the object in its `info` attribute (ADUC shows it as
+/// "Notes") as `adjoin-owner: <identity>`. On EC2 the identity is the instance id; elsewhere it is
+/// `machine:` and 16 hex digits of SHA-256 over /etc/machine-id (hashed, as systemd asks of
+/// applications, so the machine id itself is not published in the directory).
+public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+    public static let attribute = "info"
+    static let prefix = "adjoin-owner: "
+
+    public init(_ value: String) { self.value = value }
+
+    public var description: String { value }
+    public var recorded: String { HostIdentity.prefix + value }
+
+    public static func instance(_ instanceId: String) -> HostIdentity { HostIdentity(instanceId) }
+
+    /// From the root's /etc/machine-id, else the running host's (an image being built under --root
+    /// usually has an empty one).
+    public static func machine(files: HostFiles) throws(AdjoinError) -> HostIdentity {
+        let candidates = [try files.read("/etc/machine-id"), try HostFiles().read("/etc/machine-id")]
+        guard let id = candidates.lazy.compactMap({ $0?.filter { $0 > 0x20 } }).first(where: { $0.count >= 16 }) else {
+            throw .invalidInput("no /etc/machine-id to identify this host as the account's owner; give --owner")
+        }
+        return HostIdentity("machine:" + Array(SHA256.hash(Array("adjoin".utf8) + id).prefix(8)).hexString)
+    }
+
+    /// The owner recorded in an `info` value, if adjoin wrote it.
+    public static func parse(recorded values: [String]) -> HostIdentity? {
+        for value in values where value.hasPrefix(prefix) {
+            return HostIdentity(String(value.dropFirst(prefix.count)))
+        }
+        return nil
+    }
+}

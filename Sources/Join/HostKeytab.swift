@@ -1,0 +1,81 @@
+import AdjoinCore
+import Kerberos
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The host's keytab: keys derived locally from the machine password with AD's salt, merged with the
+/// entries of other principals already there, written atomically with mode 0600.
+struct HostKeytab {
+    let request: JoinRequest
+
+    /// NAME$, then host/ and RestrictedKrbHost/ for the short name and the FQDN.
+    var principals: [(components: [String], nameType: UInt32)] {
+        let fqdn = request.hostFQDN.lowercased()
+        return [([request.computerName.samAccountName], 1)]
+            + ["host", "RestrictedKrbHost"].flatMap { service in
+                [([service, request.computerName.value], UInt32(3)), ([service, fqdn], UInt32(3))]
+            }
+    }
+
+    func entries(password: SecretBytes, kvno: UInt32, context: KerberosContext) throws(AdjoinError) -> [KeytabEntry] {
+        let salt = ADSalt.computer(samAccountName: request.computerName.samAccountName, realm: request.domain.realm)
+        let now = UInt32(truncatingIfNeeded: time(nil))
+        var entries: [KeytabEntry] = []
+        for type in request.encryptionTypes {
+            let key: SecretBytes
+            do {
+                key = try context.deriveKey(type, password: password, salt: type.usesSalt ? salt : "")
+            } catch {
+                throw AdjoinError(.unknownError, error.description)
+            }
+            for principal in principals {
+                entries.append(KeytabEntry(components: principal.components, realm: request.domain.realm, nameType: principal.nameType,
+                                           timestamp: now, kvno: kvno, enctype: type.number, key: key))
+            }
+        }
+        return entries
+    }
+
+    /// The file's current bytes, for putting them back if the join has to be undone.
+    func current() throws(AdjoinError) -> [UInt8]? {
+        try request.files.read(request.keytabPath)
+    }
+
+    /// Replaces this computer's entries, keeps every other principal's.
+    func write(_ newEntries: [KeytabEntry], over existing: [UInt8]?) throws(AdjoinError) {
+        var kept: [KeytabEntry] = []
+        if let existing, !existing.isEmpty {
+            do {
+                let ours = Set(principals.map { $0.components.joined(separator: "/").lowercased() })
+                kept = try KeytabFormat.decode(existing).filter { entry in
+                    !(entry.realm == request.domain.realm && ours.contains(entry.components.joined(separator: "/").lowercased()))
+                }
+            } catch {
+                throw AdjoinError(.unknownError, "the keytab \(request.files.path(request.keytabPath)) exists but cannot be read (\(error)); not overwriting it")
+            }
+        }
+        var bytes = KeytabFormat.encode(kept + newEntries)
+        defer { bytes.wipe() }
+        try request.files.write(bytes, to: request.keytabPath, mode: 0o600)
+    }
+
+    func restore(_ previous: [UInt8]?) {
+        if let previous {
+            _ = try? request.files.write(previous, to: request.keytabPath, mode: 0o600)
+        } else {
+            unlink(request.files.path(request.keytabPath))
+        }
+    }
+
+    /// A Kerberos login as NAME$ with nothing but the keytab: the keys match what the DC holds.
+    func prove(context: KerberosContext, deadline: Deadline) throws(AdjoinError) {
+        do {
+            let cache = try CredentialCache(context: context)
+            try context.login(Principal(request.computerName.samAccountName, context: context),
+                              keytabPath: request.files.path(request.keytabPath), into: cache)
+        } catch {
+            throw JoinFailure.kerberos(error, user: request.computerName.samAccountName, deadline: deadline)
+        }
+    }
+}

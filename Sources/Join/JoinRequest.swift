@@ -1,0 +1,83 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+
+/// Everything a join needs, decided before any network traffic.
+public struct JoinRequest: Sendable {
+    public var domain: DomainName
+    public var domainControllers: [HostPort] = []
+    public var dnsServers: [SocketAddress] = []
+    public var user: String
+    public var password: SecretBytes
+    /// DN of the OU for a new account; nil means the domain's well-known computers container.
+    public var organizationalUnit: String?
+    public var hostFQDN: String
+    public var computerName: ComputerName
+    public var owner: HostIdentity
+    /// Host path of the keytab ("/etc/krb5.keytab"), under `files.root`.
+    public var keytabPath: String = "/etc/krb5.keytab"
+    public var files: HostFiles = HostFiles()
+    public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
+    public var osRelease: OSRelease
+
+    public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
+                computerName: ComputerName, owner: HostIdentity, osRelease: OSRelease) {
+        self.domain = domain
+        self.user = user
+        self.password = password
+        self.hostFQDN = hostFQDN
+        self.computerName = computerName
+        self.owner = owner
+        self.osRelease = osRelease
+    }
+
+    /// The join user as a principal name in the domain's realm: `adjoiner`, `CORP\adjoiner` and
+    /// `adjoiner@corp.example.com` all mean adjoiner@CORP.EXAMPLE.COM.
+    public var userPrincipal: String {
+        var name = user
+        if let backslash = name.lastIndex(of: "\\") { name = String(name[name.index(after: backslash)...]) }
+        if let at = name.lastIndex(of: "@") {
+            return String(name[..<at]) + "@" + name[name.index(after: at)...].uppercased()
+        }
+        return name + "@" + domain.realm
+    }
+
+    /// Checks what a person typed before anything goes on the wire.
+    public func validate() throws(AdjoinError) {
+        guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
+              !user.contains("/") else {
+            throw .invalidInput("--user must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(domain)")
+        }
+        if let ou = organizationalUnit {
+            guard ou.contains("="), ou.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw .invalidInput("--ou must be a distinguished name such as OU=Linux Servers,\(domain.baseDN)")
+            }
+            guard ou.lowercased().hasSuffix(domain.baseDN.lowercased()) else {
+                throw .invalidInput("--ou '\(ou)' is not inside the domain \(domain) (\(domain.baseDN))")
+            }
+        }
+        guard HostPort.isValidHost(hostFQDN), hostFQDN.contains(".") else {
+            throw .invalidInput("--host-fqdn '\(hostFQDN)' must be a fully qualified host name such as web1.\(domain)")
+        }
+    }
+}
+
+extension DomainName {
+    /// The DN of the domain's naming context: DC=corp,DC=example,DC=com.
+    public var baseDN: String {
+        value.split(separator: ".").map { "DC=\($0)" }.joined(separator: ",")
+    }
+}
+
+/// What a join did.
+public struct JoinResult: Sendable {
+    public var domain: String
+    public var computerName: String
+    public var computerDN: String
+    public var domainController: String
+    public var kvno: UInt32
+    /// true when this join created the account, false when it reused one.
+    public var created: Bool
+    public var keytabPath: String
+    public var encryptionTypes: [EncryptionType]
+}
