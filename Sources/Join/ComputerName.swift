@@ -27,7 +27,7 @@ public struct ComputerName: Sendable, Hashable, CustomStringConvertible {
 
     public init(hostFQDN: String) throws(AdjoinError) {
         let fqdn = hostFQDN.lowercased()
-        guard let label = fqdn.split(separator: ".").first, !label.isEmpty else {
+        guard let label = fqdn.split(separator: ".", omittingEmptySubsequences: false).first, !label.isEmpty else {
             throw .invalidInput("host name '\(hostFQDN)' has no first label to name the computer after")
         }
         let upper = label.uppercased()

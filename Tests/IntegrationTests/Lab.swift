@@ -12,6 +12,10 @@ struct Lab {
     let realm: String
     let joinUser: String
     let joinPasswordFile: String
+    let adminPasswordFile: String
+    let organizationalUnit: String
+    let baseDN: String
+    let krb5Config: String
 
     static func current() throws -> Lab {
         let environment = ProcessInfo.processInfo.environment
@@ -21,7 +25,9 @@ struct Lab {
         return Lab(dcIP: try value("ADJOIN_LAB_DC_IP"), dcHost: try value("ADJOIN_LAB_DC_HOST"),
                    domain: try value("ADJOIN_LAB_DOMAIN"), netbios: try value("ADJOIN_LAB_NETBIOS"),
                    realm: try value("ADJOIN_LAB_REALM"), joinUser: try value("ADJOIN_LAB_JOIN_USER"),
-                   joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"))
+                   joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
+                   adminPasswordFile: try value("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), organizationalUnit: try value("ADJOIN_LAB_OU"),
+                   baseDN: try value("ADJOIN_LAB_BASE_DN"), krb5Config: try value("ADJOIN_LAB_KRB5_CONFIG"))
     }
 
     /// The join user's password, read from the lab's 0600 file (never from the environment).
@@ -47,16 +53,24 @@ struct CommandResult {
     let stderr: String
 }
 
-/// Runs the agent as a user would, with no standard input.
-func runAgent(_ arguments: [String]) throws -> CommandResult {
+/// Runs the agent as a user would; `stdin` is fed to it (else it gets /dev/null).
+func runAgent(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
+    try run(Lab.agentBinary, arguments, stdin: stdin)
+}
+
+/// Runs a program and collects what it prints.
+func run(_ executable: URL, _ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
-    process.executableURL = Lab.agentBinary
+    process.executableURL = executable
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
     try process.run()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()

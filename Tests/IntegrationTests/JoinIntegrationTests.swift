@@ -1,0 +1,170 @@
+import AdjoinCore
+import Foundation
+import Testing
+
+/// `adjoin join` against the lab DC as the least-privileged join user, checked from the outside.
+@Suite struct JoinIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+    }
+
+    func join(_ host: TestHost, ou: String?, extra: [String] = [], password: URL? = nil) throws -> CommandResult {
+        var arguments = ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                         "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
+                         "--dns-server", lab.dcIP, "--output", "json"] + extra
+        if let ou { arguments += ["--ou", ou] }
+        return try runAgent(arguments, stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile))
+    }
+
+    func json(_ result: CommandResult) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "stdout: \(result.stdout)")
+    }
+
+    func kinitWithKeytab(_ host: TestHost) throws -> CommandResult {
+        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
+    }
+
+    @Test func leastPrivilegedUserJoinsIntoItsOU() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let result = try join(host, ou: lab.organizationalUnit)
+        #expect(result.status == 0, "\(result.stderr)")
+        let output = try json(result)
+        #expect(output["status"] as? String == "JOINED")
+        #expect(output["computerName"] as? String == host.name)
+        #expect(output["computerDN"] as? String == "CN=\(host.name),\(lab.organizationalUnit)")
+        #expect(output["domainController"] as? String == lab.dcHost)
+        #expect(output["kvno"] as? Int == 1)
+
+        let object = try #require(try admin.computer(host.name + "$"))
+        #expect(object["dn"] == ["CN=\(host.name),\(lab.organizationalUnit)"])
+        #expect(object["objectclass"]?.contains("computer") == true)
+        #expect(object["useraccountcontrol"] == ["4096"])
+        #expect(object["dnshostname"] == [host.fqdn])
+        #expect(Set(object["serviceprincipalname"] ?? []) == [
+            "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"])
+        #expect(object["operatingsystem"]?.first?.isEmpty == false)
+        #expect(object["operatingsystemversion"]?.first?.isEmpty == false)
+        #expect(object["msds-supportedencryptiontypes"] == ["24"])
+        #expect(object["info"]?.first?.hasPrefix("adjoin-owner: machine:") == true)
+
+        // The keytab: 0600, AES256 and AES128 for all five principals, and MIT's kinit accepts it.
+        let attributes = try FileManager.default.attributesOfItem(atPath: host.keytab.path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", "-e", host.keytab.path])
+        for principal in ["\(host.name)$", "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"] {
+            #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes256-cts-hmac-sha1-96)"), "\(principal) in \(listing.stdout)")
+            #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes128-cts-hmac-sha1-96)"))
+        }
+        #expect(!listing.stdout.contains("arcfour"))
+        let kinit = try kinitWithKeytab(host)
+        #expect(kinit.status == 0, "kinit -k: \(kinit.stderr)")
+    }
+
+    @Test func refusedInTheComputersContainerWithNothingLeftBehind() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let result = try join(host, ou: nil)
+        #expect(result.status == Status.insufficientPermissions.exitCode, "\(result.stdout) \(result.stderr)")
+        let output = try json(result)
+        #expect(output["status"] as? String == "INSUFFICIENT_PERMISSIONS")
+        #expect((output["message"] as? String)?.contains("CN=Computers,\(lab.baseDN)") == true)
+        #expect(try admin.count(host.name + "$") == 0)
+        #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
+    }
+
+    @Test func wrongPasswordIsAccessDenied() throws {
+        let host = try TestHost(domain: lab.domain)
+        let wrong = host.root.appendingPathComponent("wrong")
+        try Data("certainly-not-it\n".utf8).write(to: wrong)
+        let result = try join(host, ou: lab.organizationalUnit, password: wrong)
+        #expect(result.status == Status.accessDenied.exitCode)
+        #expect(try json(result)["status"] as? String == "ACCESS_DENIED")
+        #expect(try admin.count(host.name + "$") == 0)
+    }
+
+    @Test func rerunReusesTheAccountAndStillWorks() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(host, ou: lab.organizationalUnit).status == 0)
+        let again = try join(host, ou: lab.organizationalUnit)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try json(again)["kvno"] as? Int == 2)
+        #expect((try json(again)["message"] as? String)?.hasPrefix("reused") == true)
+        #expect(try admin.count(host.name + "$") == 1)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        // The old kvno's entries were replaced, not piled up.
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path])
+        #expect(listing.stdout.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
+        #expect(try kinitWithKeytab(host).status == 0)
+    }
+
+    @Test func prestagedAccountIsReusedAndAdopted() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        try admin.prestage(host.name, in: lab.organizationalUnit)
+        let result = try join(host, ou: lab.organizationalUnit)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect((try json(result)["message"] as? String)?.hasPrefix("reused") == true)
+        #expect(try admin.count(host.name + "$") == 1)
+        #expect(try admin.computer(host.name + "$")?["dnshostname"] == [host.fqdn])
+        #expect(try kinitWithKeytab(host).status == 0)
+    }
+
+    @Test func anotherOwnersAccountIsNeverTakenOver() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(host, ou: lab.organizationalUnit, extra: ["--owner", "i-00000000000000001"]).status == 0)
+        let before = try #require(try admin.computer(host.name + "$"))
+        let intruder = try TestHost(domain: lab.domain)
+        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                   "--host-fqdn", host.fqdn, "--root", intruder.root.path, "--no-configure", "--dns-server", lab.dcIP,
+                                   "--ou", lab.organizationalUnit, "--owner", "i-00000000000000002", "--output", "json"],
+                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(result.status == Status.accountConflict.exitCode)
+        #expect((try json(result)["message"] as? String)?.contains("i-00000000000000001") == true)
+        let after = try #require(try admin.computer(host.name + "$"))
+        #expect(after["msds-keyversionnumber"] == before["msds-keyversionnumber"])
+        #expect(after["info"] == ["adjoin-owner: i-00000000000000001"])
+        #expect(!FileManager.default.fileExists(atPath: intruder.keytab.path))
+    }
+
+    @Test func otherPrincipalsInTheKeytabAreKept() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        // A keytab that already serves another principal (say, an HTTP service of this host).
+        try FileManager.default.createDirectory(at: host.keytab.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let ktutil = "addent -password -p HTTP/other.example.org@OTHER.ORG -k 7 -e aes256-cts-hmac-sha1-96 -s somesalt\nsecret\nwkt \(host.keytab.path)\n"
+        let script = host.root.appendingPathComponent("ktutil.in")
+        try Data(ktutil.utf8).write(to: script)
+        _ = try run(URL(fileURLWithPath: "/usr/bin/ktutil"), [], stdin: script)
+        #expect(try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout.contains("HTTP/other.example.org@OTHER.ORG"))
+        #expect(try join(host, ou: lab.organizationalUnit).status == 0)
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
+        #expect(listing.contains("   7 HTTP/other.example.org@OTHER.ORG"))
+        #expect(listing.contains("\(host.name)$@\(lab.realm)"))
+    }
+
+    @Test func noChildProcessAndNoPasswordInAnyOutput() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let trace = host.root.appendingPathComponent("execve.trace")
+        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
+                             ["-f", "-qq", "-e", "trace=execve", "-o", trace.path, Lab.agentBinary.path,
+                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                              "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", lab.organizationalUnit],
+                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(result.status == 0, "\(result.stderr)")
+        let calls = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n").filter { $0.contains("execve(") }
+        #expect(calls.count == 1, "execve calls: \(calls)")
+        #expect(calls.first?.contains(Lab.agentBinary.path) == true)
+
+        let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
+        #expect(!(try String(contentsOf: trace, encoding: .utf8)).contains(password))
+    }
+}

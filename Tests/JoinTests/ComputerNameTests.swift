@@ -1,0 +1,117 @@
+import AdjoinCore
+import Testing
+@testable import Join
+import Discovery
+
+@Suite struct ComputerNameTests {
+    @Test func shortLabelsAreUpperCased() throws {
+        #expect(try ComputerName(hostFQDN: "web1.corp.example.com").value == "WEB1")
+        #expect(try ComputerName(hostFQDN: "ip-10-0-0-12.ec2.internal").value == "IP-10-0-0-12")
+        #expect(try ComputerName(hostFQDN: "exactly15chars1.corp").value == "EXACTLY15CHARS1")
+        #expect(try ComputerName(hostFQDN: "web1.corp.example.com").samAccountName == "WEB1$")
+    }
+
+    @Test func longLabelsKeepTenCharactersAndAHashOfTheFQDN() throws {
+        let first = try ComputerName(hostFQDN: "web-frontend-prod-01.corp.example.com")
+        let second = try ComputerName(hostFQDN: "web-frontend-prod-02.corp.example.com")
+        #expect(first.value.count == 15)
+        #expect(first.value.hasPrefix("WEB-FRONTE-"))
+        #expect(first != second)
+        // Stable: the same FQDN always gives the same name, whatever its case.
+        #expect(try ComputerName(hostFQDN: "WEB-FRONTEND-PROD-01.corp.example.com") == first)
+        #expect(first.value.dropFirst(11).allSatisfy { "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".contains($0) })
+    }
+
+    @Test func suffixesSpreadOverManyHosts() throws {
+        let names = try (0..<2000).map { try ComputerName(hostFQDN: "kubernetes-worker-node-\($0).corp.example.com").value }
+        // 20 bits of hash: 2000 names should nearly all differ (expected collisions ~2).
+        #expect(Set(names).count >= 1990)
+    }
+
+    @Test(arguments: ["web_1.corp", "-web.corp", "web 1.corp", "12345.corp", ".corp", "wéb.corp", "a;b.corp"])
+    func rejectsNamesThatCannotBeAccounts(fqdn: String) {
+        let error = #expect(throws: AdjoinError.self) { try ComputerName(hostFQDN: fqdn) }
+        #expect(error?.status == .invalidInput)
+    }
+
+    @Test func explicitNamesAreCheckedNotShortened() throws {
+        #expect(try ComputerName(explicit: "db7").value == "DB7")
+        #expect(throws: AdjoinError.self) { try ComputerName(explicit: "sixteen-chars-xx") }
+        #expect(throws: AdjoinError.self) { try ComputerName(explicit: "") }
+        #expect(throws: AdjoinError.self) { try ComputerName(explicit: "db$") }
+    }
+}
+
+@Suite struct MachinePasswordTests {
+    @Test func longRandomAndComplex() {
+        var seen = Set<[UInt8]>()
+        for _ in 0..<200 {
+            let bytes = MachinePassword.generate().withUnsafeBytes { Array($0) }
+            #expect(bytes.count == 120)
+            #expect(bytes.allSatisfy { MachinePassword.alphabet.contains($0) })
+            #expect(bytes.contains { MachinePassword.lower.contains($0) })
+            #expect(bytes.contains { MachinePassword.upper.contains($0) })
+            #expect(bytes.contains { MachinePassword.digits.contains($0) })
+            #expect(bytes.contains { MachinePassword.symbols.contains($0) })
+            #expect(!bytes.contains(UInt8(ascii: "\"")) && !bytes.contains(UInt8(ascii: "\\")))
+            seen.insert(bytes)
+        }
+        #expect(seen.count == 200)
+    }
+
+    @Test func unicodePwdIsTheQuotedPasswordInUTF16LE() {
+        let value = MachinePassword.unicodePwd(SecretBytes(Array("aB1!".utf8)))
+        #expect(value == [0x22, 0, 0x61, 0, 0x42, 0, 0x31, 0, 0x21, 0, 0x22, 0])
+    }
+}
+
+@Suite struct JoinRequestTests {
+    func request(user: String = "adjoiner", ou: String? = nil, fqdn: String = "web1.corp.example.com") throws -> JoinRequest {
+        var request = JoinRequest(domain: try .init("corp.example.com"), user: user, password: SecretBytes(Array("x".utf8)),
+                                  hostFQDN: fqdn, computerName: try ComputerName(hostFQDN: fqdn),
+                                  owner: HostIdentity("i-1"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        request.organizationalUnit = ou
+        return request
+    }
+
+    @Test func userNamesInEveryUsualForm() throws {
+        #expect(try request(user: "adjoiner").userPrincipal == "adjoiner@CORP.EXAMPLE.COM")
+        #expect(try request(user: "CORP\\adjoiner").userPrincipal == "adjoiner@CORP.EXAMPLE.COM")
+        #expect(try request(user: "adjoiner@corp.example.com").userPrincipal == "adjoiner@CORP.EXAMPLE.COM")
+    }
+
+    @Test func validatesWhatPeopleType() throws {
+        try request(ou: "OU=Linux Servers,DC=corp,DC=example,DC=com").validate()
+        #expect(throws: AdjoinError.self) { try request(ou: "Linux Servers").validate() }
+        #expect(throws: AdjoinError.self) { try request(ou: "OU=x,DC=other,DC=com").validate() }
+        #expect(throws: AdjoinError.self) { try request(ou: "OU=a\nb,DC=corp,DC=example,DC=com").validate() }
+        #expect(throws: AdjoinError.self) { try request(user: "ad\njoiner").validate() }
+        #expect(throws: AdjoinError.self) { try request(fqdn: "web1").validate() }
+    }
+
+    @Test func baseDN() throws {
+        #expect(try DomainName("corp.example.com").baseDN == "DC=corp,DC=example,DC=com")
+    }
+}
+
+@Suite struct HostFactsTests {
+    @Test func osReleaseNameAndVersion() {
+        let release = OSRelease.parse("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n")
+        #expect(release == OSRelease(name: "Debian GNU/Linux", version: "12"))
+        #expect(OSRelease.parse("NAME='Amazon Linux'\nVERSION_ID=2023").version == "2023")
+    }
+
+    @Test func ownerIsReadBackOnlyWhenAdjoinWroteIt() {
+        #expect(HostIdentity.parse(recorded: ["adjoin-owner: i-0123"]) == HostIdentity("i-0123"))
+        #expect(HostIdentity.parse(recorded: ["Rack 4, ask Bob"]) == nil)
+        #expect(HostIdentity.parse(recorded: []) == nil)
+    }
+
+    @Test func machineIdentityIsAHashNotTheMachineId() throws {
+        let identity = try HostIdentity.machine(files: HostFiles())
+        let machineId = try #require(try HostFiles().read("/etc/machine-id")).filter { $0 > 0x20 }
+        #expect(identity.value.hasPrefix("machine:"))
+        #expect(identity.value.count == "machine:".count + 16)
+        #expect(!identity.value.contains(String(decoding: machineId.prefix(16), as: UTF8.self)))
+    }
+}
