@@ -60,7 +60,8 @@ int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf) {
 }
 
 unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap) {
-    sasl_ssf_t ssf = 0;
+    // libldap writes a ber_len_t here (8 bytes), not a sasl_ssf_t (4): a smaller variable is a stack overwrite.
+    ber_len_t ssf = 0;
     if (ldap_get_option(ldap, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_SUCCESS) {
         return 0;
     }
