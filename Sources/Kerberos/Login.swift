@@ -4,17 +4,11 @@ internal import CKerberos
 extension KerberosContext {
     /// Gets a TGT for `principal` with a password into `cache` (AS exchange with pre-authentication).
     public func login(_ principal: Principal, password: SecretBytes, into cache: CredentialCache) throws(KerberosError) {
-        var options: UnsafeMutablePointer<krb5_get_init_creds_opt>? = nil
-        try check(krb5_get_init_creds_opt_alloc(raw, &options), "allocating login options")
-        defer { krb5_get_init_creds_opt_free(raw, options) }
-        try check(krb5_cc_initialize(raw, cache.raw, principal.raw), "initialising the credential cache")
-        try check(krb5_get_init_creds_opt_set_out_ccache(raw, options, cache.raw), "setting the credential cache")
-        var credentials = krb5_creds()
-        let status = password.withCString { password in
-            krb5_get_init_creds_password(raw, &credentials, principal.raw, password, nil, nil, 0, nil, options)
+        try initialCredentials(principal, into: cache, "Kerberos login as \(principal.name)") { credentials, options in
+            password.withCString { password in
+                krb5_get_init_creds_password(raw, &credentials, principal.raw, password, nil, nil, 0, nil, options)
+            }
         }
-        try check(status, "Kerberos login as \(principal.name)")
-        krb5_free_cred_contents(raw, &credentials)
     }
 
     /// Gets a TGT for `principal` with its keys from a keytab file: the proof that a keytab works.
@@ -22,14 +16,21 @@ extension KerberosContext {
         var keytab: krb5_keytab? = nil
         try check(krb5_kt_resolve(raw, "FILE:" + keytabPath, &keytab), "opening keytab \(keytabPath)")
         defer { krb5_kt_close(raw, keytab) }
+        try initialCredentials(principal, into: cache, "Kerberos login as \(principal.name) with keytab \(keytabPath)") { credentials, options in
+            krb5_get_init_creds_keytab(raw, &credentials, principal.raw, keytab, 0, nil, options)
+        }
+    }
+
+    /// The AS exchange around `exchange`: options that store the TGT in `cache`, and the credentials freed.
+    private func initialCredentials(_ principal: Principal, into cache: CredentialCache, _ operation: @autoclosure () -> String,
+                                    _ exchange: (inout krb5_creds, UnsafeMutablePointer<krb5_get_init_creds_opt>?) -> krb5_error_code) throws(KerberosError) {
         var options: UnsafeMutablePointer<krb5_get_init_creds_opt>? = nil
         try check(krb5_get_init_creds_opt_alloc(raw, &options), "allocating login options")
         defer { krb5_get_init_creds_opt_free(raw, options) }
         try check(krb5_cc_initialize(raw, cache.raw, principal.raw), "initialising the credential cache")
         try check(krb5_get_init_creds_opt_set_out_ccache(raw, options, cache.raw), "setting the credential cache")
         var credentials = krb5_creds()
-        try check(krb5_get_init_creds_keytab(raw, &credentials, principal.raw, keytab, 0, nil, options),
-                  "Kerberos login as \(principal.name) with keytab \(keytabPath)")
+        try check(exchange(&credentials, options), operation())
         krb5_free_cred_contents(raw, &credentials)
     }
 
