@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Join benchmark: adjoin against adcli, same lab DC, alternating, join + delete per cycle.
+
+Prints the median wall time of each, their ratio, and each one's peak RSS (from GNU time). With --rtt-ms it also runs both through latency_relay.py, which adds that round-trip
+time on loopback and counts round trips. Deleting each computer object (as the administrator) is
+not timed. Passwords go to the programs on standard input only.
+"""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.exit(f"bench: {name} is not set: eval \"$(scripts/lab env)\" first")
+    return value
+
+
+def run_measured(argv, stdin_path):
+    """Runs argv with stdin from a file; returns (seconds, peak RSS in KiB, exit status, stderr).
+
+    Peak RSS comes from GNU time, not from wait4 here: a child forked from this Python process starts
+    with Python's pages, and ru_maxrss would report those (about 15 MB) instead of the program's.
+    """
+    with open(stdin_path, "rb") as stdin, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as rss:
+        start = time.perf_counter()
+        status = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss.name] + argv,
+                                stdin=stdin, stdout=subprocess.DEVNULL, stderr=err).returncode
+        elapsed = time.perf_counter() - start
+        err.seek(0)
+        return elapsed, int(rss.read().split()[-1]), status, err.read().decode(errors="replace")
+
+
+def delete_computer(name, lab):
+    subprocess.run(["ldapdelete", "-H", f"ldaps://{lab['dc']}", "-D", f"Administrator@{lab['realm']}",
+                    "-y", lab["admin_pw"], "-r", f"CN={name},{lab['ou']}"],
+                   env={**os.environ, "LDAPTLS_REQCERT": "never"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def commands(tool, name, dc, lab, workdir):
+    fqdn = f"{name.lower()}.{lab['domain']}"
+    if tool == "adjoin":
+        return [lab["adjoin"], "join", "--domain", lab["domain"], "--domain-controller", dc, "--user", lab["user"],
+                "--password-stdin", "--ou", lab["ou"], "--host-fqdn", fqdn, "--root", workdir, "--no-configure",
+                "--owner", "bench", "--quiet"]
+    return ["adcli", "join", f"--domain={lab['domain']}", f"--domain-controller={dc}", f"--login-user={lab['user']}",
+            "--stdin-password", f"--domain-ou={lab['ou']}", f"--host-fqdn={fqdn}",
+            f"--host-keytab={workdir}/adcli-{name}.keytab", f"--computer-name={name}"]
+
+
+class Relay:
+    """latency_relay.py in the background, driven over its control port."""
+
+    def __init__(self, listen, target, rtt_ms):
+        self.listen = listen
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "latency_relay.py"), "--listen", listen, "--target", target,
+             "--ports", "53,88,389,464,3268", "--rtt-ms", str(rtt_ms), "--control-port", "0", "--max-seconds", "900"],
+            stdout=subprocess.PIPE, text=True)
+        first = self.process.stdout.readline().split()
+        if len(first) != 2 or first[0] != "control-port":
+            raise SystemExit(f"bench: latency relay did not start: {first}")
+        self.control = int(first[1])
+        while self.process.stdout.readline().strip() != "ready":
+            if self.process.poll() is not None:
+                raise SystemExit("bench: latency relay exited")
+
+    def command(self, line):
+        with socket.create_connection(("127.0.0.1", self.control), timeout=10) as connection:
+            connection.sendall((line + "\n").encode())
+            return connection.makefile().readline().strip()
+
+    def close(self):
+        try:
+            self.command("quit")
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+
+
+def cycles(count, dc, lab, workdir, relay=None, prefix="B"):
+    results = {"adjoin": [], "adcli": []}
+    for index in range(count):
+        # Alternate which goes first, so neither always meets a warmer DC.
+        order = ["adjoin", "adcli"] if index % 2 == 0 else ["adcli", "adjoin"]
+        for tool in order:
+            name = f"{prefix}{'J' if tool == 'adjoin' else 'C'}{os.getpid() % 1000:03d}{index:03d}"
+            if relay:
+                relay.command("reset")
+            seconds, rss, status, err = run_measured(commands(tool, name, dc, lab, workdir), lab["join_pw"])
+            trips = json.loads(relay.command("stats")) if relay else None
+            delete_computer(name, lab)
+            if status != 0:
+                raise SystemExit(f"bench: {tool} join failed (exit {status}): {err.strip()[-500:]}")
+            results[tool].append({"seconds": seconds, "rss": rss, "trips": trips})
+    return results
+
+
+def summary(results):
+    line = {}
+    for tool, runs in results.items():
+        line[tool] = {
+            "median_ms": statistics.median(run["seconds"] for run in runs) * 1000,
+            "peak_rss_kib": max(run["rss"] for run in runs),
+            "round_trips": statistics.median(run["trips"]["roundTrips"] for run in runs) if runs[0]["trips"] else None,
+            "by_port": runs[-1]["trips"]["byPort"] if runs[0]["trips"] else None,
+        }
+    line["ratio"] = line["adjoin"]["median_ms"] / line["adcli"]["median_ms"]
+    return line
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--cycles", type=int, default=10, help="join+delete cycles of each tool (default 10)")
+    parser.add_argument("--rtt-ms", type=int, default=20, help="added round-trip time for the relay run; 0 skips it")
+    parser.add_argument("--relay-cycles", type=int, default=3, help="cycles of each tool through the relay (default 3)")
+    parser.add_argument("--relay-address", default="127.0.0.11")
+    parser.add_argument("--adjoin", required=True, help="the adjoin binary to measure")
+    arguments = parser.parse_args()
+
+    lab = {"dc": env("ADJOIN_LAB_DC_IP"), "domain": env("ADJOIN_LAB_DOMAIN"), "realm": env("ADJOIN_LAB_REALM"),
+           "ou": env("ADJOIN_LAB_OU"), "user": env("ADJOIN_LAB_JOIN_USER"), "join_pw": env("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
+           "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "adjoin": arguments.adjoin}
+    with tempfile.TemporaryDirectory() as workdir:
+        print(f"bench: {arguments.cycles} join+delete cycles of each, alternating, against {lab['dc']}", file=sys.stderr)
+        direct = summary(cycles(arguments.cycles, lab["dc"], lab, workdir))
+        relayed = None
+        if arguments.rtt_ms > 0:
+            print(f"bench: {arguments.relay_cycles} cycles of each through a relay adding {arguments.rtt_ms} ms RTT", file=sys.stderr)
+            relay = Relay(arguments.relay_address, lab["dc"], arguments.rtt_ms)
+            try:
+                relayed = summary(cycles(arguments.relay_cycles, arguments.relay_address, lab, workdir, relay, prefix="R"))
+            finally:
+                relay.close()
+
+    print(f"{'':28}{'adjoin':>12}{'adcli':>12}")
+    print(f"{'median join, direct':28}{direct['adjoin']['median_ms']:>10.0f}ms{direct['adcli']['median_ms']:>10.0f}ms"
+          f"   ratio {direct['ratio']:.2f}")
+    print(f"{'peak RSS':28}{direct['adjoin']['peak_rss_kib'] / 1024:>10.1f}MB{direct['adcli']['peak_rss_kib'] / 1024:>10.1f}MB")
+    if relayed:
+        print(f"{'median join, +%d ms RTT' % arguments.rtt_ms:28}{relayed['adjoin']['median_ms']:>10.0f}ms"
+              f"{relayed['adcli']['median_ms']:>10.0f}ms   ratio {relayed['ratio']:.2f}")
+        print(f"{'round trips':28}{relayed['adjoin']['round_trips']:>12.0f}{relayed['adcli']['round_trips']:>12.0f}")
+        print(f"{'  adjoin by port':28}{json.dumps(relayed['adjoin']['by_port'], sort_keys=True)}")
+        print(f"{'  adcli by port':28}{json.dumps(relayed['adcli']['by_port'], sort_keys=True)}")
+
+
+if __name__ == "__main__":
+    main()
