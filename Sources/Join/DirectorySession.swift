@@ -13,10 +13,12 @@ struct DirectorySession {
     static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
+        let profile = KerberosProfile.pinned(realm: request.domain.realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
+        try GSSAPIConfiguration.install(profile)
         let context: KerberosContext
         let cache: CredentialCache
         do {
-            context = try KerberosContext(profile: .pinned(realm: request.domain.realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464"))
+            context = try KerberosContext(profile: profile)
             cache = try CredentialCache(context: context)
             progress("Logging in to Kerberos as \(request.userPrincipal) at \(controller.hostName)")
             try context.login(Principal(request.userPrincipal, context: context), password: request.password, into: cache)

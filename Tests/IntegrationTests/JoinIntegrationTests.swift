@@ -167,4 +167,24 @@ import Testing
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
         #expect(!(try String(contentsOf: trace, encoding: .utf8)).contains(password))
     }
+
+    /// With the DC given, every packet goes to it: no DNS (GSSAPI must not canonicalise the DC's name
+    /// through the system's resolver), no other server.
+    @Test func talksOnlyToThePinnedDC() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let trace = host.root.appendingPathComponent("network.trace")
+        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
+                             ["-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", trace.path, Lab.agentBinary.path,
+                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                              "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit],
+                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOf: trace, encoding: .utf8)
+        let destinations = Set(text.matches(of: /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/).map { "\($0.2):\($0.1)" })
+        #expect(!destinations.isEmpty)
+        #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
+        #expect(!destinations.contains { $0.hasSuffix(":53") })
+        #expect(!text.contains("sin6_port"), "IPv6 traffic: \(text)")
+    }
 }

@@ -42,3 +42,14 @@ import Testing
         #expect(secret.withUnsafeBytes { Array($0) } == Array("hunter2".utf8))
     }
 }
+
+@Suite struct KerberosProfileTextTests {
+    @Test func rendersKrb5ConfSyntax() {
+        let text = KerberosProfile.pinned(realm: "CORP.EXAMPLE.COM", kdc: "10.0.0.5:88", kpasswdServer: "10.0.0.5:464").configurationText
+        #expect(text.hasPrefix("[libdefaults]\n\tdefault_realm = CORP.EXAMPLE.COM\n"))
+        #expect(text.contains("\tdns_canonicalize_hostname = false\n"))
+        #expect(text.contains("\trdns = false\n"))
+        #expect(text.contains("[realms]\n\tCORP.EXAMPLE.COM = {\n\t\tkdc = 10.0.0.5:88\n\t\tkpasswd_server = 10.0.0.5:464\n"))
+        #expect(text.hasSuffix("\t}\n"))
+    }
+}

@@ -1,0 +1,8 @@
+#define _GNU_SOURCE
+#include "adjoin_krb5.h"
+
+#include <sys/mman.h>
+
+int adjoin_memory_file(const char *name) {
+    return memfd_create(name, MFD_CLOEXEC);
+}
