@@ -49,14 +49,23 @@ static int no_interaction(LDAP *ldap, unsigned flags, void *defaults, void *prom
     return LDAP_SUCCESS;
 }
 
-int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf) {
+int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism) {
     char secprops[64];
     snprintf(secprops, sizeof secprops, "minssf=%u", min_ssf);
     int status = ldap_set_option(ldap, LDAP_OPT_X_SASL_SECPROPS, secprops);
     if (status != LDAP_SUCCESS) {
         return status;
     }
-    return ldap_sasl_interactive_bind_s(ldap, NULL, "GSSAPI", NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+    // GSS-SPNEGO (as Windows binds to AD) settles in one exchange; plain GSSAPI (RFC 4752) needs
+    // three, for its separate security-layer negotiation. Fall back to GSSAPI where the DC or this
+    // host's Cyrus SASL lacks GSS-SPNEGO.
+    *mechanism = "GSS-SPNEGO";
+    status = ldap_sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+    if (status == LDAP_NOT_SUPPORTED || status == LDAP_AUTH_METHOD_NOT_SUPPORTED || status == LDAP_AUTH_UNKNOWN) {
+        *mechanism = "GSSAPI";
+        status = ldap_sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+    }
+    return status;
 }
 
 unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap) {

@@ -35,6 +35,7 @@ struct DirectorySession {
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
+        progress("Bound with SASL \(ldap.mechanism), security strength \(ldap.securityStrength)")
         guard ldap.securityStrength >= 56 else {
             throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
         }

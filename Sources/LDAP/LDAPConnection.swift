@@ -15,6 +15,8 @@ public final class LDAPConnection {
     public let address: SocketAddress
     /// The negotiated SASL security strength factor: 0 means no protection, 56 and more sealing.
     public private(set) var securityStrength: UInt = 0
+    /// The SASL mechanism of the bind: GSS-SPNEGO, or GSSAPI where that is missing.
+    public private(set) var mechanism = ""
 
     /// Connects to `address` itself (so the DC stays the one discovery pinned, whatever DNS says) and
     /// names the server `hostName` for SASL.
@@ -36,14 +38,16 @@ public final class LDAPConnection {
         ldap_unbind_ext_s(raw, nil, nil)
     }
 
-    /// SASL GSSAPI bind with the tickets in `credentialCacheName` (a MEMORY cache of this process),
+    /// Kerberos SASL bind with the tickets in `credentialCacheName` (a MEMORY cache of this process),
     /// demanding sealing: AD then accepts password attributes, and DCs that require signing accept us.
     public func bindWithKerberos(credentialCacheName: String, deadline: Deadline) throws(LDAPError) {
         var minor: OM_uint32 = 0
         _ = gss_krb5_ccache_name(&minor, credentialCacheName, nil)
         applyTimeout(deadline)
-        let status = adjoin_ldap_gssapi_bind(raw, 56)
-        guard status == LDAP_SUCCESS else { throw error(status, "Kerberos (SASL GSSAPI) bind to \(hostName)") }
+        var used: UnsafePointer<CChar>? = nil
+        let status = adjoin_ldap_gssapi_bind(raw, 56, &used)
+        mechanism = used.map { String(cString: $0) } ?? ""
+        guard status == LDAP_SUCCESS else { throw error(status, "Kerberos (SASL \(mechanism)) bind to \(hostName)") }
         securityStrength = UInt(adjoin_ldap_sasl_ssf(raw))
     }
 

@@ -23,6 +23,7 @@ import Testing
     @Test func bindsSealedAndReadsTheDirectory() throws {
         let (connection, _) = try boundConnection()
         #expect(connection.securityStrength >= 56)
+        #expect(connection.mechanism == "GSS-SPNEGO")
         let rootDSE = try connection.search(base: "", scope: .base, filter: "(objectClass=*)",
                                             attributes: ["defaultNamingContext", "dnsHostName"], deadline: Deadline(seconds: 10))
         #expect(rootDSE.first?.string("defaultNamingContext") == "DC=corp,DC=example,DC=com")

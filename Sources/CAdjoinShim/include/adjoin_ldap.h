@@ -13,9 +13,10 @@ int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap);
 /// Per-operation time limit in milliseconds (LDAP_OPT_TIMEOUT and LDAP_OPT_NETWORK_TIMEOUT).
 int adjoin_ldap_set_timeout(LDAP *ldap, long milliseconds);
 
-/// SASL GSSAPI bind with the credentials GSSAPI finds (the caller sets its ccache), asking for
-/// at least `min_ssf` bits of protection (56 or more means sealing, which AD wants for passwords).
-int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf);
+/// Kerberos SASL bind (GSS-SPNEGO, else GSSAPI) with the credentials GSSAPI finds (the caller sets its
+/// ccache), asking for at least `min_ssf` bits of protection (56 or more means sealing, which AD
+/// wants for passwords). `mechanism` is set to the one tried last.
+int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism);
 
 /// The security strength factor the bind negotiated (0 without SASL protection).
 unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap);
