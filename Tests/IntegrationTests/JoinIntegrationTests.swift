@@ -23,6 +23,17 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "stdout: \(result.stdout)")
     }
 
+    /// A join traced by strace (`trace` is strace's -e filter); returns the result and the trace text.
+    func tracedJoin(_ host: TestHost, trace: String, dc: [String]) throws -> (CommandResult, String) {
+        let file = host.root.appendingPathComponent("strace.out")
+        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
+                             ["-f", "-qq", "-e", trace, "-o", file.path, Lab.agentBinary.path,
+                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                              "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit] + dc,
+                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        return (result, try String(contentsOf: file, encoding: .utf8))
+    }
+
     func kinitWithKeytab(_ host: TestHost) throws -> CommandResult {
         try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
                 environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
@@ -152,20 +163,15 @@ import Testing
     @Test func noChildProcessAndNoPasswordInAnyOutput() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let trace = host.root.appendingPathComponent("execve.trace")
-        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
-                             ["-f", "-qq", "-e", "trace=execve", "-o", trace.path, Lab.agentBinary.path,
-                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                              "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", lab.organizationalUnit],
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let (result, trace) = try tracedJoin(host, trace: "trace=execve", dc: ["--dns-server", lab.dcIP])
         #expect(result.status == 0, "\(result.stderr)")
-        let calls = try String(contentsOf: trace, encoding: .utf8).split(separator: "\n").filter { $0.contains("execve(") }
+        let calls = trace.split(separator: "\n").filter { $0.contains("execve(") }
         #expect(calls.count == 1, "execve calls: \(calls)")
         #expect(calls.first?.contains(Lab.agentBinary.path) == true)
 
         let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
-        #expect(!(try String(contentsOf: trace, encoding: .utf8)).contains(password))
+        #expect(!trace.contains(password))
     }
 
     /// With the DC given, every packet goes to it: no DNS (GSSAPI must not canonicalise the DC's name
@@ -173,14 +179,8 @@ import Testing
     @Test func talksOnlyToThePinnedDC() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let trace = host.root.appendingPathComponent("network.trace")
-        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
-                             ["-f", "-qq", "-e", "trace=connect,sendto,sendmsg,sendmmsg", "-o", trace.path, Lab.agentBinary.path,
-                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                              "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit],
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let (result, text) = try tracedJoin(host, trace: "trace=connect,sendto,sendmsg,sendmmsg", dc: ["--domain-controller", lab.dcIP])
         #expect(result.status == 0, "\(result.stderr)")
-        let text = try String(contentsOf: trace, encoding: .utf8)
         let destinations = Set(text.matches(of: /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/).map { "\($0.2):\($0.1)" })
         #expect(!destinations.isEmpty)
         #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
