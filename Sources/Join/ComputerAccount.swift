@@ -11,15 +11,10 @@ struct ComputerAccount {
     let request: JoinRequest
     let session: DirectorySession
 
-    /// SPNs for the short name and the FQDN, as Windows registers them (HOST/WEB1, HOST/web1.corp...).
-    var servicePrincipalNames: [String] {
-        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(request.computerName)", "\($0)/\(request.hostFQDN.lowercased())"] }
-    }
-
     func attributes(password: SecretBytes) -> [LDAPAttribute] {
         [
             LDAPAttribute("dNSHostName", [request.hostFQDN.lowercased()]),
-            LDAPAttribute("servicePrincipalName", servicePrincipalNames),
+            LDAPAttribute("servicePrincipalName", request.servicePrincipalNames),
             LDAPAttribute("operatingSystem", [request.osRelease.name]),
             LDAPAttribute("operatingSystemVersion", [request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version]),
             LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(request.encryptionTypes))]),

@@ -5,8 +5,8 @@ import LDAP
 
 /// The join user's Kerberos login and the one sealed LDAP connection, both pinned to the chosen DC.
 struct DirectorySession {
-    let controller: DomainController
     let context: KerberosContext
+    /// Kept for the session's life: the bind took its tickets from this MEMORY cache.
     let cache: CredentialCache
     let ldap: LDAPConnection
 
@@ -24,7 +24,7 @@ struct DirectorySession {
             try context.login(Principal(request.userPrincipal, context: context), password: request.password, into: cache)
             try context.serviceTicket(for: Principal("ldap/\(controller.hostName)", context: context), cache: cache)
         } catch {
-            throw JoinFailure.kerberos(error, user: request.userPrincipal, deadline: deadline)
+            throw JoinFailure.kerberos(error, deadline: deadline)
         }
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
         let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
@@ -39,13 +39,13 @@ struct DirectorySession {
         guard ldap.securityStrength >= 56 else {
             throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
         }
-        return DirectorySession(controller: controller, context: context, cache: cache, ldap: ldap)
+        return DirectorySession(context: context, cache: cache, ldap: ldap)
     }
 }
 
 /// Library errors turned into statuses, with messages that name the cause.
 enum JoinFailure {
-    static func kerberos(_ error: KerberosError, user: String, deadline: Deadline) -> AdjoinError {
+    static func kerberos(_ error: KerberosError, deadline: Deadline) -> AdjoinError {
         if error.isAuthenticationFailure {
             return AdjoinError(.accessDenied, "\(error.operation) failed: \(error.message) (wrong password, or unknown, disabled or expired user)")
         }

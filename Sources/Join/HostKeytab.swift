@@ -9,13 +9,10 @@ import Glibc
 struct HostKeytab {
     let request: JoinRequest
 
-    /// NAME$, then host/ and RestrictedKrbHost/ for the short name and the FQDN.
+    /// NAME$ (KRB5_NT_PRINCIPAL), then the account's SPNs (KRB5_NT_SRV_HST).
     var principals: [(components: [String], nameType: UInt32)] {
-        let fqdn = request.hostFQDN.lowercased()
-        return [([request.computerName.samAccountName], 1)]
-            + ["host", "RestrictedKrbHost"].flatMap { service in
-                [([service, request.computerName.value], UInt32(3)), ([service, fqdn], UInt32(3))]
-            }
+        [([request.computerName.samAccountName], 1)]
+            + request.servicePrincipalNames.map { (components: $0.split(separator: "/").map(String.init), nameType: 3) }
     }
 
     func entries(password: SecretBytes, kvno: UInt32, context: KerberosContext) throws(AdjoinError) -> [KeytabEntry] {
@@ -75,7 +72,7 @@ struct HostKeytab {
             try context.login(Principal(request.computerName.samAccountName, context: context),
                               keytabPath: request.files.path(request.keytabPath), into: cache)
         } catch {
-            throw JoinFailure.kerberos(error, user: request.computerName.samAccountName, deadline: deadline)
+            throw JoinFailure.kerberos(error, deadline: deadline)
         }
     }
 }

@@ -42,6 +42,12 @@ public struct JoinRequest: Sendable {
         return name + "@" + domain.realm
     }
 
+    /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
+    /// computer object, and the same names get keys in the keytab.
+    public var servicePrincipalNames: [String] {
+        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }
+    }
+
     /// Checks what a person typed before anything goes on the wire.
     public func validate() throws(AdjoinError) {
         guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
