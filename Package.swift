@@ -24,7 +24,8 @@ let package = Package(
         .target(name: "AdjoinCore"),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
         .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CKerberos", "CAdjoinShim"]),
-        .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP"]),
+        .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
+        .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .executableTarget(
             name: "adjoin",
@@ -32,6 +33,7 @@ let package = Package(
                 "AdjoinCore",
                 "Discovery",
                 "Join",
+                "HostConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +42,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore"]),
     ],
     swiftLanguageModes: [.v6]

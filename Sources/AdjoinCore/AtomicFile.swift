@@ -26,20 +26,38 @@ public struct HostFiles: Sendable {
         path("/var/lib/adjoin/backup" + hostPath)
     }
 
+    public func exists(_ hostPath: String) -> Bool {
+        FileIO.exists(path(hostPath))
+    }
+
     public func read(_ hostPath: String) throws(AdjoinError) -> [UInt8]? {
         try FileIO.read(path(hostPath))
     }
 
-    /// Writes `bytes` with `mode` unless the file already holds exactly that; returns whether it changed.
-    @discardableResult
-    public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t) throws(AdjoinError) -> Bool {
+    /// Whether `write` would change anything: the content, the mode, or (when run as root) the owner.
+    public func differs(_ bytes: [UInt8], at hostPath: String, mode: mode_t) throws(AdjoinError) -> Bool {
         let target = path(hostPath)
-        let current = try FileIO.read(target)
-        if let current, current == bytes, FileIO.mode(target) == mode { return false }
-        try keepOriginal(hostPath, current: current)
+        guard let current = try FileIO.read(target), current == bytes, FileIO.mode(target) == mode else { return true }
+        return FileIO.ownedByOther(target)
+    }
+
+    /// Writes `bytes` with `mode`, owned by root when run as root, unless the file already is exactly
+    /// that; returns whether it changed. `check` sees the complete temporary file before it replaces
+    /// the target (e.g. `visudo -c -f`), and a throw leaves the target as it was.
+    @discardableResult
+    public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t,
+                      check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) -> Bool {
+        guard try differs(bytes, at: hostPath, mode: mode) else { return false }
+        let target = path(hostPath)
+        try keepOriginal(hostPath, current: try FileIO.read(target))
         try FileIO.createDirectories(parentOf: target, mode: 0o755)
-        try FileIO.replace(target, with: bytes, mode: mode)
+        try FileIO.replace(target, with: bytes, mode: mode, check: check)
         return true
+    }
+
+    /// Keeps the pre-adjoin content of a file that a distro tool is about to rewrite.
+    public func keepOriginal(of hostPath: String) throws(AdjoinError) {
+        try keepOriginal(hostPath, current: try FileIO.read(path(hostPath)))
     }
 
     /// Saves the file's pre-adjoin content once; later writes never replace that copy.
@@ -59,6 +77,13 @@ public struct HostFiles: Sendable {
 enum FileIO {
     static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
+    }
+
+    /// True when run as root and the file is not owned by root: host configuration files must be.
+    static func ownedByOther(_ path: String) -> Bool {
+        var info = stat()
+        guard geteuid() == 0, stat(path, &info) == 0 else { return false }
+        return info.st_uid != 0 || info.st_gid != 0
     }
 
     static func mode(_ path: String) -> mode_t? {
@@ -97,7 +122,8 @@ enum FileIO {
 
     /// Temporary file beside the target (same file system), created with `mode` from the start so the
     /// content is never readable by others, fsynced, renamed over the target, directory fsynced.
-    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t) throws(AdjoinError) {
+    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t,
+                        check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) {
         let temporary = path + ".adjoin-new"
         unlink(temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
@@ -115,13 +141,21 @@ enum FileIO {
             written += count
         }
         // The umask may have narrowed `mode` at creation; set it exactly.
-        if fchmod(descriptor, mode) != 0 || fsync(descriptor) != 0 {
+        if (geteuid() == 0 && fchown(descriptor, 0, 0) != 0) || fchmod(descriptor, mode) != 0 || fsync(descriptor) != 0 {
             let error = failure("cannot finish writing", temporary)
             close(descriptor)
             unlink(temporary)
             throw error
         }
         close(descriptor)
+        if let check {
+            do throws(AdjoinError) {
+                try check(temporary)
+            } catch {
+                unlink(temporary)
+                throw error
+            }
+        }
         guard rename(temporary, path) == 0 else {
             let error = failure("cannot rename into place", path)
             unlink(temporary)

@@ -34,9 +34,13 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let invalidInput = Status("INVALID_INPUT", exitCode: 15)
     /// The computer account's name is taken by an account that another host owns.
     public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16)
+    /// The directory side succeeded (or was not reached) but the host could not be configured:
+    /// a missing package, a file that could not be edited safely, a distro tool that failed.
+    public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17)
 
     public static let all: [Status] = [
         .joined, .detached, .skipped, .discovered, .joining, .unknownError, .accessDenied,
         .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput, .accountConflict,
+        .configurationFailed,
     ]
 }

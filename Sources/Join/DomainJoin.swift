@@ -16,11 +16,21 @@ public struct DomainJoin: Sendable {
     }
 
     public func run(deadline: Deadline) throws(AdjoinError) -> JoinResult {
+        try run(on: try locateController(deadline: deadline), deadline: deadline)
+    }
+
+    /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
+    public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()
         let locator = DomainControllerLocator(domain: request.domain, domainControllers: request.domainControllers,
                                               dnsServers: request.dnsServers, required: [.ldap, .kdc, .writable], progress: progress)
         let controller = try locator.locate(deadline: deadline).controller
         progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        return controller
+    }
+
+    public func run(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
+        try request.validate()
         let session = try DirectorySession.open(request, controller: controller, deadline: deadline, progress: progress)
         let account = ComputerAccount(request: request, session: session)
         let keytab = HostKeytab(request: request)

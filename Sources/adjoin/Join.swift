@@ -1,6 +1,7 @@
 import AdjoinCore
 import ArgumentParser
 import Discovery
+import HostConfig
 import Join
 #if canImport(Glibc)
 import Glibc
@@ -9,13 +10,23 @@ import Glibc
 struct JoinCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "join",
-        abstract: "Join this host to an Active Directory domain: computer account, machine password and keytab.",
+        abstract: "Join this host to an Active Directory domain and configure it so that domain users can log in.",
         discussion: """
             Everything goes to one DC (from --domain-controller, or found through DNS): a Kerberos login as \
             --user into memory, one LDAP connection bound with Kerberos and sealed, the computer account \
             created (or a pre-staged one reused) with a random 120-character password set in the same \
             request, keys derived locally with AD's salt and written to the keytab (mode 0600, other \
-            principals' entries kept), and a Kerberos login with that keytab to prove it. No program is run.
+            principals' entries kept), and a Kerberos login with that keytab to prove it. No program is run \
+            for the join itself.
+
+            Then the host (unless --no-configure): /etc/krb5.conf (merged: other realms and settings stay), \
+            /etc/sssd/sssd.conf (0600; the domain's section is adjoin's), `sss` in /etc/nsswitch.conf, pam_sss \
+            and pam_mkhomedir through pam-auth-update (Debian, Ubuntu) or authselect (RHEL, Amazon Linux), or \
+            by editing the PAM files where neither exists; sssd is restarted where systemd runs. Only members \
+            of --allow-group may log in; with none, no domain user may. Files are written atomically, only \
+            when they change, and their pre-adjoin versions are kept under /var/lib/adjoin/backup for leave. \
+            Everything is planned before the directory is touched: a host that cannot be configured stops \
+            the join before it creates anything.
 
             The password is read from standard input only, never from an argument or the environment.
 
@@ -59,14 +70,42 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Do not configure the host (krb5.conf, sssd, NSS, PAM); only the account and the keytab.")
     var noConfigure = false
 
+    @Option(help: ArgumentHelp("An AD group whose members may log in (repeatable). Letters, digits, spaces and _ . : / = + - @.", valueName: "group"))
+    var allowGroup: [String] = []
+
+    @Option(help: ArgumentHelp("An AD group whose members may use sudo (a drop-in in /etc/sudoers.d, checked with visudo).", valueName: "group"))
+    var sudoGroup: String?
+
+    @Flag(help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run).")
+    var configureDNS = false
+
+    @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
+    var dryRun = false
+
     @OptionGroup var options: DirectoryOptions
+
+    func validate() throws {
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
+            throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        }
+        if dryRun && options.output == .json {
+            throw ValidationError("--dry-run prints diffs: it has no --output json")
+        }
+    }
 
     func run() throws {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
-            let result = try DomainJoin(try request(), progress: reporter.progress).run(deadline: deadline)
-            let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno)"
+            let hostJoin = HostJoin(DomainJoin(try request(), progress: reporter.progress), options: try hostOptions())
+            if dryRun {
+                Reporter.writeOut(try hostJoin.dryRun(deadline: deadline))
+                return
+            }
+            let outcome = try hostJoin.run(deadline: deadline)
+            let result = outcome.join
+            let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
+            let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
             reporter.success(lines: [
                 ("domain", result.domain),
                 ("computer-name", result.computerName),
@@ -75,6 +114,7 @@ struct JoinCommand: ParsableCommand {
                 ("kvno", String(result.kvno)),
                 ("keytab", result.keytabPath),
                 ("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
+                ("host", configured),
                 ("status", Status.joined.rawValue),
             ], json: .object([
                 ("status", .string(Status.joined.rawValue)),
@@ -83,6 +123,7 @@ struct JoinCommand: ParsableCommand {
                 ("computerDN", .string(result.computerDN)),
                 ("domainController", .string(result.domainController)),
                 ("kvno", .number(Int64(result.kvno))),
+                ("configured", .array(outcome.configured.map { .string($0) })),
                 ("durationMs", .number(deadline.elapsed.milliseconds)),
                 ("message", .string(message)),
             ]))
@@ -91,11 +132,20 @@ struct JoinCommand: ParsableCommand {
         }
     }
 
-    private func request() throws(AdjoinError) -> JoinRequest {
-        guard noConfigure else {
-            throw .invalidInput("host configuration (krb5.conf, sssd, NSS, PAM) is not in this version yet: pass --no-configure")
+    private func hostOptions() throws(AdjoinError) -> HostJoin.Options? {
+        guard !noConfigure else { return nil }
+        var host = HostJoin.Options()
+        for name in allowGroup {
+            let group = try GroupName(name)
+            if !host.allowedGroups.contains(group) { host.allowedGroups.append(group) }
         }
-        guard passwordStdin else {
+        host.sudoGroup = try sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        host.configureDNS = configureDNS
+        return host
+    }
+
+    private func request() throws(AdjoinError) -> JoinRequest {
+        guard passwordStdin || dryRun else {
             throw .invalidInput("give the join user's password on standard input with --password-stdin (never as an argument)")
         }
         let domainName = try DomainName(domain)
@@ -103,7 +153,8 @@ struct JoinCommand: ParsableCommand {
         let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
         let name = if let computerName { try ComputerName(explicit: computerName) } else { try ComputerName(hostFQDN: fqdn) }
         let identity = if let owner { HostIdentity(owner) } else { try HostIdentity.machine(files: files) }
-        var request = JoinRequest(domain: domainName, user: user, password: try SecretBytes.read(from: STDIN_FILENO),
+        let password = dryRun ? SecretBytes([]) : try SecretBytes.read(from: STDIN_FILENO)
+        var request = JoinRequest(domain: domainName, user: user, password: password,
                                   hostFQDN: fqdn, computerName: name, owner: identity, osRelease: OSRelease.read(files: files))
         request.domainControllers = try options.parsedDomainControllers()
         request.dnsServers = try options.parsedDNSServers()

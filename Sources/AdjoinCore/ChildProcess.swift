@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A distro tool run for host configuration (pam-auth-update, authselect, visudo, systemctl): started
+/// with posix_spawn from an argument vector, never through a shell, with a fixed environment (so that
+/// nothing of the caller's environment, and no secret, reaches it), standard input from /dev/null, and
+/// its output collected. A child still running when the deadline passes is killed.
+public struct ChildProcess: Sendable {
+    public struct Result: Sendable {
+        public let exitStatus: Int32
+        /// Standard output and standard error, interleaved as written.
+        public let output: String
+        public var succeeded: Bool { exitStatus == 0 }
+    }
+
+    public static let searchPath = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+
+    public let arguments: [String]
+    public var environment: [String] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
+
+    public init(_ arguments: [String]) {
+        precondition(!arguments.isEmpty)
+        self.arguments = arguments
+    }
+
+    /// The program's full path, if it is installed in the standard directories under `root`.
+    public static func locate(_ program: String, root: String = "/") -> String? {
+        let prefix = root == "/" ? "" : root
+        return searchPath.map { $0 + "/" + program }.first { access(prefix + $0, X_OK) == 0 }
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> Result {
+        var pipeEnds: [Int32] = [0, 0]
+        // pipe2 is hidden without _GNU_SOURCE; the agent starts no thread that could fork in between.
+        guard pipe(&pipeEnds) == 0 else { throw failure("cannot create a pipe") }
+        _ = fcntl(pipeEnds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
+        defer { close(pipeEnds[0]) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
+
+        var pid: pid_t = 0
+        let status = withCStrings(arguments) { argv in
+            withCStrings(environment) { envp in
+                posix_spawn(&pid, arguments[0], &actions, nil, argv, envp)
+            }
+        }
+        close(pipeEnds[1])
+        guard status == 0 else {
+            throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(String(cString: strerror(status)))")
+        }
+
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var timedOut = false
+        while true {
+            var descriptor = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
+            let ready = poll(&descriptor, 1, deadline.remainingMilliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 {
+                timedOut = true
+                kill(pid, SIGKILL)
+                break
+            }
+            let count = chunk.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            output += chunk[0..<count]
+        }
+        var waitStatus: Int32 = 0
+        while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
+        if timedOut {
+            throw .timeout("\(arguments[0]) did not finish within the time budget")
+        }
+        // WIFEXITED/WEXITSTATUS are macros; a signal death is reported as 128 + signal, as shells do.
+        let exitStatus = waitStatus & 0x7f == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
+        return Result(exitStatus: exitStatus, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The command as people would type it, for progress lines and dry runs.
+    public var commandLine: String { arguments.joined(separator: " ") }
+
+    private func failure(_ what: String) -> AdjoinError {
+        AdjoinError(.unknownError, "\(what) for \(arguments[0]): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// A NULL-terminated array of C strings that lives for the duration of `body`.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}

@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import AdjoinCore
+
+/// Host configuration after a join, as realm + sssd would leave it: krb5.conf, sssd.conf, NSS, PAM
+/// (through the distro's tool), and optionally sudoers and DNS. Every file is written atomically,
+/// owned by root with its proper mode, its pre-adjoin version kept (see HostFiles), and only when its
+/// content would change, so a rerun with the same settings changes nothing.
+public struct HostConfiguration: Sendable {
+    public let settings: HostSettings
+    public let files: HostFiles
+    public let progress: @Sendable (String) -> Void
+
+    public init(settings: HostSettings, files: HostFiles, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.settings = settings
+        self.files = files
+        self.progress = progress
+    }
+
+    /// Reads the host and decides every change; writes nothing and runs no program that changes anything.
+    public func plan(deadline: Deadline) throws(AdjoinError) -> HostPlan {
+        guard files.exists("/usr/sbin/sssd") else {
+            throw AdjoinError(.configurationFailed, "sssd is not installed\(files.root == "/" ? "" : " under \(files.root)"): install sssd-ad, libnss-sss and libpam-sss (Debian, Ubuntu) or sssd-ad and authselect (RHEL, Amazon Linux), or join with --no-configure")
+        }
+        var plan = HostPlan()
+        try add(&plan, KerberosConfiguration.path, mode: 0o644) { KerberosConfiguration.render(settings, over: $0) }
+        try add(&plan, SSSDConfiguration.path, mode: 0o600) { SSSDConfiguration.render(settings, over: $0) }
+        plan.pam = try PAMConfiguration.plan(files: files, deadline: deadline)
+        switch plan.pam {
+        case .tool(let run) where run.rewrites.contains(NameServiceSwitch.path):
+            break // authselect writes nsswitch.conf itself
+        default:
+            try add(&plan, NameServiceSwitch.path, mode: 0o644) { NameServiceSwitch.render(over: $0) }
+        }
+        if case .tool(let run) = plan.pam, run.process.arguments.contains("adjoin-mkhomedir") {
+            try add(&plan, PAMConfiguration.mkhomedirProfilePath, mode: 0o644) { _ in PAMConfiguration.mkhomedirProfile }
+        }
+        if case .editFiles(let stacks) = plan.pam {
+            for stack in stacks {
+                let edited = try PAMConfiguration.edited(stack, files: files)
+                try add(&plan, stack, mode: 0o644) { _ in edited }
+            }
+        }
+        if let group = settings.sudoGroup {
+            try add(&plan, SudoersDropIn.path, mode: 0o440, checkWithVisudo: true) { _ in SudoersDropIn.render(group) }
+        }
+        if settings.configureDNS { try planDNS(&plan) }
+        planRestarts(&plan)
+        return plan
+    }
+
+    /// Carries out a plan; returns the host paths it changed and the tools it ran.
+    public func apply(_ plan: HostPlan, deadline: Deadline) throws(AdjoinError) -> [String] {
+        var done: [String] = []
+        for change in plan.files {
+            let check: ((String) throws(AdjoinError) -> Void)? = change.checkWithVisudo ? { path throws(AdjoinError) in try visudoCheck(path, deadline: deadline) } : nil
+            if try files.write(change.new, to: change.path, mode: change.mode, check: check) {
+                progress("Wrote \(files.path(change.path))")
+                done.append(change.path)
+            }
+        }
+        switch plan.pam {
+        case .alreadyDone(let reason):
+            if !reason.isEmpty { progress(reason) }
+        case .editFiles:
+            progress("No pam-auth-update or authselect can run for this system: edited the PAM stack files directly")
+        case .tool(let run):
+            for path in run.rewrites { try files.keepOriginal(of: path) }
+            progress("Running \(run.process.commandLine)")
+            let result = try run.process.run(deadline: deadline)
+            guard result.succeeded else {
+                throw AdjoinError(.configurationFailed, "\(run.process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+            }
+            done.append(run.process.commandLine)
+            for path in run.verify where try !PAMConfiguration.mentions(files, path, "pam_sss.so") {
+                // pam-auth-update leaves files alone that were edited by hand; fall back to editing them.
+                progress("\(run.process.arguments[0]) left \(path) without pam_sss (edited by hand?): adding it directly")
+                try files.write(Array(try PAMConfiguration.edited(path, files: files).utf8), to: path, mode: 0o644)
+                done.append(path)
+            }
+        }
+        if !done.isEmpty {
+            for unit in plan.restarts {
+                let process = ChildProcess(["/usr/bin/systemctl", "restart", unit])
+                progress("Running \(process.commandLine)")
+                let result = try process.run(deadline: deadline)
+                guard result.succeeded else {
+                    throw AdjoinError(.configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+                }
+            }
+        }
+        for note in plan.notes { progress(note) }
+        return done
+    }
+
+    // MARK: - Planning helpers
+
+    private func add(_ plan: inout HostPlan, _ path: String, mode: mode_t, checkWithVisudo: Bool = false,
+                     render: (String?) -> String) throws(AdjoinError) {
+        let old = try files.read(path)
+        let new = Array(render(old.map { String(decoding: $0, as: UTF8.self) }).utf8)
+        guard try files.differs(new, at: path, mode: mode) else { return }
+        plan.files.append(FileChange(path: path, old: old, new: new, mode: mode, checkWithVisudo: checkWithVisudo))
+    }
+
+    private func planDNS(_ plan: inout HostPlan) throws(AdjoinError) {
+        guard !settings.dnsServers.isEmpty else {
+            throw AdjoinError(.invalidInput, "--configure-dns needs the DCs' IP addresses (--dns-server or --domain-controller as an IP)")
+        }
+        let resolvedRuns = files.exists("/run/systemd/resolve/resolv.conf")
+        if files.root == "/" && !resolvedRuns {
+            plan.notes.append("systemd-resolved is not running, so --configure-dns wrote nothing: send \(settings.domain) to \(settings.dnsServers.joined(separator: ", ")) yourself (a nameserver line in /etc/resolv.conf, or a Route 53 Resolver forwarding rule)")
+            return
+        }
+        try add(&plan, ResolvedDropIn.path, mode: 0o644) { _ in ResolvedDropIn.render(settings) }
+        if resolvedRuns && systemdRuns { plan.restarts.append("systemd-resolved") }
+    }
+
+    private func planRestarts(_ plan: inout HostPlan) {
+        if systemdRuns {
+            plan.restarts.append("sssd")
+        } else if files.root == "/" {
+            plan.notes.append("systemd is not running here, so sssd was not restarted: start it yourself (sssd -D)")
+        } else {
+            plan.notes.append("configured the system under \(files.root); sssd starts with it")
+        }
+    }
+
+    private var systemdRuns: Bool { files.root == "/" && files.exists("/run/systemd/system") }
+
+    private func visudoCheck(_ path: String, deadline: Deadline) throws(AdjoinError) {
+        // Under --root, the building host's visudo checks the file: sudoers syntax is the same.
+        guard let visudo = ChildProcess.locate("visudo") else {
+            progress("visudo is not installed: \(SudoersDropIn.path) written without a syntax check")
+            return
+        }
+        let result = try ChildProcess([visudo, "-c", "-q", "-f", path]).run(deadline: deadline)
+        guard result.succeeded else {
+            throw AdjoinError(.configurationFailed, "visudo rejects the sudoers drop-in for --sudo-group: \(result.output.trimmingWhitespace())")
+        }
+    }
+}

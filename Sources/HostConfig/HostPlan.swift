@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import AdjoinCore
+
+/// One file host configuration would write: what is there now and what would be.
+public struct FileChange: Sendable {
+    public let path: String
+    public let old: [UInt8]?
+    public let new: [UInt8]
+    public let mode: mode_t
+    /// sudoers files are checked with `visudo -c -f` before they replace anything.
+    let checkWithVisudo: Bool
+}
+
+/// Everything host configuration would do, computed without changing anything: the input of both
+/// `--dry-run` and the real run, so the two cannot disagree.
+public struct HostPlan: Sendable {
+    public internal(set) var files: [FileChange] = []
+    var pam: PAMConfiguration.Plan = .alreadyDone("")
+    /// systemd units to restart once files changed.
+    var restarts: [String] = []
+    /// What the user must do, or should know, because adjoin could not or did not.
+    public internal(set) var notes: [String] = []
+
+    /// The dry run's report: a diff per file, then the commands that would run.
+    public func description(root: String) -> String {
+        var text = ""
+        for change in files {
+            text += UnifiedDiff.make(old: change.old.map { String(decoding: $0, as: UTF8.self) },
+                                     new: String(decoding: change.new, as: UTF8.self), path: change.path)
+            if let old = change.old, old == change.new {
+                text += "(content unchanged; owner or mode set to root, \(String(change.mode, radix: 8)))\n"
+            }
+        }
+        if case .tool(let run) = pam { text += "would run: \(run.process.commandLine)\n" }
+        if case .editFiles = pam { text += "no pam-auth-update or authselect can run for this system: the PAM files above would be edited directly\n" }
+        if !files.isEmpty || isToolRun {
+            for unit in restarts { text += "would run: systemctl restart \(unit)\n" }
+        }
+        for note in notes { text += "note: \(note)\n" }
+        if files.isEmpty && !isToolRun { text += "host configuration is already as adjoin would write it (root \(root))\n" }
+        return text
+    }
+
+    var isToolRun: Bool {
+        if case .tool = pam { return true }
+        return false
+    }
+}

@@ -1,0 +1,34 @@
+/// What host configuration needs to know about the join, decided before anything is written.
+/// Paths are host paths ("/etc/krb5.keytab"), as the configured system will see them, whatever `--root` is.
+public struct HostSettings: Sendable {
+    /// The domain's DNS name, lower case.
+    public var domain: String
+    public var realm: String
+    public var hostFQDN: String
+    /// The computer account's name (sAMAccountName without the "$").
+    public var computerName: String
+    public var keytabPath: String = "/etc/krb5.keytab"
+    /// Host names of the domain's KDCs for krb5.conf, the pinned DC first.
+    public var kdcs: [String]
+    /// IP addresses of the domain's DNS servers (its DCs), for `--configure-dns`.
+    public var dnsServers: [String] = []
+    /// Groups whose members may log in; none means no domain user may.
+    public var allowedGroups: [GroupName] = []
+    public var sudoGroup: GroupName?
+    public var configureDNS = false
+    /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
+    public var pinnedServers: [String] = []
+
+    public init(domain: String, realm: String, hostFQDN: String, computerName: String, kdcs: [String]) {
+        self.domain = domain.lowercased()
+        self.realm = realm
+        self.hostFQDN = hostFQDN
+        self.computerName = computerName
+        self.kdcs = kdcs
+    }
+
+    /// The first label of the host name, upper case: what sssd derives the machine principal from.
+    var shortHostName: String {
+        String(hostFQDN.prefix { $0 != "." }).uppercased()
+    }
+}

@@ -1,0 +1,112 @@
+import AdjoinCore
+
+/// How PAM (and on authselect systems, NSS) gets pam_sss and home directory creation: through the
+/// distro's own tool where there is one, else by careful editing of the stack files.
+enum PAMConfiguration {
+    /// A distro tool to run, and the files it rewrites (kept before it runs, for `leave`).
+    struct ToolRun: Sendable {
+        let process: ChildProcess
+        let rewrites: [String]
+        /// Files that must mention pam_sss afterwards, else the tool did not do its work.
+        let verify: [String]
+    }
+
+    enum Plan: Sendable {
+        case alreadyDone(String)
+        case tool(ToolRun)
+        case editFiles([String])
+    }
+
+    static let debianStacks = ["/etc/pam.d/common-auth", "/etc/pam.d/common-account", "/etc/pam.d/common-password",
+                               "/etc/pam.d/common-session", "/etc/pam.d/common-session-noninteractive"]
+    static let redHatStacks = ["/etc/pam.d/system-auth", "/etc/pam.d/password-auth"]
+    /// A pam-auth-update profile for systems whose libpam-runtime has none for pam_mkhomedir (before Debian 12).
+    static let mkhomedirProfilePath = "/usr/share/pam-configs/adjoin-mkhomedir"
+    static let mkhomedirProfile = """
+        Name: Create home directory on first login (adjoin)
+        Default: yes
+        Priority: 0
+        Session-Type: Additional
+        Session-Final:
+        \toptional\t\t\tpam_mkhomedir.so
+
+        """
+
+    /// pam-auth-update first (Debian, Ubuntu), then authselect (RHEL, Fedora, Amazon Linux 2023).
+    static func plan(files: HostFiles, deadline: Deadline) throws(AdjoinError) -> Plan {
+        if let tool = ChildProcess.locate("pam-auth-update", root: files.root) {
+            guard files.exists("/usr/share/pam-configs/sss") else {
+                throw AdjoinError(.configurationFailed, "libpam-sss is not installed (its pam-auth-update profile /usr/share/pam-configs/sss is missing): apt-get install sssd-ad libnss-sss libpam-sss")
+            }
+            let hasSSS = try mentions(files, "/etc/pam.d/common-auth", "pam_sss.so")
+            let hasMkhomedir = try mentions(files, "/etc/pam.d/common-session", "pam_mkhomedir.so")
+            if hasSSS && hasMkhomedir {
+                return .alreadyDone("PAM already has pam_sss and pam_mkhomedir")
+            }
+            let mkhomedir = files.exists("/usr/share/pam-configs/mkhomedir") ? "mkhomedir" : "adjoin-mkhomedir"
+            guard let command = inRoot(files, [tool, "--package", "--enable", "sss", mkhomedir], interpreter: "/usr/bin/perl") else {
+                return .editFiles(Array(debianStacks.prefix(4)))
+            }
+            var process = ChildProcess(command)
+            process.environment.append("DEBIAN_FRONTEND=noninteractive")
+            return .tool(ToolRun(process: process, rewrites: debianStacks,
+                                 verify: ["/etc/pam.d/common-auth", "/etc/pam.d/common-account"]))
+        }
+        if let tool = ChildProcess.locate("authselect", root: files.root) {
+            guard let current = inRoot(files, [tool, "current", "--raw"], interpreter: nil),
+                  let select = inRoot(files, [tool, "select", "sssd"], interpreter: nil) else {
+                return .editFiles(redHatStacks)
+            }
+            let state = try ChildProcess(current).run(deadline: deadline)
+            let words = state.succeeded ? state.output.split(whereSeparator: \.isWhitespace).map(String.init) : []
+            var features = words.first == "sssd" ? Array(words.dropFirst()) : []
+            if words.first == "sssd", features.contains("with-mkhomedir"), features.contains("with-sudo") {
+                return .alreadyDone("authselect already selects sssd with-mkhomedir with-sudo")
+            }
+            for feature in ["with-mkhomedir", "with-sudo"] where !features.contains(feature) { features.append(feature) }
+            // --force: a configuration not made by authselect is replaced (authselect keeps its own backup too).
+            return .tool(ToolRun(process: ChildProcess(select + features + ["--force"]),
+                                 rewrites: redHatStacks + [NameServiceSwitch.path], verify: redHatStacks))
+        }
+        let stacks = files.exists("/etc/pam.d/common-auth") ? Array(debianStacks.prefix(4)) : redHatStacks
+        guard stacks.allSatisfy({ files.exists($0) }) else {
+            throw AdjoinError(.configurationFailed, "neither pam-auth-update nor authselect is installed, and \(stacks.joined(separator: ", ")) not all exist: configure PAM for pam_sss by hand")
+        }
+        return .editFiles(stacks)
+    }
+
+    /// The tool's command line for the configured system: as is on a live host; under --root, run inside
+    /// it with chroot (so it uses the image's own state, such as pam-auth-update's debconf answers),
+    /// which needs a complete system there. nil when there is none: the files are then edited instead.
+    private static func inRoot(_ files: HostFiles, _ command: [String], interpreter: String?) -> [String]? {
+        guard files.root != "/" else { return command }
+        guard files.exists("/bin/sh"), interpreter.map({ files.exists($0) }) ?? true,
+              let chroot = ChildProcess.locate("chroot") else { return nil }
+        return [chroot, files.root] + command
+    }
+
+    /// The edited content of a stack file, for the file-editing fallback.
+    static func edited(_ hostPath: String, files: HostFiles) throws(AdjoinError) -> String {
+        let text = String(decoding: try files.read(hostPath) ?? [], as: UTF8.self)
+        // Debian splits the stacks into one file per type; RHEL's files hold all four.
+        let types: Set<String> = switch hostPath {
+        case "/etc/pam.d/common-auth": ["auth"]
+        case "/etc/pam.d/common-account": ["account"]
+        case "/etc/pam.d/common-password": ["password"]
+        case "/etc/pam.d/common-session": ["session"]
+        default: ["auth", "account", "password", "session"]
+        }
+        do {
+            return try PAMStackEditor.addSSS(to: text, types: types)
+        } catch {
+            throw AdjoinError(.configurationFailed, "cannot safely add pam_sss to \(hostPath): \(error.reason)")
+        }
+    }
+
+    static func mentions(_ files: HostFiles, _ hostPath: String, _ module: String) throws(AdjoinError) -> Bool {
+        guard let bytes = try files.read(hostPath) else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
+            !$0.trimmingWhitespace().hasPrefix("#") && $0.contains(module)
+        }
+    }
+}

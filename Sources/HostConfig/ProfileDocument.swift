@@ -1,0 +1,129 @@
+/// A krb5.conf (MIT profile syntax) edited in place, line by line, so that everything adjoin does not
+/// set (other realms, other settings, comments, include directives, layout) stays exactly as it was.
+struct ProfileDocument {
+    private(set) var lines: [String]
+
+    init(text: String) {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        self.lines = lines
+    }
+
+    var text: String { lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n" }
+
+    /// Sets `tag = value` at the top level of `section`, replacing the first such relation and
+    /// removing repeats (MIT would take the first; a stale repeat would only mislead a reader).
+    mutating func set(_ tag: String, _ value: String, in section: String) {
+        let range = sectionRange(section) ?? appendSection(section)
+        let matches = topLevelLines(in: range).filter { relationTag(lines[$0]) == tag && !opensBlock(lines[$0]) }
+        if let first = matches.first {
+            lines[first] = leadingWhitespace(lines[first]) + tag + " = " + value
+            for index in matches.dropFirst().reversed() { lines.remove(at: index) }
+        } else {
+            lines.insert(indentation(in: range) + tag + " = " + value, at: insertionPoint(in: range))
+        }
+    }
+
+    /// Replaces the block `tag = { ... }` at the top level of `section` with `body`, or adds it.
+    mutating func setBlock(_ tag: String, body: [(String, String)], in section: String) {
+        let range = sectionRange(section) ?? appendSection(section)
+        let indent = indentation(in: range)
+        let block = [indent + tag + " = {"] + body.map { indent + indent + $0.0 + " = " + $0.1 } + [indent + "}"]
+        if let start = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && opensBlock(lines[$0]) }),
+           let end = closingLine(of: start, before: range.upperBound) {
+            lines.replaceSubrange(start...end, with: block)
+        } else {
+            lines.insert(contentsOf: block, at: insertionPoint(in: range))
+        }
+    }
+
+    // MARK: - Reading the structure
+
+    /// Lines of the first `[section]`, header excluded: up to the next header or the end.
+    private func sectionRange(_ section: String) -> Range<Int>? {
+        guard let header = lines.firstIndex(where: { sectionName($0) == section }) else { return nil }
+        let end = lines[(header + 1)...].firstIndex { sectionName($0) != nil } ?? lines.count
+        return (header + 1)..<end
+    }
+
+    private mutating func appendSection(_ section: String) -> Range<Int> {
+        if let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append("") }
+        lines.append("[" + section + "]")
+        return lines.count..<lines.count
+    }
+
+    /// Indexes of the relations at depth 0 of a section (not inside a `{ }` block, not comments).
+    private func topLevelLines(in range: Range<Int>) -> [Int] {
+        var depth = 0
+        var result: [Int] = []
+        for index in range {
+            let line = lines[index].trimmingWhitespace()
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if line.hasPrefix("}") {
+                depth = max(0, depth - 1)
+                continue
+            }
+            if depth == 0 { result.append(index) }
+            if opensBlock(lines[index]) { depth += 1 }
+        }
+        return result
+    }
+
+    private func closingLine(of start: Int, before end: Int) -> Int? {
+        var depth = 0
+        for index in start..<end {
+            let line = lines[index].trimmingWhitespace()
+            if line.hasPrefix("#") || line.hasPrefix(";") { continue }
+            if opensBlock(lines[index]) { depth += 1 }
+            if line.hasPrefix("}") {
+                depth -= 1
+                if depth == 0 { return index }
+            }
+        }
+        return nil
+    }
+
+    /// After the section's last non-blank line, so that a blank line before the next header stays.
+    private func insertionPoint(in range: Range<Int>) -> Int {
+        var point = range.upperBound
+        while point > range.lowerBound, lines[point - 1].trimmingWhitespace().isEmpty { point -= 1 }
+        return point
+    }
+
+    /// The indentation the section already uses, or a tab (as MIT's own examples).
+    private func indentation(in range: Range<Int>) -> String {
+        for index in topLevelLines(in: range) {
+            let indent = leadingWhitespace(lines[index])
+            if !indent.isEmpty { return indent }
+        }
+        return "\t"
+    }
+
+    private func sectionName(_ line: String) -> String? {
+        let trimmed = line.trimmingWhitespace()
+        guard trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") else { return nil }
+        return String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
+    }
+
+    private func relationTag(_ line: String) -> String? {
+        guard let equals = line.firstIndex(of: "=") else { return nil }
+        return line[..<equals].trimmingWhitespace()
+    }
+
+    private func opensBlock(_ line: String) -> Bool {
+        guard let equals = line.firstIndex(of: "=") else { return false }
+        return line[line.index(after: equals)...].trimmingWhitespace().hasPrefix("{")
+    }
+
+    private func leadingWhitespace(_ line: String) -> String {
+        String(line.prefix { $0 == " " || $0 == "\t" })
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,67 @@
+/// /etc/sssd/sssd.conf (mode 0600, as sssd requires): the domain's section, which adjoin owns and
+/// rewrites whole, and the domain added to `[sssd]`; other domains and sections stay.
+enum SSSDConfiguration {
+    static let path = "/etc/sssd/sssd.conf"
+    static let defaultKeytab = "/etc/krb5.keytab"
+
+    static func render(_ settings: HostSettings, over current: String?) -> String {
+        var document = INIDocument(text: current ?? "# Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.\n")
+        if document.value("config_file_version", in: "sssd") == nil {
+            document.set("config_file_version", "2", in: "sssd")
+        }
+        document.set("services", merged(document.value("services", in: "sssd"), with: ["nss", "pam", "sudo"]), in: "sssd")
+        document.set("domains", merged(document.value("domains", in: "sssd"), with: [settings.domain]), in: "sssd")
+        document.replaceSection("domain/" + settings.domain, with: domainSection(settings))
+        return document.text
+    }
+
+    static func domainSection(_ settings: HostSettings) -> [(String, String)] {
+        var entries: [(String, String)] = [
+            ("id_provider", "ad"),
+            ("ad_domain", settings.domain),
+            ("krb5_realm", settings.realm),
+            ("ad_hostname", settings.hostFQDN),
+        ]
+        if !settings.pinnedServers.isEmpty {
+            entries.append(("ad_server", (settings.pinnedServers + ["_srv_"]).joined(separator: ", ")))
+        }
+        if settings.keytabPath != defaultKeytab {
+            entries.append(("krb5_keytab", settings.keytabPath))
+        }
+        // sssd logs in as SHORTNAME$ by default; a long host name's account has another name.
+        if settings.computerName.uppercased() != settings.shortHostName {
+            entries.append(("ldap_sasl_authid", settings.computerName.uppercased() + "$@" + settings.realm))
+        }
+        entries += [
+            // Users log in as "alice", as on the domain's Windows machines; /home/alice, bash.
+            ("use_fully_qualified_names", "false"),
+            ("fallback_homedir", "/home/%u"),
+            ("default_shell", "/bin/bash"),
+            // UIDs derived from the SID: the same on every host, with nothing to maintain in AD.
+            ("ldap_id_mapping", "true"),
+            ("cache_credentials", "true"),
+            ("krb5_store_password_if_offline", "true"),
+            // sssd renews the machine password by running adcli; adjoin rotate does it instead.
+            ("ad_maximum_machine_account_password_age", "0"),
+            // Dynamic DNS needs nsupdate and a DNS zone that accepts it; EC2 hosts get their records elsewhere.
+            ("dyndns_update", "false"),
+        ]
+        if settings.allowedGroups.isEmpty {
+            // simple with an empty allow list would let every domain user in.
+            entries.append(("access_provider", "deny"))
+        } else {
+            entries.append(("access_provider", "simple"))
+            entries.append(("simple_allow_groups", settings.allowedGroups.map(\.value).joined(separator: ", ")))
+        }
+        return entries
+    }
+
+    /// A comma-separated list with `additions` appended where missing, the existing order kept.
+    private static func merged(_ list: String?, with additions: [String]) -> String {
+        var items = (list ?? "").split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        for addition in additions where !items.contains(where: { $0.lowercased() == addition.lowercased() }) {
+            items.append(addition)
+        }
+        return items.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,74 @@
+import AdjoinCore
+import Discovery
+import HostConfig
+
+/// `adjoin join` with host configuration: the DC is located and the host's changes are planned
+/// before the directory is touched, so bad input or a host that cannot be configured (sssd missing,
+/// a PAM file too odd to edit) stops the join before it creates anything. Then the join, then the
+/// planned changes. A configuration failure after a successful join keeps the account and keytab
+/// (they are correct); a rerun completes the configuration.
+public struct HostJoin: Sendable {
+    public struct Options: Sendable {
+        public var allowedGroups: [GroupName] = []
+        public var sudoGroup: GroupName?
+        public var configureDNS = false
+        public init() {}
+    }
+
+    public struct Outcome: Sendable {
+        public var join: JoinResult
+        /// Host paths written and tools run; empty when the host was already configured (or not asked).
+        public var configured: [String]
+    }
+
+    public let join: DomainJoin
+    /// nil: `--no-configure`.
+    public let options: Options?
+
+    public init(_ join: DomainJoin, options: Options?) {
+        self.join = join
+        self.options = options
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> Outcome {
+        let controller = try join.locateController(deadline: deadline)
+        guard let options else {
+            return Outcome(join: try join.run(on: controller, deadline: deadline), configured: [])
+        }
+        let configuration = configuration(options, controller: controller)
+        let plan = try configuration.plan(deadline: deadline)
+        let result = try join.run(on: controller, deadline: deadline)
+        join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
+        return Outcome(join: result, configured: try configuration.apply(plan, deadline: deadline))
+    }
+
+    /// What the host configuration would change, as diffs; touches nothing, neither host nor directory.
+    public func dryRun(deadline: Deadline) throws(AdjoinError) -> String {
+        let controller = try join.locateController(deadline: deadline)
+        let request = join.request
+        var text = "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        if let options {
+            text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
+        }
+        return text
+    }
+
+    private func configuration(_ options: Options, controller: DomainController) -> HostConfiguration {
+        let request = join.request
+        // The pinned DC first, by the name it gave; then the other DCs the user named.
+        let others = request.domainControllers.map(\.host).filter {
+            $0.lowercased() != controller.hostName.lowercased() && $0 != controller.address.host
+        }
+        var settings = HostSettings(domain: request.domain.value, realm: request.domain.realm, hostFQDN: request.hostFQDN,
+                                    computerName: request.computerName.value, kdcs: [controller.hostName] + others)
+        settings.keytabPath = request.keytabPath
+        settings.allowedGroups = options.allowedGroups
+        settings.sudoGroup = options.sudoGroup
+        settings.configureDNS = options.configureDNS
+        settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
+        settings.dnsServers = request.dnsServers.isEmpty
+            ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }
+            : request.dnsServers.map(\.host)
+        return HostConfiguration(settings: settings, files: request.files, progress: join.progress)
+    }
+}
