@@ -16,6 +16,13 @@ struct Lab {
     let organizationalUnit: String
     let baseDN: String
     let krb5Config: String
+    let resolvConf: String
+    let hostsFile: String
+    let loginGroup: String
+    let memberUser: String
+    let memberPasswordFile: String
+    let nonmemberUser: String
+    let nonmemberPasswordFile: String
 
     static func current() throws -> Lab {
         let environment = ProcessInfo.processInfo.environment
@@ -27,7 +34,11 @@ struct Lab {
                    realm: try value("ADJOIN_LAB_REALM"), joinUser: try value("ADJOIN_LAB_JOIN_USER"),
                    joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
                    adminPasswordFile: try value("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), organizationalUnit: try value("ADJOIN_LAB_OU"),
-                   baseDN: try value("ADJOIN_LAB_BASE_DN"), krb5Config: try value("ADJOIN_LAB_KRB5_CONFIG"))
+                   baseDN: try value("ADJOIN_LAB_BASE_DN"), krb5Config: try value("ADJOIN_LAB_KRB5_CONFIG"),
+                   resolvConf: try value("ADJOIN_LAB_RESOLV_CONF"), hostsFile: try value("ADJOIN_LAB_HOSTS_FILE"),
+                   loginGroup: try value("ADJOIN_LAB_LOGIN_GROUP"), memberUser: try value("ADJOIN_LAB_MEMBER_USER"),
+                   memberPasswordFile: try value("ADJOIN_LAB_ALICE_PASSWORD_FILE"), nonmemberUser: try value("ADJOIN_LAB_NONMEMBER_USER"),
+                   nonmemberPasswordFile: try value("ADJOIN_LAB_BOB_PASSWORD_FILE"))
     }
 
     /// The join user's password, read from the lab's 0600 file (never from the environment).
@@ -37,12 +48,15 @@ struct Lab {
         return bytes
     }
 
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
     /// The agent binary that `swift build` made next to the test bundle, or ADJOIN_BIN.
     static var agentBinary: URL {
         if let explicit = ProcessInfo.processInfo.environment["ADJOIN_BIN"] {
             return URL(fileURLWithPath: explicit)
         }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return packageRoot.appendingPathComponent(".build/debug/adjoin")
     }
 }

@@ -1,0 +1,118 @@
+import AdjoinCore
+import Foundation
+import Testing
+
+/// The seed's acceptance test: on a host that was never joined, `adjoin join --allow-group` with DNS
+/// discovery, then real sssd, NSS and PAM: a member of the group logs in, a non-member authenticates
+/// but is refused at account management.
+@Suite(.serialized) struct HostLoginIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+    }
+
+    func join(_ sandbox: EtcSandbox, _ host: TestHost, extra: [String] = []) throws -> CommandResult {
+        try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                               "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                                               "--allow-group", lab.loginGroup, "--output", "json"] + extra,
+                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+    }
+
+    @Test func memberLogsInAndNonMemberIsRefusedAtAccessControl() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(!(try sandbox.text("/etc/nsswitch.conf")).contains("sss"))
+
+        let result = try join(sandbox, host)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"status\": \"JOINED\""))
+        #expect(try sandbox.mode("/etc/sssd/sssd.conf") == 0o600)
+        #expect(try sandbox.mode("/etc/krb5.keytab") == 0o600)
+        let nsswitch = try sandbox.text("/etc/nsswitch.conf")
+        #expect(nsswitch.contains("\npasswd:         files systemd sss\n"))
+        #expect(nsswitch.contains("\ngroup:          files systemd sss\n"))
+        #expect(try sandbox.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
+        #expect(try sandbox.text("/etc/pam.d/common-session").contains("pam_mkhomedir.so"))
+        #expect(try sandbox.text("/etc/krb5.conf").contains("default_realm = \(lab.realm)"))
+        // What was there before is kept for leave; what was not is marked absent.
+        #expect(FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/backup/etc/nsswitch.conf").path))
+        #expect(FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/backup/etc/pam.d/common-auth").path))
+        #expect(FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/backup/etc/sssd/sssd.conf.absent").path))
+        #expect(!(try sandbox.text("/var/lib/adjoin/backup/etc/pam.d/common-auth")).contains("pam_sss"))
+
+        let sssd = try SandboxedSSSD(sandbox)
+        defer { sssd.stop() }
+        let passwd = try resolve(lab.memberUser, in: sandbox)
+        #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output)")
+        #expect(passwd.hasSuffix(":/home/\(lab.memberUser):/bin/bash\n"))
+
+        let member = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt", "open_session", "close_session"],
+                                     stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+        #expect(member.status == 0, "\(member.stdout)\(member.stderr)")
+        #expect(member.stderr.contains("successfully authenticated") || member.stdout.contains("successfully authenticated"))
+        #expect(FileManager.default.fileExists(atPath: sandbox.file("/home/\(lab.memberUser)").path), "pam_mkhomedir made no home")
+
+        let nonmemberAuthenticates = try sandbox.run("/usr/bin/pamtester", ["login", lab.nonmemberUser, "authenticate"],
+                                                     stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        #expect(nonmemberAuthenticates.status == 0, "\(nonmemberAuthenticates.stderr)")
+        let nonmember = try sandbox.run("/usr/bin/pamtester", ["login", lab.nonmemberUser, "authenticate", "acct_mgmt"],
+                                        stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        #expect(nonmember.status != 0)
+        #expect((nonmember.stdout + nonmember.stderr).contains("Permission denied"))
+
+        // A wrong password is refused at authentication, so the checks above are not vacuous.
+        let wrong = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate"],
+                                    stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        #expect(wrong.status != 0)
+    }
+
+    @Test func rerunChangesNothingAndDryRunShowsADiff() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let first = try join(sandbox, host)
+        #expect(first.status == 0, "\(first.stderr)")
+
+        var before = try sandbox.snapshot()
+        let second = try join(sandbox, host)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("\"configured\": []"))
+        var after = try sandbox.snapshot()
+        // The keytab is rewritten on every join (a new machine password); nothing else may change.
+        let keytab = sandbox.file("/etc/krb5.keytab").path
+        before[keytab] = nil
+        after[keytab] = nil
+        #expect(before == after)
+
+        let dryRun = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
+                                                            "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup,
+                                                            "--allow-group", "Domain Admins", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("--- /etc/sssd/sssd.conf\n+++ /etc/sssd/sssd.conf\n"))
+        #expect(dryRun.stdout.contains("\n-simple_allow_groups = \(lab.loginGroup)\n+simple_allow_groups = \(lab.loginGroup), Domain Admins\n"))
+        #expect(!dryRun.stdout.contains("krb5.conf"))
+        after[keytab] = nil
+        var afterDryRun = try sandbox.snapshot()
+        afterDryRun[keytab] = nil
+        #expect(afterDryRun == before)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+    }
+
+    /// sssd answers once its back end is online; bounded, not a fixed sleep.
+    private func resolve(_ user: String, in sandbox: EtcSandbox) throws -> String {
+        let deadline = Date().addingTimeInterval(20)
+        var last = CommandResult(status: -1, stdout: "", stderr: "")
+        while Date() < deadline {
+            last = try sandbox.run("/usr/bin/getent", ["passwd", user])
+            if last.status == 0 { return last.stdout }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Issue.record("getent passwd \(user) never resolved: \(last.stderr)")
+        return ""
+    }
+}
