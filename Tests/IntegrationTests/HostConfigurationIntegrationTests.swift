@@ -32,7 +32,7 @@ import Testing
         defer { root.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let result = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins"])
+        let result = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("edited the PAM stack files directly"))
         #expect(result.stderr.contains("sssd starts with it"))
@@ -49,6 +49,13 @@ import Testing
         #expect(try root.text("/etc/sssd/sssd.conf").contains("\nad_server = \(lab.dcHost), \(lab.dcIP), _srv_\n") == false)
         #expect(try root.text("/etc/krb5.conf").contains("kdc = \(lab.dcHost)\n"))
         #expect(FileManager.default.fileExists(atPath: root.file("/etc/krb5.keytab").path))
+        #expect(try root.text("/etc/systemd/resolved.conf.d/adjoin.conf") == """
+            # Written by adjoin: names in \(lab.domain) are resolved by its domain controllers.
+            [Resolve]
+            DNS=\(lab.dcIP)
+            Domains=~\(lab.domain)
+
+            """)
         // The machine's own files were not touched.
         #expect(!FileManager.default.fileExists(atPath: "/etc/sudoers.d/adjoin"))
         #expect(!((try? String(contentsOfFile: "/etc/sssd/sssd.conf", encoding: .utf8)) ?? "").contains(host.fqdn))

@@ -30,6 +30,13 @@ import Testing
         let result = try join(sandbox, host)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("\"status\": \"JOINED\""))
+        // The join password is in no output and in no file the join wrote (the keytab holds keys, not it).
+        let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
+        #expect(!(result.stdout + result.stderr).contains(password))
+        for path in ["/etc/krb5.conf", "/etc/sssd/sssd.conf", "/etc/nsswitch.conf", "/etc/pam.d/common-auth", "/etc/krb5.keytab"] {
+            let bytes = try Data(contentsOf: sandbox.file(path))
+            #expect(bytes.range(of: Data(password.utf8)) == nil, "\(path) holds the join password")
+        }
         #expect(try sandbox.mode("/etc/sssd/sssd.conf") == 0o600)
         #expect(try sandbox.mode("/etc/krb5.keytab") == 0o600)
         let nsswitch = try sandbox.text("/etc/nsswitch.conf")
