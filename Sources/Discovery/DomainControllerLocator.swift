@@ -157,6 +157,11 @@ public struct DomainControllerLocator: Sendable {
                 guard let id = try? LDAPPing.messageID(ofReply: reply.bytes), id == Int64(reply.index + 1) else {
                     continue  // a stray or stale datagram: keep waiting for the real answer
                 }
+                if let code = LDAPPing.failureCode(ofReply: reply.bytes) {
+                    // The DC is there but could not answer this time: keep asking it until the deadline.
+                    candidates[reply.index].outcome = .unsuitable("answered the ping with LDAP error \(code)")
+                    continue
+                }
                 exchange.finish(reply.index)
                 switch evaluate(reply.bytes) {
                 case .failure(let reason):

@@ -40,6 +40,20 @@ public enum LDAPPing {
 
     /// The value of the `Netlogon` attribute in a ping reply; nil when the DC answered with no entry,
     /// which is how a DC says that it does not serve the domain named in the ping.
+    /// The resultCode of a reply that is a bare SearchResultDone (no entry), else nil. A DC that does
+    /// not serve the domain answers success with no entry; a non-zero code is the server failing to
+    /// answer (Samba under load answers operationsError), which is worth asking again.
+    public static func failureCode(ofReply bytes: [UInt8]) -> Int64? {
+        var top = BERReader(bytes)
+        guard let message = try? top.next("LDAPMessage", tag: BER.sequence) else { return nil }
+        var fields = top.inside(message)
+        guard (try? fields.next("messageID", tag: BER.integer)) != nil,
+              let operation = try? fields.next("protocolOp"), operation.tag == searchResultDone else { return nil }
+        var done = fields.inside(operation)
+        guard let code = try? done.next("resultCode", tag: BER.enumerated), let value = try? done.integer(code, "resultCode"), value != 0 else { return nil }
+        return value
+    }
+
     public static func netlogonValue(fromReply bytes: [UInt8]) throws(DecodeError) -> [UInt8]? {
         var top = BERReader(bytes)
         let message = try top.next("LDAPMessage", tag: BER.sequence)

@@ -1,5 +1,8 @@
 import AdjoinCore
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 @testable import Discovery
 
@@ -102,6 +105,50 @@ import Testing
         let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 3)) }
         #expect(error?.status == .networkError)
         #expect(error?.message.contains("unreadable ping reply") == true)
+    }
+
+    /// Samba under load answers a ping with operationsError and no entry; that DC is asked again, not
+    /// written off as serving another domain.
+    @Test func aBusyAnswerIsAskedAgain() throws {
+        let lab = self.lab
+        let answered = Mutex(0)
+        let server = try FakeUDPServer { request in
+            let first = answered.withLock { count in
+                count += 1
+                return count == 1
+            }
+            guard let id = try? LDAPPing.messageID(ofReply: request) else { return nil }
+            if first {
+                func tlv(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] { [tag, UInt8(content.count)] + content }
+                return tlv(0x30, tlv(0x02, [UInt8(id)]) + tlv(0x65, tlv(0x0A, [1]) + tlv(0x04, []) + tlv(0x04, [])))
+            }
+            return Self.askTheRealDC(request, at: lab.dcIP)
+        }
+        defer { server.close() }
+        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+                                              domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
+        let result = try locator.locate(deadline: Deadline(seconds: 5))
+        #expect(result.controller.hostName == lab.dcHost)
+        #expect(server.datagramsReceived >= 2)
+    }
+
+    /// Relays one ping to the lab DC and returns its answer (which echoes the request's message id).
+    static func askTheRealDC(_ request: [UInt8], at ip: String) -> [UInt8]? {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr(ip)
+        address.sin_port = UInt16(389).bigEndian
+        let sent = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard sent == request.count else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? Array(buffer[0..<count]) : nil
     }
 
     /// A reply with the request's message id (so it is not dismissed as stray) and the given NetLogon value.
