@@ -24,25 +24,20 @@ struct ComputerAccount {
         ]
     }
 
-    func find(deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
+    /// The account, if one exists, and the container a new one would go to. When that container must
+    /// be looked up (no --ou), both searches go out together: one round trip for the two.
+    func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
         let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(request.computerName.samAccountName))))"
-        do {
-            return try session.ldap.search(base: request.domain.baseDN, scope: .subtree, filter: filter,
-                                           attributes: Self.searchedAttributes, deadline: deadline).first
-        } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+        var searches = [LDAPSearchRequest(base: request.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
+        if request.organizationalUnit == nil {
+            // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
+            searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>", scope: .base,
+                                              filter: "(objectClass=*)", attributes: ["distinguishedName"]))
         }
-    }
-
-    /// The container for a new account: the OU given, else the domain's well-known computers container
-    /// (wherever an administrator redirected it with redircmp).
-    func container(deadline: Deadline) throws(AdjoinError) -> String {
-        if let ou = request.organizationalUnit { return ou }
-        let wellKnown = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>"
         do {
-            let entry = try session.ldap.search(base: wellKnown, scope: .base, filter: "(objectClass=*)",
-                                                 attributes: ["distinguishedName"], deadline: deadline).first
-            return entry?.dn ?? "CN=Computers,\(request.domain.baseDN)"
+            let answers = try session.ldap.search(searches, deadline: deadline)
+            let container = request.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(request.domain.baseDN)"
+            return (answers[0].first, container)
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }

@@ -28,12 +28,12 @@ public struct DomainJoin: Sendable {
 
         let dn: String
         let created: Bool
-        if let existing = try account.find(deadline: deadline) {
+        let (existing, container) = try account.find(deadline: deadline)
+        if let existing {
             progress("Reusing the computer account \(existing.dn)")
             try account.reuse(existing, password: password, deadline: deadline)
             (dn, created) = (existing.dn, false)
         } else {
-            let container = try account.container(deadline: deadline)
             progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
             (dn, created) = (try account.create(in: container, password: password, deadline: deadline), true)
         }

@@ -34,4 +34,30 @@ import Testing
                                        attributes: ["sAMAccountName"], deadline: Deadline(seconds: 10))
         #expect(me.first?.string("sAMAccountName") == lab.joinUser)
     }
+
+    @Test func pipelinedSearchesEachGetTheirOwnAnswer() throws {
+        let (connection, _) = try boundConnection()
+        let answers = try connection.search([
+            LDAPSearchRequest(base: lab.baseDN, scope: .subtree, filter: "(sAMAccountName=\(LDAPEscaping.filterValue(lab.joinUser)))",
+                              attributes: ["sAMAccountName"]),
+            LDAPSearchRequest(base: "OU=No Such Thing,\(lab.baseDN)", scope: .base, filter: "(objectClass=*)", attributes: ["cn"]),
+            LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(lab.baseDN)>", scope: .base,
+                              filter: "(objectClass=*)", attributes: ["distinguishedName"]),
+        ], deadline: Deadline(seconds: 10))
+        #expect(answers.count == 3)
+        #expect(answers[0].map { $0.string("sAMAccountName") } == [lab.joinUser])
+        #expect(answers[1].isEmpty)
+        #expect(answers[2].map(\.dn) == ["CN=Computers,\(lab.baseDN)"])
+    }
+
+    @Test func aFailedSearchAmongPipelinedOnesReportsItsOwnError() throws {
+        let (connection, _) = try boundConnection()
+        let error = #expect(throws: LDAPError.self) {
+            try connection.search([
+                LDAPSearchRequest(base: "", scope: .base, filter: "(objectClass=*)", attributes: ["dnsHostName"]),
+                LDAPSearchRequest(base: lab.baseDN, scope: .subtree, filter: "(this is not a filter", attributes: ["cn"]),
+            ], deadline: Deadline(seconds: 10))
+        }
+        #expect(error?.operation.contains("(this is not a filter") == true, "\(String(describing: error))")
+    }
 }
