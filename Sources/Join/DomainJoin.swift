@@ -3,7 +3,7 @@ import Discovery
 import Kerberos
 import LDAP
 
-/// `adjoin join`: one DC, one Kerberos login, one sealed LDAP connection, no child process, no sleep.
+/// `adjoin join`: one DC, one TCP connection to its KDC, one sealed LDAP connection, no child process, no sleep.
 /// A failure after this join created the account removes it again and puts the keytab back; a
 /// failure after it reset an existing account leaves that for a rerun to complete.
 public struct DomainJoin: Sendable {
@@ -44,7 +44,7 @@ public struct DomainJoin: Sendable {
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            try keytab.prove(context: session.context, deadline: deadline)
+            _ = try keytab.prove(session: session, deadline: deadline)
             return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
                               domainController: controller.hostName, kvno: kvno, created: created,
                               keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes)
