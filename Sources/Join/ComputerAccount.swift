@@ -43,6 +43,17 @@ struct ComputerAccount {
         }
     }
 
+    /// The kvno of a new account's keys: msDS-KeyVersionNumber is the version of unicodePwd's replication
+    /// stamp (MS-ADTS 3.1.1.4.5.16), and the add that sets the password originates it at version 1.
+    static let newAccountKeyVersion: UInt32 = 1
+
+    /// The kvno after a reset: each originating write of unicodePwd raises that version by one, so the
+    /// value the search read plus one. nil when the search could not read it. A prediction: the keytab's
+    /// proof checks it against the DC's reply.
+    static func keyVersionAfterReset(_ entry: LDAPEntry) -> UInt32? {
+        entry.string("msDS-KeyVersionNumber").flatMap { UInt32($0) }.map { $0 &+ 1 }
+    }
+
     func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
         let dn = "CN=\(LDAPEscaping.dnValue(request.computerName.value)),\(container)"
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
@@ -81,8 +92,9 @@ struct ComputerAccount {
         }
     }
 
-    /// msDS-KeyVersionNumber, which the DC computes after the password is set.
-    func keyVersion(of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+    /// `expected`, else msDS-KeyVersionNumber as the DC reports it now.
+    func keyVersion(expected: UInt32?, of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+        if let expected { return expected }
         let entry: LDAPEntry?
         do {
             entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",

@@ -39,6 +39,12 @@ import Testing
                 environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
     }
 
+    /// The kvnos of the keytab's entries for the lab's realm, as MIT's klist reads them.
+    func keytabVersions(_ host: TestHost) throws -> Set<String> {
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
+        return Set(listing.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.compactMap { $0.split(separator: " ").first.map(String.init) })
+    }
+
     @Test func leastPrivilegedUserJoinsIntoItsOU() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
@@ -72,6 +78,8 @@ import Testing
             #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes128-cts-hmac-sha1-96)"))
         }
         #expect(!listing.stdout.contains("arcfour"))
+        #expect(try keytabVersions(host) == ["1"])
+        #expect(object["msds-keyversionnumber"] == ["1"])
         let kinit = try kinitWithKeytab(host)
         #expect(kinit.status == 0, "kinit -k: \(kinit.stderr)")
     }
@@ -111,6 +119,7 @@ import Testing
         // The old kvno's entries were replaced, not piled up.
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path])
         #expect(listing.stdout.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
+        #expect(try keytabVersions(host) == ["2"])
         #expect(try kinitWithKeytab(host).status == 0)
     }
 
@@ -122,7 +131,12 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect((try json(result)["message"] as? String)?.hasPrefix("reused") == true)
         #expect(try admin.count(host.name + "$") == 1)
-        #expect(try admin.computer(host.name + "$")?["dnshostname"] == [host.fqdn])
+        let object = try #require(try admin.computer(host.name + "$"))
+        #expect(object["dnshostname"] == [host.fqdn])
+        // The kvno a reset gives was predicted from the search and checked by the proof: the keytab has the DC's.
+        let kvno = try #require(object["msds-keyversionnumber"]?.first)
+        #expect(try keytabVersions(host) == [kvno])
+        #expect((try json(result)["kvno"] as? Int).map(String.init) == kvno)
         #expect(try kinitWithKeytab(host).status == 0)
     }
 
