@@ -1,12 +1,41 @@
 #include "adjoin_ldap.h"
 
 #include <openldap.h>
+#include <pthread.h>
 #include <sasl/sasl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
 
+// Cyrus SASL loads every plugin of its directory when it starts: SCRAM, DIGEST-MD5 and NTLM bring
+// OpenSSL's libcrypto, sasldb Berkeley DB, about 2 MB of a join's memory for mechanisms it never
+// uses. The Kerberos bind needs only the GSSAPI plugin (GSSAPI and GSS-SPNEGO).
+static int only_the_gssapi_plugin(void *context, const char *file, sasl_verify_type_t type) {
+    (void)context;
+    if (type != SASL_VRFY_PLUGIN) {
+        return SASL_OK;
+    }
+    const char *name = strrchr(file, '/');
+    name = name != NULL ? name + 1 : file;
+    return strncmp(name, "libgssapiv2.", strlen("libgssapiv2.")) == 0 ? SASL_OK : SASL_CONTINUE;
+}
+
+// Cyrus keeps a pointer to these for the life of the process.
+static const sasl_callback_t sasl_global_callbacks[] = {
+    { SASL_CB_VERIFYFILE, (int (*)(void))only_the_gssapi_plugin, NULL },
+    { SASL_CB_LIST_END, NULL, NULL },
+};
+
+// Runs before libldap's own sasl_client_init(NULL), which then finds SASL started and keeps these
+// callbacks. (Cyrus then also ignores libldap's sasl_set_mutex: its mutexes stay the built-in no-ops,
+// which is sound while one thread binds, as here.)
+static void start_sasl(void) {
+    sasl_client_init(sasl_global_callbacks);
+}
+
 int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap) {
+    static pthread_once_t sasl_started = PTHREAD_ONCE_INIT;
+    pthread_once(&sasl_started, start_sasl);
     LDAP *handle = NULL;
     int status = ldap_init_fd(fd, LDAP_PROTO_TCP, url, &handle);
     if (status != LDAP_SUCCESS) {
