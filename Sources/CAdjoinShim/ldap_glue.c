@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <sasl/sasl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
@@ -26,10 +27,33 @@ static const sasl_callback_t sasl_global_callbacks[] = {
     { SASL_CB_LIST_END, NULL, NULL },
 };
 
-// Runs before libldap's own sasl_client_init(NULL), which then finds SASL started and keeps these
-// callbacks. (Cyrus then also ignores libldap's sasl_set_mutex: its mutexes stay the built-in no-ops,
-// which is sound while one thread binds, as here.)
+// Cyrus's own mutexes are no-ops, and once SASL is started it ignores the ones libldap would set:
+// real ones here, so that binds on several threads (the tests) stay as safe as libldap made them.
+static void *mutex_new(void) {
+    pthread_mutex_t *mutex = malloc(sizeof *mutex);
+    if (mutex != NULL && pthread_mutex_init(mutex, NULL) != 0) {
+        free(mutex);
+        return NULL;
+    }
+    return mutex;
+}
+
+static int mutex_lock(void *mutex) {
+    return pthread_mutex_lock(mutex) == 0 ? SASL_OK : SASL_FAIL;
+}
+
+static int mutex_unlock(void *mutex) {
+    return pthread_mutex_unlock(mutex) == 0 ? SASL_OK : SASL_FAIL;
+}
+
+static void mutex_free(void *mutex) {
+    pthread_mutex_destroy(mutex);
+    free(mutex);
+}
+
+// Runs before libldap's own sasl_client_init(NULL), which then finds SASL started and keeps these callbacks.
 static void start_sasl(void) {
+    sasl_set_mutex(mutex_new, mutex_lock, mutex_unlock, mutex_free);
     sasl_client_init(sasl_global_callbacks);
 }
 
