@@ -19,12 +19,11 @@ enum ASReply {
         let encrypted = try DERElement.read(bytes, in: encPart.content, "EncryptedData", tag: sequence)
         guard let kvno = try DERElement.child(bytes, of: encrypted, contextTag: 1) else { return nil }
         let value = try DERElement.read(bytes, in: kvno.content, "kvno", tag: integer)
-        // UInt32: up to four bytes, plus a leading zero when the top bit is set.
+        // A UInt32 in DER: up to four bytes, after a leading zero byte where the top bit is set.
         var digits = bytes[value.content]
-        if digits.count > 1, digits.first == 0 { digits = digits.dropFirst() }
-        guard !digits.isEmpty, digits.count <= 4, value.content.count <= 5, bytes[value.content.lowerBound] & 0x80 == 0 else {
-            throw DecodeError("kvno is not a UInt32", at: value.content.lowerBound)
-        }
+        guard let first = digits.first, first & 0x80 == 0 else { throw DecodeError("kvno is not a UInt32", at: value.content.lowerBound) }
+        if digits.count > 1, first == 0 { digits = digits.dropFirst() }
+        guard digits.count <= 4 else { throw DecodeError("kvno is not a UInt32", at: value.content.lowerBound) }
         return digits.reduce(0) { $0 << 8 | UInt32($1) }
     }
 }

@@ -13,8 +13,8 @@ public final class KDCConnection {
     public let realm: String
     private var descriptor: Int32 = -1
     /// Connections opened and requests answered so far: what a join costs in round trips to the KDC.
-    public private(set) var connections = 0
-    public private(set) var exchanges = 0
+    private(set) var connections = 0
+    private(set) var exchanges = 0
 
     /// Replies larger than this are refused (a PAC-laden AS-REP is a few kilobytes).
     static let maximumReply = 1 << 20
