@@ -1,12 +1,65 @@
 #include "adjoin_ldap.h"
 
 #include <openldap.h>
+#include <pthread.h>
 #include <sasl/sasl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
+// Cyrus SASL loads every plugin of its directory when it starts: SCRAM, DIGEST-MD5 and NTLM bring
+// OpenSSL's libcrypto, sasldb Berkeley DB, about 2 MB of a join's memory for mechanisms it never
+// uses. The Kerberos bind needs only the GSSAPI plugin (GSSAPI and GSS-SPNEGO).
+static int only_the_gssapi_plugin(void *context, const char *file, sasl_verify_type_t type) {
+    (void)context;
+    if (type != SASL_VRFY_PLUGIN) {
+        return SASL_OK;
+    }
+    const char *name = strrchr(file, '/');
+    name = name != NULL ? name + 1 : file;
+    return strncmp(name, "libgssapiv2.", strlen("libgssapiv2.")) == 0 ? SASL_OK : SASL_CONTINUE;
+}
+
+// Cyrus keeps a pointer to these for the life of the process.
+static const sasl_callback_t sasl_global_callbacks[] = {
+    { SASL_CB_VERIFYFILE, (int (*)(void))only_the_gssapi_plugin, NULL },
+    { SASL_CB_LIST_END, NULL, NULL },
+};
+
+// Cyrus's own mutexes are no-ops, and once SASL is started it ignores the ones libldap would set:
+// real ones here, so that binds on several threads (the tests) stay as safe as libldap made them.
+static void *mutex_new(void) {
+    pthread_mutex_t *mutex = malloc(sizeof *mutex);
+    if (mutex != NULL && pthread_mutex_init(mutex, NULL) != 0) {
+        free(mutex);
+        return NULL;
+    }
+    return mutex;
+}
+
+static int mutex_lock(void *mutex) {
+    return pthread_mutex_lock(mutex) == 0 ? SASL_OK : SASL_FAIL;
+}
+
+static int mutex_unlock(void *mutex) {
+    return pthread_mutex_unlock(mutex) == 0 ? SASL_OK : SASL_FAIL;
+}
+
+static void mutex_free(void *mutex) {
+    pthread_mutex_destroy(mutex);
+    free(mutex);
+}
+
+// Runs before libldap's own sasl_client_init(NULL), which then finds SASL started and keeps these callbacks.
+static void start_sasl(void) {
+    sasl_set_mutex(mutex_new, mutex_lock, mutex_unlock, mutex_free);
+    sasl_client_init(sasl_global_callbacks);
+}
+
 int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap) {
+    static pthread_once_t sasl_started = PTHREAD_ONCE_INIT;
+    pthread_once(&sasl_started, start_sasl);
     LDAP *handle = NULL;
     int status = ldap_init_fd(fd, LDAP_PROTO_TCP, url, &handle);
     if (status != LDAP_SUCCESS) {

@@ -24,28 +24,34 @@ struct ComputerAccount {
         ]
     }
 
-    func find(deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
+    /// The account, if one exists, and the container a new one would go to. When that container must
+    /// be looked up (no --ou), both searches go out together: one round trip for the two.
+    func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
         let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(request.computerName.samAccountName))))"
+        var searches = [LDAPSearchRequest(base: request.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
+        if request.organizationalUnit == nil {
+            // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
+            searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>", scope: .base,
+                                              filter: "(objectClass=*)", attributes: ["distinguishedName"]))
+        }
         do {
-            return try session.ldap.search(base: request.domain.baseDN, scope: .subtree, filter: filter,
-                                           attributes: Self.searchedAttributes, deadline: deadline).first
+            let answers = try session.ldap.search(searches, deadline: deadline)
+            let container = request.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(request.domain.baseDN)"
+            return (answers[0].first, container)
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
     }
 
-    /// The container for a new account: the OU given, else the domain's well-known computers container
-    /// (wherever an administrator redirected it with redircmp).
-    func container(deadline: Deadline) throws(AdjoinError) -> String {
-        if let ou = request.organizationalUnit { return ou }
-        let wellKnown = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>"
-        do {
-            let entry = try session.ldap.search(base: wellKnown, scope: .base, filter: "(objectClass=*)",
-                                                 attributes: ["distinguishedName"], deadline: deadline).first
-            return entry?.dn ?? "CN=Computers,\(request.domain.baseDN)"
-        } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
-        }
+    /// The kvno of a new account's keys: msDS-KeyVersionNumber is the version of unicodePwd's replication
+    /// stamp (MS-ADTS 3.1.1.4.5.16), and the add that sets the password originates it at version 1.
+    static let newAccountKeyVersion: UInt32 = 1
+
+    /// The kvno after a reset: each originating write of unicodePwd raises that version by one, so the
+    /// value the search read plus one. nil when the search could not read it. A prediction: the keytab's
+    /// proof checks it against the DC's reply.
+    static func keyVersionAfterReset(_ entry: LDAPEntry) -> UInt32? {
+        entry.string("msDS-KeyVersionNumber").flatMap { UInt32($0) }.map { $0 &+ 1 }
     }
 
     func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
@@ -86,8 +92,9 @@ struct ComputerAccount {
         }
     }
 
-    /// msDS-KeyVersionNumber, which the DC computes after the password is set.
-    func keyVersion(of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+    /// `expected`, else msDS-KeyVersionNumber as the DC reports it now.
+    func keyVersion(expected: UInt32?, of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+        if let expected { return expected }
         let entry: LDAPEntry?
         do {
             entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",

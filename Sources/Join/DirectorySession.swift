@@ -8,6 +8,8 @@ struct DirectorySession {
     let context: KerberosContext
     /// Kept for the session's life: the bind took its tickets from this MEMORY cache.
     let cache: CredentialCache
+    /// The one connection to the KDC, kept for the keytab's proof.
+    let kdc: KDCConnection
     let ldap: LDAPConnection
 
     static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
@@ -17,12 +19,15 @@ struct DirectorySession {
         try GSSAPIConfiguration.install(profile)
         let context: KerberosContext
         let cache: CredentialCache
+        let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
+                                realm: request.domain.realm)
         do {
             context = try KerberosContext(profile: profile)
             cache = try CredentialCache(context: context)
             progress("Logging in to Kerberos as \(request.userPrincipal) at \(controller.hostName)")
-            try context.login(Principal(request.userPrincipal, context: context), password: request.password, into: cache)
-            try context.serviceTicket(for: Principal("ldap/\(controller.hostName)", context: context), cache: cache)
+            // The LDAP service ticket straight from the AS exchange: the bind needs no TGT, and a TGS exchange would cost a round trip.
+            try context.login(Principal(request.userPrincipal, context: context), password: request.password, service: "ldap/\(controller.hostName)",
+                              into: cache, through: kdc, deadline: deadline)
         } catch {
             throw JoinFailure.kerberos(error, deadline: deadline)
         }
@@ -39,7 +44,7 @@ struct DirectorySession {
         guard ldap.securityStrength >= 56 else {
             throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
         }
-        return DirectorySession(context: context, cache: cache, ldap: ldap)
+        return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap)
     }
 }
 

@@ -3,7 +3,7 @@ import Discovery
 import Kerberos
 import LDAP
 
-/// `adjoin join`: one DC, one Kerberos login, one sealed LDAP connection, no child process, no sleep.
+/// `adjoin join`: one DC, one TCP connection to its KDC, one sealed LDAP connection, no child process, no sleep.
 /// A failure after this join created the account removes it again and puts the keytab back; a
 /// failure after it reset an existing account leaves that for a rerun to complete.
 public struct DomainJoin: Sendable {
@@ -38,23 +38,33 @@ public struct DomainJoin: Sendable {
 
         let dn: String
         let created: Bool
-        if let existing = try account.find(deadline: deadline) {
+        let expectedKeyVersion: UInt32?
+        let (existing, container) = try account.find(deadline: deadline)
+        if let existing {
             progress("Reusing the computer account \(existing.dn)")
             try account.reuse(existing, password: password, deadline: deadline)
-            (dn, created) = (existing.dn, false)
+            (dn, created, expectedKeyVersion) = (existing.dn, false, ComputerAccount.keyVersionAfterReset(existing))
         } else {
-            let container = try account.container(deadline: deadline)
             progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
             (dn, created) = (try account.create(in: container, password: password, deadline: deadline), true)
+            expectedKeyVersion = ComputerAccount.newAccountKeyVersion
         }
 
         let previousKeytab = try keytab.current()
         do {
-            let kvno = try account.keyVersion(of: dn, deadline: deadline)
+            var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: deadline)
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            try keytab.prove(context: session.context, deadline: deadline)
+            let reported = try keytab.prove(session: session, deadline: deadline)
+            // The proof's reply names the version of the key that decrypted it. Where it does not, a new
+            // account's kvno stands (the protocol fixes it) and a reset's is read.
+            let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: deadline)
+            if actual != kvno {
+                progress("The DC holds these keys as kvno \(actual), not \(kvno): rewriting the keytab")
+                try keytab.write(try keytab.entries(password: password, kvno: actual, context: session.context), over: previousKeytab)
+                kvno = actual
+            }
             return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
                               domainController: controller.hostName, kvno: kvno, created: created,
                               keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes)

@@ -65,12 +65,14 @@ struct HostKeytab {
         }
     }
 
-    /// A Kerberos login as NAME$ with nothing but the keytab: the keys match what the DC holds.
-    func prove(context: KerberosContext, deadline: Deadline) throws(AdjoinError) {
+    /// A Kerberos login as NAME$ with nothing but the keytab: the keys match what the DC holds. Returns
+    /// the kvno of the key the DC used, when its reply tells it.
+    func prove(session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> UInt32? {
         do {
-            let cache = try CredentialCache(context: context)
-            try context.login(Principal(request.computerName.samAccountName, context: context),
-                              keytabPath: request.files.path(request.keytabPath), into: cache)
+            let cache = try CredentialCache(context: session.context)
+            return try session.context.login(Principal(request.computerName.samAccountName, context: session.context),
+                                             keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                                             into: cache, through: session.kdc, deadline: deadline).clientKeyVersion
         } catch {
             throw JoinFailure.kerberos(error, deadline: deadline)
         }

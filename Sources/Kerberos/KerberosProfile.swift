@@ -21,6 +21,10 @@ public struct KerberosProfile: Sendable {
         profile.set("realms", realm, "kdc", to: kdc)
         profile.set("realms", realm, "kpasswd_server", to: kpasswdServer)
         profile.set("realms", realm, "admin_server", to: kpasswdServer)
+        // AD has no SPAKE, and a join logs in with a password or keys, never a certificate: those two
+        // plugins would only load OpenSSL's libcrypto (1.4 MB resident) for nothing.
+        profile.set("plugins", "clpreauth", "disable", to: "spake")
+        profile.set("plugins", "clpreauth", "disable", to: "pkinit")
         return profile
     }
 }

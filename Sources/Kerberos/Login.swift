@@ -1,49 +1,97 @@
 import AdjoinCore
 internal import CKerberos
 
+/// What an AS exchange tells beyond the ticket it stored.
+public struct InitialTicket: Sendable {
+    /// The version of the client key that the KDC encrypted its reply with, which therefore decrypted
+    /// it; nil when the KDC left it out of the reply.
+    public let clientKeyVersion: UInt32?
+}
+
 extension KerberosContext {
-    /// Gets a TGT for `principal` with a password into `cache` (AS exchange with pre-authentication).
-    public func login(_ principal: Principal, password: SecretBytes, into cache: CredentialCache) throws(KerberosError) {
-        try initialCredentials(principal, into: cache, "Kerberos login as \(principal.name)") { credentials, options in
-            password.withCString { password in
-                krb5_get_init_creds_password(raw, &credentials, principal.raw, password, nil, nil, 0, nil, options)
-            }
+    /// Logs `principal` in with a password, storing a ticket for `service` (e.g. "ldap/dc1.corp.example.com";
+    /// nil: a TGT) in `cache`. A service asked for here comes in the AS exchange itself, with no TGS
+    /// exchange after it. The first request carries no pre-authentication: the KDC's answer tells the
+    /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong.
+    @discardableResult
+    public func login(_ principal: Principal, password: SecretBytes, service: String? = nil, into cache: CredentialCache,
+                      through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
+        try initialCredentials(principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
+                               "Kerberos login as \(principal.name)") { context in
+            password.withCString { krb5_init_creds_set_password(raw, context, $0) }
         }
     }
 
-    /// Gets a TGT for `principal` with its keys from a keytab file: the proof that a keytab works.
-    public func login(_ principal: Principal, keytabPath: String, into cache: CredentialCache) throws(KerberosError) {
+    /// Logs `principal` in with its keys from a keytab file: the proof that a keytab works. `encryptionTypes`
+    /// are the keytab's, strongest first. Its keys need no salt from the KDC, so the first request already
+    /// carries an encrypted timestamp made with the first type's key (MIT's optimistic pre-authentication):
+    /// a KDC that holds the same key answers with the ticket at once, one exchange instead of two.
+    @discardableResult
+    public func login(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], into cache: CredentialCache,
+                      through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
         var keytab: krb5_keytab? = nil
         try check(krb5_kt_resolve(raw, "FILE:" + keytabPath, &keytab), "opening keytab \(keytabPath)")
         defer { krb5_kt_close(raw, keytab) }
-        try initialCredentials(principal, into: cache, "Kerberos login as \(principal.name) with keytab \(keytabPath)") { credentials, options in
-            krb5_get_init_creds_keytab(raw, &credentials, principal.raw, keytab, 0, nil, options)
+        return try initialCredentials(principal, service: nil, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
+                                      "Kerberos login as \(principal.name) with keytab \(keytabPath)") { context in
+            krb5_init_creds_set_keytab(raw, context, keytab)
         }
     }
 
-    /// The AS exchange around `exchange`: options that store the TGT in `cache`, and the credentials freed.
-    private func initialCredentials(_ principal: Principal, into cache: CredentialCache, _ operation: @autoclosure () -> String,
-                                    _ exchange: (inout krb5_creds, UnsafeMutablePointer<krb5_get_init_creds_opt>?) -> krb5_error_code) throws(KerberosError) {
+    /// The AS exchange, step by step (krb5_init_creds_step), with every message carried over `kdc`.
+    /// `optimistic`: request these encryption types, and send an encrypted timestamp with the first.
+    private func initialCredentials(_ principal: Principal, service: String?, optimistic: [EncryptionType], into cache: CredentialCache,
+                                    through kdc: KDCConnection, deadline: Deadline, _ operation: @autoclosure () -> String,
+                                    _ setKey: (OpaquePointer?) -> krb5_error_code) throws(KerberosError) -> InitialTicket {
         var options: UnsafeMutablePointer<krb5_get_init_creds_opt>? = nil
         try check(krb5_get_init_creds_opt_alloc(raw, &options), "allocating login options")
         defer { krb5_get_init_creds_opt_free(raw, options) }
-        try check(krb5_cc_initialize(raw, cache.raw, principal.raw), "initialising the credential cache")
         try check(krb5_get_init_creds_opt_set_out_ccache(raw, options, cache.raw), "setting the credential cache")
-        var credentials = krb5_creds()
-        try check(exchange(&credentials, options), operation())
-        krb5_free_cred_contents(raw, &credentials)
-    }
+        // libkrb5 keeps these two pointers, not copies, until the exchange is over.
+        let types = UnsafeMutablePointer<krb5_enctype>.allocate(capacity: max(1, optimistic.count))
+        defer { types.deallocate() }
+        let preauth = UnsafeMutablePointer<krb5_preauthtype>.allocate(capacity: 1)
+        defer { preauth.deallocate() }
+        if !optimistic.isEmpty {
+            for (index, type) in optimistic.enumerated() { types[index] = type.number }
+            preauth.pointee = krb5_preauthtype(KRB5_PADATA_ENC_TIMESTAMP)
+            krb5_get_init_creds_opt_set_etype_list(options, types, Int32(optimistic.count))
+            krb5_get_init_creds_opt_set_preauth_list(options, preauth, 1)
+        }
 
-    /// Gets a service ticket into `cache` (TGS exchange), so that GSSAPI finds it there and needs no KDC.
-    public func serviceTicket(for server: Principal, cache: CredentialCache) throws(KerberosError) {
-        var client: krb5_principal? = nil
-        try check(krb5_cc_get_principal(raw, cache.raw, &client), "reading the credential cache")
-        defer { krb5_free_principal(raw, client) }
-        var request = krb5_creds()
-        request.client = client
-        request.server = server.raw
-        var obtained: UnsafeMutablePointer<krb5_creds>? = nil
-        try check(krb5_get_credentials(raw, 0, cache.raw, &request, &obtained), "getting a ticket for \(server.name)")
-        krb5_free_creds(raw, obtained)
+        var context: OpaquePointer? = nil
+        try check(krb5_init_creds_init(raw, principal.raw, nil, nil, 0, options, &context), operation())
+        defer { krb5_init_creds_free(raw, context) }
+        if let service { try check(krb5_init_creds_set_service(raw, context, service), "asking for a ticket for \(service)") }
+        try check(setKey(context), operation())
+
+        var reply: [UInt8] = []
+        while true {
+            var request = krb5_data()
+            var realm = krb5_data()
+            defer {
+                krb5_free_data_contents(raw, &request)
+                krb5_free_data_contents(raw, &realm)
+            }
+            var flags: UInt32 = 0
+            let status = reply.withUnsafeMutableBytes { bytes in
+                var input = krb5_data(magic: 0, length: UInt32(bytes.count), data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+                return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
+            }
+            try check(status, operation())
+            if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
+            let realmName = String(decoding: UnsafeRawBufferPointer(start: realm.data, count: Int(realm.length)), as: UTF8.self)
+            guard realmName == kdc.realm else {
+                throw KerberosError(code: KerberosError.realmUnresolvable,
+                                    message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
+                                    operation: operation())
+            }
+            reply = try kdc.exchange(Array(UnsafeRawBufferPointer(start: request.data, count: Int(request.length))), deadline: deadline)
+        }
+        do {
+            return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))
+        } catch {
+            throw KerberosError(code: Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
+        }
     }
 }

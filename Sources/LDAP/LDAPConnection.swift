@@ -55,6 +55,13 @@ public final class LDAPConnection {
         _ = adjoin_ldap_set_timeout(raw, Int(deadline.remainingMilliseconds))
     }
 
+    /// The code of the handle's last failure, for calls that report only -1.
+    var resultCode: Int32 {
+        var code = LDAP_OTHER
+        ldap_get_option(raw, LDAP_OPT_RESULT_CODE, &code)
+        return code
+    }
+
     func error(_ code: Int32, _ operation: String) -> LDAPError {
         let diagnostic = adjoin_ldap_diagnostic(raw)
         defer { if let diagnostic { ldap_memfree(diagnostic) } }

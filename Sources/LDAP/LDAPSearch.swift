@@ -26,23 +26,66 @@ public enum LDAPScope: Sendable {
     }
 }
 
+/// One search: where, how deep, what to match, which attributes to return.
+public struct LDAPSearchRequest: Sendable {
+    public var base: String
+    public var scope: LDAPScope
+    public var filter: String
+    public var attributes: [String]
+
+    public init(base: String, scope: LDAPScope, filter: String, attributes: [String]) {
+        self.base = base
+        self.scope = scope
+        self.filter = filter
+        self.attributes = attributes
+    }
+
+    var operation: String { "search of \(base.isEmpty ? "the rootDSE" : base) for \(filter)" }
+}
+
 extension LDAPConnection {
     /// A synchronous search. Filters must be built with `LDAPEscaping.filterValue` for any value
-    /// that did not come from this program.
+    /// that did not come from this program. A base that does not exist gives no entries.
     public func search(base: String, scope: LDAPScope, filter: String, attributes: [String], deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try search([LDAPSearchRequest(base: base, scope: scope, filter: filter, attributes: attributes)], deadline: deadline)[0]
+    }
+
+    /// Several searches, all sent before any answer is read (RFC 4511 4.1.1 lets a client send without
+    /// waiting), so that together they cost one round trip. The entries of each, in the order asked.
+    public func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]] {
         applyTimeout(deadline)
-        var names = attributes.map { strdup($0) } + [nil]
-        defer { names.forEach { free($0) } }
+        var messageIDs: [Int32] = []
+        for request in requests {
+            var names = request.attributes.map { strdup($0) } + [nil]
+            defer { names.forEach { free($0) } }
+            var limit = timeval(deadline)
+            var messageID: Int32 = 0
+            let status = names.withUnsafeMutableBufferPointer { buffer in
+                ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, nil, nil, &limit, 0, &messageID)
+            }
+            guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
+            messageIDs.append(messageID)
+        }
+        var answers: [[LDAPEntry]] = []
+        for (request, messageID) in zip(requests, messageIDs) {
+            answers.append(try entries(of: messageID, request.operation, deadline))
+        }
+        return answers
+    }
+
+    /// Waits for every message of one search and returns its entries (search references are skipped).
+    private func entries(of messageID: Int32, _ operation: String, _ deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
         var result: OpaquePointer? = nil
-        var limit = timeval(tv_sec: Int(deadline.remainingMilliseconds / 1000), tv_usec: Int(deadline.remainingMilliseconds % 1000) * 1000)
-        let status = names.withUnsafeMutableBufferPointer { buffer in
-            ldap_search_ext_s(raw, base, scope.raw, filter, buffer.baseAddress, 0, nil, nil, &limit, 0, &result)
-        }
+        var limit = timeval(deadline)
+        let type = ldap_result(raw, messageID, LDAP_MSG_ALL, &limit, &result)
         defer { if let result { ldap_msgfree(result) } }
-        guard status == LDAP_SUCCESS else {
-            if status == LDAP_NO_SUCH_OBJECT { return [] }
-            throw error(status, "search of \(base.isEmpty ? "the rootDSE" : base) for \(filter)")
-        }
+        if type == 0 { throw error(LDAP_TIMEOUT, operation) }
+        if type < 0 { throw error(resultCode, operation) }
+        var code: Int32 = LDAP_SUCCESS
+        let parsed = ldap_parse_result(raw, result, &code, nil, nil, nil, nil, 0)
+        guard parsed == LDAP_SUCCESS else { throw error(parsed, operation) }
+        if code == LDAP_NO_SUCH_OBJECT { return [] }
+        guard code == LDAP_SUCCESS else { throw error(code, operation) }
         var entries: [LDAPEntry] = []
         var message = ldap_first_entry(raw, result)
         while let current = message {
@@ -74,5 +117,13 @@ extension LDAPConnection {
         }
         if let cursor { ber_free(cursor, 0) }
         return LDAPEntry(dn: dnPointer.map { String(cString: $0) } ?? "", attributes: attributes)
+    }
+}
+
+extension timeval {
+    /// What is left of `deadline`, as libldap's time limits take it.
+    init(_ deadline: Deadline) {
+        let milliseconds = Int(deadline.remainingMilliseconds)
+        self.init(tv_sec: milliseconds / 1000, tv_usec: milliseconds % 1000 * 1000)
     }
 }

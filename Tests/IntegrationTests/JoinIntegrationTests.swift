@@ -11,12 +11,12 @@ import Testing
         admin = AdminDirectory(lab: lab)
     }
 
-    func join(_ host: TestHost, ou: String?, extra: [String] = [], password: URL? = nil) throws -> CommandResult {
+    func join(_ host: TestHost, ou: String?, extra: [String] = [], password: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
         var arguments = ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
                          "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
                          "--dns-server", lab.dcIP, "--output", "json"] + extra
         if let ou { arguments += ["--ou", ou] }
-        return try runAgent(arguments, stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile))
+        return try run(Lab.agentBinary, arguments, stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile), environment: environment)
     }
 
     func json(_ result: CommandResult) throws -> [String: Any] {
@@ -37,6 +37,12 @@ import Testing
     func kinitWithKeytab(_ host: TestHost) throws -> CommandResult {
         try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
                 environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
+    }
+
+    /// The kvnos of the keytab's entries for the lab's realm, as MIT's klist reads them.
+    func keytabVersions(_ host: TestHost) throws -> Set<String> {
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
+        return Set(listing.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.compactMap { $0.split(separator: " ").first.map(String.init) })
     }
 
     @Test func leastPrivilegedUserJoinsIntoItsOU() throws {
@@ -72,6 +78,8 @@ import Testing
             #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes128-cts-hmac-sha1-96)"))
         }
         #expect(!listing.stdout.contains("arcfour"))
+        #expect(try keytabVersions(host) == ["1"])
+        #expect(object["msds-keyversionnumber"] == ["1"])
         let kinit = try kinitWithKeytab(host)
         #expect(kinit.status == 0, "kinit -k: \(kinit.stderr)")
     }
@@ -111,6 +119,7 @@ import Testing
         // The old kvno's entries were replaced, not piled up.
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path])
         #expect(listing.stdout.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
+        #expect(try keytabVersions(host) == ["2"])
         #expect(try kinitWithKeytab(host).status == 0)
     }
 
@@ -122,7 +131,12 @@ import Testing
         #expect(result.status == 0, "\(result.stderr)")
         #expect((try json(result)["message"] as? String)?.hasPrefix("reused") == true)
         #expect(try admin.count(host.name + "$") == 1)
-        #expect(try admin.computer(host.name + "$")?["dnshostname"] == [host.fqdn])
+        let object = try #require(try admin.computer(host.name + "$"))
+        #expect(object["dnshostname"] == [host.fqdn])
+        // The kvno a reset gives was predicted from the search and checked by the proof: the keytab has the DC's.
+        let kvno = try #require(object["msds-keyversionnumber"]?.first)
+        #expect(try keytabVersions(host) == [kvno])
+        #expect((try json(result)["kvno"] as? Int).map(String.init) == kvno)
         #expect(try kinitWithKeytab(host).status == 0)
     }
 
@@ -186,5 +200,27 @@ import Testing
         #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
         #expect(!destinations.contains { $0.hasSuffix(":53") })
         #expect(!text.contains("sin6_port"), "IPv6 traffic: \(text)")
+    }
+
+    /// The C libraries load no plugin the join does not use: of Cyrus SASL's, only GSSAPI's; of
+    /// libkrb5's pre-authentication plugins, not SPAKE's or PKINIT's; and so not OpenSSL's libcrypto
+    /// or Berkeley DB, which those bring (about 2 MB of resident memory). glibc's loader lists them.
+    @Test func loadsOnlyThePluginsAKerberosJoinUses() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let prefix = host.root.appendingPathComponent("ld-debug").path
+        let result = try join(host, ou: lab.organizationalUnit, environment: ["LD_DEBUG": "files", "LD_DEBUG_OUTPUT": prefix])
+        #expect(result.status == 0, "\(result.stderr)")
+        var loaded: Set<String> = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: host.root.path) where file.hasPrefix("ld-debug.") {
+            let log = try String(contentsOfFile: host.root.appendingPathComponent(file).path, encoding: .utf8)
+            for match in log.matches(of: /file=(\S+) \[0\];  (?:needed|dynamically loaded) by/) {
+                loaded.insert(String(match.1.split(separator: "/").last ?? ""))
+            }
+        }
+        #expect(loaded.contains("libgssapiv2.so"), "loaded: \(loaded.sorted())")
+        for unwanted in ["libcrypto.so.3", "libscram.so", "libdigestmd5.so", "libntlm.so", "libsasldb.so", "libdb-5.3.so", "spake.so", "pkinit.so"] {
+            #expect(!loaded.contains(unwanted), "\(unwanted) was loaded")
+        }
     }
 }

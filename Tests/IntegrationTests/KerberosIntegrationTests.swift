@@ -3,27 +3,63 @@ import Foundation
 import Testing
 @testable import Kerberos
 
-/// Kerberos against the lab DC's KDC, with a profile that exists only in memory.
+/// Kerberos against the lab DC's KDC, with a profile that exists only in memory and every message
+/// carried by the join's own connection to the KDC.
 @Suite struct KerberosIntegrationTests {
     let lab: Lab
     let context: KerberosContext
+    let kdc: KDCConnection
     init() throws {
         lab = try Lab.current()
         context = try KerberosContext(profile: .pinned(realm: lab.realm, kdc: lab.dcIP, kpasswdServer: lab.dcIP))
+        kdc = KDCConnection(address: try #require(SocketAddress(numericHost: lab.dcIP, port: 88)), realm: lab.realm)
     }
 
-    @Test func joinUserLogsInAndGetsAnLDAPTicket() throws {
+    /// The user's current kvno, as the directory reports it.
+    func directoryKeyVersion(_ samAccountName: String) throws -> UInt32? {
+        try AdminDirectory(lab: lab).computer(samAccountName)?["msds-keyversionnumber"]?.first.flatMap { UInt32($0) }
+    }
+
+    @Test func joinUserGetsTheLDAPTicketInTwoExchangesOverOneConnection() throws {
         let cache = try CredentialCache(context: context)
         let user = try Principal(lab.joinUser, context: context)
-        try context.login(user, password: SecretBytes(try lab.joinPassword()), into: cache)
-        try context.serviceTicket(for: Principal("ldap/\(lab.dcHost)", context: context), cache: cache)
+        let ticket = try context.login(user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
+                                       into: cache, through: kdc, deadline: Deadline(seconds: 10))
         #expect(user.name == "\(lab.joinUser)@\(lab.realm)")
+        // The salt is not guessed: the first request gets "pre-authentication required" and the salt.
+        #expect(kdc.exchanges == 2)
+        #expect(kdc.connections == 1)
+        #expect(ticket.clientKeyVersion != nil)
+        #expect(ticket.clientKeyVersion == (try directoryKeyVersion(lab.joinUser)))
+    }
+
+    /// With keys at hand (a keytab), the first request already carries the encrypted timestamp.
+    @Test func keytabLoginIsOneExchange() throws {
+        let user = try Principal(lab.joinUser, context: context)
+        let kvno = try #require(try directoryKeyVersion(lab.joinUser))
+        // The user's AES key, derived as AD salts a user's keys: the realm, then the account name.
+        let key = try context.deriveKey(.aes256, password: SecretBytes(try lab.joinPassword()), salt: lab.realm + lab.joinUser)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-kt-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("user.keytab").path
+        let entry = KeytabEntry(components: [lab.joinUser], realm: lab.realm, nameType: 1, timestamp: 0, kvno: kvno,
+                                enctype: EncryptionType.aes256.number, key: key)
+        var bytes = KeytabFormat.encode([entry])
+        defer { bytes.wipe() }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let ticket = try context.login(user, keytabPath: path, encryptionTypes: [.aes256], into: CredentialCache(context: context),
+                                       through: kdc, deadline: Deadline(seconds: 10))
+        #expect(kdc.exchanges == 1)
+        #expect(ticket.clientKeyVersion == kvno)
     }
 
     @Test func wrongPasswordIsAnAuthenticationFailure() throws {
         let cache = try CredentialCache(context: context)
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(Array("not-the-password".utf8)), into: cache)
+            try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(Array("not-the-password".utf8)), into: cache,
+                              through: kdc, deadline: Deadline(seconds: 10))
         }
         #expect(error?.isAuthenticationFailure == true, "\(String(describing: error))")
     }
@@ -32,7 +68,7 @@ import Testing
         let cache = try CredentialCache(context: context)
         let error = #expect(throws: KerberosError.self) {
             try context.login(Principal("no-such-user-\(UInt32.random(in: 0...UInt32.max))", context: context),
-                              password: SecretBytes(Array("whatever".utf8)), into: cache)
+                              password: SecretBytes(Array("whatever".utf8)), into: cache, through: kdc, deadline: Deadline(seconds: 10))
         }
         #expect(error?.isAuthenticationFailure == true, "\(String(describing: error))")
     }

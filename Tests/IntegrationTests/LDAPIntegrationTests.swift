@@ -12,8 +12,10 @@ import Testing
     func boundConnection() throws -> (LDAPConnection, CredentialCache) {
         let context = try KerberosContext(profile: .pinned(realm: lab.realm, kdc: lab.dcIP, kpasswdServer: lab.dcIP))
         let cache = try CredentialCache(context: context)
-        try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(try lab.joinPassword()), into: cache)
-        try context.serviceTicket(for: Principal("ldap/\(lab.dcHost)", context: context), cache: cache)
+        let kdc = KDCConnection(address: try #require(SocketAddress(numericHost: lab.dcIP, port: 88)), realm: lab.realm)
+        // Only the LDAP service ticket, from the AS exchange: no TGT is in the cache for GSSAPI to use.
+        try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(try lab.joinPassword()),
+                          service: "ldap/\(lab.dcHost)", into: cache, through: kdc, deadline: Deadline(seconds: 10))
         let address = try #require(SocketAddress(numericHost: lab.dcIP, port: 389))
         let connection = try LDAPConnection(address: address, hostName: lab.dcHost, deadline: Deadline(seconds: 10))
         try connection.bindWithKerberos(credentialCacheName: cache.name, deadline: Deadline(seconds: 10))
@@ -33,5 +35,31 @@ import Testing
                                        filter: "(sAMAccountName=\(LDAPEscaping.filterValue(lab.joinUser)))",
                                        attributes: ["sAMAccountName"], deadline: Deadline(seconds: 10))
         #expect(me.first?.string("sAMAccountName") == lab.joinUser)
+    }
+
+    @Test func pipelinedSearchesEachGetTheirOwnAnswer() throws {
+        let (connection, _) = try boundConnection()
+        let answers = try connection.search([
+            LDAPSearchRequest(base: lab.baseDN, scope: .subtree, filter: "(sAMAccountName=\(LDAPEscaping.filterValue(lab.joinUser)))",
+                              attributes: ["sAMAccountName"]),
+            LDAPSearchRequest(base: "OU=No Such Thing,\(lab.baseDN)", scope: .base, filter: "(objectClass=*)", attributes: ["cn"]),
+            LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(lab.baseDN)>", scope: .base,
+                              filter: "(objectClass=*)", attributes: ["distinguishedName"]),
+        ], deadline: Deadline(seconds: 10))
+        #expect(answers.count == 3)
+        #expect(answers[0].map { $0.string("sAMAccountName") } == [lab.joinUser])
+        #expect(answers[1].isEmpty)
+        #expect(answers[2].map(\.dn) == ["CN=Computers,\(lab.baseDN)"])
+    }
+
+    @Test func aFailedSearchAmongPipelinedOnesReportsItsOwnError() throws {
+        let (connection, _) = try boundConnection()
+        let error = #expect(throws: LDAPError.self) {
+            try connection.search([
+                LDAPSearchRequest(base: "", scope: .base, filter: "(objectClass=*)", attributes: ["dnsHostName"]),
+                LDAPSearchRequest(base: lab.baseDN, scope: .subtree, filter: "(this is not a filter", attributes: ["cn"]),
+            ], deadline: Deadline(seconds: 10))
+        }
+        #expect(error?.operation.contains("(this is not a filter") == true, "\(String(describing: error))")
     }
 }

@@ -18,15 +18,29 @@ import Testing
         #expect(principal.realm == "OTHER.TEST")
     }
 
-    @Test func unreachableKDCIsANetworkFailureWithTheLibrarysMessage() throws {
+    @Test func loginWithAnUnreachableKDCIsANetworkFailure() throws {
         // Port 1 on loopback: nothing listens, so the KDC is unreachable at once.
         let context = try KerberosContext(profile: .pinned(realm: "UNIT.EXAMPLE.TEST", kdc: "127.0.0.1:1", kpasswdServer: "127.0.0.1:1"))
         let cache = try CredentialCache(context: context)
+        let kdc = KDCConnection(address: SocketAddress(numericHost: "127.0.0.1", port: 1)!, realm: "UNIT.EXAMPLE.TEST")
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal("someone", context: context), password: SecretBytes(Array("pw".utf8)), into: cache)
+            try context.login(Principal("someone", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
+                              through: kdc, deadline: Deadline(seconds: 5))
         }
         #expect(error?.isNetworkFailure == true)
-        #expect(error?.message.contains("UNIT.EXAMPLE.TEST") == true)
+        #expect(error?.operation.contains("127.0.0.1:1") == true, "\(String(describing: error))")
+    }
+
+    @Test func aLoginReferredToAnotherRealmIsRefusedBeforeAnythingIsSent() throws {
+        let context = try KerberosContext(profile: .pinned(realm: "UNIT.EXAMPLE.TEST", kdc: "127.0.0.1:1", kpasswdServer: "127.0.0.1:1"))
+        let cache = try CredentialCache(context: context)
+        let kdc = KDCConnection(address: SocketAddress(numericHost: "127.0.0.1", port: 1)!, realm: "UNIT.EXAMPLE.TEST")
+        let error = #expect(throws: KerberosError.self) {
+            try context.login(Principal("someone@ELSEWHERE.TEST", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
+                              through: kdc, deadline: Deadline(seconds: 5))
+        }
+        #expect(error?.message.contains("ELSEWHERE.TEST") == true, "\(String(describing: error))")
+        #expect(kdc.connections == 0)
     }
 
     @Test func memoryCacheHasAMemoryName() throws {

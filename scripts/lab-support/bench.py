@@ -6,6 +6,7 @@ time on loopback and counts round trips. Deleting each computer object (as the a
 not timed. Passwords go to the programs on standard input only.
 """
 import argparse
+import ipaddress
 import json
 import os
 import socket
@@ -126,22 +127,24 @@ def main():
     parser.add_argument("--cycles", type=int, default=10, help="join+delete cycles of each tool (default 10)")
     parser.add_argument("--rtt-ms", type=int, default=20, help="added round-trip time for the relay run; 0 skips it")
     parser.add_argument("--relay-cycles", type=int, default=3, help="cycles of each tool through the relay (default 3)")
-    parser.add_argument("--relay-address", default="127.0.0.11")
+    parser.add_argument("--relay-address", help="loopback address for the relay (default: the DC's address + 1, so that "
+                        "labs side by side each get their own)")
     parser.add_argument("--adjoin", required=True, help="the adjoin binary to measure")
     arguments = parser.parse_args()
 
     lab = {"dc": env("ADJOIN_LAB_DC_IP"), "domain": env("ADJOIN_LAB_DOMAIN"), "realm": env("ADJOIN_LAB_REALM"),
            "ou": env("ADJOIN_LAB_OU"), "user": env("ADJOIN_LAB_JOIN_USER"), "join_pw": env("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
            "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "adjoin": arguments.adjoin}
+    relay_address = arguments.relay_address or str(ipaddress.ip_address(lab["dc"]) + 1)
     with tempfile.TemporaryDirectory() as workdir:
         print(f"bench: {arguments.cycles} join+delete cycles of each, alternating, against {lab['dc']}", file=sys.stderr)
         direct = summary(cycles(arguments.cycles, lab["dc"], lab, workdir))
         relayed = None
         if arguments.rtt_ms > 0:
             print(f"bench: {arguments.relay_cycles} cycles of each through a relay adding {arguments.rtt_ms} ms RTT", file=sys.stderr)
-            relay = Relay(arguments.relay_address, lab["dc"], arguments.rtt_ms)
+            relay = Relay(relay_address, lab["dc"], arguments.rtt_ms)
             try:
-                relayed = summary(cycles(arguments.relay_cycles, arguments.relay_address, lab, workdir, relay, prefix="R"))
+                relayed = summary(cycles(arguments.relay_cycles, relay_address, lab, workdir, relay, prefix="R"))
             finally:
                 relay.close()
 

@@ -1,0 +1,145 @@
+import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to the realm's KDC on the pinned DC, kept open for every exchange of a join
+/// (RFC 4120 7.2.2 framing: a 4-byte length, then the message). libkrb5's own transport opens a new
+/// connection per exchange and tries UDP first, where AD answers anything with a PAC "response too
+/// big"; one connection costs one handshake in all, and every wait is bounded by the caller's deadline.
+public final class KDCConnection {
+    public let address: SocketAddress
+    /// The realm this KDC serves: a request for any other (a client referral) is refused, not sent.
+    public let realm: String
+    private var descriptor: Int32 = -1
+    /// Connections opened and requests answered so far: what a join costs in round trips to the KDC.
+    private(set) var connections = 0
+    private(set) var exchanges = 0
+
+    /// Replies larger than this are refused (a PAC-laden AS-REP is a few kilobytes).
+    static let maximumReply = 1 << 20
+
+    public init(address: SocketAddress, realm: String) {
+        self.address = address
+        self.realm = realm
+    }
+
+    deinit {
+        disconnect()
+    }
+
+    /// Sends one request and returns the KDC's reply (an AS-REP, TGS-REP or KRB-ERROR, undecoded).
+    func exchange(_ request: [UInt8], deadline: Deadline) throws(KerberosError) -> [UInt8] {
+        let reused = descriptor >= 0
+        if !reused { try connect(deadline) }
+        do {
+            return try roundTrip(request, deadline)
+        } catch .closedBeforeReply where reused {
+            // A KDC may close a connection that sat idle (during the LDAP work between two logins):
+            // one new connection, and the request again (AS and TGS requests can be repeated).
+            disconnect()
+            try connect(deadline)
+        } catch {
+            disconnect()
+            throw failure(error)
+        }
+        do {
+            return try roundTrip(request, deadline)
+        } catch {
+            disconnect()
+            throw failure(error)
+        }
+    }
+
+    /// After a failure the stream's position is unknown (a late reply would be read as the next one).
+    private func disconnect() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+    }
+
+    private func connect(_ deadline: Deadline) throws(KerberosError) {
+        do {
+            descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "the KDC")
+            connections += 1
+        } catch {
+            throw KerberosError(code: KerberosError.kdcUnreachable, message: error.message, operation: "connecting to the KDC at \(address)")
+        }
+    }
+
+    private func roundTrip(_ request: [UInt8], _ deadline: Deadline) throws(KDCTransportFailure) -> [UInt8] {
+        let length = UInt32(request.count)
+        try send([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request, deadline)
+        let header = try receive(4, deadline, first: true)
+        let replyLength = header.reduce(0) { $0 << 8 | Int($1) }
+        guard replyLength > 0, replyLength <= Self.maximumReply else { throw .malformed("a reply of \(replyLength) bytes") }
+        let reply = try receive(replyLength, deadline, first: false)
+        exchanges += 1
+        return reply
+    }
+
+    private func send(_ bytes: [UInt8], _ deadline: Deadline) throws(KDCTransportFailure) {
+        var sent = 0
+        while sent < bytes.count {
+            try wait(for: Int16(POLLOUT), deadline)
+            // MSG_NOSIGNAL: a KDC that closed the connection must be an error here, not a SIGPIPE.
+            let count = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EPIPE || errno == ECONNRESET { throw .closedBeforeReply }
+                throw .system(errno)
+            }
+            sent += count
+        }
+    }
+
+    /// Reads exactly `count` bytes. `first`: nothing of the reply has arrived yet, so a close here
+    /// means the KDC dropped the connection rather than cut a reply short.
+    private func receive(_ count: Int, _ deadline: Deadline, first: Bool) throws(KDCTransportFailure) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var received = 0
+        while received < count {
+            try wait(for: Int16(POLLIN), deadline)
+            let got = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + received, count - received, 0) }
+            if got < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == ECONNRESET && first && received == 0 { throw .closedBeforeReply }
+                throw .system(errno)
+            }
+            if got == 0 { throw first && received == 0 ? .closedBeforeReply : .malformed("a reply cut short") }
+            received += got
+        }
+        return bytes
+    }
+
+    private func wait(for events: Int16, _ deadline: Deadline) throws(KDCTransportFailure) {
+        var waiting = pollfd(fd: descriptor, events: events, revents: 0)
+        var ready: Int32
+        repeat {
+            ready = poll(&waiting, 1, deadline.remainingMilliseconds)
+            // poll's whole milliseconds can end just short of the deadline: only a spent budget is a timeout.
+        } while (ready < 0 && errno == EINTR) || (ready == 0 && !deadline.isExpired)
+        if ready == 0 { throw .timedOut }
+        if ready < 0 { throw .system(errno) }
+    }
+
+    private func failure(_ error: KDCTransportFailure) -> KerberosError {
+        let operation = "talking to the KDC at \(address)"
+        switch error {
+        case .timedOut:
+            return KerberosError(code: KerberosError.kdcUnreachable, message: "no answer within the time budget", operation: operation)
+        case .closedBeforeReply:
+            return KerberosError(code: KerberosError.kdcUnreachable, message: "the KDC closed the connection without answering", operation: operation)
+        case .system(let code):
+            return KerberosError(code: KerberosError.kdcUnreachable, message: String(cString: strerror(code)), operation: operation)
+        case .malformed(let what):
+            return KerberosError(code: KerberosError.kdcUnreachable, message: "the KDC sent \(what)", operation: operation)
+        }
+    }
+}
+
+private enum KDCTransportFailure: Error {
+    case timedOut
+    case closedBeforeReply
+    case system(Int32)
+    case malformed(String)
+}
