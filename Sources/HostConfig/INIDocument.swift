@@ -4,12 +4,10 @@ struct INIDocument {
     private(set) var lines: [String]
 
     init(text: String) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        self.lines = lines
+        lines = TextLines.split(text)
     }
 
-    var text: String { lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n" }
+    var text: String { TextLines.join(lines) }
 
     func value(_ key: String, in section: String) -> String? {
         guard let range = range(of: section) else { return nil }
@@ -18,13 +16,13 @@ struct INIDocument {
 
     /// Sets `key = value` in `section` (created at the end if missing), replacing the first such key.
     mutating func set(_ key: String, _ value: String, in section: String) {
-        let range = range(of: section) ?? appendSection(section)
+        let range = range(of: section) ?? lines.appendSection(section)
         let matches = range.filter { entry(lines[$0])?.key == key }
         if let first = matches.first {
             lines[first] = key + " = " + value
             for index in matches.dropFirst().reversed() { lines.remove(at: index) }
         } else {
-            lines.insert(key + " = " + value, at: insertionPoint(in: range))
+            lines.insert(key + " = " + value, at: lines.endOfContent(in: range))
         }
     }
 
@@ -32,32 +30,19 @@ struct INIDocument {
     mutating func replaceSection(_ section: String, with entries: [(String, String)]) {
         let body = entries.map { $0.0 + " = " + $0.1 }
         if let range = range(of: section) {
-            let end = insertionPoint(in: range)
+            let end = lines.endOfContent(in: range)
             lines.replaceSubrange(range.lowerBound..<end, with: body)
         } else {
-            let range = appendSection(section)
+            let range = lines.appendSection(section)
             lines.insert(contentsOf: body, at: range.lowerBound)
         }
     }
 
     private func range(of section: String) -> Range<Int>? {
-        guard let header = lines.firstIndex(where: { sectionName($0) == section }) else { return nil }
-        let end = lines[(header + 1)...].firstIndex { sectionName($0) != nil } ?? lines.count
-        return (header + 1)..<end
+        lines.sectionRange(section, sectionName: sectionName)
     }
 
-    private mutating func appendSection(_ section: String) -> Range<Int> {
-        if let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append("") }
-        lines.append("[" + section + "]")
-        return lines.count..<lines.count
-    }
-
-    private func insertionPoint(in range: Range<Int>) -> Int {
-        var point = range.upperBound
-        while point > range.lowerBound, lines[point - 1].trimmingWhitespace().isEmpty { point -= 1 }
-        return point
-    }
-
+    /// sssd's header is the whole line: `[domain/corp.example.com]`.
     private func sectionName(_ line: String) -> String? {
         let trimmed = line.trimmingWhitespace()
         guard trimmed.hasPrefix("["), trimmed.hasSuffix("]") else { return nil }

@@ -6,8 +6,7 @@ enum NameServiceSwitch {
     static let databases = ["passwd", "group", "shadow", "netgroup", "services", "sudoers"]
 
     static func render(over current: String?) -> String {
-        var lines = (current ?? "").split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        var lines = TextLines.split(current ?? "")
         var seen: Set<String> = []
         for (index, line) in lines.enumerated() {
             guard let (database, sources) = entry(line), databases.contains(database), !seen.contains(database) else { continue }
@@ -24,7 +23,7 @@ enum NameServiceSwitch {
             let padding = String(repeating: " ", count: max(1, 16 - database.count - 1))
             lines.append(database + ":" + padding + "files sss")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return TextLines.join(lines)
     }
 
     private static func entry(_ line: String) -> (String, Substring)? {

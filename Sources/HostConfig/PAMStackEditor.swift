@@ -9,8 +9,7 @@ enum PAMStackEditor {
     }
 
     static func addSSS(to text: String, types: Set<String> = ["auth", "account", "password", "session"]) throws(Refusal) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        var lines = TextLines.split(text)
         if types.contains("auth") && !mentions(lines, "auth", "pam_sss.so") {
             try insertBeforeDeny(&lines, type: "auth", "auth\t[success=1 default=ignore]\tpam_sss.so use_first_pass")
         }
@@ -28,7 +27,7 @@ enum PAMStackEditor {
         if types.contains("session") && !mentions(lines, "session", "pam_sss.so") {
             append(&lines, type: "session", "session\toptional\tpam_sss.so")
         }
-        return lines.joined(separator: "\n") + "\n"
+        return TextLines.join(lines)
     }
 
     private static func insertBeforeDeny(_ lines: inout [String], type: String, _ newLine: String) throws(Refusal) {

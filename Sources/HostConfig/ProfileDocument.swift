@@ -4,52 +4,41 @@ struct ProfileDocument {
     private(set) var lines: [String]
 
     init(text: String) {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        self.lines = lines
+        lines = TextLines.split(text)
     }
 
-    var text: String { lines.isEmpty ? "" : lines.joined(separator: "\n") + "\n" }
+    var text: String { TextLines.join(lines) }
 
     /// Sets `tag = value` at the top level of `section`, replacing the first such relation and
     /// removing repeats (MIT would take the first; a stale repeat would only mislead a reader).
     mutating func set(_ tag: String, _ value: String, in section: String) {
-        let range = sectionRange(section) ?? appendSection(section)
+        let range = sectionRange(section) ?? lines.appendSection(section)
         let matches = topLevelLines(in: range).filter { relationTag(lines[$0]) == tag && !opensBlock(lines[$0]) }
         if let first = matches.first {
             lines[first] = leadingWhitespace(lines[first]) + tag + " = " + value
             for index in matches.dropFirst().reversed() { lines.remove(at: index) }
         } else {
-            lines.insert(indentation(in: range) + tag + " = " + value, at: insertionPoint(in: range))
+            lines.insert(indentation(in: range) + tag + " = " + value, at: lines.endOfContent(in: range))
         }
     }
 
     /// Replaces the block `tag = { ... }` at the top level of `section` with `body`, or adds it.
     mutating func setBlock(_ tag: String, body: [(String, String)], in section: String) {
-        let range = sectionRange(section) ?? appendSection(section)
+        let range = sectionRange(section) ?? lines.appendSection(section)
         let indent = indentation(in: range)
         let block = [indent + tag + " = {"] + body.map { indent + indent + $0.0 + " = " + $0.1 } + [indent + "}"]
         if let start = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && opensBlock(lines[$0]) }),
            let end = closingLine(of: start, before: range.upperBound) {
             lines.replaceSubrange(start...end, with: block)
         } else {
-            lines.insert(contentsOf: block, at: insertionPoint(in: range))
+            lines.insert(contentsOf: block, at: lines.endOfContent(in: range))
         }
     }
 
     // MARK: - Reading the structure
 
-    /// Lines of the first `[section]`, header excluded: up to the next header or the end.
     private func sectionRange(_ section: String) -> Range<Int>? {
-        guard let header = lines.firstIndex(where: { sectionName($0) == section }) else { return nil }
-        let end = lines[(header + 1)...].firstIndex { sectionName($0) != nil } ?? lines.count
-        return (header + 1)..<end
-    }
-
-    private mutating func appendSection(_ section: String) -> Range<Int> {
-        if let last = lines.last, !last.trimmingWhitespace().isEmpty { lines.append("") }
-        lines.append("[" + section + "]")
-        return lines.count..<lines.count
+        lines.sectionRange(section, sectionName: sectionName)
     }
 
     /// Indexes of the relations at depth 0 of a section (not inside a `{ }` block, not comments).
@@ -83,13 +72,6 @@ struct ProfileDocument {
         return nil
     }
 
-    /// After the section's last non-blank line, so that a blank line before the next header stays.
-    private func insertionPoint(in range: Range<Int>) -> Int {
-        var point = range.upperBound
-        while point > range.lowerBound, lines[point - 1].trimmingWhitespace().isEmpty { point -= 1 }
-        return point
-    }
-
     /// The indentation the section already uses, or a tab (as MIT's own examples).
     private func indentation(in range: Range<Int>) -> String {
         for index in topLevelLines(in: range) {
@@ -99,6 +81,7 @@ struct ProfileDocument {
         return "\t"
     }
 
+    /// MIT's header may be followed by `*` (final): `[libdefaults]*`.
     private func sectionName(_ line: String) -> String? {
         let trimmed = line.trimmingWhitespace()
         guard trimmed.hasPrefix("["), let close = trimmed.firstIndex(of: "]") else { return nil }

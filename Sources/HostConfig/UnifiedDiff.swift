@@ -1,8 +1,8 @@
 /// A unified diff (as `diff -u`, three lines of context) of two versions of a file, for `--dry-run`.
 enum UnifiedDiff {
     static func make(old: String?, new: String, path: String) -> String {
-        let before = lines(old ?? "")
-        let after = lines(new)
+        let before = TextLines.split(old ?? "")
+        let after = TextLines.split(new)
         let edits = script(before, after)
         var output = "--- " + (old == nil ? "/dev/null" : path) + "\n+++ " + path + "\n"
         var index = 0
@@ -55,12 +55,6 @@ enum UnifiedDiff {
         /// 1-based line numbers this edit sits at, in the old and the new file.
         let oldLine: Int
         let newLine: Int
-    }
-
-    private static func lines(_ text: String) -> [String] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
-        return lines
     }
 
     /// The longest common subsequence by dynamic programming: configuration files are small.
