@@ -34,10 +34,11 @@ public struct HostFiles: Sendable {
         try FileIO.read(path(hostPath))
     }
 
-    /// Whether `write` would change anything: the content, the mode, or (when run as root) the owner.
-    public func differs(_ bytes: [UInt8], at hostPath: String, mode: mode_t) throws(AdjoinError) -> Bool {
+    /// Whether writing `bytes` would change anything: the content, the mode, or (when run as root) the
+    /// owner. `current` is the file's content as the caller already read it (nil: it does not exist).
+    public func differs(_ bytes: [UInt8], from current: [UInt8]?, at hostPath: String, mode: mode_t) -> Bool {
         let target = path(hostPath)
-        guard let current = try FileIO.read(target), current == bytes, FileIO.mode(target) == mode else { return true }
+        guard let current, current == bytes, FileIO.mode(target) == mode else { return true }
         return FileIO.ownedByOther(target)
     }
 
@@ -47,9 +48,10 @@ public struct HostFiles: Sendable {
     @discardableResult
     public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t,
                       check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) -> Bool {
-        guard try differs(bytes, at: hostPath, mode: mode) else { return false }
         let target = path(hostPath)
-        try keepOriginal(hostPath, current: try FileIO.read(target))
+        let current = try FileIO.read(target)
+        guard differs(bytes, from: current, at: hostPath, mode: mode) else { return false }
+        try keepOriginal(hostPath, current: current)
         try FileIO.createDirectories(parentOf: target, mode: 0o755)
         try FileIO.replace(target, with: bytes, mode: mode, check: check)
         return true

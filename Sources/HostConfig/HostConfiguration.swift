@@ -69,11 +69,7 @@ public struct HostConfiguration: Sendable {
             progress("No pam-auth-update or authselect can run for this system: edited the PAM stack files directly")
         case .tool(let run):
             for path in run.rewrites { try files.keepOriginal(of: path) }
-            progress("Running \(run.process.commandLine)")
-            let result = try run.process.run(deadline: deadline)
-            guard result.succeeded else {
-                throw AdjoinError(.configurationFailed, "\(run.process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
-            }
+            try runTool(run.process, deadline: deadline)
             done.append(run.process.commandLine)
             for path in run.verify where try !PAMConfiguration.mentions(files, path, "pam_sss.so") {
                 // pam-auth-update leaves files alone that were edited by hand; fall back to editing them.
@@ -84,16 +80,20 @@ public struct HostConfiguration: Sendable {
         }
         if !done.isEmpty {
             for unit in plan.restarts {
-                let process = ChildProcess(["/usr/bin/systemctl", "restart", unit])
-                progress("Running \(process.commandLine)")
-                let result = try process.run(deadline: deadline)
-                guard result.succeeded else {
-                    throw AdjoinError(.configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
-                }
+                try runTool(ChildProcess(["/usr/bin/systemctl", "restart", unit]), deadline: deadline)
             }
         }
         for note in plan.notes { progress(note) }
         return done
+    }
+
+    /// A distro tool whose failure ends configuration, with what it printed as the reason.
+    private func runTool(_ process: ChildProcess, deadline: Deadline) throws(AdjoinError) {
+        progress("Running \(process.commandLine)")
+        let result = try process.run(deadline: deadline)
+        guard result.succeeded else {
+            throw AdjoinError(.configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+        }
     }
 
     // MARK: - Planning helpers
@@ -102,7 +102,7 @@ public struct HostConfiguration: Sendable {
                      render: (String?) -> String) throws(AdjoinError) {
         let old = try files.read(path)
         let new = Array(render(old.map { String(decoding: $0, as: UTF8.self) }).utf8)
-        guard try files.differs(new, at: path, mode: mode) else { return }
+        guard files.differs(new, from: old, at: path, mode: mode) else { return }
         plan.files.append(FileChange(path: path, old: old, new: new, mode: mode, checkWithVisudo: checkWithVisudo))
     }
 
