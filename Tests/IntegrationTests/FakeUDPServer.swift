@@ -55,6 +55,14 @@ final class FakeUDPServer: @unchecked Sendable {
 
     var datagramsReceived: Int { received.withLock { $0 } }
 
+    /// The count once it reaches `count`, or as it stands after `seconds`: a datagram the client has
+    /// sent may still wait in the socket for this server's thread, so reading the count at once races.
+    func datagramsReceived(reaching count: Int, within seconds: Double = 2) -> Int {
+        let end = Date().addingTimeInterval(seconds)
+        while datagramsReceived < count, Date() < end { Thread.sleep(forTimeInterval: 0.01) }
+        return datagramsReceived
+    }
+
     func close() {
         guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
         shutdown(descriptor, Int32(SHUT_RDWR))
