@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "CAdjoinShim",
             dependencies: ["CKerberos", "CLDAP", "CCurl"],
-            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5"), .linkedLibrary("ldap"), .linkedLibrary("lber")]
+            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5"), .linkedLibrary("ldap"), .linkedLibrary("lber"), .linkedLibrary("curl")]
         ),
         .target(name: "AdjoinCore"),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
+        .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CAdjoinShim"]),
         .executableTarget(
             name: "adjoin",
             dependencies: [
@@ -43,6 +44,8 @@ let package = Package(
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
+        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,181 @@
+import AdjoinCore
+internal import CCurl
+internal import CAdjoinShim
+
+/// One HTTP request as the AWS clients build it: the URL already holds the canonical query, and the
+/// headers are the ones that were signed (plus curl's own, which are not).
+struct HTTPRequest {
+    var method: String
+    var endpoint: Endpoint
+    var path: String = "/"
+    /// Decoded name/value pairs; encoded (RFC 3986) and in this order on the wire.
+    var query: [(String, String)] = []
+    var headers: [HTTPHeader] = []
+    var body: [UInt8] = []
+
+    var url: String {
+        let encoded = query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
+        return endpoint.origin + URIEncoding.encodePath(fullPath) + (encoded.isEmpty ? "" : "?" + encoded)
+    }
+
+    /// The endpoint's own path (usually none) and then the request's.
+    var fullPath: String { endpoint.basePath + (path.hasPrefix("/") ? path : "/" + path) }
+}
+
+/// A header whose value may be secret (the session token): secret values are only lent to libcurl.
+struct HTTPHeader {
+    enum Value {
+        case text(String)
+        case secret(SecretBytes)
+    }
+
+    var name: String
+    var value: Value
+
+    init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = .text(value)
+    }
+
+    init(_ name: String, secret: SecretBytes) {
+        self.name = name
+        self.value = .secret(secret)
+    }
+}
+
+struct HTTPResponse {
+    var status: Int
+    var body: [UInt8]
+}
+
+/// A failure to get any HTTP answer. `retryable` is true for what another attempt may cure
+/// (refused or reset connections, the per-attempt time limit); never once the deadline is spent.
+struct TransportError: Error {
+    var error: AdjoinError
+    var retryable: Bool
+}
+
+/// Limits of one attempt, under the command's deadline.
+struct AttemptLimits {
+    var connectTimeout: Duration = .seconds(3)
+    var attemptTimeout: Duration = .seconds(10)
+    /// Instance metadata is link-local: a proxy from the environment must never see it.
+    var useEnvironmentProxy = true
+    var maximumResponseBytes = 4 << 20
+}
+
+/// Owner of one libcurl easy handle. Kept per client so that connections are reused between
+/// requests to the same endpoint; not shared between threads.
+final class HTTPClient {
+    private let handle: UnsafeMutableRawPointer
+    /// Bytes are added as libcurl hands them over; libcurl points at this object during a transfer.
+    private final class Sink {
+        var bytes: [UInt8] = []
+        var limit: Int
+        var overflowed = false
+        init(limit: Int) { self.limit = limit }
+    }
+
+    init() throws(AdjoinError) {
+        HTTPClient.globalInit
+        guard let handle = curl_easy_init() else { throw AdjoinError(.unknownError, "libcurl could not create a handle") }
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Sends `request` and returns whatever status came back; throws only when no answer came.
+    /// `purpose` names what is being reached in errors, e.g. "instance metadata at http://169.254.169.254".
+    func send(_ request: HTTPRequest, purpose: String, limits: AttemptLimits = AttemptLimits(),
+              deadline: Deadline) throws(TransportError) -> HTTPResponse {
+        guard !deadline.isExpired else {
+            throw TransportError(error: .timeout("the time budget ran out before reaching \(purpose)"), retryable: false)
+        }
+        let total = min(deadline.remaining, limits.attemptTimeout)
+        let connect = min(total, limits.connectTimeout)
+        curl_easy_reset(handle)
+        let sink = Sink(limit: limits.maximumResponseBytes)
+        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        var headerList: UnsafeMutablePointer<curl_slist>? = nil
+        defer { adjoin_curl_slist_free_wiped(headerList) }
+        for header in request.headers {
+            headerList = HTTPClient.append(header, to: headerList)
+        }
+        // libcurl would otherwise add "Expect: 100-continue" to larger bodies, and an Accept.
+        headerList = curl_slist_append(headerList, "Expect:")
+        let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
+            request.body.withUnsafeBufferPointer { body in
+                let context = Unmanaged.passUnretained(sink).toOpaque()
+                var setup = CURLE_OK
+                func set(_ result: CURLcode) { if setup == CURLE_OK { setup = result } }
+                set(adjoin_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress))
+                set(adjoin_curl_set_string(handle, CURLOPT_URL, request.url))
+                set(adjoin_curl_allow_http_only(handle))
+                set(adjoin_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
+                set(adjoin_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds))))
+                set(adjoin_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(total.milliseconds))))
+                if !limits.useEnvironmentProxy { set(adjoin_curl_set_string(handle, CURLOPT_PROXY, "")) }
+                set(adjoin_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headerList))
+                set(adjoin_curl_set_sink(handle, { data, size, count, context in
+                    let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+                    let length = size * count
+                    guard sink.bytes.count + length <= sink.limit else {
+                        sink.overflowed = true
+                        return 0
+                    }
+                    if let data {
+                        sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+                    }
+                    return length
+                }, context))
+                switch request.method {
+                case "GET": set(adjoin_curl_set_long(handle, CURLOPT_HTTPGET, 1))
+                default:
+                    // The body is lent: libcurl reads it during perform, which returns before this closure does.
+                    set(adjoin_curl_set_size(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+                    set(adjoin_curl_set_pointer(handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafePointer(bitPattern: 1)))
+                    if request.method != "POST" { set(adjoin_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
+                }
+                guard setup == CURLE_OK else { return setup }
+                let result = curl_easy_perform(handle)
+                // The buffer lives only for this call; the handle must not keep pointing at it.
+                _ = adjoin_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
+                return result
+            }
+        }
+        if sink.overflowed {
+            sink.bytes.wipe()
+            throw TransportError(error: .network("\(purpose) sent a reply larger than \(limits.maximumResponseBytes) bytes"), retryable: false)
+        }
+        guard code == CURLE_OK else {
+            sink.bytes.wipe()
+            let message = errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+            let detail = message.isEmpty ? String(cString: curl_easy_strerror(code)) : String(decoding: message, as: UTF8.self)
+            if deadline.isExpired {
+                throw TransportError(error: .timeout("the time budget ran out waiting for \(purpose)"), retryable: false)
+            }
+            throw TransportError(error: .network("cannot reach \(purpose): \(detail)"), retryable: true)
+        }
+        var status = 0
+        _ = adjoin_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return HTTPResponse(status: status, body: sink.bytes)
+    }
+
+    private static func append(_ header: HTTPHeader, to list: UnsafeMutablePointer<curl_slist>?) -> UnsafeMutablePointer<curl_slist>? {
+        switch header.value {
+        case .text(let value):
+            return curl_slist_append(list, "\(header.name): \(value)")
+        case .secret(let value):
+            // Built in a buffer that is wiped at once; libcurl keeps its own copy, wiped on free.
+            var line = Array((header.name + ": ").utf8)
+            value.withUnsafeBytes { line.append(contentsOf: $0) }
+            line.append(0)
+            defer { line.wipe() }
+            return line.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { curl_slist_append(list, $0.baseAddress) }
+            }
+        }
+    }
+}
