@@ -1,0 +1,270 @@
+#!/usr/bin/env python3
+"""A checking proxy in front of moto_server: every request's SigV4 signature is recomputed with
+botocore's SigV4Auth (an independent signer) before the request goes on; a mismatch is refused.
+
+For each request it reads the credential scope (access key id, date, region, service) and the
+signed header list from the Authorization header, looks up the secret for that access key id,
+and signs the same request (method, URL, the signed headers, body, X-Amz-Date, session token)
+with botocore. It refuses, with 403 and the protocol's error shape (SignatureDoesNotMatch for the
+query protocol, InvalidSignatureException for JSON), a request that:
+  - has no SigV4 Authorization header, or an unknown access key id;
+  - leaves host, x-amz-date, or a present x-amz-security-token, x-amz-target or content-type
+    header unsigned;
+  - has an X-Amz-Date more than 5 minutes off, or a scope date that is not its X-Amz-Date's;
+  - carries any other signature than botocore's.
+
+Secrets it knows: the JSON object {accessKeyId: secretAccessKey} in --keys (the lab's static test
+keys), the role credentials in the IMDS emulator's --imds-state, and the keys that STS AssumeRole
+responses passing through it issue. Both files are re-read on every request.
+
+Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
+accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
+token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
+
+Options: --host (127.0.0.1), --port (0 = ephemeral; the bound port is printed alone on the first
+line of stdout), --upstream URL, --keys FILE, --imds-state FILE, --log FILE.
+"""
+
+import argparse
+import datetime
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import urllib.parse
+import xml.etree.ElementTree as ET
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sigv4_reference import sign  # noqa: E402
+
+AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256 Credential=(?P<akid>[^/,\s]+)/(?P<date>\d{8})/(?P<region>[^/,\s]+)/(?P<service>[^/,\s]+)/aws4_request,\s*"
+    r"SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})$")
+MAX_SKEW = datetime.timedelta(minutes=5)
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "expect"}
+
+
+def load_json(path):
+    if not path:
+        return {}
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+class Refusal(Exception):
+    pass
+
+
+class Verifier:
+    def __init__(self, keys_path, imds_state_path):
+        self.keys_path = keys_path
+        self.imds_state_path = imds_state_path
+        self.lock = threading.Lock()
+        self.issued = {}  # access key id -> secret, from AssumeRole responses
+
+    def secret_for(self, akid):
+        keys = load_json(self.keys_path)
+        if isinstance(keys, dict) and isinstance(keys.get(akid), str):
+            return keys[akid]
+        creds = (load_json(self.imds_state_path) or {}).get("credentials") or {}
+        if creds.get("accessKeyId") == akid:
+            return creds.get("secretAccessKey")
+        with self.lock:
+            return self.issued.get(akid)
+
+    def remember_issued(self, body):
+        """Keys in an STS AssumeRole (or GetSessionToken) response become known."""
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError:
+            return
+        for element in root.iter():
+            if element.tag.split("}")[-1] != "Credentials":
+                continue
+            fields = {child.tag.split("}")[-1]: (child.text or "") for child in element}
+            if fields.get("AccessKeyId") and fields.get("SecretAccessKey"):
+                with self.lock:
+                    self.issued[fields["AccessKeyId"]] = fields["SecretAccessKey"]
+
+    def verify(self, method, path, headers, body):
+        """headers: list of (name, value) as received. Returns the parsed scope; raises Refusal."""
+        lower = {}
+        for name, value in headers:
+            lower.setdefault(name.lower(), value)
+        auth = lower.get("authorization")
+        if not auth:
+            raise Refusal("no Authorization header")
+        match = AUTH_RE.match(auth.strip())
+        if not match:
+            raise Refusal("Authorization is not a SigV4 header")
+        scope = match.groupdict()
+        signed = scope["signed"].split(";")
+        if signed != sorted(signed):
+            raise Refusal("SignedHeaders not sorted")
+        required = ["host", "x-amz-date"] + [h for h in ("x-amz-security-token", "x-amz-target", "content-type") if h in lower]
+        missing = [h for h in required if h not in signed]
+        if missing:
+            raise Refusal("unsigned header(s): %s" % ", ".join(missing))
+        absent = [h for h in signed if h not in lower]
+        if absent:
+            raise Refusal("signed header(s) not sent: %s" % ", ".join(absent))
+        amz_date = lower["x-amz-date"]
+        try:
+            when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
+        except ValueError:
+            raise Refusal("malformed X-Amz-Date")
+        if abs(datetime.datetime.now(datetime.timezone.utc) - when) > MAX_SKEW:
+            raise Refusal("X-Amz-Date more than 5 minutes off")
+        if scope["date"] != amz_date[:8]:
+            raise Refusal("credential scope date is not the X-Amz-Date's")
+        secret = self.secret_for(scope["akid"])
+        if not secret:
+            raise Refusal("unknown access key id")
+        token = lower.get("x-amz-security-token")
+        to_sign = [(h, lower[h]) for h in signed if h not in ("x-amz-date", "x-amz-security-token")]
+        url = "http://%s%s" % (lower["host"], path)
+        expected = sign(method, url, to_sign, body, scope["akid"], secret, token,
+                        scope["region"], scope["service"], amz_date)
+        if not hmac.compare_digest(expected["authorization"], auth.strip()):
+            raise Refusal("signature differs from botocore's")
+        return scope
+
+
+def operation_of(headers, path, body):
+    for name, value in headers:
+        if name.lower() == "x-amz-target":
+            return value
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
+    if "x-www-form-urlencoded" in content_type:
+        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
+    return (params.get("Action") or [None])[0]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _handle(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = list(self.headers.items())
+        operation = operation_of(headers, self.path, body)
+        token = self.headers.get("X-Amz-Security-Token")
+        entry = {
+            "time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "method": self.command, "operation": operation,
+            "tokenDigest": hashlib.sha256(token.encode()).hexdigest()[:16] if token else None,
+        }
+        match = AUTH_RE.match((self.headers.get("Authorization") or "").strip())
+        if match:
+            entry.update(accessKeyId=match["akid"], service=match["service"], region=match["region"])
+        try:
+            self.server.verifier.verify(self.command, self.path, headers, body)
+        except Refusal as refusal:
+            entry.update(verdict="refused", reason=str(refusal))
+            self.server.record(entry)
+            return self._refuse(str(refusal), json_protocol=self.headers.get("X-Amz-Target") is not None)
+        entry["verdict"] = "verified"
+        status, reply_headers, reply = self._forward(headers, body)
+        entry["upstreamStatus"] = status
+        self.server.record(entry)
+        if status == 200 and operation in ("AssumeRole", "GetSessionToken"):
+            self.server.verifier.remember_issued(reply)
+        self.send_response(status)
+        for name, value in reply_headers:
+            if name.lower() not in HOP_BY_HOP and name.lower() not in ("content-length", "server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def _forward(self, headers, body):
+        upstream = self.server.upstream
+        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
+        try:
+            forwarded = {n: v for n, v in headers if n.lower() not in HOP_BY_HOP and n.lower() != "content-length"}
+            connection.request(self.command, self.path, body=body, headers=forwarded)
+            response = connection.getresponse()
+            return response.status, response.getheaders(), response.read()
+        finally:
+            connection.close()
+
+    def _refuse(self, reason, json_protocol):
+        message = "The request signature we calculated does not match the signature you provided (%s)." % reason
+        if json_protocol:
+            data = json.dumps({"__type": "InvalidSignatureException", "message": message}).encode()
+            content_type = "application/x-amz-json-1.1"
+        else:
+            data = ("<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>%s</Message>"
+                    "</Error><RequestId>adjoin-lab-proxy</RequestId></ErrorResponse>" % message).encode()
+            content_type = "text/xml"
+        self.send_response(403)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
+
+
+class ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address, upstream, verifier, log_path):
+        super().__init__(address, Handler)
+        self.upstream = urllib.parse.urlsplit(upstream)
+        self.verifier = verifier
+        self.log_path = log_path
+        self.log_lock = threading.Lock()
+
+    def record(self, entry):
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        with self.log_lock:
+            if self.log_path:
+                with open(self.log_path, "a") as f:
+                    f.write(line)
+            else:
+                sys.stderr.write(line)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="SigV4-checking proxy in front of moto_server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--upstream", required=True, help="moto_server's URL, e.g. http://127.0.0.1:5510")
+    parser.add_argument("--keys", help="JSON object {accessKeyId: secretAccessKey}")
+    parser.add_argument("--imds-state", help="the IMDS emulator's state file (its role credentials)")
+    parser.add_argument("--log", help="JSON lines of verdicts (default: stderr)")
+    args = parser.parse_args(argv)
+    server = ProxyServer((args.host, args.port), args.upstream, Verifier(args.keys, args.imds_state), args.log)
+    sys.stdout.write("%d\n" % server.server_address[1])
+    sys.stdout.flush()
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
