@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "Discovery", "HostConfig", "Join"]),
         .executableTarget(
             name: "adjoin",
             dependencies: [
@@ -34,6 +35,7 @@ let package = Package(
                 "Discovery",
                 "Join",
                 "HostConfig",
+                "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -42,6 +44,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore"]),
     ],
