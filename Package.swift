@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CAdjoinShim"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "Discovery", "HostConfig", "Join"]),
         .executableTarget(
             name: "adjoin",
             dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
                 "Discovery",
                 "Join",
                 "HostConfig",
+                "Agent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -43,6 +45,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore"]),

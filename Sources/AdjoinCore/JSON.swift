@@ -3,10 +3,14 @@
 public indirect enum JSON: Sendable, Equatable {
     case string(String)
     case number(Int64)
+    /// A number with a fraction or an exponent, kept as written (the agent only passes these through).
+    case decimal(String)
     case bool(Bool)
     case null
     case array([JSON])
     case object([(String, JSON)])
+    /// A string read from a member the parser was told is secret; it is written out as a placeholder.
+    case secret(SecretBytes)
 
     public static func == (lhs: JSON, rhs: JSON) -> Bool { lhs.serialized() == rhs.serialized() }
 
@@ -23,6 +27,8 @@ public indirect enum JSON: Sendable, Equatable {
         switch self {
         case .string(let text): JSON.quote(text, into: &out)
         case .number(let value): out += String(value)
+        case .decimal(let text): out += text
+        case .secret: JSON.quote("<secret>", into: &out)
         case .bool(let value): out += value ? "true" : "false"
         case .null: out += "null"
         case .array(let items):
@@ -63,6 +69,33 @@ public indirect enum JSON: Sendable, Equatable {
             }
         }
         out += "\""
+    }
+}
+
+extension JSON {
+    /// The first member named `key`, when this is an object.
+    public subscript(key: String) -> JSON? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.0 == key }?.1
+    }
+
+    public var string: String? { if case .string(let text) = self { text } else { nil } }
+    public var integer: Int64? { if case .number(let value) = self { value } else { nil } }
+    public var bool: Bool? { if case .bool(let value) = self { value } else { nil } }
+    public var array: [JSON]? { if case .array(let items) = self { items } else { nil } }
+    public var members: [(String, JSON)]? { if case .object(let members) = self { members } else { nil } }
+    public var secret: SecretBytes? { if case .secret(let value) = self { value } else { nil } }
+
+    /// What a value is, for messages such as "domain must be a string, not a number".
+    public var kind: String {
+        switch self {
+        case .string, .secret: "a string"
+        case .number, .decimal: "a number"
+        case .bool: "true or false"
+        case .null: "null"
+        case .array: "a list"
+        case .object: "an object"
+        }
     }
 }
 

@@ -65,12 +65,3 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
         return port.map { "\(shownHost):\($0)" } ?? shownHost
     }
 }
-
-extension String {
-    var trimmingWhitespace: String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
-        return String(scalars[first...last])
-    }
-}

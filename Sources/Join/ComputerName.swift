@@ -39,6 +39,25 @@ public struct ComputerName: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A name derived from an EC2 instance id (settings `computerNameFrom: instance-id`), one-to-one so
+    /// that two instances can never share an account however their IPs and host names are reused:
+    /// the 68 bits of a current id's 17 hex digits as 14 base-32 digits after 'I' (15 characters), an
+    /// older 8-digit id as 'I-' and its digits. i-0123456789abcdef0 becomes I014D2MF2DBPNNG.
+    public init(instanceID: String) throws(AdjoinError) {
+        let digits = instanceID.hasPrefix("i-") ? instanceID.dropFirst(2) : ""
+        guard digits.count == 8 || digits.count == 17, digits.utf8.allSatisfy({ $0.isLowercaseHexDigit }) else {
+            throw .invalidInput("'\(instanceID)' is not an EC2 instance id (i- and 8 or 17 lower-case hex digits)")
+        }
+        if digits.count == 8 {
+            value = "I-" + digits.uppercased()
+            return
+        }
+        var bits = UInt128(0)
+        for byte in digits.utf8 { bits = bits << 4 | UInt128(byte.hexDigitValue) }
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUV")
+        value = "I" + String((0..<14).map { alphabet[Int((bits >> (65 - 5 * UInt128($0))) & 0x1F)] })
+    }
+
     /// Letters, digits and '-' (RFC 1123 host labels, which AD's NetBIOS names also accept), not all digits.
     private static func checkCharacters(_ name: String, given: String) throws(AdjoinError) {
         guard name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "-") }),
@@ -53,4 +72,9 @@ public struct ComputerName: Sendable, Hashable, CustomStringConvertible {
         let bits = UInt32(digest[0]) << 12 | UInt32(digest[1]) << 4 | UInt32(digest[2]) >> 4
         return String((0..<4).map { alphabet[Int((bits >> (15 - 5 * UInt32($0))) & 0x1F)] })
     }
+}
+
+private extension UInt8 {
+    var isLowercaseHexDigit: Bool { (0x30...0x39).contains(self) || (0x61...0x66).contains(self) }
+    var hexDigitValue: UInt8 { self <= 0x39 ? self - 0x30 : self - 0x61 + 10 }
 }

@@ -114,4 +114,28 @@ import Discovery
         #expect(identity.value.count == "machine:".count + 16)
         #expect(!identity.value.contains(String(decoding: machineId.prefix(16), as: UTF8.self)))
     }
+
+    /// The expected names are computed independently (Python's integers, base 32 with digits 0-9A-V).
+    @Test func instanceIDsMapOneToOneOntoNames() throws {
+        #expect(try ComputerName(instanceID: "i-0123456789abcdef0").value == "I014D2MF2DBPNNG")
+        #expect(try ComputerName(instanceID: "i-fffffffffffffffff").value == "I7VVVVVVVVVVVVV")
+        #expect(try ComputerName(instanceID: "i-00000000000000000").value == "I00000000000000")
+        #expect(try ComputerName(instanceID: "i-1a2b3c4d").value == "I-1A2B3C4D")
+        // Ids that differ in their last digit only, as a reused address or host name never would help.
+        let names = try (0..<4096).map { try ComputerName(instanceID: "i-0abcdef0123456" + String(format3hex: $0)).value }
+        #expect(Set(names).count == 4096)
+        #expect(names.allSatisfy { $0.count == 15 })
+    }
+
+    @Test(arguments: ["", "i-", "0123456789abcdef0", "i-0123456789ABCDEF0", "i-0123456789abcdef", "i-0123456789abcdef01", "i-1a2b3c4g", "I-1a2b3c4d"])
+    func refusesWhatIsNotAnInstanceID(_ text: String) {
+        #expect(throws: AdjoinError.self) { try ComputerName(instanceID: text) }
+    }
+}
+
+private extension String {
+    init(format3hex value: Int) {
+        let hex = String(value, radix: 16)
+        self = String(repeating: "0", count: 3 - hex.count) + hex
+    }
 }

@@ -1,0 +1,36 @@
+import AdjoinCore
+import Discovery
+import HostConfig
+
+/// The agent's settings: the JSON of the SSM parameter (`adjoin` by default) after validation, with
+/// command-line flags laid over it. See README "Settings".
+public struct AgentSettings: Sendable {
+    public enum ComputerNameSource: String, Sendable, CaseIterable {
+        case hostname
+        case instanceID = "instance-id"
+    }
+
+    /// Where the join user's password comes from. Never a String: it is wiped when released.
+    public enum Password: Sendable {
+        case secret(SecretBytes)
+        /// The name of another SecureString parameter that holds the password.
+        case parameter(String)
+    }
+
+    public var domain: DomainName?
+    public var domainControllers: [HostPort] = []
+    public var joinUser: String?
+    public var password: Password?
+    public var organizationalUnit: String?
+    public var allowedGroups: [GroupName] = []
+    public var statusTable: String?
+    public var statusRegion: String?
+    public var statusRoleArn: String?
+    public var computerNameFrom: ComputerNameSource = .hostname
+    /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
+    public var groupTag = "adGroupName"
+    /// The instance tag whose value `false` (any case) opts the instance out.
+    public var autoJoinTag = "autoadjoin"
+
+    public init() {}
+}
