@@ -1,0 +1,84 @@
+import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The AWS settings of the process's environment, read as the AWS SDKs read them:
+/// `AWS_REGION` (then `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
+/// `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_<SERVICE>` then `AWS_ENDPOINT_URL`, and
+/// `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+public struct AWSEnvironment: Sendable {
+    private let variables: [String: String]
+
+    /// The variables given (tests); `current()` reads the process's.
+    public init(variables: [String: String]) {
+        self.variables = variables.filter { !$0.value.isEmpty }
+    }
+
+    public static func current() -> AWSEnvironment {
+        var variables: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if text.hasPrefix("AWS_"), let equals = text.firstIndex(of: "=") {
+                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+            }
+            entry += 1
+        }
+        return AWSEnvironment(variables: variables)
+    }
+
+    /// The region the environment names, if any (else the caller takes the identity document's).
+    public var region: String? { variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"] }
+
+    /// The instance metadata endpoint (default `http://169.254.169.254`).
+    public func metadataEndpoint() throws(AdjoinError) -> Endpoint {
+        try Endpoint(parsing: variables["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254",
+                     source: "AWS_EC2_METADATA_SERVICE_ENDPOINT")
+    }
+
+    /// Where to reach `service` in `region`: `AWS_ENDPOINT_URL_<SERVICE ID>` (the service id upper-cased,
+    /// spaces as underscores), else `AWS_ENDPOINT_URL`, else the service's public regional endpoint.
+    public func endpoint(for service: AWSService, region: String) throws(AdjoinError) -> Endpoint {
+        let specific = "AWS_ENDPOINT_URL_" + service.serviceId.uppercased().replacingSpaces()
+        if let url = variables[specific] { return try Endpoint(parsing: url, source: specific) }
+        if let url = variables["AWS_ENDPOINT_URL"] { return try Endpoint(parsing: url, source: "AWS_ENDPOINT_URL") }
+        let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
+        return try Endpoint(parsing: "https://\(service.endpointPrefix).\(region).\(suffix)", source: "the region \(region)")
+    }
+
+    /// Credentials from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), or
+    /// nil when the pair is not set. One without the other is INVALID_INPUT, as the SDKs refuse it.
+    public func credentials() throws(AdjoinError) -> AWSCredentials? {
+        let keyId = variables["AWS_ACCESS_KEY_ID"]
+        let secret = variables["AWS_SECRET_ACCESS_KEY"]
+        switch (keyId, secret) {
+        case (nil, nil): return nil
+        case (let keyId?, let secret?):
+            return AWSCredentials(accessKeyId: keyId, secretAccessKey: SecretBytes(Array(secret.utf8)),
+                                  sessionToken: variables["AWS_SESSION_TOKEN"].map { SecretBytes(Array($0.utf8)) },
+                                  source: "the environment (AWS_ACCESS_KEY_ID)")
+        default:
+            throw .invalidInput("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
+        }
+    }
+}
+
+/// The services the agent calls: their SDK service id (for `AWS_ENDPOINT_URL_<ID>`), endpoint prefix
+/// and SigV4 signing name.
+public struct AWSService: Sendable, Equatable {
+    public let serviceId: String
+    public let endpointPrefix: String
+    public let signingName: String
+    /// How people name it in messages.
+    public let displayName: String
+
+    public static let ssm = AWSService(serviceId: "SSM", endpointPrefix: "ssm", signingName: "ssm", displayName: "SSM")
+    public static let ec2 = AWSService(serviceId: "EC2", endpointPrefix: "ec2", signingName: "ec2", displayName: "EC2")
+    public static let sts = AWSService(serviceId: "STS", endpointPrefix: "sts", signingName: "sts", displayName: "STS")
+    public static let dynamoDB = AWSService(serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
+}
+
+extension String {
+    fileprivate func replacingSpaces() -> String { String(map { $0 == " " ? "_" : $0 }) }
+}

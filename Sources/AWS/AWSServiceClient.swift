@@ -1,0 +1,139 @@
+import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Sends signed requests to one AWS service in one region, with the SDKs' standard retries:
+/// throttling, 5xx and dropped connections are tried again after an exponential backoff with full
+/// jitter, all within the caller's deadline; expired credentials are refreshed once.
+final class AWSServiceClient {
+    let service: AWSService
+    let region: String
+    let endpoint: Endpoint
+    let credentials: AWSCredentialProvider
+    private let http: HTTPClient
+    var retry = RetryPolicy()
+
+    init(service: AWSService, region: String, endpoint: Endpoint, credentials: AWSCredentialProvider) throws(AdjoinError) {
+        self.service = service
+        self.region = region
+        self.endpoint = endpoint
+        self.credentials = credentials
+        http = try HTTPClient()
+    }
+
+    /// What goes before an operation's name in messages: "SSM at https://ssm.eu-west-1.amazonaws.com".
+    var label: String { "\(service.displayName) at \(endpoint)" }
+
+    /// The JSON protocols (SSM: 1.1, DynamoDB: 1.0). Members of the reply named in `secretKeys` are
+    /// decoded into SecretBytes; the reply's bytes are wiped once parsed.
+    func callJSON(_ target: String, operation: String, body: JSON, jsonVersion: String, secretKeys: Set<String> = [],
+                  deadline: Deadline) throws(AWSCallError) -> JSON {
+        var request = HTTPRequest(method: "POST", endpoint: endpoint, headers: [
+            HTTPHeader("Content-Type", "application/x-amz-json-\(jsonVersion)"), HTTPHeader("X-Amz-Target", target),
+        ], body: Array(body.serialized().utf8))
+        defer { request.body.wipe() }
+        var reply = try send(request, operation: operation, errorFormat: .json, deadline: deadline)
+        defer { reply.wipe() }
+        do {
+            return try reply.withUnsafeBytes { bytes throws(JSON.ParseError) in try JSON.parse(bytes, secretKeys: secretKeys) }
+        } catch {
+            throw .failed(AdjoinError(.unknownError, "\(service.displayName) \(operation) at \(endpoint) sent a reply that is not JSON: \(error)"))
+        }
+    }
+
+    /// The query protocol (EC2, STS): a form-encoded POST, an XML reply.
+    func callQuery(_ action: String, version: String, parameters: [(String, String)], secretNames: Set<String> = [],
+                   deadline: Deadline) throws(AWSCallError) -> XMLElement {
+        let request = HTTPRequest(method: "POST", endpoint: endpoint, headers: [
+            HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+        ], body: URIEncoding.formBody([("Action", action), ("Version", version)] + parameters))
+        var reply = try send(request, operation: action, errorFormat: .xml, deadline: deadline)
+        defer { reply.wipe() }
+        do {
+            return try XMLElement.parse(reply, secretNames: secretNames)
+        } catch {
+            throw .failed(AdjoinError(.unknownError, "\(service.displayName) \(action) at \(endpoint) sent a reply that is not XML: \(error)"))
+        }
+    }
+
+    enum ErrorFormat { case json, xml }
+
+    /// Signs and sends `request` until it succeeds, fails for good, or the deadline leaves no room;
+    /// returns the 2xx reply's body.
+    func send(_ unsigned: HTTPRequest, operation: String, errorFormat: ErrorFormat, deadline: Deadline) throws(AWSCallError) -> [UInt8] {
+        let signer = SigV4Signer(service: service.signingName, region: region)
+        let what = "\(service.displayName) \(operation) at \(endpoint)"
+        var refreshed = false
+        var attempt = 0
+        while true {
+            attempt += 1
+            var request = unsigned
+            let credentials: AWSCredentials
+            do { credentials = try self.credentials.credentials(deadline: deadline) } catch { throw .failed(error) }
+            signer.sign(&request, with: credentials, at: UTCTime.now())
+            let failure: AdjoinError
+            do {
+                let response = try http.send(request, purpose: what, deadline: deadline)
+                if (200..<300).contains(response.status) { return response.body }
+                let error = errorFormat == .json
+                    ? AWSServiceError(jsonBody: response.body, httpStatus: response.status)
+                    : AWSServiceError(xmlBody: response.body, httpStatus: response.status)
+                if error.isExpiredToken && !refreshed {
+                    refreshed = true
+                    self.credentials.invalidate()
+                    attempt -= 1
+                    continue
+                }
+                guard error.isRetryable, attempt < retry.maximumAttempts else { throw AWSCallError.service(error, error.adjoinError(what)) }
+                failure = error.adjoinError(what)
+            } catch let error as TransportError {
+                guard error.retryable, attempt < retry.maximumAttempts else { throw .failed(error.error) }
+                failure = error.error
+            } catch let error as AWSCallError {
+                throw error
+            } catch {
+                throw .failed(AdjoinError(.unknownError, "\(what): \(error)"))
+            }
+            let pause = retry.backoff(attempt: attempt)
+            guard pause < deadline.remaining else {
+                throw .failed(AdjoinError(failure.status == .unknownError ? .timeout : failure.status,
+                                          "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
+            }
+            RetryPolicy.sleep(pause)
+        }
+    }
+}
+
+/// A call that failed: `service` when the service answered with an error (the caller may map some
+/// codes itself, such as ParameterNotFound), `failed` for everything else.
+enum AWSCallError: Error {
+    case service(AWSServiceError, AdjoinError)
+    case failed(AdjoinError)
+
+    var adjoinError: AdjoinError {
+        switch self {
+        case .service(_, let error), .failed(let error): error
+        }
+    }
+}
+
+/// Exponential backoff with full jitter (the AWS SDKs' "standard" mode): attempt n waits a random
+/// time between 0 and min(cap, base * 2^(n-1)).
+struct RetryPolicy {
+    var maximumAttempts = 4
+    var base: Duration = .milliseconds(100)
+    var cap: Duration = .seconds(5)
+
+    func backoff(attempt: Int) -> Duration {
+        let ceiling = min(cap, base * (1 << min(attempt - 1, 20)))
+        let milliseconds = max(ceiling.milliseconds, 1)
+        return .milliseconds(Int64.random(in: 0...milliseconds))
+    }
+
+    static func sleep(_ duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+}

@@ -1,0 +1,66 @@
+import AdjoinCore
+
+/// STS AssumeRole: a central account's role for writing status into its table.
+public final class STSClient {
+    private let client: AWSServiceClient
+
+    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        client = try AWSServiceClient(service: .sts, region: region, endpoint: try environment.endpoint(for: .sts, region: region),
+                                      credentials: credentials)
+    }
+
+    /// Temporary credentials of the role `arn`. The secret key and token go from the reply into
+    /// SecretBytes without passing through a String.
+    public func assumeRole(arn: String, sessionName: String, durationSeconds: Int = 900,
+                           deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+        let reply: XMLElement
+        do {
+            reply = try client.callQuery("AssumeRole", version: "2011-06-15", parameters: [
+                ("RoleArn", arn), ("RoleSessionName", STSClient.sessionName(sessionName)), ("DurationSeconds", String(durationSeconds)),
+            ], secretNames: ["SecretAccessKey", "SessionToken"], deadline: deadline)
+        } catch {
+            throw AdjoinError(error.adjoinError.status, "assuming the role \(arn): \(error.adjoinError.message)")
+        }
+        guard let credentials = reply.child("AssumeRoleResult")?.child("Credentials"),
+              let keyId = credentials.child("AccessKeyId")?.text, !keyId.isEmpty,
+              let secret = credentials.child("SecretAccessKey")?.secret, let token = credentials.child("SessionToken")?.secret else {
+            throw AdjoinError(.unknownError, "the reply to AssumeRole \(arn) from \(client.label) holds no credentials")
+        }
+        return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token,
+                              expiration: credentials.child("Expiration").flatMap { UTCTime.parse($0.text) }?.seconds,
+                              source: "the role \(arn)")
+    }
+
+    /// STS allows 2 to 64 of [A-Za-z0-9+=,.@_-]; anything else becomes '-'.
+    static func sessionName(_ text: String) -> String {
+        var name = String(text.unicodeScalars.map { scalar -> Character in
+            let allowed = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "+=,.@_-".unicodeScalars.contains(scalar))
+            return allowed ? Character(scalar) : "-"
+        }.prefix(64))
+        while name.count < 2 { name += "-" }
+        return name
+    }
+}
+
+/// Credentials of an assumed role, assumed again when less than five minutes remain.
+public final class AssumedRoleCredentials: AWSCredentialProvider {
+    private let sts: STSClient
+    public let roleArn: String
+    private let sessionName: String
+    private var cached: AWSCredentials?
+
+    public init(roleArn: String, sessionName: String, sts: STSClient) {
+        self.roleArn = roleArn
+        self.sessionName = sessionName
+        self.sts = sts
+    }
+
+    public func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+        if let cached, (cached.expiration ?? Int64.max) - UTCTime.now().seconds >= 300 { return cached }
+        let fresh = try sts.assumeRole(arn: roleArn, sessionName: sessionName, deadline: deadline)
+        cached = fresh
+        return fresh
+    }
+
+    public func invalidate() { cached = nil }
+}
