@@ -17,6 +17,10 @@ Secrets it knows: the JSON object {accessKeyId: secretAccessKey} in --keys (the 
 keys), the role credentials in the IMDS emulator's --imds-state, and the keys that STS AssumeRole
 responses passing through it issue. Both files are re-read on every request.
 
+moto answers DescribeTags with every tag at once, ignoring MaxResults. Real EC2 pages, so for a
+verified DescribeTags that asks for MaxResults the proxy cuts moto's reply into pages of that size
+with a NextToken (`lab-page-OFFSET`), as EC2 does; moto still chooses the tags.
+
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
 token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
@@ -139,15 +143,46 @@ class Verifier:
         return scope
 
 
+def request_params(headers, path, body):
+    """The query protocol's parameters, from the URL and a form body."""
+    params = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query, keep_blank_values=True)
+    content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
+    if "x-www-form-urlencoded" in content_type:
+        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+    return params
+
+
 def operation_of(headers, path, body):
     for name, value in headers:
         if name.lower() == "x-amz-target":
             return value
-    params = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
-    content_type = next((v for n, v in headers if n.lower() == "content-type"), "")
-    if "x-www-form-urlencoded" in content_type:
-        params.update(urllib.parse.parse_qs(body.decode("utf-8", "replace")))
-    return (params.get("Action") or [None])[0]
+    return (request_params(headers, path, body).get("Action") or [None])[0]
+
+
+def page_describe_tags(reply, params):
+    """One page of moto's complete DescribeTags reply, as EC2 would send it for MaxResults/NextToken."""
+    try:
+        size = int((params.get("MaxResults") or [""])[0])
+    except ValueError:
+        return reply
+    token = (params.get("NextToken") or ["lab-page-0"])[0]
+    offset = int(token[len("lab-page-"):]) if token.startswith("lab-page-") and token[len("lab-page-"):].isdigit() else 0
+    root = ET.fromstring(reply)
+    namespace = root.tag[:root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+    ET.register_namespace("", namespace.strip("{}"))
+    tag_set = root.find(namespace + "tagSet")
+    if tag_set is None:
+        return reply
+    items = list(tag_set)
+    for item in items:
+        tag_set.remove(item)
+    for item in items[offset:offset + size]:
+        tag_set.append(item)
+    for old in root.findall(namespace + "nextToken"):
+        root.remove(old)
+    if offset + size < len(items):
+        ET.SubElement(root, namespace + "nextToken").text = "lab-page-%d" % (offset + size)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -182,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
         self.server.record(entry)
         if status == 200 and operation in ("AssumeRole", "GetSessionToken"):
             self.server.verifier.remember_issued(reply)
+        if status == 200 and operation == "DescribeTags":
+            reply = page_describe_tags(reply, request_params(headers, self.path, body))
         self.send_response(status)
         for name, value in reply_headers:
             if name.lower() not in HOP_BY_HOP and name.lower() not in ("content-length", "server", "date"):

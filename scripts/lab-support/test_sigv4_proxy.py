@@ -165,3 +165,14 @@ def test_keys_issued_by_assume_role_become_known(proxy):
     assumed = proxy.client("sts", akid=issued["AccessKeyId"], secret=issued["SecretAccessKey"], token=issued["SessionToken"])
     assert assumed.get_caller_identity()["Account"] == "111122223333"
     assert [v["verdict"] for v in proxy.verdicts()] == ["verified", "verified"]
+
+
+def test_describe_tags_is_paged_as_ec2_pages_it(proxy):
+    ec2 = proxy.client("ec2")
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
+    ec2.create_tags(Resources=[instance], Tags=[{"Key": "k%02d" % n, "Value": "v%d" % n} for n in range(12)])
+    pages = list(ec2.get_paginator("describe_tags").paginate(
+        Filters=[{"Name": "resource-id", "Values": [instance]}], PaginationConfig={"PageSize": 5}))
+    assert [len(page["Tags"]) for page in pages] == [5, 5, 2]
+    assert sorted(t["Key"] for page in pages for t in page["Tags"]) == ["k%02d" % n for n in range(12)]
+    assert all(v["verdict"] == "verified" for v in proxy.verdicts())
