@@ -12,10 +12,12 @@ struct HTTPRequest {
     var query: [(String, String)] = []
     var headers: [HTTPHeader] = []
     var body: [UInt8] = []
+    /// The path is already percent-encoded (instance metadata's tag keys); AWS requests leave this false.
+    var pathIsEncoded = false
 
     var url: String {
         let encoded = query.map { URIEncoding.encode($0.0) + "=" + URIEncoding.encode($0.1) }.joined(separator: "&")
-        return endpoint.origin + URIEncoding.encodePath(fullPath) + (encoded.isEmpty ? "" : "?" + encoded)
+        return endpoint.origin + (pathIsEncoded ? fullPath : URIEncoding.encodePath(fullPath)) + (encoded.isEmpty ? "" : "?" + encoded)
     }
 
     /// The endpoint's own path (usually none) and then the request's.

@@ -67,8 +67,7 @@ public final class InstanceMetadata {
         guard let listing = try read("/latest/meta-data/tags/instance", deadline: deadline) else { return nil }
         var tags: [String: String] = [:]
         for key in String(decoding: listing, as: UTF8.self).split(separator: "\n") where !key.isEmpty {
-            // Keys may hold characters that need encoding in a path (spaces, '+', ...).
-            let path = "/latest/meta-data/tags/instance/" + URIEncoding.encode(String(key))
+            let path = "/latest/meta-data/tags/instance/" + URIEncoding.encodePathSegment(String(key))
             guard let value = try read(path, deadline: deadline, encodedPath: true) else { continue }  // removed meanwhile
             tags[String(key)] = String(decoding: value, as: UTF8.self)
         }
@@ -96,7 +95,7 @@ public final class InstanceMetadata {
         guard let role = try roleName(deadline: deadline) else {
             throw AdjoinError(.accessDenied, "no AWS credentials: none in the environment, and \(label) lists no instance role")
         }
-        let path = "/latest/meta-data/iam/security-credentials/" + URIEncoding.encode(role)
+        let path = "/latest/meta-data/iam/security-credentials/" + URIEncoding.encodePathSegment(role)
         guard var body = try read(path, deadline: deadline, encodedPath: true) else { throw missing(path) }
         defer { body.wipe() }
         let document = try parseJSON(body, path: path, secretKeys: ["SecretAccessKey", "Token"])
@@ -136,8 +135,9 @@ public final class InstanceMetadata {
         var renewedAfterRefusal = false
         while true {
             let session = try sessionToken(deadline: deadline)
-            let request = HTTPRequest(method: "GET", endpoint: endpoint, path: path,
+            var request = HTTPRequest(method: "GET", endpoint: endpoint, path: path,
                                       headers: [HTTPHeader("X-aws-ec2-metadata-token", secret: session)])
+            request.pathIsEncoded = encodedPath
             let response = try exchange(request, what: path, deadline: deadline)
             switch response.status {
             case 200: return response.body

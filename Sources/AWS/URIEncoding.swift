@@ -21,6 +21,20 @@ enum URIEncoding {
         encode(path.isEmpty ? "/" : path, keepSlash: true)
     }
 
+    /// One path segment as RFC 3986 allows it unencoded (pchar: also `! $ & ' ( ) * + , ; = : @`):
+    /// instance metadata tag keys may hold `+ = , : @`, and the service matches them as written.
+    static func encodePathSegment(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character.isASCII, let scalar = character.unicodeScalars.first, "!$&'()*+,;=:@".unicodeScalars.contains(scalar) {
+                out.append(character)
+            } else {
+                out += encode(String(character))
+            }
+        }
+        return out
+    }
+
     /// `application/x-www-form-urlencoded` body of the query protocol (EC2, STS), encoded the same way.
     static func formBody(_ parameters: [(String, String)]) -> [UInt8] {
         Array(parameters.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&").utf8)
