@@ -130,3 +130,43 @@ final class PrivateIMDS {
         }
     }
 }
+
+extension AWSLab {
+    struct PlannedFailure {
+        let status: Int
+        let code: String
+    }
+
+    /// Makes the proxy answer the next requests of this operation with this session token with these
+    /// errors (after checking their signatures), instead of passing them to moto.
+    func failNext(sessionToken: String, operation: String, _ failures: [PlannedFailure]) throws {
+        let plan: [String: Any] = [
+            "tokenDigest": AWSLab.digest(sessionToken), "operation": operation,
+            "failures": failures.map { ["status": $0.status, "code": $0.code] },
+        ]
+        let body = try JSONSerialization.data(withJSONObject: plan)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
+                             proxyEndpoint + "/adjoin-lab/fail-next"]
+        let input = Pipe()
+        process.standardInput = input
+        process.standardOutput = Pipe()
+        try process.run()
+        input.fileHandleForWriting.write(body)
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "the proxy did not take the planned failures")
+    }
+
+    /// A status table in the default account (the one the lab's static key works in).
+    func makeTable(region: String = "us-east-1") throws -> String {
+        let table = "adjoin-status-\(UUID().uuidString.prefix(8).lowercased())"
+        _ = try boto3("""
+            boto3.client('dynamodb', endpoint_url=ENDPOINT, region_name=sys.argv[2]).create_table(TableName=sys.argv[1],
+                KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
+                AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
+            """, [table, region])
+        return table
+    }
+}

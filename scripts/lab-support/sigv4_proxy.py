@@ -21,6 +21,12 @@ moto answers DescribeTags with every tag at once, ignoring MaxResults. Real EC2 
 verified DescribeTags that asks for MaxResults the proxy cuts moto's reply into pages of that size
 with a NextToken (`lab-page-OFFSET`), as EC2 does; moto still chooses the tags.
 
+Tests make the service fail on purpose (throttling, 5xx) through one unsigned control request:
+POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": [{"status": 400,
+"code": "ThrottlingException"}, {"status": 503, "code": "ServiceUnavailable"}, ...]}: the next
+verified requests with that session token digest and operation get those replies, one each, in
+the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
+
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
 token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
@@ -194,6 +200,8 @@ class Handler(BaseHTTPRequestHandler):
     def _handle(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if self.command == "POST" and self.path == "/adjoin-lab/fail-next":
+            return self._plan_failures(body)
         headers = list(self.headers.items())
         operation = operation_of(headers, self.path, body)
         token = self.headers.get("X-Amz-Security-Token")
@@ -212,6 +220,12 @@ class Handler(BaseHTTPRequestHandler):
             self.server.record(entry)
             return self._refuse(str(refusal), json_protocol=self.headers.get("X-Amz-Target") is not None)
         entry["verdict"] = "verified"
+        failure = self.server.next_failure(entry["tokenDigest"], operation)
+        if failure is not None:
+            entry.update(injected=failure["code"], upstreamStatus=failure["status"])
+            self.server.record(entry)
+            return self._error(failure["status"], failure["code"], "injected by the lab proxy",
+                               json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
         self.server.record(entry)
@@ -238,16 +252,34 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             connection.close()
 
+    def _plan_failures(self, body):
+        try:
+            plan = json.loads(body)
+            failures = [{"status": int(f["status"]), "code": str(f["code"])} for f in plan["failures"]]
+            self.server.plan_failures(plan.get("tokenDigest"), plan["operation"], failures)
+            status, data = 200, b"{}"
+        except (ValueError, KeyError, TypeError) as error:
+            status, data = 400, json.dumps({"error": str(error)}).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def _refuse(self, reason, json_protocol):
         message = "The request signature we calculated does not match the signature you provided (%s)." % reason
+        code = "InvalidSignatureException" if json_protocol else "SignatureDoesNotMatch"
+        self._error(403, code, message, json_protocol)
+
+    def _error(self, status, code, message, json_protocol):
         if json_protocol:
-            data = json.dumps({"__type": "InvalidSignatureException", "message": message}).encode()
+            data = json.dumps({"__type": code, "message": message}).encode()
             content_type = "application/x-amz-json-1.1"
         else:
-            data = ("<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>%s</Message>"
-                    "</Error><RequestId>adjoin-lab-proxy</RequestId></ErrorResponse>" % message).encode()
+            data = ("<ErrorResponse><Error><Type>Sender</Type><Code>%s</Code><Message>%s</Message>"
+                    "</Error><RequestId>adjoin-lab-proxy</RequestId></ErrorResponse>" % (code, message)).encode()
             content_type = "text/xml"
-        self.send_response(403)
+        self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
@@ -265,6 +297,16 @@ class ProxyServer(ThreadingHTTPServer):
         self.verifier = verifier
         self.log_path = log_path
         self.log_lock = threading.Lock()
+        self.failures = {}  # (tokenDigest, operation) -> replies still to inject
+
+    def plan_failures(self, token_digest, operation, failures):
+        with self.log_lock:
+            self.failures.setdefault((token_digest, operation), []).extend(failures)
+
+    def next_failure(self, token_digest, operation):
+        with self.log_lock:
+            queue = self.failures.get((token_digest, operation))
+            return queue.pop(0) if queue else None
 
     def record(self, entry):
         line = json.dumps(entry, sort_keys=True) + "\n"

@@ -55,7 +55,7 @@ class Proxy:
     def client(self, service, akid=AKID, secret=SECRET, token=None, region="us-east-1"):
         return boto3.client(service, endpoint_url=self.url, region_name=region, aws_access_key_id=akid,
                             aws_secret_access_key=secret, aws_session_token=token,
-                            config=botocore.config.Config(retries={"max_attempts": 1}))
+                            config=botocore.config.Config(retries={"total_max_attempts": 1}))
 
     def stop(self):
         self.proc.terminate()
@@ -176,3 +176,22 @@ def test_describe_tags_is_paged_as_ec2_pages_it(proxy):
     assert [len(page["Tags"]) for page in pages] == [5, 5, 2]
     assert sorted(t["Key"] for page in pages for t in page["Tags"]) == ["k%02d" % n for n in range(12)]
     assert all(v["verdict"] == "verified" for v in proxy.verdicts())
+
+
+def test_planned_failures_answer_verified_requests_then_moto_again(proxy):
+    import hashlib
+    token = "lab-session-token-for-fault-test"
+    digest = hashlib.sha256(token.encode()).hexdigest()[:16]
+    plan = json.dumps({"tokenDigest": digest, "operation": "AmazonSSM.GetParameter",
+                       "failures": [{"status": 400, "code": "ThrottlingException"}]}).encode()
+    status, _ = raw(proxy, "POST", "/adjoin-lab/fail-next", {"Content-Type": "application/json"}, plan)
+    assert status == 200
+    ssm = proxy.client("ssm", token=token)
+    ssm.put_parameter(Name="fault-test", Value="v", Type="String", Overwrite=True)
+    with pytest.raises(ssm.exceptions.ClientError) as caught:
+        ssm.get_parameter(Name="fault-test")
+    assert caught.value.response["Error"]["Code"] == "ThrottlingException"
+    assert ssm.get_parameter(Name="fault-test")["Parameter"]["Value"] == "v"
+    verdicts = proxy.verdicts()
+    assert [v.get("injected") for v in verdicts] == [None, "ThrottlingException", None]
+    assert all(v["verdict"] == "verified" for v in verdicts)

@@ -1,0 +1,97 @@
+import AdjoinCore
+import Foundation
+import Testing
+@testable import AWS
+
+/// Throttling, 5xx and expired credentials, made to happen by the checking proxy in front of moto.
+@Suite struct RetryIntegrationTests {
+    let lab: AWSLab
+    init() throws { lab = try AWSLab.current() }
+
+    func statusTable(_ table: String, token: String, credentials: AWSCredentialProvider? = nil) throws -> StatusTable {
+        let environment = lab.environment(sessionToken: token)
+        return try StatusTable(table: table, region: "us-east-1",
+                               credentials: credentials ?? AWSCredentialChain(environment: environment, metadata: nil),
+                               environment: environment)
+    }
+
+    func record(_ instanceId: String) -> StatusRecord {
+        StatusRecord(instanceId: instanceId, status: .joined, runStartedAtMilliseconds: StatusRecord.now())
+    }
+
+    @Test func throttlingAndServerErrorsAreRetried() throws {
+        let table = try lab.makeTable()
+        let token = AWSLab.newSessionToken()
+        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem", [
+            .init(status: 400, code: "ThrottlingException"), .init(status: 500, code: "InternalServerError"),
+            .init(status: 400, code: "ProvisionedThroughputExceededException"),
+        ])
+        #expect(try statusTable(table, token: token).record(record("i-retry"), deadline: Deadline(seconds: 20)) == .written)
+        let verdicts = try lab.verdicts(sessionToken: token)
+        #expect(verdicts.map(\.operation) == Array(repeating: "DynamoDB_20120810.PutItem", count: 4))
+        #expect(verdicts.allSatisfy { $0.verdict == "verified" })
+        #expect(verdicts.map(\.upstreamStatus) == [400, 500, 400, 200])
+    }
+
+    @Test func retriesStopAfterFourAttempts() throws {
+        let table = try lab.makeTable()
+        let token = AWSLab.newSessionToken()
+        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+                         Array(repeating: .init(status: 503, code: "ServiceUnavailable"), count: 6))
+        let error = #expect(throws: AdjoinError.self) {
+            try statusTable(table, token: token).record(record("i-gives-up"), deadline: Deadline(seconds: 20))
+        }
+        #expect(error?.message.contains("ServiceUnavailable") == true)
+        #expect(error?.message.contains(table) == true)
+        #expect(try lab.verdicts(sessionToken: token).count == 4)
+    }
+
+    /// Backoff never outlasts the deadline: with little time left the call ends instead of sleeping.
+    @Test func retriesEndWithTheDeadline() throws {
+        let table = try lab.makeTable()
+        let token = AWSLab.newSessionToken()
+        let client = try statusTable(table, token: token)
+        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+                         Array(repeating: .init(status: 400, code: "ThrottlingException"), count: 10))
+        let start = ContinuousClock.now
+        let error = #expect(throws: AdjoinError.self) { try client.record(record("i-deadline"), deadline: Deadline(seconds: 0.12)) }
+        #expect(ContinuousClock.now - start < .milliseconds(600))
+        #expect(error?.status == .timeout || error?.message.contains("ThrottlingException") == true)
+        #expect(try lab.verdicts(sessionToken: token).count <= 4)
+    }
+
+    /// An ExpiredToken reply makes the client drop its credentials and sign again with fresh ones, once.
+    @Test func expiredCredentialsAreRefreshedOnce() throws {
+        let table = try lab.makeTable()
+        let token = AWSLab.newSessionToken()
+        let provider = CountingCredentials(lab.environment(sessionToken: token))
+        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem", [.init(status: 400, code: "ExpiredTokenException")])
+        #expect(try statusTable(table, token: token, credentials: provider).record(record("i-expired"), deadline: Deadline(seconds: 10)) == .written)
+        #expect(provider.invalidations == 1)
+        #expect(provider.fetches == 2)
+
+        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+                         [.init(status: 400, code: "ExpiredTokenException"), .init(status: 400, code: "ExpiredTokenException")])
+        let error = #expect(throws: AdjoinError.self) {
+            try statusTable(table, token: token, credentials: provider).record(record("i-expired-twice"), deadline: Deadline(seconds: 10))
+        }
+        #expect(error?.status == .accessDenied)
+        #expect(provider.invalidations == 2)
+    }
+}
+
+/// The environment's credentials, counting how often the client asks for them and drops them.
+final class CountingCredentials: AWSCredentialProvider {
+    private let environment: AWSEnvironment
+    private(set) var fetches = 0
+    private(set) var invalidations = 0
+    init(_ environment: AWSEnvironment) { self.environment = environment }
+
+    func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+        fetches += 1
+        guard let credentials = try environment.credentials() else { throw AdjoinError(.accessDenied, "no keys in the test's environment") }
+        return credentials
+    }
+
+    func invalidate() { invalidations += 1 }
+}
