@@ -64,7 +64,8 @@ struct UTCTime: Equatable {
               bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes.last == UInt8(ascii: "Z"),
               let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
               let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
+              bytes.count == 20 || (bytes[19] == UInt8(ascii: ".") && bytes.count > 21 && number(20, bytes.count - 21) != nil)
         else { return nil }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)
