@@ -80,7 +80,9 @@ import Testing
         let endpoint = "http://127.0.0.1:\(listener.port)"
         let metadata = try InstanceMetadata(endpoint: try Endpoint(parsing: endpoint, source: "test"))
         let start = ContinuousClock.now
-        let error = #expect(throws: AdjoinError.self) { try metadata.hostname(deadline: Deadline(seconds: 1.5)) }
+        let error = withExtendedLifetime(listener) {
+            #expect(throws: AdjoinError.self) { try metadata.hostname(deadline: Deadline(seconds: 1.5)) }
+        }
         #expect(error?.status == .timeout)
         #expect(error?.message.contains("instance metadata at \(endpoint)") == true)
         #expect(ContinuousClock.now - start < .seconds(3))
