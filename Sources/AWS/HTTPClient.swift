@@ -79,14 +79,16 @@ final class HTTPClient {
     }
 
     init() throws(AdjoinError) {
-        HTTPClient.globalInit
-        guard let handle = curl_easy_init() else { throw AdjoinError(.unknownError, "libcurl could not create a handle") }
+        var reason: UnsafePointer<CChar>? = nil
+        guard adjoin_curl_load(&reason) == CURLE_OK else {
+            throw AdjoinError(.unknownError, "cannot use libcurl (install the distribution's libcurl package): "
+                              + (reason.map { String(cString: $0) } ?? "unknown reason"))
+        }
+        guard let handle = adjoin_curl_easy_init() else { throw AdjoinError(.unknownError, "libcurl could not create a handle") }
         self.handle = handle
     }
 
-    deinit { curl_easy_cleanup(handle) }
-
-    private static let globalInit: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    deinit { adjoin_curl_easy_cleanup(handle) }
 
     /// Sends `request` and returns whatever status came back; throws only when no answer came.
     /// `purpose` names what is being reached in errors, e.g. "instance metadata at http://169.254.169.254".
@@ -97,7 +99,7 @@ final class HTTPClient {
         }
         let total = min(deadline.remaining, limits.attemptTimeout)
         let connect = min(total, limits.connectTimeout)
-        curl_easy_reset(handle)
+        adjoin_curl_easy_reset(handle)
         let sink = Sink(limit: limits.maximumResponseBytes)
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         var headerList: UnsafeMutablePointer<curl_slist>? = nil
@@ -106,7 +108,7 @@ final class HTTPClient {
             headerList = HTTPClient.append(header, to: headerList)
         }
         // libcurl would otherwise add "Expect: 100-continue" to larger bodies, and an Accept.
-        headerList = curl_slist_append(headerList, "Expect:")
+        headerList = adjoin_curl_slist_append(headerList, "Expect:")
         let code: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
             request.body.withUnsafeBufferPointer { body in
                 let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -141,7 +143,7 @@ final class HTTPClient {
                     if request.method != "POST" { set(adjoin_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method)) }
                 }
                 guard setup == CURLE_OK else { return setup }
-                let result = curl_easy_perform(handle)
+                let result = adjoin_curl_easy_perform(handle)
                 // The buffer lives only for this call; the handle must not keep pointing at it.
                 _ = adjoin_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, nil)
                 return result
@@ -154,7 +156,7 @@ final class HTTPClient {
         guard code == CURLE_OK else {
             sink.bytes.wipe()
             let message = errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-            let detail = message.isEmpty ? String(cString: curl_easy_strerror(code)) : String(decoding: message, as: UTF8.self)
+            let detail = message.isEmpty ? String(cString: adjoin_curl_easy_strerror(code)) : String(decoding: message, as: UTF8.self)
             if deadline.isExpired {
                 throw TransportError(error: .timeout("the time budget ran out waiting for \(purpose)"), retryable: false)
             }
@@ -168,7 +170,7 @@ final class HTTPClient {
     private static func append(_ header: HTTPHeader, to list: UnsafeMutablePointer<curl_slist>?) -> UnsafeMutablePointer<curl_slist>? {
         switch header.value {
         case .text(let value):
-            return curl_slist_append(list, "\(header.name): \(value)")
+            return adjoin_curl_slist_append(list, "\(header.name): \(value)")
         case .secret(let value):
             // Built in a buffer that is wiped at once; libcurl keeps its own copy, wiped on free.
             var line = Array((header.name + ": ").utf8)
@@ -176,7 +178,7 @@ final class HTTPClient {
             line.append(0)
             defer { line.wipe() }
             return line.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { curl_slist_append(list, $0.baseAddress) }
+                bytes.withMemoryRebound(to: CChar.self) { adjoin_curl_slist_append(list, $0.baseAddress) }
             }
         }
     }

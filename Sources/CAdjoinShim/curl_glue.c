@@ -1,41 +1,120 @@
 #include "adjoin_curl.h"
 
+#include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
 
+static struct {
+    CURLcode (*global_init)(long flags);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *curl);
+    void (*easy_reset)(CURL *curl);
+    CURLcode (*easy_perform)(CURL *curl);
+    CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+    CURLcode (*easy_getinfo)(CURL *curl, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode code);
+    struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
+    void (*slist_free_all)(struct curl_slist *list);
+    curl_version_info_data *(*version_info)(CURLversion version);
+} curl_api;
+
+static pthread_once_t load_once = PTHREAD_ONCE_INIT;
+static CURLcode load_result = CURLE_FAILED_INIT;
+static const char *load_error = "libcurl was not loaded";
+
+#define ADJOIN_CURL_SYMBOL(field, name)                                                             \
+    do {                                                                                           \
+        *(void **)(&curl_api.field) = dlsym(library, name);                                        \
+        if (curl_api.field == NULL) {                                                              \
+            load_error = "libcurl.so.4 lacks " name;                                               \
+            return;                                                                                \
+        }                                                                                          \
+    } while (0)
+
+static void load(void) {
+    // RTLD_NODELETE: handles and callbacks may outlive any one user; the library stays for the process.
+    void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    if (library == NULL) {
+        const char *message = dlerror();
+        load_error = message != NULL ? message : "cannot load libcurl.so.4";
+        return;
+    }
+    ADJOIN_CURL_SYMBOL(global_init, "curl_global_init");
+    ADJOIN_CURL_SYMBOL(easy_init, "curl_easy_init");
+    ADJOIN_CURL_SYMBOL(easy_cleanup, "curl_easy_cleanup");
+    ADJOIN_CURL_SYMBOL(easy_reset, "curl_easy_reset");
+    ADJOIN_CURL_SYMBOL(easy_perform, "curl_easy_perform");
+    ADJOIN_CURL_SYMBOL(easy_setopt, "curl_easy_setopt");
+    ADJOIN_CURL_SYMBOL(easy_getinfo, "curl_easy_getinfo");
+    ADJOIN_CURL_SYMBOL(easy_strerror, "curl_easy_strerror");
+    ADJOIN_CURL_SYMBOL(slist_append, "curl_slist_append");
+    ADJOIN_CURL_SYMBOL(slist_free_all, "curl_slist_free_all");
+    ADJOIN_CURL_SYMBOL(version_info, "curl_version_info");
+    load_result = curl_api.global_init(CURL_GLOBAL_DEFAULT);
+    if (load_result != CURLE_OK) {
+        load_error = "curl_global_init failed";
+    }
+}
+
+CURLcode adjoin_curl_load(const char **error) {
+    pthread_once(&load_once, load);
+    if (error != NULL) {
+        *error = load_result == CURLE_OK ? NULL : load_error;
+    }
+    return load_result;
+}
+
+CURL *adjoin_curl_easy_init(void) { return curl_api.easy_init(); }
+void adjoin_curl_easy_cleanup(CURL *curl) { curl_api.easy_cleanup(curl); }
+void adjoin_curl_easy_reset(CURL *curl) { curl_api.easy_reset(curl); }
+CURLcode adjoin_curl_easy_perform(CURL *curl) { return curl_api.easy_perform(curl); }
+const char *adjoin_curl_easy_strerror(CURLcode code) { return curl_api.easy_strerror(code); }
+
+struct curl_slist *adjoin_curl_slist_append(struct curl_slist *list, const char *text) {
+    return curl_api.slist_append(list, text);
+}
+
 CURLcode adjoin_curl_set_long(CURL *curl, CURLoption option, long value) {
-    return curl_easy_setopt(curl, option, value);
+    return curl_api.easy_setopt(curl, option, value);
 }
 
 CURLcode adjoin_curl_set_string(CURL *curl, CURLoption option, const char *value) {
-    return curl_easy_setopt(curl, option, value);
+    return curl_api.easy_setopt(curl, option, value);
 }
 
 CURLcode adjoin_curl_set_pointer(CURL *curl, CURLoption option, const void *value) {
-    return curl_easy_setopt(curl, option, value);
+    return curl_api.easy_setopt(curl, option, value);
 }
 
 CURLcode adjoin_curl_set_size(CURL *curl, CURLoption option, curl_off_t value) {
-    return curl_easy_setopt(curl, option, value);
+    return curl_api.easy_setopt(curl, option, value);
 }
 
 CURLcode adjoin_curl_set_sink(CURL *curl, adjoin_curl_sink sink, void *context) {
-    CURLcode code = curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
-    return code != CURLE_OK ? code : curl_easy_setopt(curl, CURLOPT_WRITEDATA, context);
+    CURLcode code = curl_api.easy_setopt(curl, CURLOPT_WRITEFUNCTION, sink);
+    return code != CURLE_OK ? code : curl_api.easy_setopt(curl, CURLOPT_WRITEDATA, context);
 }
 
 CURLcode adjoin_curl_allow_http_only(CURL *curl) {
-    // CURLOPT_PROTOCOLS_STR arrived in 7.85 and deprecates the bitmask; RHEL 9 ships 7.76.
+    // The library loaded at run time may be older than the headers built against: CURLOPT_PROTOCOLS_STR
+    // arrived in 7.85 (RHEL 9 ships 7.76), and the bitmask it replaced still works everywhere.
+    curl_version_info_data *version = curl_api.version_info(CURLVERSION_NOW);
+    CURLcode code;
 #if LIBCURL_VERSION_NUM >= 0x075500
-    CURLcode code = curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    return code != CURLE_OK ? code : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    if (version != NULL && version->version_num >= 0x075500) {
+        code = curl_api.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        return code != CURLE_OK ? code : curl_api.easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    }
 #else
-    CURLcode code = curl_easy_setopt(curl, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    return code != CURLE_OK ? code : curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    (void)version;
 #endif
+    // Deprecated in newer headers, not removed; its number is the same in every version.
+    code = curl_api.easy_setopt(curl, (CURLoption)(CURLOPTTYPE_LONG + 181), (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    return code != CURLE_OK ? code : curl_api.easy_setopt(curl, (CURLoption)(CURLOPTTYPE_LONG + 182), (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 }
 
 CURLcode adjoin_curl_get_long(CURL *curl, CURLINFO info, long *value) {
-    return curl_easy_getinfo(curl, info, value);
+    return curl_api.easy_getinfo(curl, info, value);
 }
 
 void adjoin_curl_slist_free_wiped(struct curl_slist *list) {
@@ -44,5 +123,7 @@ void adjoin_curl_slist_free_wiped(struct curl_slist *list) {
             explicit_bzero(item->data, strlen(item->data));
         }
     }
-    curl_slist_free_all(list);
+    if (list != NULL) {
+        curl_api.slist_free_all(list);
+    }
 }

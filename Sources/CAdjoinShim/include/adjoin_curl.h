@@ -1,9 +1,23 @@
-// What Swift cannot call in libcurl: curl_easy_setopt and curl_easy_getinfo are variadic, so each
-// argument type gets a typed, prefixed function here.
+// libcurl for Swift, loaded only when first used. Linking it would load it (and, through it, OpenSSL,
+// nghttp2, libssh2, GnuTLS...) into every run, a join with --domain included, which never speaks HTTP.
+// So the functions are looked up with dlopen("libcurl.so.4") on the first call (the soname of every
+// supported distro), and curl_easy_setopt/getinfo, which are variadic, get typed wrappers.
 #ifndef ADJOIN_CURL_H
 #define ADJOIN_CURL_H
 
 #include <curl/curl.h>
+
+/// Loads libcurl and runs curl_global_init once. CURLE_OK, or CURLE_FAILED_INIT with `error` (static
+/// text, or dlerror's) saying why.
+CURLcode adjoin_curl_load(const char **error);
+
+// After a successful adjoin_curl_load only.
+CURL *adjoin_curl_easy_init(void);
+void adjoin_curl_easy_cleanup(CURL *curl);
+void adjoin_curl_easy_reset(CURL *curl);
+CURLcode adjoin_curl_easy_perform(CURL *curl);
+const char *adjoin_curl_easy_strerror(CURLcode code);
+struct curl_slist *adjoin_curl_slist_append(struct curl_slist *list, const char *text);
 
 CURLcode adjoin_curl_set_long(CURL *curl, CURLoption option, long value);
 CURLcode adjoin_curl_set_string(CURL *curl, CURLoption option, const char *value);
