@@ -59,7 +59,11 @@ public final class InstanceContext {
         let ssm = try SSMClient(region: region, credentials: credentials, environment: environment)
         var settings: AgentSettings
         do throws(AdjoinError) {
-            settings = try SettingsDocument.parse(try ssm.getParameter(parameter, deadline: deadline), source: source)
+            let (value, type) = try ssm.getParameterAndType(parameter, deadline: deadline)
+            settings = try SettingsDocument.parse(value, source: source)
+            if case .secret = settings.password, type != "SecureString" {
+                throw .invalidInput("\(source) holds joinPassword but is a \(type) parameter, stored unencrypted: make it a SecureString")
+            }
             if flags.password == nil, case .parameter(let name) = settings.password {
                 settings.password = .secret(try passwordParameter(name, ssm: ssm, deadline: deadline))
             }
@@ -74,7 +78,10 @@ public final class InstanceContext {
     /// The password in a second SecureString parameter: its whole value, less one trailing newline
     /// (what `aws ssm put-parameter --value file://...` leaves).
     private static func passwordParameter(_ name: String, ssm: SSMClient, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
-        let value = try ssm.getParameter(name, deadline: deadline)
+        let (value, type) = try ssm.getParameterAndType(name, deadline: deadline)
+        guard type == "SecureString" else {
+            throw .invalidInput("the password parameter \(name) is a \(type) parameter, stored unencrypted: make it a SecureString")
+        }
         let trimmed = value.withUnsafeBytes { bytes in
             var end = bytes.count
             if end > 0, bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
