@@ -75,9 +75,7 @@ struct LeaveCommand: ParsableCommand {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
-            var place = DirectoryPlace(files: HostFiles(root: root))
-            place.domainControllers = try options.parsedDomainControllers()
-            place.dnsServers = try options.parsedDNSServers()
+            let place = try options.place(root: root)
             let result: LeaveResult
             if isRemote {
                 let leave = RemoteLeave(domain: try DomainName(domain ?? ""), place: place, user: try checkedUser(), password: try password(),

@@ -37,10 +37,7 @@ struct RotateCommand: ParsableCommand {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
-            var place = DirectoryPlace(files: HostFiles(root: root))
-            place.domainControllers = try options.parsedDomainControllers()
-            place.dnsServers = try options.parsedDNSServers()
-            let result = try PasswordRotation(place: place, maximumAgeDays: maxAge, progress: reporter.progress).run(deadline: deadline)
+            let result = try PasswordRotation(place: try options.place(root: root), maximumAgeDays: maxAge, progress: reporter.progress).run(deadline: deadline)
             reporter.success(lines: [
                 ("domain", result.domain),
                 ("computer-name", result.computerName),

@@ -28,30 +28,20 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
-        var place = DirectoryPlace(files: HostFiles(root: root))
+        let place: DirectoryPlace
         do throws(AdjoinError) {
-            place.domainControllers = try options.parsedDomainControllers()
-            place.dnsServers = try options.parsedDNSServers()
+            place = try options.place(root: root)
         } catch {
             throw ExitCode(reporter.failure(error, domain: nil, elapsed: deadline.elapsed))
         }
         let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline)
         let checks = report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) }
-        reporter.success(lines: [
-            ("domain", report.domain ?? "-"),
-            ("computer-name", report.computerName ?? "-"),
-            ("computer-dn", report.computerDN ?? "-"),
-            ("domain-controller", report.domainController ?? "-"),
-            ("kvno", report.keyVersion.map(String.init) ?? "-"),
+        reporter.success(lines: report.summaryLines + [
             ("keytab-kvno", report.keytabKeyVersion.map(String.init) ?? "-"),
             ("password-age-days", report.passwordAgeDays.map(String.init) ?? "-"),
         ] + checks + [("status", report.status.rawValue)], json: .object([
             ("status", .string(report.status.rawValue)),
-            ("domain", .optional(report.domain)),
-            ("computerName", .optional(report.computerName)),
-            ("computerDN", .optional(report.computerDN)),
-            ("domainController", .optional(report.domainController)),
-            ("kvno", report.keyVersion.map { .number(Int64($0)) } ?? .null),
+        ] + report.summaryJSON + [
             ("keytabKvno", report.keytabKeyVersion.map { .number(Int64($0)) } ?? .null),
             ("passwordAgeDays", report.passwordAgeDays.map { .number($0) } ?? .null),
             ("checks", .array(report.checks.map { check in

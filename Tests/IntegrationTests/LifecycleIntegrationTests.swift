@@ -116,11 +116,8 @@ import Testing
     /// The same under --root (an image, no distro tools, nothing running): PAM files edited, then put
     /// back; a neighbour's account stays when this host leaves.
     @Test func underRootTheSequenceLeavesOnlyItsOwnTrace() throws {
-        let image = try EtcSandbox(lab: lab)
+        let image = try imageRoot(lab)
         defer { image.remove() }
-        let sssd = image.file("/usr/sbin/sssd")
-        try FileManager.default.createDirectory(at: sssd.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: sssd.path, contents: Data(), attributes: [.posixPermissions: 0o755])
         try Data(krb5ConfWithAnotherRealm.utf8).write(to: image.file("/etc/krb5.conf"))
         let host = try TestHost(domain: lab.domain)
         let neighbour = try TestHost(domain: lab.domain)
@@ -207,11 +204,8 @@ import Testing
     }
 
     @Test func configurationDriftIsReported() throws {
-        let image = try EtcSandbox(lab: lab)
+        let image = try imageRoot(lab)
         defer { image.remove() }
-        let sssd = image.file("/usr/sbin/sssd")
-        try FileManager.default.createDirectory(at: sssd.deletingLastPathComponent(), withIntermediateDirectories: true)
-        _ = FileManager.default.createFile(atPath: sssd.path, contents: Data(), attributes: [.posixPermissions: 0o755])
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let root = image.directory.path

@@ -53,6 +53,16 @@ func writeForeignKeytab(_ keytab: URL, scratch: URL) throws {
     try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keytab.path)
 }
 
+/// A never-joined system under a directory, to be configured with --root: sssd "installed" (only its
+/// path matters), no distro tool that can run inside it.
+func imageRoot(_ lab: Lab) throws -> EtcSandbox {
+    let image = try EtcSandbox(lab: lab)
+    let sssd = image.file("/usr/sbin/sssd")
+    try FileManager.default.createDirectory(at: sssd.deletingLastPathComponent(), withIntermediateDirectories: true)
+    _ = FileManager.default.createFile(atPath: sssd.path, contents: Data(), attributes: [.posixPermissions: 0o755])
+    return image
+}
+
 /// A krb5.conf that already serves another realm, as a host may have before it joins.
 let krb5ConfWithAnotherRealm = """
     # Site configuration, before adjoin.
