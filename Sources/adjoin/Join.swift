@@ -97,6 +97,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
+    @Flag(help: "Do nothing (JOINED, exit 0, no password read) when this host is already joined and healthy, as `adjoin status` checks it (for the boot unit).")
+    var unlessJoined = false
+
     @OptionGroup var options: DirectoryOptions
 
     func validate() throws {
@@ -112,6 +115,9 @@ struct JoinCommand: ParsableCommand {
         if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
             throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
         }
+        if unlessJoined && dryRun {
+            throw ValidationError("--unless-joined and --dry-run cannot go together")
+        }
         if dryRun && options.output == .json {
             throw ValidationError("--dry-run prints diffs: it has no --output json")
         }
@@ -126,6 +132,7 @@ struct JoinCommand: ParsableCommand {
         var status: StatusReporter? = nil
         var domainName = domain
         do throws(AdjoinError) {
+            if unlessJoined, try alreadyJoined(reporter: reporter, deadline: deadline) { return }
             var context: InstanceContext? = nil
             if readsParameter || statusTable != nil {
                 let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
