@@ -53,6 +53,28 @@ def install_targets(unit_path):
     return targets
 
 
+def assert_maintainer_scripts_enable_and_start_nothing(deb, units):
+    """Installing must join nothing and an upgrade must not stop the leave unit: the maintainer scripts
+    enable each unit that has an [Install] section and never start, stop, restart or run anything."""
+    with tempfile.TemporaryDirectory() as control:
+        run(["dpkg-deb", "-e", deb, control])
+        scripts = {}
+        for name in ("preinst", "postinst", "prerm", "postrm"):
+            if os.path.exists(os.path.join(control, name)):
+                with open(os.path.join(control, name), encoding="utf-8") as f:
+                    scripts[name] = f.read()
+    for name, text in scripts.items():
+        code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+        assert "deb-systemd-invoke" not in code, (name, text)
+        assert not re.search(r"\b(systemctl|invoke-rc\.d|service)\b[^\n]*\b(start|restart|try-restart|stop)\b",
+                             code), (name, text)
+        assert not re.search(r"(^|[\s/;&|])adjoin\s", code, re.M), (name, text)
+    for name, path in units.items():
+        if install_targets(path):
+            assert re.search(r"deb-systemd-helper enable '?%s'?" % re.escape(name), scripts.get("postinst", "")), \
+                (name, scripts.get("postinst"))
+
+
 @pytest.fixture(scope="session")
 def deb():
     path = os.environ.get("ADJOIN_DEB")
@@ -127,9 +149,15 @@ def debian12(tmp_path_factory):
     with open(root.file("/usr/sbin/policy-rc.d"), "w", encoding="utf-8") as f:
         f.write("#!/bin/sh\nexit 101\n")
     os.chmod(root.file("/usr/sbin/policy-rc.d"), 0o755)
-    root.run(["apt-get", "update", "-q"], timeout=600)
-    yield root
-    shutil.rmtree(path, ignore_errors=True)
+    # The Swift runtime reads its arguments from /proc/self/cmdline, as every system has it mounted.
+    run(["mount", "-t", "proc", "proc", root.file("/proc")])
+    try:
+        root.run(["apt-get", "update", "-q"], timeout=600)
+        yield root
+    finally:
+        unmounted = subprocess.run(["umount", root.file("/proc")]).returncode == 0
+    if unmounted:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
