@@ -286,3 +286,13 @@ def test_settings_writer_stores_a_securestring_with_the_stacks_key_and_never_sho
     for text in catcher.bodies + [output.out, output.err]:
         assert password not in text
     assert len(catcher.bodies) == 6 and all(json.loads(body)["NoEcho"] for body in catcher.bodies)
+
+
+def test_user_data_example_is_valid_bash_and_carries_no_secret():
+    path = os.path.join(ROOT, "packaging/user-data/adjoin-user-data.sh")
+    run(["bash", "-n", path])
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert not re.search(r"password|--password-stdin|joinPassword", code, re.I)
+    assert 'sha256sum --check' in code and 'apt-get install -y -q "$deb"' in code
