@@ -1,5 +1,6 @@
 #!/bin/bash
-# EC2 user data for an instance launched from a stock Debian 12 or Ubuntu 22.04/24.04 image, without
+# EC2 user data for an instance launched from a stock Debian 12 image (or Ubuntu, with a package built on
+# that release), without
 # adjoin baked in: installs the adjoin package and joins now. (An image with the package joins at boot
 # by itself; it needs no user data.)
 #
