@@ -1,8 +1,7 @@
 #!/bin/bash
 # EC2 user data for an instance launched from a stock Debian 12 image (or Ubuntu, with a package built on
-# that release), without
-# adjoin baked in: installs the adjoin package and joins now. (An image with the package joins at boot
-# by itself; it needs no user data.)
+# that release) without adjoin baked in: installs the adjoin package and joins now. (An image with the
+# package joins at boot by itself; it needs no user data.)
 #
 # Launch the instance with the instance profile of packaging/cloudformation/adjoin.yaml. The domain, the
 # join user and the password come from the SecureString SSM parameter, never from here: user data is
