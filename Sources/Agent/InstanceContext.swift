@@ -34,7 +34,7 @@ public final class InstanceContext {
     /// Reads identity, tags (from metadata, else EC2 DescribeTags) and, when `parameter` is given,
     /// the settings. On an instance that opted out, settings that cannot be read do not matter:
     /// nothing will be joined, so the failure only costs the status item.
-    public static func load(parameter: String?, flags: AgentSettings, environment: AWSEnvironment = .current(),
+    public static func load(parameter: String?, flags: AgentSettings, readTags: Bool = true, environment: AWSEnvironment = .current(),
                             deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
         let metadata = try InstanceMetadata(environment: environment)
         progress("reading this instance's identity from \(metadata.endpoint)")
@@ -46,14 +46,9 @@ public final class InstanceContext {
             return InstanceContext(identity: identity, hostname: hostname, tags: nil, settings: flags, settingsSource: "the command line",
                                    region: region, environment: environment, credentials: credentials)
         }
-        let tags: InstanceTags
-        if let exposed = try metadata.tags(deadline: deadline) {
-            tags = InstanceTags(exposed, source: "instance metadata")
-        } else {
-            progress("instance tags are not in metadata; asking EC2 DescribeTags")
-            let ec2 = try EC2Client(region: region, credentials: credentials, environment: environment)
-            tags = InstanceTags(try ec2.tags(instanceId: identity.instanceId, deadline: deadline), source: "EC2 DescribeTags")
-        }
+        let tags = readTags ? try instanceTags(metadata: metadata, identity: identity, region: region, credentials: credentials,
+                                                environment: environment, deadline: deadline, progress: progress)
+                            : InstanceTags([:], source: "nowhere (not read)")
         let source = "settings parameter '\(parameter)'"
         progress("reading \(source)")
         let ssm = try SSMClient(region: region, credentials: credentials, environment: environment)
@@ -73,6 +68,15 @@ public final class InstanceContext {
         }
         return InstanceContext(identity: identity, hostname: hostname, tags: tags, settings: settings.overlaid(by: flags),
                                settingsSource: source, region: region, environment: environment, credentials: credentials)
+    }
+
+    /// The tags from metadata when the instance exposes them there, else from EC2 DescribeTags.
+    private static func instanceTags(metadata: InstanceMetadata, identity: InstanceIdentity, region: String, credentials: AWSCredentialChain,
+                                     environment: AWSEnvironment, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceTags {
+        if let exposed = try metadata.tags(deadline: deadline) { return InstanceTags(exposed, source: "instance metadata") }
+        progress("instance tags are not in metadata; asking EC2 DescribeTags")
+        let ec2 = try EC2Client(region: region, credentials: credentials, environment: environment)
+        return InstanceTags(try ec2.tags(instanceId: identity.instanceId, deadline: deadline), source: "EC2 DescribeTags")
     }
 
     /// The password in a second SecureString parameter: its whole value, less one trailing newline

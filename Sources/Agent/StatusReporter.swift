@@ -13,7 +13,8 @@ public final class StatusReporter {
     public private(set) var failed = false
 
     /// No table: nothing is written, nothing is reported.
-    public init(context: InstanceContext?) throws(AdjoinError) {
+    /// `instanceId` reports for another instance than this one (a remote leave).
+    public init(context: InstanceContext?, instanceId: String? = nil) throws(AdjoinError) {
         guard let context, let table = context.settings.statusTable else {
             table = nil
             writer = nil
@@ -24,8 +25,10 @@ public final class StatusReporter {
         writer = try StatusTable(table: table, region: context.settings.statusRegion ?? context.region,
                                  roleArn: context.settings.statusRoleArn, sessionName: "adjoin-" + context.identity.instanceId,
                                  credentials: context.credentials, environment: context.environment)
-        template = StatusRecord(instanceId: context.identity.instanceId, status: .joining, accountId: context.identity.accountId,
-                                region: context.identity.region, runStartedAtMilliseconds: StatusRecord.now())
+        let own = instanceId == nil || instanceId == context.identity.instanceId
+        template = StatusRecord(instanceId: instanceId ?? context.identity.instanceId, status: .joining,
+                                accountId: own ? context.identity.accountId : nil, region: own ? context.identity.region : nil,
+                                runStartedAtMilliseconds: StatusRecord.now())
     }
 
     /// Records one state; `fill` adds what is known (domain, names, DC).
