@@ -21,6 +21,8 @@ public struct JoinRecord: Sendable, Equatable {
     public var encryptionTypes: [String] = []
     /// Whether the join configured the host (krb5.conf, sssd, NSS, PAM).
     public var configured: Bool
+    /// The SSM parameter the join's settings came from (nil: flags only).
+    public var settingsParameter: String?
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -41,6 +43,7 @@ public struct JoinRecord: Sendable, Equatable {
         domainControllers = request.domainControllers.map(\.description)
         dnsServers = request.dnsServers.map(\.host)
         encryptionTypes = request.encryptionTypes.map(\.name)
+        settingsParameter = request.settingsParameter
     }
 
     public var samAccountName: String { computerName + "$" }
@@ -72,6 +75,7 @@ public struct JoinRecord: Sendable, Equatable {
         for server in dnsServers { add("dns-server", server) }
         for type in encryptionTypes { add("enctype", type) }
         add("configured", configured ? "yes" : "no")
+        if let settingsParameter { add("settings-parameter", settingsParameter) }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -97,6 +101,7 @@ public struct JoinRecord: Sendable, Equatable {
         record.domainControllers = lists["domain-controller"] ?? []
         record.dnsServers = lists["dns-server"] ?? []
         record.encryptionTypes = lists["enctype"] ?? []
+        record.settingsParameter = single["settings-parameter"]
         return record
     }
 

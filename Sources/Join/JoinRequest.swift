@@ -19,6 +19,9 @@ public struct JoinRequest: Sendable {
     public var files: HostFiles = HostFiles()
     public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
     public var osRelease: OSRelease
+    /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
+    /// same status table without being told.
+    public var settingsParameter: String?
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
                 computerName: ComputerName, owner: HostIdentity, osRelease: OSRelease) {

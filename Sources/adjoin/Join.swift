@@ -246,6 +246,7 @@ struct JoinCommand: ParsableCommand {
         if let context, readsParameter {
             var request = try context.joinRequest(hostFQDN: hostFqdn, computerName: explicitName, files: files, dryRun: dryRun)
             if let owner { request.owner = HostIdentity(owner) }
+            request.settingsParameter = parameter ?? "adjoin"
             return try customized(request)
         }
         guard passwordStdin || dryRun else {

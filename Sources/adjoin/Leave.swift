@@ -173,14 +173,17 @@ struct LeaveCommand: ParsableCommand {
     /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
     /// machine's own keys, so failing to reach AWS only costs the status item there.
     private func instanceContext(password: SecretBytes?, deadline: Deadline, reporter: Reporter) throws(AdjoinError) -> InstanceContext? {
-        guard readsParameter || statusTable != nil else { return nil }
+        // A host joined from the settings parameter reports its leave where its join reported.
+        let recorded = isRemote ? nil : try? JoinRecord.read(HostFiles(root: root))?.settingsParameter
+        guard readsParameter || statusTable != nil || recorded != nil else { return nil }
+        let parameter = self.parameter ?? recorded ?? nil
         var flags = AgentSettings()
         flags.domain = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
         flags.joinUser = user
         flags.statusTable = statusTable
         flags.password = password.map { .secret($0) }
         do throws(AdjoinError) {
-            return try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
+            return try InstanceContext.load(parameter: readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
                                             deadline: deadline, progress: reporter.progress)
         } catch where !isRemote {
             reporter.progress("warning: \(error.message); leaving without a status item")
