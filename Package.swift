@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CAdjoinShim"]),
-        .target(name: "Agent", dependencies: ["AdjoinCore", "Discovery", "HostConfig", "Join"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "HostConfig", "Join"]),
         .executableTarget(
             name: "adjoin",
             dependencies: [

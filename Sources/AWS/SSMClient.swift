@@ -12,6 +12,12 @@ public final class SSMClient {
     /// The parameter's value, decrypted (`WithDecryption`: SecureString parameters come back in
     /// clear over TLS). The value goes from the reply's bytes into SecretBytes, never into a String.
     public func getParameter(_ name: String, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
+        try getParameterAndType(name, deadline: deadline).value
+    }
+
+    /// The value and the parameter's type (String, StringList or SecureString), so that a caller can
+    /// refuse a secret that was stored unencrypted.
+    public func getParameterAndType(_ name: String, deadline: Deadline) throws(AdjoinError) -> (value: SecretBytes, type: String) {
         let reply: JSON
         do {
             reply = try client.callJSON("AmazonSSM.GetParameter", operation: "GetParameter",
@@ -23,7 +29,7 @@ public final class SSMClient {
         guard let value = reply["Parameter"]?["Value"]?.secret else {
             throw AdjoinError(.unknownError, "the reply to GetParameter \(name) from \(client.label) holds no value")
         }
-        return value
+        return (value, reply["Parameter"]?["Type"]?.string ?? "")
     }
 
     private static func explain(_ failure: AWSCallError, name: String, label: String, region: String) -> AdjoinError {

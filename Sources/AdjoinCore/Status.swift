@@ -23,6 +23,12 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let skipped = Status("SKIPPED", exitCode: 0)
     public static let discovered = Status("DISCOVERED", exitCode: 0)
     public static let joining = Status("JOINING", exitCode: 0)
+    /// `rotate`: the machine password was changed and the keytab proven with the new keys.
+    public static let rotated = Status("ROTATED", exitCode: 0)
+    /// `rotate`: the machine password is younger than --max-age; nothing was changed.
+    public static let notDue = Status("NOT_DUE", exitCode: 0)
+    /// `status`: every check passed.
+    public static let healthy = Status("HEALTHY", exitCode: 0)
     public static let unknownError = Status("UNKNOWN_ERROR", exitCode: 1)
     public static let accessDenied = Status("ACCESS_DENIED", exitCode: 10)
     public static let insufficientPermissions = Status("INSUFFICIENT_PERMISSIONS", exitCode: 11)
@@ -37,10 +43,23 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// The directory side succeeded (or was not reached) but the host could not be configured:
     /// a missing package, a file that could not be edited safely, a distro tool that failed.
     public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17)
+    // Why a joined host is not healthy (`status`; `rotate` and `leave` use them for the same causes).
+    /// adjoin has not joined this host (no record of a join, no keys of a computer account).
+    public static let notJoined = Status("NOT_JOINED", exitCode: 20)
+    /// The keytab is missing, unreadable or lacks the machine's keys, the DC rejects them, or its
+    /// newest kvno is not the directory's.
+    public static let keytabInvalid = Status("KEYTAB_INVALID", exitCode: 21)
+    /// The DC does not know the computer account any more.
+    public static let accountMissing = Status("ACCOUNT_MISSING", exitCode: 22)
+    /// A configuration file the join wrote is missing or no longer says what it should.
+    public static let configurationDrift = Status("CONFIGURATION_DRIFT", exitCode: 23)
+    /// The host was configured for sssd, but sssd is not running.
+    public static let sssdNotRunning = Status("SSSD_NOT_RUNNING", exitCode: 24)
 
     public static let all: [Status] = [
         .joined, .detached, .skipped, .discovered, .joining, .unknownError, .accessDenied,
         .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput, .accountConflict,
-        .configurationFailed,
+        .configurationFailed, .rotated, .notDue, .healthy, .notJoined, .keytabInvalid, .accountMissing,
+        .configurationDrift, .sssdNotRunning,
     ]
 }

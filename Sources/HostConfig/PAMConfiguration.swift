@@ -20,6 +20,15 @@ enum PAMConfiguration {
     static let debianStacks = ["/etc/pam.d/common-auth", "/etc/pam.d/common-account", "/etc/pam.d/common-password",
                                "/etc/pam.d/common-session", "/etc/pam.d/common-session-noninteractive"]
     static let redHatStacks = ["/etc/pam.d/system-auth", "/etc/pam.d/password-auth"]
+    /// pam-auth-update's memory of the profiles it has seen and what it wrote: kept with the stacks, so
+    /// that leave puts back its state too, and a later pam-auth-update run (a package upgrade) does not
+    /// bring pam_sss back.
+    static let debianToolState = ["/var/lib/pam/seen", "/var/lib/pam/auth", "/var/lib/pam/account", "/var/lib/pam/password",
+                                  "/var/lib/pam/session", "/var/lib/pam/session-noninteractive"]
+    /// authselect's selection and the files it generates (the /etc/pam.d stacks link to them).
+    static let authselectState = ["/etc/authselect/authselect.conf", "/etc/authselect/system-auth", "/etc/authselect/password-auth",
+                                  "/etc/authselect/nsswitch.conf", "/etc/authselect/fingerprint-auth", "/etc/authselect/smartcard-auth",
+                                  "/etc/authselect/postlogin", "/etc/authselect/dconf-db", "/etc/authselect/dconf-locks"]
     /// A pam-auth-update profile for systems whose libpam-runtime has none for pam_mkhomedir (before Debian 12).
     static let mkhomedirProfilePath = "/usr/share/pam-configs/adjoin-mkhomedir"
     static let mkhomedirProfile = """
@@ -49,7 +58,7 @@ enum PAMConfiguration {
             }
             var process = ChildProcess(command)
             process.environment.append("DEBIAN_FRONTEND=noninteractive")
-            return .tool(ToolRun(process: process, rewrites: debianStacks,
+            return .tool(ToolRun(process: process, rewrites: debianStacks + debianToolState,
                                  verify: ["/etc/pam.d/common-auth", "/etc/pam.d/common-account"]))
         }
         if let tool = ChildProcess.locate("authselect", root: files.root) {
@@ -66,7 +75,7 @@ enum PAMConfiguration {
             for feature in ["with-mkhomedir", "with-sudo"] where !features.contains(feature) { features.append(feature) }
             // --force: a configuration not made by authselect is replaced (authselect keeps its own backup too).
             return .tool(ToolRun(process: ChildProcess(select + features + ["--force"]),
-                                 rewrites: redHatStacks + [NameServiceSwitch.path], verify: redHatStacks))
+                                 rewrites: redHatStacks + [NameServiceSwitch.path] + authselectState, verify: redHatStacks))
         }
         let stacks = files.exists("/etc/pam.d/common-auth") ? Array(debianStacks.prefix(4)) : redHatStacks
         guard stacks.allSatisfy({ files.exists($0) }) else {

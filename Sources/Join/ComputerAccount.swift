@@ -95,6 +95,11 @@ struct ComputerAccount {
     /// `expected`, else msDS-KeyVersionNumber as the DC reports it now.
     func keyVersion(expected: UInt32?, of dn: String, deadline: Deadline) throws(AdjoinError) -> UInt32 {
         if let expected { return expected }
+        return try Self.keyVersion(of: dn, session: session, deadline: deadline)
+    }
+
+    /// msDS-KeyVersionNumber as the DC reports it now.
+    static func keyVersion(of dn: String, session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> UInt32 {
         let entry: LDAPEntry?
         do {
             entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",
@@ -106,6 +111,37 @@ struct ComputerAccount {
             throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(dn)")
         }
         return kvno
+    }
+
+    /// Lets the machine delete its own account later (see SelfDeletionGrant): the DACL is read and
+    /// written alone (SD flags control), so the owner, group and SACL stay as the directory set them.
+    /// Returns false when the DACL already granted it.
+    func grantSelfDeletion(_ dn: String, deadline: Deadline) throws(AdjoinError) -> Bool {
+        let read = LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
+                                     securityDescriptorFlags: LDAPSearchRequest.daclOnly)
+        let descriptor: [UInt8]?
+        do {
+            descriptor = try session.ldap.search([read], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        guard let descriptor else {
+            throw AdjoinError(.insufficientPermissions, "the DC did not return the security descriptor of \(dn)")
+        }
+        let edited: [UInt8]?
+        do {
+            edited = try SelfDeletionGrant.adding(to: descriptor)
+        } catch {
+            throw AdjoinError(.unknownError, "cannot read the security descriptor of \(dn): \(error)")
+        }
+        guard let edited else { return false }
+        do {
+            try session.ldap.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
+                                    securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        return true
     }
 
     func delete(_ dn: String, deadline: Deadline) throws(LDAPError) {

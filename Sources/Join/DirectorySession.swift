@@ -3,7 +3,20 @@ import Discovery
 import Kerberos
 import LDAP
 
-/// The join user's Kerberos login and the one sealed LDAP connection, both pinned to the chosen DC.
+/// Who a directory session logs in as: the join user with a password, or the machine with its keytab.
+enum DirectoryCredential {
+    case password(principal: String, SecretBytes)
+    case keytab(principal: String, path: String, encryptionTypes: [EncryptionType])
+
+    var principal: String {
+        switch self {
+        case .password(let principal, _), .keytab(let principal, _, _): principal
+        }
+    }
+}
+
+/// A Kerberos login (the join user's, or the machine's) and the one sealed LDAP connection, both
+/// pinned to the chosen DC.
 struct DirectorySession {
     let context: KerberosContext
     /// Kept for the session's life: the bind took its tickets from this MEMORY cache.
@@ -14,21 +27,38 @@ struct DirectorySession {
 
     static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+        try open(realm: request.domain.realm, as: .password(principal: request.userPrincipal, request.password),
+                 controller: controller, deadline: deadline, progress: progress)
+    }
+
+    static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+                     progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
-        let profile = KerberosProfile.pinned(realm: request.domain.realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
+        let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
         try GSSAPIConfiguration.install(profile)
         let context: KerberosContext
         let cache: CredentialCache
         let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
-                                realm: request.domain.realm)
+                                realm: realm)
         do {
             context = try KerberosContext(profile: profile)
             cache = try CredentialCache(context: context)
-            progress("Logging in to Kerberos as \(request.userPrincipal) at \(controller.hostName)")
             // The LDAP service ticket straight from the AS exchange: the bind needs no TGT, and a TGS exchange would cost a round trip.
-            try context.login(Principal(request.userPrincipal, context: context), password: request.password, service: "ldap/\(controller.hostName)",
-                              into: cache, through: kdc, deadline: deadline)
+            let service = "ldap/\(controller.hostName)"
+            switch credential {
+            case .password(let principal, let password):
+                progress("Logging in to Kerberos as \(principal) at \(controller.hostName)")
+                try context.login(Principal(principal, context: context), password: password, service: service,
+                                  into: cache, through: kdc, deadline: deadline)
+            case .keytab(let principal, let path, let types):
+                progress("Logging in to Kerberos as \(principal) with the keytab \(path) at \(controller.hostName)")
+                try context.login(Principal(principal, context: context), keytabPath: path, encryptionTypes: types, service: service,
+                                  into: cache, through: kdc, deadline: deadline)
+            }
         } catch {
+            if case .keytab(let principal, let path, _) = credential {
+                throw JoinFailure.machineLogin(error, principal: principal, keytab: path, deadline: deadline)
+            }
             throw JoinFailure.kerberos(error, deadline: deadline)
         }
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
@@ -60,6 +90,21 @@ enum JoinFailure {
             return AdjoinError(.accessDenied, "\(error.operation): \(error.message) (this host's clock differs from the DC's by more than 5 minutes)")
         }
         return AdjoinError(.unknownError, error.description)
+    }
+
+    /// A login with the machine's keytab: an unknown client means the account is gone, rejected keys a
+    /// keytab that no longer matches the account.
+    static func machineLogin(_ error: KerberosError, principal: String, keytab: String, deadline: Deadline) -> AdjoinError {
+        if error.code == KerberosError.clientUnknown {
+            return AdjoinError(.accountMissing, "the DC does not know \(principal): its computer account is gone (\(error.message))")
+        }
+        if error.isKeytabFailure {
+            return AdjoinError(.keytabInvalid, "the keytab \(keytab) has no usable key for \(principal): \(error.message)")
+        }
+        if error.isAuthenticationFailure {
+            return AdjoinError(.keytabInvalid, "the DC rejects the keys in \(keytab) for \(principal) (was the account's password reset elsewhere?): \(error.message)")
+        }
+        return kerberos(error, deadline: deadline)
     }
 
     static func ldap(_ error: LDAPError, deadline: Deadline) -> AdjoinError {

@@ -50,6 +50,8 @@ public struct DomainJoin: Sendable {
             expectedKeyVersion = ComputerAccount.newAccountKeyVersion
         }
 
+        grantSelfDeletion(account, dn, deadline: deadline)
+
         let previousKeytab = try keytab.current()
         do {
             var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: deadline)
@@ -75,6 +77,19 @@ public struct DomainJoin: Sendable {
                 keytab.restore(previousKeytab)
             }
             throw error
+        }
+    }
+
+    /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
+    /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
+    /// needs a join user, and the output says so.
+    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) {
+        do {
+            if try account.grantSelfDeletion(dn, deadline: deadline) {
+                progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
+            }
+        } catch {
+            progress("Could not allow \(request.computerName.samAccountName) to delete its own account (\(error.message)): adjoin leave will need --user")
         }
     }
 }

@@ -33,11 +33,15 @@ public struct HostJoin: Sendable {
     public func run(deadline: Deadline) throws(AdjoinError) -> Outcome {
         let controller = try join.locateController(deadline: deadline)
         guard let options else {
-            return Outcome(join: try join.run(on: controller, deadline: deadline), configured: [])
+            let result = try join.run(on: controller, deadline: deadline)
+            try JoinRecord(join.request, result, configured: false).write(join.request.files)
+            return Outcome(join: result, configured: [])
         }
         let configuration = configuration(options, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
         let result = try join.run(on: controller, deadline: deadline)
+        // Recorded before the host is configured, so that leave can also undo a configuration cut short.
+        try JoinRecord(join.request, result, configured: true).write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
         return Outcome(join: result, configured: try configuration.apply(plan, deadline: deadline))
     }

@@ -7,19 +7,55 @@ import Glibc
 /// The host's keytab: keys derived locally from the machine password with AD's salt, merged with the
 /// entries of other principals already there, written atomically with mode 0600.
 struct HostKeytab {
-    let request: JoinRequest
+    let computerName: String
+    let hostFQDN: String
+    let realm: String
+    let encryptionTypes: [EncryptionType]
+    let files: HostFiles
+    /// Host path ("/etc/krb5.keytab"), under `files.root`.
+    let keytabPath: String
+
+    init(request: JoinRequest) {
+        self.init(computerName: request.computerName.value, hostFQDN: request.hostFQDN, realm: request.domain.realm,
+                  encryptionTypes: request.encryptionTypes, files: request.files, keytabPath: request.keytabPath)
+    }
+
+    init(computerName: String, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String) {
+        self.computerName = computerName
+        self.hostFQDN = hostFQDN
+        self.realm = realm
+        self.encryptionTypes = encryptionTypes
+        self.files = files
+        self.keytabPath = keytabPath
+    }
+
+    var samAccountName: String { computerName + "$" }
+    var path: String { files.path(keytabPath) }
+
+    /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
+    /// computer object, and the same names get keys in the keytab.
+    static func servicePrincipalNames(computerName: String, hostFQDN: String) -> [String] {
+        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }
+    }
 
     /// NAME$ (KRB5_NT_PRINCIPAL), then the account's SPNs (KRB5_NT_SRV_HST).
     var principals: [(components: [String], nameType: UInt32)] {
-        [([request.computerName.samAccountName], 1)]
-            + request.servicePrincipalNames.map { (components: $0.split(separator: "/").map(String.init), nameType: 3) }
+        [([samAccountName], 1)]
+            + Self.servicePrincipalNames(computerName: computerName, hostFQDN: hostFQDN)
+            .map { (components: $0.split(separator: "/").map(String.init), nameType: 3) }
+    }
+
+    /// Whether an entry is one of this computer's (any kvno).
+    func isOurs(_ entry: KeytabEntry) -> Bool {
+        let ours = Set(principals.map { $0.components.joined(separator: "/").lowercased() })
+        return entry.realm == realm && ours.contains(entry.components.joined(separator: "/").lowercased())
     }
 
     func entries(password: SecretBytes, kvno: UInt32, context: KerberosContext) throws(AdjoinError) -> [KeytabEntry] {
-        let salt = ADSalt.computer(samAccountName: request.computerName.samAccountName, realm: request.domain.realm)
+        let salt = ADSalt.computer(samAccountName: samAccountName, realm: realm)
         let now = UInt32(truncatingIfNeeded: time(nil))
         var entries: [KeytabEntry] = []
-        for type in request.encryptionTypes {
+        for type in encryptionTypes {
             let key: SecretBytes
             do {
                 key = try context.deriveKey(type, password: password, salt: type.usesSalt ? salt : "")
@@ -27,7 +63,7 @@ struct HostKeytab {
                 throw AdjoinError(.unknownError, error.description)
             }
             for principal in principals {
-                entries.append(KeytabEntry(components: principal.components, realm: request.domain.realm, nameType: principal.nameType,
+                entries.append(KeytabEntry(components: principal.components, realm: realm, nameType: principal.nameType,
                                            timestamp: now, kvno: kvno, enctype: type.number, key: key))
             }
         }
@@ -36,32 +72,30 @@ struct HostKeytab {
 
     /// The file's current bytes, for putting them back if the join has to be undone.
     func current() throws(AdjoinError) -> [UInt8]? {
-        try request.files.read(request.keytabPath)
+        try files.read(keytabPath)
     }
 
-    /// Replaces this computer's entries, keeps every other principal's.
-    func write(_ newEntries: [KeytabEntry], over existing: [UInt8]?) throws(AdjoinError) {
+    /// Replaces this computer's entries, keeps every other principal's; with `keeping`, also this
+    /// computer's entries of that kvno (the keys before a rotation, for tickets still in flight).
+    func write(_ newEntries: [KeytabEntry], over existing: [UInt8]?, keeping keptVersion: UInt32? = nil) throws(AdjoinError) {
         var kept: [KeytabEntry] = []
         if let existing, !existing.isEmpty {
             do {
-                let ours = Set(principals.map { $0.components.joined(separator: "/").lowercased() })
-                kept = try KeytabFormat.decode(existing).filter { entry in
-                    !(entry.realm == request.domain.realm && ours.contains(entry.components.joined(separator: "/").lowercased()))
-                }
+                kept = try KeytabFormat.decode(existing).filter { !isOurs($0) || (keptVersion != nil && $0.kvno == keptVersion) }
             } catch {
-                throw AdjoinError(.unknownError, "the keytab \(request.files.path(request.keytabPath)) exists but cannot be read (\(error)); not overwriting it")
+                throw AdjoinError(.unknownError, "the keytab \(path) exists but cannot be read (\(error)); not overwriting it")
             }
         }
         var bytes = KeytabFormat.encode(kept + newEntries)
         defer { bytes.wipe() }
-        try request.files.write(bytes, to: request.keytabPath, mode: 0o600)
+        try files.write(bytes, to: keytabPath, mode: 0o600)
     }
 
     func restore(_ previous: [UInt8]?) {
         if let previous {
-            _ = try? request.files.write(previous, to: request.keytabPath, mode: 0o600)
+            _ = try? files.write(previous, to: keytabPath, mode: 0o600)
         } else {
-            unlink(request.files.path(request.keytabPath))
+            unlink(path)
         }
     }
 
@@ -70,8 +104,8 @@ struct HostKeytab {
     func prove(session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> UInt32? {
         do {
             let cache = try CredentialCache(context: session.context)
-            return try session.context.login(Principal(request.computerName.samAccountName, context: session.context),
-                                             keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+            return try session.context.login(Principal(samAccountName, context: session.context),
+                                             keytabPath: path, encryptionTypes: encryptionTypes,
                                              into: cache, through: session.kdc, deadline: deadline).clientKeyVersion
         } catch {
             throw JoinFailure.kerberos(error, deadline: deadline)

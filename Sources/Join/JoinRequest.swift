@@ -19,6 +19,9 @@ public struct JoinRequest: Sendable {
     public var files: HostFiles = HostFiles()
     public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
     public var osRelease: OSRelease
+    /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
+    /// same status table without being told.
+    public var settingsParameter: String?
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
                 computerName: ComputerName, owner: HostIdentity, osRelease: OSRelease) {
@@ -34,18 +37,23 @@ public struct JoinRequest: Sendable {
     /// The join user as a principal name in the domain's realm: `adjoiner`, `CORP\adjoiner` and
     /// `adjoiner@corp.example.com` all mean adjoiner@CORP.EXAMPLE.COM.
     public var userPrincipal: String {
+        JoinRequest.principal(of: user, realm: domain.realm)
+    }
+
+    /// A user name as people type it, as a principal of `realm`.
+    static func principal(of user: String, realm: String) -> String {
         var name = user
         if let backslash = name.lastIndex(of: "\\") { name = String(name[name.index(after: backslash)...]) }
         if let at = name.lastIndex(of: "@") {
             return String(name[..<at]) + "@" + name[name.index(after: at)...].uppercased()
         }
-        return name + "@" + domain.realm
+        return name + "@" + realm
     }
 
     /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
     /// computer object, and the same names get keys in the keytab.
     public var servicePrincipalNames: [String] {
-        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }
+        HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN)
     }
 
     /// Checks what a person typed before anything goes on the wire.

@@ -18,6 +18,14 @@ public struct KerberosError: Error, Sendable, CustomStringConvertible {
     public static let kdcUnreachable = Int32(truncatingIfNeeded: KRB5_KDC_UNREACH)
     public static let realmUnresolvable = Int32(truncatingIfNeeded: KRB5_REALM_CANT_RESOLVE)
     public static let clockSkew = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_SKEW)
+    public static let keytabEntryNotFound = Int32(truncatingIfNeeded: KRB5_KT_NOTFOUND)
+    public static let keytabEmpty = Int32(truncatingIfNeeded: KRB5_KT_END)
+    public static let keytabBadFormat = Int32(truncatingIfNeeded: KRB5_KT_FORMAT)
+
+    /// The keytab could not give a key: missing file, no entry for the principal, or not a keytab.
+    public var isKeytabFailure: Bool {
+        [Self.keytabEntryNotFound, Self.keytabEmpty, Self.keytabBadFormat, 2 /* ENOENT */].contains(code)
+    }
 
     /// The password or the principal was wrong, or the account cannot log in.
     public var isAuthenticationFailure: Bool {

@@ -26,13 +26,14 @@ extension KerberosContext {
     /// are the keytab's, strongest first. Its keys need no salt from the KDC, so the first request already
     /// carries an encrypted timestamp made with the first type's key (MIT's optimistic pre-authentication):
     /// a KDC that holds the same key answers with the ticket at once, one exchange instead of two.
+    /// `service` as for a password login (nil: a TGT).
     @discardableResult
-    public func login(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], into cache: CredentialCache,
-                      through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
+    public func login(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], service: String? = nil,
+                      into cache: CredentialCache, through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
         var keytab: krb5_keytab? = nil
         try check(krb5_kt_resolve(raw, "FILE:" + keytabPath, &keytab), "opening keytab \(keytabPath)")
         defer { krb5_kt_close(raw, keytab) }
-        return try initialCredentials(principal, service: nil, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
+        return try initialCredentials(principal, service: service, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
                                       "Kerberos login as \(principal.name) with keytab \(keytabPath)") { context in
             krb5_init_creds_set_keytab(raw, context, keytab)
         }

@@ -32,12 +32,19 @@ public struct LDAPSearchRequest: Sendable {
     public var scope: LDAPScope
     public var filter: String
     public var attributes: [String]
+    /// With nTSecurityDescriptor among the attributes: the parts to return (`daclOnly`), so that an
+    /// account that may not read the owner or the SACL still gets the DACL.
+    public var securityDescriptorFlags: UInt8?
 
-    public init(base: String, scope: LDAPScope, filter: String, attributes: [String]) {
+    /// DACL_SECURITY_INFORMATION, for `securityDescriptorFlags`.
+    public static let daclOnly: UInt8 = 0x04
+
+    public init(base: String, scope: LDAPScope, filter: String, attributes: [String], securityDescriptorFlags: UInt8? = nil) {
         self.base = base
         self.scope = scope
         self.filter = filter
         self.attributes = attributes
+        self.securityDescriptorFlags = securityDescriptorFlags
     }
 
     var operation: String { "search of \(base.isEmpty ? "the rootDSE" : base) for \(filter)" }
@@ -60,8 +67,11 @@ extension LDAPConnection {
             defer { names.forEach { free($0) } }
             var limit = timeval(deadline)
             var messageID: Int32 = 0
+            let controls = try LDAPServerControls(securityDescriptorFlags: request.securityDescriptorFlags)
             let status = names.withUnsafeMutableBufferPointer { buffer in
-                ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, nil, nil, &limit, 0, &messageID)
+                controls.withPointer { serverControls in
+                    ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
+                }
             }
             guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
             messageIDs.append(messageID)

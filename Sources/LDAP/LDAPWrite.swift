@@ -34,7 +34,9 @@ extension LDAPConnection {
         guard status == LDAP_SUCCESS else { throw error(status, "creating \(dn)") }
     }
 
-    public func modify(_ dn: String, changes: [LDAPChange], deadline: Deadline) throws(LDAPError) {
+    /// `securityDescriptorFlags`: when the change replaces nTSecurityDescriptor, the parts it replaces
+    /// (`LDAPSearchRequest.daclOnly`); the others stay as the directory has them.
+    public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil, deadline: Deadline) throws(LDAPError) {
         let list = ModificationList(changes.map { change in
             switch change {
             case .add(let attribute): (LDAP_MOD_ADD, attribute)
@@ -42,25 +44,18 @@ extension LDAPConnection {
             case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
             }
         })
+        let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
-        let status = ldap_modify_ext_s(raw, dn, list.pointer, nil, nil)
+        let status = controls.withPointer { ldap_modify_ext_s(raw, dn, list.pointer, $0, nil) }
         guard status == LDAP_SUCCESS else { throw error(status, "modifying \(dn)") }
     }
 
     /// Deletes `dn`; with `tree`, its children too (the tree-delete control of MS-ADTS 3.1.1.5.5,
     /// which AD requires for computer objects that have child objects).
     public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
-        var control: UnsafeMutablePointer<LDAPControl>? = nil
-        if tree {
-            let created = ldap_control_create(LDAP_CONTROL_X_TREE_DELETE, 1, nil, 0, &control)
-            guard created == LDAP_SUCCESS else { throw error(created, "building the tree-delete control") }
-        }
-        defer { if let control { ldap_control_free(control) } }
-        var controls: [UnsafeMutablePointer<LDAPControl>?] = [control, nil]
+        let controls = try LDAPServerControls(securityDescriptorFlags: nil, treeDelete: tree)
         applyTimeout(deadline)
-        let status = controls.withUnsafeMutableBufferPointer { buffer in
-            ldap_delete_ext_s(raw, dn, tree ? buffer.baseAddress : nil, nil)
-        }
+        let status = controls.withPointer { ldap_delete_ext_s(raw, dn, $0, nil) }
         guard status == LDAP_SUCCESS else { throw error(status, "deleting \(dn)") }
     }
 }

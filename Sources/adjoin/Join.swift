@@ -1,4 +1,5 @@
 import AdjoinCore
+import Agent
 import ArgumentParser
 import Discovery
 import HostConfig
@@ -30,6 +31,14 @@ struct JoinCommand: ParsableCommand {
 
             The password is read from standard input only, never from an argument or the environment.
 
+            On EC2, with no --domain: the instance's identity comes from instance metadata (IMDSv2), its \
+            tags from metadata or EC2 DescribeTags, and the settings, password included, from the SecureString \
+            SSM parameter `adjoin` (--parameter), read with the instance role's credentials. Flags override \
+            settings. The tag autoadjoin=false skips the join (SKIPPED, exit 0, nothing changed); the tag \
+            adGroupName names the group allowed to log in. The owner recorded on the account is the instance \
+            id. With a status table (statusTable, --status-table), the instance's item says JOINING, then the \
+            outcome; a status write that fails is reported but does not fail a good join.
+
             Computer name: the first label of --host-fqdn in upper case; a label longer than 15 characters \
             becomes its first 10 characters, '-', and 4 characters derived from the whole FQDN, so that two \
             long names never silently collide. The owner is recorded in the account's `info` attribute \
@@ -37,11 +46,17 @@ struct JoinCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The DNS name of the domain, e.g. corp.example.com.")
-    var domain: String
+    @Option(help: "The DNS name of the domain, e.g. corp.example.com (default: from the settings parameter, on EC2).")
+    var domain: String?
 
     @Option(help: ArgumentHelp("A user allowed to join computers (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com).", valueName: "name"))
-    var user: String
+    var user: String?
+
+    @Option(help: ArgumentHelp("The SecureString SSM parameter that holds the settings (default adjoin; read when --domain is not given).", valueName: "name"))
+    var parameter: String?
+
+    @Option(help: ArgumentHelp("The DynamoDB table for this instance's status (overrides statusTable; needs instance metadata).", valueName: "table"))
+    var statusTable: String?
 
     @Flag(help: "Read the join user's password from standard input (the only way to give it).")
     var passwordStdin = false
@@ -82,31 +97,83 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
+    @Flag(help: "Do nothing (JOINED, exit 0, no password read) when this host is already joined and healthy, as `adjoin status` checks it (for the boot unit).")
+    var unlessJoined = false
+
     @OptionGroup var options: DirectoryOptions
 
     func validate() throws {
+        if domain != nil && parameter == nil && user == nil && !dryRun {
+            throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
+        }
+        if let parameter, !AWSNames.isParameterName(parameter) {
+            throw ValidationError("--parameter '\(parameter)' is not an SSM parameter name")
+        }
+        if let statusTable, !AWSNames.isTableName(statusTable) {
+            throw ValidationError("--status-table '\(statusTable)' is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)")
+        }
         if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
             throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        }
+        if unlessJoined && dryRun {
+            throw ValidationError("--unless-joined and --dry-run cannot go together")
         }
         if dryRun && options.output == .json {
             throw ValidationError("--dry-run prints diffs: it has no --output json")
         }
     }
 
+    /// Settings come from AWS when no domain is given, or a parameter is named explicitly.
+    private var readsParameter: Bool { domain == nil || parameter != nil }
+
     func run() throws {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
+        var status: StatusReporter? = nil
+        var domainName = domain
         do throws(AdjoinError) {
-            let hostJoin = HostJoin(DomainJoin(try request(), progress: reporter.progress), options: try hostOptions())
+            if unlessJoined, try alreadyJoined(reporter: reporter, deadline: deadline) { return }
+            var context: InstanceContext? = nil
+            if readsParameter || statusTable != nil {
+                let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
+                                                      deadline: deadline, progress: reporter.progress)
+                context = loaded
+                domainName = loaded.settings.domain?.value ?? domainName
+                if !dryRun { status = try StatusReporter(context: loaded) }
+                if loaded.optedOut {
+                    let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
+                    status?.record(.skipped, message: message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
+                        $0.domain = domainName
+                    }
+                    reporter.success(lines: [("instance-id", loaded.identity.instanceId), ("status", Status.skipped.rawValue), ("message", message)],
+                                     json: .object([("status", .string(Status.skipped.rawValue)), ("instanceId", .string(loaded.identity.instanceId)),
+                                                    ("domain", .optional(domainName)), ("statusTable", .optional(status?.lastResult)),
+                                                    ("durationMs", .number(deadline.elapsed.milliseconds)), ("message", .string(message))]))
+                    return
+                }
+            }
+            let request = try request(context: context)
+            let hostJoin = HostJoin(DomainJoin(request, progress: reporter.progress), options: try hostOptions(context: context))
             if dryRun {
                 Reporter.writeOut(try hostJoin.dryRun(deadline: deadline))
                 return
+            }
+            status?.record(.joining, message: "joining \(request.domain) as \(request.computerName)", elapsed: deadline.elapsed,
+                           deadline: deadline, progress: reporter.progress) {
+                $0.domain = request.domain.value
+                $0.computerName = request.computerName.value
             }
             let outcome = try hostJoin.run(deadline: deadline)
             let result = outcome.join
             let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
             let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
-            reporter.success(lines: [
+            status?.record(.joined, message: message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
+                $0.domain = result.domain
+                $0.computerName = result.computerName
+                $0.computerDN = result.computerDN
+                $0.domainController = result.domainController
+            }
+            var lines = [
                 ("domain", result.domain),
                 ("computer-name", result.computerName),
                 ("computer-dn", result.computerDN),
@@ -116,51 +183,95 @@ struct JoinCommand: ParsableCommand {
                 ("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
                 ("host", configured),
                 ("status", Status.joined.rawValue),
-            ], json: .object([
+            ]
+            if let context { lines.insert(("instance-id", context.identity.instanceId), at: 0) }
+            if let table = status?.table, let written = status?.lastResult { lines.append(("status-table", "\(table): \(written)")) }
+            reporter.success(lines: lines, json: .object([
                 ("status", .string(Status.joined.rawValue)),
+                ("instanceId", .optional(context?.identity.instanceId)),
                 ("domain", .string(result.domain)),
                 ("computerName", .string(result.computerName)),
                 ("computerDN", .string(result.computerDN)),
                 ("domainController", .string(result.domainController)),
                 ("kvno", .number(Int64(result.kvno))),
                 ("configured", .array(outcome.configured.map { .string($0) })),
+                ("statusTable", .optional(status?.lastResult)),
                 ("durationMs", .number(deadline.elapsed.milliseconds)),
                 ("message", .string(message)),
             ]))
         } catch {
-            throw ExitCode(reporter.failure(error, domain: domain, elapsed: deadline.elapsed))
+            status?.record(error.status, message: error.message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
+                $0.domain = domainName
+            }
+            throw ExitCode(reporter.failure(error, domain: domainName, elapsed: deadline.elapsed))
         }
     }
 
-    private func hostOptions() throws(AdjoinError) -> HostJoin.Options? {
+    private func hostOptions(context: InstanceContext?) throws(AdjoinError) -> HostJoin.Options? {
         guard !noConfigure else { return nil }
         var host = HostJoin.Options()
-        for name in allowGroup {
-            let group = try GroupName(name)
-            if !host.allowedGroups.contains(group) { host.allowedGroups.append(group) }
-        }
+        let flagged = try allowedGroupFlags()
+        host.allowedGroups = try context?.allowedGroups(flagged: flagged) ?? flagged
         host.sudoGroup = try sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
         host.configureDNS = configureDNS
         return host
     }
 
-    private func request() throws(AdjoinError) -> JoinRequest {
+    private func allowedGroupFlags() throws(AdjoinError) -> [GroupName] {
+        var groups: [GroupName] = []
+        for name in allowGroup {
+            let group = try GroupName(name)
+            if !groups.contains(group) { groups.append(group) }
+        }
+        return groups
+    }
+
+    /// What the command line says, as settings to lay over the parameter's. The password is read here
+    /// (standard input) only when --password-stdin asks for it.
+    private func flagSettings() throws(AdjoinError) -> AgentSettings {
+        var flags = AgentSettings()
+        flags.domain = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
+        flags.domainControllers = try options.parsedDomainControllers()
+        flags.joinUser = user
+        flags.organizationalUnit = ou
+        flags.allowedGroups = try allowedGroupFlags()
+        flags.statusTable = statusTable
+        if passwordStdin && !dryRun { flags.password = .secret(try SecretBytes.read(from: STDIN_FILENO)) }
+        return flags
+    }
+
+    private func request(context: InstanceContext?) throws(AdjoinError) -> JoinRequest {
+        let files = HostFiles(root: root)
+        let explicitName = try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
+        if let context, readsParameter {
+            var request = try context.joinRequest(hostFQDN: hostFqdn, computerName: explicitName, files: files, dryRun: dryRun)
+            if let owner { request.owner = HostIdentity(owner) }
+            request.settingsParameter = parameter ?? "adjoin"
+            return try customized(request)
+        }
         guard passwordStdin || dryRun else {
             throw .invalidInput("give the join user's password on standard input with --password-stdin (never as an argument)")
         }
+        guard let domain, let user else { throw .invalidInput("give --domain and --user, or run on EC2 with the settings parameter") }
         let domainName = try DomainName(domain)
-        let files = HostFiles(root: root)
         let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
-        let name = if let computerName { try ComputerName(explicit: computerName) } else { try ComputerName(hostFQDN: fqdn) }
-        let identity = if let owner { HostIdentity(owner) } else { try HostIdentity.machine(files: files) }
-        let password = dryRun ? SecretBytes([]) : try SecretBytes.read(from: STDIN_FILENO)
+        let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
+        let identity = if let owner { HostIdentity(owner) } else if let context { HostIdentity.instance(context.identity.instanceId) } else { try HostIdentity.machine(files: files) }
+        let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
+            else if dryRun { SecretBytes([]) } else { try SecretBytes.read(from: STDIN_FILENO) }
         var request = JoinRequest(domain: domainName, user: user, password: password,
                                   hostFQDN: fqdn, computerName: name, owner: identity, osRelease: OSRelease.read(files: files))
         request.domainControllers = try options.parsedDomainControllers()
-        request.dnsServers = try options.parsedDNSServers()
         request.organizationalUnit = ou
-        request.keytabPath = keytab
         request.files = files
+        return try customized(request)
+    }
+
+    /// What only the command line sets, whatever the settings source.
+    private func customized(_ request: JoinRequest) throws(AdjoinError) -> JoinRequest {
+        var request = request
+        request.dnsServers = try options.parsedDNSServers()
+        request.keytabPath = keytab
         if rc4 { request.encryptionTypes.append(.rc4) }
         return request
     }

@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A host file's pre-adjoin state as HostFiles kept it: its bytes and mode, or that it did not exist.
+public struct KeptOriginal: Sendable, Equatable {
+    public let hostPath: String
+    /// nil: the file did not exist before adjoin wrote it.
+    public let content: [UInt8]?
+    public let mode: mode_t
+}
+
+/// The other half of HostFiles' kept originals: what `leave` reads and puts back.
+extension HostFiles {
+    /// Every file adjoin changed since its originals were kept, with those originals, sorted by path.
+    public func keptOriginals() throws(AdjoinError) -> [KeptOriginal] {
+        let base = backupPath("")
+        var kept: [KeptOriginal] = []
+        for relative in try FileIO.regularFiles(under: base) {
+            let backup = base + relative
+            if relative.hasSuffix(".absent") {
+                kept.append(KeptOriginal(hostPath: String(relative.dropLast(".absent".count)), content: nil, mode: 0))
+            } else {
+                kept.append(KeptOriginal(hostPath: relative, content: try FileIO.read(backup) ?? [], mode: FileIO.mode(backup) ?? 0o644))
+            }
+        }
+        return kept.sorted { $0.hostPath < $1.hostPath }
+    }
+
+    /// Puts a file back as it was before adjoin, byte for byte and with its mode, or removes it when it
+    /// did not exist; then forgets the kept copy, so that a later join keeps the file as it is then.
+    /// Returns whether the host file changed.
+    @discardableResult
+    public func restore(_ original: KeptOriginal) throws(AdjoinError) -> Bool {
+        let target = path(original.hostPath)
+        var changed = false
+        var info = stat()
+        if lstat(target, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            // A stack file that links to a tool's own copy (authselect's /etc/pam.d/system-auth): the
+            // link stays, and the file it names is put back from its own kept original.
+        } else if let content = original.content {
+            if differs(content, from: try FileIO.read(target), at: original.hostPath, mode: original.mode) {
+                try FileIO.createDirectories(parentOf: target, mode: 0o755)
+                try FileIO.replace(target, with: content, mode: original.mode)
+                changed = true
+            }
+        } else {
+            changed = try remove(original.hostPath)
+        }
+        forgetOriginal(of: original.hostPath)
+        return changed
+    }
+
+    /// Drops the kept copy of a file (after restoring it, or when the caller put it back itself).
+    public func forgetOriginal(of hostPath: String) {
+        let backup = backupPath(hostPath)
+        unlink(backup)
+        unlink(backup + ".absent")
+        // Empty folders of the backup tree go too, up to the backup root.
+        var directory = String(backup[..<(backup.lastIndex(of: "/") ?? backup.startIndex)])
+        let top = backupPath("")
+        while directory.count > top.count, rmdir(directory) == 0 {
+            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+        }
+    }
+
+    /// Removes a host file; returns whether there was one.
+    @discardableResult
+    public func remove(_ hostPath: String) throws(AdjoinError) -> Bool {
+        let target = path(hostPath)
+        if unlink(target) == 0 { return true }
+        if errno == ENOENT { return false }
+        throw FileIO.failure("cannot remove", target)
+    }
+
+    /// Writes one of adjoin's own files (its join record): atomically, but with no original kept,
+    /// since it is not a host file that leave must put back.
+    public func writeOwn(_ bytes: [UInt8], to hostPath: String, mode: mode_t) throws(AdjoinError) {
+        let target = path(hostPath)
+        try FileIO.createDirectories(parentOf: target, mode: 0o755)
+        try FileIO.replace(target, with: bytes, mode: mode)
+    }
+
+    /// The file's permission bits, or nil when it does not exist.
+    public func mode(_ hostPath: String) -> mode_t? {
+        FileIO.mode(path(hostPath))
+    }
+
+    /// The regular files directly in a host directory (e.g. sssd's cache), as host paths.
+    public func files(in hostDirectory: String) throws(AdjoinError) -> [String] {
+        try FileIO.regularFiles(under: path(hostDirectory), recursive: false).map { hostDirectory + $0 }.sorted()
+    }
+}
+
+extension FileIO {
+    /// Paths ("/etc/krb5.conf") of the regular files below `directory`, relative to it; none when it does not exist.
+    static func regularFiles(under directory: String, recursive: Bool = true) throws(AdjoinError) -> [String] {
+        guard let stream = opendir(directory) else {
+            if errno == ENOENT || errno == ENOTDIR { return [] }
+            throw failure("cannot list", directory)
+        }
+        defer { closedir(stream) }
+        var found: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            guard name != ".", name != ".." else { continue }
+            let full = directory + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else { continue }
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: found.append("/" + name)
+            case S_IFDIR where recursive: found += try regularFiles(under: full).map { "/" + name + $0 }
+            default: continue
+            }
+        }
+        return found
+    }
+}

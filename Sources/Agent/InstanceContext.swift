@@ -1,0 +1,170 @@
+import AdjoinCore
+import AWS
+import Discovery
+import HostConfig
+import Join
+
+/// What the agent learns about the instance it runs on before it joins: who it is (IMDSv2), what its
+/// tags ask, and its settings (the SSM parameter, with the command line's flags laid over them).
+public final class InstanceContext {
+    public let identity: InstanceIdentity
+    /// The instance's own host name from metadata (ip-10-0-0-12.ec2.internal).
+    public let hostname: String
+    public let tags: InstanceTags?
+    public let settings: AgentSettings
+    /// Where the settings came from, for messages: "settings parameter 'adjoin'" or "the command line".
+    public let settingsSource: String
+    /// The region the instance's own calls go to: AWS_REGION, else the identity document's.
+    public let region: String
+    public let environment: AWSEnvironment
+    public let credentials: AWSCredentialChain
+
+    private init(identity: InstanceIdentity, hostname: String, tags: InstanceTags?, settings: AgentSettings, settingsSource: String,
+                 region: String, environment: AWSEnvironment, credentials: AWSCredentialChain) {
+        self.identity = identity
+        self.hostname = hostname
+        self.tags = tags
+        self.settings = settings
+        self.settingsSource = settingsSource
+        self.region = region
+        self.environment = environment
+        self.credentials = credentials
+    }
+
+    /// Reads identity, tags (from metadata, else EC2 DescribeTags) and, when `parameter` is given,
+    /// the settings. On an instance that opted out, settings that cannot be read do not matter:
+    /// nothing will be joined, so the failure only costs the status item.
+    public static func load(parameter: String?, flags: AgentSettings, readTags: Bool = true, environment: AWSEnvironment = .current(),
+                            deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
+        let metadata = try InstanceMetadata(environment: environment)
+        progress("reading this instance's identity from \(metadata.endpoint)")
+        let identity = try metadata.identity(deadline: deadline)
+        let hostname = try metadata.hostname(deadline: deadline)
+        let region = environment.region ?? identity.region
+        let credentials = AWSCredentialChain(environment: environment, metadata: metadata)
+        guard let parameter else {
+            return InstanceContext(identity: identity, hostname: hostname, tags: nil, settings: flags, settingsSource: "the command line",
+                                   region: region, environment: environment, credentials: credentials)
+        }
+        let tags = readTags ? try instanceTags(metadata: metadata, identity: identity, region: region, credentials: credentials,
+                                                environment: environment, deadline: deadline, progress: progress)
+                            : InstanceTags([:], source: "nowhere (not read)")
+        let source = "settings parameter '\(parameter)'"
+        progress("reading \(source)")
+        let ssm = try SSMClient(region: region, credentials: credentials, environment: environment)
+        var settings: AgentSettings
+        do throws(AdjoinError) {
+            let (value, type) = try ssm.getParameterAndType(parameter, deadline: deadline)
+            settings = try SettingsDocument.parse(value, source: source)
+            if case .secret = settings.password, type != "SecureString" {
+                throw .invalidInput("\(source) holds joinPassword but is a \(type) parameter, stored unencrypted: make it a SecureString")
+            }
+            if flags.password == nil, case .parameter(let name) = settings.password {
+                settings.password = .secret(try passwordParameter(name, ssm: ssm, deadline: deadline))
+            }
+        } catch where tags.optedOut(tag: flags.autoJoinTag) {
+            progress("\(error.message) (the instance opted out, so this only means no status item)")
+            settings = AgentSettings()
+        }
+        return InstanceContext(identity: identity, hostname: hostname, tags: tags, settings: settings.overlaid(by: flags),
+                               settingsSource: source, region: region, environment: environment, credentials: credentials)
+    }
+
+    /// The tags from metadata when the instance exposes them there, else from EC2 DescribeTags.
+    private static func instanceTags(metadata: InstanceMetadata, identity: InstanceIdentity, region: String, credentials: AWSCredentialChain,
+                                     environment: AWSEnvironment, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceTags {
+        if let exposed = try metadata.tags(deadline: deadline) { return InstanceTags(exposed, source: "instance metadata") }
+        progress("instance tags are not in metadata; asking EC2 DescribeTags")
+        let ec2 = try EC2Client(region: region, credentials: credentials, environment: environment)
+        return InstanceTags(try ec2.tags(instanceId: identity.instanceId, deadline: deadline), source: "EC2 DescribeTags")
+    }
+
+    /// The password in a second SecureString parameter: its whole value, less one trailing newline
+    /// (what `aws ssm put-parameter --value file://...` leaves).
+    private static func passwordParameter(_ name: String, ssm: SSMClient, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
+        let (value, type) = try ssm.getParameterAndType(name, deadline: deadline)
+        guard type == "SecureString" else {
+            throw .invalidInput("the password parameter \(name) is a \(type) parameter, stored unencrypted: make it a SecureString")
+        }
+        let trimmed = value.withUnsafeBytes { bytes in
+            var end = bytes.count
+            if end > 0, bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+            if end > 0, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+            return SecretBytes(bytes[0..<end])
+        }
+        guard !trimmed.isEmpty, !trimmed.withUnsafeBytes({ $0.contains(0) }) else {
+            throw .invalidInput("the password parameter \(name) is empty or holds a NUL character")
+        }
+        return trimmed
+    }
+
+    /// Whether the instance's tags opt it out of joining.
+    public var optedOut: Bool { tags?.optedOut(tag: settings.autoJoinTag) ?? false }
+
+    /// Who may log in: the groups given on the command line, else the instance's group tag, else
+    /// the settings' `allowedGroups`.
+    public func allowedGroups(flagged: [GroupName]) throws(AdjoinError) -> [GroupName] {
+        if !flagged.isEmpty { return flagged }
+        if let tagged = try tags?.loginGroup(tag: settings.groupTag) { return [tagged] }
+        return settings.allowedGroups
+    }
+
+    /// The join request for this instance: the owner is the instance id, and the computer's name
+    /// comes from the host name or the instance id as the settings say (unless given explicitly).
+    /// A dry run needs no password.
+    public func joinRequest(hostFQDN: String?, computerName: ComputerName?, files: HostFiles, dryRun: Bool = false) throws(AdjoinError) -> JoinRequest {
+        guard let domain = settings.domain else {
+            throw .invalidInput("no domain: \(settingsSource) names none, and --domain was not given")
+        }
+        guard let user = settings.joinUser else {
+            throw .invalidInput("no join user: give joinUser in \(settingsSource), or --user")
+        }
+        let password: SecretBytes
+        if case .secret(let given) = settings.password {
+            password = given
+        } else if dryRun {
+            password = SecretBytes([])
+        } else {
+            throw .invalidInput("no join password: \(settingsSource) has neither joinPassword nor joinPasswordParameter, and --password-stdin was not given")
+        }
+        let name: ComputerName
+        let fqdn: String
+        switch (computerName, hostFQDN, settings.computerNameFrom) {
+        case (let explicit?, _, _):
+            name = explicit
+            fqdn = hostFQDN ?? explicit.value.lowercased() + "." + domain.value
+        case (nil, let given?, .hostname):
+            fqdn = given.lowercased()
+            name = try ComputerName(hostFQDN: fqdn)
+        case (nil, let given, .instanceID):
+            name = try ComputerName(instanceID: identity.instanceId)
+            // The name is unique, and so must the SPNs built from the FQDN be: a reused IP's host name is not.
+            fqdn = given?.lowercased() ?? name.value.lowercased() + "." + domain.value
+        case (nil, nil, .hostname):
+            let label = hostname.split(separator: ".").first.map(String.init) ?? hostname
+            fqdn = label.lowercased() + "." + domain.value
+            name = try ComputerName(hostFQDN: fqdn)
+        }
+        var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
+                                  owner: .instance(identity.instanceId), osRelease: OSRelease.read(files: files))
+        request.domainControllers = settings.domainControllers
+        request.organizationalUnit = settings.organizationalUnit
+        request.files = files
+        return request
+    }
+}
+
+extension AgentSettings {
+    /// These settings with what the command line gave laid over them.
+    public func overlaid(by flags: AgentSettings) -> AgentSettings {
+        var merged = self
+        if let domain = flags.domain { merged.domain = domain }
+        if !flags.domainControllers.isEmpty { merged.domainControllers = flags.domainControllers }
+        if let user = flags.joinUser { merged.joinUser = user }
+        if let password = flags.password { merged.password = password }
+        if let ou = flags.organizationalUnit { merged.organizationalUnit = ou }
+        if !flags.allowedGroups.isEmpty { merged.allowedGroups = flags.allowedGroups }
+        if let table = flags.statusTable { merged.statusTable = table }
+        return merged
+    }
+}

@@ -1,0 +1,81 @@
+import AdjoinCore
+import HostConfig
+import Kerberos
+
+/// The local half of a leave: the machine's keytab entries out (other principals' stay), sssd stopped
+/// and its caches emptied, and every file the join changed put back as it was, byte for byte.
+struct HostCleanup {
+    let files: HostFiles
+    let progress: @Sendable (String) -> Void
+
+    /// `keytab`: the machine's keytab, when the join record names it.
+    func run(keytab: HostKeytab?, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
+        var originals = try files.keptOriginals()
+        if let keytab {
+            let original = originals.first { $0.hostPath == keytab.keytabPath }
+            originals.removeAll { $0.hostPath == keytab.keytabPath }
+            if try removeEntries(keytab, original: original) { result.restored.append(keytab.keytabPath) }
+        }
+        if let stopped = try SSSDService.stop(files: files, deadline: deadline) {
+            progress(stopped.prefix(1).uppercased() + stopped.dropFirst())
+            result.notes.append(stopped)
+        }
+        let flushed = try SSSDService.flushCache(files: files)
+        if flushed > 0 {
+            progress("Emptied sssd's caches (\(flushed) files under \(files.path("/var/lib/sss")))")
+            result.notes.append("emptied sssd's caches")
+        }
+        for original in originals {
+            if try files.restore(original) {
+                progress(original.content == nil ? "Removed \(files.path(original.hostPath)) (adjoin created it)"
+                                                 : "Restored \(files.path(original.hostPath))")
+                result.restored.append(original.hostPath)
+            }
+        }
+        _ = try files.remove(JoinRecord.path)
+    }
+
+    /// The keytab without this computer's entries. When what is left is what the file held before the
+    /// join, the original bytes go back (byte for byte, whatever tool wrote them); when nothing is left
+    /// and there was no file before, the file goes. Returns whether the file changed.
+    private func removeEntries(_ keytab: HostKeytab, original: KeptOriginal?) throws(AdjoinError) -> Bool {
+        guard let current = try files.read(keytab.keytabPath) else {
+            if original != nil { files.forgetOriginal(of: keytab.keytabPath) }
+            return false
+        }
+        let entries: [KeytabEntry]
+        do {
+            entries = try KeytabFormat.decode(current)
+        } catch {
+            throw AdjoinError(.keytabInvalid, "the keytab \(keytab.path) cannot be read (\(error)); not touching it")
+        }
+        let others = entries.filter { !keytab.isOurs($0) }
+        if others.count == entries.count, original == nil { return false }
+        progress("Removing \(keytab.samAccountName)'s keys from \(keytab.path)\(others.isEmpty ? "" : " (\(others.count) other entries kept)")")
+        if let original {
+            if let content = original.content, Self.sameEntries((try? KeytabFormat.decode(content)) ?? [], others) {
+                return try files.restore(original)
+            }
+            if original.content == nil && others.isEmpty {
+                return try files.restore(original)
+            }
+            files.forgetOriginal(of: keytab.keytabPath)
+        }
+        var bytes = KeytabFormat.encode(others)
+        defer { bytes.wipe() }
+        // Written as adjoin's own change, without keeping a new original: the join's was just used up.
+        try files.writeOwn(bytes, to: keytab.keytabPath, mode: 0o600)
+        return true
+    }
+
+    /// The same keys for the same principals, in any order (keys compared in place, never copied out).
+    static func sameEntries(_ left: [KeytabEntry], _ right: [KeytabEntry]) -> Bool {
+        guard left.count == right.count else { return false }
+        func label(_ entry: KeytabEntry) -> String { entry.principal + " \(entry.kvno) \(entry.enctype)" }
+        let sortedLeft = left.sorted { label($0) < label($1) }
+        let sortedRight = right.sorted { label($0) < label($1) }
+        return zip(sortedLeft, sortedRight).allSatisfy { a, b in
+            label(a) == label(b) && a.key.withUnsafeBytes { x in b.key.withUnsafeBytes { y in x.elementsEqual(y) } }
+        }
+    }
+}

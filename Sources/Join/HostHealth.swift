@@ -1,0 +1,147 @@
+import AdjoinCore
+import Discovery
+import HostConfig
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One check of `adjoin status`, and what it found.
+public struct HealthCheck: Sendable {
+    public let name: String
+    public let passed: Bool
+    public let detail: String
+}
+
+/// What `adjoin status` found: the first failed check's status (HEALTHY when none failed), and every check.
+public struct HealthReport: Sendable {
+    public var status: Status = .healthy
+    public var checks: [HealthCheck] = []
+    public var domain: String?
+    public var computerName: String?
+    public var computerDN: String?
+    public var domainController: String?
+    /// The directory's msDS-KeyVersionNumber, and the newest kvno of the machine's keys in the keytab.
+    public var keyVersion: UInt32?
+    public var keytabKeyVersion: UInt32?
+    public var passwordAgeDays: Int64?
+    public var message = ""
+
+    mutating func record(_ name: String, _ detail: String, failing status: Status? = nil) {
+        checks.append(HealthCheck(name: name, passed: status == nil, detail: detail))
+        if let status, self.status == .healthy {
+            self.status = status
+            message = "\(name): \(detail)"
+        }
+    }
+}
+
+/// `adjoin status`: local health of a joined host. The keytab is there and a Kerberos login with it
+/// works; the computer account exists with the keytab's kvno; the configuration files still say what
+/// the join wrote; sssd runs. Read only: nothing is changed, here or in the directory.
+public struct HostHealth: Sendable {
+    public let place: DirectoryPlace
+    public let progress: @Sendable (String) -> Void
+
+    public init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.place = place
+        self.progress = progress
+    }
+
+    public func run(deadline: Deadline) -> HealthReport {
+        var report = HealthReport()
+        let host: JoinedHost
+        do {
+            host = try JoinedHost(place: place, progress: progress)
+        } catch {
+            report.record("joined", error.message, failing: error.status)
+            return report
+        }
+        let record = host.record
+        report.domain = record.domain
+        report.computerName = record.computerName
+        report.computerDN = record.computerDN
+        report.record("joined", "\(record.samAccountName) in \(record.domain)")
+
+        if checkKeytab(host, &report) {
+            checkDirectory(host, deadline: deadline, &report)
+        }
+        if record.configured {
+            checkConfiguration(host, &report)
+        }
+        if report.status == .healthy {
+            report.message = "\(record.samAccountName) is joined to \(record.domain) and healthy"
+        }
+        return report
+    }
+
+    private func checkKeytab(_ host: JoinedHost, _ report: inout HealthReport) -> Bool {
+        let keytab = host.keytab
+        do {
+            guard let entries = try host.keytabEntries() else {
+                report.record("keytab", "\(keytab.path) is missing", failing: .keytabInvalid)
+                return false
+            }
+            let machine = entries.filter { $0.components == [host.record.samAccountName] && $0.realm == host.record.realm }
+            guard let newest = machine.map(\.kvno).max() else {
+                report.record("keytab", "\(keytab.path) has no keys for \(host.record.machinePrincipal)", failing: .keytabInvalid)
+                return false
+            }
+            if let mode = place.files.mode(host.record.keytabPath), mode & 0o077 != 0 {
+                report.record("keytab", "\(keytab.path) is readable by others (mode \(String(mode, radix: 8)))", failing: .keytabInvalid)
+                return false
+            }
+            report.keytabKeyVersion = newest
+            report.record("keytab", "\(keytab.path) holds kvno \(newest) for \(host.record.machinePrincipal)")
+            return true
+        } catch {
+            report.record("keytab", error.message, failing: error.status)
+            return false
+        }
+    }
+
+    private func checkDirectory(_ host: JoinedHost, deadline: Deadline, _ report: inout HealthReport) {
+        do {
+            let controller = try host.locateController(required: [.ldap, .kdc], deadline: deadline)
+            report.domainController = controller.hostName
+            let session = try host.machineSession(controller, deadline: deadline)
+            report.record("login", "a Kerberos login as \(host.record.machinePrincipal) with the keytab, and a sealed LDAP bind, at \(controller.hostName)")
+            guard let entry = try host.account(in: session, deadline: deadline) else {
+                report.record("account", "the directory has no computer account \(host.record.samAccountName)", failing: .accountMissing)
+                return
+            }
+            report.computerDN = entry.dn
+            report.keyVersion = entry.keyVersion
+            report.passwordAgeDays = entry.passwordLastSet.map { (Int64(time(nil)) - $0) / 86_400 }
+            if let kvno = entry.keyVersion, kvno == report.keytabKeyVersion {
+                report.record("account", "\(entry.dn) exists at kvno \(kvno), as the keytab")
+            } else {
+                report.record("account", "\(entry.dn) is at kvno \(entry.keyVersion.map(String.init) ?? "unknown"), the keytab at \(report.keytabKeyVersion.map(String.init) ?? "none")",
+                              failing: .keytabInvalid)
+            }
+        } catch {
+            report.record(error.status == .accountMissing ? "account" : "login", error.message, failing: error.status)
+        }
+    }
+
+    private func checkConfiguration(_ host: JoinedHost, _ report: inout HealthReport) {
+        do {
+            let problems = try ConfigurationCheck.problems(domain: host.record.domain, realm: host.record.realm, files: place.files)
+            if problems.isEmpty {
+                report.record("configuration", "krb5.conf, sssd.conf, nsswitch.conf and PAM are set up for \(host.record.domain)")
+            } else {
+                report.record("configuration", problems.joined(separator: "; "), failing: .configurationDrift)
+            }
+        } catch {
+            report.record("configuration", error.message, failing: .configurationDrift)
+        }
+        guard place.files.root == "/" else {
+            report.record("sssd", "not checked under --root (nothing runs there)")
+            return
+        }
+        if let pid = SSSDService.runningPID(files: place.files) {
+            report.record("sssd", "running (pid \(pid))")
+        } else {
+            report.record("sssd", "sssd is not running", failing: .sssdNotRunning)
+        }
+    }
+}

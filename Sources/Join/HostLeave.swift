@@ -1,0 +1,109 @@
+import AdjoinCore
+import Discovery
+import LDAP
+
+/// `adjoin leave` on the joined host: the computer object deleted with its children (as the machine
+/// itself, with its keytab, or as a join user), then the host put back as it was before the join.
+/// The directory goes first: if it cannot be reached, nothing local changes, so a rerun still has the
+/// keytab to log in with. Leaving a host that has already left succeeds and says so.
+public struct HostLeave: Sendable {
+    public let place: DirectoryPlace
+    /// A join user and password; nil: the machine's own keytab.
+    public let joinUser: (name: String, password: SecretBytes)?
+    public let progress: @Sendable (String) -> Void
+
+    public init(place: DirectoryPlace, joinUser: (name: String, password: SecretBytes)? = nil,
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.place = place
+        self.joinUser = joinUser
+        self.progress = progress
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> LeaveResult {
+        var result = LeaveResult()
+        let host: JoinedHost
+        do {
+            host = try JoinedHost(place: place, progress: progress)
+        } catch where error.status == .notJoined {
+            // No record: a leave already ran, or none was ever needed. Files a join cut short may remain.
+            let cleanup = HostCleanup(files: place.files, progress: progress)
+            try cleanup.run(keytab: nil, deadline: deadline, into: &result)
+            result.accountWasGone = true
+            result.message = result.restored.isEmpty ? "this host is not joined (already left): nothing to do"
+                                                     : "this host had no join record; restored the files a join left: \(result.restored.joined(separator: ", "))"
+            return result
+        }
+        let record = host.record
+        result.domain = record.domain
+        result.computerName = record.computerName
+        result.computerDN = record.computerDN.isEmpty ? nil : record.computerDN
+        result.owner = record.owner.isEmpty ? nil : record.owner
+
+        try leaveDirectory(host, deadline: deadline, into: &result)
+        progress("Putting the host back as it was before the join")
+        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, deadline: deadline, into: &result)
+
+        let account = result.removed.first.map { "removed \($0)" }
+            ?? (result.accountWasGone ? "the computer account \(record.samAccountName) was already gone" : "left the computer account alone")
+        let files = result.restored.isEmpty ? "no host file to restore" : "restored \(result.restored.count) host files"
+        result.message = ([account, files] + result.notes).joined(separator: "; ")
+        return result
+    }
+
+    private func leaveDirectory(_ host: JoinedHost, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
+        let record = host.record
+        let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
+        result.domainController = controller.hostName
+        let actor = joinUser.map { JoinRequest.principal(of: $0.name, realm: record.realm) } ?? record.machinePrincipal
+        let session: DirectorySession
+        do {
+            if let joinUser {
+                session = try DirectorySession.open(realm: record.realm, as: .password(principal: actor, joinUser.password),
+                                                    controller: controller, deadline: deadline, progress: progress)
+            } else {
+                session = try host.machineSession(controller, deadline: deadline)
+            }
+        } catch where error.status == .accountMissing {
+            progress("The DC no longer knows \(record.samAccountName): the account is already gone")
+            result.accountWasGone = true
+            return
+        } catch where error.status == .keytabInvalid {
+            throw AdjoinError(.keytabInvalid, error.message + "; leave with a join user instead (--user NAME --password-stdin)")
+        }
+        guard let entry = try host.account(in: session, deadline: deadline) else {
+            progress("No computer account \(record.samAccountName) in the directory: already gone")
+            result.accountWasGone = true
+            return
+        }
+        result.computerDN = entry.dn
+        let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+        result.owner = owner?.value ?? result.owner
+        if let owner, !record.owner.isEmpty, owner.value != record.owner {
+            // The name was taken over after this host's account went (another host, or an administrator).
+            let note = "the account \(entry.dn) now belongs to \(owner), not to this host (\(record.owner)): left it alone"
+            progress(note.prefix(1).uppercased() + note.dropFirst())
+            result.notes.append(note)
+            return
+        }
+        progress("Deleting \(entry.dn) and its child objects")
+        try AccountRemoval.delete(entry.dn, in: session, as: actor, deadline: deadline)
+        result.removed.append(entry.dn)
+    }
+}
+
+/// The tree delete of a computer object, with its failures explained.
+enum AccountRemoval {
+    static func delete(_ dn: String, in session: DirectorySession, as principal: String, deadline: Deadline) throws(AdjoinError) {
+        do {
+            try session.ldap.delete(dn, tree: true, deadline: deadline)
+        } catch where error.code == LDAPError.noSuchObject {
+            return
+        } catch where error.isPermissionDenied {
+            throw AdjoinError(.insufficientPermissions,
+                "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); a machine may delete its own account only when "
+                + "adjoin joined it (the join grants that right), otherwise leave with a join user (--user NAME --password-stdin)")
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+
+/// What a join leaves behind for `leave`, `rotate` and `status`: the domain, the account, the keytab
+/// and the DCs it was told to use, in `/var/lib/adjoin/joined` (adjoin's own state, not under /etc,
+/// so a leave that restores /etc byte for byte does not have to account for it). No secret is in it.
+public struct JoinRecord: Sendable, Equatable {
+    public static let path = "/var/lib/adjoin/joined"
+
+    public var domain: String
+    public var realm: String
+    public var computerName: String
+    public var hostFQDN: String
+    public var computerDN: String
+    public var owner: String
+    public var keytabPath: String
+    /// The `--domain-controller` and `--dns-server` values of the join (empty: DNS discovery).
+    public var domainControllers: [String] = []
+    public var dnsServers: [String] = []
+    public var encryptionTypes: [String] = []
+    /// Whether the join configured the host (krb5.conf, sssd, NSS, PAM).
+    public var configured: Bool
+    /// The SSM parameter the join's settings came from (nil: flags only).
+    public var settingsParameter: String?
+
+    public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
+                keytabPath: String, configured: Bool) {
+        self.domain = domain
+        self.realm = realm
+        self.computerName = computerName
+        self.hostFQDN = hostFQDN
+        self.computerDN = computerDN
+        self.owner = owner
+        self.keytabPath = keytabPath
+        self.configured = configured
+    }
+
+    init(_ request: JoinRequest, _ result: JoinResult, configured: Bool) {
+        self.init(domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
+                  hostFQDN: request.hostFQDN, computerDN: result.computerDN, owner: request.owner.value,
+                  keytabPath: request.keytabPath, configured: configured)
+        domainControllers = request.domainControllers.map(\.description)
+        dnsServers = request.dnsServers.map(\.host)
+        encryptionTypes = request.encryptionTypes.map(\.name)
+        settingsParameter = request.settingsParameter
+    }
+
+    public var samAccountName: String { computerName + "$" }
+    public var machinePrincipal: String { samAccountName + "@" + realm }
+
+    /// The encryption types of the machine's keys, strongest first, for a login with the keytab.
+    public var keytabEncryptionTypes: [EncryptionType] {
+        let known: [EncryptionType] = [.aes256, .aes128, .rc4]
+        let named = known.filter { encryptionTypes.contains($0.name) }
+        return named.isEmpty ? [.aes256, .aes128] : named
+    }
+
+    // MARK: - The file: `key=value` lines, one value per line (a list repeats its key).
+
+    public func rendered() -> String {
+        var lines = ["# Written by adjoin join; read by adjoin leave, rotate and status. Removed by leave."]
+        func add(_ key: String, _ value: String) {
+            // Values come from flags and the directory; a line break would split the record.
+            lines.append(key + "=" + String(value.unicodeScalars.filter { $0 != "\n" && $0 != "\r" }))
+        }
+        add("domain", domain)
+        add("realm", realm)
+        add("computer-name", computerName)
+        add("host-fqdn", hostFQDN)
+        add("computer-dn", computerDN)
+        add("owner", owner)
+        add("keytab", keytabPath)
+        for dc in domainControllers { add("domain-controller", dc) }
+        for server in dnsServers { add("dns-server", server) }
+        for type in encryptionTypes { add("enctype", type) }
+        add("configured", configured ? "yes" : "no")
+        if let settingsParameter { add("settings-parameter", settingsParameter) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func parse(_ text: String) throws(AdjoinError) -> JoinRecord {
+        var single: [String: String] = [:]
+        var lists: [String: [String]] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<equals])
+            let value = String(line[line.index(after: equals)...])
+            single[key] = value
+            lists[key, default: []].append(value)
+        }
+        func required(_ key: String) throws(AdjoinError) -> String {
+            guard let value = single[key], !value.isEmpty else {
+                throw AdjoinError(.unknownError, "\(JoinRecord.path) lacks \(key): remove it and join again, or give the flags")
+            }
+            return value
+        }
+        var record = JoinRecord(domain: try required("domain"), realm: try required("realm"), computerName: try required("computer-name"),
+                                hostFQDN: try required("host-fqdn"), computerDN: single["computer-dn"] ?? "", owner: single["owner"] ?? "",
+                                keytabPath: try required("keytab"), configured: single["configured"] == "yes")
+        record.domainControllers = lists["domain-controller"] ?? []
+        record.dnsServers = lists["dns-server"] ?? []
+        record.encryptionTypes = lists["enctype"] ?? []
+        record.settingsParameter = single["settings-parameter"]
+        return record
+    }
+
+    /// The record under `files.root`, or nil when adjoin has not joined this host.
+    public static func read(_ files: HostFiles) throws(AdjoinError) -> JoinRecord? {
+        guard let bytes = try files.read(path) else { return nil }
+        return try parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    func write(_ files: HostFiles) throws(AdjoinError) {
+        try files.writeOwn(Array(rendered().utf8), to: JoinRecord.path, mode: 0o644)
+    }
+}

@@ -1,0 +1,98 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+import LDAP
+
+/// Where `leave`, `rotate` and `status` talk to the domain from: flags first, else what the join used.
+public struct DirectoryPlace: Sendable {
+    public var files: HostFiles
+    public var domainControllers: [HostPort] = []
+    public var dnsServers: [SocketAddress] = []
+
+    public init(files: HostFiles) {
+        self.files = files
+    }
+}
+
+/// A host adjoin joined, as the lifecycle commands find it: its join record and its keytab, and the
+/// machine's own login to the directory (no join user needed).
+struct JoinedHost {
+    let record: JoinRecord
+    let place: DirectoryPlace
+    let progress: @Sendable (String) -> Void
+
+    /// The record under the root, or NOT_JOINED.
+    init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
+        guard let record = try JoinRecord.read(place.files) else {
+            throw AdjoinError(.notJoined, "adjoin has not joined this host (no \(place.files.path(JoinRecord.path)))")
+        }
+        self.record = record
+        self.place = place
+        self.progress = progress
+    }
+
+    var files: HostFiles { place.files }
+
+    var keytab: HostKeytab {
+        HostKeytab(computerName: record.computerName, hostFQDN: record.hostFQDN, realm: record.realm,
+                   encryptionTypes: record.keytabEncryptionTypes, files: files, keytabPath: record.keytabPath)
+    }
+
+    func locateController(required: DCFlags, deadline: Deadline) throws(AdjoinError) -> DomainController {
+        var controllers = place.domainControllers
+        if controllers.isEmpty {
+            for text in record.domainControllers { controllers.append(try HostPort(parsing: text)) }
+        }
+        var servers = place.dnsServers
+        if servers.isEmpty {
+            servers = record.dnsServers.compactMap { SocketAddress(numericHost: $0, port: 53) }
+        }
+        let locator = DomainControllerLocator(domain: try DomainName(record.domain), domainControllers: controllers,
+                                              dnsServers: servers, required: required, progress: progress)
+        let controller = try locator.locate(deadline: deadline).controller
+        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        return controller
+    }
+
+    /// The machine's login with its keytab and its sealed LDAP connection.
+    func machineSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> DirectorySession {
+        try DirectorySession.open(realm: record.realm,
+                                  as: .keytab(principal: record.machinePrincipal, path: keytab.path, encryptionTypes: record.keytabEncryptionTypes),
+                                  controller: controller, deadline: deadline, progress: progress)
+    }
+
+    static let accountAttributes = ["distinguishedName", HostIdentity.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]
+
+    /// The computer object by its sAMAccountName, or nil when the directory has none.
+    func account(in session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
+        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(record.samAccountName))))"
+        let base = try DomainName(record.domain).baseDN
+        do {
+            return try session.ldap.search(base: base, scope: .subtree, filter: filter,
+                                           attributes: Self.accountAttributes, deadline: deadline).first
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+
+    /// The machine's entries in the keytab as the file holds them now (nil: no file).
+    func keytabEntries() throws(AdjoinError) -> [KeytabEntry]? {
+        guard let bytes = try files.read(record.keytabPath) else { return nil }
+        do {
+            return try KeytabFormat.decode(bytes)
+        } catch {
+            throw AdjoinError(.keytabInvalid, "the keytab \(keytab.path) cannot be read: \(error)")
+        }
+    }
+}
+
+extension LDAPEntry {
+    /// msDS-KeyVersionNumber, when the DC returned it.
+    var keyVersion: UInt32? { string("msDS-KeyVersionNumber").flatMap { UInt32($0) } }
+
+    /// pwdLastSet as seconds since 1970 (it is a FILETIME: 100 ns units since 1601); nil when 0 or absent.
+    var passwordLastSet: Int64? {
+        guard let text = string("pwdLastSet"), let filetime = Int64(text), filetime > 0 else { return nil }
+        return filetime / 10_000_000 - 11_644_473_600
+    }
+}

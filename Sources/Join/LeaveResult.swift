@@ -1,0 +1,25 @@
+import AdjoinCore
+
+/// What a leave did, local or remote: the value the command prints, and the one a status reporter
+/// (DynamoDB) takes: the status word, the account, and the owner (instance id) found on it.
+public struct LeaveResult: Sendable {
+    public var status: Status = .detached
+    public var domain: String?
+    public var computerName: String?
+    /// The computer object that was removed, or would have been (nil: none was found).
+    public var computerDN: String?
+    /// The owner recorded on the object (`adjoin-owner:`): the instance id on EC2.
+    public var owner: String?
+    public var domainController: String?
+    /// Every object removed (a remote leave by instance id can find more than one).
+    public var removed: [String] = []
+    /// The directory had no such account any more: leaving again, or someone removed it.
+    public var accountWasGone = false
+    /// Host paths put back to their pre-adjoin content, or removed because they did not exist before.
+    public var restored: [String] = []
+    /// What else happened that the output should tell (sssd stopped, another host's account left alone).
+    public var notes: [String] = []
+    public var message = ""
+
+    public init() {}
+}

@@ -1,0 +1,115 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What `adjoin rotate` did.
+public struct RotationResult: Sendable {
+    public var status: Status
+    public var domain: String
+    public var computerName: String
+    public var computerDN: String
+    public var domainController: String
+    /// The kvno before, and after (the same when the password was not due).
+    public var previousKeyVersion: UInt32
+    public var keyVersion: UInt32
+    /// Age of the password before the rotation, in whole days (nil: the DC did not say).
+    public var passwordAgeDays: Int64?
+    /// kvnos the keytab holds for the machine afterwards.
+    public var keytabKeyVersions: [UInt32]
+    public var message: String
+}
+
+/// `adjoin rotate`: when the machine password is older than the maximum age (its pwdLastSet), the
+/// machine changes it as itself (Kerberos change-password with a ticket from its keytab; no realm,
+/// adcli or join user), writes the new keys beside the previous kvno's (tickets issued before the
+/// change stay readable until they expire; older kvnos go), and proves the new keys with a login.
+/// The directory is read over LDAP bound as the machine.
+public struct PasswordRotation: Sendable {
+    public let place: DirectoryPlace
+    public let maximumAgeDays: Int
+    public let progress: @Sendable (String) -> Void
+
+    public init(place: DirectoryPlace, maximumAgeDays: Int, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.place = place
+        self.maximumAgeDays = maximumAgeDays
+        self.progress = progress
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> RotationResult {
+        let host = try JoinedHost(place: place, progress: progress)
+        let record = host.record
+        let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
+        let session = try host.machineSession(controller, deadline: deadline)
+        guard let entry = try host.account(in: session, deadline: deadline) else {
+            throw AdjoinError(.accountMissing, "the directory has no computer account \(record.samAccountName)")
+        }
+        guard let previous = entry.keyVersion else {
+            throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(entry.dn)")
+        }
+        let age = entry.passwordLastSet.map { (Int64(time(nil)) - $0) / 86_400 }
+        var result = RotationResult(status: .notDue, domain: record.domain, computerName: record.computerName, computerDN: entry.dn,
+                                    domainController: controller.hostName, previousKeyVersion: previous, keyVersion: previous,
+                                    passwordAgeDays: age, keytabKeyVersions: [], message: "")
+        if let age, age < maximumAgeDays {
+            result.keytabKeyVersions = try keyVersions(host)
+            result.message = "the machine password is \(age) days old, younger than --max-age \(maximumAgeDays): not changed"
+            return result
+        }
+
+        let keytab = host.keytab
+        let password = MachinePassword.generate()
+        progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
+        do {
+            try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.path,
+                                               encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc, deadline: deadline)
+        } catch {
+            throw Self.changeFailure(error, deadline: deadline)
+        }
+
+        // From here the directory holds the new password: the keytab must follow, or the host loses its identity.
+        let existing = try keytab.current()
+        var kvno = previous &+ 1
+        do throws(AdjoinError) {
+            progress("Writing keys for kvno \(kvno) to \(keytab.path), keeping kvno \(previous)'s")
+            try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: existing, keeping: previous)
+            progress("Proving the new keys with a Kerberos login as \(record.samAccountName)")
+            let reported = try keytab.prove(session: session, deadline: deadline)
+            let actual = try ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: deadline)
+            if let reported, reported != actual {
+                throw AdjoinError(.keytabInvalid, "the DC used kvno \(reported) for the login but reports msDS-KeyVersionNumber \(actual)")
+            }
+            if actual != kvno {
+                progress("The DC holds the new keys as kvno \(actual), not \(kvno): rewriting the keytab")
+                try keytab.write(try keytab.entries(password: password, kvno: actual, context: session.context), over: existing, keeping: previous)
+                kvno = actual
+            }
+        } catch {
+            throw AdjoinError(error.status == .unknownError ? .keytabInvalid : error.status,
+                              "the machine password was changed, but the new keys are not in place: \(error.message). Join again to recover")
+        }
+        result.status = .rotated
+        result.keyVersion = kvno
+        result.keytabKeyVersions = try keyVersions(host)
+        result.message = "changed the machine password\(age.map { " (it was \($0) days old)" } ?? ""); keytab \(keytab.path) proven at kvno \(kvno), kvno \(previous) kept"
+        return result
+    }
+
+    private func keyVersions(_ host: JoinedHost) throws(AdjoinError) -> [UInt32] {
+        let keytab = host.keytab
+        return Array(Set((try host.keytabEntries() ?? []).filter(keytab.isOurs).map(\.kvno))).sorted()
+    }
+
+    static func changeFailure(_ error: KerberosError, deadline: Deadline) -> AdjoinError {
+        switch error.code {
+        case KerberosError.passwordChangeSoftError:
+            return AdjoinError(.insufficientPermissions, "\(error.description) (the domain's password policy refused it: a minimum password age?)")
+        case KerberosError.passwordChangeAccessDenied, KerberosError.passwordChangeAuthError:
+            return AdjoinError(.insufficientPermissions, error.description)
+        default:
+            return JoinFailure.kerberos(error, deadline: deadline)
+        }
+    }
+}

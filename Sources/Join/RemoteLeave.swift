@@ -1,0 +1,105 @@
+import AdjoinCore
+import Discovery
+import LDAP
+
+/// `adjoin leave --computer-name NAME` or `--instance-id ID`, run elsewhere (an admin host) with a join
+/// user: removes the computer object of an instance that died without leaving. By instance id it
+/// finds the objects whose recorded owner is exactly that id, and never touches any other; by name it
+/// removes that account, and with both it removes it only when that id owns it.
+public struct RemoteLeave: Sendable {
+    public var domain: DomainName
+    public var place: DirectoryPlace
+    public var user: String
+    public var password: SecretBytes
+    public var computerName: ComputerName?
+    public var instanceID: String?
+    public var progress: @Sendable (String) -> Void
+
+    public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, computerName: ComputerName?,
+                instanceID: String?, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.domain = domain
+        self.place = place
+        self.user = user
+        self.password = password
+        self.computerName = computerName
+        self.instanceID = instanceID
+        self.progress = progress
+    }
+
+    /// An owner id as adjoin records it: an instance id (i-0123456789abcdef0), or `machine:` and hex.
+    static func isValidOwner(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 64 && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+        }
+    }
+
+    public func run(deadline: Deadline) throws(AdjoinError) -> LeaveResult {
+        guard computerName != nil || instanceID != nil else {
+            throw .invalidInput("a remote leave needs --computer-name or --instance-id")
+        }
+        if let instanceID, !Self.isValidOwner(instanceID) {
+            throw .invalidInput("--instance-id '\(instanceID)' is not an instance id (such as i-0123456789abcdef0)")
+        }
+        let principal = JoinRequest.principal(of: user, realm: domain.realm)
+        var result = LeaveResult()
+        result.domain = domain.value
+        result.computerName = computerName?.value
+        result.owner = instanceID
+
+        let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+                                              required: [.ldap, .kdc, .writable], progress: progress)
+        let controller = try locator.locate(deadline: deadline).controller
+        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        result.domainController = controller.hostName
+        let session = try DirectorySession.open(realm: domain.realm, as: .password(principal: principal, password),
+                                                controller: controller, deadline: deadline, progress: progress)
+
+        // Every owner is checked before anything is deleted.
+        var targets: [(entry: LDAPEntry, owner: HostIdentity?)] = []
+        for entry in try find(in: session, deadline: deadline) {
+            let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+            if let instanceID, owner?.value != instanceID {
+                // Asked by instance id: an account that id does not own is never removed. (The directory
+                // compares `info` without regard to case; the owner must match exactly.)
+                if computerName != nil {
+                    throw AdjoinError(.accountConflict, "\(entry.dn) belongs to \(owner?.value ?? "no adjoin host"), not to \(instanceID): not removing it")
+                }
+                progress("Leaving \(entry.dn) alone: its owner is \(owner?.value ?? "not recorded"), not \(instanceID)")
+                continue
+            }
+            targets.append((entry, owner))
+        }
+        for (entry, owner) in targets {
+            result.owner = owner?.value ?? result.owner
+            result.computerDN = entry.dn
+            result.computerName = entry.string("sAMAccountName").map { String($0.dropLast($0.hasSuffix("$") ? 1 : 0)) } ?? result.computerName
+            progress("Deleting \(entry.dn) (owner \(owner?.value ?? "none recorded")) and its child objects")
+            try AccountRemoval.delete(entry.dn, in: session, as: principal, deadline: deadline)
+            result.removed.append(entry.dn)
+        }
+        if targets.isEmpty {
+            result.accountWasGone = true
+            result.message = "no computer account " + [computerName.map { "named \($0.samAccountName)" }, instanceID.map { "owned by \($0)" }]
+                .compactMap { $0 }.joined(separator: " and ") + ": nothing to remove"
+        } else {
+            result.message = "removed " + result.removed.joined(separator: ", ")
+        }
+        return result
+    }
+
+    private func find(in session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> [LDAPEntry] {
+        var conditions = ["(objectClass=computer)"]
+        if let computerName { conditions.append("(sAMAccountName=\(LDAPEscaping.filterValue(computerName.samAccountName)))") }
+        // With a name the owner is checked on the entry, so that a wrong owner is an error, not "not found".
+        if let instanceID, computerName == nil {
+            conditions.append("(\(HostIdentity.attribute)=\(LDAPEscaping.filterValue(HostIdentity(instanceID).recorded)))")
+        }
+        do {
+            return try session.ldap.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
+                                           attributes: ["distinguishedName", "sAMAccountName", HostIdentity.attribute], deadline: deadline)
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import AdjoinCore
+internal import CLDAP
+
+/// The server controls of one request, owned here: a NULL-terminated LDAPControl* array for libldap.
+final class LDAPServerControls {
+    private var controls: [UnsafeMutablePointer<LDAPControl>?] = []
+
+    /// The security-descriptor flags control (MS-ADTS 3.1.1.3.4.1.11, LDAP_SERVER_SD_FLAGS_OID): which
+    /// parts of nTSecurityDescriptor a search returns or a modify replaces. With it, an account that may
+    /// not read the owner or the SACL can still read and write the DACL alone.
+    static let securityDescriptorFlagsOID = "1.2.840.113556.1.4.801"
+    init(securityDescriptorFlags: UInt8?, treeDelete: Bool = false) throws(LDAPError) {
+        if let flags = securityDescriptorFlags {
+            // SEQUENCE { INTEGER flags }, BER; the flags used here are below 0x80, so one content byte.
+            var value: [CChar] = [0x30, 0x03, 0x02, 0x01, CChar(bitPattern: flags & 0x7F)]
+            try append(Self.securityDescriptorFlagsOID, value: &value)
+        }
+        if treeDelete {
+            var none: [CChar] = []
+            try append(LDAP_CONTROL_X_TREE_DELETE, value: &none)
+        }
+    }
+
+    deinit {
+        for case let control? in controls { ldap_control_free(control) }
+    }
+
+    var isEmpty: Bool { controls.isEmpty }
+
+    /// Lends the NULL-terminated array (nil when there are no controls) for the duration of `body`.
+    func withPointer<R>(_ body: (UnsafeMutablePointer<UnsafeMutablePointer<LDAPControl>?>?) -> R) -> R {
+        guard !controls.isEmpty else { return body(nil) }
+        var terminated = controls + [nil]
+        return terminated.withUnsafeMutableBufferPointer { body($0.baseAddress) }
+    }
+
+    private func append(_ oid: String, value: inout [CChar]) throws(LDAPError) {
+        var control: UnsafeMutablePointer<LDAPControl>? = nil
+        let status = value.withUnsafeMutableBufferPointer { buffer in
+            guard !buffer.isEmpty else { return ldap_control_create(oid, 1, nil, 0, &control) }
+            var berValue = berval(bv_len: ber_len_t(buffer.count), bv_val: buffer.baseAddress)
+            // dupval 1: libldap copies the value, so the buffer need not outlive this call.
+            return ldap_control_create(oid, 1, &berValue, 1, &control)
+        }
+        guard status == LDAP_SUCCESS, let control else {
+            throw LDAPError(code: status, message: String(cString: ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
+        }
+        controls.append(control)
+    }
+}

@@ -1,0 +1,55 @@
+import AdjoinCore
+import ArgumentParser
+import Join
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Check this host's domain membership: keytab, account, configuration, sssd. Changes nothing.",
+        discussion: """
+            Checks, in order: adjoin joined this host (its record in /var/lib/adjoin/joined); the keytab \
+            holds the machine's keys (mode 0600); a Kerberos login with the keytab and a sealed LDAP bind as \
+            the machine work at a DC; the computer account exists, with the same kvno as the keytab's \
+            newest keys; and, when the join configured the host, krb5.conf, sssd.conf, nsswitch.conf and PAM \
+            are still set up for the domain and sssd runs (not checked under --root). The status is the \
+            first failed check's.
+
+            Exit status: 0 HEALTHY; 20 NOT_JOINED; 21 KEYTAB_INVALID (missing, unreadable, rejected by the DC, \
+            or its kvno is not the account's); 22 ACCOUNT_MISSING; 23 CONFIGURATION_DRIFT; 24 \
+            SSSD_NOT_RUNNING; 12 NETWORK_ERROR, 13 TIMEOUT, 14 DOMAIN_NOT_FOUND when no DC could be asked.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The joined system is under this directory instead of / (as for join).", valueName: "dir"))
+    var root = "/"
+
+    @OptionGroup var options: DirectoryOptions
+
+    func run() throws {
+        let deadline = Deadline(seconds: options.timeout)
+        let reporter = Reporter(format: options.output, quiet: options.quiet)
+        let place: DirectoryPlace
+        do throws(AdjoinError) {
+            place = try options.place(root: root)
+        } catch {
+            throw ExitCode(reporter.failure(error, domain: nil, elapsed: deadline.elapsed))
+        }
+        let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline)
+        let checks = report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) }
+        reporter.success(lines: report.summaryLines + [
+            ("keytab-kvno", report.keytabKeyVersion.map(String.init) ?? "-"),
+            ("password-age-days", report.passwordAgeDays.map(String.init) ?? "-"),
+        ] + checks + [("status", report.status.rawValue)], json: .object([
+            ("status", .string(report.status.rawValue)),
+        ] + report.summaryJSON + [
+            ("keytabKvno", report.keytabKeyVersion.map { .number(Int64($0)) } ?? .null),
+            ("passwordAgeDays", report.passwordAgeDays.map { .number($0) } ?? .null),
+            ("checks", .array(report.checks.map { check in
+                .object([("name", .string(check.name)), ("passed", .bool(check.passed)), ("detail", .string(check.detail))])
+            })),
+            ("durationMs", .number(deadline.elapsed.milliseconds)),
+            ("message", .string(report.message)),
+        ]))
+        if !report.status.isSuccess { throw ExitCode(report.status.exitCode) }
+    }
+}

@@ -1,0 +1,50 @@
+import AdjoinCore
+import Foundation
+import Testing
+
+/// HostFiles keeps a file's original before adjoin first changes it; leave puts it back from there.
+@Suite struct HostFilesRestoreTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-restore-\(UInt32.random(in: 0...UInt32.max))")
+    var files: HostFiles { HostFiles(root: root.path) }
+
+    func write(_ text: String, _ hostPath: String, mode: Int) throws {
+        let url = root.appendingPathComponent(String(hostPath.dropFirst()))
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+        try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: url.path)
+    }
+
+    func content(_ hostPath: String) -> String? {
+        (try? Data(contentsOf: root.appendingPathComponent(String(hostPath.dropFirst())))).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test func originalsComeBackByteForByteAndNewFilesGo() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("original\r\nno final newline", "/etc/a.conf", mode: 0o640)
+        try files.write(Array("changed once\n".utf8), to: "/etc/a.conf", mode: 0o644)
+        try files.write(Array("changed twice\n".utf8), to: "/etc/a.conf", mode: 0o644)
+        try files.write(Array("created\n".utf8), to: "/etc/new/b.conf", mode: 0o600)
+        let kept = try files.keptOriginals()
+        #expect(kept.map(\.hostPath) == ["/etc/a.conf", "/etc/new/b.conf"])
+        #expect(kept[0].content == Array("original\r\nno final newline".utf8))
+        #expect(kept[0].mode == 0o640)
+        #expect(kept[1].content == nil)
+
+        for original in kept { #expect(try files.restore(original)) }
+        #expect(content("/etc/a.conf") == "original\r\nno final newline")
+        #expect(files.mode("/etc/a.conf") == 0o640)
+        #expect(!files.exists("/etc/new/b.conf"))
+        // The kept copies are used up: a later join keeps the files as they are then.
+        #expect(try files.keptOriginals().isEmpty)
+        #expect(!files.exists("/var/lib/adjoin/backup/etc"))
+    }
+
+    @Test func restoringWhatIsAlreadyThereChangesNothing() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("same\n", "/etc/c.conf", mode: 0o644)
+        try files.keepOriginal(of: "/etc/c.conf")
+        let kept = try files.keptOriginals()
+        #expect(try files.restore(kept[0]) == false)
+        #expect(try files.remove("/etc/missing") == false)
+    }
+}

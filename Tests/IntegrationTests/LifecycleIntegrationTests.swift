@@ -1,0 +1,298 @@
+import AdjoinCore
+import Foundation
+import Testing
+
+/// The lifecycle of a joined host against the lab DC: join, status, rotate, leave, leave again; and
+/// the remote leave of a terminated instance's account. Checked from outside: the directory through
+/// the administrator's OpenLDAP tools, keytabs through MIT's klist and kinit, files byte for byte.
+@Suite(.serialized) struct LifecycleIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+    }
+
+    func kinit(_ keytab: URL, _ name: String) throws -> CommandResult {
+        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(name)$@\(lab.realm)"],
+                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:lifecycle"])
+    }
+
+    /// On a live host (a never-joined /etc in a private mount namespace, real pam-auth-update, real sssd):
+    /// the whole sequence, and /etc (and pam-auth-update's state) byte-identical afterwards.
+    @Test func liveHostJoinsRotatesAndLeavesWithoutATrace() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        try Data(krb5ConfWithAnotherRealm.utf8).write(to: sandbox.file("/etc/krb5.conf"))
+        try writeForeignKeytab(sandbox.file("/etc/krb5.keytab"), scratch: host.root)
+        let etcBefore = try contentSnapshot(sandbox.file("/etc"))
+        let pamStateBefore = try contentSnapshot(sandbox.file("/var/lib/pam"))
+        func agent(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
+            try sandbox.run(Lab.agentBinary.path, arguments, stdin: stdin)
+        }
+
+        // 1. join
+        let joined = try agent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--output", "json"],
+                               stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stderr.contains("to delete its own account"))
+        let dn = "CN=\(host.name),\(lab.organizationalUnit)"
+        #expect(try etcBefore != contentSnapshot(sandbox.file("/etc")))
+        #expect(try sandbox.text("/etc/krb5.conf").contains("OTHER.EXAMPLE.ORG = {"))
+
+        // 2. status: unhealthy until sssd runs, then healthy
+        let withoutSSSD = try agent(["status", "--output", "json"])
+        #expect(withoutSSSD.status == Status.sssdNotRunning.exitCode, "\(withoutSSSD.stdout)")
+        #expect(try jsonObject(withoutSSSD)["status"] as? String == "SSSD_NOT_RUNNING")
+        let sssd = try SandboxedSSSD(sandbox)
+        defer { sssd.stop() }
+        var status = withoutSSSD
+        let until = Date().addingTimeInterval(20)
+        repeat {
+            Thread.sleep(forTimeInterval: 0.2)
+            status = try agent(["status", "--output", "json"])
+        } while status.status != 0 && Date() < until
+        #expect(status.status == 0, "\(status.stdout)\(status.stderr)\nsssd: \(sssd.output)")
+        let healthy = try jsonObject(status)
+        #expect(healthy["status"] as? String == "HEALTHY")
+        #expect(healthy["kvno"] as? Int == 1)
+        #expect(healthy["keytabKvno"] as? Int == 1)
+        #expect((healthy["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["joined", "keytab", "login", "account", "configuration", "sssd"])
+
+        // 3. rotate now: kvno + 1 in the directory and the keytab, the previous kvno kept, MIT kinit works
+        let rotated = try agent(["rotate", "--max-age", "0", "--output", "json"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        let rotation = try jsonObject(rotated)
+        #expect(rotation["status"] as? String == "ROTATED")
+        #expect(rotation["previousKvno"] as? Int == 1)
+        #expect(rotation["kvno"] as? Int == 2)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try keytabVersions(sandbox.file("/etc/krb5.keytab"), principal: "\(host.name)$@\(lab.realm)") == [1, 2])
+        #expect(try keytabVersions(sandbox.file("/etc/krb5.keytab"), principal: "HTTP/web.other.example.org@OTHER.EXAMPLE.ORG") == [3])
+        let kinitAfter = try kinit(sandbox.file("/etc/krb5.keytab"), host.name)
+        #expect(kinitAfter.status == 0, "\(kinitAfter.stderr)")
+        #expect(try sandbox.mode("/etc/krb5.keytab") == 0o600)
+        // Not due again for 30 days: nothing changes.
+        let notDue = try agent(["rotate", "--output", "json"])
+        #expect(try jsonObject(notDue)["status"] as? String == "NOT_DUE")
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try agent(["status"]).status == 0)
+
+        // 4. leave with the machine's own keytab: the object (and a child object) gone, sssd stopped, /etc as before
+        try admin.addChild(named: "adjoin-test-child", under: dn)
+        #expect(try admin.subtreeCount(dn) == 2)
+        let left = try agent(["leave", "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        let leave = try jsonObject(left)
+        #expect(leave["status"] as? String == "DETACHED")
+        #expect(leave["removed"] as? [String] == [dn])
+        #expect(leave["accountWasGone"] as? Bool == false)
+        #expect(left.stderr.contains("with the keytab"))
+        #expect(try admin.subtreeCount(dn) == 0)
+        #expect(try admin.count(host.name + "$") == 0)
+        let etcAfter = try contentSnapshot(sandbox.file("/etc"))
+        #expect(etcAfter == etcBefore, "changed: \(Set(etcAfter.keys).symmetricDifference(etcBefore.keys)) \(etcAfter.keys.filter { etcAfter[$0] != etcBefore[$0] })")
+        #expect(try contentSnapshot(sandbox.file("/var/lib/pam")) == pamStateBefore)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/joined").path))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.file("/var/lib/sss/db").path).isEmpty)
+        #expect(left.stderr.contains("Stopped sssd"))
+        let stopped = Date().addingTimeInterval(10)
+        while sssd.process.isRunning && Date() < stopped { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(!sssd.process.isRunning)
+
+        // 5. leave again: success, and it says so
+        let again = try agent(["leave", "--output", "json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try jsonObject(again)["accountWasGone"] as? Bool == true)
+        #expect((try jsonObject(again)["message"] as? String)?.contains("not joined") == true)
+        #expect(try contentSnapshot(sandbox.file("/etc")) == etcBefore)
+        let after = try agent(["status", "--output", "json"])
+        #expect(after.status == Status.notJoined.exitCode)
+    }
+
+    /// The same under --root (an image, no distro tools, nothing running): PAM files edited, then put
+    /// back; a neighbour's account stays when this host leaves.
+    @Test func underRootTheSequenceLeavesOnlyItsOwnTrace() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        try Data(krb5ConfWithAnotherRealm.utf8).write(to: image.file("/etc/krb5.conf"))
+        let host = try TestHost(domain: lab.domain)
+        let neighbour = try TestHost(domain: lab.domain)
+        defer {
+            try? admin.delete(host.name + "$")
+            try? admin.delete(neighbour.name + "$")
+        }
+        let root = image.directory.path
+        let before = try contentSnapshot(image.directory.appendingPathComponent("etc"))
+        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup],
+                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(join.status == 0, "\(join.stderr)")
+        let other = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                  "--host-fqdn", neighbour.fqdn, "--root", neighbour.root.path, "--domain-controller", lab.dcIP, "--no-configure"],
+                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(other.status == 0, "\(other.stderr)")
+
+        let status = try runAgent(["status", "--root", root, "--output", "json"])
+        #expect(status.status == 0, "\(status.stdout)")
+        #expect(status.stdout.contains("not checked under --root"))
+
+        let rotated = try runAgent(["rotate", "--root", root, "--max-age", "0", "--output", "json"])
+        #expect(rotated.status == 0, "\(rotated.stderr)")
+        let keytab = image.file("/etc/krb5.keytab")
+        #expect(try keytabVersions(keytab, principal: "\(host.name)$@\(lab.realm)") == [1, 2])
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try jsonObject(try runAgent(["status", "--root", root, "--output", "json"]))["keytabKvno"] as? Int == 2)
+        #expect(try kinit(keytab, host.name).status == 0)
+
+        let left = try runAgent(["leave", "--root", root, "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try jsonObject(left)["status"] as? String == "DETACHED")
+        #expect(try admin.count(host.name + "$") == 0)
+        #expect(try admin.count(neighbour.name + "$") == 1)
+        #expect(try kinit(neighbour.keytab, neighbour.name).status == 0)
+        #expect(try contentSnapshot(image.directory.appendingPathComponent("etc")) == before)
+        #expect(try runAgent(["leave", "--root", root]).status == 0)
+    }
+
+    @Test func statusNamesWhatIsWrong() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let root = host.root.path
+        #expect(try runAgent(["status", "--root", root]).status == Status.notJoined.exitCode)
+        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure"],
+                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(join.status == 0, "\(join.stderr)")
+        #expect(try runAgent(["status", "--root", root]).status == 0)
+
+        // A keytab with the wrong keys (the account's password reset behind the host's back).
+        let saved = try Data(contentsOf: host.keytab)
+        let rejoin = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                   "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure"],
+                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(rejoin.status == 0)
+        func putBack() throws {
+            try saved.write(to: host.keytab)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: host.keytab.path)
+        }
+        try putBack()
+        let stale = try runAgent(["status", "--root", root, "--output", "json"])
+        #expect(stale.status == Status.keytabInvalid.exitCode, "\(stale.stdout)")
+        #expect((try jsonObject(stale)["message"] as? String)?.contains("the DC rejects the keys") == true, "\(stale.stdout)")
+        #expect(try runAgent(["rotate", "--root", root, "--max-age", "0"]).status == Status.keytabInvalid.exitCode)
+
+        try FileManager.default.removeItem(at: host.keytab)
+        #expect(try runAgent(["status", "--root", root]).status == Status.keytabInvalid.exitCode)
+
+        try putBack()
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: host.keytab.path)
+        #expect(try runAgent(["status", "--root", root]).stdout.contains("readable by others"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: host.keytab.path)
+
+        try admin.delete(host.name + "$")
+        let missing = try runAgent(["status", "--root", root, "--output", "json"])
+        #expect(missing.status == Status.accountMissing.exitCode, "\(missing.stdout)")
+        // Leaving when the account is already gone still cleans up, and says so.
+        let left = try runAgent(["leave", "--root", root, "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try jsonObject(left)["accountWasGone"] as? Bool == true)
+        #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
+    }
+
+    @Test func configurationDriftIsReported() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let root = image.directory.path
+        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP],
+                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(join.status == 0, "\(join.stderr)")
+        #expect(try runAgent(["status", "--root", root]).status == 0)
+        let nsswitch = try image.text("/etc/nsswitch.conf")
+        try Data(nsswitch.replacingOccurrences(of: " sss", with: "").utf8).write(to: image.file("/etc/nsswitch.conf"))
+        let drift = try runAgent(["status", "--root", root, "--output", "json"])
+        #expect(drift.status == Status.configurationDrift.exitCode, "\(drift.stdout)")
+        #expect((try jsonObject(drift)["message"] as? String)?.contains("nsswitch.conf does not ask sss for passwd") == true)
+        // join --unless-joined is not fooled: an unhealthy host is joined (and configured) again.
+        let again = try runAgent(["join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                  "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP],
+                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("CONFIGURATION_DRIFT"))
+        #expect(try runAgent(["status", "--root", root]).status == 0)
+        // Healthy now: --unless-joined reads no password and changes nothing (the kvno stays).
+        let kvno = try admin.computer(host.name + "$")?["msds-keyversionnumber"]
+        let untouched = try runAgent(["join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                      "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--output", "json"])
+        #expect(untouched.status == 0, "\(untouched.stderr)")
+        #expect(try jsonObject(untouched)["status"] as? String == "JOINED")
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == kvno)
+    }
+
+    /// From an admin host: remove a terminated instance's account by instance id or by name; another
+    /// instance's account is never removed when asked by instance id.
+    @Test func remoteLeaveRemovesOnlyItsTarget() throws {
+        let id = { "i-0" + String(UInt64.random(in: 0...UInt64.max), radix: 16) }
+        let hosts = try (0..<3).map { _ in (try TestHost(domain: lab.domain), id()) }
+        defer { for (host, _) in hosts { try? admin.delete(host.name + "$") } }
+        for (host, owner) in hosts {
+            let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                     "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                                     "--owner", owner], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            #expect(join.status == 0, "\(join.stderr)")
+        }
+        let (first, firstID) = hosts[0]
+        let (second, _) = hosts[1]
+        let (third, thirdID) = hosts[2]
+        func remote(_ extra: [String]) throws -> CommandResult {
+            try runAgent(["leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                          "--output", "json"] + extra, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        }
+        try admin.addChild(named: "adjoin-test-child", under: "CN=\(first.name),\(lab.organizationalUnit)")
+
+        // By instance id: the first instance's account (and its child) go; the others stay.
+        let byID = try remote(["--instance-id", firstID])
+        #expect(byID.status == 0, "\(byID.stderr)")
+        let result = try jsonObject(byID)
+        #expect(result["status"] as? String == "DETACHED")
+        #expect(result["owner"] as? String == firstID)
+        #expect(result["computerName"] as? String == first.name)
+        #expect(result["removed"] as? [String] == ["CN=\(first.name),\(lab.organizationalUnit)"])
+        #expect(try admin.count(first.name + "$") == 0)
+        #expect(try admin.count(second.name + "$") == 1)
+        #expect(try admin.count(third.name + "$") == 1)
+        let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
+        #expect(!(byID.stdout + byID.stderr).contains(password))
+
+        // Asked for the second account in the third instance's name: refused, nothing removed.
+        let wrongOwner = try remote(["--computer-name", second.name, "--instance-id", thirdID])
+        #expect(wrongOwner.status == Status.accountConflict.exitCode, "\(wrongOwner.stdout)")
+        #expect(try admin.count(second.name + "$") == 1)
+
+        // By name: that account goes, the third stays.
+        let byName = try remote(["--computer-name", second.name])
+        #expect(byName.status == 0, "\(byName.stderr)")
+        #expect(try admin.count(second.name + "$") == 0)
+        #expect(try admin.count(third.name + "$") == 1)
+        #expect(try kinit(third.keytab, third.name).status == 0)
+
+        // Again: nothing to remove, still a success.
+        let again = try remote(["--instance-id", firstID])
+        #expect(again.status == 0)
+        #expect(try jsonObject(again)["accountWasGone"] as? Bool == true)
+        #expect(try remote(["--instance-id", "bad id!"]).status == Status.invalidInput.exitCode)
+    }
+
+    @Test func leaveFlagsAreChecked() throws {
+        #expect(try runAgent(["leave", "--computer-name", "X"]).status == 64)
+        #expect(try runAgent(["leave", "--user", "adjoiner"]).status == 64)
+        #expect(try runAgent(["leave", "--domain", lab.domain]).status == 64)
+        #expect(try runAgent(["rotate", "--max-age", "-1"]).status == 64)
+    }
+}
