@@ -7,7 +7,7 @@ import Musl
 /// Reads RFC 8259 JSON into `JSON`. The agent reads JSON from AWS (responses, instance metadata) and
 /// from its settings parameter, which holds the join password: the values of `secretKeys` are decoded
 /// straight into `SecretBytes` (`.secret`), so the password never becomes a String that cannot be wiped.
-struct JSONParser: ~Copyable {
+struct JSONParser {
     private let bytes: UnsafeRawBufferPointer
     private let secretKeys: Set<String>
     private var position = 0

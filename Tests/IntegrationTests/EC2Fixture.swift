@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+
+/// An EC2 instance as the agent sees it from inside, for tests of the agent's AWS path: its own
+/// IMDSv2 emulator (scripts/lab-support/imds.py on an ephemeral port) with role credentials that
+/// only it uses, registered with the lab's signature-checking proxy so that every request signed
+/// with them is verified by botocore and can be told apart from other tests' requests.
+final class EC2Instance {
+    let instanceId: String
+    let hostname: String
+    let accessKeyId: String
+    let metadataEndpoint: String
+    private let emulator = Process()
+    private let directory: URL
+
+    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool) throws {
+        self.instanceId = instanceId
+        self.hostname = hostname
+        let fixture = try AWSFixture.current()
+        accessKeyId = "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let secret = EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        try fixture.registerKey(accessKeyId, secret: secret)
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let state: [String: Any] = [
+            "instanceId": instanceId, "accountId": "210987654321", "region": "us-east-1", "availabilityZone": "us-east-1b",
+            "hostname": hostname + ".ec2.internal", "localHostname": hostname + ".ec2.internal", "tags": tags, "tagsExposed": tagsExposed,
+            "roleName": "adjoin-test-role",
+            "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": "token-" + UUID().uuidString],
+        ]
+        let statePath = directory.appendingPathComponent("state.json")
+        try JSONSerialization.data(withJSONObject: state).write(to: statePath)
+        emulator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        emulator.arguments = ["python3", "-u", Lab.packageRoot.appendingPathComponent("scripts/lab-support/imds.py").path,
+                              "--port", "0", "--state", statePath.path]
+        let out = Pipe()
+        emulator.standardOutput = out
+        emulator.standardError = FileHandle.nullDevice
+        try emulator.run()
+        var line = Data()
+        while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
+        let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the IMDS emulator printed no port")
+        metadataEndpoint = "http://127.0.0.1:\(port)"
+    }
+
+    deinit {
+        emulator.terminate()
+        emulator.waitUntilExit()
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Runs the agent as on this instance: only the endpoint variables set (metadata, and every AWS
+    /// service through the checking proxy); no keys and no region, so both come from metadata.
+    func runAgent(_ arguments: [String]) throws -> CommandResult {
+        let fixture = try AWSFixture.current()
+        let process = Process()
+        process.executableURL = Lab.agentBinary
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadataEndpoint,
+                               "AWS_ENDPOINT_URL": fixture.proxyEndpoint]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                             stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// The proxy's verdicts on the requests signed with this instance's role credentials:
+    /// (operation, verdict) in order.
+    func verdicts() throws -> [(operation: String, verdict: String)] {
+        let text = try String(contentsOfFile: try AWSFixture.current().verdictLog, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  entry["accessKeyId"] as? String == accessKeyId else { return nil }
+            return ((entry["operation"] as? String) ?? "?", (entry["verdict"] as? String) ?? "?")
+        }
+    }
+
+    static func randomInstanceId() -> String { "i-0" + random(16, alphabet: "0123456789abcdef") }
+
+    static func random(_ count: Int, alphabet: String) -> String {
+        let characters = Array(alphabet)
+        return String((0..<count).map { _ in characters.randomElement()! })
+    }
+}
+
+/// The lab's moto (fixtures are set up there directly, with boto3) and the checking proxy in front
+/// of it (the agent's only way in).
+struct AWSFixture {
+    let motoEndpoint: String
+    let proxyEndpoint: String
+    let keysFile: String
+    let verdictLog: String
+
+    static func current() throws -> AWSFixture {
+        let environment = ProcessInfo.processInfo.environment
+        func value(_ name: String) throws -> String {
+            try #require(environment[name], "\(name) is not set: start the lab with `scripts/lab start` and `eval \"$(scripts/lab env)\"`")
+        }
+        return AWSFixture(motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"), proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"),
+                          keysFile: try value("ADJOIN_LAB_AWS_KEYS_FILE"), verdictLog: try value("ADJOIN_LAB_SIGV4_LOG"))
+    }
+
+    /// Tells the proxy a key's secret (it re-reads the file on each request); written atomically.
+    func registerKey(_ accessKeyId: String, secret: String) throws {
+        let url = URL(fileURLWithPath: keysFile)
+        var keys = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String]) ?? [:]
+        keys[accessKeyId] = secret
+        try JSONSerialization.data(withJSONObject: keys).write(to: url, options: .atomic)
+    }
+
+    /// Runs Python with boto3 against moto directly; arguments arrive as sys.argv[1:].
+    func boto3(_ script: String, _ arguments: [String] = []) throws -> String {
+        let prelude = """
+            import boto3, json, sys
+            def client(name): return boto3.client(name, endpoint_url='\(motoEndpoint)', region_name='us-east-1', aws_access_key_id='fixture', aws_secret_access_key='fixture')
+
+            """
+        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", prelude + script] + arguments)
+        guard result.status == 0 else { throw AdminError(message: "boto3 fixture failed: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// A SecureString parameter (a KMS key of its own), as the CloudFormation template makes it.
+    func putSecureString(_ name: String, value: String) throws {
+        let file = try temporaryFile(value)
+        defer { try? FileManager.default.removeItem(at: file) }
+        _ = try boto3("""
+            key = client('kms').create_key()['KeyMetadata']['KeyId']
+            client('ssm').put_parameter(Name=sys.argv[1], Value=open(sys.argv[2]).read(), Type='SecureString', KeyId=key, Overwrite=True)
+            """, [name, file.path])
+    }
+
+    func createStatusTable(_ name: String) throws {
+        _ = try boto3("""
+            client('dynamodb').create_table(TableName=sys.argv[1], KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
+                AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
+            """, [name])
+    }
+
+    /// The instance's status item, each attribute's value as text (S or N).
+    func statusItem(table: String, instanceId: String) throws -> [String: String]? {
+        let text = try boto3("""
+            item = client('dynamodb').get_item(TableName=sys.argv[1], Key={'instanceId': {'S': sys.argv[2]}}).get('Item')
+            print(json.dumps(None if item is None else {k: list(v.values())[0] for k, v in item.items()}))
+            """, [table, instanceId])
+        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? [String: String]
+    }
+
+    func tagInstance(_ instanceId: String, tags: [String: String]) throws {
+        _ = try boto3("""
+            client('ec2').create_tags(Resources=[sys.argv[1]], Tags=[{'Key': k, 'Value': v} for k, v in json.loads(sys.argv[2]).items()])
+            """, [instanceId, String(decoding: try JSONSerialization.data(withJSONObject: tags), as: UTF8.self)])
+    }
+
+    private func temporaryFile(_ text: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-fixture-\(UUID().uuidString)")
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
+        return url
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// `adjoin join` on an EC2 instance with no settings flags: identity and role credentials from its
+/// IMDSv2 emulator, settings from a SecureString parameter, tags from metadata or DescribeTags,
+/// status in DynamoDB; every AWS request goes through the proxy that checks its signature with
+/// botocore. The directory is the lab's real DC.
+@Suite(.serialized) struct InstanceJoinIntegrationTests {
+    let lab: Lab
+    let aws: AWSFixture
+    let admin: AdminDirectory
+    let password: String
+    let table = "adjoin-status-" + UUID().uuidString.prefix(8).lowercased()
+
+    init() throws {
+        lab = try Lab.current()
+        aws = try AWSFixture.current()
+        admin = AdminDirectory(lab: lab)
+        password = String(decoding: try lab.joinPassword(), as: UTF8.self)
+        try aws.createStatusTable(table)
+    }
+
+    private func settings(_ extra: [String: Any] = [:], legacy: Bool = false, passwordParameter: String? = nil) throws -> String {
+        var document: [String: Any] = legacy
+            ? ["dnsName": lab.domain, "dnsIP1": lab.dcIP, "adJoinUserName": lab.joinUser]
+            : ["domain": lab.domain, "domainControllers": [lab.dcIP], "joinUser": lab.joinUser]
+        document["organizationalUnit"] = lab.organizationalUnit
+        document["statusTable"] = table
+        if let passwordParameter {
+            document[legacy ? "adJoinUserPwParam" : "joinPasswordParameter"] = passwordParameter
+        } else {
+            document["joinPassword"] = password
+        }
+        document.merge(extra) { $1 }
+        let name = "/adjoin-test/" + UUID().uuidString
+        try aws.putSecureString(name, value: String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self))
+        return name
+    }
+
+    private static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
+
+    private func join(_ instance: EC2Instance, parameter: String) throws -> (CommandResult, [String: Any]) {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try instance.runAgent(["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "the join password was printed")
+        let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+        return (result, json)
+    }
+
+    /// Every request the agent made was verified by botocore, and these operations were among them.
+    private func expectAllSigned(_ instance: EC2Instance, including operations: [String]) throws {
+        let verdicts = try instance.verdicts()
+        #expect(!verdicts.isEmpty)
+        #expect(verdicts.allSatisfy { $0.verdict == "verified" }, "\(verdicts)")
+        for operation in operations {
+            #expect(verdicts.contains { $0.operation.hasSuffix(operation) }, "no \(operation) in \(verdicts.map(\.operation))")
+        }
+    }
+
+    @Test func modernSettingsAndTagsFromMetadataJoinAndReportJoined() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: ["adGroupName": lab.loginGroup, "Name": "web"], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let (result, json) = try join(instance, parameter: try settings())
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["status"] as? String == "JOINED")
+        #expect(json["instanceId"] as? String == instance.instanceId)
+        #expect(json["statusTable"] as? String == "written")
+        let account = try #require(try admin.computer(name + "$"))
+        #expect(account["info"] == ["adjoin-owner: \(instance.instanceId)"])
+        let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
+        #expect(item["status"] == "JOINED")
+        #expect(item["domain"] == lab.domain)
+        #expect(item["computerName"] == name)
+        #expect(item["computerDN"] == account["dn"]?.first)
+        #expect(item["domainController"]?.isEmpty == false)
+        #expect(item["accountId"] == "210987654321")
+        #expect(item["region"] == "us-east-1")
+        #expect(item["agentVersion"]?.isEmpty == false)
+        #expect(item["updatedAt"]?.hasSuffix("Z") == true)
+        #expect(Int(item["durationMs"] ?? "") != nil)
+        try expectAllSigned(instance, including: ["GetParameter", "PutItem"])
+        #expect(!(try instance.verdicts()).contains { $0.operation.hasSuffix("DescribeTags") }, "tags were in metadata")
+    }
+
+    @Test func legacySettingsWithAPasswordParameterAndTagsFromDescribeTags() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: false)
+        try aws.tagInstance(instance.instanceId, tags: ["autoadjoin": "true", "adGroupName": lab.loginGroup])
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let passwordParameter = "/adjoin-test/password-" + UUID().uuidString
+        try aws.putSecureString(passwordParameter, value: password + "\n")
+        let (result, json) = try join(instance, parameter: try settings(legacy: true, passwordParameter: passwordParameter))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["status"] as? String == "JOINED")
+        #expect(result.stderr.contains("DescribeTags"))
+        #expect(try admin.computer(name + "$") != nil)
+        #expect(try aws.statusItem(table: table, instanceId: instance.instanceId)?["status"] == "JOINED")
+        try expectAllSigned(instance, including: ["GetParameter", "DescribeTags", "PutItem"])
+        #expect(try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count == 2)
+    }
+
+    @Test func autoadjoinFalseSkipsAndChangesNothing() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: ["autoadjoin": "False"], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let (result, json) = try join(instance, parameter: try settings())
+        #expect(result.status == 0)
+        #expect(json["status"] as? String == "SKIPPED")
+        #expect(try admin.computer(name + "$") == nil)
+        #expect(try aws.statusItem(table: table, instanceId: instance.instanceId)?["status"] == "SKIPPED")
+        try expectAllSigned(instance, including: ["PutItem"])
+    }
+
+    @Test func aSecondInstanceWithTheSameHostnameDoesNotGetTheAccount() throws {
+        let hostname = Self.hostname()
+        let first = try EC2Instance(hostname: hostname, tags: [:], tagsExposed: true)
+        let second = try EC2Instance(hostname: hostname, tags: [:], tagsExposed: true)
+        let name = hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let parameter = try settings()
+        let (joined, _) = try join(first, parameter: parameter)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        let before = try #require(try admin.computer(name + "$"))
+        let (refused, json) = try join(second, parameter: parameter)
+        #expect(refused.status == 16)
+        #expect(json["status"] as? String == "ACCOUNT_CONFLICT")
+        let after = try #require(try admin.computer(name + "$"))
+        #expect(after["info"] == ["adjoin-owner: \(first.instanceId)"])
+        #expect(after["msds-keyversionnumber"] == before["msds-keyversionnumber"])
+        #expect(try aws.statusItem(table: table, instanceId: second.instanceId)?["status"] == "ACCOUNT_CONFLICT")
+        #expect(try aws.statusItem(table: table, instanceId: first.instanceId)?["status"] == "JOINED")
+    }
+
+    @Test func namesFromInstanceIdsKeepInstancesWithOneHostnameApart() throws {
+        let hostname = Self.hostname()
+        let first = try EC2Instance(hostname: hostname, tags: [:], tagsExposed: true)
+        let second = try EC2Instance(hostname: hostname, tags: [:], tagsExposed: true)
+        let parameter = try settings(["computerNameFrom": "instance-id"])
+        var names: [String] = []
+        defer { for name in names { try? admin.delete(name + "$") } }
+        for instance in [first, second] {
+            let (result, json) = try join(instance, parameter: parameter)
+            #expect(result.status == 0, "\(result.stderr)")
+            let name = try #require(json["computerName"] as? String)
+            names.append(name)
+            #expect(name.count == 15 && name.hasPrefix("I"))
+            let account = try #require(try admin.computer(name + "$"))
+            #expect(account["info"] == ["adjoin-owner: \(instance.instanceId)"])
+            #expect(account["dnshostname"] == ["\(name.lowercased()).\(lab.domain)"])
+        }
+        #expect(Set(names).count == 2)
+    }
+}
