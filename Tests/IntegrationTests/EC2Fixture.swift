@@ -44,7 +44,8 @@ final class EC2Instance {
     }
 
     deinit {
-        emulator.terminate()
+        // SIGKILL: the test runner's threads block SIGTERM, and a child started from one inherits that mask.
+        kill(emulator.processIdentifier, SIGKILL)
         emulator.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
     }
