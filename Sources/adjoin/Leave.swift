@@ -112,7 +112,8 @@ struct LeaveCommand: ParsableCommand {
             }
             let given = passwordStdin ? try password() : nil
             let context = try instanceContext(password: given, deadline: deadline, reporter: reporter)
-            let place = try options.place(root: root)
+            var place = try options.place(root: root)
+            if isRemote, place.domainControllers.isEmpty, let named = context?.settings.domainControllers { place.domainControllers = named }
             let result: LeaveResult
             if isRemote {
                 let settings = context?.settings

@@ -12,6 +12,7 @@ final class EC2Instance {
     let metadataEndpoint: String
     private let emulator = Process()
     private let directory: URL
+    private var statePath: URL { directory.appendingPathComponent("state.json") }
 
     init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool) throws {
         self.instanceId = instanceId
@@ -48,6 +49,13 @@ final class EC2Instance {
         kill(emulator.processIdentifier, SIGKILL)
         emulator.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// Changes what metadata says (the emulator re-reads its state on every request).
+    func setMetadata(_ key: String, _ value: Any?) throws {
+        var state = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: statePath)) as? [String: Any])
+        state[key] = value ?? NSNull()
+        try JSONSerialization.data(withJSONObject: state).write(to: statePath, options: .atomic)
     }
 
     /// Runs the agent as on this instance: only the endpoint variables set (metadata, and every AWS

@@ -39,10 +39,14 @@ import Testing
 
     private static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
 
-    private func join(_ instance: EC2Instance, parameter: String) throws -> (CommandResult, [String: Any]) {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
-        let result = try instance.runAgent(["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
+    private func join(_ instance: EC2Instance, parameter: String, root given: URL? = nil) throws -> (CommandResult, [String: Any]) {
+        let root = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        defer { if given == nil { try? FileManager.default.removeItem(at: root) } }
+        return try agent(instance, ["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
+    }
+
+    private func agent(_ instance: EC2Instance, _ arguments: [String]) throws -> (CommandResult, [String: Any]) {
+        let result = try instance.runAgent(arguments)
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "the join password was printed")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
         return (result, json)
@@ -151,5 +155,55 @@ import Testing
             #expect(account["dnshostname"] == ["\(name.lowercased()).\(lab.domain)"])
         }
         #expect(Set(names).count == 2)
+    }
+
+    @Test func theLeaveUnitLeavesOnlyWhenTheInstanceTerminates() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let (joined, _) = try join(instance, parameter: try settings(), root: root)
+        #expect(joined.status == 0, "\(joined.stderr)")
+
+        for (state, spot) in [("InService", nil), ("Terminating:Wait", nil), ("InService", ["action": "stop", "time": "2026-01-01T00:00:00Z"])] as [(String, [String: String]?)] {
+            try instance.setMetadata("lifecycleState", state)
+            try instance.setMetadata("spotInstanceAction", spot)
+            let (stayed, json) = try agent(instance, ["leave", "--only-if-terminating", "--root", root.path, "--output", "json"])
+            #expect(stayed.status == 0)
+            #expect(json["status"] as? String == "SKIPPED", "\(state) \(String(describing: spot))")
+            #expect(try admin.computer(name + "$") != nil)
+        }
+
+        try instance.setMetadata("spotInstanceAction", nil)
+        try instance.setMetadata("lifecycleState", "Terminated")
+        let (left, json) = try agent(instance, ["leave", "--only-if-terminating", "--root", root.path, "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(json["status"] as? String == "DETACHED")
+        #expect(json["statusTable"] as? String == "written")
+        #expect(try admin.computer(name + "$") == nil)
+        // Reported where the join reported, without being told: the join recorded its settings parameter.
+        #expect(try aws.statusItem(table: table, instanceId: instance.instanceId)?["status"] == "DETACHED")
+        try expectAllSigned(instance, including: ["GetParameter", "PutItem"])
+    }
+
+    @Test func aRemoteLeaveByInstanceIdTakesItsSettingsFromTheParameter() throws {
+        let parameter = try settings()
+        let departed = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let neighbour = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let adminHost = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        defer { for instance in [departed, neighbour] { try? admin.delete(instance.hostname.uppercased() + "$") } }
+        for instance in [departed, neighbour] {
+            #expect(try join(instance, parameter: parameter).0.status == 0)
+        }
+        let (result, json) = try agent(adminHost, ["leave", "--instance-id", departed.instanceId, "--parameter", parameter, "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["status"] as? String == "DETACHED")
+        #expect(try admin.computer(departed.hostname.uppercased() + "$") == nil)
+        #expect(try admin.computer(neighbour.hostname.uppercased() + "$") != nil)
+        #expect(try aws.statusItem(table: table, instanceId: departed.instanceId)?["status"] == "DETACHED")
+        #expect(try aws.statusItem(table: table, instanceId: neighbour.instanceId)?["status"] == "JOINED")
+        #expect(try aws.statusItem(table: table, instanceId: adminHost.instanceId) == nil)
+        try expectAllSigned(adminHost, including: ["GetParameter", "PutItem"])
     }
 }

@@ -290,7 +290,10 @@ import Testing
     }
 
     @Test func leaveFlagsAreChecked() throws {
-        #expect(try runAgent(["leave", "--computer-name", "X"]).status == 64)
+        // A remote leave given a domain needs a join user (without one, the settings parameter supplies both).
+        #expect(try runAgent(["leave", "--computer-name", "X", "--domain", lab.domain]).status == 64)
+        #expect(try runAgent(["leave", "--instance-id", "i-1234abcd", "--only-if-terminating", "--domain", lab.domain, "--user", "u", "--password-stdin"]).status == 64)
+        #expect(try runAgent(["leave", "--parameter", "has space"]).status == 64)
         #expect(try runAgent(["leave", "--user", "adjoiner"]).status == 64)
         #expect(try runAgent(["leave", "--domain", lab.domain]).status == 64)
         #expect(try runAgent(["rotate", "--max-age", "-1"]).status == 64)
