@@ -1,4 +1,5 @@
 import AdjoinCore
+import Agent
 import ArgumentParser
 import Discovery
 
@@ -48,5 +49,16 @@ struct DirectoryOptions: ParsableArguments {
             parsed.append(address)
         }
         return parsed
+    }
+}
+
+/// The AWS names join and leave take as flags (`--parameter`, `--status-table`), checked before
+/// anything runs, as their settings counterparts are.
+func validateAWSNames(parameter: String?, statusTable: String?) throws {
+    if let parameter, !AWSNames.isParameterName(parameter) {
+        throw ValidationError("--parameter '\(parameter)' is not an SSM parameter name")
+    }
+    if let statusTable, !AWSNames.isTableName(statusTable) {
+        throw ValidationError("--status-table '\(statusTable)' is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)")
     }
 }

@@ -106,12 +106,7 @@ struct JoinCommand: ParsableCommand {
         if domain != nil && parameter == nil && user == nil && !dryRun {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
-        if let parameter, !AWSNames.isParameterName(parameter) {
-            throw ValidationError("--parameter '\(parameter)' is not an SSM parameter name")
-        }
-        if let statusTable, !AWSNames.isTableName(statusTable) {
-            throw ValidationError("--status-table '\(statusTable)' is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)")
-        }
+        try validateAWSNames(parameter: parameter, statusTable: statusTable)
         if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
             throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
         }

@@ -75,12 +75,7 @@ struct LeaveCommand: ParsableCommand {
     private var readsParameter: Bool { parameter != nil || (isRemote && domain == nil) }
 
     func validate() throws {
-        if let parameter, !AWSNames.isParameterName(parameter) {
-            throw ValidationError("--parameter '\(parameter)' is not an SSM parameter name")
-        }
-        if let statusTable, !AWSNames.isTableName(statusTable) {
-            throw ValidationError("--status-table '\(statusTable)' is not a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)")
-        }
+        try validateAWSNames(parameter: parameter, statusTable: statusTable)
         if isRemote {
             guard readsParameter || user != nil else {
                 throw ValidationError("a remote leave (--computer-name, --instance-id) needs --domain and --user with --password-stdin, or the settings parameter")
