@@ -26,6 +26,8 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     public var description: String { "<secret>" }
     public var debugDescription: String { "<secret>" }
     public var isEmpty: Bool { count == 0 }
+    /// Kerberos takes a password as a C string, where a NUL would silently cut it short.
+    public var containsNUL: Bool { withUnsafeBytes { $0.contains(0) } }
 
     /// Lends the bytes (without the trailing NUL) for the duration of `body`.
     public func withUnsafeBytes<R, E: Error>(_ body: (UnsafeRawBufferPointer) throws(E) -> R) throws(E) -> R {

@@ -92,7 +92,7 @@ public final class InstanceContext {
             if end > 0, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
             return SecretBytes(bytes[0..<end])
         }
-        guard !trimmed.isEmpty, !trimmed.withUnsafeBytes({ $0.contains(0) }) else {
+        guard !trimmed.isEmpty, !trimmed.containsNUL else {
             throw .invalidInput("the password parameter \(name) is empty or holds a NUL character")
         }
         return trimmed

@@ -168,8 +168,7 @@ private struct MemberReader {
             }
             guard let secret = inline.value.secret else { throw error("joinPassword", "must be a string, not \(inline.value.kind)") }
             guard !secret.isEmpty else { throw error("joinPassword", "is empty") }
-            // Kerberos takes the password as a C string: a NUL would silently cut it short.
-            guard !secret.withUnsafeBytes({ $0.contains(0) }) else { throw error("joinPassword", "contains a NUL character") }
+            guard !secret.containsNUL else { throw error("joinPassword", "contains a NUL character") }
             return .secret(secret)
         }
         return parameter.map { .parameter($0) }
