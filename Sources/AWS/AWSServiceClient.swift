@@ -124,11 +124,14 @@ struct RetryPolicy {
     var maximumAttempts = 4
     var base: Duration = .milliseconds(100)
     var cap: Duration = .seconds(5)
+    /// Picks the pause in milliseconds up to the given ceiling; tests pin it to learn what the
+    /// deadline does without depending on chance.
+    var jitter: @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
 
     func backoff(attempt: Int) -> Duration {
         let ceiling = min(cap, base * (1 << min(attempt - 1, 20)))
         let milliseconds = max(ceiling.milliseconds, 1)
-        return .milliseconds(Int64.random(in: 0...milliseconds))
+        return .milliseconds(min(max(jitter(milliseconds), 0), milliseconds))
     }
 
     static func sleep(_ duration: Duration) {

@@ -54,7 +54,7 @@ public enum StatusWriteOutcome: Sendable, Equatable {
 public final class StatusTable {
     public let table: String
     public let region: String
-    private let dynamoDB: DynamoDBClient
+    let dynamoDB: DynamoDBClient
 
     /// `credentials` are the instance's own; with `roleArn`, they assume that role (STS in `region`)
     /// and the role's credentials write.

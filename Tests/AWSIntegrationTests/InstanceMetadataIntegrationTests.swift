@@ -85,7 +85,8 @@ import Testing
         }
         #expect(error?.status == .timeout)
         #expect(error?.message.contains("instance metadata at \(endpoint)") == true)
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Generous for a loaded machine, yet far short of waiting forever on a silent peer.
+        #expect(ContinuousClock.now - start < .seconds(8))
     }
 
     @Test func theEndpointComesFromTheEnvironment() throws {

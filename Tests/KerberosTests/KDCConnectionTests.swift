@@ -148,7 +148,7 @@ final class Locked<Value>: @unchecked Sendable {
         let error = #expect(throws: KerberosError.self) { try connection.exchange([0x6A], deadline: deadline) }
         #expect(error?.isNetworkFailure == true)
         #expect(deadline.isExpired)
-        #expect(deadline.elapsed < .seconds(2))
+        #expect(deadline.elapsed < .seconds(8), "a silent KDC must not be waited on past the deadline")
     }
 
     @Test func nothingListeningIsANetworkFailure() throws {
