@@ -82,12 +82,7 @@ final class EC2Instance {
     /// The proxy's verdicts on the requests signed with this instance's role credentials:
     /// (operation, verdict) in order.
     func verdicts() throws -> [(operation: String, verdict: String)] {
-        let text = try String(contentsOfFile: try AWSFixture.current().verdictLog, encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line in
-            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  entry["accessKeyId"] as? String == accessKeyId else { return nil }
-            return ((entry["operation"] as? String) ?? "?", (entry["verdict"] as? String) ?? "?")
-        }
+        try AWSFixture.current().verdicts().filter { $0.accessKeyId == accessKeyId }.map { ($0.operation, $0.verdict) }
     }
 
     static func randomInstanceId() -> String { "i-0" + random(16, alphabet: "0123456789abcdef") }
@@ -127,7 +122,12 @@ struct AWSFixture {
     func boto3(_ script: String, _ arguments: [String] = []) throws -> String {
         let prelude = """
             import boto3, json, sys
-            def client(name): return boto3.client(name, endpoint_url='\(motoEndpoint)', region_name='us-east-1', aws_access_key_id='fixture', aws_secret_access_key='fixture')
+            def client(name, region='us-east-1', role=None):
+                keys = dict(aws_access_key_id='fixture', aws_secret_access_key='fixture')
+                if role:
+                    c = client('sts').assume_role(RoleArn=role, RoleSessionName='fixture')['Credentials']
+                    keys = dict(aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
+                return boto3.client(name, endpoint_url='\(motoEndpoint)', region_name=region, **keys)
 
             """
         let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", prelude + script] + arguments)
@@ -145,20 +145,33 @@ struct AWSFixture {
             """, [name, file.path])
     }
 
-    func createStatusTable(_ name: String) throws {
+    /// A status table; with `role`, in the account that role belongs to (moto keeps one backend per
+    /// account, so only that role's credentials reach it).
+    func createStatusTable(_ name: String, role: String = "", region: String = "us-east-1") throws {
         _ = try boto3("""
-            client('dynamodb').create_table(TableName=sys.argv[1], KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
+            client('dynamodb', sys.argv[3], sys.argv[2]).create_table(TableName=sys.argv[1],
+                KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
                 AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
-            """, [name])
+            """, [name, role, region])
     }
 
     /// The instance's status item, each attribute's value as text (S or N).
-    func statusItem(table: String, instanceId: String) throws -> [String: String]? {
+    func statusItem(table: String, instanceId: String, role: String = "", region: String = "us-east-1") throws -> [String: String]? {
         let text = try boto3("""
-            item = client('dynamodb').get_item(TableName=sys.argv[1], Key={'instanceId': {'S': sys.argv[2]}}).get('Item')
+            item = client('dynamodb', sys.argv[4], sys.argv[3]).get_item(TableName=sys.argv[1], Key={'instanceId': {'S': sys.argv[2]}}).get('Item')
             print(json.dumps(None if item is None else {k: list(v.values())[0] for k, v in item.items()}))
-            """, [table, instanceId])
+            """, [table, instanceId, role, region])
         return try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? [String: String]
+    }
+
+    /// Every verdict of the checking proxy so far, with the key and region each request was signed for.
+    func verdicts() throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
+        let text = try String(contentsOfFile: verdictLog, encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+            return ((entry["operation"] as? String) ?? "?", (entry["verdict"] as? String) ?? "?",
+                    (entry["accessKeyId"] as? String) ?? "?", (entry["region"] as? String) ?? "?")
+        }
     }
 
     func tagInstance(_ instanceId: String, tags: [String: String]) throws {

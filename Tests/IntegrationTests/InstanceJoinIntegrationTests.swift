@@ -88,6 +88,36 @@ import Testing
         #expect(!(try instance.verdicts()).contains { $0.operation.hasSuffix("DescribeTags") }, "tags were in metadata")
     }
 
+    /// `statusRoleArn` and `statusRegion`: the instance's role assumes the central account's role
+    /// (STS), and that role's credentials write the item in the central table's region.
+    @Test func statusGoesToACentralAccountsTableThroughAnAssumedRole() throws {
+        let role = "arn:aws:iam::111122223333:role/adjoin-status-writer"
+        let region = "eu-west-1"
+        let central = "adjoin-central-" + UUID().uuidString.prefix(8).lowercased()
+        try aws.createStatusTable(central, role: role, region: region)
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let parameter = try settings(["statusTable": central, "statusRoleArn": role, "statusRegion": region])
+        let (result, json) = try join(instance, parameter: parameter)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["statusTable"] as? String == "written")
+        let item = try #require(try aws.statusItem(table: central, instanceId: instance.instanceId, role: role, region: region))
+        #expect(item["status"] == "JOINED")
+        #expect(item["accountId"] == "210987654321", "the instance's own account, not the central one")
+        #expect(item["region"] == "us-east-1", "the instance's region, not the table's")
+        // The table is not in the instance's account: nothing was written there.
+        #expect(try aws.statusItem(table: table, instanceId: instance.instanceId) == nil)
+
+        try expectAllSigned(instance, including: ["GetParameter", "AssumeRole"])
+        #expect(!(try instance.verdicts()).contains { $0.operation.hasSuffix("PutItem") }, "the instance's own keys wrote the item")
+        let writes = try aws.verdicts().filter { $0.operation.hasSuffix("PutItem") && $0.region == region }
+        let assumedKey = try #require(writes.last?.accessKeyId)
+        let assumed = try aws.verdicts().filter { $0.accessKeyId == assumedKey }
+        #expect(assumed.map(\.operation) == ["DynamoDB_20120810.PutItem", "DynamoDB_20120810.PutItem"], "JOINING, then JOINED")
+        #expect(assumed.allSatisfy { $0.verdict == "verified" && $0.region == region })
+    }
+
     @Test func legacySettingsWithAPasswordParameterAndTagsFromDescribeTags() throws {
         let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: false)
         try aws.tagInstance(instance.instanceId, tags: ["autoadjoin": "true", "adGroupName": lab.loginGroup])
