@@ -67,6 +67,7 @@ final class EC2Instance {
         process.arguments = arguments
         process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadataEndpoint,
                                "AWS_ENDPOINT_URL": fixture.proxyEndpoint]
+        try requireLoopbackMetadata(process.environment ?? [:])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

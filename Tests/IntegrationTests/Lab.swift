@@ -72,13 +72,25 @@ func runAgent(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult 
     try run(Lab.agentBinary, arguments, stdin: stdin)
 }
 
+/// The agent falls back to the real instance metadata address when the endpoint variable is unset;
+/// tests must never send it there (nothing but loopback is ours).
+func requireLoopbackMetadata(_ environment: [String: String]) throws {
+    let endpoint = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? ""
+    guard endpoint.hasPrefix("http://127.") else {
+        throw AdminError(message: "refusing to run the agent with AWS_EC2_METADATA_SERVICE_ENDPOINT='\(endpoint)': "
+                         + "set it to the lab's IMDS emulator (eval \"$(scripts/lab env)\")")
+    }
+}
+
 /// Runs a program and collects what it prints.
 func run(_ executable: URL, _ arguments: [String], stdin: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let effective = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    if !environment.isEmpty { process.environment = effective }
+    if executable == Lab.agentBinary || arguments.contains(Lab.agentBinary.path) {
+        try requireLoopbackMetadata(effective)
     }
     let out = Pipe()
     let err = Pipe()
