@@ -23,7 +23,11 @@ public struct HostFiles: Sendable {
     }
 
     public func backupPath(_ hostPath: String) -> String {
-        path("/var/lib/adjoin/backup" + hostPath)
+        path(backupHostPath(hostPath))
+    }
+
+    func backupHostPath(_ hostPath: String) -> String {
+        "/var/lib/adjoin/backup" + hostPath
     }
 
     public func exists(_ hostPath: String) -> Bool {
@@ -52,7 +56,7 @@ public struct HostFiles: Sendable {
         let current = try FileIO.read(target)
         guard differs(bytes, from: current, at: hostPath, mode: mode) else { return false }
         try keepOriginal(hostPath, current: current)
-        try FileIO.createDirectories(parentOf: target, mode: 0o755)
+        try createParents(of: hostPath, mode: 0o755)
         try FileIO.replace(target, with: bytes, mode: mode, check: check)
         return true
     }
@@ -66,7 +70,7 @@ public struct HostFiles: Sendable {
     private func keepOriginal(_ hostPath: String, current: [UInt8]?) throws(AdjoinError) {
         let backup = backupPath(hostPath)
         guard FileIO.exists(backup) == false, FileIO.exists(backup + ".absent") == false else { return }
-        try FileIO.createDirectories(parentOf: backup, mode: 0o700)
+        try createParents(of: backupHostPath(hostPath), mode: 0o700)
         if let current {
             try FileIO.replace(backup, with: current, mode: FileIO.mode(path(hostPath)) ?? 0o600)
         } else {

@@ -79,7 +79,7 @@ extension HostFiles {
     /// since it is not a host file that leave must put back.
     public func writeOwn(_ bytes: [UInt8], to hostPath: String, mode: mode_t) throws(AdjoinError) {
         let target = path(hostPath)
-        try FileIO.createDirectories(parentOf: target, mode: 0o755)
+        try createParents(of: hostPath, mode: 0o755)
         try FileIO.replace(target, with: bytes, mode: mode)
     }
 

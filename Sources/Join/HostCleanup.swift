@@ -33,6 +33,9 @@ struct HostCleanup {
             }
         }
         _ = try files.remove(JoinRecord.path)
+        for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {
+            progress("Removed \(files.path(directory)) (adjoin created it)")
+        }
     }
 
     /// The keytab without this computer's entries. When what is left is what the file held before the

@@ -17,7 +17,7 @@ struct LeaveCommand: ParsableCommand {
             gave the account that right on its own object), or as --user; removes this host's entries from \
             the keytab (other principals' stay); stops sssd and empties its caches; and puts back every file \
             the join wrote as it was before, byte for byte, removing those the join created (kept under \
-            /var/lib/adjoin/backup). The directory goes first: if it cannot be reached, nothing local \
+            /var/lib/adjoin/backup), and the folders it made when nothing else is in them. The directory goes first: if it cannot be reached, nothing local \
             changes and a rerun can finish. Leaving a host that has already left succeeds (DETACHED).
 
             Remote (--computer-name NAME or --instance-id ID, with --domain and a join user): removes the \

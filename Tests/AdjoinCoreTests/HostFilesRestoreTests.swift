@@ -47,4 +47,41 @@ import Testing
         #expect(try files.restore(kept[0]) == false)
         #expect(try files.remove("/etc/missing") == false)
     }
+
+    /// Every folder under the root, as host paths.
+    func directories() -> Set<String> {
+        var found: Set<String> = []
+        let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey])
+        while let url = walker?.nextObject() as? URL {
+            if (try? url.resourceValues(forKeys: [.isDirectoryKey]).isDirectory) == true {
+                found.insert(String(url.path.dropFirst(root.path.count)))
+            }
+        }
+        return found
+    }
+
+    @Test func foldersAdjoinMadeGoWithItsFilesAndOthersStay() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("x\n", "/etc/existing.conf", mode: 0o644)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/empty-before"), withIntermediateDirectories: true)
+        let before = directories()
+        try files.write(Array("a\n".utf8), to: "/etc/made/deeper/a.conf", mode: 0o644)
+        try files.write(Array("b\n".utf8), to: "/etc/made/b.conf", mode: 0o644)
+        try files.write(Array("c\n".utf8), to: "/etc/shared/c.conf", mode: 0o644)
+        try files.write(Array("changed\n".utf8), to: "/etc/existing.conf", mode: 0o644)
+        try files.writeOwn(Array("record\n".utf8), to: "/var/lib/adjoin/joined", mode: 0o644)
+        #expect(directories().isSuperset(of: ["/etc/made/deeper", "/var/lib/adjoin/backup/etc/made"]))
+        // Another program puts a file of its own into one of the folders adjoin made.
+        try write("theirs\n", "/etc/shared/theirs.conf", mode: 0o644)
+
+        for original in try files.keptOriginals() { try files.restore(original) }
+        try files.remove("/var/lib/adjoin/joined")
+        let removed = try files.removeCreatedDirectories()
+        #expect(Set(removed) == ["/etc/made/deeper", "/etc/made", "/var/lib/adjoin/backup", "/var/lib/adjoin", "/var/lib", "/var"])
+        #expect(directories() == before.union(["/etc/shared"]), "\(directories().subtracting(before).sorted())")
+        #expect(content("/etc/shared/theirs.conf") == "theirs\n")
+        #expect(content("/etc/existing.conf") == "x\n")
+        // Nothing is listed any more: a second leave removes nothing.
+        #expect(try files.removeCreatedDirectories().isEmpty)
+    }
 }

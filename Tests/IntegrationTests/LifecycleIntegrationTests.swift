@@ -126,7 +126,7 @@ import Testing
             try? admin.delete(neighbour.name + "$")
         }
         let root = image.directory.path
-        let before = try contentSnapshot(image.directory.appendingPathComponent("etc"))
+        let before = try contentSnapshot(image.directory)
         let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
                                  "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup],
                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
@@ -154,7 +154,11 @@ import Testing
         #expect(try admin.count(host.name + "$") == 0)
         #expect(try admin.count(neighbour.name + "$") == 1)
         #expect(try kinit(neighbour.keytab, neighbour.name).status == 0)
-        #expect(try contentSnapshot(image.directory.appendingPathComponent("etc")) == before)
+        // The whole image as it was, folders included: nothing of adjoin's is left, not even its state.
+        let after = try contentSnapshot(image.directory)
+        let changed = after.keys.filter { before[$0] != after[$0] }.sorted()
+        let gone = before.keys.filter { after[$0] == nil }.sorted()
+        #expect(changed.isEmpty && gone.isEmpty, "changed or left behind: \(changed); gone: \(gone)")
         #expect(try runAgent(["leave", "--root", root]).status == 0)
     }
 

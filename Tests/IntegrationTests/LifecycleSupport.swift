@@ -26,17 +26,27 @@ extension AdminDirectory {
     }
 }
 
-/// Every regular file under a directory: content and mode, keyed by path relative to it. Modification
-/// times are left out: a restore rewrites a file, and what must hold is that its bytes are the same.
+/// Everything under a directory, keyed by path relative to it: each file's content and mode, each
+/// folder's mode, each link's target (so that a folder left behind shows). Modification times are
+/// left out: a restore rewrites a file, and what must hold is that its bytes are the same.
 func contentSnapshot(_ directory: URL) throws -> [String: String] {
     var result: [String: String] = [:]
     guard let walker = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { return result }
     for case let url as URL in walker {
         let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
-        guard attributes[.type] as? FileAttributeType == .typeRegular else { continue }
-        let data = try Data(contentsOf: url)
         let mode = String((attributes[.posixPermissions] as? Int) ?? -1, radix: 8)
-        result[String(url.path.dropFirst(directory.path.count))] = "\(data.count) \(data.base64EncodedString()) \(mode)"
+        let relative = String(url.path.dropFirst(directory.path.count))
+        switch attributes[.type] as? FileAttributeType {
+        case .typeRegular?:
+            let data = try Data(contentsOf: url)
+            result[relative] = "\(data.count) \(data.base64EncodedString()) \(mode)"
+        case .typeDirectory?:
+            result[relative] = "directory \(mode)"
+        case .typeSymbolicLink?:
+            result[relative] = "link to \(try FileManager.default.destinationOfSymbolicLink(atPath: url.path))"
+        default:
+            result[relative] = "other"
+        }
     }
     return result
 }

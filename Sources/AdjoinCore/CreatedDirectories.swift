@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Folders adjoin made on the host (for a file it wrote, for its kept originals, for its own state)
+/// are listed as they are made, so that leave can take away exactly those, and only when empty.
+/// The list is needed because a folder that existed before, however empty, is not adjoin's to remove.
+extension HostFiles {
+    public static let createdDirectoriesList = "/var/lib/adjoin/created-directories"
+
+    /// Makes the missing folders above a host path, with `mode`, and lists them.
+    func createParents(of hostPath: String, mode: mode_t) throws(AdjoinError) {
+        let missing = missingDirectories(above: hostPath)
+        guard !missing.isEmpty else { return }
+        try FileIO.createDirectories(parentOf: path(hostPath), mode: mode)
+        let list = Self.createdDirectoriesList
+        let listMissing = missingDirectories(above: list)
+        try FileIO.createDirectories(parentOf: path(list), mode: 0o755)
+        let listed = String(decoding: try FileIO.read(path(list)) ?? [], as: UTF8.self)
+        let added = (missing + listMissing).map { $0 + "\n" }.joined()
+        try FileIO.replace(path(list), with: Array((listed + added).utf8), mode: 0o644)
+    }
+
+    /// Removes the folders adjoin made, deepest first, once leave has taken its files away; a folder
+    /// that something else has put files in stays. Returns the host paths removed.
+    @discardableResult
+    public func removeCreatedDirectories() throws(AdjoinError) -> [String] {
+        let list = Self.createdDirectoriesList
+        guard let bytes = try FileIO.read(path(list)) else { return [] }
+        let listed = Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter {
+            $0.hasPrefix("/") && !$0.split(separator: "/").contains("..")
+        })
+        try remove(list)
+        return listed.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 }
+    }
+
+    /// The folders above a host path that do not exist yet, deepest first.
+    private func missingDirectories(above hostPath: String) -> [String] {
+        var missing: [String] = []
+        var directory = String(hostPath[..<(hostPath.lastIndex(of: "/") ?? hostPath.startIndex)])
+        while !directory.isEmpty, !FileIO.exists(path(directory)) {
+            missing.append(directory)
+            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+        }
+        return missing
+    }
+}
