@@ -34,9 +34,11 @@ public final class InstanceContext {
     /// Reads identity, tags (from metadata, else EC2 DescribeTags) and, when `parameter` is given,
     /// the settings. On an instance that opted out, settings that cannot be read do not matter:
     /// nothing will be joined, so the failure only costs the status item.
+    /// `metadata`: a client the caller already holds, so that its session token serves both.
     public static func load(parameter: String?, flags: AgentSettings, readTags: Bool = true, environment: AWSEnvironment = .current(),
-                            deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
-        let metadata = try InstanceMetadata(environment: environment)
+                            metadata given: InstanceMetadata? = nil, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
+        let metadata: InstanceMetadata
+        if let given { metadata = given } else { metadata = try InstanceMetadata(environment: environment) }
         progress("reading this instance's identity from \(metadata.endpoint)")
         let identity = try metadata.identity(deadline: deadline)
         let hostname = try metadata.hostname(deadline: deadline)

@@ -7,8 +7,7 @@ import AWS
 /// `terminate` (a spot `stop` or `hibernate` comes back with its disk and its account).
 public enum TerminationCheck {
     /// nil when the instance is terminating; else why not, for the message.
-    public static func reasonNotTerminating(environment: AWSEnvironment = .current(), deadline: Deadline) throws(AdjoinError) -> String? {
-        let metadata = try InstanceMetadata(environment: environment)
+    public static func reasonNotTerminating(metadata: InstanceMetadata, deadline: Deadline) throws(AdjoinError) -> String? {
         let lifecycle = try metadata.lifecycleState(deadline: deadline)
         if lifecycle?.trimmingWhitespace == "Terminated" { return nil }
         if let notice = try metadata.spotInstanceAction(deadline: deadline) {

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Agent
+import AWS
 import ArgumentParser
 import Discovery
 import Join
@@ -98,7 +99,9 @@ struct LeaveCommand: ParsableCommand {
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         var status: StatusReporter? = nil
         do throws(AdjoinError) {
-            if onlyIfTerminating, let reason = try TerminationCheck.reasonNotTerminating(deadline: deadline) {
+            // One metadata client (one session token) for the check and the settings that follow.
+            let metadata = onlyIfTerminating ? try InstanceMetadata(environment: .current()) : nil
+            if let metadata, let reason = try TerminationCheck.reasonNotTerminating(metadata: metadata, deadline: deadline) {
                 let message = "not leaving: \(reason)"
                 reporter.success(lines: [("status", Status.skipped.rawValue), ("message", message)],
                                  json: .object([("status", .string(Status.skipped.rawValue)), ("durationMs", .number(deadline.elapsed.milliseconds)),
@@ -106,7 +109,7 @@ struct LeaveCommand: ParsableCommand {
                 return
             }
             let given = passwordStdin ? try password() : nil
-            let context = try instanceContext(password: given, deadline: deadline, reporter: reporter)
+            let context = try instanceContext(password: given, metadata: metadata, deadline: deadline, reporter: reporter)
             var place = try options.place(root: root)
             if isRemote, place.domainControllers.isEmpty, let named = context?.settings.domainControllers { place.domainControllers = named }
             let result: LeaveResult
@@ -168,7 +171,8 @@ struct LeaveCommand: ParsableCommand {
     /// Identity, credentials and settings from AWS when the leave needs them: settings for a remote
     /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
     /// machine's own keys, so failing to reach AWS only costs the status item there.
-    private func instanceContext(password: SecretBytes?, deadline: Deadline, reporter: Reporter) throws(AdjoinError) -> InstanceContext? {
+    private func instanceContext(password: SecretBytes?, metadata: InstanceMetadata?, deadline: Deadline,
+                                 reporter: Reporter) throws(AdjoinError) -> InstanceContext? {
         // A host joined from the settings parameter reports its leave where its join reported.
         let recorded = isRemote ? nil : try? JoinRecord.read(HostFiles(root: root))?.settingsParameter
         guard readsParameter || statusTable != nil || recorded != nil else { return nil }
@@ -180,7 +184,7 @@ struct LeaveCommand: ParsableCommand {
         flags.password = password.map { .secret($0) }
         do throws(AdjoinError) {
             return try InstanceContext.load(parameter: readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
-                                            deadline: deadline, progress: reporter.progress)
+                                            metadata: metadata, deadline: deadline, progress: reporter.progress)
         } catch where !isRemote {
             reporter.progress("warning: \(error.message); leaving without a status item")
             return nil

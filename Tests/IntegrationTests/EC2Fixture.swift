@@ -36,7 +36,9 @@ final class EC2Instance {
                               "--port", "0", "--state", statePath.path]
         let out = Pipe()
         emulator.standardOutput = out
-        emulator.standardError = FileHandle.nullDevice
+        let log = directory.appendingPathComponent("imds.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        emulator.standardError = try FileHandle(forWritingTo: log)
         try emulator.run()
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
@@ -49,6 +51,16 @@ final class EC2Instance {
         kill(emulator.processIdentifier, SIGKILL)
         emulator.waitUntilExit()
         try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The requests the emulator has answered so far, in order: "PUT /latest/api/token 200", ...
+    func metadataRequests() throws -> [String] {
+        let text = try String(contentsOf: directory.appendingPathComponent("imds.log"), encoding: .utf8)
+        return text.split(separator: "\n").compactMap { line in
+            // "imds: 2026-01-01T00:00:00Z GET /path 200"
+            let parts = line.split(separator: " ")
+            return parts.count >= 5 && parts[0] == "imds:" && (parts[2] == "GET" || parts[2] == "PUT") ? parts[2...].joined(separator: " ") : nil
+        }
     }
 
     /// Changes what metadata says (the emulator re-reads its state on every request).

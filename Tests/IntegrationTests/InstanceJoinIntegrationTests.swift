@@ -207,7 +207,11 @@ import Testing
 
         try instance.setMetadata("spotInstanceAction", nil)
         try instance.setMetadata("lifecycleState", "Terminated")
+        let requestsBefore = try instance.metadataRequests().count
         let (left, json) = try agent(instance, ["leave", "--only-if-terminating", "--root", root.path, "--output", "json"])
+        let requests = try instance.metadataRequests().dropFirst(requestsBefore)
+        // One session token serves the termination check and the settings.
+        #expect(requests.filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1, "\(requests)")
         #expect(left.status == 0, "\(left.stderr)")
         #expect(json["status"] as? String == "DETACHED")
         #expect(json["statusTable"] as? String == "written")
