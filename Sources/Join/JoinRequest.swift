@@ -56,12 +56,17 @@ public struct JoinRequest: Sendable {
         HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN)
     }
 
-    /// Checks what a person typed before anything goes on the wire.
-    public func validate() throws(AdjoinError) {
+    /// A join user's name as people type it, checked before it goes on the wire (join, leave).
+    public static func checkUser(_ user: String, domain: String) throws(AdjoinError) {
         guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
               !user.contains("/") else {
             throw .invalidInput("--user must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(domain)")
         }
+    }
+
+    /// Checks what a person typed before anything goes on the wire.
+    public func validate() throws(AdjoinError) {
+        try Self.checkUser(user, domain: domain.value)
         if let ou = organizationalUnit {
             guard ou.contains("="), ou.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 throw .invalidInput("--ou must be a distinguished name such as OU=Linux Servers,\(domain.baseDN)")

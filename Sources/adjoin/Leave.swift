@@ -193,9 +193,7 @@ struct LeaveCommand: ParsableCommand {
 
     private func checkedUser(_ given: String?) throws(AdjoinError) -> String {
         let name = given ?? ""
-        guard !name.isEmpty, name.count <= 256, name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }), !name.contains("/") else {
-            throw .invalidInput("--user must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@corp.example.com")
-        }
+        try JoinRequest.checkUser(name, domain: domain ?? "corp.example.com")
         return name
     }
 
