@@ -40,16 +40,18 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore"]),
-        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore"]),
-        .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore"]),
+        // What several test targets share (a seeded generator, a lock); never linked into the agent.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
+        .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig"]),
-        .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore"]),
+        .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import AdjoinCore
+import TestSupport
 import Testing
 @testable import Discovery
 

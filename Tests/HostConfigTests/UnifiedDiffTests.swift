@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import HostConfig
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 @Suite struct UnifiedDiffTests {
     @Test(arguments: 0..<40)
     func agreesWithGNUDiff(seed: Int) throws {
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         let old = (0..<Int(generator.next() % 40)).map { _ in "line \(generator.next() % 12)" }
         var new = old
         for _ in 0..<Int(generator.next() % 6) {
@@ -59,14 +60,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

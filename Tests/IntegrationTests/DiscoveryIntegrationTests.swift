@@ -1,4 +1,5 @@
 import AdjoinCore
+import TestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -57,7 +58,7 @@ import Testing
     /// queue received the datagrams is the order they were sent, whatever the machine's load.
     @Test func aSilentDCDoesNotHoldUpALiveOne() throws {
         let lab = self.lab
-        let arrivals = Mutex<[Int64]>([])
+        let arrivals = Locked<[Int64]>([])
         let server = try FakeUDPServer { request in
             guard let id = try? LDAPPing.messageID(ofReply: request) else { return nil }
             arrivals.withLock { $0.append(id) }
@@ -122,7 +123,7 @@ import Testing
     /// written off as serving another domain.
     @Test func aBusyAnswerIsAskedAgain() throws {
         let lab = self.lab
-        let answered = Mutex(0)
+        let answered = Locked(0)
         let server = try FakeUDPServer { request in
             let first = answered.withLock { count in
                 count += 1

@@ -1,4 +1,5 @@
 import AdjoinCore
+import TestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -10,8 +11,8 @@ final class FakeUDPServer: @unchecked Sendable {
     let port: UInt16
     private let descriptor: Int32
     private let thread: Thread
-    private let received = Mutex(0)
-    private let closed = Mutex(false)
+    private let received = Locked(0)
+    private let closed = Locked(false)
 
     init(respond: @escaping @Sendable ([UInt8]) -> [UInt8]?) throws {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
@@ -72,14 +73,3 @@ final class FakeUDPServer: @unchecked Sendable {
     deinit { close() }
 }
 
-/// A lock around a value, for counters shared with a server thread.
-final class Mutex<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}

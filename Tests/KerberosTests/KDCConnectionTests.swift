@@ -1,4 +1,5 @@
 import AdjoinCore
+import TestSupport
 import Foundation
 import Testing
 @testable import Kerberos
@@ -96,16 +97,6 @@ final class FakeTCPKDC: @unchecked Sendable {
     }
 }
 
-final class Locked<Value>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) -> R) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&value)
-    }
-}
 
 @Suite struct KDCConnectionTests {
     func connection(to kdc: FakeTCPKDC) -> KDCConnection {
