@@ -31,6 +31,7 @@ final class FakeUDPServer: @unchecked Sendable {
         }
         port = UInt16(bigEndian: address.sin_port)
         let received = self.received
+        let closed = self.closed
         thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
@@ -41,7 +42,17 @@ final class FakeUDPServer: @unchecked Sendable {
                         buffer.withUnsafeMutableBytes { recvfrom(fd, $0.baseAddress, $0.count, 0, sockaddrPointer, &peerLength) }
                     }
                 }
-                if count <= 0 { return }
+                if count < 0 && errno == EINTR { continue }
+                if count <= 0 {
+                    // The descriptor is closed here, by the one thread that reads it, under the lock that
+                    // close() shuts it down under: closed from outside, its number could be reused by
+                    // another test's socket while this thread still reads it, and steal its datagrams.
+                    closed.withLock { wasClosed in
+                        wasClosed = true
+                        Glibc.close(fd)
+                    }
+                    return
+                }
                 received.withLock { $0 += 1 }
                 guard let reply = respond(Array(buffer.prefix(count))) else { continue }
                 _ = withUnsafePointer(to: &peer) { peerPointer in
@@ -64,10 +75,12 @@ final class FakeUDPServer: @unchecked Sendable {
         return datagramsReceived
     }
 
+    /// Wakes the server's thread, which then closes the socket itself.
     func close() {
-        guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
-        shutdown(descriptor, Int32(SHUT_RDWR))
-        Glibc.close(descriptor)
+        closed.withLock { wasClosed in
+            if !wasClosed { shutdown(descriptor, Int32(SHUT_RDWR)) }
+            wasClosed = true
+        }
     }
 
     deinit { close() }

@@ -21,6 +21,7 @@ final class FakeTCPKDC: @unchecked Sendable {
     let port: UInt16
     private let listener: Int32
     private let requests = Locked<[[UInt8]]>([])
+    private let closed = Locked(false)
 
     /// `script(connectionIndex, requestIndexOnThatConnection)`.
     init(script: @escaping @Sendable (Int, Int) -> Answer) throws {
@@ -39,11 +40,22 @@ final class FakeTCPKDC: @unchecked Sendable {
         }
         port = UInt16(bigEndian: address.sin_port)
         let requests = self.requests
+        let closed = self.closed
         Thread {
             var connectionIndex = 0
             while true {
                 let client = accept(fd, nil, nil)
-                if client < 0 { return }
+                if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
+                if client < 0 {
+                    // Closed here, by the thread that accepts on it, under the lock that deinit shuts it
+                    // down under: closed from outside, its number could be reused by another test's
+                    // socket while this thread still accepts on it, and take that test's connections.
+                    closed.withLock { wasClosed in
+                        wasClosed = true
+                        Glibc.close(fd)
+                    }
+                    return
+                }
                 defer { connectionIndex += 1 }
                 var requestIndex = 0
                 serving: while let request = Self.readFrame(client) {
@@ -67,8 +79,11 @@ final class FakeTCPKDC: @unchecked Sendable {
     }
 
     deinit {
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
+        let listener = self.listener
+        closed.withLock { wasClosed in
+            if !wasClosed { shutdown(listener, Int32(SHUT_RDWR)) }
+            wasClosed = true
+        }
     }
 
     var received: [[UInt8]] { requests.withLock { $0 } }
