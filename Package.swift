@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
-        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore"]),
+        .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

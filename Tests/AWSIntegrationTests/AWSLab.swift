@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 import Testing
 @testable import AWS
 
@@ -15,10 +16,7 @@ struct AWSLab {
     let secretAccessKey: String
 
     static func current() throws -> AWSLab {
-        let environment = ProcessInfo.processInfo.environment
-        func value(_ name: String) throws -> String {
-            try #require(environment[name], "\(name) is not set: start the lab with `scripts/lab start` and `eval \"$(scripts/lab env)\"`")
-        }
+        let value = labVariable
         let keys = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try value("ADJOIN_LAB_AWS_KEYS_FILE"))))
         let pair = try #require((keys as? [String: String])?.first)
         return AWSLab(proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"), motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"),

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// An EC2 instance as the agent sees it from inside, for tests of the agent's AWS path: its own
@@ -115,10 +116,7 @@ struct AWSFixture {
     let verdictLog: String
 
     static func current() throws -> AWSFixture {
-        let environment = ProcessInfo.processInfo.environment
-        func value(_ name: String) throws -> String {
-            try #require(environment[name], "\(name) is not set: start the lab with `scripts/lab start` and `eval \"$(scripts/lab env)\"`")
-        }
+        let value = labVariable
         return AWSFixture(motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"), proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"),
                           keysFile: try value("ADJOIN_LAB_AWS_KEYS_FILE"), verdictLog: try value("ADJOIN_LAB_SIGV4_LOG"))
     }
