@@ -18,8 +18,9 @@ final class ServiceTicket {
         try context.check(krb5_cc_retrieve_cred(context.raw, cache.raw, 0, &wanted, &raw), "reading the ticket for \(server.name)")
     }
 
-    /// A ticket from its parts: the encoded Ticket (RFC 4120 5.3) and its session key. For talking to a
-    /// server that is not a KDC's own, e.g. one that checks how a client treats its replies.
+    /// A ticket from its parts: the encoded Ticket (RFC 4120 5.3) and its session key, valid for the next
+    /// hour. For talking to a server that is not a KDC's own, e.g. one that checks how a client treats
+    /// its replies.
     init(client: Principal, server: Principal, encodedTicket: [UInt8], sessionKeyType: EncryptionType,
          sessionKey: SecretBytes) throws(KerberosError) {
         context = client.context
@@ -31,6 +32,8 @@ final class ServiceTicket {
         raw.ticket = krb5_data(magic: 0, length: UInt32(encodedTicket.count), data: ticket.assumingMemoryBound(to: CChar.self))
         let key = malloc(max(1, sessionKey.count))!
         sessionKey.withUnsafeBytes { key.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        let now = krb5_timestamp(truncatingIfNeeded: time(nil))
+        raw.times = krb5_ticket_times(authtime: now, starttime: now, endtime: now &+ 3600, renew_till: 0)
         raw.keyblock = krb5_keyblock(magic: 0, enctype: sessionKeyType.number, length: UInt32(sessionKey.count),
                                      contents: key.assumingMemoryBound(to: krb5_octet.self))
     }
