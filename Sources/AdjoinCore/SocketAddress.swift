@@ -34,6 +34,21 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
+    /// The address getsockname(2) or accept(2) filled in; nil for a family other than IPv4 and IPv6.
+    public init?(_ storage: sockaddr_storage) {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
+            self.init(family: .ipv4, addressBytes: withUnsafeBytes(of: address.sin_addr) { Array($0) }, port: UInt16(bigEndian: address.sin_port))
+        case AF_INET6:
+            let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+            self.init(family: .ipv6, addressBytes: withUnsafeBytes(of: address.sin6_addr) { Array($0) }, port: UInt16(bigEndian: address.sin6_port))
+        default:
+            return nil
+        }
+    }
+
     /// The address alone, as text.
     public var host: String {
         family == .ipv4 ? IPAddress.text(ipv4: addressBytes) : IPAddress.text(ipv6: addressBytes)

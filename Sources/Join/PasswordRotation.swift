@@ -64,7 +64,8 @@ public struct PasswordRotation: Sendable {
         progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
         do {
             try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.path,
-                                               encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc, deadline: deadline)
+                                               encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc,
+                                               kpasswd: KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm), deadline: deadline)
         } catch {
             throw Self.changeFailure(error, deadline: deadline)
         }

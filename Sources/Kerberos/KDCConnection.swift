@@ -7,11 +7,18 @@ import Glibc
 /// (RFC 4120 7.2.2 framing: a 4-byte length, then the message). libkrb5's own transport opens a new
 /// connection per exchange and tries UDP first, where AD answers anything with a PAC "response too
 /// big"; one connection costs one handshake in all, and every wait is bounded by the caller's deadline.
+/// The DC's kpasswd service (port 464) frames its TCP messages the same way (RFC 3244 2), so a
+/// connection to it is one of these too.
 public final class KDCConnection {
     public let address: SocketAddress
     /// The realm this KDC serves: a request for any other (a client referral) is refused, not sent.
     public let realm: String
+    /// What the far end is, for messages: "the KDC" or "the kpasswd server".
+    public let service: String
     private var descriptor: Int32 = -1
+    /// The open connection has answered a request: a close now may be the server dropping an idle
+    /// connection, not a refusal of the request about to be sent.
+    private var answeredOnThisConnection = false
     /// Connections opened and requests answered so far: what a join costs in round trips to the KDC.
     private(set) var connections = 0
     private(set) var exchanges = 0
@@ -19,24 +26,51 @@ public final class KDCConnection {
     /// Replies larger than this are refused (a PAC-laden AS-REP is a few kilobytes).
     static let maximumReply = 1 << 20
 
-    public init(address: SocketAddress, realm: String) {
+    public init(address: SocketAddress, realm: String, service: String = "the KDC") {
         self.address = address
         self.realm = realm
+        self.service = service
+    }
+
+    /// A connection to the kpasswd service (port 464) of the DC at `host` (its port is ignored).
+    public convenience init(kpasswdAt host: SocketAddress, realm: String) {
+        self.init(address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: 464), realm: realm,
+                  service: "the kpasswd server")
     }
 
     deinit {
         disconnect()
     }
 
-    /// Sends one request and returns the KDC's reply (an AS-REP, TGS-REP or KRB-ERROR, undecoded).
+    /// This end's address of the connection, connecting first if need be: a KRB-PRIV names its
+    /// sender's address (RFC 4120 5.7.1), so it must be the one the server sees.
+    func localAddress(deadline: Deadline) throws(KerberosError) -> SocketAddress {
+        if descriptor < 0 { try connect(deadline) }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard named == 0, let address = SocketAddress(storage) else {
+            let reason = String(cString: strerror(errno))
+            disconnect()
+            throw KerberosError(code: KerberosError.kdcUnreachable, message: "cannot read the local address: \(reason)",
+                                operation: "talking to \(service) at \(address)")
+        }
+        return address
+    }
+
+    /// Sends one request and returns the reply (from a KDC an AS-REP, TGS-REP or KRB-ERROR; from a
+    /// kpasswd server an RFC 3244 reply), undecoded.
     func exchange(_ request: [UInt8], deadline: Deadline) throws(KerberosError) -> [UInt8] {
-        let reused = descriptor >= 0
-        if !reused { try connect(deadline) }
+        let reused = descriptor >= 0 && answeredOnThisConnection
+        if descriptor < 0 { try connect(deadline) }
         do {
             return try roundTrip(request, deadline)
         } catch .closedBeforeReply where reused {
             // A KDC may close a connection that sat idle (during the LDAP work between two logins):
-            // one new connection, and the request again (AS and TGS requests can be repeated).
+            // one new connection, and the request again (AS and TGS requests can be repeated; a
+            // kpasswd connection carries one request, so it never gets here).
             disconnect()
             try connect(deadline)
         } catch {
@@ -55,14 +89,15 @@ public final class KDCConnection {
     private func disconnect() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
+        answeredOnThisConnection = false
     }
 
     private func connect(_ deadline: Deadline) throws(KerberosError) {
         do {
-            descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "the KDC")
+            descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
             connections += 1
         } catch {
-            throw KerberosError(code: KerberosError.kdcUnreachable, message: error.message, operation: "connecting to the KDC at \(address)")
+            throw KerberosError(code: KerberosError.kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
         }
     }
 
@@ -74,6 +109,7 @@ public final class KDCConnection {
         guard replyLength > 0, replyLength <= Self.maximumReply else { throw .malformed("a reply of \(replyLength) bytes") }
         let reply = try receive(replyLength, deadline, first: false)
         exchanges += 1
+        answeredOnThisConnection = true
         return reply
     }
 
@@ -123,16 +159,16 @@ public final class KDCConnection {
     }
 
     private func failure(_ error: KDCTransportFailure) -> KerberosError {
-        let operation = "talking to the KDC at \(address)"
+        let operation = "talking to \(service) at \(address)"
         switch error {
         case .timedOut:
             return KerberosError(code: KerberosError.kdcUnreachable, message: "no answer within the time budget", operation: operation)
         case .closedBeforeReply:
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "the KDC closed the connection without answering", operation: operation)
+            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
         case .system(let code):
             return KerberosError(code: KerberosError.kdcUnreachable, message: String(cString: strerror(code)), operation: operation)
         case .malformed(let what):
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "the KDC sent \(what)", operation: operation)
+            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) sent \(what)", operation: operation)
         }
     }
 }

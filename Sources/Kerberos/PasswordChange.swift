@@ -4,47 +4,97 @@ internal import CKerberos
 extension KerberosContext {
     /// Changes `principal`'s password as the principal itself, with nothing but its keytab: an AS
     /// exchange with the keytab for a kadmin/changepw ticket (the kpasswd service accepts only initial
-    /// tickets, so it must come from the AS exchange, not a TGS one), then the change-password request
-    /// (RFC 3244) to the realm's kpasswd server, which this context's profile pins to the chosen DC.
+    /// tickets, so it must come from the AS exchange, not a TGS one), then the change-password exchange
+    /// (RFC 3244, version 1) with the DC's kpasswd service.
     ///
-    /// The AS exchange goes over `kdc` within `deadline`; the kpasswd exchange is libkrb5's own (UDP,
-    /// then TCP, to port 464), bounded by its own retry timers.
+    /// The AS exchange goes over `kdc`, the change over `kpasswd` (one TCP connection to port 464, see
+    /// `KDCConnection(kpasswdAt:realm:)`), both within `deadline`: a silent server ends the change at
+    /// the deadline as a network failure. A change the server refuses is thrown with its RFC 3244
+    /// result code (`passwordChangeSoftError` …) and the server's explanation.
     public func changePassword(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
-                               through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) {
-        let operation = "changing the password of \(principal.name)"
+                               through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline) throws(KerberosError) {
         let cache = try CredentialCache(context: self)
         let service = "kadmin/changepw@" + principal.realm
         try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, service: service, into: cache, through: kdc, deadline: deadline)
-        let server = try Principal(service, context: self)
+        let ticket = try ServiceTicket(client: principal, server: Principal(service, context: self), in: cache)
+        try changePassword(of: principal.name, with: ticket, to: newPassword, through: kpasswd, deadline: deadline)
+    }
 
-        var wanted = krb5_creds()
-        wanted.client = principal.raw
-        wanted.server = server.raw
-        var ticket = krb5_creds()
-        try check(krb5_cc_retrieve_cred(raw, cache.raw, 0, &wanted, &ticket), "reading the kadmin/changepw ticket")
-        defer { krb5_free_cred_contents(raw, &ticket) }
-
-        var resultCode: Int32 = 0
-        var codeText = krb5_data()
-        var serverText = krb5_data()
-        defer {
-            krb5_free_data_contents(raw, &codeText)
-            krb5_free_data_contents(raw, &serverText)
+    /// The RFC 3244 exchange itself, with a kadmin/changepw ticket at hand.
+    func changePassword(of name: String, with ticket: ServiceTicket, to newPassword: SecretBytes, through kpasswd: KDCConnection,
+                        deadline: Deadline) throws(KerberosError) {
+        let operation = "changing the password of \(name) at \(kpasswd.service) \(kpasswd.address)"
+        let authentication = try AuthenticationContext(context: self)
+        // Connected first: the KRB-PRIV names this end's address on that very connection.
+        try authentication.setLocalAddress(kpasswd.localAddress(deadline: deadline))
+        let apReq = try authentication.request(for: ticket)
+        var priv = try authentication.seal(newPassword)
+        var request: [UInt8]
+        do {
+            request = try KpasswdMessage.request(apReq: apReq, priv: priv)
+        } catch {
+            priv.wipe()
+            throw KerberosError(code: Int32(truncatingIfNeeded: KRB5_BAD_MSIZE), message: error.reason, operation: operation)
         }
-        let status = newPassword.withCString { krb5_change_password(raw, &ticket, $0, &resultCode, &codeText, &serverText) }
-        try check(status, operation)
-        guard resultCode == KRB5_KPASSWD_SUCCESS else {
-            // AD explains a refusal (password policy) in a binary block that krb5_chpw_message renders.
+        priv.wipe()
+        defer { request.wipe() }
+        let reply = try kpasswd.exchange(request, deadline: deadline)
+
+        let parts: KpasswdMessage.Reply
+        do {
+            parts = try KpasswdMessage.reply(reply)
+        } catch {
+            throw KerberosError(code: KerberosError.passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed reply: \(error)",
+                                operation: operation)
+        }
+        switch parts {
+        case .error(let bytes):
+            let decoded: KRBErrorMessage
+            do {
+                decoded = try KRBErrorMessage(bytes, context: self)
+            } catch {
+                throw KerberosError(code: KerberosError.passwordChangeMalformedReply,
+                                    message: "\(kpasswd.service) sent a KRB-ERROR that does not decode: \(error.message)", operation: operation)
+            }
+            throw refusal(decoded, operation)
+        case .answer(let apRep, let priv):
+            try authentication.readReply(apRep)
+            let data = try authentication.open(priv)
+            let result: (code: UInt16, string: [UInt8])
+            do {
+                result = try KpasswdMessage.result(data)
+            } catch {
+                throw KerberosError(code: KerberosError.passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed result: \(error)",
+                                    operation: operation)
+            }
+            guard result.code == 0 else { throw refusal(code: result.code, string: result.string, operation) }
+        }
+    }
+
+    /// A KRB-ERROR: with version 1 its e-data holds the result (RFC 3244 2); without, its error code says why.
+    private func refusal(_ error: KRBErrorMessage, _ operation: String) -> KerberosError {
+        if let result = try? KpasswdMessage.result(error.data), result.code != 0 {
+            return refusal(code: result.code, string: result.string, operation)
+        }
+        let explained = self.error(error.code, operation)
+        return KerberosError(code: error.code, message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
+                             operation: operation)
+    }
+
+    /// A refused change: its code, and the server's reason (AD's binary policy block, rendered by libkrb5).
+    private func refusal(code: UInt16, string: [UInt8], _ operation: String) -> KerberosError {
+        var reason = ""
+        var text = string
+        text.withUnsafeMutableBytes { bytes in
+            var data = krb5_data(magic: 0, length: UInt32(bytes.count), data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
             var explained: UnsafeMutablePointer<CChar>? = nil
-            var reason = ""
-            if krb5_chpw_message(raw, &serverText, &explained) == 0, let explained {
+            if krb5_chpw_message(raw, &data, &explained) == 0, let explained {
                 reason = String(cString: explained)
                 krb5_free_string(raw, explained)
             }
-            let code = String(decoding: UnsafeRawBufferPointer(start: codeText.data, count: Int(codeText.length)), as: UTF8.self)
-            throw KerberosError(code: resultCode, message: "the kpasswd server refused: \(code)\(reason.isEmpty ? "" : " (\(reason))")",
-                                operation: operation)
         }
+        return KerberosError(code: Int32(code), message: "the kpasswd server refused: \(KpasswdMessage.name(ofResult: code))\(reason.isEmpty ? "" : " (\(reason))")",
+                             operation: operation)
     }
 }
 
@@ -53,4 +103,6 @@ extension KerberosError {
     public static let passwordChangeSoftError = Int32(KRB5_KPASSWD_SOFTERROR)
     public static let passwordChangeAccessDenied = Int32(KRB5_KPASSWD_ACCESSDENIED)
     public static let passwordChangeAuthError = Int32(KRB5_KPASSWD_AUTHERROR)
+    /// The kpasswd server's reply did not follow RFC 3244's framing.
+    public static let passwordChangeMalformedReply = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MSG_TYPE)
 }

@@ -10,7 +10,7 @@ struct RotateCommand: ParsableCommand {
             Reads the account's pwdLastSet and msDS-KeyVersionNumber over LDAP bound as the machine (a \
             Kerberos login with the keytab). When the password is at least --max-age days old, the machine \
             changes it itself with the Kerberos change-password protocol (RFC 3244, kpasswd on the DC, port \
-            464): no join user, realm or adcli. The new keys go into the keytab beside the previous kvno's \
+            464, one TCP connection within --timeout): no join user, realm or adcli. The new keys go into the keytab beside the previous kvno's \
             (tickets issued before the change stay valid until they expire; older kvnos are dropped), and a \
             Kerberos login with the keytab proves them. sssd is configured not to renew the password itself \
             (ad_maximum_machine_account_password_age = 0): this is the job of `adjoin rotate` and its timer.

@@ -15,6 +15,7 @@ final class FakeTCPKDC: @unchecked Sendable {
         case reply([UInt8])        // a framed reply; the connection stays open
         case replyThenClose([UInt8])
         case closeWithoutReply
+        case rawThenClose([UInt8]) // these bytes as they are, framing included
         case silence               // read the request, never answer
     }
 
@@ -67,6 +68,9 @@ final class FakeTCPKDC: @unchecked Sendable {
                         Self.writeFrame(client, bytes)
                         break serving
                     case .closeWithoutReply:
+                        break serving
+                    case .rawThenClose(let bytes):
+                        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
                         break serving
                     case .silence:
                         continue serving

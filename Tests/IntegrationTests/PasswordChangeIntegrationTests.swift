@@ -1,0 +1,83 @@
+import AdjoinCore
+import Foundation
+import Testing
+@testable import Kerberos
+
+/// The change-password exchange (RFC 3244) against the lab DC's own kpasswd service, as `adjoin rotate`
+/// does it: a kadmin/changepw ticket from the machine's keytab, then one TCP connection to port 464.
+@Suite struct PasswordChangeIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    let context: KerberosContext
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+        context = try KerberosContext(profile: .pinned(realm: lab.realm, kdc: lab.dcIP, kpasswdServer: lab.dcIP))
+    }
+
+    var dc: SocketAddress { get throws { try #require(SocketAddress(numericHost: lab.dcIP, port: 88)) } }
+
+    /// A machine account and its keytab (kvno 1), made by the agent's own join.
+    func joinedHost() throws -> TestHost {
+        let host = try TestHost(domain: lab.domain)
+        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                 "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure"],
+                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        try #require(join.status == 0, "\(join.stderr)")
+        return host
+    }
+
+    func kinit(_ host: TestHost) throws -> CommandResult {
+        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:kpasswd"])
+    }
+
+    @Test func theMachineChangesItsPasswordOverOneConnectionToKpasswd() throws {
+        let host = try joinedHost()
+        defer { try? admin.delete(host.name + "$") }
+        let machine = try Principal("\(host.name)$", context: context)
+        let kdc = KDCConnection(address: try dc, realm: lab.realm)
+        let kpasswd = KDCConnection(kpasswdAt: try dc, realm: lab.realm)
+        let text = "New-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let password = SecretBytes(Array(text.utf8))
+
+        try context.changePassword(machine, keytabPath: host.keytab.path, encryptionTypes: [.aes256, .aes128], to: password,
+                                   through: kdc, kpasswd: kpasswd, deadline: Deadline(seconds: 30))
+        #expect(kpasswd.address.port == 464)
+        #expect(kpasswd.connections == 1, "one TCP connection to kpasswd carried the change")
+        #expect(kpasswd.exchanges == 1)
+        #expect(kdc.exchanges == 1, "the kadmin/changepw ticket in one AS exchange")
+
+        // The new password logs in, with the next kvno; the keys in the keytab no longer do.
+        let ticket = try context.login(machine, password: password, into: CredentialCache(context: context),
+                                       through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+        #expect(ticket.clientKeyVersion == 2)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try kinit(host).status != 0, "the old keys still log in: the password did not change")
+    }
+
+    /// Samba holds a user's change to the domain's password policy (a machine's it takes as it comes):
+    /// a one-character password is refused with RFC 3244's soft error and the server's reason, and the
+    /// user's password stays what it was.
+    @Test func aPasswordThePolicyRefusesIsReportedWithTheServersResult() throws {
+        let user = try Principal(lab.nonmemberUser, context: context)
+        var current = Array(try Data(contentsOf: URL(fileURLWithPath: lab.nonmemberPasswordFile)))
+        while current.last == UInt8(ascii: "\n") { current.removeLast() }
+        let password = SecretBytes(current)
+        current.wipe()
+        let cache = try CredentialCache(context: context)
+        try context.login(user, password: password, service: "kadmin/changepw@\(lab.realm)", into: cache,
+                          through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+        let ticket = try ServiceTicket(client: user, server: Principal("kadmin/changepw@\(lab.realm)", context: context), in: cache)
+        let kpasswd = KDCConnection(kpasswdAt: try dc, realm: lab.realm)
+
+        let error = #expect(throws: KerberosError.self) {
+            try context.changePassword(of: user.name, with: ticket, to: SecretBytes(Array("x".utf8)), through: kpasswd, deadline: Deadline(seconds: 30))
+        }
+        #expect(error?.code == KerberosError.passwordChangeSoftError, "\(String(describing: error))")
+        #expect(error?.message.contains("the kpasswd server refused: soft error (") == true, "the server's reason: \(String(describing: error))")
+        #expect(kpasswd.connections == 1 && kpasswd.exchanges == 1)
+        try context.login(user, password: password, into: CredentialCache(context: context),
+                          through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+    }
+}
