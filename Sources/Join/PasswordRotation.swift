@@ -31,6 +31,8 @@ public struct PasswordRotation: Sendable {
     public let place: DirectoryPlace
     public let maximumAgeDays: Int
     public let progress: @Sendable (String) -> Void
+    /// Where the kpasswd service listens when not on the DC's own port 464 (a test's relay).
+    var kpasswdServer: SocketAddress? = nil
 
     public init(place: DirectoryPlace, maximumAgeDays: Int, progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.place = place
@@ -62,12 +64,23 @@ public struct PasswordRotation: Sendable {
         let keytab = host.keytab
         let password = MachinePassword.generate()
         progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
+        let kpasswd = kpasswdServer.map { KDCConnection(address: $0, realm: session.kdc.realm, service: "the kpasswd server") }
+            ?? KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm)
         do {
             try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.path,
                                                encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc,
-                                               kpasswd: KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm), deadline: deadline)
+                                               kpasswd: kpasswd, deadline: deadline)
         } catch {
-            throw Self.changeFailure(error, deadline: deadline)
+            // A request whose answer was lost (cut connection, time up, garbled reply) may still have
+            // been carried out: then the directory already holds the new password, and a host that
+            // gave up here would be locked out with its old keys. The directory's kvno says which;
+            // this one read gets a few seconds of its own, since the budget may be what ran out.
+            guard error.isNetworkFailure || error.code == KerberosError.passwordChangeMalformedReply,
+                  let actual = try? ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: Deadline(seconds: 5)),
+                  actual != previous else {
+                throw Self.changeFailure(error, deadline: deadline)
+            }
+            progress("The kpasswd server's answer did not arrive (\(error.description)), but the directory holds kvno \(actual): the password was changed")
         }
 
         // From here the directory holds the new password: the keytab must follow, or the host loses its identity.

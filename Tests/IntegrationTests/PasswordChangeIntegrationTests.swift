@@ -1,6 +1,8 @@
 import AdjoinCore
 import Foundation
 import Testing
+import Discovery
+@testable import Join
 @testable import Kerberos
 
 /// The change-password exchange (RFC 3244) against the lab DC's own kpasswd service, as `adjoin rotate`
@@ -79,5 +81,26 @@ import Testing
         #expect(kpasswd.connections == 1 && kpasswd.exchanges == 1)
         try context.login(user, password: password, into: CredentialCache(context: context),
                           through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+    }
+
+    /// The DC carries out the change but its answer is lost on the way back: rotate asks the directory,
+    /// finds the new kvno there, and puts the new keys in the keytab instead of leaving the host with
+    /// keys the directory no longer accepts.
+    @Test func aChangeWhoseAnswerIsLostIsStillCompleted() throws {
+        let host = try joinedHost()
+        defer { try? admin.delete(host.name + "$") }
+        let relay = try ReplyDroppingRelay(to: (lab.dcIP, 464))
+        var place = DirectoryPlace(files: HostFiles(root: host.root.path))
+        place.domainControllers = [try HostPort(parsing: lab.dcIP)]
+        var rotation = PasswordRotation(place: place, maximumAgeDays: 0)
+        rotation.kpasswdServer = SocketAddress(numericHost: "127.0.0.1", port: relay.port)
+
+        let result = try rotation.run(deadline: Deadline(seconds: 20))
+        #expect(relay.answeredAndDropped == 1, "the DC answered the change, and the answer was dropped")
+        #expect(result.status == .rotated)
+        #expect(result.keyVersion == 2)
+        #expect(result.keytabKeyVersions == [1, 2])
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try kinit(host).status == 0, "the keytab's new keys log in")
     }
 }
