@@ -19,103 +19,47 @@ final class FakeTCPKDC: @unchecked Sendable {
         case silence               // read the request, never answer
     }
 
-    let port: UInt16
-    private let listener: Int32
+    private let server: LoopbackTCPServer
     private let requests = Locked<[[UInt8]]>([])
-    private let closed = Locked(false)
+
+    var port: UInt16 { server.port }
 
     /// `script(connectionIndex, requestIndexOnThatConnection)`.
     init(script: @escaping @Sendable (Int, Int) -> Answer) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        listener = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 8) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = UInt16(bigEndian: address.sin_port)
         let requests = self.requests
-        let closed = self.closed
-        Thread {
-            var connectionIndex = 0
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
-                if client < 0 {
-                    // Closed here, by the thread that accepts on it, under the lock that deinit shuts it
-                    // down under: closed from outside, its number could be reused by another test's
-                    // socket while this thread still accepts on it, and take that test's connections.
-                    closed.withLock { wasClosed in
-                        wasClosed = true
-                        Glibc.close(fd)
-                    }
-                    return
+        server = try LoopbackTCPServer { client, connectionIndex in
+            var requestIndex = 0
+            serving: while let request = Self.readFrame(client) {
+                requests.withLock { $0.append(request) }
+                switch script(connectionIndex, requestIndex) {
+                case .reply(let bytes):
+                    KerberosFraming.writeFrame(client, bytes)
+                case .replyThenClose(let bytes):
+                    KerberosFraming.writeFrame(client, bytes)
+                    break serving
+                case .closeWithoutReply:
+                    break serving
+                case .rawThenClose(let bytes):
+                    _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                    break serving
+                case .silence:
+                    continue serving
                 }
-                defer { connectionIndex += 1 }
-                var requestIndex = 0
-                serving: while let request = Self.readFrame(client) {
-                    requests.withLock { $0.append(request) }
-                    switch script(connectionIndex, requestIndex) {
-                    case .reply(let bytes):
-                        Self.writeFrame(client, bytes)
-                    case .replyThenClose(let bytes):
-                        Self.writeFrame(client, bytes)
-                        break serving
-                    case .closeWithoutReply:
-                        break serving
-                    case .rawThenClose(let bytes):
-                        _ = bytes.withUnsafeBytes { send(client, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                        break serving
-                    case .silence:
-                        continue serving
-                    }
-                    requestIndex += 1
-                }
-                Glibc.close(client)
+                requestIndex += 1
             }
-        }.start()
-    }
-
-    deinit {
-        let listener = self.listener
-        closed.withLock { wasClosed in
-            if !wasClosed { shutdown(listener, Int32(SHUT_RDWR)) }
-            wasClosed = true
         }
     }
 
     var received: [[UInt8]] { requests.withLock { $0 } }
 
+    /// A framed request; one framed badly fails the test here rather than passing as a closed stream.
     static func readFrame(_ fd: Int32) -> [UInt8]? {
-        guard let header = readExactly(fd, 4) else { return nil }
+        guard let header = KerberosFraming.readExactly(fd, 4) else { return nil }
         let length = header.reduce(0) { $0 << 8 | Int($1) }
         precondition(length > 0 && length < 65536, "the client sent a badly framed request (length \(length))")
-        return readExactly(fd, length)
-    }
-
-    static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var got = 0
-        while got < count {
-            let n = bytes.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + got, count - got, 0) }
-            if n <= 0 { return nil }
-            got += n
-        }
-        return bytes
-    }
-
-    static func writeFrame(_ fd: Int32, _ bytes: [UInt8]) {
-        let framed = withUnsafeBytes(of: UInt32(bytes.count).bigEndian) { Array($0) } + bytes
-        _ = framed.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        return KerberosFraming.readExactly(fd, length)
     }
 }
-
 
 @Suite struct KDCConnectionTests {
     func connection(to kdc: FakeTCPKDC) -> KDCConnection {
