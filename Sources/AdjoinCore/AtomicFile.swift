@@ -118,6 +118,11 @@ enum FileIO {
         }
     }
 
+    /// The folder a path is in, as text ("/etc/krb5.conf" -> "/etc", "/etc" -> "").
+    static func parent(of path: String) -> String {
+        String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+    }
+
     static func createDirectories(parentOf path: String, mode: mode_t) throws(AdjoinError) {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
@@ -167,7 +172,7 @@ enum FileIO {
             unlink(temporary)
             throw error
         }
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let directory = parent(of: path)
         let directoryDescriptor = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)

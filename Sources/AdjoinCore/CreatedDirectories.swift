@@ -39,10 +39,10 @@ extension HostFiles {
     /// The folders above a host path that do not exist yet, deepest first.
     private func missingDirectories(above hostPath: String) -> [String] {
         var missing: [String] = []
-        var directory = String(hostPath[..<(hostPath.lastIndex(of: "/") ?? hostPath.startIndex)])
+        var directory = FileIO.parent(of: hostPath)
         while !directory.isEmpty, !FileIO.exists(path(directory)) {
             missing.append(directory)
-            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+            directory = FileIO.parent(of: directory)
         }
         return missing
     }

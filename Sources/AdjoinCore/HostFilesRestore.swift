@@ -59,10 +59,10 @@ extension HostFiles {
         unlink(backup)
         unlink(backup + ".absent")
         // Empty folders of the backup tree go too, up to the backup root.
-        var directory = String(backup[..<(backup.lastIndex(of: "/") ?? backup.startIndex)])
+        var directory = FileIO.parent(of: backup)
         let top = backupPath("")
         while directory.count > top.count, rmdir(directory) == 0 {
-            directory = String(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])
+            directory = FileIO.parent(of: directory)
         }
     }
 

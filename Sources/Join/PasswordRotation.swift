@@ -64,7 +64,7 @@ public struct PasswordRotation: Sendable {
         let keytab = host.keytab
         let password = MachinePassword.generate()
         progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
-        let kpasswd = kpasswdServer.map { KDCConnection(address: $0, realm: session.kdc.realm, service: "the kpasswd server") }
+        let kpasswd = kpasswdServer.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: session.kdc.realm) }
             ?? KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm)
         do {
             try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.path,

@@ -44,7 +44,7 @@ final class AuthenticationContext {
         try self.context.check(krb5_mk_req_extended(self.context.raw, &context, AP_OPTS_USE_SUBKEY, nil, &ticket.raw, &output),
                                "building the AP-REQ")
         defer { krb5_free_data_contents(self.context.raw, &output) }
-        return Self.bytes(output)
+        return output.bytes
     }
 
     /// A KRB-PRIV with `secret` as its user data. The secret is read in place; libkrb5's copies of it
@@ -52,13 +52,12 @@ final class AuthenticationContext {
     func seal(_ secret: SecretBytes) throws(KerberosError) -> [UInt8] {
         var output = krb5_data()
         let status = secret.withUnsafeBytes { bytes in
-            var input = krb5_data(magic: 0, length: UInt32(bytes.count),
-                                  data: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)))
+            var input = krb5_data.borrowing(bytes)
             return krb5_mk_priv(context.raw, raw, &input, &output, nil)
         }
         try context.check(status, "sealing the KRB-PRIV")
         defer { Self.free(&output, context) }
-        return Self.bytes(output)
+        return output.bytes
     }
 
     /// Checks the service's AP-REP (it proves the service read our AP-REQ, and names its first
@@ -66,7 +65,7 @@ final class AuthenticationContext {
     func readReply(_ apRep: [UInt8]) throws(KerberosError) {
         var part: UnsafeMutablePointer<krb5_ap_rep_enc_part>? = nil
         let status = apRep.withUnsafeBytes { bytes in
-            var input = Self.data(bytes)
+            var input = krb5_data.borrowing(bytes)
             return krb5_rd_rep(context.raw, raw, &input, &part)
         }
         try context.check(status, "reading the AP-REP")
@@ -77,20 +76,12 @@ final class AuthenticationContext {
     func open(_ priv: [UInt8]) throws(KerberosError) -> [UInt8] {
         var output = krb5_data()
         let status = priv.withUnsafeBytes { bytes in
-            var input = Self.data(bytes)
+            var input = krb5_data.borrowing(bytes)
             return krb5_rd_priv(context.raw, raw, &input, &output, nil)
         }
         try context.check(status, "reading the KRB-PRIV")
         defer { Self.free(&output, context) }
-        return Self.bytes(output)
-    }
-
-    private static func data(_ bytes: UnsafeRawBufferPointer) -> krb5_data {
-        krb5_data(magic: 0, length: UInt32(bytes.count), data: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)))
-    }
-
-    static func bytes(_ data: krb5_data) -> [UInt8] {
-        Array(UnsafeRawBufferPointer(start: data.data, count: Int(data.length)))
+        return output.bytes
     }
 
     /// Zeroed before it is freed: cheap, and libkrb5's buffers here held (sealed) secrets.

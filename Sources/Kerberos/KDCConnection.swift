@@ -32,9 +32,9 @@ public final class KDCConnection {
         self.service = service
     }
 
-    /// A connection to the kpasswd service (port 464) of the DC at `host` (its port is ignored).
-    public convenience init(kpasswdAt host: SocketAddress, realm: String) {
-        self.init(address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: 464), realm: realm,
+    /// A connection to the kpasswd service of the DC at `host`: on port 464 unless `port` says otherwise.
+    public convenience init(kpasswdAt host: SocketAddress, port: UInt16 = 464, realm: String) {
+        self.init(address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: port), realm: realm,
                   service: "the kpasswd server")
     }
 

@@ -12,8 +12,7 @@ struct KRBErrorMessage {
     init(_ bytes: [UInt8], context: KerberosContext) throws(KerberosError) {
         var decoded: UnsafeMutablePointer<krb5_error>? = nil
         let status = bytes.withUnsafeBytes { buffer in
-            var input = krb5_data(magic: 0, length: UInt32(buffer.count),
-                                  data: UnsafeMutablePointer(mutating: buffer.baseAddress?.assumingMemoryBound(to: CChar.self)))
+            var input = krb5_data.borrowing(buffer)
             return krb5_rd_error(context.raw, &input, &decoded)
         }
         try context.check(status, "decoding a KRB-ERROR")
@@ -22,9 +21,9 @@ struct KRBErrorMessage {
         let error = decoded.pointee
         // Protocol codes are small; anything else would not map to a com_err code.
         code = error.error < 128 ? Int32(truncatingIfNeeded: ERROR_TABLE_BASE_krb5 + Int(error.error)) : Int32(truncatingIfNeeded: KRB5KRB_ERR_GENERIC)
-        let text = AuthenticationContext.bytes(error.text)
+        let text = error.text.bytes
         // The server's text goes into messages on a terminal: no control characters.
         self.text = String(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
-        data = AuthenticationContext.bytes(error.e_data)
+        data = error.e_data.bytes
     }
 }

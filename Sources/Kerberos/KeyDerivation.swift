@@ -7,10 +7,8 @@ extension KerberosContext {
         var key = krb5_keyblock()
         let status = password.withUnsafeBytes { passwordBytes in
             Array(salt.utf8).withUnsafeBufferPointer { saltBytes in
-                var passwordData = krb5_data(magic: 0, length: UInt32(passwordBytes.count),
-                                             data: UnsafeMutablePointer(mutating: passwordBytes.baseAddress?.assumingMemoryBound(to: CChar.self)))
-                var saltData = krb5_data(magic: 0, length: UInt32(saltBytes.count),
-                                         data: UnsafeMutableRawPointer(mutating: saltBytes.baseAddress).map { $0.assumingMemoryBound(to: CChar.self) })
+                var passwordData = krb5_data.borrowing(passwordBytes)
+                var saltData = krb5_data.borrowing(UnsafeRawBufferPointer(saltBytes))
                 return krb5_c_string_to_key(raw, type.number, &passwordData, &saltData, &key)
             }
         }

@@ -75,19 +75,19 @@ extension KerberosContext {
                 krb5_free_data_contents(raw, &realm)
             }
             var flags: UInt32 = 0
-            let status = reply.withUnsafeMutableBytes { bytes in
-                var input = krb5_data(magic: 0, length: UInt32(bytes.count), data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+            let status = reply.withUnsafeBytes { bytes in
+                var input = krb5_data.borrowing(bytes)
                 return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
             }
             try check(status, operation())
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
-            let realmName = String(decoding: UnsafeRawBufferPointer(start: realm.data, count: Int(realm.length)), as: UTF8.self)
+            let realmName = String(decoding: realm.bytes, as: UTF8.self)
             guard realmName == kdc.realm else {
                 throw KerberosError(code: KerberosError.realmUnresolvable,
                                     message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
                                     operation: operation())
             }
-            reply = try kdc.exchange(Array(UnsafeRawBufferPointer(start: request.data, count: Int(request.length))), deadline: deadline)
+            reply = try kdc.exchange(request.bytes, deadline: deadline)
         }
         do {
             return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))

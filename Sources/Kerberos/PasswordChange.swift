@@ -84,9 +84,8 @@ extension KerberosContext {
     /// A refused change: its code, and the server's reason (AD's binary policy block, rendered by libkrb5).
     private func refusal(code: UInt16, string: [UInt8], _ operation: String) -> KerberosError {
         var reason = ""
-        var text = string
-        text.withUnsafeMutableBytes { bytes in
-            var data = krb5_data(magic: 0, length: UInt32(bytes.count), data: bytes.baseAddress?.assumingMemoryBound(to: CChar.self))
+        string.withUnsafeBytes { bytes in
+            var data = krb5_data.borrowing(bytes)
             var explained: UnsafeMutablePointer<CChar>? = nil
             if krb5_chpw_message(raw, &data, &explained) == 0, let explained {
                 reason = String(cString: explained)

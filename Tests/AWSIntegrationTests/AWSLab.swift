@@ -121,11 +121,7 @@ final class PrivateIMDS {
         process.waitUntilExit()
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         try? FileManager.default.removeItem(at: statePath.deletingLastPathComponent())
-        return log.split(separator: "\n").compactMap { line in
-            // "imds: 2026-01-01T00:00:00Z GET /path 200"
-            let parts = line.split(separator: " ")
-            return parts.count >= 5 && parts[0] == "imds:" && (parts[2] == "GET" || parts[2] == "PUT") ? parts[2...].joined(separator: " ") : nil
-        }
+        return imdsRequests(inLog: log)
     }
 }
 

@@ -56,12 +56,7 @@ final class EC2Instance {
 
     /// The requests the emulator has answered so far, in order: "PUT /latest/api/token 200", ...
     func metadataRequests() throws -> [String] {
-        let text = try String(contentsOf: directory.appendingPathComponent("imds.log"), encoding: .utf8)
-        return text.split(separator: "\n").compactMap { line in
-            // "imds: 2026-01-01T00:00:00Z GET /path 200"
-            let parts = line.split(separator: " ")
-            return parts.count >= 5 && parts[0] == "imds:" && (parts[2] == "GET" || parts[2] == "PUT") ? parts[2...].joined(separator: " ") : nil
-        }
+        imdsRequests(inLog: try String(contentsOf: directory.appendingPathComponent("imds.log"), encoding: .utf8))
     }
 
     /// Changes what metadata says (the emulator re-reads its state on every request).

@@ -111,9 +111,10 @@ import Testing
 
         try expectAllSigned(instance, including: ["GetParameter", "AssumeRole"])
         #expect(!(try instance.verdicts()).contains { $0.operation.hasSuffix("PutItem") }, "the instance's own keys wrote the item")
-        let writes = try aws.verdicts().filter { $0.operation.hasSuffix("PutItem") && $0.region == region }
+        let verdicts = try aws.verdicts()
+        let writes = verdicts.filter { $0.operation.hasSuffix("PutItem") && $0.region == region }
         let assumedKey = try #require(writes.last?.accessKeyId)
-        let assumed = try aws.verdicts().filter { $0.accessKeyId == assumedKey }
+        let assumed = verdicts.filter { $0.accessKeyId == assumedKey }
         #expect(assumed.map(\.operation) == ["DynamoDB_20120810.PutItem", "DynamoDB_20120810.PutItem"], "JOINING, then JOINED")
         #expect(assumed.allSatisfy { $0.verdict == "verified" && $0.region == region })
     }
