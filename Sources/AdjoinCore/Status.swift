@@ -55,11 +55,16 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let configurationDrift = Status("CONFIGURATION_DRIFT", exitCode: 23)
     /// The host was configured for sssd, but sssd is not running.
     public static let sssdNotRunning = Status("SSSD_NOT_RUNNING", exitCode: 24)
+    /// This host is a copy of a joined host (an image made from it): its join record names another
+    /// identity (instance id or machine id) than the host's own. Nothing of the other's is touched.
+    public static let cloned = Status("CLONED", exitCode: 25)
+    /// Another state-changing adjoin command holds this host's lock and did not finish within the budget.
+    public static let busy = Status("BUSY", exitCode: 26)
 
     public static let all: [Status] = [
         .joined, .detached, .skipped, .discovered, .joining, .unknownError, .accessDenied,
         .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput, .accountConflict,
         .configurationFailed, .rotated, .notDue, .healthy, .notJoined, .keytabInvalid, .accountMissing,
-        .configurationDrift, .sssdNotRunning,
+        .configurationDrift, .sssdNotRunning, .cloned, .busy,
     ]
 }
