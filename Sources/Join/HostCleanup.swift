@@ -16,15 +16,7 @@ struct HostCleanup {
             originals.removeAll { $0.hostPath == keytab.keytabPath }
             if try removeEntries(keytab, original: original) { result.restored.append(keytab.keytabPath) }
         }
-        if let stopped = try SSSDService.stop(files: files, deadline: deadline) {
-            progress(stopped.prefix(1).uppercased() + stopped.dropFirst())
-            result.notes.append(stopped)
-        }
-        let flushed = try SSSDService.flushCache(files: files)
-        if flushed > 0 {
-            progress("Emptied sssd's caches (\(flushed) files under \(files.path("/var/lib/sss")))")
-            result.notes.append("emptied sssd's caches")
-        }
+        result.notes += try stopSSSDAndEmptyCaches(deadline: deadline)
         for original in originals {
             if try files.restore(original) {
                 progress(original.content == nil ? "Removed \(files.path(original.hostPath)) (adjoin created it)"
@@ -36,6 +28,30 @@ struct HostCleanup {
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {
             progress("Removed \(files.path(directory)) (adjoin created it)")
         }
+    }
+
+    /// What a copy of a joined host inherited and must not use: the other host's keytab entries, the
+    /// join record, and sssd's caches (they would serve the other host's cached users and credentials).
+    /// The kept pre-join originals of host files stay, so that a later leave restores the image as it was.
+    func discardInherited(_ record: JoinRecord, deadline: Deadline) throws(AdjoinError) {
+        _ = try removeEntries(record.keytab(files: files), original: try files.keptOriginals().first { $0.hostPath == record.keytabPath })
+        _ = try stopSSSDAndEmptyCaches(deadline: deadline)
+        _ = try files.remove(JoinRecord.path)
+    }
+
+    /// sssd stopped (its cache files are open while it runs), then its caches emptied; returns what was done, for the output.
+    private func stopSSSDAndEmptyCaches(deadline: Deadline) throws(AdjoinError) -> [String] {
+        var notes: [String] = []
+        if let stopped = try SSSDService.stop(files: files, deadline: deadline) {
+            progress(stopped.prefix(1).uppercased() + stopped.dropFirst())
+            notes.append(stopped)
+        }
+        let flushed = try SSSDService.flushCache(files: files)
+        if flushed > 0 {
+            progress("Emptied sssd's caches (\(flushed) files under \(files.path("/var/lib/sss")))")
+            notes.append("emptied sssd's caches")
+        }
+        return notes
     }
 
     /// The keytab without this computer's entries. When what is left is what the file held before the

@@ -47,7 +47,8 @@ public struct HostHealth: Sendable {
         self.progress = progress
     }
 
-    public func run(deadline: Deadline) -> HealthReport {
+    /// `identity`: who this host is now; a copy of the joined host is reported as such and nothing else is checked.
+    public func run(deadline: Deadline, identity: CurrentIdentity) -> HealthReport {
         var report = HealthReport()
         let host: JoinedHost
         do {
@@ -60,6 +61,16 @@ public struct HostHealth: Sendable {
         report.domain = record.domain
         report.computerName = record.computerName
         report.computerDN = record.computerDN
+        do {
+            if let copy = try host.copy(identity, deadline: deadline) {
+                report.record("joined", "\(copy.description); \(record.samAccountName) is \(copy.recorded)'s account, and this host "
+                              + "is not joined itself: `adjoin join` joins it as itself", failing: .cloned)
+                return report
+            }
+        } catch {
+            report.record("joined", error.message, failing: error.status)
+            return report
+        }
         report.record("joined", "\(record.samAccountName) in \(record.domain)")
 
         if checkKeytab(host, &report) {

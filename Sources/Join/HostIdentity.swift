@@ -8,13 +8,37 @@ public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
     public let value: String
     public static let attribute = "info"
     static let prefix = "adjoin-owner: "
+    static let machinePrefix = "machine:"
+
+    /// What an identity is made from, so that the host's current one can be told in the same terms.
+    public enum Kind: Sendable, Equatable {
+        /// An EC2 instance id (`i-` and 8 or 17 hex digits): asked of instance metadata.
+        case instance
+        /// The hash of /etc/machine-id.
+        case machine
+        /// Anything else (`--owner` chose it): no way to tell whether this host is still that one.
+        case other
+    }
 
     public init(_ value: String) { self.value = value }
 
     public var description: String { value }
     public var recorded: String { HostIdentity.prefix + value }
 
+    public var kind: Kind {
+        if value.hasPrefix(HostIdentity.machinePrefix) { return .machine }
+        if HostIdentity.isInstanceID(value) { return .instance }
+        return .other
+    }
+
     public static func instance(_ instanceId: String) -> HostIdentity { HostIdentity(instanceId) }
+
+    /// EC2's form: `i-` and 8 (older instances) or 17 lower-case hex digits.
+    static func isInstanceID(_ text: String) -> Bool {
+        guard text.hasPrefix("i-") else { return false }
+        let digits = text.utf8.dropFirst(2)
+        return (digits.count == 8 || digits.count == 17) && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
 
     /// From the root's /etc/machine-id, else the running host's (an image being built under --root
     /// usually has an empty one).
@@ -23,7 +47,7 @@ public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
         guard let id = candidates.lazy.compactMap({ $0?.filter { $0 > 0x20 } }).first(where: { $0.count >= 16 }) else {
             throw .invalidInput("no /etc/machine-id to identify this host as the account's owner; give --owner")
         }
-        return HostIdentity("machine:" + Array(SHA256.hash(Array("adjoin".utf8) + id).prefix(8)).hexString)
+        return HostIdentity(machinePrefix + Array(SHA256.hash(Array("adjoin".utf8) + id).prefix(8)).hexString)
     }
 
     /// The owner recorded in an `info` value, if adjoin wrote it.

@@ -30,15 +30,21 @@ public struct HostJoin: Sendable {
         self.options = options
     }
 
-    public func run(deadline: Deadline) throws(AdjoinError) -> Outcome {
+    /// `identity`: who this host is now. A copy of a joined host first discards what it inherited (the
+    /// other host's keytab entries, join record and sssd caches; the kept pre-join originals stay, so a
+    /// later leave still restores the image as it was), then joins as itself.
+    public func run(deadline: Deadline, identity: CurrentIdentity) throws(AdjoinError) -> Outcome {
         let controller = try join.locateController(deadline: deadline)
+        let inherited = try inheritedJoin(identity, deadline: deadline)
         guard let options else {
+            try discard(inherited, deadline: deadline)
             let result = try join.run(on: controller, deadline: deadline)
             try JoinRecord(join.request, result, configured: false).write(join.request.files)
             return Outcome(join: result, configured: [])
         }
         let configuration = configuration(options, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
+        try discard(inherited, deadline: deadline)
         let result = try join.run(on: controller, deadline: deadline)
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         try JoinRecord(join.request, result, configured: true).write(join.request.files)
@@ -47,14 +53,35 @@ public struct HostJoin: Sendable {
     }
 
     /// What the host configuration would change, as diffs; touches nothing, neither host nor directory.
-    public func dryRun(deadline: Deadline) throws(AdjoinError) -> String {
+    public func dryRun(deadline: Deadline, identity: CurrentIdentity) throws(AdjoinError) -> String {
         let controller = try join.locateController(deadline: deadline)
         let request = join.request
-        var text = "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        var inherited = ""
+        if let (record, copy) = try inheritedJoin(identity, deadline: deadline) {
+            inherited = "\(copy.description): would discard \(record.samAccountName)'s keys from the keytab, the join record and sssd's caches, "
+                + "and leave \(copy.recorded)'s account alone\n"
+        }
+        var text = inherited + "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
         if let options {
             text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
         }
         return text
+    }
+
+    /// The join record this host inherited from the host it was copied from, if it is a copy.
+    private func inheritedJoin(_ identity: CurrentIdentity, deadline: Deadline) throws(AdjoinError) -> (JoinRecord, HostCopy)? {
+        guard let record = try JoinRecord.read(join.request.files), !record.identity.isEmpty,
+              let copy = try identity.copy(of: HostIdentity(record.identity), deadline: deadline) else { return nil }
+        return (record, copy)
+    }
+
+    /// Drops what a copy inherited, after everything that can refuse the join has been checked.
+    /// sssd is stopped to empty its caches; the configuration that follows names this host, so it changes and sssd is restarted.
+    private func discard(_ inherited: (JoinRecord, HostCopy)?, deadline: Deadline) throws(AdjoinError) {
+        guard let (record, copy) = inherited else { return }
+        join.progress("\(copy.description.prefix(1).uppercased() + copy.description.dropFirst()): discarding what it inherited from "
+                      + "\(copy.recorded) and joining as \(copy.current)")
+        try HostCleanup(files: join.request.files, progress: join.progress).discardInherited(record, deadline: deadline)
     }
 
     private func configuration(_ options: Options, controller: DomainController) -> HostConfiguration {

@@ -19,7 +19,9 @@ public struct HostLeave: Sendable {
         self.progress = progress
     }
 
-    public func run(deadline: Deadline) throws(AdjoinError) -> LeaveResult {
+    /// `identity`: who this host is now. A copy of the joined host leaves the account to the host that
+    /// owns it, with or without a join user, and cleans only itself.
+    public func run(deadline: Deadline, identity: CurrentIdentity) throws(AdjoinError) -> LeaveResult {
         var result = LeaveResult()
         let host: JoinedHost
         do {
@@ -39,7 +41,15 @@ public struct HostLeave: Sendable {
         result.computerDN = record.computerDN.isEmpty ? nil : record.computerDN
         result.owner = record.owner.isEmpty ? nil : record.owner
 
-        try leaveDirectory(host, deadline: deadline, into: &result)
+        if let copy = try host.copy(identity, deadline: deadline) {
+            let note = "\(copy.description): left \(copy.recorded)'s account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) "
+                + "alone and cleaned this host only"
+            progress(note.prefix(1).uppercased() + note.dropFirst())
+            result.notes.append(note)
+            result.copyOf = copy.recorded.value
+        } else {
+            try leaveDirectory(host, deadline: deadline, into: &result)
+        }
         progress("Putting the host back as it was before the join")
         try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, deadline: deadline, into: &result)
 

@@ -14,6 +14,9 @@ public struct JoinRecord: Sendable, Equatable {
     public var hostFQDN: String
     public var computerDN: String
     public var owner: String
+    /// Whose join this is: the instance id on EC2, the machine-id hash elsewhere (the owner, unless
+    /// --owner chose another). A host whose own identity differs is a copy of this one.
+    public var identity: String
     public var keytabPath: String
     /// The `--domain-controller` and `--dns-server` values of the join (empty: DNS discovery).
     public var domainControllers: [String] = []
@@ -32,6 +35,7 @@ public struct JoinRecord: Sendable, Equatable {
         self.hostFQDN = hostFQDN
         self.computerDN = computerDN
         self.owner = owner
+        self.identity = owner
         self.keytabPath = keytabPath
         self.configured = configured
     }
@@ -40,6 +44,7 @@ public struct JoinRecord: Sendable, Equatable {
         self.init(domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
                   hostFQDN: request.hostFQDN, computerDN: result.computerDN, owner: request.owner.value,
                   keytabPath: request.keytabPath, configured: configured)
+        identity = request.identity.value
         domainControllers = request.domainControllers.map(\.description)
         dnsServers = request.dnsServers.map(\.host)
         encryptionTypes = request.encryptionTypes.map(\.name)
@@ -56,6 +61,12 @@ public struct JoinRecord: Sendable, Equatable {
         return named.isEmpty ? [.aes256, .aes128] : named
     }
 
+    /// The machine's keys in the keytab the join wrote, under `files.root`.
+    func keytab(files: HostFiles) -> HostKeytab {
+        HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
+                   files: files, keytabPath: keytabPath)
+    }
+
     // MARK: - The file: `key=value` lines, one value per line (a list repeats its key).
 
     public func rendered() -> String {
@@ -70,6 +81,7 @@ public struct JoinRecord: Sendable, Equatable {
         add("host-fqdn", hostFQDN)
         add("computer-dn", computerDN)
         add("owner", owner)
+        add("identity", identity)
         add("keytab", keytabPath)
         for dc in domainControllers { add("domain-controller", dc) }
         for server in dnsServers { add("dns-server", server) }
@@ -98,6 +110,8 @@ public struct JoinRecord: Sendable, Equatable {
         var record = JoinRecord(domain: try required("domain"), realm: try required("realm"), computerName: try required("computer-name"),
                                 hostFQDN: try required("host-fqdn"), computerDN: single["computer-dn"] ?? "", owner: single["owner"] ?? "",
                                 keytabPath: try required("keytab"), configured: single["configured"] == "yes")
+        // Records of adjoin 0.1 have no identity: the owner was it, unless --owner named something else.
+        record.identity = single["identity"] ?? record.owner
         record.domainControllers = lists["domain-controller"] ?? []
         record.dnsServers = lists["dns-server"] ?? []
         record.encryptionTypes = lists["enctype"] ?? []

@@ -14,6 +14,9 @@ public struct JoinRequest: Sendable {
     public var hostFQDN: String
     public var computerName: ComputerName
     public var owner: HostIdentity
+    /// Who this host is (the instance id on EC2, the machine-id hash elsewhere), recorded in the join
+    /// record so that a copy of the host can tell it is not this one. The owner, unless --owner chose another.
+    public var identity: HostIdentity
     /// Host path of the keytab ("/etc/krb5.keytab"), under `files.root`.
     public var keytabPath: String = "/etc/krb5.keytab"
     public var files: HostFiles = HostFiles()
@@ -31,6 +34,7 @@ public struct JoinRequest: Sendable {
         self.hostFQDN = hostFQDN
         self.computerName = computerName
         self.owner = owner
+        self.identity = owner
         self.osRelease = osRelease
     }
 

@@ -33,10 +33,13 @@ struct JoinedHost {
 
     var files: HostFiles { place.files }
 
-    var keytab: HostKeytab {
-        HostKeytab(computerName: record.computerName, hostFQDN: record.hostFQDN, realm: record.realm,
-                   encryptionTypes: record.keytabEncryptionTypes, files: files, keytabPath: record.keytabPath)
+    /// Whether this host is a copy of the one that joined (nil: it is that host, or it cannot be told).
+    func copy(_ identity: CurrentIdentity, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
+        guard !record.identity.isEmpty else { return nil }
+        return try identity.copy(of: HostIdentity(record.identity), deadline: deadline)
     }
+
+    var keytab: HostKeytab { record.keytab(files: files) }
 
     func locateController(required: DCFlags, deadline: Deadline) throws(AdjoinError) -> DomainController {
         var controllers = place.domainControllers

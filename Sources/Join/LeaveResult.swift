@@ -15,6 +15,8 @@ public struct LeaveResult: Sendable {
     public var removed: [String] = []
     /// The directory had no such account any more: leaving again, or someone removed it.
     public var accountWasGone = false
+    /// This host is a copy of a joined host: the identity whose account was left alone (only this host was cleaned).
+    public var copyOf: String?
     /// Host paths put back to their pre-adjoin content, or removed because they did not exist before.
     public var restored: [String] = []
     /// What else happened that the output should tell (sssd stopped, another host's account left alone).

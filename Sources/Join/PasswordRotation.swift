@@ -40,9 +40,15 @@ public struct PasswordRotation: Sendable {
         self.progress = progress
     }
 
-    public func run(deadline: Deadline) throws(AdjoinError) -> RotationResult {
+    /// `identity`: who this host is now; a copy of the joined host changes nothing.
+    public func run(deadline: Deadline, identity: CurrentIdentity) throws(AdjoinError) -> RotationResult {
         let host = try JoinedHost(place: place, progress: progress)
         let record = host.record
+        if let copy = try host.copy(identity, deadline: deadline) {
+            // Changing the password would lock out the host that joined and every other copy of it.
+            throw AdjoinError(.cloned, "\(copy.description); \(record.samAccountName)'s password belongs to \(copy.recorded) and was not "
+                              + "changed: run `adjoin join` to join this host as itself")
+        }
         let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
         let session = try host.machineSession(controller, deadline: deadline)
         guard let entry = try host.account(in: session, deadline: deadline) else {

@@ -149,8 +149,9 @@ struct JoinCommand: ParsableCommand {
             }
             let request = try request(context: context)
             let hostJoin = HostJoin(DomainJoin(request, progress: reporter.progress), options: try hostOptions(context: context))
+            let identity = CurrentIdentity(files: request.files, instance: context ?? MetadataInstanceID())
             if dryRun {
-                Reporter.writeOut(try hostJoin.dryRun(deadline: deadline))
+                Reporter.writeOut(try hostJoin.dryRun(deadline: deadline, identity: identity))
                 return
             }
             status?.record(.joining, message: "joining \(request.domain) as \(request.computerName)", elapsed: deadline.elapsed,
@@ -158,7 +159,7 @@ struct JoinCommand: ParsableCommand {
                 $0.domain = request.domain.value
                 $0.computerName = request.computerName.value
             }
-            let outcome = try hostJoin.run(deadline: deadline)
+            let outcome = try hostJoin.run(deadline: deadline, identity: identity)
             let result = outcome.join
             let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
             let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
@@ -251,11 +252,15 @@ struct JoinCommand: ParsableCommand {
         let domainName = try DomainName(domain)
         let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
-        let identity = if let owner { HostIdentity(owner) } else if let context { HostIdentity.instance(context.identity.instanceId) } else { try HostIdentity.machine(files: files) }
+        // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
+        let identity: HostIdentity = if let context { .instance(context.identity.instanceId) }
+            else if let owner { (try? HostIdentity.machine(files: files)) ?? HostIdentity(owner) }
+            else { try HostIdentity.machine(files: files) }
         let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
             else if dryRun { SecretBytes([]) } else { try SecretBytes.read(from: STDIN_FILENO) }
         var request = JoinRequest(domain: domainName, user: user, password: password,
-                                  hostFQDN: fqdn, computerName: name, owner: identity, osRelease: OSRelease.read(files: files))
+                                  hostFQDN: fqdn, computerName: name, owner: owner.map { HostIdentity($0) } ?? identity, osRelease: OSRelease.read(files: files))
+        request.identity = identity
         request.domainControllers = try options.parsedDomainControllers()
         request.organizationalUnit = ou
         request.files = files

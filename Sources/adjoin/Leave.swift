@@ -127,7 +127,8 @@ struct LeaveCommand: ParsableCommand {
                 result = try leave.run(deadline: deadline)
             } else {
                 let joinUser = try user.map { (name) throws(AdjoinError) in (name: try checkedUser(name), password: try required(given)) }
-                result = try HostLeave(place: place, joinUser: joinUser, progress: reporter.progress).run(deadline: deadline)
+                let identity = context.map { CurrentIdentity(files: place.files, instance: $0) } ?? place.currentIdentity(metadata: metadata)
+                result = try HostLeave(place: place, joinUser: joinUser, progress: reporter.progress).run(deadline: deadline, identity: identity)
             }
             // A remote leave reports for the instance it removed; by name, that is the recorded owner.
             let reported = isRemote ? instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil } : nil
@@ -145,6 +146,7 @@ struct LeaveCommand: ParsableCommand {
                 ("computer-name", result.computerName ?? "-"),
                 ("computer-dn", result.computerDN ?? "-"),
                 ("owner", result.owner ?? "-"),
+                ("copy-of", result.copyOf ?? "-"),
                 ("domain-controller", result.domainController ?? "-"),
                 ("removed", result.removed.isEmpty ? (result.accountWasGone ? "nothing (already gone)" : "nothing") : result.removed.joined(separator: ", ")),
                 ("restored", result.restored.isEmpty ? "-" : result.restored.joined(separator: ", ")),
@@ -158,6 +160,7 @@ struct LeaveCommand: ParsableCommand {
                 ("domainController", .optional(result.domainController)),
                 ("removed", .array(result.removed.map { .string($0) })),
                 ("accountWasGone", .bool(result.accountWasGone)),
+                ("copyOf", .optional(result.copyOf)),
                 ("restored", .array(result.restored.map { .string($0) })),
                 ("statusTable", .optional(status?.lastResult)),
                 ("durationMs", .number(deadline.elapsed.milliseconds)),

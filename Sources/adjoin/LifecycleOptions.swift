@@ -1,4 +1,6 @@
 import AdjoinCore
+import Agent
+import AWS
 import Join
 
 extension DirectoryOptions {
@@ -9,6 +11,14 @@ extension DirectoryOptions {
         place.domainControllers = try parsedDomainControllers()
         place.dnsServers = try parsedDNSServers()
         return place
+    }
+}
+
+extension DirectoryPlace {
+    /// Who this host is now, to compare with its join record: instance metadata is asked only when the
+    /// record names an instance id. `metadata`: a client the command holds already (one session token).
+    func currentIdentity(metadata: InstanceMetadata? = nil) -> CurrentIdentity {
+        CurrentIdentity(files: files, instance: MetadataInstanceID(metadata: metadata))
     }
 }
 

@@ -37,7 +37,9 @@ struct RotateCommand: ParsableCommand {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
-            let result = try PasswordRotation(place: try options.place(root: root), maximumAgeDays: maxAge, progress: reporter.progress).run(deadline: deadline)
+            let place = try options.place(root: root)
+            let result = try PasswordRotation(place: place, maximumAgeDays: maxAge, progress: reporter.progress)
+                .run(deadline: deadline, identity: place.currentIdentity())
             reporter.success(lines: [
                 ("domain", result.domain),
                 ("computer-name", result.computerName),

@@ -34,7 +34,7 @@ struct StatusCommand: ParsableCommand {
         } catch {
             throw ExitCode(reporter.failure(error, domain: nil, elapsed: deadline.elapsed))
         }
-        let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline)
+        let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline, identity: place.currentIdentity())
         let checks = report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) }
         reporter.success(lines: report.summaryLines + [
             ("keytab-kvno", report.keytabKeyVersion.map(String.init) ?? "-"),

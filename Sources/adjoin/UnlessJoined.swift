@@ -5,7 +5,8 @@ extension JoinCommand {
     /// `join --unless-joined`: when `status` would call this host healthy, report it as JOINED and
     /// return true; the boot unit then changes nothing. Any other state goes on to a normal join.
     func alreadyJoined(reporter: Reporter, deadline: Deadline) throws(AdjoinError) -> Bool {
-        let report = HostHealth(place: try options.place(root: root), progress: reporter.progress).run(deadline: deadline)
+        let place = try options.place(root: root)
+        let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline, identity: place.currentIdentity())
         // On EC2 the domain is in the settings, not yet read: any healthy join will do.
         guard report.status == .healthy, domain.map({ report.domain == $0.lowercased() }) ?? true else {
             reporter.progress("Not joined and healthy (\(report.status): \(report.message)): joining")

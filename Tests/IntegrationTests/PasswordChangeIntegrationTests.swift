@@ -95,7 +95,7 @@ import Discovery
         var rotation = PasswordRotation(place: place, maximumAgeDays: 0)
         rotation.kpasswdServer = SocketAddress(numericHost: "127.0.0.1", port: relay.port)
 
-        let result = try rotation.run(deadline: Deadline(seconds: 20))
+        let result = try rotation.run(deadline: Deadline(seconds: 20), identity: CurrentIdentity(files: place.files, instance: nil))
         #expect(relay.answeredAndDropped == 1, "the DC answered the change, and the answer was dropped")
         #expect(result.status == .rotated)
         #expect(result.keyVersion == 2)
