@@ -20,7 +20,7 @@ import Testing
         try aws.createStatusTable(table)
     }
 
-    private func settings(_ extra: [String: Any] = [:], legacy: Bool = false, passwordParameter: String? = nil) throws -> String {
+    func settings(_ extra: [String: Any] = [:], legacy: Bool = false, passwordParameter: String? = nil) throws -> String {
         var document: [String: Any] = legacy
             ? ["dnsName": lab.domain, "dnsIP1": lab.dcIP, "adJoinUserName": lab.joinUser]
             : ["domain": lab.domain, "domainControllers": [lab.dcIP], "joinUser": lab.joinUser]
@@ -37,7 +37,7 @@ import Testing
         return name
     }
 
-    private static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
+    static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
 
     private func join(_ instance: EC2Instance, parameter: String, root given: URL? = nil) throws -> (CommandResult, [String: Any]) {
         let root = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
@@ -45,7 +45,7 @@ import Testing
         return try agent(instance, ["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
     }
 
-    private func agent(_ instance: EC2Instance, _ arguments: [String]) throws -> (CommandResult, [String: Any]) {
+    func agent(_ instance: EC2Instance, _ arguments: [String]) throws -> (CommandResult, [String: Any]) {
         let result = try instance.runAgent(arguments)
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "the join password was printed")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
@@ -53,7 +53,7 @@ import Testing
     }
 
     /// Every request the agent made was verified by botocore, and these operations were among them.
-    private func expectAllSigned(_ instance: EC2Instance, including operations: [String]) throws {
+    func expectAllSigned(_ instance: EC2Instance, including operations: [String]) throws {
         let verdicts = try instance.verdicts()
         #expect(!verdicts.isEmpty)
         #expect(verdicts.allSatisfy { $0.verdict == "verified" }, "\(verdicts)")
