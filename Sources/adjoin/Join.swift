@@ -39,6 +39,10 @@ struct JoinCommand: ParsableCommand {
             id. With a status table (statusTable, --status-table), the instance's item says JOINING, then the \
             outcome; a status write that fails is reported but does not fail a good join.
 
+            A copy of a joined host (an image made from it, booted as another instance or with a new \
+            /etc/machine-id) first discards what it inherited: the other host's keytab entries, join record \
+            and sssd caches; then it joins as itself. The other host's account is never touched.
+
             Computer name: the first label of --host-fqdn in upper case; a label longer than 15 characters \
             becomes its first 10 characters, '-', and 4 characters derived from the whole FQDN, so that two \
             long names never silently collide. The owner is recorded in the account's `info` attribute \

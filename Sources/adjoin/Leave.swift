@@ -34,6 +34,10 @@ struct LeaveCommand: ParsableCommand {
             lifecycle state Terminated, or a spot interruption notice to terminate; a reboot or a stop \
             gives SKIPPED and changes nothing.
 
+            On a copy of a joined host (an image made from it: its join record names another instance or \
+            machine id than this host's), the other host's account is never deleted or changed, with or \
+            without --user: only this host is cleaned, and the output's copyOf names the other host.
+
             Exit status: 0 DETACHED or SKIPPED; 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
             13 TIMEOUT; 15 INVALID_INPUT; 16 ACCOUNT_CONFLICT; 21 KEYTAB_INVALID (the DC rejects the \
             machine's keys: leave with --user); 17 CONFIGURATION_FAILED (sssd could not be stopped).

@@ -14,7 +14,12 @@ struct StatusCommand: ParsableCommand {
             are still set up for the domain and sssd runs (not checked under --root). The status is the \
             first failed check's.
 
-            Exit status: 0 HEALTHY; 20 NOT_JOINED; 21 KEYTAB_INVALID (missing, unreadable, rejected by the DC, \
+            A copy of a joined host (an image made from it, booted as another instance or with a new \
+            /etc/machine-id) is CLONED: its join record names another identity than this host's (the \
+            instance id on EC2, read from instance metadata; elsewhere the machine-id hash). Then nothing \
+            else is checked; `adjoin join` joins the copy as itself.
+
+            Exit status: 0 HEALTHY; 25 CLONED; 20 NOT_JOINED; 21 KEYTAB_INVALID (missing, unreadable, rejected by the DC, \
             or its kvno is not the account's); 22 ACCOUNT_MISSING; 23 CONFIGURATION_DRIFT; 24 \
             SSSD_NOT_RUNNING; 12 NETWORK_ERROR, 13 TIMEOUT, 14 DOMAIN_NOT_FOUND when no DC could be asked.
             """
