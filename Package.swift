@@ -37,6 +37,7 @@ let package = Package(
                 "Join",
                 "HostConfig",
                 "Agent",
+                "AWS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -16,6 +16,8 @@ public struct StatusRecord: Sendable {
     /// When this run started (milliseconds since 1970, UTC): the same for all of a run's writes, and
     /// what orders runs, so that a late write of an older run never hides a newer one.
     public var runStartedAtMilliseconds: Int64
+    /// Which attempt of a join that keeps trying at boot (nil: a single run).
+    public var attempt: Int?
 
     public init(instanceId: String, status: Status, domain: String? = nil, computerName: String? = nil, computerDN: String? = nil,
                 domainController: String? = nil, accountId: String? = nil, region: String? = nil,
@@ -89,6 +91,7 @@ public final class StatusTable {
             ("message", DynamoDBClient.string(record.message.isEmpty ? record.status.rawValue : record.message)),
             ("sequence", DynamoDBClient.number(record.sequence)),
         ]
+        if let attempt = record.attempt { item.append(("attempt", DynamoDBClient.number(Int64(attempt)))) }
         let outcome = try dynamoDB.putItem(
             table: table, item: item, condition: "attribute_not_exists(instanceId) OR #sequence < :sequence",
             names: [("#sequence", "sequence")], values: [(":sequence", DynamoDBClient.number(record.sequence))], deadline: deadline)

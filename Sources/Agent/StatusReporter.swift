@@ -6,7 +6,11 @@ import AWS
 public final class StatusReporter {
     public let table: String?
     private let writer: StatusTable?
-    private let template: StatusRecord
+    private var template: StatusRecord
+    private var lastWrite: ContinuousClock.Instant?
+    /// A join that keeps trying writes JOINING at most this often, so that a booting fleet's retries do
+    /// not become a second storm against the table.
+    public var retryWriteInterval: Duration = .seconds(60)
     /// The last write's result, for output: "written", "superseded" (a newer run's state is there),
     /// or the failure's message.
     public private(set) var lastResult: String?
@@ -31,10 +35,22 @@ public final class StatusReporter {
                                 runStartedAtMilliseconds: StatusRecord.now())
     }
 
+    /// A new attempt of a join that keeps trying: its writes are ordered after the earlier attempts'.
+    public func beginAttempt(_ attempt: Int) {
+        template.attempt = attempt
+        template.runStartedAtMilliseconds = max(StatusRecord.now(), template.runStartedAtMilliseconds + 1)
+    }
+
+    /// Whether a JOINING that only reports another attempt is due (the first always is).
+    public var retryWriteDue: Bool {
+        lastWrite.map { ContinuousClock.now - $0 >= retryWriteInterval } ?? true
+    }
+
     /// Records one state; `fill` adds what is known (domain, names, DC).
     public func record(_ status: Status, message: String, elapsed: Duration, deadline: Deadline,
                        progress: (String) -> Void, fill: (inout StatusRecord) -> Void = { _ in }) {
         guard let writer, let table else { return }
+        lastWrite = .now
         var record = template
         record.status = status
         record.message = message

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Agent
+import AWS
 import ArgumentParser
 import Discovery
 import HostConfig
@@ -104,6 +105,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Do nothing (JOINED, exit 0, no password read) when this host is already joined and healthy, as `adjoin status` checks it (for the boot unit).")
     var unlessJoined = false
 
+    @Option(help: ArgumentHelp("Keep trying for this long (30m, 90s, 2h, or seconds) while attempts fail for a reason that can pass: NETWORK_ERROR, TIMEOUT, DOMAIN_NOT_FOUND, BUSY, UNKNOWN_ERROR. Each attempt has --timeout; pauses grow with full jitter (for the boot unit).", valueName: "duration"))
+    var retryFor: String?
+
     @OptionGroup var options: DirectoryOptions
 
     func validate() throws {
@@ -117,6 +121,12 @@ struct JoinCommand: ParsableCommand {
         if unlessJoined && dryRun {
             throw ValidationError("--unless-joined and --dry-run cannot go together")
         }
+        if let retryFor {
+            guard BootRetry.parseDuration(retryFor) != nil else {
+                throw ValidationError("--retry-for takes a duration such as 30m, 90s or 2h (at most 24 hours), or a number of seconds")
+            }
+            guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
+        }
         if dryRun && options.output == .json {
             throw ValidationError("--dry-run prints diffs: it has no --output json")
         }
@@ -126,85 +136,107 @@ struct JoinCommand: ParsableCommand {
     private var readsParameter: Bool { domain == nil || parameter != nil }
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
-        var status: StatusReporter? = nil
-        var domainName = domain
+        let state = JoinAttempts(domainName: domain)
+        var deadline = Deadline(seconds: options.timeout)
         do throws(AdjoinError) {
-            if unlessJoined, try alreadyJoined(reporter: reporter, deadline: deadline) { return }
-            var context: InstanceContext? = nil
-            if readsParameter || statusTable != nil {
-                let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
-                                                      deadline: deadline, progress: reporter.progress)
-                context = loaded
-                domainName = loaded.settings.domain?.value ?? domainName
-                if !dryRun { status = try StatusReporter(context: loaded) }
-                if loaded.optedOut {
-                    let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
-                    status?.record(.skipped, message: message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
-                        $0.domain = domainName
-                    }
-                    reporter.success(lines: [("instance-id", loaded.identity.instanceId), ("status", Status.skipped.rawValue), ("message", message)],
-                                     json: .object([("status", .string(Status.skipped.rawValue)), ("instanceId", .string(loaded.identity.instanceId)),
-                                                    ("domain", .optional(domainName)), ("statusTable", .optional(status?.lastResult)),
-                                                    ("durationMs", .number(deadline.elapsed.milliseconds)), ("message", .string(message))]))
-                    return
-                }
+            guard let retryFor, let budget = BootRetry.parseDuration(retryFor) else {
+                return try attempt(nil, deadline: deadline, state: state, reporter: reporter)
             }
-            let request = try request(context: context)
-            let hostJoin = HostJoin(DomainJoin(request, progress: reporter.progress), options: try hostOptions(context: context))
-            let identity = CurrentIdentity(files: request.files, instance: context ?? MetadataInstanceID())
-            if dryRun {
-                Reporter.writeOut(try hostJoin.dryRun(deadline: deadline, identity: identity))
+            try BootRetry(budget: budget).run(perAttempt: options.timeout, retrying: { retry in
+                reporter.progress("attempt \(retry.attempt) failed: \(retry.failure.status): \(retry.failure.message); "
+                                  + "trying again in \(retry.pause.milliseconds) ms")
+                state.lastFailure = retry.failure
+            }) { (number, attemptDeadline) throws(AdjoinError) in
+                deadline = attemptDeadline
+                try attempt(number, deadline: attemptDeadline, state: state, reporter: reporter)
+            }
+        } catch {
+            state.status?.record(error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: reporter.progress) {
+                $0.domain = state.domainName
+            }
+            throw ExitCode(reporter.failure(error, domain: state.domainName, elapsed: state.elapsed))
+        }
+    }
+
+    /// One attempt of the join (`number`: which one, when the join keeps trying). What it learnt about the
+    /// instance (identity, metadata token, credentials, settings) and its status reporter stay for the next.
+    private func attempt(_ number: Int?, deadline: Deadline, state: JoinAttempts, reporter: Reporter) throws(AdjoinError) {
+        if unlessJoined, try alreadyJoined(reporter: reporter, instance: state, deadline: deadline) { return }
+        if state.context == nil, readsParameter || statusTable != nil {
+            let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
+                                                  metadata: try state.instanceMetadata(), deadline: deadline, progress: reporter.progress)
+            state.context = loaded
+            state.domainName = loaded.settings.domain?.value ?? state.domainName
+            if !dryRun { state.status = try StatusReporter(context: loaded) }
+            if loaded.optedOut {
+                let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
+                state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: deadline, progress: reporter.progress) {
+                    $0.domain = state.domainName
+                }
+                reporter.success(lines: [("instance-id", loaded.identity.instanceId), ("status", Status.skipped.rawValue), ("message", message)],
+                                 json: .object([("status", .string(Status.skipped.rawValue)), ("instanceId", .string(loaded.identity.instanceId)),
+                                                ("domain", .optional(state.domainName)), ("statusTable", .optional(state.status?.lastResult)),
+                                                ("durationMs", .number(state.elapsed.milliseconds)), ("message", .string(message))]))
                 return
             }
-            status?.record(.joining, message: "joining \(request.domain) as \(request.computerName)", elapsed: deadline.elapsed,
+        }
+        let context = state.context
+        let status = state.status
+        let request = try request(context: context)
+        let hostJoin = HostJoin(DomainJoin(request, progress: reporter.progress), options: try hostOptions(context: context))
+        let identity = CurrentIdentity(files: request.files, instance: state)
+        if dryRun {
+            Reporter.writeOut(try hostJoin.dryRun(deadline: deadline, identity: identity))
+            return
+        }
+        if let number { status?.beginAttempt(number) }
+        if number ?? 1 == 1 || status?.retryWriteDue == true {
+            let retrying = number.flatMap { $0 > 1 ? $0 : nil }.map { "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): " } ?? ""
+            status?.record(.joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
                            deadline: deadline, progress: reporter.progress) {
                 $0.domain = request.domain.value
                 $0.computerName = request.computerName.value
             }
-            let outcome = try hostJoin.run(deadline: deadline, identity: identity)
-            let result = outcome.join
-            let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
-            let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
-            status?.record(.joined, message: message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
-                $0.domain = result.domain
-                $0.computerName = result.computerName
-                $0.computerDN = result.computerDN
-                $0.domainController = result.domainController
-            }
-            var lines = [
-                ("domain", result.domain),
-                ("computer-name", result.computerName),
-                ("computer-dn", result.computerDN),
-                ("domain-controller", result.domainController),
-                ("kvno", String(result.kvno)),
-                ("keytab", result.keytabPath),
-                ("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
-                ("host", configured),
-                ("status", Status.joined.rawValue),
-            ]
-            if let context { lines.insert(("instance-id", context.identity.instanceId), at: 0) }
-            if let table = status?.table, let written = status?.lastResult { lines.append(("status-table", "\(table): \(written)")) }
-            reporter.success(lines: lines, json: .object([
-                ("status", .string(Status.joined.rawValue)),
-                ("instanceId", .optional(context?.identity.instanceId)),
-                ("domain", .string(result.domain)),
-                ("computerName", .string(result.computerName)),
-                ("computerDN", .string(result.computerDN)),
-                ("domainController", .string(result.domainController)),
-                ("kvno", .number(Int64(result.kvno))),
-                ("configured", .array(outcome.configured.map { .string($0) })),
-                ("statusTable", .optional(status?.lastResult)),
-                ("durationMs", .number(deadline.elapsed.milliseconds)),
-                ("message", .string(message)),
-            ]))
-        } catch {
-            status?.record(error.status, message: error.message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
-                $0.domain = domainName
-            }
-            throw ExitCode(reporter.failure(error, domain: domainName, elapsed: deadline.elapsed))
         }
+        let outcome = try hostJoin.run(deadline: deadline, identity: identity)
+        let result = outcome.join
+        let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
+        let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
+        status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: reporter.progress) {
+            $0.domain = result.domain
+            $0.computerName = result.computerName
+            $0.computerDN = result.computerDN
+            $0.domainController = result.domainController
+        }
+        var lines = [
+            ("domain", result.domain),
+            ("computer-name", result.computerName),
+            ("computer-dn", result.computerDN),
+            ("domain-controller", result.domainController),
+            ("kvno", String(result.kvno)),
+            ("keytab", result.keytabPath),
+            ("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
+            ("host", configured),
+            ("status", Status.joined.rawValue),
+        ]
+        if let context { lines.insert(("instance-id", context.identity.instanceId), at: 0) }
+        if let number { lines.insert(("attempts", String(number)), at: lines.count - 1) }
+        if let table = status?.table, let written = status?.lastResult { lines.append(("status-table", "\(table): \(written)")) }
+        reporter.success(lines: lines, json: .object([
+            ("status", .string(Status.joined.rawValue)),
+            ("instanceId", .optional(context?.identity.instanceId)),
+            ("domain", .string(result.domain)),
+            ("computerName", .string(result.computerName)),
+            ("computerDN", .string(result.computerDN)),
+            ("domainController", .string(result.domainController)),
+            ("kvno", .number(Int64(result.kvno))),
+            ("configured", .array(outcome.configured.map { .string($0) })),
+            ("statusTable", .optional(status?.lastResult)),
+        ] + (number.map { [("attempts", JSON.number(Int64($0)))] } ?? []) + [
+            ("durationMs", .number(state.elapsed.milliseconds)),
+            ("message", .string(message)),
+        ]))
     }
 
     private func hostOptions(context: InstanceContext?) throws(AdjoinError) -> HostJoin.Options? {
@@ -286,5 +318,35 @@ struct JoinCommand: ParsableCommand {
         gethostname(&buffer, buffer.count - 1)
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         return name.contains(".") ? name : name + "." + domain.value
+    }
+}
+
+/// What the attempts of one `adjoin join` share: the instance's context once it is read, the status
+/// reporter, the domain for messages, the last failure (for the status item), and when the command began.
+final class JoinAttempts: InstanceIDReader {
+    var context: InstanceContext?
+    /// One metadata client for every attempt: its session token serves them all.
+    private var metadata: InstanceMetadata?
+    var status: StatusReporter?
+    var domainName: String?
+    var lastFailure: AdjoinError?
+    let started = ContinuousClock.now
+
+    init(domainName: String?) {
+        self.domainName = domainName
+    }
+
+    var elapsed: Duration { ContinuousClock.now - started }
+
+    func instanceMetadata() throws(AdjoinError) -> InstanceMetadata {
+        if let metadata { return metadata }
+        let client = try InstanceMetadata(environment: .current())
+        metadata = client
+        return client
+    }
+
+    func instanceID(deadline: Deadline) throws(AdjoinError) -> String {
+        if let context { return context.identity.instanceId }
+        return try instanceMetadata().identity(deadline: deadline).instanceId
     }
 }

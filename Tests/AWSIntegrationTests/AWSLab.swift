@@ -134,23 +134,8 @@ extension AWSLab {
     /// Makes the proxy answer the next requests of this operation with this session token with these
     /// errors (after checking their signatures), instead of passing them to moto.
     func failNext(sessionToken: String, operation: String, _ failures: [PlannedFailure]) throws {
-        let plan: [String: Any] = [
-            "tokenDigest": AWSLab.digest(sessionToken), "operation": operation,
-            "failures": failures.map { ["status": $0.status, "code": $0.code] },
-        ]
-        let body = try JSONSerialization.data(withJSONObject: plan)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
-                             proxyEndpoint + "/adjoin-lab/fail-next"]
-        let input = Pipe()
-        process.standardInput = input
-        process.standardOutput = Pipe()
-        try process.run()
-        input.fileHandleForWriting.write(body)
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "the proxy did not take the planned failures")
+        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: AWSLab.digest(sessionToken), operation: operation,
+                              failures: failures.map { ($0.status, $0.code) })
     }
 
     /// A status table in the default account (the one the lab's static key works in).

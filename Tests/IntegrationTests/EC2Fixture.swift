@@ -1,3 +1,4 @@
+import AdjoinCore
 import Foundation
 import TestSupport
 import Testing
@@ -10,6 +11,8 @@ final class EC2Instance {
     let instanceId: String
     let hostname: String
     let accessKeyId: String
+    /// The role credentials' session token, by which the proxy can be told to fail this instance's calls.
+    let sessionToken: String
     let metadataEndpoint: String
     private let emulator = Process()
     private let directory: URL
@@ -20,6 +23,7 @@ final class EC2Instance {
         self.hostname = hostname
         let fixture = try AWSFixture.current()
         accessKeyId = "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        sessionToken = "token-" + UUID().uuidString
         let secret = EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         try fixture.registerKey(accessKeyId, secret: secret)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
@@ -28,7 +32,7 @@ final class EC2Instance {
             "instanceId": instanceId, "accountId": "210987654321", "region": "us-east-1", "availabilityZone": "us-east-1b",
             "hostname": hostname + ".ec2.internal", "localHostname": hostname + ".ec2.internal", "tags": tags, "tagsExposed": tagsExposed,
             "roleName": "adjoin-test-role",
-            "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": "token-" + UUID().uuidString],
+            "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": sessionToken],
         ]
         let statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)
@@ -86,6 +90,13 @@ final class EC2Instance {
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                              stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Makes the proxy answer this instance's next calls of `operation` with these errors (HTTP status, code).
+    func failNext(_ operation: String, _ failures: [(status: Int, code: String)]) throws {
+        try planProxyFailures(proxyEndpoint: try AWSFixture.current().proxyEndpoint,
+                              tokenDigest: String(SHA256.hash(Array(sessionToken.utf8)).hexString.prefix(16)),
+                              operation: operation, failures: failures)
     }
 
     /// The proxy's verdicts on the requests signed with this instance's role credentials:

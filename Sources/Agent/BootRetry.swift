@@ -1,0 +1,87 @@
+import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a join at boot keeps trying: until it is joined or meets a failure that another attempt cannot
+/// mend, for a bounded time, with exponential backoff and full jitter between attempts, so that a fleet
+/// booting at once spreads itself out instead of retrying in step against one DC and one SSM quota.
+public struct BootRetry: Sendable {
+    /// The whole time the join may keep trying (`--retry-for`).
+    public var budget: Duration
+    /// Attempt n waits a random time between 0 and min(cap, base * 2^(n-1)) before attempt n+1.
+    public var base: Duration = .seconds(2)
+    public var cap: Duration = .seconds(60)
+    /// Picks the pause in milliseconds up to the given ceiling (tests pin it).
+    public var jitter: @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
+
+    public init(budget: Duration) {
+        self.budget = budget
+    }
+
+    /// Outcomes that can change by themselves: the network or DNS still coming up, a DC or an AWS
+    /// service too busy to answer in time, another adjoin command holding the host, metadata not ready,
+    /// and what is not understood. Wrong credentials, missing rights, bad settings, a name another
+    /// host owns, a host that cannot be configured: another attempt would fail the same way.
+    public static func isTransient(_ status: Status) -> Bool {
+        [Status.networkError, .timeout, .busy, .domainNotFound, .unknownError].contains(status)
+    }
+
+    public func pause(afterAttempt attempt: Int) -> Duration {
+        let ceiling = min(cap, base * (1 << min(max(attempt - 1, 0), 20)))
+        let milliseconds = max(ceiling.milliseconds, 1)
+        return .milliseconds(min(max(jitter(milliseconds), 0), milliseconds))
+    }
+
+    /// What happened to one attempt that will be tried again, for the journal and the status item.
+    public struct Retry: Sendable {
+        public let attempt: Int
+        public let failure: AdjoinError
+        public let pause: Duration
+    }
+
+    /// Runs `attempt` (numbered from 1, each with `perAttempt` seconds or what is left of the budget)
+    /// until it succeeds, fails for good, or the budget leaves no room for another; `retrying` hears of
+    /// each attempt that will be repeated, before the pause. Throws the last failure.
+    public func run<Value>(perAttempt seconds: Double, sleep: (Duration) -> Void = BootRetry.sleep,
+                           retrying: (Retry) -> Void,
+                           attempt: (Int, Deadline) throws(AdjoinError) -> Value) throws(AdjoinError) -> Value {
+        let whole = Deadline(seconds: budget.seconds)
+        var number = 0
+        while true {
+            number += 1
+            let deadline = Deadline(seconds: min(seconds, max(whole.remaining.seconds, 0.001)))
+            do {
+                return try attempt(number, deadline)
+            } catch {
+                guard BootRetry.isTransient(error.status) else { throw error }
+                let pause = pause(afterAttempt: number)
+                // Another attempt needs its pause and at least a second of work, or it is not worth starting.
+                guard pause + .seconds(1) < whole.remaining else {
+                    throw AdjoinError(error.status, "\(error.message) (gave up after \(number) attempts in \(whole.elapsed.milliseconds / 1000) s of --retry-for)")
+                }
+                retrying(Retry(attempt: number, failure: error, pause: pause))
+                sleep(pause)
+            }
+        }
+    }
+
+    public static func sleep(_ duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+    }
+
+    /// `30m`, `90s`, `2h` or a number of seconds.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(Character, Int64)] = [("s", 1), ("m", 60), ("h", 3600)]
+        var digits = Substring(text)
+        var scale: Int64 = 1
+        if let last = text.last, let unit = units.first(where: { $0.0 == last }) {
+            digits = digits.dropLast()
+            scale = unit.1
+        }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value > 0, value <= 86_400 / scale else { return nil }
+        return .seconds(value * scale)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// The boot unit's join (`--retry-for`) on an instance whose first attempt meets SSM's throttling
+/// past the AWS layer's own retries: it tries again after a jittered pause, joins, and its status item
+/// tells the attempts; the metadata session token serves every attempt.
+extension InstanceJoinIntegrationTests {
+    @Test func theBootJoinTriesAgainAfterThrottlingAndJoins() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let parameter = try settings()
+        // The AWS layer makes 4 attempts per call: all 4 of the first GetParameter are throttled.
+        try instance.failNext("AmazonSSM.GetParameter", Array(repeating: (400, "ThrottlingException"), count: 4))
+        let (result, json) = try agent(instance, ["join", "--unless-joined", "--retry-for", "2m", "--parameter", parameter,
+                                                  "--no-configure", "--root", try scratchRoot().path, "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["status"] as? String == "JOINED")
+        #expect(json["attempts"] as? Int == 2)
+        #expect(result.stderr.contains("attempt 1 failed: UNKNOWN_ERROR: reading the SSM parameter"), "\(result.stderr)")
+        #expect(result.stderr.contains("ThrottlingException"))
+        let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
+        #expect(item["status"] == "JOINED")
+        #expect(item["attempt"] == "2")
+        let getParameter = try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }
+        #expect(getParameter.count == 5, "4 throttled, then one that went through: \(getParameter)")
+        #expect(try instance.metadataRequests().filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1)
+    }
+
+    @Test func theBootJoinStopsAtOnceOnAPermanentFailure() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let parameter = try settings(["joinPassword": "not-the-password"])
+        let started = Date()
+        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--parameter", parameter, "--no-configure",
+                                                  "--root", try scratchRoot().path, "--output", "json"])
+        #expect(result.status == 10, "\(result.stderr)")
+        #expect(json["status"] as? String == "ACCESS_DENIED")
+        #expect(!result.stderr.contains("attempt 1 failed"), "a wrong password was tried again")
+        #expect(Date().timeIntervalSince(started) < 60, "it waited for the retry budget")
+        #expect(try aws.statusItem(table: table, instanceId: instance.instanceId)?["status"] == "ACCESS_DENIED")
+    }
+
+    private func scratchRoot() throws -> URL {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        return root
+    }
+}
