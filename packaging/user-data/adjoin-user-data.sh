@@ -31,6 +31,6 @@ rm -f "$deb"
 if [ "$ADJOIN_PARAMETER" = adjoin ]; then
     systemctl start adjoin-join.service
 else
-    adjoin join --parameter "$ADJOIN_PARAMETER"
+    adjoin join --unless-joined --retry-for 30m --parameter "$ADJOIN_PARAMETER"
 fi
 systemctl start adjoin-rotate.timer
