@@ -28,6 +28,10 @@ defaults; when the file does not exist the defaults are written to it. Keys:
 Options: --host (default 127.0.0.1), --port (0 = ephemeral; the bound port is printed
 alone on the first line of stdout), --state FILE. Requests are logged to stderr without
 tokens or secrets.
+
+A fleet: --fleet DIR serves every DIR/*.json state as an instance of its own, each on its own
+ephemeral port with its own tokens (a token one instance issued is refused by the others), in one
+process. The first line of stdout is then a JSON object {"STATE-FILE-NAME": port, ...}.
 """
 
 import argparse
@@ -342,21 +346,41 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_DELETE = do_PATCH = _not_allowed
 
 
+def instance_server(host, port, state_path):
+    """One instance's metadata service: its own state and its own tokens."""
+    server = ThreadingHTTPServer((host, port), Handler)
+    server.daemon_threads = True
+    server.state = StateStore(state_path)
+    server.tokens = TokenStore()
+    return server
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="IMDSv2 emulator for the adjoin lab")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = an ephemeral port")
-    parser.add_argument("--state", required=True, help="JSON state file (created with defaults if absent)")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--state", help="JSON state file (created with defaults if absent)")
+    source.add_argument("--fleet", help="a folder of JSON state files: one instance each, each on its own port")
     args = parser.parse_args(argv)
 
-    server = ThreadingHTTPServer((args.host, args.port), Handler)
-    server.daemon_threads = True
-    server.state = StateStore(args.state)
-    server.tokens = TokenStore()
-    port = server.server_address[1]
-    sys.stdout.write("%d\n" % port)
+    if args.fleet:
+        names = sorted(name for name in os.listdir(args.fleet) if name.endswith(".json"))
+        if not names:
+            parser.error("--fleet %s holds no .json state" % args.fleet)
+        servers = {name: instance_server(args.host, 0, os.path.join(args.fleet, name)) for name in names}
+        sys.stdout.write(json.dumps({name: server.server_address[1] for name, server in servers.items()}) + "\n")
+        log("listening on %s for %d instances of %s" % (args.host, len(servers), args.fleet))
+        # The main thread serves the first; every other instance has a thread of its own.
+        for server in list(servers.values())[1:]:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+        server = next(iter(servers.values()))
+    else:
+        server = instance_server(args.host, args.port, args.state)
+        port = server.server_address[1]
+        sys.stdout.write("%d\n" % port)
+        log("listening on %s:%d, state %s" % (args.host, port, args.state))
     sys.stdout.flush()
-    log("listening on %s:%d, state %s" % (args.host, port, args.state))
 
     def stop(signum, frame):
         raise KeyboardInterrupt  # leaves serve_forever at once, in the main thread

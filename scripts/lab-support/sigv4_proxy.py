@@ -27,6 +27,14 @@ POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": 
 verified requests with that session token digest and operation get those replies, one each, in
 the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
 
+A service's quota, as AWS enforces it: --quota OPERATION=RATE (repeatable; OPERATION as the log
+names it, e.g. AmazonSSM.GetParameter or DynamoDB_20120810.PutItem) lets at most RATE verified
+requests of that operation through per second (a token bucket holding one second's worth, refilled
+continuously), across every caller, as SSM's default of 40 GetParameter calls per second per account
+and Region does. Past it the proxy answers as the service does when it throttles: HTTP 400 with
+ThrottlingException ("Rate exceeded"), or ProvisionedThroughputExceededException for DynamoDB's
+item writes; the verdict line carries "throttled": true.
+
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
 token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
@@ -46,6 +54,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -220,6 +229,11 @@ class Handler(BaseHTTPRequestHandler):
             self.server.record(entry)
             return self._refuse(str(refusal), json_protocol=self.headers.get("X-Amz-Target") is not None)
         entry["verdict"] = "verified"
+        throttled = self.server.over_quota(operation)
+        if throttled is not None:
+            entry.update(throttled=True, injected=throttled, upstreamStatus=400)
+            self.server.record(entry)
+            return self._error(400, throttled, "Rate exceeded", json_protocol=self.headers.get("X-Amz-Target") is not None)
         failure = self.server.next_failure(entry["tokenDigest"], operation)
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
@@ -288,16 +302,52 @@ class Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _handle
 
 
+class TokenBucket:
+    """At most `rate` takes per second, with a burst of one second's worth."""
+
+    def __init__(self, rate):
+        self.rate = float(rate)
+        self.tokens = float(rate)
+        self.updated = time.monotonic()
+
+    def take(self):
+        now = time.monotonic()
+        self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+def parse_quota(text):
+    operation, _, rate = text.partition("=")
+    if not operation or not rate or float(rate) <= 0:
+        raise argparse.ArgumentTypeError("--quota takes OPERATION=RATE, e.g. AmazonSSM.GetParameter=40")
+    return operation, float(rate)
+
+
 class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, upstream, verifier, log_path):
+    def __init__(self, address, upstream, verifier, log_path, quotas=()):
         super().__init__(address, Handler)
+        self.quotas = {operation: TokenBucket(rate) for operation, rate in quotas}
         self.upstream = urllib.parse.urlsplit(upstream)
         self.verifier = verifier
         self.log_path = log_path
         self.log_lock = threading.Lock()
         self.failures = {}  # (tokenDigest, operation) -> replies still to inject
+
+    def over_quota(self, operation):
+        """The throttling code to answer with when the operation's quota is spent, else None."""
+        bucket = self.quotas.get(operation)
+        if bucket is None:
+            return None
+        with self.log_lock:
+            if bucket.take():
+                return None
+        return "ProvisionedThroughputExceededException" if operation.startswith("DynamoDB_") else "ThrottlingException"
 
     def plan_failures(self, token_digest, operation, failures):
         with self.log_lock:
@@ -326,8 +376,10 @@ def main(argv=None):
     parser.add_argument("--keys", help="JSON object {accessKeyId: secretAccessKey}")
     parser.add_argument("--imds-state", help="the IMDS emulator's state file (its role credentials)")
     parser.add_argument("--log", help="JSON lines of verdicts (default: stderr)")
+    parser.add_argument("--quota", type=parse_quota, action="append", default=[], metavar="OPERATION=RATE",
+                        help="at most RATE verified requests of OPERATION per second; past it, the service's throttling answer")
     args = parser.parse_args(argv)
-    server = ProxyServer((args.host, args.port), args.upstream, Verifier(args.keys, args.imds_state), args.log)
+    server = ProxyServer((args.host, args.port), args.upstream, Verifier(args.keys, args.imds_state), args.log, args.quota)
     sys.stdout.write("%d\n" % server.server_address[1])
     sys.stdout.flush()
 

@@ -259,3 +259,35 @@ def test_log_has_no_tokens_or_secrets(imds):
     assert "GET /latest/meta-data/iam/security-credentials/" in imds.stderr
     for secret in (token, creds["SecretAccessKey"], creds["Token"]):
         assert secret not in imds.stderr
+
+
+def test_a_fleet_serves_each_state_as_its_own_instance(tmp_path):
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    for index in range(3):
+        (fleet / ("i%d.json" % index)).write_text(json.dumps({"instanceId": "i-0%016x" % index, "localHostname": "ip-10-1-0-%d" % index}))
+    proc = subprocess.Popen([sys.executable, IMDS, "--fleet", str(fleet)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        ports = json.loads(proc.stdout.readline())
+        assert sorted(ports) == ["i0.json", "i1.json", "i2.json"] and len(set(ports.values())) == 3
+
+        def call(port, method, path, headers):
+            req = urllib.request.Request("http://127.0.0.1:%d%s" % (port, path), method=method, headers=headers)
+            try:
+                with urllib.request.urlopen(req, timeout=5) as resp:
+                    return resp.status, resp.read().decode()
+            except urllib.error.HTTPError as e:
+                return e.code, e.read().decode()
+
+        tokens = {}
+        for name, port in ports.items():
+            status, tokens[name] = call(port, "PUT", "/latest/api/token", {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+            assert status == 200
+            status, body = call(port, "GET", "/latest/meta-data/instance-id", {"X-aws-ec2-metadata-token": tokens[name]})
+            assert (status, body) == (200, "i-0%016x" % int(name[1])), name
+        # An instance's token is its own: the others answer 401, as two real instances would.
+        status, _ = call(ports["i1.json"], "GET", "/latest/meta-data/instance-id", {"X-aws-ec2-metadata-token": tokens["i0.json"]})
+        assert status == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=5)

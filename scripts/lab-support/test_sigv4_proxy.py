@@ -1,6 +1,7 @@
 """Tests of the lab's SigV4-checking proxy, in front of a real moto_server: python3 -m pytest -q scripts/lab-support"""
 
 import json
+import time
 import os
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def moto():
 
 
 class Proxy:
-    def __init__(self, tmp_path, upstream):
+    def __init__(self, tmp_path, upstream, extra=()):
         self.keys = tmp_path / "keys.json"
         self.keys.write_text(json.dumps({AKID: SECRET}))
         self.imds_state = tmp_path / "imds.json"
@@ -39,7 +40,7 @@ class Proxy:
         self.log = tmp_path / "verdicts.jsonl"
         self.proc = subprocess.Popen(
             [sys.executable, PROXY, "--port", "0", "--upstream", upstream, "--keys", str(self.keys),
-             "--imds-state", str(self.imds_state), "--log", str(self.log)],
+             "--imds-state", str(self.imds_state), "--log", str(self.log), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.strip().isdigit():
@@ -195,3 +196,30 @@ def test_planned_failures_answer_verified_requests_then_moto_again(proxy):
     verdicts = proxy.verdicts()
     assert [v.get("injected") for v in verdicts] == [None, "ThrottlingException", None]
     assert all(v["verdict"] == "verified" for v in verdicts)
+
+
+def test_a_quota_throttles_as_ssm_does_and_refills(tmp_path, moto):
+    proxy = Proxy(tmp_path, moto, ["--quota", "AmazonSSM.GetParameter=5"])
+    try:
+        ssm = proxy.client("ssm")
+        ssm.put_parameter(Name="quota-test", Value="v", Type="String", Overwrite=True)
+        codes = []
+        for _ in range(8):
+            try:
+                ssm.get_parameter(Name="quota-test")
+                codes.append("ok")
+            except ssm.exceptions.ClientError as error:
+                codes.append(error.response["Error"]["Code"])
+                assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        # A burst of one second's worth goes through; the rest is throttled (a few may have refilled meanwhile).
+        assert codes[:5] == ["ok"] * 5 and "ThrottlingException" in codes[5:], codes
+        time.sleep(1.1)
+        assert ssm.get_parameter(Name="quota-test")["Parameter"]["Value"] == "v", "the bucket refills"
+        verdicts = [v for v in proxy.verdicts() if v["operation"] == "AmazonSSM.GetParameter"]
+        assert sum(1 for v in verdicts if v.get("throttled")) == codes.count("ThrottlingException")
+        assert all(v["verdict"] == "verified" for v in verdicts)
+        # Other operations are not counted against it.
+        for _ in range(8):
+            ssm.put_parameter(Name="quota-test", Value="v", Type="String", Overwrite=True)
+    finally:
+        proxy.stop()
