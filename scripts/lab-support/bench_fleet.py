@@ -1,0 +1,359 @@
+#!/usr/bin/env python3
+"""A fleet booting at once, on this machine: N instances, each with its own identity, host name and role
+credentials from one IMDSv2 emulator (a port each), join the lab's one Samba DC at the same moment through
+the boot unit's own path (`adjoin join --unless-joined --retry-for ...`, settings and password from one
+SecureString parameter, status in DynamoDB), with SSM's default quota enforced by a checking proxy in front
+of moto (40 GetParameter calls per second; past it HTTP 400 ThrottlingException) and a DynamoDB write quota.
+Every agent joins with --no-configure under its own root and keytab.
+
+It first times K joins back to back (the DC's own pace), then the fleet, and prints a table and, last,
+one JSON line: instances, joined, gaveUp, lastJoinedSeconds, p50JoinedSeconds, p99JoinedSeconds,
+throttledCalls, maxAttempts, dcCpuSeconds, dcCpuSecondsPerJoin, peakMemoryMiB, backToBackSeconds,
+targetSeconds (2 x the DC's time for N joins back to back + N/40 s). The computer accounts are deleted
+afterwards (not timed).
+"""
+import argparse
+import json
+import os
+import secrets
+import shutil
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def env(name):
+    value = os.environ.get(name)
+    if not value:
+        sys.exit("bench-fleet: %s is not set: eval \"$(scripts/lab env)\" first" % name)
+    return value
+
+
+def say(text):
+    sys.stderr.write("bench-fleet: %s\n" % text)
+    sys.stderr.flush()
+
+
+def boto3_client(service, motoEndpoint, region="us-east-1"):
+    import boto3
+    return boto3.client(service, endpoint_url=motoEndpoint, region_name=region,
+                        aws_access_key_id="fixture", aws_secret_access_key="fixture")
+
+
+def random_text(count, alphabet):
+    return "".join(secrets.choice(alphabet) for _ in range(count))
+
+
+# ---------------------------------------------------------------- the DC's processes and memory
+
+def process_tree(root):
+    """root and every process below it (samba forks its services)."""
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(name))
+            except OSError:
+                continue
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def cpu_seconds(pids):
+    """User and system time of these processes, with that of their reaped children."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += sum(int(value) for value in fields[11:15])
+        except OSError:
+            continue
+    return total / TICKS
+
+
+def rss_mib(pids):
+    """Proportional set size: pages shared between processes (samba's forks, the agents' one binary)
+    are counted once in all, not once per process."""
+    total = 0
+    for pid in pids:
+        try:
+            with open("/proc/%d/smaps_rollup" % pid) as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total / 1024
+
+
+class MemorySampler(threading.Thread):
+    """The whole run's resident memory (agents and DC) every 0.2 s; keeps the peak."""
+
+    def __init__(self, dc_root):
+        super().__init__(daemon=True)
+        self.dc_root = dc_root
+        self.agents = []
+        self.peak = 0.0
+        self.running = True
+
+    def run(self):
+        while self.running:
+            self.peak = max(self.peak, rss_mib(process_tree(self.dc_root) + [p.pid for p in self.agents if p.poll() is None]))
+            time.sleep(0.2)
+
+
+# ---------------------------------------------------------------- helpers that run in the background
+
+class Background:
+    def __init__(self, argv, log_path):
+        self.log = open(log_path, "w")
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.first_line = self.process.stdout.readline()
+        if not self.first_line:
+            raise SystemExit("bench-fleet: %s did not start (see %s)" % (argv[1], log_path))
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+# ---------------------------------------------------------------- the bench
+
+def back_to_back(adjoin, lab, count, work):
+    """The DC's own pace: `count` joins one after the other (DC given, no AWS), seconds per join."""
+    times, names = [], []
+    for index in range(count):
+        name = "BB%s%02d" % (random_text(6, string.ascii_uppercase + string.digits), index)
+        root = os.path.join(work, "bb-%d" % index)
+        os.makedirs(root)
+        with open(lab["join_pw"], "rb") as stdin:
+            start = time.perf_counter()
+            result = subprocess.run([adjoin, "join", "--domain", lab["domain"], "--domain-controller", lab["dc"],
+                                     "--user", lab["user"], "--password-stdin", "--ou", lab["ou"],
+                                     "--host-fqdn", "%s.%s" % (name.lower(), lab["domain"]), "--computer-name", name,
+                                     "--root", root, "--no-configure", "--owner", "bench-fleet", "--quiet"],
+                                    stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            times.append(time.perf_counter() - start)
+        if result.returncode != 0:
+            raise SystemExit("bench-fleet: a back-to-back join failed: %s" % result.stderr.strip()[-400:])
+        names.append("CN=%s,%s" % (name, lab["ou"]))
+    return statistics.median(times), names
+
+
+def delete_accounts(dns, lab):
+    if not dns:
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".dns") as listing:
+        listing.write("\n".join(dns) + "\n")
+        listing.flush()
+        subprocess.run(["ldapdelete", "-c", "-r", "-H", "ldaps://%s" % lab["dc"], "-D", "Administrator@%s" % lab["realm"],
+                        "-y", lab["admin_pw"], "-f", listing.name],
+                       env={**os.environ, "LDAPTLS_REQCERT": "never"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def percentile(values, fraction):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--adjoin", required=True, help="the agent binary (release build)")
+    parser.add_argument("--instances", type=int, default=100)
+    parser.add_argument("--retry-for", default="30m", help="the boot unit's --retry-for")
+    parser.add_argument("--ssm-quota", type=float, default=40, help="GetParameter calls per second (SSM's default: 40)")
+    parser.add_argument("--dynamodb-quota", type=float, default=100, help="PutItem calls per second on the status table")
+    parser.add_argument("--back-to-back", type=int, default=20, help="joins timed one after the other first (0: none)")
+    parser.add_argument("--single-attempt", action="store_true", help="without --retry-for, as the boot unit was before")
+    args = parser.parse_args()
+    if not 1 <= args.instances <= 1000:
+        parser.error("--instances must be 1 to 1000")
+
+    lab = {"domain": env("ADJOIN_LAB_DOMAIN"), "dc": env("ADJOIN_LAB_DC_IP"), "realm": env("ADJOIN_LAB_REALM"),
+           "user": env("ADJOIN_LAB_JOIN_USER"), "join_pw": env("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
+           "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "ou": env("ADJOIN_LAB_OU")}
+    moto = env("ADJOIN_LAB_MOTO_ENDPOINT")
+    lab_dir = env("ADJOIN_LAB_DIR")
+    with open(os.path.join(lab_dir, "dc", "run", "samba.pid")) as f:
+        dc_root = int("".join(ch for ch in f.read() if ch.isdigit()))
+
+    work = tempfile.mkdtemp(prefix="adjoin-fleet-")
+    run_id = uuid.uuid4().hex[:12]
+    background = []
+    created = []
+    try:
+        # Settings, password included, in one SecureString (one GetParameter per instance); the status table.
+        with open(lab["join_pw"]) as f:
+            password = f.read().rstrip("\n")
+        table = "adjoin-fleet-%s" % run_id
+        parameter = "/adjoin-fleet/%s" % run_id
+        settings = {"domain": lab["domain"], "domainControllers": [lab["dc"]], "joinUser": lab["user"], "joinPassword": password,
+                    "organizationalUnit": lab["ou"], "statusTable": table, "computerNameFrom": "instance-id"}
+        kms = boto3_client("kms", moto).create_key()["KeyMetadata"]["KeyId"]
+        boto3_client("ssm", moto).put_parameter(Name=parameter, Value=json.dumps(settings), Type="SecureString", KeyId=kms)
+        del password, settings
+        boto3_client("dynamodb", moto).create_table(
+            TableName=table, KeySchema=[{"AttributeName": "instanceId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "instanceId", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+
+        # N instances: identity, host name and role credentials each; the proxy knows their secrets.
+        fleet = os.path.join(work, "fleet")
+        os.makedirs(fleet)
+        keys = {}
+        for index in range(args.instances):
+            akid = "ASIA" + random_text(16, string.ascii_uppercase + "234567")
+            secret = random_text(40, string.ascii_letters + string.digits)
+            keys[akid] = secret
+            host = "ip-10-77-%d-%d.ec2.internal" % (index // 250, index % 250 + 1)
+            state = {"instanceId": "i-0%s%04x" % (run_id[:12], index), "accountId": "123456789012", "region": "us-east-1",
+                     "hostname": host, "localHostname": host, "localIpv4": "10.77.%d.%d" % (index // 250, index % 250 + 1),
+                     "tags": {}, "tagsExposed": True, "roleName": "adjoin-fleet-role",
+                     "credentials": {"accessKeyId": akid, "secretAccessKey": secret, "token": secrets.token_urlsafe(48)}}
+            with open(os.path.join(fleet, "%05d.json" % index), "w") as f:
+                json.dump(state, f)
+        keys_file = os.path.join(work, "keys.json")
+        with open(keys_file, "w") as f:
+            json.dump(keys, f)
+        os.chmod(keys_file, 0o600)
+
+        imds = Background([sys.executable, os.path.join(HERE, "imds.py"), "--fleet", fleet], os.path.join(work, "imds.log"))
+        background.append(imds)
+        ports = json.loads(imds.first_line)
+        verdicts = os.path.join(work, "verdicts.jsonl")
+        proxy = Background([sys.executable, os.path.join(HERE, "sigv4_proxy.py"), "--port", "0", "--upstream", moto,
+                            "--keys", keys_file, "--log", verdicts,
+                            "--quota", "AmazonSSM.GetParameter=%g" % args.ssm_quota,
+                            "--quota", "DynamoDB_20120810.PutItem=%g" % args.dynamodb_quota], os.path.join(work, "proxy.log"))
+        background.append(proxy)
+        proxy_url = "http://127.0.0.1:%d" % int(proxy.first_line)
+
+        per_join = None
+        if args.back_to_back:
+            say("timing %d joins back to back against %s (the DC's own pace)" % (args.back_to_back, lab["dc"]))
+            per_join, names = back_to_back(args.adjoin, lab, args.back_to_back, work)
+            created += names
+            say("median %.0f ms per join" % (per_join * 1000))
+
+        sampler = MemorySampler(dc_root)
+        dc_before = cpu_seconds(process_tree(dc_root))
+        say("booting %d instances at once (%s)" % (args.instances, "one attempt each" if args.single_attempt else "--retry-for " + args.retry_for))
+        sampler.start()
+        start = time.monotonic()
+        agents = []
+        for index, (name, port) in enumerate(sorted(ports.items())):
+            root = os.path.join(work, "root-%05d" % index)
+            os.makedirs(root)
+            argv = [args.adjoin, "join", "--unless-joined", "--parameter", parameter, "--no-configure", "--root", root, "--output", "json"]
+            if not args.single_attempt:
+                argv[3:3] = ["--retry-for", args.retry_for]
+            out = open(os.path.join(work, "agent-%05d.json" % index), "w+")
+            err = open(os.path.join(work, "agent-%05d.log" % index), "w+")
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                       env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+                                            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:%d" % port,
+                                            "AWS_ENDPOINT_URL": proxy_url})
+            agents.append({"process": process, "out": out, "err": err, "end": None})
+            sampler.agents.append(process)
+        while any(agent["end"] is None for agent in agents):
+            for agent in agents:
+                if agent["end"] is None and agent["process"].poll() is not None:
+                    agent["end"] = time.monotonic() - start
+            time.sleep(0.05)
+        wall = time.monotonic() - start
+        sampler.running = False
+        sampler.join()
+        dc_cpu = cpu_seconds(process_tree(dc_root)) - dc_before
+
+        joined, gave_up, attempts, outcomes = [], 0, [], {}
+        for agent in agents:
+            agent["out"].seek(0)
+            agent["err"].seek(0)
+            try:
+                result = json.loads(agent["out"].read() or "{}")
+            except ValueError:
+                result = {}
+            status = result.get("status", "no output (exit %d)" % agent["process"].returncode)
+            outcomes[status] = outcomes.get(status, 0) + 1
+            failed_attempts = agent["err"].read().count(" failed: ")
+            attempts.append(result.get("attempts", failed_attempts + 1))
+            if agent["process"].returncode == 0 and status == "JOINED":
+                joined.append(agent["end"])
+                created.append(result["computerDN"])
+            else:
+                gave_up += 1
+        with open(verdicts) as f:
+            lines = [json.loads(line) for line in f]
+        throttled = sum(1 for line in lines if line.get("throttled"))
+        get_parameter = sum(1 for line in lines if line.get("operation") == "AmazonSSM.GetParameter")
+        refused = sum(1 for line in lines if line.get("verdict") != "verified")
+
+        n = args.instances
+        back_to_back_n = per_join * n if per_join else None
+        target = 2 * back_to_back_n + n / 40 if back_to_back_n else None
+        figures = {
+            "instances": n, "joined": len(joined), "gaveUp": gave_up,
+            "lastJoinedSeconds": round(max(joined), 2) if joined else None,
+            "p50JoinedSeconds": round(percentile(joined, 0.5), 2) if joined else None,
+            "p99JoinedSeconds": round(percentile(joined, 0.99), 2) if joined else None,
+            "wallSeconds": round(wall, 2), "throttledCalls": throttled, "getParameterCalls": get_parameter,
+            "unsignedOrRefused": refused, "maxAttempts": max(attempts), "outcomes": outcomes,
+            "dcCpuSeconds": round(dc_cpu, 2), "dcCpuSecondsPerJoin": round(dc_cpu / max(len(joined), 1), 3),
+            "peakMemoryMiB": round(sampler.peak, 1),
+            "backToBackSecondsPerJoin": round(per_join, 3) if per_join else None,
+            "targetSeconds": round(target, 1) if target else None,
+        }
+        print("instances at once        %d" % n)
+        print("joined / gave up         %d / %d   %s" % (len(joined), gave_up, outcomes))
+        if joined:
+            print("time to JOINED           p50 %.1f s, p99 %.1f s, last %.1f s (wall %.1f s)" %
+                  (figures["p50JoinedSeconds"], figures["p99JoinedSeconds"], figures["lastJoinedSeconds"], wall))
+        print("attempts per instance    max %d" % figures["maxAttempts"])
+        print("GetParameter calls       %d, throttled %d (quota %g/s)" % (get_parameter, throttled, args.ssm_quota))
+        print("DC CPU                   %.1f s, %.3f s per join" % (dc_cpu, figures["dcCpuSecondsPerJoin"]))
+        print("peak memory (all)        %.0f MiB" % sampler.peak)
+        if target:
+            print("target                   last JOINED within %.1f s (2 x %.1f s back to back + N/40 s): %s" %
+                  (target, back_to_back_n, "met" if joined and len(joined) == n and max(joined) <= target else "NOT met"))
+        print(json.dumps(figures, sort_keys=True))
+        return 0 if gave_up == 0 else 1
+    finally:
+        for process in background:
+            process.stop()
+        # Also any account an agent created and did not report (it gave up after creating it).
+        listing = subprocess.run(["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-H", "ldaps://%s" % lab["dc"],
+                                  "-D", "Administrator@%s" % lab["realm"], "-y", lab["admin_pw"], "-b", lab["ou"],
+                                  "(info=adjoin-owner: i-0%s*)" % run_id[:12], "dn"],
+                                 env={**os.environ, "LDAPTLS_REQCERT": "never"}, capture_output=True, text=True).stdout
+        created += [line[4:] for line in listing.splitlines() if line.startswith("dn: ") and line[4:] not in created]
+        say("deleting %d computer accounts" % len(created))
+        delete_accounts(created, lab)
+        if os.environ.get("ADJOIN_FLEET_KEEP"):
+            say("kept %s" % work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
