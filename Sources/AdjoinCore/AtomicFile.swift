@@ -31,17 +31,17 @@ public struct HostFiles: Sendable {
     }
 
     public func exists(_ hostPath: String) -> Bool {
-        FileIO.exists(path(hostPath))
+        (try? realPath(hostPath)).map(FileIO.exists) ?? false
     }
 
     public func read(_ hostPath: String) throws(AdjoinError) -> [UInt8]? {
-        try FileIO.read(path(hostPath))
+        try FileIO.read(realPath(hostPath))
     }
 
     /// Whether writing `bytes` would change anything: the content, the mode, or (when run as root) the
     /// owner. `current` is the file's content as the caller already read it (nil: it does not exist).
     public func differs(_ bytes: [UInt8], from current: [UInt8]?, at hostPath: String, mode: mode_t) -> Bool {
-        let target = path(hostPath)
+        guard let target = try? realPath(hostPath) else { return true }
         guard let current, current == bytes, FileIO.mode(target) == mode else { return true }
         return FileIO.ownedByOther(target)
     }
@@ -52,6 +52,8 @@ public struct HostFiles: Sendable {
     @discardableResult
     public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t,
                       check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) -> Bool {
+        // A link is followed (inside the root), so the file it names is changed and kept, and the link stays.
+        let hostPath = try resolved(hostPath)
         let target = path(hostPath)
         let current = try FileIO.read(target)
         guard differs(bytes, from: current, at: hostPath, mode: mode) else { return false }
@@ -63,6 +65,7 @@ public struct HostFiles: Sendable {
 
     /// Keeps the pre-adjoin content of a file that a distro tool is about to rewrite.
     public func keepOriginal(of hostPath: String) throws(AdjoinError) {
+        let hostPath = try resolved(hostPath)
         try keepOriginal(hostPath, current: try FileIO.read(path(hostPath)))
     }
 

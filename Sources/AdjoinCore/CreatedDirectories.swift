@@ -15,11 +15,22 @@ extension HostFiles {
         let missing = missingDirectories(above: hostPath)
         guard !missing.isEmpty else { return }
         try FileIO.createDirectories(parentOf: path(hostPath), mode: mode)
+        try list(missing)
+    }
+
+    /// Lists the missing folders above a host path that a distro tool adjoin runs is about to make
+    /// (authselect's /etc/dconf/db/distro.d), so that leave takes them away with the tool's files.
+    public func listParentsToBeMade(of hostPath: String) throws(AdjoinError) {
+        let missing = missingDirectories(above: try resolved(hostPath))
+        if !missing.isEmpty { try list(missing) }
+    }
+
+    private func list(_ directories: [String]) throws(AdjoinError) {
         let list = Self.createdDirectoriesList
         let listMissing = missingDirectories(above: list)
         try FileIO.createDirectories(parentOf: path(list), mode: 0o755)
         let listed = String(decoding: try FileIO.read(path(list)) ?? [], as: UTF8.self)
-        let added = (missing + listMissing).map { $0 + "\n" }.joined()
+        let added = (directories + listMissing).map { $0 + "\n" }.joined()
         try FileIO.replace(path(list), with: Array((listed + added).utf8), mode: 0o644)
     }
 

@@ -38,8 +38,15 @@ extension HostFiles {
         var changed = false
         var info = stat()
         if lstat(target, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
-            // A stack file that links to a tool's own copy (authselect's /etc/pam.d/system-auth): the
-            // link stays, and the file it names is put back from its own kept original.
+            // Originals are kept by the path of the file itself, never of a link (see `resolved`): a link
+            // here is one a tool made since (authselect's /etc/pam.d/system-auth, in place of the file
+            // that was there before its first selection). The file comes back in its place.
+            if let content = original.content {
+                try FileIO.replace(target, with: content, mode: original.mode)
+            } else {
+                unlink(target)
+            }
+            changed = true
         } else if let content = original.content {
             if differs(content, from: try FileIO.read(target), at: original.hostPath, mode: original.mode) {
                 try FileIO.createDirectories(parentOf: target, mode: 0o755)

@@ -68,7 +68,13 @@ public struct HostConfiguration: Sendable {
         case .editFiles:
             progress("No pam-auth-update or authselect can run for this system: edited the PAM stack files directly")
         case .tool(let run):
-            for path in run.rewrites { try files.keepOriginal(of: path) }
+            for path in run.rewrites {
+                try files.keepOriginal(of: path)
+                try files.listParentsToBeMade(of: path)
+            }
+            if !run.dropped.isEmpty {
+                progress("The sssd profile has no \(run.dropped.joined(separator: ", ")) (selected before): not kept")
+            }
             try runTool(run.process, deadline: deadline)
             done.append(run.process.commandLine)
             for path in run.verify where try !PAMConfiguration.mentions(files, path, "pam_sss.so") {

@@ -9,6 +9,8 @@ enum PAMConfiguration {
         let rewrites: [String]
         /// Files that must mention pam_sss afterwards, else the tool did not do its work.
         let verify: [String]
+        /// Features of the previous selection that the new one cannot keep, for the output.
+        var dropped: [String] = []
     }
 
     enum Plan: Sendable {
@@ -25,10 +27,6 @@ enum PAMConfiguration {
     /// bring pam_sss back.
     static let debianToolState = ["/var/lib/pam/seen", "/var/lib/pam/auth", "/var/lib/pam/account", "/var/lib/pam/password",
                                   "/var/lib/pam/session", "/var/lib/pam/session-noninteractive"]
-    /// authselect's selection and the files it generates (the /etc/pam.d stacks link to them).
-    static let authselectState = ["/etc/authselect/authselect.conf", "/etc/authselect/system-auth", "/etc/authselect/password-auth",
-                                  "/etc/authselect/nsswitch.conf", "/etc/authselect/fingerprint-auth", "/etc/authselect/smartcard-auth",
-                                  "/etc/authselect/postlogin", "/etc/authselect/dconf-db", "/etc/authselect/dconf-locks"]
     /// A pam-auth-update profile for systems whose libpam-runtime has none for pam_mkhomedir (before Debian 12).
     static let mkhomedirProfilePath = "/usr/share/pam-configs/adjoin-mkhomedir"
     static let mkhomedirProfile = """
@@ -63,19 +61,25 @@ enum PAMConfiguration {
         }
         if let tool = ChildProcess.locate("authselect", root: files.root) {
             guard let current = inRoot(files, [tool, "current", "--raw"], interpreter: nil),
-                  let select = inRoot(files, [tool, "select", "sssd"], interpreter: nil) else {
+                  let listFeatures = inRoot(files, [tool, "list-features", AuthselectSelection.profile], interpreter: nil),
+                  let select = inRoot(files, [tool, "select", AuthselectSelection.profile], interpreter: nil) else {
                 return .editFiles(redHatStacks)
             }
+            // Nothing selected yet: `current` fails ("No existing configuration detected").
             let state = try ChildProcess(current).run(deadline: deadline)
-            let words = state.succeeded ? state.output.split(whereSeparator: \.isWhitespace).map(String.init) : []
-            var features = words.first == "sssd" ? Array(words.dropFirst()) : []
-            if words.first == "sssd", features.contains("with-mkhomedir"), features.contains("with-sudo") {
-                return .alreadyDone("authselect already selects sssd with-mkhomedir with-sudo")
+            let words = state.succeeded ? AuthselectSelection.words(state.output) : []
+            let features = try ChildProcess(listFeatures).run(deadline: deadline)
+            guard features.succeeded else {
+                throw AdjoinError(.configurationFailed, "\(listFeatures.joined(separator: " ")) failed (exit \(features.exitStatus)): \(features.output.trimmingWhitespace())")
             }
-            for feature in ["with-mkhomedir", "with-sudo"] where !features.contains(feature) { features.append(feature) }
-            // --force: a configuration not made by authselect is replaced (authselect keeps its own backup too).
-            return .tool(ToolRun(process: ChildProcess(select + features + ["--force"]),
-                                 rewrites: redHatStacks + [NameServiceSwitch.path] + authselectState, verify: redHatStacks))
+            guard let selection = AuthselectSelection.select(current: words, supported: Set(AuthselectSelection.words(features.output))) else {
+                return .alreadyDone("authselect already selects \(words.joined(separator: " "))")
+            }
+            // --force: a configuration not made by authselect is replaced. --nobackup: adjoin keeps the
+            // originals itself (leave puts them back), so authselect leaves no backup folder behind.
+            return .tool(ToolRun(process: ChildProcess(select + selection.features + ["--force", "--nobackup"]),
+                                 rewrites: AuthselectSelection.links + AuthselectSelection.generated, verify: redHatStacks,
+                                 dropped: selection.dropped))
         }
         let stacks = files.exists("/etc/pam.d/common-auth") ? Array(debianStacks.prefix(4)) : redHatStacks
         guard stacks.allSatisfy({ files.exists($0) }) else {

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// `join --root` into Debian 13 systems, then a domain login with that system's own sssd 2.10 and PAM:
+/// one whose PAM tool is authselect (the RHEL 9 and Amazon Linux 2023 profiles), one with pam-auth-update.
+/// scripts/test-distros builds the roots and names them in ADJOIN_ROOT_TRIXIE_AUTHSELECT and
+/// ADJOIN_ROOT_TRIXIE_SSSD.
+@Suite(.serialized, .enabled(if: RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT") != nil && RootSandbox.cached("ADJOIN_ROOT_TRIXIE_SSSD") != nil,
+                              "scripts/test-distros names the cached Debian 13 roots"))
+struct DistroLoginIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+    }
+
+    /// What leave must put back as the join found it.
+    static let restoredState = ["/etc", "/var/lib/pam", "/var/lib/authselect"]
+
+    func join(_ root: RootSandbox, _ host: TestHost) throws -> CommandResult {
+        try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                      "--host-fqdn", host.fqdn, "--root", root.directory.path, "--domain-controller", lab.dcIP,
+                      "--allow-group", lab.loginGroup],
+                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+    }
+
+    func leave(_ root: RootSandbox) throws -> CommandResult {
+        try runAgent(["leave", "--root", root.directory.path, "--domain-controller", lab.dcIP])
+    }
+
+    func authselectCurrent(_ root: RootSandbox) throws -> String {
+        try root.run("/usr/bin/authselect", ["current", "--raw"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func authselectSelectsSSSDAndAMemberLogsInWithTheRootsOwnSSSD() throws {
+        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT")), lab: lab)
+        defer { root.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(!FileManager.default.fileExists(atPath: root.file("/usr/sbin/pam-auth-update").path), "the authselect root must have no pam-auth-update")
+        #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
+        let before = try root.snapshot(Self.restoredState)
+
+        let joined = try join(root, host)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stderr.contains("authselect select sssd with-mkhomedir with-sudo --force --nobackup"))
+        #expect(!joined.stderr.contains("edited the PAM stack files directly"))
+        #expect(!joined.stderr.contains("adding it directly"))
+        #expect(try authselectCurrent(root) == "sssd with-mkhomedir with-sudo")
+        // The PAM files are authselect's: its links, and content that `authselect check` finds untouched.
+        #expect(root.linkTarget("/etc/pam.d/system-auth") == "/etc/authselect/system-auth")
+        #expect(root.linkTarget("/etc/nsswitch.conf") == "/etc/authselect/nsswitch.conf")
+        let check = try root.run("/usr/bin/authselect", ["check"])
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+        #expect(try root.text("/etc/authselect/system-auth").contains("pam_sss.so"))
+        #expect(try root.text("/etc/authselect/nsswitch.conf").contains("sss"))
+
+        try logIn(root, services: ["system-auth", "password-auth"])
+
+        // A second join changes nothing: the selection is already there.
+        let again = try join(root, host)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("authselect already selects sssd with-mkhomedir with-sudo"))
+
+        let left = try leave(root)
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
+        #expect(root.linkTarget("/etc/pam.d/system-auth") == nil)
+        #expect(try root.snapshot(Self.restoredState) == before)
+    }
+
+    @Test func aPreviousSelectionsFeaturesAreKeptAndLeavePutsTheSelectionBack() throws {
+        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT")), lab: lab)
+        defer { root.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let selected = try root.run("/usr/bin/authselect", ["select", "local", "with-faillock", "with-silent-lastlog", "--force", "--nobackup", "--quiet"])
+        try #require(selected.status == 0, "\(selected.stdout)\(selected.stderr)")
+        let before = try root.snapshot(Self.restoredState)
+
+        let joined = try join(root, host)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try authselectCurrent(root) == "sssd with-faillock with-silent-lastlog with-mkhomedir with-sudo")
+        #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
+
+        let left = try leave(root)
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try authselectCurrent(root) == "local with-faillock with-silent-lastlog")
+        #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
+        #expect(try root.snapshot(Self.restoredState) == before)
+    }
+
+    @Test func pamAuthUpdateRootLogsAMemberInWithItsOwnSSSD() throws {
+        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_SSSD")), lab: lab)
+        defer { root.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let before = try root.snapshot(Self.restoredState)
+
+        let joined = try join(root, host)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stderr.contains("pam-auth-update --package --enable sss mkhomedir"))
+        #expect(!joined.stderr.contains("edited the PAM stack files directly"))
+        #expect(try root.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
+        #expect(try root.text("/etc/pam.d/common-session").contains("pam_mkhomedir.so"))
+
+        try logIn(root, services: ["login"])
+        #expect(FileManager.default.fileExists(atPath: root.file("/home/\(lab.memberUser)").path), "pam_mkhomedir made no home")
+
+        let left = try leave(root)
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try root.snapshot(Self.restoredState) == before)
+    }
+
+    /// With the root's sssd running: the group's member is let in through each PAM service, the
+    /// non-member authenticates but is refused at account management, a wrong password is refused.
+    private func logIn(_ root: RootSandbox, services: [String]) throws {
+        let sssd = try RootedSSSD(root)
+        defer { sssd.stop() }
+        let passwd = try resolve(lab.memberUser, in: root)
+        #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(3000))")
+        for service in services {
+            let member = try root.run("/usr/bin/pamtester", [service, lab.memberUser, "authenticate", "acct_mgmt", "open_session", "close_session"],
+                                      stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+            #expect(member.status == 0, "\(service): \(member.stdout)\(member.stderr)")
+            #expect((member.stdout + member.stderr).contains("successfully authenticated"), "\(service)")
+
+            let nonmemberAuthenticates = try root.run("/usr/bin/pamtester", [service, lab.nonmemberUser, "authenticate"],
+                                                      stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+            #expect(nonmemberAuthenticates.status == 0, "\(service): \(nonmemberAuthenticates.stderr)")
+            let nonmember = try root.run("/usr/bin/pamtester", [service, lab.nonmemberUser, "authenticate", "acct_mgmt"],
+                                         stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+            #expect(nonmember.status != 0, "\(service)")
+            #expect((nonmember.stdout + nonmember.stderr).contains("Permission denied"), "\(service): \(nonmember.stderr)")
+
+            let wrong = try root.run("/usr/bin/pamtester", [service, lab.memberUser, "authenticate"],
+                                     stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+            #expect(wrong.status != 0, "\(service)")
+        }
+    }
+
+    /// sssd answers once its back end is online; bounded, not a fixed sleep.
+    private func resolve(_ user: String, in root: RootSandbox) throws -> String {
+        let deadline = Date().addingTimeInterval(20)
+        var last = CommandResult(status: -1, stdout: "", stderr: "")
+        while Date() < deadline {
+            last = try root.run("/usr/bin/getent", ["passwd", user])
+            if last.status == 0 { return last.stdout }
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Issue.record("getent passwd \(user) never resolved in the root: \(last.stderr)")
+        return ""
+    }
+}
