@@ -4,6 +4,7 @@ minbase roots, scripts/lib/roots.sh), where it is installed."""
 import glob
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -148,6 +149,9 @@ def debian_root(tmp_path_factory, suite, name):
     # --one-file-system: nothing mounted inside is ever copied (a cached root has nothing mounted anyway).
     run(["cp", "-a", "--one-file-system", cached_minbase_root(suite), path])
     root = Chroot(path, suite, name)
+    # What the first boot of an image would write (systemd-machine-id-setup): the host's own identity.
+    with open(root.file("/etc/machine-id"), "w", encoding="utf-8") as f:
+        f.write(secrets.token_hex(16) + "\n")
     run(["mount", "-t", "proc", "proc", root.file("/proc")])
     try:
         root.run(["apt-get", "update", "-q"], timeout=600)

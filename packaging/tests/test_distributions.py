@@ -67,11 +67,31 @@ def kinit_with_keytab(root, principal):
                           text=True, env=dict(os.environ, KRB5_CONFIG=lab("KRB5_CONFIG"), KRB5CCNAME="MEMORY:pkg"))
 
 
+HOST_FILES = ["/etc/pam.d/common-auth", "/etc/pam.d/common-account", "/etc/pam.d/common-session",
+              "/etc/nsswitch.conf", "/etc/krb5.conf", "/etc/sssd/sssd.conf", "/etc/krb5.keytab"]
+
+
+def snapshot(root):
+    """The host files a join changes, as they are now (None for a missing one)."""
+    contents = {}
+    for path in HOST_FILES:
+        try:
+            with open(root.file(path), "rb") as f:
+                contents[path] = f.read()
+        except FileNotFoundError:
+            contents[path] = None
+    return contents
+
+
 def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_leaves(release):
     root, soname, _ = release
     name = "PKG" + secrets.token_hex(4).upper()
     fqdn = "%s.%s" % (name.lower(), lab("DOMAIN"))
     principal = "%s$@%s" % (name, lab("REALM"))
+    before = snapshot(root)
+    # libpam-sss's own install ran the root's pam-auth-update already: pam_sss is in, home directories are not.
+    assert b"pam_sss.so" in before["/etc/pam.d/common-auth"]
+    assert b"pam_mkhomedir.so" not in before["/etc/pam.d/common-session"]
     with open(lab("JOIN_PASSWORD_FILE"), "rb") as password:
         joined = root.run(["adjoin", "join", "--root", "/", "--domain", lab("DOMAIN"), "--user", lab("JOIN_USER"),
                            "--password-stdin", "--domain-controller", lab("DC_IP"), "--host-fqdn", fqdn,
@@ -90,19 +110,19 @@ def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_
         assert proved.returncode == 0, proved.stderr
         with open(root.file("/etc/sssd/sssd.conf"), encoding="utf-8") as f:
             assert "[domain/%s]" % lab("DOMAIN") in f.read()
-        # The root's own pam-auth-update put pam_sss in, and its own sssd reads the configuration written.
-        with open(root.file("/etc/pam.d/common-auth"), encoding="utf-8") as f:
-            assert "pam_sss.so" in f.read()
+        # The root's own pam-auth-update added home-directory creation.
+        with open(root.file("/etc/pam.d/common-session"), encoding="utf-8") as f:
+            assert "pam_mkhomedir.so" in f.read()
         with open(root.file("/etc/nsswitch.conf"), encoding="utf-8") as f:
             assert any(line.startswith("passwd:") and "sss" in line for line in f)
-        root.run(["sssd", "--genconf"])
     finally:
         left = root.run(["adjoin", "leave", "--root", "/", "--output", "json"], check=False)
     assert left.returncode == 0, "%s: leave failed\n%s\n%s" % (root.name, left.stdout, left.stderr)
     assert json.loads(left.stdout)["status"] == "DETACHED", left.stdout
     assert kinit_with_keytab(root, principal).returncode != 0, "the account still works after leave"
-    with open(root.file("/etc/pam.d/common-auth"), encoding="utf-8") as f:
-        assert "pam_sss.so" not in f.read(), "leave kept pam_sss"
+    after = snapshot(root)
+    changed = [path for path in HOST_FILES if after[path] != before[path]]
+    assert not changed, "leave did not put back %s" % changed
 
 
 def test_distributor_scripts_install_and_uninstall_keeping_the_settings(release, tmp_path):
