@@ -19,7 +19,7 @@ let package = Package(
         .target(
             name: "CAdjoinShim",
             dependencies: ["CKerberos", "CLDAP", "CCurl"],
-            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5"), .linkedLibrary("ldap"), .linkedLibrary("lber")]
+            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5")]
         ),
         .target(name: "AdjoinCore"),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),

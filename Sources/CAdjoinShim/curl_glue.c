@@ -1,8 +1,10 @@
 #include "adjoin_curl.h"
 
-#include <dlfcn.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
+
+#include "dynamic_library.h"
 
 static struct {
     CURLcode (*global_init)(long flags);
@@ -20,39 +22,29 @@ static struct {
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static CURLcode load_result = CURLE_FAILED_INIT;
-static const char *load_error = "libcurl was not loaded";
-
-#define ADJOIN_CURL_SYMBOL(field, name)                                                             \
-    do {                                                                                           \
-        *(void **)(&curl_api.field) = dlsym(library, name);                                        \
-        if (curl_api.field == NULL) {                                                              \
-            load_error = "libcurl.so.4 lacks " name;                                               \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
+static char load_error[256] = "libcurl was not loaded";
 
 static void load(void) {
-    // RTLD_NODELETE: handles and callbacks may outlive any one user; the library stays for the process.
-    void *library = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
-    if (library == NULL) {
-        const char *message = dlerror();
-        load_error = message != NULL ? message : "cannot load libcurl.so.4";
+    static const char *const sonames[] = { "libcurl.so.4", NULL };
+    const adjoin_symbol symbols[] = {
+        ADJOIN_SYMBOL(curl_api, global_init, "curl_global_init"),
+        ADJOIN_SYMBOL(curl_api, easy_init, "curl_easy_init"),
+        ADJOIN_SYMBOL(curl_api, easy_cleanup, "curl_easy_cleanup"),
+        ADJOIN_SYMBOL(curl_api, easy_reset, "curl_easy_reset"),
+        ADJOIN_SYMBOL(curl_api, easy_perform, "curl_easy_perform"),
+        ADJOIN_SYMBOL(curl_api, easy_setopt, "curl_easy_setopt"),
+        ADJOIN_SYMBOL(curl_api, easy_getinfo, "curl_easy_getinfo"),
+        ADJOIN_SYMBOL(curl_api, easy_strerror, "curl_easy_strerror"),
+        ADJOIN_SYMBOL(curl_api, slist_append, "curl_slist_append"),
+        ADJOIN_SYMBOL(curl_api, slist_free_all, "curl_slist_free_all"),
+        ADJOIN_SYMBOL(curl_api, version_info, "curl_version_info"),
+    };
+    if (!adjoin_library_load(sonames, symbols, sizeof symbols / sizeof symbols[0], load_error, sizeof load_error)) {
         return;
     }
-    ADJOIN_CURL_SYMBOL(global_init, "curl_global_init");
-    ADJOIN_CURL_SYMBOL(easy_init, "curl_easy_init");
-    ADJOIN_CURL_SYMBOL(easy_cleanup, "curl_easy_cleanup");
-    ADJOIN_CURL_SYMBOL(easy_reset, "curl_easy_reset");
-    ADJOIN_CURL_SYMBOL(easy_perform, "curl_easy_perform");
-    ADJOIN_CURL_SYMBOL(easy_setopt, "curl_easy_setopt");
-    ADJOIN_CURL_SYMBOL(easy_getinfo, "curl_easy_getinfo");
-    ADJOIN_CURL_SYMBOL(easy_strerror, "curl_easy_strerror");
-    ADJOIN_CURL_SYMBOL(slist_append, "curl_slist_append");
-    ADJOIN_CURL_SYMBOL(slist_free_all, "curl_slist_free_all");
-    ADJOIN_CURL_SYMBOL(version_info, "curl_version_info");
     load_result = curl_api.global_init(CURL_GLOBAL_DEFAULT);
     if (load_result != CURLE_OK) {
-        load_error = "curl_global_init failed";
+        snprintf(load_error, sizeof load_error, "curl_global_init failed");
     }
 }
 

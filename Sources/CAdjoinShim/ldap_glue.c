@@ -1,8 +1,7 @@
 #include "adjoin_ldap.h"
+#include "ldap_api.h"
 
-#include <openldap.h>
 #include <pthread.h>
-#include <sasl/sasl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,25 +52,29 @@ static void mutex_free(void *mutex) {
 
 // Runs before libldap's own sasl_client_init(NULL), which then finds SASL started and keeps these callbacks.
 static void start_sasl(void) {
-    sasl_set_mutex(mutex_new, mutex_lock, mutex_unlock, mutex_free);
-    sasl_client_init(sasl_global_callbacks);
+    ldap_api.sasl_set_mutex(mutex_new, mutex_lock, mutex_unlock, mutex_free);
+    ldap_api.sasl_client_init(sasl_global_callbacks);
 }
+
+// libldap reads any non-NULL pointer as "on"; LDAP_OPT_ON is the address of a liblber variable, which a library
+// loaded at run time cannot give to code linked before it.
+static const int option_on = 1;
 
 int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap) {
     static pthread_once_t sasl_started = PTHREAD_ONCE_INIT;
     pthread_once(&sasl_started, start_sasl);
     LDAP *handle = NULL;
-    int status = ldap_init_fd(fd, LDAP_PROTO_TCP, url, &handle);
+    int status = ldap_api.init_fd(fd, LDAP_PROTO_TCP, url, &handle);
     if (status != LDAP_SUCCESS) {
         return status;
     }
     int version = LDAP_VERSION3;
-    if ((status = ldap_set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version)) != LDAP_SUCCESS ||
-        (status = ldap_set_option(handle, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_SUCCESS ||
-        (status = ldap_set_option(handle, LDAP_OPT_X_SASL_NOCANON, LDAP_OPT_ON)) != LDAP_SUCCESS) {
+    if ((status = ldap_api.set_option(handle, LDAP_OPT_PROTOCOL_VERSION, &version)) != LDAP_SUCCESS ||
+        (status = ldap_api.set_option(handle, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) != LDAP_SUCCESS ||
+        (status = ldap_api.set_option(handle, LDAP_OPT_X_SASL_NOCANON, &option_on)) != LDAP_SUCCESS) {
         // ldap_init_fd's handle owns the socket; detach it so the caller's close stays the only one.
-        ldap_set_option(handle, LDAP_OPT_DESC, &(int){-1});
-        ldap_unbind_ext_s(handle, NULL, NULL);
+        ldap_api.set_option(handle, LDAP_OPT_DESC, &(int){-1});
+        ldap_api.unbind_ext_s(handle, NULL, NULL);
         return status;
     }
     *ldap = handle;
@@ -83,9 +86,9 @@ int adjoin_ldap_set_timeout(LDAP *ldap, long milliseconds) {
         milliseconds = 1;
     }
     struct timeval limit = { .tv_sec = milliseconds / 1000, .tv_usec = (milliseconds % 1000) * 1000 };
-    int status = ldap_set_option(ldap, LDAP_OPT_TIMEOUT, &limit);
+    int status = ldap_api.set_option(ldap, LDAP_OPT_TIMEOUT, &limit);
     if (status == LDAP_SUCCESS) {
-        status = ldap_set_option(ldap, LDAP_OPT_NETWORK_TIMEOUT, &limit);
+        status = ldap_api.set_option(ldap, LDAP_OPT_NETWORK_TIMEOUT, &limit);
     }
     return status;
 }
@@ -105,7 +108,7 @@ static int no_interaction(LDAP *ldap, unsigned flags, void *defaults, void *prom
 int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism) {
     char secprops[64];
     snprintf(secprops, sizeof secprops, "minssf=%u", min_ssf);
-    int status = ldap_set_option(ldap, LDAP_OPT_X_SASL_SECPROPS, secprops);
+    int status = ldap_api.set_option(ldap, LDAP_OPT_X_SASL_SECPROPS, secprops);
     if (status != LDAP_SUCCESS) {
         return status;
     }
@@ -113,10 +116,10 @@ int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism
     // three, for its separate security-layer negotiation. Fall back to GSSAPI where the DC or this
     // host's Cyrus SASL lacks GSS-SPNEGO.
     *mechanism = "GSS-SPNEGO";
-    status = ldap_sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+    status = ldap_api.sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
     if (status == LDAP_NOT_SUPPORTED || status == LDAP_AUTH_METHOD_NOT_SUPPORTED || status == LDAP_AUTH_UNKNOWN) {
         *mechanism = "GSSAPI";
-        status = ldap_sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
+        status = ldap_api.sasl_interactive_bind_s(ldap, NULL, *mechanism, NULL, NULL, LDAP_SASL_QUIET, no_interaction, NULL);
     }
     return status;
 }
@@ -124,7 +127,7 @@ int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism
 unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap) {
     // libldap writes a ber_len_t here (8 bytes), not a sasl_ssf_t (4): a smaller variable is a stack overwrite.
     ber_len_t ssf = 0;
-    if (ldap_get_option(ldap, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_SUCCESS) {
+    if (ldap_api.get_option(ldap, LDAP_OPT_X_SASL_SSF, &ssf) != LDAP_SUCCESS) {
         return 0;
     }
     return ssf;
@@ -132,7 +135,7 @@ unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap) {
 
 char *adjoin_ldap_diagnostic(LDAP *ldap) {
     char *message = NULL;
-    if (ldap_get_option(ldap, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message) != LDAP_SUCCESS) {
+    if (ldap_api.get_option(ldap, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message) != LDAP_SUCCESS) {
         return NULL;
     }
     return message;

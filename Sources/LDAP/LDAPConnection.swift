@@ -21,21 +21,31 @@ public final class LDAPConnection {
     /// Connects to `address` itself (so the DC stays the one discovery pinned, whatever DNS says) and
     /// names the server `hostName` for SASL.
     public init(address: SocketAddress, hostName: String, deadline: Deadline) throws(AdjoinError) {
+        try Self.loadLibrary()
         let descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "LDAP on \(hostName)")
         var handle: OpaquePointer? = nil
         let url = "ldap://\(hostName):\(address.port)"
         let status = adjoin_ldap_open_fd(descriptor, url, &handle)
         guard status == LDAP_SUCCESS, let handle else {
             close(descriptor)
-            throw .network("cannot set up LDAP to \(hostName): \(String(cString: ldap_err2string(status)))")
+            throw .network("cannot set up LDAP to \(hostName): \(String(cString: adjoin_ldap_err2string(status)))")
         }
         raw = handle
         self.hostName = hostName
         self.address = address
     }
 
+    /// libldap is loaded by soname on first use (OpenLDAP 2.6's, 2.5's or 2.4's, whichever the host has).
+    static func loadLibrary() throws(AdjoinError) {
+        var reason: UnsafePointer<CChar>? = nil
+        guard adjoin_ldap_load(&reason) == LDAP_SUCCESS else {
+            throw AdjoinError(.unknownError, "cannot use libldap (install the distribution's OpenLDAP "
+                              + "client library: libldap2, libldap-2.5-0 or openldap): " + (reason.map { String(cString: $0) } ?? "unknown reason"))
+        }
+    }
+
     deinit {
-        ldap_unbind_ext_s(raw, nil, nil)
+        adjoin_ldap_unbind_ext_s(raw, nil, nil)
     }
 
     /// Kerberos SASL bind with the tickets in `credentialCacheName` (a MEMORY cache of this process),
@@ -58,14 +68,14 @@ public final class LDAPConnection {
     /// The code of the handle's last failure, for calls that report only -1.
     var resultCode: Int32 {
         var code = LDAP_OTHER
-        ldap_get_option(raw, LDAP_OPT_RESULT_CODE, &code)
+        adjoin_ldap_get_option(raw, LDAP_OPT_RESULT_CODE, &code)
         return code
     }
 
     func error(_ code: Int32, _ operation: String) -> LDAPError {
         let diagnostic = adjoin_ldap_diagnostic(raw)
-        defer { if let diagnostic { ldap_memfree(diagnostic) } }
-        return LDAPError(code: code, message: String(cString: ldap_err2string(code)),
+        defer { if let diagnostic { adjoin_ldap_memfree(diagnostic) } }
+        return LDAPError(code: code, message: String(cString: adjoin_ldap_err2string(code)),
                          diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
     }
 }

@@ -1,5 +1,6 @@
 import AdjoinCore
 internal import CLDAP
+internal import CAdjoinShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ extension LDAPConnection {
             let controls = try LDAPServerControls(securityDescriptorFlags: request.securityDescriptorFlags)
             let status = names.withUnsafeMutableBufferPointer { buffer in
                 controls.withPointer { serverControls in
-                    ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
+                    adjoin_ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
                 }
             }
             guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
@@ -87,45 +88,45 @@ extension LDAPConnection {
     private func entries(of messageID: Int32, _ operation: String, _ deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
         var result: OpaquePointer? = nil
         var limit = timeval(deadline)
-        let type = ldap_result(raw, messageID, LDAP_MSG_ALL, &limit, &result)
-        defer { if let result { ldap_msgfree(result) } }
+        let type = adjoin_ldap_result(raw, messageID, LDAP_MSG_ALL, &limit, &result)
+        defer { if let result { adjoin_ldap_msgfree(result) } }
         if type == 0 { throw error(LDAP_TIMEOUT, operation) }
         if type < 0 { throw error(resultCode, operation) }
         var code: Int32 = LDAP_SUCCESS
-        let parsed = ldap_parse_result(raw, result, &code, nil, nil, nil, nil, 0)
+        let parsed = adjoin_ldap_parse_result(raw, result, &code, nil, nil, nil, nil, 0)
         guard parsed == LDAP_SUCCESS else { throw error(parsed, operation) }
         if code == LDAP_NO_SUCH_OBJECT { return [] }
         guard code == LDAP_SUCCESS else { throw error(code, operation) }
         var entries: [LDAPEntry] = []
-        var message = ldap_first_entry(raw, result)
+        var message = adjoin_ldap_first_entry(raw, result)
         while let current = message {
             entries.append(entry(current))
-            message = ldap_next_entry(raw, current)
+            message = adjoin_ldap_next_entry(raw, current)
         }
         return entries
     }
 
     private func entry(_ message: OpaquePointer) -> LDAPEntry {
-        let dnPointer = ldap_get_dn(raw, message)
-        defer { ldap_memfree(dnPointer) }
+        let dnPointer = adjoin_ldap_get_dn(raw, message)
+        defer { adjoin_ldap_memfree(dnPointer) }
         var attributes: [String: [[UInt8]]] = [:]
         var cursor: OpaquePointer? = nil
-        var name = ldap_first_attribute(raw, message, &cursor)
+        var name = adjoin_ldap_first_attribute(raw, message, &cursor)
         while let current = name {
-            if let values = ldap_get_values_len(raw, message, current) {
+            if let values = adjoin_ldap_get_values_len(raw, message, current) {
                 var list: [[UInt8]] = []
                 var index = 0
                 while let value = values[index] {
                     list.append(Array(UnsafeRawBufferPointer(start: value.pointee.bv_val, count: Int(value.pointee.bv_len))))
                     index += 1
                 }
-                ldap_value_free_len(values)
+                adjoin_ldap_value_free_len(values)
                 attributes[String(cString: current).lowercased()] = list
             }
-            ldap_memfree(current)
-            name = ldap_next_attribute(raw, message, cursor)
+            adjoin_ldap_memfree(current)
+            name = adjoin_ldap_next_attribute(raw, message, cursor)
         }
-        if let cursor { ber_free(cursor, 0) }
+        if let cursor { adjoin_ber_free(cursor, 0) }
         return LDAPEntry(dn: dnPointer.map { String(cString: $0) } ?? "", attributes: attributes)
     }
 }

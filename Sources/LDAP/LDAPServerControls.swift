@@ -1,5 +1,6 @@
 import AdjoinCore
 internal import CLDAP
+internal import CAdjoinShim
 
 /// The server controls of one request, owned here: a NULL-terminated LDAPControl* array for libldap.
 final class LDAPServerControls {
@@ -22,7 +23,7 @@ final class LDAPServerControls {
     }
 
     deinit {
-        for case let control? in controls { ldap_control_free(control) }
+        for case let control? in controls { adjoin_ldap_control_free(control) }
     }
 
     var isEmpty: Bool { controls.isEmpty }
@@ -37,13 +38,13 @@ final class LDAPServerControls {
     private func append(_ oid: String, value: inout [CChar]) throws(LDAPError) {
         var control: UnsafeMutablePointer<LDAPControl>? = nil
         let status = value.withUnsafeMutableBufferPointer { buffer in
-            guard !buffer.isEmpty else { return ldap_control_create(oid, 1, nil, 0, &control) }
+            guard !buffer.isEmpty else { return adjoin_ldap_control_create(oid, 1, nil, 0, &control) }
             var berValue = berval(bv_len: ber_len_t(buffer.count), bv_val: buffer.baseAddress)
             // dupval 1: libldap copies the value, so the buffer need not outlive this call.
-            return ldap_control_create(oid, 1, &berValue, 1, &control)
+            return adjoin_ldap_control_create(oid, 1, &berValue, 1, &control)
         }
         guard status == LDAP_SUCCESS, let control else {
-            throw LDAPError(code: status, message: String(cString: ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
+            throw LDAPError(code: status, message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
         }
         controls.append(control)
     }

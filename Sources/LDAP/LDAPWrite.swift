@@ -1,5 +1,6 @@
 import AdjoinCore
 internal import CLDAP
+internal import CAdjoinShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ extension LDAPConnection {
     public func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError) {
         let list = ModificationList(attributes.map { (LDAP_MOD_ADD, $0) })
         applyTimeout(deadline)
-        let status = ldap_add_ext_s(raw, dn, list.pointer, nil, nil)
+        let status = adjoin_ldap_add_ext_s(raw, dn, list.pointer, nil, nil)
         guard status == LDAP_SUCCESS else { throw error(status, "creating \(dn)") }
     }
 
@@ -46,7 +47,7 @@ extension LDAPConnection {
         })
         let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
-        let status = controls.withPointer { ldap_modify_ext_s(raw, dn, list.pointer, $0, nil) }
+        let status = controls.withPointer { adjoin_ldap_modify_ext_s(raw, dn, list.pointer, $0, nil) }
         guard status == LDAP_SUCCESS else { throw error(status, "modifying \(dn)") }
     }
 
@@ -55,7 +56,7 @@ extension LDAPConnection {
     public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
         let controls = try LDAPServerControls(securityDescriptorFlags: nil, treeDelete: tree)
         applyTimeout(deadline)
-        let status = controls.withPointer { ldap_delete_ext_s(raw, dn, $0, nil) }
+        let status = controls.withPointer { adjoin_ldap_delete_ext_s(raw, dn, $0, nil) }
         guard status == LDAP_SUCCESS else { throw error(status, "deleting \(dn)") }
     }
 }

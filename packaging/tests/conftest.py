@@ -1,8 +1,10 @@
-"""Shared fixtures for the packaging tests: the .deb that scripts/package built (ADJOIN_DEB), its
-contents unpacked, and a clean Debian 12 root made by debootstrap, where it is installed."""
+"""Shared fixtures for the packaging tests: the .deb and .rpm that scripts/package built (ADJOIN_DEB,
+ADJOIN_RPM), the .deb's contents unpacked, and clean Debian 12 and 13 roots (copies of cached debootstrap
+minbase roots, scripts/lib/roots.sh), where it is installed."""
 import glob
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -93,37 +95,33 @@ def unpacked(deb, tmp_path_factory):
     return folder
 
 
-def debian_mirror():
-    """The Debian archive this machine's apt already uses (so nothing else is contacted)."""
-    uris = []
-    for path in sorted(glob.glob("/etc/apt/sources.list.d/*.sources")):
-        with open(path, encoding="utf-8") as f:
-            for stanza in f.read().split("\n\n"):
-                fields = dict(re.findall(r"^([A-Za-z-]+):\s*(.*)$", stanza, re.M))
-                if "bookworm" in fields.get("Suites", "").split() and fields.get("Types", "") == "deb":
-                    uris.extend(fields.get("URIs", "").split())
-    for path in ["/etc/apt/sources.list"] + sorted(glob.glob("/etc/apt/sources.list.d/*.list")):
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as f:
-                uris.extend(m.group(1) for m in re.finditer(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)\s+bookworm\s", f.read(), re.M))
-    if not uris:
-        pytest.fail("no bookworm archive in this machine's apt sources")
-    return uris[0]
+ROOTS_CACHE = os.environ.get("ADJOIN_ROOTS_CACHE", "/var/cache/adjoin-roots")
+
+
+def cached_minbase_root(suite):
+    """The cached minbase root of a Debian suite (built once by scripts/lib/roots.sh): never changed, only copied."""
+    script = '. "%s/scripts/lib/common.sh"; . "%s/scripts/lib/roots.sh"; ensure_minbase_root %s' % (ROOT, ROOT, suite)
+    return run(["bash", "-c", script], timeout=1800).stdout.strip().splitlines()[-1]
 
 
 class Chroot:
-    """A clean Debian 12 system in a folder; commands run inside it with chroot."""
+    """A clean Debian system in a folder (a copy of a cached minbase root); commands run inside it with chroot."""
 
-    def __init__(self, path):
+    def __init__(self, path, suite, name):
         self.path = path
+        self.suite = suite
+        self.name = name
+        # Packages apt downloads are kept per suite, so that a second run on the same machine downloads nothing.
+        self.archives = os.path.join(ROOTS_CACHE, suite + "-archives")
 
     def run(self, args, check=True, **kwargs):
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "DEBIAN_FRONTEND": "noninteractive",
                "LC_ALL": "C.UTF-8", "HOME": "/root"}
+        env.update(kwargs.pop("env", {}))
         result = subprocess.run(["chroot", self.path] + args, capture_output=True, text=True, env=env, **kwargs)
         if check and result.returncode != 0:
-            pytest.fail("in the Debian 12 root, %s exited %d\nstdout:\n%s\nstderr:\n%s" % (
-                " ".join(args), result.returncode, result.stdout[-4000:], result.stderr[-4000:]))
+            pytest.fail("in the %s root, %s exited %d\nstdout:\n%s\nstderr:\n%s" % (
+                self.name, " ".join(args), result.returncode, result.stdout[-4000:], result.stderr[-4000:]))
         return result
 
     def file(self, path):
@@ -133,23 +131,27 @@ class Chroot:
         """apt installs the .deb, resolving its Depends from the archive."""
         name = os.path.basename(deb)
         shutil.copy(deb, self.file("/tmp/" + name))
-        return self.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/" + name])
+        os.makedirs(self.archives, exist_ok=True)
+        for cached in glob.glob(os.path.join(self.archives, "*.deb")):
+            shutil.copy(cached, self.file("/var/cache/apt/archives/"))
+        result = self.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "/tmp/" + name], timeout=900)
+        for downloaded in glob.glob(self.file("/var/cache/apt/archives/*.deb")):
+            if not os.path.exists(os.path.join(self.archives, os.path.basename(downloaded))):
+                shutil.copy(downloaded, self.archives)
+        return result
 
 
-@pytest.fixture(scope="session")
-def debian12(tmp_path_factory):
-    """debootstrap --variant=minbase bookworm: nothing but essential packages and apt. Services the
-    installed packages would start (sssd) are held back by a policy-rc.d, as in any image build."""
-    path = str(tmp_path_factory.mktemp("debian12") / "root")
-    cache = "/var/cache/adjoin-debootstrap"
-    os.makedirs(cache, exist_ok=True)
-    run(["debootstrap", "--variant=minbase", "--cache-dir=" + cache, "bookworm", path, debian_mirror()],
-        timeout=900)
-    root = Chroot(path)
-    with open(root.file("/usr/sbin/policy-rc.d"), "w", encoding="utf-8") as f:
-        f.write("#!/bin/sh\nexit 101\n")
-    os.chmod(root.file("/usr/sbin/policy-rc.d"), 0o755)
-    # The Swift runtime reads its arguments from /proc/self/cmdline, as every system has it mounted.
+def debian_root(tmp_path_factory, suite, name):
+    """A copy of the cached minbase root of `suite`: nothing but essential packages and apt, with a policy-rc.d
+    that holds back services the installed packages would start (sssd), as in any image build; /proc mounted
+    (the Swift runtime reads its arguments from /proc/self/cmdline) until the test session ends."""
+    path = str(tmp_path_factory.mktemp(suite) / "root")
+    # --one-file-system: nothing mounted inside is ever copied (a cached root has nothing mounted anyway).
+    run(["cp", "-a", "--one-file-system", cached_minbase_root(suite), path])
+    root = Chroot(path, suite, name)
+    # What the first boot of an image would write (systemd-machine-id-setup): the host's own identity.
+    with open(root.file("/etc/machine-id"), "w", encoding="utf-8") as f:
+        f.write(secrets.token_hex(16) + "\n")
     run(["mount", "-t", "proc", "proc", root.file("/proc")])
     try:
         root.run(["apt-get", "update", "-q"], timeout=600)
@@ -158,6 +160,11 @@ def debian12(tmp_path_factory):
         unmounted = subprocess.run(["umount", root.file("/proc")]).returncode == 0
     if unmounted:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def debian12(tmp_path_factory):
+    yield from debian_root(tmp_path_factory, "bookworm", "Debian 12")
 
 
 @pytest.fixture

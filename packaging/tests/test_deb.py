@@ -46,12 +46,21 @@ def test_binary_links_no_swift_library_dynamically(unpacked):
     assert "libswiftCore.so" not in run(["ldd", binary]).stdout
 
 
+def depends_alternatives(deb):
+    """Depends as a list of sets: each item's alternatives, by package name."""
+    return [{re.split(r"[\s(]", alternative.strip())[0] for alternative in item.split("|")}
+            for item in control_field(deb, "Depends").split(",")]
+
+
 def test_depends_are_the_binarys_libraries_plus_what_logins_need(deb, unpacked):
-    depends = {re.split(r"[\s(]", item.strip())[0] for item in control_field(deb, "Depends").split(",")}
+    items = depends_alternatives(deb)
+    depends = set().union(*items)
     for login_package in ("sssd-ad", "libnss-sss", "libpam-sss", "libsasl2-modules-gssapi-mit"):
-        assert login_package in depends, (login_package, depends)
-    # libcurl is loaded at run time (dlopen), so no NEEDED entry names it: it must be listed by hand.
-    assert "libcurl4" in depends, depends
+        assert {login_package} in items, (login_package, items)
+    # libldap and libcurl are loaded at run time (dlopen), so no NEEDED entry names them: they are listed by hand,
+    # with the names Debian 13 and Ubuntu 24.04 (OpenLDAP 2.6, 64-bit time_t) and Debian 12 and Ubuntu 22.04 use.
+    assert {"libldap2", "libldap-2.5-0"} in items, items
+    assert {"libcurl4t64", "libcurl4"} in items, items
     # Every shared library the binary needs comes from a package in Depends (as dpkg-shlibdeps derives it).
     binary = str(unpacked / "files/usr/sbin/adjoin")
     needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", run(["readelf", "-d", binary]).stdout)
@@ -67,6 +76,39 @@ def test_depends_are_the_binarys_libraries_plus_what_logins_need(deb, unpacked):
         owner = next((o.split(":")[0] for o in owners if o), None)
         assert owner, "no package owns %s" % path
         assert owner in depends, "%s (%s) is needed but %s is not in Depends: %s" % (library, resolved.group(1), owner, depends)
+
+
+def symbol_versions(binary):
+    """{"GLIBC": [(2, 34), ...], ...}: the versions of the symbols the binary imports."""
+    versions = {}
+    for name, number in re.findall(r"\((GLIBC|GLIBCXX|CXXABI|GCC)_([\d.]+)\)", run(["objdump", "-T", binary]).stdout):
+        versions.setdefault(name, set()).add(tuple(int(part) for part in number.split(".")))
+    return versions
+
+
+def test_binary_needs_no_glibc_above_2_34_and_no_libldap_libsasl_or_libcurl(unpacked):
+    # Amazon Linux 2023 and RHEL 9 have glibc 2.34 and GCC 11's libstdc++ (GLIBCXX_3.4.29).
+    binary = str(unpacked / "files/usr/sbin/adjoin")
+    versions = symbol_versions(binary)
+    assert (2, 34) in versions["GLIBC"], "objdump found no GLIBC_2.34 symbol: %s" % versions
+    assert max(versions["GLIBC"]) <= (2, 34), "the binary needs GLIBC_%s" % ".".join(map(str, max(versions["GLIBC"])))
+    assert max(versions.get("GLIBCXX", {(3, 4)})) <= (3, 4, 29), versions["GLIBCXX"]
+    # Their sonames differ between the distributions (libldap.so.2, libldap-2.5.so.0, libldap_r-2.4.so.2;
+    # libsasl2.so.2 and .3): they are loaded at run time, by soname, never linked.
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^]]+)\]", run(["readelf", "-d", binary]).stdout)
+    linked = [library for library in needed if re.match(r"lib(ldap|lber|sasl2|curl)", library)]
+    assert not linked, linked
+    for soname in ("libldap.so.2", "libldap-2.5.so.0", "libldap_r-2.4.so.2", "libcurl.so.4"):
+        assert soname.encode() in open(binary, "rb").read(), "the binary does not name %s to load" % soname
+
+
+def test_copyright_states_the_apache_licence(unpacked):
+    with open(str(unpacked / "files/usr/share/doc/adjoin/copyright"), encoding="utf-8") as f:
+        text = f.read()
+    assert re.search(r"^Files: \*\nCopyright: .*\nLicense: Apache-2.0$", text, re.M), text
+    assert "/usr/share/common-licenses/Apache-2.0" in text
+    with open(os.path.join(ROOT, "LICENSE"), encoding="utf-8") as f:
+        assert "Apache License\n                           Version 2.0, January 2004" in f.read()
 
 
 def test_version_is_the_sources_and_the_binarys(deb, unpacked):

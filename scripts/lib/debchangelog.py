@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Writes the Debian changelog (debian/changelog format) from packaging/changelog, whose format that
-file's header describes. The newest entry must be the version being packaged; the maintainer is the
-one packaging/debian/control names.
+"""Writes the Debian changelog (debian/changelog format), or with --rpm the RPM spec's %changelog section,
+from packaging/changelog, whose format that file's header describes. The newest entry must be the version
+being packaged; the maintainer is the one packaging/debian/control names.
 
-usage: debchangelog.py CHANGELOG VERSION > debian/changelog
+usage: debchangelog.py [--rpm] CHANGELOG VERSION > debian/changelog
 """
 import datetime
 import os
@@ -44,7 +44,8 @@ def releases(path):
 
 
 def main():
-    path, version = sys.argv[1:3]
+    rpm = sys.argv[1:2] == ["--rpm"]
+    path, version = sys.argv[2:4] if rpm else sys.argv[1:3]
     control = os.path.join(os.path.dirname(path), "debian", "control")
     found = releases(path)
     if not found or found[0][0] != version:
@@ -54,6 +55,12 @@ def main():
     for release_version, date, entries in found:
         if not entries:
             sys.exit("debchangelog.py: %s has no entries for %s" % (path, release_version))
+        if rpm:
+            print("* %s %s - %s-1" % (date.strftime("%a %b %d %Y"), who, release_version))
+            for entry in entries:
+                print("- " + entry[2:] if entry.startswith("* ") else entry)
+            print()
+            continue
         stamp = datetime.datetime.combine(date, datetime.time(), datetime.timezone.utc)
         print("adjoin (%s) unstable; urgency=medium\n" % release_version)
         for entry in entries:

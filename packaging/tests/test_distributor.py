@@ -1,0 +1,120 @@
+"""The AWS Systems Manager Distributor package scripts/package built (ADJOIN_DISTRIBUTOR_MANIFEST), checked against
+the manifest format AWS documents (schemaVersion 2.0; platforms, release versions and architectures mapped to
+zips; every zip listed under "files" with its SHA-256; each zip holding install.sh and uninstall.sh)."""
+import hashlib
+import json
+import os
+import re
+import zipfile
+
+import pytest
+
+from conftest import source_version
+
+# Distributor's platform codes for the distributions adjoin supports, and its architecture codes.
+PLATFORMS = {"debian", "ubuntu", "amazon", "redhat"}
+ARCHITECTURES = {"x86_64", "386", "arm64", "_any"}
+
+
+@pytest.fixture(scope="session")
+def manifest_path():
+    path = os.environ.get("ADJOIN_DISTRIBUTOR_MANIFEST")
+    if not path:
+        pytest.fail("ADJOIN_DISTRIBUTOR_MANIFEST is not set: run these tests through scripts/test-packaging")
+    return path
+
+
+@pytest.fixture(scope="session")
+def manifest(manifest_path):
+    with open(manifest_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def referenced(manifest):
+    """{(platform, release, architecture): zip name} from the manifest's packages section."""
+    return {(platform, release, architecture): entry["file"]
+            for platform, releases in manifest["packages"].items()
+            for release, architectures in releases.items()
+            for architecture, entry in architectures.items()}
+
+
+def test_manifest_has_the_documented_shape(manifest):
+    assert set(manifest) <= {"schemaVersion", "version", "publisher", "packages", "files"}, sorted(manifest)
+    assert manifest["schemaVersion"] == "2.0"
+    # A version: letters, digits, underscores, hyphens and periods, at most 128; the package's own.
+    assert re.fullmatch(r"[A-Za-z0-9_.-]{1,128}", manifest["version"]) and manifest["version"] == source_version()
+    for (platform, release, architecture), name in referenced(manifest).items():
+        assert platform in PLATFORMS, platform
+        assert release == "_any" or re.fullmatch(r"\d+(\.\d+)*", release), release
+        assert architecture in ARCHITECTURES, architecture
+        assert name in manifest["files"], "%s is referenced but not under files" % name
+    for name, entry in manifest["files"].items():
+        assert set(entry) == {"checksums"} and set(entry["checksums"]) == {"sha256"}, entry
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["checksums"]["sha256"]), entry
+    assert set(manifest["files"]) == set(referenced(manifest).values()), "a listed zip is referenced by no platform"
+    assert len(manifest["files"]) <= 20  # Distributor's limit of attachments per package
+
+
+def test_each_supported_release_gets_the_right_package_format(manifest):
+    packages = referenced(manifest)
+    for key in [("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubuntu", "24.04")]:
+        assert packages[key + ("x86_64",)].endswith("-deb.zip"), key
+    for key in [("amazon", "2023"), ("redhat", "_any")]:
+        assert packages[key + ("x86_64",)].endswith("-rpm.zip"), key
+    assert not [key for key in packages if key[2] != "x86_64"], "only x86_64 is built"
+
+
+def test_zips_match_their_checksums_and_hold_the_package_and_both_scripts(manifest, manifest_path):
+    folder = os.path.dirname(manifest_path)
+    for name, entry in manifest["files"].items():
+        path = os.path.join(folder, name)
+        with open(path, "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == entry["checksums"]["sha256"], name
+        with zipfile.ZipFile(path) as archive:
+            members = {info.filename: info for info in archive.infolist()}
+            kind = "deb" if name.endswith("-deb.zip") else "rpm"
+            packages = [member for member in members if member.endswith("." + kind)]
+            assert set(members) == {"install.sh", "uninstall.sh"} | set(packages) and len(packages) == 1, members
+            for script in ("install.sh", "uninstall.sh"):
+                assert (members[script].external_attr >> 16) & 0o111, "%s in %s is not executable" % (script, name)
+                check_script_starts_nothing(archive.read(script).decode(), kind, script)
+
+
+def check_script_starts_nothing(text, kind, script):
+    code = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    assert text.startswith("#!/bin/sh\n"), script
+    assert not re.search(r"\b(systemctl|service|invoke-rc\.d|deb-systemd-invoke)\b", code), (kind, script, text)
+    assert not re.search(r"(^|[\s;&|])adjoin\s+(join|leave|rotate)", code, re.M), (kind, script, text)
+    assert "purge" not in code, "%s %s purges the settings" % (kind, script)
+    if script == "install.sh":
+        assert re.search(r"(apt-get install|dnf install)", code), text
+    else:
+        assert re.search(r"(apt-get remove|dnf remove) -y -q adjoin", code), text
+
+
+def test_cloudformation_creates_the_package_with_exactly_the_built_manifest(manifest):
+    import yaml
+    from conftest import ROOT
+    with open(os.path.join(ROOT, "packaging/cloudformation/adjoin.yaml"), encoding="utf-8") as f:
+        template = yaml.safe_load(f)
+    resource = template["Resources"]["DistributorPackage"]
+    assert resource["Condition"] == "HasDistributorPackage"
+    properties = resource["Properties"]
+    assert properties["DocumentType"] == "Package"
+    assert properties["Attachments"] == [{"Key": "SourceUrl", "Values": [{"Ref": "DistributorSource"}]}]
+    assert properties["VersionName"] == {"Ref": "DistributorVersion"}
+    # The template's manifest, with the parameters a deployment passes (from the built manifest), is the built one.
+    parameters = {"DistributorVersion": manifest["version"],
+                  "DistributorDebSha256": manifest["files"]["adjoin-deb.zip"]["checksums"]["sha256"],
+                  "DistributorRpmSha256": manifest["files"]["adjoin-rpm.zip"]["checksums"]["sha256"]}
+
+    def resolve(value):
+        if isinstance(value, dict) and set(value) == {"Ref"}:
+            return parameters[value["Ref"]]
+        if isinstance(value, dict):
+            return {key: resolve(item) for key, item in value.items()}
+        return value
+    assert resolve(properties["Content"]) == manifest
+    for name in parameters:
+        pattern = template["Parameters"][name]["AllowedPattern"]
+        assert re.fullmatch(pattern, parameters[name]), (name, parameters[name], pattern)
