@@ -127,6 +127,8 @@ struct JoinCommand: ParsableCommand {
         var status: StatusReporter? = nil
         var domainName = domain
         do throws(AdjoinError) {
+            let lock = dryRun ? nil : try lockHost(root: root, deadline: deadline, progress: reporter.progress)
+            defer { lock?.release() }
             if unlessJoined, try alreadyJoined(reporter: reporter, deadline: deadline) { return }
             var context: InstanceContext? = nil
             if readsParameter || statusTable != nil {

@@ -37,6 +37,8 @@ struct RotateCommand: ParsableCommand {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
+            let lock = try lockHost(root: root, deadline: deadline, progress: reporter.progress)
+            defer { lock.release() }
             let result = try PasswordRotation(place: try options.place(root: root), maximumAgeDays: maxAge, progress: reporter.progress).run(deadline: deadline)
             reporter.success(lines: [
                 ("domain", result.domain),
