@@ -70,7 +70,7 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The computer account's name, at most 15 characters (default: from --host-fqdn).", valueName: "name"))
     var computerName: String?
 
-    @Option(help: ArgumentHelp("Where to write the keys (under --root).", valueName: "path"))
+    @Option(help: ArgumentHelp("Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).", valueName: "path"))
     var keytab = "/etc/krb5.keytab"
 
     @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests).", valueName: "dir"))
@@ -241,7 +241,7 @@ struct JoinCommand: ParsableCommand {
         let files = HostFiles(root: root)
         let explicitName = try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         if let context, readsParameter {
-            var request = try context.joinRequest(hostFQDN: hostFqdn, computerName: explicitName, files: files, dryRun: dryRun)
+            var request = try context.joinRequest(hostFQDN: hostFqdn.map(InputNames.hostName), computerName: explicitName, files: files, dryRun: dryRun)
             if let owner { request.owner = HostIdentity(owner) }
             request.settingsParameter = parameter ?? "adjoin"
             return try customized(request)
@@ -251,7 +251,7 @@ struct JoinCommand: ParsableCommand {
         }
         guard let domain, let user else { throw .invalidInput("give --domain and --user, or run on EC2 with the settings parameter") }
         let domainName = try DomainName(domain)
-        let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
+        let fqdn = InputNames.hostName(hostFqdn ?? JoinCommand.systemHostName(in: domainName))
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
         let identity = if let owner { HostIdentity(owner) } else if let context { HostIdentity.instance(context.identity.instanceId) } else { try HostIdentity.machine(files: files) }
         let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
@@ -268,7 +268,7 @@ struct JoinCommand: ParsableCommand {
     private func customized(_ request: JoinRequest) throws(AdjoinError) -> JoinRequest {
         var request = request
         request.dnsServers = try options.parsedDNSServers()
-        request.keytabPath = keytab
+        request.keytabPath = try HostPath.normalized(keytab, flag: "--keytab")
         if rc4 { request.encryptionTypes.append(.rc4) }
         return request
     }
