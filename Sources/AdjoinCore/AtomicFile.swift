@@ -17,9 +17,11 @@ public struct HostFiles: Sendable {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    /// The real path of a host path such as "/etc/krb5.keytab".
+    /// The real path of a host path such as "/etc/krb5.keytab": always joined with a separator. Paths
+    /// from users go through `HostPath.normalized` first, so none climbs out of the root.
     public func path(_ hostPath: String) -> String {
-        root == "/" ? hostPath : root + hostPath
+        let absolute = hostPath.hasPrefix("/") ? hostPath : "/" + hostPath
+        return root == "/" ? absolute : root + absolute
     }
 
     public func backupPath(_ hostPath: String) -> String {
@@ -134,12 +136,11 @@ enum FileIO {
         }
     }
 
-    /// Temporary file beside the target (same file system), created with `mode` from the start so the
-    /// content is never readable by others, fsynced, renamed over the target, directory fsynced.
+    /// A temporary file (see `temporaryPath`), created with `mode` from the start so the content is never
+    /// readable by others, fsynced, renamed over the target, directory fsynced.
     static func replace(_ path: String, with bytes: [UInt8], mode: mode_t,
                         check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) {
-        let temporary = path + ".adjoin-new"
-        unlink(temporary)
+        let temporary = temporaryPath(for: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw failure("cannot create", temporary) }
         var written = 0

@@ -19,6 +19,8 @@ extension HostFiles {
         let base = backupPath("")
         var kept: [KeptOriginal] = []
         for relative in try FileIO.regularFiles(under: base) {
+            // A temporary file a killed run left is nobody's original.
+            if FileIO.isTemporary(relative[(relative.lastIndex(of: "/").map { relative.index(after: $0) } ?? relative.startIndex)...]) { continue }
             let backup = base + relative
             if relative.hasSuffix(".absent") {
                 kept.append(KeptOriginal(hostPath: String(relative.dropLast(".absent".count)), content: nil, mode: 0))

@@ -60,6 +60,10 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         guard length <= limit else { throw .invalidInput("the password on standard input is longer than \(limit) bytes") }
         if length > 0, buffer[length - 1] == UInt8(ascii: "\r") { length -= 1 }
         guard length > 0 else { throw .invalidInput("no password on standard input") }
+        // Kerberos takes a password as a C string: one with a NUL would be cut there, silently.
+        guard !UnsafeRawBufferPointer(rebasing: buffer[0..<length]).contains(0) else {
+            throw .invalidInput("the password on standard input contains a NUL byte")
+        }
         return SecretBytes(UnsafeRawBufferPointer(rebasing: buffer[0..<length]))
     }
 }

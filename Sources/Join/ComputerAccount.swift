@@ -65,6 +65,8 @@ struct ComputerAccount {
             throw AdjoinError(.insufficientPermissions,
                 "\(request.userPrincipal) may not create computer accounts in \(container): \(error.diagnostic ?? error.message)"
                 + (request.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
+        } catch where request.organizationalUnit != nil && (error.code == LDAPError.noSuchObject || error.code == LDAPError.invalidDNSyntax) {
+            throw .invalidInput("--ou '\(container)' is not an OU of \(request.domain) that \(request.userPrincipal) can see: \(error.diagnostic ?? error.message)")
         } catch where error.code == LDAPError.alreadyExists || error.code == LDAPError.constraintViolation {
             throw AdjoinError(.accountConflict,
                 "an account named \(request.computerName.samAccountName) or \(dn) already exists where \(request.userPrincipal) cannot see it: \(error)")

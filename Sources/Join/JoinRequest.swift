@@ -62,26 +62,19 @@ public struct JoinRequest: Sendable {
 
     /// A join user's name as people type it, checked before it goes on the wire (join, leave).
     public static func checkUser(_ user: String, domain: String) throws(AdjoinError) {
-        guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
-              !user.contains("/") else {
-            throw .invalidInput("--user must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(domain)")
-        }
+        try InputNames.checkUser(user, domain: domain)
     }
 
     /// Checks what a person typed before anything goes on the wire.
     public func validate() throws(AdjoinError) {
         try Self.checkUser(user, domain: domain.value)
-        if let ou = organizationalUnit {
-            guard ou.contains("="), ou.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
-                throw .invalidInput("--ou must be a distinguished name such as OU=Linux Servers,\(domain.baseDN)")
-            }
-            guard ou.lowercased().hasSuffix(domain.baseDN.lowercased()) else {
-                throw .invalidInput("--ou '\(ou)' is not inside the domain \(domain) (\(domain.baseDN))")
-            }
+        if let ou = organizationalUnit { try InputNames.checkOrganizationalUnit(ou, domain: domain) }
+        try InputNames.checkHostName(hostFQDN, domain: domain)
+        guard keytabPath.hasPrefix("/"), (try? HostPath.normalized(keytabPath, flag: "--keytab")) == keytabPath else {
+            throw .invalidInput("--keytab '\(keytabPath)' must be a normalised absolute path under --root, such as /etc/krb5.keytab")
         }
-        guard HostPort.isValidHost(hostFQDN), hostFQDN.contains(".") else {
-            throw .invalidInput("--host-fqdn '\(hostFQDN)' must be a fully qualified host name such as web1.\(domain)")
-        }
+        // Kerberos takes the password as a C string: a NUL would silently cut it short.
+        guard !password.containsNUL else { throw .invalidInput("the join password contains a NUL byte") }
     }
 }
 

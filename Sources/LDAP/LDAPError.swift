@@ -13,6 +13,7 @@ public struct LDAPError: Error, Sendable, CustomStringConvertible {
     }
 
     public static let noSuchObject = Int32(LDAP_NO_SUCH_OBJECT)
+    public static let invalidDNSyntax = Int32(LDAP_INVALID_DN_SYNTAX)
     public static let alreadyExists = Int32(LDAP_ALREADY_EXISTS)
     public static let insufficientAccess = Int32(LDAP_INSUFFICIENT_ACCESS)
     public static let invalidCredentials = Int32(LDAP_INVALID_CREDENTIALS)

@@ -23,6 +23,7 @@ struct Adjoin: ParsableCommand {
              22  ACCOUNT_MISSING           (status, rotate) the computer account is gone
              23  CONFIGURATION_DRIFT       (status) a configuration file no longer says what the join wrote
              24  SSSD_NOT_RUNNING          (status) the host is configured for sssd, but it is not running
+             26  BUSY                      another join, leave or rotate holds this host's lock (transient: try again)
              64  usage error (unknown flag, missing argument)
             """,
         version: AdjoinVersion.current,

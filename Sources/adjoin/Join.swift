@@ -75,7 +75,7 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The computer account's name, at most 15 characters (default: from --host-fqdn).", valueName: "name"))
     var computerName: String?
 
-    @Option(help: ArgumentHelp("Where to write the keys (under --root).", valueName: "path"))
+    @Option(help: ArgumentHelp("Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).", valueName: "path"))
     var keytab = "/etc/krb5.keytab"
 
     @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests).", valueName: "dir"))
@@ -162,6 +162,9 @@ struct JoinCommand: ParsableCommand {
     /// One attempt of the join (`number`: which one, when the join keeps trying). What it learnt about the
     /// instance (identity, metadata token, credentials, settings) and its status reporter stay for the next.
     private func attempt(_ number: Int?, deadline: Deadline, state: JoinAttempts, reporter: Reporter) throws(AdjoinError) {
+        // Each attempt takes the host's lock within its own budget: BUSY is one of the outcomes worth another attempt.
+        let lock = dryRun ? nil : try lockHost(root: root, deadline: deadline, progress: reporter.progress)
+        defer { lock?.release() }
         if unlessJoined, try alreadyJoined(reporter: reporter, instance: state, deadline: deadline) { return }
         if state.context == nil, readsParameter || statusTable != nil {
             let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
@@ -276,7 +279,7 @@ struct JoinCommand: ParsableCommand {
         let files = HostFiles(root: root)
         let explicitName = try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         if let context, readsParameter {
-            var request = try context.joinRequest(hostFQDN: hostFqdn, computerName: explicitName, files: files, dryRun: dryRun)
+            var request = try context.joinRequest(hostFQDN: hostFqdn.map(InputNames.hostName), computerName: explicitName, files: files, dryRun: dryRun)
             if let owner { request.owner = HostIdentity(owner) }
             request.settingsParameter = parameter ?? "adjoin"
             return try customized(request)
@@ -286,7 +289,7 @@ struct JoinCommand: ParsableCommand {
         }
         guard let domain, let user else { throw .invalidInput("give --domain and --user, or run on EC2 with the settings parameter") }
         let domainName = try DomainName(domain)
-        let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
+        let fqdn = InputNames.hostName(hostFqdn ?? JoinCommand.systemHostName(in: domainName))
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
         let identity: HostIdentity = if let context { .instance(context.identity.instanceId) }
@@ -307,7 +310,7 @@ struct JoinCommand: ParsableCommand {
     private func customized(_ request: JoinRequest) throws(AdjoinError) -> JoinRequest {
         var request = request
         request.dnsServers = try options.parsedDNSServers()
-        request.keytabPath = keytab
+        request.keytabPath = try HostPath.normalized(keytab, flag: "--keytab")
         if rc4 { request.encryptionTypes.append(.rc4) }
         return request
     }

@@ -103,6 +103,8 @@ struct LeaveCommand: ParsableCommand {
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         var status: StatusReporter? = nil
         do throws(AdjoinError) {
+            let lock = isRemote ? nil : try lockHost(root: root, deadline: deadline, progress: reporter.progress)
+            defer { lock?.release() }
             // One metadata client (one session token) for the check and the settings that follow.
             let metadata = onlyIfTerminating ? try InstanceMetadata(environment: .current()) : nil
             if let metadata, let reason = try TerminationCheck.reasonNotTerminating(metadata: metadata, deadline: deadline) {

@@ -40,6 +40,8 @@ struct RotateCommand: ParsableCommand {
         let deadline = Deadline(seconds: options.timeout)
         let reporter = Reporter(format: options.output, quiet: options.quiet)
         do throws(AdjoinError) {
+            let lock = try lockHost(root: root, deadline: deadline, progress: reporter.progress)
+            defer { lock.release() }
             let place = try options.place(root: root)
             let result = try PasswordRotation(place: place, maximumAgeDays: maxAge, progress: reporter.progress)
                 .run(deadline: deadline, identity: place.currentIdentity())
