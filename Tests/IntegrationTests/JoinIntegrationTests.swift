@@ -106,17 +106,27 @@ import Testing
         #expect(try admin.count(host.name + "$") == 0)
     }
 
+    /// A rerun on a healthy host keeps its keys (kvno 1 stays: password changes are rotate's); a rerun
+    /// whose keytab is gone resets the password (kvno 2), and the old kvno's entries do not pile up.
     @Test func rerunReusesTheAccountAndStillWorks() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         #expect(try join(host, ou: lab.organizationalUnit).status == 0)
         let again = try join(host, ou: lab.organizationalUnit)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try json(again)["kvno"] as? Int == 2)
+        #expect(try json(again)["kvno"] as? Int == 1)
         #expect((try json(again)["message"] as? String)?.hasPrefix("reused") == true)
+        #expect((try json(again)["message"] as? String)?.contains("keys kept") == true)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
+        #expect(try keytabVersions(host) == ["1"])
+
+        try FileManager.default.removeItem(at: host.keytab)
+        let reset = try join(host, ou: lab.organizationalUnit)
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(try json(reset)["kvno"] as? Int == 2)
+        #expect((try json(reset)["message"] as? String)?.contains("keys kept") == false)
         #expect(try admin.count(host.name + "$") == 1)
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
-        // The old kvno's entries were replaced, not piled up.
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path])
         #expect(listing.stdout.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
         #expect(try keytabVersions(host) == ["2"])

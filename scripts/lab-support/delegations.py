@@ -3,8 +3,11 @@
 
   delegations.py ensure             the minimal-rights join user and its OU (idempotent: run on every
                                     `scripts/lab start`, so a lab provisioned before it existed gets them)
-  delegations.py prestage NAME      a computer account pre-staged as an administrator does it in ADUC with
-                                    "The following user or group can join this computer to a domain"
+  delegations.py prestage NAME [--without RIGHT]
+                                    a computer account pre-staged as an administrator does it in ADUC with
+                                    "The following user or group can join this computer to a domain";
+                                    --without leaves one of the four rights out (reset-password,
+                                    account-restrictions, dns-host-name, spn), for tests of a refusal
 
 Both talk to the running DC over LDAP as Administrator (NTLM, signed and sealed by Samba's client), with
 the password read from the lab's secrets file: nothing secret is on a command line.
@@ -44,12 +47,18 @@ def minimal_ou_aces(sid):
             + "(OA;CIIO;SW;%s;%s;%s)" % (VALIDATED_SPN, COMPUTER, sid))
 
 
-def object_aces(sid):
+OBJECT_RIGHTS = {
+    "reset-password": ("CR", RESET_PASSWORD),
+    "account-restrictions": ("RPWP", ACCOUNT_RESTRICTIONS),
+    "dns-host-name": ("SW", VALIDATED_DNS_HOST_NAME),
+    "spn": ("SW", VALIDATED_SPN),
+}
+
+
+def object_aces(sid, without=None):
     """The same four rights on one object alone (no inheritance flags, no class GUID)."""
-    return ("(OA;;CR;%s;;%s)" % (RESET_PASSWORD, sid)
-            + "(OA;;RPWP;%s;;%s)" % (ACCOUNT_RESTRICTIONS, sid)
-            + "(OA;;SW;%s;;%s)" % (VALIDATED_DNS_HOST_NAME, sid)
-            + "(OA;;SW;%s;;%s)" % (VALIDATED_SPN, sid))
+    return "".join("(OA;;%s;%s;;%s)" % (rights, guid, sid)
+                   for name, (rights, guid) in OBJECT_RIGHTS.items() if name != without)
 
 
 def read_secret(name):
@@ -100,7 +109,7 @@ def ensure(db):
     print("delegated", ou, "to", user)
 
 
-def prestage(db, name):
+def prestage(db, name, without=None):
     """As Administrator in ADUC: the account in the default computers container, the workstation
     flags ADUC sets (WORKSTATION_TRUST_ACCOUNT | PASSWD_NOTREQD), no dNSHostName, no SPN, no owner
     marker; then the minimal user gets the four rights on this object alone."""
@@ -108,7 +117,7 @@ def prestage(db, name):
     container = os.environ.get("LAB_PRESTAGE_CONTAINER") or "CN=Computers," + str(db.domain_dn())
     dn = "CN=%s,%s" % (name, container)
     db.add({"dn": dn, "objectClass": "computer", "sAMAccountName": name + "$", "userAccountControl": "4128"})
-    SDUtils(db).dacl_add_ace(dn, object_aces(sid_of(db, user)))
+    SDUtils(db).dacl_add_ace(dn, object_aces(sid_of(db, user), without))
     print(dn)
 
 
@@ -116,8 +125,9 @@ def main(argv):
     db = connect()
     if argv[1:] == ["ensure"]:
         ensure(db)
-    elif len(argv) == 3 and argv[1] == "prestage" and argv[2].isalnum() and len(argv[2]) <= 15:
-        prestage(db, argv[2].upper())
+    elif (len(argv) in (3, 5) and argv[1] == "prestage" and argv[2].isalnum() and len(argv[2]) <= 15
+          and (len(argv) == 3 or (argv[3] == "--without" and argv[4] in OBJECT_RIGHTS))):
+        prestage(db, argv[2].upper(), argv[4] if len(argv) == 5 else None)
     else:
         sys.exit(__doc__)
 
