@@ -95,7 +95,7 @@ struct ComputerAccount {
                 + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
                 + "(adjoin leave --computer-name \(request.computerName)) if its host is gone")
         }
-        let kept = try workingKeys(keytab, entry, deadline: deadline)
+        let kept = try workingKeys(keytab, entry, progress: progress, deadline: deadline)
         if let kept {
             progress("The keytab \(keytab.path) still logs in as \(keytab.samAccountName) (kvno \(kept)): keeping its keys")
         }
@@ -105,18 +105,26 @@ struct ComputerAccount {
         return Reuse(keptKeyVersion: kept, warnings: warnings)
     }
 
-    /// The kvno of the host's keys when its keytab logs in as the account; nil when the keytab is
-    /// missing, holds no key of the account, or the DC rejects its keys.
-    private func workingKeys(_ keytab: HostKeytab, _ entry: LDAPEntry, deadline: Deadline) throws(AdjoinError) -> UInt32? {
+    /// The kvno of the host's keys when its keytab logs in as the account (its entries for the other
+    /// principals completed from NAME$'s if some are missing); nil when the keytab is missing, holds no
+    /// key of the account or not every type asked for, or the DC rejects its keys.
+    private func workingKeys(_ keytab: HostKeytab, _ entry: LDAPEntry, progress: (String) -> Void,
+                             deadline: Deadline) throws(AdjoinError) -> UInt32? {
         guard let bytes = try keytab.current(), let entries = try? KeytabFormat.decode(bytes),
               entries.contains(where: { $0.components == [keytab.samAccountName] && $0.realm == keytab.realm }) else {
             return nil
         }
+        let kvno: UInt32?
         do {
-            return try keytab.prove(session: session, deadline: deadline) ?? entry.keyVersion
+            kvno = try keytab.prove(session: session, deadline: deadline) ?? entry.keyVersion
         } catch where error.status == .accessDenied || error.status == .unknownError {
             return nil
         }
+        guard let kvno, let completed = try keytab.complete(entries, at: kvno) else { return nil }
+        if completed {
+            progress("Completed the keytab \(keytab.path) with the account's other principals at kvno \(kvno)")
+        }
+        return kvno
     }
 
     /// `expected`, else msDS-KeyVersionNumber as the DC reports it now.
