@@ -121,6 +121,9 @@ extension AccountWrites {
         if !required.isEmpty {
             progress("Updating \(required.map(\.attribute).joined(separator: ", ")) on \(dn)")
             for refused in try modify(required, dn: dn, session: session, progress: progress, deadline: deadline) {
+                if refused.attribute == "dNSHostName", let message = hostNameRule(dn: dn) {
+                    throw AdjoinError(.insufficientPermissions, message)
+                }
                 throw Self.refusal(refused, user: request.userPrincipal, dn: dn)
             }
         }
@@ -137,6 +140,19 @@ extension AccountWrites {
         AdjoinError(.insufficientPermissions,
                     "\(user) needs \(write.right) on \(dn) (to write \(write.attribute)); grant it on that computer object, "
                     + "or on Computer objects in its OU (Delegation of Control Wizard)")
+    }
+
+    /// Since CVE-2022-26923 a DC lets a non-administrator write dNSHostName only through the validated
+    /// write, which accepts the account's own name in the domain (MS-ADTS 3.1.1.5.3.1.1.2; other suffixes
+    /// only when msDS-AllowedDNSSuffixes lists them). A host name that is not NAME.domain is refused even
+    /// with the right: say so, rather than name a right the user may well have.
+    func hostNameRule(dn: String) -> String? {
+        let fqdn = request.hostFQDN.lowercased()
+        let own = request.computerName.value.lowercased() + "." + request.domain.value.lowercased()
+        guard fqdn != own else { return nil }
+        return "\(request.userPrincipal) may not set dNSHostName \(fqdn) on \(dn): the DC accepts from a non-administrator only the account's "
+            + "own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an administrator "
+            + "set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)"
     }
 
     static func warning(_ write: AccountWrite, user: String, dn: String) -> String {

@@ -187,4 +187,23 @@ import Testing
             """)
         #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
     }
+
+    /// The validated write accepts only the account's own name in the domain (CVE-2022-26923's rules):
+    /// another host name is refused with the right granted, and the message says what the DC accepts.
+    @Test func aHostNameThatIsNotTheAccountsOwnIsExplained() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let dn = try admin.prestageForMinimalUser(host.name)
+        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", "other.\(lab.domain)",
+                                   "--computer-name", host.name, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                                   "--output", "json"], stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        #expect(result.status == Status.insufficientPermissions.exitCode, "\(result.stdout) \(result.stderr)")
+        let own = "\(host.name.lowercased()).\(lab.domain)"
+        #expect(try jsonObject(result)["message"] as? String == """
+            \(lab.minimalUser)@\(lab.realm) may not set dNSHostName other.\(lab.domain) on \(dn): the DC accepts from a non-administrator only \
+            the account's own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an \
+            administrator set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)
+            """)
+        #expect(try admin.computer(host.name + "$")?["dnshostname"] == nil)
+    }
 }

@@ -244,6 +244,8 @@ import Testing
         #expect(!destinations.isEmpty)
         #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
         #expect(!destinations.contains { $0.hasSuffix(":53") })
+        // LDAP on 389, sealed by SASL: no LDAPS, so no TLS channel binding to satisfy.
+        #expect(destinations.contains(lab.dcIP + ":389") && !destinations.contains(lab.dcIP + ":636"), "destinations: \(destinations)")
         #expect(!text.contains("sin6_port"), "IPv6 traffic: \(text)")
     }
 
