@@ -91,7 +91,12 @@ import TestSupport
         let host = try joinedHost()
         defer { try? admin.delete(host.name + "$") }
         let relay = try ReplyDroppingRelay(to: (lab.dcIP, 464))
-        let result = try rotation(host, kpasswdPort: relay.port).run(deadline: Deadline(seconds: 20))
+        var place = DirectoryPlace(files: HostFiles(root: host.root.path))
+        place.domainControllers = [try HostPort(parsing: lab.dcIP)]
+        var rotation = PasswordRotation(place: place, maximumAgeDays: 0)
+        rotation.kpasswdServer = SocketAddress(numericHost: "127.0.0.1", port: relay.port)
+
+        let result = try rotation.run(deadline: Deadline(seconds: 20))
         #expect(relay.answeredAndDropped == 1, "the DC answered the change, and the answer was dropped")
         #expect(result.status == .rotated)
         #expect(result.keyVersion == 2)
@@ -100,12 +105,13 @@ import TestSupport
         #expect(try kinit(host).status == 0, "the keytab's new keys log in")
     }
 
-    func rotation(_ host: TestHost, kpasswdPort: UInt16) throws -> PasswordRotation {
+    /// `adjoin rotate` of the host now, with its kpasswd exchange sent to a loopback port.
+    func rotate(_ host: TestHost, kpasswdPort: UInt16) throws -> RotationResult {
         var place = DirectoryPlace(files: HostFiles(root: host.root.path))
         place.domainControllers = [try HostPort(parsing: lab.dcIP)]
         var rotation = PasswordRotation(place: place, maximumAgeDays: 0)
         rotation.kpasswdServer = SocketAddress(numericHost: "127.0.0.1", port: kpasswdPort)
-        return rotation
+        return try rotation.run(deadline: Deadline(seconds: 20))
     }
 
     /// Windows Server 2025's kpasswd answers a change it made with a KRB-ERROR whose result is success,
@@ -116,7 +122,7 @@ import TestSupport
         let host = try joinedHost()
         defer { try? admin.delete(host.name + "$") }
         let relay = try ReplyDroppingRelay(to: (lab.dcIP, 464), replacement: KerberosDER.windowsServer2025Success(realm: lab.realm))
-        let result = try rotation(host, kpasswdPort: relay.port).run(deadline: Deadline(seconds: 20))
+        let result = try rotate(host, kpasswdPort: relay.port)
         #expect(relay.answeredAndDropped == 1, "the DC made the change, and its answer was replaced")
         #expect(result.status == .rotated)
         #expect(result.keyVersion == 2)
@@ -135,7 +141,7 @@ import TestSupport
             if KerberosFraming.readFrame(client) != nil { KerberosFraming.writeFrame(client, forged) }
         }
         let keytab = try Data(contentsOf: host.keytab)
-        let error = #expect(throws: AdjoinError.self) { try rotation(host, kpasswdPort: liar.port).run(deadline: Deadline(seconds: 20)) }
+        let error = #expect(throws: AdjoinError.self) { try rotate(host, kpasswdPort: liar.port) }
         #expect(error?.message.contains("reported success in a KRB-ERROR") == true, "\(String(describing: error))")
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
         #expect(try Data(contentsOf: host.keytab) == keytab)
