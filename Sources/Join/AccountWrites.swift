@@ -95,6 +95,15 @@ struct AccountWrites {
 
     static let noOwnerMarker = "the account has no owner marker (adjoin-owner in info), so another host could claim it"
 
+    /// What the join leaves undone on purpose: an `info` that holds an administrator's notes is not
+    /// overwritten with the owner marker, and the account stays without one.
+    func unwritten(_ entry: LDAPEntry) -> [String] {
+        let values = entry.strings(HostIdentity.attribute)
+        guard !values.isEmpty, HostIdentity.parse(recorded: values) == nil else { return [] }
+        return ["\(entry.dn) keeps its info (an administrator's notes), so adjoin wrote no owner marker there: "
+                + "the account has no owner marker, so another host could claim it"]
+    }
+
     /// msDS-SupportedEncryptionTypes: needed only when the account's value shuts out every type the
     /// keytab holds; where it is unset the domain's default applies, which gives AES to accounts with
     /// AES keys.

@@ -102,7 +102,7 @@ struct ComputerAccount {
         let writes = AccountWrites(request: request)
         let warnings = try writes.apply(writes.plan(entry, password: kept == nil ? password : nil), to: entry.dn, session: session,
                                         progress: progress, deadline: deadline)
-        return Reuse(keptKeyVersion: kept, warnings: warnings)
+        return Reuse(keptKeyVersion: kept, warnings: writes.unwritten(entry) + warnings)
     }
 
     /// The kvno of the host's keys when its keytab logs in as the account (its entries for the other

@@ -97,5 +97,10 @@ import Testing
         var account = joined
         account["info"] = ["Rack 4, owner: web team"]
         #expect(writes.plan(entry(account), password: nil).isEmpty)
+        #expect(writes.unwritten(entry(account)) == [
+            "\(dn) keeps its info (an administrator's notes), so adjoin wrote no owner marker there: the account has no owner marker, so another host could claim it",
+        ])
+        #expect(writes.unwritten(entry(joined)).isEmpty)
+        #expect(writes.unwritten(entry(["userAccountControl": ["4128"]])).isEmpty)
     }
 }
