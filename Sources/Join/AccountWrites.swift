@@ -82,13 +82,11 @@ struct AccountWrites {
             writes.append(AccountWrite(attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
                                        right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
         }
-        // Only an account with no owner gets here without one of ours (another host's is refused before).
-        if HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute)) == nil {
-            if entry.strings(HostIdentity.attribute).isEmpty {
-                writes.append(AccountWrite(attribute: HostIdentity.attribute, change: .replace(LDAPAttribute(HostIdentity.attribute, [request.owner.recorded])),
-                                           need: .informational, right: "Write \(HostIdentity.attribute)",
-                                           consequence: Self.noOwnerMarker))
-            }
+        // The owner marker goes only into an empty info: ours is there already, another host's was refused
+        // before, and an administrator's notes stay (see `unwritten`).
+        if entry.strings(HostIdentity.attribute).isEmpty {
+            writes.append(AccountWrite(attribute: HostIdentity.attribute, change: .replace(LDAPAttribute(HostIdentity.attribute, [request.owner.recorded])),
+                                       need: .informational, right: "Write \(HostIdentity.attribute)", consequence: Self.noOwnerMarker))
         }
         return writes
     }
@@ -100,8 +98,7 @@ struct AccountWrites {
     func unwritten(_ entry: LDAPEntry) -> [String] {
         let values = entry.strings(HostIdentity.attribute)
         guard !values.isEmpty, HostIdentity.parse(recorded: values) == nil else { return [] }
-        return ["\(entry.dn) keeps its info (an administrator's notes), so adjoin wrote no owner marker there: "
-                + "the account has no owner marker, so another host could claim it"]
+        return ["\(entry.dn) keeps the notes in its info, where adjoin's owner marker would go: " + Self.noOwnerMarker]
     }
 
     /// msDS-SupportedEncryptionTypes: needed only when the account's value shuts out every type the
@@ -115,7 +112,7 @@ struct AccountWrites {
         return [AccountWrite(attribute: "msDS-SupportedEncryptionTypes",
                              change: .replace(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(wanted)])),
                              need: shutOut ? .required : .informational, right: "Write msDS-SupportedEncryptionTypes",
-                             consequence: current == nil ? "the domain's default encryption types apply to it" : "it keeps msDS-SupportedEncryptionTypes \(current!)")]
+                             consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" } ?? "the domain's default encryption types apply to it")]
     }
 }
 

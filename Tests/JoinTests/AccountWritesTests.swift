@@ -98,7 +98,7 @@ import Testing
         account["info"] = ["Rack 4, owner: web team"]
         #expect(writes.plan(entry(account), password: nil).isEmpty)
         #expect(writes.unwritten(entry(account)) == [
-            "\(dn) keeps its info (an administrator's notes), so adjoin wrote no owner marker there: the account has no owner marker, so another host could claim it",
+            "\(dn) keeps the notes in its info, where adjoin's owner marker would go: the account has no owner marker (adjoin-owner in info), so another host could claim it",
         ])
         #expect(writes.unwritten(entry(joined)).isEmpty)
         #expect(writes.unwritten(entry(["userAccountControl": ["4128"]])).isEmpty)
