@@ -6,7 +6,7 @@ import LDAP
 /// add (unicodePwd over the sealed connection), or, when pre-staged or already this host's, updated.
 struct ComputerAccount {
     static let workstationTrustAccount = 0x1000
-    static let searchedAttributes = ["distinguishedName", HostIdentity.attribute, "msDS-KeyVersionNumber", "userAccountControl"]
+    static let searchedAttributes = ["distinguishedName", "msDS-KeyVersionNumber"] + AccountWrites.readAttributes
 
     let request: JoinRequest
     let session: DirectorySession
@@ -63,7 +63,7 @@ struct ComputerAccount {
             return dn
         } catch where error.isPermissionDenied {
             throw AdjoinError(.insufficientPermissions,
-                "\(request.userPrincipal) may not create computer accounts in \(container): \(error.diagnostic ?? error.message)"
+                "\(request.userPrincipal) needs Create Computer objects on \(container) to create \(request.computerName.samAccountName): \(error.diagnostic ?? error.message)"
                 + (request.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
         } catch where request.organizationalUnit != nil && (error.code == LDAPError.noSuchObject || error.code == LDAPError.invalidDNSyntax) {
             throw .invalidInput("--ou '\(container)' is not an OU of \(request.domain) that \(request.userPrincipal) can see: \(error.diagnostic ?? error.message)")
@@ -75,8 +75,21 @@ struct ComputerAccount {
         }
     }
 
-    /// Refuses another host's account; updates a pre-staged one or our own.
-    func reuse(_ entry: LDAPEntry, password: SecretBytes, deadline: Deadline) throws(AdjoinError) {
+    /// What reusing an existing account did.
+    struct Reuse {
+        /// The kvno of the keys the host keeps: its keytab still logs in as the account. nil when a new
+        /// password was set.
+        var keptKeyVersion: UInt32?
+        /// Informational writes the directory refused.
+        var warnings: [String]
+    }
+
+    /// Refuses another host's account; brings a pre-staged one or our own to what the join needs,
+    /// writing only what differs. The password is set (with the join user's Reset password right) only
+    /// when the host's keytab no longer logs in as the account: a rerun on a healthy host keeps its keys
+    /// (changing them is `rotate`'s job, done as the machine) and needs no right at all.
+    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, progress: (String) -> Void,
+               deadline: Deadline) throws(AdjoinError) -> Reuse {
         let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
         if let owner, owner != request.owner {
             throw AdjoinError(.accountConflict,
@@ -84,14 +97,36 @@ struct ComputerAccount {
                 + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
                 + "(adjoin leave --computer-name \(request.computerName)) if its host is gone")
         }
-        do {
-            try session.ldap.modify(entry.dn, changes: attributes(password: password).map(LDAPChange.replace), deadline: deadline)
-        } catch where error.isPermissionDenied {
-            throw AdjoinError(.insufficientPermissions,
-                "\(request.userPrincipal) may not reset the existing account \(entry.dn): \(error.diagnostic ?? error.message)")
-        } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+        let kept = try workingKeys(keytab, entry, progress: progress, deadline: deadline)
+        if let kept {
+            progress("The keytab \(keytab.path) still logs in as \(keytab.samAccountName) (kvno \(kept)): keeping its keys")
         }
+        let writes = AccountWrites(request: request)
+        let warnings = try writes.apply(writes.plan(entry, password: kept == nil ? password : nil), to: entry.dn, session: session,
+                                        progress: progress, deadline: deadline)
+        return Reuse(keptKeyVersion: kept, warnings: writes.unwritten(entry) + warnings)
+    }
+
+    /// The kvno of the host's keys when its keytab logs in as the account (its entries for the other
+    /// principals completed from NAME$'s if some are missing); nil when the keytab is missing, holds no
+    /// key of the account or not every type asked for, or the DC rejects its keys.
+    private func workingKeys(_ keytab: HostKeytab, _ entry: LDAPEntry, progress: (String) -> Void,
+                             deadline: Deadline) throws(AdjoinError) -> UInt32? {
+        guard let bytes = try keytab.current(), let entries = try? KeytabFormat.decode(bytes),
+              entries.contains(where: { $0.components == [keytab.samAccountName] && $0.realm == keytab.realm }) else {
+            return nil
+        }
+        let kvno: UInt32?
+        do {
+            kvno = try keytab.prove(session: session, deadline: deadline) ?? entry.keyVersion
+        } catch where error.status == .accessDenied || error.status == .unknownError {
+            return nil
+        }
+        guard let kvno, let completed = try keytab.complete(entries, at: kvno) else { return nil }
+        if completed {
+            progress("Completed the keytab \(keytab.path) with the account's other principals at kvno \(kvno)")
+        }
+        return kvno
     }
 
     /// `expected`, else msDS-KeyVersionNumber as the DC reports it now.
@@ -144,6 +179,13 @@ struct ComputerAccount {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
         return true
+    }
+
+    /// The warning when the directory refuses the grant (an account someone else owns: only its owner
+    /// or a holder of Modify permissions may change its DACL).
+    static func selfDeletionRefused(_ user: String, _ samAccountName: String, _ dn: String) -> String {
+        "\(user) may not change the permissions of \(dn) (needs Modify permissions): \(samAccountName) cannot delete its own account, "
+            + "so adjoin leave will need --user"
     }
 
     func delete(_ dn: String, deadline: Deadline) throws(LDAPError) {

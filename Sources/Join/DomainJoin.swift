@@ -39,10 +39,11 @@ public struct DomainJoin: Sendable {
         let dn: String
         let created: Bool
         let expectedKeyVersion: UInt32?
+        var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: [])
         let (existing, container) = try account.find(deadline: deadline)
         if let existing {
             progress("Reusing the computer account \(existing.dn)")
-            try account.reuse(existing, password: password, deadline: deadline)
+            reuse = try account.reuse(existing, keytab: keytab, password: password, progress: progress, deadline: deadline)
             (dn, created, expectedKeyVersion) = (existing.dn, false, ComputerAccount.keyVersionAfterReset(existing))
         } else {
             progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
@@ -50,7 +51,13 @@ public struct DomainJoin: Sendable {
             expectedKeyVersion = ComputerAccount.newAccountKeyVersion
         }
 
-        grantSelfDeletion(account, dn, deadline: deadline)
+        reuse.warnings += grantSelfDeletion(account, dn, deadline: deadline)
+        if let kept = reuse.keptKeyVersion {
+            return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                              domainController: controller.hostName, kvno: kept, created: false,
+                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                              keysKept: true, warnings: reuse.warnings)
+        }
 
         let previousKeytab = try keytab.current()
         do {
@@ -69,7 +76,8 @@ public struct DomainJoin: Sendable {
             }
             return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
                               domainController: controller.hostName, kvno: kvno, created: created,
-                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes)
+                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                              warnings: reuse.warnings)
         } catch {
             if created {
                 progress("Undoing: deleting \(dn) and restoring the keytab")
@@ -82,14 +90,16 @@ public struct DomainJoin: Sendable {
 
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
-    /// needs a join user, and the output says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) {
+    /// needs a join user, and the warning returned says so.
+    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) -> [String] {
         do {
             if try account.grantSelfDeletion(dn, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
             }
+            return []
         } catch {
-            progress("Could not allow \(request.computerName.samAccountName) to delete its own account (\(error.message)): adjoin leave will need --user")
+            progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
+            return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]
         }
     }
 }

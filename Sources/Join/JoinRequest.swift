@@ -96,4 +96,9 @@ public struct JoinResult: Sendable {
     public var created: Bool
     public var keytabPath: String
     public var encryptionTypes: [EncryptionType]
+    /// true when the account existed and the host's keytab still logged in as it: no password was set.
+    public var keysKept = false
+    /// What the directory refused that the join could do without (informational attributes, the owner
+    /// marker on a pre-staged account, the machine's right to delete its own account).
+    public var warnings: [String] = []
 }

@@ -77,16 +77,18 @@ public struct PasswordRotation: Sendable {
                                                encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc,
                                                kpasswd: kpasswd, deadline: deadline)
         } catch {
-            // A request whose answer was lost (cut connection, time up, garbled reply) may still have
+            // A request whose answer was lost (cut connection, time up, garbled reply, or success claimed
+            // in an unauthenticated KRB-ERROR, as Windows Server 2025 answers) may still have
             // been carried out: then the directory already holds the new password, and a host that
             // gave up here would be locked out with its old keys. The directory's kvno says which;
             // this one read gets a few seconds of its own, since the budget may be what ran out.
-            guard error.isNetworkFailure || error.code == KerberosError.passwordChangeMalformedReply,
+            guard error.isNetworkFailure || error.code == KerberosError.passwordChangeMalformedReply
+                    || error.code == KerberosError.passwordChangeSuccessInError,
                   let actual = try? ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: Deadline(seconds: 5)),
                   actual != previous else {
                 throw Self.changeFailure(error, deadline: deadline)
             }
-            progress("The kpasswd server's answer did not arrive (\(error.description)), but the directory holds kvno \(actual): the password was changed")
+            progress("The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed")
         }
 
         // From here the directory holds the new password: the keytab must follow, or the host loses its identity.

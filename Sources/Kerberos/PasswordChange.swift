@@ -72,9 +72,16 @@ extension KerberosContext {
     }
 
     /// A KRB-ERROR: with version 1 its e-data holds the result (RFC 3244 2); without, its error code says why.
+    /// One whose result is success is Windows Server 2025's answer to a change it made (SSSD issue 7751,
+    /// msktutil issue 228), where RFC 3244 has an AP-REP and a KRB-PRIV. A KRB-ERROR is not authenticated,
+    /// so that claim is not taken on trust: it is thrown as `passwordChangeSuccessInError`, for the caller
+    /// to confirm where it can (the account's kvno in the directory, read over the sealed LDAP session).
     private func refusal(_ error: KRBErrorMessage, _ operation: String) -> KerberosError {
-        if let result = try? KpasswdMessage.result(error.data), result.code != 0 {
-            return refusal(code: result.code, string: result.string, operation)
+        if let result = try? KpasswdMessage.result(error.data) {
+            guard result.code == 0 else { return refusal(code: result.code, string: result.string, operation) }
+            return KerberosError(code: KerberosError.passwordChangeSuccessInError,
+                                 message: "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
+                                    + "an unauthenticated answer, to be confirmed", operation: operation)
         }
         let explained = self.error(error.code, operation)
         return KerberosError(code: error.code, message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
@@ -104,4 +111,7 @@ extension KerberosError {
     public static let passwordChangeAuthError = Int32(KRB5_KPASSWD_AUTHERROR)
     /// The kpasswd server's reply did not follow RFC 3244's framing.
     public static let passwordChangeMalformedReply = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MSG_TYPE)
+    /// The kpasswd server claimed success in a KRB-ERROR (Windows Server 2025): MIT krb5's own exchange
+    /// rejects that reply with this code, "Message stream modified".
+    public static let passwordChangeSuccessInError = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MODIFIED)
 }

@@ -10,6 +10,12 @@ public struct LDAPEntry: Sendable {
     public let dn: String
     public let attributes: [String: [[UInt8]]]
 
+    /// `attributes` keyed by lower-cased name, as searches return them.
+    public init(dn: String, attributes: [String: [[UInt8]]]) {
+        self.dn = dn
+        self.attributes = attributes
+    }
+
     public func values(_ name: String) -> [[UInt8]] { attributes[name.lowercased()] ?? [] }
     public func strings(_ name: String) -> [String] { values(name).map { String(decoding: $0, as: UTF8.self) } }
     public func string(_ name: String) -> String? { strings(name).first }

@@ -205,7 +205,8 @@ struct JoinCommand: ParsableCommand {
         let outcome = try hostJoin.run(deadline: deadline, identity: identity)
         let result = outcome.join
         let configured = noConfigure ? "not asked (--no-configure)" : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
-        let message = "\(result.created ? "created" : "reused") \(result.computerDN); keytab \(result.keytabPath) proven at kvno \(result.kvno); host: \(configured)"
+        let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
+        let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
         status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: reporter.progress) {
             $0.domain = result.domain
             $0.computerName = result.computerName
@@ -223,6 +224,7 @@ struct JoinCommand: ParsableCommand {
             ("host", configured),
             ("status", Status.joined.rawValue),
         ]
+        lines += result.warnings.map { ("warning", $0) }
         if let context { lines.insert(("instance-id", context.identity.instanceId), at: 0) }
         if let number { lines.insert(("attempts", String(number)), at: lines.count - 1) }
         if let table = status?.table, let written = status?.lastResult { lines.append(("status-table", "\(table): \(written)")) }
@@ -235,6 +237,7 @@ struct JoinCommand: ParsableCommand {
             ("domainController", .string(result.domainController)),
             ("kvno", .number(Int64(result.kvno))),
             ("configured", .array(outcome.configured.map { .string($0) })),
+            ("warnings", .array(result.warnings.map { .string($0) })),
             ("statusTable", .optional(status?.lastResult)),
         ] + (number.map { [("attempts", JSON.number(Int64($0)))] } ?? []) + [
             ("durationMs", .number(state.elapsed.milliseconds)),

@@ -46,6 +46,15 @@ struct AdminDirectory {
         guard result.status == 0 else { throw AdminError(message: "ldapadd: \(result.stderr)") }
     }
 
+    /// A computer account pre-staged as an administrator does it for a named joiner (ADUC's "The following
+    /// user or group can join this computer"): in CN=Computers, the minimal join user given the four join
+    /// rights on it alone, or all but `without` (scripts/lab prestage). Returns its DN.
+    func prestageForMinimalUser(_ name: String, without right: String? = nil) throws -> String {
+        let result = try run(Lab.packageRoot.appendingPathComponent("scripts/lab"), ["prestage", name] + (right.map { ["--without", $0] } ?? []))
+        guard result.status == 0 else { throw AdminError(message: "scripts/lab prestage: \(result.stderr)") }
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     func delete(_ samAccountName: String) throws {
         guard let dn = try computer(samAccountName)?["dn"]?.first else { return }
         _ = try tool("ldapdelete", ["-r", dn])

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import Kerberos
 import Testing
 
 /// `adjoin join` against the lab DC as the least-privileged join user, checked from the outside.
@@ -106,20 +107,64 @@ import Testing
         #expect(try admin.count(host.name + "$") == 0)
     }
 
+    /// A rerun on a healthy host keeps its keys (kvno 1 stays: password changes are rotate's); a rerun
+    /// whose keytab is gone resets the password (kvno 2), and the old kvno's entries do not pile up.
     @Test func rerunReusesTheAccountAndStillWorks() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         #expect(try join(host, ou: lab.organizationalUnit).status == 0)
         let again = try join(host, ou: lab.organizationalUnit)
         #expect(again.status == 0, "\(again.stderr)")
-        #expect(try json(again)["kvno"] as? Int == 2)
+        #expect(try json(again)["kvno"] as? Int == 1)
         #expect((try json(again)["message"] as? String)?.hasPrefix("reused") == true)
+        #expect((try json(again)["message"] as? String)?.contains("keys kept") == true)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
+        #expect(try keytabVersions(host) == ["1"])
+
+        try FileManager.default.removeItem(at: host.keytab)
+        let reset = try join(host, ou: lab.organizationalUnit)
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(try json(reset)["kvno"] as? Int == 2)
+        #expect((try json(reset)["message"] as? String)?.contains("keys kept") == false)
         #expect(try admin.count(host.name + "$") == 1)
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
-        // The old kvno's entries were replaced, not piled up.
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path])
         #expect(listing.stdout.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
         #expect(try keytabVersions(host) == ["2"])
+        #expect(try kinitWithKeytab(host).status == 0)
+    }
+
+    /// A keytab that lost its SPN entries but still logs in: the rerun keeps the keys and puts the
+    /// entries back (copies of NAME$'s: an account's principals share its keys), with no password set.
+    @Test func aRerunCompletesAKeytabThatStillLogsIn() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(host, ou: lab.organizationalUnit).status == 0)
+        let entries = try KeytabFormat.decode(Array(try Data(contentsOf: host.keytab)))
+        try Data(KeytabFormat.encode(entries.filter { $0.components == ["\(host.name)$"] })).write(to: host.keytab)
+        #expect(try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout.contains("host/") == false)
+
+        let again = try join(host, ou: lab.organizationalUnit)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("Completed the keytab"))
+        #expect(try json(again)["kvno"] as? Int == 1)
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", "-e", host.keytab.path]).stdout
+        #expect(listing.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.count == 10)
+        #expect(listing.contains("   1 RestrictedKrbHost/\(host.fqdn)@\(lab.realm) (aes128-cts-hmac-sha1-96)"), "\(listing)")
+        #expect(try kinitWithKeytab(host).status == 0)
+    }
+
+    /// Keys of a type the keytab lacks (--rc4 added on a rerun) cannot be copied: the password is set anew.
+    @Test func aRerunThatAddsAnEncryptionTypeSetsANewPassword() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(host, ou: lab.organizationalUnit).status == 0)
+        let again = try join(host, ou: lab.organizationalUnit, extra: ["--rc4"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try json(again)["kvno"] as? Int == 2)
+        #expect(try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", "-e", host.keytab.path]).stdout.contains("arcfour-hmac)"))
+        #expect(try admin.computer(host.name + "$")?["msds-supportedencryptiontypes"] == ["28"])
         #expect(try kinitWithKeytab(host).status == 0)
     }
 
@@ -199,6 +244,8 @@ import Testing
         #expect(!destinations.isEmpty)
         #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
         #expect(!destinations.contains { $0.hasSuffix(":53") })
+        // LDAP on 389, sealed by SASL: no LDAPS, so no TLS channel binding to satisfy.
+        #expect(destinations.contains(lab.dcIP + ":389") && !destinations.contains(lab.dcIP + ":636"), "destinations: \(destinations)")
         #expect(!text.contains("sin6_port"), "IPv6 traffic: \(text)")
     }
 

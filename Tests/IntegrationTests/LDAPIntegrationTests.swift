@@ -37,6 +37,16 @@ import Testing
         #expect(me.first?.string("sAMAccountName") == lab.joinUser)
     }
 
+    /// The lab DC requires LDAP signing as a hardened DC does ("ldap server require strong auth = yes",
+    /// Windows' LDAPServerIntegrity = 2): a simple bind without TLS is refused, where the join's sealed
+    /// Kerberos bind (above) is accepted.
+    @Test func theLabDCRefusesAnUnsignedBind() throws {
+        let simple = try run(URL(fileURLWithPath: "/usr/bin/ldapwhoami"),
+                             ["-x", "-H", "ldap://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile])
+        #expect(simple.status == 8, "\(simple.stdout) \(simple.stderr)")
+        #expect(simple.stderr.contains("Strong(er) authentication required"))
+    }
+
     @Test func pipelinedSearchesEachGetTheirOwnAnswer() throws {
         let (connection, _) = try boundConnection()
         let answers = try connection.search([

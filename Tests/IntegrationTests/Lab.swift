@@ -24,6 +24,10 @@ struct Lab {
     let memberPasswordFile: String
     let nonmemberUser: String
     let nonmemberPasswordFile: String
+    /// The join user with Microsoft's minimal join rights on its own OU (scripts/lab's delegations).
+    let minimalUser: String
+    let minimalPasswordFile: String
+    let minimalOrganizationalUnit: String
 
     static func current() throws -> Lab {
         let value = labVariable
@@ -36,7 +40,8 @@ struct Lab {
                    resolvConf: try value("ADJOIN_LAB_RESOLV_CONF"), hostsFile: try value("ADJOIN_LAB_HOSTS_FILE"),
                    loginGroup: try value("ADJOIN_LAB_LOGIN_GROUP"), memberUser: try value("ADJOIN_LAB_MEMBER_USER"),
                    memberPasswordFile: try value("ADJOIN_LAB_ALICE_PASSWORD_FILE"), nonmemberUser: try value("ADJOIN_LAB_NONMEMBER_USER"),
-                   nonmemberPasswordFile: try value("ADJOIN_LAB_BOB_PASSWORD_FILE"))
+                   nonmemberPasswordFile: try value("ADJOIN_LAB_BOB_PASSWORD_FILE"), minimalUser: try value("ADJOIN_LAB_MINIMAL_USER"),
+                   minimalPasswordFile: try value("ADJOIN_LAB_MINIMAL_PASSWORD_FILE"), minimalOrganizationalUnit: try value("ADJOIN_LAB_MINIMAL_OU"))
     }
 
     /// The join user's password, read from the lab's 0600 file (never from the environment).

@@ -173,8 +173,10 @@ import Testing
         #expect(join.status == 0, "\(join.stderr)")
         #expect(try runAgent(["status", "--root", root]).status == 0)
 
-        // A keytab with the wrong keys (the account's password reset behind the host's back).
+        // A keytab with the wrong keys (the account's password reset behind the host's back: a join
+        // without the keytab resets it).
         let saved = try Data(contentsOf: host.keytab)
+        try FileManager.default.removeItem(at: host.keytab)
         let rejoin = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
                                    "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure"],
                                   stdin: URL(fileURLWithPath: lab.joinPasswordFile))

@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 import Discovery
+import TestSupport
 @testable import Join
 @testable import Kerberos
 
@@ -102,5 +103,48 @@ import Discovery
         #expect(result.keytabKeyVersions == [1, 2])
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
         #expect(try kinit(host).status == 0, "the keytab's new keys log in")
+    }
+
+    /// `adjoin rotate` of the host now, with its kpasswd exchange sent to a loopback port.
+    func rotate(_ host: TestHost, kpasswdPort: UInt16) throws -> RotationResult {
+        var place = DirectoryPlace(files: HostFiles(root: host.root.path))
+        place.domainControllers = [try HostPort(parsing: lab.dcIP)]
+        var rotation = PasswordRotation(place: place, maximumAgeDays: 0)
+        rotation.kpasswdServer = SocketAddress(numericHost: "127.0.0.1", port: kpasswdPort)
+        return try rotation.run(deadline: Deadline(seconds: 20), identity: CurrentIdentity(files: place.files, instance: nil))
+    }
+
+    /// Windows Server 2025's kpasswd answers a change it made with a KRB-ERROR whose result is success,
+    /// which MIT krb5 rejects ("Message stream modified"). Reproduced with the lab DC doing the change and
+    /// a relay answering as Windows Server 2025: rotate confirms the change from the directory's kvno and
+    /// completes it.
+    @Test func windowsServer2025sAnswerToAChangeItMadeIsAccepted() throws {
+        let host = try joinedHost()
+        defer { try? admin.delete(host.name + "$") }
+        let relay = try ReplyDroppingRelay(to: (lab.dcIP, 464), replacement: KerberosDER.windowsServer2025Success(realm: lab.realm))
+        let result = try rotate(host, kpasswdPort: relay.port)
+        #expect(relay.answeredAndDropped == 1, "the DC made the change, and its answer was replaced")
+        #expect(result.status == .rotated)
+        #expect(result.keyVersion == 2)
+        #expect(result.keytabKeyVersions == [1, 2])
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
+        #expect(try kinit(host).status == 0, "the keytab's new keys log in")
+    }
+
+    /// The same answer from a server that changed nothing (a KRB-ERROR is not authenticated): the
+    /// directory's kvno did not move, so rotate fails and the keytab keeps the keys that work.
+    @Test func aSuccessClaimedInAKRBErrorIsNotTakenOnTrust() throws {
+        let host = try joinedHost()
+        defer { try? admin.delete(host.name + "$") }
+        let forged = KerberosDER.windowsServer2025Success(realm: lab.realm)
+        let liar = try LoopbackTCPServer { client, _ in
+            if KerberosFraming.readFrame(client) != nil { KerberosFraming.writeFrame(client, forged) }
+        }
+        let keytab = try Data(contentsOf: host.keytab)
+        let error = #expect(throws: AdjoinError.self) { try rotate(host, kpasswdPort: liar.port) }
+        #expect(error?.message.contains("reported success in a KRB-ERROR") == true, "\(String(describing: error))")
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
+        #expect(try Data(contentsOf: host.keytab) == keytab)
+        #expect(try kinit(host).status == 0)
     }
 }

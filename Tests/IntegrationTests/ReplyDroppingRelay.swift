@@ -6,23 +6,26 @@ import Glibc
 
 /// A TCP relay on loopback in front of a Kerberos-framed service (RFC 4120 7.2.2: a 4-byte length,
 /// then the message): it hands each request to the real service and reads the service's answer, then
-/// closes the client's connection without passing the answer on, as a network that loses a reply.
+/// either closes the client's connection without passing the answer on, as a network that loses a
+/// reply, or sends another answer in its place, as a server of another make would answer.
 final class ReplyDroppingRelay: @unchecked Sendable {
     private let server: LoopbackTCPServer
     private let forwarded = Locked(0)
 
     var port: UInt16 { server.port }
 
-    init(to service: (host: String, port: UInt16)) throws {
+    /// `replacement`: what the client gets instead of the service's answer; nil drops it.
+    init(to service: (host: String, port: UInt16), replacement: [UInt8]? = nil) throws {
         let forwarded = self.forwarded
         server = try LoopbackTCPServer { client, _ in
             if let request = KerberosFraming.readFrame(client), Self.ask(service, request) != nil {
                 forwarded.withLock { $0 += 1 }
+                if let replacement { KerberosFraming.writeFrame(client, replacement) }
             }
         }
     }
 
-    /// Requests the service answered (and whose answers were dropped).
+    /// Requests the service answered (and whose answers were dropped or replaced).
     var answeredAndDropped: Int { forwarded.withLock { $0 } }
 
     /// One framed request to the service, and its framed answer (nil if none came within 10 s).

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 import Testing
 @testable import Kerberos
 
@@ -114,13 +115,22 @@ import Testing
 
     @Test func aKRBErrorInTheFramingGivesTheResultItCarries() throws {
         let result: [UInt8] = [0x00, 0x04] + Array("Password too short".utf8)
-        let error = KerberosDER.krbError(code: 60, realm: Self.realm, text: nil, data: result)
-        let framed = [UInt8(((6 + error.count) >> 8) & 0xFF), UInt8((6 + error.count) & 0xFF), 0x00, 0x01, 0x00, 0x00] + error
+        let framed = KerberosDER.kpasswdErrorReply(KerberosDER.krbError(code: 60, realm: Self.realm, text: nil, data: result))
         let server = try FakeTCPKDC { _, _ in .reply(framed) }
         let (refusal, _) = try change(at: server)
         #expect(refusal?.code == KerberosError.passwordChangeSoftError, "\(String(describing: refusal))")
         #expect(refusal?.message.contains("soft error") == true, "\(String(describing: refusal))")
         #expect(refusal?.message.contains("Password too short") == true, "\(String(describing: refusal))")
+    }
+
+    /// Windows Server 2025 answers a change it made with a KRB-ERROR whose result is success: reported as
+    /// such (MIT's code for it, "Message stream modified"), not as a refusal, for rotate to confirm.
+    @Test func windowsServer2025sSuccessInAKRBErrorIsToBeConfirmed() throws {
+        let server = try FakeTCPKDC { _, _ in .reply(KerberosDER.windowsServer2025Success(realm: Self.realm)) }
+        let (error, _) = try change(at: server)
+        #expect(error?.code == KerberosError.passwordChangeSuccessInError, "\(String(describing: error))")
+        #expect(error?.message == "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
+                + "an unauthenticated answer, to be confirmed", "\(String(describing: error))")
     }
 
     @Test func theFramingIsCheckedBothWays() throws {
@@ -131,36 +141,5 @@ import Testing
         #expect(throws: DecodeError.self) { try KpasswdMessage.result([0x00]) }
         #expect(throws: DecodeError.self) { try KpasswdMessage.request(apReq: [UInt8](repeating: 0, count: 40_000), priv: [UInt8](repeating: 0, count: 30_000)) }
         #expect(try KpasswdMessage.request(apReq: [0x6E], priv: [0x75, 0x00]) == [0x00, 0x09, 0x00, 0x01, 0x00, 0x01, 0x6E, 0x75, 0x00])
-    }
-}
-
-/// Just enough DER to write a Ticket and a KRB-ERROR (RFC 4120 5.3, 5.9.1) by hand.
-enum KerberosDER {
-    static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
-        let length: [UInt8] = content.count < 0x80 ? [UInt8(content.count)]
-            : content.count < 0x100 ? [0x81, UInt8(content.count)] : [0x82, UInt8(content.count >> 8), UInt8(content.count & 0xFF)]
-        return [tag] + length + content
-    }
-
-    static func integer(_ value: UInt8) -> [UInt8] { element(0x02, value < 0x80 ? [value] : [0x00, value]) }
-    static func string(_ text: String) -> [UInt8] { element(0x1B, Array(text.utf8)) }
-    static func field(_ number: UInt8, _ content: [UInt8]) -> [UInt8] { element(0xA0 + number, content) }
-
-    static func principal(_ components: [String]) -> [UInt8] {
-        element(0x30, field(0, integer(2)) + field(1, element(0x30, components.flatMap(string))))
-    }
-
-    static func ticket(realm: String) -> [UInt8] {
-        let encrypted = element(0x30, field(0, integer(18)) + field(2, element(0x04, (0..<64).map { _ in UInt8.random(in: 0...255) })))
-        return element(0x61, element(0x30, field(0, integer(5)) + field(1, string(realm)) + field(2, principal(["kadmin", "changepw"]))
-                                            + field(3, encrypted)))
-    }
-
-    static func krbError(code: UInt8, realm: String, text: String?, data: [UInt8]? = nil) -> [UInt8] {
-        var body = field(0, integer(5)) + field(1, integer(30)) + field(4, element(0x18, Array("20260101000000Z".utf8)))
-        body += field(5, integer(0)) + field(6, integer(code)) + field(9, string(realm)) + field(10, principal(["kadmin", "changepw"]))
-        if let text { body += field(11, string(text)) }
-        if let data { body += field(12, element(0x04, data)) }
-        return element(0x7E, element(0x30, body))
     }
 }

@@ -1,0 +1,188 @@
+import AdjoinCore
+import Kerberos
+import LDAP
+
+/// One change a join makes to an existing computer account, and the right Active Directory names for it.
+struct AccountWrite {
+    enum Need {
+        /// The join cannot stand without it: the keytab's principals or the machine's login depend on it.
+        case required
+        /// Describes the host; a directory that refuses it gets a warning, and the join goes on.
+        case informational
+    }
+
+    let attribute: String
+    let change: LDAPChange
+    let need: Need
+    /// The right that allows it, in Active Directory's own words (ADUC's permission entries).
+    let right: String
+    /// What a warning says when the write is refused; nil for required writes.
+    let consequence: String?
+
+    /// The right by which a join sets a password it does not know the old one of (MS-ADTS 3.1.1.3.1.5.2).
+    static let resetPassword = "Reset password"
+    static let accountRestrictions = "Read and write account restrictions"
+    static let validatedDNSHostName = "Validated write to DNS host name"
+    static let validatedSPN = "Validated write to service principal name"
+}
+
+/// What a join must change on an account that exists already: only what differs from what the search
+/// read, split into what it needs and what is informational. Directory administrators delegate join
+/// rights narrowly (Microsoft's minimal set: Reset password, Account Restrictions, the validated writes
+/// of DNS host name and SPN), so writing only what differs is what lets a rerun, or a join of a
+/// pre-staged account, succeed with those rights alone.
+struct AccountWrites {
+    static let accountDisabled = 0x0002
+    static let passwordNotRequired = 0x0020
+    /// The account-type bits of userAccountControl (MS-ADTS 2.2.16): normal, interdomain, workstation, server trust.
+    static let accountTypes = 0x0200 | 0x0800 | 0x1000 | 0x2000
+
+    /// The attributes the search must read for `plan`.
+    static let readAttributes = ["userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
+                                 "operatingSystemVersion", "msDS-SupportedEncryptionTypes", HostIdentity.attribute]
+
+    let request: JoinRequest
+
+    /// userAccountControl as a workstation's, enabled and with a password required; every other flag
+    /// an administrator set (delegation, for one) stays.
+    static func userAccountControl(from current: Int?) -> Int {
+        let kept = (current ?? 0) & ~(accountDisabled | passwordNotRequired | accountTypes)
+        return kept | ComputerAccount.workstationTrustAccount
+    }
+
+    /// The changes, required first; `password` when the account's keys must be set (no working keytab).
+    func plan(_ entry: LDAPEntry, password: SecretBytes?) -> [AccountWrite] {
+        var writes: [AccountWrite] = []
+        let current = entry.string("userAccountControl").flatMap { Int($0) }
+        let control = Self.userAccountControl(from: current)
+        if current != control {
+            writes.append(AccountWrite(attribute: "userAccountControl", change: .replace(LDAPAttribute("userAccountControl", [String(control)])),
+                                       need: .required, right: AccountWrite.accountRestrictions, consequence: nil))
+        }
+        let fqdn = request.hostFQDN.lowercased()
+        if entry.string("dNSHostName")?.lowercased() != fqdn {
+            writes.append(AccountWrite(attribute: "dNSHostName", change: .replace(LDAPAttribute("dNSHostName", [fqdn])),
+                                       need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil))
+        }
+        let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
+        let missing = request.servicePrincipalNames.filter { !registered.contains($0.lowercased()) }
+        if !missing.isEmpty {
+            // Added, not replaced: SPNs other services registered on the account stay.
+            writes.append(AccountWrite(attribute: "servicePrincipalName", change: .add(LDAPAttribute("servicePrincipalName", missing)),
+                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil))
+        }
+        writes += encryptionTypes(entry)
+        if let password {
+            writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", bytes: [MachinePassword.unicodePwd(password)])),
+                                       need: .required, right: AccountWrite.resetPassword, consequence: nil))
+        }
+        let system = [("operatingSystem", request.osRelease.name),
+                      ("operatingSystemVersion", request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version)]
+        for (attribute, value) in system where entry.string(attribute) != value {
+            writes.append(AccountWrite(attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
+                                       right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
+        }
+        // The owner marker goes only into an empty info: ours is there already, another host's was refused
+        // before, and an administrator's notes stay (see `unwritten`).
+        if entry.strings(HostIdentity.attribute).isEmpty {
+            writes.append(AccountWrite(attribute: HostIdentity.attribute, change: .replace(LDAPAttribute(HostIdentity.attribute, [request.owner.recorded])),
+                                       need: .informational, right: "Write \(HostIdentity.attribute)", consequence: Self.noOwnerMarker))
+        }
+        return writes
+    }
+
+    static let noOwnerMarker = "the account has no owner marker (adjoin-owner in info), so another host could claim it"
+
+    /// What the join leaves undone on purpose: an `info` that holds an administrator's notes is not
+    /// overwritten with the owner marker, and the account stays without one.
+    func unwritten(_ entry: LDAPEntry) -> [String] {
+        let values = entry.strings(HostIdentity.attribute)
+        guard !values.isEmpty, HostIdentity.parse(recorded: values) == nil else { return [] }
+        return ["\(entry.dn) keeps the notes in its info, where adjoin's owner marker would go: " + Self.noOwnerMarker]
+    }
+
+    /// msDS-SupportedEncryptionTypes: needed only when the account's value shuts out every type the
+    /// keytab holds; where it is unset the domain's default applies, which gives AES to accounts with
+    /// AES keys.
+    private func encryptionTypes(_ entry: LDAPEntry) -> [AccountWrite] {
+        let wanted = EncryptionType.supportedEncryptionTypes(request.encryptionTypes)
+        let current = entry.string("msDS-SupportedEncryptionTypes").flatMap { Int($0) }
+        guard current != Int(wanted) else { return [] }
+        let shutOut = current.map { $0 != 0 && UInt32(truncatingIfNeeded: $0) & wanted == 0 } ?? false
+        return [AccountWrite(attribute: "msDS-SupportedEncryptionTypes",
+                             change: .replace(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(wanted)])),
+                             need: shutOut ? .required : .informational, right: "Write msDS-SupportedEncryptionTypes",
+                             consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" } ?? "the domain's default encryption types apply to it")]
+    }
+}
+
+extension AccountWrites {
+    /// Makes the changes: the required ones in one modify, then the informational ones in another.
+    /// A modify is atomic, so when the directory refuses one, each change is tried alone to find
+    /// which right is missing. A refused required change fails the join naming that right; a refused
+    /// informational one becomes a warning. Returns the warnings.
+    func apply(_ writes: [AccountWrite], to dn: String, session: DirectorySession, progress: (String) -> Void,
+               deadline: Deadline) throws(AdjoinError) -> [String] {
+        let required = writes.filter { $0.need == .required }
+        if !required.isEmpty {
+            progress("Updating \(required.map(\.attribute).joined(separator: ", ")) on \(dn)")
+            for refused in try modify(required, dn: dn, session: session, progress: progress, deadline: deadline) {
+                if refused.attribute == "dNSHostName", let message = hostNameRule(dn: dn) {
+                    throw AdjoinError(.insufficientPermissions, message)
+                }
+                throw Self.refusal(refused, user: request.userPrincipal, dn: dn)
+            }
+        }
+        let informational = writes.filter { $0.need == .informational }
+        guard !informational.isEmpty else { return [] }
+        progress("Updating \(informational.map(\.attribute).joined(separator: ", ")) on \(dn)")
+        return try modify(informational, dn: dn, session: session, progress: progress, deadline: deadline).map {
+            Self.warning($0, user: request.userPrincipal, dn: dn)
+        }
+    }
+
+    /// The INSUFFICIENT_PERMISSIONS a refused required write fails with.
+    static func refusal(_ write: AccountWrite, user: String, dn: String) -> AdjoinError {
+        AdjoinError(.insufficientPermissions,
+                    "\(user) needs \(write.right) on \(dn) (to write \(write.attribute)); grant it on that computer object, "
+                    + "or on Computer objects in its OU (Delegation of Control Wizard)")
+    }
+
+    /// Since CVE-2022-26923 a DC lets a non-administrator write dNSHostName only through the validated
+    /// write, which accepts the account's own name in the domain (MS-ADTS 3.1.1.5.3.1.1.2; other suffixes
+    /// only when msDS-AllowedDNSSuffixes lists them). A host name that is not NAME.domain is refused even
+    /// with the right: say so, rather than name a right the user may well have.
+    func hostNameRule(dn: String) -> String? {
+        let fqdn = request.hostFQDN.lowercased()
+        let own = request.computerName.value.lowercased() + "." + request.domain.value.lowercased()
+        guard fqdn != own else { return nil }
+        return "\(request.userPrincipal) may not set dNSHostName \(fqdn) on \(dn): the DC accepts from a non-administrator only the account's "
+            + "own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an administrator "
+            + "set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)"
+    }
+
+    static func warning(_ write: AccountWrite, user: String, dn: String) -> String {
+        "\(user) may not write \(write.attribute) on \(dn) (needs \(write.right)): \(write.consequence ?? "left as it was")"
+    }
+
+    /// The writes the directory refused (all of them applied otherwise). Writes that fail for another
+    /// reason fail the join.
+    private func modify(_ writes: [AccountWrite], dn: String, session: DirectorySession, progress: (String) -> Void,
+                        deadline: Deadline) throws(AdjoinError) -> [AccountWrite] {
+        do {
+            try session.ldap.modify(dn, changes: writes.map(\.change), deadline: deadline)
+            return []
+        } catch where error.isPermissionDenied || error.code == LDAPError.constraintViolation {
+            progress("The DC refused \(writes.map(\.attribute).joined(separator: ", ")) on \(dn): \(error.diagnostic ?? error.message)")
+            guard writes.count > 1 else { return writes }
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        var refused: [AccountWrite] = []
+        for write in writes {
+            refused += try modify([write], dn: dn, session: session, progress: progress, deadline: deadline)
+            if write.need == .required && !refused.isEmpty { break }
+        }
+        return refused
+    }
+}
