@@ -26,6 +26,6 @@ struct Adjoin: ParsableCommand {
              64  usage error (unknown flag, missing argument)
             """,
         version: AdjoinVersion.current,
-        subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self]
+        subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self, SweepCommand.self]
     )
 }

@@ -251,7 +251,7 @@ struct JoinCommand: ParsableCommand {
         let domainName = try DomainName(domain)
         let fqdn = (hostFqdn ?? JoinCommand.systemHostName(in: domainName)).lowercased()
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
-        let identity = if let owner { HostIdentity(owner) } else if let context { HostIdentity.instance(context.identity.instanceId) } else { try HostIdentity.machine(files: files) }
+        let identity = if let owner { HostIdentity(owner) } else if let context { HostIdentity.instance(context.identity.instanceId, accountId: context.identity.accountId, region: context.identity.region) } else { try HostIdentity.machine(files: files) }
         let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
             else if dryRun { SecretBytes([]) } else { try SecretBytes.read(from: STDIN_FILENO) }
         var request = JoinRequest(domain: domainName, user: user, password: password,
