@@ -42,7 +42,7 @@ public struct SweepDecision: Sendable, Equatable {
                                      reason: "EC2 does not know \(instance), and the account has no lastLogonTimestamp or pwdLastSet to age it by")
             }
             let unused = now - used
-            if unused > graceSeconds {
+            if unused >= graceSeconds {
                 return SweepDecision(action: .delete, state: "unknown",
                                      reason: "EC2 does not know \(instance), and its account has been unused for \(describe(unused)) (grace \(describe(graceSeconds)))")
             }

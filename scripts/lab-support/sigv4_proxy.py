@@ -27,6 +27,11 @@ POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": 
 verified requests with that session token digest and operation get those replies, one each, in
 the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
 
+moto lets anyone assume any role (it has no trust policies). For a role that must not be assumable,
+POST /adjoin-lab/deny-role {"roleArn": ARN} makes every later verified AssumeRole of that ARN get
+what STS answers a caller the role's trust policy does not admit: 403 AccessDenied (verdict lines
+carry "injected": "AccessDenied").
+
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
 token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
@@ -202,6 +207,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.command == "POST" and self.path == "/adjoin-lab/fail-next":
             return self._plan_failures(body)
+        if self.command == "POST" and self.path == "/adjoin-lab/deny-role":
+            return self._deny_role(body)
         headers = list(self.headers.items())
         operation = operation_of(headers, self.path, body)
         token = self.headers.get("X-Amz-Security-Token")
@@ -220,11 +227,14 @@ class Handler(BaseHTTPRequestHandler):
             self.server.record(entry)
             return self._refuse(str(refusal), json_protocol=self.headers.get("X-Amz-Target") is not None)
         entry["verdict"] = "verified"
-        failure = self.server.next_failure(entry["tokenDigest"], operation)
+        if operation == "AssumeRole" and self.server.denies((request_params(headers, self.path, body).get("RoleArn") or [""])[0]):
+            failure = {"status": 403, "code": "AccessDenied"}
+        else:
+            failure = self.server.next_failure(entry["tokenDigest"], operation)
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
             self.server.record(entry)
-            return self._error(failure["status"], failure["code"], "injected by the lab proxy",
+            return self._error(failure["status"], failure["code"], "injected by the lab proxy (%s)" % failure["code"],
                                json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
@@ -260,6 +270,20 @@ class Handler(BaseHTTPRequestHandler):
             status, data = 200, b"{}"
         except (ValueError, KeyError, TypeError) as error:
             status, data = 400, json.dumps({"error": str(error)}).encode()
+        self._control_reply(status, data)
+
+    def _deny_role(self, body):
+        try:
+            arn = json.loads(body)["roleArn"]
+            if not isinstance(arn, str) or not arn.startswith("arn:"):
+                raise ValueError("roleArn must be a role ARN")
+            self.server.deny_role(arn)
+            status, data = 200, b"{}"
+        except (ValueError, KeyError, TypeError) as error:
+            status, data = 400, json.dumps({"error": str(error)}).encode()
+        self._control_reply(status, data)
+
+    def _control_reply(self, status, data):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -298,10 +322,19 @@ class ProxyServer(ThreadingHTTPServer):
         self.log_path = log_path
         self.log_lock = threading.Lock()
         self.failures = {}  # (tokenDigest, operation) -> replies still to inject
+        self.denied_roles = set()  # role ARNs whose AssumeRole gets AccessDenied
 
     def plan_failures(self, token_digest, operation, failures):
         with self.log_lock:
             self.failures.setdefault((token_digest, operation), []).extend(failures)
+
+    def deny_role(self, arn):
+        with self.log_lock:
+            self.denied_roles.add(arn)
+
+    def denies(self, arn):
+        with self.log_lock:
+            return arn in self.denied_roles
 
     def next_failure(self, token_digest, operation):
         with self.log_lock:

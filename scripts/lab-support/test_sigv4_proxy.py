@@ -195,3 +195,19 @@ def test_planned_failures_answer_verified_requests_then_moto_again(proxy):
     verdicts = proxy.verdicts()
     assert [v.get("injected") for v in verdicts] == [None, "ThrottlingException", None]
     assert all(v["verdict"] == "verified" for v in verdicts)
+
+
+def test_a_denied_role_cannot_be_assumed_and_others_still_can(proxy):
+    denied = "arn:aws:iam::444455556666:role/adjoin-sweep"
+    status, _ = raw(proxy, "POST", "/adjoin-lab/deny-role", {"Content-Type": "application/json"}, json.dumps({"roleArn": denied}).encode())
+    assert status == 200
+    sts = proxy.client("sts")
+    for _ in range(2):
+        with pytest.raises(sts.exceptions.ClientError) as caught:
+            sts.assume_role(RoleArn=denied, RoleSessionName="proxy-test")
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    allowed = sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/adjoin-sweep", RoleSessionName="proxy-test")
+    assert allowed["Credentials"]["AccessKeyId"]
+    assert [v.get("injected") for v in proxy.verdicts()] == ["AccessDenied", "AccessDenied", None]
+    status, _ = raw(proxy, "POST", "/adjoin-lab/deny-role", {"Content-Type": "application/json"}, b'{"roleArn": 7}')
+    assert status == 400
