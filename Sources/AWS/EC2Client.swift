@@ -15,28 +15,38 @@ public final class EC2Client {
     /// Every tag of the instance, following NextToken through the pages.
     public func tags(instanceId: String, deadline: Deadline) throws(AdjoinError) -> [String: String] {
         var tags: [String: String] = [:]
-        var nextToken: String? = nil
-        var pages = 0
-        repeat {
-            var parameters = [("Filter.1.Name", "resource-id"), ("Filter.1.Value.1", instanceId), ("MaxResults", String(pageSize))]
-            if let nextToken { parameters.append(("NextToken", nextToken)) }
-            let reply: XMLElement
-            do {
-                reply = try client.callQuery("DescribeTags", version: "2016-11-15", parameters: parameters, deadline: deadline)
-            } catch {
-                throw AdjoinError(error.adjoinError.status, "reading the tags of \(instanceId): \(error.adjoinError.message)")
-            }
+        try eachPage("DescribeTags", [("Filter.1.Name", "resource-id"), ("Filter.1.Value.1", instanceId)],
+                     what: "reading the tags of \(instanceId)", deadline: deadline) { reply in
             for item in reply.child("tagSet")?.children("item") ?? [] {
                 guard let key = item.child("key")?.text else { continue }
                 tags[key] = item.child("value")?.text ?? ""
             }
+        }
+        return tags
+    }
+
+    /// Calls `action` with `parameters` and `pageSize`, then again with each NextToken the reply holds;
+    /// `page` reads each reply. A failure's message starts with `what`.
+    private func eachPage(_ action: String, _ parameters: [(String, String)], what: String, deadline: Deadline,
+                          page: (XMLElement) -> Void) throws(AdjoinError) {
+        var nextToken: String? = nil
+        var pages = 0
+        repeat {
+            var query = parameters + [("MaxResults", String(pageSize))]
+            if let nextToken { query.append(("NextToken", nextToken)) }
+            let reply: XMLElement
+            do {
+                reply = try client.callQuery(action, version: "2016-11-15", parameters: query, deadline: deadline)
+            } catch {
+                throw AdjoinError(error.adjoinError.status, "\(what): \(error.adjoinError.message)")
+            }
+            page(reply)
             let token = reply.child("nextToken")?.text ?? ""
             nextToken = token.isEmpty ? nil : token
             pages += 1
             // A service that kept answering with a token would otherwise hold the agent until the deadline.
-            guard pages < 1000 else { throw AdjoinError(.unknownError, "\(client.label) DescribeTags kept paging past 1000 pages") }
+            guard pages < 1000 else { throw AdjoinError(.unknownError, "\(client.label) \(action) kept paging past 1000 pages") }
         } while nextToken != nil
-        return tags
     }
 
     /// Instance ids per DescribeInstances call: the most values EC2 takes in one filter.
@@ -52,19 +62,8 @@ public final class EC2Client {
         while start < instanceIds.count {
             let batch = instanceIds[start..<min(start + Self.idsPerCall, instanceIds.count)]
             start += Self.idsPerCall
-            var nextToken: String? = nil
-            var pages = 0
-            repeat {
-                var parameters = [("Filter.1.Name", "instance-id")]
-                for (index, id) in batch.enumerated() { parameters.append(("Filter.1.Value.\(index + 1)", id)) }
-                parameters.append(("MaxResults", String(pageSize)))
-                if let nextToken { parameters.append(("NextToken", nextToken)) }
-                let reply: XMLElement
-                do {
-                    reply = try client.callQuery("DescribeInstances", version: "2016-11-15", parameters: parameters, deadline: deadline)
-                } catch {
-                    throw AdjoinError(error.adjoinError.status, "describing \(batch.count) instance(s) in \(client.region): \(error.adjoinError.message)")
-                }
+            let filter = [("Filter.1.Name", "instance-id")] + batch.enumerated().map { ("Filter.1.Value.\($0.offset + 1)", $0.element) }
+            try eachPage("DescribeInstances", filter, what: "describing \(batch.count) instance(s) in \(client.region)", deadline: deadline) { reply in
                 for reservation in reply.child("reservationSet")?.children("item") ?? [] {
                     for instance in reservation.child("instancesSet")?.children("item") ?? [] {
                         guard let id = instance.child("instanceId")?.text, let state = instance.text(at: ["instanceState", "name"]),
@@ -72,11 +71,7 @@ public final class EC2Client {
                         states[id] = state
                     }
                 }
-                let token = reply.child("nextToken")?.text ?? ""
-                nextToken = token.isEmpty ? nil : token
-                pages += 1
-                guard pages < 1000 else { throw AdjoinError(.unknownError, "\(client.label) DescribeInstances kept paging past 1000 pages") }
-            } while nextToken != nil
+            }
         }
         return states
     }
