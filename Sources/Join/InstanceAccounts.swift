@@ -29,6 +29,8 @@ public final class InstanceAccounts {
     private let principal: String
     private let session: DirectorySession
 
+    /// RFC 4511's resultCode invalidDNSyntax.
+    static let invalidDNSyntax: Int32 = 34
     static let attributes = ["distinguishedName", "sAMAccountName", HostIdentity.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
@@ -48,18 +50,26 @@ public final class InstanceAccounts {
     /// (`adjoin-owner: i-...`), each once. Accounts without a marker are never even read.
     public func list(under bases: [String], deadline: Deadline) throws(AdjoinError) -> [InstanceAccount] {
         let filter = "(&(objectClass=computer)(\(HostIdentity.attribute)=\(LDAPEscaping.filterValue(HostIdentity.prefix + "i-"))*))"
-        let requests = (bases.isEmpty ? [domain.baseDN] : bases).map {
-            LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes)
+        let places = bases.isEmpty ? [domain.baseDN] : bases
+        // Each base itself too, in the same round trip: a mistyped OU must not pass for an empty one.
+        let requests = places.flatMap {
+            [LDAPSearchRequest(base: $0, scope: .base, filter: "(objectClass=*)", attributes: ["distinguishedName"]),
+             LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes)]
         }
         let answers: [[LDAPEntry]]
         do {
             answers = try session.ldap.search(requests, deadline: deadline)
+        } catch where error.code == Self.invalidDNSyntax {
+            throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
+        for (index, base) in places.enumerated() where answers[2 * index].isEmpty {
+            throw .invalidInput("--ou \(base): the directory has no such object")
+        }
         var seen = Set<String>()
         var accounts: [InstanceAccount] = []
-        for entry in answers.joined() where seen.insert(entry.dn.lowercased()).inserted {
+        for entry in stride(from: 1, to: answers.count, by: 2).flatMap({ answers[$0] }) where seen.insert(entry.dn.lowercased()).inserted {
             guard let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute)), owner.value.hasPrefix("i-"),
                   RemoteLeave.isValidOwner(owner.value) else { continue }
             let name = entry.string("sAMAccountName") ?? ""

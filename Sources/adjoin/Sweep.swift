@@ -23,7 +23,7 @@ struct SweepCommand: ParsableCommand {
 
             An account goes when EC2 reports its instance terminated, or when EC2 no longer knows the \
             instance (EC2 forgets terminated instances after about an hour) and the account has not been \
-            used (lastLogonTimestamp, pwdLastSet) for longer than --grace. It stays when the instance is \
+            used (lastLogonTimestamp, pwdLastSet) for at least --grace. It stays when the instance is \
             pending, running, stopping, stopped or shutting-down. Nothing is decided, and nothing deleted, \
             for an account whose AWS account or Region could not be asked (a role that cannot be \
             assumed, EC2 refusing or unreachable): those are listed as not-swept and the sweep ends \

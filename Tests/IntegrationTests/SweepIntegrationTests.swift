@@ -244,6 +244,11 @@ import Testing
         #expect(verdicts.filter { $0.operation == "AssumeRole" }.count == 6, "B and C, three runs")
         #expect(verdicts.filter { $0.operation == "DescribeInstances" }.count == 6, "A's two Regions, three runs")
 
+        // A mistyped OU is an error, not an empty sweep.
+        let (mistyped, mistypedJSON) = try sweep(sweeper, ou: "OU=no-such-ou," + lab.organizationalUnit, [])
+        #expect(mistyped.status == Status.invalidInput.exitCode, "\(mistyped.stdout) \(mistyped.stderr)")
+        #expect((mistypedJSON["message"] as? String)?.contains("OU=no-such-ou") == true)
+
         // With no grace, the account of the instance EC2 never knew is due too (a dry run).
         let (graceless, gracelessJSON) = try sweep(sweeper, ou: ou, ["--grace", "0s"])
         #expect(graceless.status == Status.partial.exitCode)
