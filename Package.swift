@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig", "Join"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),

@@ -60,11 +60,16 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let cloned = Status("CLONED", exitCode: 25)
     /// Another state-changing adjoin command holds this host's lock and did not finish within the budget.
     public static let busy = Status("BUSY", exitCode: 26)
+    /// `sweep`: every account was decided (deleted, or kept for a reason), nothing was left unasked.
+    public static let swept = Status("SWEPT", exitCode: 0)
+    /// `sweep`: some accounts could not be decided (their AWS account or Region could not be asked, or
+    /// a deletion failed): nothing was deleted for those; the rest was swept.
+    public static let partial = Status("PARTIAL", exitCode: 27)
 
     public static let all: [Status] = [
         .joined, .detached, .skipped, .discovered, .joining, .unknownError, .accessDenied,
         .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput, .accountConflict,
         .configurationFailed, .rotated, .notDue, .healthy, .notJoined, .keytabInvalid, .accountMissing,
-        .configurationDrift, .sssdNotRunning, .cloned, .busy,
+        .configurationDrift, .sssdNotRunning, .cloned, .busy, .swept, .partial,
     ]
 }

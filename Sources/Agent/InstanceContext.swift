@@ -148,7 +148,7 @@ public final class InstanceContext {
             name = try ComputerName(hostFQDN: fqdn)
         }
         var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
-                                  owner: .instance(identity.instanceId), osRelease: OSRelease.read(files: files))
+                                  owner: .instance(identity.instanceId, accountId: identity.accountId, region: identity.region), osRelease: OSRelease.read(files: files))
         request.domainControllers = settings.domainControllers
         request.organizationalUnit = settings.organizationalUnit
         request.files = files

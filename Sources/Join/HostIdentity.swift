@@ -6,6 +6,9 @@ import AdjoinCore
 /// applications, so the machine id itself is not published in the directory).
 public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
     public let value: String
+    /// An instance's AWS account and Region, recorded after the id (see OwnerLocation); not part of
+    /// who the owner is: markers written before it existed name the same owner without it.
+    public var location: OwnerLocation? = nil
     public static let attribute = "info"
     static let prefix = "adjoin-owner: "
     static let machinePrefix = "machine:"
@@ -23,7 +26,7 @@ public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
     public init(_ value: String) { self.value = value }
 
     public var description: String { value }
-    public var recorded: String { HostIdentity.prefix + value }
+    public var recorded: String { HostIdentity.prefix + value + (location.map { " " + $0.recorded } ?? "") }
 
     public var kind: Kind {
         if value.hasPrefix(HostIdentity.machinePrefix) { return .machine }
@@ -40,6 +43,16 @@ public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
         return (digits.count == 8 || digits.count == 17) && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
+    /// An instance with its account and Region, for the marker `sweep` reads.
+    public static func instance(_ instanceId: String, accountId: String, region: String) -> HostIdentity {
+        var identity = HostIdentity(instanceId)
+        identity.location = OwnerLocation(accountId: accountId, region: region)
+        return identity
+    }
+
+    /// The same owner, whether or not either side recorded its location.
+    public static func == (left: HostIdentity, right: HostIdentity) -> Bool { left.value == right.value }
+
     /// From the root's /etc/machine-id, else the running host's (an image being built under --root
     /// usually has an empty one).
     public static func machine(files: HostFiles) throws(AdjoinError) -> HostIdentity {
@@ -53,7 +66,11 @@ public struct HostIdentity: Sendable, Equatable, CustomStringConvertible {
     /// The owner recorded in an `info` value, if adjoin wrote it.
     public static func parse(recorded values: [String]) -> HostIdentity? {
         for value in values where value.hasPrefix(prefix) {
-            return HostIdentity(String(value.dropFirst(prefix.count)))
+            // The id is the first word; a location may follow it (older markers have none).
+            let words = value.dropFirst(prefix.count).split(separator: " ")
+            var identity = HostIdentity(String(words.first ?? ""))
+            identity.location = OwnerLocation.parse(words: Array(words.dropFirst()))
+            return identity
         }
         return nil
     }

@@ -93,7 +93,9 @@ public struct RemoteLeave: Sendable {
         if let computerName { conditions.append("(sAMAccountName=\(LDAPEscaping.filterValue(computerName.samAccountName)))") }
         // With a name the owner is checked on the entry, so that a wrong owner is an error, not "not found".
         if let instanceID, computerName == nil {
-            conditions.append("(\(HostIdentity.attribute)=\(LDAPEscaping.filterValue(HostIdentity(instanceID).recorded)))")
+            // The marker alone, or followed by the instance's location (account, Region).
+            let marker = LDAPEscaping.filterValue(HostIdentity(instanceID).recorded)
+            conditions.append("(|(\(HostIdentity.attribute)=\(marker))(\(HostIdentity.attribute)=\(marker) *))")
         }
         do {
             return try session.ldap.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",

@@ -8,7 +8,7 @@ struct Adjoin: ParsableCommand {
         abstract: "Join this Linux host to Active Directory, natively over Kerberos and LDAP, and take it out again.",
         discussion: """
             Every command prints a final status and exits with that status's code:
-              0  DISCOVERED, JOINED, DETACHED, SKIPPED, ROTATED, NOT_DUE, HEALTHY
+              0  DISCOVERED, JOINED, DETACHED, SKIPPED, ROTATED, NOT_DUE, HEALTHY, SWEPT
               1  UNKNOWN_ERROR
              10  ACCESS_DENIED             authentication failed
              11  INSUFFICIENT_PERMISSIONS  authenticated, but the directory refused the change
@@ -23,10 +23,12 @@ struct Adjoin: ParsableCommand {
              22  ACCOUNT_MISSING           (status, rotate) the computer account is gone
              23  CONFIGURATION_DRIFT       (status) a configuration file no longer says what the join wrote
              24  SSSD_NOT_RUNNING          (status) the host is configured for sssd, but it is not running
+             25  CLONED                    (status, rotate) this host is a copy of a joined host: its join record names another identity
              26  BUSY                      another join, leave or rotate holds this host's lock (transient: try again)
+             27  PARTIAL                   (sweep) some accounts could not be decided (an AWS account or Region not asked)
              64  usage error (unknown flag, missing argument)
             """,
         version: AdjoinVersion.current,
-        subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self]
+        subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self, SweepCommand.self]
     )
 }

@@ -295,8 +295,9 @@ struct JoinCommand: ParsableCommand {
         let fqdn = InputNames.hostName(hostFqdn ?? JoinCommand.systemHostName(in: domainName))
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
-        let identity: HostIdentity = if let context { .instance(context.identity.instanceId) }
-            else if let owner { (try? HostIdentity.machine(files: files)) ?? HostIdentity(owner) }
+        let identity: HostIdentity = if let context {
+                .instance(context.identity.instanceId, accountId: context.identity.accountId, region: context.identity.region)
+            } else if let owner { (try? HostIdentity.machine(files: files)) ?? HostIdentity(owner) }
             else { try HostIdentity.machine(files: files) }
         let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
             else if dryRun { SecretBytes([]) } else { try SecretBytes.read(from: STDIN_FILENO) }

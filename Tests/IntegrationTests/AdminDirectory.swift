@@ -5,7 +5,7 @@ import Foundation
 struct AdminDirectory {
     let lab: Lab
 
-    private func tool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
+    func tool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
         try run(URL(fileURLWithPath: "/usr/bin/\(name)"),
                 ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile] + arguments,
                 stdin: stdin, environment: ["LDAPTLS_REQCERT": "never"])

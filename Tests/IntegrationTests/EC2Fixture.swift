@@ -18,18 +18,22 @@ final class EC2Instance {
     private let directory: URL
     private var statePath: URL { directory.appendingPathComponent("state.json") }
 
-    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool) throws {
+    /// `roleCredentials`: keys moto issued in the instance's account (an AssumeRole there), so that its
+    /// calls land in that account; by default random keys, which moto files under its default account.
+    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool,
+         accountId: String = "210987654321", region: String = "us-east-1",
+         roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil) throws {
         self.instanceId = instanceId
         self.hostname = hostname
         let fixture = try AWSFixture.current()
-        accessKeyId = "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        sessionToken = "token-" + UUID().uuidString
-        let secret = EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        accessKeyId = roleCredentials?.accessKeyId ?? "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        sessionToken = roleCredentials?.token ?? "token-" + UUID().uuidString
+        let secret = roleCredentials?.secret ?? EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         try fixture.registerKey(accessKeyId, secret: secret)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let state: [String: Any] = [
-            "instanceId": instanceId, "accountId": "210987654321", "region": "us-east-1", "availabilityZone": "us-east-1b",
+            "instanceId": instanceId, "accountId": accountId, "region": region, "availabilityZone": region + "b",
             "hostname": hostname + ".ec2.internal", "localHostname": hostname + ".ec2.internal", "tags": tags, "tagsExposed": tagsExposed,
             "roleName": "adjoin-test-role",
             "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": sessionToken],
@@ -72,7 +76,7 @@ final class EC2Instance {
 
     /// Runs the agent as on this instance: only the endpoint variables set (metadata, and every AWS
     /// service through the checking proxy); no keys and no region, so both come from metadata.
-    func runAgent(_ arguments: [String]) throws -> CommandResult {
+    func runAgent(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
         let fixture = try AWSFixture.current()
         let process = Process()
         process.executableURL = Lab.agentBinary
@@ -83,7 +87,7 @@ final class EC2Instance {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()

@@ -16,7 +16,8 @@ import yaml
 from conftest import ROOT, run
 
 TEMPLATE = os.path.join(ROOT, "packaging/cloudformation/adjoin.yaml")
-DOCUMENTS = {name: os.path.join(ROOT, "packaging/ssm/%s.json" % name) for name in ("adjoin-join", "adjoin-leave")}
+DOCUMENTS = {name: os.path.join(ROOT, "packaging/ssm/%s.json" % name) for name in ("adjoin-join", "adjoin-leave", "adjoin-sweep")}
+SWEEP_ROLE_TEMPLATE = os.path.join(ROOT, "packaging/cloudformation/adjoin-sweep-role.yaml")
 
 
 def template():
@@ -30,13 +31,13 @@ def document(name):
 
 
 def test_template_passes_cfn_lint_without_warnings():
-    result = subprocess.run(["cfn-lint", "--format", "parseable", TEMPLATE], capture_output=True, text=True)
+    result = subprocess.run(["cfn-lint", "--format", "parseable", TEMPLATE, SWEEP_ROLE_TEMPLATE], capture_output=True, text=True)
     assert result.returncode == 0, "cfn-lint:\n" + result.stdout + result.stderr
 
 
 def test_template_creates_the_ssm_documents_exactly_as_the_files_say():
     resources = template()["Resources"]
-    for logical, name in (("JoinDocument", "adjoin-join"), ("LeaveDocument", "adjoin-leave")):
+    for logical, name in (("JoinDocument", "adjoin-join"), ("LeaveDocument", "adjoin-leave"), ("SweepDocument", "adjoin-sweep")):
         assert resources[logical]["Properties"]["DocumentType"] == "Command"
         assert resources[logical]["Properties"]["Content"] == document(name), \
             "%s in adjoin.yaml differs from packaging/ssm/%s.json" % (logical, name)
@@ -296,3 +297,37 @@ def test_user_data_example_is_valid_bash_and_carries_no_secret():
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert not re.search(r"password|--password-stdin|joinPassword", code, re.I)
     assert 'sha256sum --check' in code and 'apt-get install -y -q "$deb"' in code
+
+
+def test_sweep_document_is_a_dry_run_unless_told_to_apply(tmp_path):
+    assert run_document("adjoin-sweep", {}, tmp_path) == \
+        ["sweep", "--output", "json", "--parameter", "adjoin", "--timeout", "900"]
+    assert run_document("adjoin-sweep", {"RoleName": "ops/adjoin-sweep", "Apply": "true", "TimeoutSeconds": "1800"}, tmp_path) == \
+        ["sweep", "--output", "json", "--parameter", "adjoin", "--timeout", "1800", "--role-name", "ops/adjoin-sweep", "--apply"]
+
+
+def test_the_sweep_runs_daily_on_the_admin_host_with_its_rights_alone():
+    resources = template()["Resources"]
+    admin_arn = "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/${AdminInstanceId}"
+    policy = resources["SweepPolicy"]
+    assert policy["Condition"] == "HasAdminHost"
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    granted = {s["Action"]: sub(s["Resource"]) for s in statements}
+    assert granted == {"ec2:DescribeInstances": "*", "sts:AssumeRole": "arn:${AWS::Partition}:iam::*:role/${SweepRoleName}"}
+    for statement in statements:
+        assert statement["Effect"] == "Allow"
+        assert {k: sub(v) for k, v in statement["Condition"]["StringEquals"].items()} == {"ec2:SourceInstanceARN": admin_arn}, statement
+    association = resources["SweepAssociation"]
+    assert association["Condition"] == "HasSweepSchedule"
+    assert template()["Parameters"]["SweepSchedule"]["Default"] == "rate(1 day)"
+    properties = association["Properties"]
+    assert properties["Name"] == {"Ref": "SweepDocument"}
+    assert properties["Targets"] == [{"Key": "InstanceIds", "Values": [{"Ref": "AdminInstanceId"}]}]
+    assert properties["Parameters"] == {"RoleName": [{"Ref": "SweepRoleName"}], "Apply": ["true"]}
+    with open(SWEEP_ROLE_TEMPLATE, encoding="utf-8") as f:
+        member = yaml.safe_load(f)["Resources"]
+    trust = member["SweepRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust == [{"Effect": "Allow", "Principal": {"AWS": {"Ref": "AdminRoleArn"}}, "Action": "sts:AssumeRole"}]
+    actions = [s["Action"] for p in member["SweepRole"]["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    actions += [s["Action"] for s in member["SweepStatusPolicy"]["Properties"]["PolicyDocument"]["Statement"]]
+    assert actions == ["ec2:DescribeInstances", ["dynamodb:PutItem", "dynamodb:UpdateItem"]]

@@ -35,6 +35,11 @@ and Region does. Past it the proxy answers as the service does when it throttles
 ThrottlingException ("Rate exceeded"), or ProvisionedThroughputExceededException for DynamoDB's
 item writes; the verdict line carries "throttled": true.
 
+moto lets anyone assume any role (it has no trust policies). For a role that must not be assumable,
+POST /adjoin-lab/deny-role {"roleArn": ARN} makes every later verified AssumeRole of that ARN get
+what STS answers a caller the role's trust policy does not admit: 403 AccessDenied (verdict lines
+carry "injected": "AccessDenied").
+
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
 token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
@@ -211,6 +216,8 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         if self.command == "POST" and self.path == "/adjoin-lab/fail-next":
             return self._plan_failures(body)
+        if self.command == "POST" and self.path == "/adjoin-lab/deny-role":
+            return self._deny_role(body)
         headers = list(self.headers.items())
         operation = operation_of(headers, self.path, body)
         token = self.headers.get("X-Amz-Security-Token")
@@ -234,11 +241,14 @@ class Handler(BaseHTTPRequestHandler):
             entry.update(throttled=True, injected=throttled, upstreamStatus=400)
             self.server.record(entry)
             return self._error(400, throttled, "Rate exceeded", json_protocol=self.headers.get("X-Amz-Target") is not None)
-        failure = self.server.next_failure(entry["tokenDigest"], operation)
+        if operation == "AssumeRole" and self.server.denies((request_params(headers, self.path, body).get("RoleArn") or [""])[0]):
+            failure = {"status": 403, "code": "AccessDenied"}
+        else:
+            failure = self.server.next_failure(entry["tokenDigest"], operation)
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
             self.server.record(entry)
-            return self._error(failure["status"], failure["code"], "injected by the lab proxy",
+            return self._error(failure["status"], failure["code"], "injected by the lab proxy (%s)" % failure["code"],
                                json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
@@ -274,6 +284,20 @@ class Handler(BaseHTTPRequestHandler):
             status, data = 200, b"{}"
         except (ValueError, KeyError, TypeError) as error:
             status, data = 400, json.dumps({"error": str(error)}).encode()
+        self._control_reply(status, data)
+
+    def _deny_role(self, body):
+        try:
+            arn = json.loads(body)["roleArn"]
+            if not isinstance(arn, str) or not arn.startswith("arn:"):
+                raise ValueError("roleArn must be a role ARN")
+            self.server.deny_role(arn)
+            status, data = 200, b"{}"
+        except (ValueError, KeyError, TypeError) as error:
+            status, data = 400, json.dumps({"error": str(error)}).encode()
+        self._control_reply(status, data)
+
+    def _control_reply(self, status, data):
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -338,6 +362,7 @@ class ProxyServer(ThreadingHTTPServer):
         self.log_path = log_path
         self.log_lock = threading.Lock()
         self.failures = {}  # (tokenDigest, operation) -> replies still to inject
+        self.denied_roles = set()  # role ARNs whose AssumeRole gets AccessDenied
 
     def over_quota(self, operation):
         """The throttling code to answer with when the operation's quota is spent, else None."""
@@ -352,6 +377,14 @@ class ProxyServer(ThreadingHTTPServer):
     def plan_failures(self, token_digest, operation, failures):
         with self.log_lock:
             self.failures.setdefault((token_digest, operation), []).extend(failures)
+
+    def deny_role(self, arn):
+        with self.log_lock:
+            self.denied_roles.add(arn)
+
+    def denies(self, arn):
+        with self.log_lock:
+            return arn in self.denied_roles
 
     def next_failure(self, token_digest, operation):
         with self.log_lock:

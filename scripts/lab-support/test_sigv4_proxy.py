@@ -223,3 +223,19 @@ def test_a_quota_throttles_as_ssm_does_and_refills(tmp_path, moto):
             ssm.put_parameter(Name="quota-test", Value="v", Type="String", Overwrite=True)
     finally:
         proxy.stop()
+
+
+def test_a_denied_role_cannot_be_assumed_and_others_still_can(proxy):
+    denied = "arn:aws:iam::444455556666:role/adjoin-sweep"
+    status, _ = raw(proxy, "POST", "/adjoin-lab/deny-role", {"Content-Type": "application/json"}, json.dumps({"roleArn": denied}).encode())
+    assert status == 200
+    sts = proxy.client("sts")
+    for _ in range(2):
+        with pytest.raises(sts.exceptions.ClientError) as caught:
+            sts.assume_role(RoleArn=denied, RoleSessionName="proxy-test")
+        assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    allowed = sts.assume_role(RoleArn="arn:aws:iam::111122223333:role/adjoin-sweep", RoleSessionName="proxy-test")
+    assert allowed["Credentials"]["AccessKeyId"]
+    assert [v.get("injected") for v in proxy.verdicts()] == ["AccessDenied", "AccessDenied", None]
+    status, _ = raw(proxy, "POST", "/adjoin-lab/deny-role", {"Content-Type": "application/json"}, b'{"roleArn": 7}')
+    assert status == 400

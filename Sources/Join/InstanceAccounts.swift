@@ -1,0 +1,108 @@
+import AdjoinCore
+import Discovery
+import LDAP
+
+/// A computer account whose owner marker names an EC2 instance, as `sweep` reads it.
+public struct InstanceAccount: Sendable, Equatable {
+    public let dn: String
+    /// sAMAccountName without its trailing `$`.
+    public let computerName: String
+    public let owner: HostIdentity
+    /// When the account was last used, in seconds since 1970: the later of lastLogonTimestamp (the
+    /// machine's last logon, replicated every 9 to 14 days) and pwdLastSet (its last password change);
+    /// nil when the directory has neither.
+    public let lastUsed: Int64?
+
+    public init(dn: String, computerName: String, owner: HostIdentity, lastUsed: Int64?) {
+        self.dn = dn
+        self.computerName = computerName
+        self.owner = owner
+        self.lastUsed = lastUsed
+    }
+}
+
+/// The directory side of `sweep`: one session as the join user, pinned to one DC, that lists the
+/// accounts adjoin joined for EC2 instances and deletes those `sweep` decided on.
+public final class InstanceAccounts {
+    public let domainController: String
+    private let domain: DomainName
+    private let principal: String
+    private let session: DirectorySession
+
+    /// RFC 4511's resultCode invalidDNSyntax.
+    static let invalidDNSyntax: Int32 = 34
+    static let attributes = ["distinguishedName", "sAMAccountName", HostIdentity.attribute, "lastLogonTimestamp", "pwdLastSet"]
+
+    public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
+                progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
+        self.domain = domain
+        principal = JoinRequest.principal(of: user, realm: domain.realm)
+        let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+                                              required: [.ldap, .kdc, .writable], progress: progress)
+        let controller = try locator.locate(deadline: deadline).controller
+        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        domainController = controller.hostName
+        session = try DirectorySession.open(realm: domain.realm, as: .password(principal: principal, password),
+                                            controller: controller, deadline: deadline, progress: progress)
+    }
+
+    /// The computer accounts below `bases` (default: the whole domain) whose marker names an instance
+    /// (`adjoin-owner: i-...`), each once. Accounts without a marker are never even read.
+    public func list(under bases: [String], deadline: Deadline) throws(AdjoinError) -> [InstanceAccount] {
+        let filter = "(&(objectClass=computer)(\(HostIdentity.attribute)=\(LDAPEscaping.filterValue(HostIdentity.prefix + "i-"))*))"
+        let places = bases.isEmpty ? [domain.baseDN] : bases
+        // Each base itself too, in the same round trip: a mistyped OU must not pass for an empty one.
+        let requests = places.flatMap {
+            [LDAPSearchRequest(base: $0, scope: .base, filter: "(objectClass=*)", attributes: ["distinguishedName"]),
+             LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes)]
+        }
+        let answers: [[LDAPEntry]]
+        do {
+            answers = try session.ldap.search(requests, deadline: deadline)
+        } catch where error.code == Self.invalidDNSyntax {
+            throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        for (index, base) in places.enumerated() where answers[2 * index].isEmpty {
+            throw .invalidInput("--ou \(base): the directory has no such object")
+        }
+        var seen = Set<String>()
+        var accounts: [InstanceAccount] = []
+        for entry in stride(from: 1, to: answers.count, by: 2).flatMap({ answers[$0] }) where seen.insert(entry.dn.lowercased()).inserted {
+            guard let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute)), owner.value.hasPrefix("i-"),
+                  RemoteLeave.isValidOwner(owner.value) else { continue }
+            let name = entry.string("sAMAccountName") ?? ""
+            let used = [entry.secondsSince1970(filetime: "lastLogonTimestamp"), entry.secondsSince1970(filetime: "pwdLastSet")].compactMap { $0 }.max()
+            accounts.append(InstanceAccount(dn: entry.dn, computerName: String(name.dropLast(name.hasSuffix("$") ? 1 : 0)),
+                                            owner: owner, lastUsed: used))
+        }
+        return accounts
+    }
+
+    /// Deletes the account with its child objects, after reading its marker once more: an account that
+    /// another instance has taken over since it was listed is left alone (ACCOUNT_CONFLICT).
+    public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) {
+        let current: LDAPEntry?
+        do {
+            current = try session.ldap.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
+                                              attributes: [HostIdentity.attribute], deadline: deadline).first
+        } catch {
+            throw JoinFailure.ldap(error, deadline: deadline)
+        }
+        guard let current else { return }
+        let owner = HostIdentity.parse(recorded: current.strings(HostIdentity.attribute))
+        guard owner?.value == account.owner.value else {
+            throw AdjoinError(.accountConflict, "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")
+        }
+        try AccountRemoval.delete(account.dn, in: session, as: principal, deadline: deadline)
+    }
+}
+
+extension LDAPEntry {
+    /// A FILETIME attribute (100 ns units since 1601) as seconds since 1970; nil when 0, absent or never.
+    func secondsSince1970(filetime name: String) -> Int64? {
+        guard let text = string(name), let filetime = Int64(text), filetime > 0, filetime < Int64.max else { return nil }
+        return filetime / 10_000_000 - 11_644_473_600
+    }
+}

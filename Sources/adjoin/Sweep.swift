@@ -1,0 +1,173 @@
+import AdjoinCore
+import Agent
+import AWS
+import ArgumentParser
+import Discovery
+import Join
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Find, and with --apply delete, the computer accounts of EC2 instances that no longer exist (run on an admin instance).",
+        discussion: """
+            Lists the computer objects below each --ou (default: the whole domain) whose owner marker \
+            (`info: adjoin-owner: i-...`) names an EC2 instance; accounts without adjoin's marker are never \
+            read. It asks EC2 about every instance in the instance's own AWS account and Region, which the \
+            join recorded in the marker (`account=... region=...`; for markers of older versions, the \
+            accountId and region of the instance's item in the status table): DescribeInstances by \
+            instance id, 200 ids a call. Its own account it asks with its own credentials; any other \
+            through the role --role-name in that account (STS AssumeRole).
+
+            An account goes when EC2 reports its instance terminated, or when EC2 no longer knows the \
+            instance (EC2 forgets terminated instances after about an hour) and the account has not been \
+            used (lastLogonTimestamp, pwdLastSet) for at least --grace. It stays when the instance is \
+            pending, running, stopping, stopped or shutting-down. Nothing is decided, and nothing deleted, \
+            for an account whose AWS account or Region could not be asked (a role that cannot be \
+            assumed, EC2 refusing or unreachable): those are listed as not-swept and the sweep ends \
+            PARTIAL. Without --apply nothing is deleted: the output says what would go and why. With \
+            --apply each due account is deleted with its child objects (tree delete), after its marker \
+            is read once more, and with a status table its instance's item says DETACHED with the reason.
+
+            Settings: --domain, --user and --password-stdin, or (without --domain) the settings parameter \
+            --parameter (default adjoin), as a remote leave reads them; --status-table overrides \
+            statusTable. It runs on an EC2 instance: its own account, Region and credentials come from \
+            instance metadata.
+
+            Output: each account with its computer name, instance, AWS account and Region, EC2's state \
+            (`unknown` when EC2 does not know the id) and the action: delete (dry run), deleted, keep, \
+            not-swept or failed, with the reason; --output json gives the same as an `accounts` array.
+
+            Exit status: 0 SWEPT; 27 PARTIAL (some accounts could not be decided, or a deletion failed: \
+            a rerun completes it); 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
+            13 TIMEOUT; 15 INVALID_INPUT.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The DNS name of the domain (default: the settings parameter's).", valueName: "domain"))
+    var domain: String?
+
+    @Option(help: ArgumentHelp("A user with the right to delete computer objects there (default: the settings' joinUser).", valueName: "name"))
+    var user: String?
+
+    @Flag(help: "Read that user's password from standard input (the only way to give it).")
+    var passwordStdin = false
+
+    @Option(name: .customLong("ou"), help: ArgumentHelp("Look only below this DN (repeatable; default: the whole domain).", valueName: "dn"))
+    var organizationalUnits: [String] = []
+
+    @Flag(help: "Delete what is due. Without it nothing is deleted (a dry run).")
+    var apply = false
+
+    @Option(help: ArgumentHelp("How long an account whose instance EC2 no longer knows must have been unused to go: a number with s, m, h or d.", valueName: "duration"))
+    var grace = "24h"
+
+    @Option(help: ArgumentHelp("The IAM role to assume in every other AWS account (arn:aws:iam::ACCOUNT:role/NAME).", valueName: "name"))
+    var roleName: String?
+
+    @Option(help: ArgumentHelp("The SecureString SSM parameter with the settings (read when --domain is not given; default adjoin).", valueName: "name"))
+    var parameter: String?
+
+    @Option(help: ArgumentHelp("The DynamoDB table whose items say DETACHED for the accounts deleted (overrides statusTable).", valueName: "table"))
+    var statusTable: String?
+
+    @OptionGroup var options: DirectoryOptions
+
+    private var readsParameter: Bool { parameter != nil || domain == nil }
+
+    func validate() throws {
+        try validateAWSNames(parameter: parameter, statusTable: statusTable)
+        guard SweepDecision.parseDuration(grace) != nil else {
+            throw ValidationError("--grace '\(grace)' is not a duration: give a number with s, m, h or d (24h, 7d)")
+        }
+        if let roleName {
+            guard AWSNames.isRoleARN(Sweep.roleARN(account: "123456789012", roleName: roleName, region: "us-east-1")) else {
+                throw ValidationError("--role-name '\(roleName)' is not an IAM role name (letters, digits and + = , . @ _ - /)")
+            }
+        }
+        if domain != nil && user == nil {
+            throw ValidationError("--domain goes with --user and --password-stdin (or leave both out to use the settings parameter)")
+        }
+        if user != nil && !passwordStdin {
+            throw ValidationError("give the user's password on standard input with --password-stdin (never as an argument)")
+        }
+        if passwordStdin && user == nil { throw ValidationError("--password-stdin goes with --user") }
+    }
+
+    func run() throws {
+        let deadline = Deadline(seconds: options.timeout)
+        let reporter = Reporter(format: options.output, quiet: options.quiet)
+        let result: SweepResult
+        do throws(AdjoinError) {
+            let given = passwordStdin ? try SecretBytes.read(from: STDIN_FILENO) : nil
+            var flags = AgentSettings()
+            flags.domain = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
+            flags.joinUser = user
+            flags.statusTable = statusTable
+            flags.password = given.map { .secret($0) }
+            let context = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
+                                                   deadline: deadline, progress: reporter.progress)
+            let settings = context.settings
+            guard let sweepDomain = settings.domain else { throw .invalidInput("no domain: give --domain, or domain in \(context.settingsSource)") }
+            guard let sweepUser = settings.joinUser else { throw .invalidInput("no user: give --user, or joinUser in \(context.settingsSource)") }
+            try JoinRequest.checkUser(sweepUser, domain: sweepDomain.value)
+            guard case .secret(let password)? = settings.password else {
+                throw .invalidInput("no password: \(context.settingsSource) holds none; give --user with --password-stdin")
+            }
+            var place = try options.place(root: "/")
+            if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
+            var sweep = Sweep(domain: sweepDomain, place: place, user: sweepUser, password: password)
+            sweep.organizationalUnits = organizationalUnits
+            sweep.apply = apply
+            sweep.graceSeconds = SweepDecision.parseDuration(grace) ?? 86_400
+            sweep.roleName = roleName
+            sweep.progress = reporter.progress
+            result = try sweep.run(context: context, deadline: deadline)
+        } catch {
+            throw ExitCode(reporter.failure(error, domain: domain, elapsed: deadline.elapsed))
+        }
+        report(result, reporter: reporter, elapsed: deadline.elapsed)
+        if !result.status.isSuccess { throw ExitCode(result.status.exitCode) }
+    }
+
+    private func report(_ result: SweepResult, reporter: Reporter, elapsed: Duration) {
+        let lines: [(String, String)] = [
+            ("domain", result.domain),
+            ("domain-controller", result.domainController),
+            ("mode", result.applied ? "apply" : "dry run (nothing deleted)"),
+            ("grace", grace),
+        ] + result.accounts.map { swept in
+            ("account", "\(swept.account.computerName) \(swept.account.owner.value) \(swept.location?.description ?? "-") "
+                + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)")
+        } + result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") } + [
+            ("message", result.message),
+            ("status", result.status.rawValue),
+        ]
+        reporter.success(lines: lines, json: .object([
+            ("status", .string(result.status.rawValue)),
+            ("domain", .string(result.domain)),
+            ("domainController", .string(result.domainController)),
+            ("applied", .bool(result.applied)),
+            ("graceSeconds", .number(result.graceSeconds)),
+            ("accounts", .array(result.accounts.map { swept in
+                .object([
+                    ("computerName", .string(swept.account.computerName)),
+                    ("computerDN", .string(swept.account.dn)),
+                    ("instanceId", .string(swept.account.owner.value)),
+                    ("accountId", .optional(swept.location?.accountId)),
+                    ("region", .optional(swept.location?.region)),
+                    ("state", .optional(swept.decision.state)),
+                    ("lastUsed", swept.account.lastUsed.map { .number($0) } ?? .null),
+                    ("action", .string(swept.outcome)),
+                    ("reason", .string(swept.failure?.message ?? swept.decision.reason)),
+                    ("statusTable", .optional(swept.statusTable)),
+                ])
+            })),
+            ("unreachable", .array(result.unreachable.map { .object([("place", .string($0.place)), ("message", .string($0.message))]) })),
+            ("durationMs", .number(elapsed.milliseconds)),
+            ("message", .string(result.message)),
+        ]))
+    }
+}
