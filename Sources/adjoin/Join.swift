@@ -130,7 +130,8 @@ struct JoinCommand: ParsableCommand {
             if unlessJoined, try alreadyJoined(reporter: reporter, deadline: deadline) { return }
             var context: InstanceContext? = nil
             if readsParameter || statusTable != nil {
-                let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
+                let pointer = readsParameter && parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
+                let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, settingsPointer: pointer, flags: try flagSettings(),
                                                       deadline: deadline, progress: reporter.progress)
                 context = loaded
                 domainName = loaded.settings.domain?.value ?? domainName
