@@ -26,6 +26,8 @@ POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": 
 "code": "ThrottlingException"}, {"status": 503, "code": "ServiceUnavailable"}, ...]}: the next
 verified requests with that session token digest and operation get those replies, one each, in
 the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
+A tokenDigest of "*" matches any session token (credentials the test never sees, such as a role the
+agent assumes); a failure may carry its own "message" (default "injected by the lab proxy").
 
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
@@ -224,7 +226,7 @@ class Handler(BaseHTTPRequestHandler):
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
             self.server.record(entry)
-            return self._error(failure["status"], failure["code"], "injected by the lab proxy",
+            return self._error(failure["status"], failure["code"], failure["message"],
                                json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
@@ -255,7 +257,8 @@ class Handler(BaseHTTPRequestHandler):
     def _plan_failures(self, body):
         try:
             plan = json.loads(body)
-            failures = [{"status": int(f["status"]), "code": str(f["code"])} for f in plan["failures"]]
+            failures = [{"status": int(f["status"]), "code": str(f["code"]),
+                         "message": str(f.get("message", "injected by the lab proxy"))} for f in plan["failures"]]
             self.server.plan_failures(plan.get("tokenDigest"), plan["operation"], failures)
             status, data = 200, b"{}"
         except (ValueError, KeyError, TypeError) as error:
@@ -305,8 +308,11 @@ class ProxyServer(ThreadingHTTPServer):
 
     def next_failure(self, token_digest, operation):
         with self.log_lock:
-            queue = self.failures.get((token_digest, operation))
-            return queue.pop(0) if queue else None
+            for key in ((token_digest, operation), ("*", operation)):
+                queue = self.failures.get(key)
+                if queue:
+                    return queue.pop(0)
+            return None
 
     def record(self, entry):
         line = json.dumps(entry, sort_keys=True) + "\n"
