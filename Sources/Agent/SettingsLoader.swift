@@ -17,6 +17,9 @@ enum SettingsLoader {
         let who: String
     }
 
+    /// The session tag that names the member account to the central role's policies.
+    static let sessionAccountTag = "adjoin-account"
+
     static func load(parameter: String, pointer filePointer: CentralSettingsPointer?, accountId: String, instance: Reader,
                      keepPassword: Bool, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> (AgentSettings, String) {
         if let filePointer {
@@ -48,7 +51,10 @@ enum SettingsLoader {
         if let role = pointer.roleArn {
             progress("assuming \(role) for the central settings (named in \(pointer.source))")
             let sts = try STSClient(region: region, credentials: instance.credentials, environment: instance.environment)
-            let assumed = AssumedRoleCredentials(roleArn: role, sessionName: "adjoin-settings-" + accountId, sts: sts)
+            // The session tag lets the central role's policy limit the session to this account's item
+            // (dynamodb:LeadingKeys); its trust policy checks that the tag is the caller's own account.
+            let assumed = AssumedRoleCredentials(roleArn: role, sessionName: "adjoin-settings-" + accountId,
+                                                 tags: [(sessionAccountTag, accountId)], sts: sts)
             do {
                 _ = try assumed.credentials(deadline: deadline)
             } catch {
