@@ -1,3 +1,4 @@
+import AdjoinCore
 import Foundation
 
 /// Temporary credentials of a role, as an instance profile hands them out.
@@ -66,9 +67,11 @@ extension AWSFixture {
             """, [name, type, role, region, file.path])
     }
 
-    /// The next `operation` signed with any session token gets this error reply from the proxy instead of moto's.
-    func failNext(operation: String, status: Int, code: String, message: String) throws {
-        let plan: [String: Any] = ["tokenDigest": "*", "operation": operation,
+    /// The next `operation` signed with `sessionToken` (nil: any, for credentials the agent gets itself)
+    /// gets this error reply from the proxy instead of moto's.
+    func failNext(operation: String, sessionToken: String? = nil, status: Int, code: String, message: String) throws {
+        let digest = sessionToken.map { String(SHA256.hash(Array($0.utf8)).hexString.prefix(16)) } ?? "*"
+        let plan: [String: Any] = ["tokenDigest": digest, "operation": operation,
                                    "failures": [["status": status, "code": code, "message": message]]]
         let result = try run(URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "-X", "POST", "-H", "Content-Type: application/json",
                                                                      "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: plan), as: UTF8.self),

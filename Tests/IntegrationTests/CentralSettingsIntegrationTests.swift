@@ -120,6 +120,39 @@ import Testing
             for operation in operations { #expect(central.contains { $0.operation == operation }, "no \(operation) in \(central)") }
         }
         #expect(try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["accountId"] == memberB)
+
+        // Leaving finds the same settings (the join recorded the parameter, which points to the table)
+        // and reports where the join did.
+        let left = try b.runAgent(["leave", "--root", rootB.path, "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try admin.computer(b.hostname.uppercased() + "$") == nil)
+        #expect(try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["status"] == "DETACHED")
+    }
+
+    /// The role that cannot be assumed, and the table that is not there, each say so.
+    @Test func theRoleAndTheTableEachSayTheyFailed() throws {
+        let member = "305678901234"
+        let role = try aws.roleCredentials("arn:aws:iam::\(member):role/adjoin-instance")
+        let host = try EC2Instance(hostname: "ip-10-6-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: [:], tagsExposed: true,
+                                   accountId: member, role: role)
+        let root = try rootPointingToTheTable()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // moto lets anyone assume any role: the proxy refuses as STS does when the trust policy does not allow it.
+        try aws.failNext(operation: "AssumeRole", sessionToken: role.sessionToken, status: 403, code: "AccessDenied",
+                         message: "User: arn:aws:sts::\(member):assumed-role/adjoin-instance/x is not authorized to perform: sts:AssumeRole")
+        let (refused, denied) = try join(host, root: root)
+        #expect(refused.status == 10)
+        let message = denied["message"] as? String ?? ""
+        #expect(message.hasPrefix("central settings (/etc/default/adjoin): assuming the role \(centralRole)") && message.contains("AccessDenied"), "\(message)")
+        #expect(!message.contains("not authorized"), "the service's own text is not repeated")
+
+        try "ADJOIN_SETTINGS_TABLE=adjoin-no-such-table\nADJOIN_SETTINGS_REGION=\(centralRegion)\nADJOIN_SETTINGS_ROLE_ARN=\(centralRole)\n"
+            .write(to: root.appendingPathComponent("etc/default/adjoin"), atomically: true, encoding: .utf8)
+        let (missing, json) = try join(host, root: root)
+        #expect(missing.status == 15)
+        let text = json["message"] as? String ?? ""
+        #expect(text.contains("central settings table adjoin-no-such-table in \(centralRegion) (named in /etc/default/adjoin), read by the role \(centralRole)")
+                && text.contains("the table does not exist"), "\(text)")
     }
 
     @Test func aMemberWithoutAnItemIsToldSo() throws {
