@@ -21,6 +21,7 @@ enum CentralSettingsItem {
         var members: [(String, JSON)] = []
         var overrides: [(String, JSON)] = []
         for (name, value) in attributes {
+            try refuseAPassword(name, source: source)
             let plain = try plainValue(value, path: name, source: source)
             switch name {
             case keyAttribute:
@@ -45,14 +46,17 @@ enum CentralSettingsItem {
         let replaced = Set(overrides.map { SettingsDocument.setting(named: $0.0) ?? $0.0 })
         members.removeAll { replaced.contains(SettingsDocument.setting(named: $0.0) ?? $0.0) }
         members += overrides
-        if members.contains(where: { $0.0 == "joinPassword" }) {
-            throw .invalidInput("\(source): \"joinPassword\" does not belong in the central table, which every member account's role reads: "
-                                + "name a secret (joinPasswordSecret) or a SecureString parameter (joinPasswordParameter) instead")
-        }
         if let pointer = members.first(where: { CentralSettingsPointer.parameterKeys.contains($0.0) }) {
             throw .invalidInput("\(source): \"\(pointer.0)\" points to a settings table; an item holds the settings themselves")
         }
         return members
+    }
+
+    /// Checked before a value is converted: the value stays SecretBytes, and is wiped.
+    private static func refuseAPassword(_ name: String, source: String) throws(AdjoinError) {
+        guard name == "joinPassword" else { return }
+        throw .invalidInput("\(source): \"joinPassword\" does not belong in the central table, which every member account's role reads: "
+                            + "name a secret (joinPasswordSecret) or a SecureString parameter (joinPasswordParameter) instead")
     }
 
     /// A DynamoDB attribute value ({"S": ...}, {"N": ...}, {"L": [...]}, {"M": {...}}, ...) as plain JSON.
@@ -62,17 +66,21 @@ enum CentralSettingsItem {
         }
         switch (type, inner) {
         case ("S", .string): return inner
+        case ("S", .secret(let bytes)): return .string(bytes.withUnsafeBytes { String(decoding: $0, as: UTF8.self) })
         case ("N", .string(let digits)): return Int64(digits).map(JSON.number) ?? .decimal(digits)
         case ("BOOL", .bool): return inner
         case ("NULL", _): return .null
-        case ("SS", .array(let items)): return .array(items)
+        case ("SS", .array(let items)): return .array(items)  // a set's members are not "S" members: plain strings
         case ("L", .array(let items)):
             var plain: [JSON] = []
             for (index, item) in items.enumerated() { plain.append(try plainValue(item, path: "\(path)[\(index)]", source: source)) }
             return .array(plain)
         case ("M", .object(let map)):
             var plain: [(String, JSON)] = []
-            for (key, item) in map { plain.append((key, try plainValue(item, path: "\(path).\(key)", source: source))) }
+            for (key, item) in map {
+                try refuseAPassword(key, source: source)
+                plain.append((key, try plainValue(item, path: "\(path).\(key)", source: source)))
+            }
             return .object(plain)
         default:
             throw .invalidInput("\(source): \"\(path)\" is a DynamoDB \(type) value; settings are strings, numbers, lists and maps")

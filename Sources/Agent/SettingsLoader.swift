@@ -29,7 +29,7 @@ enum SettingsLoader {
         progress("reading \(source)")
         let ssm = try SSMClient(region: AWSNames.region(ofARN: parameter) ?? instance.region, credentials: instance.credentials,
                                 environment: instance.environment)
-        let (value, type) = try ssm.getParameterAndType(parameter, deadline: deadline)
+        let (value, type) = try ssm.getParameterAndType(parameter, reader: instance.who, deadline: deadline)
         let members = try SettingsDocument.object(value, source: source)
         if let pointer = try CentralSettingsPointer.fromParameter(members, source: source) {
             return try central(pointer, accountId: accountId, instance: instance, keepPassword: keepPassword, deadline: deadline, progress: progress)
@@ -69,8 +69,10 @@ enum SettingsLoader {
         let dynamoDB = try DynamoDBClient(region: region, credentials: reader.credentials, environment: instance.environment)
         let item: JSON?
         do {
+            // Every string arrives as SecretBytes, so that a password put in the table by mistake
+            // (refused below) never becomes a String.
             item = try dynamoDB.getItem(table: pointer.table, key: [(CentralSettingsItem.keyAttribute, DynamoDBClient.string(accountId))],
-                                        deadline: deadline)
+                                        secretKeys: ["S"], deadline: deadline)
         } catch {
             throw AdjoinError(error.status, "\(table) (named in \(pointer.source)), read by \(reader.who): \(error.message)")
         }
@@ -92,7 +94,7 @@ enum SettingsLoader {
         case .parameter(let name):
             let ssm = try SSMClient(region: AWSNames.region(ofARN: name) ?? reader.region, credentials: reader.credentials,
                                     environment: reader.environment)
-            settings.password = .secret(try passwordParameter(name, ssm: ssm, deadline: deadline))
+            settings.password = .secret(try passwordParameter(name, ssm: ssm, reader: reader.who, deadline: deadline))
         case .secretsManager(let id):
             progress("reading the join password from the Secrets Manager secret \(id)")
             let secrets = try SecretsManagerClient(region: AWSNames.region(ofARN: id) ?? reader.region, credentials: reader.credentials,
@@ -106,8 +108,8 @@ enum SettingsLoader {
     }
 
     /// The password in a second SecureString parameter: its whole value, less one trailing newline.
-    private static func passwordParameter(_ name: String, ssm: SSMClient, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
-        let (value, type) = try ssm.getParameterAndType(name, deadline: deadline)
+    private static func passwordParameter(_ name: String, ssm: SSMClient, reader: String, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
+        let (value, type) = try ssm.getParameterAndType(name, reader: reader, deadline: deadline)
         guard type == "SecureString" else {
             throw .invalidInput("the password parameter \(name) is a \(type) parameter, stored unencrypted: make it a SecureString")
         }

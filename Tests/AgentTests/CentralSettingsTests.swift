@@ -6,7 +6,8 @@ import Testing
 @Suite struct CentralSettingsTests {
     private let source = "the central settings table adjoin-settings in eu-west-1, item 111122223333"
 
-    private func item(_ text: String) throws -> JSON { try JSON.parse(Array(text.utf8)) }
+    /// As the agent reads the item: every "S" value as SecretBytes.
+    private func item(_ text: String) throws -> JSON { try JSON.parse(Array(text.utf8), secretKeys: ["S"]) }
 
     private func settings(_ text: String, region: String = "us-east-1") throws -> AgentSettings {
         let members = try CentralSettingsItem.members(try item(text), accountId: "111122223333", region: region, source: source)
