@@ -26,8 +26,6 @@ POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": 
 "code": "ThrottlingException"}, {"status": 503, "code": "ServiceUnavailable"}, ...]}: the next
 verified requests with that session token digest and operation get those replies, one each, in
 the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
-A tokenDigest of "*" matches any session token (credentials the test never sees, such as a role the
-agent assumes); a failure may carry its own "message" (default "injected by the lab proxy").
 
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
@@ -255,6 +253,8 @@ class Handler(BaseHTTPRequestHandler):
             connection.close()
 
     def _plan_failures(self, body):
+        # A tokenDigest of "*" matches any session token (credentials a test never sees, such as a role
+        # the agent assumes); a failure may carry its own "message" (default "injected by the lab proxy").
         try:
             plan = json.loads(body)
             failures = [{"status": int(f["status"]), "code": str(f["code"]),
