@@ -31,10 +31,8 @@ import Testing
     }
 
     /// A member account's instance: its role's keys belong to that account in moto.
-    private func instance(account: String, tags: [String: String] = [:]) throws -> EC2Instance {
-        let role = try aws.roleCredentials("arn:aws:iam::\(account):role/adjoin-instance")
-        return try EC2Instance(hostname: "ip-10-8-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: tags, tagsExposed: true,
-                               accountId: account, role: role)
+    private func instance(account: String) throws -> MemberInstance {
+        try MemberInstance(account: account, role: try aws.roleCredentials("arn:aws:iam::\(account):role/adjoin-instance"))
     }
 
     /// A root whose /etc/default/adjoin points to the central table, as a baked image would have it.
@@ -52,7 +50,7 @@ import Testing
         return root
     }
 
-    private func join(_ instance: EC2Instance, root: URL) throws -> (CommandResult, [String: Any]) {
+    private func join(_ instance: MemberInstance, root: URL) throws -> (CommandResult, [String: Any]) {
         let result = try instance.runAgent(["join", "--no-configure", "--root", root.path, "--output", "json"])
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "the join password was printed")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
@@ -111,7 +109,7 @@ import Testing
             #expect(run.allSatisfy { $0.verdict == "verified" }, "\(run)")
             // The instance's own role only assumes the central role (B also reads its pointer parameter).
             let own = run.filter { $0.accessKeyId == host.accessKeyId }.map(\.operation)
-            #expect(Set(own) == (host === a ? ["AssumeRole"] : ["AssumeRole", "AmazonSSM.GetParameter"]), "\(own)")
+            #expect(Set(own) == (host.instanceId == a.instanceId ? ["AssumeRole"] : ["AssumeRole", "AmazonSSM.GetParameter"]), "\(own)")
             // Everything else was signed by the central role's keys, in the central Region: the
             // table (found only in the central account's backend), the secret or parameter, the status.
             let central = run.filter { $0.accessKeyId != host.accessKeyId }
@@ -133,8 +131,7 @@ import Testing
     @Test func theRoleAndTheTableEachSayTheyFailed() throws {
         let member = "305678901234"
         let role = try aws.roleCredentials("arn:aws:iam::\(member):role/adjoin-instance")
-        let host = try EC2Instance(hostname: "ip-10-6-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: [:], tagsExposed: true,
-                                   accountId: member, role: role)
+        let host = try MemberInstance(account: member, role: role)
         let root = try rootPointingToTheTable()
         defer { try? FileManager.default.removeItem(at: root) }
         // moto lets anyone assume any role: the proxy refuses as STS does when the trust policy does not allow it.
@@ -221,4 +218,23 @@ import Testing
         let reads = try aws.verdicts().filter { $0.accessKeyId == host.accessKeyId && $0.operation == "AmazonSSM.GetParameter" }
         #expect(reads.count == 2 && reads.allSatisfy { $0.region == "us-west-2" && $0.verdict == "verified" }, "\(reads)")
     }
+}
+
+/// An instance of a member account: the lab's EC2 instance whose metadata names that account and hands
+/// out that account's role keys (moto files each request under the account its key belongs to).
+struct MemberInstance {
+    let ec2: EC2Instance
+    let role: RoleCredentials
+    var accessKeyId: String { role.accessKeyId }
+    var instanceId: String { ec2.instanceId }
+    var hostname: String { ec2.hostname }
+
+    init(account: String, role: RoleCredentials) throws {
+        ec2 = try EC2Instance(hostname: "ip-10-8-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: [:], tagsExposed: true)
+        self.role = role
+        try ec2.setMetadata("accountId", account)
+        try ec2.setMetadata("credentials", ["accessKeyId": role.accessKeyId, "secretAccessKey": role.secretAccessKey, "token": role.sessionToken])
+    }
+
+    func runAgent(_ arguments: [String]) throws -> CommandResult { try ec2.runAgent(arguments) }
 }

@@ -15,23 +15,20 @@ final class EC2Instance {
     private let directory: URL
     private var statePath: URL { directory.appendingPathComponent("state.json") }
 
-    /// `role`: credentials of a role in the instance's account (moto files each request under the
-    /// account its key belongs to); by default random keys, which moto files under its default account.
-    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool,
-         accountId: String = "210987654321", role: RoleCredentials? = nil) throws {
+    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool) throws {
         self.instanceId = instanceId
         self.hostname = hostname
         let fixture = try AWSFixture.current()
-        accessKeyId = role?.accessKeyId ?? "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
-        let secret = role?.secretAccessKey ?? EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        accessKeyId = "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let secret = EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         try fixture.registerKey(accessKeyId, secret: secret)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let state: [String: Any] = [
-            "instanceId": instanceId, "accountId": accountId, "region": "us-east-1", "availabilityZone": "us-east-1b",
+            "instanceId": instanceId, "accountId": "210987654321", "region": "us-east-1", "availabilityZone": "us-east-1b",
             "hostname": hostname + ".ec2.internal", "localHostname": hostname + ".ec2.internal", "tags": tags, "tagsExposed": tagsExposed,
             "roleName": "adjoin-test-role",
-            "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": role?.sessionToken ?? "token-" + UUID().uuidString],
+            "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": "token-" + UUID().uuidString],
         ]
         let statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)

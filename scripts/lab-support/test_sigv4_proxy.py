@@ -208,3 +208,4 @@ def test_a_planned_failure_for_any_token_carries_its_own_message(proxy):
         ssm.get_parameter(Name="any-token-test")
     assert caught.value.response["Error"] == {"Code": "AccessDeniedException", "Message": "Access to KMS is not allowed"}
     assert ssm.get_parameter(Name="any-token-test")["Parameter"]["Value"] == "v"
+
