@@ -36,12 +36,13 @@ public final class DynamoDBClient {
         }
     }
 
-    /// The item with this key (attribute name and value), or nil; consistent read.
-    public func getItem(table: String, key: [(String, JSON)], deadline: Deadline) throws(AdjoinError) -> JSON? {
+    /// The item with this key (attribute name and value), or nil; consistent read. Members of the reply
+    /// named in `secretKeys` are decoded into SecretBytes.
+    public func getItem(table: String, key: [(String, JSON)], secretKeys: Set<String> = [], deadline: Deadline) throws(AdjoinError) -> JSON? {
         do {
             let reply = try client.callJSON("DynamoDB_20120810.GetItem", operation: "GetItem", body: .object([
                 ("TableName", .string(table)), ("Key", .object(key)), ("ConsistentRead", .bool(true)),
-            ]), jsonVersion: "1.0", deadline: deadline)
+            ]), jsonVersion: "1.0", secretKeys: secretKeys, deadline: deadline)
             return reply["Item"]
         } catch {
             throw DynamoDBClient.explain(error, operation: "reading from the DynamoDB table \(table)")

@@ -17,14 +17,16 @@ public final class SSMClient {
 
     /// The value and the parameter's type (String, StringList or SecureString), so that a caller can
     /// refuse a secret that was stored unencrypted.
-    public func getParameterAndType(_ name: String, deadline: Deadline) throws(AdjoinError) -> (value: SecretBytes, type: String) {
+    /// `reader` names whose credentials ask, for the message when they are refused.
+    public func getParameterAndType(_ name: String, reader: String = "the instance role",
+                                    deadline: Deadline) throws(AdjoinError) -> (value: SecretBytes, type: String) {
         let reply: JSON
         do {
             reply = try client.callJSON("AmazonSSM.GetParameter", operation: "GetParameter",
                                         body: .object([("Name", .string(name)), ("WithDecryption", .bool(true))]),
                                         jsonVersion: "1.1", secretKeys: ["Value"], deadline: deadline)
         } catch {
-            throw SSMClient.explain(error, name: name, label: client.label, region: client.region)
+            throw SSMClient.explain(error, name: name, label: client.label, region: client.region, reader: reader)
         }
         guard let value = reply["Parameter"]?["Value"]?.secret else {
             throw AdjoinError(.unknownError, "the reply to GetParameter \(name) from \(client.label) holds no value")
@@ -32,7 +34,7 @@ public final class SSMClient {
         return (value, reply["Parameter"]?["Type"]?.string ?? "")
     }
 
-    private static func explain(_ failure: AWSCallError, name: String, label: String, region: String) -> AdjoinError {
+    private static func explain(_ failure: AWSCallError, name: String, label: String, region: String, reader: String) -> AdjoinError {
         guard case .service(let error, let mapped) = failure else {
             return AdjoinError(failure.adjoinError.status, "reading the SSM parameter \(name): \(failure.adjoinError.message)")
         }
@@ -41,7 +43,7 @@ public final class SSMClient {
             return .invalidInput("the SSM parameter \(name) does not exist in \(region) (\(label))")
         case "AccessDeniedException", "KMSAccessDeniedException":
             return AdjoinError(.accessDenied, "reading the SSM parameter \(name) was refused: \(error.code); "
-                               + "the instance role needs ssm:GetParameter on it and kms:Decrypt on its key")
+                               + "\(reader) needs ssm:GetParameter on it and kms:Decrypt on its key")
         default:
             return AdjoinError(mapped.status, "reading the SSM parameter \(name): \(mapped.message)")
         }

@@ -11,13 +11,17 @@ public final class STSClient {
 
     /// Temporary credentials of the role `arn`. The secret key and token go from the reply into
     /// SecretBytes without passing through a String.
-    public func assumeRole(arn: String, sessionName: String, durationSeconds: Int = 900,
+    /// `tags` become session tags, which the role's policies can read (`aws:PrincipalTag/KEY`).
+    public func assumeRole(arn: String, sessionName: String, durationSeconds: Int = 900, tags: [(String, String)] = [],
                            deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
         let reply: XMLElement
         do {
+            let tagParameters = tags.enumerated().flatMap { index, tag in
+                [("Tags.member.\(index + 1).Key", tag.0), ("Tags.member.\(index + 1).Value", tag.1)]
+            }
             reply = try client.callQuery("AssumeRole", version: "2011-06-15", parameters: [
                 ("RoleArn", arn), ("RoleSessionName", STSClient.sessionName(sessionName)), ("DurationSeconds", String(durationSeconds)),
-            ], secretNames: ["SecretAccessKey", "SessionToken"], deadline: deadline)
+            ] + tagParameters, secretNames: ["SecretAccessKey", "SessionToken"], deadline: deadline)
         } catch {
             throw AdjoinError(error.adjoinError.status, "assuming the role \(arn): \(error.adjoinError.message)")
         }
@@ -47,17 +51,19 @@ public final class AssumedRoleCredentials: AWSCredentialProvider {
     private let sts: STSClient
     public let roleArn: String
     private let sessionName: String
+    private let tags: [(String, String)]
     private var cached: AWSCredentials?
 
-    public init(roleArn: String, sessionName: String, sts: STSClient) {
+    public init(roleArn: String, sessionName: String, tags: [(String, String)] = [], sts: STSClient) {
         self.roleArn = roleArn
         self.sessionName = sessionName
+        self.tags = tags
         self.sts = sts
     }
 
     public func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
         if let cached, (cached.expiration ?? Int64.max) - UTCTime.now().seconds >= 300 { return cached }
-        let fresh = try sts.assumeRole(arn: roleArn, sessionName: sessionName, deadline: deadline)
+        let fresh = try sts.assumeRole(arn: roleArn, sessionName: sessionName, tags: tags, deadline: deadline)
         cached = fresh
         return fresh
     }

@@ -79,7 +79,7 @@ struct JSONParser {
             skipWhitespace()
             try expect(UInt8(ascii: ":"), "':' after a member name")
             skipWhitespace()
-            members.append((key, try value(depth: depth + 1, secret: secretKeys.contains(key))))
+            members.append((key, try value(depth: depth + 1, secret: secretKeys.contains(key) || secretKeys.contains(JSON.everyMember))))
             skipWhitespace()
             if current == UInt8(ascii: "}") { position += 1; return .object(members) }
             try expect(UInt8(ascii: ","), "',' or '}' in an object")
@@ -234,6 +234,9 @@ extension JSON {
         public let reason: String
         public var description: String { "\(reason) at byte \(offset)" }
     }
+
+    /// In `secretKeys`: every member's string value is secret (a secret whose other keys are unknown).
+    public static let everyMember = "*"
 
     /// Parses one JSON document; values of members named in `secretKeys` (at any depth) become `.secret`.
     public static func parse(_ bytes: UnsafeRawBufferPointer, secretKeys: Set<String> = []) throws(ParseError) -> JSON {

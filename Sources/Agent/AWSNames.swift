@@ -25,10 +25,28 @@ public enum AWSNames {
     /// SSM: a name (letters, digits, _ . - /, at most 2048) or a parameter ARN.
     public static func isParameterName(_ text: String) -> Bool {
         if text.hasPrefix("arn:") {
-            return text.contains(":ssm:") && text.contains(":parameter/") && text.utf8.count <= 2048
+            return text.contains(":ssm:") && text.contains(":parameter/") && region(ofARN: text) != nil && text.utf8.count <= 2048
                 && text.utf8.allSatisfy { isAlphanumeric($0) || "_.-/:".utf8.contains($0) }
         }
         return (1...2048).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || "_.-/".utf8.contains($0) }
+    }
+
+    /// Secrets Manager: a name (1 to 512 of letters, digits, / _ + = . @ -) or a secret ARN.
+    public static func isSecretId(_ text: String) -> Bool {
+        if text.hasPrefix("arn:") {
+            let parts = text.split(separator: ":", maxSplits: 6, omittingEmptySubsequences: false)
+            return parts.count == 7 && parts[2] == "secretsmanager" && isRegion(String(parts[3])) && parts[5] == "secret"
+                && isSecretId(String(parts[6]))
+        }
+        return (1...512).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || "/_+=.@-".utf8.contains($0) }
+    }
+
+    /// The Region an ARN names (arn:aws:ssm:eu-west-1:...), nil for a plain name or a global ARN.
+    public static func region(ofARN text: String) -> String? {
+        guard text.hasPrefix("arn:") else { return nil }
+        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, isRegion(String(parts[3])) else { return nil }
+        return String(parts[3])
     }
 
     /// EC2 tag keys: 1 to 128 characters, not starting with "aws:"; kept to printable text here.

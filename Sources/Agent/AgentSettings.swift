@@ -13,8 +13,11 @@ public struct AgentSettings: Sendable {
     /// Where the join user's password comes from. Never a String: it is wiped when released.
     public enum Password: Sendable {
         case secret(SecretBytes)
-        /// The name of another SecureString parameter that holds the password.
+        /// The name (or ARN) of another SecureString parameter that holds the password.
         case parameter(String)
+        /// The name or ARN of a Secrets Manager secret: the password alone, or seamless domain
+        /// join's JSON (`awsSeamlessDomainUsername`, `awsSeamlessDomainPassword`).
+        case secretsManager(String)
     }
 
     public var domain: DomainName?

@@ -35,7 +35,9 @@ public final class InstanceContext {
     /// the settings. On an instance that opted out, settings that cannot be read do not matter:
     /// nothing will be joined, so the failure only costs the status item.
     /// `metadata`: a client the caller already holds, so that its session token serves both.
-    public static func load(parameter: String?, flags: AgentSettings, readTags: Bool = true, environment: AWSEnvironment = .current(),
+    /// `settingsPointer` (from /etc/default/adjoin) names a central settings table to read instead of the parameter.
+    public static func load(parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, readTags: Bool = true,
+                            environment: AWSEnvironment = .current(),
                             metadata given: InstanceMetadata? = nil, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
         let metadata: InstanceMetadata
         if let given { metadata = given } else { metadata = try InstanceMetadata(environment: environment) }
@@ -51,19 +53,12 @@ public final class InstanceContext {
         let tags = readTags ? try instanceTags(metadata: metadata, identity: identity, region: region, credentials: credentials,
                                                 environment: environment, deadline: deadline, progress: progress)
                             : InstanceTags([:], source: "nowhere (not read)")
-        let source = "settings parameter '\(parameter)'"
-        progress("reading \(source)")
-        let ssm = try SSMClient(region: region, credentials: credentials, environment: environment)
         var settings: AgentSettings
+        var source = "settings parameter '\(parameter)'"
         do throws(AdjoinError) {
-            let (value, type) = try ssm.getParameterAndType(parameter, deadline: deadline)
-            settings = try SettingsDocument.parse(value, source: source)
-            if case .secret = settings.password, type != "SecureString" {
-                throw .invalidInput("\(source) holds joinPassword but is a \(type) parameter, stored unencrypted: make it a SecureString")
-            }
-            if flags.password == nil, case .parameter(let name) = settings.password {
-                settings.password = .secret(try passwordParameter(name, ssm: ssm, deadline: deadline))
-            }
+            let instance = SettingsLoader.Reader(credentials: credentials, region: region, environment: environment, who: "this instance's role")
+            (settings, source) = try SettingsLoader.load(parameter: parameter, pointer: settingsPointer, accountId: identity.accountId, instance: instance,
+                                                         keepPassword: flags.password != nil, deadline: deadline, progress: progress)
         } catch where tags.optedOut(tag: flags.autoJoinTag) {
             progress("\(error.message) (the instance opted out, so this only means no status item)")
             settings = AgentSettings()
@@ -79,25 +74,6 @@ public final class InstanceContext {
         progress("instance tags are not in metadata; asking EC2 DescribeTags")
         let ec2 = try EC2Client(region: region, credentials: credentials, environment: environment)
         return InstanceTags(try ec2.tags(instanceId: identity.instanceId, deadline: deadline), source: "EC2 DescribeTags")
-    }
-
-    /// The password in a second SecureString parameter: its whole value, less one trailing newline
-    /// (what `aws ssm put-parameter --value file://...` leaves).
-    private static func passwordParameter(_ name: String, ssm: SSMClient, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
-        let (value, type) = try ssm.getParameterAndType(name, deadline: deadline)
-        guard type == "SecureString" else {
-            throw .invalidInput("the password parameter \(name) is a \(type) parameter, stored unencrypted: make it a SecureString")
-        }
-        let trimmed = value.withUnsafeBytes { bytes in
-            var end = bytes.count
-            if end > 0, bytes[end - 1] == UInt8(ascii: "\n") { end -= 1 }
-            if end > 0, bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-            return SecretBytes(bytes[0..<end])
-        }
-        guard !trimmed.isEmpty, !trimmed.containsNUL else {
-            throw .invalidInput("the password parameter \(name) is empty or holds a NUL character")
-        }
-        return trimmed
     }
 
     /// Whether the instance's tags opt it out of joining.
@@ -127,7 +103,7 @@ public final class InstanceContext {
         } else if dryRun {
             password = SecretBytes([])
         } else {
-            throw .invalidInput("no join password: \(settingsSource) has neither joinPassword nor joinPasswordParameter, and --password-stdin was not given")
+            throw .invalidInput("no join password: \(settingsSource) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
         }
         let name: ComputerName
         let fqdn: String

@@ -12,6 +12,7 @@ public enum SettingsDocument {
         ("joinUser", ["adJoinUserName"]),
         ("joinPassword", []),
         ("joinPasswordParameter", ["adJoinUserPwParam"]),
+        ("joinPasswordSecret", []),
         ("organizationalUnit", []),
         ("allowedGroups", []),
         ("statusTable", []),
@@ -26,6 +27,11 @@ public enum SettingsDocument {
     static let maximumSize = 8192
 
     public static func parse(_ value: SecretBytes, source: String) throws(AdjoinError) -> AgentSettings {
+        try parse(members: try object(value, source: source), source: source)
+    }
+
+    /// The value's JSON object, its members in order; the password member is already SecretBytes.
+    static func object(_ value: SecretBytes, source: String) throws(AdjoinError) -> [(String, JSON)] {
         guard value.count <= maximumSize else {
             throw .invalidInput("\(source): \(value.count) bytes, more than the \(maximumSize) a parameter can hold")
         }
@@ -38,6 +44,15 @@ public enum SettingsDocument {
         guard let members = document.members else {
             throw .invalidInput("\(source) must hold a JSON object, not \(document.kind)")
         }
+        return members
+    }
+
+    /// The modern name of a key given under either name (dnsIP2: domainControllers), nil if unknown.
+    static func setting(named key: String) -> String? {
+        keys.first { $0.name == key || $0.legacy.contains(key) }?.name
+    }
+
+    static func parse(members: [(String, JSON)], source: String) throws(AdjoinError) -> AgentSettings {
         let reader = try MemberReader(members, source: source)
         var settings = AgentSettings()
         if let domain = try reader.string("domain") {
@@ -159,18 +174,23 @@ private struct MemberReader {
     }
 
     func password() throws(AdjoinError) -> AgentSettings.Password? {
-        let inline = values["joinPassword"]
+        let inline = values["joinPassword"].flatMap { $0.value == .null ? nil : $0 }
         let parameter = try string("joinPasswordParameter", matching: AWSNames.isParameterName,
-                                   expected: "an SSM parameter name such as /adjoin/join-password")
-        if let inline, inline.value != .null {
-            guard parameter == nil else {
-                throw .invalidInput("\(source): give \"joinPassword\" or \"\(values["joinPasswordParameter"]!.given)\", not both")
-            }
+                                   expected: "an SSM parameter name or ARN such as /adjoin/join-password")
+        let secret = try string("joinPasswordSecret", matching: AWSNames.isSecretId,
+                                expected: "a Secrets Manager secret name or ARN")
+        let given = [inline.map { _ in "joinPassword" }, parameter.map { _ in values["joinPasswordParameter"]!.given },
+                     secret.map { _ in "joinPasswordSecret" }].compactMap { $0 }
+        guard given.count <= 1 else {
+            throw .invalidInput("\(source): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password")
+        }
+        if let inline {
             guard let secret = inline.value.secret else { throw error("joinPassword", "must be a string, not \(inline.value.kind)") }
             guard !secret.isEmpty else { throw error("joinPassword", "is empty") }
             guard !secret.containsNUL else { throw error("joinPassword", "contains a NUL character") }
             return .secret(secret)
         }
+        if let secret { return .secretsManager(secret) }
         return parameter.map { .parameter($0) }
     }
 }

@@ -34,7 +34,10 @@ struct JoinCommand: ParsableCommand {
 
             On EC2, with no --domain: the instance's identity comes from instance metadata (IMDSv2), its \
             tags from metadata or EC2 DescribeTags, and the settings, password included, from the SecureString \
-            SSM parameter `adjoin` (--parameter), read with the instance role's credentials. Flags override \
+            SSM parameter `adjoin` (--parameter, a name or an ARN), read with the instance role's credentials, \
+            or from this account's item of a central DynamoDB table that /etc/default/adjoin \
+            (ADJOIN_SETTINGS_TABLE, _REGION, _ROLE_ARN) or the parameter points to, read through the central \
+            account's role; the password may be a Secrets Manager secret (joinPasswordSecret). Flags override \
             settings. The tag autoadjoin=false skips the join (SKIPPED, exit 0, nothing changed); the tag \
             adGroupName names the group allowed to log in. The owner recorded on the account is the instance \
             id. With a status table (statusTable, --status-table), the instance's item says JOINING, then the \
@@ -57,7 +60,7 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("A user allowed to join computers (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com).", valueName: "name"))
     var user: String?
 
-    @Option(help: ArgumentHelp("The SecureString SSM parameter that holds the settings (default adjoin; read when --domain is not given).", valueName: "name"))
+    @Option(help: ArgumentHelp("The SSM parameter (name or ARN) that holds the settings, or points to a central settings table (default adjoin, after /etc/default/adjoin; read when --domain is not given).", valueName: "name"))
     var parameter: String?
 
     @Option(help: ArgumentHelp("The DynamoDB table for this instance's status (overrides statusTable; needs instance metadata).", valueName: "table"))
@@ -167,7 +170,8 @@ struct JoinCommand: ParsableCommand {
         defer { lock?.release() }
         if unlessJoined, try alreadyJoined(reporter: reporter, instance: state, deadline: deadline) { return }
         if state.context == nil, readsParameter || statusTable != nil {
-            let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: try flagSettings(),
+            let pointer = readsParameter && parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
+            let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, settingsPointer: pointer, flags: try flagSettings(),
                                                   metadata: try state.instanceMetadata(), deadline: deadline, progress: reporter.progress)
             state.context = loaded
             state.domainName = loaded.settings.domain?.value ?? state.domainName

@@ -192,7 +192,9 @@ struct LeaveCommand: ParsableCommand {
         flags.statusTable = statusTable
         flags.password = password.map { .secret($0) }
         do throws(AdjoinError) {
-            return try InstanceContext.load(parameter: readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
+            let pointer = self.parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
+            return try InstanceContext.load(parameter: readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                            flags: flags, readTags: false,
                                             metadata: metadata, deadline: deadline, progress: reporter.progress)
         } catch where !isRemote {
             reporter.progress("warning: \(error.message); leaving without a status item")

@@ -18,8 +18,8 @@ struct AWSLab {
     static func current() throws -> AWSLab {
         let value = labVariable
         let keys = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try value("ADJOIN_LAB_AWS_KEYS_FILE"))))
-        // The lab's own long-term key (AKIA...); tests register instances' role keys (ASIA...) beside it,
-        // some of them issued by moto in other accounts.
+        // The lab's static key (AKIA...), not one that a test registered for an instance (ASIA...): those
+        // may belong to other accounts in moto.
         let pair = try #require((keys as? [String: String])?.first { $0.key.hasPrefix("AKIA") })
         return AWSLab(proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"), motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"),
                       imdsEndpoint: try value("ADJOIN_LAB_IMDS_ENDPOINT"), imdsState: try value("ADJOIN_LAB_IMDS_STATE"),

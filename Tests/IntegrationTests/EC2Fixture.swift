@@ -131,8 +131,12 @@ struct AWSFixture {
                           keysFile: try value("ADJOIN_LAB_AWS_KEYS_FILE"), verdictLog: try value("ADJOIN_LAB_SIGV4_LOG"))
     }
 
-    /// Tells the proxy a key's secret (it re-reads the file on each request); written atomically.
+    /// Tells the proxy a key's secret (it re-reads the file on each request); written atomically, and
+    /// under a lock, since suites running at once register keys at once and a lost update loses a key.
     func registerKey(_ accessKeyId: String, secret: String) throws {
+        let lock = open(keysFile + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o600)
+        guard lock >= 0, flock(lock, LOCK_EX) == 0 else { throw AdminError(message: "cannot lock \(keysFile).lock") }
+        defer { close(lock) }
         let url = URL(fileURLWithPath: keysFile)
         var keys = (try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: String]) ?? [:]
         keys[accessKeyId] = secret

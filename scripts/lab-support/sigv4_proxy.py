@@ -248,7 +248,7 @@ class Handler(BaseHTTPRequestHandler):
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
             self.server.record(entry)
-            return self._error(failure["status"], failure["code"], "injected by the lab proxy (%s)" % failure["code"],
+            return self._error(failure["status"], failure["code"], failure.get("message", "injected by the lab proxy (%s)" % failure["code"]),
                                json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
@@ -277,9 +277,12 @@ class Handler(BaseHTTPRequestHandler):
             connection.close()
 
     def _plan_failures(self, body):
+        # A tokenDigest of "*" matches any session token (credentials a test never sees, such as a role
+        # the agent assumes); a failure may carry its own "message" (default "injected by the lab proxy").
         try:
             plan = json.loads(body)
-            failures = [{"status": int(f["status"]), "code": str(f["code"])} for f in plan["failures"]]
+            failures = [{"status": int(f["status"]), "code": str(f["code"]),
+                         "message": str(f.get("message", "injected by the lab proxy"))} for f in plan["failures"]]
             self.server.plan_failures(plan.get("tokenDigest"), plan["operation"], failures)
             status, data = 200, b"{}"
         except (ValueError, KeyError, TypeError) as error:
@@ -388,8 +391,11 @@ class ProxyServer(ThreadingHTTPServer):
 
     def next_failure(self, token_digest, operation):
         with self.log_lock:
-            queue = self.failures.get((token_digest, operation))
-            return queue.pop(0) if queue else None
+            for key in ((token_digest, operation), ("*", operation)):
+                queue = self.failures.get(key)
+                if queue:
+                    return queue.pop(0)
+            return None
 
     def record(self, entry):
         line = json.dumps(entry, sort_keys=True) + "\n"

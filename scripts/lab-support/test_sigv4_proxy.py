@@ -179,6 +179,20 @@ def test_describe_tags_is_paged_as_ec2_pages_it(proxy):
     assert all(v["verdict"] == "verified" for v in proxy.verdicts())
 
 
+def test_a_planned_failure_for_any_token_carries_its_own_message(proxy):
+    plan = json.dumps({"tokenDigest": "*", "operation": "AmazonSSM.GetParameter",
+                       "failures": [{"status": 400, "code": "AccessDeniedException", "message": "Access to KMS is not allowed"}]}).encode()
+    status, _ = raw(proxy, "POST", "/adjoin-lab/fail-next", {"Content-Type": "application/json"}, plan)
+    assert status == 200
+    ssm = proxy.client("ssm", token="a-token-the-plan-never-named")
+    ssm.put_parameter(Name="any-token-test", Value="v", Type="String", Overwrite=True)
+    with pytest.raises(ssm.exceptions.ClientError) as caught:
+        ssm.get_parameter(Name="any-token-test")
+    assert caught.value.response["Error"] == {"Code": "AccessDeniedException", "Message": "Access to KMS is not allowed"}
+    assert ssm.get_parameter(Name="any-token-test")["Parameter"]["Value"] == "v"
+
+
+
 def test_planned_failures_answer_verified_requests_then_moto_again(proxy):
     import hashlib
     token = "lab-session-token-for-fault-test"
