@@ -220,6 +220,28 @@ import Testing
     }
 }
 
+extension CentralSettingsIntegrationTests {
+    /// The per-account parameter may name a secret too: read with the instance's own role, in its
+    /// Region; a secret that is not JSON is the password itself.
+    @Test func aPerAccountParameterNamesAPlainSecret() throws {
+        let host = try EC2Instance(hostname: "ip-10-5-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: [:], tagsExposed: true)
+        defer { try? admin.delete(host.hostname.uppercased() + "$") }
+        let secret = "adjoin-test/plain-" + UUID().uuidString
+        _ = try aws.putSecret(secret, value: password + "\n", role: "", region: "us-east-1")
+        let name = "/adjoin-test/secret-" + UUID().uuidString
+        try aws.putParameter(name, value: #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
+                             + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordSecret": "\#(secret)"}"#,
+                             type: "SecureString", role: "", region: "us-east-1")
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let result = try host.runAgent(["join", "--parameter", name, "--no-configure", "--root", root.path, "--output", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stdout.contains(password) && !result.stderr.contains(password))
+        #expect(try admin.computer(host.hostname.uppercased() + "$") != nil)
+        #expect(try host.verdicts().map(\.operation) == ["AmazonSSM.GetParameter", "secretsmanager.GetSecretValue"])
+    }
+}
+
 /// An instance of a member account: the lab's EC2 instance whose metadata names that account and hands
 /// out that account's role keys (moto files each request under the account its key belongs to).
 struct MemberInstance {
