@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 
 /// Temporary credentials of a role, as an instance profile hands them out.
 struct RoleCredentials {
@@ -71,11 +72,6 @@ extension AWSFixture {
     /// gets this error reply from the proxy instead of moto's.
     func failNext(operation: String, sessionToken: String? = nil, status: Int, code: String, message: String) throws {
         let digest = sessionToken.map { String(SHA256.hash(Array($0.utf8)).hexString.prefix(16)) } ?? "*"
-        let plan: [String: Any] = ["tokenDigest": digest, "operation": operation,
-                                   "failures": [["status": status, "code": code, "message": message]]]
-        let result = try run(URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "-X", "POST", "-H", "Content-Type: application/json",
-                                                                     "--data-binary", String(decoding: try JSONSerialization.data(withJSONObject: plan), as: UTF8.self),
-                                                                     proxyEndpoint + "/adjoin-lab/fail-next"])
-        guard result.status == 0 else { throw AdminError(message: "the proxy refused the failure plan: \(result.stderr)") }
+        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: digest, operation: operation, failures: [(status, code)], message: message)
     }
 }

@@ -7,12 +7,17 @@ public struct ProxyPlanRefused: Error, CustomStringConvertible {
 
 /// Makes the lab's checking proxy (scripts/lab-support/sigv4_proxy.py) answer the next requests of one
 /// operation signed with one session token (its digest: the first 16 hex digits of its SHA-256) with these
-/// errors, after checking their signatures, instead of passing them to moto.
+/// errors, after checking their signatures, instead of passing them to moto. `tokenDigest` "*" matches
+/// any session token; `message` is the errors' message (default: the proxy's own).
 public func planProxyFailures(proxyEndpoint: String, tokenDigest: String, operation: String,
-                              failures: [(status: Int, code: String)]) throws {
+                              failures: [(status: Int, code: String)], message: String? = nil) throws {
     let plan: [String: Any] = [
         "tokenDigest": tokenDigest, "operation": operation,
-        "failures": failures.map { ["status": $0.status, "code": $0.code] },
+        "failures": failures.map { failure -> [String: Any] in
+            var entry: [String: Any] = ["status": failure.status, "code": failure.code]
+            if let message { entry["message"] = message }
+            return entry
+        },
     ]
     let body = try JSONSerialization.data(withJSONObject: plan)
     let process = Process()
