@@ -197,6 +197,9 @@ import Testing
         try putJoinedItem(oldID, account: accountA, region: "us-east-1")
         members.append(Member(name: oldName, instanceId: oldID, accountId: accountA, region: "us-east-1", fate: "terminated"))
         try applyFates(members)
+        // An older adjoin's account with no status item to locate it: it cannot be asked about.
+        let unlocated = (name: newName(), instanceId: EC2Instance.randomInstanceId())
+        try addOldMarkedAccount(unlocated.name, owner: unlocated.instanceId, in: ou)
         // An account without adjoin's marker.
         let unmarked = newName()
         try admin.prestage(unmarked, in: ou)
@@ -207,7 +210,7 @@ import Testing
         let kept = Set(reachable.filter { $0.fate != "terminated" }.map(\.instanceId))
         let unswept = Set(members.filter { $0.accountId == accountC }.map(\.instanceId))
         let sweeper = try EC2Instance(hostname: "ip-10-0-0-5", tags: [:], tagsExposed: true, accountId: accountA, region: "us-east-1")
-        let accountsBefore = members.count + 1
+        let accountsBefore = members.count + 2
 
         // Dry run: lists exactly the terminated ones, deletes nothing.
         let (dry, dryJSON) = try sweep(sweeper, ou: ou, [])
@@ -217,8 +220,10 @@ import Testing
         var seen = actions(dryJSON)
         #expect(Set(seen.filter { $0.value.action == "delete" }.keys) == due)
         #expect(Set(seen.filter { $0.value.action == "keep" }.keys) == kept)
-        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept)
-        #expect(seen.count == members.count, "the unmarked account is not listed")
+        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept.union([unlocated.instanceId]))
+        #expect(seen.count == members.count + 1, "the unmarked account is not listed")
+        let unlocatedReason = (dryJSON["accounts"] as? [[String: Any]])?.first { $0["instanceId"] as? String == unlocated.instanceId }?["reason"]
+        #expect((unlocatedReason as? String)?.contains("has no item for it") == true, "\(String(describing: unlocatedReason))")
         for member in members where member.fate == "stopped" { #expect(seen[member.instanceId]?.state == "stopped") }
         for member in members where member.fate == "unknown" { #expect(seen[member.instanceId]?.state == "unknown") }
         let unreachable = dryJSON["unreachable"] as? [[String: Any]] ?? []
@@ -226,13 +231,27 @@ import Testing
         #expect((unreachable.first?["message"] as? String)?.contains("AccessDenied") == true)
         for member in members { #expect(try admin.computer(member.name + "$") != nil, "\(member.name) deleted by a dry run") }
         #expect(try admin.computer(unmarked + "$") != nil)
+        // The same in text: one line per account and per place not asked, the status last.
+        let text = try sweeper.runAgent(["sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                                         "--ou", ou, "--role-name", roleName, "--status-table", table, "--quiet"],
+                                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let lines = text.stdout.split(separator: "\n")
+        #expect(text.status == Status.partial.exitCode)
+        #expect(lines.filter { $0.hasPrefix("account:") }.count == members.count + 1, "\(text.stdout)")
+        #expect(lines.filter { $0.hasPrefix("not-swept:") }.count == 1)
+        for member in members where member.fate == "terminated" && member.accountId != accountC {
+            #expect(lines.contains { $0.hasPrefix("account:") && $0.contains(member.instanceId) && $0.contains(" delete: EC2 reports") })
+        }
+        #expect(lines.last?.hasPrefix("status:") == true && lines.last?.hasSuffix("PARTIAL") == true)
+        #expect(text.stderr.isEmpty, "--quiet: \(text.stderr)")
 
         // --apply: deletes exactly those, and their items say DETACHED in their own account and Region.
         let (applied, appliedJSON) = try sweep(sweeper, ou: ou, ["--apply"])
         #expect(applied.status == Status.partial.exitCode, "\(applied.stdout) \(applied.stderr)")
         seen = actions(appliedJSON)
         #expect(Set(seen.filter { $0.value.action == "deleted" }.keys) == due)
-        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept)
+        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept.union([unlocated.instanceId]))
+        #expect(try admin.computer(unlocated.name + "$") != nil)
         let items = try statusItems(members)
         for member in members {
             let account = try admin.computer(member.name + "$")
@@ -257,13 +276,13 @@ import Testing
         #expect(again.status == Status.partial.exitCode)
         seen = actions(againJSON)
         #expect(seen.filter { $0.value.action == "deleted" || $0.value.action == "delete" }.isEmpty)
-        #expect(Set(seen.keys) == kept.union(unswept))
+        #expect(Set(seen.keys) == kept.union(unswept).union([unlocated.instanceId]))
 
         // Every request of the sweeper was verified by botocore; each other account's role assumed once a run.
         let verdicts = try sweeper.verdicts()
         #expect(verdicts.allSatisfy { $0.verdict == "verified" }, "\(verdicts)")
-        #expect(verdicts.filter { $0.operation == "AssumeRole" }.count == 6, "B and C, three runs")
-        #expect(verdicts.filter { $0.operation == "DescribeInstances" }.count == 6, "A's two Regions, three runs")
+        #expect(verdicts.filter { $0.operation == "AssumeRole" }.count == 8, "B and C, four runs")
+        #expect(verdicts.filter { $0.operation == "DescribeInstances" }.count == 8, "A's two Regions, four runs")
 
         // A mistyped OU is an error, not an empty sweep.
         let (mistyped, mistypedJSON) = try sweep(sweeper, ou: "OU=no-such-ou," + lab.organizationalUnit, [])
@@ -287,7 +306,8 @@ import Testing
         let launchedCount = members.filter { $0.fate != "unknown" }.count
         let terminated = members.filter { $0.fate == "terminated" }.count
         print("sweep churn: \(launchedCount) instances launched in 3 AWS accounts and 2 Regions, \(launchedCount - 1) of them joined by the agent "
-              + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew and 1 without a marker; \(terminated) "
+              + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew, 1 of an older adjoin that nothing locates "
+              + "and 1 without a marker; \(terminated) "
               + "terminated without leave (\(due.count) where the role could be assumed); computer accounts before the sweep "
               + "\(accountsBefore), after \(accountsBefore - due.count); the second sweep deleted nothing")
     }
