@@ -37,37 +37,62 @@ import Testing
 
     private func role(_ account: String) -> String { account == accountA ? "" : "arn:aws:iam::\(account):role/\(roleName)" }
 
-    /// Launches `count` instances in the account and Region (moto directly) and returns their ids.
-    private func launch(_ count: Int, account: String, region: String) throws -> [String] {
-        try aws.boto3("""
-            ec2 = client('ec2', sys.argv[2], sys.argv[1] or None)
-            print(' '.join(i['InstanceId'] for i in ec2.run_instances(ImageId='ami-12c6146b', MinCount=int(sys.argv[3]), MaxCount=int(sys.argv[3]))['Instances']))
-            """, [role(account), region, String(count)]).split(separator: " ").map(String.init)
+    /// In moto directly, one Python run for all places: the status table in each account and Region, the
+    /// planned number of instances launched there, and keys moto issues in each account other than A (an
+    /// AssumeRole there), as those accounts' instance roles would have. Returns, per "account/region",
+    /// the instance ids; per account, the keys.
+    private func launch(_ plan: [(account: String, region: String, count: Int)]) throws
+        -> (ids: [String: [String]], keys: [String: (accessKeyId: String, secret: String, token: String)]) {
+        let request = plan.map { ["account": $0.account, "role": role($0.account), "region": $0.region, "count": $0.count] as [String: Any] }
+        let text = try aws.boto3("""
+            ids, keys = {}, {}
+            for p in json.loads(sys.argv[1]):
+                role = p['role'] or None
+                client('dynamodb', p['region'], role).create_table(TableName=sys.argv[2],
+                    KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
+                    AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
+                run = client('ec2', p['region'], role).run_instances(ImageId='ami-12c6146b', MinCount=p['count'], MaxCount=p['count'])
+                ids[p['account'] + '/' + p['region']] = [i['InstanceId'] for i in run['Instances']]
+                if role and p['account'] not in keys:
+                    c = client('sts').assume_role(RoleArn='arn:aws:iam::%s:role/instance-role' % p['account'], RoleSessionName='instance')['Credentials']
+                    keys[p['account']] = [c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken']]
+            print(json.dumps({'ids': ids, 'keys': keys}))
+            """, [String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self), table])
+        let reply = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        let ids = try #require(reply["ids"] as? [String: [String]])
+        let keys = try #require(reply["keys"] as? [String: [String]]).mapValues { (accessKeyId: $0[0], secret: $0[1], token: $0[2]) }
+        return (ids, keys)
     }
 
-    private func change(_ ids: [String], to fate: String, account: String, region: String) throws {
-        guard !ids.isEmpty else { return }
+    /// Terminates or stops each member whose fate says so, in its account and Region (one Python run).
+    private func applyFates(_ members: [Member]) throws {
+        let changes = members.filter { $0.fate == "terminated" || $0.fate == "stopped" }
+            .map { ["role": role($0.accountId), "region": $0.region, "fate": $0.fate, "id": $0.instanceId] }
         _ = try aws.boto3("""
-            ec2 = client('ec2', sys.argv[2], sys.argv[1] or None)
-            ids = sys.argv[4:]
-            ec2.terminate_instances(InstanceIds=ids) if sys.argv[3] == 'terminated' else ec2.stop_instances(InstanceIds=ids)
-            """, [role(account), region, fate] + ids)
+            for c in json.loads(sys.argv[1]):
+                ec2 = client('ec2', c['region'], c['role'] or None)
+                ec2.terminate_instances(InstanceIds=[c['id']]) if c['fate'] == 'terminated' else ec2.stop_instances(InstanceIds=[c['id']])
+            """, [String(decoding: try JSONSerialization.data(withJSONObject: changes), as: UTF8.self)])
     }
 
-    /// Keys moto issues in `account` (an AssumeRole there), as that account's instance role would have.
-    private func roleCredentials(in account: String) throws -> (accessKeyId: String, secret: String, token: String)? {
-        guard account != accountA else { return nil }
-        let parts = try aws.boto3("""
-            c = client('sts').assume_role(RoleArn=sys.argv[1], RoleSessionName='instance')['Credentials']
-            print(c['AccessKeyId'], c['SecretAccessKey'], c['SessionToken'])
-            """, ["arn:aws:iam::\(account):role/instance-role"]).split(separator: " ").map(String.init)
-        return (parts[0], parts[1], parts[2])
+    /// Each member's status item (attribute values as text), read in its account and Region (one Python run).
+    private func statusItems(_ members: [Member]) throws -> [String: [String: String]] {
+        let keys = members.map { ["role": role($0.accountId), "region": $0.region, "id": $0.instanceId] }
+        let text = try aws.boto3("""
+            items = {}
+            for k in json.loads(sys.argv[1]):
+                item = client('dynamodb', k['region'], k['role'] or None).get_item(TableName=sys.argv[2], Key={'instanceId': {'S': k['id']}}).get('Item')
+                if item is not None:
+                    items[k['id']] = {n: list(v.values())[0] for n, v in item.items()}
+            print(json.dumps(items))
+            """, [String(decoding: try JSONSerialization.data(withJSONObject: keys), as: UTF8.self), table])
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [String: String]])
     }
 
     /// The instance joins as itself: identity from its own metadata, status to its own account's table.
-    private func join(_ member: Member, ou: String) throws {
+    private func join(_ member: Member, ou: String, keys: (accessKeyId: String, secret: String, token: String)?) throws {
         let instance = try EC2Instance(instanceId: member.instanceId, hostname: member.name.lowercased(), tags: [:], tagsExposed: true,
-                                       accountId: member.accountId, region: member.region, roleCredentials: try roleCredentials(in: member.accountId))
+                                       accountId: member.accountId, region: member.region, roleCredentials: keys)
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sweep-\(member.name)")
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try instance.runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
@@ -151,34 +176,32 @@ import Testing
             "\(accountB)/eu-west-1": ["terminated", "terminated"],
             "\(accountC)/us-east-1": ["terminated", "running"],
         ]
+        // The instance of an older adjoin's account is launched (and terminated) with A's own.
+        let launched = try launch(places.map { (account: $0.0, region: $0.1, count: (fates["\($0.0)/\($0.1)"] ?? []).count + ($0 == (accountA, "us-east-1") ? 1 : 0)) })
+        func newName() -> String { "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased() }
         var members: [Member] = []
+        var oldID = ""
         for (account, region) in places {
-            try aws.createStatusTable(table, role: role(account), region: region)
-            let planned = fates["\(account)/\(region)"] ?? []
-            for (id, fate) in zip(try launch(planned.count, account: account, region: region), planned) {
-                members.append(Member(name: "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased(), instanceId: id,
-                                      accountId: account, region: region, fate: fate))
+            var ids = launched.ids["\(account)/\(region)"] ?? []
+            if account == accountA && region == "us-east-1" { oldID = ids.removeLast() }
+            for (id, fate) in zip(ids, fates["\(account)/\(region)"] ?? []) {
+                members.append(Member(name: newName(), instanceId: id, accountId: account, region: region, fate: fate))
             }
         }
         // An instance EC2 never knew (its account was joined all the same), in the admin's own account.
-        members.append(Member(name: "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased(),
-                              instanceId: EC2Instance.randomInstanceId(), accountId: accountA, region: "us-east-1", fate: "unknown"))
-        for member in members { try join(member, ou: ou) }
-        for (account, region) in places {
-            for fate in ["terminated", "stopped"] {
-                try change(members.filter { $0.accountId == account && $0.region == region && $0.fate == fate }.map(\.instanceId),
-                           to: fate, account: account, region: region)
-            }
-        }
+        members.append(Member(name: newName(), instanceId: EC2Instance.randomInstanceId(), accountId: accountA, region: "us-east-1", fate: "unknown"))
+        for member in members { try join(member, ou: ou, keys: launched.keys[member.accountId]) }
         // An older adjoin's account of a terminated instance, found through its status item.
-        let oldID = try launch(1, account: accountA, region: "us-east-1")[0]
-        try change([oldID], to: "terminated", account: accountA, region: "us-east-1")
-        let oldName = "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
+        let oldName = newName()
         try addOldMarkedAccount(oldName, owner: oldID, in: ou)
         try putJoinedItem(oldID, account: accountA, region: "us-east-1")
         members.append(Member(name: oldName, instanceId: oldID, accountId: accountA, region: "us-east-1", fate: "terminated"))
+        try applyFates(members)
+        // An older adjoin's account with no status item to locate it: it cannot be asked about.
+        let unlocated = (name: newName(), instanceId: EC2Instance.randomInstanceId())
+        try addOldMarkedAccount(unlocated.name, owner: unlocated.instanceId, in: ou)
         // An account without adjoin's marker.
-        let unmarked = "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased()
+        let unmarked = newName()
         try admin.prestage(unmarked, in: ou)
         try denyRole("arn:aws:iam::\(accountC):role/\(roleName)")
 
@@ -187,7 +210,7 @@ import Testing
         let kept = Set(reachable.filter { $0.fate != "terminated" }.map(\.instanceId))
         let unswept = Set(members.filter { $0.accountId == accountC }.map(\.instanceId))
         let sweeper = try EC2Instance(hostname: "ip-10-0-0-5", tags: [:], tagsExposed: true, accountId: accountA, region: "us-east-1")
-        let accountsBefore = members.count + 1
+        let accountsBefore = members.count + 2
 
         // Dry run: lists exactly the terminated ones, deletes nothing.
         let (dry, dryJSON) = try sweep(sweeper, ou: ou, [])
@@ -197,8 +220,10 @@ import Testing
         var seen = actions(dryJSON)
         #expect(Set(seen.filter { $0.value.action == "delete" }.keys) == due)
         #expect(Set(seen.filter { $0.value.action == "keep" }.keys) == kept)
-        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept)
-        #expect(seen.count == members.count, "the unmarked account is not listed")
+        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept.union([unlocated.instanceId]))
+        #expect(seen.count == members.count + 1, "the unmarked account is not listed")
+        let unlocatedReason = (dryJSON["accounts"] as? [[String: Any]])?.first { $0["instanceId"] as? String == unlocated.instanceId }?["reason"]
+        #expect((unlocatedReason as? String)?.contains("has no item for it") == true, "\(String(describing: unlocatedReason))")
         for member in members where member.fate == "stopped" { #expect(seen[member.instanceId]?.state == "stopped") }
         for member in members where member.fate == "unknown" { #expect(seen[member.instanceId]?.state == "unknown") }
         let unreachable = dryJSON["unreachable"] as? [[String: Any]] ?? []
@@ -206,16 +231,31 @@ import Testing
         #expect((unreachable.first?["message"] as? String)?.contains("AccessDenied") == true)
         for member in members { #expect(try admin.computer(member.name + "$") != nil, "\(member.name) deleted by a dry run") }
         #expect(try admin.computer(unmarked + "$") != nil)
+        // The same in text: one line per account and per place not asked, the status last.
+        let text = try sweeper.runAgent(["sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                                         "--ou", ou, "--role-name", roleName, "--status-table", table, "--quiet"],
+                                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let lines = text.stdout.split(separator: "\n")
+        #expect(text.status == Status.partial.exitCode)
+        #expect(lines.filter { $0.hasPrefix("account:") }.count == members.count + 1, "\(text.stdout)")
+        #expect(lines.filter { $0.hasPrefix("not-swept:") }.count == 1)
+        for member in members where member.fate == "terminated" && member.accountId != accountC {
+            #expect(lines.contains { $0.hasPrefix("account:") && $0.contains(member.instanceId) && $0.contains(" delete: EC2 reports") })
+        }
+        #expect(lines.last?.hasPrefix("status:") == true && lines.last?.hasSuffix("PARTIAL") == true)
+        #expect(text.stderr.isEmpty, "--quiet: \(text.stderr)")
 
         // --apply: deletes exactly those, and their items say DETACHED in their own account and Region.
         let (applied, appliedJSON) = try sweep(sweeper, ou: ou, ["--apply"])
         #expect(applied.status == Status.partial.exitCode, "\(applied.stdout) \(applied.stderr)")
         seen = actions(appliedJSON)
         #expect(Set(seen.filter { $0.value.action == "deleted" }.keys) == due)
-        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept)
+        #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept.union([unlocated.instanceId]))
+        #expect(try admin.computer(unlocated.name + "$") != nil)
+        let items = try statusItems(members)
         for member in members {
             let account = try admin.computer(member.name + "$")
-            let item = try aws.statusItem(table: table, instanceId: member.instanceId, role: role(member.accountId), region: member.region)
+            let item = items[member.instanceId]
             if due.contains(member.instanceId) {
                 #expect(account == nil, "\(member.name) (\(member.fate)) still there")
                 #expect(item?["status"] == "DETACHED", "\(member.instanceId) in \(member.accountId)/\(member.region)")
@@ -236,13 +276,13 @@ import Testing
         #expect(again.status == Status.partial.exitCode)
         seen = actions(againJSON)
         #expect(seen.filter { $0.value.action == "deleted" || $0.value.action == "delete" }.isEmpty)
-        #expect(Set(seen.keys) == kept.union(unswept))
+        #expect(Set(seen.keys) == kept.union(unswept).union([unlocated.instanceId]))
 
         // Every request of the sweeper was verified by botocore; each other account's role assumed once a run.
         let verdicts = try sweeper.verdicts()
         #expect(verdicts.allSatisfy { $0.verdict == "verified" }, "\(verdicts)")
-        #expect(verdicts.filter { $0.operation == "AssumeRole" }.count == 6, "B and C, three runs")
-        #expect(verdicts.filter { $0.operation == "DescribeInstances" }.count == 6, "A's two Regions, three runs")
+        #expect(verdicts.filter { $0.operation == "AssumeRole" }.count == 8, "B and C, four runs")
+        #expect(verdicts.filter { $0.operation == "DescribeInstances" }.count == 8, "A's two Regions, four runs")
 
         // A mistyped OU is an error, not an empty sweep.
         let (mistyped, mistypedJSON) = try sweep(sweeper, ou: "OU=no-such-ou," + lab.organizationalUnit, [])
@@ -263,10 +303,11 @@ import Testing
         #expect(leave.status == 0, "\(leave.stdout) \(leave.stderr)")
         #expect(try admin.computer(running.name + "$") == nil)
 
-        let launched = members.filter { $0.fate != "unknown" }.count
+        let launchedCount = members.filter { $0.fate != "unknown" }.count
         let terminated = members.filter { $0.fate == "terminated" }.count
-        print("sweep churn: \(launched) instances launched in 3 AWS accounts and 2 Regions, \(launched - 1) of them joined by the agent "
-              + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew and 1 without a marker; \(terminated) "
+        print("sweep churn: \(launchedCount) instances launched in 3 AWS accounts and 2 Regions, \(launchedCount - 1) of them joined by the agent "
+              + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew, 1 of an older adjoin that nothing locates "
+              + "and 1 without a marker; \(terminated) "
               + "terminated without leave (\(due.count) where the role could be assumed); computer accounts before the sweep "
               + "\(accountsBefore), after \(accountsBefore - due.count); the second sweep deleted nothing")
     }
