@@ -206,4 +206,19 @@ import Testing
             """)
         #expect(try admin.computer(host.name + "$")?["dnshostname"] == nil)
     }
+
+    /// In text output the warnings are `warning:` lines, after the status.
+    @Test func warningsAreLinesOfTheTextOutput() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let dn = try admin.prestageForMinimalUser(host.name)
+        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                                   "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--quiet"],
+                                  stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let warnings = lines.filter { $0.hasPrefix("warning:") }.map { $0.dropFirst("warning:".count).trimmingCharacters(in: .whitespaces) }
+        #expect(warnings == prestagedWarnings(host, dn))
+        #expect(lines.firstIndex { $0.hasPrefix("status:") }! < lines.firstIndex { $0.hasPrefix("warning:") }!)
+    }
 }
