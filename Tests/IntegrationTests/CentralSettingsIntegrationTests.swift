@@ -103,7 +103,7 @@ import Testing
             #expect(result.status == 0, "\(result.stderr)")
             #expect(json["status"] as? String == "JOINED")
             let account = try #require(try admin.computer(host.hostname.uppercased() + "$"))
-            #expect(account["info"] == ["adjoin-owner: \(host.instanceId)"])
+            #expect(account["info"] == ["adjoin-owner: \(host.instanceId) account=\(host.account) region=\(host.ec2.region)"])
 
             let run = try verdicts(since: mark)
             #expect(run.allSatisfy { $0.verdict == "verified" }, "\(run)")
@@ -247,6 +247,7 @@ extension CentralSettingsIntegrationTests {
 struct MemberInstance {
     let ec2: EC2Instance
     let role: RoleCredentials
+    let account: String
     var accessKeyId: String { role.accessKeyId }
     var instanceId: String { ec2.instanceId }
     var hostname: String { ec2.hostname }
@@ -254,6 +255,7 @@ struct MemberInstance {
     init(account: String, role: RoleCredentials) throws {
         ec2 = try EC2Instance(hostname: "ip-10-8-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))", tags: [:], tagsExposed: true)
         self.role = role
+        self.account = account
         try ec2.setMetadata("accountId", account)
         try ec2.setMetadata("credentials", ["accessKeyId": role.accessKeyId, "secretAccessKey": role.secretAccessKey, "token": role.sessionToken])
     }

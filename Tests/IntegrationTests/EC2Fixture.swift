@@ -10,6 +10,8 @@ import Testing
 final class EC2Instance {
     let instanceId: String
     let hostname: String
+    let accountId: String
+    let region: String
     let accessKeyId: String
     /// The role credentials' session token, by which the proxy can be told to fail this instance's calls.
     let sessionToken: String
@@ -25,6 +27,8 @@ final class EC2Instance {
          roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil) throws {
         self.instanceId = instanceId
         self.hostname = hostname
+        self.accountId = accountId
+        self.region = region
         let fixture = try AWSFixture.current()
         accessKeyId = roleCredentials?.accessKeyId ?? "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         sessionToken = roleCredentials?.token ?? "token-" + UUID().uuidString

@@ -51,7 +51,7 @@ extension InstanceJoinIntegrationTests {
         #expect(joinJSON["status"] as? String == "JOINED")
         #expect(joinJSON["computerName"] as? String == nameB)
         #expect(joinB.stderr.contains("discarding what it inherited from \(a.instanceId)"), "\(joinB.stderr)")
-        #expect(try admin.computer(nameB + "$")?["info"] == ["adjoin-owner: \(b.instanceId)"])
+        #expect(try admin.computer(nameB + "$")?["info"] == ["adjoin-owner: \(b.instanceId) account=210987654321 region=us-east-1"])
         let keytabB = copyB.appendingPathComponent("etc/krb5.keytab")
         #expect(try keytabVersions(keytabB, principal: "\(nameB)$@\(lab.realm)") == [1])
         #expect(try keytabVersions(keytabB, principal: "\(nameA)$@\(lab.realm)").isEmpty, "B's keytab holds A's keys")
