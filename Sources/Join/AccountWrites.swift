@@ -83,8 +83,12 @@ struct AccountWrites {
                                        right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
         }
         // The owner marker goes only into an empty info: ours is there already, another host's was refused
-        // before, and an administrator's notes stay (see `unwritten`).
-        if entry.strings(HostIdentity.attribute).isEmpty {
+        // before, and an administrator's notes stay (see `unwritten`). Our own marker written by an older
+        // adjoin, without the instance's account and Region, gets them, so that `sweep` can place the account.
+        let info = entry.strings(HostIdentity.attribute)
+        let olderOwnMarker = request.owner.location != nil && HostIdentity.parse(recorded: info) == request.owner
+            && info != [request.owner.recorded]
+        if info.isEmpty || olderOwnMarker {
             writes.append(AccountWrite(attribute: HostIdentity.attribute, change: .replace(LDAPAttribute(HostIdentity.attribute, [request.owner.recorded])),
                                        need: .informational, right: "Write \(HostIdentity.attribute)", consequence: Self.noOwnerMarker))
         }

@@ -103,4 +103,21 @@ import Testing
         #expect(writes.unwritten(entry(joined)).isEmpty)
         #expect(writes.unwritten(entry(["userAccountControl": ["4128"]])).isEmpty)
     }
+
+    @Test func ourOwnOlderMarkerGetsTheInstancesAccountAndRegion() throws {
+        var request = writes.request
+        request.owner = HostIdentity.instance("i-0123456789abcdef0", accountId: "210987654321", region: "eu-west-1")
+        let located = AccountWrites(request: request)
+        #expect(summary(located.plan(entry(joined), password: nil)) == [
+            "informational replace info=adjoin-owner: i-0123456789abcdef0 account=210987654321 region=eu-west-1 [Write info]",
+        ])
+        var current = joined
+        current["info"] = [request.owner.recorded]
+        #expect(located.plan(entry(current), password: nil).isEmpty, "the marker is already complete")
+        // A join that knows no location (flags only) never takes it away, nor writes over another host's marker.
+        #expect(writes.plan(entry(current), password: nil).isEmpty)
+        var other = joined
+        other["info"] = ["adjoin-owner: i-0aaaaaaaaaaaaaaaa"]
+        #expect(located.plan(entry(other), password: nil).isEmpty)
+    }
 }
