@@ -37,6 +37,7 @@ let package = Package(
                 "Join",
                 "HostConfig",
                 "Agent",
+                "Kerberos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
