@@ -5,7 +5,6 @@ import AdjoinCore
 /// is spent, so that the one that gets it still has the other half for its own work; then BUSY.
 func lockHost(root: String, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> HostLock {
     let files = HostFiles(root: root)
-    guard files.exists("/") else { throw .invalidInput("--root \(root) does not exist") }
     let lock = try HostLock.acquire(files, waitUntil: deadline.end - (deadline.end - deadline.start) / 2, progress: progress)
     let removed = try files.removeLeftoverTemporaries()
     if !removed.isEmpty {
