@@ -33,6 +33,7 @@ struct HostCleanup {
             }
         }
         _ = try files.remove(JoinRecord.path)
+        JoinIntent.remove(files)
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {
             progress("Removed \(files.path(directory)) (adjoin created it)")
         }

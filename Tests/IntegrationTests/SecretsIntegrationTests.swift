@@ -64,7 +64,7 @@ import Glibc
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         // The LDAP bind never gets an answer: the agent waits there, after the Kerberos login.
-        let relay = try StallingDCRelay(in: lab, stallAt: 0)
+        let relay = try StallingDCRelay(in: lab, stallAt: .message(0))
         defer { relay.close() }
         let (process, input) = try start(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
                                           "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",

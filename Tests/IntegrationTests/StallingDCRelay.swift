@@ -7,21 +7,35 @@ import Glibc
 /// A fake DC in front of the lab DC, on a loopback address of its own (127.0.1.X for the lab's
 /// 127.0.0.X, so that labs side by side never share one): it relays CLDAP (389/udp), Kerberos
 /// (88/tcp) and LDAP (389/tcp) to the real DC byte for byte, except that on the first LDAP connection
-/// it stops passing the client's messages on from message number `stallAt` (0: the bind; each later
-/// request, sealed or not, counts one): the DC never sees it, no answer comes, the connection stays
-/// open. Later LDAP connections are relayed whole, as a network that lost one connection.
+/// it stops passing the client's messages on from the one `stallAt` names: the DC never sees it, no
+/// answer comes, the connection stays open. Later LDAP connections are relayed whole, as a network
+/// that lost one connection, or stalled as `later` says.
 final class StallingDCRelay: @unchecked Sendable {
+    enum Stall {
+        /// From this LDAP message on, counting every one from the bind's first (0).
+        case message(Int)
+        /// From this sealed message on (after the bind: 0 is the first request the bound client sends).
+        case sealedMessage(Int)
+    }
+
     let address: String
     private let dc: String
-    private let stallAt: Int?
+    private let stallAt: Stall?
+    private let later: Stall?
     private let state = Locked((ldapConnections: 0, stalled: false))
     private var listeners: [Int32] = []
 
-    init(in lab: Lab, stallAt: Int?) throws {
+    /// One relay at a time in this process: they all listen on the one address.
+    private static let address = DispatchSemaphore(value: 1)
+    private let closed = Locked(false)
+
+    init(in lab: Lab, stallAt: Stall?, later: Stall? = nil) throws {
+        Self.address.wait()
         let octets = lab.dcIP.split(separator: ".")
         address = "127.0.1.\(octets.last ?? "1")"
         dc = lab.dcIP
         self.stallAt = stallAt
+        self.later = later
         for (port, datagram) in [(UInt16(88), false), (389, false), (389, true)] {
             let fd = socket(AF_INET, Int32(datagram ? SOCK_DGRAM.rawValue : SOCK_STREAM.rawValue), 0)
             var one: Int32 = 1
@@ -54,6 +68,11 @@ final class StallingDCRelay: @unchecked Sendable {
     func close() {
         for fd in listeners { shutdown(fd, Int32(SHUT_RDWR)) }
         listeners = []
+        let wasClosed = closed.withLock { wasClosed in
+            defer { wasClosed = true }
+            return wasClosed
+        }
+        if !wasClosed { Self.address.signal() }
     }
 
     private static func socketAddress(_ host: String, _ port: UInt16) -> sockaddr_in {
@@ -124,7 +143,7 @@ final class StallingDCRelay: @unchecked Sendable {
                 state.ldapConnections += 1
                 return state.ldapConnections == 1
             }
-            let stallAt = first ? self.stallAt : nil
+            let stallAt = port != 389 ? nil : first ? self.stallAt : later
             Thread {
                 Self.pump(from: upstream, to: client)
                 shutdown(client, Int32(SHUT_WR))
@@ -155,21 +174,31 @@ final class StallingDCRelay: @unchecked Sendable {
 
     /// The client's side, message by message: an LDAP message (BER SEQUENCE, 0x30) before the bind, a
     /// SASL buffer (4-byte length) after it. From message `stallAt` on, nothing is passed on.
-    private func pumpRequests(from client: Int32, to upstream: Int32, stallAt: Int?) {
+    private func pumpRequests(from client: Int32, to upstream: Int32, stallAt: Stall?) {
         guard let stallAt else { return Self.pump(from: client, to: upstream) }
         var pending: [UInt8] = []
-        var passed = 0
+        var (passed, sealedPassed) = (0, 0)
+        var stalled = false
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             pending += buffer[0..<count]
-            while passed < stallAt, let length = Self.messageLength(pending), pending.count >= length {
+            while !stalled, let length = Self.messageLength(pending), pending.count >= length {
+                let sealed = pending[0] != 0x30
+                switch stallAt {
+                case .message(let number): stalled = passed >= number
+                case .sealedMessage(let number): stalled = sealed && sealedPassed >= number
+                }
+                if stalled {
+                    state.withLock { $0.stalled = true }
+                    break
+                }
                 _ = pending.withUnsafeBytes { send(upstream, $0.baseAddress, length, Int32(MSG_NOSIGNAL)) }
                 pending.removeFirst(length)
                 passed += 1
+                if sealed { sealedPassed += 1 }
             }
-            if passed >= stallAt, !pending.isEmpty { state.withLock { $0.stalled = true } }
         }
     }
 
