@@ -67,8 +67,7 @@ import Glibc
             let rerun = try runAgent(joinArguments(host), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
             #expect(rerun.status == 0, "killed after \(delay): rerun \(rerun.stdout) \(rerun.stderr)")
             #expect(try jsonObject(rerun)["status"] as? String == "JOINED")
-            let kinit = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:kill"])
+            let kinit = try kinitAsMachine(host, lab)
             #expect(kinit.status == 0, "killed after \(delay): the rerun's keytab: \(kinit.stderr)")
         }
     }
