@@ -32,7 +32,7 @@ final class StallingDCRelay: @unchecked Sendable {
     init(in lab: Lab, stallAt: Stall?, later: Stall? = nil) throws {
         Self.address.wait()
         let octets = lab.dcIP.split(separator: ".")
-        address = "127.0.1.\(octets.last ?? "1")"
+        address = (octets.dropLast().joined(separator: ".") == "127.0.1" ? "127.0.2." : "127.0.1.") + (octets.last ?? "1")
         dc = lab.dcIP
         self.stallAt = stallAt
         self.later = later
