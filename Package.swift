@@ -38,6 +38,7 @@ let package = Package(
                 "HostConfig",
                 "Agent",
                 "AWS",
+                "Kerberos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -9,6 +9,16 @@ public struct Deadline: Sendable {
         self.end = start + .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
+    public init(start: ContinuousClock.Instant, end: ContinuousClock.Instant) {
+        self.start = start
+        self.end = max(start, end)
+    }
+
+    /// The same budget with `share` of it set aside at the end (for an undo): what the steps before it may use.
+    public func reserving(_ share: Duration) -> Deadline {
+        Deadline(start: start, end: end - share)
+    }
+
     public var remaining: Duration { max(.zero, end - ContinuousClock.now) }
     public var isExpired: Bool { ContinuousClock.now >= end }
     public var elapsed: Duration { ContinuousClock.now - start }

@@ -4,23 +4,32 @@ import Glibc
 import Musl
 #endif
 
-/// A password or key in memory: one copy, wiped when released, and never shown. Its description is
-/// a placeholder, so interpolating it into a message or log by mistake prints nothing secret.
+/// A password or key in memory: one copy, on pages of its own that are left out of core dumps
+/// (MADV_DONTDUMP, which gcore honours too) and locked in RAM where RLIMIT_MEMLOCK allows (never
+/// swapped out), wiped when released or as soon as its holder calls `wipe()`, and never shown. Its
+/// description is a placeholder, so interpolating it into a message or log by mistake prints nothing
+/// secret.
 public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, CustomDebugStringConvertible {
-    // Immutable after init; the extra NUL byte lets C APIs that take `const char *` read it in place.
+    // The bytes do not change after init except to be wiped; the extra NUL byte lets C APIs that take
+    // `const char *` read them in place.
     private let storage: UnsafeMutableRawBufferPointer
     public let count: Int
 
     public init(_ bytes: some Collection<UInt8>) {
         count = bytes.count
-        storage = .allocate(byteCount: count + 1, alignment: 1)
+        storage = SecretPages.allocate(count + 1)
         storage.copyBytes(from: bytes)
         storage[count] = 0
     }
 
     deinit {
+        SecretPages.release(storage)
+    }
+
+    /// Zeroes the bytes now, for a holder that has handed them on (to libkrb5) and needs them no more.
+    /// What is lent afterwards is zeros.
+    public func wipe() {
         explicit_bzero(storage.baseAddress!, storage.count)
-        storage.deallocate()
     }
 
     public var description: String { "<secret>" }
@@ -42,11 +51,8 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
     /// Reads a secret from a file descriptor (standard input for `--password-stdin`): everything up to
     /// end of file or the first newline, at most `limit` bytes. Nothing passes through a String.
     public static func read(from descriptor: Int32, limit: Int = 1024) throws(AdjoinError) -> SecretBytes {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: limit + 1, alignment: 1)
-        defer {
-            explicit_bzero(buffer.baseAddress!, buffer.count)
-            buffer.deallocate()
-        }
+        let buffer = SecretPages.allocate(limit + 1)
+        defer { SecretPages.release(buffer) }
         var length = 0
         while length <= limit {
             let got = Glibc.read(descriptor, buffer.baseAddress! + length, 1)
@@ -72,5 +78,29 @@ extension Array where Element == UInt8 {
     /// Overwrites the bytes in place, for buffers that held a password or key on their way elsewhere.
     public mutating func wipe() {
         for index in indices { self[index] = 0 }
+    }
+}
+
+/// Memory for secrets: whole pages from mmap, so that no other data shares them and their dump and
+/// lock flags cover the secret alone.
+enum SecretPages {
+    static func allocate(_ byteCount: Int) -> UnsafeMutableRawBufferPointer {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = max(page, (byteCount + page - 1) / page * page)
+        guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
+            fatalError("cannot map \(length) bytes for a secret: \(String(cString: strerror(errno)))")
+        }
+        _ = madvise(base, length, MADV_DONTDUMP)
+        // Best effort: an unprivileged process may have a small RLIMIT_MEMLOCK.
+        _ = mlock(base, length)
+        return UnsafeMutableRawBufferPointer(start: base, count: byteCount)
+    }
+
+    static func release(_ buffer: UnsafeMutableRawBufferPointer) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = max(page, (buffer.count + page - 1) / page * page)
+        explicit_bzero(buffer.baseAddress!, buffer.count)
+        munlock(buffer.baseAddress!, length)
+        munmap(buffer.baseAddress!, length)
     }
 }

@@ -54,8 +54,13 @@ struct ComputerAccount {
         entry.string("msDS-KeyVersionNumber").flatMap { UInt32($0) }.map { $0 &+ 1 }
     }
 
+    /// The DN a new account gets in `container`.
+    func newDN(in container: String) -> String {
+        "CN=\(LDAPEscaping.dnValue(request.computerName.value)),\(container)"
+    }
+
     func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
-        let dn = "CN=\(LDAPEscaping.dnValue(request.computerName.value)),\(container)"
+        let dn = newDN(in: container)
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
         let name = LDAPAttribute("sAMAccountName", [request.computerName.samAccountName])
         do {

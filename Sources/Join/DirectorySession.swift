@@ -24,6 +24,7 @@ struct DirectorySession {
     /// The one connection to the KDC, kept for the keytab's proof.
     let kdc: KDCConnection
     let ldap: LDAPConnection
+    let controller: DomainController
 
     static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
@@ -61,6 +62,19 @@ struct DirectorySession {
             }
             throw JoinFailure.kerberos(error, deadline: deadline)
         }
+        let ldap = try bind(controller, cache: cache, deadline: deadline, progress: progress)
+        return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap, controller: controller)
+    }
+
+    /// The same login over a new LDAP connection, for when this one stopped answering: the bind takes
+    /// its ticket from the session's cache, so no password is needed again.
+    func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+        DirectorySession(context: context, cache: cache, kdc: kdc, ldap: try Self.bind(controller, cache: cache, deadline: deadline, progress: progress),
+                         controller: controller)
+    }
+
+    private static func bind(_ controller: DomainController, cache: CredentialCache, deadline: Deadline,
+                             progress: (String) -> Void) throws(AdjoinError) -> LDAPConnection {
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
         let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
                                                              addressBytes: controller.address.addressBytes, port: 389),
@@ -74,7 +88,7 @@ struct DirectorySession {
         guard ldap.securityStrength >= 56 else {
             throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
         }
-        return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap)
+        return ldap
     }
 }
 

@@ -4,8 +4,15 @@ import Kerberos
 import LDAP
 
 /// `adjoin join`: one DC, one TCP connection to its KDC, one sealed LDAP connection, no child process, no sleep.
-/// A failure after this join created the account removes it again and puts the keytab back; a
-/// failure after it reset an existing account leaves that for a rerun to complete.
+///
+/// A kill at any moment leaves the host able to finish or undo by itself: the intent record
+/// (JoinIntent) is written before the directory is changed. A failure after this join created the
+/// account removes it again and puts the keytab back; a failure after it reset an existing account
+/// leaves that for a rerun to complete.
+///
+/// `--timeout` bounds the whole command, undo included: the undo's share (a quarter of the budget, at
+/// most 5 s) is set aside before the first step, every step before it gets what is left of the rest,
+/// and an undo that fails is reported in the error's message (which account is left, and why).
 public struct DomainJoin: Sendable {
     public let request: JoinRequest
     public let progress: @Sendable (String) -> Void
@@ -29,46 +36,61 @@ public struct DomainJoin: Sendable {
         return controller
     }
 
+    /// The undo's share of a budget.
+    static func undoShare(of deadline: Deadline) -> Duration {
+        min(.seconds(5), (deadline.end - deadline.start) / 4)
+    }
+
     public func run(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
         try request.validate()
-        let session = try DirectorySession.open(request, controller: controller, deadline: deadline, progress: progress)
+        let work = deadline.reserving(Self.undoShare(of: deadline))
+        let session = try DirectorySession.open(request, controller: controller, deadline: work, progress: progress)
         let account = ComputerAccount(request: request, session: session)
         let keytab = HostKeytab(request: request)
         let password = MachinePassword.generate()
 
-        let dn: String
-        let created: Bool
-        let expectedKeyVersion: UInt32?
-        var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: [])
-        let (existing, container) = try account.find(deadline: deadline)
-        if let existing {
-            progress("Reusing the computer account \(existing.dn)")
-            reuse = try account.reuse(existing, keytab: keytab, password: password, progress: progress, deadline: deadline)
-            (dn, created, expectedKeyVersion) = (existing.dn, false, ComputerAccount.keyVersionAfterReset(existing))
-        } else {
-            progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
-            (dn, created) = (try account.create(in: container, password: password, deadline: deadline), true)
-            expectedKeyVersion = ComputerAccount.newAccountKeyVersion
-        }
-
-        reuse.warnings += grantSelfDeletion(account, dn, deadline: deadline)
-        if let kept = reuse.keptKeyVersion {
-            return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                              domainController: controller.hostName, kvno: kept, created: false,
-                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                              keysKept: true, warnings: reuse.warnings)
-        }
-
+        let (existing, container) = try account.find(deadline: work)
         let previousKeytab = try keytab.current()
-        do {
-            var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: deadline)
+        let dn = existing?.dn ?? account.newDN(in: container)
+        // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
+        try JoinIntent.write(request, computerDN: dn, files: request.files)
+        var applied = false
+        do throws(AdjoinError) {
+            let created: Bool
+            let expectedKeyVersion: UInt32?
+            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: [])
+            do throws(AdjoinError) {
+                if let existing {
+                    progress("Reusing the computer account \(existing.dn)")
+                    reuse = try account.reuse(existing, keytab: keytab, password: password, progress: progress, deadline: work)
+                    (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
+                } else {
+                    progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
+                    _ = try account.create(in: container, password: password, deadline: work)
+                    (created, expectedKeyVersion) = (true, ComputerAccount.newAccountKeyVersion)
+                }
+                applied = true
+            } catch where !Self.refusedOutright(error) {
+                // An answer lost on the way (a timeout, a dropped connection) may hide a change that was made.
+                applied = true
+                throw error
+            }
+
+            reuse.warnings += try grantSelfDeletion(account, dn, deadline: work)
+            if let kept = reuse.keptKeyVersion {
+                return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                                  domainController: controller.hostName, kvno: kept, created: false,
+                                  keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                                  keysKept: true, warnings: reuse.warnings)
+            }
+            var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: work)
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            let reported = try keytab.prove(session: session, deadline: deadline)
+            let reported = try keytab.prove(session: session, deadline: work)
             // The proof's reply names the version of the key that decrypted it. Where it does not, a new
             // account's kvno stands (the protocol fixes it) and a reset's is read.
-            let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: deadline)
+            let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: work)
             if actual != kvno {
                 progress("The DC holds these keys as kvno \(actual), not \(kvno): rewriting the keytab")
                 try keytab.write(try keytab.entries(password: password, kvno: actual, context: session.context), over: previousKeytab)
@@ -79,24 +101,33 @@ public struct DomainJoin: Sendable {
                               keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
                               warnings: reuse.warnings)
         } catch {
-            if created {
-                progress("Undoing: deleting \(dn) and restoring the keytab")
-                try? account.delete(dn, deadline: Deadline(seconds: 5))
+            if !applied {
+                JoinIntent.remove(request.files)
+            } else if existing == nil {
                 keytab.restore(previousKeytab)
+                throw AccountUndo(request: request, dn: dn, progress: progress).run(after: error, session: session, deadline: deadline)
             }
             throw error
         }
     }
 
+    /// Failures in which the directory refused the add or reset outright: nothing was changed.
+    static func refusedOutright(_ error: AdjoinError) -> Bool {
+        [.accountConflict, .insufficientPermissions, .invalidInput, .accessDenied].contains(error.status)
+    }
+
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) -> [String] {
+    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) throws(AdjoinError) -> [String] {
         do {
             if try account.grantSelfDeletion(dn, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
             }
             return []
+        } catch where error.status == .timeout || error.status == .networkError {
+            // The DC stopped answering: the join cannot go on, and its undo needs what is left of the budget.
+            throw error
         } catch {
             progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
             return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]

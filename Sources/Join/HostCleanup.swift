@@ -25,6 +25,7 @@ struct HostCleanup {
             }
         }
         _ = try files.remove(JoinRecord.path)
+        JoinIntent.remove(files)
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {
             progress("Removed \(files.path(directory)) (adjoin created it)")
         }
@@ -37,6 +38,7 @@ struct HostCleanup {
         _ = try removeEntries(record.keytab(files: files), original: try files.keptOriginals().first { $0.hostPath == record.keytabPath })
         _ = try stopSSSDAndEmptyCaches(deadline: deadline)
         _ = try files.remove(JoinRecord.path)
+        JoinIntent.remove(files)
     }
 
     /// sssd stopped (its cache files are open while it runs), then its caches emptied; returns what was done, for the output.

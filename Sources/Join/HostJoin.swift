@@ -70,7 +70,8 @@ public struct HostJoin: Sendable {
 
     /// The join record this host inherited from the host it was copied from, if it is a copy.
     private func inheritedJoin(_ identity: CurrentIdentity, deadline: Deadline) throws(AdjoinError) -> (JoinRecord, HostCopy)? {
-        guard let record = try JoinRecord.read(join.request.files), !record.identity.isEmpty,
+        // A join cut short in the image leaves only its intent record: the same, for a copy.
+        guard let record = try JoinRecord.read(join.request.files) ?? JoinIntent.read(join.request.files), !record.identity.isEmpty,
               let copy = try identity.copy(of: HostIdentity(record.identity), deadline: deadline) else { return nil }
         return (record, copy)
     }

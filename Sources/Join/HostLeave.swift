@@ -25,7 +25,7 @@ public struct HostLeave: Sendable {
         var result = LeaveResult()
         let host: JoinedHost
         do {
-            host = try JoinedHost(place: place, progress: progress)
+            host = try JoinedHost(place: place, progress: progress, acceptingInterrupted: true)
         } catch where error.status == .notJoined {
             // No record: a leave already ran, or none was ever needed. Files a join cut short may remain.
             let cleanup = HostCleanup(files: place.files, progress: progress)

@@ -125,7 +125,9 @@ public struct JoinRecord: Sendable, Equatable {
         return try parse(String(decoding: bytes, as: UTF8.self))
     }
 
+    /// Written, then the intent record goes: a kill between the two leaves both, and the record wins.
     func write(_ files: HostFiles) throws(AdjoinError) {
         try files.writeOwn(Array(rendered().utf8), to: JoinRecord.path, mode: 0o644)
+        JoinIntent.remove(files)
     }
 }

@@ -21,9 +21,16 @@ struct JoinedHost {
     let place: DirectoryPlace
     let progress: @Sendable (String) -> Void
 
-    /// The record under the root, or NOT_JOINED.
-    init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
-        guard let record = try JoinRecord.read(place.files) else {
+    /// The record under the root, or NOT_JOINED (which names an interrupted join). With
+    /// `acceptingInterrupted` (leave), an interrupted join's intent record stands in for the record.
+    init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void, acceptingInterrupted: Bool = false) throws(AdjoinError) {
+        var found = try JoinRecord.read(place.files)
+        if found == nil, let intent = try JoinIntent.read(place.files) {
+            guard acceptingInterrupted else { throw AdjoinError(.notJoined, JoinIntent.interruptedMessage(intent, files: place.files)) }
+            progress("Found an interrupted join of \(intent.samAccountName) (\(place.files.path(JoinIntent.path)))")
+            found = intent
+        }
+        guard let record = found else {
             throw AdjoinError(.notJoined, "adjoin has not joined this host (no \(place.files.path(JoinRecord.path)))")
         }
         self.record = record

@@ -13,12 +13,16 @@ extension KerberosContext {
     /// nil: a TGT) in `cache`. A service asked for here comes in the AS exchange itself, with no TGS
     /// exchange after it. The first request carries no pre-authentication: the KDC's answer tells the
     /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong.
+    /// The password is handed over, not lent: libkrb5 copies it into the exchange's context (and zeroes
+    /// that copy when the context is freed, before this returns), and `password` is wiped at once, so
+    /// that after the login no copy of it is left in the process.
     @discardableResult
     public func login(_ principal: Principal, password: SecretBytes, service: String? = nil, into cache: CredentialCache,
                       through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
         try initialCredentials(principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
                                "Kerberos login as \(principal.name)") { context in
-            password.withCString { krb5_init_creds_set_password(raw, context, $0) }
+            defer { password.wipe() }
+            return password.withCString { krb5_init_creds_set_password(raw, context, $0) }
         }
     }
 

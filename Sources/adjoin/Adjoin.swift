@@ -1,5 +1,6 @@
 import AdjoinCore
 import ArgumentParser
+import Kerberos
 
 @main
 struct Adjoin: ParsableCommand {
@@ -31,4 +32,10 @@ struct Adjoin: ParsableCommand {
         version: AdjoinVersion.current,
         subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self, SweepCommand.self]
     )
+
+    /// Before anything is parsed or read: no core of this process, which will hold a password.
+    static func main() {
+        ProcessHardening.apply()
+        main(nil)
+    }
 }

@@ -59,8 +59,7 @@ import Glibc
         }
         #expect(joined >= 1)
         #expect(try admin.count(host.name + "$") == 1)
-        let kinit = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-                            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:lock"])
+        let kinit = try kinitAsMachine(host, lab)
         #expect(kinit.status == 0, "kinit -k: \(kinit.stderr)")
         // The directory's kvno is the keytab's: the last writer's keys, not an earlier one's.
         let kvno = try #require(try admin.computer(host.name + "$")?["msds-keyversionnumber"]?.first.flatMap { Int($0) })

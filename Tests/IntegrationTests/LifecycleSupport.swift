@@ -99,3 +99,9 @@ func keytabVersions(_ keytab: URL, principal: String) throws -> Set<Int> {
     let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", keytab.path]).stdout
     return Set(listing.split(separator: "\n").filter { $0.hasSuffix(" " + principal) }.compactMap { Int($0.split(separator: " ").first ?? "") })
 }
+
+/// MIT's kinit with nothing but a host's keytab, as the machine: the keytab proves.
+func kinitAsMachine(_ host: TestHost, _ lab: Lab) throws -> CommandResult {
+    try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+}

@@ -66,7 +66,9 @@ import TestSupport
         let user = try Principal(lab.nonmemberUser, context: context)
         var current = Array(try Data(contentsOf: URL(fileURLWithPath: lab.nonmemberPasswordFile)))
         while current.last == UInt8(ascii: "\n") { current.removeLast() }
+        // A login consumes its password (it is wiped once libkrb5 has it): one for each login.
         let password = SecretBytes(current)
+        let again = SecretBytes(current)
         current.wipe()
         let cache = try CredentialCache(context: context)
         try context.login(user, password: password, service: "kadmin/changepw@\(lab.realm)", into: cache,
@@ -80,7 +82,7 @@ import TestSupport
         #expect(error?.code == KerberosError.passwordChangeSoftError, "\(String(describing: error))")
         #expect(error?.message.contains("the kpasswd server refused: soft error (") == true, "the server's reason: \(String(describing: error))")
         #expect(kpasswd.connections == 1 && kpasswd.exchanges == 1)
-        try context.login(user, password: password, into: CredentialCache(context: context),
+        try context.login(user, password: again, into: CredentialCache(context: context),
                           through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
     }
 

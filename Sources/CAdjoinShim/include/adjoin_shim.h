@@ -37,4 +37,8 @@ int adjoin_resolver_server_count(const adjoin_resolver *resolver);
 int adjoin_resolver_query(adjoin_resolver *resolver, const char *name, int type,
                           unsigned char *answer, int answer_len, adjoin_dns_result *result);
 
+/// No core file and no ptrace attach by other users: PR_SET_DUMPABLE cleared, RLIMIT_CORE set to zero
+/// (soft and hard, so a child cannot raise it). Returns 0, or -1 when either call failed.
+int adjoin_process_undumpable(void);
+
 #endif
