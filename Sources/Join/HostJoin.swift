@@ -71,7 +71,9 @@ public struct HostJoin: Sendable {
     /// The join record this host inherited from the host it was copied from, if it is a copy.
     private func inheritedJoin(_ identity: CurrentIdentity, deadline: Deadline) throws(AdjoinError) -> (JoinRecord, HostCopy)? {
         // A join cut short in the image leaves only its intent record: the same, for a copy.
-        guard let record = try JoinRecord.read(join.request.files) ?? JoinIntent.read(join.request.files), !record.identity.isEmpty,
+        var found = try JoinRecord.read(join.request.files)
+        if found == nil { found = try JoinIntent.read(join.request.files) }
+        guard let record = found, !record.identity.isEmpty,
               let copy = try identity.copy(of: HostIdentity(record.identity), deadline: deadline) else { return nil }
         return (record, copy)
     }
