@@ -7,10 +7,11 @@ import os
 import secrets
 import stat
 import subprocess
+import zipfile
 
 import pytest
 
-from conftest import debian_root, source_version
+from conftest import built, debian_root, source_version
 
 # (suite, name, the libldap soname the release ships, the one it must not have)
 RELEASES = [
@@ -127,11 +128,8 @@ def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_
 
 def test_distributor_scripts_install_and_uninstall_keeping_the_settings(release, tmp_path):
     """The Distributor zip's own install.sh and uninstall.sh, run as SSM Agent runs them, inside the root."""
-    import zipfile
     root, _, _ = release
-    manifest = os.environ.get("ADJOIN_DISTRIBUTOR_MANIFEST")
-    if not manifest:
-        pytest.fail("ADJOIN_DISTRIBUTOR_MANIFEST is not set: run these tests through scripts/test-packaging")
+    manifest = built("ADJOIN_DISTRIBUTOR_MANIFEST")
     package = next(name for name in os.listdir(os.path.dirname(manifest)) if name.endswith("-deb.zip"))
     folder = root.file("/var/tmp/distributor")
     with zipfile.ZipFile(os.path.join(os.path.dirname(manifest), package)) as archive:
@@ -154,3 +152,26 @@ def test_distributor_scripts_install_and_uninstall_keeping_the_settings(release,
     with open(settings, encoding="utf-8") as f:
         assert f.read() == "kept\n"
     assert not os.path.exists(root.file("/etc/krb5.keytab")), "installing joined something"
+
+
+def test_without_any_libldap_the_join_fails_clearly_and_changes_nothing(release):
+    root, soname, _ = release
+    before = snapshot(root)
+    hidden = []
+    for library in libraries(root, soname):
+        os.rename(library, library + ".hidden")
+        hidden.append(library)
+    try:
+        with open(lab("JOIN_PASSWORD_FILE"), "rb") as password:
+            joined = root.run(["adjoin", "join", "--root", "/", "--domain", lab("DOMAIN"), "--user", lab("JOIN_USER"),
+                               "--password-stdin", "--domain-controller", lab("DC_IP"), "--host-fqdn",
+                               "nolib.%s" % lab("DOMAIN"), "--ou", lab("OU"), "--output", "json"],
+                              check=False, stdin=password)
+    finally:
+        for library in hidden:
+            os.rename(library + ".hidden", library)
+    assert joined.returncode != 0, joined.stdout
+    message = json.loads(joined.stdout)["message"]
+    for name in ("libldap.so.2", "libldap-2.5.so.0", "libldap_r-2.4.so.2"):
+        assert name in message, message
+    assert snapshot(root) == before, "a join without libldap changed the host"

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, install_targets, run, source_units, source_version
+from conftest import ROOT, built, install_targets, run, source_units, source_version
 
 # Every shared library the binary may link, with the newest symbol version each distribution has: glibc 2.34 and
 # GCC 11's libstdc++ (GLIBCXX_3.4.29) on Amazon Linux 2023 and RHEL 9, krb5 from both.
@@ -18,11 +18,7 @@ NEWEST = {"GLIBC": (2, 34), "GLIBCXX": (3, 4, 29), "CXXABI": (1, 3, 13), "GCC": 
 
 @pytest.fixture(scope="session")
 def rpm_file():
-    path = os.environ.get("ADJOIN_RPM")
-    if not path:
-        pytest.fail("ADJOIN_RPM is not set: run these tests through scripts/test-packaging")
-    assert os.path.isfile(path), path
-    return path
+    return built("ADJOIN_RPM")
 
 
 def query(rpm_file, *args):
