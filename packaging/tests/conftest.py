@@ -40,6 +40,10 @@ def source_units():
             if os.path.isfile(os.path.join(folder, name))}
 
 
+# Units for the admin instance alone: installed, never enabled by the package (packaging/debian/rules).
+NOT_ENABLED = {"adjoin-sweep.service", "adjoin-sweep.timer"}
+
+
 def install_targets(unit_path):
     """The targets a unit's [Install] section hooks it into (WantedBy=, RequiredBy=)."""
     targets, section = [], None

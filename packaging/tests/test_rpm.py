@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, built, install_targets, run, source_units, source_version
+from conftest import NOT_ENABLED, ROOT, built, install_targets, run, source_units, source_version
 
 # Every shared library the binary may link, with the newest symbol version each distribution has: glibc 2.34 and
 # GCC 11's libstdc++ (GLIBCXX_3.4.29) on Amazon Linux 2023 and RHEL 9, krb5 from both.
@@ -113,7 +113,7 @@ def test_scriptlets_enable_units_on_first_install_and_start_nothing(rpm_file):
     installable = sorted(name for name, path in units.items() if install_targets(path))
     # As the .deb: the sweep units (the admin instance's) are installed, never enabled by the package; erasing
     # it disables every unit, in case an administrator enabled one.
-    enabled = [name for name in installable if not name.startswith("adjoin-sweep.")]
+    enabled = [name for name in installable if name not in NOT_ENABLED]
     if enabled:
         post = re.search(r"postinstall scriptlet.*?:\n(.*?)(?=\n\S+ scriptlet|\Z)", scripts, re.S).group(1)
         assert re.search(r'if \[ "\$1" -eq 1 \]', post), post
