@@ -86,13 +86,18 @@ def assert_maintainer_scripts_enable_and_start_nothing(deb, units):
             assert re.search(r"deb-systemd-helper enable '?%s'?" % re.escape(name), postinst), (name, postinst)
 
 
-@pytest.fixture(scope="session")
-def deb():
-    path = os.environ.get("ADJOIN_DEB")
+def built(variable):
+    """The path of something scripts/package built, which scripts/test-packaging passes in `variable`."""
+    path = os.environ.get(variable)
     if not path:
-        pytest.fail("ADJOIN_DEB is not set: run these tests through scripts/test-packaging")
+        pytest.fail("%s is not set: run these tests through scripts/test-packaging" % variable)
     assert os.path.isfile(path), path
     return path
+
+
+@pytest.fixture(scope="session")
+def deb():
+    return built("ADJOIN_DEB")
 
 
 @pytest.fixture(scope="session")

@@ -4,13 +4,15 @@ binary, run inside the root (chroot) with the root's own libraries, joins the la
 own sssd and PAM (through the root's pam-auth-update), proves its keytab against the DC, and leaves again."""
 import json
 import os
+import re
 import secrets
 import stat
 import subprocess
+import zipfile
 
 import pytest
 
-from conftest import debian_root, source_version
+from conftest import ROOT, built, debian_root, run, source_version
 
 # (suite, name, the libldap soname the release ships, the one it must not have)
 RELEASES = [
@@ -83,6 +85,20 @@ def snapshot(root):
     return contents
 
 
+def join(root, fqdn, **extra):
+    """`adjoin join` inside the root as the lab's join user, the password on standard input. With LD_DEBUG=libs
+    the dynamic loader names on standard error each library it loads, the one dlopen finds included."""
+    with open(lab("JOIN_PASSWORD_FILE"), "rb") as password:
+        return root.run(["adjoin", "join", "--root", "/", "--domain", lab("DOMAIN"), "--user", lab("JOIN_USER"),
+                         "--password-stdin", "--domain-controller", lab("DC_IP"), "--host-fqdn", fqdn,
+                         "--ou", lab("OU"), "--allow-group", lab("LOGIN_GROUP"), "--output", "json"],
+                        check=False, stdin=password, env={"LD_DEBUG": "libs"}, **extra)
+
+
+def loaded(result, soname):
+    return re.search(r"calling init: \S*/%s\b" % re.escape(soname), result.stderr) is not None
+
+
 def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_leaves(release):
     root, soname, _ = release
     name = "PKG" + secrets.token_hex(4).upper()
@@ -92,17 +108,14 @@ def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_
     # libpam-sss's own install ran the root's pam-auth-update already: pam_sss is in, home directories are not.
     assert b"pam_sss.so" in before["/etc/pam.d/common-auth"]
     assert b"pam_mkhomedir.so" not in before["/etc/pam.d/common-session"]
-    with open(lab("JOIN_PASSWORD_FILE"), "rb") as password:
-        joined = root.run(["adjoin", "join", "--root", "/", "--domain", lab("DOMAIN"), "--user", lab("JOIN_USER"),
-                           "--password-stdin", "--domain-controller", lab("DC_IP"), "--host-fqdn", fqdn,
-                           "--ou", lab("OU"), "--allow-group", lab("LOGIN_GROUP"), "--output", "json"],
-                          check=False, stdin=password)
+    joined = join(root, fqdn)
     try:
-        assert joined.returncode == 0, "%s: join failed\n%s\n%s" % (root.name, joined.stdout, joined.stderr)
+        assert joined.returncode == 0, "%s: join failed\n%s\n%s" % (root.name, joined.stdout, joined.stderr[-4000:])
         result = json.loads(joined.stdout)
         assert result["status"] == "JOINED" and result["computerName"] == name, result
         # The LDAP connection was real: the account was created by the join, through this root's libldap.
         assert result["computerDN"] == "CN=%s,%s" % (name, lab("OU")), result
+        assert loaded(joined, soname), "%s was not the libldap loaded" % soname
 
         keytab = os.stat(root.file("/etc/krb5.keytab"))
         assert stat.S_IMODE(keytab.st_mode) == 0o600
@@ -127,11 +140,8 @@ def test_joins_the_lab_with_the_roots_own_libldap_sssd_and_pam_auth_update_then_
 
 def test_distributor_scripts_install_and_uninstall_keeping_the_settings(release, tmp_path):
     """The Distributor zip's own install.sh and uninstall.sh, run as SSM Agent runs them, inside the root."""
-    import zipfile
     root, _, _ = release
-    manifest = os.environ.get("ADJOIN_DISTRIBUTOR_MANIFEST")
-    if not manifest:
-        pytest.fail("ADJOIN_DISTRIBUTOR_MANIFEST is not set: run these tests through scripts/test-packaging")
+    manifest = built("ADJOIN_DISTRIBUTOR_MANIFEST")
     package = next(name for name in os.listdir(os.path.dirname(manifest)) if name.endswith("-deb.zip"))
     folder = root.file("/var/tmp/distributor")
     with zipfile.ZipFile(os.path.join(os.path.dirname(manifest), package)) as archive:
@@ -154,3 +164,54 @@ def test_distributor_scripts_install_and_uninstall_keeping_the_settings(release,
     with open(settings, encoding="utf-8") as f:
         assert f.read() == "kept\n"
     assert not os.path.exists(root.file("/etc/krb5.keytab")), "installing joined something"
+
+
+def test_without_any_libldap_the_join_fails_clearly_and_changes_nothing(release):
+    root, soname, _ = release
+    before = snapshot(root)
+    hidden = []
+    for library in libraries(root, soname):
+        os.rename(library, library + ".hidden")
+        hidden.append(library)
+    try:
+        joined = join(root, "nolib.%s" % lab("DOMAIN"))
+    finally:
+        for library in hidden:
+            os.rename(library + ".hidden", library)
+    assert joined.returncode != 0, joined.stdout
+    message = json.loads(joined.stdout)["message"]
+    for name in ("libldap.so.2", "libldap-2.5.so.0", "libldap_r-2.4.so.2"):
+        assert name in message, message
+    assert snapshot(root) == before, "a join without libldap changed the host"
+
+
+def test_joins_with_openldap_2_4_the_version_amazon_linux_2023_ships(release):
+    """Amazon Linux 2023 ships OpenLDAP 2.4.57 (libldap_r-2.4.so.2): Debian 11's build of the same version, put in
+    the root in place of the release's own libldap, is what the join loads and uses."""
+    root, soname, _ = release
+    script = '. "%s/scripts/lib/common.sh"; . "%s/scripts/lib/roots.sh"; ensure_openldap24_libraries' % (ROOT, ROOT)
+    folder = os.path.join(run(["bash", "-c", script], timeout=600).stdout.strip().splitlines()[-1],
+                          "usr/lib/x86_64-linux-gnu")
+    # 2.4.57 was built with GnuTLS (libgnutls.so.30), which Debian 13's libldap2 no longer brings.
+    root.run(["sh", "-c", "apt-get install -y -q --no-install-recommends libgnutls30t64 "
+                          "|| apt-get install -y -q --no-install-recommends libgnutls30"], timeout=600)
+    target = root.file("/usr/lib/x86_64-linux-gnu")
+    added = [name for name in sorted(os.listdir(folder)) if not os.path.lexists(os.path.join(target, name))]
+    for name in added:
+        run(["cp", "-P", os.path.join(folder, name), target])
+    hidden = libraries(root, soname)
+    for library in hidden:
+        os.rename(library, library + ".hidden")
+    name = "PKG" + secrets.token_hex(4).upper()
+    try:
+        joined = join(root, "%s.%s" % (name.lower(), lab("DOMAIN")))
+        left = root.run(["adjoin", "leave", "--root", "/", "--output", "json"], check=False)
+    finally:
+        for library in hidden:
+            os.rename(library + ".hidden", library)
+        for added_name in added:
+            os.unlink(os.path.join(target, added_name))
+    assert joined.returncode == 0, "%s: join failed\n%s\n%s" % (root.name, joined.stdout, joined.stderr[-4000:])
+    assert json.loads(joined.stdout)["computerDN"] == "CN=%s,%s" % (name, lab("OU"))
+    assert loaded(joined, "libldap_r-2.4.so.2") and not loaded(joined, soname), joined.stderr[-4000:]
+    assert left.returncode == 0 and json.loads(left.stdout)["status"] == "DETACHED", left.stdout + left.stderr

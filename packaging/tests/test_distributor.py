@@ -8,8 +8,9 @@ import re
 import zipfile
 
 import pytest
+import yaml
 
-from conftest import source_version
+from conftest import ROOT, built, source_version
 
 # Distributor's platform codes for the distributions adjoin supports, and its architecture codes.
 PLATFORMS = {"debian", "ubuntu", "amazon", "redhat"}
@@ -18,10 +19,7 @@ ARCHITECTURES = {"x86_64", "386", "arm64", "_any"}
 
 @pytest.fixture(scope="session")
 def manifest_path():
-    path = os.environ.get("ADJOIN_DISTRIBUTOR_MANIFEST")
-    if not path:
-        pytest.fail("ADJOIN_DISTRIBUTOR_MANIFEST is not set: run these tests through scripts/test-packaging")
-    return path
+    return built("ADJOIN_DISTRIBUTOR_MANIFEST")
 
 
 @pytest.fixture(scope="session")
@@ -93,8 +91,6 @@ def check_script_starts_nothing(text, kind, script):
 
 
 def test_cloudformation_creates_the_package_with_exactly_the_built_manifest(manifest):
-    import yaml
-    from conftest import ROOT
     with open(os.path.join(ROOT, "packaging/cloudformation/adjoin.yaml"), encoding="utf-8") as f:
         template = yaml.safe_load(f)
     resource = template["Resources"]["DistributorPackage"]

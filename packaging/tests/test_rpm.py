@@ -3,11 +3,13 @@ Debian's rpm tools: rpmlint, contents, the binary (the .deb's own), Requires, sc
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 
 import pytest
 
-from conftest import ROOT, install_targets, run, source_units, source_version
+from conftest import (NOT_ENABLED, ROOT, built, cached_minbase_root, install_targets, run, source_units,
+                      source_version)
 
 # Every shared library the binary may link, with the newest symbol version each distribution has: glibc 2.34 and
 # GCC 11's libstdc++ (GLIBCXX_3.4.29) on Amazon Linux 2023 and RHEL 9, krb5 from both.
@@ -18,11 +20,7 @@ NEWEST = {"GLIBC": (2, 34), "GLIBCXX": (3, 4, 29), "CXXABI": (1, 3, 13), "GCC": 
 
 @pytest.fixture(scope="session")
 def rpm_file():
-    path = os.environ.get("ADJOIN_RPM")
-    if not path:
-        pytest.fail("ADJOIN_RPM is not set: run these tests through scripts/test-packaging")
-    assert os.path.isfile(path), path
-    return path
+    return built("ADJOIN_RPM")
 
 
 def query(rpm_file, *args):
@@ -114,13 +112,58 @@ def test_scriptlets_enable_units_on_first_install_and_start_nothing(rpm_file):
     assert not re.search(r"(^|[\s/;&|])adjoin\s", code, re.M), scripts
     assert "--now" not in code, scripts
     units = source_units() or {}
-    enabled = sorted(name for name, path in units.items() if install_targets(path))
+    installable = sorted(name for name, path in units.items() if install_targets(path))
+    # As the .deb: the sweep units (the admin instance's) are installed, never enabled by the package; erasing
+    # it disables every unit, in case an administrator enabled one.
+    enabled = [name for name in installable if name not in NOT_ENABLED]
     if enabled:
         post = re.search(r"postinstall scriptlet.*?:\n(.*?)(?=\n\S+ scriptlet|\Z)", scripts, re.S).group(1)
         assert re.search(r'if \[ "\$1" -eq 1 \]', post), post
-        assert "systemctl --no-reload enable " + " ".join(enabled) in post, post
+        assert "systemctl --no-reload enable " + " ".join(enabled) + " " in post, post
         preun = re.search(r"preuninstall scriptlet.*?:\n(.*?)(?=\n\S+ scriptlet|\Z)", scripts, re.S).group(1)
         assert re.search(r'if \[ "\$1" -eq 0 \]', preun), preun
-        assert "systemctl --no-reload disable " + " ".join(enabled) in preun, preun
-    for name in set(units) - set(enabled):
+        assert "systemctl --no-reload disable " + " ".join(installable) + " " in preun, preun
+    for name in set(units) - set(installable):
         assert name not in code, "%s has no [Install] section but a scriptlet names it" % name
+
+
+@pytest.fixture
+def rpm_root(tmp_path):
+    """A scratch system for rpm --root (a copy of the cached Debian 12 minbase root: a shell for the scriptlets),
+    whose systemctl records its arguments instead of acting."""
+    path = str(tmp_path / "root")
+    run(["cp", "-a", "--one-file-system", cached_minbase_root("bookworm"), path])
+    with open(os.path.join(path, "usr/bin/systemctl"), "w", encoding="utf-8") as f:
+        f.write('#!/bin/sh\necho "$*" >> /var/log/systemctl.calls\n')
+    os.chmod(os.path.join(path, "usr/bin/systemctl"), 0o755)
+    run(["rpm", "--root", path, "--initdb"])
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def systemctl_calls(root):
+    try:
+        with open(os.path.join(root, "var/log/systemctl.calls"), encoding="utf-8") as f:
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def test_scriptlets_run_enable_on_install_nothing_on_upgrade_and_disable_on_erase(rpm_file, rpm_root):
+    # --nodeps: the root is Debian's, without the RHEL packages the Requires name; what runs is the real rpm
+    # transaction, with the scriptlets executed by the root's /bin/sh.
+    units = source_units() or {}
+    installable = sorted(name for name, path in units.items() if install_targets(path))
+    enabled = [name for name in installable if name not in NOT_ENABLED]
+    run(["rpm", "--root", rpm_root, "-i", "--nodeps", rpm_file])
+    assert os.access(os.path.join(rpm_root, "usr/sbin/adjoin"), os.X_OK)
+    for name in units:
+        assert os.path.isfile(os.path.join(rpm_root, "usr/lib/systemd/system", name)), name
+    assert systemctl_calls(rpm_root) == ["--no-reload enable " + " ".join(enabled)]
+
+    run(["rpm", "--root", rpm_root, "-U", "--replacepkgs", "--nodeps", rpm_file])
+    assert systemctl_calls(rpm_root) == ["--no-reload enable " + " ".join(enabled)], "an upgrade called systemctl"
+
+    run(["rpm", "--root", rpm_root, "-e", "--nodeps", "adjoin"])
+    assert systemctl_calls(rpm_root)[1:] == ["--no-reload disable " + " ".join(installable)]
+    assert not os.path.exists(os.path.join(rpm_root, "usr/sbin/adjoin"))

@@ -3,6 +3,7 @@
 #   ensure_minbase_root SUITE    builds /var/cache/adjoin-roots/SUITE-minbase once (debootstrap --variant=minbase,
 #                                this machine's apt settings, a policy-rc.d that lets no service start, package
 #                                lists fetched) and prints its path
+#   ensure_openldap24_libraries  OpenLDAP 2.4.57's client libraries (Amazon Linux 2023's version), cached likewise
 #
 # A cached root is never changed or mounted in: callers copy it first (cp -a --one-file-system), so a second
 # test run on the same machine costs a copy instead of a debootstrap.
@@ -38,4 +39,29 @@ ensure_minbase_root() {
     fi
     exec {lock}>&-
     echo "$root"
+}
+
+# OpenLDAP 2.4.57's client libraries (libldap_r-2.4.so.2, liblber-2.4.so.2), the upstream version Amazon Linux
+# 2023 ships, taken from Debian 11's libldap-2.4-2 (the same 2.4.57): no Amazon Linux archive is reachable here.
+# Prints the folder that holds them (usr/lib/x86_64-linux-gnu inside), cached like the roots.
+ensure_openldap24_libraries() {
+    local folder="$ADJOIN_ROOTS_CACHE/openldap-2.4"
+    if [ ! -e "$folder/usr/lib/x86_64-linux-gnu/libldap_r-2.4.so.2" ]; then
+        say "fetching OpenLDAP 2.4.57's libraries from Debian 11 (once; later runs reuse them)"
+        local work
+        work=$(mktemp -d)
+        mkdir -p "$work/lists/partial" "$work/cache/archives/partial"
+        echo 'deb http://deb.debian.org/debian bullseye main' >"$work/sources.list"
+        # apt with a source list and state of its own: the machine's apt settings stay as they are.
+        local options=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+                       -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o Dir::State::Status=/dev/null
+                       -o APT::Sandbox::User=root)
+        apt-get "${options[@]}" -q update >&2 && (cd "$work" && apt-get "${options[@]}" -q download libldap-2.4-2 >&2) \
+            || { rm -rf "$work"; die "cannot download Debian 11's libldap-2.4-2"; }
+        rm -rf "$folder.building"
+        dpkg-deb -x "$work"/libldap-2.4-2_*.deb "$folder.building" || { rm -rf "$work"; die "cannot unpack libldap-2.4-2"; }
+        rm -rf "$work" "$folder"
+        mv "$folder.building" "$folder"
+    fi
+    echo "$folder"
 }
