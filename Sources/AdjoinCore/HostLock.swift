@@ -13,20 +13,17 @@ import Musl
 /// and it is not /var/lib/adjoin, which leave removes with the rest of adjoin's state. The file
 /// exists only while a command holds it: the holder unlinks it before it lets go, and a command
 /// that then gets the lock on the unlinked file sees that the path no longer names it and starts
-/// over, so two commands can never hold two different files. Under a --root whose /run is missing,
-/// the folder is made for the lock and removed with it (if empty), so an image keeps no trace.
+/// over, so two commands can never hold two different files. A --root without /run gets an empty
+/// one, as every running system has (it is not removed again: a command that found it there could
+/// be about to create its lock file in it).
 public final class HostLock {
     public static let hostPath = "/run/adjoin.lock"
 
     private var descriptor: Int32
     private let path: String
-    /// Folders made for the lock (its /run, and the root itself when it did not exist yet), deepest first.
-    private let madeFolders: [String]
-
-    private init(descriptor: Int32, path: String, madeFolders: [String]) {
+    private init(descriptor: Int32, path: String) {
         self.descriptor = descriptor
         self.path = path
-        self.madeFolders = madeFolders
     }
 
     deinit { release() }
@@ -39,15 +36,7 @@ public final class HostLock {
         let folder = FileIO.parent(of: path)
         var announced = false
         while true {
-            var made: [String] = []
-            var missing = folder
-            while !missing.isEmpty, !FileIO.exists(missing) {
-                made.append(missing)
-                missing = FileIO.parent(of: missing)
-            }
-            for directory in made.reversed() where mkdir(directory, 0o755) != 0 && errno != EEXIST {
-                throw FileIO.failure("cannot create directory", directory)
-            }
+            if !FileIO.exists(folder) { try FileIO.createDirectories(parentOf: path, mode: 0o755) }
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard descriptor >= 0 else { throw FileIO.failure("cannot open the host lock", path) }
             if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
@@ -72,7 +61,7 @@ public final class HostLock {
             if fstat(descriptor, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
                 let pid = Array(String(getpid()).utf8)
                 if ftruncate(descriptor, 0) == 0 { _ = pid.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } }
-                return HostLock(descriptor: descriptor, path: path, madeFolders: made)
+                return HostLock(descriptor: descriptor, path: path)
             }
             close(descriptor)
         }
@@ -82,10 +71,6 @@ public final class HostLock {
     public func release() {
         guard descriptor >= 0 else { return }
         unlink(path)
-        // Only those still empty go: a root the command filled stays.
-        for folder in madeFolders {
-            guard rmdir(folder) == 0 else { break }
-        }
         close(descriptor)
         descriptor = -1
     }

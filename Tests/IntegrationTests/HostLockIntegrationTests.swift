@@ -65,7 +65,7 @@ import Glibc
         let kvno = try #require(try admin.computer(host.name + "$")?["msds-keyversionnumber"]?.first.flatMap { Int($0) })
         #expect(try keytabVersions(host.keytab, principal: "\(host.name)$@\(lab.realm)") == [kvno])
         #expect(temporaries(under: host.root).isEmpty)
-        #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("run").path))
+        #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("run/adjoin.lock").path))
     }
 
     @Test func aCommandThatCannotGetTheLockEndsBusyAndChangesNothing() throws {

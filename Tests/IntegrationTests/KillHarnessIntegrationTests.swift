@@ -71,4 +71,26 @@ import Glibc
             #expect(kinit.status == 0, "killed after \(delay): the rerun's keytab: \(kinit.stderr)")
         }
     }
+
+    /// Killed after the keytab was proven, before the join record: only the intent record says what
+    /// the directory holds. Leave needs no join user then: the machine's keytab proves, and the
+    /// machine may delete its own account.
+    @Test func aJoinInterruptedAfterItsProofLeavesWithTheMachinesKeytab() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let joined = try runAgent(joinArguments(host), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        let state = host.root.appendingPathComponent("var/lib/adjoin")
+        try FileManager.default.moveItem(at: state.appendingPathComponent("joined"), to: state.appendingPathComponent("joining"))
+
+        let status = try runAgent(["status", "--root", host.root.path, "--output", "json"])
+        #expect(status.status == Status.notJoined.exitCode)
+        #expect((try jsonObject(status)["message"] as? String)?.contains("was interrupted") == true, "\(status.stdout)")
+        let left = try runAgent(["leave", "--root", host.root.path, "--output", "json"])
+        #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
+        #expect(left.stderr.contains("with the keytab"))
+        #expect(try jsonObject(left)["removed"] as? [String] == ["CN=\(host.name),\(lab.organizationalUnit)"])
+        #expect(try admin.count(host.name + "$") == 0)
+        #expect(!FileManager.default.fileExists(atPath: state.appendingPathComponent("joining").path))
+    }
 }
