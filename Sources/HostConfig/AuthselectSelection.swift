@@ -23,7 +23,8 @@ enum AuthselectSelection {
     /// The features already selected are kept where the sssd profile has them too (`supported`, from
     /// `authselect list-features sssd`): another profile's with-faillock stays, a feature sssd lacks is
     /// listed in `dropped` so that the output can say so.
-    static func select(current: [String], supported: Set<String>) -> (features: [String], dropped: [String])? {
+    /// `profile` is the sssd profile, or adjoin's custom profile based on it (AuthselectCustomProfile).
+    static func select(current: [String], supported: Set<String>, profile: String = profile) -> (features: [String], dropped: [String])? {
         let selected = Array(current.dropFirst())
         if current.first == profile, required.allSatisfy(selected.contains) { return nil }
         var features = selected.filter(supported.contains)

@@ -45,7 +45,9 @@ public enum ConfigurationCheck {
             problems.append("\(NameServiceSwitch.path) does not ask sss for \(database)")
         }
 
-        let stack = files.exists("/etc/pam.d/common-auth") ? "/etc/pam.d/common-auth" : "/etc/pam.d/system-auth"
+        // Where authselect manages PAM, its system-auth is the stack, even beside Debian's common-auth.
+        let authselect = files.exists(PAMTool.authselectConfiguration)
+        let stack = !authselect && files.exists("/etc/pam.d/common-auth") ? "/etc/pam.d/common-auth" : "/etc/pam.d/system-auth"
         if try !PAMConfiguration.mentions(files, stack, "pam_sss.so") {
             problems.append("\(stack) does not use pam_sss")
         }

@@ -35,6 +35,11 @@ public struct HostConfiguration: Sendable {
         default:
             try add(&plan, NameServiceSwitch.path, mode: 0o644) { NameServiceSwitch.render(over: $0) }
         }
+        if case .tool(let run) = plan.pam {
+            for (path, content) in run.profileFiles {
+                try add(&plan, path, mode: 0o644) { _ in content }
+            }
+        }
         if case .tool(let run) = plan.pam, run.process.arguments.contains("adjoin-mkhomedir") {
             try add(&plan, PAMConfiguration.mkhomedirProfilePath, mode: 0o644) { _ in PAMConfiguration.mkhomedirProfile }
         }
@@ -85,6 +90,9 @@ public struct HostConfiguration: Sendable {
             }
         }
         if !done.isEmpty {
+            for unit in plan.enables {
+                try runTool(ChildProcess(["/usr/bin/systemctl", "enable", "--now", unit]), deadline: deadline)
+            }
             for unit in plan.restarts {
                 try runTool(ChildProcess(["/usr/bin/systemctl", "restart", unit]), deadline: deadline)
             }
@@ -126,12 +134,30 @@ public struct HostConfiguration: Sendable {
     }
 
     private func planRestarts(_ plan: inout HostPlan) {
+        if usesOddjob(plan) {
+            if systemdRuns {
+                plan.enables.append("oddjobd")
+            } else {
+                plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir): enable it (systemctl enable --now oddjobd)")
+            }
+        }
         if systemdRuns {
             plan.restarts.append("sssd")
         } else if files.root == "/" {
             plan.notes.append("systemd is not running here, so sssd was not restarted: start it yourself (sssd -D)")
         } else {
             plan.notes.append("configured the system under \(files.root); sssd starts with it")
+        }
+    }
+
+    /// pam_oddjob_mkhomedir asks oddjobd for the home directory: authselect's sssd profile, or the
+    /// stack files edited, on a system that has oddjob-mkhomedir (pam-auth-update's profile uses pam_mkhomedir).
+    private func usesOddjob(_ plan: HostPlan) -> Bool {
+        guard HomeDirectoryCreation.detect(files: files) == .oddjob else { return false }
+        switch plan.pam {
+        case .tool(let run): return run.rewrites.contains(NameServiceSwitch.path)
+        case .editFiles: return true
+        case .alreadyDone: return false
         }
     }
 

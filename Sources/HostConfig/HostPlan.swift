@@ -22,6 +22,8 @@ public struct HostPlan: Sendable {
     var pam: PAMConfiguration.Plan = .alreadyDone("")
     /// systemd units to restart once files changed.
     var restarts: [String] = []
+    /// systemd units to enable and start once files changed (oddjobd, where it makes home directories).
+    var enables: [String] = []
     /// What the user must do, or should know, because adjoin could not or did not.
     public internal(set) var notes: [String] = []
 
@@ -38,6 +40,7 @@ public struct HostPlan: Sendable {
         if case .tool(let run) = pam { text += "would run: \(run.process.commandLine)\n" }
         if case .editFiles = pam { text += "no pam-auth-update or authselect can run for this system: the PAM files above would be edited directly\n" }
         if !files.isEmpty || isToolRun {
+            for unit in enables { text += "would run: systemctl enable --now \(unit)\n" }
             for unit in restarts { text += "would run: systemctl restart \(unit)\n" }
         }
         for note in notes { text += "note: \(note)\n" }

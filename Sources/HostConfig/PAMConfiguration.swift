@@ -11,6 +11,8 @@ enum PAMConfiguration {
         let verify: [String]
         /// Features of the previous selection that the new one cannot keep, for the output.
         var dropped: [String] = []
+        /// Files of a custom authselect profile, written (as host files, kept for leave) before the tool runs.
+        var profileFiles: [(path: String, content: String)] = []
     }
 
     enum Plan: Sendable {
@@ -39,53 +41,80 @@ enum PAMConfiguration {
 
         """
 
-    /// pam-auth-update first (Debian, Ubuntu), then authselect (RHEL, Fedora, Amazon Linux 2023).
+    /// Through the tool PAMTool chooses from what the system has: pam-auth-update (Debian, Ubuntu),
+    /// authselect (RHEL, Fedora, Amazon Linux 2023), else by editing the stack files.
     static func plan(files: HostFiles, deadline: Deadline) throws(AdjoinError) -> Plan {
-        if let tool = ChildProcess.locate("pam-auth-update", root: files.root) {
-            guard files.exists("/usr/share/pam-configs/sss") else {
-                throw AdjoinError(.configurationFailed, "libpam-sss is not installed (its pam-auth-update profile /usr/share/pam-configs/sss is missing): apt-get install sssd-ad libnss-sss libpam-sss")
-            }
-            let hasSSS = try mentions(files, "/etc/pam.d/common-auth", "pam_sss.so")
-            let hasMkhomedir = try mentions(files, "/etc/pam.d/common-session", "pam_mkhomedir.so")
-            if hasSSS && hasMkhomedir {
-                return .alreadyDone("PAM already has pam_sss and pam_mkhomedir")
-            }
-            let mkhomedir = files.exists("/usr/share/pam-configs/mkhomedir") ? "mkhomedir" : "adjoin-mkhomedir"
-            guard let command = inRoot(files, [tool, "--package", "--enable", "sss", mkhomedir], interpreter: "/usr/bin/perl") else {
-                return .editFiles(Array(debianStacks.prefix(4)))
-            }
-            var process = ChildProcess(command)
-            process.environment.append("DEBIAN_FRONTEND=noninteractive")
-            return .tool(ToolRun(process: process, rewrites: debianStacks + debianToolState,
-                                 verify: ["/etc/pam.d/common-auth", "/etc/pam.d/common-account"]))
-        }
-        if let tool = ChildProcess.locate("authselect", root: files.root) {
-            guard let current = inRoot(files, [tool, "current", "--raw"], interpreter: nil),
-                  let listFeatures = inRoot(files, [tool, "list-features", AuthselectSelection.profile], interpreter: nil),
-                  let select = inRoot(files, [tool, "select", AuthselectSelection.profile], interpreter: nil) else {
-                return .editFiles(redHatStacks)
-            }
-            // Nothing selected yet: `current` fails ("No existing configuration detected").
-            let state = try ChildProcess(current).run(deadline: deadline)
-            let words = state.succeeded ? AuthselectSelection.words(state.output) : []
-            let features = try ChildProcess(listFeatures).run(deadline: deadline)
-            guard features.succeeded else {
-                throw AdjoinError(.configurationFailed, "\(listFeatures.joined(separator: " ")) failed (exit \(features.exitStatus)): \(features.output.trimmingWhitespace())")
-            }
-            guard let selection = AuthselectSelection.select(current: words, supported: Set(AuthselectSelection.words(features.output))) else {
-                return .alreadyDone("authselect already selects \(words.joined(separator: " "))")
-            }
-            // --force: a configuration not made by authselect is replaced. --nobackup: adjoin keeps the
-            // originals itself (leave puts them back), so authselect leaves no backup folder behind.
-            return .tool(ToolRun(process: ChildProcess(select + selection.features + ["--force", "--nobackup"]),
-                                 rewrites: AuthselectSelection.links + AuthselectSelection.generated, verify: redHatStacks,
-                                 dropped: selection.dropped))
+        let pamAuthUpdate = ChildProcess.locate("pam-auth-update", root: files.root)
+        let authselect = ChildProcess.locate("authselect", root: files.root)
+        switch PAMTool.choose(hasPAMAuthUpdate: pamAuthUpdate != nil, hasAuthselect: authselect != nil,
+                              authselectInUse: files.exists(PAMTool.authselectConfiguration)) {
+        case .pamAuthUpdate:
+            if let pamAuthUpdate { return try planPAMAuthUpdate(pamAuthUpdate, files: files) }
+        case .authselect:
+            if let authselect { return try planAuthselect(authselect, files: files, deadline: deadline) }
+        case .none:
+            break
         }
         let stacks = files.exists("/etc/pam.d/common-auth") ? Array(debianStacks.prefix(4)) : redHatStacks
         guard stacks.allSatisfy({ files.exists($0) }) else {
             throw AdjoinError(.configurationFailed, "neither pam-auth-update nor authselect is installed, and \(stacks.joined(separator: ", ")) not all exist: configure PAM for pam_sss by hand")
         }
         return .editFiles(stacks)
+    }
+
+    private static func planPAMAuthUpdate(_ tool: String, files: HostFiles) throws(AdjoinError) -> Plan {
+        guard files.exists("/usr/share/pam-configs/sss") else {
+            throw AdjoinError(.configurationFailed, "libpam-sss is not installed (its pam-auth-update profile /usr/share/pam-configs/sss is missing): apt-get install sssd-ad libnss-sss libpam-sss")
+        }
+        let hasSSS = try mentions(files, "/etc/pam.d/common-auth", "pam_sss.so")
+        let hasMkhomedir = try mentions(files, "/etc/pam.d/common-session", "pam_mkhomedir.so")
+        if hasSSS && hasMkhomedir {
+            return .alreadyDone("PAM already has pam_sss and pam_mkhomedir")
+        }
+        let mkhomedir = files.exists("/usr/share/pam-configs/mkhomedir") ? "mkhomedir" : "adjoin-mkhomedir"
+        guard let command = inRoot(files, [tool, "--package", "--enable", "sss", mkhomedir], interpreter: "/usr/bin/perl") else {
+            return .editFiles(Array(debianStacks.prefix(4)))
+        }
+        var process = ChildProcess(command)
+        process.environment.append("DEBIAN_FRONTEND=noninteractive")
+        return .tool(ToolRun(process: process, rewrites: debianStacks + debianToolState,
+                             verify: ["/etc/pam.d/common-auth", "/etc/pam.d/common-account"]))
+    }
+
+    /// The sssd profile with-mkhomedir where oddjob-mkhomedir is installed, else adjoin's custom profile
+    /// based on it (AuthselectCustomProfile), whose files the plan writes before authselect runs.
+    private static func planAuthselect(_ tool: String, files: HostFiles, deadline: Deadline) throws(AdjoinError) -> Plan {
+        let custom = HomeDirectoryCreation.detect(files: files) == .pamMkhomedir
+        let profile = custom ? AuthselectCustomProfile.id : AuthselectSelection.profile
+        guard let current = inRoot(files, [tool, "current", "--raw"], interpreter: nil),
+              let listFeatures = inRoot(files, [tool, "list-features", AuthselectSelection.profile], interpreter: nil),
+              let select = inRoot(files, [tool, "select", profile], interpreter: nil) else {
+            return .editFiles(redHatStacks)
+        }
+        // Nothing selected yet: `current` fails ("No existing configuration detected").
+        let state = try ChildProcess(current).run(deadline: deadline)
+        let words = state.succeeded ? AuthselectSelection.words(state.output) : []
+        let features = try ChildProcess(listFeatures).run(deadline: deadline)
+        guard features.succeeded else {
+            throw AdjoinError(.configurationFailed, "\(listFeatures.joined(separator: " ")) failed (exit \(features.exitStatus)): \(features.output.trimmingWhitespace())")
+        }
+        let profileFiles = custom ? try AuthselectCustomProfile.render(files: files) : []
+        var profileChanges = false
+        for (path, content) in profileFiles where files.differs(Array(content.utf8), from: try files.read(path), at: path, mode: 0o644) {
+            profileChanges = true
+        }
+        let supported = Set(AuthselectSelection.words(features.output))
+        // Selected already; but a profile of adjoin's whose files change (an authselect update changed the
+        // sssd profile) is selected again, so that authselect writes PAM from the new files.
+        guard let selection = AuthselectSelection.select(current: words, supported: supported, profile: profile)
+                ?? (profileChanges ? (Array(words.dropFirst()), []) : nil) else {
+            return .alreadyDone("authselect already selects \(words.joined(separator: " "))")
+        }
+        // --force: a configuration not made by authselect is replaced. --nobackup: adjoin keeps the
+        // originals itself (leave puts them back), so authselect leaves no backup folder behind.
+        return .tool(ToolRun(process: ChildProcess(select + selection.features + ["--force", "--nobackup"]),
+                             rewrites: AuthselectSelection.links + AuthselectSelection.generated, verify: redHatStacks,
+                             dropped: selection.dropped, profileFiles: profileFiles))
     }
 
     /// The tool's command line for the configured system: as is on a live host; under --root, run inside
@@ -110,7 +139,7 @@ enum PAMConfiguration {
         default: ["auth", "account", "password", "session"]
         }
         do {
-            return try PAMStackEditor.addSSS(to: text, types: types)
+            return try PAMStackEditor.addSSS(to: text, types: types, home: HomeDirectoryCreation.detect(files: files))
         } catch {
             throw AdjoinError(.configurationFailed, "cannot safely add pam_sss to \(hostPath): \(error.reason)")
         }

@@ -1,4 +1,4 @@
-/// The fallback where neither pam-auth-update nor authselect exists: pam_sss and pam_mkhomedir added to
+/// The fallback where neither pam-auth-update nor authselect exists: pam_sss and home directory creation added to
 /// a PAM stack file by hand, the way pam-auth-update's own sss profile would place them. It edits only a
 /// stack whose shape it recognises (a `pam_deny.so` line closing the auth and password stacks) and
 /// renumbers the `success=N` jumps that cross an inserted line, so that every existing rule still
@@ -8,7 +8,9 @@ enum PAMStackEditor {
         let reason: String
     }
 
-    static func addSSS(to text: String, types: Set<String> = ["auth", "account", "password", "session"]) throws(Refusal) -> String {
+    /// `home`: the module that makes home directories (HomeDirectoryCreation, from what the system has).
+    static func addSSS(to text: String, types: Set<String> = ["auth", "account", "password", "session"],
+                       home: HomeDirectoryCreation = .pamMkhomedir) throws(Refusal) -> String {
         var lines = TextLines.split(text)
         if types.contains("auth") && !mentions(lines, "auth", "pam_sss.so") {
             try insertBeforeDeny(&lines, type: "auth", "auth\t[success=1 default=ignore]\tpam_sss.so use_first_pass")
@@ -21,8 +23,9 @@ enum PAMStackEditor {
             append(&lines, type: "account", "account\tsufficient\t\t\tpam_localuser.so")
             append(&lines, type: "account", "account\t[default=bad success=ok user_unknown=ignore]\tpam_sss.so")
         }
-        if types.contains("session") && !mentions(lines, "session", "pam_mkhomedir.so") {
-            append(&lines, type: "session", "session\toptional\tpam_mkhomedir.so")
+        let homeModules = [HomeDirectoryCreation.pamMkhomedir.module, HomeDirectoryCreation.oddjob.module]
+        if types.contains("session") && !homeModules.contains(where: { mentions(lines, "session", $0) }) {
+            append(&lines, type: "session", "session\toptional\t\(home.module)")
         }
         if types.contains("session") && !mentions(lines, "session", "pam_sss.so") {
             append(&lines, type: "session", "session\toptional\tpam_sss.so")

@@ -23,8 +23,9 @@ struct JoinCommand: ParsableCommand {
 
             Then the host (unless --no-configure): /etc/krb5.conf (merged: other realms and settings stay), \
             /etc/sssd/sssd.conf (0600; the domain's section is adjoin's), `sss` in /etc/nsswitch.conf, pam_sss \
-            and pam_mkhomedir through pam-auth-update (Debian, Ubuntu) or authselect (RHEL, Amazon Linux), or \
-            by editing the PAM files where neither exists; sssd is restarted where systemd runs. Only members \
+            and home directory creation (oddjobd where oddjob-mkhomedir is installed, else pam_mkhomedir) \
+            through pam-auth-update (Debian, Ubuntu) or authselect (RHEL, Amazon Linux), whichever the system \
+            has, or by editing the PAM files where neither exists; sssd is restarted where systemd runs. Only members \
             of --allow-group may log in; with none, no domain user may. Files are written atomically, only \
             when they change, and their pre-adjoin versions are kept under /var/lib/adjoin/backup for leave. \
             Everything is planned before the directory is touched: a host that cannot be configured stops \

@@ -43,4 +43,19 @@ import Testing
         #expect(all.contains("/etc/krb5.conf is missing"))
         #expect(all.contains("/etc/pam.d/common-auth does not use pam_sss"))
     }
+
+    /// Where authselect manages PAM (Debian 13 with authselect keeps its common-auth), its system-auth
+    /// is checked, through the link, inside the root.
+    @Test func authselectsStackIsCheckedWhereAuthselectManagesPAM() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("auth required pam_unix.so\n", "/etc/pam.d/common-auth")
+        try write("auth sufficient pam_sss.so forward_pass\n", "/etc/authselect/system-auth")
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("etc/pam.d/system-auth").path,
+                                                   withDestinationPath: "/etc/authselect/system-auth")
+        #expect(try problems().contains("/etc/pam.d/common-auth does not use pam_sss"))
+        try write("sssd\nwith-mkhomedir\nwith-sudo\n", "/etc/authselect/authselect.conf")
+        #expect(!(try problems()).contains { $0.contains("pam_sss") })
+        try write("auth required pam_unix.so\n", "/etc/authselect/system-auth")
+        #expect(try problems().contains("/etc/pam.d/system-auth does not use pam_sss"))
+    }
 }

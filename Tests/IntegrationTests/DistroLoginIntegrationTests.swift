@@ -3,10 +3,9 @@ import Testing
 
 /// `join --root` into Debian 13 systems, then a domain login with that system's own sssd 2.10 and PAM:
 /// one whose PAM tool is authselect (the RHEL 9 and Amazon Linux 2023 profiles), one with pam-auth-update.
-/// scripts/test-distros builds the roots and names them in ADJOIN_ROOT_TRIXIE_AUTHSELECT and
-/// ADJOIN_ROOT_TRIXIE_SSSD.
-@Suite(.serialized, .enabled(if: RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT") != nil && RootSandbox.cached("ADJOIN_ROOT_TRIXIE_SSSD") != nil,
-                              "scripts/test-distros names the cached Debian 13 roots"))
+/// scripts/test-distros builds the roots and names them in ADJOIN_ROOT_TRIXIE_AUTHSELECT,
+/// ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB (with oddjob-mkhomedir) and ADJOIN_ROOT_TRIXIE_SSSD.
+@Suite(.serialized, .enabled(if: RootSandbox.distroRoots.allSatisfy { RootSandbox.cached($0) != nil }, "scripts/test-distros names the cached Debian 13 roots"))
 struct DistroLoginIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
@@ -33,90 +32,114 @@ struct DistroLoginIntegrationTests {
         try root.run("/usr/bin/authselect", ["current", "--raw"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    @Test func authselectSelectsSSSDAndAMemberLogsInWithTheRootsOwnSSSD() throws {
-        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT")), lab: lab)
+    /// A copy of the cached root `variable` names, `prepare`d, then joined as a new host; `joined` checks
+    /// the joined root; then leave, which must put back every file as it was before the join.
+    private func joinAndLeave(_ variable: String, prepare: (RootSandbox) throws -> Void = { _ in },
+                              joined: (RootSandbox, TestHost, CommandResult) throws -> Void,
+                              left: (RootSandbox) throws -> Void = { _ in }) throws {
+        let root = try RootSandbox(copying: try #require(RootSandbox.cached(variable)), lab: lab)
         defer { root.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        #expect(!FileManager.default.fileExists(atPath: root.file("/usr/sbin/pam-auth-update").path), "the authselect root must have no pam-auth-update")
-        #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
+        try prepare(root)
         let before = try root.snapshot(Self.restoredState)
 
-        let joined = try join(root, host)
-        #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(joined.stderr.contains("authselect select sssd with-mkhomedir with-sudo --force --nobackup"))
-        #expect(!joined.stderr.contains("edited the PAM stack files directly"))
-        #expect(!joined.stderr.contains("adding it directly"))
-        #expect(try authselectCurrent(root) == "sssd with-mkhomedir with-sudo")
-        // The PAM files are authselect's: its links, and content that `authselect check` finds untouched.
-        #expect(root.linkTarget("/etc/pam.d/system-auth") == "/etc/authselect/system-auth")
-        #expect(root.linkTarget("/etc/nsswitch.conf") == "/etc/authselect/nsswitch.conf")
-        let check = try root.run("/usr/bin/authselect", ["check"])
-        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        #expect(try root.text("/etc/authselect/system-auth").contains("pam_sss.so"))
-        #expect(try root.text("/etc/authselect/nsswitch.conf").contains("sss"))
+        let result = try join(root, host)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(!result.stderr.contains("edited the PAM stack files directly"))
+        #expect(!result.stderr.contains("adding it directly"))
+        try joined(root, host, result)
 
-        try logIn(root, services: ["system-auth", "password-auth"])
-
-        // A second join changes nothing: the selection is already there.
-        let again = try join(root, host)
-        #expect(again.status == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("authselect already selects sssd with-mkhomedir with-sudo"))
-
-        let left = try leave(root)
-        #expect(left.status == 0, "\(left.stderr)")
-        #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
-        #expect(root.linkTarget("/etc/pam.d/system-auth") == nil)
+        let leaving = try leave(root)
+        #expect(leaving.status == 0, "\(leaving.stderr)")
+        try left(root)
         #expect(try root.snapshot(Self.restoredState) == before)
+    }
+
+    @Test func authselectSelectsSSSDAndAMemberLogsInWithTheRootsOwnSSSD() throws {
+        try joinAndLeave("ADJOIN_ROOT_TRIXIE_AUTHSELECT", prepare: { root throws in
+            #expect(!FileManager.default.fileExists(atPath: root.file("/usr/sbin/pam-auth-update").path), "the authselect root must have no pam-auth-update")
+            #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
+        }, joined: { root, host, joined throws in
+            // No oddjob-mkhomedir in this root: adjoin's custom profile, the sssd one with pam_mkhomedir.
+            #expect(joined.stderr.contains("authselect select custom/adjoin with-mkhomedir with-sudo --force --nobackup"))
+            #expect(try authselectCurrent(root) == "custom/adjoin with-mkhomedir with-sudo")
+            // The PAM files are authselect's: its links, and content that `authselect check` finds untouched.
+            #expect(root.linkTarget("/etc/pam.d/system-auth") == "/etc/authselect/system-auth")
+            #expect(root.linkTarget("/etc/nsswitch.conf") == "/etc/authselect/nsswitch.conf")
+            let check = try root.run("/usr/bin/authselect", ["check"])
+            #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
+            let systemAuth = try root.text("/etc/authselect/system-auth")
+            #expect(systemAuth.contains("pam_sss.so") && systemAuth.contains("pam_mkhomedir.so") && !systemAuth.contains("pam_oddjob_mkhomedir.so"))
+            #expect(try root.text("/etc/authselect/nsswitch.conf").contains("sss"))
+
+            try logIn(root, services: ["system-auth", "password-auth"])
+            #expect(FileManager.default.fileExists(atPath: root.file("/home/\(lab.memberUser)").path), "pam_mkhomedir made no home")
+
+            // A second join changes nothing: the selection is already there.
+            let again = try join(root, host)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stderr.contains("authselect already selects custom/adjoin with-mkhomedir with-sudo"))
+        }, left: { root throws in
+            #expect(try root.run("/usr/bin/authselect", ["current"]).stdout.contains("No existing configuration detected"))
+            #expect(root.linkTarget("/etc/pam.d/system-auth") == nil)
+        })
     }
 
     @Test func aPreviousSelectionsFeaturesAreKeptAndLeavePutsTheSelectionBack() throws {
-        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_AUTHSELECT")), lab: lab)
-        defer { root.remove() }
-        let host = try TestHost(domain: lab.domain)
-        defer { try? admin.delete(host.name + "$") }
-        let selected = try root.run("/usr/bin/authselect", ["select", "local", "with-faillock", "with-silent-lastlog", "--force", "--nobackup", "--quiet"])
-        try #require(selected.status == 0, "\(selected.stdout)\(selected.stderr)")
-        let before = try root.snapshot(Self.restoredState)
+        try joinAndLeave("ADJOIN_ROOT_TRIXIE_AUTHSELECT", prepare: { root throws in
+            let selected = try root.run("/usr/bin/authselect", ["select", "local", "with-faillock", "with-silent-lastlog", "--force", "--nobackup", "--quiet"])
+            try #require(selected.status == 0, "\(selected.stdout)\(selected.stderr)")
+        }, joined: { root, _, _ throws in
+            #expect(try authselectCurrent(root) == "custom/adjoin with-faillock with-silent-lastlog with-mkhomedir with-sudo")
+            #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
+        }, left: { root throws in
+            #expect(try authselectCurrent(root) == "local with-faillock with-silent-lastlog")
+            #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
+        })
+    }
 
-        let joined = try join(root, host)
-        #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(try authselectCurrent(root) == "sssd with-faillock with-silent-lastlog with-mkhomedir with-sudo")
-        #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
+    /// As on RHEL: with oddjob-mkhomedir installed, the stock sssd profile, whose pam_oddjob_mkhomedir
+    /// asks oddjobd (over the root's own D-Bus system bus) to make the home.
+    @Test func oddjobdMakesTheHomeWhereOddjobMkhomedirIsInstalled() throws {
+        try joinAndLeave("ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB", joined: { root, _, joined throws in
+            #expect(joined.stderr.contains("authselect select sssd with-mkhomedir with-sudo --force --nobackup"))
+            #expect(joined.stderr.contains("home directories are made by oddjobd"))
+            #expect(try root.text("/etc/authselect/system-auth").contains("pam_oddjob_mkhomedir.so"))
+            #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
 
-        let left = try leave(root)
-        #expect(left.status == 0, "\(left.stderr)")
-        #expect(try authselectCurrent(root) == "local with-faillock with-silent-lastlog")
-        #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
-        #expect(try root.snapshot(Self.restoredState) == before)
+            let bus = try RootDaemon(root, "/usr/bin/dbus-daemon", ["--system", "--nofork", "--nopidfile"])
+            defer { bus.stop() }
+            try waitFor("the D-Bus system bus", bus) { FileManager.default.fileExists(atPath: root.file("/run/dbus/system_bus_socket").path) }
+            let oddjobd = try RootDaemon(root, "/usr/sbin/oddjobd", ["-n"])
+            defer { oddjobd.stop() }
+            try waitFor("oddjobd on the bus", oddjobd) {
+                let owner = try? root.run("/usr/bin/dbus-send", ["--system", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                                                "org.freedesktop.DBus.NameHasOwner", "string:com.redhat.oddjob_mkhomedir"])
+                return owner?.stdout.contains("boolean true") ?? false
+            }
+            try logIn(root, services: ["system-auth"])
+            // oddjob's helper makes homes with umask 0077; pam_mkhomedir's default would give 0755.
+            let home = try FileManager.default.attributesOfItem(atPath: root.file("/home/\(lab.memberUser)").path)
+            #expect(home[.posixPermissions] as? Int == 0o700)
+        })
     }
 
     @Test func pamAuthUpdateRootLogsAMemberInWithItsOwnSSSD() throws {
-        let root = try RootSandbox(copying: try #require(RootSandbox.cached("ADJOIN_ROOT_TRIXIE_SSSD")), lab: lab)
-        defer { root.remove() }
-        let host = try TestHost(domain: lab.domain)
-        defer { try? admin.delete(host.name + "$") }
-        let before = try root.snapshot(Self.restoredState)
+        try joinAndLeave("ADJOIN_ROOT_TRIXIE_SSSD", joined: { root, _, joined throws in
+            #expect(joined.stderr.contains("pam-auth-update --package --enable sss mkhomedir"))
+            #expect(try root.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
+            #expect(try root.text("/etc/pam.d/common-session").contains("pam_mkhomedir.so"))
 
-        let joined = try join(root, host)
-        #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(joined.stderr.contains("pam-auth-update --package --enable sss mkhomedir"))
-        #expect(!joined.stderr.contains("edited the PAM stack files directly"))
-        #expect(try root.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
-        #expect(try root.text("/etc/pam.d/common-session").contains("pam_mkhomedir.so"))
-
-        try logIn(root, services: ["login"])
-        #expect(FileManager.default.fileExists(atPath: root.file("/home/\(lab.memberUser)").path), "pam_mkhomedir made no home")
-
-        let left = try leave(root)
-        #expect(left.status == 0, "\(left.stderr)")
-        #expect(try root.snapshot(Self.restoredState) == before)
+            try logIn(root, services: ["login"])
+            #expect(FileManager.default.fileExists(atPath: root.file("/home/\(lab.memberUser)").path), "pam_mkhomedir made no home")
+        })
     }
 
     /// With the root's sssd running: the group's member is let in through each PAM service, the
     /// non-member authenticates but is refused at account management, a wrong password is refused.
     private func logIn(_ root: RootSandbox, services: [String]) throws {
-        let sssd = try RootedSSSD(root)
+        let sssd = try RootDaemon.sssd(root)
         defer { sssd.stop() }
         let passwd = try resolve(lab.memberUser, in: root)
         #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(3000))")
@@ -138,6 +161,16 @@ struct DistroLoginIntegrationTests {
                                      stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
             #expect(wrong.status != 0, "\(service)")
         }
+    }
+
+    /// A daemon's readiness, looked at every 100 ms for at most 10 s.
+    private func waitFor(_ what: String, _ daemon: RootDaemon, _ ready: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if try ready() { return }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Issue.record("no \(what) within 10 s: \(daemon.output.suffix(2000))")
     }
 
     /// sssd answers once its back end is online; bounded, not a fixed sleep.

@@ -7,6 +7,8 @@ import Testing
 struct RootSandbox {
     let directory: URL
     static let script = Lab.packageRoot.appendingPathComponent("scripts/lab-support/root-sandbox")
+    /// The variables that name the cached Debian 13 roots DistroLoginIntegrationTests needs.
+    static let distroRoots = ["ADJOIN_ROOT_TRIXIE_AUTHSELECT", "ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB", "ADJOIN_ROOT_TRIXIE_SSSD"]
 
     /// The cached root an environment variable names (scripts/test-distros sets them after building
     /// the roots), or nil when it is not set: the suites that need one are then not enabled.
@@ -65,16 +67,21 @@ struct RootSandbox {
     }
 }
 
-/// The root's own sssd (`sssd -i`), run inside it; stopped with its responders when the test ends.
-final class RootedSSSD {
+/// One of the root's own daemons (sssd, dbus-daemon, oddjobd) in the foreground inside it; stopped when
+/// the test ends.
+final class RootDaemon {
     let process = Process()
     let log: URL
+    /// The test process's threads block SIGTERM, and the children Process starts inherit that mask: a
+    /// daemon that does not unblock it (dbus-daemon, oddjobd) is stopped with SIGKILL instead.
+    let stopsOnSIGTERM: Bool
 
-    init(_ root: RootSandbox) throws {
-        log = root.directory.appendingPathComponent("sssd.out")
+    init(_ root: RootSandbox, _ program: String, _ arguments: [String], stopsOnSIGTERM: Bool = false) throws {
+        self.stopsOnSIGTERM = stopsOnSIGTERM
+        log = root.directory.appendingPathComponent(URL(fileURLWithPath: program).lastPathComponent + ".out")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = RootSandbox.script
-        process.arguments = ["run", root.directory.path, "/usr/sbin/sssd", "-i", "-c", "/etc/sssd/sssd.conf"]
+        process.arguments = ["run", root.directory.path, program] + arguments
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
@@ -82,9 +89,18 @@ final class RootedSSSD {
         try process.run()
     }
 
+    /// `sssd -i`, whose monitor unblocks SIGTERM and stops its responders on it.
+    static func sssd(_ root: RootSandbox) throws -> RootDaemon {
+        try RootDaemon(root, "/usr/sbin/sssd", ["-i", "-c", "/etc/sssd/sssd.conf"], stopsOnSIGTERM: true)
+    }
+
     func stop() {
-        // root-sandbox execs into unshare, then chroot, then sssd: this pid is sssd's monitor.
-        process.terminate()
+        // root-sandbox execs into unshare, then chroot, then the daemon: this pid is the daemon's.
+        if stopsOnSIGTERM {
+            process.terminate()
+        } else {
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 

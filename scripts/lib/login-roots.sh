@@ -6,13 +6,14 @@
 #   trixie-authselect  the same + authselect, with pam-auth-update taken away and /etc/authselect
 #                      created: the RHEL family's PAM tool (RHEL 9 and Amazon Linux 2023 use the same
 #                      upstream profiles)
+#   trixie-authselect-oddjob  the same + oddjob-mkhomedir (oddjobd and D-Bus), as RHEL makes home directories
 #
 # ensure_login_root NAME prints the cached root's path. Nothing is ever mounted in a cached root: the
 # tests copy it and mount /proc and /dev only in a private mount namespace of their own.
 
 ADJOIN_ROOTS_CACHE=${ADJOIN_ROOTS_CACHE:-/var/cache/adjoin-roots}
 # Raised when what a root holds changes, so that a stale cache is rebuilt rather than used.
-ADJOIN_LOGIN_ROOTS_RECIPE=1
+ADJOIN_LOGIN_ROOTS_RECIPE=2
 
 # What the .deb depends on for logins (libsasl2-modules-gssapi-mit: sssd binds to LDAP with GSSAPI), and pamtester.
 login_root_packages=(sssd-ad sssd-tools libnss-sss libpam-sss libsasl2-modules-gssapi-mit pamtester)
@@ -24,7 +25,15 @@ _login_root_apt() {
     # No service may start inside a root while packages are installed.
     printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
     chmod 0755 "$root/usr/sbin/policy-rc.d"
-    chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get -q "$@" >/dev/null
+    # Quiet unless it fails: package scripts complain about what a root lacks (no sssd running, no /dev/pts).
+    local log
+    log=$(mktemp)
+    if ! chroot "$root" env DEBIAN_FRONTEND=noninteractive LC_ALL=C apt-get -q "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
 }
 
 # Each step is checked: the caller runs this with `||`, which turns `set -e` off inside.
@@ -46,6 +55,10 @@ _login_root_build() {
             chroot "$target" dpkg-divert --quiet --local --rename --divert /usr/sbin/pam-auth-update.removed \
                 /usr/sbin/pam-auth-update || return 1
             mkdir -p "$target/etc/authselect" || return 1 ;;
+        trixie-authselect-oddjob)
+            cp -a --one-file-system "$(ensure_login_root trixie-authselect)" "$target" || return 1
+            _login_root_apt "$target" update || return 1
+            _login_root_apt "$target" install -y --no-install-recommends oddjob-mkhomedir || return 1 ;;
         *) die "unknown root $name" ;;
     esac
     rm -rf "$target"/var/cache/apt/archives/*.deb "$target"/var/lib/apt/lists/*_Packages
