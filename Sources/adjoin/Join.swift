@@ -130,6 +130,9 @@ struct JoinCommand: ParsableCommand {
                 throw ValidationError("--retry-for takes a duration such as 30m, 90s or 2h (at most 24 hours), or a number of seconds")
             }
             guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
+            guard !passwordStdin else {
+                throw ValidationError("--retry-for reads the password from the settings at each attempt; a password on standard input serves one attempt only")
+            }
         }
         if dryRun && options.output == .json {
             throw ValidationError("--dry-run prints diffs: it has no --output json")
@@ -170,13 +173,16 @@ struct JoinCommand: ParsableCommand {
         let lock = dryRun ? nil : try lockHost(root: root, deadline: deadline, progress: reporter.progress)
         defer { lock?.release() }
         if unlessJoined, try alreadyJoined(reporter: reporter, instance: state, deadline: deadline) { return }
+        // The login hands the password to libkrb5 and wipes ours: each later attempt reads the settings
+        // afresh (one GetParameter), with the same metadata session token, and keeps its status reporter.
+        if let number, number > 1 { state.context = nil }
         if state.context == nil, readsParameter || statusTable != nil {
             let pointer = readsParameter && parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
             let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, settingsPointer: pointer, flags: try flagSettings(),
                                                   metadata: try state.instanceMetadata(), deadline: deadline, progress: reporter.progress)
             state.context = loaded
             state.domainName = loaded.settings.domain?.value ?? state.domainName
-            if !dryRun { state.status = try StatusReporter(context: loaded) }
+            if !dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
             if loaded.optedOut {
                 let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
                 state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: deadline, progress: reporter.progress) {

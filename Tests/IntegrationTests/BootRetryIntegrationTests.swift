@@ -27,6 +27,25 @@ extension InstanceJoinIntegrationTests {
         #expect(try instance.metadataRequests().filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1)
     }
 
+    /// The first attempt's LDAP bind gets no answer (a fake DC in front of the lab DC stalls it) after the
+    /// Kerberos login has taken the password and wiped it: the next attempt reads the settings again and joins.
+    @Test func aRetryAfterTheLoginReadsThePasswordAgain() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        defer { try? admin.delete(instance.hostname.uppercased() + "$") }
+        let relay = try StallingDCRelay(in: lab, stallAt: .message(0))
+        defer { relay.close() }
+        let parameter = try settings(["domainControllers": [relay.address]])
+        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "5", "--parameter", parameter,
+                                                  "--no-configure", "--root", try scratchRoot().path, "--output", "json"])
+        #expect(relay.hasStalled)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["status"] as? String == "JOINED")
+        #expect(json["attempts"] as? Int == 2)
+        #expect(result.stderr.contains("attempt 1 failed: TIMEOUT"), "\(result.stderr)")
+        #expect(try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count == 2, "one GetParameter per attempt")
+        #expect(try instance.metadataRequests().filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1)
+    }
+
     @Test func theBootJoinStopsAtOnceOnAPermanentFailure() throws {
         let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
         let name = instance.hostname.uppercased()

@@ -13,6 +13,7 @@ targetSeconds (2 x the DC's time for N joins back to back + N/40 s). The compute
 afterwards (not timed).
 """
 import argparse
+import fcntl
 import json
 import os
 import secrets
@@ -260,7 +261,10 @@ def main():
         dc_before = cpu_seconds(process_tree(dc_root))
         say("booting %d instances at once (%s)" % (args.instances, "one attempt each" if args.single_attempt else "--retry-for " + args.retry_for))
         sampler.start()
-        start = time.monotonic()
+        # Every agent waits at a shared flock on this file while the bench holds it exclusively, so that all
+        # of them start at one moment, as instances that booted together do, however slowly they were spawned.
+        gate = open(os.path.join(work, "start.gate"), "w")
+        fcntl.flock(gate, fcntl.LOCK_EX)
         agents = []
         for index, (name, port) in enumerate(sorted(ports.items())):
             root = os.path.join(work, "root-%05d" % index)
@@ -270,12 +274,15 @@ def main():
                 argv[3:3] = ["--retry-for", args.retry_for]
             out = open(os.path.join(work, "agent-%05d.json" % index), "w+")
             err = open(os.path.join(work, "agent-%05d.log" % index), "w+")
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+            process = subprocess.Popen(["flock", "--shared", gate.name] + argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                        env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
                                             "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:%d" % port,
                                             "AWS_ENDPOINT_URL": proxy_url})
             agents.append({"process": process, "out": out, "err": err, "end": None})
             sampler.agents.append(process)
+        start = time.monotonic()
+        fcntl.flock(gate, fcntl.LOCK_UN)
+        gate.close()
         while any(agent["end"] is None for agent in agents):
             for agent in agents:
                 if agent["end"] is None and agent["process"].poll() is not None:

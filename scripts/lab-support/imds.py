@@ -346,9 +346,15 @@ class Handler(BaseHTTPRequestHandler):
     do_POST = do_DELETE = do_PATCH = _not_allowed
 
 
+class MetadataServer(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 refuses connections that a real instance's metadata service
+    # would take: a fleet's agents all connect at once.
+    request_queue_size = 128
+
+
 def instance_server(host, port, state_path):
     """One instance's metadata service: its own state and its own tokens."""
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = MetadataServer((host, port), Handler)
     server.daemon_threads = True
     server.state = StateStore(state_path)
     server.tokens = TokenStore()

@@ -356,6 +356,8 @@ def parse_quota(text):
 
 class ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
+    # An AWS endpoint does not refuse connections when a fleet calls at once; socketserver's backlog of 5 would.
+    request_queue_size = 1024
 
     def __init__(self, address, upstream, verifier, log_path, quotas=()):
         super().__init__(address, Handler)
