@@ -38,14 +38,16 @@ public final class InstanceContext {
     /// `settingsPointer` (from /etc/default/adjoin) names a central settings table to read instead of the parameter.
     public static func load(parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, readTags: Bool = true,
                             environment: AWSEnvironment = .current(),
-                            metadata given: InstanceMetadata? = nil, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
+                            metadata given: InstanceMetadata? = nil, credentials givenCredentials: AWSCredentialChain? = nil,
+                            deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
         let metadata: InstanceMetadata
         if let given { metadata = given } else { metadata = try InstanceMetadata(environment: environment) }
         progress("reading this instance's identity from \(metadata.endpoint)")
         let identity = try metadata.identity(deadline: deadline)
         let hostname = try metadata.hostname(deadline: deadline)
         let region = environment.region ?? identity.region
-        let credentials = AWSCredentialChain(environment: environment, metadata: metadata)
+        // A later attempt of the same command keeps the role's credentials it already fetched (refreshed as they near expiry).
+        let credentials = givenCredentials ?? AWSCredentialChain(environment: environment, metadata: metadata)
         guard let parameter else {
             return InstanceContext(identity: identity, hostname: hostname, tags: nil, settings: flags, settingsSource: "the command line",
                                    region: region, environment: environment, credentials: credentials)

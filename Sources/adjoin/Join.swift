@@ -179,8 +179,10 @@ struct JoinCommand: ParsableCommand {
         if state.context == nil, readsParameter || statusTable != nil {
             let pointer = readsParameter && parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
             let loaded = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, settingsPointer: pointer, flags: try flagSettings(),
-                                                  metadata: try state.instanceMetadata(), deadline: deadline, progress: reporter.progress)
+                                                  metadata: try state.instanceMetadata(), credentials: state.credentials,
+                                                  deadline: deadline, progress: reporter.progress)
             state.context = loaded
+            state.credentials = loaded.credentials
             state.domainName = loaded.settings.domain?.value ?? state.domainName
             if !dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
             if loaded.optedOut {
@@ -343,8 +345,9 @@ struct JoinCommand: ParsableCommand {
 /// reporter, the domain for messages, the last failure (for the status item), and when the command began.
 final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
-    /// One metadata client for every attempt: its session token serves them all.
+    /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
     private var metadata: InstanceMetadata?
+    var credentials: AWSCredentialChain?
     var status: StatusReporter?
     var domainName: String?
     var lastFailure: AdjoinError?

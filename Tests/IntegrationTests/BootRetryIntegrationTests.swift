@@ -43,7 +43,10 @@ extension InstanceJoinIntegrationTests {
         #expect(json["attempts"] as? Int == 2)
         #expect(result.stderr.contains("attempt 1 failed: TIMEOUT"), "\(result.stderr)")
         #expect(try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count == 2, "one GetParameter per attempt")
-        #expect(try instance.metadataRequests().filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1)
+        let metadata = try instance.metadataRequests()
+        #expect(metadata.filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1, "one session token for both attempts")
+        #expect(metadata.filter { $0.hasPrefix("GET /latest/meta-data/iam/security-credentials/adjoin-test-role ") }.count == 1,
+                "the role's credentials fetched once for both attempts: \(metadata)")
     }
 
     @Test func theBootJoinStopsAtOnceOnAPermanentFailure() throws {
