@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "adjoin",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "adjoin", targets: ["adjoin"]),
     ],

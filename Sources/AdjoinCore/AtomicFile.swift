@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Files the agent owns on the host: written whole or not at all (temporary file, fsync, rename),

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// A distro tool run for host configuration (pam-auth-update, authselect, visudo, systemctl): started

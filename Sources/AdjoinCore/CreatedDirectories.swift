@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Folders adjoin made on the host (for a file it wrote, for its kept originals, for its own state)

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// A host file's pre-adjoin state as HostFiles kept it: its bytes and mode, or that it did not exist.

@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// One state-changing command (join, leave, rotate) at a time per host, that is per `--root`: an

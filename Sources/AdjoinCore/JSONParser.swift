@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Reads RFC 8259 JSON into `JSON`. The agent reads JSON from AWS (responses, instance metadata) and

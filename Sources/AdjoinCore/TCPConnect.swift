@@ -1,7 +1,5 @@
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// A TCP connection opened within a deadline (a blocking connect(2) could wait minutes on a

@@ -1,8 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Finds a live DC of a domain the way the Windows DC locator does (MS-ADTS 6.3.6): SRV records for

@@ -1,8 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// getaddrinfo(3): the system's own name lookup (nsswitch, /etc/hosts), for names a user gave.

@@ -1,8 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Sends one request datagram to several servers at once and hands back replies as they arrive,

@@ -1,8 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
 #endif
 
 /// Where a command's words go: progress to standard error, the result to standard output.
