@@ -5,7 +5,7 @@ import Testing
 
 /// SSM, EC2 and STS against moto behind the lab's checking proxy: every request the agent sends is
 /// re-signed by botocore there, and the tests read the proxy's verdicts.
-@Suite struct AWSClientsIntegrationTests {
+@Suite(.needsLab) struct AWSClientsIntegrationTests {
     let lab: AWSLab
     init() throws { lab = try AWSLab.current() }
 

@@ -151,3 +151,8 @@ extension AWSLab {
         return table
     }
 }
+
+extension Trait where Self == ConditionTrait {
+    /// On a suite that needs the lab: skipped, saying so, when the lab is not running (unless ADJOIN_LAB=1).
+    static var needsLab: Self { .enabled(if: LabPresence.suitesRun, Comment(rawValue: LabPresence.skipReason)) }
+}

@@ -4,7 +4,7 @@ import Testing
 @testable import AWS
 
 /// EC2 DescribeInstances by id, as sweep asks it: moto behind the checking proxy.
-@Suite struct DescribeInstancesIntegrationTests {
+@Suite(.needsLab) struct DescribeInstancesIntegrationTests {
     let lab: AWSLab
     init() throws { lab = try AWSLab.current() }
 

@@ -4,7 +4,7 @@ import Testing
 @testable import AWS
 
 /// The IMDSv2 client against the lab's emulator (scripts/lab-support/imds.py).
-@Suite struct InstanceMetadataIntegrationTests {
+@Suite(.needsLab) struct InstanceMetadataIntegrationTests {
     let lab: AWSLab
     init() throws { lab = try AWSLab.current() }
 

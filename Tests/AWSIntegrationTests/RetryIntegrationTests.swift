@@ -4,7 +4,7 @@ import Testing
 @testable import AWS
 
 /// Throttling, 5xx and expired credentials, made to happen by the checking proxy in front of moto.
-@Suite struct RetryIntegrationTests {
+@Suite(.needsLab) struct RetryIntegrationTests {
     let lab: AWSLab
     init() throws { lab = try AWSLab.current() }
 

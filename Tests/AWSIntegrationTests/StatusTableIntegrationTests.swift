@@ -5,7 +5,7 @@ import Testing
 
 /// The status table in moto's DynamoDB behind the checking proxy, written through an assumed role in
 /// a central account, as the multi-account design does.
-@Suite struct StatusTableIntegrationTests {
+@Suite(.needsLab) struct StatusTableIntegrationTests {
     let lab: AWSLab
     init() throws { lab = try AWSLab.current() }
 

@@ -4,7 +4,7 @@ import Testing
 
 /// `--timeout` bounds the whole join, undo included, when the DC stops answering LDAP right after the
 /// account was created (a fake DC relaying to the lab DC, stalling the request that follows the add).
-@Suite struct BudgetIntegrationTests {
+@Suite(.needsLab) struct BudgetIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

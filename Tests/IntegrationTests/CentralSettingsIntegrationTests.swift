@@ -10,7 +10,7 @@ import Testing
 /// lets any caller assume any role), IAM and resource policies (moto checks neither by default), and
 /// KMS key policies. The refusals those would produce are sent by the proxy in the service's own error
 /// shape (an injected reply), to prove what the agent makes of them.
-@Suite(.serialized) struct CentralSettingsIntegrationTests {
+@Suite(.serialized, .needsLab) struct CentralSettingsIntegrationTests {
     static let centralAccount = "409876543210"
     let lab: Lab
     let aws: AWSFixture

@@ -5,7 +5,7 @@ import Testing
 /// The lifecycle under each way directory administrators delegate join rights: full control of computer
 /// objects in an OU, Microsoft's documented minimal rights on an OU, and an account pre-staged by an
 /// administrator with the minimal rights on it alone (scripts/lab's delegations).
-@Suite struct DelegationIntegrationTests {
+@Suite(.needsLab) struct DelegationIntegrationTests {
     enum Delegation: String, CaseIterable, CustomTestStringConvertible {
         case fullControl, minimalRights, prestaged
         var testDescription: String { rawValue }

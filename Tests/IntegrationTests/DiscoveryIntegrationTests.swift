@@ -8,7 +8,7 @@ import Testing
 @testable import Discovery
 
 /// Discovery against the lab's real Samba AD DC.
-@Suite struct DiscoveryIntegrationTests {
+@Suite(.needsLab) struct DiscoveryIntegrationTests {
     let lab: Lab
     init() throws { lab = try Lab.current() }
 
@@ -173,7 +173,7 @@ import Testing
 }
 
 /// The `adjoin discover` command as users run it.
-@Suite struct DiscoverCommandTests {
+@Suite(.needsLab) struct DiscoverCommandTests {
     let lab: Lab
     init() throws { lab = try Lab.current() }
 

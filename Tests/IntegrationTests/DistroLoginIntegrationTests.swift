@@ -5,7 +5,7 @@ import Testing
 /// one whose PAM tool is authselect (the RHEL 9 and Amazon Linux 2023 profiles), one with pam-auth-update.
 /// scripts/test-distros builds the roots and names them in ADJOIN_ROOT_TRIXIE_AUTHSELECT,
 /// ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB (with oddjob-mkhomedir) and ADJOIN_ROOT_TRIXIE_SSSD.
-@Suite(.serialized, .enabled(if: RootSandbox.distroRoots.allSatisfy { RootSandbox.cached($0) != nil }, "scripts/test-distros names the cached Debian 13 roots"))
+@Suite(.serialized, .needsLab, .enabled(if: RootSandbox.distroRoots.allSatisfy { RootSandbox.cached($0) != nil }, "scripts/test-distros names the cached Debian 13 roots"))
 struct DistroLoginIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory

@@ -4,7 +4,7 @@ import Testing
 
 /// Host configuration under --root (an image being built): the distro tools cannot run there, so the
 /// PAM files are edited directly; and every refusal happens before the directory is touched.
-@Suite struct HostConfigurationIntegrationTests {
+@Suite(.needsLab) struct HostConfigurationIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

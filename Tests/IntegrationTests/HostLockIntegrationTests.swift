@@ -9,7 +9,7 @@ import Glibc
 /// Several state-changing commands on one host at once (the boot unit and a Run Command, say): the
 /// host lock lets one run at a time, the others wait within their budget or end BUSY, and files a
 /// killed run left are cleared. Checked against the lab DC, from outside.
-@Suite struct HostLockIntegrationTests {
+@Suite(.needsLab) struct HostLockIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

@@ -5,7 +5,7 @@ import Testing
 /// The seed's acceptance test: on a host that was never joined, `adjoin join --allow-group` with DNS
 /// discovery, then real sssd, NSS and PAM: a member of the group logs in, a non-member authenticates
 /// but is refused at account management.
-@Suite(.serialized) struct HostLoginIntegrationTests {
+@Suite(.serialized, .needsLab) struct HostLoginIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Paths stay under --root, and names are checked as the DNS and the directory check them: each bad
 /// input is INVALID_INPUT naming what is wrong, with nothing written and nothing created.
-@Suite struct InputCheckIntegrationTests {
+@Suite(.needsLab) struct InputCheckIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

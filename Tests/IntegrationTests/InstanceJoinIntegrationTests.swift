@@ -5,7 +5,7 @@ import Testing
 /// IMDSv2 emulator, settings from a SecureString parameter, tags from metadata or DescribeTags,
 /// status in DynamoDB; every AWS request goes through the proxy that checks its signature with
 /// botocore. The directory is the lab's real DC.
-@Suite(.serialized) struct InstanceJoinIntegrationTests {
+@Suite(.serialized, .needsLab) struct InstanceJoinIntegrationTests {
     let lab: Lab
     let aws: AWSFixture
     let admin: AdminDirectory

@@ -4,7 +4,7 @@ import Kerberos
 import Testing
 
 /// `adjoin join` against the lab DC as the least-privileged join user, checked from the outside.
-@Suite struct JoinIntegrationTests {
+@Suite(.needsLab) struct JoinIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

@@ -5,7 +5,7 @@ import Testing
 
 /// Kerberos against the lab DC's KDC, with a profile that exists only in memory and every message
 /// carried by the join's own connection to the KDC.
-@Suite struct KerberosIntegrationTests {
+@Suite(.needsLab) struct KerberosIntegrationTests {
     let lab: Lab
     let context: KerberosContext
     let kdc: KDCConnection

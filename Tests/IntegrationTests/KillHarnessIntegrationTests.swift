@@ -7,7 +7,7 @@ import Glibc
 
 /// A join killed (SIGKILL) at moments spread over its whole run, against the lab DC: whatever the
 /// directory holds afterwards, the host says so (status), leave removes it, and a rerun joins.
-@Suite struct KillHarnessIntegrationTests {
+@Suite(.needsLab) struct KillHarnessIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

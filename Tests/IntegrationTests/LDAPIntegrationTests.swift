@@ -5,7 +5,7 @@ import Testing
 @testable import LDAP
 
 /// A sealed, Kerberos-bound LDAP connection to the lab DC, with tickets only in memory.
-@Suite struct LDAPIntegrationTests {
+@Suite(.needsLab) struct LDAPIntegrationTests {
     let lab: Lab
     init() throws { lab = try Lab.current() }
 

@@ -108,3 +108,8 @@ func run(_ executable: URL, _ arguments: [String], stdin: URL? = nil, environmen
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
 }
+
+extension Trait where Self == ConditionTrait {
+    /// On a suite that needs the lab: skipped, saying so, when the lab is not running (unless ADJOIN_LAB=1).
+    static var needsLab: Self { .enabled(if: LabPresence.suitesRun, Comment(rawValue: LabPresence.skipReason)) }
+}

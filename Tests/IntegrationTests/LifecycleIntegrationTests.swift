@@ -5,7 +5,7 @@ import Testing
 /// The lifecycle of a joined host against the lab DC: join, status, rotate, leave, leave again; and
 /// the remote leave of a terminated instance's account. Checked from outside: the directory through
 /// the administrator's OpenLDAP tools, keytabs through MIT's klist and kinit, files byte for byte.
-@Suite(.serialized) struct LifecycleIntegrationTests {
+@Suite(.serialized, .needsLab) struct LifecycleIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

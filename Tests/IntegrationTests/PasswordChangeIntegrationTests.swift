@@ -8,7 +8,7 @@ import TestSupport
 
 /// The change-password exchange (RFC 3244) against the lab DC's own kpasswd service, as `adjoin rotate`
 /// does it: a kadmin/changepw ticket from the machine's keytab, then one TCP connection to port 464.
-@Suite struct PasswordChangeIntegrationTests {
+@Suite(.needsLab) struct PasswordChangeIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     let context: KerberosContext

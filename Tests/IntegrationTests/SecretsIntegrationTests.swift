@@ -7,7 +7,7 @@ import Glibc
 
 /// No secret in a core: the agent cannot leave a core file, and a dump taken from outside (gcore, as
 /// root can) after the join user's login holds no copy of the password.
-@Suite(.serialized) struct SecretsIntegrationTests {
+@Suite(.serialized, .needsLab) struct SecretsIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
     init() throws {

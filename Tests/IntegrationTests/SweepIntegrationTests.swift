@@ -8,7 +8,7 @@ import Testing
 /// an account without adjoin's marker, one whose instance is stopped, one EC2 never knew, one with a
 /// marker of an older version (located through its status item), and a third AWS account whose role
 /// cannot be assumed. All in an OU of the test's own, so that other tests' accounts are not in it.
-@Suite(.serialized) struct SweepIntegrationTests {
+@Suite(.serialized, .needsLab) struct SweepIntegrationTests {
     let lab: Lab
     let aws: AWSFixture
     let admin: AdminDirectory

@@ -12,3 +12,13 @@ public struct LabNotRunning: Error, CustomStringConvertible {
         "\(variable) is not set: start the lab with `scripts/lab start` and `eval \"$(scripts/lab env)\"`"
     }
 }
+
+/// Whether the suites that need the lab should run. They run when its variables are set; CI also sets
+/// ADJOIN_LAB=1, so that a lab that failed to start fails those suites instead of skipping them.
+public enum LabPresence {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+    public static var required: Bool { environment["ADJOIN_LAB"] == "1" }
+    public static var running: Bool { environment["ADJOIN_LAB_DIR"] != nil }
+    public static var suitesRun: Bool { required || running }
+    public static let skipReason = "lab not running: run scripts/lab start, then eval \"$(scripts/lab env)\" (ADJOIN_LAB=1 makes its absence a failure)"
+}
