@@ -193,6 +193,19 @@ struct AWSFixture {
         return try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? [String: String]
     }
 
+    /// The keys STS issued to AssumeRole calls signed with `accessKeyId` (the proxy logs their ids), so that
+    /// a test can pick its own assumed role's calls out of a log that other suites write to at the same time.
+    func keysIssued(to accessKeyId: String) throws -> Set<String> {
+        let text = try String(contentsOfFile: verdictLog, encoding: .utf8)
+        var keys: Set<String> = []
+        for line in text.split(separator: "\n") {
+            guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  entry["accessKeyId"] as? String == accessKeyId, let issued = entry["issuedAccessKeyIds"] as? [String] else { continue }
+            keys.formUnion(issued)
+        }
+        return keys
+    }
+
     /// Every verdict of the checking proxy so far, with the key and region each request was signed for.
     func verdicts() throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
         let text = try String(contentsOfFile: verdictLog, encoding: .utf8)

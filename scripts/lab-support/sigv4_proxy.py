@@ -42,7 +42,8 @@ carry "injected": "AccessDenied").
 
 Every verdict is appended as one JSON line to --log: time, method, service, region, operation,
 accessKeyId, tokenDigest (first 16 hex digits of SHA-256 of the session token, or null; never the
-token), verdict ("verified" or "refused"), reason, upstreamStatus. Nothing secret is logged.
+token), verdict ("verified" or "refused"), reason, upstreamStatus, and for AssumeRole the ids of the
+keys it issued (issuedAccessKeyIds). Nothing secret is logged.
 
 Options: --host (127.0.0.1), --port (0 = ephemeral; the bound port is printed alone on the first
 line of stdout), --upstream URL, --keys FILE, --imds-state FILE, --log FILE.
@@ -106,11 +107,12 @@ class Verifier:
             return self.issued.get(akid)
 
     def remember_issued(self, body):
-        """Keys in an STS AssumeRole (or GetSessionToken) response become known."""
+        """Keys in an STS AssumeRole (or GetSessionToken) response become known; returns their ids."""
         try:
             root = ET.fromstring(body)
         except ET.ParseError:
-            return
+            return []
+        issued = []
         for element in root.iter():
             if element.tag.split("}")[-1] != "Credentials":
                 continue
@@ -118,6 +120,8 @@ class Verifier:
             if fields.get("AccessKeyId") and fields.get("SecretAccessKey"):
                 with self.lock:
                     self.issued[fields["AccessKeyId"]] = fields["SecretAccessKey"]
+                issued.append(fields["AccessKeyId"])
+        return issued
 
     def verify(self, method, path, headers, body):
         """headers: list of (name, value) as received. Returns the parsed scope; raises Refusal."""
@@ -252,9 +256,10 @@ class Handler(BaseHTTPRequestHandler):
                                json_protocol=self.headers.get("X-Amz-Target") is not None)
         status, reply_headers, reply = self._forward(headers, body)
         entry["upstreamStatus"] = status
-        self.server.record(entry)
         if status == 200 and operation in ("AssumeRole", "GetSessionToken"):
-            self.server.verifier.remember_issued(reply)
+            # Which key a caller got, so that a test can tell its own role's calls from other tests'.
+            entry["issuedAccessKeyIds"] = self.server.verifier.remember_issued(reply)
+        self.server.record(entry)
         if status == 200 and operation == "DescribeTags":
             reply = page_describe_tags(reply, request_params(headers, self.path, body))
         self.send_response(status)

@@ -166,6 +166,8 @@ def test_keys_issued_by_assume_role_become_known(proxy):
     assumed = proxy.client("sts", akid=issued["AccessKeyId"], secret=issued["SecretAccessKey"], token=issued["SessionToken"])
     assert assumed.get_caller_identity()["Account"] == "111122223333"
     assert [v["verdict"] for v in proxy.verdicts()] == ["verified", "verified"]
+    assert proxy.verdicts()[0]["issuedAccessKeyIds"] == [issued["AccessKeyId"]]
+    assert proxy.verdicts()[1]["accessKeyId"] == issued["AccessKeyId"]
 
 
 def test_describe_tags_is_paged_as_ec2_pages_it(proxy):
