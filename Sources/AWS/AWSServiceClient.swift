@@ -129,14 +129,8 @@ struct RetryPolicy {
     var jitter: @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
 
     func backoff(attempt: Int) -> Duration {
-        let ceiling = min(cap, base * (1 << min(attempt - 1, 20)))
-        let milliseconds = max(ceiling.milliseconds, 1)
-        return .milliseconds(min(max(jitter(milliseconds), 0), milliseconds))
+        Backoff.pause(afterAttempt: attempt, base: base, cap: cap, jitter: jitter)
     }
 
-    static func sleep(_ duration: Duration) {
-        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-    }
+    static func sleep(_ duration: Duration) { Backoff.sleep(duration) }
 }

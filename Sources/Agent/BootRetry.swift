@@ -1,7 +1,4 @@
 import AdjoinCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// How a join at boot keeps trying: until it is joined or meets a failure that another attempt cannot
 /// mend, for a bounded time, with exponential backoff and full jitter between attempts, so that a fleet
@@ -28,9 +25,7 @@ public struct BootRetry: Sendable {
     }
 
     public func pause(afterAttempt attempt: Int) -> Duration {
-        let ceiling = min(cap, base * (1 << min(max(attempt - 1, 0), 20)))
-        let milliseconds = max(ceiling.milliseconds, 1)
-        return .milliseconds(min(max(jitter(milliseconds), 0), milliseconds))
+        Backoff.pause(afterAttempt: attempt, base: base, cap: cap, jitter: jitter)
     }
 
     /// What happened to one attempt that will be tried again, for the journal and the status item.
@@ -66,11 +61,7 @@ public struct BootRetry: Sendable {
         }
     }
 
-    public static func sleep(_ duration: Duration) {
-        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
-    }
+    public static func sleep(_ duration: Duration) { Backoff.sleep(duration) }
 
     /// `30m`, `90s`, `2h` or a number of seconds.
     public static func parseDuration(_ text: String) -> Duration? {
