@@ -15,11 +15,16 @@ public final class MetadataInstanceID: InstanceIDReader {
         self.metadata = metadata
     }
 
+    /// The metadata client, made at the first question and kept (one session token for every read).
+    public func client() throws(AdjoinError) -> InstanceMetadata {
+        if let metadata { return metadata }
+        let made = try InstanceMetadata(environment: environment)
+        metadata = made
+        return made
+    }
+
     public func instanceID(deadline: Deadline) throws(AdjoinError) -> String {
-        let client: InstanceMetadata
-        if let metadata { client = metadata } else { client = try InstanceMetadata(environment: environment) }
-        metadata = client
-        return try client.identity(deadline: deadline).instanceId
+        try client().identity(deadline: deadline).instanceId
     }
 }
 

@@ -38,6 +38,13 @@ public struct CurrentIdentity {
         }
     }
 
+    /// Whether this host is a copy of the one whose join (or interrupted join) `record` is; nil when it is
+    /// that host, or the record (written by adjoin 0.1 with a chosen owner) names no identity to compare.
+    func copy(of record: JoinRecord, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
+        guard !record.identity.isEmpty else { return nil }
+        return try copy(of: HostIdentity(record.identity), deadline: deadline)
+    }
+
     /// What makes this host a copy of the one that joined, or nil when it is that host (or it cannot be told).
     public func copy(of recorded: HostIdentity, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
         guard let current = try matching(recorded, deadline: deadline), current != recorded else { return nil }

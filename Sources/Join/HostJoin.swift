@@ -73,8 +73,7 @@ public struct HostJoin: Sendable {
         // A join cut short in the image leaves only its intent record: the same, for a copy.
         var found = try JoinRecord.read(join.request.files)
         if found == nil { found = try JoinIntent.read(join.request.files) }
-        guard let record = found, !record.identity.isEmpty,
-              let copy = try identity.copy(of: HostIdentity(record.identity), deadline: deadline) else { return nil }
+        guard let record = found, let copy = try identity.copy(of: record, deadline: deadline) else { return nil }
         return (record, copy)
     }
 

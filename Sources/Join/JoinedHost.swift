@@ -42,8 +42,7 @@ struct JoinedHost {
 
     /// Whether this host is a copy of the one that joined (nil: it is that host, or it cannot be told).
     func copy(_ identity: CurrentIdentity, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
-        guard !record.identity.isEmpty else { return nil }
-        return try identity.copy(of: HostIdentity(record.identity), deadline: deadline)
+        try identity.copy(of: record, deadline: deadline)
     }
 
     var keytab: HostKeytab { record.keytab(files: files) }

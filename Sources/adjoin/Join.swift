@@ -346,7 +346,7 @@ struct JoinCommand: ParsableCommand {
 final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
     /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
-    private var metadata: InstanceMetadata?
+    private let metadata = MetadataInstanceID()
     var credentials: AWSCredentialChain?
     var status: StatusReporter?
     var domainName: String?
@@ -359,15 +359,10 @@ final class JoinAttempts: InstanceIDReader {
 
     var elapsed: Duration { ContinuousClock.now - started }
 
-    func instanceMetadata() throws(AdjoinError) -> InstanceMetadata {
-        if let metadata { return metadata }
-        let client = try InstanceMetadata(environment: .current())
-        metadata = client
-        return client
-    }
+    func instanceMetadata() throws(AdjoinError) -> InstanceMetadata { try metadata.client() }
 
     func instanceID(deadline: Deadline) throws(AdjoinError) -> String {
         if let context { return context.identity.instanceId }
-        return try instanceMetadata().identity(deadline: deadline).instanceId
+        return try metadata.instanceID(deadline: deadline)
     }
 }
