@@ -157,7 +157,9 @@ final class HTTPClient {
             sink.bytes.wipe()
             let message = errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
             let detail = message.isEmpty ? String(cString: adjoin_curl_easy_strerror(code)) : String(decoding: message, as: UTF8.self)
-            if deadline.isExpired {
+            // libcurl's timers count whole milliseconds and may fire a moment before the deadline does;
+            // a time-out with the budget all but spent is the budget's, not the peer's.
+            if deadline.isExpired || (code == CURLE_OPERATION_TIMEDOUT && deadline.remaining < .milliseconds(20)) {
                 throw TransportError(error: .timeout("the time budget ran out waiting for \(purpose)"), retryable: false)
             }
             throw TransportError(error: .network("cannot reach \(purpose): \(detail)"), retryable: true)

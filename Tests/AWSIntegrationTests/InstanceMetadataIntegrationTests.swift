@@ -83,7 +83,7 @@ import Testing
         let error = withExtendedLifetime(listener) {
             #expect(throws: AdjoinError.self) { try metadata.hostname(deadline: Deadline(seconds: 1.5)) }
         }
-        #expect(error?.status == .timeout)
+        #expect(error?.status == .timeout, "\(error?.message ?? "no error")")
         #expect(error?.message.contains("instance metadata at \(endpoint)") == true)
         // Generous for a loaded machine, yet far short of waiting forever on a silent peer.
         #expect(ContinuousClock.now - start < .seconds(8))
