@@ -6,9 +6,8 @@ enum SSSDConfiguration {
 
     static func render(_ settings: HostSettings, over current: String?) -> String {
         var document = INIDocument(text: current ?? "# Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.\n")
-        if document.value("config_file_version", in: "sssd") == nil {
-            document.set("config_file_version", "2", in: "sssd")
-        }
+        // No config_file_version: optional since sssd 1.13, and sssd 2.10 warns about it as an unknown
+        // option. One already in the file is the administrator's and stays.
         document.set("services", merged(document.value("services", in: "sssd"), with: ["nss", "pam", "sudo"]), in: "sssd")
         document.set("domains", merged(document.value("domains", in: "sssd"), with: [settings.domain]), in: "sssd")
         document.replaceSection("domain/" + settings.domain, with: domainSection(settings))

@@ -7,7 +7,6 @@ import Testing
             # Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.
 
             [sssd]
-            config_file_version = 2
             services = nss, pam, sudo
             domains = corp.example.com
 
@@ -47,6 +46,12 @@ import Testing
         #expect(!SSSDConfiguration.render(.lab(), over: nil).contains("ldap_sasl_authid"))
     }
 
+    @Test func anAdministratorsConfigFileVersionStays() {
+        let merged = SSSDConfiguration.render(.lab(), over: "[sssd]\nconfig_file_version = 2\n")
+        #expect(merged.hasPrefix("[sssd]\nconfig_file_version = 2\nservices = nss, pam, sudo\ndomains = corp.example.com\n"))
+        #expect(!SSSDConfiguration.render(.lab(), over: nil).contains("config_file_version"))
+    }
+
     @Test func mergeKeepsOtherDomainsAndSections() {
         let existing = """
             [sssd]
@@ -66,7 +71,7 @@ import Testing
 
             """
         let merged = SSSDConfiguration.render(.lab(), over: existing)
-        #expect(merged.hasPrefix("[sssd]\nservices = nss, pam, ssh, sudo\ndomains = LDAP, corp.example.com\nconfig_file_version = 2\n\n[domain/LDAP]\nid_provider = ldap\nldap_uri = ldap://ldap.example.net\n\n[domain/corp.example.com]\nid_provider = ad\n"))
+        #expect(merged.hasPrefix("[sssd]\nservices = nss, pam, ssh, sudo\ndomains = LDAP, corp.example.com\n\n[domain/LDAP]\nid_provider = ldap\nldap_uri = ldap://ldap.example.net\n\n[domain/corp.example.com]\nid_provider = ad\n"))
         #expect(merged.hasSuffix("simple_allow_groups = linux-admins\n\n[nss]\nfilter_users = root\n"))
         #expect(!merged.contains("access_provider = permit"))
         #expect(SSSDConfiguration.render(.lab(), over: merged) == merged)

@@ -139,6 +139,9 @@ struct DistroLoginIntegrationTests {
     /// With the root's sssd running: the group's member is let in through each PAM service, the
     /// non-member authenticates but is refused at account management, a wrong password is refused.
     private func logIn(_ root: RootSandbox, services: [String]) throws {
+        // The root's own sssd (2.10) validates the file adjoin wrote: no option it does not know.
+        let check = try root.run("/usr/sbin/sssctl", ["config-check"])
+        #expect(check.status == 0 && check.stdout.contains("Issues identified by validators: 0"), "\(check.stdout)\(check.stderr)")
         let sssd = try RootDaemon.sssd(root)
         defer { sssd.stop() }
         let passwd = try resolve(lab.memberUser, in: root)
