@@ -38,8 +38,9 @@ extension HostFiles {
         return "/" + done.joined(separator: "/")
     }
 
-    /// The real path of the file a host path names, its links followed inside the root.
-    func realPath(_ hostPath: String) throws(AdjoinError) -> String {
+    /// The real path of the file a host path names, its links followed inside the root: the path to
+    /// hand to a library that opens the file itself (the kernel would follow a link out of the root).
+    public func realPath(_ hostPath: String) throws(AdjoinError) -> String {
         path(try resolved(hostPath))
     }
 

@@ -31,6 +31,9 @@ struct HostKeytab {
 
     var samAccountName: String { computerName + "$" }
     var path: String { files.path(keytabPath) }
+    /// The file libkrb5 opens and unlink removes: a link in the root is followed inside it, where the
+    /// kernel would follow an absolute one out of the root. `path` stays the name shown to users.
+    var openedPath: String { (try? files.realPath(keytabPath)) ?? path }
 
     /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
     /// computer object, and the same names get keys in the keytab.
@@ -95,7 +98,7 @@ struct HostKeytab {
         if let previous {
             _ = try? files.write(previous, to: keytabPath, mode: 0o600)
         } else {
-            unlink(path)
+            unlink(openedPath)
         }
     }
 
@@ -105,7 +108,7 @@ struct HostKeytab {
         do {
             let cache = try CredentialCache(context: session.context)
             return try session.context.login(Principal(samAccountName, context: session.context),
-                                             keytabPath: path, encryptionTypes: encryptionTypes,
+                                             keytabPath: openedPath, encryptionTypes: encryptionTypes,
                                              into: cache, through: session.kdc, deadline: deadline).clientKeyVersion
         } catch {
             throw JoinFailure.kerberos(error, deadline: deadline)

@@ -66,7 +66,7 @@ struct JoinedHost {
     /// The machine's login with its keytab and its sealed LDAP connection.
     func machineSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> DirectorySession {
         try DirectorySession.open(realm: record.realm,
-                                  as: .keytab(principal: record.machinePrincipal, path: keytab.path, encryptionTypes: record.keytabEncryptionTypes),
+                                  as: .keytab(principal: record.machinePrincipal, path: keytab.openedPath, encryptionTypes: record.keytabEncryptionTypes),
                                   controller: controller, deadline: deadline, progress: progress)
     }
 

@@ -73,7 +73,7 @@ public struct PasswordRotation: Sendable {
         let kpasswd = kpasswdServer.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: session.kdc.realm) }
             ?? KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm)
         do {
-            try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.path,
+            try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.openedPath,
                                                encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc,
                                                kpasswd: kpasswd, deadline: deadline)
         } catch {
