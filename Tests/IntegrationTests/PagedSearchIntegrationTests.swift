@@ -63,6 +63,20 @@ import TestSupport
         #expect(unpaged[0].count == Self.accounts)
     }
 
+    /// More paged searches in one call than a DC keeps open per connection (MaxResultSetsPerConn, 10 in
+    /// AD and Samba, which drop the oldest): each still gets all its pages.
+    @Test func moreSearchesThanTheServerKeepsOpenEachGetAllTheirPages() throws {
+        let (ou, owners) = try markedAccounts(Self.accounts)
+        defer { _ = try? admin.tool("ldapdelete", ["-r", ou]) }
+        let (connection, _) = try LDAPIntegrationTests().boundConnection()
+        let computers = LDAPSearchRequest(base: ou, scope: .subtree, filter: "(objectClass=computer)", attributes: ["cn"])
+        var pages = 0
+        let answers = try connection.pagedSearch(Array(repeating: computers, count: 12), pageSize: Self.pageSize,
+                                                 deadline: Deadline(seconds: 30)) { _ in pages += 1 }
+        #expect(answers.map { Set($0.map { $0.dn.lowercased() }) } == Array(repeating: Set(owners.keys), count: 12))
+        #expect(pages == 12 * 3)
+    }
+
     /// The deadline bounds the whole search, not each page: a search whose time runs out between two
     /// pages ends with TIMEOUT instead of asking for the next.
     @Test func theDeadlineBoundsTheWholePagedSearch() throws {
