@@ -30,7 +30,7 @@ public final class InstanceAccounts {
     private let session: DirectorySession
     private let progress: @Sendable (String) -> Void
     /// Entries per page of the listing (a test lowers it to see several pages).
-    public var pageSize = LDAPConnection.defaultPageSize
+    var pageSize = LDAPConnection.defaultPageSize
 
     /// RFC 4511's resultCode invalidDNSyntax.
     static let invalidDNSyntax: Int32 = 34
