@@ -17,6 +17,7 @@ extern struct adjoin_ldap_api {
     __typeof__(ldap_memfree) *memfree;
     __typeof__(ldap_control_create) *control_create;
     __typeof__(ldap_control_free) *control_free;
+    __typeof__(ldap_controls_free) *controls_free;
     __typeof__(ldap_search_ext) *search_ext;
     __typeof__(ldap_result) *result;
     __typeof__(ldap_msgfree) *msgfree;

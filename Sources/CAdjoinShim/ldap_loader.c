@@ -28,6 +28,7 @@ static void load(void) {
         ADJOIN_SYMBOL(ldap_api, memfree, "ldap_memfree"),
         ADJOIN_SYMBOL(ldap_api, control_create, "ldap_control_create"),
         ADJOIN_SYMBOL(ldap_api, control_free, "ldap_control_free"),
+        ADJOIN_SYMBOL(ldap_api, controls_free, "ldap_controls_free"),
         ADJOIN_SYMBOL(ldap_api, search_ext, "ldap_search_ext"),
         ADJOIN_SYMBOL(ldap_api, result, "ldap_result"),
         ADJOIN_SYMBOL(ldap_api, msgfree, "ldap_msgfree"),
@@ -81,6 +82,7 @@ int adjoin_ldap_control_create(const char *oid, int critical, struct berval *val
 }
 
 void adjoin_ldap_control_free(LDAPControl *control) { ldap_api.control_free(control); }
+void adjoin_ldap_controls_free(LDAPControl **controls) { ldap_api.controls_free(controls); }
 
 int adjoin_ldap_search_ext(LDAP *ldap, const char *base, int scope, const char *filter, char **attributes,
                            int attributes_only, LDAPControl **server, LDAPControl **client, struct timeval *limit,

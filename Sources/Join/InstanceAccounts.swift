@@ -28,6 +28,9 @@ public final class InstanceAccounts {
     private let domain: DomainName
     private let principal: String
     private let session: DirectorySession
+    private let progress: @Sendable (String) -> Void
+    /// Entries per page of the listing (a test lowers it to see several pages).
+    var pageSize = LDAPConnection.defaultPageSize
 
     /// RFC 4511's resultCode invalidDNSyntax.
     static let invalidDNSyntax: Int32 = 34
@@ -36,6 +39,7 @@ public final class InstanceAccounts {
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
                 progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
         self.domain = domain
+        self.progress = progress
         principal = JoinRequest.principal(of: user, realm: domain.realm)
         let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
                                               required: [.ldap, .kdc, .writable], progress: progress)
@@ -57,8 +61,13 @@ public final class InstanceAccounts {
              LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes)]
         }
         let answers: [[LDAPEntry]]
+        var read = 0
         do {
-            answers = try session.ldap.search(requests, deadline: deadline)
+            // Paged: AD answers an unpaged search with at most its MaxPageSize (1000) entries, then sizeLimitExceeded.
+            answers = try session.ldap.pagedSearch(requests, pageSize: pageSize, deadline: deadline) { count in
+                read += count
+                if count == pageSize { progress("Read \(read) directory entries so far") }
+            }
         } catch where error.code == Self.invalidDNSyntax {
             throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {

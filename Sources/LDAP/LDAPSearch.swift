@@ -70,28 +70,34 @@ extension LDAPConnection {
         applyTimeout(deadline)
         var messageIDs: [Int32] = []
         for request in requests {
-            var names = request.attributes.map { strdup($0) } + [nil]
-            defer { names.forEach { free($0) } }
-            var limit = timeval(deadline)
-            var messageID: Int32 = 0
-            let controls = try LDAPServerControls(securityDescriptorFlags: request.securityDescriptorFlags)
-            let status = names.withUnsafeMutableBufferPointer { buffer in
-                controls.withPointer { serverControls in
-                    adjoin_ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
-                }
-            }
-            guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
-            messageIDs.append(messageID)
+            messageIDs.append(try send(request, deadline: deadline))
         }
         var answers: [[LDAPEntry]] = []
         for (request, messageID) in zip(requests, messageIDs) {
-            answers.append(try entries(of: messageID, request.operation, deadline))
+            answers.append(try result(of: messageID, request.operation, deadline).entries)
         }
         return answers
     }
 
-    /// Waits for every message of one search and returns its entries (search references are skipped).
-    private func entries(of messageID: Int32, _ operation: String, _ deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+    /// Sends one search without waiting for its answer (`page`: with the paged results control). Its message id.
+    func send(_ request: LDAPSearchRequest, page: PagedResultsControl? = nil, deadline: Deadline) throws(LDAPError) -> Int32 {
+        var names = request.attributes.map { strdup($0) } + [nil]
+        defer { names.forEach { free($0) } }
+        var limit = timeval(deadline)
+        var messageID: Int32 = 0
+        let controls = try LDAPServerControls(securityDescriptorFlags: request.securityDescriptorFlags, page: page)
+        let status = names.withUnsafeMutableBufferPointer { buffer in
+            controls.withPointer { serverControls in
+                adjoin_ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
+            }
+        }
+        guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
+        return messageID
+    }
+
+    /// Waits for every message of one search and returns its entries (search references are skipped)
+    /// and the controls of its SearchResultDone.
+    func result(of messageID: Int32, _ operation: String, _ deadline: Deadline) throws(LDAPError) -> (entries: [LDAPEntry], controls: LDAPResponseControls) {
         var result: OpaquePointer? = nil
         var limit = timeval(deadline)
         let type = adjoin_ldap_result(raw, messageID, LDAP_MSG_ALL, &limit, &result)
@@ -99,9 +105,11 @@ extension LDAPConnection {
         if type == 0 { throw error(LDAP_TIMEOUT, operation) }
         if type < 0 { throw error(resultCode, operation) }
         var code: Int32 = LDAP_SUCCESS
-        let parsed = adjoin_ldap_parse_result(raw, result, &code, nil, nil, nil, nil, 0)
+        var rawControls: UnsafeMutablePointer<UnsafeMutablePointer<LDAPControl>?>? = nil
+        let parsed = adjoin_ldap_parse_result(raw, result, &code, nil, nil, nil, &rawControls, 0)
+        let controls = LDAPResponseControls(taking: rawControls)
         guard parsed == LDAP_SUCCESS else { throw error(parsed, operation) }
-        if code == LDAP_NO_SUCH_OBJECT { return [] }
+        if code == LDAP_NO_SUCH_OBJECT { return ([], .none) }
         guard code == LDAP_SUCCESS else { throw error(code, operation) }
         var entries: [LDAPEntry] = []
         var message = adjoin_ldap_first_entry(raw, result)
@@ -109,7 +117,7 @@ extension LDAPConnection {
             entries.append(entry(current))
             message = adjoin_ldap_next_entry(raw, current)
         }
-        return entries
+        return (entries, controls)
     }
 
     private func entry(_ message: OpaquePointer) -> LDAPEntry {

@@ -10,7 +10,7 @@ final class LDAPServerControls {
     /// parts of nTSecurityDescriptor a search returns or a modify replaces. With it, an account that may
     /// not read the owner or the SACL can still read and write the DACL alone.
     static let securityDescriptorFlagsOID = "1.2.840.113556.1.4.801"
-    init(securityDescriptorFlags: UInt8?, treeDelete: Bool = false) throws(LDAPError) {
+    init(securityDescriptorFlags: UInt8?, treeDelete: Bool = false, page: PagedResultsControl? = nil) throws(LDAPError) {
         if let flags = securityDescriptorFlags {
             // SEQUENCE { INTEGER flags }, BER; the flags used here are below 0x80, so one content byte.
             var value: [CChar] = [0x30, 0x03, 0x02, 0x01, CChar(bitPattern: flags & 0x7F)]
@@ -19,6 +19,11 @@ final class LDAPServerControls {
         if treeDelete {
             var none: [CChar] = []
             try append(LDAP_CONTROL_X_TREE_DELETE, value: &none)
+        }
+        if let page {
+            // Not critical: a server without paging answers the whole search at once, as if unpaged.
+            var value = page.berValue.map { CChar(bitPattern: $0) }
+            try append(PagedResultsControl.oid, value: &value, critical: false)
         }
     }
 
@@ -35,13 +40,13 @@ final class LDAPServerControls {
         return terminated.withUnsafeMutableBufferPointer { body($0.baseAddress) }
     }
 
-    private func append(_ oid: String, value: inout [CChar]) throws(LDAPError) {
+    private func append(_ oid: String, value: inout [CChar], critical: Bool = true) throws(LDAPError) {
         var control: UnsafeMutablePointer<LDAPControl>? = nil
         let status = value.withUnsafeMutableBufferPointer { buffer in
-            guard !buffer.isEmpty else { return adjoin_ldap_control_create(oid, 1, nil, 0, &control) }
+            guard !buffer.isEmpty else { return adjoin_ldap_control_create(oid, critical ? 1 : 0, nil, 0, &control) }
             var berValue = berval(bv_len: ber_len_t(buffer.count), bv_val: buffer.baseAddress)
             // dupval 1: libldap copies the value, so the buffer need not outlive this call.
-            return adjoin_ldap_control_create(oid, 1, &berValue, 1, &control)
+            return adjoin_ldap_control_create(oid, critical ? 1 : 0, &berValue, 1, &control)
         }
         guard status == LDAP_SUCCESS, let control else {
             throw LDAPError(code: status, message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")

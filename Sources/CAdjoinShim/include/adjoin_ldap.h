@@ -20,6 +20,7 @@ int adjoin_ldap_unbind_ext_s(LDAP *ldap, LDAPControl **server, LDAPControl **cli
 void adjoin_ldap_memfree(void *memory);
 int adjoin_ldap_control_create(const char *oid, int critical, struct berval *value, int copy, LDAPControl **control);
 void adjoin_ldap_control_free(LDAPControl *control);
+void adjoin_ldap_controls_free(LDAPControl **controls);
 int adjoin_ldap_search_ext(LDAP *ldap, const char *base, int scope, const char *filter, char **attributes,
                            int attributes_only, LDAPControl **server, LDAPControl **client, struct timeval *limit,
                            int size_limit, int *message_id);
