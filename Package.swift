@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "JoinTests", dependencies: ["Join", "Kerberos", "AdjoinCore"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Join"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore"]),
+        .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore", "TestSupport"]),
     ],

@@ -67,7 +67,7 @@ public struct LabEnvironment: Sendable {
     /// those may belong to other accounts in moto.
     public func staticKey() throws -> (accessKeyId: String, secretAccessKey: String) {
         let keys = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: awsKeysFile))) as? [String: String]
-        guard let pair = keys?.first(where: { $0.key.hasPrefix("AKIA") }) else { throw FixtureFailed(message: "no AKIA key in \(awsKeysFile): is the lab started?") }
+        guard let pair = keys?.first(where: { $0.key.hasPrefix("AKIA") }) else { throw LabSupportFailed(message: "no AKIA key in \(awsKeysFile): is the lab started?") }
         return (pair.key, pair.value)
     }
 
@@ -79,4 +79,33 @@ public struct LabEnvironment: Sendable {
     public static func support(_ name: String) -> URL {
         packageRoot.appendingPathComponent("scripts/lab-support").appendingPathComponent(name)
     }
+
+    /// Runs a Python program of scripts/lab-support with `input` on its stdin (where requests go, so
+    /// that no value, a password included, is in argv) and returns its stdout; its stderr is in the
+    /// error when it fails.
+    public static func runSupport(_ name: String, input: Data) throws -> Data {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", support(name).path]
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(input)
+        try stdin.fileHandleForWriting.close()
+        let output = stdout.fileHandleForReading.readDataToEndOfFile()
+        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw LabSupportFailed(message: "\(name) failed: \(String(decoding: errors, as: UTF8.self))")
+        }
+        return output
+    }
+}
+
+public struct LabSupportFailed: Error, CustomStringConvertible {
+    public let message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
 }
