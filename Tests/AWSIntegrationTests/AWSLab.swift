@@ -5,10 +5,9 @@ import Testing
 @testable import AWS
 
 /// The lab's AWS side (`scripts/lab start`, then `eval "$(scripts/lab env)"`): moto behind the
-/// SigV4-checking proxy, and the IMDSv2 emulator. Tests fail, not skip, when it is missing.
+/// SigV4-checking proxy, and the IMDSv2 emulator, as LabEnvironment reads it.
 struct AWSLab {
     let proxyEndpoint: String
-    let motoEndpoint: String
     let imdsEndpoint: String
     let imdsState: String
     let verdictLog: String
@@ -18,7 +17,7 @@ struct AWSLab {
     static func current() throws -> AWSLab {
         let lab = try LabEnvironment.current()
         let pair = try lab.staticKey()
-        return AWSLab(proxyEndpoint: lab.awsEndpoint, motoEndpoint: lab.motoEndpoint, imdsEndpoint: lab.imdsEndpoint,
+        return AWSLab(proxyEndpoint: lab.awsEndpoint, imdsEndpoint: lab.imdsEndpoint,
                       imdsState: lab.imdsState, verdictLog: lab.sigV4Log, accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey)
     }
 

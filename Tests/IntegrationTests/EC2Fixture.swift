@@ -124,14 +124,13 @@ final class EC2Instance {
 /// The lab's moto (fixtures are set up there directly, by scripts/lab-support/aws_fixtures.py) and the
 /// checking proxy in front of it (the agent's only way in).
 struct AWSFixture {
-    let motoEndpoint: String
     let proxyEndpoint: String
     let keysFile: String
     let verdictLog: String
 
     static func current() throws -> AWSFixture {
         let lab = try LabEnvironment.current()
-        return AWSFixture(motoEndpoint: lab.motoEndpoint, proxyEndpoint: lab.awsEndpoint, keysFile: lab.awsKeysFile, verdictLog: lab.sigV4Log)
+        return AWSFixture(proxyEndpoint: lab.awsEndpoint, keysFile: lab.awsKeysFile, verdictLog: lab.sigV4Log)
     }
 
     /// Tells the proxy a key's secret (it re-reads the file on each request); written atomically, and
