@@ -1,6 +1,4 @@
 import AdjoinCore
-import Discovery
-import HostConfig
 
 /// The agent's settings: the JSON of the SSM parameter (`adjoin` by default) after validation, with
 /// command-line flags laid over it. See README "Settings".

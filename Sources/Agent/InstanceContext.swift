@@ -1,7 +1,5 @@
 import AdjoinCore
 import AWS
-import Discovery
-import HostConfig
 import Join
 
 /// What the agent learns about the instance it runs on before it joins: who it is (IMDSv2), what its

@@ -1,5 +1,4 @@
 import AdjoinCore
-import HostConfig
 
 /// What an instance's tags ask of the agent: the opt-out tag (`autoadjoin=false`, any case) and the
 /// group whose members may log in (`adGroupName`), under the tag names the settings choose.

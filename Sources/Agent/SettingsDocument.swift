@@ -1,6 +1,4 @@
 import AdjoinCore
-import Discovery
-import HostConfig
 
 /// Reads the settings parameter's JSON into `AgentSettings`, checking every key; each message names
 /// the parameter and the key. The password member is decoded straight into SecretBytes.

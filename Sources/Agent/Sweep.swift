@@ -1,6 +1,5 @@
 import AdjoinCore
 import AWS
-import Discovery
 import Join
 
 /// `adjoin sweep`: finds the computer accounts of instances that no longer exist and, with `apply`,

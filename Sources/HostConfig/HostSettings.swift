@@ -1,3 +1,5 @@
+import AdjoinCore
+
 /// What host configuration needs to know about the join, decided before anything is written.
 /// Paths are host paths ("/etc/krb5.keytab"), as the configured system will see them, whatever `--root` is.
 public struct HostSettings: Sendable {

@@ -1,3 +1,5 @@
+import AdjoinCore
+
 /// /etc/sudoers.d/adjoin (mode 0440, as sudo requires): members of `--sudo-group` may use sudo.
 enum SudoersDropIn {
     static let path = "/etc/sudoers.d/adjoin"

@@ -42,14 +42,14 @@ struct AccountUndo {
         let entry: LDAPEntry?
         do {
             entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",
-                                            attributes: [HostIdentity.attribute], deadline: deadline).first
+                                            attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch where error.code == LDAPError.noSuchObject {
             return
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
         guard let entry else { return }
-        guard HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute)) == request.owner else {
+        guard AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == request.owner else {
             progress("\(dn) is not this host's (another owner's marker): left alone")
             return
         }

@@ -39,7 +39,7 @@ struct AccountWrites {
 
     /// The attributes the search must read for `plan`.
     static let readAttributes = ["userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
-                                 "operatingSystemVersion", "msDS-SupportedEncryptionTypes", HostIdentity.attribute]
+                                 "operatingSystemVersion", "msDS-SupportedEncryptionTypes", AccountOwner.attribute]
 
     let request: JoinRequest
 
@@ -85,12 +85,12 @@ struct AccountWrites {
         // The owner marker goes only into an empty info: ours is there already, another host's was refused
         // before, and an administrator's notes stay (see `unwritten`). Our own marker written by an older
         // adjoin, without the instance's account and Region, gets them, so that `sweep` can place the account.
-        let info = entry.strings(HostIdentity.attribute)
-        let olderOwnMarker = request.owner.location != nil && HostIdentity.parse(recorded: info) == request.owner
+        let info = entry.strings(AccountOwner.attribute)
+        let olderOwnMarker = request.owner.location != nil && AccountOwner.parse(recorded: info) == request.owner
             && info != [request.owner.recorded]
         if info.isEmpty || olderOwnMarker {
-            writes.append(AccountWrite(attribute: HostIdentity.attribute, change: .replace(LDAPAttribute(HostIdentity.attribute, [request.owner.recorded])),
-                                       need: .informational, right: "Write \(HostIdentity.attribute)", consequence: Self.noOwnerMarker))
+            writes.append(AccountWrite(attribute: AccountOwner.attribute, change: .replace(LDAPAttribute(AccountOwner.attribute, [request.owner.recorded])),
+                                       need: .informational, right: "Write \(AccountOwner.attribute)", consequence: Self.noOwnerMarker))
         }
         return writes
     }
@@ -100,8 +100,8 @@ struct AccountWrites {
     /// What the join leaves undone on purpose: an `info` that holds an administrator's notes is not
     /// overwritten with the owner marker, and the account stays without one.
     func unwritten(_ entry: LDAPEntry) -> [String] {
-        let values = entry.strings(HostIdentity.attribute)
-        guard !values.isEmpty, HostIdentity.parse(recorded: values) == nil else { return [] }
+        let values = entry.strings(AccountOwner.attribute)
+        guard !values.isEmpty, AccountOwner.parse(recorded: values) == nil else { return [] }
         return ["\(entry.dn) keeps the notes in its info, where adjoin's owner marker would go: " + Self.noOwnerMarker]
     }
 

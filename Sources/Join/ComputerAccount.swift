@@ -18,7 +18,7 @@ struct ComputerAccount {
             LDAPAttribute("operatingSystem", [request.osRelease.name]),
             LDAPAttribute("operatingSystemVersion", [request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version]),
             LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(request.encryptionTypes))]),
-            LDAPAttribute(HostIdentity.attribute, [request.owner.recorded]),
+            LDAPAttribute(AccountOwner.attribute, [request.owner.recorded]),
             LDAPAttribute("userAccountControl", [String(Self.workstationTrustAccount)]),
             LDAPAttribute("unicodePwd", bytes: [MachinePassword.unicodePwd(password)]),
         ]
@@ -95,7 +95,7 @@ struct ComputerAccount {
     /// (changing them is `rotate`'s job, done as the machine) and needs no right at all.
     func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, progress: (String) -> Void,
                deadline: Deadline) throws(AdjoinError) -> Reuse {
-        let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+        let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
         if let owner, owner != request.owner {
             throw AdjoinError(.accountConflict,
                 "the computer account \(request.computerName.samAccountName) (\(entry.dn)) belongs to \(owner), not to this host (\(request.owner)); "

@@ -22,14 +22,14 @@ public struct CurrentIdentity {
 
     /// This host's identity of the same kind as `recorded`; nil when it cannot be told (an identity
     /// chosen with --owner, or an instance id where nothing can ask metadata).
-    public func matching(_ recorded: HostIdentity, deadline: Deadline) throws(AdjoinError) -> HostIdentity? {
+    public func matching(_ recorded: AccountOwner, deadline: Deadline) throws(AdjoinError) -> AccountOwner? {
         switch recorded.kind {
         case .machine:
-            return try HostIdentity.machine(files: files)
+            return try AccountOwner.machine(files: files)
         case .instance:
             guard let instance else { return nil }
             do {
-                return HostIdentity.instance(try instance.instanceID(deadline: deadline))
+                return AccountOwner.instance(try instance.instanceID(deadline: deadline))
             } catch {
                 throw AdjoinError(error.status, "cannot tell whether this host is still \(recorded), the instance that joined: \(error.message)")
             }
@@ -42,11 +42,11 @@ public struct CurrentIdentity {
     /// that host, or the record (written by adjoin 0.1 with a chosen owner) names no identity to compare.
     func copy(of record: JoinRecord, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
         guard !record.identity.isEmpty else { return nil }
-        return try copy(of: HostIdentity(record.identity), deadline: deadline)
+        return try copy(of: AccountOwner(record.identity), deadline: deadline)
     }
 
     /// What makes this host a copy of the one that joined, or nil when it is that host (or it cannot be told).
-    public func copy(of recorded: HostIdentity, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
+    public func copy(of recorded: AccountOwner, deadline: Deadline) throws(AdjoinError) -> HostCopy? {
         guard let current = try matching(recorded, deadline: deadline), current != recorded else { return nil }
         return HostCopy(recorded: recorded, current: current)
     }
@@ -56,9 +56,9 @@ public struct CurrentIdentity {
 /// a new instance (or with a new machine id). Nothing the record names is this host's to change.
 public struct HostCopy: Sendable, Equatable {
     /// Whose join the record is.
-    public let recorded: HostIdentity
+    public let recorded: AccountOwner
     /// Who this host is.
-    public let current: HostIdentity
+    public let current: AccountOwner
 
     public var description: String {
         "this host is \(current), but its join record belongs to \(recorded): it is a copy of a joined host (an image made from it)"

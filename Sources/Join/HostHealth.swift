@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import HostConfig
 #if canImport(Glibc)
 import Glibc

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import LDAP
 
 /// `adjoin leave` on the joined host: the computer object deleted with its children (as the machine
@@ -86,7 +85,7 @@ public struct HostLeave: Sendable {
             return
         }
         result.computerDN = entry.dn
-        let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+        let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
         result.owner = owner?.value ?? result.owner
         if let owner, !record.owner.isEmpty, owner.value != record.owner {
             // The name was taken over after this host's account went (another host, or an administrator).

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 
 /// Names from flags and settings, checked as the DNS and the directory will check them, so that a
 /// bad one is refused with INVALID_INPUT naming it before anything goes on the wire, instead of

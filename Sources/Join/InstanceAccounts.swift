@@ -7,13 +7,13 @@ public struct InstanceAccount: Sendable, Equatable {
     public let dn: String
     /// sAMAccountName without its trailing `$`.
     public let computerName: String
-    public let owner: HostIdentity
+    public let owner: AccountOwner
     /// When the account was last used, in seconds since 1970: the later of lastLogonTimestamp (the
     /// machine's last logon, replicated every 9 to 14 days) and pwdLastSet (its last password change);
     /// nil when the directory has neither.
     public let lastUsed: Int64?
 
-    public init(dn: String, computerName: String, owner: HostIdentity, lastUsed: Int64?) {
+    public init(dn: String, computerName: String, owner: AccountOwner, lastUsed: Int64?) {
         self.dn = dn
         self.computerName = computerName
         self.owner = owner
@@ -34,7 +34,7 @@ public final class InstanceAccounts {
 
     /// RFC 4511's resultCode invalidDNSyntax.
     static let invalidDNSyntax: Int32 = 34
-    static let attributes = ["distinguishedName", "sAMAccountName", HostIdentity.attribute, "lastLogonTimestamp", "pwdLastSet"]
+    static let attributes = ["distinguishedName", "sAMAccountName", AccountOwner.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
                 progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
@@ -53,7 +53,7 @@ public final class InstanceAccounts {
     /// The computer accounts below `bases` (default: the whole domain) whose marker names an instance
     /// (`adjoin-owner: i-...`), each once. Accounts without a marker are never even read.
     public func list(under bases: [String], deadline: Deadline) throws(AdjoinError) -> [InstanceAccount] {
-        let filter = "(&(objectClass=computer)(\(HostIdentity.attribute)=\(LDAPEscaping.filterValue(HostIdentity.prefix + "i-"))*))"
+        let filter = "(&(objectClass=computer)(\(AccountOwner.attribute)=\(LDAPEscaping.filterValue(AccountOwner.prefix + "i-"))*))"
         let places = bases.isEmpty ? [domain.baseDN] : bases
         // Each base itself too, in the same round trip: a mistyped OU must not pass for an empty one.
         let requests = places.flatMap {
@@ -79,7 +79,7 @@ public final class InstanceAccounts {
         var seen = Set<String>()
         var accounts: [InstanceAccount] = []
         for entry in stride(from: 1, to: answers.count, by: 2).flatMap({ answers[$0] }) where seen.insert(entry.dn.lowercased()).inserted {
-            guard let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute)), owner.value.hasPrefix("i-"),
+            guard let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)), owner.value.hasPrefix("i-"),
                   RemoteLeave.isValidOwner(owner.value) else { continue }
             let name = entry.string("sAMAccountName") ?? ""
             let used = [entry.secondsSince1970(filetime: "lastLogonTimestamp"), entry.secondsSince1970(filetime: "pwdLastSet")].compactMap { $0 }.max()
@@ -95,12 +95,12 @@ public final class InstanceAccounts {
         let current: LDAPEntry?
         do {
             current = try session.ldap.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
-                                              attributes: [HostIdentity.attribute], deadline: deadline).first
+                                              attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
         guard let current else { return }
-        let owner = HostIdentity.parse(recorded: current.strings(HostIdentity.attribute))
+        let owner = AccountOwner.parse(recorded: current.strings(AccountOwner.attribute))
         guard owner?.value == account.owner.value else {
             throw AdjoinError(.accountConflict, "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")
         }

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import Kerberos
 
 /// What a join leaves behind for `leave`, `rotate` and `status`: the domain, the account, the keytab

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import Kerberos
 
 /// Everything a join needs, decided before any network traffic.
@@ -13,10 +12,10 @@ public struct JoinRequest: Sendable {
     public var organizationalUnit: String?
     public var hostFQDN: String
     public var computerName: ComputerName
-    public var owner: HostIdentity
+    public var owner: AccountOwner
     /// Who this host is (the instance id on EC2, the machine-id hash elsewhere), recorded in the join
     /// record so that a copy of the host can tell it is not this one. The owner, unless --owner chose another.
-    public var identity: HostIdentity
+    public var identity: AccountOwner
     /// Host path of the keytab ("/etc/krb5.keytab"), under `files.root`.
     public var keytabPath: String = "/etc/krb5.keytab"
     public var files: HostFiles = HostFiles()
@@ -27,7 +26,7 @@ public struct JoinRequest: Sendable {
     public var settingsParameter: String?
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
-                computerName: ComputerName, owner: HostIdentity, osRelease: OSRelease) {
+                computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease) {
         self.domain = domain
         self.user = user
         self.password = password

@@ -70,7 +70,7 @@ struct JoinedHost {
                                   controller: controller, deadline: deadline, progress: progress)
     }
 
-    static let accountAttributes = ["distinguishedName", HostIdentity.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]
+    static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]
 
     /// The computer object by its sAMAccountName, or nil when the directory has none.
     func account(in session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import Kerberos
 #if canImport(Glibc)
 import Glibc

@@ -56,9 +56,9 @@ public struct RemoteLeave: Sendable {
                                                 controller: controller, deadline: deadline, progress: progress)
 
         // Every owner is checked before anything is deleted.
-        var targets: [(entry: LDAPEntry, owner: HostIdentity?)] = []
+        var targets: [(entry: LDAPEntry, owner: AccountOwner?)] = []
         for entry in try find(in: session, deadline: deadline) {
-            let owner = HostIdentity.parse(recorded: entry.strings(HostIdentity.attribute))
+            let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
             if let instanceID, owner?.value != instanceID {
                 // Asked by instance id: an account that id does not own is never removed. (The directory
                 // compares `info` without regard to case; the owner must match exactly.)
@@ -94,12 +94,12 @@ public struct RemoteLeave: Sendable {
         // With a name the owner is checked on the entry, so that a wrong owner is an error, not "not found".
         if let instanceID, computerName == nil {
             // The marker alone, or followed by the instance's location (account, Region).
-            let marker = LDAPEscaping.filterValue(HostIdentity(instanceID).recorded)
-            conditions.append("(|(\(HostIdentity.attribute)=\(marker))(\(HostIdentity.attribute)=\(marker) *))")
+            let marker = LDAPEscaping.filterValue(AccountOwner(instanceID).recorded)
+            conditions.append("(|(\(AccountOwner.attribute)=\(marker))(\(AccountOwner.attribute)=\(marker) *))")
         }
         do {
             return try session.ldap.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
-                                           attributes: ["distinguishedName", "sAMAccountName", HostIdentity.attribute], deadline: deadline)
+                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute], deadline: deadline)
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }

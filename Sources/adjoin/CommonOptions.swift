@@ -1,7 +1,6 @@
 import AdjoinCore
 import Agent
 import ArgumentParser
-import Discovery
 
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text

@@ -2,8 +2,6 @@ import AdjoinCore
 import Agent
 import AWS
 import ArgumentParser
-import Discovery
-import HostConfig
 import Join
 #if canImport(Glibc)
 import Glibc
@@ -296,7 +294,7 @@ struct JoinCommand: ParsableCommand {
         let explicitName = try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         if let context, readsParameter {
             var request = try context.joinRequest(hostFQDN: hostFqdn.map(InputNames.hostName), computerName: explicitName, files: files, dryRun: dryRun)
-            if let owner { request.owner = HostIdentity(owner) }
+            if let owner { request.owner = AccountOwner(owner) }
             request.settingsParameter = parameter ?? "adjoin"
             return try customized(request)
         }
@@ -308,14 +306,14 @@ struct JoinCommand: ParsableCommand {
         let fqdn = InputNames.hostName(hostFqdn ?? JoinCommand.systemHostName(in: domainName))
         let name = if let explicitName { explicitName } else { try ComputerName(hostFQDN: fqdn) }
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
-        let identity: HostIdentity = if let context {
+        let identity: AccountOwner = if let context {
                 .instance(context.identity.instanceId, accountId: context.identity.accountId, region: context.identity.region)
-            } else if let owner { (try? HostIdentity.machine(files: files)) ?? HostIdentity(owner) }
-            else { try HostIdentity.machine(files: files) }
+            } else if let owner { (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner) }
+            else { try AccountOwner.machine(files: files) }
         let password: SecretBytes = if case .secret(let given)? = context?.settings.password { given }
             else if dryRun { SecretBytes([]) } else { try SecretBytes.read(from: STDIN_FILENO) }
         var request = JoinRequest(domain: domainName, user: user, password: password,
-                                  hostFQDN: fqdn, computerName: name, owner: owner.map { HostIdentity($0) } ?? identity, osRelease: OSRelease.read(files: files))
+                                  hostFQDN: fqdn, computerName: name, owner: owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
         request.identity = identity
         request.domainControllers = try options.parsedDomainControllers()
         request.organizationalUnit = ou

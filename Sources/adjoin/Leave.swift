@@ -2,7 +2,6 @@ import AdjoinCore
 import Agent
 import AWS
 import ArgumentParser
-import Discovery
 import Join
 #if canImport(Glibc)
 import Glibc

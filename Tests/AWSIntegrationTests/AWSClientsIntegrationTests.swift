@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 import Testing
 @testable import AWS
 
@@ -16,11 +17,7 @@ import Testing
     @Test func getParameterDecryptsASecureStringWithKMS() throws {
         let name = "/adjoin/test/\(UUID().uuidString)"
         let value = "Pa55-\(UUID().uuidString)-é\"\\"
-        _ = try lab.boto3("""
-            kms = boto3.client('kms', endpoint_url=ENDPOINT)
-            key = kms.create_key(Description='adjoin test')['KeyMetadata']['KeyId']
-            boto3.client('ssm', endpoint_url=ENDPOINT).put_parameter(Name=sys.argv[1], Value=sys.argv[2], Type='SecureString', KeyId=key)
-            """, [name, value])
+        try AWSFixtures.call("put_secure_string", ["name": name, "value": value, "description": "adjoin test"])
         let token = AWSLab.newSessionToken()
         let environment = lab.environment(sessionToken: token)
         let ssm = try SSMClient(region: "us-east-1", credentials: credentials(environment), environment: environment)
@@ -97,7 +94,7 @@ import Testing
     /// and the proxy checks them with the secret in the emulator's state.
     @Test func roleCredentialsFromInstanceMetadataSignRequests() throws {
         let name = "/adjoin/test/role-\(UUID().uuidString)"
-        _ = try lab.boto3("boto3.client('ssm', endpoint_url=ENDPOINT).put_parameter(Name=sys.argv[1], Value='x', Type='String')", [name])
+        try AWSFixtures.call("put_parameter", ["name": name, "value": "x"])
         let environment = lab.environment(sessionToken: "", keys: false)
         let chain = AWSCredentialChain(environment: environment, metadata: try InstanceMetadata(environment: environment))
         let credentials = try chain.credentials(deadline: Deadline(seconds: 10))

@@ -5,10 +5,9 @@ import Testing
 @testable import AWS
 
 /// The lab's AWS side (`scripts/lab start`, then `eval "$(scripts/lab env)"`): moto behind the
-/// SigV4-checking proxy, and the IMDSv2 emulator. Tests fail, not skip, when it is missing.
+/// SigV4-checking proxy, and the IMDSv2 emulator, as LabEnvironment reads it.
 struct AWSLab {
     let proxyEndpoint: String
-    let motoEndpoint: String
     let imdsEndpoint: String
     let imdsState: String
     let verdictLog: String
@@ -16,14 +15,10 @@ struct AWSLab {
     let secretAccessKey: String
 
     static func current() throws -> AWSLab {
-        let value = labVariable
-        let keys = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: try value("ADJOIN_LAB_AWS_KEYS_FILE"))))
-        // The lab's static key (AKIA...), not one that a test registered for an instance (ASIA...): those
-        // may belong to other accounts in moto.
-        let pair = try #require((keys as? [String: String])?.first { $0.key.hasPrefix("AKIA") })
-        return AWSLab(proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"), motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"),
-                      imdsEndpoint: try value("ADJOIN_LAB_IMDS_ENDPOINT"), imdsState: try value("ADJOIN_LAB_IMDS_STATE"),
-                      verdictLog: try value("ADJOIN_LAB_SIGV4_LOG"), accessKeyId: pair.key, secretAccessKey: pair.value)
+        let lab = try LabEnvironment.current()
+        let pair = try lab.staticKey()
+        return AWSLab(proxyEndpoint: lab.awsEndpoint, imdsEndpoint: lab.imdsEndpoint,
+                      imdsState: lab.imdsState, verdictLog: lab.sigV4Log, accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey)
     }
 
     /// An environment whose every AWS call goes through the checking proxy, with the lab's static key
@@ -63,12 +58,13 @@ struct AWSLab {
 
     static func digest(_ token: String) -> String { String(SHA256.hash(Array(token.utf8)).hexString.prefix(16)) }
 
-    /// Runs a Python snippet with boto3 against moto directly (fixtures only; the agent's own calls go
-    /// through the proxy). Arguments arrive as sys.argv[1:]; what it prints comes back.
+    /// Runs a Python snippet with boto3 against moto directly, after the lab's fixtures' prelude (for what
+    /// only one test sets up; the agent's own calls go through the proxy). Arguments arrive as
+    /// sys.argv[1:]; what it prints comes back.
     func boto3(_ script: String, _ arguments: [String] = []) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import boto3, sys, json\nENDPOINT = '\(motoEndpoint)'\n" + script] + arguments
+        process.arguments = ["python3", "-c", AWSFixtures.prelude + "ENDPOINT = endpoint()\n" + script] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging([
             "AWS_ACCESS_KEY_ID": "fixture", "AWS_SECRET_ACCESS_KEY": "fixture", "AWS_DEFAULT_REGION": "us-east-1",
         ]) { $1 }
@@ -102,8 +98,7 @@ final class PrivateIMDS {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lab-support/imds.py")
+        let script = LabEnvironment.support("imds.py")
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", script.path, "--port", "0", "--state", statePath.path]
         let out = Pipe()
@@ -143,16 +138,7 @@ extension AWSLab {
     /// A status table in the default account (the one the lab's static key works in).
     func makeTable(region: String = "us-east-1") throws -> String {
         let table = "adjoin-status-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try boto3("""
-            boto3.client('dynamodb', endpoint_url=ENDPOINT, region_name=sys.argv[2]).create_table(TableName=sys.argv[1],
-                KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
-                AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
-            """, [table, region])
+        try AWSFixtures.call("create_status_table", ["name": table, "region": region])
         return table
     }
-}
-
-extension Trait where Self == ConditionTrait {
-    /// On a suite that needs the lab: skipped, saying so, when the lab is not running (unless ADJOIN_LAB=1).
-    static var needsLab: Self { .enabled(if: LabPresence.suitesRun, Comment(rawValue: LabPresence.skipReason)) }
 }

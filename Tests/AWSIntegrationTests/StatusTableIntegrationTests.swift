@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 import Testing
 @testable import AWS
 
@@ -15,26 +16,15 @@ import Testing
     /// role's credentials reach it, the instance's own do not).
     func makeCentralTable(region: String) throws -> String {
         let table = "adjoin-status-\(UUID().uuidString.prefix(8).lowercased())"
-        _ = try lab.boto3("""
-            c = boto3.client('sts', endpoint_url=ENDPOINT).assume_role(RoleArn=sys.argv[1], RoleSessionName='fixture')['Credentials']
-            ddb = boto3.client('dynamodb', endpoint_url=ENDPOINT, region_name=sys.argv[3], aws_access_key_id=c['AccessKeyId'],
-                               aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
-            ddb.create_table(TableName=sys.argv[2], KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
-                             AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
-            """, [StatusTableIntegrationTests.centralRole, table, region])
+        try AWSFixtures.call("create_status_table", ["name": table, "region": region, "role": StatusTableIntegrationTests.centralRole])
         return table
     }
 
     /// The item as the central account sees it, read with boto3 (independently of the agent).
     func centralItem(table: String, region: String, instanceId: String) throws -> [String: String] {
-        let json = try lab.boto3("""
-            c = boto3.client('sts', endpoint_url=ENDPOINT).assume_role(RoleArn=sys.argv[1], RoleSessionName='fixture')['Credentials']
-            ddb = boto3.client('dynamodb', endpoint_url=ENDPOINT, region_name=sys.argv[3], aws_access_key_id=c['AccessKeyId'],
-                               aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
-            item = ddb.get_item(TableName=sys.argv[2], Key={'instanceId': {'S': sys.argv[4]}}).get('Item', {})
-            print(json.dumps({k: list(v.values())[0] for k, v in item.items()}))
-            """, [StatusTableIntegrationTests.centralRole, table, region, instanceId])
-        return try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        let item = try AWSFixtures.call("status_item", ["table": table, "instance_id": instanceId, "region": region,
+                                                         "role": StatusTableIntegrationTests.centralRole])
+        return item as? [String: String] ?? [:]
     }
 
     @Test func joiningThenJoinedThroughAnAssumedRoleInAnotherRegion() throws {

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import TestSupport
 import Testing
 @testable import AWS
 
@@ -34,22 +35,7 @@ import Testing
             "sessionToken": token, "region": "eu-west-3", "service": service, "amzDate": SigV4SignerTests.time.amzDate,
         ]
         let input = try JSONSerialization.data(withJSONObject: spec.mapValues { $0 ?? NSNull() })
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lab-support/sigv4_reference.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path]
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "botocore reference failed: \(String(decoding: errors, as: UTF8.self))")
+        let output = try LabEnvironment.runSupport("sigv4_reference.py", input: input)
         return try JSONDecoder().decode(Reference.self, from: output)
     }
 

@@ -1,7 +1,5 @@
 import AdjoinCore
 import Agent
-import Discovery
-import HostConfig
 import Testing
 
 @Suite struct SettingsDocumentTests {

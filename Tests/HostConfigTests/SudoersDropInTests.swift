@@ -1,3 +1,4 @@
+import AdjoinCore
 @testable import HostConfig
 import Testing
 

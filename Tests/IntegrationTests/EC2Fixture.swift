@@ -45,7 +45,7 @@ final class EC2Instance {
         let statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)
         emulator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        emulator.arguments = ["python3", "-u", Lab.packageRoot.appendingPathComponent("scripts/lab-support/imds.py").path,
+        emulator.arguments = ["python3", "-u", LabEnvironment.support("imds.py").path,
                               "--port", "0", "--state", statePath.path]
         let out = Pipe()
         emulator.standardOutput = out
@@ -121,18 +121,16 @@ final class EC2Instance {
     }
 }
 
-/// The lab's moto (fixtures are set up there directly, with boto3) and the checking proxy in front
-/// of it (the agent's only way in).
+/// The lab's moto (fixtures are set up there directly, by scripts/lab-support/aws_fixtures.py) and the
+/// checking proxy in front of it (the agent's only way in).
 struct AWSFixture {
-    let motoEndpoint: String
     let proxyEndpoint: String
     let keysFile: String
     let verdictLog: String
 
     static func current() throws -> AWSFixture {
-        let value = labVariable
-        return AWSFixture(motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"), proxyEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"),
-                          keysFile: try value("ADJOIN_LAB_AWS_KEYS_FILE"), verdictLog: try value("ADJOIN_LAB_SIGV4_LOG"))
+        let lab = try LabEnvironment.current()
+        return AWSFixture(proxyEndpoint: lab.awsEndpoint, keysFile: lab.awsKeysFile, verdictLog: lab.sigV4Log)
     }
 
     /// Tells the proxy a key's secret (it re-reads the file on each request); written atomically, and
@@ -147,50 +145,28 @@ struct AWSFixture {
         try JSONSerialization.data(withJSONObject: keys).write(to: url, options: .atomic)
     }
 
-    /// Runs Python with boto3 against moto directly; arguments arrive as sys.argv[1:].
+    /// Runs Python with boto3 against moto directly, with the fixtures' `client(name, region, role)`, for
+    /// what only one test sets up; arguments arrive as sys.argv[1:].
     func boto3(_ script: String, _ arguments: [String] = []) throws -> String {
-        let prelude = """
-            import boto3, json, sys
-            def client(name, region='us-east-1', role=None):
-                keys = dict(aws_access_key_id='fixture', aws_secret_access_key='fixture')
-                if role:
-                    c = client('sts').assume_role(RoleArn=role, RoleSessionName='fixture')['Credentials']
-                    keys = dict(aws_access_key_id=c['AccessKeyId'], aws_secret_access_key=c['SecretAccessKey'], aws_session_token=c['SessionToken'])
-                return boto3.client(name, endpoint_url='\(motoEndpoint)', region_name=region, **keys)
-
-            """
-        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", prelude + script] + arguments)
+        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", AWSFixtures.prelude + script] + arguments)
         guard result.status == 0 else { throw AdminError(message: "boto3 fixture failed: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A SecureString parameter (a KMS key of its own), as the CloudFormation template makes it.
     func putSecureString(_ name: String, value: String) throws {
-        let file = try temporaryFile(value)
-        defer { try? FileManager.default.removeItem(at: file) }
-        _ = try boto3("""
-            key = client('kms').create_key()['KeyMetadata']['KeyId']
-            client('ssm').put_parameter(Name=sys.argv[1], Value=open(sys.argv[2]).read(), Type='SecureString', KeyId=key, Overwrite=True)
-            """, [name, file.path])
+        try AWSFixtures.call("put_secure_string", ["name": name, "value": value])
     }
 
     /// A status table; with `role`, in the account that role belongs to (moto keeps one backend per
     /// account, so only that role's credentials reach it).
     func createStatusTable(_ name: String, role: String = "", region: String = "us-east-1") throws {
-        _ = try boto3("""
-            client('dynamodb', sys.argv[3], sys.argv[2]).create_table(TableName=sys.argv[1],
-                KeySchema=[{'AttributeName': 'instanceId', 'KeyType': 'HASH'}],
-                AttributeDefinitions=[{'AttributeName': 'instanceId', 'AttributeType': 'S'}], BillingMode='PAY_PER_REQUEST')
-            """, [name, role, region])
+        try AWSFixtures.call("create_status_table", ["name": name, "role": role, "region": region])
     }
 
     /// The instance's status item, each attribute's value as text (S or N).
     func statusItem(table: String, instanceId: String, role: String = "", region: String = "us-east-1") throws -> [String: String]? {
-        let text = try boto3("""
-            item = client('dynamodb', sys.argv[4], sys.argv[3]).get_item(TableName=sys.argv[1], Key={'instanceId': {'S': sys.argv[2]}}).get('Item')
-            print(json.dumps(None if item is None else {k: list(v.values())[0] for k, v in item.items()}))
-            """, [table, instanceId, role, region])
-        return try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? [String: String]
+        try AWSFixtures.call("status_item", ["table": table, "instance_id": instanceId, "role": role, "region": region]) as? [String: String]
     }
 
     /// The keys STS issued to AssumeRole calls signed with `accessKeyId` (the proxy logs their ids), so that
@@ -217,15 +193,6 @@ struct AWSFixture {
     }
 
     func tagInstance(_ instanceId: String, tags: [String: String]) throws {
-        _ = try boto3("""
-            client('ec2').create_tags(Resources=[sys.argv[1]], Tags=[{'Key': k, 'Value': v} for k, v in json.loads(sys.argv[2]).items()])
-            """, [instanceId, String(decoding: try JSONSerialization.data(withJSONObject: tags), as: UTF8.self)])
-    }
-
-    private func temporaryFile(_ text: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-fixture-\(UUID().uuidString)")
-        try text.write(to: url, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: url.path)
-        return url
+        try AWSFixtures.call("tag_instance", ["instance_id": instanceId, "tags": tags])
     }
 }

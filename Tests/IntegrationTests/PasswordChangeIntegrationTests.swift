@@ -1,7 +1,6 @@
 import AdjoinCore
 import Foundation
 import Testing
-import Discovery
 import TestSupport
 @testable import Join
 @testable import Kerberos

@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import LDAP
 import Testing
 @testable import Join
@@ -12,7 +11,7 @@ import Testing
     init() throws {
         var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "adjoiner-min", password: SecretBytes([]),
                                   hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                  owner: HostIdentity("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+                                  owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.encryptionTypes = [.aes256, .aes128]
         writes = AccountWrites(request: request)
     }
@@ -106,7 +105,7 @@ import Testing
 
     @Test func ourOwnOlderMarkerGetsTheInstancesAccountAndRegion() throws {
         var request = writes.request
-        request.owner = HostIdentity.instance("i-0123456789abcdef0", accountId: "210987654321", region: "eu-west-1")
+        request.owner = AccountOwner.instance("i-0123456789abcdef0", accountId: "210987654321", region: "eu-west-1")
         let located = AccountWrites(request: request)
         #expect(summary(located.plan(entry(joined), password: nil)) == [
             "informational replace info=adjoin-owner: i-0123456789abcdef0 account=210987654321 region=eu-west-1 [Write info]",

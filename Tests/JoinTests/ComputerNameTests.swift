@@ -1,7 +1,6 @@
 import AdjoinCore
 import Testing
 @testable import Join
-import Discovery
 
 @Suite struct ComputerNameTests {
     @Test func shortLabelsAreUpperCased() throws {
@@ -69,7 +68,7 @@ import Discovery
     func request(user: String = "adjoiner", ou: String? = nil, fqdn: String = "web1.corp.example.com") throws -> JoinRequest {
         var request = JoinRequest(domain: try .init("corp.example.com"), user: user, password: SecretBytes(Array("x".utf8)),
                                   hostFQDN: fqdn, computerName: try ComputerName(hostFQDN: fqdn),
-                                  owner: HostIdentity("i-1"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+                                  owner: AccountOwner("i-1"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.organizationalUnit = ou
         return request
     }
@@ -102,13 +101,13 @@ import Discovery
     }
 
     @Test func ownerIsReadBackOnlyWhenAdjoinWroteIt() {
-        #expect(HostIdentity.parse(recorded: ["adjoin-owner: i-0123"]) == HostIdentity("i-0123"))
-        #expect(HostIdentity.parse(recorded: ["Rack 4, ask Bob"]) == nil)
-        #expect(HostIdentity.parse(recorded: []) == nil)
+        #expect(AccountOwner.parse(recorded: ["adjoin-owner: i-0123"]) == AccountOwner("i-0123"))
+        #expect(AccountOwner.parse(recorded: ["Rack 4, ask Bob"]) == nil)
+        #expect(AccountOwner.parse(recorded: []) == nil)
     }
 
     @Test func machineIdentityIsAHashNotTheMachineId() throws {
-        let identity = try HostIdentity.machine(files: HostFiles())
+        let identity = try AccountOwner.machine(files: HostFiles())
         let machineId = try #require(try HostFiles().read("/etc/machine-id")).filter { $0 > 0x20 }
         #expect(identity.value.hasPrefix("machine:"))
         #expect(identity.value.count == "machine:".count + 16)

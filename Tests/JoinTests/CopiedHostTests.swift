@@ -1,5 +1,4 @@
 import AdjoinCore
-import Discovery
 import Foundation
 import Kerberos
 import Testing
@@ -23,7 +22,7 @@ import Testing
             root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-copy-\(UInt32.random(in: 0...UInt32.max))")
             files = HostFiles(root: root.path)
             try files.writeOwn(Array((CopiedHostTests.builderMachineID + "\n").utf8), to: "/etc/machine-id", mode: 0o444)
-            let builder = try HostIdentity.machine(files: files)
+            let builder = try AccountOwner.machine(files: files)
             var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
                                     computerDN: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", owner: builder.value,
                                     keytabPath: "/etc/krb5.keytab", configured: true)
@@ -71,11 +70,11 @@ import Testing
     }
 
     @Test func identitiesKnowWhatTheyAreMadeFrom() {
-        #expect(HostIdentity("i-0123456789abcdef0").kind == .instance)
-        #expect(HostIdentity("i-0abc1234").kind == .instance)
-        #expect(HostIdentity("machine:5010a8482393de74").kind == .machine)
+        #expect(AccountOwner("i-0123456789abcdef0").kind == .instance)
+        #expect(AccountOwner("i-0abc1234").kind == .instance)
+        #expect(AccountOwner("machine:5010a8482393de74").kind == .machine)
         for other in ["i-1", "i-0123456789ABCDEF0", "i-0123456789abcdef0x", "web1", ""] {
-            #expect(HostIdentity(other).kind == .other, "\(other)")
+            #expect(AccountOwner(other).kind == .other, "\(other)")
         }
     }
 
@@ -95,30 +94,30 @@ import Testing
         let image = try JoinedImage(machineID: Self.copyMachineID)
         defer { image.remove() }
         let copy = try CurrentIdentity(files: image.files, instance: InstanceIDStub(answer: nil))
-            .copy(of: HostIdentity(image.record.identity), deadline: Deadline(seconds: 5))
+            .copy(of: AccountOwner(image.record.identity), deadline: Deadline(seconds: 5))
         #expect(copy?.recorded.value == image.record.identity)
-        #expect(copy?.current == (try HostIdentity.machine(files: image.files)))
+        #expect(copy?.current == (try AccountOwner.machine(files: image.files)))
         #expect(copy?.current != copy?.recorded)
 
         let same = try JoinedImage(machineID: Self.builderMachineID)
         defer { same.remove() }
         #expect(try CurrentIdentity(files: same.files, instance: InstanceIDStub(answer: nil))
-            .copy(of: HostIdentity(same.record.identity), deadline: Deadline(seconds: 5)) == nil)
+            .copy(of: AccountOwner(same.record.identity), deadline: Deadline(seconds: 5)) == nil)
     }
 
     @Test func anInstanceIdIsAskedOfMetadataAndOnlyThen() throws {
-        let recorded = HostIdentity("i-0aaaaaaaaaaaaaaaa")
+        let recorded = AccountOwner("i-0aaaaaaaaaaaaaaaa")
         let files = HostFiles(root: "/nonexistent-root")
         let other = InstanceIDStub(answer: "i-0bbbbbbbbbbbbbbbb")
         let copy = try CurrentIdentity(files: files, instance: other).copy(of: recorded, deadline: Deadline(seconds: 5))
-        #expect(copy == HostCopy(recorded: recorded, current: HostIdentity("i-0bbbbbbbbbbbbbbbb")))
+        #expect(copy == HostCopy(recorded: recorded, current: AccountOwner("i-0bbbbbbbbbbbbbbbb")))
         #expect(other.asked == 1)
         let itself = InstanceIDStub(answer: recorded.value)
         #expect(try CurrentIdentity(files: files, instance: itself).copy(of: recorded, deadline: Deadline(seconds: 5)) == nil)
         // Off EC2 nothing can be asked: an instance id recorded there cannot be checked, and is not guessed at.
         #expect(try CurrentIdentity(files: files, instance: nil).copy(of: recorded, deadline: Deadline(seconds: 5)) == nil)
         // An owner chosen with --owner says nothing about which host this is.
-        #expect(try CurrentIdentity(files: files, instance: InstanceIDStub(answer: nil)).copy(of: HostIdentity("ops-7"), deadline: Deadline(seconds: 5)) == nil)
+        #expect(try CurrentIdentity(files: files, instance: InstanceIDStub(answer: nil)).copy(of: AccountOwner("ops-7"), deadline: Deadline(seconds: 5)) == nil)
     }
 
     @Test func metadataThatDoesNotAnswerIsNotTakenForTheSameHost() {
@@ -126,7 +125,7 @@ import Testing
             func instanceID(deadline: Deadline) throws(AdjoinError) -> String { throw .network("cannot reach instance metadata") }
         }
         let identity = CurrentIdentity(files: HostFiles(root: "/nonexistent-root"), instance: Unreachable())
-        #expect(throws: AdjoinError.self) { try identity.copy(of: HostIdentity("i-0aaaaaaaaaaaaaaaa"), deadline: Deadline(seconds: 5)) }
+        #expect(throws: AdjoinError.self) { try identity.copy(of: AccountOwner("i-0aaaaaaaaaaaaaaaa"), deadline: Deadline(seconds: 5)) }
     }
 
     @Test func statusOnACopySaysSoAndChecksNothingElse() throws {
@@ -135,7 +134,7 @@ import Testing
         let report = HostHealth(place: image.place).run(deadline: Deadline(seconds: 5), identity: CurrentIdentity(files: image.files, instance: nil))
         #expect(report.status == .cloned)
         #expect(report.checks.map(\.name) == ["joined"])
-        let current = try HostIdentity.machine(files: image.files).value
+        let current = try AccountOwner.machine(files: image.files).value
         #expect(report.message.contains(image.record.identity) && report.message.contains(current), "\(report.message)")
         #expect(Status.cloned.exitCode == 25)
 

@@ -1,7 +1,8 @@
 import Foundation
+import Testing
 
-/// A setting of the running lab, from the variables `scripts/lab env` exports.
-public func labVariable(_ name: String) throws -> String {
+/// A setting of the running lab, from the variables `scripts/lab env` exports (LabEnvironment reads them all).
+func labVariable(_ name: String) throws -> String {
     guard let value = ProcessInfo.processInfo.environment[name] else { throw LabNotRunning(variable: name) }
     return value
 }
@@ -21,4 +22,9 @@ public enum LabPresence {
     public static var running: Bool { environment["ADJOIN_LAB_DIR"] != nil }
     public static var suitesRun: Bool { required || running }
     public static let skipReason = "lab not running: run scripts/lab start, then eval \"$(scripts/lab env)\" (ADJOIN_LAB=1 makes its absence a failure)"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// On a suite that needs the lab: skipped, saying so, when the lab is not running (unless ADJOIN_LAB=1).
+    public static var needsLab: Self { .enabled(if: LabPresence.suitesRun, Comment(rawValue: LabPresence.skipReason)) }
 }

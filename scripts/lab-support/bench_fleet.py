@@ -43,12 +43,6 @@ def say(text):
     sys.stderr.flush()
 
 
-def boto3_client(service, motoEndpoint, region="us-east-1"):
-    import boto3
-    return boto3.client(service, endpoint_url=motoEndpoint, region_name=region,
-                        aws_access_key_id="fixture", aws_secret_access_key="fixture")
-
-
 def random_text(count, alphabet):
     return "".join(secrets.choice(alphabet) for _ in range(count))
 
@@ -212,12 +206,10 @@ def main():
         parameter = "/adjoin-fleet/%s" % run_id
         settings = {"domain": lab["domain"], "domainControllers": [lab["dc"]], "joinUser": lab["user"], "joinPassword": password,
                     "organizationalUnit": lab["ou"], "statusTable": table, "computerNameFrom": "instance-id"}
-        kms = boto3_client("kms", moto).create_key()["KeyMetadata"]["KeyId"]
-        boto3_client("ssm", moto).put_parameter(Name=parameter, Value=json.dumps(settings), Type="SecureString", KeyId=kms)
+        import aws_fixtures  # the lab's fixtures (boto3, imported only when a run starts)
+        aws_fixtures.put_secure_string(parameter, json.dumps(settings))
         del password, settings
-        boto3_client("dynamodb", moto).create_table(
-            TableName=table, KeySchema=[{"AttributeName": "instanceId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "instanceId", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        aws_fixtures.create_status_table(table)
 
         # N instances: identity, host name and role credentials each; the proxy knows their secrets.
         fleet = os.path.join(work, "fleet")

@@ -1,5 +1,3 @@
-import AdjoinCore
-
 /// An AD group named in host configuration (`--allow-group`, `--sudo-group`, the `adGroupName` tag).
 /// Its name ends up inside sssd.conf and a sudoers file, so only what cannot break or inject into
 /// those files is accepted: AWS Directory Service's tag rule (letters, digits, white space and

@@ -1,5 +1,3 @@
-import AdjoinCore
-
 /// A `HOST[:PORT]` as users write it on the command line or in settings: a name, an IPv4 address,
 /// or an IPv6 address (bracketed when a port follows: `[fd00::10]:389`).
 public struct HostPort: Sendable, Hashable, CustomStringConvertible {

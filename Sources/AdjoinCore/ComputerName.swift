@@ -1,5 +1,3 @@
-import AdjoinCore
-
 /// The computer account's name (its NetBIOS name; sAMAccountName is this plus '$').
 ///
 /// By default it is the first label of the host's FQDN in upper case. NetBIOS names hold at most 15

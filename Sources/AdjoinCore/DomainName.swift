@@ -1,5 +1,3 @@
-import AdjoinCore
-
 /// A DNS domain name as given by a user: checked before it goes into a DNS query, an LDAP filter or
 /// a config file, and kept in lower case without a trailing dot.
 public struct DomainName: Sendable, Hashable, CustomStringConvertible {

@@ -1,5 +1,4 @@
 import AdjoinCore
-@testable import HostConfig
 import Testing
 
 @Suite struct GroupNameTests {

@@ -1,6 +1,5 @@
 import AdjoinCore
 import Testing
-@testable import Discovery
 
 @Suite struct HostPortTests {
     @Test(arguments: [
