@@ -27,7 +27,7 @@ public final class InstanceAccounts {
     public let domainController: String
     private let domain: DomainName
     private let principal: String
-    private let session: DirectorySession
+    private let session: any Directory
 
     /// RFC 4511's resultCode invalidDNSyntax.
     static let invalidDNSyntax: Int32 = 34
@@ -37,12 +37,10 @@ public final class InstanceAccounts {
                 progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
         self.domain = domain
         principal = JoinRequest.principal(of: user, realm: domain.realm)
-        let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
-                                              required: [.ldap, .kdc, .writable], progress: progress)
-        let controller = try locator.locate(deadline: deadline).controller
-        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        let controller = try place.connector.locate(domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+                                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
         domainController = controller.hostName
-        session = try DirectorySession.open(realm: domain.realm, as: .password(principal: principal, password),
+        session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
                                             controller: controller, deadline: deadline, progress: progress)
     }
 
@@ -58,7 +56,7 @@ public final class InstanceAccounts {
         }
         let answers: [[LDAPEntry]]
         do {
-            answers = try session.ldap.search(requests, deadline: deadline)
+            answers = try session.search(requests, deadline: deadline)
         } catch where error.code == Self.invalidDNSyntax {
             throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {
@@ -85,7 +83,7 @@ public final class InstanceAccounts {
     public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) {
         let current: LDAPEntry?
         do {
-            current = try session.ldap.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
+            current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
                                               attributes: [HostIdentity.attribute], deadline: deadline).first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
