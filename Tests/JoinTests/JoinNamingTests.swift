@@ -37,13 +37,9 @@ import TestSupport
         return request
     }
 
-    static func entry(_ dn: String, _ attributes: [String: [String]]) -> LDAPEntry {
-        LDAPEntry(dn: dn, attributes: Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
-    }
-
     static func find(_ existing: LDAPEntry) -> DirectoryStep {
         .search(bases: ["DC=corp,DC=example,DC=com", "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,DC=corp,DC=example,DC=com>"],
-                answer: .success([[existing], [entry("CN=Computers,DC=corp,DC=example,DC=com", [:])]]))
+                answer: .success([[existing], [LDAPEntry.scripted("CN=Computers,DC=corp,DC=example,DC=com", [:])]]))
     }
 
     /// Two long FQDNs whose names share the hash suffix (odds of one in a million): the second host finds
@@ -55,7 +51,7 @@ import TestSupport
         let dn = "CN=WEB-FRONTE-CP5Q,CN=Computers,DC=corp,DC=example,DC=com"
         let other = HostIdentity("i-0fedcba9876543210")
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(Self.entry(dn, ["info": [other.recorded], "msDS-KeyVersionNumber": ["7"]])),
+            Self.find(LDAPEntry.scripted(dn, ["info": [other.recorded], "msDS-KeyVersionNumber": ["7"]])),
         ])
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         do {
@@ -78,7 +74,7 @@ import TestSupport
         let request = try request("db7.corp.example.com", name: try ComputerName(explicit: "db7"), root: root)
         let dn = "CN=DB7,OU=Database Servers,DC=corp,DC=example,DC=com"
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(Self.entry(dn, ["userAccountControl": ["4130"], "msDS-KeyVersionNumber": ["2"]])),
+            Self.find(LDAPEntry.scripted(dn, ["userAccountControl": ["4130"], "msDS-KeyVersionNumber": ["2"]])),
             .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
             .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
             // Its DACL is the administrator's: the grant of self-deletion is refused, with a warning.

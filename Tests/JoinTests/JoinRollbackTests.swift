@@ -33,10 +33,6 @@ import TestSupport
         try root.files.writeOwn(KeytabFormat.encode([foreign]), to: "/etc/krb5.keytab", mode: 0o600)
     }
 
-    static func entry(_ dn: String, _ attributes: [String: [String]]) -> LDAPEntry {
-        LDAPEntry(dn: dn, attributes: Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
-    }
-
     static func ldapError(_ code: Int32, _ diagnostic: String? = nil) -> LDAPError {
         LDAPError(code: code, message: "scripted", diagnostic: diagnostic, operation: "a scripted operation")
     }
@@ -45,7 +41,7 @@ import TestSupport
     static let wrongKeys = KerberosError(code: KerberosError.preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
     /// The join's first search: the account (none here, or the pre-staged one) and the computers container.
     static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
-        .search(bases: [base, wellKnownComputers], answer: .success([existing, [entry(computers, [:])]]))
+        .search(bases: [base, wellKnownComputers], answer: .success([existing, [LDAPEntry.scripted(computers, [:])]]))
     }
 
     func join(_ directory: FakeDirectory) -> (FakeDirectoryConnector, AdjoinError?) {
@@ -69,7 +65,7 @@ import TestSupport
             .search(base: Self.dn, error: Self.refused),
             .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
             // The undo: the account is this host's, so it goes.
-            .search(base: Self.dn, entries: [Self.entry(Self.dn, ["info": [Self.owner.recorded]])]),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
             .delete(dn: Self.dn),
         ])
         let (connector, error) = join(directory)
@@ -92,7 +88,7 @@ import TestSupport
             .add(dn: Self.dn),
             .search(base: Self.dn, error: dropped),
             .reconnect(),
-            .search(base: Self.dn, entries: [Self.entry(Self.dn, ["info": [Self.owner.recorded]])]),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
             .delete(dn: Self.dn),
         ])
         let (connector, error) = join(directory)
@@ -111,7 +107,7 @@ import TestSupport
             .add(dn: Self.dn),
             .search(base: Self.dn, error: Self.refused),
             .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
-            .search(base: Self.dn, entries: [Self.entry(Self.dn, ["info": [HostIdentity("i-0fedcba9876543210").recorded]])]),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [HostIdentity("i-0fedcba9876543210").recorded]])]),
             // No delete: the fake fails the test if one comes.
         ])
         let (connector, error) = join(directory)
@@ -124,7 +120,7 @@ import TestSupport
     @Test func aPrestagedAccountThatRefusesTheResetIsLeftAsItWas() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let prestaged = Self.entry(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
             Self.find([prestaged]),
             .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
@@ -144,7 +140,7 @@ import TestSupport
     /// join), and the intent record stays so that a rerun completes the join.
     @Test func aPrestagedAccountIsNeverDeletedAfterItsReset() throws {
         defer { root.remove() }
-        let prestaged = Self.entry(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
             Self.find([prestaged]),
             .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import LDAP
 
 /// A host root in a temporary directory, for the lifecycle commands run against a scripted directory.
 struct ScratchRoot {
@@ -26,5 +27,12 @@ struct ScratchRoot {
             }
         }
         return found
+    }
+}
+
+extension LDAPEntry {
+    /// An entry as a search returns it, from text values.
+    static func scripted(_ dn: String, _ attributes: [String: [String]]) -> LDAPEntry {
+        LDAPEntry(dn: dn, attributes: Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
     }
 }
