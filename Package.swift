@@ -41,12 +41,13 @@ let package = Package(
             ]
         ),
         // What several test targets share (a seeded generator, a lock); never linked into the agent.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Fakes of the parts with I/O (directory, HTTP transport, resolver, clock) are here too.
+        .target(name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Join", "Kerberos", "LDAP"], path: "Tests/TestSupport"),
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
-        .testTarget(name: "JoinTests", dependencies: ["Join", "Kerberos", "AdjoinCore"]),
+        .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Join"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),

@@ -11,15 +11,21 @@ final class AWSServiceClient {
     let region: String
     let endpoint: Endpoint
     let credentials: AWSCredentialProvider
-    private let http: HTTPClient
+    private let http: any HTTPTransport
     var retry = RetryPolicy()
 
-    init(service: AWSService, region: String, endpoint: Endpoint, credentials: AWSCredentialProvider) throws(AdjoinError) {
+    /// `transport`: libcurl when nil.
+    init(service: AWSService, region: String, endpoint: Endpoint, credentials: AWSCredentialProvider,
+         transport: (any HTTPTransport)? = nil) throws(AdjoinError) {
         self.service = service
         self.region = region
         self.endpoint = endpoint
         self.credentials = credentials
-        http = try HTTPClient()
+        if let transport {
+            http = transport
+        } else {
+            http = try HTTPClient()
+        }
     }
 
     /// What goes before an operation's name in messages: "SSM at https://ssm.eu-west-1.amazonaws.com".
@@ -74,7 +80,7 @@ final class AWSServiceClient {
             signer.sign(&request, with: credentials, at: UTCTime.now())
             let failure: AdjoinError
             do {
-                let response = try http.send(request, purpose: what, deadline: deadline)
+                let response = try http.send(request, purpose: what, limits: AttemptLimits(), deadline: deadline)
                 if (200..<300).contains(response.status) { return response.body }
                 let error = errorFormat == .json
                     ? AWSServiceError(jsonBody: response.body, httpStatus: response.status)
@@ -100,7 +106,7 @@ final class AWSServiceClient {
                 throw .failed(AdjoinError(failure.status == .unknownError ? .timeout : failure.status,
                                           "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
             }
-            RetryPolicy.sleep(pause)
+            retry.sleep(pause)
         }
     }
 }
@@ -127,10 +133,10 @@ struct RetryPolicy {
     /// Picks the pause in milliseconds up to the given ceiling; tests pin it to learn what the
     /// deadline does without depending on chance.
     var jitter: @Sendable (Int64) -> Int64 = { Int64.random(in: 0...$0) }
+    /// Waits out a pause; tests record the pauses instead.
+    var sleep: @Sendable (Duration) -> Void = { Backoff.sleep($0) }
 
     func backoff(attempt: Int) -> Duration {
         Backoff.pause(afterAttempt: attempt, base: base, cap: cap, jitter: jitter)
     }
-
-    static func sleep(_ duration: Duration) { Backoff.sleep(duration) }
 }

@@ -4,9 +4,14 @@ import AdjoinCore
 public final class DynamoDBClient {
     let client: AWSServiceClient
 
-    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+    }
+
+    /// `transport`: libcurl when nil.
+    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
         client = try AWSServiceClient(service: .dynamoDB, region: region,
-                                      endpoint: try environment.endpoint(for: .dynamoDB, region: region), credentials: credentials)
+                                      endpoint: try environment.endpoint(for: .dynamoDB, region: region), credentials: credentials, transport: transport)
     }
 
     /// An attribute value as DynamoDB writes it: {"S": text} or {"N": "digits"}.

@@ -7,9 +7,14 @@ public final class EC2Client {
     /// Tags per page (EC2 allows 5 to 1000); small in tests to make them page.
     var pageSize = 1000
 
-    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+    }
+
+    /// `transport`: libcurl when nil.
+    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
         client = try AWSServiceClient(service: .ec2, region: region, endpoint: try environment.endpoint(for: .ec2, region: region),
-                                      credentials: credentials)
+                                      credentials: credentials, transport: transport)
     }
 
     /// Every tag of the instance, following NextToken through the pages.

@@ -20,17 +20,23 @@ public struct InstanceIdentity: Sendable, Equatable {
 /// a few attempts, so that a host that is not on EC2 fails fast with an error that names the endpoint.
 public final class InstanceMetadata {
     public let endpoint: Endpoint
-    private let http: HTTPClient
+    private let http: any HTTPTransport
     private var token: (value: SecretBytes, expires: ContinuousClock.Instant)?
     /// Seconds asked for each token; renewed a minute before that runs out.
     let tokenLifetime = 21_600
     var limits = AttemptLimits(connectTimeout: .seconds(1), attemptTimeout: .seconds(2), useEnvironmentProxy: false,
                                maximumResponseBytes: 1 << 20)
     var maximumAttempts = 3
+    /// Waits out the pause before another attempt; tests record the pauses instead.
+    var sleep: @Sendable (Duration) -> Void = { Backoff.sleep($0) }
 
-    public init(endpoint: Endpoint) throws(AdjoinError) {
+    public convenience init(endpoint: Endpoint) throws(AdjoinError) {
+        try self.init(endpoint: endpoint, transport: HTTPClient())
+    }
+
+    init(endpoint: Endpoint, transport: any HTTPTransport) {
         self.endpoint = endpoint
-        http = try HTTPClient()
+        http = transport
     }
 
     /// The endpoint from `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else http://169.254.169.254.
@@ -177,7 +183,7 @@ public final class InstanceMetadata {
             do {
                 let response = try http.send(request, purpose: label, limits: limits, deadline: deadline)
                 if response.status >= 500 && attempt < maximumAttempts {
-                    RetryPolicy.sleep(min(.milliseconds(100 << attempt), deadline.remaining))
+                    sleep(min(.milliseconds(100 << attempt), deadline.remaining))
                     continue
                 }
                 return response

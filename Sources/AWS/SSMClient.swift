@@ -4,9 +4,14 @@ import AdjoinCore
 public final class SSMClient {
     private let client: AWSServiceClient
 
-    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+    }
+
+    /// `transport`: libcurl when nil.
+    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
         client = try AWSServiceClient(service: .ssm, region: region, endpoint: try environment.endpoint(for: .ssm, region: region),
-                                      credentials: credentials)
+                                      credentials: credentials, transport: transport)
     }
 
     /// The parameter's value, decrypted (`WithDecryption`: SecureString parameters come back in

@@ -4,9 +4,14 @@ import AdjoinCore
 public final class STSClient {
     private let client: AWSServiceClient
 
-    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+    }
+
+    /// `transport`: libcurl when nil.
+    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
         client = try AWSServiceClient(service: .sts, region: region, endpoint: try environment.endpoint(for: .sts, region: region),
-                                      credentials: credentials)
+                                      credentials: credentials, transport: transport)
     }
 
     /// Temporary credentials of the role `arn`. The secret key and token go from the reply into

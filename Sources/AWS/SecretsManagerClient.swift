@@ -10,9 +10,14 @@ extension AWSService {
 public final class SecretsManagerClient {
     private let client: AWSServiceClient
 
-    public init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+    }
+
+    /// `transport`: libcurl when nil.
+    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
         client = try AWSServiceClient(service: .secretsManager, region: region,
-                                      endpoint: try environment.endpoint(for: .secretsManager, region: region), credentials: credentials)
+                                      endpoint: try environment.endpoint(for: .secretsManager, region: region), credentials: credentials, transport: transport)
     }
 
     public var region: String { client.region }

@@ -18,18 +18,22 @@ public struct DomainControllerLocator: Sendable {
     /// Flags a DC must have to be chosen (a join needs LDAP, a KDC and a writable directory).
     public var required: DCFlags
     public var progress: @Sendable (String) -> Void
+    /// Where names are looked up.
+    public var resolvers: any ResolverFactory
 
     public init(domain: DomainName, domainControllers: [HostPort] = [], dnsServers: [SocketAddress] = [],
-                required: DCFlags = [.ldap], progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                required: DCFlags = [.ldap], resolvers: any ResolverFactory = SystemResolvers(),
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.domain = domain
         self.domainControllers = domainControllers
         self.dnsServers = dnsServers
         self.required = required
+        self.resolvers = resolvers
         self.progress = progress
     }
 
     public func locate(deadline: Deadline) throws(AdjoinError) -> DiscoveryResult {
-        let resolver = try DNSResolver(servers: dnsServers)
+        let resolver = try resolvers.resolver(servers: dnsServers)
         let source: DiscoveryResult.Source = domainControllers.isEmpty ? .dns : .given
         var candidates = source == .dns
             ? try candidatesFromDNS(name: domain.dcLocatorName, resolver: resolver, deadline: deadline)
@@ -59,7 +63,7 @@ public struct DomainControllerLocator: Sendable {
 
     // MARK: - Candidates
 
-    private func candidatesFromDNS(name: String, resolver: DNSResolver, deadline: Deadline) throws(AdjoinError) -> [Candidate] {
+    private func candidatesFromDNS(name: String, resolver: any Resolver, deadline: Deadline) throws(AdjoinError) -> [Candidate] {
         progress("Looking up \(name) SRV (asking \(resolver.serverDescription))")
         let answer: DNSAnswer
         do {
@@ -91,7 +95,7 @@ public struct DomainControllerLocator: Sendable {
         return candidates
     }
 
-    private func candidatesGiven(resolver: DNSResolver, deadline: Deadline) throws(AdjoinError) -> [Candidate] {
+    private func candidatesGiven(resolver: any Resolver, deadline: Deadline) throws(AdjoinError) -> [Candidate] {
         var candidates: [Candidate] = []
         var problems: [String] = []
         for given in domainControllers {
@@ -119,9 +123,9 @@ public struct DomainControllerLocator: Sendable {
 
     /// A and AAAA records of a name. Without explicit DNS servers a given DC name goes through the
     /// system's resolver (getaddrinfo), so /etc/hosts entries work as users expect.
-    private func lookUpAddresses(of host: String, resolver: DNSResolver, useSystemResolver: Bool, deadline: Deadline) throws(AdjoinError) -> [String] {
+    private func lookUpAddresses(of host: String, resolver: any Resolver, useSystemResolver: Bool, deadline: Deadline) throws(AdjoinError) -> [String] {
         if useSystemResolver {
-            return try SystemResolver.addresses(of: host)
+            return try resolver.systemAddresses(of: host)
         }
         var addresses: [String] = []
         for type in [DNSAnswer.typeA, DNSAnswer.typeAAAA] {

@@ -12,7 +12,7 @@ struct AccountUndo {
     let progress: @Sendable (String) -> Void
 
     /// The error to end the join with: `failure`, its message completed with what became of the account.
-    func run(after failure: AdjoinError, session: DirectorySession, deadline: Deadline) -> AdjoinError {
+    func run(after failure: AdjoinError, session: any Directory, deadline: Deadline) -> AdjoinError {
         progress("Undoing: deleting \(dn) and restoring the keytab")
         var reported = failure
         do throws(AdjoinError) {
@@ -38,10 +38,10 @@ struct AccountUndo {
         error.status == .timeout || error.status == .networkError
     }
 
-    private func deleteIfOurs(_ session: DirectorySession, deadline: Deadline) throws(AdjoinError) {
+    private func deleteIfOurs(_ session: any Directory, deadline: Deadline) throws(AdjoinError) {
         let entry: LDAPEntry?
         do {
-            entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",
+            entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
                                             attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch where error.code == LDAPError.noSuchObject {
             return

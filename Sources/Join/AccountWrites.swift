@@ -125,7 +125,7 @@ extension AccountWrites {
     /// A modify is atomic, so when the directory refuses one, each change is tried alone to find
     /// which right is missing. A refused required change fails the join naming that right; a refused
     /// informational one becomes a warning. Returns the warnings.
-    func apply(_ writes: [AccountWrite], to dn: String, session: DirectorySession, progress: (String) -> Void,
+    func apply(_ writes: [AccountWrite], to dn: String, session: any Directory, progress: (String) -> Void,
                deadline: Deadline) throws(AdjoinError) -> [String] {
         let required = writes.filter { $0.need == .required }
         if !required.isEmpty {
@@ -171,10 +171,10 @@ extension AccountWrites {
 
     /// The writes the directory refused (all of them applied otherwise). Writes that fail for another
     /// reason fail the join.
-    private func modify(_ writes: [AccountWrite], dn: String, session: DirectorySession, progress: (String) -> Void,
+    private func modify(_ writes: [AccountWrite], dn: String, session: any Directory, progress: (String) -> Void,
                         deadline: Deadline) throws(AdjoinError) -> [AccountWrite] {
         do {
-            try session.ldap.modify(dn, changes: writes.map(\.change), deadline: deadline)
+            try session.modify(dn, changes: writes.map(\.change), deadline: deadline)
             return []
         } catch where error.isPermissionDenied || error.code == LDAPError.constraintViolation {
             progress("The DC refused \(writes.map(\.attribute).joined(separator: ", ")) on \(dn): \(error.diagnostic ?? error.message)")

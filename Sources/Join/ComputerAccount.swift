@@ -9,7 +9,7 @@ struct ComputerAccount {
     static let searchedAttributes = ["distinguishedName", "msDS-KeyVersionNumber"] + AccountWrites.readAttributes
 
     let request: JoinRequest
-    let session: DirectorySession
+    let session: any Directory
 
     func attributes(password: SecretBytes) -> [LDAPAttribute] {
         [
@@ -35,7 +35,7 @@ struct ComputerAccount {
                                               filter: "(objectClass=*)", attributes: ["distinguishedName"]))
         }
         do {
-            let answers = try session.ldap.search(searches, deadline: deadline)
+            let answers = try session.search(searches, deadline: deadline)
             let container = request.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(request.domain.baseDN)"
             return (answers[0].first, container)
         } catch {
@@ -64,7 +64,7 @@ struct ComputerAccount {
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
         let name = LDAPAttribute("sAMAccountName", [request.computerName.samAccountName])
         do {
-            try session.ldap.add(dn, attributes: [objectClass, name] + attributes(password: password), deadline: deadline)
+            try session.add(dn, attributes: [objectClass, name] + attributes(password: password), deadline: deadline)
             return dn
         } catch where error.isPermissionDenied {
             throw AdjoinError(.insufficientPermissions,
@@ -141,10 +141,10 @@ struct ComputerAccount {
     }
 
     /// msDS-KeyVersionNumber as the DC reports it now.
-    static func keyVersion(of dn: String, session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+    static func keyVersion(of dn: String, session: any Directory, deadline: Deadline) throws(AdjoinError) -> UInt32 {
         let entry: LDAPEntry?
         do {
-            entry = try session.ldap.search(base: dn, scope: .base, filter: "(objectClass=computer)",
+            entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
                                             attributes: ["msDS-KeyVersionNumber"], deadline: deadline).first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
@@ -163,7 +163,7 @@ struct ComputerAccount {
                                      securityDescriptorFlags: LDAPSearchRequest.daclOnly)
         let descriptor: [UInt8]?
         do {
-            descriptor = try session.ldap.search([read], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
+            descriptor = try session.search([read], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
         }
@@ -178,7 +178,7 @@ struct ComputerAccount {
         }
         guard let edited else { return false }
         do {
-            try session.ldap.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
+            try session.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
                                     securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)
@@ -194,6 +194,6 @@ struct ComputerAccount {
     }
 
     func delete(_ dn: String, deadline: Deadline) throws(LDAPError) {
-        try session.ldap.delete(dn, tree: true, deadline: deadline)
+        try session.delete(dn, tree: true, deadline: deadline)
     }
 }

@@ -4,11 +4,11 @@ import Kerberos
 import LDAP
 
 /// Who a directory session logs in as: the join user with a password, or the machine with its keytab.
-enum DirectoryCredential {
+public enum DirectoryCredential {
     case password(principal: String, SecretBytes)
     case keytab(principal: String, path: String, encryptionTypes: [EncryptionType])
 
-    var principal: String {
+    public var principal: String {
         switch self {
         case .password(let principal, _), .keytab(let principal, _, _): principal
         }
@@ -25,12 +25,6 @@ struct DirectorySession {
     let kdc: KDCConnection
     let ldap: LDAPConnection
     let controller: DomainController
-
-    static func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
-        try open(realm: request.domain.realm, as: .password(principal: request.userPrincipal, request.password),
-                 controller: controller, deadline: deadline, progress: progress)
-    }
 
     static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
@@ -68,7 +62,7 @@ struct DirectorySession {
 
     /// The same login over a new LDAP connection, for when this one stopped answering: the bind takes
     /// its ticket from the session's cache, so no password is needed again.
-    func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+    func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory {
         DirectorySession(context: context, cache: cache, kdc: kdc, ldap: try Self.bind(controller, cache: cache, deadline: deadline, progress: progress),
                          controller: controller)
     }
@@ -89,6 +83,47 @@ struct DirectorySession {
             throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
         }
         return ldap
+    }
+}
+
+extension DirectorySession: Directory {
+    func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]] {
+        try ldap.search(requests, deadline: deadline)
+    }
+
+    func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
+                     onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]] {
+        try ldap.pagedSearch(requests, pageSize: pageSize, deadline: deadline, onPage: onPage)
+    }
+
+    func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError) {
+        try ldap.add(dn, attributes: attributes, deadline: deadline)
+    }
+
+    func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {
+        try ldap.modify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
+    }
+
+    func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
+        try ldap.delete(dn, tree: tree, deadline: deadline)
+    }
+
+    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
+        let cache = try CredentialCache(context: context)
+        return try context.login(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
+                                 into: cache, through: kdc, deadline: deadline).clientKeyVersion
+    }
+
+    func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+                        kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError) {
+        let server = kpasswd.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: kdc.realm) }
+            ?? KDCConnection(kpasswdAt: controller.address, realm: kdc.realm)
+        try context.changePassword(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
+                                   to: newPassword, through: kdc, kpasswd: server, deadline: deadline)
+    }
+
+    func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes {
+        try context.deriveKey(type, password: password, salt: salt)
     }
 }
 

@@ -16,9 +16,15 @@ import LDAP
 public struct DomainJoin: Sendable {
     public let request: JoinRequest
     public let progress: @Sendable (String) -> Void
+    /// How the domain is reached, and the clock the keytab's timestamps come from.
+    public let connector: any DirectoryConnector
+    public let clock: any WallClock
 
-    public init(_ request: JoinRequest, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(_ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
+                progress: @escaping @Sendable (String) -> Void = { _ in }) {
         self.request = request
+        self.connector = connector
+        self.clock = clock
         self.progress = progress
     }
 
@@ -29,11 +35,8 @@ public struct DomainJoin: Sendable {
     /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
     public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()
-        let locator = DomainControllerLocator(domain: request.domain, domainControllers: request.domainControllers,
-                                              dnsServers: request.dnsServers, required: [.ldap, .kdc, .writable], progress: progress)
-        let controller = try locator.locate(deadline: deadline).controller
-        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
-        return controller
+        return try connector.locate(request.domain, domainControllers: request.domainControllers, dnsServers: request.dnsServers,
+                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
     }
 
     /// The undo's share of a budget.
@@ -44,9 +47,10 @@ public struct DomainJoin: Sendable {
     public func run(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
         try request.validate()
         let work = deadline.reserving(Self.undoShare(of: deadline))
-        let session = try DirectorySession.open(request, controller: controller, deadline: work, progress: progress)
+        let session = try connector.open(request, controller: controller, deadline: work, progress: progress)
         let account = ComputerAccount(request: request, session: session)
-        let keytab = HostKeytab(request: request)
+        var keytab = HostKeytab(request: request)
+        keytab.clock = clock
         let password = MachinePassword.generate()
 
         let (existing, container) = try account.find(deadline: work)
@@ -85,7 +89,7 @@ public struct DomainJoin: Sendable {
             }
             var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: work)
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
-            try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: previousKeytab)
+            try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
             let reported = try keytab.prove(session: session, deadline: work)
             // The proof's reply names the version of the key that decrypted it. Where it does not, a new
@@ -93,7 +97,7 @@ public struct DomainJoin: Sendable {
             let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: work)
             if actual != kvno {
                 progress("The DC holds these keys as kvno \(actual), not \(kvno): rewriting the keytab")
-                try keytab.write(try keytab.entries(password: password, kvno: actual, context: session.context), over: previousKeytab)
+                try keytab.write(try keytab.entries(password: password, kvno: actual, from: session), over: previousKeytab)
                 kvno = actual
             }
             return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,

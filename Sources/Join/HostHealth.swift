@@ -121,7 +121,7 @@ public struct HostHealth: Sendable {
             }
             report.computerDN = entry.dn
             report.keyVersion = entry.keyVersion
-            report.passwordAgeDays = entry.passwordLastSet.map { (Int64(time(nil)) - $0) / 86_400 }
+            report.passwordAgeDays = entry.passwordLastSet.map { (place.clock.secondsSince1970 - $0) / 86_400 }
             if let kvno = entry.keyVersion, kvno == report.keytabKeyVersion {
                 report.record("account", "\(entry.dn) exists at kvno \(kvno), as the keytab")
             } else {

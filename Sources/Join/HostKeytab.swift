@@ -14,6 +14,8 @@ struct HostKeytab {
     let files: HostFiles
     /// Host path ("/etc/krb5.keytab"), under `files.root`.
     let keytabPath: String
+    /// Stamps the entries' timestamps.
+    var clock: any WallClock = SystemWallClock()
 
     init(request: JoinRequest) {
         self.init(computerName: request.computerName.value, hostFQDN: request.hostFQDN, realm: request.domain.realm,
@@ -54,14 +56,15 @@ struct HostKeytab {
         return entry.realm == realm && ours.contains(entry.components.joined(separator: "/").lowercased())
     }
 
-    func entries(password: SecretBytes, kvno: UInt32, context: KerberosContext) throws(AdjoinError) -> [KeytabEntry] {
+    /// `directory` derives the keys, as its KDC does.
+    func entries(password: SecretBytes, kvno: UInt32, from directory: any Directory) throws(AdjoinError) -> [KeytabEntry] {
         let salt = ADSalt.computer(samAccountName: samAccountName, realm: realm)
-        let now = UInt32(truncatingIfNeeded: time(nil))
+        let now = UInt32(truncatingIfNeeded: clock.secondsSince1970)
         var entries: [KeytabEntry] = []
         for type in encryptionTypes {
             let key: SecretBytes
             do {
-                key = try context.deriveKey(type, password: password, salt: type.usesSalt ? salt : "")
+                key = try directory.deriveKey(type, password: password, salt: type.usesSalt ? salt : "")
             } catch {
                 throw AdjoinError(.unknownError, error.description)
             }
@@ -104,12 +107,9 @@ struct HostKeytab {
 
     /// A Kerberos login as NAME$ with nothing but the keytab: the keys match what the DC holds. Returns
     /// the kvno of the key the DC used, when its reply tells it.
-    func prove(session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> UInt32? {
+    func prove(session: any Directory, deadline: Deadline) throws(AdjoinError) -> UInt32? {
         do {
-            let cache = try CredentialCache(context: session.context)
-            return try session.context.login(Principal(samAccountName, context: session.context),
-                                             keytabPath: openedPath, encryptionTypes: encryptionTypes,
-                                             into: cache, through: session.kdc, deadline: deadline).clientKeyVersion
+            return try session.login(samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, deadline: deadline)
         } catch {
             throw JoinFailure.kerberos(error, deadline: deadline)
         }

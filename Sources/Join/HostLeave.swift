@@ -64,11 +64,11 @@ public struct HostLeave: Sendable {
         let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
         result.domainController = controller.hostName
         let actor = joinUser.map { JoinRequest.principal(of: $0.name, realm: record.realm) } ?? record.machinePrincipal
-        let session: DirectorySession
+        let session: any Directory
         do {
             if let joinUser {
-                session = try DirectorySession.open(realm: record.realm, as: .password(principal: actor, joinUser.password),
-                                                    controller: controller, deadline: deadline, progress: progress)
+                session = try place.connector.open(realm: record.realm, as: .password(principal: actor, joinUser.password),
+                                                   controller: controller, deadline: deadline, progress: progress)
             } else {
                 session = try host.machineSession(controller, deadline: deadline)
             }
@@ -102,9 +102,9 @@ public struct HostLeave: Sendable {
 
 /// The tree delete of a computer object, with its failures explained.
 enum AccountRemoval {
-    static func delete(_ dn: String, in session: DirectorySession, as principal: String, deadline: Deadline) throws(AdjoinError) {
+    static func delete(_ dn: String, in session: any Directory, as principal: String, deadline: Deadline) throws(AdjoinError) {
         do {
-            try session.ldap.delete(dn, tree: true, deadline: deadline)
+            try session.delete(dn, tree: true, deadline: deadline)
         } catch where error.code == LDAPError.noSuchObject {
             return
         } catch where error.isPermissionDenied {

@@ -27,7 +27,7 @@ public final class InstanceAccounts {
     public let domainController: String
     private let domain: DomainName
     private let principal: String
-    private let session: DirectorySession
+    private let session: any Directory
     private let progress: @Sendable (String) -> Void
     /// Entries per page of the listing (a test lowers it to see several pages).
     var pageSize = LDAPConnection.defaultPageSize
@@ -41,12 +41,10 @@ public final class InstanceAccounts {
         self.domain = domain
         self.progress = progress
         principal = JoinRequest.principal(of: user, realm: domain.realm)
-        let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
-                                              required: [.ldap, .kdc, .writable], progress: progress)
-        let controller = try locator.locate(deadline: deadline).controller
-        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        let controller = try place.connector.locate(domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+                                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
         domainController = controller.hostName
-        session = try DirectorySession.open(realm: domain.realm, as: .password(principal: principal, password),
+        session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
                                             controller: controller, deadline: deadline, progress: progress)
     }
 
@@ -64,7 +62,7 @@ public final class InstanceAccounts {
         var read = 0
         do {
             // Paged: AD answers an unpaged search with at most its MaxPageSize (1000) entries, then sizeLimitExceeded.
-            answers = try session.ldap.pagedSearch(requests, pageSize: pageSize, deadline: deadline) { count in
+            answers = try session.pagedSearch(requests, pageSize: pageSize, deadline: deadline) { count in
                 read += count
                 if count == pageSize { progress("Read \(read) directory entries so far") }
             }
@@ -94,7 +92,7 @@ public final class InstanceAccounts {
     public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) {
         let current: LDAPEntry?
         do {
-            current = try session.ldap.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
+            current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
                                               attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)

@@ -8,6 +8,10 @@ public struct DirectoryPlace: Sendable {
     public var files: HostFiles
     public var domainControllers: [HostPort] = []
     public var dnsServers: [SocketAddress] = []
+    /// How the domain is reached (a test's scripted directory in unit tests).
+    public var connector: any DirectoryConnector = LiveDirectoryConnector()
+    /// Password ages and keytab timestamps are counted by it.
+    public var clock: any WallClock = SystemWallClock()
 
     public init(files: HostFiles) {
         self.files = files
@@ -45,7 +49,11 @@ struct JoinedHost {
         try identity.copy(of: record, deadline: deadline)
     }
 
-    var keytab: HostKeytab { record.keytab(files: files) }
+    var keytab: HostKeytab {
+        var keytab = record.keytab(files: files)
+        keytab.clock = place.clock
+        return keytab
+    }
 
     func locateController(required: DCFlags, deadline: Deadline) throws(AdjoinError) -> DomainController {
         var controllers = place.domainControllers
@@ -56,16 +64,13 @@ struct JoinedHost {
         if servers.isEmpty {
             servers = record.dnsServers.compactMap { SocketAddress(numericHost: $0, port: 53) }
         }
-        let locator = DomainControllerLocator(domain: try DomainName(record.domain), domainControllers: controllers,
-                                              dnsServers: servers, required: required, progress: progress)
-        let controller = try locator.locate(deadline: deadline).controller
-        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
-        return controller
+        return try place.connector.locate(try DomainName(record.domain), domainControllers: controllers, dnsServers: servers,
+                                          required: required, progress: progress, deadline: deadline)
     }
 
     /// The machine's login with its keytab and its sealed LDAP connection.
-    func machineSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> DirectorySession {
-        try DirectorySession.open(realm: record.realm,
+    func machineSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> any Directory {
+        try place.connector.open(realm: record.realm,
                                   as: .keytab(principal: record.machinePrincipal, path: keytab.openedPath, encryptionTypes: record.keytabEncryptionTypes),
                                   controller: controller, deadline: deadline, progress: progress)
     }
@@ -73,11 +78,11 @@ struct JoinedHost {
     static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]
 
     /// The computer object by its sAMAccountName, or nil when the directory has none.
-    func account(in session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
+    func account(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
         let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(record.samAccountName))))"
         let base = try DomainName(record.domain).baseDN
         do {
-            return try session.ldap.search(base: base, scope: .subtree, filter: filter,
+            return try session.search(base: base, scope: .subtree, filter: filter,
                                            attributes: Self.accountAttributes, deadline: deadline).first
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)

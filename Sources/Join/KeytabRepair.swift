@@ -1,8 +1,5 @@
 import AdjoinCore
 import Kerberos
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension HostKeytab {
     /// On a rerun that keeps the host's keys: the keytab as it should be at `kvno`, every principal of
@@ -22,7 +19,7 @@ extension HostKeytab {
         guard wanted.contains(where: { !present.contains("\($0.principal.components.joined(separator: "/").lowercased()) \($0.key.type.number)") }) else {
             return false
         }
-        let now = UInt32(truncatingIfNeeded: time(nil))
+        let now = UInt32(truncatingIfNeeded: clock.secondsSince1970)
         let completed = wanted.map {
             KeytabEntry(components: $0.principal.components, realm: realm, nameType: $0.principal.nameType, timestamp: now, kvno: kvno,
                         enctype: $0.key.type.number, key: $0.key.key)

@@ -1,8 +1,5 @@
 import AdjoinCore
 import Kerberos
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What `adjoin rotate` did.
 public struct RotationResult: Sendable {
@@ -56,7 +53,7 @@ public struct PasswordRotation: Sendable {
         guard let previous = entry.keyVersion else {
             throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(entry.dn)")
         }
-        let age = entry.passwordLastSet.map { (Int64(time(nil)) - $0) / 86_400 }
+        let age = entry.passwordLastSet.map { (place.clock.secondsSince1970 - $0) / 86_400 }
         var result = RotationResult(status: .notDue, domain: record.domain, computerName: record.computerName, computerDN: entry.dn,
                                     domainController: controller.hostName, previousKeyVersion: previous, keyVersion: previous,
                                     passwordAgeDays: age, keytabKeyVersions: [], message: "")
@@ -69,12 +66,9 @@ public struct PasswordRotation: Sendable {
         let keytab = host.keytab
         let password = MachinePassword.generate()
         progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
-        let kpasswd = kpasswdServer.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: session.kdc.realm) }
-            ?? KDCConnection(kpasswdAt: controller.address, realm: session.kdc.realm)
         do {
-            try session.context.changePassword(Principal(record.machinePrincipal, context: session.context), keytabPath: keytab.openedPath,
-                                               encryptionTypes: keytab.encryptionTypes, to: password, through: session.kdc,
-                                               kpasswd: kpasswd, deadline: deadline)
+            try session.changePassword(of: record.machinePrincipal, keytabPath: keytab.openedPath, encryptionTypes: keytab.encryptionTypes,
+                                       to: password, kpasswd: kpasswdServer, deadline: deadline)
         } catch {
             // A request whose answer was lost (cut connection, time up, garbled reply, or success claimed
             // in an unauthenticated KRB-ERROR, as Windows Server 2025 answers) may still have
@@ -95,7 +89,7 @@ public struct PasswordRotation: Sendable {
         var kvno = previous &+ 1
         do throws(AdjoinError) {
             progress("Writing keys for kvno \(kvno) to \(keytab.path), keeping kvno \(previous)'s")
-            try keytab.write(try keytab.entries(password: password, kvno: kvno, context: session.context), over: existing, keeping: previous)
+            try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: existing, keeping: previous)
             progress("Proving the new keys with a Kerberos login as \(record.samAccountName)")
             let reported = try keytab.prove(session: session, deadline: deadline)
             let actual = try ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: deadline)
@@ -104,7 +98,7 @@ public struct PasswordRotation: Sendable {
             }
             if actual != kvno {
                 progress("The DC holds the new keys as kvno \(actual), not \(kvno): rewriting the keytab")
-                try keytab.write(try keytab.entries(password: password, kvno: actual, context: session.context), over: existing, keeping: previous)
+                try keytab.write(try keytab.entries(password: password, kvno: actual, from: session), over: existing, keeping: previous)
                 kvno = actual
             }
         } catch {

@@ -47,12 +47,10 @@ public struct RemoteLeave: Sendable {
         result.computerName = computerName?.value
         result.owner = instanceID
 
-        let locator = DomainControllerLocator(domain: domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
-                                              required: [.ldap, .kdc, .writable], progress: progress)
-        let controller = try locator.locate(deadline: deadline).controller
-        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        let controller = try place.connector.locate(domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+                                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
         result.domainController = controller.hostName
-        let session = try DirectorySession.open(realm: domain.realm, as: .password(principal: principal, password),
+        let session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
                                                 controller: controller, deadline: deadline, progress: progress)
 
         // Every owner is checked before anything is deleted.
@@ -88,7 +86,7 @@ public struct RemoteLeave: Sendable {
         return result
     }
 
-    private func find(in session: DirectorySession, deadline: Deadline) throws(AdjoinError) -> [LDAPEntry] {
+    private func find(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> [LDAPEntry] {
         var conditions = ["(objectClass=computer)"]
         if let computerName { conditions.append("(sAMAccountName=\(LDAPEscaping.filterValue(computerName.samAccountName)))") }
         // With a name the owner is checked on the entry, so that a wrong owner is an error, not "not found".
@@ -98,7 +96,7 @@ public struct RemoteLeave: Sendable {
             conditions.append("(|(\(AccountOwner.attribute)=\(marker))(\(AccountOwner.attribute)=\(marker) *))")
         }
         do {
-            return try session.ldap.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
+            return try session.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
                                            attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute], deadline: deadline)
         } catch {
             throw JoinFailure.ldap(error, deadline: deadline)

@@ -22,7 +22,7 @@ final class ServiceTicket {
     /// hour. For talking to a server that is not a KDC's own, e.g. one that checks how a client treats
     /// its replies.
     init(client: Principal, server: Principal, encodedTicket: [UInt8], sessionKeyType: EncryptionType,
-         sessionKey: SecretBytes) throws(KerberosError) {
+         sessionKey: SecretBytes, clock: any WallClock = SystemWallClock()) throws(KerberosError) {
         context = client.context
         try context.check(krb5_copy_principal(context.raw, client.raw, &raw.client), "copying \(client.name)")
         try context.check(krb5_copy_principal(context.raw, server.raw, &raw.server), "copying \(server.name)")
@@ -32,7 +32,7 @@ final class ServiceTicket {
         raw.ticket = krb5_data(magic: 0, length: UInt32(encodedTicket.count), data: ticket.assumingMemoryBound(to: CChar.self))
         let key = malloc(max(1, sessionKey.count))!
         sessionKey.withUnsafeBytes { key.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        let now = krb5_timestamp(truncatingIfNeeded: time(nil))
+        let now = krb5_timestamp(truncatingIfNeeded: clock.secondsSince1970)
         raw.times = krb5_ticket_times(authtime: now, starttime: now, endtime: now &+ 3600, renew_till: 0)
         raw.keyblock = krb5_keyblock(magic: 0, enctype: sessionKeyType.number, length: UInt32(sessionKey.count),
                                      contents: key.assumingMemoryBound(to: krb5_octet.self))

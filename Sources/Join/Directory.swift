@@ -1,0 +1,86 @@
+import AdjoinCore
+import Discovery
+import Kerberos
+import LDAP
+
+/// What a join, leave or rotation asks of the directory once logged in: reads and writes over the one
+/// sealed LDAP connection, logins and the password change at the same DC's KDC, and the local key
+/// derivation those keys need. The narrowest seam that lets a join's undo and a rotation's recovery run
+/// against a scripted directory: everything above it (what to write, the owner checks, the error
+/// mapping, the keytab files) is the code that runs against a real DC.
+public protocol Directory {
+    var controller: DomainController { get }
+
+    /// Several searches in one round trip; the entries of each, in the order asked.
+    func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]]
+    /// The same, read in pages of `pageSize` (RFC 2696), for searches that may match more than a DC's
+    /// MaxPageSize; `onPage` hears each page's entry count.
+    func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
+                     onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]]
+    func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError)
+    func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
+    func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
+
+    /// A Kerberos login as `principal` with nothing but the keytab at `keytabPath`; the kvno of the key
+    /// the DC's reply names, when it names one.
+    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32?
+    /// The machine's own password change (RFC 3244) with a ticket from its keytab, at `kpasswd` or the DC's port 464.
+    func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+                        kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError)
+    /// A key from a password, as the KDC derives it (no I/O).
+    func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes
+
+    /// The same login over a new LDAP connection, for when this one stopped answering.
+    func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory
+}
+
+extension Directory {
+    func search(base: String, scope: LDAPScope, filter: String, attributes: [String], deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try search([LDAPSearchRequest(base: base, scope: scope, filter: filter, attributes: attributes)], deadline: deadline)[0]
+    }
+
+    func modify(_ dn: String, changes: [LDAPChange], deadline: Deadline) throws(LDAPError) {
+        try modify(dn, changes: changes, securityDescriptorFlags: nil, deadline: deadline)
+    }
+}
+
+/// How the commands reach a domain: the DC locator, and a login that opens a `Directory` on the DC it chose.
+public protocol DirectoryConnector: Sendable {
+    /// A DC with every flag in `required`, from the DCs given, else from DNS.
+    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                progress: @escaping @Sendable (String) -> Void, deadline: Deadline) throws(AdjoinError) -> DomainController
+    func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+              progress: (String) -> Void) throws(AdjoinError) -> any Directory
+}
+
+/// The real thing: the DC locator over DNS and CLDAP, and a Kerberos login with a sealed LDAP bind.
+public struct LiveDirectoryConnector: DirectoryConnector {
+    public var resolvers: any ResolverFactory
+
+    public init(resolvers: any ResolverFactory = SystemResolvers()) {
+        self.resolvers = resolvers
+    }
+
+    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                       progress: @escaping @Sendable (String) -> Void, deadline: Deadline) throws(AdjoinError) -> DomainController {
+        let locator = DomainControllerLocator(domain: domain, domainControllers: domainControllers, dnsServers: dnsServers,
+                                              required: required, resolvers: resolvers, progress: progress)
+        let controller = try locator.locate(deadline: deadline).controller
+        progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
+        return controller
+    }
+
+    public func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+                     progress: (String) -> Void) throws(AdjoinError) -> any Directory {
+        try DirectorySession.open(realm: realm, as: credential, controller: controller, deadline: deadline, progress: progress)
+    }
+}
+
+extension DirectoryConnector {
+    /// The join user's login, for a join.
+    func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
+              progress: (String) -> Void) throws(AdjoinError) -> any Directory {
+        try open(realm: request.domain.realm, as: .password(principal: request.userPrincipal, request.password),
+                 controller: controller, deadline: deadline, progress: progress)
+    }
+}

@@ -1,0 +1,158 @@
+import AdjoinCore
+import Discovery
+import Foundation
+@testable import Join
+@testable import Kerberos
+@testable import LDAP
+import Testing
+import TestSupport
+
+/// What a join leaves when it fails after it changed the directory, against a scripted directory: an
+/// account it created is deleted again and the host's files are as they were; a pre-staged account
+/// is never deleted.
+@Suite struct JoinRollbackTests {
+    static let base = "DC=corp,DC=example,DC=com"
+    static let computers = "CN=Computers," + base
+    static let dn = "CN=WEB1," + computers
+    static let wellKnownComputers = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(base)>"
+    static let owner = AccountOwner("i-0123456789abcdef0")
+    static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
+
+    let root = ScratchRoot()
+    let request: JoinRequest
+
+    init() throws {
+        var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
+                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+                                  owner: Self.owner, osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        request.files = root.files
+        self.request = request
+        // The host's keytab before the join: another service's key, which every outcome must keep.
+        let foreign = KeytabEntry(components: ["HTTP", "web1.corp.example.com"], realm: "CORP.EXAMPLE.COM", timestamp: 1, kvno: 4,
+                                  enctype: 18, key: SecretBytes(Array(repeating: 7, count: 32)))
+        try root.files.writeOwn(KeytabFormat.encode([foreign]), to: "/etc/krb5.keytab", mode: 0o600)
+    }
+
+    static func ldapError(_ code: Int32, _ diagnostic: String? = nil) -> LDAPError {
+        LDAPError(code: code, message: "scripted", diagnostic: diagnostic, operation: "a scripted operation")
+    }
+
+    static let refused = ldapError(LDAPError.insufficientAccess, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)")
+    static let wrongKeys = KerberosError(code: KerberosError.preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
+    /// The join's first search: the account (none here, or the pre-staged one) and the computers container.
+    static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
+        .search(bases: [base, wellKnownComputers], answer: .success([existing, [LDAPEntry.scripted(computers, [:])]]))
+    }
+
+    func join(_ directory: FakeDirectory) -> (FakeDirectoryConnector, AdjoinError?) {
+        let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+        do {
+            _ = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000))
+                .run(on: Self.controller, deadline: Deadline(seconds: 30))
+            return (connector, nil)
+        } catch {
+            return (connector, error)
+        }
+    }
+
+    @Test func anAccountTheJoinCreatedIsDeletedWhenTheKeytabsProofFails() throws {
+        defer { root.remove() }
+        let before = root.snapshot()
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([]),
+            .add(dn: Self.dn),
+            // The grant of self-deletion is refused (the join goes on with a warning).
+            .search(base: Self.dn, error: Self.refused),
+            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+            // The undo: the account is this host's, so it goes.
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
+            .delete(dn: Self.dn),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .accessDenied)
+        #expect(failure.message.contains("undone: \(Self.dn) is not in the directory"), "\(failure.message)")
+        #expect(root.snapshot() == before, "the keytab as it was")
+        #expect(try JoinIntent.read(root.files) == nil, "no intent record left")
+        // The add carried the owner marker the undo checked.
+        #expect(directory.added[Self.dn]?.first { $0.name == "info" }?.values == [Array(Self.owner.recorded.utf8)])
+    }
+
+    @Test func aDroppedConnectionIsUndoneOverANewOne() throws {
+        defer { root.remove() }
+        let before = root.snapshot()
+        let dropped = Self.ldapError(-1 /* LDAP_SERVER_DOWN */)
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([]),
+            .add(dn: Self.dn),
+            .search(base: Self.dn, error: dropped),
+            .reconnect(),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
+            .delete(dn: Self.dn),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .networkError)
+        #expect(failure.message.contains("undone"), "\(failure.message)")
+        #expect(root.snapshot() == before)
+        #expect(try JoinIntent.read(root.files) == nil)
+    }
+
+    @Test func anAccountAnotherHostClaimedMeanwhileIsNotDeleted() throws {
+        defer { root.remove() }
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([]),
+            .add(dn: Self.dn),
+            .search(base: Self.dn, error: Self.refused),
+            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])]),
+            // No delete: the fake fails the test if one comes.
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.status == .accessDenied)
+    }
+
+    /// A pre-staged account whose reset the directory refuses: nothing was changed, nothing is deleted,
+    /// and the host is as it was.
+    @Test func aPrestagedAccountThatRefusesTheResetIsLeftAsItWas() throws {
+        defer { root.remove() }
+        let before = root.snapshot()
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            // Tried alone, to name the right that is missing.
+            .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .insufficientPermissions)
+        #expect(failure.message.contains("Read and write account restrictions"), "\(failure.message)")
+        #expect(root.snapshot() == before)
+        #expect(try JoinIntent.read(root.files) == nil)
+    }
+
+    /// A pre-staged account reset, then a failure: the account is not deleted (it was there before the
+    /// join), and the intent record stays so that a rerun completes the join.
+    @Test func aPrestagedAccountIsNeverDeletedAfterItsReset() throws {
+        defer { root.remove() }
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+            .modify(dn: Self.dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+            .search(base: Self.dn, error: Self.refused),
+            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .accessDenied)
+        #expect(!failure.message.contains("undone"), "\(failure.message)")
+        #expect(try JoinIntent.read(root.files)?.computerDN == Self.dn, "the intent record stays for a rerun")
+    }
+}

@@ -1,0 +1,54 @@
+import AdjoinCore
+import Discovery
+@testable import Join
+@testable import LDAP
+import Testing
+import TestSupport
+
+/// `adjoin leave --instance-id` from an admin host, against a scripted directory: only the accounts
+/// whose recorded owner is exactly that id are deleted (the directory matches `info` without regard
+/// to case, so its answer is checked again).
+@Suite struct RemoteLeaveTests {
+    static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
+    static let gone = "i-0123456789abcdef0"
+
+    func leave(_ steps: [DirectoryStep], computerName: ComputerName? = nil) throws -> (FakeDirectoryConnector, Result<LeaveResult, AdjoinError>) {
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", steps)
+        let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+        var place = DirectoryPlace(files: HostFiles(root: "/nonexistent-root"))
+        place.connector = connector
+        let leave = RemoteLeave(domain: try DomainName("corp.example.com"), place: place, user: "adjoiner",
+                                password: SecretBytes(Array("Join-Pass-1".utf8)), computerName: computerName, instanceID: Self.gone)
+        let result = Result { () throws(AdjoinError) -> LeaveResult in try leave.run(deadline: Deadline(seconds: 30)) }
+        connector.finish()
+        return (connector, result)
+    }
+
+    @Test func onlyTheAccountsThatIdOwnsExactlyAreDeleted() throws {
+        let ours = "CN=I014D2MF2DBPNNG,CN=Computers,DC=corp,DC=example,DC=com"
+        let lookalike = "CN=WEB9,CN=Computers,DC=corp,DC=example,DC=com"
+        let (_, outcome) = try leave([
+            .search(base: "DC=corp,DC=example,DC=com", entries: [
+                .scripted(ours, ["sAMAccountName": ["I014D2MF2DBPNNG$"], "info": ["adjoin-owner: \(Self.gone) 123456789012 eu-west-1"]]),
+                .scripted(lookalike, ["sAMAccountName": ["WEB9$"], "info": ["adjoin-owner: \(Self.gone.uppercased())"]]),
+            ]),
+            .delete(dn: ours),
+        ])
+        let result = try outcome.get()
+        #expect(result.removed == [ours])
+        #expect(result.computerName == "I014D2MF2DBPNNG")
+    }
+
+    @Test func byNameAndIdAnAccountOfAnotherOwnerIsAConflict() throws {
+        let dn = "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com"
+        let (_, outcome) = try leave([
+            .search(base: "DC=corp,DC=example,DC=com", entries: [.scripted(dn, ["sAMAccountName": ["WEB1$"], "info": ["adjoin-owner: i-0fedcba9876543210"]])]),
+        ], computerName: try ComputerName(explicit: "web1"))
+        guard case .failure(let error) = outcome else {
+            Issue.record("another owner's account was removed")
+            return
+        }
+        #expect(error.status == .accountConflict)
+        #expect(error.message.contains("belongs to i-0fedcba9876543210, not to \(Self.gone)"), "\(error.message)")
+    }
+}
