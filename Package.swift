@@ -30,13 +30,10 @@ let package = Package(
         .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "HostConfig", "Join"]),
         .executableTarget(
             name: "adjoin",
+            // The command line only: flags into a use case's options, its report printed (the work is Agent's).
             dependencies: [
                 "AdjoinCore",
-                "Discovery",
-                "Join",
-                "HostConfig",
                 "Agent",
-                "AWS",
                 "Kerberos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
