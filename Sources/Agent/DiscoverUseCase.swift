@@ -2,7 +2,7 @@ import AdjoinCore
 import Discovery
 
 /// `adjoin discover`: a domain's DCs and what the chosen one says about the domain. Changes nothing.
-public struct DiscoverUseCase: Sendable {
+public struct DiscoverUseCase: UseCase {
     public struct Options: Sendable {
         public var domain: String
         public var directory: DirectoryFlags

@@ -8,7 +8,7 @@ import Join
 /// with the flags laid over them), the opt-out honoured, the host locked, the DC located and the host
 /// planned, the account and keytab made, the host configured, and each state written to the status
 /// table. With `retryFor`, attempts that fail for a reason that can pass are tried again (BootRetry).
-public struct JoinUseCase: Sendable {
+public struct JoinUseCase: UseCase {
     public struct Options: Sendable {
         public var domain: String?
         public var user: String?
@@ -148,7 +148,7 @@ public struct JoinUseCase: Sendable {
             .json("domain", .optional(state.domainName)),
             .json("statusTable", .optional(state.status?.lastResult)),
             .duration(state.elapsed),
-            .both("message", "message", text: message, json: .string(message)),
+            .string("message", "message", message),
         ])
     }
 

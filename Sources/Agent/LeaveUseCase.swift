@@ -5,7 +5,7 @@ import Join
 
 /// `adjoin leave`: this host leaves its domain, or (remote) a dead instance's account is removed from
 /// elsewhere. With settings or a status table, the instance's item says DETACHED.
-public struct LeaveUseCase: Sendable {
+public struct LeaveUseCase: UseCase {
     public enum Target: Sendable {
         /// The joined host itself; `onlyIfTerminating`: only when metadata says the instance is going away.
         case thisHost(onlyIfTerminating: Bool)
@@ -51,7 +51,8 @@ public struct LeaveUseCase: Sendable {
                 let client = try InstanceMetadata(environment: context.environment)
                 metadata = client
                 if let reason = try TerminationCheck.reasonNotTerminating(metadata: client, deadline: deadline) {
-                    return CommandReport(status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .both("message", "message", text: "not leaving: \(reason)", json: .string("not leaving: \(reason)"))])
+                    let message = "not leaving: \(reason)"
+                    return CommandReport(status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
                 }
             }
             var flags = AgentSettings()

@@ -2,7 +2,7 @@ import AdjoinCore
 import Join
 
 /// `adjoin rotate`: the machine changes its own password when it is old enough.
-public struct RotateUseCase: Sendable {
+public struct RotateUseCase: UseCase {
     public struct Options: Sendable {
         public var maximumAgeDays: Int
         public var directory: DirectoryFlags

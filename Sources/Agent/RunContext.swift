@@ -41,3 +41,10 @@ public struct CommandFailure: Error, Sendable {
         self.elapsed = elapsed
     }
 }
+
+/// A command's work in the library: one options value in, one report out (or a failure).
+public protocol UseCase: Sendable {
+    associatedtype Options: Sendable
+    init(_ options: Options)
+    func run(_ context: RunContext) throws(CommandFailure) -> CommandReport
+}

@@ -3,7 +3,7 @@ import AWS
 import Join
 
 /// `adjoin status`: the host's membership checked, step by step. Changes nothing.
-public struct StatusUseCase: Sendable {
+public struct StatusUseCase: UseCase {
     public struct Options: Sendable {
         public var directory: DirectoryFlags
 

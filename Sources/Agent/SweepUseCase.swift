@@ -3,7 +3,7 @@ import Discovery
 import Join
 
 /// `adjoin sweep` as a use case: settings resolved as a remote leave resolves them, then Sweep.
-public struct SweepUseCase: Sendable {
+public struct SweepUseCase: UseCase {
     public struct Options: Sendable {
         public var domain: String?
         public var user: String?
@@ -79,7 +79,7 @@ public struct SweepUseCase: Sendable {
             ReportField(lines: result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") },
                         member: ("unreachable", .array(result.unreachable.map { .object([("place", .string($0.place)), ("message", .string($0.message))]) }))),
             .duration(deadline.elapsed),
-            .both("message", "message", text: result.message, json: .string(result.message)),
+            .string("message", "message", result.message),
             .statusLine,
         ])
     }

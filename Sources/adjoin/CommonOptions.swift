@@ -38,12 +38,12 @@ struct DirectoryOptions: ParsableArguments {
 
     /// Runs a use case with this command's budget and progress, on the system under `root`, prints
     /// its report, and ends with its status's exit code.
-    func run(root: String = "/", _ useCase: (RunContext) throws(CommandFailure) -> CommandReport) throws {
+    func run(root: String = "/", _ useCase: some UseCase) throws {
         let reporter = Reporter(format: output, quiet: quiet)
         let context = RunContext(deadline: Deadline(seconds: timeout), progress: reporter.progress, files: HostFiles(root: root))
         let report: CommandReport
         do throws(CommandFailure) {
-            report = try useCase(context)
+            report = try useCase.run(context)
         } catch {
             throw ExitCode(reporter.failure(error))
         }

@@ -21,6 +21,6 @@ struct Discover: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func run() throws {
-        try options.run(DiscoverUseCase(.init(domain: domain, directory: options.flags)).run)
+        try options.run(DiscoverUseCase(.init(domain: domain, directory: options.flags)))
     }
 }

@@ -151,6 +151,6 @@ struct JoinCommand: ParsableCommand {
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)
-        try options.run(root: root, JoinUseCase(join).run)
+        try options.run(root: root, JoinUseCase(join))
     }
 }

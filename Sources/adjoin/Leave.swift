@@ -100,6 +100,6 @@ struct LeaveCommand: ParsableCommand {
         leave.passwordFromStandardInput = passwordStdin
         leave.parameter = parameter
         leave.statusTable = statusTable
-        try options.run(root: root, LeaveUseCase(leave).run)
+        try options.run(root: root, LeaveUseCase(leave))
     }
 }

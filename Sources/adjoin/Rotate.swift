@@ -36,6 +36,6 @@ struct RotateCommand: ParsableCommand {
     }
 
     func run() throws {
-        try options.run(root: root, RotateUseCase(.init(maximumAgeDays: maxAge, directory: options.flags)).run)
+        try options.run(root: root, RotateUseCase(.init(maximumAgeDays: maxAge, directory: options.flags)))
     }
 }

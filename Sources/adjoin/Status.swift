@@ -30,6 +30,6 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func run() throws {
-        try options.run(root: root, StatusUseCase(.init(directory: options.flags)).run)
+        try options.run(root: root, StatusUseCase(.init(directory: options.flags)))
     }
 }

@@ -98,6 +98,6 @@ struct SweepCommand: ParsableCommand {
         sweep.roleName = roleName
         sweep.parameter = parameter
         sweep.statusTable = statusTable
-        try options.run(SweepUseCase(sweep).run)
+        try options.run(SweepUseCase(sweep))
     }
 }
