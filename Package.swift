@@ -27,15 +27,13 @@ let package = Package(
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CAdjoinShim"]),
-        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Join"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Join"]),
         .executableTarget(
             name: "adjoin",
+            // The command line only: flags into a use case's options, its report printed (the work is Agent's).
             dependencies: [
                 "AdjoinCore",
-                "Discovery",
-                "Join",
                 "Agent",
-                "AWS",
                 "Kerberos",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

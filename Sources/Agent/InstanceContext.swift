@@ -86,50 +86,6 @@ public final class InstanceContext {
         if let tagged = try tags?.loginGroup(tag: settings.groupTag) { return [tagged] }
         return settings.allowedGroups
     }
-
-    /// The join request for this instance: the owner is the instance id, and the computer's name
-    /// comes from the host name or the instance id as the settings say (unless given explicitly).
-    /// A dry run needs no password.
-    public func joinRequest(hostFQDN: String?, computerName: ComputerName?, files: HostFiles, dryRun: Bool = false) throws(AdjoinError) -> JoinRequest {
-        guard let domain = settings.domain else {
-            throw .invalidInput("no domain: \(settingsSource) names none, and --domain was not given")
-        }
-        guard let user = settings.joinUser else {
-            throw .invalidInput("no join user: give joinUser in \(settingsSource), or --user")
-        }
-        let password: SecretBytes
-        if case .secret(let given) = settings.password {
-            password = given
-        } else if dryRun {
-            password = SecretBytes([])
-        } else {
-            throw .invalidInput("no join password: \(settingsSource) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
-        }
-        let name: ComputerName
-        let fqdn: String
-        switch (computerName, hostFQDN, settings.computerNameFrom) {
-        case (let explicit?, _, _):
-            name = explicit
-            fqdn = hostFQDN ?? explicit.value.lowercased() + "." + domain.value
-        case (nil, let given?, .hostname):
-            fqdn = given.lowercased()
-            name = try ComputerName(hostFQDN: fqdn)
-        case (nil, let given, .instanceID):
-            name = try ComputerName(instanceID: identity.instanceId)
-            // The name is unique, and so must the SPNs built from the FQDN be: a reused IP's host name is not.
-            fqdn = given?.lowercased() ?? name.value.lowercased() + "." + domain.value
-        case (nil, nil, .hostname):
-            let label = hostname.split(separator: ".").first.map(String.init) ?? hostname
-            fqdn = label.lowercased() + "." + domain.value
-            name = try ComputerName(hostFQDN: fqdn)
-        }
-        var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
-                                  owner: .instance(identity.instanceId, accountId: identity.accountId, region: identity.region), osRelease: OSRelease.read(files: files))
-        request.domainControllers = settings.domainControllers
-        request.organizationalUnit = settings.organizationalUnit
-        request.files = files
-        return request
-    }
 }
 
 extension AgentSettings {

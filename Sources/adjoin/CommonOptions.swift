@@ -32,22 +32,23 @@ struct DirectoryOptions: ParsableArguments {
         }
     }
 
-    func parsedDomainControllers() throws(AdjoinError) -> [HostPort] {
-        var parsed: [HostPort] = []
-        for text in domainControllers { parsed.append(try HostPort(parsing: text)) }
-        return parsed
+    var flags: DirectoryFlags {
+        DirectoryFlags(domainControllers: domainControllers, dnsServers: dnsServers, timeout: timeout)
     }
 
-    func parsedDNSServers() throws(AdjoinError) -> [SocketAddress] {
-        var parsed: [SocketAddress] = []
-        for text in dnsServers {
-            let hostPort = try HostPort(parsing: text)
-            guard let address = SocketAddress(numericHost: hostPort.host, port: hostPort.port ?? 53) else {
-                throw .invalidInput("--dns-server \(text): give an IP address, not a name")
-            }
-            parsed.append(address)
+    /// Runs a use case with this command's budget and progress, on the system under `root`, prints
+    /// its report, and ends with its status's exit code.
+    func run(root: String = "/", _ useCase: some UseCase) throws {
+        let reporter = Reporter(format: output, quiet: quiet)
+        let context = RunContext(deadline: Deadline(seconds: timeout), progress: reporter.progress, files: HostFiles(root: root))
+        let report: CommandReport
+        do throws(CommandFailure) {
+            report = try useCase.run(context)
+        } catch {
+            throw ExitCode(reporter.failure(error))
         }
-        return parsed
+        reporter.print(report)
+        if !report.status.isSuccess { throw ExitCode(report.status.exitCode) }
     }
 }
 

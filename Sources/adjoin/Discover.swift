@@ -1,6 +1,5 @@
-import AdjoinCore
+import Agent
 import ArgumentParser
-import Discovery
 
 struct Discover: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,19 +21,6 @@ struct Discover: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
-        let reporter = Reporter(format: options.output, quiet: options.quiet)
-        do throws(AdjoinError) {
-            let locator = DomainControllerLocator(
-                domain: try DomainName(domain),
-                domainControllers: try options.parsedDomainControllers(),
-                dnsServers: try options.parsedDNSServers(),
-                progress: reporter.progress)
-            let result = try locator.locate(deadline: deadline)
-            reporter.success(lines: result.textLines + [("status", Status.discovered.rawValue)],
-                             json: result.json(durationMs: deadline.elapsed.milliseconds))
-        } catch {
-            throw ExitCode(reporter.failure(error, domain: domain, elapsed: deadline.elapsed))
-        }
+        try options.run(DiscoverUseCase(.init(domain: domain, directory: options.flags)))
     }
 }

@@ -1,11 +1,5 @@
-import AdjoinCore
 import Agent
-import AWS
 import ArgumentParser
-import Join
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct LeaveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -98,121 +92,14 @@ struct LeaveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
-        let reporter = Reporter(format: options.output, quiet: options.quiet)
-        var status: StatusReporter? = nil
-        do throws(AdjoinError) {
-            let lock = isRemote ? nil : try lockHost(root: root, deadline: deadline, progress: reporter.progress)
-            defer { lock?.release() }
-            // One metadata client (one session token) for the check and the settings that follow.
-            let metadata = onlyIfTerminating ? try InstanceMetadata(environment: .current()) : nil
-            if let metadata, let reason = try TerminationCheck.reasonNotTerminating(metadata: metadata, deadline: deadline) {
-                let message = "not leaving: \(reason)"
-                reporter.success(lines: [("status", Status.skipped.rawValue), ("message", message)],
-                                 json: .object([("status", .string(Status.skipped.rawValue)), ("durationMs", .number(deadline.elapsed.milliseconds)),
-                                                ("message", .string(message))]))
-                return
-            }
-            let given = passwordStdin ? try password() : nil
-            let context = try instanceContext(password: given, metadata: metadata, deadline: deadline, reporter: reporter)
-            var place = try options.place(root: root)
-            if isRemote, place.domainControllers.isEmpty, let named = context?.settings.domainControllers { place.domainControllers = named }
-            let result: LeaveResult
-            if isRemote {
-                let settings = context?.settings
-                let flagged = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-                guard let remoteDomain = settings?.domain ?? flagged else {
-                    throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
-                }
-                let secret: SecretBytes
-                if case .secret(let fromSettings)? = settings?.password { secret = fromSettings } else { secret = try required(given) }
-                let leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings?.joinUser ?? user), password: secret,
-                                        computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
-                                        instanceID: instanceID, progress: reporter.progress)
-                result = try leave.run(deadline: deadline)
-            } else {
-                let joinUser = try user.map { (name) throws(AdjoinError) in (name: try checkedUser(name), password: try required(given)) }
-                let identity = context.map { CurrentIdentity(files: place.files, instance: $0) } ?? place.currentIdentity(metadata: metadata)
-                result = try HostLeave(place: place, joinUser: joinUser, progress: reporter.progress).run(deadline: deadline, identity: identity)
-            }
-            // A remote leave reports for the instance it removed; by name, that is the recorded owner.
-            let reported = isRemote ? instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil } : nil
-            if context != nil, !isRemote || reported != nil {
-                status = try StatusReporter(context: context, instanceId: reported)
-                status?.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: reporter.progress) {
-                    $0.domain = result.domain
-                    $0.computerName = result.computerName
-                    $0.computerDN = result.computerDN
-                    $0.domainController = result.domainController
-                }
-            }
-            reporter.success(lines: [
-                ("domain", result.domain ?? "-"),
-                ("computer-name", result.computerName ?? "-"),
-                ("computer-dn", result.computerDN ?? "-"),
-                ("owner", result.owner ?? "-"),
-                ("copy-of", result.copyOf ?? "-"),
-                ("domain-controller", result.domainController ?? "-"),
-                ("removed", result.removed.isEmpty ? (result.accountWasGone ? "nothing (already gone)" : "nothing") : result.removed.joined(separator: ", ")),
-                ("restored", result.restored.isEmpty ? "-" : result.restored.joined(separator: ", ")),
-                ("status", result.status.rawValue),
-            ], json: .object([
-                ("status", .string(result.status.rawValue)),
-                ("domain", .optional(result.domain)),
-                ("computerName", .optional(result.computerName)),
-                ("computerDN", .optional(result.computerDN)),
-                ("owner", .optional(result.owner)),
-                ("domainController", .optional(result.domainController)),
-                ("removed", .array(result.removed.map { .string($0) })),
-                ("accountWasGone", .bool(result.accountWasGone)),
-                ("copyOf", .optional(result.copyOf)),
-                ("restored", .array(result.restored.map { .string($0) })),
-                ("statusTable", .optional(status?.lastResult)),
-                ("durationMs", .number(deadline.elapsed.milliseconds)),
-                ("message", .string(result.message)),
-            ]))
-        } catch {
-            throw ExitCode(reporter.failure(error, domain: domain, elapsed: deadline.elapsed))
-        }
-    }
-
-    /// Identity, credentials and settings from AWS when the leave needs them: settings for a remote
-    /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
-    /// machine's own keys, so failing to reach AWS only costs the status item there.
-    private func instanceContext(password: SecretBytes?, metadata: InstanceMetadata?, deadline: Deadline,
-                                 reporter: Reporter) throws(AdjoinError) -> InstanceContext? {
-        // A host joined from the settings parameter reports its leave where its join reported.
-        let recorded = isRemote ? nil : try? JoinRecord.read(HostFiles(root: root))?.settingsParameter
-        guard readsParameter || statusTable != nil || recorded != nil else { return nil }
-        let parameter = self.parameter ?? recorded ?? nil
-        var flags = AgentSettings()
-        flags.domain = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-        flags.joinUser = user
-        flags.statusTable = statusTable
-        flags.password = password.map { .secret($0) }
-        do throws(AdjoinError) {
-            let pointer = self.parameter == nil ? try CentralSettingsPointer.read(HostFiles(root: root)) : nil
-            return try InstanceContext.load(parameter: readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, settingsPointer: pointer,
-                                            flags: flags, readTags: false,
-                                            metadata: metadata, deadline: deadline, progress: reporter.progress)
-        } catch where !isRemote {
-            reporter.progress("warning: \(error.message); leaving without a status item")
-            return nil
-        }
-    }
-
-    private func checkedUser(_ given: String?) throws(AdjoinError) -> String {
-        let name = given ?? ""
-        try JoinRequest.checkUser(name, domain: domain ?? "corp.example.com")
-        return name
-    }
-
-    private func required(_ given: SecretBytes?) throws(AdjoinError) -> SecretBytes {
-        guard let given else { throw .invalidInput("no join password: the settings hold none; give --user with --password-stdin") }
-        return given
-    }
-
-    private func password() throws(AdjoinError) -> SecretBytes {
-        try SecretBytes.read(from: STDIN_FILENO)
+        let target: LeaveUseCase.Target = isRemote ? .remote(computerName: computerName, instanceID: instanceID)
+                                                   : .thisHost(onlyIfTerminating: onlyIfTerminating)
+        var leave = LeaveUseCase.Options(target: target, directory: options.flags)
+        leave.domain = domain
+        leave.user = user
+        leave.passwordFromStandardInput = passwordStdin
+        leave.parameter = parameter
+        leave.statusTable = statusTable
+        try options.run(root: root, LeaveUseCase(leave))
     }
 }

@@ -1,4 +1,5 @@
 import AdjoinCore
+import Agent
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,11 +16,13 @@ struct Reporter: Sendable {
         }
     }
 
-    func success(lines: [(String, String)], json: JSON) {
+    func print(_ report: CommandReport) {
+        if let verbatim = report.verbatim { return Reporter.writeOut(verbatim) }
         switch format {
         case .json:
-            Reporter.writeOut(json.serialized(pretty: true) + "\n")
+            Reporter.writeOut(report.json.serialized(pretty: true) + "\n")
         case .text:
+            let lines = report.lines
             let width = (lines.map(\.0.count).max() ?? 0) + 1
             for (key, value) in lines {
                 Reporter.writeOut(key + ":" + String(repeating: " ", count: width - key.count) + " " + value + "\n")
@@ -28,13 +31,14 @@ struct Reporter: Sendable {
     }
 
     /// Reports a failure and returns the exit code to end with.
-    func failure(_ error: AdjoinError, domain: String?, elapsed: Duration) -> Int32 {
+    func failure(_ failure: CommandFailure) -> Int32 {
+        let error = failure.error
         switch format {
         case .json:
             let object = JSON.object([
                 ("status", .string(error.status.rawValue)),
-                ("domain", .optional(domain)),
-                ("durationMs", .number(elapsed.milliseconds)),
+                ("domain", .optional(failure.domain)),
+                ("durationMs", .number(failure.elapsed.milliseconds)),
                 ("message", .string(error.message)),
             ])
             Reporter.writeOut(object.serialized(pretty: true) + "\n")

@@ -1,6 +1,5 @@
-import AdjoinCore
+import Agent
 import ArgumentParser
-import Join
 
 struct RotateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,39 +36,6 @@ struct RotateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
-        let reporter = Reporter(format: options.output, quiet: options.quiet)
-        do throws(AdjoinError) {
-            let lock = try lockHost(root: root, deadline: deadline, progress: reporter.progress)
-            defer { lock.release() }
-            let place = try options.place(root: root)
-            let result = try PasswordRotation(place: place, maximumAgeDays: maxAge, progress: reporter.progress)
-                .run(deadline: deadline, identity: place.currentIdentity())
-            reporter.success(lines: [
-                ("domain", result.domain),
-                ("computer-name", result.computerName),
-                ("computer-dn", result.computerDN),
-                ("domain-controller", result.domainController),
-                ("password-age-days", result.passwordAgeDays.map(String.init) ?? "unknown"),
-                ("previous-kvno", String(result.previousKeyVersion)),
-                ("kvno", String(result.keyVersion)),
-                ("keytab-kvnos", result.keytabKeyVersions.map(String.init).joined(separator: " ")),
-                ("status", result.status.rawValue),
-            ], json: .object([
-                ("status", .string(result.status.rawValue)),
-                ("domain", .string(result.domain)),
-                ("computerName", .string(result.computerName)),
-                ("computerDN", .string(result.computerDN)),
-                ("domainController", .string(result.domainController)),
-                ("passwordAgeDays", result.passwordAgeDays.map { .number($0) } ?? .null),
-                ("previousKvno", .number(Int64(result.previousKeyVersion))),
-                ("kvno", .number(Int64(result.keyVersion))),
-                ("keytabKvnos", .array(result.keytabKeyVersions.map { .number(Int64($0)) })),
-                ("durationMs", .number(deadline.elapsed.milliseconds)),
-                ("message", .string(result.message)),
-            ]))
-        } catch {
-            throw ExitCode(reporter.failure(error, domain: nil, elapsed: deadline.elapsed))
-        }
+        try options.run(root: root, RotateUseCase(.init(maximumAgeDays: maxAge, directory: options.flags)))
     }
 }

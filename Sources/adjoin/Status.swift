@@ -1,6 +1,5 @@
-import AdjoinCore
+import Agent
 import ArgumentParser
-import Join
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -31,30 +30,6 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
-        let reporter = Reporter(format: options.output, quiet: options.quiet)
-        let place: DirectoryPlace
-        do throws(AdjoinError) {
-            place = try options.place(root: root)
-        } catch {
-            throw ExitCode(reporter.failure(error, domain: nil, elapsed: deadline.elapsed))
-        }
-        let report = HostHealth(place: place, progress: reporter.progress).run(deadline: deadline, identity: place.currentIdentity())
-        let checks = report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) }
-        reporter.success(lines: report.summaryLines + [
-            ("keytab-kvno", report.keytabKeyVersion.map(String.init) ?? "-"),
-            ("password-age-days", report.passwordAgeDays.map(String.init) ?? "-"),
-        ] + checks + [("status", report.status.rawValue)], json: .object([
-            ("status", .string(report.status.rawValue)),
-        ] + report.summaryJSON + [
-            ("keytabKvno", report.keytabKeyVersion.map { .number(Int64($0)) } ?? .null),
-            ("passwordAgeDays", report.passwordAgeDays.map { .number($0) } ?? .null),
-            ("checks", .array(report.checks.map { check in
-                .object([("name", .string(check.name)), ("passed", .bool(check.passed)), ("detail", .string(check.detail))])
-            })),
-            ("durationMs", .number(deadline.elapsed.milliseconds)),
-            ("message", .string(report.message)),
-        ]))
-        if !report.status.isSuccess { throw ExitCode(report.status.exitCode) }
+        try options.run(root: root, StatusUseCase(.init(directory: options.flags)))
     }
 }

@@ -1,11 +1,5 @@
-import AdjoinCore
 import Agent
-import AWS
 import ArgumentParser
-import Join
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -74,8 +68,6 @@ struct SweepCommand: ParsableCommand {
 
     @OptionGroup var options: DirectoryOptions
 
-    private var readsParameter: Bool { parameter != nil || domain == nil }
-
     func validate() throws {
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
         guard SweepDecision.parseDuration(grace) != nil else {
@@ -96,77 +88,16 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let deadline = Deadline(seconds: options.timeout)
-        let reporter = Reporter(format: options.output, quiet: options.quiet)
-        let result: SweepResult
-        do throws(AdjoinError) {
-            let given = passwordStdin ? try SecretBytes.read(from: STDIN_FILENO) : nil
-            var flags = AgentSettings()
-            flags.domain = try domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-            flags.joinUser = user
-            flags.statusTable = statusTable
-            flags.password = given.map { .secret($0) }
-            let context = try InstanceContext.load(parameter: readsParameter ? parameter ?? "adjoin" : nil, flags: flags, readTags: false,
-                                                   deadline: deadline, progress: reporter.progress)
-            let settings = context.settings
-            guard let sweepDomain = settings.domain else { throw .invalidInput("no domain: give --domain, or domain in \(context.settingsSource)") }
-            guard let sweepUser = settings.joinUser else { throw .invalidInput("no user: give --user, or joinUser in \(context.settingsSource)") }
-            try JoinRequest.checkUser(sweepUser, domain: sweepDomain.value)
-            guard case .secret(let password)? = settings.password else {
-                throw .invalidInput("no password: \(context.settingsSource) holds none; give --user with --password-stdin")
-            }
-            var place = try options.place(root: "/")
-            if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
-            var sweep = Sweep(domain: sweepDomain, place: place, user: sweepUser, password: password)
-            sweep.organizationalUnits = organizationalUnits
-            sweep.apply = apply
-            sweep.graceSeconds = SweepDecision.parseDuration(grace) ?? 86_400
-            sweep.roleName = roleName
-            sweep.progress = reporter.progress
-            result = try sweep.run(context: context, deadline: deadline)
-        } catch {
-            throw ExitCode(reporter.failure(error, domain: domain, elapsed: deadline.elapsed))
-        }
-        report(result, reporter: reporter, elapsed: deadline.elapsed)
-        if !result.status.isSuccess { throw ExitCode(result.status.exitCode) }
-    }
-
-    private func report(_ result: SweepResult, reporter: Reporter, elapsed: Duration) {
-        let lines: [(String, String)] = [
-            ("domain", result.domain),
-            ("domain-controller", result.domainController),
-            ("mode", result.applied ? "apply" : "dry run (nothing deleted)"),
-            ("grace", grace),
-        ] + result.accounts.map { swept in
-            ("account", "\(swept.account.computerName) \(swept.account.owner.value) \(swept.location?.description ?? "-") "
-                + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)")
-        } + result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") } + [
-            ("message", result.message),
-            ("status", result.status.rawValue),
-        ]
-        reporter.success(lines: lines, json: .object([
-            ("status", .string(result.status.rawValue)),
-            ("domain", .string(result.domain)),
-            ("domainController", .string(result.domainController)),
-            ("applied", .bool(result.applied)),
-            ("graceSeconds", .number(result.graceSeconds)),
-            ("accounts", .array(result.accounts.map { swept in
-                .object([
-                    ("computerName", .string(swept.account.computerName)),
-                    ("computerDN", .string(swept.account.dn)),
-                    ("instanceId", .string(swept.account.owner.value)),
-                    ("accountId", .optional(swept.location?.accountId)),
-                    ("region", .optional(swept.location?.region)),
-                    ("state", .optional(swept.decision.state)),
-                    ("lastUsed", swept.account.lastUsed.map { .number($0) } ?? .null),
-                    ("action", .string(swept.outcome)),
-                    ("reason", .string(swept.failure?.message ?? swept.decision.reason)),
-                    ("statusTable", .optional(swept.statusTable)),
-                ])
-            })),
-            ("unreachable", .array(result.unreachable.map { .object([("place", .string($0.place)), ("message", .string($0.message))]) })),
-            ("durationMs", .number(elapsed.milliseconds)),
-            ("message", .string(result.message)),
-        ]))
+        var sweep = SweepUseCase.Options(directory: options.flags)
+        sweep.domain = domain
+        sweep.user = user
+        sweep.passwordFromStandardInput = passwordStdin
+        sweep.organizationalUnits = organizationalUnits
+        sweep.apply = apply
+        sweep.grace = grace
+        sweep.roleName = roleName
+        sweep.parameter = parameter
+        sweep.statusTable = statusTable
+        try options.run(SweepUseCase(sweep))
     }
 }

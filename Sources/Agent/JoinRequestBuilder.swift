@@ -1,0 +1,81 @@
+import AdjoinCore
+import Join
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension JoinUseCase {
+    /// The one place a join request is made, from the resolved settings. On an instance whose settings
+    /// come from the parameter, the owner is the instance id, and the computer's name comes from the
+    /// host name or the instance id as the settings say (unless given explicitly). Elsewhere the name
+    /// comes from --host-fqdn (else this host's name), and the owner is the machine-id hash (or --owner).
+    func joinRequest(settings: AgentSettings, instance: InstanceContext?, files: HostFiles) throws(AdjoinError) -> JoinRequest {
+        let explicitName = try options.computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
+        let hostFQDN = options.hostFQDN.map(InputNames.hostName)
+        let fromParameter = instance != nil && options.readsParameter
+        let source = instance?.settingsSource ?? "the command line"
+        if !fromParameter, !options.passwordFromStandardInput, !options.dryRun {
+            throw .invalidInput("give the join user's password on standard input with --password-stdin (never as an argument)")
+        }
+        guard let domain = settings.domain else {
+            throw .invalidInput(fromParameter ? "no domain: \(source) names none, and --domain was not given"
+                                              : "give --domain and --user, or run on EC2 with the settings parameter")
+        }
+        guard let user = settings.joinUser else {
+            throw .invalidInput(fromParameter ? "no join user: give joinUser in \(source), or --user"
+                                              : "give --domain and --user, or run on EC2 with the settings parameter")
+        }
+        let password = try JoinPassword.resolve(settings, dryRun: options.dryRun, missing:
+            "no join password: \(source) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
+        let (name, fqdn) = try names(explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
+        // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
+        let identity: AccountOwner = if let instance {
+                .instance(instance.identity.instanceId, accountId: instance.identity.accountId, region: instance.identity.region)
+            } else if let owner = options.owner { (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner) }
+            else { try AccountOwner.machine(files: files) }
+        var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
+                                  owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
+        request.identity = identity
+        request.domainControllers = settings.domainControllers
+        request.organizationalUnit = settings.organizationalUnit
+        request.files = files
+        if fromParameter { request.settingsParameter = options.parameter ?? "adjoin" }
+        request.dnsServers = try options.directory.parsedDNSServers()
+        request.keytabPath = try HostPath.normalized(options.keytab, flag: "--keytab")
+        if options.rc4 { request.encryptionTypes.append(.rc4) }
+        return request
+    }
+
+    /// The computer's name and the host's FQDN. `instance`: settings from the parameter, which say
+    /// whether the name comes from the host name or the instance id.
+    private func names(explicit: ComputerName?, hostFQDN: String?, settings: AgentSettings, domain: DomainName,
+                       instance: InstanceContext?) throws(AdjoinError) -> (ComputerName, String) {
+        guard let instance else {
+            let fqdn = hostFQDN ?? InputNames.hostName(JoinUseCase.systemHostName(in: domain))
+            if let explicit { return (explicit, fqdn) }
+            return (try ComputerName(hostFQDN: fqdn), fqdn)
+        }
+        switch (explicit, hostFQDN, settings.computerNameFrom) {
+        case (let explicit?, _, _):
+            return (explicit, hostFQDN ?? explicit.value.lowercased() + "." + domain.value)
+        case (nil, let given?, .hostname):
+            return (try ComputerName(hostFQDN: given.lowercased()), given.lowercased())
+        case (nil, let given, .instanceID):
+            let name = try ComputerName(instanceID: instance.identity.instanceId)
+            // The name is unique, and so must the SPNs built from the FQDN be: a reused IP's host name is not.
+            return (name, given?.lowercased() ?? name.value.lowercased() + "." + domain.value)
+        case (nil, nil, .hostname):
+            let label = instance.hostname.split(separator: ".").first.map(String.init) ?? instance.hostname
+            let fqdn = label.lowercased() + "." + domain.value
+            return (try ComputerName(hostFQDN: fqdn), fqdn)
+        }
+    }
+
+    /// gethostname(2), completed with the domain when it is a short name.
+    static func systemHostName(in domain: DomainName) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count - 1)
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.contains(".") ? name : name + "." + domain.value
+    }
+}

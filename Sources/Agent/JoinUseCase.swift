@@ -1,0 +1,231 @@
+import AdjoinCore
+import AWS
+import Join
+
+/// `adjoin join`, with flags or on an instance from its settings: settings resolved (the parameter's,
+/// with the flags laid over them), the opt-out honoured, the host locked, the DC located and the host
+/// planned, the account and keytab made, the host configured, and each state written to the status
+/// table. With `retryFor`, attempts that fail for a reason that can pass are tried again (BootRetry).
+public struct JoinUseCase: UseCase {
+    public struct Options: Sendable {
+        public var domain: String?
+        public var user: String?
+        public var parameter: String?
+        public var statusTable: String?
+        public var passwordFromStandardInput = false
+        public var organizationalUnit: String?
+        public var hostFQDN: String?
+        public var computerName: String?
+        public var keytab = "/etc/krb5.keytab"
+        public var owner: String?
+        public var rc4 = false
+        /// false: `--no-configure` (only the account and the keytab).
+        public var configure = true
+        public var allowedGroups: [String] = []
+        public var sudoGroup: String?
+        public var configureDNS = false
+        public var dryRun = false
+        public var unlessJoined = false
+        /// How long to keep trying (`--retry-for`); nil: one attempt.
+        public var retryFor: Duration?
+        public var directory: DirectoryFlags
+
+        public init(directory: DirectoryFlags) { self.directory = directory }
+
+        /// Settings come from AWS when no domain is given, or a parameter is named explicitly.
+        var readsParameter: Bool { domain == nil || parameter != nil }
+    }
+
+    public let options: Options
+
+    public init(_ options: Options) { self.options = options }
+
+    public func run(_ context: RunContext) throws(CommandFailure) -> CommandReport {
+        let state = JoinAttempts(domainName: options.domain, environment: context.environment)
+        var deadline = context.deadline
+        do throws(AdjoinError) {
+            guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
+            return try BootRetry(budget: budget).run(perAttempt: options.directory.timeout, retrying: { retry in
+                context.progress("attempt \(retry.attempt) failed: \(retry.failure.status): \(retry.failure.message); "
+                                 + "trying again in \(retry.pause.milliseconds) ms")
+                state.lastFailure = retry.failure
+            }) { (number, attemptDeadline) throws(AdjoinError) in
+                deadline = attemptDeadline
+                return try attempt(number, context.with(deadline: attemptDeadline), state: state)
+            }
+        } catch {
+            state.status?.record(error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
+                $0.domain = state.domainName
+            }
+            throw CommandFailure(error, domain: state.domainName, elapsed: state.elapsed)
+        }
+    }
+
+    /// One attempt of the join (`number`: which one, when the join keeps trying). What it learnt about the
+    /// instance (identity, metadata token, credentials, settings) and its status reporter stay for the next.
+    private func attempt(_ number: Int?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport {
+        let deadline = context.deadline
+        // Each attempt takes the host's lock within its own budget: BUSY is one of the outcomes worth another attempt.
+        let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: deadline, progress: context.progress)
+        defer { lock?.release() }
+        if options.unlessJoined, let report = try alreadyJoined(context, instance: state) { return report }
+        // The login hands the password to libkrb5 and wipes ours: each later attempt reads the settings
+        // afresh (one GetParameter), with the same metadata session token, and keeps its status reporter.
+        if let number, number > 1 { state.context = nil }
+        if state.context == nil, options.readsParameter || options.statusTable != nil {
+            let pointer = options.readsParameter && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+            let loaded = try InstanceContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                                  flags: try flagSettings(), environment: context.environment,
+                                                  metadata: try state.instanceMetadata(), credentials: state.credentials,
+                                                  deadline: deadline, progress: context.progress)
+            state.context = loaded
+            state.credentials = loaded.credentials
+            state.domainName = loaded.settings.domain?.value ?? state.domainName
+            if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
+            if loaded.optedOut { return optedOut(loaded, context, state: state) }
+        }
+        let instance = state.context
+        let status = state.status
+        let settings = if let instance { instance.settings } else { try flagSettings() }
+        let request = try joinRequest(settings: settings, instance: instance, files: context.files)
+        let hostJoin = HostJoin(DomainJoin(request, progress: context.progress), options: try hostOptions(instance))
+        let identity = CurrentIdentity(files: request.files, instance: state)
+        if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
+        if let number { status?.beginAttempt(number) }
+        if number ?? 1 == 1 || status?.retryWriteDue == true {
+            let retrying = number.flatMap { $0 > 1 ? $0 : nil }.map { "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): " } ?? ""
+            status?.record(.joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
+                           deadline: deadline, progress: context.progress) {
+                $0.domain = request.domain.value
+                $0.computerName = request.computerName.value
+            }
+        }
+        let outcome = try hostJoin.run(deadline: deadline, identity: identity)
+        let result = outcome.join
+        let configured = !options.configure ? "not asked (--no-configure)"
+            : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
+        let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
+        let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
+        status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
+            $0.domain = result.domain
+            $0.computerName = result.computerName
+            $0.computerDN = result.computerDN
+            $0.domainController = result.domainController
+        }
+        let written = status?.table.flatMap { table in status?.lastResult.map { "\(table): \($0)" } }
+        return CommandReport(status: .joined, fields: [
+            ReportField(lines: instance.map { [("instance-id", $0.identity.instanceId)] } ?? [], member: ("instanceId", .optional(instance?.identity.instanceId))),
+            .string("domain", "domain", result.domain),
+            .string("computer-name", "computerName", result.computerName),
+            .string("computer-dn", "computerDN", result.computerDN),
+            .string("domain-controller", "domainController", result.domainController),
+            .number("kvno", "kvno", result.kvno),
+            .text("keytab", result.keytabPath),
+            .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
+            .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
+            // Text counts the attempts before its status; JSON after the status table's write.
+            .text("attempts", each: number.map { [String($0)] } ?? []),
+            .statusLine,
+            ReportField(lines: result.warnings.map { ("warning", $0) }, member: ("warnings", .array(result.warnings.map { .string($0) }))),
+            ReportField(lines: written.map { [("status-table", $0)] } ?? [], member: ("statusTable", .optional(status?.lastResult))),
+            ReportField(lines: [], member: number.map { ("attempts", .number(Int64($0))) }),
+            .duration(state.elapsed),
+            .json("message", .string(message)),
+        ])
+    }
+
+    /// The instance's tags opt it out: SKIPPED, and nothing else happens.
+    private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts) -> CommandReport {
+        let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
+        state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
+            $0.domain = state.domainName
+        }
+        return CommandReport(status: .skipped, fields: [
+            .string("instance-id", "instanceId", loaded.identity.instanceId),
+            .statusLine,
+            .json("domain", .optional(state.domainName)),
+            .json("statusTable", .optional(state.status?.lastResult)),
+            .duration(state.elapsed),
+            .string("message", "message", message),
+        ])
+    }
+
+    /// `--unless-joined`: when `status` would call this host healthy, its report as JOINED; the boot
+    /// unit then changes nothing. nil: any other state, which goes on to a normal join.
+    private func alreadyJoined(_ context: RunContext, instance: any InstanceIDReader) throws(AdjoinError) -> CommandReport? {
+        let place = try options.directory.place(files: context.files)
+        let report = HostHealth(place: place, progress: context.progress)
+            .run(deadline: context.deadline, identity: CurrentIdentity(files: place.files, instance: instance))
+        // On EC2 the domain is in the settings, not yet read: any healthy join will do.
+        guard report.status == .healthy, options.domain.map({ report.domain == $0.lowercased() }) ?? true else {
+            context.progress("Not joined and healthy (\(report.status): \(report.message)): joining")
+            return nil
+        }
+        return CommandReport(status: .joined, fields: report.summary + [
+            .both("host", "configured", text: "already configured, nothing changed", json: .array([])),
+            .statusLine,
+            .duration(context.deadline.elapsed),
+            .json("message", .string("already joined and healthy: \(report.message); nothing changed")),
+        ])
+    }
+
+    private func hostOptions(_ instance: InstanceContext?) throws(AdjoinError) -> HostJoin.Options? {
+        guard options.configure else { return nil }
+        var host = HostJoin.Options()
+        let flagged = try allowedGroupFlags()
+        host.allowedGroups = try instance?.allowedGroups(flagged: flagged) ?? flagged
+        host.sudoGroup = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        host.configureDNS = options.configureDNS
+        return host
+    }
+
+    private func allowedGroupFlags() throws(AdjoinError) -> [GroupName] {
+        var groups: [GroupName] = []
+        for name in options.allowedGroups {
+            let group = try GroupName(name)
+            if !groups.contains(group) { groups.append(group) }
+        }
+        return groups
+    }
+
+    /// What the command line says, as settings to lay over the parameter's. The password is read here
+    /// (standard input) only when --password-stdin asks for it.
+    private func flagSettings() throws(AdjoinError) -> AgentSettings {
+        var flags = AgentSettings()
+        flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
+        flags.domainControllers = try options.directory.parsedDomainControllers()
+        flags.joinUser = options.user
+        flags.organizationalUnit = options.organizationalUnit
+        flags.allowedGroups = try allowedGroupFlags()
+        flags.statusTable = options.statusTable
+        if options.passwordFromStandardInput && !options.dryRun { flags.password = .secret(try JoinPassword.fromStandardInput()) }
+        return flags
+    }
+}
+
+/// What the attempts of one `adjoin join` share: the instance's context once it is read, the status
+/// reporter, the domain for messages, the last failure (for the status item), and when the command began.
+final class JoinAttempts: InstanceIDReader {
+    var context: InstanceContext?
+    /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
+    private let metadata: MetadataInstanceID
+    var credentials: AWSCredentialChain?
+    var status: StatusReporter?
+    var domainName: String?
+    var lastFailure: AdjoinError?
+    let started = ContinuousClock.now
+
+    init(domainName: String?, environment: AWSEnvironment) {
+        self.domainName = domainName
+        metadata = MetadataInstanceID(environment: environment)
+    }
+
+    var elapsed: Duration { ContinuousClock.now - started }
+
+    func instanceMetadata() throws(AdjoinError) -> InstanceMetadata { try metadata.client() }
+
+    func instanceID(deadline: Deadline) throws(AdjoinError) -> String {
+        if let context { return context.identity.instanceId }
+        return try metadata.instanceID(deadline: deadline)
+    }
+}

@@ -1,0 +1,152 @@
+import AdjoinCore
+import AWS
+import Join
+
+/// `adjoin leave`: this host leaves its domain, or (remote) a dead instance's account is removed from
+/// elsewhere. With settings or a status table, the instance's item says DETACHED.
+public struct LeaveUseCase: UseCase {
+    public enum Target: Sendable {
+        /// The joined host itself; `onlyIfTerminating`: only when metadata says the instance is going away.
+        case thisHost(onlyIfTerminating: Bool)
+        /// Another instance's account, by name, by owning instance id, or both.
+        case remote(computerName: String?, instanceID: String?)
+    }
+
+    public struct Options: Sendable {
+        public var target: Target
+        public var domain: String?
+        public var user: String?
+        public var passwordFromStandardInput = false
+        public var parameter: String?
+        public var statusTable: String?
+        public var directory: DirectoryFlags
+
+        public init(target: Target, directory: DirectoryFlags) {
+            self.target = target
+            self.directory = directory
+        }
+
+        var isRemote: Bool {
+            if case .remote = target { return true }
+            return false
+        }
+
+        /// The settings parameter is read when named, and for a remote leave that has no --domain.
+        var readsParameter: Bool { parameter != nil || (isRemote && domain == nil) }
+    }
+
+    public let options: Options
+
+    public init(_ options: Options) { self.options = options }
+
+    public func run(_ context: RunContext) throws(CommandFailure) -> CommandReport {
+        let deadline = context.deadline
+        do throws(AdjoinError) {
+            let lock = options.isRemote ? nil : try lockHost(files: context.files, deadline: deadline, progress: context.progress)
+            defer { lock?.release() }
+            // One metadata client (one session token) for the check and the settings that follow.
+            var metadata: InstanceMetadata?
+            if case .thisHost(onlyIfTerminating: true) = options.target {
+                let client = try InstanceMetadata(environment: context.environment)
+                metadata = client
+                if let reason = try TerminationCheck.reasonNotTerminating(metadata: client, deadline: deadline) {
+                    let message = "not leaving: \(reason)"
+                    return CommandReport(status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
+                }
+            }
+            var flags = AgentSettings()
+            flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
+            flags.joinUser = options.user
+            flags.statusTable = options.statusTable
+            flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
+            let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
+            let settings = instance?.settings ?? flags
+            var place = try options.directory.place(files: context.files)
+            let result: LeaveResult
+            var reported: String?
+            switch options.target {
+            case .remote(let computerName, let instanceID):
+                if place.domainControllers.isEmpty, let named = instance?.settings.domainControllers { place.domainControllers = named }
+                guard let remoteDomain = settings.domain else {
+                    throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
+                }
+                let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
+                let leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser), password: password,
+                                        computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
+                                        instanceID: instanceID, progress: context.progress)
+                result = try leave.run(deadline: deadline)
+                // A remote leave reports for the instance it removed; by name, that is the recorded owner.
+                reported = instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil }
+            case .thisHost:
+                let joinUser = try options.user.map { (name) throws(AdjoinError) in
+                    (name: try checkedUser(name), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
+                }
+                let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
+                    ?? place.currentIdentity(environment: context.environment, metadata: metadata)
+                result = try HostLeave(place: place, joinUser: joinUser, progress: context.progress).run(deadline: deadline, identity: identity)
+            }
+            var status: StatusReporter?
+            if instance != nil, !options.isRemote || reported != nil {
+                status = try StatusReporter(context: instance, instanceId: reported)
+                status?.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
+                    $0.domain = result.domain
+                    $0.computerName = result.computerName
+                    $0.computerDN = result.computerDN
+                    $0.domainController = result.domainController
+                }
+            }
+            return LeaveUseCase.report(result, statusTable: status?.lastResult, elapsed: deadline.elapsed)
+        } catch {
+            throw CommandFailure(error, domain: options.domain, elapsed: deadline.elapsed)
+        }
+    }
+
+    private static let noPassword = "no join password: the settings hold none; give --user with --password-stdin"
+
+    static func report(_ result: LeaveResult, statusTable: String?, elapsed: Duration) -> CommandReport {
+        let removed = result.removed.isEmpty ? (result.accountWasGone ? "nothing (already gone)" : "nothing") : result.removed.joined(separator: ", ")
+        return CommandReport(status: result.status, fields: [
+            .string("domain", "domain", result.domain),
+            .string("computer-name", "computerName", result.computerName),
+            .string("computer-dn", "computerDN", result.computerDN),
+            .string("owner", "owner", result.owner),
+            // Text names the copy beside the owner; JSON after the removals.
+            .text("copy-of", result.copyOf ?? "-"),
+            .string("domain-controller", "domainController", result.domainController),
+            .both("removed", "removed", text: removed, json: .array(result.removed.map { .string($0) })),
+            .json("accountWasGone", .bool(result.accountWasGone)),
+            .json("copyOf", .optional(result.copyOf)),
+            .both("restored", "restored", text: result.restored.isEmpty ? "-" : result.restored.joined(separator: ", "),
+                  json: .array(result.restored.map { .string($0) })),
+            .statusLine,
+            .json("statusTable", .optional(statusTable)),
+            .duration(elapsed),
+            .json("message", .string(result.message)),
+        ])
+    }
+
+    /// Identity, credentials and settings from AWS when the leave needs them: settings for a remote
+    /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
+    /// machine's own keys, so failing to reach AWS only costs the status item there.
+    private func instanceContext(flags: AgentSettings, metadata: InstanceMetadata?, context: RunContext) throws(AdjoinError) -> InstanceContext? {
+        // A host joined from the settings parameter reports its leave where its join reported.
+        let recorded = options.isRemote ? nil : try? JoinRecord.read(context.files)?.settingsParameter
+        guard options.readsParameter || options.statusTable != nil || recorded != nil else { return nil }
+        let parameter = options.parameter ?? recorded ?? nil
+        do throws(AdjoinError) {
+            let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+            return try InstanceContext.load(parameter: options.readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                            flags: flags, readTags: false, environment: context.environment,
+                                            metadata: metadata, deadline: context.deadline, progress: context.progress)
+        } catch where !options.isRemote {
+            context.progress("warning: \(error.message); leaving without a status item")
+            return nil
+        }
+    }
+
+    private func checkedUser(_ given: String?) throws(AdjoinError) -> String {
+        let name = given ?? ""
+        try JoinRequest.checkUser(name, domain: options.domain ?? "corp.example.com")
+        return name
+    }
+}

@@ -1,0 +1,50 @@
+import AdjoinCore
+import AWS
+
+/// What every use case runs with, made once by the caller (the command line, or a test): the time
+/// budget, where progress goes, the system the files are under, and the AWS environment (endpoints,
+/// Region). The swappable parts with I/O (clock, directory sessions, HTTP transport, resolver) belong
+/// here too, beside these, so that a use case reaches them only through its context.
+public struct RunContext: Sendable {
+    /// The whole run's budget; a join that keeps trying gives each attempt its own (`attempt(_:)`).
+    public var deadline: Deadline
+    public var progress: @Sendable (String) -> Void
+    /// The system under `--root` ("/" on a live host).
+    public var files: HostFiles
+    public var environment: AWSEnvironment
+
+    public init(deadline: Deadline, progress: @escaping @Sendable (String) -> Void, files: HostFiles = HostFiles(),
+                environment: AWSEnvironment = .current()) {
+        self.deadline = deadline
+        self.progress = progress
+        self.files = files
+        self.environment = environment
+    }
+
+    /// The same context with another budget.
+    func with(deadline: Deadline) -> RunContext {
+        var context = self
+        context.deadline = deadline
+        return context
+    }
+}
+
+/// A use case that failed: the error, and what its report names beside it (the domain, when known).
+public struct CommandFailure: Error, Sendable {
+    public let error: AdjoinError
+    public let domain: String?
+    public let elapsed: Duration
+
+    public init(_ error: AdjoinError, domain: String?, elapsed: Duration) {
+        self.error = error
+        self.domain = domain
+        self.elapsed = elapsed
+    }
+}
+
+/// A command's work in the library: one options value in, one report out (or a failure).
+public protocol UseCase: Sendable {
+    associatedtype Options: Sendable
+    init(_ options: Options)
+    func run(_ context: RunContext) throws(CommandFailure) -> CommandReport
+}
