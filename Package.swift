@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Join"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Join", "TestSupport"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),

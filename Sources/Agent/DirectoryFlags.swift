@@ -35,8 +35,10 @@ public struct DirectoryFlags: Sendable {
 
     /// Where leave, rotate and status reach the domain from: the system under `files`' root, and the
     /// DCs and DNS servers named here (none: those the join record names, else DNS discovery).
-    func place(files: HostFiles) throws(AdjoinError) -> DirectoryPlace {
-        var place = DirectoryPlace(files: files)
+    func place(in context: RunContext) throws(AdjoinError) -> DirectoryPlace {
+        var place = DirectoryPlace(files: context.files)
+        place.connector = context.connector
+        place.clock = context.clock
         place.domainControllers = try parsedDomainControllers()
         place.dnsServers = try parsedDNSServers()
         return place

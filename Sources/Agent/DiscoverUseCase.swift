@@ -23,6 +23,7 @@ public struct DiscoverUseCase: UseCase {
                 domain: try DomainName(options.domain),
                 domainControllers: try options.directory.parsedDomainControllers(),
                 dnsServers: try options.directory.parsedDNSServers(),
+                resolvers: context.resolvers,
                 progress: context.progress)
             return DiscoverUseCase.report(try locator.locate(deadline: context.deadline), elapsed: context.deadline.elapsed)
         } catch {

@@ -88,7 +88,7 @@ public struct JoinUseCase: UseCase {
         let status = state.status
         let settings = if let instance { instance.settings } else { try flagSettings() }
         let request = try joinRequest(settings: settings, instance: instance, files: context.files)
-        let hostJoin = HostJoin(DomainJoin(request, progress: context.progress), options: try hostOptions(instance))
+        let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)
         if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
         if let number { status?.beginAttempt(number) }
@@ -153,7 +153,7 @@ public struct JoinUseCase: UseCase {
     /// `--unless-joined`: when `status` would call this host healthy, its report as JOINED; the boot
     /// unit then changes nothing. nil: any other state, which goes on to a normal join.
     private func alreadyJoined(_ context: RunContext, instance: any InstanceIDReader) throws(AdjoinError) -> CommandReport? {
-        let place = try options.directory.place(files: context.files)
+        let place = try options.directory.place(in: context)
         let report = HostHealth(place: place, progress: context.progress)
             .run(deadline: context.deadline, identity: CurrentIdentity(files: place.files, instance: instance))
         // On EC2 the domain is in the settings, not yet read: any healthy join will do.

@@ -61,7 +61,7 @@ public struct LeaveUseCase: UseCase {
             flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
             let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
             let settings = instance?.settings ?? flags
-            var place = try options.directory.place(files: context.files)
+            var place = try options.directory.place(in: context)
             let result: LeaveResult
             var reported: String?
             switch options.target {

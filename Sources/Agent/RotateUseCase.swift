@@ -21,7 +21,7 @@ public struct RotateUseCase: UseCase {
         do throws(AdjoinError) {
             let lock = try lockHost(files: context.files, deadline: context.deadline, progress: context.progress)
             defer { lock.release() }
-            let place = try options.directory.place(files: context.files)
+            let place = try options.directory.place(in: context)
             let result = try PasswordRotation(place: place, maximumAgeDays: options.maximumAgeDays, progress: context.progress)
                 .run(deadline: context.deadline, identity: place.currentIdentity(environment: context.environment))
             return CommandReport(status: result.status, fields: [

@@ -1,10 +1,13 @@
 import AdjoinCore
 import AWS
+import Discovery
+import Join
 
 /// What every use case runs with, made once by the caller (the command line, or a test): the time
-/// budget, where progress goes, the system the files are under, and the AWS environment (endpoints,
-/// Region). The swappable parts with I/O (clock, directory sessions, HTTP transport, resolver) belong
-/// here too, beside these, so that a use case reaches them only through its context.
+/// budget, where progress goes, the system the files are under, the AWS environment (endpoints,
+/// Region), and the swappable parts with I/O: the clock, DNS, and the directory (the DC locator and
+/// the login that opens a session), so that a use case reaches them only through its context and a
+/// test can hand it fakes.
 public struct RunContext: Sendable {
     /// The whole run's budget; a join that keeps trying gives each attempt its own (`attempt(_:)`).
     public var deadline: Deadline
@@ -12,13 +15,21 @@ public struct RunContext: Sendable {
     /// The system under `--root` ("/" on a live host).
     public var files: HostFiles
     public var environment: AWSEnvironment
+    public var clock: any WallClock
+    /// DNS for `discover`; the directory connector's own locator has it too.
+    public var resolvers: any ResolverFactory
+    public var connector: any DirectoryConnector
 
     public init(deadline: Deadline, progress: @escaping @Sendable (String) -> Void, files: HostFiles = HostFiles(),
-                environment: AWSEnvironment = .current()) {
+                environment: AWSEnvironment = .current(), clock: any WallClock = SystemWallClock(),
+                resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil) {
         self.deadline = deadline
         self.progress = progress
         self.files = files
         self.environment = environment
+        self.clock = clock
+        self.resolvers = resolvers
+        self.connector = connector ?? LiveDirectoryConnector(resolvers: resolvers)
     }
 
     /// The same context with another budget.

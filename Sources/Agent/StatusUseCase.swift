@@ -17,7 +17,7 @@ public struct StatusUseCase: UseCase {
     public func run(_ context: RunContext) throws(CommandFailure) -> CommandReport {
         let place: DirectoryPlace
         do throws(AdjoinError) {
-            place = try options.directory.place(files: context.files)
+            place = try options.directory.place(in: context)
         } catch {
             throw CommandFailure(error, domain: nil, elapsed: context.deadline.elapsed)
         }

@@ -41,7 +41,7 @@ public struct SweepUseCase: UseCase {
             guard let user = settings.joinUser else { throw .invalidInput("no user: give --user, or joinUser in \(instance.settingsSource)") }
             try JoinRequest.checkUser(user, domain: domain.value)
             let password = try JoinPassword.resolve(settings, missing: "no password: \(instance.settingsSource) holds none; give --user with --password-stdin")
-            var place = try options.directory.place(files: context.files)
+            var place = try options.directory.place(in: context)
             if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
             var sweep = Sweep(domain: domain, place: place, user: user, password: password)
             sweep.organizationalUnits = options.organizationalUnits
