@@ -53,10 +53,11 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         defer { SecretPages.release(buffer) }
         var length = 0
         while length <= limit {
-            let got = Glibc.read(descriptor, buffer.baseAddress! + length, 1)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .invalidInput("cannot read the password from standard input: \(String(cString: strerror(errno)))")
+            let got: Int
+            do {
+                got = try POSIX.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[length..<length + 1]))
+            } catch {
+                throw .invalidInput("cannot read the password from standard input: \(error.errno)")
             }
             if got == 0 || buffer[length] == UInt8(ascii: "\n") { break }
             length += 1

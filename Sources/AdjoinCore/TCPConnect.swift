@@ -18,11 +18,8 @@ public enum TCPConnect {
             throw .network("cannot connect to \(purpose) at \(address): \(reason)")
         }
         if started != 0 {
-            var waiting = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-            var ready: Int32 = 0
-            repeat {
-                ready = poll(&waiting, 1, deadline.remainingMilliseconds)
-            } while ready < 0 && errno == EINTR
+            var waiting = [pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)]
+            let ready = (try? POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)) ?? -1
             if ready == 0 {
                 close(descriptor)
                 throw .timeout("no TCP connection to \(purpose) at \(address) within the time budget")

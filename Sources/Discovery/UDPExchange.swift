@@ -92,22 +92,22 @@ final class UDPExchange {
             let order = silent.sorted()
             var descriptors = order.map { pollfd(fd: sockets[$0], events: Int16(POLLIN), revents: 0) }
             let wait = min(deadline.end, nextRetransmit) - ContinuousClock.now
-            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: max(0, wait.milliseconds) + 1))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            guard (try? POSIX.poll(&descriptors, milliseconds: Int32(clamping: max(0, wait.milliseconds) + 1))) != nil else { return nil }
             for (position, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
                 let index = order[position]
                 var buffer = [UInt8](repeating: 0, count: 65536)
-                let received = buffer.withUnsafeMutableBytes { recv(sockets[index], $0.baseAddress, $0.count, 0) }
-                if received < 0 {
-                    let code = errno
-                    if code == EAGAIN || code == EINTR { continue }
-                    silent.remove(index)
-                    return .unreachable(index: index, reason: String(cString: strerror(code)))
+                let received = buffer.withUnsafeMutableBytes { bytes in
+                    Result { () throws(POSIXFailure) in try POSIX.receive(sockets[index], into: bytes) }
                 }
-                return .reply(Reply(index: index, bytes: Array(buffer.prefix(received))))
+                switch received {
+                case .success(let count):
+                    return .reply(Reply(index: index, bytes: Array(buffer.prefix(count))))
+                case .failure(let failure) where failure.errno == .wouldBlock:
+                    continue
+                case .failure(let failure):
+                    silent.remove(index)
+                    return .unreachable(index: index, reason: failure.errno.description)
+                }
             }
         }
         return nil

@@ -36,7 +36,8 @@ struct DirectorySession {
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
         let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
-        try GSSAPIConfiguration.install(profile)
+        // A no-op after the first call: adjoin sets GSSAPI up at start; in-process callers (the tests) here.
+        try GSSAPIConfiguration.prepareProcess()
         let context: KerberosContext
         let cache: CredentialCache
         let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),

@@ -3,7 +3,7 @@ import AdjoinCore
 import Glibc
 #endif
 internal import CKerberos
-internal import CAdjoinShim
+internal import CKerberosShim
 
 /// A libkrb5 context built from an in-memory profile. Owns the krb5_context.
 public final class KerberosContext {

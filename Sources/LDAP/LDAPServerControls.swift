@@ -1,6 +1,6 @@
 import AdjoinCore
 internal import CLDAP
-internal import CAdjoinShim
+internal import CLDAPShim
 
 /// The server controls of one request, owned here: a NULL-terminated LDAPControl* array for libldap.
 final class LDAPServerControls {
