@@ -108,7 +108,7 @@ struct HostKeytab {
                                              keytabPath: path, encryptionTypes: encryptionTypes,
                                              into: cache, through: session.kdc, deadline: deadline).clientKeyVersion
         } catch {
-            throw JoinFailure.kerberos(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 }

@@ -29,8 +29,6 @@ public final class InstanceAccounts {
     private let principal: String
     private let session: DirectorySession
 
-    /// RFC 4511's resultCode invalidDNSyntax.
-    static let invalidDNSyntax: Int32 = 34
     static let attributes = ["distinguishedName", "sAMAccountName", HostIdentity.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
@@ -59,10 +57,10 @@ public final class InstanceAccounts {
         let answers: [[LDAPEntry]]
         do {
             answers = try session.ldap.search(requests, deadline: deadline)
-        } catch where error.code == Self.invalidDNSyntax {
+        } catch where error.code == .invalidDNSyntax {
             throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         for (index, base) in places.enumerated() where answers[2 * index].isEmpty {
             throw .invalidInput("--ou \(base): the directory has no such object")
@@ -88,7 +86,7 @@ public final class InstanceAccounts {
             current = try session.ldap.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
                                               attributes: [HostIdentity.attribute], deadline: deadline).first
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         guard let current else { return }
         let owner = HostIdentity.parse(recorded: current.strings(HostIdentity.attribute))

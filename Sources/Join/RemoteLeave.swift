@@ -101,7 +101,7 @@ public struct RemoteLeave: Sendable {
             return try session.ldap.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
                                            attributes: ["distinguishedName", "sAMAccountName", HostIdentity.attribute], deadline: deadline)
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 }

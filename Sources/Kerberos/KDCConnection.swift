@@ -54,7 +54,7 @@ public final class KDCConnection {
         guard named == 0, let address = SocketAddress(storage) else {
             let reason = String(cString: strerror(errno))
             disconnect()
-            throw KerberosError(code: KerberosError.kdcUnreachable, message: "cannot read the local address: \(reason)",
+            throw KerberosError(code: .kdcUnreachable, message: "cannot read the local address: \(reason)",
                                 operation: "talking to \(service) at \(address)")
         }
         return address
@@ -97,7 +97,7 @@ public final class KDCConnection {
             descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
             connections += 1
         } catch {
-            throw KerberosError(code: KerberosError.kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
+            throw KerberosError(code: .kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
         }
     }
 
@@ -169,13 +169,13 @@ public final class KDCConnection {
         let operation = "talking to \(service) at \(address)"
         switch error {
         case .timedOut:
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "no answer within the time budget", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "no answer within the time budget", operation: operation)
         case .closedBeforeReply:
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
         case .system(let code):
-            return KerberosError(code: KerberosError.kdcUnreachable, message: code.description, operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: code.description, operation: operation)
         case .malformed(let what):
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) sent \(what)", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "\(service) sent \(what)", operation: operation)
         }
     }
 }

@@ -72,7 +72,7 @@ public final class LDAPConnection {
     func error(_ code: Int32, _ operation: String) -> LDAPError {
         let diagnostic = adjoin_ldap_diagnostic(raw)
         defer { if let diagnostic { adjoin_ldap_memfree(diagnostic) } }
-        return LDAPError(code: code, message: String(cString: adjoin_ldap_err2string(code)),
+        return LDAPError(code: LDAPResultCode(code), message: String(cString: adjoin_ldap_err2string(code)),
                          diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
     }
 }

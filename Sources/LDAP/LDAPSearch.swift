@@ -101,7 +101,7 @@ extension LDAPConnection {
         var code: Int32 = LDAP_SUCCESS
         let parsed = adjoin_ldap_parse_result(raw, result, &code, nil, nil, nil, nil, 0)
         guard parsed == LDAP_SUCCESS else { throw error(parsed, operation) }
-        if code == LDAP_NO_SUCH_OBJECT { return [] }
+        if LDAPResultCode(code) == .noSuchObject { return [] }
         guard code == LDAP_SUCCESS else { throw error(code, operation) }
         var entries: [LDAPEntry] = []
         var message = adjoin_ldap_first_entry(raw, result)

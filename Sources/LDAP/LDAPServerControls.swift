@@ -44,7 +44,7 @@ final class LDAPServerControls {
             return adjoin_ldap_control_create(oid, 1, &berValue, 1, &control)
         }
         guard status == LDAP_SUCCESS, let control else {
-            throw LDAPError(code: status, message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
+            throw LDAPError(code: LDAPResultCode(status), message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
         }
         controls.append(control)
     }
