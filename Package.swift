@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "AdjoinCore"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "Discovery", "HostConfig", "Join"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
