@@ -104,7 +104,7 @@ enum FileIO {
     static func read(_ path: String) throws(AdjoinError) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
-            if errno == ENOENT { return nil }
+            if Errno.current == .noSuchFile { return nil }
             throw failure("cannot read", path)
         }
         defer { close(descriptor) }
@@ -127,7 +127,7 @@ enum FileIO {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw failure("cannot create directory", prefix) }
+            if mkdir(prefix, mode) != 0 && Errno.current != .fileExists { throw failure("cannot create directory", prefix) }
         }
     }
 
@@ -175,6 +175,6 @@ enum FileIO {
     }
 
     static func failure(_ what: String, _ path: String) -> AdjoinError {
-        AdjoinError(.unknownError, "\(what) \(path): \(String(cString: strerror(errno)))")
+        AdjoinError(.unknownError, "\(what) \(path): \(Errno.current.description)")
     }
 }

@@ -53,7 +53,7 @@ public struct ChildProcess: Sendable {
         }
         close(pipeEnds[1])
         guard status == 0 else {
-            throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(String(cString: strerror(status)))")
+            throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(Errno(status))")
         }
 
         var output: [UInt8] = []
@@ -84,7 +84,7 @@ public struct ChildProcess: Sendable {
     public var commandLine: String { arguments.joined(separator: " ") }
 
     private func failure(_ what: String) -> AdjoinError {
-        AdjoinError(.unknownError, "\(what) for \(arguments[0]): \(String(cString: strerror(errno)))")
+        AdjoinError(.unknownError, "\(what) for \(arguments[0]): \(Errno.current.description)")
     }
 }
 

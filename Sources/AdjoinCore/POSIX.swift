@@ -17,6 +17,7 @@ public struct Errno: Sendable, Hashable, CustomStringConvertible {
     public static let wouldBlock = Errno(EAGAIN)
     public static let noSuchFile = Errno(ENOENT)
     public static let fileExists = Errno(EEXIST)
+    public static let notADirectory = Errno(ENOTDIR)
     public static let inProgress = Errno(EINPROGRESS)
     public static let brokenPipe = Errno(EPIPE)
     public static let connectionReset = Errno(ECONNRESET)

@@ -87,7 +87,7 @@ enum SecretPages {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let length = max(page, (byteCount + page - 1) / page * page)
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
-            fatalError("cannot map \(length) bytes for a secret: \(String(cString: strerror(errno)))")
+            fatalError("cannot map \(length) bytes for a secret: \(Errno.current.description)")
         }
         _ = madvise(base, length, MADV_DONTDUMP)
         // Best effort: an unprivileged process may have a small RLIMIT_MEMLOCK.

@@ -8,12 +8,12 @@ public enum TCPConnect {
     public static func open(_ address: SocketAddress, deadline: Deadline, purpose: String) throws(AdjoinError) -> Int32 {
         let descriptor = socket(address.family == .ipv4 ? AF_INET : AF_INET6,
                                 Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(Errno.current.description)") }
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         let started = address.withSockaddr { connect(descriptor, $0, $1) }
-        if started != 0 && errno != EINPROGRESS {
-            let reason = String(cString: strerror(errno))
+        if started != 0 && Errno.current != .inProgress {
+            let reason = Errno.current.description
             close(descriptor)
             throw .network("cannot connect to \(purpose) at \(address): \(reason)")
         }
@@ -28,7 +28,7 @@ public enum TCPConnect {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
             if ready < 0 || failure != 0 {
-                let reason = String(cString: strerror(failure != 0 ? failure : errno))
+                let reason = (failure != 0 ? Errno(failure) : .current).description
                 close(descriptor)
                 throw .network("cannot connect to \(purpose) at \(address): \(reason)")
             }

@@ -38,7 +38,7 @@ final class UDPExchange {
         for target in targets {
             let descriptor = socket(target.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard descriptor >= 0 else {
-                let reason = String(cString: strerror(errno))
+                let reason = Errno.current.description
                 closeAll()
                 throw .network("cannot open a UDP socket: \(reason)")
             }
@@ -46,7 +46,7 @@ final class UDPExchange {
             if target.withSockaddr({ connect(descriptor, $0, $1) }) != 0 {
                 // This one cannot be reached at all (no route, say); the others may still answer.
                 silent.remove(sockets.count - 1)
-                queued.append(.unreachable(index: sockets.count - 1, reason: String(cString: strerror(errno))))
+                queued.append(.unreachable(index: sockets.count - 1, reason: Errno.current.description))
             }
         }
     }

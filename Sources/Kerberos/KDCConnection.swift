@@ -52,7 +52,7 @@ public final class KDCConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
         guard named == 0, let address = SocketAddress(storage) else {
-            let reason = String(cString: strerror(errno))
+            let reason = Errno.current.description
             disconnect()
             throw KerberosError(code: .kdcUnreachable, message: "cannot read the local address: \(reason)",
                                 operation: "talking to \(service) at \(address)")
