@@ -90,6 +90,13 @@ public enum POSIX {
         return status
     }
 
+    /// nanosleep(2) for the whole duration: after a signal, it sleeps what was left (not the whole again).
+    public static func sleep(_ duration: Duration) {
+        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) == -1 && Errno.current == .interrupted { request = remaining }
+    }
+
     /// An anonymous file in memory (memfd_create, close-on-exec), for configuration that a library will
     /// only read from a path (/proc/self/fd/N).
     public static func memoryFile(named name: String) throws(POSIXFailure) -> Int32 {
