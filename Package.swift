@@ -14,19 +14,22 @@ let package = Package(
         .systemLibrary(name: "CKerberos", path: "Sources/CKerberos"),
         .systemLibrary(name: "CLDAP", path: "Sources/CLDAP"),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
-        // What Swift cannot import from those libraries (variadic functions, macros, C globals, res_state).
-        .target(
-            name: "CAdjoinShim",
-            dependencies: ["CKerberos", "CLDAP", "CCurl"],
-            linkerSettings: [.linkedLibrary("resolv"), .linkedLibrary("krb5")]
-        ),
-        .target(name: "AdjoinCore"),
-        .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CAdjoinShim"]),
-        .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CKerberos", "CAdjoinShim"]),
+        // One C shim per library, each imported by its one wrapper module only: what Swift cannot import from the
+        // library (variadic functions, macros, C globals, C callbacks, res_state) as real, prefixed functions.
+        // Plain glibc (prctl, memfd_create, the run-time loader the LDAP and curl shims share, the GLIBC_2.34 floor).
+        .target(name: "CPOSIXShim"),
+        .target(name: "CKerberosShim", dependencies: ["CKerberos"], linkerSettings: [.linkedLibrary("krb5")]),
+        // gssapi_krb5 names the bind's credential cache (gss_krb5_ccache_name), so LDAP needs no CKerberos.
+        .target(name: "CLDAPShim", dependencies: ["CLDAP", "CPOSIXShim"], linkerSettings: [.linkedLibrary("gssapi_krb5")]),
+        .target(name: "CCurlShim", dependencies: ["CCurl", "CPOSIXShim"]),
+        .target(name: "CResolverShim", linkerSettings: [.linkedLibrary("resolv")]),
+        .target(name: "AdjoinCore", dependencies: ["CPOSIXShim"]),
+        .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CKerberosShim"]),
+        .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CLDAPShim"]),
         .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
-        .target(name: "Discovery", dependencies: ["AdjoinCore", "CAdjoinShim"]),
-        .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CAdjoinShim"]),
+        .target(name: "Discovery", dependencies: ["AdjoinCore", "CResolverShim"]),
+        .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CCurlShim"]),
         .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Join"]),
         .executableTarget(
             name: "adjoin",
@@ -44,7 +47,7 @@ let package = Package(
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "LDAPTests", dependencies: ["LDAP"]),
+        .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
         .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Join", "TestSupport"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),

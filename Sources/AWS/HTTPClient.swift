@@ -1,6 +1,6 @@
 import AdjoinCore
 internal import CCurl
-internal import CAdjoinShim
+internal import CCurlShim
 
 /// One HTTP request as the AWS clients build it: the URL already holds the canonical query, and the
 /// headers are the ones that were signed (plus curl's own, which are not).

@@ -104,18 +104,15 @@ enum FileIO {
     static func read(_ path: String) throws(AdjoinError) -> [UInt8]? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
-            if errno == ENOENT { return nil }
+            if Errno.current == .noSuchFile { return nil }
             throw failure("cannot read", path)
         }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure("cannot read", path)
-            }
+            let count = chunk.withUnsafeMutableBytes { (try? POSIX.read(descriptor, into: $0)) ?? -1 }
+            if count < 0 { throw failure("cannot read", path) }
             if count == 0 { return bytes }
             bytes += chunk[0..<count]
         }
@@ -130,7 +127,7 @@ enum FileIO {
         var prefix = ""
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
-            if mkdir(prefix, mode) != 0 && errno != EEXIST { throw failure("cannot create directory", prefix) }
+            if mkdir(prefix, mode) != 0 && Errno.current != .fileExists { throw failure("cannot create directory", prefix) }
         }
     }
 
@@ -141,17 +138,12 @@ enum FileIO {
         let temporary = temporaryPath(for: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw failure("cannot create", temporary) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let error = failure("cannot write", temporary)
-                close(descriptor)
-                unlink(temporary)
-                throw error
-            }
-            written += count
+        let written = bytes.withUnsafeBytes { (try? POSIX.writeAll(descriptor, $0)) != nil }
+        guard written else {
+            let error = failure("cannot write", temporary)
+            close(descriptor)
+            unlink(temporary)
+            throw error
         }
         // The umask may have narrowed `mode` at creation; set it exactly.
         if (geteuid() == 0 && fchown(descriptor, 0, 0) != 0) || fchmod(descriptor, mode) != 0 || fsync(descriptor) != 0 {
@@ -183,6 +175,6 @@ enum FileIO {
     }
 
     static func failure(_ what: String, _ path: String) -> AdjoinError {
-        AdjoinError(.unknownError, "\(what) \(path): \(String(cString: strerror(errno)))")
+        AdjoinError(.unknownError, "\(what) \(path): \(Errno.current.description)")
     }
 }

@@ -16,8 +16,6 @@ public enum Backoff {
 
     /// Sleeps the whole duration, resuming after signals.
     public static func sleep(_ duration: Duration) {
-        var request = timespec(tv_sec: Int(duration.components.seconds), tv_nsec: Int(duration.components.attoseconds / 1_000_000_000))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) == -1 && errno == EINTR { request = remaining }
+        POSIX.sleep(duration)
     }
 }

@@ -53,28 +53,25 @@ public struct ChildProcess: Sendable {
         }
         close(pipeEnds[1])
         guard status == 0 else {
-            throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(String(cString: strerror(status)))")
+            throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(Errno(status))")
         }
 
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         var timedOut = false
         while true {
-            var descriptor = pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, deadline.remainingMilliseconds)
-            if ready < 0 && errno == EINTR { continue }
+            var descriptors = [pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)]
+            let ready = (try? POSIX.poll(&descriptors, milliseconds: deadline.remainingMilliseconds)) ?? -1
             if ready <= 0 {
                 timedOut = true
                 kill(pid, SIGKILL)
                 break
             }
-            let count = chunk.withUnsafeMutableBytes { read(pipeEnds[0], $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
+            let count = chunk.withUnsafeMutableBytes { (try? POSIX.read(pipeEnds[0], into: $0)) ?? -1 }
             if count <= 0 { break }
             output += chunk[0..<count]
         }
-        var waitStatus: Int32 = 0
-        while waitpid(pid, &waitStatus, 0) < 0 && errno == EINTR {}
+        let waitStatus = (try? POSIX.wait(for: pid)) ?? 0
         if timedOut {
             throw .timeout("\(arguments[0]) did not finish within the time budget")
         }
@@ -87,7 +84,7 @@ public struct ChildProcess: Sendable {
     public var commandLine: String { arguments.joined(separator: " ") }
 
     private func failure(_ what: String) -> AdjoinError {
-        AdjoinError(.unknownError, "\(what) for \(arguments[0]): \(String(cString: strerror(errno)))")
+        AdjoinError(.unknownError, "\(what) for \(arguments[0]): \(Errno.current.description)")
     }
 }
 

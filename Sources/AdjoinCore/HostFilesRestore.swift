@@ -78,7 +78,7 @@ extension HostFiles {
     public func remove(_ hostPath: String) throws(AdjoinError) -> Bool {
         let target = path(hostPath)
         if unlink(target) == 0 { return true }
-        if errno == ENOENT { return false }
+        if Errno.current == .noSuchFile { return false }
         throw FileIO.failure("cannot remove", target)
     }
 
@@ -105,7 +105,7 @@ extension FileIO {
     /// Paths ("/etc/krb5.conf") of the regular files below `directory`, relative to it; none when it does not exist.
     static func regularFiles(under directory: String, recursive: Bool = true) throws(AdjoinError) -> [String] {
         guard let stream = opendir(directory) else {
-            if errno == ENOENT || errno == ENOTDIR { return [] }
+            if [.noSuchFile, .notADirectory].contains(Errno.current) { return [] }
             throw failure("cannot list", directory)
         }
         defer { closedir(stream) }

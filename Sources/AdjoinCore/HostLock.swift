@@ -38,7 +38,7 @@ public final class HostLock {
             let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             guard descriptor >= 0 else { throw FileIO.failure("cannot open the host lock", path) }
             if flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
-                guard errno == EWOULDBLOCK else {
+                guard Errno.current == .wouldBlock else {
                     close(descriptor)
                     throw FileIO.failure("cannot lock", path)
                 }
@@ -88,8 +88,12 @@ public final class HostLock {
     private static func waitForLock(_ descriptor: Int32, until: ContinuousClock.Instant) -> Bool {
         var pause: Int64 = 10
         while true {
-            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 { return true }
-            guard errno == EWOULDBLOCK || errno == EINTR else { return false }
+            do {
+                _ = try POSIX.retrying("flock") { flock(descriptor, LOCK_EX | LOCK_NB) }
+                return true
+            } catch {
+                guard error.errno == .wouldBlock else { return false }
+            }
             let left = (until - .now).milliseconds
             guard left > 0 else { return false }
             poll(nil, 0, Int32(min(pause, left)))

@@ -53,10 +53,11 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         defer { SecretPages.release(buffer) }
         var length = 0
         while length <= limit {
-            let got = Glibc.read(descriptor, buffer.baseAddress! + length, 1)
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw .invalidInput("cannot read the password from standard input: \(String(cString: strerror(errno)))")
+            let got: Int
+            do {
+                got = try POSIX.read(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[length..<length + 1]))
+            } catch {
+                throw .invalidInput("cannot read the password from standard input: \(error.errno)")
             }
             if got == 0 || buffer[length] == UInt8(ascii: "\n") { break }
             length += 1
@@ -86,7 +87,7 @@ enum SecretPages {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let length = max(page, (byteCount + page - 1) / page * page)
         guard let base = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), base != MAP_FAILED else {
-            fatalError("cannot map \(length) bytes for a secret: \(String(cString: strerror(errno)))")
+            fatalError("cannot map \(length) bytes for a secret: \(Errno.current.description)")
         }
         _ = madvise(base, length, MADV_DONTDUMP)
         // Best effort: an unprivileged process may have a small RLIMIT_MEMLOCK.

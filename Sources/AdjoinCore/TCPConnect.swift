@@ -8,21 +8,18 @@ public enum TCPConnect {
     public static func open(_ address: SocketAddress, deadline: Deadline, purpose: String) throws(AdjoinError) -> Int32 {
         let descriptor = socket(address.family == .ipv4 ? AF_INET : AF_INET6,
                                 Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(Errno.current.description)") }
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         let started = address.withSockaddr { connect(descriptor, $0, $1) }
-        if started != 0 && errno != EINPROGRESS {
-            let reason = String(cString: strerror(errno))
+        if started != 0 && Errno.current != .inProgress {
+            let reason = Errno.current.description
             close(descriptor)
             throw .network("cannot connect to \(purpose) at \(address): \(reason)")
         }
         if started != 0 {
-            var waiting = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-            var ready: Int32 = 0
-            repeat {
-                ready = poll(&waiting, 1, deadline.remainingMilliseconds)
-            } while ready < 0 && errno == EINTR
+            var waiting = [pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)]
+            let ready = (try? POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)) ?? -1
             if ready == 0 {
                 close(descriptor)
                 throw .timeout("no TCP connection to \(purpose) at \(address) within the time budget")
@@ -31,7 +28,7 @@ public enum TCPConnect {
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
             if ready < 0 || failure != 0 {
-                let reason = String(cString: strerror(failure != 0 ? failure : errno))
+                let reason = (failure != 0 ? Errno(failure) : .current).description
                 close(descriptor)
                 throw .network("cannot connect to \(purpose) at \(address): \(reason)")
             }

@@ -1,5 +1,5 @@
 import AdjoinCore
-internal import CAdjoinShim
+internal import CResolverShim
 
 /// A libresolv stub resolver with its own state. With explicit servers it asks those (a directory's
 /// DNS servers are usually its DCs) instead of the ones in /etc/resolv.conf.

@@ -38,7 +38,7 @@ final class UDPExchange {
         for target in targets {
             let descriptor = socket(target.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard descriptor >= 0 else {
-                let reason = String(cString: strerror(errno))
+                let reason = Errno.current.description
                 closeAll()
                 throw .network("cannot open a UDP socket: \(reason)")
             }
@@ -46,7 +46,7 @@ final class UDPExchange {
             if target.withSockaddr({ connect(descriptor, $0, $1) }) != 0 {
                 // This one cannot be reached at all (no route, say); the others may still answer.
                 silent.remove(sockets.count - 1)
-                queued.append(.unreachable(index: sockets.count - 1, reason: String(cString: strerror(errno))))
+                queued.append(.unreachable(index: sockets.count - 1, reason: Errno.current.description))
             }
         }
     }
@@ -92,22 +92,22 @@ final class UDPExchange {
             let order = silent.sorted()
             var descriptors = order.map { pollfd(fd: sockets[$0], events: Int16(POLLIN), revents: 0) }
             let wait = min(deadline.end, nextRetransmit) - ContinuousClock.now
-            let ready = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: max(0, wait.milliseconds) + 1))
-            if ready < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
+            guard (try? POSIX.poll(&descriptors, milliseconds: Int32(clamping: max(0, wait.milliseconds) + 1))) != nil else { return nil }
             for (position, descriptor) in descriptors.enumerated() where descriptor.revents != 0 {
                 let index = order[position]
                 var buffer = [UInt8](repeating: 0, count: 65536)
-                let received = buffer.withUnsafeMutableBytes { recv(sockets[index], $0.baseAddress, $0.count, 0) }
-                if received < 0 {
-                    let code = errno
-                    if code == EAGAIN || code == EINTR { continue }
-                    silent.remove(index)
-                    return .unreachable(index: index, reason: String(cString: strerror(code)))
+                let received = buffer.withUnsafeMutableBytes { bytes in
+                    Result { () throws(POSIXFailure) in try POSIX.receive(sockets[index], into: bytes) }
                 }
-                return .reply(Reply(index: index, bytes: Array(buffer.prefix(received))))
+                switch received {
+                case .success(let count):
+                    return .reply(Reply(index: index, bytes: Array(buffer.prefix(count))))
+                case .failure(let failure) where failure.errno == .wouldBlock:
+                    continue
+                case .failure(let failure):
+                    silent.remove(index)
+                    return .unreachable(index: index, reason: failure.errno.description)
+                }
             }
         }
         return nil

@@ -43,10 +43,10 @@ struct AccountUndo {
         do {
             entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
                                             attributes: [AccountOwner.attribute], deadline: deadline).first
-        } catch where error.code == LDAPError.noSuchObject {
+        } catch where error.code == .noSuchObject {
             return
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         guard let entry else { return }
         guard AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == request.owner else {

@@ -176,11 +176,11 @@ extension AccountWrites {
         do {
             try session.modify(dn, changes: writes.map(\.change), deadline: deadline)
             return []
-        } catch where error.isPermissionDenied || error.code == LDAPError.constraintViolation {
+        } catch where error.isPermissionDenied || error.code == .constraintViolation {
             progress("The DC refused \(writes.map(\.attribute).joined(separator: ", ")) on \(dn): \(error.diagnostic ?? error.message)")
             guard writes.count > 1 else { return writes }
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         var refused: [AccountWrite] = []
         for write in writes {

@@ -39,7 +39,7 @@ struct ComputerAccount {
             let container = request.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(request.domain.baseDN)"
             return (answers[0].first, container)
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 
@@ -70,13 +70,13 @@ struct ComputerAccount {
             throw AdjoinError(.insufficientPermissions,
                 "\(request.userPrincipal) needs Create Computer objects on \(container) to create \(request.computerName.samAccountName): \(error.diagnostic ?? error.message)"
                 + (request.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
-        } catch where request.organizationalUnit != nil && (error.code == LDAPError.noSuchObject || error.code == LDAPError.invalidDNSyntax) {
+        } catch where request.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
             throw .invalidInput("--ou '\(container)' is not an OU of \(request.domain) that \(request.userPrincipal) can see: \(error.diagnostic ?? error.message)")
-        } catch where error.code == LDAPError.alreadyExists || error.code == LDAPError.constraintViolation {
+        } catch where error.code == .alreadyExists || error.code == .constraintViolation {
             throw AdjoinError(.accountConflict,
                 "an account named \(request.computerName.samAccountName) or \(dn) already exists where \(request.userPrincipal) cannot see it: \(error)")
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 
@@ -147,7 +147,7 @@ struct ComputerAccount {
             entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
                                             attributes: ["msDS-KeyVersionNumber"], deadline: deadline).first
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         guard let text = entry?.string("msDS-KeyVersionNumber"), let kvno = UInt32(text) else {
             throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(dn)")
@@ -165,7 +165,7 @@ struct ComputerAccount {
         do {
             descriptor = try session.search([read], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         guard let descriptor else {
             throw AdjoinError(.insufficientPermissions, "the DC did not return the security descriptor of \(dn)")
@@ -181,7 +181,7 @@ struct ComputerAccount {
             try session.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
                                     securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         return true
     }

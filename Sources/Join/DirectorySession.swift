@@ -30,7 +30,8 @@ struct DirectorySession {
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
         let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
-        try GSSAPIConfiguration.install(profile)
+        // A no-op after the first call: adjoin sets GSSAPI up at start; in-process callers (the tests) here.
+        try GSSAPIConfiguration.prepareProcess()
         let context: KerberosContext
         let cache: CredentialCache
         let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
@@ -54,7 +55,7 @@ struct DirectorySession {
             if case .keytab(let principal, let path, _) = credential {
                 throw JoinFailure.machineLogin(error, principal: principal, keytab: path, deadline: deadline)
             }
-            throw JoinFailure.kerberos(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         let ldap = try bind(controller, cache: cache, deadline: deadline, progress: progress)
         return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap, controller: controller)
@@ -76,7 +77,7 @@ struct DirectorySession {
         do {
             try ldap.bindWithKerberos(credentialCacheName: cache.name, deadline: deadline)
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         progress("Bound with SASL \(ldap.mechanism), security strength \(ldap.securityStrength)")
         guard ldap.securityStrength >= 56 else {
@@ -127,24 +128,12 @@ extension DirectorySession: Directory {
     }
 }
 
-/// Library errors turned into statuses, with messages that name the cause.
+/// A machine login's failures, told apart from the join user's (KerberosError.adjoinError maps the rest).
 enum JoinFailure {
-    static func kerberos(_ error: KerberosError, deadline: Deadline) -> AdjoinError {
-        if error.isAuthenticationFailure {
-            return AdjoinError(.accessDenied, "\(error.operation) failed: \(error.message) (wrong password, or unknown, disabled or expired user)")
-        }
-        if deadline.isExpired { return .timeout("\(error.operation) did not finish within the time budget: \(error.message)") }
-        if error.isNetworkFailure { return .network("\(error.operation): \(error.message)") }
-        if error.code == KerberosError.clockSkew {
-            return AdjoinError(.accessDenied, "\(error.operation): \(error.message) (this host's clock differs from the DC's by more than 5 minutes)")
-        }
-        return AdjoinError(.unknownError, error.description)
-    }
-
     /// A login with the machine's keytab: an unknown client means the account is gone, rejected keys a
     /// keytab that no longer matches the account.
     static func machineLogin(_ error: KerberosError, principal: String, keytab: String, deadline: Deadline) -> AdjoinError {
-        if error.code == KerberosError.clientUnknown {
+        if error.code == .clientUnknown {
             return AdjoinError(.accountMissing, "the DC does not know \(principal): its computer account is gone (\(error.message))")
         }
         if error.isKeytabFailure {
@@ -153,14 +142,7 @@ enum JoinFailure {
         if error.isAuthenticationFailure {
             return AdjoinError(.keytabInvalid, "the DC rejects the keys in \(keytab) for \(principal) (was the account's password reset elsewhere?): \(error.message)")
         }
-        return kerberos(error, deadline: deadline)
+        return error.adjoinError(deadline: deadline)
     }
 
-    static func ldap(_ error: LDAPError, deadline: Deadline) -> AdjoinError {
-        if error.isPermissionDenied { return AdjoinError(.insufficientPermissions, error.description) }
-        if error.isAuthenticationFailure { return AdjoinError(.accessDenied, error.description) }
-        if error.isTimeout || deadline.isExpired { return .timeout(error.description) }
-        if error.isNetworkFailure { return .network(error.description) }
-        return AdjoinError(.unknownError, error.description)
-    }
 }

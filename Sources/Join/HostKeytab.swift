@@ -111,7 +111,7 @@ struct HostKeytab {
         do {
             return try session.login(samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, deadline: deadline)
         } catch {
-            throw JoinFailure.kerberos(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 }

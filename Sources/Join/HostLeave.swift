@@ -105,14 +105,14 @@ enum AccountRemoval {
     static func delete(_ dn: String, in session: any Directory, as principal: String, deadline: Deadline) throws(AdjoinError) {
         do {
             try session.delete(dn, tree: true, deadline: deadline)
-        } catch where error.code == LDAPError.noSuchObject {
+        } catch where error.code == .noSuchObject {
             return
         } catch where error.isPermissionDenied {
             throw AdjoinError(.insufficientPermissions,
                 "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); a machine may delete its own account only when "
                 + "adjoin joined it (the join grants that right), otherwise leave with a join user (--user NAME --password-stdin)")
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 }

@@ -32,8 +32,6 @@ public final class InstanceAccounts {
     /// Entries per page of the listing (a test lowers it to see several pages).
     var pageSize = LDAPConnection.defaultPageSize
 
-    /// RFC 4511's resultCode invalidDNSyntax.
-    static let invalidDNSyntax: Int32 = 34
     static let attributes = ["distinguishedName", "sAMAccountName", AccountOwner.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
@@ -66,10 +64,10 @@ public final class InstanceAccounts {
                 read += count
                 if count == pageSize { progress("Read \(read) directory entries so far") }
             }
-        } catch where error.code == Self.invalidDNSyntax {
+        } catch where error.code == .invalidDNSyntax {
             throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         for (index, base) in places.enumerated() where answers[2 * index].isEmpty {
             throw .invalidInput("--ou \(base): the directory has no such object")
@@ -95,7 +93,7 @@ public final class InstanceAccounts {
             current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
                                               attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
         guard let current else { return }
         let owner = AccountOwner.parse(recorded: current.strings(AccountOwner.attribute))

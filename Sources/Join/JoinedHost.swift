@@ -85,7 +85,7 @@ struct JoinedHost {
             return try session.search(base: base, scope: .subtree, filter: filter,
                                            attributes: Self.accountAttributes, deadline: deadline).first
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 

@@ -75,11 +75,11 @@ public struct PasswordRotation: Sendable {
             // been carried out: then the directory already holds the new password, and a host that
             // gave up here would be locked out with its old keys. The directory's kvno says which;
             // this one read gets a few seconds of its own, since the budget may be what ran out.
-            guard error.isNetworkFailure || error.code == KerberosError.passwordChangeMalformedReply
-                    || error.code == KerberosError.passwordChangeSuccessInError,
+            guard error.isNetworkFailure || error.code == .passwordChangeMalformedReply
+                    || error.code == .passwordChangeSuccessInError,
                   let actual = try? ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: Deadline(seconds: 5)),
                   actual != previous else {
-                throw Self.changeFailure(error, deadline: deadline)
+                throw error.passwordChangeAdjoinError(deadline: deadline)
             }
             progress("The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed")
         }
@@ -115,16 +115,5 @@ public struct PasswordRotation: Sendable {
     private func keyVersions(_ host: JoinedHost) throws(AdjoinError) -> [UInt32] {
         let keytab = host.keytab
         return Array(Set((try host.keytabEntries() ?? []).filter(keytab.isOurs).map(\.kvno))).sorted()
-    }
-
-    static func changeFailure(_ error: KerberosError, deadline: Deadline) -> AdjoinError {
-        switch error.code {
-        case KerberosError.passwordChangeSoftError:
-            return AdjoinError(.insufficientPermissions, "\(error.description) (the domain's password policy refused it: a minimum password age?)")
-        case KerberosError.passwordChangeAccessDenied, KerberosError.passwordChangeAuthError:
-            return AdjoinError(.insufficientPermissions, error.description)
-        default:
-            return JoinFailure.kerberos(error, deadline: deadline)
-        }
     }
 }

@@ -99,7 +99,7 @@ public struct RemoteLeave: Sendable {
             return try session.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
                                            attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute], deadline: deadline)
         } catch {
-            throw JoinFailure.ldap(error, deadline: deadline)
+            throw error.adjoinError(deadline: deadline)
         }
     }
 }

@@ -1,5 +1,4 @@
 import AdjoinCore
-internal import CAdjoinShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,17 +6,32 @@ import Glibc
 /// GSSAPI (which Cyrus SASL drives for the LDAP bind) makes its own krb5 context from KRB5_CONFIG or
 /// /etc/krb5.conf. Left alone, it canonicalises the DC's name through the system's DNS, forward and
 /// reverse, so the service principal could become whatever a PTR record says, and lookups leave for
-/// resolvers the join never meant to ask. So GSSAPI gets the same pinned profile: rendered into an
+/// resolvers the join never meant to ask. So GSSAPI gets a profile of its own: rendered into an
 /// anonymous in-memory file (nothing on disk) that KRB5_CONFIG names for this process only.
+///
+/// That profile is the same for every join (`KerberosProfile.gssapi`): the bind's `ldap/` ticket is
+/// already in the session's MEMORY cache (the AS exchange asked for it) and there is no TGT there with
+/// which GSSAPI could ask a KDC for anything, so it needs no realm and no KDC, only the DC's name taken
+/// as given. It is set up once per process, at start (`adjoin`'s main, before any thread exists,
+/// since setenv is not safe against a concurrent getenv) or, where there is no main (the tests), by the
+/// first directory session; every later call returns what the first one did.
 public enum GSSAPIConfiguration {
-    public static func install(_ profile: KerberosProfile) throws(AdjoinError) {
-        let descriptor = adjoin_memory_file("adjoin-krb5.conf")
-        guard descriptor >= 0 else {
-            throw AdjoinError(.unknownError, "cannot create the in-memory Kerberos configuration: \(String(cString: strerror(errno)))")
+    public static func prepareProcess() throws(AdjoinError) {
+        try prepared.get()
+    }
+
+    private static let prepared = Result { () throws(AdjoinError) in try install(.gssapi) }
+
+    private static func install(_ profile: KerberosProfile) throws(AdjoinError) {
+        let descriptor: Int32
+        do {
+            descriptor = try POSIX.memoryFile(named: "adjoin-krb5.conf")
+        } catch {
+            throw AdjoinError(.unknownError, "cannot create the in-memory Kerberos configuration: \(error.errno)")
         }
         let text = Array(profile.configurationText.utf8)
-        let written = text.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == text.count else {
+        let written = text.withUnsafeBytes { (try? POSIX.writeAll(descriptor, $0)) != nil }
+        guard written else {
             close(descriptor)
             throw AdjoinError(.unknownError, "cannot write the in-memory Kerberos configuration")
         }

@@ -52,9 +52,9 @@ public final class KDCConnection {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
         }
         guard named == 0, let address = SocketAddress(storage) else {
-            let reason = String(cString: strerror(errno))
+            let reason = Errno.current.description
             disconnect()
-            throw KerberosError(code: KerberosError.kdcUnreachable, message: "cannot read the local address: \(reason)",
+            throw KerberosError(code: .kdcUnreachable, message: "cannot read the local address: \(reason)",
                                 operation: "talking to \(service) at \(address)")
         }
         return address
@@ -97,7 +97,7 @@ public final class KDCConnection {
             descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
             connections += 1
         } catch {
-            throw KerberosError(code: KerberosError.kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
+            throw KerberosError(code: .kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
         }
     }
 
@@ -118,13 +118,13 @@ public final class KDCConnection {
         while sent < bytes.count {
             try wait(for: Int16(POLLOUT), deadline)
             // MSG_NOSIGNAL: a KDC that closed the connection must be an error here, not a SIGPIPE.
-            let count = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == EPIPE || errno == ECONNRESET { throw .closedBeforeReply }
-                throw .system(errno)
+            let count = bytes.withUnsafeBytes { buffer in Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) } }
+            switch count {
+            case .success(let count): sent += count
+            case .failure(let failure) where failure.errno == .wouldBlock: continue
+            case .failure(let failure) where failure.errno == .brokenPipe || failure.errno == .connectionReset: throw .closedBeforeReply
+            case .failure(let failure): throw .system(failure.errno)
             }
-            sent += count
         }
     }
 
@@ -135,11 +135,15 @@ public final class KDCConnection {
         var received = 0
         while received < count {
             try wait(for: Int16(POLLIN), deadline)
-            let got = bytes.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress! + received, count - received, 0) }
-            if got < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
-                if errno == ECONNRESET && first && received == 0 { throw .closedBeforeReply }
-                throw .system(errno)
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(POSIXFailure) in try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...])) }
+            }
+            let got: Int
+            switch result {
+            case .success(let count): got = count
+            case .failure(let failure) where failure.errno == .wouldBlock: continue
+            case .failure(let failure) where failure.errno == .connectionReset && first && received == 0: throw .closedBeforeReply
+            case .failure(let failure): throw .system(failure.errno)
             }
             if got == 0 { throw first && received == 0 ? .closedBeforeReply : .malformed("a reply cut short") }
             received += got
@@ -148,27 +152,30 @@ public final class KDCConnection {
     }
 
     private func wait(for events: Int16, _ deadline: Deadline) throws(KDCTransportFailure) {
-        var waiting = pollfd(fd: descriptor, events: events, revents: 0)
+        var waiting = [pollfd(fd: descriptor, events: events, revents: 0)]
         var ready: Int32
         repeat {
-            ready = poll(&waiting, 1, deadline.remainingMilliseconds)
+            do {
+                ready = try POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)
+            } catch {
+                throw .system(error.errno)
+            }
             // poll's whole milliseconds can end just short of the deadline: only a spent budget is a timeout.
-        } while (ready < 0 && errno == EINTR) || (ready == 0 && !deadline.isExpired)
+        } while ready == 0 && !deadline.isExpired
         if ready == 0 { throw .timedOut }
-        if ready < 0 { throw .system(errno) }
     }
 
     private func failure(_ error: KDCTransportFailure) -> KerberosError {
         let operation = "talking to \(service) at \(address)"
         switch error {
         case .timedOut:
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "no answer within the time budget", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "no answer within the time budget", operation: operation)
         case .closedBeforeReply:
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
         case .system(let code):
-            return KerberosError(code: KerberosError.kdcUnreachable, message: String(cString: strerror(code)), operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: code.description, operation: operation)
         case .malformed(let what):
-            return KerberosError(code: KerberosError.kdcUnreachable, message: "\(service) sent \(what)", operation: operation)
+            return KerberosError(code: .kdcUnreachable, message: "\(service) sent \(what)", operation: operation)
         }
     }
 }
@@ -176,6 +183,6 @@ public final class KDCConnection {
 private enum KDCTransportFailure: Error {
     case timedOut
     case closedBeforeReply
-    case system(Int32)
+    case system(Errno)
     case malformed(String)
 }

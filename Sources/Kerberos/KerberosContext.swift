@@ -3,7 +3,7 @@ import AdjoinCore
 import Glibc
 #endif
 internal import CKerberos
-internal import CAdjoinShim
+internal import CKerberosShim
 
 /// A libkrb5 context built from an in-memory profile. Owns the krb5_context.
 public final class KerberosContext {
@@ -11,7 +11,7 @@ public final class KerberosContext {
 
     public init(profile: KerberosProfile) throws(KerberosError) {
         guard let table = adjoin_profile_table_new() else {
-            throw KerberosError(code: Int32(ENOMEM), message: "out of memory", operation: "building the Kerberos profile")
+            throw KerberosError(code: .outOfMemory, message: "out of memory", operation: "building the Kerberos profile")
         }
         for relation in profile.relations {
             var cStrings = relation.path.map { strdup($0) }
@@ -23,19 +23,19 @@ public final class KerberosContext {
             }
             if added != 0 {
                 adjoin_profile_table_free(table)
-                throw KerberosError(code: added, message: "out of memory", operation: "building the Kerberos profile")
+                throw KerberosError(code: KerberosCode(added), message: "out of memory", operation: "building the Kerberos profile")
             }
         }
         var profileHandle: profile_t? = nil
         let created = adjoin_profile_from_table(table, &profileHandle)
         guard created == 0, let profileHandle else {
-            throw KerberosError(code: Int32(truncatingIfNeeded: created), message: "profile_init_vtable failed", operation: "building the Kerberos profile")
+            throw KerberosError(code: KerberosCode(Int32(truncatingIfNeeded: created)), message: "profile_init_vtable failed", operation: "building the Kerberos profile")
         }
         defer { profile_release(profileHandle) }
         var context: krb5_context? = nil
         let status = krb5_init_context_profile(profileHandle, 0, &context)
         guard status == 0, let context else {
-            throw KerberosError(code: status, message: "krb5_init_context_profile failed (\(status))", operation: "creating a Kerberos context")
+            throw KerberosError(code: KerberosCode(status), message: "krb5_init_context_profile failed (\(status))", operation: "creating a Kerberos context")
         }
         raw = context
     }
@@ -48,7 +48,7 @@ public final class KerberosContext {
     func error(_ code: krb5_error_code, _ operation: String) -> KerberosError {
         let text = krb5_get_error_message(raw, code)
         defer { krb5_free_error_message(raw, text) }
-        return KerberosError(code: code, message: text.map { String(cString: $0) } ?? "error \(code)", operation: operation)
+        return KerberosError(code: KerberosCode(code), message: text.map { String(cString: $0) } ?? "error \(code)", operation: operation)
     }
 
     func check(_ code: krb5_error_code, _ operation: @autoclosure () -> String) throws(KerberosError) {

@@ -14,17 +14,34 @@ public struct KerberosProfile: Sendable {
     public static func pinned(realm: String, kdc: String, kpasswdServer: String) -> KerberosProfile {
         var profile = KerberosProfile()
         profile.set("libdefaults", "default_realm", to: realm)
-        profile.set("libdefaults", "dns_lookup_kdc", to: "false")
-        profile.set("libdefaults", "dns_lookup_realm", to: "false")
-        profile.set("libdefaults", "rdns", to: "false")
-        profile.set("libdefaults", "dns_canonicalize_hostname", to: "false")
+        profile.addNoLookups()
         profile.set("realms", realm, "kdc", to: kdc)
         profile.set("realms", realm, "kpasswd_server", to: kpasswdServer)
         profile.set("realms", realm, "admin_server", to: kpasswdServer)
-        // AD has no SPAKE, and a join logs in with a password or keys, never a certificate: those two
-        // plugins would only load OpenSSL's libcrypto (1.4 MB resident) for nothing.
-        profile.set("plugins", "clpreauth", "disable", to: "spake")
-        profile.set("plugins", "clpreauth", "disable", to: "pkinit")
+        profile.addNoCertificatePlugins()
         return profile
+    }
+
+    /// GSSAPI's profile for the LDAP bind, the same for every join (see GSSAPIConfiguration): no DNS
+    /// lookups and the DC's host name as given.
+    public static var gssapi: KerberosProfile {
+        var profile = KerberosProfile()
+        profile.addNoLookups()
+        profile.addNoCertificatePlugins()
+        return profile
+    }
+
+    private mutating func addNoLookups() {
+        set("libdefaults", "dns_lookup_kdc", to: "false")
+        set("libdefaults", "dns_lookup_realm", to: "false")
+        set("libdefaults", "rdns", to: "false")
+        set("libdefaults", "dns_canonicalize_hostname", to: "false")
+    }
+
+    // AD has no SPAKE, and a join logs in with a password or keys, never a certificate: those two
+    // plugins would only load OpenSSL's libcrypto (1.4 MB resident) for nothing.
+    private mutating func addNoCertificatePlugins() {
+        set("plugins", "clpreauth", "disable", to: "spake")
+        set("plugins", "clpreauth", "disable", to: "pkinit")
     }
 }

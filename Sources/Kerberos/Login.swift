@@ -87,7 +87,7 @@ extension KerberosContext {
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
             let realmName = String(decoding: realm.bytes, as: UTF8.self)
             guard realmName == kdc.realm else {
-                throw KerberosError(code: KerberosError.realmUnresolvable,
+                throw KerberosError(code: .realmUnresolvable,
                                     message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
                                     operation: operation())
             }
@@ -96,7 +96,7 @@ extension KerberosContext {
         do {
             return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))
         } catch {
-            throw KerberosError(code: Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
+            throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
     }
 }

@@ -34,7 +34,7 @@ extension KerberosContext {
             request = try KpasswdMessage.request(apReq: apReq, priv: priv)
         } catch {
             priv.wipe()
-            throw KerberosError(code: Int32(truncatingIfNeeded: KRB5_BAD_MSIZE), message: error.reason, operation: operation)
+            throw KerberosError(code: KerberosCode(KRB5_BAD_MSIZE), message: error.reason, operation: operation)
         }
         priv.wipe()
         defer { request.wipe() }
@@ -44,7 +44,7 @@ extension KerberosContext {
         do {
             parts = try KpasswdMessage.reply(reply)
         } catch {
-            throw KerberosError(code: KerberosError.passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed reply: \(error)",
+            throw KerberosError(code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed reply: \(error)",
                                 operation: operation)
         }
         switch parts {
@@ -53,7 +53,7 @@ extension KerberosContext {
             do {
                 decoded = try KRBErrorMessage(bytes, context: self)
             } catch {
-                throw KerberosError(code: KerberosError.passwordChangeMalformedReply,
+                throw KerberosError(code: .passwordChangeMalformedReply,
                                     message: "\(kpasswd.service) sent a KRB-ERROR that does not decode: \(error.message)", operation: operation)
             }
             throw refusal(decoded, operation)
@@ -64,7 +64,7 @@ extension KerberosContext {
             do {
                 result = try KpasswdMessage.result(data)
             } catch {
-                throw KerberosError(code: KerberosError.passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed result: \(error)",
+                throw KerberosError(code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed result: \(error)",
                                     operation: operation)
             }
             guard result.code == 0 else { throw refusal(code: result.code, string: result.string, operation) }
@@ -79,12 +79,12 @@ extension KerberosContext {
     private func refusal(_ error: KRBErrorMessage, _ operation: String) -> KerberosError {
         if let result = try? KpasswdMessage.result(error.data) {
             guard result.code == 0 else { return refusal(code: result.code, string: result.string, operation) }
-            return KerberosError(code: KerberosError.passwordChangeSuccessInError,
+            return KerberosError(code: .passwordChangeSuccessInError,
                                  message: "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
                                     + "an unauthenticated answer, to be confirmed", operation: operation)
         }
         let explained = self.error(error.code, operation)
-        return KerberosError(code: error.code, message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
+        return KerberosError(code: KerberosCode(error.code), message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
                              operation: operation)
     }
 
@@ -99,19 +99,7 @@ extension KerberosContext {
                 krb5_free_string(raw, explained)
             }
         }
-        return KerberosError(code: Int32(code), message: "the kpasswd server refused: \(KpasswdMessage.name(ofResult: code))\(reason.isEmpty ? "" : " (\(reason))")",
+        return KerberosError(code: KerberosCode(Int32(code)), message: "the kpasswd server refused: \(KpasswdMessage.name(ofResult: code))\(reason.isEmpty ? "" : " (\(reason))")",
                              operation: operation)
     }
-}
-
-extension KerberosError {
-    /// Result codes of a refused change (RFC 3244): small numbers, apart from libkrb5's com_err codes.
-    public static let passwordChangeSoftError = Int32(KRB5_KPASSWD_SOFTERROR)
-    public static let passwordChangeAccessDenied = Int32(KRB5_KPASSWD_ACCESSDENIED)
-    public static let passwordChangeAuthError = Int32(KRB5_KPASSWD_AUTHERROR)
-    /// The kpasswd server's reply did not follow RFC 3244's framing.
-    public static let passwordChangeMalformedReply = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MSG_TYPE)
-    /// The kpasswd server claimed success in a KRB-ERROR (Windows Server 2025): MIT krb5's own exchange
-    /// rejects that reply with this code, "Message stream modified".
-    public static let passwordChangeSuccessInError = Int32(truncatingIfNeeded: KRB5KRB_AP_ERR_MODIFIED)
 }

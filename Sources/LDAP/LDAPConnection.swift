@@ -1,7 +1,6 @@
 import AdjoinCore
 internal import CLDAP
-internal import CKerberos
-internal import CAdjoinShim
+internal import CLDAPShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -51,11 +50,9 @@ public final class LDAPConnection {
     /// Kerberos SASL bind with the tickets in `credentialCacheName` (a MEMORY cache of this process),
     /// demanding sealing: AD then accepts password attributes, and DCs that require signing accept us.
     public func bindWithKerberos(credentialCacheName: String, deadline: Deadline) throws(LDAPError) {
-        var minor: OM_uint32 = 0
-        _ = gss_krb5_ccache_name(&minor, credentialCacheName, nil)
         applyTimeout(deadline)
         var used: UnsafePointer<CChar>? = nil
-        let status = adjoin_ldap_gssapi_bind(raw, 56, &used)
+        let status = adjoin_ldap_gssapi_bind(raw, credentialCacheName, 56, &used)
         mechanism = used.map { String(cString: $0) } ?? ""
         guard status == LDAP_SUCCESS else { throw error(status, "Kerberos (SASL \(mechanism)) bind to \(hostName)") }
         securityStrength = UInt(adjoin_ldap_sasl_ssf(raw))
@@ -75,7 +72,7 @@ public final class LDAPConnection {
     func error(_ code: Int32, _ operation: String) -> LDAPError {
         let diagnostic = adjoin_ldap_diagnostic(raw)
         defer { if let diagnostic { adjoin_ldap_memfree(diagnostic) } }
-        return LDAPError(code: code, message: String(cString: adjoin_ldap_err2string(code)),
+        return LDAPError(code: LDAPResultCode(code), message: String(cString: adjoin_ldap_err2string(code)),
                          diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
     }
 }

@@ -1,5 +1,5 @@
 internal import CLDAP
-internal import CAdjoinShim
+internal import CLDAPShim
 
 /// One control as it goes over the wire (RFC 4511 4.1.11).
 struct LDAPControlValue: Equatable {

@@ -1,6 +1,6 @@
 import AdjoinCore
 internal import CLDAP
-internal import CAdjoinShim
+internal import CLDAPShim
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -109,7 +109,7 @@ extension LDAPConnection {
         let parsed = adjoin_ldap_parse_result(raw, result, &code, nil, nil, nil, &rawControls, 0)
         let controls = LDAPResponseControls(taking: rawControls)
         guard parsed == LDAP_SUCCESS else { throw error(parsed, operation) }
-        if code == LDAP_NO_SUCH_OBJECT { return ([], .none) }
+        if LDAPResultCode(code) == .noSuchObject { return ([], .none) }
         guard code == LDAP_SUCCESS else { throw error(code, operation) }
         var entries: [LDAPEntry] = []
         var message = adjoin_ldap_first_entry(raw, result)

@@ -1,6 +1,6 @@
 import AdjoinCore
 internal import CLDAP
-internal import CAdjoinShim
+internal import CLDAPShim
 #if canImport(Glibc)
 import Glibc
 #endif

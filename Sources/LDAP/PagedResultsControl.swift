@@ -41,7 +41,7 @@ enum BER {
     static let octetString: UInt8 = 0x04
     static let sequence: UInt8 = 0x30
 
-    static let malformed = LDAPError(code: LDAP_DECODING_ERROR, message: "malformed paged results control (RFC 2696) from the server",
+    static let malformed = LDAPError(code: LDAPResultCode(LDAP_DECODING_ERROR), message: "malformed paged results control (RFC 2696) from the server",
                                      diagnostic: nil, operation: "reading a paged results control")
 
     static func element(tag: UInt8, _ content: [UInt8]) -> [UInt8] {

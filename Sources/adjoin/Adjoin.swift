@@ -33,9 +33,11 @@ struct Adjoin: ParsableCommand {
         subcommands: [Discover.self, JoinCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self, SweepCommand.self]
     )
 
-    /// Before anything is parsed or read: no core of this process, which will hold a password.
+    /// Before anything is parsed or read: no core of this process, which will hold a password; and GSSAPI's
+    /// profile, once, while no other thread exists (a failure is the first join's to report).
     static func main() {
         ProcessHardening.apply()
+        try? GSSAPIConfiguration.prepareProcess()
         main(nil)
     }
 }

@@ -78,7 +78,7 @@ import TestSupport
         let error = #expect(throws: KerberosError.self) {
             try context.changePassword(of: user.name, with: ticket, to: SecretBytes(Array("x".utf8)), through: kpasswd, deadline: Deadline(seconds: 30))
         }
-        #expect(error?.code == KerberosError.passwordChangeSoftError, "\(String(describing: error))")
+        #expect(error?.code == KerberosCode.passwordChangeSoftError, "\(String(describing: error))")
         #expect(error?.message.contains("the kpasswd server refused: soft error (") == true, "the server's reason: \(String(describing: error))")
         #expect(kpasswd.connections == 1 && kpasswd.exchanges == 1)
         try context.login(user, password: again, into: CredentialCache(context: context),

@@ -78,7 +78,7 @@ import TestSupport
             .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
             .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
             // Its DACL is the administrator's: the grant of self-deletion is refused, with a warning.
-            .search(base: dn, error: LDAPError(code: LDAPError.insufficientAccess, message: "Insufficient access", diagnostic: nil,
+            .search(base: dn, error: LDAPError(code: LDAPResultCode.insufficientAccess, message: "Insufficient access", diagnostic: nil,
                                                operation: "search")),
             .login(principal: "DB7$", answer: .success(3)),
         ])

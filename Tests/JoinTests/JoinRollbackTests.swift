@@ -33,12 +33,12 @@ import TestSupport
         try root.files.writeOwn(KeytabFormat.encode([foreign]), to: "/etc/krb5.keytab", mode: 0o600)
     }
 
-    static func ldapError(_ code: Int32, _ diagnostic: String? = nil) -> LDAPError {
+    static func ldapError(_ code: LDAPResultCode, _ diagnostic: String? = nil) -> LDAPError {
         LDAPError(code: code, message: "scripted", diagnostic: diagnostic, operation: "a scripted operation")
     }
 
-    static let refused = ldapError(LDAPError.insufficientAccess, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)")
-    static let wrongKeys = KerberosError(code: KerberosError.preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
+    static let refused = ldapError(LDAPResultCode.insufficientAccess, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)")
+    static let wrongKeys = KerberosError(code: KerberosCode.preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
     /// The join's first search: the account (none here, or the pre-staged one) and the computers container.
     static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
         .search(bases: [base, wellKnownComputers], answer: .success([existing, [LDAPEntry.scripted(computers, [:])]]))
@@ -82,7 +82,7 @@ import TestSupport
     @Test func aDroppedConnectionIsUndoneOverANewOne() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let dropped = Self.ldapError(-1 /* LDAP_SERVER_DOWN */)
+        let dropped = Self.ldapError(.serverDown)
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
             Self.find([]),
             .add(dn: Self.dn),

@@ -13,7 +13,7 @@ import TestSupport
     static let dn = "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com"
     static let now: Int64 = 1_700_000_000
     static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
-    static let lost = KerberosError(code: KerberosError.kdcUnreachable, message: "Cannot contact any KDC for realm", operation: "password change")
+    static let lost = KerberosError(code: KerberosCode.kdcUnreachable, message: "Cannot contact any KDC for realm", operation: "password change")
 
     let root = ScratchRoot()
     let record: JoinRecord

@@ -68,28 +68,28 @@ import Testing
     @Test func aTruncatedReplyIsMalformed() throws {
         let server = try FakeTCPKDC { _, _ in .reply([0x00, 0x20, 0x00, 0x01]) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.passwordChangeMalformedReply)
+        #expect(error?.code == KerberosCode.passwordChangeMalformedReply)
         #expect(error?.message.contains("malformed") == true, "\(String(describing: error))")
     }
 
     @Test func aReplyOfAnotherVersionIsRefused() throws {
         let server = try FakeTCPKDC { _, _ in .reply([0x00, 0x0A, 0xFF, 0x80, 0x00, 0x02, 0x6F, 0x00, 0x75, 0x00]) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.passwordChangeMalformedReply)
+        #expect(error?.code == KerberosCode.passwordChangeMalformedReply)
         #expect(error?.message.contains("version 65408") == true, "\(String(describing: error))")
     }
 
     @Test func anAPREPLengthPastTheEndIsMalformed() throws {
         let server = try FakeTCPKDC { _, _ in .reply([0x00, 0x0A, 0x00, 0x01, 0xFF, 0xF0, 0x6F, 0x00, 0x75, 0x00]) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.passwordChangeMalformedReply)
+        #expect(error?.code == KerberosCode.passwordChangeMalformedReply)
         #expect(error?.message.contains("truncated AP-REP") == true, "\(String(describing: error))")
     }
 
     @Test func aMessageLengthThatDisagreesIsMalformed() throws {
         let server = try FakeTCPKDC { _, _ in .reply([0xFF, 0xFF, 0x00, 0x01, 0x00, 0x02, 0x6F, 0x00, 0x75, 0x00]) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.passwordChangeMalformedReply)
+        #expect(error?.code == KerberosCode.passwordChangeMalformedReply)
         #expect(error?.message.contains("65535 bytes long") == true, "\(String(describing: error))")
     }
 
@@ -109,7 +109,7 @@ import Testing
     @Test func aKRBErrorAloneGivesItsCode() throws {
         let server = try FakeTCPKDC { _, _ in .reply(KerberosDER.krbError(code: 37, realm: Self.realm, text: "clock\u{1B}[31m off")) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.clockSkew, "\(String(describing: error))")
+        #expect(error?.code == KerberosCode.clockSkew, "\(String(describing: error))")
         #expect(error?.message.contains("clock?[31m off") == true, "the server's text, without its escape: \(String(describing: error))")
     }
 
@@ -118,7 +118,7 @@ import Testing
         let framed = KerberosDER.kpasswdErrorReply(KerberosDER.krbError(code: 60, realm: Self.realm, text: nil, data: result))
         let server = try FakeTCPKDC { _, _ in .reply(framed) }
         let (refusal, _) = try change(at: server)
-        #expect(refusal?.code == KerberosError.passwordChangeSoftError, "\(String(describing: refusal))")
+        #expect(refusal?.code == KerberosCode.passwordChangeSoftError, "\(String(describing: refusal))")
         #expect(refusal?.message.contains("soft error") == true, "\(String(describing: refusal))")
         #expect(refusal?.message.contains("Password too short") == true, "\(String(describing: refusal))")
     }
@@ -128,7 +128,7 @@ import Testing
     @Test func windowsServer2025sSuccessInAKRBErrorIsToBeConfirmed() throws {
         let server = try FakeTCPKDC { _, _ in .reply(KerberosDER.windowsServer2025Success(realm: Self.realm)) }
         let (error, _) = try change(at: server)
-        #expect(error?.code == KerberosError.passwordChangeSuccessInError, "\(String(describing: error))")
+        #expect(error?.code == KerberosCode.passwordChangeSuccessInError, "\(String(describing: error))")
         #expect(error?.message == "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
                 + "an unauthenticated answer, to be confirmed", "\(String(describing: error))")
     }

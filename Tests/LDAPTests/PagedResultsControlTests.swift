@@ -54,7 +54,7 @@ import Testing
         do {
             _ = try PagedResultsControl(berValue: bytes)
         } catch {
-            #expect(error.code == -4, "LDAP_DECODING_ERROR")
+            #expect(error.code.rawValue == -4, "LDAP_DECODING_ERROR")
             #expect(error.description.contains("paged results"))
         }
     }

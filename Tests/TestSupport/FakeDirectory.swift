@@ -56,9 +56,9 @@ public final class FakeDirectory: Directory {
     }
 
     /// What a call the script did not expect fails with (the test has already failed by then).
-    static let unexpected = LDAPError(code: 80 /* LDAP_OTHER */, message: "not expected by the fake directory", diagnostic: nil,
+    static let unexpected = LDAPError(code: .other, message: "not expected by the fake directory", diagnostic: nil,
                                       operation: "an unexpected call")
-    static let unexpectedKerberos = KerberosError(code: -1, message: "not expected by the fake directory", operation: "an unexpected call")
+    static let unexpectedKerberos = KerberosError(code: KerberosCode(rawValue: -1), message: "not expected by the fake directory", operation: "an unexpected call")
 
     /// A writable DC with a KDC, as the locator would have chosen it.
     public static func controller(_ hostName: String, domain: String, address: String = "192.0.2.10") -> DomainController {

@@ -1,4 +1,4 @@
-#include "adjoin_shim.h"
+#include "adjoin_resolver.h"
 
 #include <netinet/in.h>
 #include <arpa/nameser.h>

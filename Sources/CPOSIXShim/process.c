@@ -1,4 +1,4 @@
-#include "adjoin_shim.h"
+#include "adjoin_posix.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>

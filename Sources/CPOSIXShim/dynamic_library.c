@@ -1,4 +1,4 @@
-#include "dynamic_library.h"
+#include "adjoin_dynamic_library.h"
 
 #include <dlfcn.h>
 #include <stdio.h>

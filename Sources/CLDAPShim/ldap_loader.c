@@ -3,7 +3,7 @@
 
 #include <pthread.h>
 
-#include "dynamic_library.h"
+#include <adjoin_dynamic_library.h>
 
 struct adjoin_ldap_api ldap_api;
 

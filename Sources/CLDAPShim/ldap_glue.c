@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <gssapi/gssapi_krb5.h>
 
 // Cyrus SASL loads every plugin of its directory when it starts: SCRAM, DIGEST-MD5 and NTLM bring
 // OpenSSL's libcrypto, sasldb Berkeley DB, about 2 MB of a join's memory for mechanisms it never
@@ -105,7 +106,10 @@ static int no_interaction(LDAP *ldap, unsigned flags, void *defaults, void *prom
     return LDAP_SUCCESS;
 }
 
-int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism) {
+int adjoin_ldap_gssapi_bind(LDAP *ldap, const char *ccache, unsigned min_ssf, const char **mechanism) {
+    // Per thread in MIT krb5: the bind below runs on this thread, so it takes its tickets from this cache.
+    OM_uint32 minor = 0;
+    (void)gss_krb5_ccache_name(&minor, ccache, NULL);
     char secprops[64];
     snprintf(secprops, sizeof secprops, "minssf=%u", min_ssf);
     int status = ldap_api.set_option(ldap, LDAP_OPT_X_SASL_SECPROPS, secprops);

@@ -19,8 +19,4 @@ int adjoin_profile_table_add(adjoin_profile_table *table, const char *const *pat
 /// (profile_release frees it), whether or not this succeeds.
 long adjoin_profile_from_table(adjoin_profile_table *table, profile_t *ret_profile);
 
-/// An anonymous file in memory (memfd_create, close-on-exec), for configuration that libraries insist
-/// on reading from a path; -1 with errno on failure.
-int adjoin_memory_file(const char *name);
-
 #endif

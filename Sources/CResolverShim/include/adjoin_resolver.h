@@ -1,7 +1,7 @@
-// Prefixed C functions for what Swift cannot import or use safely from the system libraries:
-// struct __res_state (its nameserver list is a C array in a union), variadic and macro-only APIs.
-#ifndef ADJOIN_SHIM_H
-#define ADJOIN_SHIM_H
+// glibc's stub resolver for Swift (Discovery only): struct __res_state keeps its name servers in a C array
+// inside a union, and the outcome of a query is in h_errno, a macro; Swift can use neither.
+#ifndef ADJOIN_RESOLVER_H
+#define ADJOIN_RESOLVER_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,9 +36,5 @@ int adjoin_resolver_server_count(const adjoin_resolver *resolver);
 /// res_nquery for class IN. Returns the answer's length (which may exceed answer_len if truncated) or -1.
 int adjoin_resolver_query(adjoin_resolver *resolver, const char *name, int type,
                           unsigned char *answer, int answer_len, adjoin_dns_result *result);
-
-/// No core file and no ptrace attach by other users: PR_SET_DUMPABLE cleared, RLIMIT_CORE set to zero
-/// (soft and hard, so a child cannot raise it). Returns 0, or -1 when either call failed.
-int adjoin_process_undumpable(void);
 
 #endif

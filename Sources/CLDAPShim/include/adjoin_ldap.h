@@ -3,7 +3,8 @@
 // a binary linked to any one would not start where another is. So Swift calls the adjoin_ldap_ functions below, each the libldap function
 // of the same name (after adjoin_ldap_load), and liblber and Cyrus SASL are reached through libldap's own links.
 // The rest is what Swift cannot do directly with libldap: LDAP_OPT_ON/OFF are pointer macros, the SASL
-// interactive bind wants a C callback, and ldap_init_fd lives in openldap.h.
+// interactive bind wants a C callback, ldap_init_fd lives in openldap.h, and the bind's credential cache is
+// named through GSSAPI (gss_krb5_ccache_name), so that the LDAP module needs no Kerberos module of its own.
 #ifndef ADJOIN_LDAP_H
 #define ADJOIN_LDAP_H
 
@@ -50,10 +51,10 @@ int adjoin_ldap_open_fd(int fd, const char *url, LDAP **ldap);
 /// Per-operation time limit in milliseconds (LDAP_OPT_TIMEOUT and LDAP_OPT_NETWORK_TIMEOUT).
 int adjoin_ldap_set_timeout(LDAP *ldap, long milliseconds);
 
-/// Kerberos SASL bind (GSS-SPNEGO, else GSSAPI) with the credentials GSSAPI finds (the caller sets its
-/// ccache), asking for at least `min_ssf` bits of protection (56 or more means sealing, which AD
-/// wants for passwords). `mechanism` is set to the one tried last.
-int adjoin_ldap_gssapi_bind(LDAP *ldap, unsigned min_ssf, const char **mechanism);
+/// Kerberos SASL bind (GSS-SPNEGO, else GSSAPI) with the tickets in the credential cache `ccache`
+/// (GSSAPI's cache for the calling thread from here on), asking for at least `min_ssf` bits of protection
+/// (56 or more means sealing, which AD wants for passwords). `mechanism` is set to the one tried last.
+int adjoin_ldap_gssapi_bind(LDAP *ldap, const char *ccache, unsigned min_ssf, const char **mechanism);
 
 /// The security strength factor the bind negotiated (0 without SASL protection).
 unsigned long adjoin_ldap_sasl_ssf(LDAP *ldap);

@@ -1,5 +1,5 @@
-// Run-time loading, shared by the shim's libraries whose soname differs between distributions (libldap) or
-// that most runs never need (libcurl). Private to the shim: Swift never sees it.
+// Run-time loading, shared by the shims of the libraries whose soname differs between distributions (libldap)
+// or that most runs never need (libcurl). For those C shims: no Swift code calls it.
 #ifndef ADJOIN_DYNAMIC_LIBRARY_H
 #define ADJOIN_DYNAMIC_LIBRARY_H
 

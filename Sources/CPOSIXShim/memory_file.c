@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "adjoin_krb5.h"
+#include "adjoin_posix.h"
 
 #include <sys/mman.h>
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dynamic_library.h"
+#include <adjoin_dynamic_library.h>
 
 static struct {
     CURLcode (*global_init)(long flags);
