@@ -26,11 +26,11 @@ let package = Package(
         .target(name: "AdjoinCore", dependencies: ["CPOSIXShim"]),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CKerberosShim"]),
         .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CLDAPShim"]),
-        .target(name: "Join", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
+        .target(name: "Membership", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "CResolverShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CCurlShim"]),
-        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Join"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership"]),
         .executableTarget(
             name: "adjoin",
             // The command line only: flags into a use case's options, its report printed (the work is Agent's).
@@ -43,17 +43,17 @@ let package = Package(
         ),
         // What several test targets share (a seeded generator, a lock); never linked into the agent.
         // Fakes of the parts with I/O (directory, HTTP transport, resolver, clock) are here too.
-        .target(name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Join", "Kerberos", "LDAP"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership", "Kerberos", "LDAP"], path: "Tests/TestSupport"),
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
-        .testTarget(name: "JoinTests", dependencies: ["Join", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Join", "TestSupport"]),
+        .testTarget(name: "MembershipTests", dependencies: ["Membership", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Membership", "TestSupport"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Join", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

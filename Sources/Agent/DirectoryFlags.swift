@@ -1,5 +1,5 @@
 import AdjoinCore
-import Join
+import Membership
 
 /// What the commands that talk to a domain are told about reaching it, as given: DCs to use instead
 /// of DNS discovery, DNS servers to ask, and the whole time budget.

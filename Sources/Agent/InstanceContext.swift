@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// What the agent learns about the instance it runs on before it joins: who it is (IMDSv2), what its
 /// tags ask, and its settings (the SSM parameter, with the command line's flags laid over them).

@@ -1,5 +1,5 @@
 import AdjoinCore
-import Join
+import Membership
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// `adjoin join`, with flags or on an instance from its settings: settings resolved (the parameter's,
 /// with the flags laid over them), the opt-out honoured, the host locked, the DC located and the host

@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// `adjoin leave`: this host leaves its domain, or (remote) a dead instance's account is removed from
 /// elsewhere. With settings or a status table, the instance's item says DETACHED.

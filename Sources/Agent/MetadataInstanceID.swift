@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// This instance's id as instance metadata tells it, for the commands that compare it with the
 /// identity a join recorded. The client is made at the first question, so a host whose record names

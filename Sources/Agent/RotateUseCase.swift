@@ -1,5 +1,5 @@
 import AdjoinCore
-import Join
+import Membership
 
 /// `adjoin rotate`: the machine changes its own password when it is old enough.
 public struct RotateUseCase: UseCase {

@@ -1,7 +1,7 @@
 import AdjoinCore
 import AWS
 import Discovery
-import Join
+import Membership
 
 /// What every use case runs with, made once by the caller (the command line, or a test): the time
 /// budget, where progress goes, the system the files are under, the AWS environment (endpoints,

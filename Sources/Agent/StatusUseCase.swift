@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// `adjoin status`: the host's membership checked, step by step. Changes nothing.
 public struct StatusUseCase: UseCase {

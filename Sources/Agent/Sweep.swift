@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// `adjoin sweep`: finds the computer accounts of instances that no longer exist and, with `apply`,
 /// deletes them. Each account's instance is asked about in its own AWS account and Region (read from

@@ -1,6 +1,6 @@
 import AdjoinCore
 import AWS
-import Join
+import Membership
 
 /// The AWS side of `sweep`, from the admin instance: its own credentials in its own account, an
 /// assumed role in every other one (assumed once per account), EC2 in each instance's Region, and the

@@ -1,5 +1,5 @@
 import AdjoinCore
-import Join
+import Membership
 
 /// What `sweep` does with one account, and why. Pure: the same facts always give the same answer.
 public struct SweepDecision: Sendable, Equatable {

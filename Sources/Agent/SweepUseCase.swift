@@ -1,5 +1,5 @@
 import AdjoinCore
-import Join
+import Membership
 
 /// `adjoin sweep` as a use case: settings resolved as a remote leave resolves them, then Sweep.
 public struct SweepUseCase: UseCase {

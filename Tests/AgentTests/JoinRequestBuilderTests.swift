@@ -1,7 +1,7 @@
 import AdjoinCore
 import Discovery
 import Foundation
-import Join
+import Membership
 import Testing
 @testable import Agent
 

@@ -1,5 +1,5 @@
 import Agent
-import Join
+import Membership
 import Testing
 
 /// What sweep decides for one account, from EC2's answer and the account's last use.

@@ -3,7 +3,7 @@ import Discovery
 import Foundation
 import Testing
 import TestSupport
-@testable import Join
+@testable import Membership
 @testable import LDAP
 
 /// Paged searches against the lab DC. Samba 4.17 enforces no MaxPageSize on an unpaged search (it

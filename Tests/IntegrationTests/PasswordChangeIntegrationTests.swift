@@ -2,7 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 import TestSupport
-@testable import Join
+@testable import Membership
 @testable import Kerberos
 
 /// The change-password exchange (RFC 3244) against the lab DC's own kpasswd service, as `adjoin rotate`

@@ -1,6 +1,6 @@
 import AdjoinCore
 @testable import Discovery
-import Join
+import Membership
 @testable import Kerberos
 @testable import LDAP
 import Testing

@@ -2,7 +2,7 @@ import AdjoinCore
 import Foundation
 import Kerberos
 import Testing
-@testable import Join
+@testable import Membership
 
 /// A host made from an image of a joined host carries that host's join record, keytab and caches. Every
 /// command compares the record's identity with the host's own before it acts; these tests need no

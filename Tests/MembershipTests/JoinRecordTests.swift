@@ -2,7 +2,7 @@ import AdjoinCore
 import Foundation
 import Kerberos
 import Testing
-@testable import Join
+@testable import Membership
 
 @Suite struct JoinRecordTests {
     static var record: JoinRecord {

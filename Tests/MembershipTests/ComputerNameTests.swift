@@ -1,6 +1,6 @@
 import AdjoinCore
 import Testing
-@testable import Join
+@testable import Membership
 
 @Suite struct ComputerNameTests {
     @Test func shortLabelsAreUpperCased() throws {

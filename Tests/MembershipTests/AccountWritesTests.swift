@@ -1,7 +1,7 @@
 import AdjoinCore
 import LDAP
 import Testing
-@testable import Join
+@testable import Membership
 
 /// What a join writes on an account that exists: only what differs, required apart from informational.
 @Suite struct AccountWritesTests {

@@ -1,6 +1,6 @@
 import AdjoinCore
 import Discovery
-@testable import Join
+@testable import Membership
 @testable import LDAP
 import Testing
 import TestSupport

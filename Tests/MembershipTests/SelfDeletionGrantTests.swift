@@ -1,7 +1,7 @@
 import AdjoinCore
 import Foundation
 import Testing
-@testable import Join
+@testable import Membership
 
 /// The entry that lets a machine delete its own account, added to a computer's DACL.
 @Suite struct SelfDeletionGrantTests {

@@ -1,7 +1,7 @@
 import AdjoinCore
 import Discovery
 import Foundation
-@testable import Join
+@testable import Membership
 @testable import Kerberos
 @testable import LDAP
 import Testing
