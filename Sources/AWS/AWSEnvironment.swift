@@ -9,6 +9,9 @@ import Glibc
 /// `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
 public struct AWSEnvironment: Sendable {
     private let variables: [String: String]
+    /// What the AWS clients and instance metadata send their requests through, one per client: libcurl,
+    /// unless a test hands the run a scripted transport.
+    package var makeTransport: @Sendable () throws(AdjoinError) -> any HTTPTransport = { () throws(AdjoinError) in try HTTPClient() }
 
     /// The variables given (tests); `current()` reads the process's.
     public init(variables: [String: String]) {

@@ -8,7 +8,7 @@ public final class EC2Client {
     var pageSize = 1000
 
     public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
-        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+        try self.init(region: region, credentials: credentials, environment: environment, transport: environment.makeTransport())
     }
 
     /// `transport`: libcurl when nil.

@@ -4,7 +4,7 @@ internal import CCurlShim
 
 /// One HTTP request as the AWS clients build it: the URL already holds the canonical query, and the
 /// headers are the ones that were signed (plus curl's own, which are not).
-struct HTTPRequest {
+package struct HTTPRequest {
     var method: String
     var endpoint: Endpoint
     var path: String = "/"
@@ -25,7 +25,7 @@ struct HTTPRequest {
 }
 
 /// A header whose value may be secret (the session token): secret values are only lent to libcurl.
-struct HTTPHeader {
+package struct HTTPHeader {
     enum Value {
         case text(String)
         case secret(SecretBytes)
@@ -45,20 +45,20 @@ struct HTTPHeader {
     }
 }
 
-struct HTTPResponse {
+package struct HTTPResponse {
     var status: Int
     var body: [UInt8]
 }
 
 /// A failure to get any HTTP answer. `retryable` is true for what another attempt may cure
 /// (refused or reset connections, the per-attempt time limit); never once the deadline is spent.
-struct TransportError: Error {
+package struct TransportError: Error {
     var error: AdjoinError
     var retryable: Bool
 }
 
 /// Limits of one attempt, under the command's deadline.
-struct AttemptLimits {
+package struct AttemptLimits {
     var connectTimeout: Duration = .seconds(3)
     var attemptTimeout: Duration = .seconds(10)
     /// Instance metadata is link-local: a proxy from the environment must never see it.

@@ -41,7 +41,7 @@ public final class InstanceMetadata {
 
     /// The endpoint from `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else http://169.254.169.254.
     public convenience init(environment: AWSEnvironment = .current()) throws(AdjoinError) {
-        try self.init(endpoint: try environment.metadataEndpoint())
+        self.init(endpoint: try environment.metadataEndpoint(), transport: try environment.makeTransport())
     }
 
     var label: String { "instance metadata at \(endpoint)" }

@@ -5,7 +5,7 @@ public final class SSMClient {
     private let client: AWSServiceClient
 
     public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
-        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+        try self.init(region: region, credentials: credentials, environment: environment, transport: environment.makeTransport())
     }
 
     /// `transport`: libcurl when nil.

@@ -11,7 +11,7 @@ public final class SecretsManagerClient {
     private let client: AWSServiceClient
 
     public convenience init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
-        try self.init(region: region, credentials: credentials, environment: environment, transport: nil)
+        try self.init(region: region, credentials: credentials, environment: environment, transport: environment.makeTransport())
     }
 
     /// `transport`: libcurl when nil.

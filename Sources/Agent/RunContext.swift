@@ -5,9 +5,9 @@ import Membership
 
 /// What every use case runs with, made once by the caller (the command line, or a test): the time
 /// budget, where progress goes, the system the files are under, the AWS environment (endpoints,
-/// Region), and the swappable parts with I/O: the clock, DNS, and the directory (the DC locator and
-/// the login that opens a session), so that a use case reaches them only through its context and a
-/// test can hand it fakes.
+/// Region, and the HTTP transport every AWS client and instance metadata send through), and the other
+/// swappable parts with I/O: the clock, DNS, and the directory (the DC locator and the login that
+/// opens a session), so that a use case reaches them only through its context and a test can hand it fakes.
 public struct RunContext: Sendable {
     /// The whole run's budget; a join that keeps trying gives each attempt its own (`attempt(_:)`).
     public var deadline: Deadline

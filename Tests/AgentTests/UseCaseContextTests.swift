@@ -1,6 +1,6 @@
 import AdjoinCore
 import Agent
-import AWS
+@testable import AWS
 import Discovery
 import Foundation
 import Testing
@@ -49,5 +49,25 @@ import TestSupport
         #expect(report.verbatim?.contains("would join WEB1$ into the domain's computers container") == true, "\(report.verbatim ?? "")")
         #expect(report.verbatim?.contains("through dc7.corp.example.com") == true)
         connector.finish()
+    }
+
+    /// The termination hook's leave asks instance metadata through the context's AWS environment:
+    /// an instance in service is not left, and nothing else is asked.
+    @Test func theTerminationCheckGoesThroughTheContextsTransport() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-usecase-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let transport = FakeHTTPTransport([
+            .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
+            .answer("GET", "/latest/meta-data/autoscaling/target-lifecycle-state", status: 200, body: "InService"),
+            .answer("GET", "/latest/meta-data/spot/instance-action", status: 404),
+        ])
+        var run = context(root: root.path)
+        run.environment = AWSEnvironment(variables: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1"])
+        run.environment.makeTransport = { transport }
+        let report = try LeaveUseCase(.init(target: .thisHost(onlyIfTerminating: true), directory: DirectoryFlags())).run(run)
+        #expect(report.status == .skipped)
+        #expect(report.lines.contains { $0.0 == "message" && $0.1.contains("the Auto Scaling lifecycle state is InService") }, "\(report.lines)")
+        transport.script.finish()
     }
 }
