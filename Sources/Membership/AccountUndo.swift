@@ -16,17 +16,23 @@ struct AccountUndo {
         progress("Undoing: deleting \(dn) and restoring the keytab")
         var reported = failure
         do throws(AdjoinError) {
+            let otherOwner: String?
             if Self.connectionFailed(failure) {
-                try deleteIfOurs(try session.reconnected(deadline: deadline, progress: progress), deadline: deadline)
+                otherOwner = try deleteIfOurs(try session.reconnected(deadline: deadline, progress: progress), deadline: deadline)
             } else {
                 do {
-                    try deleteIfOurs(session, deadline: deadline)
+                    otherOwner = try deleteIfOurs(session, deadline: deadline)
                 } catch where Self.connectionFailed(error) {
-                    try deleteIfOurs(try session.reconnected(deadline: deadline, progress: progress), deadline: deadline)
+                    otherOwner = try deleteIfOurs(try session.reconnected(deadline: deadline, progress: progress), deadline: deadline)
                 }
             }
             JoinIntent.remove(request.files)
-            reported.message += "; undone: \(dn) is not in the directory and the keytab is as it was"
+            if let otherOwner {
+                reported.message += "; undone: \(dn) now carries \(otherOwner) (another host took it meanwhile), "
+                    + "so it was left alone, and the keytab is as it was"
+            } else {
+                reported.message += "; undone: \(dn) is not in the directory and the keytab is as it was"
+            }
         } catch {
             reported.message += "; the undo could not delete \(dn) (\(error.message)), so that account is left in the directory: "
                 + "adjoin leave --user NAME --password-stdin removes it, adjoin join again completes it"
@@ -38,21 +44,24 @@ struct AccountUndo {
         error.status == .timeout || error.status == .networkError
     }
 
-    private func deleteIfOurs(_ session: any Directory, deadline: Deadline) throws(AdjoinError) {
+    /// Deletes the account when it is this host's; else says whose marker it carries instead.
+    private func deleteIfOurs(_ session: any Directory, deadline: Deadline) throws(AdjoinError) -> String? {
         let entry: LDAPEntry?
         do {
             entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
                                             attributes: [AccountOwner.attribute], deadline: deadline).first
         } catch where error.code == .noSuchObject {
-            return
+            return nil
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-        guard let entry else { return }
-        guard AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == request.owner else {
+        guard let entry else { return nil }
+        let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
+        guard owner == request.owner else {
             progress("\(dn) is not this host's (another owner's marker): left alone")
-            return
+            return owner.map { "\($0.value)'s owner marker" } ?? "no owner marker"
         }
         try AccountRemoval.delete(dn, in: session, as: request.userPrincipal, deadline: deadline)
+        return nil
     }
 }
