@@ -52,15 +52,8 @@ struct Reporter: Sendable {
     static func writeError(_ text: String) { write(text, to: STDERR_FILENO) }
 
     /// Unbuffered, so progress and results interleave in order and nothing is lost if the process ends.
+    /// A closed or full output is not an error of the command's: what could not be written is dropped.
     private static func write(_ text: String, to descriptor: Int32) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
+        Array(text.utf8).withUnsafeBytes { bytes in try? POSIX.writeAll(descriptor, bytes) }
     }
 }
