@@ -20,6 +20,14 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         storage[count] = 0
     }
 
+    /// `count` bytes written in place by `fill`, so that no copy of them exists outside these pages.
+    public init(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        self.count = count
+        storage = SecretPages.allocate(count + 1)
+        fill(UnsafeMutableRawBufferPointer(rebasing: storage[0..<count]))
+        storage[count] = 0
+    }
+
     deinit {
         SecretPages.release(storage)
     }

@@ -5,10 +5,12 @@ internal import CLDAPShim
 import Glibc
 #endif
 
-/// One attribute with its values, for an add or a modify.
+/// One attribute with its values, for an add or a modify. A password's value (unicodePwd) is a
+/// `secret` instead: it stays on SecretBytes' pages until libldap's copy, which is wiped too.
 public struct LDAPAttribute: Sendable {
     public var name: String
     public var values: [[UInt8]]
+    public var secret: SecretBytes?
 
     public init(_ name: String, _ values: [String]) {
         self.name = name
@@ -18,6 +20,12 @@ public struct LDAPAttribute: Sendable {
     public init(_ name: String, bytes values: [[UInt8]]) {
         self.name = name
         self.values = values
+    }
+
+    public init(_ name: String, secret: SecretBytes) {
+        self.name = name
+        values = []
+        self.secret = secret
     }
 }
 
@@ -69,15 +77,22 @@ final class ModificationList {
 
     init(_ items: [(Int32, LDAPAttribute)]) {
         for (operation, attribute) in items {
-            let values = UnsafeMutablePointer<UnsafeMutablePointer<berval>?>.allocate(capacity: attribute.values.count + 1)
-            for (index, bytes) in attribute.values.enumerated() {
+            let count = attribute.values.count + (attribute.secret == nil ? 0 : 1)
+            let values = UnsafeMutablePointer<UnsafeMutablePointer<berval>?>.allocate(capacity: count + 1)
+            func copy(_ bytes: UnsafeRawBufferPointer) -> UnsafeMutablePointer<berval> {
                 let storage = UnsafeMutablePointer<CChar>.allocate(capacity: max(1, bytes.count))
-                bytes.withUnsafeBytes { UnsafeMutableRawPointer(storage).copyMemory(from: $0.baseAddress ?? UnsafeRawPointer(storage), byteCount: bytes.count) }
+                if let source = bytes.baseAddress { UnsafeMutableRawPointer(storage).copyMemory(from: source, byteCount: bytes.count) }
                 let value = UnsafeMutablePointer<berval>.allocate(capacity: 1)
                 value.initialize(to: berval(bv_len: ber_len_t(bytes.count), bv_val: storage))
-                values[index] = value
+                return value
             }
-            values[attribute.values.count] = nil
+            for (index, bytes) in attribute.values.enumerated() {
+                values[index] = bytes.withUnsafeBytes(copy)
+            }
+            if let secret = attribute.secret {
+                values[attribute.values.count] = secret.withUnsafeBytes(copy)
+            }
+            values[count] = nil
             let modification = UnsafeMutablePointer<LDAPMod>.allocate(capacity: 1)
             modification.initialize(to: LDAPMod())
             modification.pointee.mod_op = operation | LDAP_MOD_BVALUES

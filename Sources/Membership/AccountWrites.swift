@@ -73,7 +73,7 @@ struct AccountWrites {
         }
         writes += encryptionTypes(entry)
         if let password {
-            writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", bytes: [MachinePassword.unicodePwd(password)])),
+            writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password))),
                                        need: .required, right: AccountWrite.resetPassword, consequence: nil))
         }
         let system = [("operatingSystem", request.osRelease.name),

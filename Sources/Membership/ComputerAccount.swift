@@ -20,7 +20,7 @@ struct ComputerAccount {
             LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(request.encryptionTypes))]),
             LDAPAttribute(AccountOwner.attribute, [request.owner.recorded]),
             LDAPAttribute("userAccountControl", [String(Self.workstationTrustAccount)]),
-            LDAPAttribute("unicodePwd", bytes: [MachinePassword.unicodePwd(password)]),
+            LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password)),
         ]
     }
 

@@ -29,10 +29,16 @@ public enum MachinePassword {
         return SecretBytes(bytes)
     }
 
-    /// The value of unicodePwd: the password in double quotes, UTF-16LE (MS-ADTS 3.1.1.3.1.5).
-    public static func unicodePwd(_ password: SecretBytes) -> [UInt8] {
+    /// The value of unicodePwd: the password in double quotes, UTF-16LE (MS-ADTS 3.1.1.3.1.5); written
+    /// straight onto secret pages (the password is ASCII, so each byte is one UTF-16 code unit).
+    public static func unicodePwd(_ password: SecretBytes) -> SecretBytes {
         password.withUnsafeBytes { bytes in
-            ([UInt8(ascii: "\"")] + Array(bytes) + [UInt8(ascii: "\"")]).flatMap { [$0, 0] }
+            SecretBytes(count: 2 * (bytes.count + 2)) { out in
+                out.initializeMemory(as: UInt8.self, repeating: 0)
+                out[0] = UInt8(ascii: "\"")
+                for (index, byte) in bytes.enumerated() { out[2 * (index + 1)] = byte }
+                out[2 * (bytes.count + 1)] = UInt8(ascii: "\"")
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ import Testing
 
     @Test func unicodePwdIsTheQuotedPasswordInUTF16LE() {
         let value = MachinePassword.unicodePwd(SecretBytes(Array("aB1!".utf8)))
-        #expect(value == [0x22, 0, 0x61, 0, 0x42, 0, 0x31, 0, 0x21, 0, 0x22, 0])
+        #expect(value.withUnsafeBytes { Array($0) } == [0x22, 0, 0x61, 0, 0x42, 0, 0x31, 0, 0x21, 0, 0x22, 0])
     }
 }
 
