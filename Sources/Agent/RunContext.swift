@@ -11,7 +11,7 @@ import Membership
 public struct RunContext: Sendable {
     /// The whole run's budget; a join that keeps trying gives each attempt its own (`attempt(_:)`).
     public var deadline: Deadline
-    public var progress: @Sendable (String) -> Void
+    public var progress: ProgressSink
     /// The system under `--root` ("/" on a live host).
     public var files: HostFiles
     public var environment: AWSEnvironment
@@ -20,7 +20,7 @@ public struct RunContext: Sendable {
     public var resolvers: any ResolverFactory
     public var connector: any DirectoryConnector
 
-    public init(deadline: Deadline, progress: @escaping @Sendable (String) -> Void, files: HostFiles = HostFiles(),
+    public init(deadline: Deadline, progress: @escaping ProgressSink, files: HostFiles = HostFiles(),
                 environment: AWSEnvironment = .current(), clock: any WallClock = SystemWallClock(),
                 resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil) {
         self.deadline = deadline

@@ -19,7 +19,7 @@ public struct Sweep {
     public var graceSeconds: Int64 = 86_400
     /// The role to assume in every other AWS account (`arn:aws:iam::ACCOUNT:role/NAME`).
     public var roleName: String?
-    public var progress: @Sendable (String) -> Void = { _ in }
+    public var progress: ProgressSink = { _ in }
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes) {
         self.domain = domain

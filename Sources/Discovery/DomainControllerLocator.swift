@@ -17,13 +17,13 @@ public struct DomainControllerLocator: Sendable {
     public var dnsServers: [SocketAddress]
     /// Flags a DC must have to be chosen (a join needs LDAP, a KDC and a writable directory).
     public var required: DCFlags
-    public var progress: @Sendable (String) -> Void
+    public var progress: ProgressSink
     /// Where names are looked up.
     public var resolvers: any ResolverFactory
 
     public init(domain: DomainName, domainControllers: [HostPort] = [], dnsServers: [SocketAddress] = [],
                 required: DCFlags = [.ldap], resolvers: any ResolverFactory = SystemResolvers(),
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: @escaping ProgressSink = { _ in }) {
         self.domain = domain
         self.domainControllers = domainControllers
         self.dnsServers = dnsServers

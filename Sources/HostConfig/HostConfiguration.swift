@@ -10,9 +10,9 @@ import AdjoinCore
 public struct HostConfiguration: Sendable {
     public let settings: HostSettings
     public let files: HostFiles
-    public let progress: @Sendable (String) -> Void
+    public let progress: ProgressSink
 
-    public init(settings: HostSettings, files: HostFiles, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(settings: HostSettings, files: HostFiles, progress: @escaping ProgressSink = { _ in }) {
         self.settings = settings
         self.files = files
         self.progress = progress

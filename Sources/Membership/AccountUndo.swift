@@ -9,7 +9,7 @@ import LDAP
 struct AccountUndo {
     let request: JoinRequest
     let dn: String
-    let progress: @Sendable (String) -> Void
+    let progress: ProgressSink
 
     /// The error to end the join with: `failure`, its message completed with what became of the account.
     func run(after failure: AdjoinError, session: any Directory, deadline: Deadline) -> AdjoinError {

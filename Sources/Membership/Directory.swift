@@ -48,7 +48,7 @@ extension Directory {
 public protocol DirectoryConnector: Sendable {
     /// A DC with every flag in `required`, from the DCs given, else from DNS.
     func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                progress: @escaping @Sendable (String) -> Void, deadline: Deadline) throws(AdjoinError) -> DomainController
+                progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController
     func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
               progress: (String) -> Void) throws(AdjoinError) -> any Directory
 }
@@ -62,7 +62,7 @@ public struct LiveDirectoryConnector: DirectoryConnector {
     }
 
     public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                       progress: @escaping @Sendable (String) -> Void, deadline: Deadline) throws(AdjoinError) -> DomainController {
+                       progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController {
         let locator = DomainControllerLocator(domain: domain, domainControllers: domainControllers, dnsServers: dnsServers,
                                               required: required, resolvers: resolvers, progress: progress)
         let controller = try locator.locate(deadline: deadline).controller

@@ -15,13 +15,13 @@ import LDAP
 /// and an undo that fails is reported in the error's message (which account is left, and why).
 public struct DomainJoin: Sendable {
     public let request: JoinRequest
-    public let progress: @Sendable (String) -> Void
+    public let progress: ProgressSink
     /// How the domain is reached, and the clock the keytab's timestamps come from.
     public let connector: any DirectoryConnector
     public let clock: any WallClock
 
     public init(_ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: @escaping ProgressSink = { _ in }) {
         self.request = request
         self.connector = connector
         self.clock = clock

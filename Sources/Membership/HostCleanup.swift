@@ -6,7 +6,7 @@ import Kerberos
 /// and its caches emptied, and every file the join changed put back as it was, byte for byte.
 struct HostCleanup {
     let files: HostFiles
-    let progress: @Sendable (String) -> Void
+    let progress: ProgressSink
 
     /// `keytab`: the machine's keytab, when the join record names it.
     func run(keytab: HostKeytab?, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {

@@ -39,9 +39,9 @@ public struct HealthReport: Sendable {
 /// the join wrote; sssd runs. Read only: nothing is changed, here or in the directory.
 public struct HostHealth: Sendable {
     public let place: DirectoryPlace
-    public let progress: @Sendable (String) -> Void
+    public let progress: ProgressSink
 
-    public init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(place: DirectoryPlace, progress: @escaping ProgressSink = { _ in }) {
         self.place = place
         self.progress = progress
     }

@@ -9,10 +9,10 @@ public struct HostLeave: Sendable {
     public let place: DirectoryPlace
     /// A join user and password; nil: the machine's own keytab.
     public let joinUser: (name: String, password: SecretBytes)?
-    public let progress: @Sendable (String) -> Void
+    public let progress: ProgressSink
 
     public init(place: DirectoryPlace, joinUser: (name: String, password: SecretBytes)? = nil,
-                progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                progress: @escaping ProgressSink = { _ in }) {
         self.place = place
         self.joinUser = joinUser
         self.progress = progress

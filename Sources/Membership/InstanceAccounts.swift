@@ -28,14 +28,14 @@ public final class InstanceAccounts {
     private let domain: DomainName
     private let principal: String
     private let session: any Directory
-    private let progress: @Sendable (String) -> Void
+    private let progress: ProgressSink
     /// Entries per page of the listing (a test lowers it to see several pages).
     var pageSize = LDAPConnection.defaultPageSize
 
     static let attributes = ["distinguishedName", "sAMAccountName", AccountOwner.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
-                progress: @escaping @Sendable (String) -> Void) throws(AdjoinError) {
+                progress: @escaping ProgressSink) throws(AdjoinError) {
         self.domain = domain
         self.progress = progress
         principal = JoinRequest.principal(of: user, realm: domain.realm)

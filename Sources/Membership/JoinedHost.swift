@@ -23,11 +23,11 @@ public struct DirectoryPlace: Sendable {
 struct JoinedHost {
     let record: JoinRecord
     let place: DirectoryPlace
-    let progress: @Sendable (String) -> Void
+    let progress: ProgressSink
 
     /// The record under the root, or NOT_JOINED (which names an interrupted join). With
     /// `acceptingInterrupted` (leave), an interrupted join's intent record stands in for the record.
-    init(place: DirectoryPlace, progress: @escaping @Sendable (String) -> Void, acceptingInterrupted: Bool = false) throws(AdjoinError) {
+    init(place: DirectoryPlace, progress: @escaping ProgressSink, acceptingInterrupted: Bool = false) throws(AdjoinError) {
         var found = try JoinRecord.read(place.files)
         if found == nil, let intent = try JoinIntent.read(place.files) {
             guard acceptingInterrupted else { throw AdjoinError(.notJoined, JoinIntent.interruptedMessage(intent, files: place.files)) }

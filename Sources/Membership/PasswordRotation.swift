@@ -26,11 +26,11 @@ public struct RotationResult: Sendable {
 public struct PasswordRotation: Sendable {
     public let place: DirectoryPlace
     public let maximumAgeDays: Int
-    public let progress: @Sendable (String) -> Void
+    public let progress: ProgressSink
     /// Where the kpasswd service listens when not on the DC's own port 464 (a test's relay).
     var kpasswdServer: SocketAddress? = nil
 
-    public init(place: DirectoryPlace, maximumAgeDays: Int, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(place: DirectoryPlace, maximumAgeDays: Int, progress: @escaping ProgressSink = { _ in }) {
         self.place = place
         self.maximumAgeDays = maximumAgeDays
         self.progress = progress

@@ -13,10 +13,10 @@ public struct RemoteLeave: Sendable {
     public var password: SecretBytes
     public var computerName: ComputerName?
     public var instanceID: String?
-    public var progress: @Sendable (String) -> Void
+    public var progress: ProgressSink
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, computerName: ComputerName?,
-                instanceID: String?, progress: @escaping @Sendable (String) -> Void = { _ in }) {
+                instanceID: String?, progress: @escaping ProgressSink = { _ in }) {
         self.domain = domain
         self.place = place
         self.user = user

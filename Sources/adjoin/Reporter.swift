@@ -9,7 +9,7 @@ struct Reporter: Sendable {
     let format: OutputFormat
     let quiet: Bool
 
-    var progress: @Sendable (String) -> Void {
+    var progress: ProgressSink {
         let quiet = self.quiet
         return { line in
             if !quiet { Reporter.writeError("adjoin: \(line)\n") }
