@@ -6,21 +6,10 @@ import subprocess
 import sys
 
 import boto3
-import pytest
-from moto.server import ThreadedMotoServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(HERE, "aws_fixtures.py")
 ROLE = "arn:aws:iam::111122223333:role/adjoin-fixture-test"
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield "http://%s:%d" % (host, port)
-    server.stop()
 
 
 def run(moto, fixture, **arguments):

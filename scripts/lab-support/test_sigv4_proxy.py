@@ -11,7 +11,6 @@ import urllib.request
 import boto3
 import botocore.config
 import pytest
-from moto.server import ThreadedMotoServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -20,15 +19,6 @@ from sigv4_reference import sign  # noqa: E402
 PROXY = os.path.join(HERE, "sigv4_proxy.py")
 AKID, SECRET = "AKIAADJOINPROXYTEST1", "proxy-test-secret-0123456789abcdefghijklmn"
 ROLE_AKID, ROLE_SECRET = "ASIAADJOINIMDSROLE01", "imds-role-secret-0123456789abcdefghijklmn"
-
-
-@pytest.fixture(scope="module")
-def moto():
-    server = ThreadedMotoServer("127.0.0.1", 0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield "http://%s:%d" % (host, port)
-    server.stop()
 
 
 class Proxy:
