@@ -56,7 +56,7 @@ final class SandboxedSSSD {
         log = sandbox.directory.appendingPathComponent("sssd.out")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = EtcSandbox.script
-        process.arguments = ["run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-c", "/etc/sssd/sssd.conf"]
+        process.arguments = ["run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf"]
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
