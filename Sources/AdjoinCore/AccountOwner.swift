@@ -35,7 +35,7 @@ public struct AccountOwner: Sendable, Equatable, CustomStringConvertible {
     public static func instance(_ instanceId: String) -> AccountOwner { AccountOwner(instanceId) }
 
     /// EC2's form: `i-` and 8 (older instances) or 17 lower-case hex digits.
-    static func isInstanceID(_ text: String) -> Bool {
+    public static func isInstanceID(_ text: String) -> Bool {
         guard text.hasPrefix("i-") else { return false }
         let digits = text.utf8.dropFirst(2)
         return (digits.count == 8 || digits.count == 17) && digits.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }

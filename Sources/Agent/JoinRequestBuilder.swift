@@ -9,7 +9,8 @@ extension JoinUseCase {
     /// come from the parameter, the owner is the instance id, and the computer's name comes from the
     /// host name or the instance id as the settings say (unless given explicitly). Elsewhere the name
     /// comes from --host-fqdn (else this host's name), and the owner is the machine-id hash (or --owner).
-    func joinRequest(settings: AgentSettings, instance: InstanceContext?, files: HostFiles) throws(AdjoinError) -> JoinRequest {
+    func joinRequest(settings: AgentSettings, instance: InstanceContext?, files: HostFiles,
+                     ec2Identity: AccountOwner? = nil) throws(AdjoinError) -> JoinRequest {
         let explicitName = try options.computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         let hostFQDN = options.hostFQDN.map(InputNames.hostName)
         let fromParameter = instance != nil && options.readsParameter
@@ -31,7 +32,8 @@ extension JoinUseCase {
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
         let identity: AccountOwner = if let instance {
                 .instance(instance.identity.instanceId, accountId: instance.identity.accountId, region: instance.identity.region)
-            } else if let owner = options.owner { (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner) }
+            } else if let ec2Identity { ec2Identity }
+            else if let owner = options.owner { (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner) }
             else { try AccountOwner.machine(files: files) }
         var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
                                   owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
@@ -44,6 +46,24 @@ extension JoinUseCase {
         request.keytabPath = try HostPath.normalized(options.keytab, flag: "--keytab")
         if options.rc4 { request.encryptionTypes.append(.rc4) }
         return request
+    }
+
+    /// A join with flags on an EC2 instance's own system records the instance id, as the agent's own path
+    /// does, so that an image made from the instance is seen as a copy even when it keeps /etc/machine-id.
+    /// Instance metadata is asked only where the firmware says EC2; when it does not answer, the join
+    /// goes on with the machine-id hash and says so. Under --root the system is an image's, not this machine's.
+    /// With its account and Region, as the agent's own path records them, so that `adjoin sweep` can ask
+    /// EC2 about it once the instance is gone.
+    func flagJoinEC2Identity(_ context: RunContext, state: JoinAttempts) -> AccountOwner? {
+        guard context.files.root == "/", let sign = context.firmware.ec2Sign() else { return nil }
+        do {
+            let identity = try state.instanceMetadata().identity(deadline: context.deadline)
+            return .instance(identity.instanceId, accountId: identity.accountId, region: identity.region)
+        } catch {
+            context.progress("this is an EC2 instance (\(sign)), but instance metadata did not give its id (\(error.message)): "
+                             + "recording the machine-id hash as this host's identity")
+            return nil
+        }
     }
 
     /// The computer's name and the host's FQDN. `instance`: settings from the parameter, which say

@@ -87,7 +87,8 @@ public struct JoinUseCase: UseCase {
         let instance = state.context
         let status = state.status
         let settings = if let instance { instance.settings } else { try flagSettings() }
-        let request = try joinRequest(settings: settings, instance: instance, files: context.files)
+        let request = try joinRequest(settings: settings, instance: instance, files: context.files,
+                                      ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil)
         let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)
         if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }

@@ -19,10 +19,13 @@ public struct RunContext: Sendable {
     /// DNS for `discover`; the directory connector's own locator has it too.
     public var resolvers: any ResolverFactory
     public var connector: any DirectoryConnector
+    /// Whether this machine is an EC2 instance, as its firmware says.
+    public var firmware: any HostFirmware
 
     public init(deadline: Deadline, progress: @escaping ProgressSink, files: HostFiles = HostFiles(),
                 environment: AWSEnvironment = .current(), clock: any WallClock = SystemWallClock(),
-                resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil) {
+                resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil,
+                firmware: any HostFirmware = SystemFirmware()) {
         self.deadline = deadline
         self.progress = progress
         self.files = files
@@ -30,6 +33,7 @@ public struct RunContext: Sendable {
         self.clock = clock
         self.resolvers = resolvers
         self.connector = connector ?? LiveDirectoryConnector(resolvers: resolvers)
+        self.firmware = firmware
     }
 
     /// The same context with another budget.

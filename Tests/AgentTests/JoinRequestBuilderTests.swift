@@ -51,6 +51,20 @@ import Testing
         }
     }
 
+    /// On an EC2 instance (what `flagJoinEC2Identity` found), the instance is both the host's identity and
+    /// the account's owner, its account and Region in the marker; --owner still names another owner.
+    @Test func onEC2TheInstanceIsTheIdentityAndTheOwner() throws {
+        let instance = AccountOwner.instance("i-0fedcba9876543210", accountId: "111122223333", region: "eu-west-1")
+        let request = try JoinUseCase(options()).joinRequest(settings: try settings(), instance: nil, files: HostFiles(root: root.path),
+                                                             ec2Identity: instance)
+        #expect(request.identity == instance)
+        #expect(request.owner.recorded == "adjoin-owner: i-0fedcba9876543210 account=111122223333 region=eu-west-1")
+        let chosen = try JoinUseCase(options { $0.owner = "web-farm" }).joinRequest(settings: try settings(), instance: nil,
+                                                                                     files: HostFiles(root: root.path), ec2Identity: instance)
+        #expect(chosen.identity == instance)
+        #expect(chosen.owner == AccountOwner("web-farm"))
+    }
+
     @Test func flagsAndSettingsMakeTheRequest() throws {
         let request = try build(options { $0.owner = "i-0123456789abcdef0" }, try settings())
         #expect(request.computerName.value == "WEB1")
