@@ -54,8 +54,10 @@ extension JoinUseCase {
     /// goes on with the machine-id hash and says so. Under --root the system is an image's, not this machine's.
     /// With its account and Region, as the agent's own path records them, so that `adjoin sweep` can ask
     /// EC2 about it once the instance is gone.
+    /// A host that an earlier adjoin joined under its machine-id hash keeps it: its account's marker
+    /// names that hash, and a rerun must find the account its own, not another owner's.
     func flagJoinEC2Identity(_ context: RunContext, state: JoinAttempts) -> AccountOwner? {
-        guard context.files.root == "/", let sign = context.firmware.ec2Sign() else { return nil }
+        guard context.files.root == "/", !Self.joinedUnderMachineID(context.files), let sign = context.firmware.ec2Sign() else { return nil }
         do {
             let identity = try state.instanceMetadata().identity(deadline: context.deadline)
             return .instance(identity.instanceId, accountId: identity.accountId, region: identity.region)
@@ -64,6 +66,12 @@ extension JoinUseCase {
                              + "recording the machine-id hash as this host's identity")
             return nil
         }
+    }
+
+    /// Whether the join record names this host by its machine-id hash.
+    static func joinedUnderMachineID(_ files: HostFiles) -> Bool {
+        guard let record = try? JoinRecord.read(files), !record.identity.isEmpty else { return false }
+        return AccountOwner(record.identity) == (try? AccountOwner.machine(files: files))
     }
 
     /// The computer's name and the host's FQDN. `instance`: settings from the parameter, which say

@@ -4,6 +4,7 @@ import Testing
 import TestSupport
 @testable import Agent
 @testable import AWS
+@testable import Membership
 
 /// A join with flags on an EC2 instance records the instance id (with its account and Region), as the
 /// agent's own path does: firmware says EC2, then instance metadata is asked, and only then.
@@ -49,6 +50,29 @@ import TestSupport
         let (found, _, transport) = identity(firmware: "system vendor Amazon EC2", root: "/mnt/image", [])
         transport.script.finish()
         #expect(found == nil)
+    }
+
+    /// Joined before under its machine-id hash (adjoin 0.1 on EC2 with flags): a rerun keeps that identity,
+    /// which its account's marker names. A record of another identity (a copy's) does not count.
+    @Test func aHostJoinedUnderItsMachineIdKeepsIt() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-flagjoin-\(UInt32.random(in: 0...UInt32.max))")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: root.appendingPathComponent("etc/machine-id"))
+        let files = HostFiles(root: root.path)
+        #expect(!JoinUseCase.joinedUnderMachineID(files), "no record")
+        var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
+                                computerDN: "CN=WEB1,DC=corp,DC=example,DC=com", owner: try AccountOwner.machine(files: files).value,
+                                keytabPath: "/etc/krb5.keytab", configured: false)
+        try record.write(files)
+        #expect(JoinUseCase.joinedUnderMachineID(files))
+        record.identity = "i-0123456789abcdef0"
+        try record.write(files)
+        #expect(!JoinUseCase.joinedUnderMachineID(files), "an instance's record")
+        try Data("fedcba9876543210fedcba9876543210\n".utf8).write(to: root.appendingPathComponent("etc/machine-id"))
+        record.identity = record.owner
+        try record.write(files)
+        #expect(!JoinUseCase.joinedUnderMachineID(files), "another machine's record (a copy with a new machine id)")
     }
 
     @Test func metadataThatDoesNotAnswerLeavesTheMachineIdAndSaysSo() {
