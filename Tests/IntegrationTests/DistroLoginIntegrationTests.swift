@@ -144,7 +144,7 @@ struct DistroLoginIntegrationTests {
         #expect(check.status == 0 && check.stdout.contains("Issues identified by validators: 0"), "\(check.stdout)\(check.stderr)")
         let sssd = try RootDaemon.sssd(root)
         defer { sssd.stop() }
-        let passwd = try resolve(lab.memberUser, in: root)
+        let passwd = try resolveUser(lab.memberUser, in: root)
         #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(3000))")
         for service in services {
             let member = try root.run("/usr/bin/pamtester", [service, lab.memberUser, "authenticate", "acct_mgmt", "open_session", "close_session"],
@@ -174,18 +174,5 @@ struct DistroLoginIntegrationTests {
             Thread.sleep(forTimeInterval: 0.1)
         }
         Issue.record("no \(what) within 10 s: \(daemon.output.suffix(2000))")
-    }
-
-    /// sssd answers once its back end is online; bounded, not a fixed sleep.
-    private func resolve(_ user: String, in root: RootSandbox) throws -> String {
-        let deadline = Date().addingTimeInterval(20)
-        var last = CommandResult(status: -1, stdout: "", stderr: "")
-        while Date() < deadline {
-            last = try root.run("/usr/bin/getent", ["passwd", user])
-            if last.status == 0 { return last.stdout }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        Issue.record("getent passwd \(user) never resolved in the root: \(last.stderr)")
-        return ""
     }
 }

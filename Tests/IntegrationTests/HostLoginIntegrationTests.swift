@@ -54,7 +54,7 @@ import Testing
         try allowForALoadedMachine(sandbox)
         let sssd = try SandboxedSSSD(sandbox)
         defer { sssd.stop() }
-        let passwd = try resolve(lab.memberUser, in: sandbox)
+        let passwd = try resolveUser(lab.memberUser, in: sandbox)
         #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output)")
         #expect(passwd.hasSuffix(":/home/\(lab.memberUser):/bin/bash\n"))
 
@@ -113,18 +113,5 @@ import Testing
         try FileManager.default.createDirectory(at: dropIn.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data("[domain/\(lab.domain)]\nkrb5_auth_timeout = 60\n".utf8).write(to: dropIn)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dropIn.path)
-    }
-
-    /// sssd answers once its back end is online; bounded, not a fixed sleep.
-    private func resolve(_ user: String, in sandbox: EtcSandbox) throws -> String {
-        let deadline = Date().addingTimeInterval(20)
-        var last = CommandResult(status: -1, stdout: "", stderr: "")
-        while Date() < deadline {
-            last = try sandbox.run("/usr/bin/getent", ["passwd", user])
-            if last.status == 0 { return last.stdout }
-            Thread.sleep(forTimeInterval: 0.2)
-        }
-        Issue.record("getent passwd \(user) never resolved: \(last.stderr)")
-        return ""
     }
 }
