@@ -104,14 +104,16 @@ import Testing
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
     }
 
-    /// sssd gives an online authentication 6 s (krb5_auth_timeout) before it goes offline, where a user
-    /// who never logged in is refused; with every suite running at once on two cores, the member's and
-    /// the non-member's logins both failed once that way in CI. A drop-in of the test's own, beside the
-    /// sssd.conf adjoin wrote (which stays as it is), gives the DC more time.
+    /// sssd gives an online authentication 6 s (krb5_auth_timeout) and an LDAP or global catalog
+    /// connection 6 s before it marks the server down, and a user who never logged in is then refused.
+    /// On a loaded two-core CI machine both happened once (a failed authentication; a group lookup with
+    /// "No available servers for service 'AD_GC'"). A drop-in of the test's own, beside the sssd.conf
+    /// adjoin wrote (which stays as it is), gives the DC more time.
     private func allowForALoadedMachine(_ sandbox: EtcSandbox) throws {
         let dropIn = sandbox.file("/etc/sssd/conf.d/99-adjoin-test-timeouts.conf")
         try FileManager.default.createDirectory(at: dropIn.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("[domain/\(lab.domain)]\nkrb5_auth_timeout = 60\n".utf8).write(to: dropIn)
+        let timeouts = ["krb5_auth_timeout = 60", "ldap_network_timeout = 30", "ldap_opt_timeout = 30", "ldap_search_timeout = 30"]
+        try Data("[domain/\(lab.domain)]\n\(timeouts.joined(separator: "\n"))\n".utf8).write(to: dropIn)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dropIn.path)
     }
 }
