@@ -44,6 +44,8 @@ struct AWSLab {
         let region: String?
         let upstreamStatus: Int?
         let reason: String?
+        /// For AssumeRole: the access key id the role's credentials carry.
+        let issuedAccessKeyIds: [String]?
     }
 
     /// The proxy's verdicts on requests that carried this session token.
