@@ -69,6 +69,19 @@ public struct HostFiles: Sendable {
         try keepOriginal(hostPath, current: try FileIO.read(path(hostPath)))
     }
 
+    /// Whether a pre-adjoin version of the file (or the mark that there was none) is kept.
+    public func keepsOriginal(of hostPath: String) throws(AdjoinError) -> Bool {
+        let backup = backupPath(try resolved(hostPath))
+        return FileIO.exists(backup) || FileIO.exists(backup + ".absent")
+    }
+
+    /// Forgets the kept pre-adjoin version of a file that is that version again (a step undone).
+    public func discardOriginal(of hostPath: String) throws(AdjoinError) {
+        let backup = backupHostPath(try resolved(hostPath))
+        _ = try remove(backup)
+        _ = try remove(backup + ".absent")
+    }
+
     /// Saves the file's pre-adjoin content once; later writes never replace that copy.
     private func keepOriginal(_ hostPath: String, current: [UInt8]?) throws(AdjoinError) {
         let backup = backupPath(hostPath)

@@ -45,6 +45,26 @@ extension HostFiles {
         return listed.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 }
     }
 
+    /// The folders listed so far, in the order they were made.
+    public func listedDirectories() throws(AdjoinError) -> [String] {
+        String(decoding: try FileIO.read(path(Self.createdDirectoriesList)) ?? [], as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Takes back the folders listed after `earlier` (the list as an undone step found it), when they
+    /// are empty; the list then holds what it held before, and goes when that was nothing. Folders an
+    /// earlier join made stay listed for its leave.
+    public func removeDirectoriesListed(after earlier: [String]) throws(AdjoinError) {
+        let listed = try listedDirectories()
+        guard listed.count > earlier.count, Array(listed.prefix(earlier.count)) == earlier else { return }
+        // The list lives in a folder it may name: it goes first, and comes back only if something stays.
+        try remove(Self.createdDirectoriesList)
+        let added = listed.dropFirst(earlier.count)
+        let removed = Set(added.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 })
+        let remaining = earlier + added.filter { !removed.contains($0) }
+        guard !remaining.isEmpty else { return }
+        try list(remaining)
+    }
+
     /// The folders above a host path that do not exist yet, deepest first.
     private func missingDirectories(above hostPath: String) -> [String] {
         var missing: [String] = []

@@ -56,6 +56,7 @@ public struct DomainJoin: Sendable {
         let (existing, container) = try account.find(deadline: work)
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
+        let traces = try JoinTraces(files: request.files, keytabPath: request.keytabPath)
         // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
         try JoinIntent.write(request, computerDN: dn, files: request.files)
         var applied = false
@@ -107,9 +108,13 @@ public struct DomainJoin: Sendable {
         } catch {
             if !applied {
                 JoinIntent.remove(request.files)
+                traces.erase()
             } else if existing == nil {
                 keytab.restore(previousKeytab)
-                throw AccountUndo(request: request, dn: dn, progress: progress).run(after: error, session: session, deadline: deadline)
+                let undone = AccountUndo(request: request, dn: dn, progress: progress).run(after: error, session: session, deadline: deadline)
+                // An undo that could not finish keeps its intent record, and with it the state a rerun needs.
+                if !request.files.exists(JoinIntent.path) { traces.erase() }
+                throw undone
             }
             throw error
         }

@@ -84,4 +84,33 @@ import Testing
         // Nothing is listed any more: a second leave removes nothing.
         #expect(try files.removeCreatedDirectories().isEmpty)
     }
+
+    /// A step taken back removes the folders it made and forgets the original it kept; what an earlier
+    /// step made stays, listed, for leave.
+    @Test func foldersListedAfterAMarkAreTakenBackAndEarlierOnesStay() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try files.write(Array("earlier\n".utf8), to: "/etc/earlier/a.conf", mode: 0o644)
+        let earlier = try files.listedDirectories()
+        #expect(earlier.contains("/etc/earlier"))
+        let before = directories()
+        #expect(try !files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        try files.write(Array("b\n".utf8), to: "/etc/undone/deeper/b.conf", mode: 0o600)
+        try files.write(Array("c\n".utf8), to: "/etc/busy/c.conf", mode: 0o600)
+        #expect(try files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        // The step is undone: its files go, and another program has put a file into one of its folders.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc/undone/deeper/b.conf"))
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc/busy/c.conf"))
+        try write("theirs\n", "/etc/busy/theirs.conf", mode: 0o644)
+        for path in ["/etc/undone/deeper/b.conf", "/etc/busy/c.conf"] { try files.discardOriginal(of: path) }
+
+        try files.removeDirectoriesListed(after: earlier)
+        #expect(try !files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        #expect(directories() == before.union(["/etc/busy"]), "\(directories().symmetricDifference(before).sorted())")
+        #expect(try files.listedDirectories() == earlier + ["/etc/busy"])
+        // Leave, later, takes away the earlier folders and the one that was busy once it is empty.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc/busy/theirs.conf"))
+        try files.remove("/etc/earlier/a.conf")
+        for original in try files.keptOriginals() { try files.restore(original) }
+        #expect(Set(try files.removeCreatedDirectories()).isSuperset(of: ["/etc/earlier", "/etc/busy", "/var/lib/adjoin"]))
+    }
 }

@@ -79,6 +79,45 @@ import TestSupport
         #expect(directory.added[Self.dn]?.first { $0.name == "info" }?.values == [Array(Self.owner.recorded.utf8)])
     }
 
+    /// On a host that had no keytab and never met adjoin, the undo leaves no keytab, no kept original
+    /// and no /var/lib/adjoin: a later join keeps the keytab as it finds it then.
+    @Test func anUndoneFirstJoinLeavesNoStateBehind() throws {
+        defer { root.remove() }
+        try FileManager.default.removeItem(at: root.url)
+        try FileManager.default.createDirectory(at: root.url.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        let before = root.snapshot()
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([]),
+            .add(dn: Self.dn),
+            .search(base: Self.dn, error: Self.refused),
+            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
+            .delete(dn: Self.dn),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.message.contains("undone: \(Self.dn) is not in the directory") == true, "\(error?.message ?? "")")
+        #expect(root.snapshot() == before, "only /etc, as the host was")
+    }
+
+    /// An undo that cannot reach the directory keeps the intent record and what a rerun needs with it.
+    @Test func anUnfinishedUndoKeepsItsState() throws {
+        defer { root.remove() }
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([]),
+            .add(dn: Self.dn),
+            .search(base: Self.dn, error: Self.refused),
+            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+            .search(base: Self.dn, error: Self.ldapError(.serverDown)),
+            .reconnect(error: AdjoinError(.networkError, "scripted: the DC is gone")),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.message.contains("the undo could not delete \(Self.dn)") == true, "\(error?.message ?? "")")
+        #expect(try JoinIntent.read(root.files)?.computerDN == Self.dn)
+        #expect(try root.files.keepsOriginal(of: "/etc/krb5.keytab"))
+    }
+
     @Test func aDroppedConnectionIsUndoneOverANewOne() throws {
         defer { root.remove() }
         let before = root.snapshot()

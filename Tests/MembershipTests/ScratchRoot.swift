@@ -14,16 +14,18 @@ struct ScratchRoot {
 
     func remove() { try? FileManager.default.removeItem(at: url) }
 
-    /// Every regular file of the host under the root and its bytes, adjoin's own state under
-    /// /var/lib/adjoin (the intent record, kept previous versions) apart: compared before and after,
-    /// what a command left of the host.
-    func snapshot() -> [String: Data] {
-        var found: [String: Data] = [:]
-        let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey])
+    /// Every folder (nil) and regular file (its bytes) under the root, adjoin's own state under
+    /// /var/lib/adjoin included: compared before and after, what a command left of the host.
+    func snapshot() -> [String: Data?] {
+        var found: [String: Data?] = [:]
+        let enumerator = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey, .isDirectoryKey])
         while let file = enumerator?.nextObject() as? URL {
-            if (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
-                let path = String(file.path.dropFirst(url.path.count))
-                if !path.hasPrefix("/var/lib/adjoin/") { found[path] = try? Data(contentsOf: file) }
+            let path = String(file.path.dropFirst(url.path.count))
+            let kind = try? file.resourceValues(forKeys: [.isRegularFileKey, .isDirectoryKey])
+            if kind?.isDirectory == true {
+                found[path] = .some(nil)
+            } else if kind?.isRegularFile == true {
+                found[path] = try? Data(contentsOf: file)
             }
         }
         return found
