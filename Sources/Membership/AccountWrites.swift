@@ -18,6 +18,8 @@ struct AccountWrite {
     let right: String
     /// What a warning says when the write is refused; nil for required writes.
     let consequence: String?
+    /// The change that puts the attribute back as the search read it; nil where that is not known (a password).
+    var undo: LDAPChange? = nil
 
     /// The right by which a join sets a password it does not know the old one of (MS-ADTS 3.1.1.3.1.5.2).
     static let resetPassword = "Reset password"
@@ -57,19 +59,22 @@ struct AccountWrites {
         let control = Self.userAccountControl(from: current)
         if current != control {
             writes.append(AccountWrite(attribute: "userAccountControl", change: .replace(LDAPAttribute("userAccountControl", [String(control)])),
-                                       need: .required, right: AccountWrite.accountRestrictions, consequence: nil))
+                                       need: .required, right: AccountWrite.accountRestrictions, consequence: nil,
+                                       undo: Self.restoring("userAccountControl", entry)))
         }
         let fqdn = request.hostFQDN.lowercased()
         if entry.string("dNSHostName")?.lowercased() != fqdn {
             writes.append(AccountWrite(attribute: "dNSHostName", change: .replace(LDAPAttribute("dNSHostName", [fqdn])),
-                                       need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil))
+                                       need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil,
+                                       undo: Self.restoring("dNSHostName", entry)))
         }
         let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
         let missing = request.servicePrincipalNames.filter { !registered.contains($0.lowercased()) }
         if !missing.isEmpty {
             // Added, not replaced: SPNs other services registered on the account stay.
             writes.append(AccountWrite(attribute: "servicePrincipalName", change: .add(LDAPAttribute("servicePrincipalName", missing)),
-                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil))
+                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil,
+                                       undo: .delete(LDAPAttribute("servicePrincipalName", missing))))
         }
         writes += encryptionTypes(entry)
         if let password {
@@ -95,6 +100,12 @@ struct AccountWrites {
         return writes
     }
 
+    /// The attribute as the search read it: its values again, or removed where it had none.
+    static func restoring(_ attribute: String, _ entry: LDAPEntry) -> LDAPChange {
+        let values = entry.strings(attribute)
+        return values.isEmpty ? .delete(LDAPAttribute(attribute, [])) : .replace(LDAPAttribute(attribute, values))
+    }
+
     static let noOwnerMarker = "the account has no owner marker (adjoin-owner in info), so another host could claim it"
 
     /// What the join leaves undone on purpose: an `info` that holds an administrator's notes is not
@@ -116,33 +127,61 @@ struct AccountWrites {
         return [AccountWrite(attribute: "msDS-SupportedEncryptionTypes",
                              change: .replace(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(wanted)])),
                              need: shutOut ? .required : .informational, right: "Write msDS-SupportedEncryptionTypes",
-                             consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" } ?? "the domain's default encryption types apply to it")]
+                             consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" } ?? "the domain's default encryption types apply to it",
+                             undo: Self.restoring("msDS-SupportedEncryptionTypes", entry))]
     }
 }
 
 extension AccountWrites {
     /// Makes the changes: the required ones in one modify, then the informational ones in another.
     /// A modify is atomic, so when the directory refuses one, each change is tried alone to find
-    /// which right is missing. A refused required change fails the join naming that right; a refused
-    /// informational one becomes a warning. Returns the warnings.
+    /// which right is missing. A refused required change fails the join naming that right, after the
+    /// changes that went through alone before it are put back (the account is as the join found it);
+    /// a refused informational one becomes a warning. Returns the warnings.
     func apply(_ writes: [AccountWrite], to dn: String, session: any Directory, progress: (String) -> Void,
                deadline: Deadline) throws(AdjoinError) -> [String] {
         let required = writes.filter { $0.need == .required }
         if !required.isEmpty {
             progress("Updating \(required.map(\.attribute).joined(separator: ", ")) on \(dn)")
-            for refused in try modify(required, dn: dn, session: session, progress: progress, deadline: deadline) {
-                if refused.attribute == "dNSHostName", let message = hostNameRule(dn: dn) {
-                    throw AdjoinError(.insufficientPermissions, message)
-                }
-                throw Self.refusal(refused, user: request.userPrincipal, dn: dn)
+            let outcome = try modify(required, dn: dn, session: session, progress: progress, deadline: deadline)
+            if let refused = outcome.refused.first {
+                let failure = (refused.attribute == "dNSHostName" ? hostNameRule(dn: dn) : nil).map { AdjoinError(.insufficientPermissions, $0) }
+                    ?? Self.refusal(refused, user: request.userPrincipal, dn: dn)
+                throw putBack(outcome.appliedAlone, on: dn, after: failure, session: session, progress: progress, deadline: deadline)
             }
         }
         let informational = writes.filter { $0.need == .informational }
         guard !informational.isEmpty else { return [] }
         progress("Updating \(informational.map(\.attribute).joined(separator: ", ")) on \(dn)")
-        return try modify(informational, dn: dn, session: session, progress: progress, deadline: deadline).map {
+        return try modify(informational, dn: dn, session: session, progress: progress, deadline: deadline).refused.map {
             Self.warning($0, user: request.userPrincipal, dn: dn)
         }
+    }
+
+    /// Undoes the writes that went through alone before a refusal, latest first, each alone: a user
+    /// with narrow rights may put back one (userAccountControl, by Account Restrictions) and not another
+    /// (a validated write accepts only the join's own values). Returns `failure`, its message naming
+    /// what stays changed.
+    private func putBack(_ applied: [AccountWrite], on dn: String, after failure: AdjoinError, session: any Directory,
+                         progress: (String) -> Void, deadline: Deadline) -> AdjoinError {
+        var stays: [String] = []
+        for write in applied.reversed() {
+            guard let undo = write.undo else {
+                stays.append("\(write.attribute) (its previous value is not known)")
+                continue
+            }
+            do {
+                try session.modify(dn, changes: [undo], deadline: deadline)
+                progress("Put back \(write.attribute) on \(dn) as the join found it")
+            } catch {
+                stays.append("\(write.attribute) (\(error.diagnostic ?? error.message))")
+            }
+        }
+        guard !stays.isEmpty else { return failure }
+        var reported = failure
+        reported.message += "; written before the refusal and not put back: \(stays.joined(separator: ", ")); "
+            + "adjoin join again, with the right, completes the account"
+        return reported
     }
 
     /// The INSUFFICIENT_PERMISSIONS a refused required write fails with.
@@ -169,24 +208,26 @@ extension AccountWrites {
         "\(user) may not write \(write.attribute) on \(dn) (needs \(write.right)): \(write.consequence ?? "left as it was")"
     }
 
-    /// The writes the directory refused (all of them applied otherwise). Writes that fail for another
-    /// reason fail the join.
+    /// The writes the directory refused (all of them applied otherwise), and those that went through
+    /// when tried alone. Writes that fail for another reason fail the join.
     private func modify(_ writes: [AccountWrite], dn: String, session: any Directory, progress: (String) -> Void,
-                        deadline: Deadline) throws(AdjoinError) -> [AccountWrite] {
+                        deadline: Deadline) throws(AdjoinError) -> (refused: [AccountWrite], appliedAlone: [AccountWrite]) {
         do {
             try session.modify(dn, changes: writes.map(\.change), deadline: deadline)
-            return []
+            return ([], [])
         } catch where error.isPermissionDenied || error.code == .constraintViolation {
             progress("The DC refused \(writes.map(\.attribute).joined(separator: ", ")) on \(dn): \(error.diagnostic ?? error.message)")
-            guard writes.count > 1 else { return writes }
+            guard writes.count > 1 else { return (writes, []) }
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
         var refused: [AccountWrite] = []
+        var applied: [AccountWrite] = []
         for write in writes {
-            refused += try modify([write], dn: dn, session: session, progress: progress, deadline: deadline)
+            let alone = try modify([write], dn: dn, session: session, progress: progress, deadline: deadline)
+            if alone.refused.isEmpty { applied.append(write) } else { refused += alone.refused }
             if write.need == .required && !refused.isEmpty { break }
         }
-        return refused
+        return (refused, applied)
     }
 }

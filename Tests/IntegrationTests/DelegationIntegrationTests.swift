@@ -179,13 +179,29 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let dn = try admin.prestageForMinimalUser(host.name, without: withheld)
+        let staged = try #require(try admin.computer(host.name + "$"))
         let result = try join(host, .prestaged)
         #expect(result.status == Status.insufficientPermissions.exitCode, "\(result.stdout) \(result.stderr)")
-        #expect(try jsonObject(result)["message"] as? String == """
+        let message = try jsonObject(result)["message"] as? String ?? ""
+        #expect(message.hasPrefix("""
             \(lab.minimalUser)@\(lab.realm) needs \(right) on \(dn) (to write \(attribute)); grant it on that computer object, \
             or on Computer objects in its OU (Delegation of Control Wizard)
-            """)
+            """), "\(result.stdout)")
         #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
+        // What went through while the join looked for the missing right was put back: the account is as
+        // staged. Only dNSHostName, written before a refused SPN or password, stays: the validated write
+        // sets the account's own name but cannot remove it, and the message says so.
+        let after = try #require(try admin.computer(host.name + "$"))
+        let hostNameStays = ["spn", "reset-password"].contains(withheld)
+        for name in ["useraccountcontrol", "serviceprincipalname", "msds-keyversionnumber"] + (hostNameStays ? [] : ["dnshostname"]) {
+            #expect(after[name].map(Set.init) == staged[name].map(Set.init), "\(name): staged \(staged[name] ?? []), now \(after[name] ?? [])")
+        }
+        if hostNameStays {
+            #expect(after["dnshostname"] == [host.fqdn])
+            #expect(message.contains("; written before the refusal and not put back: dNSHostName ("), "\(message)")
+        } else {
+            #expect(!message.contains("not put back"), "\(message)")
+        }
     }
 
     /// The validated write accepts only the account's own name in the domain (CVE-2022-26923's rules):

@@ -44,6 +44,17 @@ import TestSupport
         .search(bases: [base, wellKnownComputers], answer: .success([existing, [LDAPEntry.scripted(computers, [:])]]))
     }
 
+    /// A change as "replace NAME: VALUE, ...", to compare what was sent.
+    static func text(_ change: LDAPChange) -> String {
+        let (verb, attribute) = switch change {
+        case .add(let attribute): ("add", attribute)
+        case .replace(let attribute): ("replace", attribute)
+        case .delete(let attribute): ("delete", attribute)
+        }
+        let values = attribute.values.map { String(decoding: $0, as: UTF8.self) }
+        return "\(verb) \(attribute.name)" + (values.isEmpty ? "" : ": " + values.joined(separator: ", "))
+    }
+
     func join(_ directory: FakeDirectory) -> (FakeDirectoryConnector, AdjoinError?) {
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         do {
@@ -176,6 +187,60 @@ import TestSupport
         #expect(failure.message.contains("Read and write account restrictions"), "\(failure.message)")
         #expect(root.snapshot() == before)
         #expect(try JoinIntent.read(root.files) == nil)
+    }
+
+    /// A pre-staged account where only the SPN is refused: what went through alone while the join looked
+    /// for the missing right is put back, so the account is as the administrator staged it.
+    @Test func writesThatWentThroughBeforeARefusalArePutBack() throws {
+        defer { root.remove() }
+        let before = root.snapshot()
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
+                                                     "servicePrincipalName": ["HTTP/web1.corp.example.com"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
+            .modify(dn: Self.dn, attributes: ["servicePrincipalName"], error: Self.refused),
+            // Latest first, each alone; the password was never written.
+            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .insufficientPermissions)
+        #expect(failure.message.contains("Validated write to service principal name"), "\(failure.message)")
+        #expect(!failure.message.contains("not put back"), "\(failure.message)")
+        let putBack = try #require(directory.modified[Self.dn]?.suffix(2))
+        #expect(putBack.map(Self.text) == ["delete dNSHostName", "replace userAccountControl: 4128"])
+        #expect(root.snapshot() == before)
+        #expect(try JoinIntent.read(root.files) == nil)
+    }
+
+    /// When the directory refuses the putting back too, the failure says what the account was left with.
+    @Test func aPutBackThatIsRefusedIsNamed() throws {
+        defer { root.remove() }
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
+            .modify(dn: Self.dn, attributes: ["servicePrincipalName"], error: Self.refused),
+            // dNSHostName cannot be put back (a validated write takes only the join's own name); userAccountControl can.
+            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        let failure = try #require(error)
+        #expect(failure.status == .insufficientPermissions)
+        #expect(failure.message.contains("Validated write to service principal name"), "\(failure.message)")
+        #expect(failure.message.hasSuffix("; written before the refusal and not put back: dNSHostName (00002098: SecErr: DSID-03150F94, "
+                                          + "problem 4003 (INSUFF_ACCESS_RIGHTS)); adjoin join again, with the right, completes the account"),
+                "\(failure.message)")
+        #expect(directory.modified[Self.dn]?.last.map(Self.text) == "replace userAccountControl: 4128")
     }
 
     /// A pre-staged account reset, then a failure: the account is not deleted (it was there before the
