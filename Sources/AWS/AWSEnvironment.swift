@@ -19,16 +19,23 @@ public struct AWSEnvironment: Sendable {
     }
 
     public static func current() -> AWSEnvironment {
-        var variables: [String: String] = [:]
+        var entries: [String] = []
         var entry = environ
         while let pointer = entry.pointee {
-            let text = String(cString: pointer)
-            if text.hasPrefix("AWS_"), let equals = text.firstIndex(of: "=") {
-                variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
-            }
+            entries.append(String(cString: pointer))
             entry += 1
         }
-        return AWSEnvironment(variables: variables)
+        return AWSEnvironment(entries: entries)
+    }
+
+    /// From environ's "NAME=value" entries: the AWS_ variables.
+    init(entries: [String]) {
+        var variables: [String: String] = [:]
+        for text in entries where text.hasPrefix("AWS_") {
+            guard let equals = text.firstIndex(of: "=") else { continue }
+            variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        self.init(variables: variables)
     }
 
     /// The region the environment names, if any (else the caller takes the identity document's).

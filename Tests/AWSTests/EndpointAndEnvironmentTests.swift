@@ -1,7 +1,5 @@
 import AdjoinCore
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 import Testing
 @testable import AWS
 
@@ -49,9 +47,18 @@ import Testing
         #expect(!"\(full)".contains("secret-value") && !"\(full)".contains("token-value"))
     }
 
-    @Test func processEnvironmentIsRead() throws {
-        setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:7", 1)
-        defer { unsetenv("AWS_ENDPOINT_URL_STS") }
-        #expect(try AWSEnvironment.current().endpoint(for: .sts, region: "us-east-1").description == "http://127.0.0.1:7")
+    /// environ's entries, as the process has them (no setenv here: other tests in this process start
+    /// programs meanwhile, and glibc's setenv is not safe against them).
+    @Test func environmentEntriesAreRead() throws {
+        let environment = AWSEnvironment(entries: ["PATH=/usr/bin", "AWS_ENDPOINT_URL_STS=http://127.0.0.1:7", "AWS_REGION=eu-west-1",
+                                                   "AWS_BROKEN", "NOT_AWS_REGION=us-east-1"])
+        #expect(try environment.endpoint(for: .sts, region: "us-east-1").description == "http://127.0.0.1:7")
+        #expect(environment.region == "eu-west-1")
+    }
+
+    /// Where the process has a Region (the lab's environment sets one), `current()` finds it.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["AWS_REGION"].map { !$0.isEmpty } ?? false))
+    func theProcessEnvironmentIsRead() {
+        #expect(AWSEnvironment.current().region == ProcessInfo.processInfo.environment["AWS_REGION"])
     }
 }

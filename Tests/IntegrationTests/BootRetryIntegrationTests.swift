@@ -35,7 +35,7 @@ extension InstanceJoinIntegrationTests {
         let relay = try StallingDCRelay(in: lab, stallAt: .message(0))
         defer { relay.close() }
         let parameter = try settings(["domainControllers": [relay.address]])
-        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "5", "--parameter", parameter,
+        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "12", "--parameter", parameter,
                                                   "--no-configure", "--root", try scratchRoot().path, "--output", "json"])
         #expect(relay.hasStalled)
         #expect(result.status == 0, "\(result.stderr)")

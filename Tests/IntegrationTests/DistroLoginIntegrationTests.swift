@@ -142,6 +142,8 @@ struct DistroLoginIntegrationTests {
         // The root's own sssd (2.10) validates the file adjoin wrote: no option it does not know.
         let check = try root.run("/usr/sbin/sssctl", ["config-check"])
         #expect(check.status == 0 && check.stdout.contains("Issues identified by validators: 0"), "\(check.stdout)\(check.stderr)")
+        let timeouts = try SSSDTestTimeouts(in: root.file("/etc/sssd/conf.d"), domain: lab.domain)
+        defer { timeouts.remove() }
         let sssd = try RootDaemon.sssd(root)
         defer { sssd.stop() }
         let passwd = try resolveUser(lab.memberUser, in: root)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A never-joined host in a private mount namespace (scripts/lab-support/etc-sandbox): a copy of /etc
@@ -57,6 +58,7 @@ final class SandboxedSSSD {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = EtcSandbox.script
         process.arguments = ["run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf"]
+        process.environment = ChildEnvironment.inherited()
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle

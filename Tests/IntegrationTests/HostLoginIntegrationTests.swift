@@ -51,7 +51,7 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/backup/etc/sssd/sssd.conf.absent").path))
         #expect(!(try sandbox.text("/var/lib/adjoin/backup/etc/pam.d/common-auth")).contains("pam_sss"))
 
-        try allowForALoadedMachine(sandbox)
+        _ = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
         let sssd = try SandboxedSSSD(sandbox)
         defer { sssd.stop() }
         let passwd = try resolveUser(lab.memberUser, in: sandbox)
@@ -102,18 +102,5 @@ import Testing
         #expect(!dryRun.stdout.contains("krb5.conf"))
         #expect(try sandbox.snapshot() == before)
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])
-    }
-
-    /// sssd gives an online authentication 6 s (krb5_auth_timeout) and an LDAP or global catalog
-    /// connection 6 s before it marks the server down, and a user who never logged in is then refused.
-    /// On a loaded two-core CI machine both happened once (a failed authentication; a group lookup with
-    /// "No available servers for service 'AD_GC'"). A drop-in of the test's own, beside the sssd.conf
-    /// adjoin wrote (which stays as it is), gives the DC more time.
-    private func allowForALoadedMachine(_ sandbox: EtcSandbox) throws {
-        let dropIn = sandbox.file("/etc/sssd/conf.d/99-adjoin-test-timeouts.conf")
-        try FileManager.default.createDirectory(at: dropIn.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let timeouts = ["krb5_auth_timeout = 60", "ldap_network_timeout = 30", "ldap_opt_timeout = 30", "ldap_search_timeout = 30"]
-        try Data("[domain/\(lab.domain)]\n\(timeouts.joined(separator: "\n"))\n".utf8).write(to: dropIn)
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: dropIn.path)
     }
 }

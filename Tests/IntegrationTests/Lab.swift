@@ -43,8 +43,8 @@ func run(_ executable: URL, _ arguments: [String], stdin: URL? = nil, environmen
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    let effective = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    if !environment.isEmpty { process.environment = effective }
+    let effective = ChildEnvironment.inherited(adding: environment)
+    process.environment = effective
     if executable == Lab.agentBinary || arguments.contains(Lab.agentBinary.path) {
         try requireLoopbackMetadata(effective)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Another distribution's system in a directory (scripts/lab-support/root-sandbox): a copy of a cached
@@ -82,6 +83,7 @@ final class RootDaemon {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = RootSandbox.script
         process.arguments = ["run", root.directory.path, program] + arguments
+        process.environment = ChildEnvironment.inherited()
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
