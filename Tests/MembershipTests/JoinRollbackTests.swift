@@ -66,19 +66,24 @@ import TestSupport
         }
     }
 
+    /// A new account whose keys the DC refuses; the undo's steps follow.
+    static var createdThenRefused: [DirectoryStep] { [
+        find([]),
+        .add(dn: dn),
+        // The grant of self-deletion is refused (the join goes on with a warning).
+        .search(base: dn, error: refused),
+        .login(principal: "WEB1$", answer: .failure(wrongKeys)),
+    ] }
+
+    /// The undo finds the account this host's, so it goes.
+    static var createdThenRefusedAndUndone: [DirectoryStep] {
+        createdThenRefused + [.search(base: dn, entries: [LDAPEntry.scripted(dn, ["info": [owner.recorded]])]), .delete(dn: dn)]
+    }
+
     @Test func anAccountTheJoinCreatedIsDeletedWhenTheKeytabsProofFails() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn),
-            // The grant of self-deletion is refused (the join goes on with a warning).
-            .search(base: Self.dn, error: Self.refused),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
-            // The undo: the account is this host's, so it goes.
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
-            .delete(dn: Self.dn),
-        ])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefusedAndUndone)
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)
@@ -97,14 +102,7 @@ import TestSupport
         try FileManager.default.removeItem(at: root.url)
         try FileManager.default.createDirectory(at: root.url.appendingPathComponent("etc"), withIntermediateDirectories: true)
         let before = root.snapshot()
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn),
-            .search(base: Self.dn, error: Self.refused),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
-            .delete(dn: Self.dn),
-        ])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefusedAndUndone)
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.message.contains("undone: \(Self.dn) is not in the directory") == true, "\(error?.message ?? "")")
@@ -114,11 +112,7 @@ import TestSupport
     /// An undo that cannot reach the directory keeps the intent record and what a rerun needs with it.
     @Test func anUnfinishedUndoKeepsItsState() throws {
         defer { root.remove() }
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn),
-            .search(base: Self.dn, error: Self.refused),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefused + [
             .search(base: Self.dn, error: Self.ldapError(.serverDown)),
             .reconnect(error: AdjoinError(.networkError, "scripted: the DC is gone")),
         ])
@@ -152,11 +146,7 @@ import TestSupport
 
     @Test func anAccountAnotherHostClaimedMeanwhileIsNotDeleted() throws {
         defer { root.remove() }
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn),
-            .search(base: Self.dn, error: Self.refused),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefused + [
             .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])]),
             // No delete: the fake fails the test if one comes.
         ])
@@ -189,6 +179,16 @@ import TestSupport
         #expect(try JoinIntent.read(root.files) == nil)
     }
 
+    /// The combined modify of a pre-staged account refused; tried alone, userAccountControl and
+    /// dNSHostName go through and the SPN is refused. The put-back's steps follow.
+    static func spnRefusedAfterTwoWrites(_ prestaged: LDAPEntry) -> [DirectoryStep] {
+        [find([prestaged]),
+         .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: refused),
+         .modify(dn: dn, attributes: ["userAccountControl"]),
+         .modify(dn: dn, attributes: ["dNSHostName"]),
+         .modify(dn: dn, attributes: ["servicePrincipalName"], error: refused)]
+    }
+
     /// A pre-staged account where only the SPN is refused: what went through alone while the join looked
     /// for the missing right is put back, so the account is as the administrator staged it.
     @Test func writesThatWentThroughBeforeARefusalArePutBack() throws {
@@ -196,12 +196,7 @@ import TestSupport
         let before = root.snapshot()
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
                                                      "servicePrincipalName": ["HTTP/web1.corp.example.com"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
-            .modify(dn: Self.dn, attributes: ["servicePrincipalName"], error: Self.refused),
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.spnRefusedAfterTwoWrites(prestaged) + [
             // Latest first, each alone; the password was never written.
             .modify(dn: Self.dn, attributes: ["dNSHostName"]),
             .modify(dn: Self.dn, attributes: ["userAccountControl"]),
@@ -222,12 +217,7 @@ import TestSupport
     @Test func aPutBackThatIsRefusedIsNamed() throws {
         defer { root.remove() }
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
-            .modify(dn: Self.dn, attributes: ["servicePrincipalName"], error: Self.refused),
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.spnRefusedAfterTwoWrites(prestaged) + [
             // dNSHostName cannot be put back (a validated write takes only the join's own name); userAccountControl can.
             .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
             .modify(dn: Self.dn, attributes: ["userAccountControl"]),
