@@ -69,17 +69,13 @@ public struct HostFiles: Sendable {
         try keepOriginal(hostPath, current: try FileIO.read(path(hostPath)))
     }
 
-    /// Whether a pre-adjoin version of the file (or the mark that there was none) is kept.
-    public func keepsOriginal(of hostPath: String) throws(AdjoinError) -> Bool {
-        let backup = backupPath(try resolved(hostPath))
-        return FileIO.exists(backup) || FileIO.exists(backup + ".absent")
-    }
-
-    /// Forgets the kept pre-adjoin version of a file that is that version again (a step undone).
-    public func discardOriginal(of hostPath: String) throws(AdjoinError) {
-        let backup = backupHostPath(try resolved(hostPath))
-        _ = try remove(backup)
-        _ = try remove(backup + ".absent")
+    /// The kept pre-adjoin version of the file (or the mark that there was none), if there is one.
+    public func keptOriginal(of hostPath: String) throws(AdjoinError) -> KeptOriginal? {
+        let hostPath = try resolved(hostPath)
+        let backup = backupPath(hostPath)
+        if FileIO.exists(backup + ".absent") { return KeptOriginal(hostPath: hostPath, content: nil, mode: 0) }
+        guard let content = try FileIO.read(backup) else { return nil }
+        return KeptOriginal(hostPath: hostPath, content: content, mode: FileIO.mode(backup) ?? 0o600)
     }
 
     /// Saves the file's pre-adjoin content once; later writes never replace that copy.

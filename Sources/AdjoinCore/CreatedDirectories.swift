@@ -52,17 +52,22 @@ extension HostFiles {
 
     /// Takes back the folders listed after `earlier` (the list as an undone step found it), when they
     /// are empty; the list then holds what it held before, and goes when that was nothing. Folders an
-    /// earlier join made stay listed for its leave.
+    /// earlier step made stay listed for leave: the list is replaced whole, never removed, while it
+    /// names any.
     public func removeDirectoriesListed(after earlier: [String]) throws(AdjoinError) {
         let listed = try listedDirectories()
         guard listed.count > earlier.count, Array(listed.prefix(earlier.count)) == earlier else { return }
-        // The list lives in a folder it may name: it goes first, and comes back only if something stays.
-        try remove(Self.createdDirectoriesList)
-        let added = listed.dropFirst(earlier.count)
-        let removed = Set(added.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 })
+        let added = listed.dropFirst(earlier.count).filter { $0.hasPrefix("/") && !$0.split(separator: "/").contains("..") }
+        // With nothing listed before, the list's own folder may be among the added: the list goes first.
+        if earlier.isEmpty { try remove(Self.createdDirectoriesList) }
+        // A folder already gone (forgetOriginal takes empty backup folders with it) is removed too.
+        let removed = Set(added.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 || !FileIO.exists(path($0)) })
         let remaining = earlier + added.filter { !removed.contains($0) }
-        guard !remaining.isEmpty else { return }
-        try list(remaining)
+        if earlier.isEmpty {
+            if !remaining.isEmpty { try list(remaining) }
+        } else {
+            try FileIO.replace(path(Self.createdDirectoriesList), with: Array(remaining.map { $0 + "\n" }.joined().utf8), mode: 0o644)
+        }
     }
 
     /// The folders above a host path that do not exist yet, deepest first.

@@ -60,7 +60,7 @@ struct AccountWrites {
         if current != control {
             writes.append(AccountWrite(attribute: "userAccountControl", change: .replace(LDAPAttribute("userAccountControl", [String(control)])),
                                        need: .required, right: AccountWrite.accountRestrictions, consequence: nil,
-                                       undo: Self.restoring("userAccountControl", entry)))
+                                       undo: current.map { .replace(LDAPAttribute("userAccountControl", [String($0)])) }))
         }
         let fqdn = request.hostFQDN.lowercased()
         if entry.string("dNSHostName")?.lowercased() != fqdn {

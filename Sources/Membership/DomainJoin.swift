@@ -56,9 +56,14 @@ public struct DomainJoin: Sendable {
         let (existing, container) = try account.find(deadline: work)
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
-        let traces = try JoinTraces(files: request.files, keytabPath: request.keytabPath)
+        let traces = try JoinTraces(files: request.files, keytab: keytab)
         // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
-        try JoinIntent.write(request, computerDN: dn, files: request.files)
+        do {
+            try JoinIntent.write(request, computerDN: dn, files: request.files)
+        } catch {
+            traces.removeFolders()
+            throw error
+        }
         var applied = false
         do throws(AdjoinError) {
             let created: Bool
@@ -107,13 +112,14 @@ public struct DomainJoin: Sendable {
                               warnings: reuse.warnings)
         } catch {
             if !applied {
-                JoinIntent.remove(request.files)
-                traces.erase()
+                // Nothing changed in the directory; a keytab a reuse completed stays, with its kept original.
+                traces.restoreIntent()
+                traces.removeFolders()
             } else if existing == nil {
-                keytab.restore(previousKeytab)
+                traces.restoreKeytab()
                 let undone = AccountUndo(request: request, dn: dn, progress: progress).run(after: error, session: session, deadline: deadline)
                 // An undo that could not finish keeps its intent record, and with it the state a rerun needs.
-                if !request.files.exists(JoinIntent.path) { traces.erase() }
+                if !request.files.exists(JoinIntent.path) { traces.removeFolders() }
                 throw undone
             }
             throw error

@@ -1,27 +1,47 @@
 import AdjoinCore
 
-/// What a join adds to adjoin's own state before it knows it will succeed: the keytab's kept original
-/// and the folders made for it and for the intent record. A join taken back erases them, so that the
-/// keytab's original is taken afresh by the next join (the file may change meanwhile) and a host that
-/// was never joined has no /var/lib/adjoin. An earlier join's kept originals and folders stay.
+/// What a join changes on the host before it knows it will succeed: the keytab (and the original
+/// kept of it), the intent record, and the folders made for them. A join taken back puts them as it
+/// found them, so that the next join keeps the keytab as it is then, and a host that was never joined
+/// has no /var/lib/adjoin; what an earlier join left (its kept originals, its folders, the intent
+/// record of a join that was cut short) stays for the rerun or leave.
 struct JoinTraces {
     let files: HostFiles
-    let keytabPath: String
+    let keytab: HostKeytab
+    let keytabBefore: [UInt8]?
     let keytabKeptBefore: Bool
+    let intentBefore: [UInt8]?
     let listedBefore: [String]
 
     /// Taken before the join writes anything.
-    init(files: HostFiles, keytabPath: String) throws(AdjoinError) {
+    init(files: HostFiles, keytab: HostKeytab) throws(AdjoinError) {
         self.files = files
-        self.keytabPath = keytabPath
-        keytabKeptBefore = try files.keepsOriginal(of: keytabPath)
+        self.keytab = keytab
+        keytabBefore = try keytab.current()
+        keytabKeptBefore = try files.keptOriginal(of: keytab.keytabPath) != nil
+        intentBefore = try files.read(JoinIntent.path)
         listedBefore = try files.listedDirectories()
     }
 
-    /// Once the keytab is as it was and the intent record gone. Best effort: the join's own failure is
-    /// what the user needs to hear, and what stays is only adjoin's state.
-    func erase() {
-        if !keytabKeptBefore { try? files.discardOriginal(of: keytabPath) }
+    /// The keytab as it was: from the original this join kept (bytes and mode, the copy then
+    /// forgotten), else from the bytes read before. A copy that cannot be put back stays kept.
+    func restoreKeytab() {
+        if !keytabKeptBefore, let kept = try? files.keptOriginal(of: keytab.keytabPath), (try? files.restore(kept)) != nil { return }
+        keytab.restore(keytabBefore)
+    }
+
+    /// The intent record as it was: an interrupted earlier join's again, or none.
+    func restoreIntent() {
+        if let intentBefore {
+            try? files.writeOwn(intentBefore, to: JoinIntent.path, mode: 0o644)
+        } else {
+            JoinIntent.remove(files)
+        }
+    }
+
+    /// The folders this join made, once what it put in them is gone. Best effort: the join's own
+    /// failure is what the user needs to hear, and what stays is only adjoin's state.
+    func removeFolders() {
         try? files.removeDirectoriesListed(after: listedBefore)
     }
 }

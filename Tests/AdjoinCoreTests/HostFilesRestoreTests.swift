@@ -93,18 +93,18 @@ import Testing
         let earlier = try files.listedDirectories()
         #expect(earlier.contains("/etc/earlier"))
         let before = directories()
-        #expect(try !files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        #expect(try files.keptOriginal(of: "/etc/undone/deeper/b.conf") == nil)
         try files.write(Array("b\n".utf8), to: "/etc/undone/deeper/b.conf", mode: 0o600)
         try files.write(Array("c\n".utf8), to: "/etc/busy/c.conf", mode: 0o600)
-        #expect(try files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        #expect(try files.keptOriginal(of: "/etc/undone/deeper/b.conf")?.content == nil)
         // The step is undone: its files go, and another program has put a file into one of its folders.
         try FileManager.default.removeItem(at: root.appendingPathComponent("etc/undone/deeper/b.conf"))
         try FileManager.default.removeItem(at: root.appendingPathComponent("etc/busy/c.conf"))
         try write("theirs\n", "/etc/busy/theirs.conf", mode: 0o644)
-        for path in ["/etc/undone/deeper/b.conf", "/etc/busy/c.conf"] { try files.discardOriginal(of: path) }
+        for path in ["/etc/undone/deeper/b.conf", "/etc/busy/c.conf"] { files.forgetOriginal(of: path) }
 
         try files.removeDirectoriesListed(after: earlier)
-        #expect(try !files.keepsOriginal(of: "/etc/undone/deeper/b.conf"))
+        #expect(try files.keptOriginal(of: "/etc/undone/deeper/b.conf") == nil)
         #expect(directories() == before.union(["/etc/busy"]), "\(directories().symmetricDifference(before).sorted())")
         #expect(try files.listedDirectories() == earlier + ["/etc/busy"])
         // Leave, later, takes away the earlier folders and the one that was busy once it is empty.

@@ -35,15 +35,8 @@ final class FakeUDPServer: @unchecked Sendable {
         thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 65536)
             while true {
-                var peer = sockaddr_in()
-                var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
-                let count = withUnsafeMutablePointer(to: &peer) { peerPointer in
-                    peerPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                        buffer.withUnsafeMutableBytes { recvfrom(fd, $0.baseAddress, $0.count, 0, sockaddrPointer, &peerLength) }
-                    }
-                }
-                if count < 0 && errno == EINTR { continue }
-                if count <= 0 {
+                var datagram = ReceivedDatagram(from: fd, into: &buffer)
+                if datagram.count <= 0 {
                     // The descriptor is closed here, by the one thread that reads it, under the lock that
                     // close() shuts it down under: closed from outside, its number could be reused by
                     // another test's socket while this thread still reads it, and steal its datagrams.
@@ -54,12 +47,8 @@ final class FakeUDPServer: @unchecked Sendable {
                     return
                 }
                 received.withLock { $0 += 1 }
-                guard let reply = respond(Array(buffer.prefix(count))) else { continue }
-                _ = withUnsafePointer(to: &peer) { peerPointer in
-                    peerPointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sockaddrPointer in
-                        reply.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sockaddrPointer, peerLength) }
-                    }
-                }
+                guard let reply = respond(Array(buffer.prefix(datagram.count))) else { continue }
+                datagram.answer(reply[...], from: fd)
             }
         }
         thread.start()

@@ -101,29 +101,18 @@ final class StallingDCRelay: @unchecked Sendable {
     private func relayDatagrams(_ fd: Int32) {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
-            var peer = sockaddr_in()
-            var peerLength = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let count = withUnsafeMutablePointer(to: &peer) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    buffer.withUnsafeMutableBytes { recvfrom(fd, $0.baseAddress, $0.count, 0, address, &peerLength) }
-                }
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
+            var datagram = ReceivedDatagram(from: fd, into: &buffer)
+            guard datagram.count > 0 else {
                 Glibc.close(fd)
                 return
             }
             guard let upstream = connectToDC(389, datagram: true) else { continue }
-            _ = buffer.withUnsafeBytes { send(upstream, $0.baseAddress, count, 0) }
+            _ = buffer.withUnsafeBytes { send(upstream, $0.baseAddress, datagram.count, 0) }
             var reply = [UInt8](repeating: 0, count: 65536)
             let got = reply.withUnsafeMutableBytes { recv(upstream, $0.baseAddress, $0.count, 0) }
             Glibc.close(upstream)
             guard got > 0 else { continue }
-            _ = withUnsafePointer(to: &peer) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                    reply.withUnsafeBytes { sendto(fd, $0.baseAddress, got, 0, address, peerLength) }
-                }
-            }
+            datagram.answer(reply[..<got], from: fd)
         }
     }
 

@@ -109,9 +109,57 @@ import TestSupport
         #expect(root.snapshot() == before, "only /etc, as the host was")
     }
 
-    /// An undo that cannot reach the directory keeps the intent record and what a rerun needs with it.
+    /// After an earlier join's write of the keytab, its kept original (the host's keytab before adjoin)
+    /// stays for leave, and the keytab is as the earlier join left it.
+    @Test func anEarlierJoinsKeptOriginalStays() throws {
+        defer { root.remove() }
+        let earlier = KeytabEntry(components: ["OLD1$"], realm: "CORP.EXAMPLE.COM", timestamp: 2, kvno: 3, enctype: 18,
+                                  key: SecretBytes(Array(repeating: 9, count: 32)))
+        let original = try root.files.read("/etc/krb5.keytab")
+        try root.files.write(KeytabFormat.encode([earlier]), to: "/etc/krb5.keytab", mode: 0o600)
+        let before = root.snapshot()
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefusedAndUndone)
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.message.contains("undone") == true, "\(error?.message ?? "")")
+        #expect(root.snapshot() == before)
+        #expect(try root.files.keptOriginal(of: "/etc/krb5.keytab")?.content == original)
+    }
+
+    /// The keytab comes back with its mode too, from the original the join kept.
+    @Test func theKeytabsModeComesBack() throws {
+        defer { root.remove() }
+        let keytab = root.url.appendingPathComponent("etc/krb5.keytab").path
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: keytab)
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefusedAndUndone)
+        let (connector, _) = join(directory)
+        connector.finish()
+        #expect(try FileManager.default.attributesOfItem(atPath: keytab)[.posixPermissions] as? Int == 0o640)
+    }
+
+    /// A rerun after a join that was cut short, refused outright: the earlier intent record comes back,
+    /// so status and leave still know the account the earlier run may have made.
+    @Test func anInterruptedJoinsIntentRecordSurvivesARefusedRerun() throws {
+        defer { root.remove() }
+        try JoinIntent.write(request, computerDN: Self.dn, files: root.files)
+        let intent = try root.files.read(JoinIntent.path)
+        let ours = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4096"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([ours]),
+            .modify(dn: Self.dn, attributes: ["dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.status == .insufficientPermissions, "\(error?.message ?? "")")
+        #expect(try root.files.read(JoinIntent.path) == intent)
+    }
+
+    /// An undo that cannot reach the directory keeps the intent record (a rerun completes the join,
+    /// leave removes the account); the keytab is as it was.
     @Test func anUnfinishedUndoKeepsItsState() throws {
         defer { root.remove() }
+        let keytabBefore = try root.files.read("/etc/krb5.keytab")
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefused + [
             .search(base: Self.dn, error: Self.ldapError(.serverDown)),
             .reconnect(error: AdjoinError(.networkError, "scripted: the DC is gone")),
@@ -120,7 +168,7 @@ import TestSupport
         connector.finish()
         #expect(error?.message.contains("the undo could not delete \(Self.dn)") == true, "\(error?.message ?? "")")
         #expect(try JoinIntent.read(root.files)?.computerDN == Self.dn)
-        #expect(try root.files.keepsOriginal(of: "/etc/krb5.keytab"))
+        #expect(try root.files.read("/etc/krb5.keytab") == keytabBefore)
     }
 
     @Test func aDroppedConnectionIsUndoneOverANewOne() throws {
@@ -211,6 +259,29 @@ import TestSupport
         #expect(putBack.map(Self.text) == ["delete dNSHostName", "replace userAccountControl: 4128"])
         #expect(root.snapshot() == before)
         #expect(try JoinIntent.read(root.files) == nil)
+    }
+
+    /// The password refused last: the SPNs the join added are taken away again, and only those.
+    @Test func theSPNsPutBackAreExactlyTheOnesAdded() throws {
+        defer { root.remove() }
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
+                                                     "dNSHostName": ["web1.corp.example.com"], "servicePrincipalName": ["HTTP/web1.corp.example.com", "host/WEB1"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
+            .modify(dn: Self.dn, attributes: ["unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.message.contains("needs Reset password") == true, "\(error?.message ?? "")")
+        #expect(directory.modified[Self.dn]?.suffix(2).map(Self.text) == [
+            "delete servicePrincipalName: host/web1.corp.example.com, RestrictedKrbHost/WEB1, RestrictedKrbHost/web1.corp.example.com",
+            "replace userAccountControl: 4128",
+        ])
     }
 
     /// When the directory refuses the putting back too, the failure says what the account was left with.
