@@ -224,7 +224,17 @@ extension AccountWrites {
         var refused: [AccountWrite] = []
         var applied: [AccountWrite] = []
         for write in writes {
-            let alone = try modify([write], dn: dn, session: session, progress: progress, deadline: deadline)
+            let alone: (refused: [AccountWrite], appliedAlone: [AccountWrite])
+            do {
+                alone = try modify([write], dn: dn, session: session, progress: progress, deadline: deadline)
+            } catch {
+                // The DC stopped answering (or the budget ran out) midway: what went through is named,
+                // since nothing can put it back now.
+                guard !applied.isEmpty else { throw error }
+                var failure = error
+                failure.message += "; written before it: \(applied.map(\.attribute).joined(separator: ", ")) (adjoin join again completes the account)"
+                throw failure
+            }
             if alone.refused.isEmpty { applied.append(write) } else { refused += alone.refused }
             if write.need == .required && !refused.isEmpty { break }
         }

@@ -284,6 +284,23 @@ import TestSupport
         ])
     }
 
+    /// The DC stops answering while the writes are tried alone: the error names what went through.
+    @Test func writesBeforeALostDCAreNamed() throws {
+        defer { root.remove() }
+        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find([prestaged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.ldapError(.serverDown)),
+        ])
+        let (connector, error) = join(directory)
+        connector.finish()
+        #expect(error?.status == .networkError, "\(error?.message ?? "")")
+        #expect(error?.message.hasSuffix("; written before it: userAccountControl (adjoin join again completes the account)") == true,
+                "\(error?.message ?? "")")
+    }
+
     /// When the directory refuses the putting back too, the failure says what the account was left with.
     @Test func aPutBackThatIsRefusedIsNamed() throws {
         defer { root.remove() }
