@@ -26,6 +26,8 @@ struct JoinTraces {
     /// The keytab as it was: from the original this join kept (bytes and mode, the copy then
     /// forgotten), else from the bytes read before. A copy that cannot be put back stays kept.
     func restoreKeytab() {
+        // Not written (the join failed before its keys): nothing to put back, its mode included.
+        if let now = try? keytab.current(), now == keytabBefore { return }
         if !keytabKeptBefore, let kept = try? files.keptOriginal(of: keytab.keytabPath), (try? files.restore(kept)) != nil { return }
         keytab.restore(keytabBefore)
     }

@@ -126,15 +126,23 @@ import TestSupport
         #expect(try root.files.keptOriginal(of: "/etc/krb5.keytab")?.content == original)
     }
 
-    /// The keytab comes back with its mode too, from the original the join kept.
-    @Test func theKeytabsModeComesBack() throws {
+    /// The keytab keeps its mode: put back from the original the join kept, or never touched when the
+    /// join failed before writing it (a dropped connection after the add).
+    @Test(arguments: [true, false]) func theKeytabsModeStays(keysWritten: Bool) throws {
         defer { root.remove() }
         let keytab = root.url.appendingPathComponent("etc/krb5.keytab").path
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: keytab)
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefusedAndUndone)
-        let (connector, _) = join(directory)
+        let before = root.snapshot()
+        let script = keysWritten ? Self.createdThenRefusedAndUndone : [
+            Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.ldapError(.serverDown)), .reconnect(),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]), .delete(dn: Self.dn),
+        ]
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", script)
+        let (connector, error) = join(directory)
         connector.finish()
+        #expect(error?.message.contains("undone") == true, "\(error?.message ?? "")")
         #expect(try FileManager.default.attributesOfItem(atPath: keytab)[.posixPermissions] as? Int == 0o640)
+        #expect(root.snapshot() == before)
     }
 
     /// A rerun after a join that was cut short, refused outright: the earlier intent record comes back,
