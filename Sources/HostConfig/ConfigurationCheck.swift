@@ -5,7 +5,8 @@ import AdjoinCore
 /// tuned sssd.conf or added realms to krb5.conf since.
 public enum ConfigurationCheck {
     /// What is missing, one sentence each; empty when the host's configuration is in place.
-    public static func problems(domain: String, realm: String, files: HostFiles) throws(AdjoinError) -> [String] {
+    /// `access`: who the join let in (nil: not recorded, by an older adjoin); what grants more is a problem.
+    public static func problems(domain: String, realm: String, access: LoginAccess? = nil, files: HostFiles) throws(AdjoinError) -> [String] {
         let domain = domain.lowercased()
         var problems: [String] = []
 
@@ -33,9 +34,11 @@ public enum ConfigurationCheck {
             if files.mode(SSSDConfiguration.path) != 0o600 {
                 problems.append("\(SSSDConfiguration.path) is not mode 0600 (sssd refuses to start)")
             }
+            if let access { problems += try loginProblems(access, domain: domain, sssd: document, files: files) }
         } else {
             problems.append("\(SSSDConfiguration.path) is missing")
         }
+        if let access { problems += try sudoProblems(access, files: files) }
 
         let nsswitch = try text(NameServiceSwitch.path, files) ?? ""
         for database in ["passwd", "group"] where !nsswitch.split(separator: "\n").contains(where: { line in
@@ -52,6 +55,54 @@ public enum ConfigurationCheck {
             problems.append("\(stack) does not use pam_sss")
         }
         return problems
+    }
+
+    /// sssd reads conf.d's snippets after sssd.conf, in name order, and the last value of a key wins.
+    static let snippets = "/etc/sssd/conf.d/"
+
+    /// Logins wider than the join's: another access provider, other groups, users let in by name.
+    private static func loginProblems(_ access: LoginAccess, domain: String, sssd: INIDocument,
+                                      files: HostFiles) throws(AdjoinError) -> [String] {
+        let section = "domain/" + domain
+        var documents = [sssd]
+        for snippet in try files.files(in: snippets) where snippet.hasSuffix(".conf") {
+            documents.append(INIDocument(text: try text(snippet, files) ?? ""))
+        }
+        func effective(_ key: String) -> String? { documents.compactMap { $0.value(key, in: section) }.last }
+        func list(_ key: String) -> Set<String> {
+            Set((effective(key) ?? "").split(separator: ",").map { $0.trimmingWhitespace().lowercased() }.filter { !$0.isEmpty })
+        }
+        let provider = effective("access_provider") ?? "unset"
+        let source = "\(SSSDConfiguration.path) (with \(snippets))"
+        if access.allowedGroups.isEmpty {
+            return provider == "deny" ? [] : ["\(source) lets domain users log in (access_provider = \(provider)), where the join let none"]
+        }
+        let joined = access.allowedGroups.joined(separator: ", ")
+        guard provider == "simple" else {
+            return ["\(source) has access_provider = \(provider), where the join let only \(joined) log in"]
+        }
+        var problems: [String] = []
+        let groups = list("simple_allow_groups")
+        if groups != Set(access.allowedGroups.map { $0.lowercased() }) {
+            problems.append("\(source) lets \(groups.isEmpty ? "every domain user" : groups.sorted().joined(separator: ", ")) log in, where the join let \(joined)")
+        }
+        let users = list("simple_allow_users")
+        if !users.isEmpty {
+            problems.append("\(source) also lets \(users.sorted().joined(separator: ", ")) log in by name (simple_allow_users)")
+        }
+        return problems
+    }
+
+    /// /etc/sudoers.d/adjoin as the join wrote it, or absent where it gave no group sudo.
+    private static func sudoProblems(_ access: LoginAccess, files: HostFiles) throws(AdjoinError) -> [String] {
+        let current = try text(SudoersDropIn.path, files)
+        guard let group = access.sudoGroup else {
+            return current == nil ? [] : ["\(SudoersDropIn.path) exists, where the join gave no group sudo"]
+        }
+        guard let name = try? GroupName(group), current == SudoersDropIn.render(name) else {
+            return ["\(SudoersDropIn.path) no longer says what the join wrote (sudo for the members of \(group))"]
+        }
+        return []
     }
 
     private static func text(_ path: String, _ files: HostFiles) throws(AdjoinError) -> String? {

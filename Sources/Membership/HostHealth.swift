@@ -135,9 +135,15 @@ public struct HostHealth: Sendable {
 
     private func checkConfiguration(_ host: JoinedHost, _ report: inout HealthReport) {
         do {
-            let problems = try ConfigurationCheck.problems(domain: host.record.domain, realm: host.record.realm, files: place.files)
+            let problems = try ConfigurationCheck.problems(domain: host.record.domain, realm: host.record.realm, access: host.record.access,
+                                                          files: place.files)
             if problems.isEmpty {
-                report.record("configuration", "krb5.conf, sssd.conf, nsswitch.conf and PAM are set up for \(host.record.domain)")
+                let logins = host.record.access.map { access in
+                    access.allowedGroups.isEmpty ? "; no domain user may log in"
+                        : "; logins limited to \(access.allowedGroups.joined(separator: ", "))"
+                            + (access.sudoGroup.map { ", sudo to \($0)" } ?? "")
+                } ?? ""
+                report.record("configuration", "krb5.conf, sssd.conf, nsswitch.conf and PAM are set up for \(host.record.domain)" + logins)
             } else {
                 report.record("configuration", problems.joined(separator: "; "), failing: .configurationDrift)
             }

@@ -47,7 +47,9 @@ public struct HostJoin: Sendable {
         try discard(inherited, deadline: deadline)
         let result = try join.run(on: controller, deadline: deadline)
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
-        try JoinRecord(join.request, result, configured: true).write(join.request.files)
+        var record = JoinRecord(join.request, result, configured: true)
+        record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value)
+        try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
         return Outcome(join: result, configured: try configuration.apply(plan, deadline: deadline))
     }

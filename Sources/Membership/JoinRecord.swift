@@ -1,4 +1,5 @@
 import AdjoinCore
+import HostConfig
 import Kerberos
 
 /// What a join leaves behind for `leave`, `rotate` and `status`: the domain, the account, the keytab
@@ -25,6 +26,8 @@ public struct JoinRecord: Sendable, Equatable {
     public var configured: Bool
     /// The SSM parameter the join's settings came from (nil: flags only).
     public var settingsParameter: String?
+    /// Who the configured host lets log in and use sudo (nil: not configured, or an older adjoin's record).
+    public var access: LoginAccess?
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -87,6 +90,11 @@ public struct JoinRecord: Sendable, Equatable {
         for type in encryptionTypes { add("enctype", type) }
         add("configured", configured ? "yes" : "no")
         if let settingsParameter { add("settings-parameter", settingsParameter) }
+        if let access {
+            add("login-access", access.allowedGroups.isEmpty ? "none" : "groups")
+            for group in access.allowedGroups { add("allow-group", group) }
+            if let sudoGroup = access.sudoGroup { add("sudo-group", sudoGroup) }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -115,6 +123,9 @@ public struct JoinRecord: Sendable, Equatable {
         record.dnsServers = lists["dns-server"] ?? []
         record.encryptionTypes = lists["enctype"] ?? []
         record.settingsParameter = single["settings-parameter"]
+        if single["login-access"] != nil {
+            record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"])
+        }
         return record
     }
 

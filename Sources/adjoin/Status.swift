@@ -10,8 +10,9 @@ struct StatusCommand: ParsableCommand {
             holds the machine's keys (mode 0600); a Kerberos login with the keytab and a sealed LDAP bind as \
             the machine work at a DC; the computer account exists, with the same kvno as the keytab's \
             newest keys; and, when the join configured the host, krb5.conf, sssd.conf, nsswitch.conf and PAM \
-            are still set up for the domain and sssd runs (not checked under --root). The status is the \
-            first failed check's.
+            are still set up for the domain, no more users may log in or use sudo than the join allowed \
+            (sssd.conf with its conf.d snippets, /etc/sudoers.d/adjoin), and sssd runs (not checked under \
+            --root). The status is the first failed check's.
 
             A copy of a joined host (an image made from it, booted as another instance or with a new \
             /etc/machine-id) is CLONED: its join record names another identity than this host's (the \

@@ -58,4 +58,59 @@ import Testing
         try write("auth required pam_unix.so\n", "/etc/authselect/system-auth")
         #expect(try problems().contains("/etc/pam.d/system-auth does not use pam_sss"))
     }
+
+    /// Access wider than the join's is drift: another access provider, other groups, users by name,
+    /// a conf.d snippet that overrides sssd.conf, a sudoers drop-in that says something else.
+    @Test func loginsOrSudoWiderThanTheJoinsAreNamed() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        var settings = HostSettings(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", hostFQDN: "web1.corp.example.com",
+                                    computerName: "WEB1", kdcs: ["dc1.corp.example.com"])
+        settings.allowedGroups = [try GroupName("linux-admins"), try GroupName("Domain Admins")]
+        let sssd = SSSDConfiguration.render(settings, over: nil)
+        try write(KerberosConfiguration.render(settings, over: nil), "/etc/krb5.conf")
+        try write(sssd, "/etc/sssd/sssd.conf", mode: 0o600)
+        try write(NameServiceSwitch.render(over: nil), "/etc/nsswitch.conf")
+        try write("auth [success=1 default=ignore] pam_sss.so use_first_pass\n", "/etc/pam.d/common-auth")
+        try write(SudoersDropIn.render(try GroupName("linux-admins")), "/etc/sudoers.d/adjoin", mode: 0o440)
+        let access = LoginAccess(allowedGroups: ["linux-admins", "Domain Admins"], sudoGroup: "linux-admins")
+        func problems(_ access: LoginAccess? = access) throws -> [String] {
+            try ConfigurationCheck.problems(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", access: access, files: HostFiles(root: root.path))
+        }
+        #expect(try problems() == [])
+        let source = "/etc/sssd/sssd.conf (with /etc/sssd/conf.d/)"
+
+        try write(sssd.replacingOccurrences(of: "access_provider = simple", with: "access_provider = permit"), "/etc/sssd/sssd.conf", mode: 0o600)
+        #expect(try problems() == ["\(source) has access_provider = permit, where the join let only linux-admins, Domain Admins log in"])
+        // An older adjoin's record says nothing of access: not checked.
+        #expect(try problems(nil) == [])
+
+        try write(sssd.replacingOccurrences(of: "simple_allow_groups = linux-admins, Domain Admins", with: "simple_allow_groups = linux-admins, everyone"),
+                  "/etc/sssd/sssd.conf", mode: 0o600)
+        #expect(try problems() == ["\(source) lets everyone, linux-admins log in, where the join let linux-admins, Domain Admins"])
+
+        try write(sssd, "/etc/sssd/sssd.conf", mode: 0o600)
+        try write("[domain/corp.example.com]\nsimple_allow_users = mallory\n", "/etc/sssd/conf.d/50-local.conf", mode: 0o600)
+        #expect(try problems() == ["\(source) also lets mallory log in by name (simple_allow_users)"])
+        try write("[domain/corp.example.com]\naccess_provider = permit\n", "/etc/sssd/conf.d/50-local.conf", mode: 0o600)
+        #expect(try problems().count == 1)
+        // A snippet that is not a .conf is not read by sssd, nor here.
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc/sssd/conf.d/50-local.conf"))
+        try write("[domain/corp.example.com]\naccess_provider = permit\n", "/etc/sssd/conf.d/50-local.conf.disabled", mode: 0o600)
+        #expect(try problems() == [])
+
+        try write("%Domain\\ Users ALL=(ALL) NOPASSWD: ALL\n", "/etc/sudoers.d/adjoin", mode: 0o440)
+        #expect(try problems() == ["/etc/sudoers.d/adjoin no longer says what the join wrote (sudo for the members of linux-admins)"])
+        #expect(try problems(LoginAccess(allowedGroups: ["linux-admins", "Domain Admins"], sudoGroup: nil))
+            == ["/etc/sudoers.d/adjoin exists, where the join gave no group sudo"])
+
+        // A join that let no one in: sssd must deny.
+        settings.allowedGroups = []
+        try write(SSSDConfiguration.render(settings, over: nil), "/etc/sssd/sssd.conf", mode: 0o600)
+        try FileManager.default.removeItem(at: root.appendingPathComponent("etc/sudoers.d/adjoin"))
+        let nobody = LoginAccess(allowedGroups: [], sudoGroup: nil)
+        #expect(try problems(nobody) == [])
+        try write(SSSDConfiguration.render(settings, over: nil).replacingOccurrences(of: "access_provider = deny", with: "access_provider = ad"),
+                  "/etc/sssd/sssd.conf", mode: 0o600)
+        #expect(try problems(nobody) == ["\(source) lets domain users log in (access_provider = ad), where the join let none"])
+    }
 }

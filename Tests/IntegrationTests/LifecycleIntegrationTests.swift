@@ -215,20 +215,34 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let root = image.directory.path
-        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP],
-                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let flags = ["--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                     "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup]
+        let join = try runAgent(["join"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
+        let healthy = try runAgent(["status", "--root", root])
+        #expect(healthy.status == 0)
+        #expect(healthy.stdout.contains("set up for \(lab.domain); logins limited to \(lab.loginGroup)"), "\(healthy.stdout)")
+
+        // Someone lets every domain user in behind adjoin's back: drift, and --unless-joined puts it back.
+        let sssdConf = try image.text("/etc/sssd/sssd.conf")
+        try Data(sssdConf.replacingOccurrences(of: "access_provider = simple", with: "access_provider = permit").utf8)
+            .write(to: image.file("/etc/sssd/sssd.conf"))
+        let opened = try runAgent(["status", "--root", root, "--output", "json"])
+        #expect(opened.status == Status.configurationDrift.exitCode, "\(opened.stdout)")
+        #expect((try jsonObject(opened)["message"] as? String)?.contains("access_provider = permit, where the join let only \(lab.loginGroup) log in") == true,
+                "\(opened.stdout)")
+        let repaired = try runAgent(["join", "--unless-joined"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(repaired.status == 0, "\(repaired.stderr)")
+        #expect(try image.text("/etc/sssd/sssd.conf").contains("access_provider = simple"))
         #expect(try runAgent(["status", "--root", root]).status == 0)
+
         let nsswitch = try image.text("/etc/nsswitch.conf")
         try Data(nsswitch.replacingOccurrences(of: " sss", with: "").utf8).write(to: image.file("/etc/nsswitch.conf"))
         let drift = try runAgent(["status", "--root", root, "--output", "json"])
         #expect(drift.status == Status.configurationDrift.exitCode, "\(drift.stdout)")
         #expect((try jsonObject(drift)["message"] as? String)?.contains("nsswitch.conf does not ask sss for passwd") == true)
         // join --unless-joined is not fooled: an unhealthy host is joined (and configured) again.
-        let again = try runAgent(["join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                  "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP],
-                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let again = try runAgent(["join", "--unless-joined"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stderr.contains("CONFIGURATION_DRIFT"))
         #expect(try runAgent(["status", "--root", root]).status == 0)

@@ -1,5 +1,6 @@
 import AdjoinCore
 import Foundation
+import HostConfig
 import Kerberos
 import Testing
 @testable import Membership
@@ -21,6 +22,17 @@ import Testing
         #expect(try JoinRecord.parse(text) == Self.record)
         #expect(Self.record.machinePrincipal == "WEB1$@CORP.EXAMPLE.COM")
         #expect(Self.record.keytabEncryptionTypes == [.aes256, .aes128])
+    }
+
+    /// Who may log in travels with the record: groups, none, or not recorded (an older adjoin's record).
+    @Test func loginAccessRoundTrips() throws {
+        var record = Self.record
+        #expect(try JoinRecord.parse(record.rendered()).access == nil)
+        record.access = LoginAccess(allowedGroups: ["linux-admins", "Domain Admins"], sudoGroup: "linux-admins")
+        #expect(record.rendered().contains("\nlogin-access=groups\nallow-group=linux-admins\nallow-group=Domain Admins\nsudo-group=linux-admins\n"))
+        #expect(try JoinRecord.parse(record.rendered()) == record)
+        record.access = LoginAccess(allowedGroups: [], sudoGroup: nil)
+        #expect(try JoinRecord.parse(record.rendered()).access == LoginAccess(allowedGroups: [], sudoGroup: nil))
     }
 
     @Test func aLineBreakInAValueCannotAddAKey() throws {
