@@ -43,6 +43,11 @@ struct DirectoryOptions: ParsableArguments {
         let context = RunContext(deadline: Deadline(seconds: timeout), progress: reporter.progress, files: HostFiles(root: root))
         let report: CommandReport
         do throws(CommandFailure) {
+            do throws(AdjoinError) {
+                try context.files.checkRoot()
+            } catch {
+                throw CommandFailure(error, domain: nil, elapsed: .zero)
+            }
             report = try useCase.run(context)
         } catch {
             throw ExitCode(reporter.failure(error))

@@ -74,7 +74,7 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).", valueName: "path"))
     var keytab = "/etc/krb5.keytab"
 
-    @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests); it must exist.", valueName: "dir"))
     var root = "/"
 
     @Option(help: ArgumentHelp("The owner to record on the account (default: a hash of /etc/machine-id; the instance id on EC2).", valueName: "id"))

@@ -13,7 +13,7 @@ extension InstanceJoinIntegrationTests {
         // The AWS layer makes 4 attempts per call: all 4 of the first GetParameter are throttled.
         try instance.failNext("AmazonSSM.GetParameter", Array(repeating: (400, "ThrottlingException"), count: 4))
         let (result, json) = try agent(instance, ["join", "--unless-joined", "--retry-for", "2m", "--parameter", parameter,
-                                                  "--no-configure", "--root", try scratchRoot().path, "--output", "json"])
+                                                  "--no-configure", "--root", try makeScratchRoot().path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
         #expect(json["attempts"] as? Int == 2)
@@ -36,7 +36,7 @@ extension InstanceJoinIntegrationTests {
         defer { relay.close() }
         let parameter = try settings(["domainControllers": [relay.address]])
         let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "12", "--parameter", parameter,
-                                                  "--no-configure", "--root", try scratchRoot().path, "--output", "json"])
+                                                  "--no-configure", "--root", try makeScratchRoot().path, "--output", "json"])
         #expect(relay.hasStalled)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
@@ -56,17 +56,11 @@ extension InstanceJoinIntegrationTests {
         let parameter = try settings(["joinPassword": "not-the-password"])
         let started = Date()
         let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--parameter", parameter, "--no-configure",
-                                                  "--root", try scratchRoot().path, "--output", "json"])
+                                                  "--root", try makeScratchRoot().path, "--output", "json"])
         #expect(result.status == 10, "\(result.stderr)")
         #expect(json["status"] as? String == "ACCESS_DENIED")
         #expect(!result.stderr.contains("attempt 1 failed"), "a wrong password was tried again")
         #expect(Date().timeIntervalSince(started) < 60, "it waited for the retry budget")
         #expect(try aws.statusItem(table: table, instanceId: instance.instanceId)?["status"] == "ACCESS_DENIED")
-    }
-
-    private func scratchRoot() throws -> URL {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        return root
     }
 }

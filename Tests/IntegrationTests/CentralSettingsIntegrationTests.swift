@@ -94,7 +94,7 @@ import Testing
         let a = try instance(account: memberA), b = try instance(account: memberB)
         defer { for host in [a, b] { try? admin.delete(host.hostname.uppercased() + "$") } }
         let rootA = try rootPointingToTheTable()
-        let rootB = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        let rootB = try makeScratchRoot()
         defer { for root in [rootA, rootB] { try? FileManager.default.removeItem(at: root) } }
 
         for (host, root, operations) in [(a, rootA, ["AmazonSSM.GetParameter"]), (b, rootB, ["secretsmanager.GetSecretValue", "DynamoDB_20120810.PutItem"])] {
@@ -214,7 +214,7 @@ import Testing
         let settings = #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
             + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordParameter": "\#(arn)-password"}"#
         try aws.putParameter(name, value: settings, type: "SecureString", role: "", region: "us-west-2")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        let root = try makeScratchRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try host.runAgent(["join", "--parameter", arn, "--no-configure", "--root", root.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
@@ -235,7 +235,7 @@ extension CentralSettingsIntegrationTests {
         try aws.putParameter(name, value: #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
                              + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordSecret": "\#(secret)"}"#,
                              type: "SecureString", role: "", region: "us-east-1")
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        let root = try makeScratchRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try host.runAgent(["join", "--parameter", name, "--no-configure", "--root", root.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")

@@ -45,6 +45,23 @@ import Testing
         #expect(try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8).contains("keytab=/x.kt\n"))
     }
 
+    /// A mistyped --root (one that does not exist) or a file is refused before anything: no account is
+    /// made for a system that is not there, and nothing is created where the root should be.
+    @Test func aRootThatIsNotADirectoryIsRefused() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let missing = host.root.appendingPathComponent("no-such-image")
+        try expectRefused(try join(host, extra: ["--root", missing.path]), naming: "--root \(missing.path) does not exist", host)
+        #expect(!FileManager.default.fileExists(atPath: missing.path))
+        let file = host.root.appendingPathComponent("a-file")
+        try Data().write(to: file)
+        try expectRefused(try join(host, extra: ["--root", file.path]), naming: "--root \(file.path) is not a directory", host)
+        for command in [["status"], ["rotate"], ["leave"]] {
+            let refused = try runAgent(command + ["--root", missing.path, "--output", "json"])
+            #expect(refused.status == Status.invalidInput.exitCode, "\(command): \(refused.stdout)")
+        }
+    }
+
     @Test func anAbsoluteHostNameLosesItsTrailingDot() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }

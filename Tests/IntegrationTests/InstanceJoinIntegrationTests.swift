@@ -40,7 +40,7 @@ import Testing
     static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
 
     private func join(_ instance: EC2Instance, parameter: String, root given: URL? = nil) throws -> (CommandResult, [String: Any]) {
-        let root = given ?? FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        let root = try given ?? makeScratchRoot()
         defer { if given == nil { try? FileManager.default.removeItem(at: root) } }
         return try agent(instance, ["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
     }
@@ -192,7 +192,7 @@ import Testing
         let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
         let name = instance.hostname.uppercased()
         defer { try? admin.delete(name + "$") }
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+        let root = try makeScratchRoot()
         defer { try? FileManager.default.removeItem(at: root) }
         let (joined, _) = try join(instance, parameter: try settings(), root: root)
         #expect(joined.status == 0, "\(joined.stderr)")

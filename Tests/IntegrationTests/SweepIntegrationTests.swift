@@ -93,7 +93,7 @@ import Testing
     private func join(_ member: Member, ou: String, keys: (accessKeyId: String, secret: String, token: String)?) throws {
         let instance = try EC2Instance(instanceId: member.instanceId, hostname: member.name.lowercased(), tags: [:], tagsExposed: true,
                                        accountId: member.accountId, region: member.region, roleCredentials: keys)
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sweep-\(member.name)")
+        let root = try makeScratchRoot("adjoin-sweep-\(member.name)")
         defer { try? FileManager.default.removeItem(at: root) }
         let result = try instance.runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
                                             "--domain-controller", lab.dcIP, "--ou", ou, "--host-fqdn", member.name.lowercased() + "." + lab.domain,
