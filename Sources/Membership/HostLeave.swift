@@ -102,15 +102,25 @@ public struct HostLeave: Sendable {
 
 /// The tree delete of a computer object, with its failures explained.
 enum AccountRemoval {
+    /// Who could delete it instead: the machine (NAME$) only where the join could grant it the right;
+    /// a user needs Delete and Delete subtree on the object, which a pre-staged account's delegation
+    /// ("can join this computer to a domain") does not give.
+    static func advice(_ principal: String) -> String {
+        if principal.split(separator: "@").first?.hasSuffix("$") == true {
+            return "a machine may delete its own account only when its join could grant it that right (a pre-staged account's "
+                + "delegation does not let it), otherwise leave with a user who may delete it (--user NAME --password-stdin)"
+        }
+        return "that user lacks Delete and Delete subtree on it (the rights to join a pre-staged account do not include them): "
+            + "leave with a user who has them (an administrator, or one delegated to delete computer objects in its OU)"
+    }
+
     static func delete(_ dn: String, in session: any Directory, as principal: String, deadline: Deadline) throws(AdjoinError) {
         do {
             try session.delete(dn, tree: true, deadline: deadline)
         } catch where error.code == .noSuchObject {
             return
         } catch where error.isPermissionDenied {
-            throw AdjoinError(.insufficientPermissions,
-                "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); a machine may delete its own account only when "
-                + "adjoin joined it (the join grants that right), otherwise leave with a join user (--user NAME --password-stdin)")
+            throw AdjoinError(.insufficientPermissions, "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); " + advice(principal))
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

@@ -116,7 +116,15 @@ import Testing
         let left = try runAgent(["leave", "--root", host.root.path, "--output", "json"])
         if delegation == .prestaged {
             #expect(left.status == Status.insufficientPermissions.exitCode, "\(left.stdout)")
-            #expect((try jsonObject(left)["message"] as? String)?.contains("leave with a join user (--user NAME --password-stdin)") == true)
+            #expect((try jsonObject(left)["message"] as? String)?.contains("leave with a user who may delete it (--user NAME --password-stdin)") == true,
+                    "\(left.stdout)")
+            #expect(try admin.count(host.name + "$") == 1)
+            // The user who joined it may not delete it either, and is told why, not to use --user again.
+            let byJoinUser = try runAgent(["leave", "--root", host.root.path, "--user", lab.minimalUser, "--password-stdin", "--output", "json"],
+                                          stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+            #expect(byJoinUser.status == Status.insufficientPermissions.exitCode, "\(byJoinUser.stdout)")
+            let refusal = try jsonObject(byJoinUser)["message"] as? String ?? ""
+            #expect(refusal.contains("that user lacks Delete and Delete subtree on it") && !refusal.contains("--user NAME"), "\(refusal)")
             #expect(try admin.count(host.name + "$") == 1)
             // Its administrator removes it, from the host.
             let byAdmin = try runAgent(["leave", "--root", host.root.path, "--user", "Administrator", "--password-stdin", "--output", "json"],
