@@ -19,6 +19,8 @@ public struct DomainJoin: Sendable {
     /// How the domain is reached, and the clock the keytab's timestamps come from.
     public let connector: any DirectoryConnector
     public let clock: any WallClock
+    /// Groups the host will let log in or use sudo: looked up once joined, a missing one a warning.
+    public var loginGroups: [GroupName] = []
 
     public init(_ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
                 progress: @escaping ProgressSink = { _ in }) {
@@ -87,7 +89,10 @@ public struct DomainJoin: Sendable {
             }
 
             reuse.warnings += try grantSelfDeletion(account, dn, deadline: work)
+            // Last, once the account and keys stand: advice, not a step the join depends on.
+            let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
             if let kept = reuse.keptKeyVersion {
+                reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
                 return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
                                   domainController: controller.hostName, kvno: kept, created: false,
                                   keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
@@ -106,6 +111,7 @@ public struct DomainJoin: Sendable {
                 try keytab.write(try keytab.entries(password: password, kvno: actual, from: session), over: previousKeytab)
                 kvno = actual
             }
+            reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
             return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
                               domainController: controller.hostName, kvno: kvno, created: created,
                               keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,

@@ -45,6 +45,8 @@ public struct HostJoin: Sendable {
         let configuration = configuration(options, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
         try discard(inherited, deadline: deadline)
+        var join = self.join
+        join.loginGroups = options.allowedGroups + (options.sudoGroup.map { [$0] } ?? [])
         let result = try join.run(on: controller, deadline: deadline)
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)

@@ -209,6 +209,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
     }
 
+    /// A mistyped login group lets no one in, and sssd never says why: the join looks the groups up in
+    /// the directory and warns of the one it does not hold (the join stands).
+    @Test func aLoginGroupTheDomainDoesNotHoldIsAWarning() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP,
+                                   "--allow-group", lab.loginGroup, "--allow-group", lab.loginGroup + "x", "--allow-group", "Domain Admins",
+                                   "--sudo-group", lab.loginGroup, "--output", "json"],
+                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try jsonObject(joined)["warnings"] as? [String] == [
+            "the domain has no group \(lab.loginGroup)x: no one logs in or uses sudo by it (check the name: sssd matches it as written)",
+        ])
+    }
+
     @Test func configurationDriftIsReported() throws {
         let image = try imageRoot(lab)
         defer { image.remove() }
