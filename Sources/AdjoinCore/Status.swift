@@ -36,7 +36,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let timeout = Status("TIMEOUT", exitCode: 13)
     /// DNS says the domain does not exist, or it has no domain controllers.
     public static let domainNotFound = Status("DOMAIN_NOT_FOUND", exitCode: 14)
-    /// Bad flags or settings: nothing was attempted.
+    /// Bad flags or settings, or a name the directory does not hold: nothing was changed.
     public static let invalidInput = Status("INVALID_INPUT", exitCode: 15)
     /// The computer account's name is taken by an account that another host owns.
     public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16)
