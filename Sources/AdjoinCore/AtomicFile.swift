@@ -60,6 +60,7 @@ public struct HostFiles: Sendable {
         try keepOriginal(hostPath, current: current)
         try createParents(of: hostPath, mode: 0o755)
         try FileIO.replace(target, with: bytes, mode: mode, check: check)
+        try recordWritten(hostPath, bytes)
         return true
     }
 

@@ -62,6 +62,7 @@ extension HostFiles {
 
     /// Drops the kept copy of a file (after restoring it, or when the caller put it back itself).
     public func forgetOriginal(of hostPath: String) {
+        forgetWritten(hostPath)
         let backup = backupPath(hostPath)
         unlink(backup)
         unlink(backup + ".absent")

@@ -18,6 +18,7 @@ struct HostCleanup {
         }
         result.notes += try stopSSSDAndEmptyCaches(deadline: deadline)
         for original in originals {
+            if let kept = try keepChangesMadeSince(original) { result.notes.append(kept) }
             if try files.restore(original) {
                 progress(original.content == nil ? "Removed \(files.path(original.hostPath)) (adjoin created it)"
                                                  : "Restored \(files.path(original.hostPath))")
@@ -29,6 +30,18 @@ struct HostCleanup {
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {
             progress("Removed \(files.path(directory)) (adjoin created it)")
         }
+    }
+
+    /// A file changed since adjoin wrote it (another realm in krb5.conf, a line in nsswitch.conf) is
+    /// kept beside it as `NAME.adjoin-left` before the pre-join version goes back: a name no tool reads
+    /// (PAM, sudo, sssd's conf.d and krb5's includedir all pass it by), for the administrator to merge.
+    private func keepChangesMadeSince(_ original: KeptOriginal) throws(AdjoinError) -> String? {
+        guard try files.changedSinceWritten(original.hostPath), let current = try files.read(original.hostPath) else { return nil }
+        let copy = original.hostPath + ".adjoin-left"
+        try files.writeOwn(current, to: copy, mode: 0o600)
+        let note = "\(files.path(original.hostPath)) was changed after the join; the pre-join version is back, and the changed file is kept as \(files.path(copy))"
+        progress(note.prefix(1).uppercased() + note.dropFirst())
+        return note
     }
 
     /// What a copy of a joined host inherited and must not use: the other host's keytab entries, the

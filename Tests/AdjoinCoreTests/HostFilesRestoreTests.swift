@@ -77,7 +77,10 @@ import Testing
         for original in try files.keptOriginals() { try files.restore(original) }
         try files.remove("/var/lib/adjoin/joined")
         let removed = try files.removeCreatedDirectories()
-        #expect(Set(removed) == ["/etc/made/deeper", "/etc/made", "/var/lib/adjoin/backup", "/var/lib/adjoin", "/var/lib", "/var"])
+        // adjoin's own folders (what it wrote is recorded under written/) go with the rest.
+        #expect(Set(removed) == ["/etc/made/deeper", "/etc/made", "/var/lib/adjoin/backup", "/var/lib/adjoin", "/var/lib", "/var",
+                                 "/var/lib/adjoin/written", "/var/lib/adjoin/written/etc", "/var/lib/adjoin/written/etc/made",
+                                 "/var/lib/adjoin/written/etc/made/deeper", "/var/lib/adjoin/written/etc/shared"])
         #expect(directories() == before.union(["/etc/shared"]), "\(directories().subtracting(before).sorted())")
         #expect(content("/etc/shared/theirs.conf") == "theirs\n")
         #expect(content("/etc/existing.conf") == "x\n")
@@ -112,5 +115,20 @@ import Testing
         try files.remove("/etc/earlier/a.conf")
         for original in try files.keptOriginals() { try files.restore(original) }
         #expect(Set(try files.removeCreatedDirectories()).isSuperset(of: ["/etc/earlier", "/etc/busy", "/var/lib/adjoin"]))
+    }
+
+    /// What adjoin last wrote is recorded: a file changed since is told apart from one as adjoin left it.
+    @Test func aFileChangedSinceAdjoinWroteItIsToldApart() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("before\n", "/etc/a.conf", mode: 0o644)
+        #expect(try !files.changedSinceWritten("/etc/a.conf"), "nothing recorded: not adjoin's")
+        try files.write(Array("adjoin's\n".utf8), to: "/etc/a.conf", mode: 0o644)
+        #expect(try !files.changedSinceWritten("/etc/a.conf"))
+        try write("adjoin's\nand someone's\n", "/etc/a.conf", mode: 0o644)
+        #expect(try files.changedSinceWritten("/etc/a.conf"))
+        // Restored, the record goes with the kept original.
+        for original in try files.keptOriginals() { try files.restore(original) }
+        #expect(try !files.changedSinceWritten("/etc/a.conf"))
+        #expect(content("/etc/a.conf") == "before\n")
     }
 }

@@ -227,6 +227,35 @@ import Testing
         ])
     }
 
+    /// Leave puts back the pre-join files; one someone changed after the join keeps that change beside
+    /// it (NAME.adjoin-left), and leave says so.
+    @Test func leaveKeepsWhatWasChangedAfterTheJoin() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let before = try image.text("/etc/nsswitch.conf")
+        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP],
+                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        let changed = try image.text("/etc/nsswitch.conf") + "automount:      files\n"
+        try Data(changed.utf8).write(to: image.file("/etc/nsswitch.conf"))
+        let krb5 = try image.text("/etc/krb5.conf")
+
+        let left = try runAgent(["leave", "--root", image.directory.path, "--output", "json"])
+        #expect(left.status == 0, "\(left.stderr)")
+        #expect(try image.text("/etc/nsswitch.conf") == before)
+        #expect(try image.text("/etc/nsswitch.conf.adjoin-left") == changed)
+        #expect(try image.mode("/etc/nsswitch.conf.adjoin-left") == 0o600)
+        let message = try jsonObject(left)["message"] as? String ?? ""
+        #expect(message.contains("/etc/nsswitch.conf was changed after the join; the pre-join version is back, and the changed file is kept as"),
+                "\(message)")
+        // krb5.conf, as adjoin wrote it, goes without a copy.
+        #expect(!FileManager.default.fileExists(atPath: image.file("/etc/krb5.conf.adjoin-left").path))
+        #expect(!krb5.isEmpty)
+    }
+
     @Test func configurationDriftIsReported() throws {
         let image = try imageRoot(lab)
         defer { image.remove() }
