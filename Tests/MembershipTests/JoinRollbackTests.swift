@@ -246,15 +246,17 @@ import TestSupport
     }
 
     /// A pre-staged account where only the SPN is refused: what went through alone while the join looked
-    /// for the missing right is put back, so the account is as the administrator staged it.
-    @Test func writesThatWentThroughBeforeARefusalArePutBack() throws {
+    /// for the missing right is put back, so the account is as the administrator staged it; where the
+    /// directory refuses a put-back (dNSHostName: a validated write sets the account's own name but
+    /// cannot remove it), the failure says what the account was left with.
+    @Test(arguments: [false, true]) func writesThatWentThroughBeforeARefusalArePutBack(hostNameStays: Bool) throws {
         defer { root.remove() }
         let before = root.snapshot()
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
                                                      "servicePrincipalName": ["HTTP/web1.corp.example.com"]])
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.spnRefusedAfterTwoWrites(prestaged) + [
             // Latest first, each alone; the password was never written.
-            .modify(dn: Self.dn, attributes: ["dNSHostName"]),
+            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: hostNameStays ? Self.refused : nil),
             .modify(dn: Self.dn, attributes: ["userAccountControl"]),
         ])
         let (connector, error) = join(directory)
@@ -262,9 +264,15 @@ import TestSupport
         let failure = try #require(error)
         #expect(failure.status == .insufficientPermissions)
         #expect(failure.message.contains("Validated write to service principal name"), "\(failure.message)")
-        #expect(!failure.message.contains("not put back"), "\(failure.message)")
         let putBack = try #require(directory.modified[Self.dn]?.suffix(2))
         #expect(putBack.map(Self.text) == ["delete dNSHostName", "replace userAccountControl: 4128"])
+        if hostNameStays {
+            #expect(failure.message.hasSuffix("; written before the refusal and not put back: dNSHostName (00002098: SecErr: DSID-03150F94, "
+                                              + "problem 4003 (INSUFF_ACCESS_RIGHTS)); adjoin join again, with the right, completes the account"),
+                    "\(failure.message)")
+        } else {
+            #expect(!failure.message.contains("not put back"), "\(failure.message)")
+        }
         #expect(root.snapshot() == before)
         #expect(try JoinIntent.read(root.files) == nil)
     }
@@ -307,26 +315,6 @@ import TestSupport
         #expect(error?.status == .networkError, "\(error?.message ?? "")")
         #expect(error?.message.hasSuffix("; written before it: userAccountControl (adjoin join again completes the account)") == true,
                 "\(error?.message ?? "")")
-    }
-
-    /// When the directory refuses the putting back too, the failure says what the account was left with.
-    @Test func aPutBackThatIsRefusedIsNamed() throws {
-        defer { root.remove() }
-        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.spnRefusedAfterTwoWrites(prestaged) + [
-            // dNSHostName cannot be put back (a validated write takes only the join's own name); userAccountControl can.
-            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-        ])
-        let (connector, error) = join(directory)
-        connector.finish()
-        let failure = try #require(error)
-        #expect(failure.status == .insufficientPermissions)
-        #expect(failure.message.contains("Validated write to service principal name"), "\(failure.message)")
-        #expect(failure.message.hasSuffix("; written before the refusal and not put back: dNSHostName (00002098: SecErr: DSID-03150F94, "
-                                          + "problem 4003 (INSUFF_ACCESS_RIGHTS)); adjoin join again, with the right, completes the account"),
-                "\(failure.message)")
-        #expect(directory.modified[Self.dn]?.last.map(Self.text) == "replace userAccountControl: 4128")
     }
 
     /// A pre-staged account reset, then a failure: the account is not deleted (it was there before the
