@@ -68,8 +68,11 @@ public struct HostConfiguration: Sendable {
         switch plan.pam {
         case .alreadyDone(let reason):
             if !reason.isEmpty { progress(reason) }
-        case .editFiles:
-            progress("No pam-auth-update or authselect can run for this system: edited the PAM stack files directly")
+        case .editFiles(let stacks):
+            // Said only when a stack file changed: a rerun that found them edited already has nothing to tell.
+            if stacks.contains(where: done.contains) {
+                progress("No pam-auth-update or authselect can run for this system: edited the PAM stack files directly")
+            }
         case .tool(let run):
             for path in run.rewrites {
                 try files.keepOriginal(of: path)
@@ -144,7 +147,7 @@ public struct HostConfiguration: Sendable {
         } else if files.root == "/" {
             plan.notes.append("systemd is not running here, so sssd was not restarted: start it yourself (sssd -D)")
         } else {
-            plan.notes.append("configured the system under \(files.root); sssd starts with it")
+            plan.notes.append("nothing is restarted under \(files.root): sssd starts with that system")
         }
     }
 

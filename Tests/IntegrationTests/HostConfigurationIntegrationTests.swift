@@ -35,7 +35,7 @@ import Testing
         let result = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("edited the PAM stack files directly"))
-        #expect(result.stderr.contains("sssd starts with it"))
+        #expect(result.stderr.contains("nothing is restarted under \(root.directory.path): sssd starts with that system"), "\(result.stderr)")
         #expect(!result.stderr.contains("without a syntax check"), "visudo must be installed for this test (scripts/test installs sudo)")
 
         let auth = try root.text("/etc/pam.d/common-auth")
@@ -59,6 +59,12 @@ import Testing
         // The machine's own files were not touched.
         #expect(!FileManager.default.fileExists(atPath: "/etc/sudoers.d/adjoin"))
         #expect(!((try? String(contentsOfFile: "/etc/sssd/sssd.conf", encoding: .utf8)) ?? "").contains(host.fqdn))
+
+        // A rerun finds everything in place: it edits nothing, and says nothing of editing.
+        let rerun = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(!rerun.stderr.contains("edited the PAM stack files directly"), "\(rerun.stderr)")
+        #expect(try root.text("/etc/pam.d/common-auth") == auth)
     }
 
     @Test(arguments: ["admins\n[domain/evil]\nid_provider = permit", "admins,everyone", "%wheel ALL=(ALL) NOPASSWD: ALL", ""])
