@@ -19,6 +19,8 @@ public struct LeaveUseCase: UseCase {
         public var passwordFromStandardInput = false
         public var parameter: String?
         public var statusTable: String?
+        /// This host only: its account stays in the directory.
+        public var keepAccount = false
         public var directory: DirectoryFlags
 
         public init(target: Target, directory: DirectoryFlags) {
@@ -83,7 +85,9 @@ public struct LeaveUseCase: UseCase {
                 }
                 let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
                     ?? place.currentIdentity(environment: context.environment, metadata: metadata)
-                result = try HostLeave(place: place, joinUser: joinUser, progress: context.progress).run(deadline: deadline, identity: identity)
+                var leave = HostLeave(place: place, joinUser: joinUser, progress: context.progress)
+                leave.keepAccount = options.keepAccount
+                result = try leave.run(deadline: deadline, identity: identity)
             }
             var status: StatusReporter?
             if instance != nil, !options.isRemote || reported != nil {

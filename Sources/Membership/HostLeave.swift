@@ -10,6 +10,9 @@ public struct HostLeave: Sendable {
     /// A join user and password; nil: the machine's own keytab.
     public let joinUser: (name: String, password: SecretBytes)?
     public let progress: ProgressSink
+    /// Clean this host only: the account stays in the directory (the DC cannot be reached, or removing
+    /// it is someone else's job), for a remote leave or the sweep to remove later.
+    public var keepAccount = false
 
     public init(place: DirectoryPlace, joinUser: (name: String, password: SecretBytes)? = nil,
                 progress: @escaping ProgressSink = { _ in }) {
@@ -46,6 +49,11 @@ public struct HostLeave: Sendable {
             progress(note.prefix(1).uppercased() + note.dropFirst())
             result.notes.append(note)
             result.copyOf = copy.recorded.value
+        } else if keepAccount {
+            let note = "kept the computer account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) in the directory "
+                + "(--keep-account): adjoin leave --computer-name \(record.computerName) from an admin host, or adjoin sweep, removes it"
+            progress(note.prefix(1).uppercased() + note.dropFirst())
+            result.notes.append(note)
         } else {
             try leaveDirectory(host, deadline: deadline, into: &result)
         }

@@ -11,8 +11,11 @@ struct LeaveCommand: ParsableCommand {
             gave the account that right on its own object), or as --user; removes this host's entries from \
             the keytab (other principals' stay); stops sssd and empties its caches; and puts back every file \
             the join wrote as it was before, byte for byte, removing those the join created (kept under \
-            /var/lib/adjoin/backup), and the folders it made when nothing else is in them. The directory goes first: if it cannot be reached, nothing local \
-            changes and a rerun can finish. Leaving a host that has already left succeeds (DETACHED).
+            /var/lib/adjoin/backup), and the folders it made when nothing else is in them; a file changed \
+            since adjoin wrote it is kept beside it as NAME.adjoin-left. The directory goes first: if it \
+            cannot be reached, nothing local changes and a rerun can finish; --keep-account cleans the host \
+            without asking the directory, and the account stays for a remote leave or adjoin sweep. \
+            Leaving a host that has already left succeeds (DETACHED).
 
             Remote (--computer-name NAME or --instance-id ID, with --domain and a join user): removes the \
             computer object of an instance that died without leaving. By instance id, only objects whose \
@@ -65,6 +68,9 @@ struct LeaveCommand: ParsableCommand {
     @Flag(help: "Leave only if instance metadata says this instance is terminating (for the shutdown unit); otherwise SKIPPED.")
     var onlyIfTerminating = false
 
+    @Flag(help: "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave or adjoin sweep removes it later.")
+    var keepAccount = false
+
     @OptionGroup var options: DirectoryOptions
 
     var isRemote: Bool { computerName != nil || instanceID != nil }
@@ -80,6 +86,7 @@ struct LeaveCommand: ParsableCommand {
             }
             guard !onlyIfTerminating else { throw ValidationError("--only-if-terminating is for the leaving instance itself, not a remote leave") }
             guard root == "/" else { throw ValidationError("--root is for a leave on the joined host, not a remote one") }
+            guard !keepAccount else { throw ValidationError("--keep-account is for a leave on the joined host: a remote leave removes accounts") }
         } else if domain != nil && parameter == nil {
             throw ValidationError("--domain is for a remote leave; on the joined host the domain comes from its join record")
         }
@@ -88,6 +95,9 @@ struct LeaveCommand: ParsableCommand {
         }
         if passwordStdin && user == nil {
             throw ValidationError("--password-stdin goes with --user")
+        }
+        if keepAccount && user != nil {
+            throw ValidationError("--keep-account asks the directory nothing: it needs no --user")
         }
     }
 
@@ -100,6 +110,7 @@ struct LeaveCommand: ParsableCommand {
         leave.passwordFromStandardInput = passwordStdin
         leave.parameter = parameter
         leave.statusTable = statusTable
+        leave.keepAccount = keepAccount
         try options.run(root: root, LeaveUseCase(leave))
     }
 }

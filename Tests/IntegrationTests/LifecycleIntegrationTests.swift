@@ -256,6 +256,35 @@ import Testing
         #expect(!krb5.isEmpty)
     }
 
+    /// With the DC out of reach, --keep-account still cleans the host; the account stays, and the
+    /// output says how to remove it.
+    @Test func keepAccountCleansTheHostWithoutTheDirectory() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let etcBefore = try contentSnapshot(image.file("/etc"))
+        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP],
+                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        // An address nothing answers on: without --keep-account the leave cannot start, and nothing changes.
+        let unreachable = ["--domain-controller", "127.0.0.99", "--timeout", "3"]
+        let refused = try runAgent(["leave", "--root", image.directory.path, "--output", "json"] + unreachable)
+        #expect(refused.status != 0)
+        #expect(FileManager.default.fileExists(atPath: image.file("/var/lib/adjoin/joined").path))
+
+        let left = try runAgent(["leave", "--keep-account", "--root", image.directory.path, "--output", "json"] + unreachable)
+        #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
+        let json = try jsonObject(left)
+        #expect(json["status"] as? String == "DETACHED")
+        #expect((json["message"] as? String)?.contains("kept the computer account CN=\(host.name),\(lab.organizationalUnit) in the directory "
+                                                      + "(--keep-account): adjoin leave --computer-name \(host.name)") == true, "\(left.stdout)")
+        #expect(try admin.count(host.name + "$") == 1)
+        #expect(try contentSnapshot(image.file("/etc")) == etcBefore)
+        #expect(!FileManager.default.fileExists(atPath: image.file("/var/lib/adjoin/joined").path))
+    }
+
     @Test func configurationDriftIsReported() throws {
         let image = try imageRoot(lab)
         defer { image.remove() }
@@ -364,5 +393,9 @@ import Testing
         #expect(try runAgent(["leave", "--user", "adjoiner"]).status == 64)
         #expect(try runAgent(["leave", "--domain", lab.domain]).status == 64)
         #expect(try runAgent(["rotate", "--max-age", "-1"]).status == 64)
+        let remoteKeep = try runAgent(["leave", "--keep-account", "--computer-name", "X", "--domain", lab.domain, "--user", "u", "--password-stdin"])
+        #expect(remoteKeep.status == 64 && remoteKeep.stderr.contains("--keep-account is for a leave on the joined host"), "\(remoteKeep.stderr)")
+        let keepWithUser = try runAgent(["leave", "--keep-account", "--user", "u", "--password-stdin"])
+        #expect(keepWithUser.status == 64 && keepWithUser.stderr.contains("it needs no --user"), "\(keepWithUser.stderr)")
     }
 }
