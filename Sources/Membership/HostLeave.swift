@@ -51,7 +51,8 @@ public struct HostLeave: Sendable {
             result.copyOf = copy.recorded.value
         } else if keepAccount {
             let note = "kept the computer account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) in the directory "
-                + "(--keep-account): adjoin leave --computer-name \(record.computerName) from an admin host, or adjoin sweep, removes it"
+                + "(--keep-account): adjoin leave --computer-name \(record.computerName) from an admin host removes it (adjoin sweep too, "
+                + "for an EC2 instance once it is terminated)"
             progress(note.prefix(1).uppercased() + note.dropFirst())
             result.notes.append(note)
         } else {

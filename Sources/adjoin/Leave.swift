@@ -14,7 +14,7 @@ struct LeaveCommand: ParsableCommand {
             /var/lib/adjoin/backup), and the folders it made when nothing else is in them; a file changed \
             since adjoin wrote it is kept beside it as NAME.adjoin-left. The directory goes first: if it \
             cannot be reached, nothing local changes and a rerun can finish; --keep-account cleans the host \
-            without asking the directory, and the account stays for a remote leave or adjoin sweep. \
+            without asking the directory, and the account stays for a remote leave (or adjoin sweep). \
             Leaving a host that has already left succeeds (DETACHED).
 
             Remote (--computer-name NAME or --instance-id ID, with --domain and a join user): removes the \
@@ -68,7 +68,7 @@ struct LeaveCommand: ParsableCommand {
     @Flag(help: "Leave only if instance metadata says this instance is terminating (for the shutdown unit); otherwise SKIPPED.")
     var onlyIfTerminating = false
 
-    @Flag(help: "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave or adjoin sweep removes it later.")
+    @Flag(help: "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave removes it later (adjoin sweep too, for an EC2 instance once terminated).")
     var keepAccount = false
 
     @OptionGroup var options: DirectoryOptions
