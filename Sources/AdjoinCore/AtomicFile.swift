@@ -70,15 +70,6 @@ public struct HostFiles: Sendable {
         try keepOriginal(hostPath, current: try FileIO.read(path(hostPath)))
     }
 
-    /// The kept pre-adjoin version of the file (or the mark that there was none), if there is one.
-    public func keptOriginal(of hostPath: String) throws(AdjoinError) -> KeptOriginal? {
-        let hostPath = try resolved(hostPath)
-        let backup = backupPath(hostPath)
-        if FileIO.exists(backup + ".absent") { return KeptOriginal(hostPath: hostPath, content: nil, mode: 0) }
-        guard let content = try FileIO.read(backup) else { return nil }
-        return KeptOriginal(hostPath: hostPath, content: content, mode: FileIO.mode(backup) ?? 0o600)
-    }
-
     /// Saves the file's pre-adjoin content once; later writes never replace that copy.
     private func keepOriginal(_ hostPath: String, current: [UInt8]?) throws(AdjoinError) {
         let backup = backupPath(hostPath)

@@ -14,19 +14,30 @@ public struct KeptOriginal: Sendable, Equatable {
 extension HostFiles {
     /// Every file adjoin changed since its originals were kept, with those originals, sorted by path.
     public func keptOriginals() throws(AdjoinError) -> [KeptOriginal] {
-        let base = backupPath("")
-        var kept: [KeptOriginal] = []
-        for relative in try FileIO.regularFiles(under: base) {
+        var hostPaths: Set<String> = []
+        for relative in try FileIO.regularFiles(under: backupPath("")) {
             // A temporary file a killed run left is nobody's original.
             if FileIO.isTemporary(relative[(relative.lastIndex(of: "/").map { relative.index(after: $0) } ?? relative.startIndex)...]) { continue }
-            let backup = base + relative
-            if relative.hasSuffix(".absent") {
-                kept.append(KeptOriginal(hostPath: String(relative.dropLast(".absent".count)), content: nil, mode: 0))
-            } else {
-                kept.append(KeptOriginal(hostPath: relative, content: try FileIO.read(backup) ?? [], mode: FileIO.mode(backup) ?? 0o644))
-            }
+            hostPaths.insert(relative.hasSuffix(".absent") ? String(relative.dropLast(".absent".count)) : relative)
         }
-        return kept.sorted { $0.hostPath < $1.hostPath }
+        var kept: [KeptOriginal] = []
+        for hostPath in hostPaths.sorted() {
+            if let original = try original(keptFor: hostPath) { kept.append(original) }
+        }
+        return kept
+    }
+
+    /// The kept pre-adjoin version of the file (or the mark that there was none), if there is one.
+    public func keptOriginal(of hostPath: String) throws(AdjoinError) -> KeptOriginal? {
+        try original(keptFor: try resolved(hostPath))
+    }
+
+    /// What is kept for a (resolved) host path: the `.absent` mark, else the copy with its mode.
+    private func original(keptFor hostPath: String) throws(AdjoinError) -> KeptOriginal? {
+        let backup = backupPath(hostPath)
+        if FileIO.exists(backup + ".absent") { return KeptOriginal(hostPath: hostPath, content: nil, mode: 0) }
+        guard let content = try FileIO.read(backup) else { return nil }
+        return KeptOriginal(hostPath: hostPath, content: content, mode: FileIO.mode(backup) ?? 0o644)
     }
 
     /// Puts a file back as it was before adjoin, byte for byte and with its mode, or removes it when it
