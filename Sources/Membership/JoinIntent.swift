@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the host knows of a join before the directory does: written (atomically) before the LDAP add
 /// or reset of the computer account, removed once the join record is written or the join undone. A
@@ -18,7 +21,18 @@ public enum JoinIntent {
         record.dnsServers = request.dnsServers.map(\.host)
         record.encryptionTypes = request.encryptionTypes.map(\.name)
         record.settingsParameter = request.settingsParameter
-        try files.writeOwn(Array(record.rendered().utf8), to: path, mode: 0o644)
+        try files.writeOwn(Array(record.rendered().utf8), to: path, mode: mode)
+    }
+
+    static let mode: mode_t = 0o644
+
+    /// The record as it was read before (an interrupted earlier join's), or none.
+    static func putBack(_ bytes: [UInt8]?, files: HostFiles) {
+        if let bytes {
+            try? files.writeOwn(bytes, to: path, mode: mode)
+        } else {
+            remove(files)
+        }
     }
 
     /// The interrupted join's record, or nil when none was interrupted.

@@ -34,11 +34,7 @@ struct JoinTraces {
 
     /// The intent record as it was: an interrupted earlier join's again, or none.
     func restoreIntent() {
-        if let intentBefore {
-            try? files.writeOwn(intentBefore, to: JoinIntent.path, mode: 0o644)
-        } else {
-            JoinIntent.remove(files)
-        }
+        JoinIntent.putBack(intentBefore, files: files)
     }
 
     /// The folders this join made, once what it put in them is gone. Best effort: the join's own
