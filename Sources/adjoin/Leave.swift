@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -37,9 +38,7 @@ struct LeaveCommand: ParsableCommand {
             machine id than this host's), the other host's account is never deleted or changed, with or \
             without --user: only this host is cleaned, and the output's copyOf names the other host.
 
-            Exit status: 0 DETACHED or SKIPPED; 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
-            13 TIMEOUT; 15 INVALID_INPUT; 16 ACCOUNT_CONFLICT; 21 KEYTAB_INVALID (the DC rejects the \
-            machine's keys: leave with --user); 17 CONFIGURATION_FAILED (sssd could not be stopped).
+            \(StatusDocumentation.exitLine(for: .leave))
             """
     )
 
