@@ -95,13 +95,16 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// a deletion failed): nothing was deleted for those; the rest was swept.
     public static let partial = Status("PARTIAL", exitCode: 27, [.sweep],
                                        "some accounts could not be decided (their AWS account or Region could not be asked) or a deletion failed; nothing was deleted for them, and a rerun completes the sweep")
+    /// This host's clock and the DC's differ by more than Kerberos allows; the boot join waits for the time service.
+    public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .leave, .rotate, .status, .sweep],
+                                         "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
 
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
         .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
-        .sssdNotRunning, .cloned, .busy, .partial,
+        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew,
     ]
 
     /// swift-argument-parser's exit code for a usage error (an unknown flag, a bad value, flags that cannot go together).
