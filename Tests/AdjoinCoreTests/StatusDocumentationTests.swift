@@ -69,4 +69,12 @@ import TestSupport
         }
         #expect(line.contains("64 a usage error"))
     }
+
+    /// Every failure has a row in the troubleshooting guide: a new status without one fails here.
+    @Test func everyFailureHasATroubleshootingRow() throws {
+        let guide = try String(contentsOf: LabEnvironment.packageRoot.appendingPathComponent("docs/troubleshooting.md"), encoding: .utf8)
+        for status in Status.all where !status.isSuccess {
+            #expect(guide.contains("\n| `\(status.rawValue)` |"), "docs/troubleshooting.md has no row for \(status)")
+        }
+    }
 }
