@@ -325,22 +325,23 @@ import TestSupport
 
     @Test func aProcessIsRunWithoutAShellAndItsDocumentRead() throws {
         let home = try Home()
-        // The script prints its arguments' count into the key id, so that a shell's word splitting would show.
+        // The script prints its arguments' count into the key id, so that a shell's word splitting, its
+        // expansion of $NAME and its `;` would show (a shell would pass 2 arguments and then run `x`).
         try home.write("creds", """
             #!/bin/sh
-            printf '{"Version": 1, "AccessKeyId": "ASIAPROC%s", "SecretAccessKey": "proc-secret", "SessionToken": "t", "Expiration": "%s"}' "$#" "$2"
+            printf '{"Version": 1, "AccessKeyId": "ASIAPROC%s", "SecretAccessKey": "proc-secret", "SessionToken": "t", "Expiration": "%s"}' "$#" "$1"
             """, mode: 0o700)
         try home.write(".aws/config", """
             [default]
-            credential_process = "\(home.path)/creds" "two words; echo injected" 2099-01-01T00:00:00Z
+            credential_process = "\(home.path)/creds" 2099-01-01T00:00:00Z two\\ words $NOT_EXPANDED;x
             [profile old]
-            credential_process = \(home.path)/creds one 2020-01-01T00:00:00Z
+            credential_process = \(home.path)/creds 2020-01-01T00:00:00Z
             [profile failing]
             credential_process = /bin/false
             """)
         let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home)))
         let credentials = try found.provider.credentials(deadline: Self.deadline)
-        #expect(credentials.accessKeyId == "ASIAPROC2" && secret(credentials) == "proc-secret")
+        #expect(credentials.accessKeyId == "ASIAPROC3" && secret(credentials) == "proc-secret")
         #expect(credentials.expiration == 4_070_908_800)
         let old = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "old"])))
         #expect { try old.provider.credentials(deadline: Self.deadline) } throws: { ($0 as? AdjoinError)?.message.contains("expired") == true }
