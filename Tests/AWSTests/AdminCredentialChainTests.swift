@@ -289,6 +289,22 @@ import TestSupport
         #expect(transport.header("Authorization") == ["token-from-file"])
     }
 
+    /// Temporary credentials are fetched again when less than five minutes remain, and kept otherwise.
+    @Test func credentialsNearTheirExpirationAreFetchedAgain() throws {
+        let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(120))
+        let reply = #"{"AccessKeyId": "ASIASOON", "SecretAccessKey": "s", "Token": "t", "Expiration": "\#(soon)"}"#
+        let transport = FakeHTTPTransport([.answer("GET", "/soon", status: 200, body: reply), .answer("GET", "/soon", status: 200, body: reply),
+                                           .answer("GET", "/soon", status: 200, body: Self.containerReply)])
+        let provider = try ContainerCredentials.provider(environment: environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/soon"],
+                                                                                  transport: transport))
+        #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIASOON")
+        #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIASOON")
+        #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIACONTAINER")
+        // These last until 2099: kept, not fetched again.
+        #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIACONTAINER")
+        transport.script.finish()
+    }
+
     @Test func aRelativeURIIsOnTheECSHostAndARefusalIsAccessDenied() throws {
         let transport = FakeHTTPTransport([.answer("GET", "/v2/credentials/xyz", status: 401)])
         let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(nil, [
