@@ -52,7 +52,7 @@ enum ContainerCredentials {
 
     private static func authorization(_ environment: AWSEnvironment) throws(AdjoinError) -> SecretBytes? {
         if let file = environment.value("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") {
-            guard var bytes = try HostFiles().read(file) else {
+            guard var bytes = try HostFiles().read(SharedConfigFiles.expandHome(file, home: environment.value("HOME"))) else {
                 throw .invalidInput("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE names \(file), which does not exist")
             }
             defer { bytes.wipe() }

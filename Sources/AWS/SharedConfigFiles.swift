@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The AWS CLI's and SDKs' shared files, read as botocore reads them: the credentials file
 /// (`AWS_SHARED_CREDENTIALS_FILE`, else ~/.aws/credentials) with `[NAME]` sections, and the config file
@@ -33,10 +36,13 @@ public struct SharedConfigFiles: Sendable {
         return loaded
     }
 
-    /// `~/...` as the user's home, as the SDKs expand these variables.
+    /// `~/...` as the user's home, as the SDKs expand these variables, and a relative path from the
+    /// working directory (HostFiles takes every path from the root).
     static func expandHome(_ path: String, home: String?) -> String {
-        guard let home, path == "~" || path.hasPrefix("~/") else { return path }
-        return home + path.dropFirst()
+        if let home, path == "~" || path.hasPrefix("~/") { return home + path.dropFirst() }
+        guard !path.hasPrefix("/"), let directory = getcwd(nil, 0) else { return path }
+        defer { free(directory) }
+        return String(cString: directory) + "/" + path
     }
 
     /// Adds one file's sections. In the config file a profile other than `default` is `[profile NAME]`

@@ -88,6 +88,9 @@ import TestSupport
         #expect(files.profiles["a"]?["region"] == "eu-north-1")
         #expect(files.profiles["b"]?["aws_access_key_id"] == "AKIAB")
         #expect(files.sources == [home.path + "/.aws/config", home.path + "/elsewhere"])
+        // A relative path is the working directory's, as the SDKs open it.
+        #expect(SharedConfigFiles.expandHome("conf/aws", home: home.path) == FileManager.default.currentDirectoryPath + "/conf/aws")
+        #expect(SharedConfigFiles.expandHome("/etc/aws", home: home.path) == "/etc/aws")
         // No HOME and no variables: no files, and no error.
         #expect(try SharedConfigFiles.load(environment: environment(nil)).profiles.isEmpty)
     }
