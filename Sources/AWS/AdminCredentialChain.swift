@@ -71,14 +71,8 @@ struct ProfileResolver {
         if let sso = try SSOProfile(profile: name, settings: settings, files: files) {
             return (try sso.provider(environment: environment), "sso")
         }
-        if let keyId = settings["aws_access_key_id"] {
-            guard let secret = settings["aws_secret_access_key"] else {
-                throw .invalidInput("profile \(name) has aws_access_key_id without aws_secret_access_key")
-            }
-            let keys = AWSCredentials(accessKeyId: keyId, secretAccessKey: SecretBytes(Array(secret.utf8)),
-                                      sessionToken: settings["aws_session_token"].map { SecretBytes(Array($0.utf8)) },
-                                      source: "profile \(name) (static keys)")
-            return (StaticCredentials(keys), "static keys")
+        if settings["aws_access_key_id"] != nil {
+            return (try staticKeys(profile: name, settings: settings), "static keys")
         }
         if let command = settings["credential_process"] {
             return (try ProcessCredentials.provider(command: command, profile: name, environment: environment), "credential_process")
@@ -100,12 +94,7 @@ struct ProfileResolver {
             }
             // A profile that is its own source_profile uses its own static keys, as botocore allows.
             if sourceProfile == profile {
-                guard let keyId = settings["aws_access_key_id"], let secret = settings["aws_secret_access_key"] else {
-                    throw .invalidInput("profile \(profile) is its own source_profile but has no static keys")
-                }
-                source = StaticCredentials(AWSCredentials(accessKeyId: keyId, secretAccessKey: SecretBytes(Array(secret.utf8)),
-                                                          sessionToken: settings["aws_session_token"].map { SecretBytes(Array($0.utf8)) },
-                                                          source: "profile \(profile) (static keys)"))
+                source = try staticKeys(profile: profile, settings: settings)
             } else {
                 guard let (found, _) = try provider(profile: sourceProfile, visited: visited) else {
                     throw .invalidInput("profile \(profile) names source_profile \(sourceProfile), which holds no credentials")
@@ -124,6 +113,15 @@ struct ProfileResolver {
         let duration = settings["duration_seconds"].flatMap { Int($0) } ?? 3600
         return AssumedRoleCredentials(roleArn: roleArn, sessionName: settings["role_session_name"] ?? "adjoin-\(UTCTime.now().seconds)",
                                       durationSeconds: duration, externalId: settings["external_id"], sts: sts)
+    }
+
+    /// The profile's `aws_access_key_id` with its secret (and session token) from the files' secrets.
+    private func staticKeys(profile: String, settings: [String: String]) throws(AdjoinError) -> AWSCredentialProvider {
+        guard let keyId = settings["aws_access_key_id"], let secret = files.secrets[profile]?["aws_secret_access_key"] else {
+            throw .invalidInput("profile \(profile) has no aws_access_key_id with its aws_secret_access_key")
+        }
+        return StaticCredentials(AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: files.secrets[profile]?["aws_session_token"],
+                                                source: "profile \(profile) (static keys)"))
     }
 
     private func credentialSource(_ name: String, profile: String) throws(AdjoinError) -> AWSCredentialProvider {

@@ -13,6 +13,10 @@ public struct SharedConfigFiles: Sendable {
     /// Profile name to its settings (keys lower-cased, as botocore does not distinguish them either).
     public private(set) var profiles: [String: [String: String]] = [:]
     public private(set) var ssoSessions: [String: [String: String]] = [:]
+    /// The profiles' secret values (`aws_secret_access_key`, `aws_session_token`), which go from the
+    /// file's bytes into SecretBytes without passing through a String.
+    public private(set) var secrets: [String: [String: SecretBytes]] = [:]
+    static let secretKeys: Set<String> = ["aws_secret_access_key", "aws_session_token"]
     /// The files read, for messages ("~/.aws/config"); files that do not exist are not listed.
     public private(set) var sources: [String] = []
 
@@ -27,11 +31,13 @@ public struct SharedConfigFiles: Sendable {
             if let given = environment.value(variable) { return expandHome(given, home: home) }
             return home.map { $0 + "/" + relative }
         }
-        if let config = path("AWS_CONFIG_FILE", default: ".aws/config"), let bytes = try files.read(config) {
-            try loaded.add(String(decoding: bytes, as: UTF8.self), isConfigFile: true, source: config)
+        if let config = path("AWS_CONFIG_FILE", default: ".aws/config"), var bytes = try files.read(config) {
+            defer { bytes.wipe() }
+            try loaded.add(bytes, isConfigFile: true, source: config)
         }
-        if let credentials = path("AWS_SHARED_CREDENTIALS_FILE", default: ".aws/credentials"), let bytes = try files.read(credentials) {
-            try loaded.add(String(decoding: bytes, as: UTF8.self), isConfigFile: false, source: credentials)
+        if let credentials = path("AWS_SHARED_CREDENTIALS_FILE", default: ".aws/credentials"), var bytes = try files.read(credentials) {
+            defer { bytes.wipe() }
+            try loaded.add(bytes, isConfigFile: false, source: credentials)
         }
         return loaded
     }
@@ -48,11 +54,28 @@ public struct SharedConfigFiles: Sendable {
     /// Adds one file's sections. In the config file a profile other than `default` is `[profile NAME]`
     /// (a bare `[NAME]` there is ignored, as by botocore); in the credentials file every section is a profile.
     public mutating func add(_ text: String, isConfigFile: Bool, source: String) throws(AdjoinError) {
+        try add(Array(text.utf8), isConfigFile: isConfigFile, source: source)
+    }
+
+    public mutating func add(_ bytes: [UInt8], isConfigFile: Bool, source: String) throws(AdjoinError) {
         sources.append(source)
         var section: (kind: String, name: String)?
         var inNested = false
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
+        for (number, rawLine) in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            let lineBytes = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
+            // A secret's line: its value straight into SecretBytes (the key is decoded alone).
+            if let equals = lineBytes.firstIndex(of: UInt8(ascii: "=")),
+               Self.secretKeys.contains(String(decoding: lineBytes[..<equals], as: UTF8.self).trimmingWhitespace.lowercased()) {
+                let key = String(decoding: lineBytes[..<equals], as: UTF8.self).trimmingWhitespace.lowercased()
+                let value = lineBytes[(equals + 1)...].drop { $0 == 0x20 || $0 == 0x09 }
+                let end = value.lastIndex { $0 != 0x20 && $0 != 0x09 }.map { $0 + 1 } ?? value.startIndex
+                inNested = false
+                if let section, section.kind == "profile", value.startIndex < end {
+                    secrets[section.name, default: [:]][key] = SecretBytes(value[value.startIndex..<end])
+                }
+                continue
+            }
+            let line = Substring(String(decoding: lineBytes, as: UTF8.self))
             let trimmed = String(line).trimmingWhitespace
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             let indented = line.first == " " || line.first == "\t"
