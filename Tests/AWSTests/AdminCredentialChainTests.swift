@@ -186,6 +186,43 @@ import TestSupport
         #expect(found.source.contains("role_arn arn:aws:iam::111122223333:role/adjoin-admin"))
     }
 
+    /// A role whose source is an SSO profile (a common way to reach another account), and one whose
+    /// source is the instance role (credential_source), each assumed with its source's keys.
+    @Test func aRolesSourceMayBeAnSSOProfileOrTheInstanceRole() throws {
+        let home = try Home(config: Self.ssoConfig + """
+
+            [profile other]
+            role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
+            source_profile = dev
+            [profile onec2]
+            role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
+            credential_source = Ec2InstanceMetadata
+            """)
+        try home.write(".aws/sso/cache/" + SHA1.hash(Array("corp".utf8)).hexString + ".json", Self.token("2099-01-01T00:00:00Z"))
+        let viaSSO = FakeHTTPTransport([
+            .answer("GET", "/federation/credentials", status: 200, body: #"{"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "s", "sessionToken": "t", "expiration": 4070908800000}}"#),
+            .answer("POST", "/", status: 200, body: Self.assumeRoleReply("ASIAOTHER")),
+        ])
+        let other = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "other"], transport: viaSSO)))
+        #expect(try other.provider.credentials(deadline: Self.deadline).accessKeyId == "ASIAOTHER")
+        viaSSO.script.finish()
+        #expect(viaSSO.header("Authorization").last??.contains("Credential=ASIASSO/") == true)
+
+        let viaMetadata = FakeHTTPTransport([
+            .answer("PUT", "/latest/api/token", status: 200, body: "imds-token"),
+            .answer("GET", "/latest/meta-data/iam/security-credentials/", status: 200, body: "instance-role"),
+            .answer("GET", "/latest/meta-data/iam/security-credentials/instance-role", status: 200,
+                    body: #"{"Code": "Success", "AccessKeyId": "ASIAINSTANCE", "SecretAccessKey": "s", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#),
+            .answer("POST", "/", status: 200, body: Self.assumeRoleReply("ASIAFROMEC2")),
+        ])
+        let onEC2 = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
+            "AWS_PROFILE": "onec2", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1",
+        ], transport: viaMetadata)))
+        #expect(try onEC2.provider.credentials(deadline: Self.deadline).accessKeyId == "ASIAFROMEC2")
+        viaMetadata.script.finish()
+        #expect(viaMetadata.header("Authorization").last??.contains("Credential=ASIAINSTANCE/") == true)
+    }
+
     @Test func aLoopOfSourceProfilesIsRefused() throws {
         let home = try Home(config: """
             [profile a]

@@ -178,7 +178,7 @@ import Testing
     /// metadata never contacted. Returns the verdicts on the run's keys.
     @discardableResult
     private func adminRuns(_ workstation: Workstation, _ variables: [String: String], keyIds: () throws -> Set<String>,
-                           sourceLabel: String) throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
+                           sourceLabel: String, apply: Bool = false) throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
         let place = try makePlace()
         defer { _ = try? admin.tool("ldapdelete", ["-r", place.ou]) }
         let sweep = try workstation.run(["sweep", "--parameter", place.parameter, "--ou", place.ou, "--timeout", "60", "--output", "json"], variables)
@@ -190,6 +190,15 @@ import Testing
         for account in json["accounts"] as? [[String: Any]] ?? [] { actions[account["instanceId"] as? String ?? "?"] = account["action"] as? String }
         #expect(actions == [place.running.id: "keep", place.terminated.id: "delete"], "\(sweep.stdout)")
         #expect(try admin.computer(place.terminated.name + "$") != nil, "a dry run deleted")
+        if apply {
+            // The sweep's own status write, from outside an instance: DETACHED in the settings' table.
+            let applied = try workstation.run(["sweep", "--parameter", place.parameter, "--ou", place.ou, "--apply", "--output", "json"], variables)
+            #expect(applied.status == Status.swept.exitCode, "\(applied.stdout) \(applied.stderr)")
+            #expect(try admin.computer(place.terminated.name + "$") == nil, "--apply left the terminated instance's account")
+            #expect(try admin.computer(place.running.name + "$") != nil)
+            let item = try aws.statusItem(table: table, instanceId: place.terminated.id)
+            #expect(item?["status"] == "DETACHED" && item?["message"]?.contains("terminated") == true, "\(String(describing: item))")
+        }
 
         try addMarkedAccount(place.leaver.name, owner: place.leaver.id, in: place.ou)
         let leave = try workstation.run(["leave", "--instance-id", place.leaver.id, "--parameter", place.parameter, "--timeout", "60",
@@ -221,7 +230,7 @@ import Testing
         // No AWS_REGION: the profile's region.
         try workstation.write(".aws/config", "[profile ops]\nregion = us-east-1\n")
         try adminRuns(workstation, ["AWS_PROFILE": "ops"], keyIds: { [keys.id] },
-                      sourceLabel: "profile ops (static keys)")
+                      sourceLabel: "profile ops (static keys)", apply: true)
     }
 
     @Test func aRoleAssumedFromASourceProfile() throws {
