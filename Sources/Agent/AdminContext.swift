@@ -35,6 +35,13 @@ public final class AdminContext {
                             deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> AdminContext {
         let environment = context.environment
         guard let found = try AdminCredentialChain.beforeInstanceMetadata(environment: environment, files: HostFiles()) else {
+            // Nothing configured and not an EC2 instance (its firmware says so, and no metadata endpoint was
+            // named): say so at once instead of waiting on 169.254.169.254.
+            if context.firmware.ec2Sign() == nil && environment.value("AWS_EC2_METADATA_SERVICE_ENDPOINT") == nil {
+                throw AdjoinError(.accessDenied, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), no profile with credentials "
+                                  + "(AWS_PROFILE, ~/.aws/config, ~/.aws/credentials), no container endpoint (AWS_CONTAINER_CREDENTIALS_*), "
+                                  + "and this is not an EC2 instance (AWS_EC2_METADATA_SERVICE_ENDPOINT names a metadata service to use anyway)")
+            }
             let instance = try InstanceContext.load(parameter: parameter, settingsPointer: settingsPointer, flags: flags, readTags: false,
                                                     environment: environment, deadline: deadline, progress: progress)
             return AdminContext(settings: instance.settings, settingsSource: instance.settingsSource, region: instance.region,

@@ -20,9 +20,10 @@ import TestSupport
         """
     static let document = #"{"instanceId": "i-0fedcba9876543210", "accountId": "444455556666", "region": "eu-west-1", "availabilityZone": "eu-west-1a"}"#
 
-    func load(_ variables: [String: String], firmware: String? = nil, _ steps: [HTTPStep]) -> (Result<AdminContext, AdjoinError>, FakeHTTPTransport) {
+    func load(_ variables: [String: String], firmware: String? = nil, metadataEndpoint: Bool = true,
+              _ steps: [HTTPStep]) -> (Result<AdminContext, AdjoinError>, FakeHTTPTransport) {
         let transport = FakeHTTPTransport(steps)
-        var environment = AWSEnvironment(variables: variables.merging(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1"]) { a, _ in a })
+        var environment = AWSEnvironment(variables: variables.merging(metadataEndpoint ? ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1"] : [:]) { a, _ in a })
         environment.makeTransport = { transport }
         let context = RunContext(deadline: Deadline(seconds: 10), progress: { _ in }, environment: environment, firmware: Firmware(sign: firmware))
         let result = Result { () throws(AdjoinError) -> AdminContext in
@@ -63,6 +64,14 @@ import TestSupport
         #expect(context.region == "eu-west-1")
         // The account is still the caller's, not the instance's.
         #expect(context.accountId == "111122223333")
+    }
+
+    /// A workstation with nothing configured is told so at once; metadata is not asked.
+    @Test func withNoSourceOffEC2ItFailsWithoutAskingMetadata() {
+        let (result, transport) = load([:], metadataEndpoint: false, [])
+        guard case .failure(let error) = result else { Issue.record("a context without credentials"); return }
+        #expect(error.status == .accessDenied && error.message.contains("not an EC2 instance"), "\(error)")
+        transport.script.finish()
     }
 
     @Test func withNoOtherSourceItIsTheInstanceAsBefore() throws {
