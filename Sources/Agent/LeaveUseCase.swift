@@ -65,14 +65,17 @@ public struct LeaveUseCase: UseCase {
             flags.joinUser = options.user
             flags.statusTable = options.statusTable
             flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
-            let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
-            let settings = instance?.settings ?? flags
+            // A remote leave runs as an admin command (the SDKs' credential chain, from anywhere); a leave
+            // on the host itself is the instance's.
+            let admin = options.isRemote ? try adminContext(flags: flags, context: context) : nil
+            let instance = options.isRemote ? nil : try instanceContext(flags: flags, metadata: metadata, context: context)
+            let settings = admin?.settings ?? instance?.settings ?? flags
             var place = try options.directory.place(in: context)
             let result: LeaveResult
             var reported: String?
             switch options.target {
             case .remote(let computerName, let instanceID):
-                if place.domainControllers.isEmpty, let named = instance?.settings.domainControllers { place.domainControllers = named }
+                if place.domainControllers.isEmpty, let named = admin?.settings.domainControllers { place.domainControllers = named }
                 guard let remoteDomain = settings.domain else {
                     throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
                 }
@@ -97,9 +100,13 @@ public struct LeaveUseCase: UseCase {
                 result = try leave.run(deadline: deadline, identity: identity)
             }
             var status: StatusReporter?
-            if instance != nil, !options.isRemote || reported != nil {
-                status = try StatusReporter(context: instance, instanceId: reported)
-                status?.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
+            if let admin, let reported {
+                status = try StatusReporter(admin: admin, instanceId: reported)
+            } else if instance != nil, !options.isRemote {
+                status = try StatusReporter(context: instance)
+            }
+            if let status {
+                status.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
                     $0.domain = result.domain
                     $0.computerName = result.computerName
                     $0.computerDN = result.computerDN
@@ -143,8 +150,17 @@ public struct LeaveUseCase: UseCase {
         ])
     }
 
-    /// Identity, credentials and settings from AWS when the leave needs them: settings for a remote
-    /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
+    /// A remote leave's AWS side when it needs one: settings (no --domain, or --parameter), or a status
+    /// table to report to. Its failure fails the leave: the settings say where and as whom.
+    private func adminContext(flags: AgentSettings, context: RunContext) throws(AdjoinError) -> AdminContext? {
+        guard options.readsParameter || options.statusTable != nil else { return nil }
+        let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+        return try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                     flags: flags, context: context, deadline: context.deadline, progress: context.progress)
+    }
+
+    /// Identity, credentials and settings from AWS when the leave needs them: settings with
+    /// --parameter, or a status table to report to. A leave on the host itself uses the
     /// machine's own keys, so failing to reach AWS only costs the status item there.
     private func instanceContext(flags: AgentSettings, metadata: InstanceMetadata?, context: RunContext) throws(AdjoinError) -> InstanceContext? {
         // A host joined from the settings parameter reports its leave where its join reported.

@@ -29,7 +29,10 @@ struct LeaveCommand: ParsableCommand {
 
             On EC2: --parameter (or a remote leave without --domain) takes the domain, join user and \
             password from the settings parameter, as join does; with a status table (statusTable, \
-            --status-table) the instance's item says DETACHED. --only-if-terminating (the leave unit at \
+            --status-table) the instance's item says DETACHED. A remote leave takes its AWS credentials \
+            as `adjoin sweep` does (the environment, the AWS_PROFILE profile with keys, role_arn, SSO or \
+            credential_process, the container endpoint, then the instance role), so it also runs from a \
+            workstation, CI or a container. --only-if-terminating (the leave unit at \
             shutdown) leaves only when instance metadata says the instance is terminating: Auto Scaling's \
             lifecycle state Terminated, or a spot interruption notice to terminate; a reboot or a stop \
             gives SKIPPED and changes nothing.
