@@ -70,6 +70,7 @@ public struct HostLeave: Sendable {
 
     private func leaveDirectory(_ host: JoinedHost, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
         let record = host.record
+        if let joinUser { try JoinRequest.checkUser(joinUser.name, domain: record.domain) }
         let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
         result.domainController = controller.hostName
         let actor = joinUser.map { JoinRequest.principal(of: $0.name, realm: record.realm) } ?? record.machinePrincipal
