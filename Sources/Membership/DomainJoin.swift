@@ -61,7 +61,10 @@ public struct DomainJoin: Sendable {
         let traces = try JoinTraces(files: request.files, keytab: keytab)
         // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
         do {
-            try JoinIntent.write(request, computerDN: dn, files: request.files)
+            // With the keys the account is about to get (a new account's kvno is fixed; a reset's is read).
+            let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
+            try JoinIntent.write(request, computerDN: dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
+                                 files: request.files)
         } catch {
             traces.removeFolders()
             throw error

@@ -35,6 +35,70 @@ import Glibc
         process.waitUntilExit()
     }
 
+    /// The join started, killed as soon as its progress says `moment` (or left to finish, if it never does).
+    func joinKilled(when moment: String, _ host: TestHost) throws {
+        try requireLoopbackMetadata(ProcessInfo.processInfo.environment)
+        let process = Process()
+        process.executableURL = Lab.agentBinary
+        process.arguments = joinArguments(host)
+        process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: lab.joinPasswordFile))
+        process.standardOutput = FileHandle.nullDevice
+        let progress = Pipe()
+        process.standardError = progress
+        try process.run()
+        var said = ""
+        while !said.contains(moment) {
+            let chunk = progress.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// Every file under the root whose name marks it as a temporary file.
+    func temporaries(under root: URL) -> [String] {
+        let walker = FileManager.default.enumerator(atPath: root.path)
+        return (walker?.allObjects as? [String] ?? []).filter { $0.contains(".adjoin-tmp.") || $0.hasSuffix(".adjoin-new") }
+    }
+
+    /// Issue 24: a join killed between the account's creation and its keytab, then a plain `leave` (no
+    /// join user, no rerun first). Once the machine may delete its own account, the keys the join was
+    /// about to write log in and the account goes; before that, the leave ends with a status naming the
+    /// leave that will (never UNKNOWN_ERROR), and that one does. No temporary file is left either way.
+    @Test(arguments: ["Creating the computer account", "to delete its own account", "Writing keys for kvno"])
+    func aPlainLeaveAfterAKilledJoinRemovesItsAccountOrNamesTheLeaveThatWill(moment: String) throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        try joinKilled(when: moment, host)
+        let accounts = try admin.count(host.name + "$")
+        let left = try runAgent(["leave", "--root", host.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
+        let report = try jsonObject(left)
+        let status = report["status"] as? String
+        let message = report["message"] as? String ?? ""
+        #expect(status != "UNKNOWN_ERROR", "killed at '\(moment)' (\(accounts) account): \(message)")
+        if status == "DETACHED" {
+            if (report["removed"] as? [String])?.isEmpty == false || accounts == 1 {
+                #expect(try admin.count(host.name + "$") == 0, "killed at '\(moment)': \(left.stdout)")
+            }
+        } else {
+            // Killed before the machine could delete its own account: the one thing left is a leave with a user.
+            #expect(moment == "Creating the computer account", "killed at '\(moment)': \(left.stdout) \(left.stderr)")
+            #expect(["INSUFFICIENT_PERMISSIONS", "KEYTAB_INVALID"].contains(status), "\(left.stdout)")
+            #expect(message.contains("adjoin leave --user NAME --password-stdin"), "\(message)")
+            let withUser = try runAgent(["leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
+                                         "--domain-controller", lab.dcIP, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            #expect(withUser.status == 0, "\(withUser.stdout) \(withUser.stderr)")
+            #expect(try admin.count(host.name + "$") == 0)
+        }
+        if moment != "Creating the computer account" {
+            // The grant was made and the keys were on disk before the add: the plain leave removed the account.
+            #expect(status == "DETACHED" && accounts == 1, "killed at '\(moment)' (\(accounts) account): \(left.stdout) \(left.stderr)")
+        }
+        #expect(temporaries(under: host.root).isEmpty, "\(temporaries(under: host.root))")
+        #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("var/lib/adjoin").path))
+    }
+
     @Test func killsSpreadOverAJoinLeaveNothingLeaveCannotRemove() throws {
         // How long a whole join takes here, to spread the kills over it.
         let probe = try TestHost(domain: lab.domain)
