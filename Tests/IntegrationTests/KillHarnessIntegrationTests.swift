@@ -99,6 +99,47 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("var/lib/adjoin").path))
     }
 
+    /// Issue 24: a join under another name into a root joined (or half-joined, killed) as A is refused,
+    /// naming A and the leave that removes it, before anything changes: never a second account with the
+    /// first forgotten. After that leave, the join under the new name goes through.
+    @Test(arguments: [false, true]) func aJoinUnderAnotherNameIsRefusedUntilTheFirstAccountLeaves(killed: Bool) throws {
+        let first = try TestHost(domain: lab.domain)
+        let second = try TestHost(domain: lab.domain)
+        defer {
+            try? admin.delete(first.name + "$")
+            try? admin.delete(second.name + "$")
+        }
+        if killed {
+            try joinKilled(when: "to delete its own account", first)
+        } else {
+            let joined = try runAgent(joinArguments(first), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            #expect(joined.status == 0, "\(joined.stderr)")
+        }
+        #expect(try admin.count(first.name + "$") == 1)
+        let renamed = joinArguments(first).map { $0 == first.fqdn ? second.fqdn : $0 }
+        for extra in [[], ["--unless-joined"]] {
+            let refused = try runAgent(renamed + extra, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            #expect(refused.status == Status.invalidInput.exitCode, "\(extra): \(refused.stdout) \(refused.stderr)")
+            let message = try jsonObject(refused)["message"] as? String ?? ""
+            #expect(message.contains("\(first.name)$") && message.contains("adjoin leave"), "\(message)")
+            #expect(try admin.count(second.name + "$") == 0)
+        }
+        if !killed {
+            // Nothing changed: the first account's keys still prove.
+            let kinit = try kinitAsMachine(first, lab)
+            #expect(kinit.status == 0, "\(kinit.stderr)")
+        }
+        let left = try runAgent(["leave", "--root", first.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
+        #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
+        #expect(try admin.count(first.name + "$") == 0)
+        let joined = try runAgent(renamed, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stdout) \(joined.stderr)")
+        #expect(try admin.count(second.name + "$") == 1)
+        let last = try runAgent(["leave", "--root", first.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
+        #expect(last.status == 0, "\(last.stdout)")
+        #expect(try admin.count(second.name + "$") == 0 && admin.count(first.name + "$") == 0)
+    }
+
     @Test func killsSpreadOverAJoinLeaveNothingLeaveCannotRemove() throws {
         // How long a whole join takes here, to spread the kills over it.
         let probe = try TestHost(domain: lab.domain)
