@@ -1,6 +1,7 @@
 import AdjoinCore
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -138,6 +139,51 @@ import Glibc
         let last = try runAgent(["leave", "--root", first.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
         #expect(last.status == 0, "\(last.stdout)")
         #expect(try admin.count(second.name + "$") == 0 && admin.count(first.name + "$") == 0)
+    }
+
+    /// Issue 24: several hosts (separate roots) claim one computer name and one `--owner` at once. One of
+    /// them holds the account; every other ends ACCOUNT_CONFLICT instead of resetting it under the
+    /// winner, and every JOINED keytab proves once all are done. A host that comes later is refused too.
+    @Test func hostsClaimingOneOwnerOnSeparateRootsHaveOneWinner() throws {
+        let hosts = try (0..<4).map { _ in try TestHost(domain: lab.domain) }
+        let name = hosts[0].name, fqdn = hosts[0].fqdn
+        let owner = "shared-owner-\(name.lowercased())"
+        defer { try? admin.delete(name + "$") }
+        func arguments(_ host: TestHost) -> [String] {
+            joinArguments(host).map { $0 == host.fqdn ? fqdn : $0 } + ["--owner", owner]
+        }
+        let results = Locked<[(Int, CommandResult)]>([])
+        let group = DispatchGroup()
+        let password = URL(fileURLWithPath: lab.joinPasswordFile)
+        for (index, host) in hosts.enumerated() {
+            let command = arguments(host)
+            group.enter()
+            Thread {
+                defer { group.leave() }
+                if let result = try? runAgent(command, stdin: password) {
+                    results.withLock { $0.append((index, result)) }
+                }
+            }.start()
+        }
+        group.wait()
+        let all = results.withLock { $0 }
+        #expect(all.count == hosts.count)
+        var winners: [TestHost] = []
+        for (index, result) in all {
+            let status = try jsonObject(result)["status"] as? String
+            #expect(status == "JOINED" || status == "ACCOUNT_CONFLICT", "\(result.stdout) \(result.stderr)")
+            if status == "JOINED" { winners.append(hosts[index]) }
+        }
+        #expect(winners.count == 1, "\(all.map { $0.1.stdout })")
+        #expect(try admin.count(name + "$") == 1)
+        let late = try TestHost(domain: lab.domain)
+        let refused = try runAgent(arguments(late), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(try jsonObject(refused)["status"] as? String == "ACCOUNT_CONFLICT", "\(refused.stdout)")
+        for winner in winners {
+            let kinit = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", winner.keytab.path, "\(name)$@\(lab.realm)"],
+                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:owner"])
+            #expect(kinit.status == 0, "the winner's keytab: \(kinit.stderr)")
+        }
     }
 
     @Test func killsSpreadOverAJoinLeaveNothingLeaveCannotRemove() throws {
