@@ -29,7 +29,7 @@ public enum JoinIntent {
                                 keytabPath: request.keytabPath, configured: false)
         record.identity = request.identity.value
         record.domainControllers = request.domainControllers.map(\.description)
-        record.dnsServers = request.dnsServers.map(\.host)
+        record.dnsServers = JoinRecord.recorded(request.dnsServers)
         record.encryptionTypes = request.encryptionTypes.map(\.name)
         record.settingsParameter = request.settingsParameter
         try files.writeOwn(Array(record.rendered().utf8), to: path, mode: mode)

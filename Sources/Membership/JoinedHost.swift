@@ -65,7 +65,7 @@ struct JoinedHost {
         }
         var servers = place.dnsServers
         if servers.isEmpty {
-            servers = record.dnsServers.compactMap { SocketAddress(numericHost: $0, port: 53) }
+            servers = record.dnsServerAddresses
         }
         return try place.connector.locate(try DomainName(record.domain), domainControllers: controllers, dnsServers: servers,
                                           required: required, progress: progress, deadline: deadline)
