@@ -61,10 +61,10 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
                                               "DNS does not know the domain's controllers, or the controllers asked do not serve it")
     /// Bad flags or settings, or a name the directory does not hold: nothing was changed.
     public static let invalidInput = Status("INVALID_INPUT", exitCode: 15, AdjoinCommand.allCases,
-                                            "a setting or flag is malformed, or names what the directory does not hold (an OU); nothing was changed")
+                                            "a setting or flag is malformed, names what the directory does not hold (an OU) or a --user of another realm, or (join) a computer name or domain other than the one this host is joined as (leave first); nothing was changed")
     /// The computer account's name is taken by an account that another host owns.
     public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16, [.join, .leave, .sweep],
-                                               "the computer account belongs to another host, carries no adjoin owner marker (a remote leave by name), or is a domain controller's; it was not changed")
+                                               "the computer account belongs to another host (or another host claiming the same --owner holds it), carries no adjoin owner marker (a remote leave by name), or is a domain controller's; it was not changed")
     /// The directory side succeeded (or was not reached) but the host could not be configured:
     /// a missing package, a file that could not be edited safely, a distro tool that failed.
     public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave],
@@ -76,7 +76,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// The keytab is missing, unreadable or lacks the machine's keys, the DC rejects them, or its
     /// newest kvno is not the directory's.
     public static let keytabInvalid = Status("KEYTAB_INVALID", exitCode: 21, [.status, .rotate, .leave],
-                                             "the keytab is missing, readable by others or lacks the machine's keys, the DC rejects them, or its newest kvno is not the account's (leave: give --user)")
+                                             "the keytab is missing, readable by others or lacks the machine's keys, the DC rejects them, or its newest kvno is not the account's (leave: give --user; also after an interrupted join that left no keys that log in)")
     /// The DC does not know the computer account any more.
     public static let accountMissing = Status("ACCOUNT_MISSING", exitCode: 22, [.status, .rotate], "the computer account is gone from the directory")
     /// A configuration file the join wrote is missing or no longer says what it should.

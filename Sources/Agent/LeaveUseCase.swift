@@ -80,7 +80,7 @@ public struct LeaveUseCase: UseCase {
                     throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
                 }
                 let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
-                var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser), password: password,
+                var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
                                         computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
                                         instanceID: instanceID, progress: context.progress)
                 leave.allowUnmarked = options.allowUnmarked
@@ -91,7 +91,7 @@ public struct LeaveUseCase: UseCase {
                 reported = instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil }
             case .thisHost:
                 let joinUser = try options.user.map { (name) throws(AdjoinError) in
-                    (name: try checkedUser(name), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
+                    (name: try checkedUser(name, domain: nil), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
                 }
                 let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
                     ?? place.currentIdentity(environment: context.environment, metadata: metadata)
@@ -178,9 +178,10 @@ public struct LeaveUseCase: UseCase {
         }
     }
 
-    private func checkedUser(_ given: String?) throws(AdjoinError) -> String {
+    /// `domain`: nil on this host without --domain; the leave checks the realm once it has read the record.
+    private func checkedUser(_ given: String?, domain: DomainName?) throws(AdjoinError) -> String {
         let name = given ?? ""
-        try JoinRequest.checkUser(name, domain: options.domain ?? "corp.example.com")
+        try JoinRequest.checkUser(name, domain: domain?.value)
         return name
     }
 }

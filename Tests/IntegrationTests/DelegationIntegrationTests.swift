@@ -116,7 +116,7 @@ import Testing
         let left = try runAgent(["leave", "--root", host.root.path, "--output", "json"])
         if delegation == .prestaged {
             #expect(left.status == Status.insufficientPermissions.exitCode, "\(left.stdout)")
-            #expect((try jsonObject(left)["message"] as? String)?.contains("leave with a user who may delete it (--user NAME --password-stdin)") == true,
+            #expect((try jsonObject(left)["message"] as? String)?.contains("leave with a user who may delete it (adjoin leave --user NAME --password-stdin)") == true,
                     "\(left.stdout)")
             #expect(try admin.count(host.name + "$") == 1)
             // The user who joined it may not delete it either, and is told why, not to use --user again.
