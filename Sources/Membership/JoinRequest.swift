@@ -21,6 +21,9 @@ public struct JoinRequest: Sendable {
     public var files: HostFiles = HostFiles()
     public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
     public var osRelease: OSRelease
+    /// true: `password` is a one-time password an administrator (or a broker) set on the pre-created
+    /// account, and `user` is the computer itself (NAME$); see OneTimePasswordJoin.
+    public var oneTimePassword = false
     /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
     /// same status table without being told.
     public var settingsParameter: String?
