@@ -13,6 +13,9 @@ public struct JoinUseCase: UseCase {
         public var parameter: String?
         public var statusTable: String?
         public var passwordFromStandardInput = false
+        /// `--one-time-password-stdin`: standard input holds the one-time password of a preset account,
+        /// and the host logs in as the computer itself; no join user.
+        public var oneTimePasswordFromStandardInput = false
         public var organizationalUnit: String?
         public var hostFQDN: String?
         public var computerName: String?

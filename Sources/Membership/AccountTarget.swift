@@ -22,7 +22,7 @@ public struct AccountTarget: Sendable {
     public var actor: String
 
     public init(domain: DomainName, computerName: ComputerName, hostFQDN: String, owner: AccountOwner?, organizationalUnit: String?,
-                encryptionTypes: [EncryptionType], osRelease: OSRelease?, actor: String) {
+                encryptionTypes: [EncryptionType] = [.aes256, .aes128], osRelease: OSRelease?, actor: String) {
         self.domain = domain
         self.computerName = computerName
         self.hostFQDN = hostFQDN

@@ -47,7 +47,7 @@ public struct JoinRequest: Sendable {
     }
 
     /// A user name as people type it, as a principal of `realm`.
-    static func principal(of user: String, realm: String) -> String {
+    public static func principal(of user: String, realm: String) -> String {
         var name = user
         if let backslash = name.lastIndex(of: "\\") { name = String(name[name.index(after: backslash)...]) }
         if let at = name.lastIndex(of: "@") {
