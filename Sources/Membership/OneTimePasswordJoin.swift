@@ -30,7 +30,10 @@ struct OneTimePasswordJoin {
         } catch where error.status == .accessDenied {
             throw Self.unusable(request, error)
         }
-        let target = request.accountTarget
+        var target = request.accountTarget
+        // A computer may not write operatingSystem on itself (AD's default rights on computer objects):
+        // trying would give every such join two warnings that say nothing the operator can act on.
+        target.osRelease = nil
         let account = ComputerAccount(target: target, session: session)
         guard let entry = try account.find(deadline: work).existing else {
             throw AdjoinError(.unknownError, "\(principal) logged in, but the DC shows it no computer account named \(request.computerName.samAccountName)")
