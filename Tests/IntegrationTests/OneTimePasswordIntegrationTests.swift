@@ -133,6 +133,41 @@ import Testing
         #expect(try kinit(host, password: file).status != 0)
     }
 
+    /// The instance side configures the host as any join does: a member of the group logs in with
+    /// real sssd and PAM, with no join user ever on the host.
+    @Test func aConfiguredOneTimePasswordJoinLetsTheGroupLogIn() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let file = host.root.appendingPathComponent("one-time-password")
+        let preset = try preset(host, file: file)
+        #expect(preset.status == 0, "\(preset.stdout)\(preset.stderr)")
+
+        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
+                                                            "--allow-group", lab.loginGroup, "--output", "json"], stdin: file)
+        #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+        #expect(joined.stdout.contains("\"status\": \"JOINED\""))
+        #expect(try sandbox.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
+        let oneTime = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .newlines)
+        for path in ["/etc/krb5.conf", "/etc/sssd/sssd.conf", "/etc/krb5.keytab", "/var/lib/adjoin/joined"] {
+            let bytes = try Data(contentsOf: sandbox.file(path))
+            #expect(bytes.range(of: Data(oneTime.utf8)) == nil, "\(path) holds the one-time password")
+        }
+
+        _ = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
+        let sssd = try SandboxedSSSD(sandbox)
+        defer { sssd.stop() }
+        let passwd = try resolveUser(lab.memberUser, in: sandbox)
+        #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(4000))")
+        let member = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt"],
+                                     stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+        #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd.output.suffix(4000))")
+        let nonmember = try sandbox.run("/usr/bin/pamtester", ["login", lab.nonmemberUser, "authenticate", "acct_mgmt"],
+                                        stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        #expect(nonmember.status != 0)
+    }
+
     @Test func adcliPresetsAndAdjoinJoins() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
