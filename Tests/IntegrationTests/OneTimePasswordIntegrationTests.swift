@@ -102,6 +102,12 @@ import Testing
         let before = try #require(try admin.computer(host.name + "$"))
         #expect(before["info"] == ["adjoin-owner: i-0123456789abcdef0"])
 
+        // A path that exists already is refused before the directory is touched (no reset of the account).
+        let existing = try self.preset(host, file: file, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
+                                       ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
+        #expect(existing.status == 15, "\(existing.stdout)\(existing.stderr)")
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == before["msds-keyversionnumber"])
+
         // Another owner may not reset it, nor join it: refused before anything changes.
         let other = host.root.appendingPathComponent("other-password")
         let taken = try self.preset(host, file: other, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
