@@ -56,7 +56,8 @@ struct OneTimePasswordJoin {
         do throws(AdjoinError) {
             // What the machine may write on itself, and only what is missing: a preset set them already.
             let writes = AccountWrites(target: target)
-            warnings = try writes.apply(writes.plan(entry, password: nil), to: entry.dn, session: session, progress: progress, deadline: work)
+            warnings = try writes.apply(writes.plan(entry, password: nil).map(Self.asTheMachine), to: entry.dn, session: session,
+                                        progress: progress, deadline: work)
             progress("Changing the one-time password of \(request.computerName.samAccountName) to a random one, as the machine itself "
                      + "(Kerberos change-password at \(controller.hostName))")
             try changePassword(principal, from: oneTime, to: password, session: session, dn: entry.dn, before: before, deadline: work)
@@ -109,6 +110,17 @@ struct OneTimePasswordJoin {
             }
             join.progress("The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed")
         }
+    }
+
+    /// A computer may not change its own userAccountControl (Account Restrictions is not among the rights
+    /// AD gives an account on itself). An account preset by hand with other flags (ADUC's pre-staged
+    /// accounts carry "password not required") still logs in and keeps working, so that write is tried,
+    /// and a refusal is a warning for the administrator rather than a join that cannot succeed.
+    static func asTheMachine(_ write: AccountWrite) -> AccountWrite {
+        guard write.attribute == "userAccountControl" else { return write }
+        return AccountWrite(attribute: write.attribute, change: write.change, need: .informational, right: write.right,
+                            consequence: "userAccountControl stays as the account was preset (an administrator may set it to 4096, "
+                                + "a workstation's; adjoin preset does)", undo: write.undo)
     }
 
     /// The machine's right to delete its own account (for `adjoin leave` with the keytab) is granted by

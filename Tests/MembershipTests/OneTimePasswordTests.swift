@@ -158,6 +158,28 @@ import TestSupport
         #expect(machine.key.withUnsafeBytes { Array($0) } == expected.withUnsafeBytes { Array($0) }, "the keys are the new password's")
     }
 
+    /// An account pre-staged by hand as ADUC does it ("password not required"): the machine may not
+    /// change its userAccountControl, and the join goes on with a warning instead of failing.
+    @Test func aUserAccountControlTheMachineMayNotWriteIsAWarning() throws {
+        defer { root.remove() }
+        let staged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "dNSHostName": ["web1.corp.example.com"],
+                                                  "servicePrincipalName": ["host/WEB1", "host/web1.corp.example.com", "RestrictedKrbHost/WEB1",
+                                                                           "RestrictedKrbHost/web1.corp.example.com"],
+                                                  "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
+        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
+            Self.find([staged]),
+            .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
+            .changePassword(principal: Self.machine),
+            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
+            .login(principal: "WEB1$", answer: .success(2)),
+            .search(base: Self.dn, error: Self.refused),
+        ])
+        let (connector, result) = try join(directory)
+        connector.finish()
+        let joined = try result.get()
+        #expect(joined.warnings.contains { $0.contains("may not write userAccountControl") }, "\(joined.warnings)")
+    }
+
     /// An account another owner marks: refused before the password changes (no change is scripted), the host untouched.
     @Test func anotherOwnersAccountIsRefusedBeforeThePasswordChanges() throws {
         defer { root.remove() }
