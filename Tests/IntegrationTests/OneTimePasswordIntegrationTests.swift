@@ -174,6 +174,40 @@ import Testing
         #expect(nonmember.status != 0)
     }
 
+    /// An account pre-staged by hand as ADUC does it (userAccountControl 4128: "password not required"),
+    /// its password set by the administrator: the machine may not change its userAccountControl, and the
+    /// join goes on with a warning.
+    @Test func aHandPrestagedAccountJoinsWithAWarningAboutItsFlags() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        try machineID(host.root)
+        let dn = "CN=\(host.name),\(lab.organizationalUnit)"
+        let throwaway = "Hand-Set-\(UInt32.random(in: 0...UInt32.max))-aB1!"
+        let quoted = Array("\"\(throwaway)\"".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let ldif = host.root.appendingPathComponent("prestage.ldif")
+        try Data("""
+            dn: \(dn)
+            objectClass: computer
+            sAMAccountName: \(host.name)$
+            userAccountControl: 4128
+
+            dn: \(dn)
+            changetype: modify
+            replace: unicodePwd
+            unicodePwd:: \(Data(quoted).base64EncodedString())
+
+            """.utf8).write(to: ldif)
+        let added = try admin.tool("ldapmodify", ["-a", "-f", ldif.path])
+        #expect(added.status == 0, "\(added.stderr)")
+        let file = host.root.appendingPathComponent("one-time-password")
+        try Data(throwaway.utf8).write(to: file)
+        let joined = try join(host, oneTimePassword: file)
+        #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+        #expect(joined.stdout.contains("may not write userAccountControl"))
+        #expect(try kinitAsMachine(host, lab).status == 0)
+        #expect(try admin.computer(host.name + "$")?["dnshostname"] == [host.fqdn], "the machine wrote its dNSHostName itself")
+    }
+
     @Test func adcliPresetsAndAdjoinJoins() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
