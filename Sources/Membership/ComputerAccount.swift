@@ -122,10 +122,18 @@ struct ComputerAccount {
     }
 
     /// An existing account given a new password, and brought to what the target says (writing only what
-    /// differs), without any host's keytab: `adjoin preset`'s reset of an account it may take. Returns
-    /// the warnings of refused informational writes.
+    /// differs), without any host's keytab: `adjoin preset`'s reset. Only an account whose owner marker
+    /// names the target's owner is reset: one without a marker may be a host that another tool joined and
+    /// that works today, which a new password would cut off. Returns the warnings of refused informational writes.
     func reset(_ entry: LDAPEntry, password: SecretBytes, progress: (String) -> Void, deadline: Deadline) throws(AdjoinError) -> [String] {
         try checkOwner(entry)
+        guard let owner = target.owner, AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner else {
+            throw AdjoinError(.accountConflict,
+                "the computer account \(target.computerName.samAccountName) (\(entry.dn)) exists and carries no owner marker"
+                + (target.owner.map { " naming \($0)" } ?? "") + ": it may be a host's that another tool joined, which a new password "
+                + "would cut off. A preset resets only the account whose marker names --owner; remove this one first "
+                + "(adjoin leave --computer-name \(target.computerName) --domain \(target.domain) --user ...) if its host is gone")
+        }
         let writes = AccountWrites(target: target)
         let warnings = try writes.apply(writes.plan(entry, password: password), to: entry.dn, session: session, progress: progress, deadline: deadline)
         return writes.unwritten(entry) + warnings

@@ -12,9 +12,10 @@ struct PresetCommand: ParsableCommand {
             container) as a workstation with a random one-time password, its dNSHostName and SPNs for the \
             host's name (--host-fqdn, default NAME.domain), the owner marker when --owner is given, and the \
             right to delete its own account (so that the host's adjoin leave needs no join user). An account \
-            of that name that exists already is reset to a new one-time password (the old one stops working) \
-            when it carries no owner marker or the one --owner names; another owner's account is never \
-            touched (ACCOUNT_CONFLICT). The minimal join rights (create computer objects in the OU; Reset \
+            of that name that exists already is reset to a new one-time password (the old one, and the keys \
+            of a host joined with it, stop working) only when its owner marker names --owner; any other \
+            existing account, one without a marker included (it may be a working host another tool joined), \
+            is never touched (ACCOUNT_CONFLICT): remove it first if its host is gone. The minimal join rights (create computer objects in the OU; Reset \
             password, Account Restrictions and the validated writes of DNS host name and SPN on them) are \
             enough.
 

@@ -92,17 +92,28 @@ import TestSupport
         }
     }
 
-    /// This owner's account (or one with no marker) is reset: the password, and the marker where none is.
+    /// This owner's account is reset: only its password, since the rest is as a preset leaves it.
     @Test func aPresetResetsItsOwnersAccountToANewOneTimePassword() throws {
         let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([Self.preset(info: [])]),
+            Self.find([Self.preset(info: [Self.owner.recorded])]),
             .modify(dn: Self.dn, attributes: ["unicodePwd"]),
-            .modify(dn: Self.dn, attributes: ["info"]),
             .search(base: Self.dn, error: Self.refused),
         ])
         let outcome = try preset(directory, owner: Self.owner, oneTime: SecretBytes(Array("One-Time-2".utf8))).get()
         directory.script.finish()
         #expect(!outcome.created)
+    }
+
+    /// An account with no owner marker may be a working host that another tool joined: never reset, with or without --owner.
+    @Test func aPresetNeverResetsAnUnmarkedAccount() throws {
+        for owner in [Self.owner, nil] {
+            let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [Self.find([Self.preset(info: [])])])
+            let result = try preset(directory, owner: owner, oneTime: SecretBytes(Array("One-Time-2".utf8)))
+            directory.script.finish()
+            guard case .failure(let error) = result else { Issue.record("an unmarked account was reset"); continue }
+            #expect(error.status == .accountConflict)
+            #expect(error.message.contains("no owner marker"), "\(error.message)")
+        }
     }
 
     // MARK: the one-time-password join
