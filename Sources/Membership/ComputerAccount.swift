@@ -132,7 +132,7 @@ struct ComputerAccount {
                 "the computer account \(target.computerName.samAccountName) (\(entry.dn)) exists and carries no owner marker"
                 + (target.owner.map { " naming \($0)" } ?? "") + ": it may be a host's that another tool joined, which a new password "
                 + "would cut off. A preset resets only the account whose marker names --owner; remove this one first "
-                + "(adjoin leave --computer-name \(target.computerName) --domain \(target.domain) --user ...) if its host is gone")
+                + "(adjoin leave --computer-name \(target.computerName) --allow-unmarked --domain \(target.domain) --user ...) if its host is gone")
         }
         let writes = AccountWrites(target: target)
         let warnings = try writes.apply(writes.plan(entry, password: password), to: entry.dn, session: session, progress: progress, deadline: deadline)
