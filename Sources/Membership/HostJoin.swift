@@ -65,7 +65,10 @@ public struct HostJoin: Sendable {
             inherited = "\(copy.description): would discard \(record.samAccountName)'s keys from the keytab, the join record and sssd's caches, "
                 + "and leave \(copy.recorded)'s account alone\n"
         }
-        var text = inherited + "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        let joining = request.oneTimePassword
+            ? "join the preset account \(request.computerName.samAccountName) as itself with its one-time password, and change that password at once,"
+            : "\(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it)"
+        var text = inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
         if let options {
             text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
         }

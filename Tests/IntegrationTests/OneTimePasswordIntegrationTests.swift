@@ -61,6 +61,12 @@ import Testing
         #expect(!(preset.stdout + preset.stderr).contains(oneTime))
         #expect(try kinit(host, password: file).status == 0, "the one-time password logs in before the join")
 
+        // A dry run reads no password and says what the join would do.
+        let dry = try runAgent(["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn, "--root", host.root.path,
+                                "--no-configure", "--domain-controller", lab.dcIP, "--dry-run"])
+        #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+        #expect(dry.stdout.contains("would join the preset account \(host.name)$ as itself with its one-time password"), "\(dry.stdout)")
+
         let joined = try join(host, oneTimePassword: file)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(joined.stdout.contains("\"status\": \"JOINED\""))
