@@ -43,14 +43,17 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// `status`: every check passed.
     public static let healthy = Status("HEALTHY", exitCode: 0, [.status],
                                        "the keytab logs in, the account is at the keytab's kvno, the files say what the join wrote, and sssd runs")
+    /// `preset`: the computer account stands with a new one-time password, written where --one-time-password-file said.
+    public static let preset = Status("PRESET", exitCode: 0, [.preset],
+                                      "the computer account was created, or this owner's reset, with a new one-time password, written to --one-time-password-file (mode 0600) and nowhere else")
     /// `sweep`: every account was decided (deleted, or kept for a reason), nothing was left unasked.
     public static let swept = Status("SWEPT", exitCode: 0, [.sweep],
                                      "every account found was decided: deleted (with --apply), or kept because its instance still exists or may")
     public static let joining = Status("JOINING", exitCode: 0, [], "not an outcome: the status table holds it while a join is under way")
     public static let unknownError = Status("UNKNOWN_ERROR", exitCode: 1, AdjoinCommand.allCases, "anything not below; the message says what")
-    public static let accessDenied = Status("ACCESS_DENIED", exitCode: 10, [.join, .leave, .rotate, .status, .sweep],
-                                            "authentication failed: a wrong password, an unknown or disabled user, or AWS refused the instance's credentials")
-    public static let insufficientPermissions = Status("INSUFFICIENT_PERMISSIONS", exitCode: 11, [.join, .leave, .rotate, .sweep],
+    public static let accessDenied = Status("ACCESS_DENIED", exitCode: 10, [.join, .preset, .leave, .rotate, .status, .sweep],
+                                            "authentication failed: a wrong password, an unknown or disabled user, or AWS refused the instance's credentials; for join --one-time-password-stdin, a one-time password used already or reset since (preset the account again)")
+    public static let insufficientPermissions = Status("INSUFFICIENT_PERMISSIONS", exitCode: 11, [.join, .preset, .leave, .rotate, .sweep],
                                                        "authenticated, but the directory refused the change; the message names the right that is missing")
     public static let networkError = Status("NETWORK_ERROR", exitCode: 12, AdjoinCommand.allCases,
                                             "no domain controller, DNS server or AWS endpoint answered, or a connection failed")
@@ -63,8 +66,8 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let invalidInput = Status("INVALID_INPUT", exitCode: 15, AdjoinCommand.allCases,
                                             "a setting or flag is malformed, names what the directory does not hold (an OU) or a --user of another realm, or (join) a computer name or domain other than the one this host is joined as (leave first); nothing was changed")
     /// The computer account's name is taken by an account that another host owns.
-    public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16, [.join, .leave, .sweep],
-                                               "the computer account belongs to another host (or another host claiming the same --owner holds it), carries no adjoin owner marker (a remote leave by name), or is a domain controller's; it was not changed")
+    public static let accountConflict = Status("ACCOUNT_CONFLICT", exitCode: 16, [.join, .preset, .leave, .sweep],
+                                               "the computer account belongs to another host (or another host claiming the same --owner holds it), carries no adjoin owner marker (a remote leave by name; a preset of an existing account), or is a domain controller's; it was not changed")
     /// The directory side succeeded (or was not reached) but the host could not be configured:
     /// a missing package, a file that could not be edited safely, a distro tool that failed.
     public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave],
@@ -96,12 +99,12 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let partial = Status("PARTIAL", exitCode: 27, [.sweep],
                                        "some accounts could not be decided (their AWS account or Region could not be asked) or a deletion failed; nothing was deleted for them, and a rerun completes the sweep")
     /// This host's clock and the DC's differ by more than Kerberos allows; the boot join waits for the time service.
-    public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .leave, .rotate, .status, .sweep],
+    public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .preset, .leave, .rotate, .status, .sweep],
                                          "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
 
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
-        .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .joining,
+        .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .preset, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
         .sssdNotRunning, .cloned, .busy, .partial, .clockSkew,
@@ -114,5 +117,5 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
 
 /// The commands, as the statuses name them.
 public enum AdjoinCommand: String, CaseIterable, Sendable {
-    case discover, join, leave, rotate, status, sweep
+    case discover, join, preset, leave, rotate, status, sweep
 }

@@ -34,8 +34,10 @@ public final class InstanceContext {
     /// nothing will be joined, so the failure only costs the status item.
     /// `metadata`: a client the caller already holds, so that its session token serves both.
     /// `settingsPointer` (from /etc/default/adjoin) names a central settings table to read instead of the parameter.
+    /// `readsJoinPassword`: false for a join with a one-time password, which has no use for the join user's
+    /// password: the one the settings name (a parameter or a secret) is then not read at all.
     public static func load(parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, readTags: Bool = true,
-                            environment: AWSEnvironment = .current(),
+                            readsJoinPassword: Bool = true, environment: AWSEnvironment = .current(),
                             metadata given: InstanceMetadata? = nil, credentials givenCredentials: AWSCredentialChain? = nil,
                             deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceContext {
         let metadata: InstanceMetadata
@@ -58,7 +60,7 @@ public final class InstanceContext {
         do throws(AdjoinError) {
             let instance = SettingsLoader.Reader(credentials: credentials, region: region, environment: environment, who: "this instance's role")
             (settings, source) = try SettingsLoader.load(parameter: parameter, pointer: settingsPointer, accountId: identity.accountId, instance: instance,
-                                                         keepPassword: flags.password != nil, deadline: deadline, progress: progress)
+                                                         keepPassword: flags.password != nil || !readsJoinPassword, deadline: deadline, progress: progress)
         } catch where tags.optedOut(tag: flags.autoJoinTag) {
             progress("\(error.message) (the instance opted out, so this only means no status item)")
             settings = AgentSettings()

@@ -15,20 +15,29 @@ extension JoinUseCase {
         let hostFQDN = options.hostFQDN.map(InputNames.hostName)
         let fromParameter = instance != nil && options.readsParameter
         let source = instance?.settingsSource ?? "the command line"
-        if !fromParameter, !options.passwordFromStandardInput, !options.dryRun {
+        if !fromParameter, !options.passwordFromStandardInput, !options.oneTimePasswordFromStandardInput, !options.dryRun {
             throw .invalidInput("give the join user's password on standard input with --password-stdin (never as an argument)")
         }
         guard let domain = settings.domain else {
             throw .invalidInput(fromParameter ? "no domain: \(source) names none, and --domain was not given"
                                               : "give --domain and --user, or run on EC2 with the settings parameter")
         }
-        guard let user = settings.joinUser else {
-            throw .invalidInput(fromParameter ? "no join user: give joinUser in \(source), or --user"
-                                              : "give --domain and --user, or run on EC2 with the settings parameter")
-        }
-        let password = try JoinPassword.resolve(settings, dryRun: options.dryRun, missing:
-            "no join password: \(source) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
         let (name, fqdn) = try names(explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
+        let user: String
+        let password: SecretBytes
+        if options.oneTimePasswordFromStandardInput {
+            // No join user: the host logs in as the computer with the one-time password a preset gave it.
+            user = name.samAccountName
+            password = options.dryRun ? SecretBytes([]) : try JoinPassword.fromStandardInput()
+        } else {
+            guard let joinUser = settings.joinUser else {
+                throw .invalidInput(fromParameter ? "no join user: give joinUser in \(source), or --user"
+                                                  : "give --domain and --user, or run on EC2 with the settings parameter")
+            }
+            user = joinUser
+            password = try JoinPassword.resolve(settings, dryRun: options.dryRun, missing:
+                "no join password: \(source) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
+        }
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
         let identity: AccountOwner = if let instance {
                 .instance(instance.identity.instanceId, accountId: instance.identity.accountId, region: instance.identity.region)
@@ -38,6 +47,7 @@ extension JoinUseCase {
         var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
                                   owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
         request.identity = identity
+        request.oneTimePassword = options.oneTimePasswordFromStandardInput
         request.domainControllers = settings.domainControllers
         request.organizationalUnit = settings.organizationalUnit
         request.files = files

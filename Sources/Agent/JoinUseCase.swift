@@ -13,6 +13,9 @@ public struct JoinUseCase: UseCase {
         public var parameter: String?
         public var statusTable: String?
         public var passwordFromStandardInput = false
+        /// `--one-time-password-stdin`: standard input holds the one-time password of a preset account,
+        /// and the host logs in as the computer itself; no join user.
+        public var oneTimePasswordFromStandardInput = false
         public var organizationalUnit: String?
         public var hostFQDN: String?
         public var computerName: String?
@@ -75,7 +78,8 @@ public struct JoinUseCase: UseCase {
         if state.context == nil, options.readsParameter || options.statusTable != nil {
             let pointer = options.readsParameter && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
             let loaded = try InstanceContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
-                                                  flags: try flagSettings(), environment: context.environment,
+                                                  flags: try flagSettings(), readsJoinPassword: !options.oneTimePasswordFromStandardInput,
+                                                  environment: context.environment,
                                                   metadata: try state.instanceMetadata(), credentials: state.credentials,
                                                   deadline: deadline, progress: context.progress)
             state.context = loaded

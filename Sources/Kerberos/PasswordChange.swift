@@ -20,6 +20,20 @@ extension KerberosContext {
         try changePassword(of: principal.name, with: ticket, to: newPassword, through: kpasswd, deadline: deadline)
     }
 
+    /// The same change with the principal's current password instead of a keytab: how a host that an
+    /// administrator pre-created with a one-time password replaces it at once (adcli's and realm's
+    /// `--one-time-password`). The ticket comes from an AS exchange with that password (libkrb5 learns
+    /// the account's salt from the KDC), so it is an initial ticket as kpasswd requires. `password` is
+    /// handed over and wiped as in a password login.
+    public func changePassword(_ principal: Principal, password: SecretBytes, to newPassword: SecretBytes,
+                               through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline) throws(KerberosError) {
+        let cache = try CredentialCache(context: self)
+        let service = "kadmin/changepw@" + principal.realm
+        try login(principal, password: password, service: service, into: cache, through: kdc, deadline: deadline)
+        let ticket = try ServiceTicket(client: principal, server: Principal(service, context: self), in: cache)
+        try changePassword(of: principal.name, with: ticket, to: newPassword, through: kpasswd, deadline: deadline)
+    }
+
     /// The RFC 3244 exchange itself, with a kadmin/changepw ticket at hand.
     func changePassword(of name: String, with ticket: ServiceTicket, to newPassword: SecretBytes, through kpasswd: KDCConnection,
                         deadline: Deadline) throws(KerberosError) {

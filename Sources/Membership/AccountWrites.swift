@@ -43,7 +43,7 @@ struct AccountWrites {
     static let readAttributes = ["userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
                                  "operatingSystemVersion", "msDS-SupportedEncryptionTypes", AccountOwner.attribute]
 
-    let request: JoinRequest
+    let target: AccountTarget
 
     /// userAccountControl as a workstation's, enabled and with a password required; every other flag
     /// an administrator set (delegation, for one) stays.
@@ -62,14 +62,14 @@ struct AccountWrites {
                                        need: .required, right: AccountWrite.accountRestrictions, consequence: nil,
                                        undo: current.map { .replace(LDAPAttribute("userAccountControl", [String($0)])) }))
         }
-        let fqdn = request.hostFQDN.lowercased()
+        let fqdn = target.hostFQDN.lowercased()
         if entry.string("dNSHostName")?.lowercased() != fqdn {
             writes.append(AccountWrite(attribute: "dNSHostName", change: .replace(LDAPAttribute("dNSHostName", [fqdn])),
                                        need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil,
                                        undo: Self.restoring("dNSHostName", entry)))
         }
         let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
-        let missing = request.servicePrincipalNames.filter { !registered.contains($0.lowercased()) }
+        let missing = target.servicePrincipalNames.filter { !registered.contains($0.lowercased()) }
         if !missing.isEmpty {
             // Added, not replaced: SPNs other services registered on the account stay.
             writes.append(AccountWrite(attribute: "servicePrincipalName", change: .add(LDAPAttribute("servicePrincipalName", missing)),
@@ -81,20 +81,21 @@ struct AccountWrites {
             writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password))),
                                        need: .required, right: AccountWrite.resetPassword, consequence: nil))
         }
-        let system = [("operatingSystem", request.osRelease.name),
-                      ("operatingSystemVersion", request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version)]
-        for (attribute, value) in system where entry.string(attribute) != value {
-            writes.append(AccountWrite(attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
-                                       right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
+        if let release = target.osRelease {
+            let system = [("operatingSystem", release.name), ("operatingSystemVersion", release.version.isEmpty ? "unknown" : release.version)]
+            for (attribute, value) in system where entry.string(attribute) != value {
+                writes.append(AccountWrite(attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
+                                           right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
+            }
         }
         // The owner marker goes only into an empty info: ours is there already, another host's was refused
         // before, and an administrator's notes stay (see `unwritten`). Our own marker written by an older
         // adjoin, without the instance's account and Region, gets them, so that `sweep` can place the account.
+        guard let owner = target.owner else { return writes }
         let info = entry.strings(AccountOwner.attribute)
-        let olderOwnMarker = request.owner.location != nil && AccountOwner.parse(recorded: info) == request.owner
-            && info != [request.owner.recorded]
+        let olderOwnMarker = owner.location != nil && AccountOwner.parse(recorded: info) == owner && info != [owner.recorded]
         if info.isEmpty || olderOwnMarker {
-            writes.append(AccountWrite(attribute: AccountOwner.attribute, change: .replace(LDAPAttribute(AccountOwner.attribute, [request.owner.recorded])),
+            writes.append(AccountWrite(attribute: AccountOwner.attribute, change: .replace(LDAPAttribute(AccountOwner.attribute, [owner.recorded])),
                                        need: .informational, right: "Write \(AccountOwner.attribute)", consequence: Self.noOwnerMarker))
         }
         return writes
@@ -120,7 +121,7 @@ struct AccountWrites {
     /// keytab holds; where it is unset the domain's default applies, which gives AES to accounts with
     /// AES keys.
     private func encryptionTypes(_ entry: LDAPEntry) -> [AccountWrite] {
-        let wanted = EncryptionType.supportedEncryptionTypes(request.encryptionTypes)
+        let wanted = EncryptionType.supportedEncryptionTypes(target.encryptionTypes)
         let current = entry.string("msDS-SupportedEncryptionTypes").flatMap { Int($0) }
         guard current != Int(wanted) else { return [] }
         let shutOut = current.map { $0 != 0 && UInt32(truncatingIfNeeded: $0) & wanted == 0 } ?? false

@@ -15,7 +15,7 @@ extension AccountWrites {
             let outcome = try modify(required, dn: dn, session: session, progress: progress, deadline: deadline)
             if let refused = outcome.refused.first {
                 let failure = (refused.attribute == "dNSHostName" ? hostNameRule(dn: dn) : nil).map { AdjoinError(.insufficientPermissions, $0) }
-                    ?? Self.refusal(refused, user: request.userPrincipal, dn: dn)
+                    ?? Self.refusal(refused, user: target.actor, dn: dn)
                 throw putBack(outcome.appliedAlone, on: dn, after: failure, session: session, progress: progress, deadline: deadline)
             }
         }
@@ -23,7 +23,7 @@ extension AccountWrites {
         guard !informational.isEmpty else { return [] }
         progress("Updating \(informational.map(\.attribute).joined(separator: ", ")) on \(dn)")
         return try modify(informational, dn: dn, session: session, progress: progress, deadline: deadline).refused.map {
-            Self.warning($0, user: request.userPrincipal, dn: dn)
+            Self.warning($0, user: target.actor, dn: dn)
         }
     }
 
@@ -65,10 +65,10 @@ extension AccountWrites {
     /// only when msDS-AllowedDNSSuffixes lists them). A host name that is not NAME.domain is refused even
     /// with the right: say so, rather than name a right the user may well have.
     func hostNameRule(dn: String) -> String? {
-        let fqdn = request.hostFQDN.lowercased()
-        let own = request.computerName.value.lowercased() + "." + request.domain.value.lowercased()
+        let fqdn = target.hostFQDN.lowercased()
+        let own = target.computerName.value.lowercased() + "." + target.domain.value.lowercased()
         guard fqdn != own else { return nil }
-        return "\(request.userPrincipal) may not set dNSHostName \(fqdn) on \(dn): the DC accepts from a non-administrator only the account's "
+        return "\(target.actor) may not set dNSHostName \(fqdn) on \(dn): the DC accepts from a non-administrator only the account's "
             + "own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an administrator "
             + "set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)"
     }

@@ -8,17 +8,21 @@ struct ComputerAccount {
     static let workstationTrustAccount = 0x1000
     static let searchedAttributes = ["distinguishedName", "msDS-KeyVersionNumber"] + AccountWrites.readAttributes
 
-    let request: JoinRequest
+    let target: AccountTarget
     let session: any Directory
 
     func attributes(password: SecretBytes) -> [LDAPAttribute] {
-        [
-            LDAPAttribute("dNSHostName", [request.hostFQDN.lowercased()]),
-            LDAPAttribute("servicePrincipalName", request.servicePrincipalNames),
-            LDAPAttribute("operatingSystem", [request.osRelease.name]),
-            LDAPAttribute("operatingSystemVersion", [request.osRelease.version.isEmpty ? "unknown" : request.osRelease.version]),
-            LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(request.encryptionTypes))]),
-            LDAPAttribute(AccountOwner.attribute, [request.owner.recorded]),
+        var attributes = [
+            LDAPAttribute("dNSHostName", [target.hostFQDN.lowercased()]),
+            LDAPAttribute("servicePrincipalName", target.servicePrincipalNames),
+        ]
+        if let system = target.osRelease {
+            attributes += [LDAPAttribute("operatingSystem", [system.name]),
+                           LDAPAttribute("operatingSystemVersion", [system.version.isEmpty ? "unknown" : system.version])]
+        }
+        attributes.append(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(target.encryptionTypes))]))
+        if let owner = target.owner { attributes.append(LDAPAttribute(AccountOwner.attribute, [owner.recorded])) }
+        return attributes + [
             LDAPAttribute("userAccountControl", [String(Self.workstationTrustAccount)]),
             LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password)),
         ]
@@ -27,16 +31,16 @@ struct ComputerAccount {
     /// The account, if one exists, and the container a new one would go to. When that container must
     /// be looked up (no --ou), both searches go out together: one round trip for the two.
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
-        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(request.computerName.samAccountName))))"
-        var searches = [LDAPSearchRequest(base: request.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
-        if request.organizationalUnit == nil {
+        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(target.computerName.samAccountName))))"
+        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
+        if target.organizationalUnit == nil {
             // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
-            searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(request.domain.baseDN)>", scope: .base,
+            searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,
                                               filter: "(objectClass=*)", attributes: ["distinguishedName"]))
         }
         do {
             let answers = try session.search(searches, deadline: deadline)
-            let container = request.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(request.domain.baseDN)"
+            let container = target.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(target.domain.baseDN)"
             return (answers[0].first, container)
         } catch {
             throw error.adjoinError(deadline: deadline)
@@ -56,26 +60,26 @@ struct ComputerAccount {
 
     /// The DN a new account gets in `container`.
     func newDN(in container: String) -> String {
-        "CN=\(LDAPEscaping.dnValue(request.computerName.value)),\(container)"
+        "CN=\(LDAPEscaping.dnValue(target.computerName.value)),\(container)"
     }
 
     func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
         let dn = newDN(in: container)
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
-        let name = LDAPAttribute("sAMAccountName", [request.computerName.samAccountName])
+        let name = LDAPAttribute("sAMAccountName", [target.computerName.samAccountName])
         do {
             try session.add(dn, attributes: [objectClass, name] + attributes(password: password), deadline: deadline)
             return dn
         } catch where error.isPermissionDenied {
             throw AdjoinError(.insufficientPermissions,
-                "\(request.userPrincipal) needs Create Computer objects on \(container) to create \(request.computerName.samAccountName): \(error.diagnostic ?? error.message)"
-                + (request.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
-        } catch where request.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
-            throw .invalidInput("--ou '\(container)' is not an OU of \(request.domain) that \(request.userPrincipal) can see: \(error.diagnostic ?? error.message)")
+                "\(target.actor) needs Create Computer objects on \(container) to create \(target.computerName.samAccountName): \(error.diagnostic ?? error.message)"
+                + (target.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
+        } catch where target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
+            throw .invalidInput("--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
         } catch where error.code == .alreadyExists || error.code == .constraintViolation {
             throw AdjoinError(.accountConflict,
-                "an account named \(request.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
-                + "or where \(request.userPrincipal) cannot see it): \(error)")
+                "an account named \(target.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
+                + "or where \(target.actor) cannot see it): \(error)")
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -95,34 +99,58 @@ struct ComputerAccount {
     /// when the host's keytab no longer logs in as the account: a rerun on a healthy host keeps its keys
     /// (changing them is `rotate`'s job, done as the machine) and needs no right at all.
     ///
-    /// `known`: this host's join record or intent record (as the join found them) names the account.
-    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, known: Bool, progress: (String) -> Void,
+    /// `claimOnly`: the owner this join records was chosen with --owner (it is not who this host is), and
+    /// neither this host's join record nor its intent record (as the join found them) names the account.
+    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, claimOnly: Bool, progress: (String) -> Void,
                deadline: Deadline) throws(AdjoinError) -> Reuse {
-        let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
-        if let owner, owner != request.owner {
-            throw AdjoinError(.accountConflict,
-                "the computer account \(request.computerName.samAccountName) (\(entry.dn)) belongs to \(owner), not to this host (\(request.owner)); "
-                + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
-                + "(adjoin leave --computer-name \(request.computerName)) if its host is gone")
-        }
+        try checkOwner(entry)
         let kept = try workingKeys(keytab, entry, progress: progress, deadline: deadline)
-        if owner != nil, kept == nil, !known, request.owner != request.identity {
+        if let owner = target.owner, AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) != nil, kept == nil, claimOnly {
             // An owner chosen with --owner is not who this host is: several hosts may claim it. The one that
             // created the account (or holds its keys) keeps it; a reset here would break that host's keytab
             // while both reported JOINED.
             throw AdjoinError(.accountConflict,
-                "the computer account \(request.computerName.samAccountName) (\(entry.dn)) carries the owner \(request.owner) that this host "
+                "the computer account \(target.computerName.samAccountName) (\(entry.dn)) carries the owner \(owner) that this host "
                 + "claims (--owner), but this host has no record of joining it and no keys that log in as it: another host claiming the same "
                 + "owner holds it, and a new password would lock that host out. Give each host its own --owner or --computer-name, or remove "
-                + "the account (adjoin leave --computer-name \(request.computerName)) if no host uses it")
+                + "the account (adjoin leave --computer-name \(target.computerName)) if no host uses it")
         }
         if let kept {
             progress("The keytab \(keytab.path) still logs in as \(keytab.samAccountName) (kvno \(kept)): keeping its keys")
         }
-        let writes = AccountWrites(request: request)
+        let writes = AccountWrites(target: target)
         let warnings = try writes.apply(writes.plan(entry, password: kept == nil ? password : nil), to: entry.dn, session: session,
                                         progress: progress, deadline: deadline)
         return Reuse(keptKeyVersion: kept, warnings: writes.unwritten(entry) + warnings)
+    }
+
+    /// Refuses an account whose owner marker names another owner than the target's (or any owner, when
+    /// the target records none): adjoin never takes over another host's account.
+    func checkOwner(_ entry: LDAPEntry) throws(AdjoinError) {
+        guard let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)), owner != target.owner else { return }
+        throw AdjoinError(.accountConflict,
+            "the computer account \(target.computerName.samAccountName) (\(entry.dn)) belongs to \(owner), not to "
+            + (target.owner.map { "this host (\($0))" } ?? "no owner (give --owner \(owner) if it is that host's account)") + "; "
+            + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
+            + "(adjoin leave --computer-name \(target.computerName)) if its host is gone")
+    }
+
+    /// An existing account given a new password, and brought to what the target says (writing only what
+    /// differs), without any host's keytab: `adjoin preset`'s reset. Only an account whose owner marker
+    /// names the target's owner is reset: one without a marker may be a host that another tool joined and
+    /// that works today, which a new password would cut off. Returns the warnings of refused informational writes.
+    func reset(_ entry: LDAPEntry, password: SecretBytes, progress: (String) -> Void, deadline: Deadline) throws(AdjoinError) -> [String] {
+        try checkOwner(entry)
+        guard let owner = target.owner, AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner else {
+            throw AdjoinError(.accountConflict,
+                "the computer account \(target.computerName.samAccountName) (\(entry.dn)) exists and carries no owner marker"
+                + (target.owner.map { " naming \($0)" } ?? "") + ": it may be a host's that another tool joined, which a new password "
+                + "would cut off. A preset resets only the account whose marker names --owner; remove this one first "
+                + "(adjoin leave --computer-name \(target.computerName) --allow-unmarked --domain \(target.domain) --user ...) if its host is gone")
+        }
+        let writes = AccountWrites(target: target)
+        let warnings = try writes.apply(writes.plan(entry, password: password), to: entry.dn, session: session, progress: progress, deadline: deadline)
+        return writes.unwritten(entry) + warnings
     }
 
     /// The kvno of the host's keys when its keytab logs in as the account (its entries for the other

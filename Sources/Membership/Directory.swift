@@ -27,6 +27,9 @@ public protocol Directory {
     /// The machine's own password change (RFC 3244) with a ticket from its keytab, at `kpasswd` or the DC's port 464.
     func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
                         kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError)
+    /// The same change with the principal's current password (a one-time password an administrator set) instead of a keytab.
+    func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+                        deadline: Deadline) throws(KerberosError)
     /// A key from a password, as the KDC derives it (no I/O).
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes
 

@@ -119,10 +119,20 @@ extension DirectorySession: Directory {
 
     func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
                         kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError) {
-        let server = kpasswd.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: kdc.realm) }
-            ?? KDCConnection(kpasswdAt: controller.address, realm: kdc.realm)
         try context.changePassword(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
-                                   to: newPassword, through: kdc, kpasswd: server, deadline: deadline)
+                                   to: newPassword, through: kdc, kpasswd: kpasswdServer(kpasswd), deadline: deadline)
+    }
+
+    /// `kpasswd` when given, else the DC's port 464.
+    private func kpasswdServer(_ kpasswd: SocketAddress?) -> KDCConnection {
+        kpasswd.map { KDCConnection(kpasswdAt: $0, port: $0.port, realm: kdc.realm) }
+            ?? KDCConnection(kpasswdAt: controller.address, realm: kdc.realm)
+    }
+
+    func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+                        deadline: Deadline) throws(KerberosError) {
+        try context.changePassword(Principal(principal, context: context), password: password, to: newPassword, through: kdc,
+                                   kpasswd: kpasswdServer(kpasswd), deadline: deadline)
     }
 
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes {

@@ -48,9 +48,10 @@ public struct DomainJoin: Sendable {
 
     public func run(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
         try request.validate()
+        if request.oneTimePassword { return try OneTimePasswordJoin(join: self).run(on: controller, deadline: deadline) }
         let work = deadline.reserving(Self.undoShare(of: deadline))
         let session = try connector.open(request, controller: controller, deadline: work, progress: progress)
-        let account = ComputerAccount(request: request, session: session)
+        let account = ComputerAccount(target: request.accountTarget, session: session)
         var keytab = HostKeytab(request: request)
         keytab.clock = clock
         let password = MachinePassword.generate()
@@ -83,7 +84,8 @@ public struct DomainJoin: Sendable {
             do throws(AdjoinError) {
                 if let existing {
                     progress("Reusing the computer account \(existing.dn)")
-                    reuse = try account.reuse(existing, keytab: keytab, password: password, known: known, progress: progress, deadline: work)
+                    reuse = try account.reuse(existing, keytab: keytab, password: password, claimOnly: !known && request.owner != request.identity,
+                                              progress: progress, deadline: work)
                     (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
                 } else {
                     progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")

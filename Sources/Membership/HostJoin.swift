@@ -68,7 +68,10 @@ public struct HostJoin: Sendable {
         } else {
             try JoinRename.check(request, against: try JoinRename.recorded(request.files))
         }
-        var text = inherited + "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        let joining = request.oneTimePassword
+            ? "join the preset account \(request.computerName.samAccountName) as itself with its one-time password, and change that password at once,"
+            : "\(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it)"
+        var text = inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
         if let options {
             text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
         }

@@ -21,6 +21,9 @@ public struct JoinRequest: Sendable {
     public var files: HostFiles = HostFiles()
     public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
     public var osRelease: OSRelease
+    /// true: `password` is a one-time password an administrator (or a broker) set on the pre-created
+    /// account, and `user` is the computer itself (NAME$); see OneTimePasswordJoin.
+    public var oneTimePassword = false
     /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
     /// same status table without being told.
     public var settingsParameter: String?
@@ -44,7 +47,7 @@ public struct JoinRequest: Sendable {
     }
 
     /// A user name as people type it, as a principal of `realm`.
-    static func principal(of user: String, realm: String) -> String {
+    public static func principal(of user: String, realm: String) -> String {
         var name = user
         if let backslash = name.lastIndex(of: "\\") { name = String(name[name.index(after: backslash)...]) }
         if let at = name.lastIndex(of: "@") {

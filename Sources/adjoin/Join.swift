@@ -26,6 +26,16 @@ struct JoinCommand: ParsableCommand {
 
             The password is read from standard input only, never from an argument or the environment.
 
+            With --one-time-password-stdin there is no join user: an administrator created the account \
+            beforehand with a one-time password (adjoin preset, or adcli preset-computer), and standard \
+            input holds that password. The host logs in as the computer (NAME$) with it, writes on its own \
+            account what is missing and a computer may write on itself (dNSHostName and SPNs for its \
+            name), then at once changes its password to a random one with the Kerberos change-password \
+            protocol (kpasswd, port 464): the one-time password logs in no more, and the working password \
+            leaves the host only to the DC. Keys, keytab, proof and host configuration follow as for any \
+            join. A one-time password that does not log in (used already, or the account reset since) is \
+            ACCESS_DENIED: preset the account again. --owner must match the owner the preset recorded, if any.
+
             On EC2, with no --domain: the instance's identity comes from instance metadata (IMDSv2), its \
             tags from metadata or EC2 DescribeTags, and the settings, password included, from the SecureString \
             SSM parameter `adjoin` (--parameter, a name or an ARN), read with the instance role's credentials, \
@@ -64,6 +74,9 @@ struct JoinCommand: ParsableCommand {
 
     @Flag(help: "Read the join user's password from standard input (the only way to give it).")
     var passwordStdin = false
+
+    @Flag(help: "Read a one-time password from standard input and join the account an administrator preset with it (adjoin preset, adcli preset-computer): no join user. The host logs in as the computer and replaces the password at once with a random one.")
+    var oneTimePasswordStdin = false
 
     @Option(help: ArgumentHelp("The OU for a new computer account (default: the domain's computers container).", valueName: "dn"))
     var ou: String?
@@ -110,7 +123,13 @@ struct JoinCommand: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func validate() throws {
-        if domain != nil && parameter == nil && user == nil && !dryRun {
+        if oneTimePasswordStdin && (passwordStdin || user != nil) {
+            throw ValidationError("--one-time-password-stdin joins as the computer itself: it takes no --user or --password-stdin")
+        }
+        if oneTimePasswordStdin && retryFor != nil {
+            throw ValidationError("--one-time-password-stdin and --retry-for cannot go together: a one-time password serves one join")
+        }
+        if domain != nil && parameter == nil && user == nil && !dryRun && !oneTimePasswordStdin {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
@@ -141,6 +160,7 @@ struct JoinCommand: ParsableCommand {
         join.parameter = parameter
         join.statusTable = statusTable
         join.passwordFromStandardInput = passwordStdin
+        join.oneTimePasswordFromStandardInput = oneTimePasswordStdin
         join.organizationalUnit = ou
         join.hostFQDN = hostFqdn
         join.computerName = computerName

@@ -103,4 +103,21 @@ import Testing
     @Test func theKeytabMustStayUnderTheRoot() throws {
         try expectInvalid("--keytab '../../x' leads out of --root", options { $0.keytab = "../../x" }, try settings(), prefix: true)
     }
+
+    /// --one-time-password-stdin: no join user is needed (the settings' is ignored); the host logs in
+    /// as the computer itself. A dry run reads no standard input.
+    @Test func aOneTimePasswordJoinLogsInAsTheComputerWithNoJoinUser() throws {
+        var settings = try settings(password: nil)
+        settings.joinUser = nil
+        let request = try build(options {
+            $0.user = nil
+            $0.passwordFromStandardInput = false
+            $0.oneTimePasswordFromStandardInput = true
+            $0.dryRun = true
+        }, settings)
+        #expect(request.oneTimePassword)
+        #expect(request.user == "WEB1$")
+        #expect(request.userPrincipal == "WEB1$@CORP.EXAMPLE.COM")
+        #expect(try build(options(), try self.settings()).oneTimePassword == false)
+    }
 }

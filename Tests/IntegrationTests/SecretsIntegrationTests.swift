@@ -16,7 +16,7 @@ import Glibc
     }
 
     /// The agent started in the background, its standard input a pipe the test writes (or not).
-    func start(_ arguments: [String], in folder: URL, shellPrefix: String = "") throws -> (Process, Pipe) {
+    func start(_ arguments: [String], in folder: URL, shellPrefix: String = "", output: URL? = nil) throws -> (Process, Pipe) {
         try requireLoopbackMetadata(ProcessInfo.processInfo.environment)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -27,7 +27,12 @@ import Glibc
         process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
         let input = Pipe()
         process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
+        if let output {
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            process.standardOutput = try FileHandle(forWritingTo: output)
+        } else {
+            process.standardOutput = FileHandle.nullDevice
+        }
         _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("agent.err").path, contents: nil)
         process.standardError = try FileHandle(forWritingTo: folder.appendingPathComponent("agent.err"))
         try process.run()
@@ -92,5 +97,55 @@ import Glibc
         // A real dump of the agent's memory: it holds what the agent was given, the host's name.
         #expect(bytes.range(of: Data(host.fqdn.utf8)) != nil)
         #expect(bytes.range(of: Data(password)) == nil, "the join password is in the dump")
+    }
+
+    /// The one-time password of a preset and a join goes through a 0600 file and standard input only:
+    /// never in either process's arguments or environment (read from /proc while each waits for its
+    /// standard input), and never in what either prints.
+    @Test func theOneTimePasswordIsInNoArgumentEnvironmentOrOutput() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let file = host.root.appendingPathComponent("one-time-password")
+        let presetOut = host.root.appendingPathComponent("preset.out")
+        let (preset, presetInput) = try start(["preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                               "--host-fqdn", host.fqdn, "--ou", lab.organizationalUnit, "--one-time-password-file", file.path,
+                                               "--domain-controller", lab.dcIP], in: host.root, output: presetOut)
+        let joinPassword = try lab.joinPassword()
+        let presetSeen = try processView(preset)
+        presetInput.fileHandleForWriting.write(Data(joinPassword))
+        try presetInput.fileHandleForWriting.close()
+        preset.waitUntilExit()
+        #expect(preset.terminationStatus == 0, "\((try? String(contentsOf: host.root.appendingPathComponent("agent.err"), encoding: .utf8)) ?? "")")
+        let oneTime = try Data(contentsOf: file).filter { $0 != UInt8(ascii: "\n") }
+        #expect(oneTime.count == 120)
+        let presetPrinted = try Data(contentsOf: presetOut) + Data(contentsOf: host.root.appendingPathComponent("agent.err"))
+        #expect(presetPrinted.range(of: oneTime) == nil, "the preset printed the one-time password")
+        #expect(presetPrinted.range(of: Data(joinPassword)) == nil, "the preset printed the join password")
+        #expect(presetSeen.range(of: Data(joinPassword)) == nil)
+
+        try FileManager.default.createDirectory(at: host.root.appendingPathComponent("etc"), withIntermediateDirectories: true)
+        try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: host.root.appendingPathComponent("etc/machine-id"))
+        let joinOut = host.root.appendingPathComponent("join.out")
+        let (join, joinInput) = try start(["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
+                                           "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP],
+                                          in: host.root, output: joinOut)
+        let joinSeen = try processView(join)
+        joinInput.fileHandleForWriting.write(oneTime)
+        try joinInput.fileHandleForWriting.close()
+        join.waitUntilExit()
+        let joinPrinted = try Data(contentsOf: joinOut) + Data(contentsOf: host.root.appendingPathComponent("agent.err"))
+        #expect(join.terminationStatus == 0, "\(String(decoding: joinPrinted, as: UTF8.self))")
+        #expect(String(decoding: joinPrinted, as: UTF8.self).contains("JOINED"))
+        #expect(joinPrinted.range(of: oneTime) == nil, "the join printed the one-time password")
+        #expect(joinSeen.range(of: oneTime) == nil)
+        #expect(try Data(contentsOf: host.keytab).range(of: oneTime) == nil)
+    }
+
+    /// A running agent's arguments and environment, read once it waits for its standard input.
+    func processView(_ process: Process) throws -> Data {
+        let folder = "/proc/\(process.processIdentifier)/"
+        // exec'd by the shell: the agent's own command line names the agent binary.
+        #expect(waitFor(10) { ((try? Data(contentsOf: URL(fileURLWithPath: folder + "cmdline"))) ?? Data()).range(of: Data(Lab.agentBinary.path.utf8)) != nil })
+        return try Data(contentsOf: URL(fileURLWithPath: folder + "cmdline")) + Data(contentsOf: URL(fileURLWithPath: folder + "environ"))
     }
 }

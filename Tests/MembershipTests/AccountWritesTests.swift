@@ -13,7 +13,7 @@ import Testing
                                   hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
                                   owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.encryptionTypes = [.aes256, .aes128]
-        writes = AccountWrites(request: request)
+        writes = AccountWrites(target: request.accountTarget)
     }
 
     func entry(_ attributes: [String: [String]]) -> LDAPEntry {
@@ -104,14 +104,15 @@ import Testing
     }
 
     @Test func ourOwnOlderMarkerGetsTheInstancesAccountAndRegion() throws {
-        var request = writes.request
-        request.owner = AccountOwner.instance("i-0123456789abcdef0", accountId: "210987654321", region: "eu-west-1")
-        let located = AccountWrites(request: request)
+        var target = writes.target
+        let owner = AccountOwner.instance("i-0123456789abcdef0", accountId: "210987654321", region: "eu-west-1")
+        target.owner = owner
+        let located = AccountWrites(target: target)
         #expect(summary(located.plan(entry(joined), password: nil)) == [
             "informational replace info=adjoin-owner: i-0123456789abcdef0 account=210987654321 region=eu-west-1 [Write info]",
         ])
         var current = joined
-        current["info"] = [request.owner.recorded]
+        current["info"] = [owner.recorded]
         #expect(located.plan(entry(current), password: nil).isEmpty, "the marker is already complete")
         // A join that knows no location (flags only) never takes it away, nor writes over another host's marker.
         #expect(writes.plan(entry(current), password: nil).isEmpty)

@@ -131,6 +131,12 @@ public final class FakeDirectory: Directory {
         if let error { throw error }
     }
 
+    /// The same step as a keytab's change: the test scripts who changes, not with what.
+    public func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+                               deadline: Deadline) throws(KerberosError) {
+        try changePassword(of: principal, keytabPath: "", encryptionTypes: [], to: newPassword, kpasswd: kpasswd, deadline: deadline)
+    }
+
     public func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes {
         try keys.deriveKey(type, password: password, salt: salt)
     }
