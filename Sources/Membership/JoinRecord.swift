@@ -28,6 +28,8 @@ public struct JoinRecord: Sendable, Equatable {
     public var settingsParameter: String?
     /// Who the configured host lets log in and use sudo (nil: not configured, or an older adjoin's record).
     public var access: LoginAccess?
+    /// The address record the join registered in the domain's DNS (nil: none), for leave to remove and status to check.
+    public var dnsRecord: HostAddressRecord?
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -51,6 +53,7 @@ public struct JoinRecord: Sendable, Equatable {
         dnsServers = request.dnsServers.map(\.host)
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
+        dnsRecord = result.dnsRecord
     }
 
     public var samAccountName: String { computerName + "$" }
@@ -95,6 +98,10 @@ public struct JoinRecord: Sendable, Equatable {
             for group in access.allowedGroups { add("allow-group", group) }
             if let sudoGroup = access.sudoGroup { add("sudo-group", sudoGroup) }
         }
+        if let dnsRecord {
+            add("dns-name", dnsRecord.name)
+            add("dns-address", dnsRecord.address)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -125,6 +132,9 @@ public struct JoinRecord: Sendable, Equatable {
         record.settingsParameter = single["settings-parameter"]
         if single["login-access"] != nil {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"])
+        }
+        if let name = single["dns-name"], let address = single["dns-address"] {
+            record.dnsRecord = HostAddressRecord(name: name, address: address)
         }
         return record
     }

@@ -95,6 +95,12 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run).")
     var configureDNS = false
 
+    @Flag(help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update).")
+    var noRegisterDns = false
+
+    @Option(help: ArgumentHelp("The address to register in DNS (default: on EC2 the instance's private IPv4, else this host's address toward the DC).", valueName: "ip"))
+    var dnsAddress: String?
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -113,6 +119,12 @@ struct JoinCommand: ParsableCommand {
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
         if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
             throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        }
+        if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
+            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
+        }
+        if noRegisterDns && dnsAddress != nil {
+            throw ValidationError("--dns-address names the address to register: it cannot go with --no-register-dns")
         }
         if unlessJoined && dryRun {
             throw ValidationError("--unless-joined and --dry-run cannot go together")
@@ -151,6 +163,8 @@ struct JoinCommand: ParsableCommand {
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)
+        join.registerDNS = noRegisterDns ? false : nil
+        join.dnsAddress = dnsAddress
         try options.run(root: root, JoinUseCase(join))
     }
 }

@@ -1,0 +1,64 @@
+import AdjoinCore
+import DNS
+import Kerberos
+
+/// The host's A record in the domain's DNS, written by the machine itself (a GSS-TSIG update signed
+/// with its keytab's keys): registered at join, kept true by rotate, removed at leave. A refusal is
+/// reported, never fatal: the membership stands without the record.
+struct AddressRegistration {
+    let keytab: HostKeytab
+    let zone: String
+    let progress: ProgressSink
+
+    var name: String { keytab.hostFQDN.lowercased() }
+
+    /// Replaces the name's address records with `address` (nil: this host's address on the connection to the DC).
+    func register(address: SocketAddress?, session: any Directory, deadline: Deadline) -> Result<HostAddressRecord, AdjoinError> {
+        progress("Registering \(name) in DNS at \(session.controller.hostName) (secure dynamic update as \(keytab.samAccountName))")
+        let change = DNSChange.register(name: name, zone: zone, address: address)
+        do {
+            let result = try session.updateDNS(change, signedAs: keytab.samAccountName + "@" + keytab.realm, keytabPath: keytab.openedPath,
+                                               encryptionTypes: keytab.encryptionTypes, deadline: deadline)
+            let text = result.address.host
+            guard result.succeeded(change) else {
+                return .failure(AdjoinError(.insufficientPermissions, "the DNS server on \(session.controller.hostName) did not register \(name) -> \(text): "
+                                            + Self.explain(result, change) + "; the host is joined without its DNS record"))
+            }
+            progress("Registered \(name) -> \(text)\(result.answer.signatureVerified ? " (the server's signed answer checked)" : " (read back from the server)")")
+            return .success(HostAddressRecord(name: name, address: text))
+        } catch {
+            return .failure(AdjoinError(error.status, "could not register \(name) in DNS at \(session.controller.hostName): \(error.message); the host is joined without its DNS record"))
+        }
+    }
+
+    /// Deletes the record of `record`'s name that holds its address, and no other.
+    func remove(_ record: HostAddressRecord, session: any Directory, deadline: Deadline) -> Result<Void, AdjoinError> {
+        guard let address = record.socketAddress else { return .failure(.invalidInput("the recorded DNS address \(record.address) is not an IP address")) }
+        progress("Removing \(record.name) -> \(record.address) from DNS at \(session.controller.hostName)")
+        let change = DNSChange.remove(name: record.name, zone: zone, address: address)
+        do {
+            let result = try session.updateDNS(change, signedAs: keytab.samAccountName + "@" + keytab.realm, keytabPath: keytab.openedPath,
+                                               encryptionTypes: keytab.encryptionTypes, deadline: deadline)
+            guard result.succeeded(change) else {
+                return .failure(AdjoinError(.insufficientPermissions, "the DNS server on \(session.controller.hostName) did not remove \(record.name) -> \(record.address): "
+                                            + Self.explain(result, change)))
+            }
+            return .success(())
+        } catch {
+            return .failure(AdjoinError(error.status, "could not remove \(record.name) -> \(record.address) from DNS: \(error.message)"))
+        }
+    }
+
+    static func explain(_ result: DNSChangeResult, _ change: DNSChange) -> String {
+        var text = "it answered \(result.answer.rcode)"
+        if result.answer.rcode == .refused {
+            text += " (the signer may not update that name: another account's record, or no right to the zone)"
+        }
+        if let after = result.answer.addressesAfter {
+            text += after.isEmpty ? ", and the name has no address record" : ", and the name holds \(after.map(\.host).joined(separator: ", "))"
+        } else if !result.answer.signatureVerified {
+            text += " (unsigned)"
+        }
+        return text
+    }
+}

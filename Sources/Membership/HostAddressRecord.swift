@@ -1,0 +1,64 @@
+import AdjoinCore
+import DNS
+
+/// The host's address record in the domain's DNS, as the join registered it: recorded in the join
+/// record so that rotate can keep it true, leave remove it, and status check it.
+public struct HostAddressRecord: Sendable, Equatable {
+    public var name: String
+    public var address: String
+
+    public init(name: String, address: String) {
+        self.name = name
+        self.address = address
+    }
+
+    var socketAddress: SocketAddress? { SocketAddress(numericHost: address, port: 0) }
+}
+
+/// A change to one host name's address record, made by a secure dynamic update at the DC.
+public enum DNSChange: Sendable {
+    /// The name's A RRset becomes this one address (nil: the local address of the connection to the
+    /// DC's DNS server). The name is the computer account's, which the join owns.
+    case register(name: String, zone: String, address: SocketAddress?)
+    /// Deletes the one record of the name that holds this address; records of other addresses stay.
+    case remove(name: String, zone: String, address: SocketAddress)
+
+    var name: String {
+        switch self {
+        case .register(let name, _, _), .remove(let name, _, _): name
+        }
+    }
+
+    /// What AD's own clients register with (20 minutes): a moved host is found again soon.
+    static let ttl: UInt32 = 1200
+
+    func update(address: SocketAddress) -> DNSUpdate {
+        switch self {
+        case .register(let name, let zone, _):
+            var update = DNSUpdate(zone: zone)
+            update.replace(name, with: address, ttl: Self.ttl)
+            return update
+        case .remove(let name, let zone, _):
+            var update = DNSUpdate(zone: zone)
+            update.delete(name, address: address)
+            return update
+        }
+    }
+}
+
+/// A change as it went: the address it was about, and the server's answer.
+public struct DNSChangeResult: Sendable, Equatable {
+    public var address: SocketAddress
+    public var answer: DNSUpdateAnswer
+
+    /// Whether the change stands: a NOERROR answer whose signature checked out, or, where the answer
+    /// could not be trusted, the records read back show it.
+    func succeeded(_ change: DNSChange) -> Bool {
+        if let after = answer.addressesAfter {
+            let present = after.contains { $0.addressBytes == address.addressBytes }
+            if case .register = change { return present && after.count == 1 }
+            return !present
+        }
+        return answer.rcode == .noError && answer.signatureVerified
+    }
+}
