@@ -80,10 +80,14 @@ public struct TSIGRecord: Sendable, Equatable {
 /// Signing a message and checking a signed one (RFC 2845 3.4 and 4).
 public enum TSIG {
     /// What the MAC covers. A request: the message as sent without its TSIG (RFC 2845 3.4.1), then
-    /// the TSIG variables. A response: first the request's MAC with its length (3.4.1 and 4.2).
-    public static func macInput(message unsigned: [UInt8], signature: TSIGRecord, requestMAC: [UInt8]? = nil) throws(DNSEncodeError) -> [UInt8] {
+    /// the TSIG variables. A response: first the request's MAC with its length (3.4.1 and 4.2; RFC 8945
+    /// 4.3.3). `requestMACLength` false: without the length, as Samba's DNS server signs its answers.
+    public static func macInput(message unsigned: [UInt8], signature: TSIGRecord, requestMAC: [UInt8]? = nil,
+                                requestMACLength: Bool = true) throws(DNSEncodeError) -> [UInt8] {
         var input: [UInt8] = []
-        if let requestMAC {
+        if let requestMAC, !requestMACLength {
+            input = requestMAC
+        } else if let requestMAC {
             var writer = DNSWriter()
             writer.uint16(UInt16(truncatingIfNeeded: requestMAC.count))
             input = writer.bytes + requestMAC

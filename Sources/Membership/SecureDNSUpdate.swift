@@ -136,10 +136,16 @@ struct SecureDNSUpdate {
               parts.signature.algorithm.lowercased() == TSIGRecord.gssAlgorithm else { return false }
         let now = clock.secondsSince1970
         guard abs(now - Int64(parts.signature.timeSigned)) <= Int64(parts.signature.fudge) else { return false }
-        let input = try encode { () throws(DNSEncodeError) in
-            try TSIG.macInput(message: parts.unsigned, signature: parts.signature, requestMAC: requestMAC)
+        // RFC 2845's layout first; then Samba's, whose answers cover the request's MAC without its length
+        // (source4/dns_server/dns_crypto.c, dns_tsig_compute_mac): that is why nsupdate reports "tsig verify
+        // failure" against it. Both bind the answer to this request and this key; anything else is refused.
+        for withLength in requestMAC == nil ? [true] : [true, false] {
+            let input = try encode { () throws(DNSEncodeError) in
+                try TSIG.macInput(message: parts.unsigned, signature: parts.signature, requestMAC: requestMAC, requestMACLength: withLength)
+            }
+            if (try? context.verify(parts.signature.mac, of: input)) != nil { return true }
         }
-        return (try? context.verify(parts.signature.mac, of: input)) != nil
+        return false
     }
 
     private func exchange(_ request: [UInt8], _ what: String, deadline: Deadline) throws(AdjoinError) -> (DNSMessage, [UInt8]) {
@@ -174,3 +180,4 @@ struct SecureDNSUpdate {
         return random.next()
     }
 }
+
