@@ -51,8 +51,9 @@ struct AddressRegistration {
 
     static func explain(_ result: DNSChangeResult, _ change: DNSChange) -> String {
         var text = "it answered \(result.answer.rcode)"
-        if result.answer.rcode == .refused {
-            text += " (the signer may not update that name: another account's record, or no right to the zone)"
+        if result.answer.rcode == .refused || result.answer.rcode == .serverFailure {
+            // Windows refuses an update it does not allow; Samba answers SERVFAIL to the same.
+            text += " (the machine may not update that name: another account's record, or no right to the zone)"
         }
         if let after = result.answer.addressesAfter {
             text += after.isEmpty ? ", and the name has no address record" : ", and the name holds \(after.map(\.host).joined(separator: ", "))"

@@ -103,6 +103,14 @@ public struct HostLeave: Sendable {
             result.notes.append(note)
             return
         }
+        if let dns = record.dnsRecord {
+            // Signed as the machine, so before its account goes; only this host's address is deleted.
+            let registration = AddressRegistration(keytab: host.keytab, zone: record.domain, progress: progress)
+            switch registration.remove(dns, session: session, deadline: deadline) {
+            case .success: result.notes.append("removed \(dns.name) A \(dns.address) from DNS")
+            case .failure(let error): result.notes.append("DNS record left: \(error.message)")
+            }
+        }
         progress("Deleting \(entry.dn) and its child objects")
         try AccountRemoval.delete(entry.dn, in: session, as: actor, deadline: deadline)
         result.removed.append(entry.dn)
