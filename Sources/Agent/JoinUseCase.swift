@@ -94,6 +94,7 @@ public struct JoinUseCase: UseCase {
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil)
         if request.registerDNS, request.dnsAddress == nil, instance != nil, !options.dryRun {
             request.dnsAddress = instanceAddress(context, state: state)
+            if request.dnsAddress != nil { request.dnsAddressSource = .instance }
         }
         let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)

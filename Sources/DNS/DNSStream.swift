@@ -31,6 +31,46 @@ public final class DNSStream {
         return named == 0 ? SocketAddress(storage) : nil
     }
 
+    /// The address records of `name` (A, or AAAA), asked in a plain query: what the server holds now.
+    public func addresses(of name: String, type: UInt16 = DNSType.a, deadline: Deadline) throws(AdjoinError) -> [SocketAddress] {
+        var random = SystemRandomNumberGenerator()
+        var query = DNSMessage(id: random.next(), opcode: DNSMessage.opcodeQuery)
+        query.questions = [DNSQuestion(name: name, type: type)]
+        let bytes: [UInt8]
+        do {
+            bytes = try query.encoded()
+        } catch {
+            throw .invalidInput("cannot ask for \(name): \(error)")
+        }
+        let reply: DNSMessage
+        do {
+            reply = try DNSMessage(decoding: try exchange(bytes, deadline: deadline))
+        } catch {
+            throw .network("malformed answer for \(name) from the DNS server at \(address): \(error)")
+        }
+        guard reply.isResponse, reply.rcode == .noError || reply.rcode == .nameError else {
+            throw .network("the DNS server at \(address) answered the query for \(name) with \(reply.rcode)")
+        }
+        let length = type == DNSType.a ? 4 : 16
+        return reply.answers.filter { $0.type == type && $0.data.count == length && $0.owner.lowercased() == name.lowercased() }
+            .map { SocketAddress(family: type == DNSType.a ? .ipv4 : .ipv6, addressBytes: $0.data, port: 0) }
+    }
+
+    /// This host's address toward `destination`, as the kernel's routing picks it: a UDP socket is
+    /// connected (which sends nothing) and asked its name.
+    public static func localAddress(toward destination: SocketAddress) -> SocketAddress? {
+        let descriptor = socket(destination.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard destination.withSockaddr({ connect(descriptor, $0, $1) }) == 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return named == 0 ? SocketAddress(storage).map { SocketAddress(family: $0.family, addressBytes: $0.addressBytes, port: 0) } : nil
+    }
+
     /// Sends `request` and returns the reply with the same id, undecoded beyond its header.
     public func exchange(_ request: [UInt8], deadline: Deadline) throws(AdjoinError) -> [UInt8] {
         guard descriptor >= 0 else { throw .network("the connection to the DNS server at \(address) was closed after an earlier failure") }

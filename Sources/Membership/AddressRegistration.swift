@@ -1,5 +1,6 @@
 import AdjoinCore
 import DNS
+import Discovery
 import Kerberos
 
 /// The host's A record in the domain's DNS, written by the machine itself (a GSS-TSIG update signed
@@ -13,7 +14,8 @@ struct AddressRegistration {
     var name: String { keytab.hostFQDN.lowercased() }
 
     /// Replaces the name's address records with `address` (nil: this host's address on the connection to the DC).
-    func register(address: SocketAddress?, session: any Directory, deadline: Deadline) -> Result<HostAddressRecord, AdjoinError> {
+    func register(address: SocketAddress?, source: HostAddressRecord.Source, session: any Directory,
+                  deadline: Deadline) -> Result<HostAddressRecord, AdjoinError> {
         progress("Registering \(name) in DNS at \(session.controller.hostName) (secure dynamic update as \(keytab.samAccountName))")
         let change = DNSChange.register(name: name, zone: zone, address: address)
         do {
@@ -25,7 +27,7 @@ struct AddressRegistration {
                                             + Self.explain(result, change) + "; the host is joined without its DNS record"))
             }
             progress("Registered \(name) -> \(text)\(result.answer.signatureVerified ? " (the server's signed answer checked)" : " (read back from the server)")")
-            return .success(HostAddressRecord(name: name, address: text))
+            return .success(HostAddressRecord(name: name, address: text, source: address == nil ? .connection : source))
         } catch {
             return .failure(AdjoinError(error.status, "could not register \(name) in DNS at \(session.controller.hostName): \(error.message); the host is joined without its DNS record"))
         }
@@ -46,6 +48,57 @@ struct AddressRegistration {
             return .success(())
         } catch {
             return .failure(AdjoinError(error.status, "could not remove \(record.name) -> \(record.address) from DNS: \(error.message)"))
+        }
+    }
+
+    /// The address the host has now, by the rule that chose the registered one: a given address stays;
+    /// an instance's comes from metadata (`place.instanceAddress`); otherwise the address toward the DC.
+    /// nil: it cannot be told now (metadata silent), which is no reason to change anything.
+    static func currentAddress(of record: HostAddressRecord, place: DirectoryPlace, controller: DomainController,
+                               deadline: Deadline) -> SocketAddress? {
+        switch record.source {
+        case .given: return record.socketAddress
+        case .instance: return place.instanceAddress?(deadline)
+        case .connection:
+            return DNSStream.localAddress(toward: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53))
+        }
+    }
+
+    /// What the DC's DNS server answers for the record's name now, and the address the host has now.
+    static func lookup(_ record: HostAddressRecord, place: DirectoryPlace, controller: DomainController,
+                       deadline: Deadline) throws(AdjoinError) -> (found: [SocketAddress], current: SocketAddress?) {
+        let current = currentAddress(of: record, place: place, controller: controller, deadline: deadline)
+        let stream = try DNSStream(SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53),
+                                   deadline: deadline)
+        return (try stream.addresses(of: record.name, deadline: deadline), current)
+    }
+
+    /// Rotate's part: when the name no longer resolves to the host's current address (it moved, or the
+    /// record went), registers that address again and records it. Returns what it did, for the report.
+    static func keepTrue(_ host: JoinedHost, session: any Directory, controller: DomainController, deadline: Deadline) -> String? {
+        guard let record = host.record.dnsRecord else { return nil }
+        let found: [SocketAddress]
+        let current: SocketAddress?
+        do {
+            (found, current) = try lookup(record, place: host.place, controller: controller, deadline: deadline)
+        } catch {
+            return "DNS record not checked: \(error.message)"
+        }
+        guard let current else { return nil }
+        if found.contains(where: { $0.addressBytes == current.addressBytes }) && current.host == record.address { return nil }
+        let registration = AddressRegistration(keytab: host.keytab, zone: host.record.domain, progress: host.progress)
+        switch registration.register(address: current, source: record.source, session: session, deadline: deadline) {
+        case .success(let registered):
+            var updated = host.record
+            updated.dnsRecord = registered
+            do {
+                try updated.write(host.files)
+            } catch {
+                return "registered \(registered.name) A \(registered.address), but could not record it: \(error.message)"
+            }
+            return "registered \(registered.name) A \(registered.address) in DNS (it \(found.isEmpty ? "had no address record" : "resolved to \(found.map(\.host).joined(separator: ", "))"))"
+        case .failure(let error):
+            return "DNS record not updated: \(error.message)"
         }
     }
 

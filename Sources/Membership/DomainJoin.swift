@@ -141,7 +141,7 @@ public struct DomainJoin: Sendable {
     private func registerAddress(_ result: inout JoinResult, keytab: HostKeytab, session: any Directory, deadline: Deadline) {
         guard request.registerDNS else { return }
         let registration = AddressRegistration(keytab: keytab, zone: request.domain.value, progress: progress)
-        switch registration.register(address: request.dnsAddress, session: session, deadline: deadline) {
+        switch registration.register(address: request.dnsAddress, source: request.dnsAddressSource, session: session, deadline: deadline) {
         case .success(let record): result.dnsRecord = record
         case .failure(let warning): result.warnings.append(warning.message)
         }

@@ -4,12 +4,24 @@ import DNS
 /// The host's address record in the domain's DNS, as the join registered it: recorded in the join
 /// record so that rotate can keep it true, leave remove it, and status check it.
 public struct HostAddressRecord: Sendable, Equatable {
+    /// Where the address came from, so that rotate, status and the boot join can tell when it changed.
+    public enum Source: String, Sendable {
+        /// `--dns-address` or the setting `dnsAddress`: it stays until given otherwise.
+        case given
+        /// The EC2 instance's private IPv4, from instance metadata.
+        case instance
+        /// This host's address toward the DC.
+        case connection
+    }
+
     public var name: String
     public var address: String
+    public var source: Source
 
-    public init(name: String, address: String) {
+    public init(name: String, address: String, source: Source) {
         self.name = name
         self.address = address
+        self.source = source
     }
 
     var socketAddress: SocketAddress? { SocketAddress(numericHost: address, port: 0) }

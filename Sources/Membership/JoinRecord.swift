@@ -101,6 +101,7 @@ public struct JoinRecord: Sendable, Equatable {
         if let dnsRecord {
             add("dns-name", dnsRecord.name)
             add("dns-address", dnsRecord.address)
+            add("dns-address-source", dnsRecord.source.rawValue)
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -134,7 +135,8 @@ public struct JoinRecord: Sendable, Equatable {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"])
         }
         if let name = single["dns-name"], let address = single["dns-address"] {
-            record.dnsRecord = HostAddressRecord(name: name, address: address)
+            record.dnsRecord = HostAddressRecord(name: name, address: address,
+                                                 source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given)
         }
         return record
     }

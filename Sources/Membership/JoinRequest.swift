@@ -29,6 +29,8 @@ public struct JoinRequest: Sendable {
     public var registerDNS = false
     /// The address to register; nil: the local address of the connection to the DC's DNS server.
     public var dnsAddress: SocketAddress?
+    /// Where `dnsAddress` came from (recorded, so that a change can be told later).
+    public var dnsAddressSource: HostAddressRecord.Source = .given
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
                 computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease) {

@@ -119,15 +119,7 @@ struct SecureDNSUpdate {
     /// The address records of `name`, asked over the same connection (an unsigned query: what the
     /// server holds, for judging an answer whose signature could not be checked).
     func addresses(of name: String, deadline: Deadline) throws(AdjoinError) -> [SocketAddress] {
-        var query = DNSMessage(id: Self.newID(), opcode: DNSMessage.opcodeQuery)
-        query.questions = [DNSQuestion(name: name, type: DNSType.a)]
-        let bytes = try encode { () throws(DNSEncodeError) in try query.encoded() }
-        let (reply, _) = try exchange(bytes, "the query for \(name)", deadline: deadline)
-        guard reply.rcode == .noError || reply.rcode == .nameError else {
-            throw AdjoinError(.networkError, "the DNS server on \(server) answered the query for \(name) with \(reply.rcode)")
-        }
-        return reply.answers.filter { $0.type == DNSType.a && $0.data.count == 4 && $0.owner.lowercased() == name.lowercased() }
-            .map { SocketAddress(family: .ipv4, addressBytes: $0.data, port: 0) }
+        try stream.addresses(of: name, deadline: deadline)
     }
 
     /// Whether the answer's MIC is the negotiated context's over what RFC 2845 4.2 says it covers.

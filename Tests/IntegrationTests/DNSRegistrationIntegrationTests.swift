@@ -117,3 +117,53 @@ import Testing
         #expect(result.stderr.contains("is not an IP address"))
     }
 }
+
+/// Keeping the record true: status reports a name that no longer resolves to the host, and rotate (the
+/// timer) and the boot join (`--unless-joined`) register it again.
+@Suite(.needsLab) struct DNSRecordUpkeepIntegrationTests {
+    let lab: Lab
+    let admin: AdminDirectory
+    let suite: DNSRegistrationIntegrationTests
+    init() throws {
+        lab = try Lab.current()
+        admin = AdminDirectory(lab: lab)
+        suite = try DNSRegistrationIntegrationTests()
+    }
+
+    /// The address the host reaches the DC from: what a join without --dns-address registers.
+    var ownAddress: String { lab.dcIP }
+
+    @Test func statusReportsADriftedRecordAndRotateAndTheBootJoinRegisterItAgain() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { suite.cleanUp(host, names: [host.fqdn]) }
+        let joined = try suite.join(host, [])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try suite.addresses(host.fqdn) == [ownAddress])
+        let record = try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
+        #expect(record.contains("dns-address-source=connection\n"), "\(record)")
+
+        let healthy = try run(Lab.agentBinary, ["status", "--root", host.root.path])
+        #expect(healthy.status == 0, "\(healthy.stdout)\(healthy.stderr)")
+        #expect(healthy.stdout.contains("ok     dns: \(host.fqdn) resolves to \(ownAddress)"), "\(healthy.stdout)")
+
+        // Someone points the name elsewhere: status says so, rotate puts it back.
+        try suite.adminUpdate(["update delete \(host.fqdn) A", "update add \(host.fqdn) 600 A 10.66.3.3"])
+        let drifted = try run(Lab.agentBinary, ["status", "--root", host.root.path])
+        #expect(drifted.status == 23, "\(drifted.stdout)")
+        #expect(drifted.stdout.contains("FAILED dns: \(host.fqdn) resolves to 10.66.3.3"), "\(drifted.stdout)")
+        let rotated = try run(Lab.agentBinary, ["rotate", "--root", host.root.path, "--output", "json"])
+        #expect(rotated.status == 0, "\(rotated.stdout)\(rotated.stderr)")
+        #expect(rotated.stdout.contains("registered \(host.fqdn) A \(ownAddress) in DNS"), "\(rotated.stdout)")
+        #expect(try suite.addresses(host.fqdn) == [ownAddress])
+
+        // The record gone: the boot join (healthy otherwise) registers it again without a new password.
+        try suite.adminUpdate(["update delete \(host.fqdn) A"])
+        #expect(try suite.addresses(host.fqdn).isEmpty)
+        let boot = try suite.join(host, ["--unless-joined"])
+        #expect(boot.status == 0, "\(boot.stderr)")
+        #expect(boot.stderr.contains("Not joined and healthy"), "\(boot.stderr)")
+        #expect(try suite.addresses(host.fqdn) == [ownAddress])
+        let again = try run(Lab.agentBinary, ["status", "--root", host.root.path])
+        #expect(again.status == 0, "\(again.stdout)")
+    }
+}
