@@ -23,6 +23,8 @@ struct JoinCommand: ParsableCommand {
             Everything is planned before the directory is touched: a host that cannot be configured stops \
             the join before it creates anything.
 
+            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata, else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
+
             The password is read from standard input only, never from an argument or the environment.
 
             On EC2, with no --domain: the instance's identity comes from instance metadata (IMDSv2), its \
