@@ -83,6 +83,27 @@ import Testing
         #expect(try admin.computer(host.name + "$") == nil)
     }
 
+    /// The registration talks to the pinned DC alone: its port 53 over TCP, and nothing else new.
+    @Test func theRegistrationTalksOnlyToThePinnedDC() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { cleanUp(host, names: [host.fqdn]) }
+        let trace = host.root.appendingPathComponent("strace.out")
+        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
+                             ["-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg", "-o", trace.path, Lab.agentBinary.path,
+                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                              "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit, "--domain-controller", lab.dcIP,
+                              "--dns-address", "10.66.4.1"],
+                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try addresses(host.fqdn) == ["10.66.4.1"])
+        let text = try String(contentsOf: trace, encoding: .utf8)
+        let destinations = Set(text.matches(of: /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/).map { "\($0.2):\($0.1)" })
+        #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
+        #expect(destinations.contains(lab.dcIP + ":53"), "destinations: \(destinations)")
+        // One connection to port 53, a TCP one: TKEY, update and all.
+        #expect(text.matches(of: /connect\(\d+, \{sa_family=AF_INET, sin_port=htons\(53\)/).count == 1, "\(text)")
+    }
+
     @Test func aRefusedUpdateIsAWarningOnAJoinedHost() throws {
         let host = try TestHost(domain: lab.domain)
         defer { cleanUp(host, names: [host.fqdn]) }
