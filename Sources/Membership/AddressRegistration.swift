@@ -19,7 +19,7 @@ struct AddressRegistration {
         progress("Registering \(name) in DNS at \(session.controller.hostName) (secure dynamic update as \(keytab.samAccountName))")
         let change = DNSChange.register(name: name, zone: zone, address: address)
         do {
-            let result = try session.updateDNS(change, signedAs: keytab.samAccountName + "@" + keytab.realm, keytabPath: keytab.openedPath,
+            let result = try session.updateDNS(change, signedAs: keytab.samAccountName, keytabPath: keytab.openedPath,
                                                encryptionTypes: keytab.encryptionTypes, deadline: deadline)
             let text = result.address.host
             guard result.succeeded(change) else {
@@ -39,7 +39,7 @@ struct AddressRegistration {
         progress("Removing \(record.name) -> \(record.address) from DNS at \(session.controller.hostName)")
         let change = DNSChange.remove(name: record.name, zone: zone, address: address)
         do {
-            let result = try session.updateDNS(change, signedAs: keytab.samAccountName + "@" + keytab.realm, keytabPath: keytab.openedPath,
+            let result = try session.updateDNS(change, signedAs: keytab.samAccountName, keytabPath: keytab.openedPath,
                                                encryptionTypes: keytab.encryptionTypes, deadline: deadline)
             guard result.succeeded(change) else {
                 return .failure(AdjoinError(.insufficientPermissions, "the DNS server on \(session.controller.hostName) did not remove \(record.name) -> \(record.address): "
