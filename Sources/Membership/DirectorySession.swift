@@ -115,10 +115,18 @@ extension DirectorySession: Directory {
     func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
                deadline: Deadline) throws(KerberosError) -> UInt32? {
         let cache = try CredentialCache(context: context)
+        if let service, service.hasPrefix("DNS/"), keptTickets.dnsStream == nil {
+            // Its handshake overlaps the Kerberos exchange; a failure here is the update's to report.
+            keptTickets.dnsStream = try? DNSStream(connecting: dnsServer)
+        }
         let version = try context.login(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
                                         service: service, into: cache, through: kdc, deadline: deadline).clientKeyVersion
         if let service { keptTickets.caches[KeptTickets.key(principal, service)] = cache }
         return version
+    }
+
+    private var dnsServer: SocketAddress {
+        SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53)
     }
 
     func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
@@ -134,8 +142,14 @@ extension DirectorySession: Directory {
             cache = keptTickets.caches[KeptTickets.key(principal, service)]
         }
         guard let cache else { throw AdjoinError(.unknownError, "no ticket for \(service) after the login") }
-        let server = SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53)
-        let stream = try DNSStream(server, deadline: deadline)
+        let server = dnsServer
+        let stream: DNSStream
+        if let begun = keptTickets.dnsStream {
+            keptTickets.dnsStream = nil
+            stream = begun
+        } else {
+            stream = try DNSStream(server, deadline: deadline)
+        }
         let exchange = try SecureDNSUpdate(stream: stream, credentialCacheName: cache.name, controller: controller, realm: kdc.realm)
         try exchange.negotiate(deadline: deadline)
         let address: SocketAddress
@@ -171,6 +185,8 @@ extension DirectorySession: Directory {
 /// ticket in its own exchange, and the registration that follows uses it without another round trip.
 final class KeptTickets {
     var caches: [String: CredentialCache] = [:]
+    /// The connection to the DC's DNS server, begun with the login that fetched the update's ticket.
+    var dnsStream: DNSStream?
 
     static func key(_ principal: String, _ service: String) -> String { principal.lowercased() + " " + service.lowercased() }
 }
