@@ -107,8 +107,11 @@ public struct HostLeave: Sendable {
             // Signed as the machine, so before its account goes; only this host's address is deleted.
             let registration = AddressRegistration(keytab: host.keytab, zone: record.domain, progress: progress)
             switch registration.remove(dns, session: session, deadline: deadline) {
-            case .success: result.notes.append("removed \(dns.name) A \(dns.address) from DNS")
-            case .failure(let error): result.notes.append("DNS record left: \(error.message)")
+            case .success:
+                result.dnsRecord = "removed \(dns.name) A \(dns.address)"
+            case .failure(let error):
+                result.dnsRecord = "left \(dns.name) A \(dns.address)"
+                result.notes.append("DNS record left: \(error.message)")
             }
         }
         progress("Deleting \(entry.dn) and its child objects")

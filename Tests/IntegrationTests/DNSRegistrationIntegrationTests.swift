@@ -78,6 +78,7 @@ import Testing
         #expect(try addresses(host.fqdn) == ["10.66.0.2", "10.66.0.9"])
         let leave = try run(Lab.agentBinary, ["leave", "--root", host.root.path, "--output", "json"])
         #expect(leave.status == 0, "\(leave.stderr)")
+        #expect(try json(leave)["dnsRecord"] as? String == "removed \(host.fqdn) A 10.66.0.2")
         #expect(try addresses(host.fqdn) == ["10.66.0.9"])
         #expect(try addresses(other) == ["10.66.0.2"])
         #expect(try admin.computer(host.name + "$") == nil)
