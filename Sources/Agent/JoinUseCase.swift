@@ -131,8 +131,8 @@ public struct JoinUseCase: UseCase {
             .text("keytab", result.keytabPath),
             .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
             .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
-            ReportField(lines: result.dnsRecord.map { [("dns-record", "\($0.name) A \($0.address)")] } ?? [],
-                        member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0.name) A \($0.address)" }))),
+            ReportField(lines: result.dnsRecord.map { [("dns-record", "\($0)")] } ?? [],
+                        member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0)" }))),
             // Text counts the attempts before its status; JSON after the status table's write.
             .text("attempts", each: number.map { [String($0)] } ?? []),
             .statusLine,

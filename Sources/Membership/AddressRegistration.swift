@@ -70,7 +70,8 @@ struct AddressRegistration {
         let current = currentAddress(of: record, place: place, controller: controller, deadline: deadline)
         let stream = try DNSStream(SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53),
                                    deadline: deadline)
-        return (try stream.addresses(of: record.name, deadline: deadline), current)
+        let family = (current ?? record.socketAddress)?.family ?? .ipv4
+        return (try stream.addresses(of: record.name, type: family == .ipv4 ? DNSType.a : DNSType.aaaa, deadline: deadline), current)
     }
 
     /// Rotate's part: when the name no longer resolves to the host's current address (it moved, or the
@@ -94,9 +95,9 @@ struct AddressRegistration {
             do {
                 try updated.write(host.files)
             } catch {
-                return "registered \(registered.name) A \(registered.address), but could not record it: \(error.message)"
+                return "registered \(registered), but could not record it: \(error.message)"
             }
-            return "registered \(registered.name) A \(registered.address) in DNS (it \(found.isEmpty ? "had no address record" : "resolved to \(found.map(\.host).joined(separator: ", "))"))"
+            return "registered \(registered) in DNS (it \(found.isEmpty ? "had no address record" : "resolved to \(found.map(\.host).joined(separator: ", "))"))"
         case .failure(let error):
             return "DNS record not updated: \(error.message)"
         }

@@ -163,7 +163,7 @@ extension DirectorySession: Directory {
         let (rcode, verified) = try exchange.send(change.update(address: address), deadline: deadline)
         var answer = DNSUpdateAnswer(rcode: rcode, signatureVerified: verified, addressesAfter: nil)
         if !verified {
-            answer.addressesAfter = try? exchange.addresses(of: change.name, deadline: deadline)
+            answer.addressesAfter = try? exchange.addresses(of: change.name, family: address.family, deadline: deadline)
         }
         return DNSChangeResult(address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
     }

@@ -27,6 +27,11 @@ public struct HostAddressRecord: Sendable, Equatable {
     var socketAddress: SocketAddress? { SocketAddress(numericHost: address, port: 0) }
 }
 
+extension HostAddressRecord: CustomStringConvertible {
+    /// As a zone file writes it: `web1.corp.example.com A 10.0.0.12`.
+    public var description: String { "\(name) \(address.contains(":") ? "AAAA" : "A") \(address)" }
+}
+
 /// A change to one host name's address record, made by a secure dynamic update at the DC.
 public enum DNSChange: Sendable {
     /// The name's A RRset becomes this one address (nil: the local address of the connection to the

@@ -108,9 +108,9 @@ public struct HostLeave: Sendable {
             let registration = AddressRegistration(keytab: host.keytab, zone: record.domain, progress: progress)
             switch registration.remove(dns, session: session, deadline: deadline) {
             case .success:
-                result.dnsRecord = "removed \(dns.name) A \(dns.address)"
+                result.dnsRecord = "removed \(dns)"
             case .failure(let error):
-                result.dnsRecord = "left \(dns.name) A \(dns.address)"
+                result.dnsRecord = "left \(dns)"
                 result.notes.append("DNS record left: \(error.message)")
             }
         }

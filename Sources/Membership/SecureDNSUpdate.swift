@@ -118,8 +118,8 @@ struct SecureDNSUpdate {
 
     /// The address records of `name`, asked over the same connection (an unsigned query: what the
     /// server holds, for judging an answer whose signature could not be checked).
-    func addresses(of name: String, deadline: Deadline) throws(AdjoinError) -> [SocketAddress] {
-        try stream.addresses(of: name, deadline: deadline)
+    func addresses(of name: String, family: SocketAddress.Family, deadline: Deadline) throws(AdjoinError) -> [SocketAddress] {
+        try stream.addresses(of: name, type: family == .ipv4 ? DNSType.a : DNSType.aaaa, deadline: deadline)
     }
 
     /// Whether the answer's MIC is the negotiated context's over what RFC 2845 4.2 says it covers.
