@@ -2,6 +2,7 @@ import AdjoinCore
 import DNS
 import Discovery
 import Kerberos
+import LDAP
 
 /// The host's A record in the domain's DNS, written by the machine itself (a GSS-TSIG update signed
 /// with its keytab's keys): registered at join, kept true by rotate, removed at leave. A refusal is
@@ -14,8 +15,10 @@ struct AddressRegistration {
     var name: String { keytab.hostFQDN.lowercased() }
 
     /// Replaces the name's address records with `address` (nil: this host's address on the connection to the DC).
+    /// A PTR record goes with it where the DC holds the address's reverse zone; `pointerProblem` says why
+    /// not, where that was tried and refused.
     func register(address: SocketAddress?, source: HostAddressRecord.Source, session: any Directory,
-                  deadline: Deadline) -> Result<HostAddressRecord, AdjoinError> {
+                  deadline: Deadline) -> Result<(record: HostAddressRecord, pointerProblem: String?), AdjoinError> {
         progress("Registering \(name) in DNS at \(session.controller.hostName) (secure dynamic update as \(keytab.samAccountName))")
         let change = DNSChange.register(name: name, zone: zone, address: address)
         do {
@@ -27,7 +30,9 @@ struct AddressRegistration {
                                             + Self.explain(result, change) + "; the host is joined without its DNS record"))
             }
             progress("Registered \(name) -> \(text)\(result.answer.signatureVerified ? " (the server's signed answer checked)" : " (read back from the server)")")
-            return .success(HostAddressRecord(name: name, address: text, source: address == nil ? .connection : source))
+            if let zone = result.reverseZone { progress("Registered its PTR record in \(zone)") }
+            return .success((HostAddressRecord(name: name, address: text, source: address == nil ? .connection : source, reverseZone: result.reverseZone),
+                             result.pointerProblem))
         } catch {
             return .failure(AdjoinError(error.status, "could not register \(name) in DNS at \(session.controller.hostName): \(error.message); the host is joined without its DNS record"))
         }
@@ -37,13 +42,16 @@ struct AddressRegistration {
     func remove(_ record: HostAddressRecord, session: any Directory, deadline: Deadline) -> Result<Void, AdjoinError> {
         guard let address = record.socketAddress else { return .failure(.invalidInput("the recorded DNS address \(record.address) is not an IP address")) }
         progress("Removing \(record.name) -> \(record.address) from DNS at \(session.controller.hostName)")
-        let change = DNSChange.remove(name: record.name, zone: zone, address: address)
+        let change = DNSChange.remove(name: record.name, zone: zone, address: address, reverseZone: record.reverseZone)
         do {
             let result = try session.updateDNS(change, signedAs: keytab.samAccountName, keytabPath: keytab.openedPath,
                                                encryptionTypes: keytab.encryptionTypes, deadline: deadline)
             guard result.succeeded(change) else {
                 return .failure(AdjoinError(.insufficientPermissions, "the DNS server on \(session.controller.hostName) did not remove \(record.name) -> \(record.address): "
                                             + Self.explain(result, change)))
+            }
+            if let problem = result.pointerProblem {
+                return .failure(AdjoinError(.insufficientPermissions, "removed \(record), but not its PTR record: \(problem)"))
             }
             return .success(())
         } catch {
@@ -62,6 +70,38 @@ struct AddressRegistration {
         case .connection:
             return DNSStream.localAddress(toward: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53))
         }
+    }
+
+    /// After leave removed the records: the names' `dnsNode` objects, if the DNS server left them empty
+    /// (`dNSTombstoned`), deleted over LDAP. An empty node keeps its creator (this machine, soon a deleted
+    /// account) as owner, and Samba then refuses every other account's update of the name: a host that
+    /// joins again under the same name could not register it. The machine owns its nodes and may delete
+    /// them; a node that still holds another account's records is not empty and stays. Returns what could
+    /// not be done (nil: nothing left).
+    static func releaseNodes(_ record: HostAddressRecord, zone: String, baseDN: String, session: any Directory, deadline: Deadline) -> String? {
+        var names = [(record.name, zone)]
+        if let reverseZone = record.reverseZone, let address = record.socketAddress {
+            names.append((DNSUpdate.reverseName(of: address), reverseZone))
+        }
+        var problems: [String] = []
+        for (name, zone) in names {
+            let lowered = name.lowercased()
+            guard lowered.hasSuffix("." + zone.lowercased()) else { continue }
+            let label = String(lowered.dropLast(zone.count + 1))
+            let dn = "DC=\(LDAPEscaping.dnValue(label)),DC=\(LDAPEscaping.dnValue(zone.lowercased())),CN=MicrosoftDNS,DC=DomainDnsZones,\(baseDN)"
+            do {
+                guard let node = try session.search(base: dn, scope: .base, filter: "(objectClass=dnsNode)",
+                                                    attributes: ["dNSTombstoned"], deadline: deadline).first,
+                      node.string("dNSTombstoned")?.uppercased() == "TRUE" else { continue }
+                try session.delete(dn, tree: false, deadline: deadline)
+            } catch where error.code == .noSuchObject {
+                continue
+            } catch {
+                problems.append("the empty DNS node \(dn) stays (\(error.diagnostic ?? error.message)): until it is scavenged, only its "
+                                + "owner or an administrator can register \(name) again")
+            }
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
     }
 
     /// What the DC's DNS server answers for the record's name now, and the address the host has now.
@@ -89,7 +129,7 @@ struct AddressRegistration {
         if found.contains(where: { $0.addressBytes == current.addressBytes }) && current.host == record.address { return nil }
         let registration = AddressRegistration(keytab: host.keytab, zone: host.record.domain, progress: host.progress)
         switch registration.register(address: current, source: record.source, session: session, deadline: deadline) {
-        case .success(let registered):
+        case .success(let (registered, _)):
             var updated = host.record
             updated.dnsRecord = registered
             do {

@@ -143,6 +143,14 @@ extension DirectorySession: Directory {
         }
         guard let cache else { throw AdjoinError(.unknownError, "no ticket for \(service) after the login") }
         let server = dnsServer
+        // Whether the DC holds the address's reverse zone, asked over UDP now and read after the A
+        // record's update: no round trip of its own. The route's address stands in for the connection's.
+        var reverseQuery: DNSDatagramQuery?
+        var expected: SocketAddress?
+        if case .register(_, _, let given) = change, let early = given ?? DNSStream.localAddress(toward: server) {
+            expected = early
+            reverseQuery = DNSDatagramQuery(server, name: DNSUpdate.reverseName(of: early), type: DNSType.soa)
+        }
         let stream: DNSStream
         if let begun = keptTickets.dnsStream {
             keptTickets.dnsStream = nil
@@ -154,7 +162,7 @@ extension DirectorySession: Directory {
         try exchange.negotiate(deadline: deadline)
         let address: SocketAddress
         switch change {
-        case .register(_, _, let given?), .remove(_, _, let given):
+        case .register(_, _, let given?), .remove(_, _, let given, _):
             address = given
         case .register(_, _, nil):
             guard let local = stream.localAddress else { throw .network("cannot read this host's address on the connection to \(server)") }
@@ -165,7 +173,36 @@ extension DirectorySession: Directory {
         if !verified {
             answer.addressesAfter = try? exchange.addresses(of: change.name, family: address.family, deadline: deadline)
         }
-        return DNSChangeResult(address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
+        var result = DNSChangeResult(address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
+        guard result.succeeded(change) else { return result }
+        let reverseName = DNSUpdate.reverseName(of: address)
+        var pointer: DNSUpdate
+        switch change {
+        case .register(let name, _, _):
+            // The UDP answer has had two round trips to come; a lost one means no PTR this time.
+            guard let reverseQuery, expected?.addressBytes == address.addressBytes,
+                  let zone = reverseQuery.answer(deadline: deadline.remaining > .seconds(1) ? Deadline(seconds: 1) : deadline)?
+                      .authoritativeZone(for: reverseName) else { return result }
+            pointer = DNSUpdate(zone: zone)
+            pointer.deleteAll(DNSType.ptr, at: reverseName)
+            do { try pointer.addPointer(reverseName, to: name, ttl: DNSChange.ttl) } catch { return result }
+        case .remove(let name, _, _, let zone?):
+            pointer = DNSUpdate(zone: zone)
+            do { try pointer.deletePointer(reverseName, to: name) } catch { return result }
+        case .remove(_, _, _, nil):
+            return result
+        }
+        do {
+            let (rcode, verified) = try exchange.send(pointer, deadline: deadline)
+            if rcode == .noError && verified {
+                result.reverseZone = pointer.zone
+            } else {
+                result.pointerProblem = "the DNS server on \(controller.hostName) answered \(rcode)\(verified ? "" : " (unsigned or not checked)") to the PTR record \(reverseName) in \(pointer.zone)"
+            }
+        } catch {
+            result.pointerProblem = "the PTR record \(reverseName) in \(pointer.zone): \(error.message)"
+        }
+        return result
     }
 
     func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,

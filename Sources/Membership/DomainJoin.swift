@@ -142,7 +142,9 @@ public struct DomainJoin: Sendable {
         guard request.registerDNS else { return }
         let registration = AddressRegistration(keytab: keytab, zone: request.domain.value, progress: progress)
         switch registration.register(address: request.dnsAddress, source: request.dnsAddressSource, session: session, deadline: deadline) {
-        case .success(let record): result.dnsRecord = record
+        case .success(let (record, pointerProblem)):
+            result.dnsRecord = record
+            if let pointerProblem { result.warnings.append("registered \(record), but not its PTR record: \(pointerProblem)") }
         case .failure(let warning): result.warnings.append(warning.message)
         }
     }

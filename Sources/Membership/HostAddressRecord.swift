@@ -17,11 +17,15 @@ public struct HostAddressRecord: Sendable, Equatable {
     public var name: String
     public var address: String
     public var source: Source
+    /// The reverse zone in which the join also registered the address's PTR record (nil: none, because
+    /// the DC holds no reverse zone for the address, or it refused).
+    public var reverseZone: String?
 
-    public init(name: String, address: String, source: Source) {
+    public init(name: String, address: String, source: Source, reverseZone: String? = nil) {
         self.name = name
         self.address = address
         self.source = source
+        self.reverseZone = reverseZone
     }
 
     var socketAddress: SocketAddress? { SocketAddress(numericHost: address, port: 0) }
@@ -38,11 +42,12 @@ public enum DNSChange: Sendable {
     /// DC's DNS server). The name is the computer account's, which the join owns.
     case register(name: String, zone: String, address: SocketAddress?)
     /// Deletes the one record of the name that holds this address; records of other addresses stay.
-    case remove(name: String, zone: String, address: SocketAddress)
+    /// With `reverseZone`, also the PTR record of the address that names this name, in that zone.
+    case remove(name: String, zone: String, address: SocketAddress, reverseZone: String?)
 
     var name: String {
         switch self {
-        case .register(let name, _, _), .remove(let name, _, _): name
+        case .register(let name, _, _), .remove(let name, _, _, _): name
         }
     }
 
@@ -55,7 +60,7 @@ public enum DNSChange: Sendable {
             var update = DNSUpdate(zone: zone)
             update.replace(name, with: address, ttl: Self.ttl)
             return update
-        case .remove(let name, let zone, _):
+        case .remove(let name, let zone, _, _):
             var update = DNSUpdate(zone: zone)
             update.delete(name, address: address)
             return update
@@ -67,6 +72,17 @@ public enum DNSChange: Sendable {
 public struct DNSChangeResult: Sendable, Equatable {
     public var address: SocketAddress
     public var answer: DNSUpdateAnswer
+    /// The reverse zone whose PTR record for the address was registered or removed with the A record.
+    public var reverseZone: String?
+    /// Why the PTR record was not registered or removed, where it was tried.
+    public var pointerProblem: String?
+
+    public init(address: SocketAddress, answer: DNSUpdateAnswer, reverseZone: String? = nil, pointerProblem: String? = nil) {
+        self.address = address
+        self.answer = answer
+        self.reverseZone = reverseZone
+        self.pointerProblem = pointerProblem
+    }
 
     /// Whether the change stands: a NOERROR answer whose signature checked out, or, where the answer
     /// could not be trusted, the records read back show it.

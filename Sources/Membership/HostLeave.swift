@@ -108,7 +108,11 @@ public struct HostLeave: Sendable {
             let registration = AddressRegistration(keytab: host.keytab, zone: record.domain, progress: progress)
             switch registration.remove(dns, session: session, deadline: deadline) {
             case .success:
-                result.dnsRecord = "removed \(dns)"
+                result.dnsRecord = "removed \(dns)" + (dns.reverseZone.map { " and its PTR record in \($0)" } ?? "")
+                if let problem = AddressRegistration.releaseNodes(dns, zone: record.domain, baseDN: try DomainName(record.domain).baseDN,
+                                                                  session: session, deadline: deadline) {
+                    result.notes.append(problem)
+                }
             case .failure(let error):
                 result.dnsRecord = "left \(dns)"
                 result.notes.append("DNS record left: \(error.message)")

@@ -102,6 +102,7 @@ public struct JoinRecord: Sendable, Equatable {
             add("dns-name", dnsRecord.name)
             add("dns-address", dnsRecord.address)
             add("dns-address-source", dnsRecord.source.rawValue)
+            if let zone = dnsRecord.reverseZone { add("dns-reverse-zone", zone) }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -136,7 +137,8 @@ public struct JoinRecord: Sendable, Equatable {
         }
         if let name = single["dns-name"], let address = single["dns-address"] {
             record.dnsRecord = HostAddressRecord(name: name, address: address,
-                                                 source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given)
+                                                 source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given,
+                                                 reverseZone: single["dns-reverse-zone"])
         }
         return record
     }

@@ -55,32 +55,33 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         let other = "other-" + host.name.lowercased() + "." + lab.domain
         defer { cleanUp(host, names: [host.fqdn, other]) }
+        // Addresses of no reverse zone the lab holds (aPTRRecordWhereTheDCHoldsTheReverseZone has PTRs).
         // Another host's record that holds the address this host moves to.
-        try adminUpdate(["update add \(other) 600 A 10.66.0.2"])
-        #expect(try addresses(other) == ["10.66.0.2"])
+        try adminUpdate(["update add \(other) 600 A 10.68.0.2"])
+        #expect(try addresses(other) == ["10.68.0.2"])
 
-        let first = try join(host, ["--dns-address", "10.66.0.1"])
+        let first = try join(host, ["--dns-address", "10.68.0.1"])
         #expect(first.status == 0, "\(first.stderr)")
-        #expect(try json(first)["dnsRecord"] as? String == "\(host.fqdn) A 10.66.0.1")
-        #expect(try addresses(host.fqdn) == ["10.66.0.1"])
+        #expect(try json(first)["dnsRecord"] as? String == "\(host.fqdn) A 10.68.0.1")
+        #expect(try addresses(host.fqdn) == ["10.68.0.1"])
         #expect(first.stderr.contains("the server's signed answer checked"), "\(first.stderr)")
         let record = try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
-        #expect(record.contains("dns-name=\(host.fqdn)\n") && record.contains("dns-address=10.66.0.1\n"), "\(record)")
+        #expect(record.contains("dns-name=\(host.fqdn)\n") && record.contains("dns-address=10.68.0.1\n"), "\(record)")
 
         // A rerun with another address (the keys are kept): the name's records become that address alone.
-        let moved = try join(host, ["--dns-address", "10.66.0.2"])
+        let moved = try join(host, ["--dns-address", "10.68.0.2"])
         #expect(moved.status == 0, "\(moved.stderr)")
-        #expect(try addresses(host.fqdn) == ["10.66.0.2"])
-        #expect(try addresses(other) == ["10.66.0.2"])
+        #expect(try addresses(host.fqdn) == ["10.68.0.2"])
+        #expect(try addresses(other) == ["10.68.0.2"])
 
         // Another host's address under the same name, added by the administrator: leave keeps it.
-        try adminUpdate(["update add \(host.fqdn) 600 A 10.66.0.9"])
-        #expect(try addresses(host.fqdn) == ["10.66.0.2", "10.66.0.9"])
+        try adminUpdate(["update add \(host.fqdn) 600 A 10.68.0.9"])
+        #expect(try addresses(host.fqdn) == ["10.68.0.2", "10.68.0.9"])
         let leave = try run(Lab.agentBinary, ["leave", "--root", host.root.path, "--output", "json"])
         #expect(leave.status == 0, "\(leave.stderr)")
-        #expect(try json(leave)["dnsRecord"] as? String == "removed \(host.fqdn) A 10.66.0.2")
-        #expect(try addresses(host.fqdn) == ["10.66.0.9"])
-        #expect(try addresses(other) == ["10.66.0.2"])
+        #expect(try json(leave)["dnsRecord"] as? String == "removed \(host.fqdn) A 10.68.0.2")
+        #expect(try addresses(host.fqdn) == ["10.68.0.9"])
+        #expect(try addresses(other) == ["10.68.0.2"])
         #expect(try admin.computer(host.name + "$") == nil)
     }
 
@@ -101,8 +102,87 @@ import Testing
         let destinations = Set(text.matches(of: /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/).map { "\($0.2):\($0.1)" })
         #expect(destinations.allSatisfy { $0.hasPrefix(lab.dcIP + ":") }, "destinations: \(destinations)")
         #expect(destinations.contains(lab.dcIP + ":53"), "destinations: \(destinations)")
-        // One connection to port 53, a TCP one: TKEY, update and all.
-        #expect(text.matches(of: /connect\(\d+, \{sa_family=AF_INET, sin_port=htons\(53\)/).count == 1, "\(text)")
+        // To port 53: one TCP connection (TKEY, update and all) and one UDP socket (the reverse zone's
+        // SOA, asked while the update goes on).
+        var kinds: [String: String] = [:]
+        var to53: [String] = []
+        for line in text.split(separator: "\n") {
+            if let opened = line.firstMatch(of: /socket\(AF_INET6?, (SOCK_STREAM|SOCK_DGRAM)[^)]*\) = (\d+)/) {
+                kinds[String(opened.2)] = String(opened.1)
+            } else if let connected = line.firstMatch(of: /connect\((\d+), \{sa_family=AF_INET, sin_port=htons\(53\)/) {
+                to53.append(kinds[String(connected.1)] ?? "?")
+            }
+        }
+        #expect(to53.sorted() == ["SOCK_DGRAM", "SOCK_STREAM"], "\(text)")
+    }
+
+    /// The names of `address` in its reverse zone, as dig reads them from the DC.
+    func pointers(_ address: String) throws -> Set<String> {
+        let result = try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", "-x", address])
+        return Set(result.stdout.split(separator: "\n").map(String.init))
+    }
+
+    /// The reverse zone 10.66.0.0/16, created in the lab as the administrator (samba-tool reads the
+    /// password from PASSWD_FILE); a zone already there is fine.
+    func reverseZone() throws -> String {
+        let zone = "66.10.in-addr.arpa"
+        _ = try run(URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
+                    environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
+        return zone
+    }
+
+    /// Where the DC holds the address's reverse zone, the PTR record goes with the A record, and leave
+    /// removes only that one; another host's PTR in the zone stays. Leave also deletes the names' nodes
+    /// it emptied, so that a host joining again under the same name (a new account) registers it.
+    @Test func aPTRRecordWhereTheDCHoldsTheReverseZone() throws {
+        let zone = try reverseZone()
+        let host = try TestHost(domain: lab.domain)
+        let other = "other-" + host.name.lowercased() + "." + lab.domain
+        // An address of this run's own, so that no node a failed run left behind is in the way.
+        let third = Int.random(in: 100...250)
+        let address = "10.66.\(third).1"
+        let otherPointer = "8.\(third).66.10.in-addr.arpa"
+        defer {
+            cleanUp(host, names: [host.fqdn])
+            try? adminUpdate(["zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR"])
+        }
+        try adminUpdate(["zone \(zone)", "update add \(otherPointer) 600 PTR \(other)"])
+        let joined = try join(host, ["--dns-address", address])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try pointers(address) == [host.fqdn + "."])
+        let record = try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
+        #expect(record.contains("dns-reverse-zone=\(zone)\n"), "\(record)")
+
+        let leave = try run(Lab.agentBinary, ["leave", "--root", host.root.path, "--output", "json"])
+        #expect(leave.status == 0, "\(leave.stderr)")
+        #expect(try json(leave)["dnsRecord"] as? String == "removed \(host.fqdn) A \(address) and its PTR record in \(zone)")
+        #expect(try pointers(address).isEmpty)
+        #expect(try pointers("10.66.\(third).8") == [other + "."])
+
+        // The same name again, as a new computer account (another host, or this one after a leave).
+        let again = try TestHost(domain: lab.domain)
+        let rejoined = try run(Lab.agentBinary, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                                                 "--root", again.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit,
+                                                 "--dns-address", address, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(rejoined.status == 0, "\(rejoined.stderr)")
+        #expect(try json(rejoined)["warnings"] as? [String] == [])
+        #expect(try addresses(host.fqdn) == [address])
+        #expect(try pointers(address) == [host.fqdn + "."])
+        let secondLeave = try run(Lab.agentBinary, ["leave", "--root", again.root.path])
+        #expect(secondLeave.status == 0, "\(secondLeave.stderr)")
+        #expect(try addresses(host.fqdn).isEmpty)
+    }
+
+    /// No reverse zone for the address: the A record alone, nothing recorded for a PTR.
+    @Test func noPTRWithoutAReverseZone() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { cleanUp(host, names: [host.fqdn]) }
+        let joined = try join(host, ["--dns-address", "10.67.6.1"])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try addresses(host.fqdn) == ["10.67.6.1"])
+        #expect(try pointers("10.67.6.1").isEmpty)
+        let record = try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
+        #expect(!record.contains("dns-reverse-zone="))
     }
 
     @Test func aRefusedUpdateIsAWarningOnAJoinedHost() throws {
