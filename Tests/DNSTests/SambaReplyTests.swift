@@ -48,3 +48,26 @@ struct SambaReplyTests {
         }
     }
 }
+
+/// Samba's answers to an SOA question (no recursion asked) for an address's reverse name: where it holds
+/// the reverse zone 66.10.in-addr.arpa (authoritative NXDOMAIN naming the zone's SOA), and where it holds
+/// none (NXDOMAIN, not authoritative). Only the first names a zone to put a PTR record in.
+struct ReverseZoneAnswerTests {
+    static let held = NsupdateCapture.bytes("12348483000100000001000001310332303002363602313007696e2d6164647204617270610000060001c0120006000100000e1000370364633104636f7270076578616d706c6503636f6d000a686f73746d6173746572c03a0000000100000384000002580001518000000e10")
+    static let notHeld = NsupdateCapture.bytes("12358083000100000000000001310332303002363702313007696e2d6164647204617270610000060001")
+
+    @Test func anAuthoritativeAnswerNamesTheZone() throws {
+        let message = try DNSMessage(decoding: Self.held)
+        #expect(message.authoritativeZone(for: "1.200.66.10.in-addr.arpa") == "66.10.in-addr.arpa")
+        // The zone must hold the name asked about: the same answer says nothing about another name.
+        #expect(message.authoritativeZone(for: "1.200.67.10.in-addr.arpa") == nil)
+        // Without the AA bit the same records are not taken for the server's own zone.
+        var bent = Self.held
+        bent[2] &= ~0x04
+        #expect(try DNSMessage(decoding: bent).authoritativeZone(for: "1.200.66.10.in-addr.arpa") == nil)
+    }
+
+    @Test func anAnswerFromNoZoneNamesNone() throws {
+        #expect(try DNSMessage(decoding: Self.notHeld).authoritativeZone(for: "1.200.67.10.in-addr.arpa") == nil)
+    }
+}
