@@ -21,6 +21,10 @@ public struct LeaveUseCase: UseCase {
         public var statusTable: String?
         /// This host only: its account stays in the directory.
         public var keepAccount = false
+        /// Remote, by name: also an account without adjoin's owner marker.
+        public var allowUnmarked = false
+        /// Remote: say what would be removed, remove nothing.
+        public var dryRun = false
         public var directory: DirectoryFlags
 
         public init(target: Target, directory: DirectoryFlags) {
@@ -73,10 +77,13 @@ public struct LeaveUseCase: UseCase {
                     throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
                 }
                 let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
-                let leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser), password: password,
+                var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser), password: password,
                                         computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
                                         instanceID: instanceID, progress: context.progress)
+                leave.allowUnmarked = options.allowUnmarked
+                leave.dryRun = options.dryRun
                 result = try leave.run(deadline: deadline)
+                if options.dryRun { return CommandReport(verbatim: Self.dryRunText(result)) }
                 // A remote leave reports for the instance it removed; by name, that is the recorded owner.
                 reported = instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil }
             case .thisHost:
@@ -103,6 +110,13 @@ public struct LeaveUseCase: UseCase {
         } catch {
             throw CommandFailure(error, domain: options.domain, elapsed: deadline.elapsed)
         }
+    }
+
+    /// A remote leave's dry run: what would go, through which DC; nothing was changed.
+    static func dryRunText(_ result: LeaveResult) -> String {
+        let through = result.domainController.map { " (through \($0))" } ?? ""
+        if result.wouldRemove.isEmpty { return result.message + through + "\n" }
+        return result.wouldRemove.map { "would remove \($0) and its child objects\(through)\n" }.joined()
     }
 
     private static let noPassword = "no join password: the settings hold none; give --user with --password-stdin"

@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CKerberos
 
 /// What an AS exchange tells beyond the ticket it stored.
@@ -83,7 +86,7 @@ extension KerberosContext {
                 var input = krb5_data.borrowing(bytes)
                 return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
             }
-            try check(status, operation())
+            if status != 0 { throw failure(status, reply: reply, operation()) }
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
             let realmName = String(decoding: realm.bytes, as: UTF8.self)
             guard realmName == kdc.realm else {
@@ -98,5 +101,14 @@ extension KerberosContext {
         } catch {
             throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
+    }
+
+    /// The step's error; a clock skew refusal carries both clocks, the KDC's from the KRB-ERROR it answered with.
+    private func failure(_ status: krb5_error_code, reply: [UInt8], _ operation: String) -> KerberosError {
+        var failure = error(status, operation)
+        if failure.code == .clockSkew, !reply.isEmpty, let refusal = try? KRBErrorMessage(reply, context: self) {
+            failure.clocks = ClockReadings(local: Int64(time(nil)), server: refusal.serverTime)
+        }
+        return failure
     }
 }

@@ -70,7 +70,8 @@ public struct DomainJoin: Sendable {
         do throws(AdjoinError) {
             let created: Bool
             let expectedKeyVersion: UInt32?
-            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: [])
+            // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
+            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
             do throws(AdjoinError) {
                 if let existing {
                     progress("Reusing the computer account \(existing.dn)")

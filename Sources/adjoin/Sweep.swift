@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -33,9 +34,7 @@ struct SweepCommand: ParsableCommand {
             (`unknown` when EC2 does not know the id) and the action: delete (dry run), deleted, keep, \
             not-swept or failed, with the reason; --output json gives the same as an `accounts` array.
 
-            Exit status: 0 SWEPT; 27 PARTIAL (some accounts could not be decided, or a deletion failed: \
-            a rerun completes it); 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
-            13 TIMEOUT; 15 INVALID_INPUT.
+            \(StatusDocumentation.exitLine(for: .sweep))
             """
     )
 
