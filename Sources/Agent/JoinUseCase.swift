@@ -92,7 +92,7 @@ public struct JoinUseCase: UseCase {
         let settings = if let instance { instance.settings } else { try flagSettings() }
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil)
-        if request.registerDNS, request.dnsAddress == nil, instance != nil, !options.dryRun {
+        if request.registerDNS, request.dnsAddress == nil, instance != nil {
             request.dnsAddress = instanceAddress(context, state: state)
             if request.dnsAddress != nil { request.dnsAddressSource = .instance }
         }
