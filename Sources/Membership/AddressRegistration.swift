@@ -72,6 +72,28 @@ struct AddressRegistration {
         }
     }
 
+    /// When the host's address moved: the PTR record of the old address (which still names this host)
+    /// is deleted by value, and its node if that emptied it. The A record needs nothing: the
+    /// registration replaced the name's records. `releasing`: the session is the machine's, which owns
+    /// the node (a join's session is the join user's, which may not delete it: the machine may still write
+    /// it, and another host's PTR there waits for scavenging). Returns what could not be done.
+    func retirePointer(of old: HostAddressRecord, now current: HostAddressRecord, baseDN: String, session: any Directory,
+                       releasing: Bool, deadline: Deadline) -> String? {
+        guard let reverseZone = old.reverseZone, old.address != current.address, let address = old.socketAddress else { return nil }
+        progress("Removing the PTR record of \(old.address), the host's previous address, from \(reverseZone)")
+        do {
+            let result = try session.updateDNS(.remove(name: old.name, zone: zone, address: address, reverseZone: reverseZone),
+                                               signedAs: keytab.samAccountName, keytabPath: keytab.openedPath,
+                                               encryptionTypes: keytab.encryptionTypes, deadline: deadline)
+            if let problem = result.pointerProblem { return "the previous address's PTR record stays: \(problem)" }
+        } catch {
+            return "the previous address's PTR record stays: \(error.message)"
+        }
+        // The A name's node holds the new record, so only the PTR's can be empty.
+        guard releasing else { return nil }
+        return Self.releaseNodes(old, zone: zone, baseDN: baseDN, session: session, deadline: deadline)
+    }
+
     /// After leave removed the records: the names' `dnsNode` objects, if the DNS server left them empty
     /// (`dNSTombstoned`), deleted over LDAP. An empty node keeps its creator (this machine, soon a deleted
     /// account) as owner, and Samba then refuses every other account's update of the name: a host that
@@ -130,6 +152,8 @@ struct AddressRegistration {
         let registration = AddressRegistration(keytab: host.keytab, zone: host.record.domain, progress: host.progress)
         switch registration.register(address: current, source: record.source, session: session, deadline: deadline) {
         case .success(let (registered, _)):
+            let retired = registration.retirePointer(of: record, now: registered, baseDN: (try? DomainName(host.record.domain).baseDN) ?? "",
+                                                     session: session, releasing: true, deadline: deadline)
             var updated = host.record
             updated.dnsRecord = registered
             do {
@@ -138,6 +162,7 @@ struct AddressRegistration {
                 return "registered \(registered), but could not record it: \(error.message)"
             }
             return "registered \(registered) in DNS (it \(found.isEmpty ? "had no address record" : "resolved to \(found.map(\.host).joined(separator: ", "))"))"
+                + (retired.map { "; " + $0 } ?? "")
         case .failure(let error):
             return "DNS record not updated: \(error.message)"
         }

@@ -145,6 +145,12 @@ public struct DomainJoin: Sendable {
         switch registration.register(address: request.dnsAddress, source: request.dnsAddressSource, session: session, deadline: deadline) {
         case .success(let (record, pointerProblem)):
             result.dnsRecord = record
+            // A rerun on a host whose address moved: the earlier join's PTR record names this host still.
+            if let previous = (try? JoinRecord.read(request.files))??.dnsRecord, previous.name == record.name,
+               let problem = registration.retirePointer(of: previous, now: record, baseDN: request.domain.baseDN, session: session,
+                                                              releasing: false, deadline: deadline) {
+                result.warnings.append(problem)
+            }
             if let pointerProblem { result.warnings.append("registered \(record), but not its PTR record: \(pointerProblem)") }
         case .failure(let warning): result.warnings.append(warning.message)
         }

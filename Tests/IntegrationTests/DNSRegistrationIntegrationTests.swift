@@ -144,7 +144,8 @@ import Testing
         let otherPointer = "8.\(third).66.10.in-addr.arpa"
         defer {
             cleanUp(host, names: [host.fqdn])
-            try? adminUpdate(["zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR"])
+            try? adminUpdate(["zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR",
+                              "update delete 2.\(third).66.10.in-addr.arpa PTR"])
         }
         try adminUpdate(["zone \(zone)", "update add \(otherPointer) 600 PTR \(other)"])
         let joined = try join(host, ["--dns-address", address])
@@ -152,6 +153,17 @@ import Testing
         #expect(try pointers(address) == [host.fqdn + "."])
         let record = try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
         #expect(record.contains("dns-reverse-zone=\(zone)\n"), "\(record)")
+
+        // The host moves (a rerun with another address) and back: the PTR record follows, the old one goes.
+        let moved = try join(host, ["--dns-address", "10.66.\(third).2"])
+        #expect(moved.status == 0, "\(moved.stderr)")
+        #expect(try json(moved)["warnings"] as? [String] == [])
+        #expect(try pointers("10.66.\(third).2") == [host.fqdn + "."])
+        #expect(try pointers(address).isEmpty)
+        let back = try join(host, ["--dns-address", address])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(try pointers(address) == [host.fqdn + "."])
+        #expect(try pointers("10.66.\(third).2").isEmpty)
 
         let leave = try run(Lab.agentBinary, ["leave", "--root", host.root.path, "--output", "json"])
         #expect(leave.status == 0, "\(leave.stderr)")
