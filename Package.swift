@@ -18,7 +18,7 @@ let package = Package(
         // library (variadic functions, macros, C globals, C callbacks, res_state) as real, prefixed functions.
         // Plain glibc (prctl, memfd_create, the run-time loader the LDAP and curl shims share, the GLIBC_2.34 floor).
         .target(name: "CPOSIXShim"),
-        .target(name: "CKerberosShim", dependencies: ["CKerberos"], linkerSettings: [.linkedLibrary("krb5")]),
+        .target(name: "CKerberosShim", dependencies: ["CKerberos"], linkerSettings: [.linkedLibrary("krb5"), .linkedLibrary("gssapi_krb5")]),
         // gssapi_krb5 names the bind's credential cache (gss_krb5_ccache_name), so LDAP needs no CKerberos.
         .target(name: "CLDAPShim", dependencies: ["CLDAP", "CPOSIXShim"], linkerSettings: [.linkedLibrary("gssapi_krb5")]),
         .target(name: "CCurlShim", dependencies: ["CCurl", "CPOSIXShim"]),
@@ -26,9 +26,11 @@ let package = Package(
         .target(name: "AdjoinCore", dependencies: ["CPOSIXShim"]),
         .target(name: "Kerberos", dependencies: ["AdjoinCore", "CKerberos", "CKerberosShim"]),
         .target(name: "LDAP", dependencies: ["AdjoinCore", "CLDAP", "CLDAPShim"]),
-        .target(name: "Membership", dependencies: ["AdjoinCore", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
+        .target(name: "Membership", dependencies: ["AdjoinCore", "DNS", "Discovery", "Kerberos", "LDAP", "HostConfig"]),
         .target(name: "HostConfig", dependencies: ["AdjoinCore"]),
-        .target(name: "Discovery", dependencies: ["AdjoinCore", "CResolverShim"]),
+        // The DNS wire format: names, messages, RFC 2136 UPDATE, RFC 2930 TKEY, RFC 2845/3645 TSIG; no I/O but one TCP stream.
+        .target(name: "DNS", dependencies: ["AdjoinCore"]),
+        .target(name: "Discovery", dependencies: ["AdjoinCore", "DNS", "CResolverShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CCurlShim"]),
         .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership"]),
         .executableTarget(
@@ -46,6 +48,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership", "Kerberos", "LDAP"], path: "Tests/TestSupport"),
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "AdjoinCore"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),

@@ -32,6 +32,18 @@ public struct AgentSettings: Sendable {
     public var groupTag = "adGroupName"
     /// The instance tag whose value `false` (any case) opts the instance out.
     public var autoJoinTag = "autoadjoin"
+    /// Register the host's name in the domain's DNS (nil: not said, which means yes).
+    public var registerDNS: Bool?
+    /// The address to register (nil: on EC2 the instance's private IPv4, else this host's address toward the DC).
+    public var dnsAddress: SocketAddress?
 
     public init() {}
+
+    /// An address to register in DNS: a numeric IPv4 or IPv6 address, nothing else.
+    public static func dnsAddress(_ text: String) throws(AdjoinError) -> SocketAddress {
+        guard let address = SocketAddress(numericHost: text, port: 0) else {
+            throw .invalidInput("the DNS address '\(text)' is not an IP address (such as 10.0.0.12)")
+        }
+        return address
+    }
 }

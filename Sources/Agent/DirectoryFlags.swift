@@ -1,4 +1,5 @@
 import AdjoinCore
+import AWS
 import Membership
 
 /// What the commands that talk to a domain are told about reaching it, as given: DCs to use instead
@@ -41,6 +42,12 @@ public struct DirectoryFlags: Sendable {
         place.clock = context.clock
         place.domainControllers = try parsedDomainControllers()
         place.dnsServers = try parsedDNSServers()
+        // Asked only where the join registered the instance's address in DNS (rotate, status, the boot join).
+        let environment = context.environment
+        place.instanceAddress = { deadline in
+            guard let text = try? InstanceMetadata(environment: environment).localIPv4(deadline: deadline) else { return nil }
+            return try? AgentSettings.dnsAddress(text)
+        }
         return place
     }
 }

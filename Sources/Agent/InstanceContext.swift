@@ -101,6 +101,8 @@ extension AgentSettings {
         if let ou = flags.organizationalUnit { merged.organizationalUnit = ou }
         if !flags.allowedGroups.isEmpty { merged.allowedGroups = flags.allowedGroups }
         if let table = flags.statusTable { merged.statusTable = table }
+        if let register = flags.registerDNS { merged.registerDNS = register }
+        if let address = flags.dnsAddress { merged.dnsAddress = address }
         return merged
     }
 }

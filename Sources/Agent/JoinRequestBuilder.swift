@@ -55,6 +55,8 @@ extension JoinUseCase {
         request.dnsServers = try options.directory.parsedDNSServers()
         request.keytabPath = try HostPath.normalized(options.keytab, flag: "--keytab")
         if options.rc4 { request.encryptionTypes.append(.rc4) }
+        request.registerDNS = settings.registerDNS ?? true
+        request.dnsAddress = settings.dnsAddress
         return request
     }
 

@@ -31,6 +31,9 @@ public struct JoinUseCase: UseCase {
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
         public var retryFor: Duration?
+        /// `--no-register-dns` (false) and `--dns-address`; nil: the settings say (default: register).
+        public var registerDNS: Bool?
+        public var dnsAddress: String?
         public var directory: DirectoryFlags
 
         public init(directory: DirectoryFlags) { self.directory = directory }
@@ -91,8 +94,12 @@ public struct JoinUseCase: UseCase {
         let instance = state.context
         let status = state.status
         let settings = if let instance { instance.settings } else { try flagSettings() }
-        let request = try joinRequest(settings: settings, instance: instance, files: context.files,
+        var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil)
+        if request.registerDNS, request.dnsAddress == nil, instance != nil {
+            request.dnsAddress = instanceAddress(context, state: state)
+            if request.dnsAddress != nil { request.dnsAddressSource = .instance }
+        }
         let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)
         if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
@@ -128,6 +135,8 @@ public struct JoinUseCase: UseCase {
             .text("keytab", result.keytabPath),
             .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
             .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
+            ReportField(lines: result.dnsRecord.map { [("dns-record", "\($0)")] } ?? [],
+                        member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0)" }))),
             // Text counts the attempts before its status; JSON after the status table's write.
             .text("attempts", each: number.map { [String($0)] } ?? []),
             .statusLine,
@@ -181,6 +190,18 @@ public struct JoinUseCase: UseCase {
         ])
     }
 
+    /// On EC2 the address to register is the instance's private IPv4 (what its peers in the VPC reach it
+    /// by), from metadata; when metadata does not give it, the address toward the DC stands in, and the join says so.
+    private func instanceAddress(_ context: RunContext, state: JoinAttempts) -> SocketAddress? {
+        do {
+            let text = try state.instanceMetadata().localIPv4(deadline: context.deadline)
+            return try AgentSettings.dnsAddress(text)
+        } catch {
+            context.progress("instance metadata did not give this instance's private IPv4 (\(error.message)): registering the address toward the DC")
+            return nil
+        }
+    }
+
     private func hostOptions(_ instance: InstanceContext?) throws(AdjoinError) -> HostJoin.Options? {
         guard options.configure else { return nil }
         var host = HostJoin.Options()
@@ -210,6 +231,8 @@ public struct JoinUseCase: UseCase {
         flags.organizationalUnit = options.organizationalUnit
         flags.allowedGroups = try allowedGroupFlags()
         flags.statusTable = options.statusTable
+        flags.registerDNS = options.registerDNS
+        flags.dnsAddress = try options.dnsAddress.map { (text) throws(AdjoinError) in try AgentSettings.dnsAddress(text) }
         if options.passwordFromStandardInput && !options.dryRun { flags.password = .secret(try JoinPassword.fromStandardInput()) }
         return flags
     }

@@ -141,6 +141,7 @@ public struct LeaveUseCase: UseCase {
             .both("removed", "removed", text: removed, json: .array(result.removed.map { .string($0) })),
             .json("accountWasGone", .bool(result.accountWasGone)),
             .json("copyOf", .optional(result.copyOf)),
+            .string("dns-record", "dnsRecord", result.dnsRecord),
             .both("restored", "restored", text: result.restored.isEmpty ? "-" : result.restored.joined(separator: ", "),
                   json: .array(result.restored.map { .string($0) })),
             .statusLine,

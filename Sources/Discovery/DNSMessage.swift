@@ -1,4 +1,5 @@
 import AdjoinCore
+import DNS
 /// An SRV record (RFC 2782).
 public struct SRVRecord: Sendable, Equatable {
     public var priority: UInt16

@@ -1,4 +1,5 @@
 import AdjoinCore
+import DNS
 /// NETLOGON_SAM_LOGON_RESPONSE_EX (MS-ADTS 6.3.1.9): what a DC says about itself and its domain in
 /// reply to an LDAP ping.
 public struct NetlogonResponse: Sendable, Equatable {

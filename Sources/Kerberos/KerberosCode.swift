@@ -14,6 +14,7 @@ public struct KerberosCode: RawRepresentable, Sendable, Hashable, CustomStringCo
 
     public static let preauthFailed = KerberosCode(KRB5KDC_ERR_PREAUTH_FAILED)
     public static let clientUnknown = KerberosCode(KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN)
+    public static let serverUnknown = KerberosCode(KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN)
     public static let clientRevoked = KerberosCode(KRB5KDC_ERR_CLIENT_REVOKED)
     public static let passwordExpired = KerberosCode(KRB5KDC_ERR_KEY_EXP)
     public static let integrityFailed = KerberosCode(KRB5KRB_AP_ERR_BAD_INTEGRITY)

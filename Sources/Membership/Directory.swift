@@ -23,7 +23,14 @@ public protocol Directory {
 
     /// A Kerberos login as `principal` with nothing but the keytab at `keytabPath`; the kvno of the key
     /// the DC's reply names, when it names one.
-    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32?
+    /// `keepingTicketFor`: the same exchange also asks for a ticket to this service (e.g. "DNS/dc1..."), and
+    /// the session keeps it for a later `updateDNS` signed as `principal`.
+    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
+               deadline: Deadline) throws(KerberosError) -> UInt32?
+    /// A secure dynamic update (GSS-TSIG) at the DC's DNS server, signed as `principal` with the keys in
+    /// `keytabPath` (the ticket a keytab login of this session kept for DNS/<dc>, else one more login).
+    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult
     /// The machine's own password change (RFC 3244) with a ticket from its keytab, at `kpasswd` or the DC's port 464.
     func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
                         kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError)
@@ -41,6 +48,10 @@ public protocol Directory {
 }
 
 extension Directory {
+    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
+        try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: nil, deadline: deadline)
+    }
+
     func search(base: String, scope: LDAPScope, filter: String, attributes: [String], deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
         try search([LDAPSearchRequest(base: base, scope: scope, filter: filter, attributes: attributes)], deadline: deadline)[0]
     }

@@ -1,4 +1,5 @@
 import AdjoinCore
+import DNS
 import Discovery
 import Kerberos
 import LDAP
@@ -25,6 +26,8 @@ struct DirectorySession {
     let kdc: KDCConnection
     let ldap: LDAPConnection
     let controller: DomainController
+    /// Tickets a keytab login kept for a later use (the DNS update's), by principal and service.
+    var keptTickets = KeptTickets()
 
     static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
@@ -65,7 +68,7 @@ struct DirectorySession {
     /// its ticket from the session's cache, so no password is needed again.
     func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory {
         DirectorySession(context: context, cache: cache, kdc: kdc, ldap: try Self.bind(controller, cache: cache, deadline: deadline, progress: progress),
-                         controller: controller)
+                         controller: controller, keptTickets: keptTickets)
     }
 
     private static func bind(_ controller: DomainController, cache: CredentialCache, deadline: Deadline,
@@ -111,10 +114,97 @@ extension DirectorySession: Directory {
         try ldap.delete(dn, tree: tree, deadline: deadline)
     }
 
-    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
+    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
+               deadline: Deadline) throws(KerberosError) -> UInt32? {
         let cache = try CredentialCache(context: context)
-        return try context.login(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
-                                 into: cache, through: kdc, deadline: deadline).clientKeyVersion
+        if let service, service.hasPrefix("DNS/"), keptTickets.dnsStream == nil {
+            // Its handshake overlaps the Kerberos exchange; a failure here is the update's to report.
+            keptTickets.dnsStream = try? DNSStream(connecting: dnsServer)
+        }
+        let version = try context.login(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
+                                        service: service, into: cache, through: kdc, deadline: deadline).clientKeyVersion
+        if let service { keptTickets.caches[KeptTickets.key(principal, service)] = cache }
+        return version
+    }
+
+    private var dnsServer: SocketAddress {
+        SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53)
+    }
+
+    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
+        let service = "DNS/\(controller.hostName)"
+        var cache = keptTickets.caches[KeptTickets.key(principal, service)]
+        if cache == nil {
+            do {
+                _ = try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: service, deadline: deadline)
+            } catch {
+                throw JoinFailure.machineLogin(error, principal: principal, keytab: keytabPath, deadline: deadline)
+            }
+            cache = keptTickets.caches[KeptTickets.key(principal, service)]
+        }
+        guard let cache else { throw AdjoinError(.unknownError, "no ticket for \(service) after the login") }
+        let server = dnsServer
+        // Whether the DC holds the address's reverse zone, asked over UDP now and read after the A
+        // record's update: no round trip of its own. The route's address stands in for the connection's.
+        var reverseQuery: DNSDatagramQuery?
+        var expected: SocketAddress?
+        if case .register(_, _, let given) = change, let early = given ?? DNSStream.localAddress(toward: server) {
+            expected = early
+            reverseQuery = DNSDatagramQuery(server, name: DNSUpdate.reverseName(of: early), type: DNSType.soa)
+        }
+        let stream: DNSStream
+        if let begun = keptTickets.dnsStream {
+            keptTickets.dnsStream = nil
+            stream = begun
+        } else {
+            stream = try DNSStream(server, deadline: deadline)
+        }
+        let exchange = try SecureDNSUpdate(stream: stream, credentialCacheName: cache.name, controller: controller, realm: kdc.realm)
+        try exchange.negotiate(deadline: deadline)
+        let address: SocketAddress
+        switch change {
+        case .register(_, _, let given?), .remove(_, _, let given, _):
+            address = given
+        case .register(_, _, nil):
+            guard let local = stream.localAddress else { throw .network("cannot read this host's address on the connection to \(server)") }
+            address = local
+        }
+        let (rcode, verified) = try exchange.send(change.update(address: address), deadline: deadline)
+        var answer = DNSUpdateAnswer(rcode: rcode, signatureVerified: verified, addressesAfter: nil)
+        if !verified {
+            answer.addressesAfter = try? exchange.addresses(of: change.name, family: address.family, deadline: deadline)
+        }
+        var result = DNSChangeResult(address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
+        guard result.succeeded(change) else { return result }
+        let reverseName = DNSUpdate.reverseName(of: address)
+        var pointer: DNSUpdate
+        switch change {
+        case .register(let name, _, _):
+            // The UDP answer has had two round trips to come; a lost one means no PTR this time.
+            guard let reverseQuery, expected?.addressBytes == address.addressBytes,
+                  let zone = reverseQuery.answer(deadline: deadline.remaining > .seconds(1) ? Deadline(seconds: 1) : deadline)?
+                      .authoritativeZone(for: reverseName) else { return result }
+            pointer = DNSUpdate(zone: zone)
+            pointer.deleteAll(DNSType.ptr, at: reverseName)
+            do { try pointer.addPointer(reverseName, to: name, ttl: DNSChange.ttl) } catch { return result }
+        case .remove(let name, _, _, let zone?):
+            pointer = DNSUpdate(zone: zone)
+            do { try pointer.deletePointer(reverseName, to: name) } catch { return result }
+        case .remove(_, _, _, nil):
+            return result
+        }
+        do {
+            let (rcode, verified) = try exchange.send(pointer, deadline: deadline)
+            if rcode == .noError && verified {
+                result.reverseZone = pointer.zone
+            } else {
+                result.pointerProblem = "the DNS server on \(controller.hostName) answered \(rcode)\(verified ? "" : " (unsigned or not checked)") to the PTR record \(reverseName) in \(pointer.zone)"
+            }
+        } catch {
+            result.pointerProblem = "the PTR record \(reverseName) in \(pointer.zone): \(error.message)"
+        }
+        return result
     }
 
     func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
@@ -138,6 +228,16 @@ extension DirectorySession: Directory {
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes {
         try context.deriveKey(type, password: password, salt: salt)
     }
+}
+
+/// Credential caches kept by a session for a later step: the join's keytab proof asks for the DNS/
+/// ticket in its own exchange, and the registration that follows uses it without another round trip.
+final class KeptTickets {
+    var caches: [String: CredentialCache] = [:]
+    /// The connection to the DC's DNS server, begun with the login that fetched the update's ticket.
+    var dnsStream: DNSStream?
+
+    static func key(_ principal: String, _ service: String) -> String { principal.lowercased() + " " + service.lowercased() }
 }
 
 /// A machine login's failures, told apart from the join user's (KerberosError.adjoinError maps the rest).

@@ -104,16 +104,19 @@ public struct DomainJoin: Sendable {
             let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
             if let kept = reuse.keptKeyVersion {
                 reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
-                return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                                  domainController: controller.hostName, kvno: kept, created: false,
-                                  keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                                  keysKept: true, warnings: reuse.warnings)
+                var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                                        domainController: controller.hostName, kvno: kept, created: false,
+                                        keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                                        keysKept: true, warnings: reuse.warnings)
+                registerAddress(&result, keytab: keytab, session: session, deadline: work)
+                return result
             }
             var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: work)
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            let reported = try keytab.prove(session: session, deadline: work)
+            let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
+                                            deadline: work)
             // The proof's reply names the version of the key that decrypted it. Where it does not, a new
             // account's kvno stands (the protocol fixes it) and a reset's is read.
             let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: work)
@@ -123,10 +126,12 @@ public struct DomainJoin: Sendable {
                 kvno = actual
             }
             reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
-            return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                              domainController: controller.hostName, kvno: kvno, created: created,
-                              keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                              warnings: reuse.warnings)
+            var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                                    domainController: controller.hostName, kvno: kvno, created: created,
+                                    keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                                    warnings: reuse.warnings)
+            registerAddress(&result, keytab: keytab, session: session, deadline: work)
+            return result
         } catch {
             if !applied {
                 // Nothing changed in the directory; a keytab a reuse completed stays, with its kept original.
@@ -140,6 +145,24 @@ public struct DomainJoin: Sendable {
                 throw undone
             }
             throw error
+        }
+    }
+
+    /// The host's name in the domain's DNS, once its keys are proven: a refusal is a warning, the join stands.
+    func registerAddress(_ result: inout JoinResult, keytab: HostKeytab, session: any Directory, deadline: Deadline) {
+        guard request.registerDNS else { return }
+        let registration = AddressRegistration(keytab: keytab, zone: request.domain.value, progress: progress)
+        switch registration.register(address: request.dnsAddress, source: request.dnsAddressSource, session: session, deadline: deadline) {
+        case .success(let (record, pointerProblem)):
+            result.dnsRecord = record
+            // A rerun on a host whose address moved: the earlier join's PTR record names this host still.
+            if let previous = (try? JoinRecord.read(request.files))??.dnsRecord, previous.name == record.name,
+               let problem = registration.retirePointer(of: previous, now: record, baseDN: request.domain.baseDN, session: session,
+                                                              releasing: false, deadline: deadline) {
+                result.warnings.append(problem)
+            }
+            if let pointerProblem { result.warnings.append("registered \(record), but not its PTR record: \(pointerProblem)") }
+        case .failure(let warning): result.warnings.append(warning.message)
         }
     }
 

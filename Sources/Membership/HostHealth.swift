@@ -1,4 +1,6 @@
 import AdjoinCore
+import DNS
+import Discovery
 import HostConfig
 #if canImport(Glibc)
 import Glibc
@@ -128,8 +130,27 @@ public struct HostHealth: Sendable {
                 report.record("account", "\(entry.dn) is at kvno \(entry.keyVersion.map(String.init) ?? "unknown"), the keytab at \(report.keytabKeyVersion.map(String.init) ?? "none")",
                               failing: .keytabInvalid)
             }
+            if let dns = host.record.dnsRecord { checkDNS(dns, controller: controller, deadline: deadline, &report) }
         } catch {
             report.record(error.status == .accountMissing ? "account" : "login", error.message, failing: error.status)
+        }
+    }
+
+    /// The host's name resolves at the DC to the address it has now (the DNS server asked directly).
+    private func checkDNS(_ record: HostAddressRecord, controller: DomainController, deadline: Deadline, _ report: inout HealthReport) {
+        do {
+            let (found, current) = try AddressRegistration.lookup(record, place: place, controller: controller, deadline: deadline)
+            let expected = current ?? record.socketAddress
+            if let expected, found.contains(where: { $0.addressBytes == expected.addressBytes }) {
+                report.record("dns", "\(record.name) resolves to \(expected.host) at \(controller.hostName)")
+                return
+            }
+            let resolved = found.isEmpty ? "no address" : found.map(\.host).joined(separator: ", ")
+            report.record("dns", "\(record.name) resolves to \(resolved) at \(controller.hostName), not to this host's address "
+                          + "\(expected?.host ?? record.address) (registered: \(record.address)); `adjoin rotate` or `adjoin join --unless-joined` "
+                          + "registers it again", failing: .configurationDrift)
+        } catch {
+            report.record("dns", "cannot ask \(controller.hostName) for \(record.name): \(error.message)", failing: error.status)
         }
     }
 

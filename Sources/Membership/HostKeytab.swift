@@ -107,9 +107,14 @@ struct HostKeytab {
 
     /// A Kerberos login as NAME$ with nothing but the keytab: the keys match what the DC holds. Returns
     /// the kvno of the key the DC used, when its reply tells it.
-    func prove(session: any Directory, deadline: Deadline) throws(AdjoinError) -> UInt32? {
+    /// `keepingTicketFor`: a service whose ticket the same exchange asks for and the session keeps (the
+    /// DNS registration's); a DC that does not know that service gets the plain proof instead.
+    func prove(session: any Directory, keepingTicketFor service: String? = nil, deadline: Deadline) throws(AdjoinError) -> UInt32? {
         do {
-            return try session.login(samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, deadline: deadline)
+            return try session.login(samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, keepingTicketFor: service,
+                                     deadline: deadline)
+        } catch where service != nil && error.code == .serverUnknown {
+            return try prove(session: session, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

@@ -104,6 +104,21 @@ public struct HostLeave: Sendable {
             result.notes.append(note)
             return
         }
+        if let dns = record.dnsRecord {
+            // Signed as the machine, so before its account goes; only this host's address is deleted.
+            let registration = AddressRegistration(keytab: host.keytab, zone: record.domain, progress: progress)
+            switch registration.remove(dns, session: session, deadline: deadline) {
+            case .success:
+                result.dnsRecord = "removed \(dns)" + (dns.reverseZone.map { " and its PTR record in \($0)" } ?? "")
+                if let problem = AddressRegistration.releaseNodes(dns, zone: record.domain, baseDN: try DomainName(record.domain).baseDN,
+                                                                  session: session, deadline: deadline) {
+                    result.notes.append(problem)
+                }
+            case .failure(let error):
+                result.dnsRecord = "left \(dns)"
+                result.notes.append("DNS record left: \(error.message)")
+            }
+        }
         progress("Deleting \(entry.dn) and its child objects")
         try AccountRemoval.delete(entry.dn, in: session, as: actor, deadline: deadline)
         result.removed.append(entry.dn)

@@ -28,6 +28,8 @@ public struct JoinRecord: Sendable, Equatable {
     public var settingsParameter: String?
     /// Who the configured host lets log in and use sudo (nil: not configured, or an older adjoin's record).
     public var access: LoginAccess?
+    /// The address record the join registered in the domain's DNS (nil: none), for leave to remove and status to check.
+    public var dnsRecord: HostAddressRecord?
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -51,6 +53,7 @@ public struct JoinRecord: Sendable, Equatable {
         dnsServers = Self.recorded(request.dnsServers)
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
+        dnsRecord = result.dnsRecord
     }
 
     /// DNS servers as the record keeps them: the address alone for port 53, else with its port
@@ -108,6 +111,12 @@ public struct JoinRecord: Sendable, Equatable {
             for group in access.allowedGroups { add("allow-group", group) }
             if let sudoGroup = access.sudoGroup { add("sudo-group", sudoGroup) }
         }
+        if let dnsRecord {
+            add("dns-name", dnsRecord.name)
+            add("dns-address", dnsRecord.address)
+            add("dns-address-source", dnsRecord.source.rawValue)
+            if let zone = dnsRecord.reverseZone { add("dns-reverse-zone", zone) }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -138,6 +147,11 @@ public struct JoinRecord: Sendable, Equatable {
         record.settingsParameter = single["settings-parameter"]
         if single["login-access"] != nil {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"])
+        }
+        if let name = single["dns-name"], let address = single["dns-address"] {
+            record.dnsRecord = HostAddressRecord(name: name, address: address,
+                                                 source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given,
+                                                 reverseZone: single["dns-reverse-zone"])
         }
         return record
     }

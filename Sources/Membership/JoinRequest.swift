@@ -27,6 +27,13 @@ public struct JoinRequest: Sendable {
     /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
     /// same status table without being told.
     public var settingsParameter: String?
+    /// Register the host's name (`hostFQDN`) in the domain's DNS with a secure dynamic update signed as
+    /// the machine, once its keys are proven. Off unless asked (the agent's setting `registerDNS` is on by default).
+    public var registerDNS = false
+    /// The address to register; nil: the local address of the connection to the DC's DNS server.
+    public var dnsAddress: SocketAddress?
+    /// Where `dnsAddress` came from (recorded, so that a change can be told later).
+    public var dnsAddressSource: HostAddressRecord.Source = .given
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
                 computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease) {
@@ -104,4 +111,6 @@ public struct JoinResult: Sendable {
     /// What the directory refused that the join could do without (informational attributes, the owner
     /// marker on a pre-staged account, the machine's right to delete its own account).
     public var warnings: [String] = []
+    /// The address record registered in the domain's DNS (nil: not asked, or refused: see `warnings`).
+    public var dnsRecord: HostAddressRecord?
 }

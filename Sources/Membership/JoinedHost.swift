@@ -12,6 +12,9 @@ public struct DirectoryPlace: Sendable {
     public var connector: any DirectoryConnector = LiveDirectoryConnector()
     /// Password ages and keytab timestamps are counted by it.
     public var clock: any WallClock = SystemWallClock()
+    /// This EC2 instance's private IPv4 (instance metadata), asked only where the DNS record was registered
+    /// with it; nil: not on EC2.
+    public var instanceAddress: (@Sendable (Deadline) -> SocketAddress?)?
 
     public init(files: HostFiles) {
         self.files = files

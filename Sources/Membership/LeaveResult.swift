@@ -23,6 +23,8 @@ public struct LeaveResult: Sendable {
     public var restored: [String] = []
     /// What else happened that the output should tell (sssd stopped, another host's account left alone).
     public var notes: [String] = []
+    /// What became of the A record the join registered in DNS (nil: there was none, or DNS was not touched).
+    public var dnsRecord: String?
     public var message = ""
 
     public init() {}

@@ -76,16 +76,19 @@ struct OneTimePasswordJoin {
             progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(keytab.path)")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
             progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            if let reported = try keytab.prove(session: session, deadline: work), reported != kvno {
+            if let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
+                                               deadline: work), reported != kvno {
                 progress("The DC holds these keys as kvno \(reported), not \(kvno): rewriting the keytab")
                 try keytab.write(try keytab.entries(password: password, kvno: reported, from: session), over: previousKeytab)
                 kvno = reported
             }
             warnings += selfDeletion(account, entry.dn, deadline: work)
             warnings += LoginGroupLookup(domain: request.domain, groups: join.loginGroups).warnings(session: session, progress: progress, deadline: work)
-            return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: entry.dn,
-                              domainController: controller.hostName, kvno: kvno, created: false,
-                              keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: warnings)
+            var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: entry.dn,
+                                    domainController: controller.hostName, kvno: kvno, created: false,
+                                    keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: warnings)
+            join.registerAddress(&result, keytab: keytab, session: session, deadline: work)
+            return result
         } catch {
             traces.restoreKeytab()
             traces.restoreIntent()

@@ -60,6 +60,7 @@ public struct PasswordRotation: Sendable {
         if let age, age < maximumAgeDays {
             result.keytabKeyVersions = try keyVersions(host)
             result.message = "the machine password is \(age) days old, younger than --max-age \(maximumAgeDays): not changed"
+            if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
             return result
         }
 
@@ -109,6 +110,7 @@ public struct PasswordRotation: Sendable {
         result.keyVersion = kvno
         result.keytabKeyVersions = try keyVersions(host)
         result.message = "changed the machine password\(age.map { " (it was \($0) days old)" } ?? ""); keytab \(keytab.path) proven at kvno \(kvno), kvno \(previous) kept"
+        if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
         return result
     }
 

@@ -24,6 +24,8 @@ struct JoinCommand: ParsableCommand {
             Everything is planned before the directory is touched: a host that cannot be configured stops \
             the join before it creates anything.
 
+            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata, else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
+
             The password is read from standard input only, never from an argument or the environment.
 
             With --one-time-password-stdin there is no join user: an administrator created the account \
@@ -111,6 +113,12 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run).")
     var configureDNS = false
 
+    @Flag(help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update).")
+    var noRegisterDns = false
+
+    @Option(help: ArgumentHelp("The address to register in DNS (default: on EC2 the instance's private IPv4, else this host's address toward the DC).", valueName: "ip"))
+    var dnsAddress: String?
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -135,6 +143,12 @@ struct JoinCommand: ParsableCommand {
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
         if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
             throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        }
+        if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
+            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
+        }
+        if noRegisterDns && dnsAddress != nil {
+            throw ValidationError("--dns-address names the address to register: it cannot go with --no-register-dns")
         }
         if unlessJoined && dryRun {
             throw ValidationError("--unless-joined and --dry-run cannot go together")
@@ -174,6 +188,8 @@ struct JoinCommand: ParsableCommand {
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)
+        join.registerDNS = noRegisterDns ? false : nil
+        join.dnsAddress = dnsAddress
         try options.run(root: root, JoinUseCase(join))
     }
 }

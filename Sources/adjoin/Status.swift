@@ -13,7 +13,7 @@ struct StatusCommand: ParsableCommand {
             newest keys; and, when the join configured the host, krb5.conf, sssd.conf, nsswitch.conf and PAM \
             are still set up for the domain, no more users may log in or use sudo than the join allowed \
             (sssd.conf with its conf.d snippets, /etc/sudoers.d/adjoin), and sssd runs (not checked under \
-            --root). The status is the first failed check's.
+            --root); and, where the join registered the host in DNS, the host's name resolves at the DC's DNS             server to the host's current address (else CONFIGURATION_DRIFT: rotate or join --unless-joined             registers it again). The status is the first failed check's.
 
             A copy of a joined host (an image made from it, booted as another instance or with a new \
             /etc/machine-id) is CLONED: its join record names another identity than this host's (the \

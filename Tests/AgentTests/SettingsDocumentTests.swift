@@ -116,4 +116,18 @@ import Testing
                 && AWSNames.isParameterName("arn:aws:ssm:eu-west-1:123456789012:parameter/adjoin") && !AWSNames.isParameterName("a b"))
         #expect(AWSNames.isRoleARN("arn:aws-us-gov:iam::123456789012:role/path/name") && !AWSNames.isRoleARN("arn:aws:iam::123456789012:user/x"))
     }
+
+    @Test func registerDNSAndDNSAddress() throws {
+        let settings = try parse(#"{"domain": "corp.example.com", "registerDNS": false, "dnsAddress": "10.0.0.12"}"#)
+        #expect(settings.registerDNS == false)
+        #expect(settings.dnsAddress == SocketAddress(numericHost: "10.0.0.12", port: 0))
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).registerDNS == nil, "not said: the agent's default (register)")
+        #expect(message(#"{"domain": "corp.example.com", "registerDNS": "no"}"#)?.contains("\"registerDNS\" must be true or false") == true)
+        #expect(message(#"{"domain": "corp.example.com", "dnsAddress": "web1.corp.example.com"}"#)?.contains("is not an IP address") == true)
+        // Flags win over the settings.
+        var flags = AgentSettings()
+        flags.registerDNS = true
+        #expect(settings.overlaid(by: flags).registerDNS == true)
+        #expect(settings.overlaid(by: flags).dnsAddress == settings.dnsAddress)
+    }
 }

@@ -62,6 +62,45 @@ import Testing
         }
     }
 
+    /// On EC2 the address registered in DNS is the instance's private IPv4 from metadata; when metadata
+    /// says another, status reports the drift and rotate registers the new one; leave removes it.
+    @Test func theInstancesPrivateAddressIsRegisteredAndFollowed() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        let fqdn = instance.hostname.lowercased() + "." + lab.domain
+        let prefix = "10.71.\(Int.random(in: 0...255))."
+        try instance.setMetadata("localIpv4", prefix + "1")
+        let root = try makeScratchRoot()
+        defer {
+            _ = try? instance.runAgent(["leave", "--root", root.path])
+            try? admin.delete(name + "$")
+            try? FileManager.default.removeItem(at: root)
+        }
+        func addresses() throws -> Set<String> {
+            let dig = try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", fqdn, "A"])
+            return Set(dig.stdout.split(separator: "\n").map(String.init))
+        }
+        let (result, json) = try join(instance, parameter: try settings(), root: root)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(json["dnsRecord"] as? String == "\(fqdn) A \(prefix)1")
+        #expect(try addresses() == [prefix + "1"])
+        let record = try String(contentsOf: root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
+        #expect(record.contains("dns-address-source=instance\n"), "\(record)")
+
+        try instance.setMetadata("localIpv4", prefix + "2")
+        let drifted = try instance.runAgent(["status", "--root", root.path])
+        #expect(drifted.status == 23, "\(drifted.stdout)\(drifted.stderr)")
+        #expect(drifted.stdout.contains("not to this host's address \(prefix)2"), "\(drifted.stdout)")
+        let rotated = try instance.runAgent(["rotate", "--root", root.path])
+        #expect(rotated.status == 0, "\(rotated.stdout)\(rotated.stderr)")
+        #expect(try addresses() == [prefix + "2"])
+        let healthy = try instance.runAgent(["status", "--root", root.path])
+        #expect(healthy.status == 0, "\(healthy.stdout)")
+        let leave = try instance.runAgent(["leave", "--root", root.path])
+        #expect(leave.status == 0, "\(leave.stderr)")
+        #expect(try addresses().isEmpty)
+    }
+
     @Test func modernSettingsAndTagsFromMetadataJoinAndReportJoined() throws {
         let instance = try EC2Instance(hostname: Self.hostname(), tags: ["adGroupName": lab.loginGroup, "Name": "web"], tagsExposed: true)
         let name = instance.hostname.uppercased()

@@ -58,6 +58,19 @@ import TestSupport
         }
     }
 
+    /// The DNS record the join registered travels with the record, with where its address came from; a
+    /// record without a source (none written so) is taken as given, which never moves.
+    @Test func dnsRecordRoundTrips() throws {
+        var record = Self.record
+        #expect(try JoinRecord.parse(record.rendered()).dnsRecord == nil)
+        record.dnsRecord = HostAddressRecord(name: "web1.corp.example.com", address: "10.0.0.12", source: .instance)
+        let text = record.rendered()
+        #expect(text.contains("\ndns-name=web1.corp.example.com\ndns-address=10.0.0.12\ndns-address-source=instance\n"))
+        #expect(try JoinRecord.parse(text) == record)
+        let sourceless = text.replacingOccurrences(of: "dns-address-source=instance\n", with: "")
+        #expect(try JoinRecord.parse(sourceless).dnsRecord?.source == .given)
+    }
+
     /// Who may log in travels with the record: groups, none, or not recorded (an older adjoin's record).
     @Test func loginAccessRoundTrips() throws {
         var record = Self.record

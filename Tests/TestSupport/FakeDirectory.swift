@@ -112,13 +112,20 @@ public final class FakeDirectory: Directory {
         if let error { throw error }
     }
 
-    public func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+    public func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
                       deadline: Deadline) throws(KerberosError) -> UInt32? {
         guard case .login(_, let answer)? = script.next("keytab login as \(principal)", matches: {
             if case .login(let expected, _) = $0 { return expected == principal }
             return false
         }) else { throw Self.unexpectedKerberos }
         return try answer.get()
+    }
+
+    /// No test scripts a DNS update (the lab's real DC is where registration is tested): any is unexpected.
+    public func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+                          deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
+        _ = script.next("DNS update of \(change)", matches: { _ in false })
+        throw AdjoinError(.unknownError, "the fake directory did not expect a DNS update of \(change)")
     }
 
     public func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,

@@ -52,7 +52,7 @@ def commands(tool, name, dc, lab, workdir):
     if tool == "adjoin":
         return [lab["adjoin"], "join", "--domain", lab["domain"], "--domain-controller", dc, "--user", lab["user"],
                 "--password-stdin", "--ou", lab["ou"], "--host-fqdn", fqdn, "--root", workdir, "--no-configure",
-                "--owner", "bench", "--quiet"]
+                "--owner", "bench", "--quiet"] + lab["adjoin_extra"]
     return ["adcli", "join", f"--domain={lab['domain']}", f"--domain-controller={dc}", f"--login-user={lab['user']}",
             "--stdin-password", f"--domain-ou={lab['ou']}", f"--host-fqdn={fqdn}",
             f"--host-keytab={workdir}/adcli-{name}.keytab", f"--computer-name={name}"]
@@ -130,11 +130,14 @@ def main():
     parser.add_argument("--relay-address", help="loopback address for the relay (default: the DC's address + 1, so that "
                         "labs side by side each get their own)")
     parser.add_argument("--adjoin", required=True, help="the adjoin binary to measure")
+    parser.add_argument("--adjoin-arg", action="append", default=[],
+                        help="one more argument for adjoin join (repeatable), e.g. --adjoin-arg=--no-register-dns")
     arguments = parser.parse_args()
 
     lab = {"dc": env("ADJOIN_LAB_DC_IP"), "domain": env("ADJOIN_LAB_DOMAIN"), "realm": env("ADJOIN_LAB_REALM"),
            "ou": env("ADJOIN_LAB_OU"), "user": env("ADJOIN_LAB_JOIN_USER"), "join_pw": env("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
-           "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "adjoin": arguments.adjoin}
+           "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "adjoin": arguments.adjoin,
+           "adjoin_extra": arguments.adjoin_arg}
     relay_address = arguments.relay_address or str(ipaddress.ip_address(lab["dc"]) + 1)
     with tempfile.TemporaryDirectory() as workdir:
         print(f"bench: {arguments.cycles} join+delete cycles of each, alternating, against {lab['dc']}", file=sys.stderr)

@@ -1,18 +1,17 @@
 import AdjoinCore
-import AdjoinCore
 
 /// Domain names as RFC 1035 section 4.1.4 writes them: length-prefixed labels, ending in a zero
 /// byte or a pointer back into the same message. DNS answers and the NetLogon reply
-/// (MS-ADTS 6.3.1.9) both use this form.
-enum CompressedName {
+/// (MS-ADTS 6.3.1.9) both use this form; DNS updates (this module) and discovery share this reader.
+package enum CompressedName {
     /// RFC 1035 limits: a label holds 63 bytes, a name 255.
-    static let maxLabel = 63
-    static let maxName = 255
+    package static let maxLabel = 63
+    package static let maxName = 255
     /// Each pointer must lead somewhere new; a hostile reply could otherwise loop forever.
-    static let maxPointers = 64
+    package static let maxPointers = 64
 
     /// Reads the name at `start`; returns it with the offset just past it in the original position.
-    static func read(from bytes: [UInt8], at start: Int, what: String) throws(DecodeError) -> (String, Int) {
+    package static func read(from bytes: [UInt8], at start: Int, what: String) throws(DecodeError) -> (String, Int) {
         var labels: [String] = []
         var length = 0
         var position = start
@@ -62,7 +61,7 @@ enum CompressedName {
     /// Label bytes as text. UTF-8 is kept (site names may be non-ASCII); control characters, bytes that
     /// are not UTF-8, and '.' or '\\' inside a label are shown as `\DDD` or `\.` (as dig does), so a
     /// hostile server cannot put escape sequences on the operator's terminal or forge label boundaries.
-    static func printable(_ label: ArraySlice<UInt8>) -> String {
+    package static func printable(_ label: ArraySlice<UInt8>) -> String {
         let isUTF8 = String(validating: label, as: UTF8.self) != nil
         var text = ""
         var iterator = label.makeIterator()
@@ -94,7 +93,7 @@ enum CompressedName {
 
 extension ByteReader {
     /// A name in RFC 1035 form, compression pointers allowed (DNS messages and NetLogon replies share it).
-    mutating func compressedName(_ what: String) throws(DecodeError) -> String {
+    package mutating func compressedName(_ what: String) throws(DecodeError) -> String {
         let (name, next) = try CompressedName.read(from: bytes, at: offset, what: what)
         seek(to: next)
         return name

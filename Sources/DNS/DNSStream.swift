@@ -1,0 +1,163 @@
+import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a DNS server (RFC 1035 4.2.2 framing: a 2-byte length, then the message).
+/// A GSS-TSIG key lives only as long as the server keeps it, and a TKEY's token does not fit a UDP
+/// datagram, so the negotiation and the update it signs go over this one connection.
+public final class DNSStream {
+    public let address: SocketAddress
+    private var descriptor: Int32
+    /// The connection is still on its way (`connecting`): the first exchange waits for it.
+    private var connected: Bool
+    /// Requests answered on this connection: what an update costs in round trips.
+    public private(set) var exchanges = 0
+
+    public init(_ address: SocketAddress, deadline: Deadline) throws(AdjoinError) {
+        self.address = address
+        descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "the DNS server")
+        connected = true
+    }
+
+    /// A connection begun and not waited for, so that its handshake overlaps other work (the join opens
+    /// it before the Kerberos exchange that fetches the update's ticket: one round trip saved).
+    public init(connecting address: SocketAddress) throws(AdjoinError) {
+        self.address = address
+        descriptor = try TCPConnect.start(address, purpose: "the DNS server")
+        connected = false
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+    }
+
+    /// This end's address of the connection: the address the DNS server sees this host by.
+    public var localAddress: SocketAddress? {
+        guard connected else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return named == 0 ? SocketAddress(storage) : nil
+    }
+
+    /// The address records of `name` (A, or AAAA), asked in a plain query: what the server holds now.
+    public func addresses(of name: String, type: UInt16 = DNSType.a, deadline: Deadline) throws(AdjoinError) -> [SocketAddress] {
+        var random = SystemRandomNumberGenerator()
+        var query = DNSMessage(id: random.next(), opcode: DNSMessage.opcodeQuery)
+        query.questions = [DNSQuestion(name: name, type: type)]
+        let bytes: [UInt8]
+        do {
+            bytes = try query.encoded()
+        } catch {
+            throw .invalidInput("cannot ask for \(name): \(error)")
+        }
+        let reply: DNSMessage
+        do {
+            reply = try DNSMessage(decoding: try exchange(bytes, deadline: deadline))
+        } catch {
+            throw .network("malformed answer for \(name) from the DNS server at \(address): \(error)")
+        }
+        guard reply.isResponse, reply.rcode == .noError || reply.rcode == .nameError else {
+            throw .network("the DNS server at \(address) answered the query for \(name) with \(reply.rcode)")
+        }
+        let length = type == DNSType.a ? 4 : 16
+        return reply.answers.filter { $0.type == type && $0.data.count == length && $0.owner.lowercased() == name.lowercased() }
+            .map { SocketAddress(family: type == DNSType.a ? .ipv4 : .ipv6, addressBytes: $0.data, port: 0) }
+    }
+
+    /// This host's address toward `destination`, as the kernel's routing picks it: a UDP socket is
+    /// connected (which sends nothing) and asked its name.
+    public static func localAddress(toward destination: SocketAddress) -> SocketAddress? {
+        let descriptor = socket(destination.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        guard destination.withSockaddr({ connect(descriptor, $0, $1) }) == 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return named == 0 ? SocketAddress(storage).map { SocketAddress(family: $0.family, addressBytes: $0.addressBytes, port: 0) } : nil
+    }
+
+    /// Sends `request` and returns the reply with the same id, undecoded beyond its header.
+    public func exchange(_ request: [UInt8], deadline: Deadline) throws(AdjoinError) -> [UInt8] {
+        guard descriptor >= 0 else { throw .network("the connection to the DNS server at \(address) was closed after an earlier failure") }
+        guard request.count >= 12, request.count <= Int(UInt16.max) else { throw .invalidInput("a DNS message of \(request.count) bytes cannot be sent") }
+        if !connected {
+            do {
+                descriptor = try TCPConnect.finish(descriptor, address, deadline: deadline, purpose: "the DNS server")
+                connected = true
+            } catch {
+                descriptor = -1
+                throw error
+            }
+        }
+        do throws(AdjoinError) {
+            try send([UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request, deadline)
+            let header = try receive(2, deadline)
+            let length = Int(header[0]) << 8 | Int(header[1])
+            guard length >= 12 else { throw AdjoinError.network("the DNS server at \(address) sent a reply of \(length) bytes") }
+            let reply = try receive(length, deadline)
+            guard reply[0] == request[0], reply[1] == request[1] else {
+                throw AdjoinError.network("the DNS server at \(address) answered another message than the one sent")
+            }
+            exchanges += 1
+            return reply
+        } catch {
+            // After a failure the stream's position is unknown: a late reply would be read as the next one.
+            close(descriptor)
+            descriptor = -1
+            throw error
+        }
+    }
+
+    private func send(_ bytes: [UInt8], _ deadline: Deadline) throws(AdjoinError) {
+        var sent = 0
+        while sent < bytes.count {
+            try wait(for: Int16(POLLOUT), deadline)
+            let result = bytes.withUnsafeBytes { buffer in Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) } }
+            switch result {
+            case .success(let count): sent += count
+            case .failure(let failure) where failure.errno == .wouldBlock: continue
+            case .failure(let failure): throw .network("cannot send to the DNS server at \(address): \(failure.errno)")
+            }
+        }
+    }
+
+    private func receive(_ count: Int, _ deadline: Deadline) throws(AdjoinError) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var received = 0
+        while received < count {
+            try wait(for: Int16(POLLIN), deadline)
+            let result = bytes.withUnsafeMutableBytes { buffer in
+                Result { () throws(POSIXFailure) in try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...])) }
+            }
+            let got: Int
+            switch result {
+            case .success(let count): got = count
+            case .failure(let failure) where failure.errno == .wouldBlock: continue
+            case .failure(let failure): throw .network("cannot read from the DNS server at \(address): \(failure.errno)")
+            }
+            if got == 0 { throw .network("the DNS server at \(address) closed the connection without a whole answer") }
+            received += got
+        }
+        return bytes
+    }
+
+    private func wait(for events: Int16, _ deadline: Deadline) throws(AdjoinError) {
+        var waiting = [pollfd(fd: descriptor, events: events, revents: 0)]
+        var ready: Int32
+        repeat {
+            do {
+                ready = try POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)
+            } catch {
+                throw .network("cannot wait for the DNS server at \(address): \(error.errno)")
+            }
+        } while ready == 0 && !deadline.isExpired
+        if ready == 0 { throw .timeout("no answer from the DNS server at \(address) within the time budget") }
+    }
+}
