@@ -19,6 +19,7 @@ public enum SettingsDocument {
         ("computerNameFrom", []),
         ("groupTag", []),
         ("autoJoinTag", []),
+        ("configureSSH", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -77,6 +78,7 @@ public enum SettingsDocument {
         }
         settings.groupTag = try reader.string("groupTag", matching: AWSNames.isTagKey, expected: "an EC2 tag key") ?? settings.groupTag
         settings.autoJoinTag = try reader.string("autoJoinTag", matching: AWSNames.isTagKey, expected: "an EC2 tag key") ?? settings.autoJoinTag
+        settings.configureSSH = try reader.bool("configureSSH")
         return settings
     }
 }
@@ -137,6 +139,12 @@ private struct MemberReader {
         guard let text = try string(key) else { return nil }
         guard valid(text) else { throw error(key, "must be \(expected), not \"\(text)\"") }
         return text
+    }
+
+    func bool(_ key: String) throws(AdjoinError) -> Bool? {
+        guard let (_, value) = values[key], value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw error(key, "must be true or false, not \(value.kind)") }
+        return flag
     }
 
     func strings(_ key: String) throws(AdjoinError) -> [String] {

@@ -25,6 +25,10 @@ struct HostCleanup {
                 result.restored.append(original.hostPath)
             }
         }
+        if result.restored.contains(SSHService.dropInPath), let reloaded = try SSHService.reloadAfterLeave(files: files, deadline: deadline) {
+            progress(reloaded.prefix(1).uppercased() + reloaded.dropFirst())
+            result.notes.append(reloaded)
+        }
         _ = try files.remove(JoinRecord.path)
         JoinIntent.remove(files)
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {

@@ -95,6 +95,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run).")
     var configureDNS = false
 
+    @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
+    var noConfigureSSH = false
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -111,8 +114,8 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
-            throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH) {
+            throw ValidationError("--allow-group, --sudo-group, --configure-dns and --no-configure-ssh configure the host: they cannot go with --no-configure")
         }
         if unlessJoined && dryRun {
             throw ValidationError("--unless-joined and --dry-run cannot go together")
@@ -148,6 +151,7 @@ struct JoinCommand: ParsableCommand {
         join.allowedGroups = allowGroup
         join.sudoGroup = sudoGroup
         join.configureDNS = configureDNS
+        join.configureSSH = !noConfigureSSH
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)
