@@ -53,7 +53,7 @@ public struct HostPlan: Sendable {
             for unit in restarts { text += "would run: systemctl restart \(unit)\n" }
         }
         if let sshReload, files.contains(where: { $0.path == SSHDropIn.path }) {
-            text += "would check the sshd configuration with sshd -t, then reload sshd: \(sshReload.description)\n"
+            text += "would check \(SSHDropIn.path) with sshd -t" + (sshReload == .none ? " (nothing is reloaded under the root)\n" : ", then run: \(sshReload.description)\n")
         }
         for note in notes { text += "note: \(note)\n" }
         if files.isEmpty && !isToolRun { text += "host configuration is already as adjoin would write it (root \(root))\n" }

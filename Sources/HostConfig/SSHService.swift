@@ -26,8 +26,8 @@ public enum SSHService {
         var description: String {
             switch self {
             case .systemd(let unit): return "systemctl try-reload-or-restart \(unit)"
-            case .signal(let pidFile): return "SIGHUP to sshd (the pid in \(pidFile)), if it runs"
-            case .none: return "nothing (sshd reads the file when that system starts it)"
+            case .signal(let pidFile): return "kill -HUP $(cat \(pidFile)), if sshd runs"
+            case .none: return "nothing"
             }
         }
     }
