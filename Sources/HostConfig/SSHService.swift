@@ -77,7 +77,7 @@ public enum SSHService {
         guard let bytes = try? files.read(pidFile),
               let pid = pid_t(String(decoding: bytes.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)), pid > 0,
               let comm = try? HostFiles().read("/proc/\(pid)/comm") else { return nil }
-        return String(decoding: comm, as: UTF8.self).trimmingWhitespace() == "sshd" ? pid : nil
+        return String(decoding: comm, as: UTF8.self).trimmingWhitespace == "sshd" ? pid : nil
     }
 
     /// `sshd -t` on the whole configuration with the candidate in place of the live drop-in: a
@@ -99,7 +99,7 @@ public enum SSHService {
         defer { unlink(mainPath) }
         let result = try ChildProcess([sshd, "-t", "-f", mainPath]).run(deadline: deadline)
         if result.succeeded { return nil }
-        let lines = result.output.split(separator: "\n").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
+        let lines = result.output.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         let notYetSetUp = ["Missing privilege separation directory", "Unable to load host key", "no hostkeys available", "Could not load host key"]
         if !lines.isEmpty, lines.allSatisfy({ line in notYetSetUp.contains { line.contains($0) } }) {
             return "sshd accepts \(SSHDropIn.path) (it is not set up to run yet: \(lines.joined(separator: "; ")))"
