@@ -109,7 +109,8 @@ public struct HostConfiguration: Sendable {
     /// start of sshd finds what worked before, and the join fails with sshd's (or systemctl's) words.
     private func reloadSSH(_ reload: SSHService.Reload, after change: FileChange, deadline: Deadline) throws(AdjoinError) {
         do throws(AdjoinError) {
-            progress(try SSHService.run(reload, files: files, deadline: deadline))
+            let done = try SSHService.run(reload, files: files, deadline: deadline)
+            progress(done.prefix(1).uppercased() + done.dropFirst())
         } catch {
             if let kept = try files.keptOriginal(of: change.path), kept.content == change.old {
                 try files.restore(kept)
