@@ -157,6 +157,34 @@ import Testing
         _ = try configuration.apply(plan, deadline: Deadline(seconds: 10))
         #expect(text(SSHDropIn.path) == SSHDropIn.render([try GroupName("linux-admins")]))
     }
+
+    /// A reload that fails puts the previous file back (or removes the new one) and fails the join
+    /// with what the reload said. The reload here is systemctl on a machine where systemd does not run
+    /// (as on the test machine): it really fails.
+    @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/run/systemd/system"), "would reload this machine's sshd"))
+    func failedReloadPutsThePreviousFileBack() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try debianCloudImage()
+        let files = HostFiles(root: root.path)
+        let configuration = HostConfiguration(settings: .lab(), files: files)
+        for old in [nil, "# an earlier drop-in\n"] {
+            if let old { try write(old, SSHDropIn.path) }
+            var plan = try self.plan()
+            plan.files = plan.files.filter { $0.path == SSHDropIn.path }
+            plan.sshReload = .systemd(unit: "ssh")
+            do {
+                _ = try configuration.apply(plan, deadline: Deadline(seconds: 10))
+                Issue.record("the reload did not fail")
+            } catch {
+                #expect(error.status == .configurationFailed)
+                #expect(error.message.contains("systemctl try-reload-or-restart ssh"), "\(error.message)")
+                #expect(error.message.hasSuffix("\(root.path)/etc/ssh/sshd_config.d/10-adjoin.conf is back as it was before"), "\(error.message)")
+            }
+            #expect(text(SSHDropIn.path) == old)
+        }
+        // Nothing is kept to restore at leave for a file that was put back as it was.
+        #expect(try files.keptOriginal(of: SSHDropIn.path) == nil)
+    }
 }
 
 /// `status` on the sshd drop-in: as written, drifted, or there where the join wrote none.
