@@ -143,6 +143,28 @@ import Testing
     }
 }
 
+extension SSHHostLoginIntegrationTests {
+    /// `--dry-run` shows the drop-in as a diff and the check and reload that would follow;
+    /// `--no-configure-ssh` leaves sshd out of the plan. Neither writes anything.
+    @Test func dryRunShowsTheDropInAndTheFlagTurnsItOff() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        let arguments = ["join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
+                         "--host-fqdn", host.fqdn, "--allow-group", "Linux Admins", "--dry-run"]
+        let dryRun = try sandbox.run(Lab.agentBinary.path, arguments)
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout.contains("+++ /etc/ssh/sshd_config.d/10-adjoin.conf\n"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("\n+Match Group \"linux admins\"\n"))
+        #expect(dryRun.stdout.contains("would check /etc/ssh/sshd_config.d/10-adjoin.conf with sshd -t, then run: kill -HUP $(cat /run/sshd.pid), if sshd runs\n"))
+        let off = try sandbox.run(Lab.agentBinary.path, arguments + ["--no-configure-ssh"])
+        #expect(off.status == 0, "\(off.stderr)")
+        #expect(off.stdout.contains("+++ /etc/sssd/sssd.conf\n"))
+        #expect(!off.stdout.contains("/etc/ssh/"), "\(off.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.file("/etc/ssh/sshd_config.d/10-adjoin.conf").path))
+    }
+}
+
 /// The real sshd inside a sandbox, in a UTS namespace of its own whose host name is the joined host's
 /// (GSSAPI's acceptor check compares the ticket's service name with it), stopped when the test ends.
 /// sshd goes to the background itself and logs to a file (-E): as a child of Foundation's Process it
