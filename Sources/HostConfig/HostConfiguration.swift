@@ -50,7 +50,7 @@ public struct HostConfiguration: Sendable {
         if let group = settings.sudoGroup {
             try add(&plan, SudoersDropIn.path, mode: 0o440, check: .visudo) { _ in SudoersDropIn.render(group) }
         }
-        if settings.configureSSH { try planSSH(&plan) }
+        if try !planSSH(&plan) { try planSSHRemoval(&plan) }
         if settings.configureDNS { try planDNS(&plan) }
         planRestarts(&plan)
         return plan
@@ -98,8 +98,13 @@ public struct HostConfiguration: Sendable {
                 try runTool(ChildProcess(["/usr/bin/systemctl", "restart", unit]), deadline: deadline)
             }
         }
-        if let reload = plan.sshReload, let change = plan.files.first(where: { $0.path == SSHDropIn.path }), done.contains(change.path) {
-            try reloadSSH(reload, after: change, deadline: deadline)
+        if let kept = plan.sshRestore, try files.restore(kept) {
+            progress(kept.content == nil ? "Removed \(files.path(kept.hostPath)) (SSH is no longer configured)"
+                                         : "Put back \(files.path(kept.hostPath)) as it was before the join (SSH is no longer configured)")
+            done.append(kept.hostPath)
+        }
+        if let reload = plan.sshReload, done.contains(SSHDropIn.path) {
+            try reloadSSH(reload, after: plan.files.first { $0.path == SSHDropIn.path }, deadline: deadline)
         }
         for note in plan.notes { progress(note) }
         return done
@@ -107,11 +112,13 @@ public struct HostConfiguration: Sendable {
 
     /// sshd reads the new drop-in; if it cannot, the previous file goes back, so that the next
     /// start of sshd finds what worked before, and the join fails with sshd's (or systemctl's) words.
-    private func reloadSSH(_ reload: SSHService.Reload, after change: FileChange, deadline: Deadline) throws(AdjoinError) {
+    /// `change`: the drop-in written (nil: the earlier one was put back, and stays so).
+    private func reloadSSH(_ reload: SSHService.Reload, after change: FileChange?, deadline: Deadline) throws(AdjoinError) {
         do throws(AdjoinError) {
             let done = try SSHService.run(reload, files: files, deadline: deadline)
             progress(done.prefix(1).uppercased() + done.dropFirst())
         } catch {
+            guard let change else { throw error }
             if let kept = try files.keptOriginal(of: change.path), kept.content == change.old {
                 try files.restore(kept)
             } else if let old = change.old {
@@ -169,18 +176,19 @@ public struct HostConfiguration: Sendable {
     /// The allowed groups may log in to sshd with their AD password and by Kerberos (SSHDropIn). Nothing
     /// when no group may log in, when sshd is not installed, or when its main file does not read the
     /// drop-in folder (then a global line of ours would be needed, which changes everyone's rules).
-    private func planSSH(_ plan: inout HostPlan) throws(AdjoinError) {
-        guard !settings.allowedGroups.isEmpty else { return }
+    /// Returns whether sshd is configured.
+    private func planSSH(_ plan: inout HostPlan) throws(AdjoinError) -> Bool {
+        guard settings.configureSSH, !settings.allowedGroups.isEmpty else { return false }
         let under = files.root == "/" ? "" : " under \(files.root)"
         guard files.exists(SSHService.program) else {
             plan.notes.append("sshd is not installed\(under): SSH is not configured (install openssh-server and join again for SSH logins by AD password and Kerberos)")
-            return
+            return false
         }
         let sshd = try SSHServerConfiguration(files: files)
         guard sshd.includesDropIn else {
             plan.notes.append("\(SSHServerConfiguration.mainPath)\(under) does not include \(SSHDropIn.directory)/*.conf, so SSH logins by AD password and Kerberos are not configured: "
                               + "add `Include \(SSHDropIn.directory)/*.conf` at its top (as Debian, Ubuntu, Amazon Linux 2023 and RHEL 9 ship it) and join again")
-            return
+            return false
         }
         // A global keyword: turning it on would change every user's rules, so it is left to the administrator.
         if sshd.globalValue("UsePAM")?.lowercased() != "yes" {
@@ -190,6 +198,17 @@ public struct HostConfiguration: Sendable {
         try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in SSHDropIn.render(settings.allowedGroups) }
         plan.configuresSSH = true
         plan.sshReload = SSHService.reload(files: files, pidFile: sshd.globalValue("PidFile"))
+        return true
+    }
+
+    /// A rerun that no longer configures sshd (`--no-configure-ssh`, no group left) puts back the file
+    /// an earlier join wrote, as leave would, so that the groups lose what that join gave them.
+    private func planSSHRemoval(_ plan: inout HostPlan) throws(AdjoinError) {
+        guard files.exists(SSHDropIn.path), let kept = try files.keptOriginal(of: SSHDropIn.path) else { return }
+        plan.sshRestore = kept
+        if files.exists(SSHService.program) {
+            plan.sshReload = SSHService.reload(files: files, pidFile: try SSHServerConfiguration(files: files).globalValue("PidFile"))
+        }
     }
 
     private func planRestarts(_ plan: inout HostPlan) {

@@ -185,6 +185,29 @@ import Testing
         // Nothing is kept to restore at leave for a file that was put back as it was.
         #expect(try files.keptOriginal(of: SSHDropIn.path) == nil)
     }
+
+    /// A rerun with SSH turned off puts back what an earlier join replaced, and forgets it, as leave would.
+    @Test func rerunWithSSHOffPutsTheEarlierFileBack() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try debianCloudImage()
+        let files = HostFiles(root: root.path)
+        for earlier in [nil, "# the image's own 10-adjoin.conf\n"] {
+            if let earlier { try write(earlier, SSHDropIn.path) }
+            _ = try HostConfiguration(settings: .lab(), files: files).apply(try plan(), deadline: Deadline(seconds: 10))
+            #expect(text(SSHDropIn.path) == SSHDropIn.render([try GroupName("linux-admins")]))
+            var off = HostSettings.lab()
+            off.configureSSH = false
+            let plan = try plan(off)
+            #expect(!plan.configuresSSH)
+            #expect(plan.description(root: root.path).contains("would \(earlier == nil ? "remove" : "put back as it was before the join") /etc/ssh/sshd_config.d/10-adjoin.conf (SSH is no longer configured)\n"))
+            let done = try HostConfiguration(settings: off, files: files).apply(plan, deadline: Deadline(seconds: 10))
+            #expect(done.contains(SSHDropIn.path))
+            #expect(text(SSHDropIn.path) == earlier)
+            #expect(try files.keptOriginal(of: SSHDropIn.path) == nil)
+            // And again: nothing left to do.
+            #expect(try self.plan(off).description(root: root.path).contains("10-adjoin.conf") == false)
+        }
+    }
 }
 
 /// `status` on the sshd drop-in: as written, drifted, or there where the join wrote none.
