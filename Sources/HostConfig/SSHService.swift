@@ -56,7 +56,7 @@ public enum SSHService {
             return "reloaded sshd (\(process.commandLine))"
         case .signal(let pidFile):
             guard let pid = runningPID(pidFile, files: files) else {
-                return "sshd is not running: it reads \(SSHDropIn.path) when it starts"
+                return "no sshd is running: it reads \(SSHDropIn.path) when it starts"
             }
             guard kill(pid, SIGHUP) == 0 else {
                 throw AdjoinError(.configurationFailed, "cannot send SIGHUP to sshd (pid \(pid)): \(Errno.current)")
