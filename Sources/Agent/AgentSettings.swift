@@ -28,6 +28,8 @@ public struct AgentSettings: Sendable {
     public var statusRegion: String?
     public var statusRoleArn: String?
     public var computerNameFrom: ComputerNameSource = .hostname
+    /// `configureSSH`: false leaves sshd as the image has it (nil: not given, which configures it).
+    public var configureSSH: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag whose value `false` (any case) opts the instance out.

@@ -27,6 +27,8 @@ public struct JoinUseCase: UseCase {
         public var allowedGroups: [String] = []
         public var sudoGroup: String?
         public var configureDNS = false
+        /// false: `--no-configure-ssh`, which wins over the settings' `configureSSH`.
+        public var configureSSH = true
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -209,6 +211,7 @@ public struct JoinUseCase: UseCase {
         host.allowedGroups = try instance?.allowedGroups(flagged: flagged) ?? flagged
         host.sudoGroup = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
         host.configureDNS = options.configureDNS
+        host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
         return host
     }
 

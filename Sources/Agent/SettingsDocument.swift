@@ -21,6 +21,7 @@ public enum SettingsDocument {
         ("autoJoinTag", []),
         ("registerDNS", []),
         ("dnsAddress", []),
+        ("configureSSH", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -83,6 +84,7 @@ public enum SettingsDocument {
         if let address = try reader.string("dnsAddress") {
             settings.dnsAddress = try reader.checked("dnsAddress") { () throws(AdjoinError) in try AgentSettings.dnsAddress(address) }
         }
+        settings.configureSSH = try reader.bool("configureSSH")
         return settings
     }
 }

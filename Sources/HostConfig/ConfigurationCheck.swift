@@ -39,6 +39,7 @@ public enum ConfigurationCheck {
             problems.append("\(SSSDConfiguration.path) is missing")
         }
         if let access { problems += try sudoProblems(access, files: files) }
+        if let access { problems += try sshProblems(access, files: files) }
 
         let nsswitch = try text(NameServiceSwitch.path, files) ?? ""
         for database in ["passwd", "group"] where !nsswitch.split(separator: "\n").contains(where: { line in
@@ -103,6 +104,21 @@ public enum ConfigurationCheck {
             return ["\(SudoersDropIn.path) no longer says what the join wrote (sudo for the members of \(group))"]
         }
         return []
+    }
+
+    /// sshd's drop-in as the join wrote it, or absent where the join wrote none.
+    private static func sshProblems(_ access: LoginAccess, files: HostFiles) throws(AdjoinError) -> [String] {
+        let current = try text(SSHDropIn.path, files)
+        guard access.ssh else {
+            return current == nil ? [] : ["\(SSHDropIn.path) exists, where the join configured no SSH logins"]
+        }
+        var groups: [GroupName] = []
+        for name in access.allowedGroups {
+            guard let group = try? GroupName(name) else { return ["\(SSHDropIn.path): the join record names a group sshd cannot be given (\(name))"] }
+            groups.append(group)
+        }
+        guard let current else { return ["\(SSHDropIn.path) is missing (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"] }
+        return current == SSHDropIn.render(groups) ? [] : ["\(SSHDropIn.path) no longer says what the join wrote (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"]
     }
 
     private static func text(_ path: String, _ files: HostFiles) throws(AdjoinError) -> String? {

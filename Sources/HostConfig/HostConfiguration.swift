@@ -48,8 +48,9 @@ public struct HostConfiguration: Sendable {
             }
         }
         if let group = settings.sudoGroup {
-            try add(&plan, SudoersDropIn.path, mode: 0o440, checkWithVisudo: true) { _ in SudoersDropIn.render(group) }
+            try add(&plan, SudoersDropIn.path, mode: 0o440, check: .visudo) { _ in SudoersDropIn.render(group) }
         }
+        if try !planSSH(&plan) { try planSSHRemoval(&plan) }
         if settings.configureDNS { try planDNS(&plan) }
         planRestarts(&plan)
         return plan
@@ -59,8 +60,7 @@ public struct HostConfiguration: Sendable {
     public func apply(_ plan: HostPlan, deadline: Deadline) throws(AdjoinError) -> [String] {
         var done: [String] = []
         for change in plan.files {
-            let check: ((String) throws(AdjoinError) -> Void)? = change.checkWithVisudo ? { path throws(AdjoinError) in try visudoCheck(path, deadline: deadline) } : nil
-            if try files.write(change.new, to: change.path, mode: change.mode, check: check) {
+            if try files.write(change.new, to: change.path, mode: change.mode, check: checker(change.check, deadline: deadline)) {
                 progress("Wrote \(files.path(change.path))")
                 done.append(change.path)
             }
@@ -98,8 +98,47 @@ public struct HostConfiguration: Sendable {
                 try runTool(ChildProcess(["/usr/bin/systemctl", "restart", unit]), deadline: deadline)
             }
         }
+        if let kept = plan.sshRestore, try files.restore(kept) {
+            progress(kept.content == nil ? "Removed \(files.path(kept.hostPath)) (SSH is no longer configured)"
+                                         : "Put back \(files.path(kept.hostPath)) as it was before the join (SSH is no longer configured)")
+            done.append(kept.hostPath)
+        }
+        if let reload = plan.sshReload, done.contains(SSHDropIn.path) {
+            try reloadSSH(reload, after: plan.files.first { $0.path == SSHDropIn.path }, deadline: deadline)
+        }
         for note in plan.notes { progress(note) }
         return done
+    }
+
+    /// sshd reads the new drop-in; if it cannot, the previous file goes back, so that the next
+    /// start of sshd finds what worked before, and the join fails with sshd's (or systemctl's) words.
+    /// `change`: the drop-in written (nil: the earlier one was put back, and stays so).
+    private func reloadSSH(_ reload: SSHService.Reload, after change: FileChange?, deadline: Deadline) throws(AdjoinError) {
+        do throws(AdjoinError) {
+            let done = try SSHService.run(reload, files: files, deadline: deadline)
+            progress(done.prefix(1).uppercased() + done.dropFirst())
+        } catch {
+            guard let change else { throw error }
+            if let kept = try files.keptOriginal(of: change.path), kept.content == change.old {
+                try files.restore(kept)
+            } else if let old = change.old {
+                try files.write(old, to: change.path, mode: files.mode(change.path) ?? change.mode)
+            }
+            throw AdjoinError(.configurationFailed, "\(error.message); \(files.path(change.path)) is back as it was before")
+        }
+    }
+
+    private func checker(_ check: FileCheck?, deadline: Deadline) -> ((String) throws(AdjoinError) -> Void)? {
+        switch check {
+        case .visudo:
+            return { path throws(AdjoinError) in try visudoCheck(path, deadline: deadline) }
+        case .sshd:
+            return { path throws(AdjoinError) in
+                if let note = try SSHService.check(candidate: path, files: files, deadline: deadline) { progress(note) }
+            }
+        case nil:
+            return nil
+        }
     }
 
     /// A distro tool whose failure ends configuration, with what it printed as the reason.
@@ -113,12 +152,12 @@ public struct HostConfiguration: Sendable {
 
     // MARK: - Planning helpers
 
-    private func add(_ plan: inout HostPlan, _ path: String, mode: mode_t, checkWithVisudo: Bool = false,
+    private func add(_ plan: inout HostPlan, _ path: String, mode: mode_t, check: FileCheck? = nil,
                      render: (String?) -> String) throws(AdjoinError) {
         let old = try files.read(path)
         let new = Array(render(old.map { String(decoding: $0, as: UTF8.self) }).utf8)
         guard files.differs(new, from: old, at: path, mode: mode) else { return }
-        plan.files.append(FileChange(path: path, old: old, new: new, mode: mode, checkWithVisudo: checkWithVisudo))
+        plan.files.append(FileChange(path: path, old: old, new: new, mode: mode, check: check))
     }
 
     private func planDNS(_ plan: inout HostPlan) throws(AdjoinError) {
@@ -132,6 +171,44 @@ public struct HostConfiguration: Sendable {
         }
         try add(&plan, ResolvedDropIn.path, mode: 0o644) { _ in ResolvedDropIn.render(settings) }
         if resolvedRuns && systemdRuns { plan.restarts.append("systemd-resolved") }
+    }
+
+    /// The allowed groups may log in to sshd with their AD password and by Kerberos (SSHDropIn). Nothing
+    /// when no group may log in, when sshd is not installed, or when its main file does not read the
+    /// drop-in folder (then a global line of ours would be needed, which changes everyone's rules).
+    /// Returns whether sshd is configured.
+    private func planSSH(_ plan: inout HostPlan) throws(AdjoinError) -> Bool {
+        guard settings.configureSSH, !settings.allowedGroups.isEmpty else { return false }
+        let under = files.root == "/" ? "" : " under \(files.root)"
+        guard files.exists(SSHService.program) else {
+            plan.notes.append("sshd is not installed\(under): SSH is not configured (install openssh-server and join again for SSH logins by AD password and Kerberos)")
+            return false
+        }
+        let sshd = try SSHServerConfiguration(files: files)
+        guard sshd.includesDropIn else {
+            plan.notes.append("\(SSHServerConfiguration.mainPath)\(under) does not include \(SSHDropIn.directory)/*.conf, so SSH logins by AD password and Kerberos are not configured: "
+                              + "add `Include \(SSHDropIn.directory)/*.conf` at its top (as Debian, Ubuntu, Amazon Linux 2023 and RHEL 9 ship it) and join again")
+            return false
+        }
+        // A global keyword: turning it on would change every user's rules, so it is left to the administrator.
+        if sshd.globalValue("UsePAM")?.lowercased() != "yes" {
+            plan.notes.append("sshd has UsePAM off\(under): AD passwords cannot be checked over SSH (PAM and sssd check them), only Kerberos logins work; "
+                              + "set `UsePAM yes` in \(SSHServerConfiguration.mainPath) yourself (it applies to every user)")
+        }
+        try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in SSHDropIn.render(settings.allowedGroups) }
+        plan.configuresSSH = true
+        plan.sshReload = SSHService.reload(files: files, pidFile: sshd.globalValue("PidFile"))
+        return true
+    }
+
+    /// A rerun that no longer configures sshd (`--no-configure-ssh`, no group left) puts back the file
+    /// an earlier join wrote, as leave would, so that the groups lose what that join gave them.
+    private func planSSHRemoval(_ plan: inout HostPlan) throws(AdjoinError) {
+        guard files.exists(SSHDropIn.path), let kept = try files.keptOriginal(of: SSHDropIn.path) else { return }
+        plan.sshRestore = kept
+        if files.exists(SSHService.program) {
+            plan.sshReload = SSHService.reload(files: files, pidFile: try SSHServerConfiguration(files: files).globalValue("PidFile"))
+        }
     }
 
     private func planRestarts(_ plan: inout HostPlan) {

@@ -9,8 +9,16 @@ public struct FileChange: Sendable {
     public let old: [UInt8]?
     public let new: [UInt8]
     public let mode: mode_t
-    /// sudoers files are checked with `visudo -c -f` before they replace anything.
-    let checkWithVisudo: Bool
+    /// How the new content is checked before it replaces anything (nil: it is not).
+    let check: FileCheck?
+}
+
+/// A program that must accept a file before it is in place.
+enum FileCheck: Sendable {
+    /// `visudo -c -f`, for sudoers files.
+    case visudo
+    /// `sshd -t` on the whole configuration with the candidate drop-in (SSHService.check).
+    case sshd
 }
 
 /// Everything host configuration would do, computed without changing anything: the input of both
@@ -22,6 +30,11 @@ public struct HostPlan: Sendable {
     var restarts: [String] = []
     /// systemd units to enable and start once files changed (oddjobd, where it makes home directories).
     var enables: [String] = []
+    /// The drop-in for sshd is part of this configuration (written now or already in place), and how sshd is reloaded when it changes.
+    public internal(set) var configuresSSH = false
+    var sshReload: SSHService.Reload?
+    /// The drop-in an earlier join wrote, to put back because this run no longer configures sshd.
+    var sshRestore: KeptOriginal?
     /// What the user must do, or should know, because adjoin could not or did not.
     public internal(set) var notes: [String] = []
 
@@ -41,8 +54,16 @@ public struct HostPlan: Sendable {
             for unit in enables { text += "would run: systemctl enable --now \(unit)\n" }
             for unit in restarts { text += "would run: systemctl restart \(unit)\n" }
         }
+        if let sshRestore {
+            text += "would \(sshRestore.content == nil ? "remove" : "put back as it was before the join") \(sshRestore.hostPath) (SSH is no longer configured)\n"
+        }
+        if let sshReload, files.contains(where: { $0.path == SSHDropIn.path }) {
+            text += "would check \(SSHDropIn.path) with sshd -t" + (sshReload == .none ? " (nothing is reloaded under the root)\n" : ", then run: \(sshReload.description)\n")
+        } else if let sshReload, sshRestore != nil, sshReload != .none {
+            text += "would run: \(sshReload.description)\n"
+        }
         for note in notes { text += "note: \(note)\n" }
-        if files.isEmpty && !isToolRun { text += "host configuration is already as adjoin would write it (root \(root))\n" }
+        if files.isEmpty && !isToolRun && sshRestore == nil { text += "host configuration is already as adjoin would write it (root \(root))\n" }
         return text
     }
 

@@ -18,6 +18,8 @@ public struct HostSettings: Sendable {
     public var allowedGroups: [GroupName] = []
     public var sudoGroup: GroupName?
     public var configureDNS = false
+    /// sshd lets the allowed groups in by AD password and Kerberos (`--no-configure-ssh`: false).
+    public var configureSSH = true
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
     public var pinnedServers: [String] = []
 

@@ -25,6 +25,19 @@ struct HostCleanup {
                 result.restored.append(original.hostPath)
             }
         }
+        if result.restored.contains(SSHService.dropInPath) {
+            // The files are back already: a reload that fails is told, and does not stop the rest of the leave.
+            let reloaded: String?
+            do throws(AdjoinError) {
+                reloaded = try SSHService.reloadAfterLeave(files: files, deadline: deadline)
+            } catch {
+                reloaded = "sshd could not be reloaded (\(error.message)): reload it yourself, so that the groups lose their SSH password and Kerberos logins"
+            }
+            if let reloaded {
+                progress(reloaded.prefix(1).uppercased() + reloaded.dropFirst())
+                result.notes.append(reloaded)
+            }
+        }
         _ = try files.remove(JoinRecord.path)
         JoinIntent.remove(files)
         for directory in try files.removeCreatedDirectories() where !directory.hasPrefix("/var/lib/adjoin") {

@@ -163,6 +163,7 @@ public struct HostHealth: Sendable {
                     access.allowedGroups.isEmpty ? "; no domain user may log in"
                         : "; logins limited to \(access.allowedGroups.joined(separator: ", "))"
                             + (access.sudoGroup.map { ", sudo to \($0)" } ?? "")
+                            + (access.ssh ? ", SSH by AD password and Kerberos for them" : "")
                 } ?? ""
                 report.record("configuration", "krb5.conf, sssd.conf, nsswitch.conf and PAM are set up for \(host.record.domain)" + logins)
             } else {

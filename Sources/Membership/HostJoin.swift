@@ -12,6 +12,8 @@ public struct HostJoin: Sendable {
         public var allowedGroups: [GroupName] = []
         public var sudoGroup: GroupName?
         public var configureDNS = false
+        /// false: `--no-configure-ssh` (sshd is left as the image has it).
+        public var configureSSH = true
         public init() {}
     }
 
@@ -51,7 +53,7 @@ public struct HostJoin: Sendable {
         let result = try join.run(on: controller, deadline: deadline)
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
-        record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value)
+        record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
         return Outcome(join: result, configured: try configuration.apply(plan, deadline: deadline))
@@ -112,6 +114,7 @@ public struct HostJoin: Sendable {
         settings.allowedGroups = options.allowedGroups
         settings.sudoGroup = options.sudoGroup
         settings.configureDNS = options.configureDNS
+        settings.configureSSH = options.configureSSH
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

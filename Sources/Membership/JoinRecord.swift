@@ -110,6 +110,7 @@ public struct JoinRecord: Sendable, Equatable {
             add("login-access", access.allowedGroups.isEmpty ? "none" : "groups")
             for group in access.allowedGroups { add("allow-group", group) }
             if let sudoGroup = access.sudoGroup { add("sudo-group", sudoGroup) }
+            if access.ssh { add("ssh", "yes") }
         }
         if let dnsRecord {
             add("dns-name", dnsRecord.name)
@@ -146,7 +147,7 @@ public struct JoinRecord: Sendable, Equatable {
         record.encryptionTypes = lists["enctype"] ?? []
         record.settingsParameter = single["settings-parameter"]
         if single["login-access"] != nil {
-            record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"])
+            record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
         }
         if let name = single["dns-name"], let address = single["dns-address"] {
             record.dnsRecord = HostAddressRecord(name: name, address: address,

@@ -119,6 +119,9 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The address to register in DNS (default: on EC2 the instance's private IPv4, else this host's address toward the DC).", valueName: "ip"))
     var dnsAddress: String?
 
+    @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
+    var noConfigureSSH = false
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -141,8 +144,8 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS) {
-            throw ValidationError("--allow-group, --sudo-group and --configure-dns configure the host: they cannot go with --no-configure")
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH) {
+            throw ValidationError("--allow-group, --sudo-group, --configure-dns and --no-configure-ssh configure the host: they cannot go with --no-configure")
         }
         if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
             throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
@@ -185,6 +188,7 @@ struct JoinCommand: ParsableCommand {
         join.allowedGroups = allowGroup
         join.sudoGroup = sudoGroup
         join.configureDNS = configureDNS
+        join.configureSSH = !noConfigureSSH
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

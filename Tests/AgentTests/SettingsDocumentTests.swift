@@ -19,6 +19,14 @@ import Testing
         }
     }
 
+    @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).configureSSH == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).configureSSH == false)
+        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": true}"#).configureSSH == true)
+        #expect(message(#"{"domain": "corp.example.com", "configureSSH": "no"}"#) == "\(source): \"configureSSH\" must be true or false, not a string")
+        #expect(message(#"{"domain": "corp.example.com", "configureSsh": false}"#)?.contains("did you mean \"configureSSH\"") == true)
+    }
+
     @Test func readsEveryModernKey() throws {
         let settings = try parse("""
             {"domain": "Corp.Example.com", "domainControllers": ["10.0.0.10", "dc2.corp.example.com:389", "10.0.0.10"],

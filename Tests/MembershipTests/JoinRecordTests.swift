@@ -80,6 +80,11 @@ import TestSupport
         #expect(try JoinRecord.parse(record.rendered()) == record)
         record.access = LoginAccess(allowedGroups: [], sudoGroup: nil)
         #expect(try JoinRecord.parse(record.rendered()).access == LoginAccess(allowedGroups: [], sudoGroup: nil))
+        // The sshd drop-in the join wrote, for status.
+        #expect(!record.rendered().contains("ssh="))
+        record.access = LoginAccess(allowedGroups: ["linux-admins"], sudoGroup: nil, ssh: true)
+        #expect(record.rendered().contains("\nallow-group=linux-admins\nssh=yes\n"))
+        #expect(try JoinRecord.parse(record.rendered()).access?.ssh == true)
     }
 
     @Test func aLineBreakInAValueCannotAddAKey() throws {

@@ -7,6 +7,7 @@
 #                      created: the RHEL family's PAM tool (RHEL 9 and Amazon Linux 2023 use the same
 #                      upstream profiles)
 #   trixie-authselect-oddjob  the same + oddjob-mkhomedir (oddjobd and D-Bus), as RHEL makes home directories
+#   trixie-ssh         trixie-sssd + OpenSSH 10 (server and client), sshpass and MIT's kinit: SSH logins
 #
 # ensure_login_root NAME prints the cached root's path. Nothing is ever mounted in a cached root: the
 # tests copy it and mount /proc and /dev only in a private mount namespace of their own.
@@ -59,6 +60,10 @@ _login_root_build() {
             cp -a --one-file-system "$(ensure_login_root trixie-authselect)" "$target" || return 1
             _login_root_apt "$target" update || return 1
             _login_root_apt "$target" install -y --no-install-recommends oddjob-mkhomedir || return 1 ;;
+        trixie-ssh)
+            cp -a --one-file-system "$(ensure_login_root trixie-sssd)" "$target" || return 1
+            _login_root_apt "$target" update || return 1
+            _login_root_apt "$target" install -y --no-install-recommends openssh-server openssh-client sshpass krb5-user || return 1 ;;
         *) die "unknown root $name" ;;
     esac
     rm -rf "$target"/var/cache/apt/archives/*.deb "$target"/var/lib/apt/lists/*_Packages
