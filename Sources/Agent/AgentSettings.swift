@@ -24,6 +24,8 @@ public struct AgentSettings: Sendable {
     public var password: Password?
     public var organizationalUnit: String?
     public var allowedGroups: [GroupName] = []
+    /// The group whose members may use sudo when the instance has no sudo group tag.
+    public var sudoGroup: GroupName?
     public var statusTable: String?
     public var statusRegion: String?
     public var statusRoleArn: String?
@@ -32,6 +34,8 @@ public struct AgentSettings: Sendable {
     public var configureSSH: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
+    /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.
+    public var sudoGroupTag = "adSudoGroupName"
     /// The instance tag whose value `false` (any case) opts the instance out.
     public var autoJoinTag = "autoadjoin"
     /// Register the host's name in the domain's DNS (nil: not said, which means yes).

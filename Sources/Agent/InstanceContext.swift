@@ -69,6 +69,16 @@ public final class InstanceContext {
                                settingsSource: source, region: region, environment: environment, credentials: credentials)
     }
 
+    /// The instance's tags alone, with its own identity and role, reading no settings: what `join
+    /// --unless-joined` compares with the join's record.
+    static func tags(metadata: InstanceMetadata, environment: AWSEnvironment, deadline: Deadline,
+                     progress: (String) -> Void) throws(AdjoinError) -> InstanceTags {
+        let identity = try metadata.identity(deadline: deadline)
+        return try instanceTags(metadata: metadata, identity: identity, region: environment.region ?? identity.region,
+                                credentials: AWSCredentialChain(environment: environment, metadata: metadata), environment: environment,
+                                deadline: deadline, progress: progress)
+    }
+
     /// The tags from metadata when the instance exposes them there, else from EC2 DescribeTags.
     private static func instanceTags(metadata: InstanceMetadata, identity: InstanceIdentity, region: String, credentials: AWSCredentialChain,
                                      environment: AWSEnvironment, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> InstanceTags {
@@ -81,11 +91,19 @@ public final class InstanceContext {
     /// Whether the instance's tags opt it out of joining.
     public var optedOut: Bool { tags?.optedOut(tag: settings.autoJoinTag) ?? false }
 
+    /// Who may use sudo: the group given on the command line, else the instance's sudo group tag, else
+    /// the settings' `sudoGroup`.
+    public func sudoGroup(flagged: GroupName?) throws(AdjoinError) -> GroupName? {
+        if let flagged { return flagged }
+        if let tagged = try tags?.group(tag: settings.sudoGroupTag) { return tagged }
+        return settings.sudoGroup
+    }
+
     /// Who may log in: the groups given on the command line, else the instance's group tag, else
     /// the settings' `allowedGroups`.
     public func allowedGroups(flagged: [GroupName]) throws(AdjoinError) -> [GroupName] {
         if !flagged.isEmpty { return flagged }
-        if let tagged = try tags?.loginGroup(tag: settings.groupTag) { return [tagged] }
+        if let tagged = try tags?.group(tag: settings.groupTag) { return [tagged] }
         return settings.allowedGroups
     }
 }
@@ -100,6 +118,7 @@ extension AgentSettings {
         if let password = flags.password { merged.password = password }
         if let ou = flags.organizationalUnit { merged.organizationalUnit = ou }
         if !flags.allowedGroups.isEmpty { merged.allowedGroups = flags.allowedGroups }
+        if let group = flags.sudoGroup { merged.sudoGroup = group }
         if let table = flags.statusTable { merged.statusTable = table }
         if let register = flags.registerDNS { merged.registerDNS = register }
         if let address = flags.dnsAddress { merged.dnsAddress = address }

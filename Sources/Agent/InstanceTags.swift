@@ -1,7 +1,7 @@
 import AdjoinCore
 
 /// What an instance's tags ask of the agent: the opt-out tag (`autoadjoin=false`, any case) and the
-/// group whose members may log in (`adGroupName`), under the tag names the settings choose.
+/// groups whose members may log in (`adGroupName`) and use sudo (`adSudoGroupName`), under the tag names the settings choose.
 public struct InstanceTags: Sendable {
     public let values: [String: String]
     /// Where they were read from, for messages: "instance metadata" or "EC2 DescribeTags".
@@ -18,8 +18,9 @@ public struct InstanceTags: Sendable {
         values[tag]?.trimmingWhitespace.lowercased() == "false"
     }
 
-    /// The login group the tag names, checked like --allow-group; nil when the tag is absent or empty.
-    public func loginGroup(tag: String) throws(AdjoinError) -> GroupName? {
+    /// The group a tag names (who may log in, who may use sudo), checked like --allow-group; nil when
+    /// the tag is absent or empty.
+    public func group(tag: String) throws(AdjoinError) -> GroupName? {
         guard let text = values[tag]?.trimmingWhitespace, !text.isEmpty else { return nil }
         do {
             return try GroupName(text)

@@ -76,7 +76,7 @@ public struct JoinUseCase: UseCase {
         // Each attempt takes the host's lock within its own budget: BUSY is one of the outcomes worth another attempt.
         let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: deadline, progress: context.progress)
         defer { lock?.release() }
-        if options.unlessJoined, let report = try alreadyJoined(context, instance: state) { return report }
+        if options.unlessJoined, let report = try alreadyJoined(context, state: state) { return report }
         // The login hands the password to libkrb5 and wipes ours: each later attempt reads the settings
         // afresh (one GetParameter), with the same metadata session token, and keeps its status reporter.
         if let number, number > 1 { state.context = nil }
@@ -168,10 +168,10 @@ public struct JoinUseCase: UseCase {
 
     /// `--unless-joined`: when `status` would call this host healthy, its report as JOINED; the boot
     /// unit then changes nothing. nil: any other state, which goes on to a normal join.
-    private func alreadyJoined(_ context: RunContext, instance: any InstanceIDReader) throws(AdjoinError) -> CommandReport? {
+    private func alreadyJoined(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
         let place = try options.directory.place(in: context)
         let report = HostHealth(place: place, progress: context.progress)
-            .run(deadline: context.deadline, identity: CurrentIdentity(files: place.files, instance: instance))
+            .run(deadline: context.deadline, identity: CurrentIdentity(files: place.files, instance: state))
         // A skewed clock is not a broken join: joining again would reset good keys and still leave the
         // clock wrong. The failure lets the boot join wait for the time service and try again.
         if report.status == .clockSkew { throw AdjoinError(.clockSkew, report.message) }
@@ -184,12 +184,42 @@ public struct JoinUseCase: UseCase {
             context.progress("Not joined and healthy (\(report.status): \(report.message)): joining")
             return nil
         }
+        if let change = try accessChange(since: try JoinRecord.read(place.files), context, state: state) {
+            context.progress("Joined and healthy, but \(change): joining again to configure it")
+            return nil
+        }
         return CommandReport(status: .joined, fields: report.summary + [
             .both("host", "configured", text: "already configured, nothing changed", json: .array([])),
             .statusLine,
             .duration(context.deadline.elapsed),
             .json("message", .string("already joined and healthy: \(report.message); nothing changed")),
         ])
+    }
+
+    /// `--unless-joined` on a healthy host: who may log in or use sudo as the flags say, or on EC2 the
+    /// instance's tags (retagged since the join), against what the join recorded. Read without the settings,
+    /// and so without a password; a group the settings alone name is noticed when the join runs again.
+    /// nil: nothing that can be seen here changed.
+    private func accessChange(since record: JoinRecord?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> String? {
+        guard options.configure, let recorded = record?.access else { return nil }
+        var allowed = try allowedGroupFlags()
+        var sudo = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        if options.readsParameter, allowed.isEmpty || sudo == nil {
+            let defaults = AgentSettings()
+            let tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
+                                                deadline: context.deadline, progress: context.progress)
+            if allowed.isEmpty, let tagged = try tags.group(tag: defaults.groupTag) { allowed = [tagged] }
+            if sudo == nil { sudo = try tags.group(tag: defaults.sudoGroupTag) }
+        }
+        let same = { (name: String, group: GroupName) in name.lowercased() == group.value.lowercased() }
+        if !allowed.isEmpty, allowed.count != recorded.allowedGroups.count || !zip(recorded.allowedGroups, allowed).allSatisfy(same) {
+            return "the groups allowed to log in are now \(allowed.map(\.value).joined(separator: ", ")), not "
+                + (recorded.allowedGroups.isEmpty ? "none" : recorded.allowedGroups.joined(separator: ", "))
+        }
+        if let sudo, !(recorded.sudoGroup.map { same($0, sudo) } ?? false) {
+            return "the sudo group is now \(sudo.value), not \(recorded.sudoGroup ?? "none")"
+        }
+        return nil
     }
 
     /// On EC2 the address to register is the instance's private IPv4 (what its peers in the VPC reach it
@@ -209,7 +239,8 @@ public struct JoinUseCase: UseCase {
         var host = HostJoin.Options()
         let flagged = try allowedGroupFlags()
         host.allowedGroups = try instance?.allowedGroups(flagged: flagged) ?? flagged
-        host.sudoGroup = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        let sudoFlag = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        host.sudoGroup = try instance?.sudoGroup(flagged: sudoFlag) ?? sudoFlag
         host.configureDNS = options.configureDNS
         host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
         return host

@@ -13,11 +13,13 @@ public enum SettingsDocument {
         ("joinPasswordSecret", []),
         ("organizationalUnit", []),
         ("allowedGroups", []),
+        ("sudoGroup", []),
         ("statusTable", []),
         ("statusRegion", []),
         ("statusRoleArn", []),
         ("computerNameFrom", []),
         ("groupTag", []),
+        ("sudoGroupTag", []),
         ("autoJoinTag", []),
         ("registerDNS", []),
         ("dnsAddress", []),
@@ -69,6 +71,9 @@ public enum SettingsDocument {
             let name = try reader.checked("allowedGroups") { () throws(AdjoinError) in try GroupName(group) }
             if !settings.allowedGroups.contains(name) { settings.allowedGroups.append(name) }
         }
+        if let group = try reader.string("sudoGroup") {
+            settings.sudoGroup = try reader.checked("sudoGroup") { () throws(AdjoinError) in try GroupName(group) }
+        }
         settings.statusTable = try reader.string("statusTable", matching: AWSNames.isTableName, expected: "a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)")
         settings.statusRegion = try reader.string("statusRegion", matching: AWSNames.isRegion, expected: "an AWS region such as eu-west-1")
         settings.statusRoleArn = try reader.string("statusRoleArn", matching: AWSNames.isRoleARN, expected: "an IAM role ARN such as arn:aws:iam::123456789012:role/adjoin-status")
@@ -79,6 +84,7 @@ public enum SettingsDocument {
             settings.computerNameFrom = parsed
         }
         settings.groupTag = try reader.string("groupTag", matching: AWSNames.isTagKey, expected: "an EC2 tag key") ?? settings.groupTag
+        settings.sudoGroupTag = try reader.string("sudoGroupTag", matching: AWSNames.isTagKey, expected: "an EC2 tag key") ?? settings.sudoGroupTag
         settings.autoJoinTag = try reader.string("autoJoinTag", matching: AWSNames.isTagKey, expected: "an EC2 tag key") ?? settings.autoJoinTag
         settings.registerDNS = try reader.bool("registerDNS")
         if let address = try reader.string("dnsAddress") {

@@ -17,11 +17,11 @@ import Testing
     }
 
     @Test func theGroupTagIsCheckedLikeTheFlag() throws {
-        #expect(try InstanceTags(["adGroupName": "linux-admins"], source: "test").loginGroup(tag: "adGroupName")?.value == "linux-admins")
-        #expect(try InstanceTags(["adGroupName": "  "], source: "test").loginGroup(tag: "adGroupName") == nil)
-        #expect(try InstanceTags([:], source: "test").loginGroup(tag: "adGroupName") == nil)
+        #expect(try InstanceTags(["adGroupName": "linux-admins"], source: "test").group(tag: "adGroupName")?.value == "linux-admins")
+        #expect(try InstanceTags(["adGroupName": "  "], source: "test").group(tag: "adGroupName") == nil)
+        #expect(try InstanceTags([:], source: "test").group(tag: "adGroupName") == nil)
         do throws(AdjoinError) {
-            _ = try InstanceTags(["adGroupName": "a,b"], source: "instance metadata").loginGroup(tag: "adGroupName")
+            _ = try InstanceTags(["adGroupName": "a,b"], source: "instance metadata").group(tag: "adGroupName")
             Issue.record("accepted a group name with a comma")
         } catch {
             #expect(error.status == .invalidInput)

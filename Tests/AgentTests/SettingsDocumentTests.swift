@@ -19,6 +19,16 @@ import Testing
         }
     }
 
+    /// The sudo group and the tag that overrides it, as the login group and its tag.
+    @Test func sudoGroupAndItsTag() throws {
+        let defaults = try parse(#"{"domain": "corp.example.com"}"#)
+        #expect(defaults.sudoGroup == nil && defaults.sudoGroupTag == "adSudoGroupName")
+        let given = try parse(#"{"domain": "corp.example.com", "sudoGroup": "Linux Admins", "sudoGroupTag": "SudoGroup"}"#)
+        #expect(given.sudoGroup?.value == "Linux Admins" && given.sudoGroupTag == "SudoGroup")
+        #expect(message(#"{"domain": "corp.example.com", "sudoGroup": "a,b"}"#)?.contains("\"sudoGroup\"") == true)
+        #expect(message(#"{"domain": "corp.example.com", "sudoGroupTag": "aws:x"}"#)?.contains("must be an EC2 tag key") == true)
+    }
+
     @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {
         #expect(try parse(#"{"domain": "corp.example.com"}"#).configureSSH == nil)
         #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).configureSSH == false)

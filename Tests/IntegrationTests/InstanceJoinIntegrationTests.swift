@@ -127,6 +127,35 @@ import Testing
         #expect(!(try instance.verdicts()).contains { $0.operation.hasSuffix("DescribeTags") }, "tags were in metadata")
     }
 
+    /// The boot unit's `join --unless-joined` on a healthy instance notices a retagged login or sudo group
+    /// (from metadata, before any settings or password are read) and joins again to configure it.
+    @Test func aRetaggedInstanceIsReconfiguredAtTheNextBoot() throws {
+        let instance = try EC2Instance(hostname: Self.hostname(), tags: ["adGroupName": lab.loginGroup], tagsExposed: true)
+        let name = instance.hostname.uppercased()
+        defer { try? admin.delete(name + "$") }
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let parameter = try settings(["registerDNS": false])
+        let boot = ["join", "--unless-joined", "--parameter", parameter, "--root", image.directory.path, "--output", "json"]
+        let (joined, _) = try agent(instance, boot)
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try image.text("/etc/sssd/sssd.conf").contains("simple_allow_groups = \(lab.loginGroup)"))
+        #expect(!FileManager.default.fileExists(atPath: image.file("/etc/sudoers.d/adjoin").path))
+
+        let before = try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count
+        let (unchanged, _) = try agent(instance, boot)
+        #expect(unchanged.status == 0 && unchanged.stdout.contains("nothing changed"), "\(unchanged.stdout)")
+        #expect(try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count == before, "the settings were read")
+
+        try instance.setMetadata("tags", ["adGroupName": "Domain Users", "adSudoGroupName": lab.loginGroup])
+        let (retagged, json) = try agent(instance, boot)
+        #expect(retagged.status == 0, "\(retagged.stderr)")
+        #expect(json["status"] as? String == "JOINED")
+        #expect(retagged.stderr.contains("the groups allowed to log in are now Domain Users"), "\(retagged.stderr)")
+        #expect(try image.text("/etc/sssd/sssd.conf").contains("simple_allow_groups = Domain Users"))
+        #expect(try image.text("/etc/sudoers.d/adjoin").contains("%\(lab.loginGroup) ALL=(ALL:ALL) ALL"))
+    }
+
     /// `statusRoleArn` and `statusRegion`: the instance's role assumes the central account's role
     /// (STS), and that role's credentials write the item in the central table's region.
     @Test func statusGoesToACentralAccountsTableThroughAnAssumedRole() throws {

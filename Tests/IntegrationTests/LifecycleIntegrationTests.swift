@@ -286,6 +286,38 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: image.file("/var/lib/adjoin/joined").path))
     }
 
+    /// `join --unless-joined` on a healthy host notices that the flags now name other login or sudo groups,
+    /// and joins again to configure them (keys kept); with the same groups it changes nothing.
+    @Test func unlessJoinedFollowsChangedGroups() throws {
+        let image = try imageRoot(lab)
+        defer { image.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let root = image.directory.path
+        let flags = ["--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                     "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-register-dns"]
+        let join = try runAgent(["join"] + flags + ["--allow-group", lab.loginGroup], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(join.status == 0, "\(join.stderr)")
+        let kvno = try admin.computer(host.name + "$")?["msds-keyversionnumber"]
+
+        let same = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", lab.loginGroup], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(same.status == 0 && same.stdout.contains("already configured, nothing changed"), "\(same.stdout) \(same.stderr)")
+
+        let changed = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", lab.loginGroup],
+                                   stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(changed.stderr.contains("the groups allowed to log in are now Domain Users, not \(lab.loginGroup): joining again"), "\(changed.stderr)")
+        #expect(try image.text("/etc/sssd/sssd.conf").contains("simple_allow_groups = Domain Users"))
+        #expect(try image.text("/etc/sudoers.d/adjoin").contains("%\(lab.loginGroup) ALL=(ALL:ALL) ALL"))
+        #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == kvno)
+        #expect(try runAgent(["status", "--root", root]).status == 0)
+
+        let sudoOnly = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", "Domain Users"],
+                                    stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(sudoOnly.stderr.contains("the sudo group is now Domain Users, not \(lab.loginGroup)"), "\(sudoOnly.stderr)")
+        #expect(try image.text("/etc/sudoers.d/adjoin").contains("%Domain\\ Users ALL=(ALL:ALL) ALL"))
+    }
+
     @Test func configurationDriftIsReported() throws {
         let image = try imageRoot(lab)
         defer { image.remove() }
