@@ -32,6 +32,8 @@ public struct AgentSettings: Sendable {
     public var computerNameFrom: ComputerNameSource = .hostname
     /// `configureSSH`: false leaves sshd as the image has it (nil: not given, which configures it).
     public var configureSSH: Bool?
+    /// `posixIDs`: users' and groups' uidNumber and gidNumber from the directory, not IDs derived from SIDs (nil: not given, derived).
+    public var posixIDs: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

@@ -29,6 +29,8 @@ public struct JoinUseCase: UseCase {
         public var configureDNS = false
         /// false: `--no-configure-ssh`, which wins over the settings' `configureSSH`.
         public var configureSSH = true
+        /// `--posix-ids`: the directory's uidNumber and gidNumber (with the settings' `posixIDs`, either turns it on).
+        public var posixIDs = false
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -243,6 +245,7 @@ public struct JoinUseCase: UseCase {
         host.sudoGroup = try instance?.sudoGroup(flagged: sudoFlag) ?? sudoFlag
         host.configureDNS = options.configureDNS
         host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
+        host.posixIDs = options.posixIDs || instance?.settings.posixIDs == true
         return host
     }
 

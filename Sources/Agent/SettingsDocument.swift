@@ -24,6 +24,7 @@ public enum SettingsDocument {
         ("registerDNS", []),
         ("dnsAddress", []),
         ("configureSSH", []),
+        ("posixIDs", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -91,6 +92,7 @@ public enum SettingsDocument {
             settings.dnsAddress = try reader.checked("dnsAddress") { () throws(AdjoinError) in try AgentSettings.dnsAddress(address) }
         }
         settings.configureSSH = try reader.bool("configureSSH")
+        settings.posixIDs = try reader.bool("posixIDs")
         return settings
     }
 }

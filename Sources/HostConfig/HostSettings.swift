@@ -20,6 +20,8 @@ public struct HostSettings: Sendable {
     public var configureDNS = false
     /// sshd lets the allowed groups in by AD password and Kerberos (`--no-configure-ssh`: false).
     public var configureSSH = true
+    /// Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false).
+    public var posixIDs = false
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
     public var pinnedServers: [String] = []
 

@@ -36,8 +36,9 @@ enum SSSDConfiguration {
             ("use_fully_qualified_names", "false"),
             ("fallback_homedir", "/home/%u"),
             ("default_shell", "/bin/bash"),
-            // UIDs derived from the SID: the same on every host, with nothing to maintain in AD.
-            ("ldap_id_mapping", "true"),
+            // UIDs derived from the SID: the same on every host, with nothing to maintain in AD; or, where
+            // the directory carries them (RFC 2307 attributes), its own uidNumber and gidNumber.
+            ("ldap_id_mapping", settings.posixIDs ? "false" : "true"),
             ("cache_credentials", "true"),
             ("krb5_store_password_if_offline", "true"),
             // sssd renews the machine password by running adcli; adjoin rotate does it instead.

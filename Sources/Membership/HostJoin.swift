@@ -14,6 +14,7 @@ public struct HostJoin: Sendable {
         public var configureDNS = false
         /// false: `--no-configure-ssh` (sshd is left as the image has it).
         public var configureSSH = true
+        public var posixIDs = false
         public init() {}
     }
 
@@ -115,6 +116,7 @@ public struct HostJoin: Sendable {
         settings.sudoGroup = options.sudoGroup
         settings.configureDNS = options.configureDNS
         settings.configureSSH = options.configureSSH
+        settings.posixIDs = options.posixIDs
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

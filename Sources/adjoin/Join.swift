@@ -122,6 +122,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
     var noConfigureSSH = false
 
+    @Flag(help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host.")
+    var posixIds = false
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -144,8 +147,8 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH) {
-            throw ValidationError("--allow-group, --sudo-group, --configure-dns and --no-configure-ssh configure the host: they cannot go with --no-configure")
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds) {
+            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh and --posix-ids configure the host: they cannot go with --no-configure")
         }
         if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
             throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
@@ -189,6 +192,7 @@ struct JoinCommand: ParsableCommand {
         join.sudoGroup = sudoGroup
         join.configureDNS = configureDNS
         join.configureSSH = !noConfigureSSH
+        join.posixIDs = posixIds
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

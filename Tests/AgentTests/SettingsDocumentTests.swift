@@ -29,6 +29,12 @@ import Testing
         #expect(message(#"{"domain": "corp.example.com", "sudoGroupTag": "aws:x"}"#)?.contains("must be an EC2 tag key") == true)
     }
 
+    @Test func posixIDsIsABooleanThatDefaultsToUnset() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).posixIDs == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "posixIDs": true}"#).posixIDs == true)
+        #expect(message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
+    }
+
     @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {
         #expect(try parse(#"{"domain": "corp.example.com"}"#).configureSSH == nil)
         #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).configureSSH == false)

@@ -1,3 +1,4 @@
+import Foundation
 @testable import HostConfig
 import Testing
 
@@ -27,6 +28,16 @@ import Testing
             simple_allow_groups = linux-admins, Domain Admins
 
             """)
+    }
+
+    /// The directory's own uidNumber and gidNumber instead of IDs derived from SIDs: one line changes.
+    @Test func posixIDsTurnIDMappingOff() {
+        var settings = HostSettings.lab(groups: ["linux-admins"])
+        settings.posixIDs = true
+        let posix = SSSDConfiguration.render(settings, over: nil)
+        #expect(posix.contains("\nldap_id_mapping = false\n"))
+        #expect(posix == SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
+            .replacingOccurrences(of: "ldap_id_mapping = true", with: "ldap_id_mapping = false"))
     }
 
     @Test func noGroupMeansNobody() {
