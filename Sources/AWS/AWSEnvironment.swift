@@ -6,7 +6,8 @@ import Glibc
 /// The AWS settings of the process's environment, read as the AWS SDKs read them:
 /// `AWS_REGION` (then `AWS_DEFAULT_REGION`), `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/
 /// `AWS_SESSION_TOKEN`, `AWS_ENDPOINT_URL_<SERVICE>` then `AWS_ENDPOINT_URL`, and
-/// `AWS_EC2_METADATA_SERVICE_ENDPOINT`.
+/// `AWS_EC2_METADATA_SERVICE_ENDPOINT`; and for the admin commands' chain (AdminCredentialChain) the shared
+/// files' and container variables, with `HOME` (where ~/.aws is) and `PATH` (where `credential_process` is found).
 public struct AWSEnvironment: Sendable {
     private let variables: [String: String]
     /// What the AWS clients and instance metadata send their requests through, one per client: libcurl,
@@ -31,12 +32,15 @@ public struct AWSEnvironment: Sendable {
     /// From environ's "NAME=value" entries: the AWS_ variables.
     init(entries: [String]) {
         var variables: [String: String] = [:]
-        for text in entries where text.hasPrefix("AWS_") {
+        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
             guard let equals = text.firstIndex(of: "=") else { continue }
             variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }
         self.init(variables: variables)
     }
+
+    /// One variable's value (empty counts as unset).
+    public func value(_ name: String) -> String? { variables[name] }
 
     /// The region the environment names, if any (else the caller takes the identity document's).
     public var region: String? { variables["AWS_REGION"] ?? variables["AWS_DEFAULT_REGION"] }
@@ -86,6 +90,8 @@ public struct AWSService: Sendable, Equatable {
     public static let ssm = AWSService(serviceId: "SSM", endpointPrefix: "ssm", signingName: "ssm", displayName: "SSM")
     public static let ec2 = AWSService(serviceId: "EC2", endpointPrefix: "ec2", signingName: "ec2", displayName: "EC2")
     public static let sts = AWSService(serviceId: "STS", endpointPrefix: "sts", signingName: "sts", displayName: "STS")
+    /// The IAM Identity Center portal (GetRoleCredentials): `AWS_ENDPOINT_URL_SSO`, else portal.sso.REGION.amazonaws.com.
+    public static let sso = AWSService(serviceId: "SSO", endpointPrefix: "portal.sso", signingName: "awsssoportal", displayName: "the SSO portal")
     public static let dynamoDB = AWSService(serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
 }
 

@@ -1,6 +1,7 @@
 import AdjoinCore
 
-/// STS AssumeRole: a central account's role for writing status into its table.
+/// STS AssumeRole: a central account's role for writing status into its table, a profile's `role_arn`;
+/// GetCallerIdentity: whose credentials an admin command runs with, off an instance.
 public final class STSClient {
     private let client: AWSServiceClient
 
@@ -18,7 +19,7 @@ public final class STSClient {
     /// SecretBytes without passing through a String.
     /// `tags` become session tags, which the role's policies can read (`aws:PrincipalTag/KEY`).
     public func assumeRole(arn: String, sessionName: String, durationSeconds: Int = 900, tags: [(String, String)] = [],
-                           deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+                           externalId: String? = nil, deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
         let reply: XMLElement
         do {
             let tagParameters = tags.enumerated().flatMap { index, tag in
@@ -26,7 +27,7 @@ public final class STSClient {
             }
             reply = try client.callQuery("AssumeRole", version: "2011-06-15", parameters: [
                 ("RoleArn", arn), ("RoleSessionName", STSClient.sessionName(sessionName)), ("DurationSeconds", String(durationSeconds)),
-            ] + tagParameters, secretNames: ["SecretAccessKey", "SessionToken"], deadline: deadline)
+            ] + tagParameters + (externalId.map { [("ExternalId", $0)] } ?? []), secretNames: ["SecretAccessKey", "SessionToken"], deadline: deadline)
         } catch {
             throw AdjoinError(error.adjoinError.status, "assuming the role \(arn): \(error.adjoinError.message)")
         }
@@ -38,6 +39,21 @@ public final class STSClient {
         return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token,
                               expiration: credentials.child("Expiration").flatMap { UTCTime.parse($0.text) }?.seconds,
                               source: "the role \(arn)")
+    }
+
+    /// The account and ARN of whoever signs with these credentials (needs no permission).
+    public func callerIdentity(deadline: Deadline) throws(AdjoinError) -> (accountId: String, arn: String) {
+        let reply: XMLElement
+        do {
+            reply = try client.callQuery("GetCallerIdentity", version: "2011-06-15", parameters: [], deadline: deadline)
+        } catch {
+            throw AdjoinError(error.adjoinError.status, "GetCallerIdentity (whose AWS credentials these are): \(error.adjoinError.message)")
+        }
+        guard let result = reply.child("GetCallerIdentityResult"), let account = result.child("Account")?.text, !account.isEmpty,
+              let arn = result.child("Arn")?.text, !arn.isEmpty else {
+            throw AdjoinError(.unknownError, "the reply to GetCallerIdentity from \(client.label) names no account")
+        }
+        return (account, arn)
     }
 
     /// STS allows 2 to 64 of [A-Za-z0-9+=,.@_-]; anything else becomes '-'.
@@ -57,18 +73,24 @@ public final class AssumedRoleCredentials: AWSCredentialProvider {
     public let roleArn: String
     private let sessionName: String
     private let tags: [(String, String)]
+    private let durationSeconds: Int
+    private let externalId: String?
     private var cached: AWSCredentials?
 
-    public init(roleArn: String, sessionName: String, tags: [(String, String)] = [], sts: STSClient) {
+    public init(roleArn: String, sessionName: String, tags: [(String, String)] = [], durationSeconds: Int = 900, externalId: String? = nil,
+                sts: STSClient) {
         self.roleArn = roleArn
         self.sessionName = sessionName
         self.tags = tags
+        self.durationSeconds = durationSeconds
+        self.externalId = externalId
         self.sts = sts
     }
 
     public func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
         if let cached, (cached.expiration ?? Int64.max) - UTCTime.now().seconds >= 300 { return cached }
-        let fresh = try sts.assumeRole(arn: roleArn, sessionName: sessionName, tags: tags, deadline: deadline)
+        let fresh = try sts.assumeRole(arn: roleArn, sessionName: sessionName, durationSeconds: durationSeconds, tags: tags,
+                                       externalId: externalId, deadline: deadline)
         cached = fresh
         return fresh
     }

@@ -26,6 +26,9 @@ public struct HostFiles: Sendable {
         path(backupHostPath(hostPath))
     }
 
+    /// Beside a kept original whose mode gives the group or others any right: that mode, in octal.
+    static let keptModeSuffix = ".adjoin-mode"
+
     func backupHostPath(_ hostPath: String) -> String {
         "/var/lib/adjoin/backup" + hostPath
     }
@@ -71,12 +74,24 @@ public struct HostFiles: Sendable {
     }
 
     /// Saves the file's pre-adjoin content once; later writes never replace that copy.
+    ///
+    /// The copy is readable by root alone whatever the original's mode: a keytab left 0644 by some
+    /// tool is still a file of keys, and a copy of it should not add a second place to read them from.
+    /// A mode with bits for the group or others is kept beside it (`.adjoin-mode`), written first, so
+    /// that a copy is never there without the mode leave must give back.
     private func keepOriginal(_ hostPath: String, current: [UInt8]?) throws(AdjoinError) {
         let backup = backupPath(hostPath)
         guard FileIO.exists(backup) == false, FileIO.exists(backup + ".absent") == false else { return }
         try createParents(of: backupHostPath(hostPath), mode: 0o700)
         if let current {
-            try FileIO.replace(backup, with: current, mode: FileIO.mode(path(hostPath)) ?? 0o600)
+            let mode = FileIO.mode(path(hostPath)) ?? 0o600
+            let kept = mode & 0o700
+            if kept != mode {
+                try FileIO.replace(backup + Self.keptModeSuffix, with: Array(String(mode, radix: 8).utf8), mode: 0o600)
+            } else {
+                unlink(backup + Self.keptModeSuffix)
+            }
+            try FileIO.replace(backup, with: current, mode: kept)
         } else {
             try FileIO.replace(backup + ".absent", with: [], mode: 0o600)
         }

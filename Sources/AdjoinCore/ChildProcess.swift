@@ -18,6 +18,9 @@ public struct ChildProcess: Sendable {
 
     public let arguments: [String]
     public var environment: [String] = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
+    /// Standard error goes where the agent's own goes instead of into the output: for a program whose
+    /// standard output is data (a `credential_process`), while its messages are for the operator.
+    public var inheritsStandardError = false
 
     public init(_ arguments: [String]) {
         precondition(!arguments.isEmpty)
@@ -31,6 +34,13 @@ public struct ChildProcess: Sendable {
     }
 
     public func run(deadline: Deadline) throws(AdjoinError) -> Result {
+        let (exitStatus, output) = try runCollectingBytes(deadline: deadline)
+        return Result(exitStatus: exitStatus, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// The exit status and the output's bytes, for output that must not become a String (credentials);
+    /// the caller wipes them.
+    public func runCollectingBytes(deadline: Deadline) throws(AdjoinError) -> (exitStatus: Int32, output: [UInt8]) {
         var pipeEnds: [Int32] = [0, 0]
         // pipe2 is hidden without _GNU_SOURCE; the agent starts no thread that could fork in between.
         guard pipe(&pipeEnds) == 0 else { throw failure("cannot create a pipe") }
@@ -43,7 +53,7 @@ public struct ChildProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2)
+        if !inheritsStandardError { posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2) }
 
         var pid: pid_t = 0
         let status = withCStrings(arguments) { argv in
@@ -58,6 +68,7 @@ public struct ChildProcess: Sendable {
 
         var output: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
+        defer { chunk.wipe() }
         var timedOut = false
         while true {
             var descriptors = [pollfd(fd: pipeEnds[0], events: Int16(POLLIN), revents: 0)]
@@ -77,7 +88,7 @@ public struct ChildProcess: Sendable {
         }
         // WIFEXITED/WEXITSTATUS are macros; a signal death is reported as 128 + signal, as shells do.
         let exitStatus = waitStatus & 0x7f == 0 ? (waitStatus >> 8) & 0xff : 128 + (waitStatus & 0x7f)
-        return Result(exitStatus: exitStatus, output: String(decoding: output, as: UTF8.self))
+        return (exitStatus, output)
     }
 
     /// The command as people would type it, for progress lines and dry runs.

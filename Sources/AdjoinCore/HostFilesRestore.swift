@@ -17,7 +17,8 @@ extension HostFiles {
         var hostPaths: Set<String> = []
         for relative in try FileIO.regularFiles(under: backupPath("")) {
             // A temporary file a killed run left is nobody's original.
-            if FileIO.isTemporary(relative[(relative.lastIndex(of: "/").map { relative.index(after: $0) } ?? relative.startIndex)...]) { continue }
+            if FileIO.isTemporary(relative[(relative.lastIndex(of: "/").map { relative.index(after: $0) } ?? relative.startIndex)...])
+                || relative.hasSuffix(Self.keptModeSuffix) { continue }
             hostPaths.insert(relative.hasSuffix(".absent") ? String(relative.dropLast(".absent".count)) : relative)
         }
         var kept: [KeptOriginal] = []
@@ -37,7 +38,9 @@ extension HostFiles {
         let backup = backupPath(hostPath)
         if FileIO.exists(backup + ".absent") { return KeptOriginal(hostPath: hostPath, content: nil, mode: 0) }
         guard let content = try FileIO.read(backup) else { return nil }
-        return KeptOriginal(hostPath: hostPath, content: content, mode: FileIO.mode(backup) ?? 0o644)
+        // The copy is owner-only; a wider original mode is beside it (an older adjoin kept the mode on the copy).
+        let recorded = try FileIO.read(backup + Self.keptModeSuffix).flatMap { mode_t(String(decoding: $0, as: UTF8.self), radix: 8) }
+        return KeptOriginal(hostPath: hostPath, content: content, mode: recorded.map { $0 & 0o7777 } ?? FileIO.mode(backup) ?? 0o644)
     }
 
     /// Puts a file back as it was before adjoin, byte for byte and with its mode, or removes it when it
@@ -76,6 +79,7 @@ extension HostFiles {
         forgetWritten(hostPath)
         let backup = backupPath(hostPath)
         unlink(backup)
+        unlink(backup + Self.keptModeSuffix)
         unlink(backup + ".absent")
         // Empty folders of the backup tree go too, up to the backup root.
         var directory = FileIO.parent(of: backup)

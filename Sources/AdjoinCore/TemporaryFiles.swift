@@ -47,12 +47,13 @@ extension FileIO {
 
 extension HostFiles {
     /// Removes the temporary files a killed run left (runs hold the host lock, so none is in use):
-    /// in adjoin's own folders, every folder of the kept originals, and the folders of every file it
-    /// changed, which are the only places it writes. Returns their paths.
+    /// in adjoin's own folders, every folder below them (the kept originals, the written-content
+    /// records), and the folders of every file it changed, which are the only places it writes.
+    /// Returns their paths.
     @discardableResult
     public func removeLeftoverTemporaries() throws(AdjoinError) -> [String] {
-        var folders: Set<String> = [path("/var/lib/adjoin")]
-        var pending = [backupPath("")]
+        var folders: Set<String> = []
+        var pending = [path("/var/lib/adjoin")]
         while let folder = pending.popLast() {
             folders.insert(folder)
             pending += FileIO.entries(of: folder).filter(\.isFolder).map { folder + "/" + $0.name }

@@ -18,10 +18,10 @@ public struct BootRetry: Sendable {
 
     /// Outcomes that can change by themselves: the network or DNS still coming up, a DC or an AWS
     /// service too busy to answer in time, another adjoin command holding the host, metadata not ready,
-    /// and what is not understood. Wrong credentials, missing rights, bad settings, a name another
+    /// a clock the time service has not set yet, and what is not understood. Wrong credentials, missing rights, bad settings, a name another
     /// host owns, a host that cannot be configured: another attempt would fail the same way.
     public static func isTransient(_ status: Status) -> Bool {
-        [Status.networkError, .timeout, .busy, .domainNotFound, .unknownError].contains(status)
+        [Status.networkError, .timeout, .busy, .domainNotFound, .clockSkew, .unknownError].contains(status)
     }
 
     public func pause(afterAttempt attempt: Int) -> Duration {

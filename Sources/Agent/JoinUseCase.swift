@@ -157,8 +157,15 @@ public struct JoinUseCase: UseCase {
         let place = try options.directory.place(in: context)
         let report = HostHealth(place: place, progress: context.progress)
             .run(deadline: context.deadline, identity: CurrentIdentity(files: place.files, instance: instance))
-        // On EC2 the domain is in the settings, not yet read: any healthy join will do.
-        guard report.status == .healthy, options.domain.map({ report.domain == $0.lowercased() }) ?? true else {
+        // A skewed clock is not a broken join: joining again would reset good keys and still leave the
+        // clock wrong. The failure lets the boot join wait for the time service and try again.
+        if report.status == .clockSkew { throw AdjoinError(.clockSkew, report.message) }
+        // On EC2 the domain is in the settings, not yet read: any healthy join will do. A name given on the
+        // command line that is not the joined one is a rename, which the join itself refuses, naming the account.
+        let named = options.computerName.flatMap { try? ComputerName(explicit: $0) }
+            ?? options.hostFQDN.flatMap { try? ComputerName(hostFQDN: InputNames.hostName($0)) }
+        guard report.status == .healthy, options.domain.map({ report.domain == $0.lowercased() }) ?? true,
+              named.map({ $0.value.uppercased() == report.computerName?.uppercased() }) ?? true else {
             context.progress("Not joined and healthy (\(report.status): \(report.message)): joining")
             return nil
         }

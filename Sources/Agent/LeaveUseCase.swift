@@ -21,6 +21,10 @@ public struct LeaveUseCase: UseCase {
         public var statusTable: String?
         /// This host only: its account stays in the directory.
         public var keepAccount = false
+        /// Remote, by name: also an account without adjoin's owner marker.
+        public var allowUnmarked = false
+        /// Remote: say what would be removed, remove nothing.
+        public var dryRun = false
         public var directory: DirectoryFlags
 
         public init(target: Target, directory: DirectoryFlags) {
@@ -61,27 +65,33 @@ public struct LeaveUseCase: UseCase {
             flags.joinUser = options.user
             flags.statusTable = options.statusTable
             flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
-            let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
-            let settings = instance?.settings ?? flags
+            // A remote leave runs as an admin command (the SDKs' credential chain, from anywhere); a leave
+            // on the host itself is the instance's.
+            let admin = options.isRemote ? try adminContext(flags: flags, context: context) : nil
+            let instance = options.isRemote ? nil : try instanceContext(flags: flags, metadata: metadata, context: context)
+            let settings = admin?.settings ?? instance?.settings ?? flags
             var place = try options.directory.place(in: context)
             let result: LeaveResult
             var reported: String?
             switch options.target {
             case .remote(let computerName, let instanceID):
-                if place.domainControllers.isEmpty, let named = instance?.settings.domainControllers { place.domainControllers = named }
+                if place.domainControllers.isEmpty, let named = admin?.settings.domainControllers { place.domainControllers = named }
                 guard let remoteDomain = settings.domain else {
                     throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
                 }
                 let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
-                let leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser), password: password,
+                var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
                                         computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
                                         instanceID: instanceID, progress: context.progress)
+                leave.allowUnmarked = options.allowUnmarked
+                leave.dryRun = options.dryRun
                 result = try leave.run(deadline: deadline)
+                if options.dryRun { return CommandReport(verbatim: Self.dryRunText(result)) }
                 // A remote leave reports for the instance it removed; by name, that is the recorded owner.
                 reported = instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil }
             case .thisHost:
                 let joinUser = try options.user.map { (name) throws(AdjoinError) in
-                    (name: try checkedUser(name), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
+                    (name: try checkedUser(name, domain: nil), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
                 }
                 let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
                     ?? place.currentIdentity(environment: context.environment, metadata: metadata)
@@ -90,9 +100,13 @@ public struct LeaveUseCase: UseCase {
                 result = try leave.run(deadline: deadline, identity: identity)
             }
             var status: StatusReporter?
-            if instance != nil, !options.isRemote || reported != nil {
-                status = try StatusReporter(context: instance, instanceId: reported)
-                status?.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
+            if let admin, let reported {
+                status = try StatusReporter(admin: admin, instanceId: reported)
+            } else if instance != nil, !options.isRemote {
+                status = try StatusReporter(context: instance)
+            }
+            if let status {
+                status.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
                     $0.domain = result.domain
                     $0.computerName = result.computerName
                     $0.computerDN = result.computerDN
@@ -103,6 +117,13 @@ public struct LeaveUseCase: UseCase {
         } catch {
             throw CommandFailure(error, domain: options.domain, elapsed: deadline.elapsed)
         }
+    }
+
+    /// A remote leave's dry run: what would go, through which DC; nothing was changed.
+    static func dryRunText(_ result: LeaveResult) -> String {
+        let through = result.domainController.map { " (through \($0))" } ?? ""
+        if result.wouldRemove.isEmpty { return result.message + through + "\n" }
+        return result.wouldRemove.map { "would remove \($0) and its child objects\(through)\n" }.joined()
     }
 
     private static let noPassword = "no join password: the settings hold none; give --user with --password-stdin"
@@ -129,8 +150,17 @@ public struct LeaveUseCase: UseCase {
         ])
     }
 
-    /// Identity, credentials and settings from AWS when the leave needs them: settings for a remote
-    /// leave or with --parameter, or a status table to report to. A leave on the host itself uses the
+    /// A remote leave's AWS side when it needs one: settings (no --domain, or --parameter), or a status
+    /// table to report to. Its failure fails the leave: the settings say where and as whom.
+    private func adminContext(flags: AgentSettings, context: RunContext) throws(AdjoinError) -> AdminContext? {
+        guard options.readsParameter || options.statusTable != nil else { return nil }
+        let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+        return try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                     flags: flags, context: context, deadline: context.deadline, progress: context.progress)
+    }
+
+    /// Identity, credentials and settings from AWS when the leave needs them: settings with
+    /// --parameter, or a status table to report to. A leave on the host itself uses the
     /// machine's own keys, so failing to reach AWS only costs the status item there.
     private func instanceContext(flags: AgentSettings, metadata: InstanceMetadata?, context: RunContext) throws(AdjoinError) -> InstanceContext? {
         // A host joined from the settings parameter reports its leave where its join reported.
@@ -148,9 +178,10 @@ public struct LeaveUseCase: UseCase {
         }
     }
 
-    private func checkedUser(_ given: String?) throws(AdjoinError) -> String {
+    /// `domain`: nil on this host without --domain; the leave checks the realm once it has read the record.
+    private func checkedUser(_ given: String?, domain: DomainName?) throws(AdjoinError) -> String {
         let name = given ?? ""
-        try JoinRequest.checkUser(name, domain: options.domain ?? "corp.example.com")
+        try JoinRequest.checkUser(name, domain: domain?.value)
         return name
     }
 }

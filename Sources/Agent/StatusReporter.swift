@@ -35,6 +35,26 @@ public final class StatusReporter {
                                 runStartedAtMilliseconds: StatusRecord.now())
     }
 
+    /// For an admin command (a remote leave) reporting for `instanceId`: through the instance's own
+    /// context on an instance, as above; elsewhere with the admin's credentials, the session named after
+    /// the caller, and no account or Region in the item (they are the instance's, which the admin's are not).
+    public convenience init(admin: AdminContext, instanceId: String) throws(AdjoinError) {
+        if let instance = admin.instance {
+            try self.init(context: instance, instanceId: instanceId)
+            return
+        }
+        try self.init(table: admin.settings.statusTable, writing: { (table) throws(AdjoinError) in
+            try StatusTable(table: table, region: admin.settings.statusRegion ?? admin.region, roleArn: admin.settings.statusRoleArn,
+                            sessionName: "adjoin-" + admin.caller, credentials: admin.credentials, environment: admin.environment)
+        }, template: StatusRecord(instanceId: instanceId, status: .joining, runStartedAtMilliseconds: StatusRecord.now()))
+    }
+
+    private init(table: String?, writing: (String) throws(AdjoinError) -> StatusTable, template: StatusRecord) throws(AdjoinError) {
+        self.table = table
+        writer = try table.map(writing)
+        self.template = template
+    }
+
     /// A new attempt of a join that keeps trying: its writes are ordered after the earlier attempts'.
     public func beginAttempt(_ attempt: Int) {
         template.attempt = attempt

@@ -28,13 +28,13 @@ public struct Sweep {
         self.password = password
     }
 
-    /// The role ARN in `accountId`, in the partition of the admin instance's Region.
+    /// The role ARN in `accountId`, in the partition of the admin's Region.
     public static func roleARN(account accountId: String, roleName: String, region: String) -> String {
         let partition = region.hasPrefix("cn-") ? "aws-cn" : region.hasPrefix("us-gov-") ? "aws-us-gov" : "aws"
         return "arn:\(partition):iam::\(accountId):role/\(roleName)"
     }
 
-    public func run(context: InstanceContext, deadline: Deadline) throws(AdjoinError) -> SweepResult {
+    public func run(context: AdminContext, deadline: Deadline) throws(AdjoinError) -> SweepResult {
         let directory = try InstanceAccounts(domain: domain, place: place, user: user, password: password, deadline: deadline, progress: progress)
         let accounts = try directory.list(under: organizationalUnits, deadline: deadline)
         progress("\(accounts.count) computer account(s) with an instance owner under \(organizationalUnits.isEmpty ? domain.baseDN : organizationalUnits.joined(separator: "; "))")

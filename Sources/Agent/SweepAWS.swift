@@ -2,17 +2,18 @@ import AdjoinCore
 import AWS
 import Membership
 
-/// The AWS side of `sweep`, from the admin instance: its own credentials in its own account, an
+/// The AWS side of `sweep`, from the admin's place (an instance, a workstation, a CI runner, a container):
+/// its own credentials in its own account, an
 /// assumed role in every other one (assumed once per account), EC2 in each instance's Region, and the
 /// status table where the joins reported.
 final class SweepAWS {
-    private let context: InstanceContext
+    private let context: AdminContext
     private let roleName: String?
     private let progress: (String) -> Void
     private var accounts: [String: Result<AWSCredentialProvider, AdjoinError>] = [:]
     private var locationTable: StatusTable??
 
-    init(context: InstanceContext, roleName: String?, progress: @escaping (String) -> Void) {
+    init(context: AdminContext, roleName: String?, progress: @escaping (String) -> Void) {
         self.context = context
         self.roleName = roleName
         self.progress = progress
@@ -20,20 +21,20 @@ final class SweepAWS {
 
     var statusTableName: String? { context.settings.statusTable }
 
-    /// This instance's own credentials in its own account; another account's through `roleName`,
+    /// The admin's own credentials in its own account; another account's through `roleName`,
     /// assumed at once so that a role that cannot be assumed is known before anything is decided.
     func credentials(for accountId: String, deadline: Deadline) throws(AdjoinError) -> AWSCredentialProvider {
-        if accountId == context.identity.accountId { return context.credentials }
+        if accountId == context.accountId { return context.credentials }
         if let known = accounts[accountId] { return try known.get() }
         let outcome: Result<AWSCredentialProvider, AdjoinError>
         do throws(AdjoinError) {
             guard let roleName else {
-                throw AdjoinError(.accessDenied, "the instance is in the AWS account \(accountId), not this one (\(context.identity.accountId)), and no --role-name was given to reach it")
+                throw AdjoinError(.accessDenied, "the instance is in the AWS account \(accountId), not this one (\(context.accountId)), and no --role-name was given to reach it")
             }
             let arn = Sweep.roleARN(account: accountId, roleName: roleName, region: context.region)
             progress("Assuming \(arn)")
             let sts = try STSClient(region: context.region, credentials: context.credentials, environment: context.environment)
-            let assumed = AssumedRoleCredentials(roleArn: arn, sessionName: "adjoin-sweep-" + context.identity.instanceId, sts: sts)
+            let assumed = AssumedRoleCredentials(roleArn: arn, sessionName: "adjoin-sweep-" + context.caller, sts: sts)
             _ = try assumed.credentials(deadline: deadline)
             outcome = .success(assumed)
         } catch {
@@ -56,7 +57,7 @@ final class SweepAWS {
             if locationTable == nil {
                 locationTable = .some(try statusTableName.map { (table) throws(AdjoinError) in
                     try StatusTable(table: table, region: context.settings.statusRegion ?? context.region, roleArn: context.settings.statusRoleArn,
-                                    sessionName: "adjoin-sweep-" + context.identity.instanceId, credentials: context.credentials,
+                                    sessionName: "adjoin-sweep-" + context.caller, credentials: context.credentials,
                                     environment: context.environment)
                 })
             }
@@ -78,7 +79,7 @@ final class SweepAWS {
         do throws(AdjoinError) {
             let settings = context.settings
             let writer = try StatusTable(table: table, region: settings.statusRegion ?? place.region, roleArn: settings.statusRoleArn,
-                                         sessionName: "adjoin-sweep-" + context.identity.instanceId,
+                                         sessionName: "adjoin-sweep-" + context.caller,
                                          credentials: settings.statusRoleArn == nil ? try credentials(for: place.accountId, deadline: deadline) : context.credentials,
                                          environment: context.environment)
             let record = StatusRecord(instanceId: account.owner.value, status: .detached, domain: domain, computerName: account.computerName,

@@ -34,8 +34,9 @@ public struct SweepUseCase: UseCase {
             flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
             flags.joinUser = options.user
             flags.statusTable = options.statusTable
-            let instance = try InstanceContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, flags: flags, readTags: false,
-                                                    environment: context.environment, deadline: deadline, progress: context.progress)
+            // The SDKs' credential chain: from a workstation, CI or a container as well as from an instance.
+            let instance = try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, flags: flags,
+                                                 context: context, deadline: deadline, progress: context.progress)
             let settings = instance.settings
             guard let domain = settings.domain else { throw .invalidInput("no domain: give --domain, or domain in \(instance.settingsSource)") }
             guard let user = settings.joinUser else { throw .invalidInput("no user: give --user, or joinUser in \(instance.settingsSource)") }

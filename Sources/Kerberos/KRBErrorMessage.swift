@@ -8,6 +8,8 @@ struct KRBErrorMessage {
     /// The server's e-text, if any.
     let text: String
     let data: [UInt8]
+    /// The server's clock when it wrote the error (stime), in seconds since 1970.
+    let serverTime: Int64
 
     init(_ bytes: [UInt8], context: KerberosContext) throws(KerberosError) {
         var decoded: UnsafeMutablePointer<krb5_error>? = nil
@@ -25,5 +27,6 @@ struct KRBErrorMessage {
         // The server's text goes into messages on a terminal: no control characters.
         self.text = String(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
         data = error.e_data.bytes
+        serverTime = Int64(error.stime)
     }
 }

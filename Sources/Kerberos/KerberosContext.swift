@@ -44,6 +44,16 @@ public final class KerberosContext {
         krb5_free_context(raw)
     }
 
+    /// How far this host's clock is ahead of the KDC's (negative: behind), in seconds, as libkrb5 measured it
+    /// when a login's reply came (kdc_timesync, on by default); 0 before any login.
+    public var clockOffset: Int64 {
+        var seconds: krb5_timestamp = 0
+        var microseconds: krb5_int32 = 0
+        guard krb5_get_time_offsets(raw, &seconds, &microseconds) == 0 else { return 0 }
+        // libkrb5 keeps the correction it adds to this host's time: the KDC's clock minus ours.
+        return -Int64(seconds)
+    }
+
     /// The library's own message for `code`, read now (it may describe the call that just failed).
     func error(_ code: krb5_error_code, _ operation: String) -> KerberosError {
         let text = krb5_get_error_message(raw, code)

@@ -8,9 +8,7 @@ extension KerberosError {
         }
         if deadline.isExpired { return .timeout("\(operation) did not finish within the time budget: \(message)") }
         if code.isNetworkFailure { return .network("\(operation): \(message)") }
-        if code == .clockSkew {
-            return AdjoinError(.accessDenied, "\(operation): \(message) (this host's clock differs from the DC's by more than 5 minutes)")
-        }
+        if code == .clockSkew { return AdjoinError(.clockSkew, "\(operation): \(message) (\(ClockSkewAdvice.describe(clocks)))") }
         return AdjoinError(.unknownError, description)
     }
 

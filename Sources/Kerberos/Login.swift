@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CKerberos
 
 /// What an AS exchange tells beyond the ticket it stored.
@@ -13,16 +16,21 @@ extension KerberosContext {
     /// nil: a TGT) in `cache`. A service asked for here comes in the AS exchange itself, with no TGS
     /// exchange after it. The first request carries no pre-authentication: the KDC's answer tells the
     /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong.
-    /// The password is handed over, not lent: libkrb5 copies it into the exchange's context (and zeroes
-    /// that copy when the context is freed, before this returns), and `password` is wiped at once, so
-    /// that after the login no copy of it is left in the process.
+    ///
+    /// libkrb5 copies a password it is given into the exchange's context, on its own heap, outside the
+    /// pages SecretBytes keeps out of core dumps, and keeps that copy until the context is freed. So it
+    /// gets the password only for the steps that read a KDC answer (where it derives the key, with the
+    /// salt that answer names: local work, no waiting), and an empty one right after each, which makes
+    /// it zero its copy: while the login waits on the network, the only copy is in `password`'s
+    /// protected pages. `password` is wiped when the login is over, so that no copy of it is left.
     @discardableResult
     public func login(_ principal: Principal, password: SecretBytes, service: String? = nil, into cache: CredentialCache,
                       through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
-        try initialCredentials(principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
-                               "Kerberos login as \(principal.name)") { context in
-            defer { password.wipe() }
-            return password.withCString { krb5_init_creds_set_password(raw, context, $0) }
+        defer { password.wipe() }
+        return try initialCredentials(principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
+                                      "Kerberos login as \(principal.name)", setKey: { _ in 0 }) { context, reading in
+            // An empty password replaces (and zeroes) libkrb5's copy of the real one.
+            reading ? password.withCString { krb5_init_creds_set_password(raw, context, $0) } : krb5_init_creds_set_password(raw, context, "")
         }
     }
 
@@ -38,16 +46,17 @@ extension KerberosContext {
         try check(krb5_kt_resolve(raw, "FILE:" + keytabPath, &keytab), "opening keytab \(keytabPath)")
         defer { krb5_kt_close(raw, keytab) }
         return try initialCredentials(principal, service: service, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
-                                      "Kerberos login as \(principal.name) with keytab \(keytabPath)") { context in
+                                      "Kerberos login as \(principal.name) with keytab \(keytabPath)", setKey: { context in
             krb5_init_creds_set_keytab(raw, context, keytab)
-        }
+        })
     }
 
     /// The AS exchange, step by step (krb5_init_creds_step), with every message carried over `kdc`.
     /// `optimistic`: request these encryption types, and send an encrypted timestamp with the first.
     private func initialCredentials(_ principal: Principal, service: String?, optimistic: [EncryptionType], into cache: CredentialCache,
                                     through kdc: KDCConnection, deadline: Deadline, _ operation: @autoclosure () -> String,
-                                    _ setKey: (OpaquePointer?) -> krb5_error_code) throws(KerberosError) -> InitialTicket {
+                                    setKey: (OpaquePointer?) -> krb5_error_code,
+                                    aroundReply: (OpaquePointer?, Bool) -> krb5_error_code = { _, _ in 0 }) throws(KerberosError) -> InitialTicket {
         var options: UnsafeMutablePointer<krb5_get_init_creds_opt>? = nil
         try check(krb5_get_init_creds_opt_alloc(raw, &options), "allocating login options")
         defer { krb5_get_init_creds_opt_free(raw, options) }
@@ -79,11 +88,16 @@ extension KerberosContext {
                 krb5_free_data_contents(raw, &realm)
             }
             var flags: UInt32 = 0
+            // `aroundReply`: before a step that reads a KDC answer (true), and after it (false), whatever it returned.
+            let reading = !reply.isEmpty
+            if reading { try check(aroundReply(context, true), operation()) }
             let status = reply.withUnsafeBytes { bytes in
                 var input = krb5_data.borrowing(bytes)
                 return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
             }
-            try check(status, operation())
+            let cleared = reading ? aroundReply(context, false) : 0
+            if status != 0 { throw failure(status, reply: reply, operation()) }
+            try check(cleared, operation())
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
             let realmName = String(decoding: realm.bytes, as: UTF8.self)
             guard realmName == kdc.realm else {
@@ -98,5 +112,14 @@ extension KerberosContext {
         } catch {
             throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
+    }
+
+    /// The step's error; a clock skew refusal carries both clocks, the KDC's from the KRB-ERROR it answered with.
+    private func failure(_ status: krb5_error_code, reply: [UInt8], _ operation: String) -> KerberosError {
+        var failure = error(status, operation)
+        if failure.code == .clockSkew, !reply.isEmpty, let refusal = try? KRBErrorMessage(reply, context: self) {
+            failure.clocks = ClockReadings(local: Int64(time(nil)), server: refusal.serverTime)
+        }
+        return failure
     }
 }

@@ -74,7 +74,8 @@ struct ComputerAccount {
             throw .invalidInput("--ou '\(container)' is not an OU of \(request.domain) that \(request.userPrincipal) can see: \(error.diagnostic ?? error.message)")
         } catch where error.code == .alreadyExists || error.code == .constraintViolation {
             throw AdjoinError(.accountConflict,
-                "an account named \(request.computerName.samAccountName) or \(dn) already exists where \(request.userPrincipal) cannot see it: \(error)")
+                "an account named \(request.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
+                + "or where \(request.userPrincipal) cannot see it): \(error)")
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -93,7 +94,9 @@ struct ComputerAccount {
     /// writing only what differs. The password is set (with the join user's Reset password right) only
     /// when the host's keytab no longer logs in as the account: a rerun on a healthy host keeps its keys
     /// (changing them is `rotate`'s job, done as the machine) and needs no right at all.
-    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, progress: (String) -> Void,
+    ///
+    /// `known`: this host's join record or intent record (as the join found them) names the account.
+    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, known: Bool, progress: (String) -> Void,
                deadline: Deadline) throws(AdjoinError) -> Reuse {
         let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
         if let owner, owner != request.owner {
@@ -103,6 +106,16 @@ struct ComputerAccount {
                 + "(adjoin leave --computer-name \(request.computerName)) if its host is gone")
         }
         let kept = try workingKeys(keytab, entry, progress: progress, deadline: deadline)
+        if owner != nil, kept == nil, !known, request.owner != request.identity {
+            // An owner chosen with --owner is not who this host is: several hosts may claim it. The one that
+            // created the account (or holds its keys) keeps it; a reset here would break that host's keytab
+            // while both reported JOINED.
+            throw AdjoinError(.accountConflict,
+                "the computer account \(request.computerName.samAccountName) (\(entry.dn)) carries the owner \(request.owner) that this host "
+                + "claims (--owner), but this host has no record of joining it and no keys that log in as it: another host claiming the same "
+                + "owner holds it, and a new password would lock that host out. Give each host its own --owner or --computer-name, or remove "
+                + "the account (adjoin leave --computer-name \(request.computerName)) if no host uses it")
+        }
         if let kept {
             progress("The keytab \(keytab.path) still logs in as \(keytab.samAccountName) (kvno \(kept)): keeping its keys")
         }

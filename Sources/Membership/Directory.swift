@@ -30,6 +30,9 @@ public protocol Directory {
     /// A key from a password, as the KDC derives it (no I/O).
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes
 
+    /// How far this host's clock is ahead of the DC's (negative: behind), in seconds, as measured at the login.
+    var clockOffset: Int64 { get }
+
     /// The same login over a new LDAP connection, for when this one stopped answering.
     func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory
 }

@@ -88,6 +88,8 @@ struct DirectorySession {
 }
 
 extension DirectorySession: Directory {
+    var clockOffset: Int64 { context.clockOffset }
+
     func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]] {
         try ldap.search(requests, deadline: deadline)
     }

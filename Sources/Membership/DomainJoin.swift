@@ -59,9 +59,17 @@ public struct DomainJoin: Sendable {
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
         let traces = try JoinTraces(files: request.files, keytab: keytab)
+        // Whether this host's own records named the account before this join wrote its intent.
+        let known = try JoinRename.recorded(request.files).map {
+            $0.record.computerName.uppercased() == request.computerName.value.uppercased()
+                && $0.record.domain.lowercased() == request.domain.value.lowercased()
+        } ?? false
         // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
         do {
-            try JoinIntent.write(request, computerDN: dn, files: request.files)
+            // With the keys the account is about to get (a new account's kvno is fixed; a reset's is read).
+            let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
+            try JoinIntent.write(request, computerDN: dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
+                                 files: request.files)
         } catch {
             traces.removeFolders()
             throw error
@@ -70,11 +78,12 @@ public struct DomainJoin: Sendable {
         do throws(AdjoinError) {
             let created: Bool
             let expectedKeyVersion: UInt32?
-            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: [])
+            // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
+            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
             do throws(AdjoinError) {
                 if let existing {
                     progress("Reusing the computer account \(existing.dn)")
-                    reuse = try account.reuse(existing, keytab: keytab, password: password, progress: progress, deadline: work)
+                    reuse = try account.reuse(existing, keytab: keytab, password: password, known: known, progress: progress, deadline: work)
                     (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
                 } else {
                     progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")

@@ -36,6 +36,7 @@ public struct HostJoin: Sendable {
     public func run(deadline: Deadline, identity: CurrentIdentity) throws(AdjoinError) -> Outcome {
         let controller = try join.locateController(deadline: deadline)
         let inherited = try inheritedJoin(identity, deadline: deadline)
+        if inherited == nil { try JoinRename.check(join.request, against: try JoinRename.recorded(join.request.files)) }
         guard let options else {
             try discard(inherited, deadline: deadline)
             let result = try join.run(on: controller, deadline: deadline)
@@ -64,6 +65,8 @@ public struct HostJoin: Sendable {
         if let (record, copy) = try inheritedJoin(identity, deadline: deadline) {
             inherited = "\(copy.description): would discard \(record.samAccountName)'s keys from the keytab, the join record and sssd's caches, "
                 + "and leave \(copy.recorded)'s account alone\n"
+        } else {
+            try JoinRename.check(request, against: try JoinRename.recorded(request.files))
         }
         var text = inherited + "would \(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
         if let options {

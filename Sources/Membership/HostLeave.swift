@@ -70,6 +70,7 @@ public struct HostLeave: Sendable {
 
     private func leaveDirectory(_ host: JoinedHost, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
         let record = host.record
+        if let joinUser { try JoinRequest.checkUser(joinUser.name, domain: record.domain) }
         let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
         result.domainController = controller.hostName
         let actor = joinUser.map { JoinRequest.principal(of: $0.name, realm: record.realm) } ?? record.machinePrincipal
@@ -79,13 +80,13 @@ public struct HostLeave: Sendable {
                 session = try place.connector.open(realm: record.realm, as: .password(principal: actor, joinUser.password),
                                                    controller: controller, deadline: deadline, progress: progress)
             } else {
-                session = try host.machineSession(controller, deadline: deadline)
+                session = try host.leavingSession(controller, deadline: deadline)
             }
         } catch where error.status == .accountMissing {
             progress("The DC no longer knows \(record.samAccountName): the account is already gone")
             result.accountWasGone = true
             return
-        } catch where error.status == .keytabInvalid {
+        } catch where error.status == .keytabInvalid && !host.interrupted {
             throw AdjoinError(.keytabInvalid, error.message + "; leave with a join user instead (--user NAME --password-stdin)")
         }
         guard let entry = try host.account(in: session, deadline: deadline) else {
@@ -117,7 +118,7 @@ enum AccountRemoval {
     static func advice(_ principal: String) -> String {
         if principal.split(separator: "@").first?.hasSuffix("$") == true {
             return "a machine may delete its own account only when its join could grant it that right (a pre-staged account's "
-                + "delegation does not let it), otherwise leave with a user who may delete it (--user NAME --password-stdin)"
+                + "delegation does not let it), otherwise leave with a user who may delete it (adjoin leave --user NAME --password-stdin)"
         }
         return "that user lacks Delete and Delete subtree on it (the rights to join a pre-staged account do not include them): "
             + "leave with a user who has them (an administrator, or one delegated to delete computer objects in its OU)"

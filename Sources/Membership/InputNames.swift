@@ -31,9 +31,18 @@ public enum InputNames {
     }
 
     /// A join user as people type it: `adjoiner`, `CORP\adjoiner` or `adjoiner@corp.example.com`, each
-    /// part non-empty, one separator at most.
-    static func checkUser(_ user: String, domain: String) throws(AdjoinError) {
-        let refusal = AdjoinError.invalidInput("--user '\(user)' must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(domain)")
+    /// part non-empty, one separator at most. `domain`: the domain when it is known (nil: a leave
+    /// before its record is read), whose realm a `name@realm` must name.
+    ///
+    /// A realm other than the domain's is refused rather than tried: the login is pinned to the
+    /// domain's DC, which holds no key for another realm's principal, so the attempt could only fail
+    /// later as a network error after asking the DNS about that realm. That includes an alternative UPN
+    /// suffix (`adjoiner@corp.com` in the domain ad.corp.com): a UPN is not a Kerberos principal name
+    /// unless sent as an enterprise name, which adjoin does not do; the sAMAccountName (`adjoiner`)
+    /// names the same user in every forest.
+    static func checkUser(_ user: String, domain: String?) throws(AdjoinError) {
+        let example = domain ?? "corp.example.com"
+        let refusal = AdjoinError.invalidInput("--user '\(user)' must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(example)")
         guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
               !user.contains("/") else { throw refusal }
         let backslashes = user.split(separator: "\\", omittingEmptySubsequences: false)
@@ -42,6 +51,11 @@ public enum InputNames {
               backslashes.allSatisfy({ !$0.isEmpty }), ats.allSatisfy({ !$0.isEmpty }) else { throw refusal }
         if ats.count == 2, (try? DomainName(String(ats[1]))) == nil {
             throw .invalidInput("--user '\(user)': '\(ats[1])' is not a DNS domain name")
+        }
+        if ats.count == 2, let domain, ats[1].lowercased() != domain.lowercased() {
+            throw .invalidInput("--user '\(user)' names the realm \(ats[1].uppercased()), not the domain's (\(domain.uppercased())): adjoin logs "
+                + "in to the domain's DC as a principal of its realm; give the user's sAMAccountName, such as \(ats[0]) "
+                + "(a UPN with an alternative suffix is not a principal of the realm)")
         }
     }
 

@@ -91,11 +91,12 @@ public final class InstanceAccounts {
         let current: LDAPEntry?
         do {
             current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
-                                              attributes: [AccountOwner.attribute], deadline: deadline).first
+                                              attributes: [AccountOwner.attribute, DomainControllerAccount.attribute], deadline: deadline).first
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
         guard let current else { return }
+        if let refusal = DomainControllerAccount.refusal(current) { throw refusal }
         let owner = AccountOwner.parse(recorded: current.strings(AccountOwner.attribute))
         guard owner?.value == account.owner.value else {
             throw AdjoinError(.accountConflict, "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")

@@ -48,9 +48,22 @@ public struct JoinRecord: Sendable, Equatable {
                   keytabPath: request.keytabPath, configured: configured)
         identity = request.identity.value
         domainControllers = request.domainControllers.map(\.description)
-        dnsServers = request.dnsServers.map(\.host)
+        dnsServers = Self.recorded(request.dnsServers)
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
+    }
+
+    /// DNS servers as the record keeps them: the address alone for port 53, else with its port
+    /// (`127.0.0.1:5353`, `[fd00::2]:5353`), as `--dns-server` takes them.
+    static func recorded(_ servers: [SocketAddress]) -> [String] {
+        servers.map { $0.port == 53 ? $0.host : $0.description }
+    }
+
+    /// The recorded DNS servers with their ports (53 where none is written, as in older records).
+    var dnsServerAddresses: [SocketAddress] {
+        dnsServers.compactMap { text in
+            (try? HostPort(parsing: text)).flatMap { SocketAddress(numericHost: $0.host, port: $0.port ?? 53) }
+        }
     }
 
     public var samAccountName: String { computerName + "$" }

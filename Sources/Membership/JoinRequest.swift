@@ -59,8 +59,9 @@ public struct JoinRequest: Sendable {
         HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN)
     }
 
-    /// A join user's name as people type it, checked before it goes on the wire (join, leave).
-    public static func checkUser(_ user: String, domain: String) throws(AdjoinError) {
+    /// A join user's name as people type it, checked before it goes on the wire (join, leave); with the
+    /// domain known, a `name@realm` must name its realm.
+    public static func checkUser(_ user: String, domain: String?) throws(AdjoinError) {
         try InputNames.checkUser(user, domain: domain)
     }
 

@@ -10,7 +10,7 @@ struct JoinTraces {
     let keytab: HostKeytab
     let keytabBefore: [UInt8]?
     let keytabKeptBefore: Bool
-    let intentBefore: [UInt8]?
+    let intentBefore: JoinIntent.Saved
     let listedBefore: [String]
 
     /// Taken before the join writes anything.
@@ -19,7 +19,7 @@ struct JoinTraces {
         self.keytab = keytab
         keytabBefore = try keytab.current()
         keytabKeptBefore = try files.keptOriginal(of: keytab.keytabPath) != nil
-        intentBefore = try files.read(JoinIntent.path)
+        intentBefore = try JoinIntent.Saved(files)
         listedBefore = try files.listedDirectories()
     }
 

@@ -24,11 +24,14 @@ struct JoinedHost {
     let record: JoinRecord
     let place: DirectoryPlace
     let progress: ProgressSink
+    /// The record is an interrupted join's intent record (leave only).
+    let interrupted: Bool
 
     /// The record under the root, or NOT_JOINED (which names an interrupted join). With
     /// `acceptingInterrupted` (leave), an interrupted join's intent record stands in for the record.
     init(place: DirectoryPlace, progress: @escaping ProgressSink, acceptingInterrupted: Bool = false) throws(AdjoinError) {
         var found = try JoinRecord.read(place.files)
+        interrupted = found == nil
         if found == nil, let intent = try JoinIntent.read(place.files) {
             guard acceptingInterrupted else { throw AdjoinError(.notJoined, JoinIntent.interruptedMessage(intent, files: place.files)) }
             progress("Found an interrupted join of \(intent.samAccountName) (\(place.files.path(JoinIntent.path)))")
@@ -62,17 +65,43 @@ struct JoinedHost {
         }
         var servers = place.dnsServers
         if servers.isEmpty {
-            servers = record.dnsServers.compactMap { SocketAddress(numericHost: $0, port: 53) }
+            servers = record.dnsServerAddresses
         }
         return try place.connector.locate(try DomainName(record.domain), domainControllers: controllers, dnsServers: servers,
                                           required: required, progress: progress, deadline: deadline)
     }
 
-    /// The machine's login with its keytab and its sealed LDAP connection.
-    func machineSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> any Directory {
+    /// The machine's login with its keytab (or another file of its keys, a host path) and its sealed LDAP connection.
+    func machineSession(_ controller: DomainController, keysAt keysPath: String? = nil, deadline: Deadline) throws(AdjoinError) -> any Directory {
         try place.connector.open(realm: record.realm,
-                                  as: .keytab(principal: record.machinePrincipal, path: keytab.openedPath, encryptionTypes: record.keytabEncryptionTypes),
+                                  as: .keytab(principal: record.machinePrincipal, path: keysPath.map(files.path) ?? keytab.openedPath,
+                                              encryptionTypes: record.keytabEncryptionTypes),
                                   controller: controller, deadline: deadline, progress: progress)
+    }
+
+    /// The machine's login with its keytab. After an interrupted join whose keytab does not log in (it
+    /// was killed before writing it), with the keys that join was about to write; when neither does,
+    /// KEYTAB_INVALID naming the leave that will work.
+    func leavingSession(_ controller: DomainController, deadline: Deadline) throws(AdjoinError) -> any Directory {
+        let transient: [Status] = [.accountMissing, .timeout, .networkError]
+        do {
+            return try machineSession(controller, deadline: deadline)
+        } catch where interrupted && !transient.contains(error.status) {
+            var failure = error
+            if files.exists(JoinIntent.keysPath) {
+                progress("The keytab does not log in as \(record.samAccountName); trying the keys the interrupted join was about to write "
+                         + "(\(files.path(JoinIntent.keysPath)))")
+                do {
+                    return try machineSession(controller, keysAt: JoinIntent.keysPath, deadline: deadline)
+                } catch where !transient.contains(error.status) {
+                    failure = error
+                }
+            }
+            let account = record.computerDN.isEmpty ? record.samAccountName : record.computerDN
+            throw AdjoinError(.keytabInvalid, "the interrupted join left no keys that log in as \(record.samAccountName) "
+                + "(\(failure.message)), so this host cannot remove \(account) itself: adjoin leave --user NAME --password-stdin "
+                + "removes it, as a user who may delete it")
+        }
     }
 
     static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]

@@ -13,6 +13,8 @@ public struct LeaveResult: Sendable {
     public var domainController: String?
     /// Every object removed (a remote leave by instance id can find more than one).
     public var removed: [String] = []
+    /// A remote leave's dry run: each account it would remove, with its owner.
+    public var wouldRemove: [String] = []
     /// The directory had no such account any more: leaving again, or someone removed it.
     public var accountWasGone = false
     /// This host is a copy of a joined host: the identity whose account was left alone (only this host was cleaned).

@@ -5,7 +5,9 @@ import LDAP
 /// `adjoin leave --computer-name NAME` or `--instance-id ID`, run elsewhere (an admin host) with a join
 /// user: removes the computer object of an instance that died without leaving. By instance id it
 /// finds the objects whose recorded owner is exactly that id, and never touches any other; by name it
-/// removes that account, and with both it removes it only when that id owns it.
+/// removes that account, and with both it removes it only when that id owns it. By name alone, an account
+/// that carries no owner marker (pre-staged, joined by another tool, or a Windows computer) is removed only
+/// when `allowUnmarked` says so. A domain controller's account is never removed.
 public struct RemoteLeave: Sendable {
     public var domain: DomainName
     public var place: DirectoryPlace
@@ -13,6 +15,10 @@ public struct RemoteLeave: Sendable {
     public var password: SecretBytes
     public var computerName: ComputerName?
     public var instanceID: String?
+    /// By name: remove the account even when it carries no adjoin owner marker.
+    public var allowUnmarked = false
+    /// Find and check the accounts, and say which would be removed; delete nothing.
+    public var dryRun = false
     public var progress: ProgressSink
 
     public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, computerName: ComputerName?,
@@ -56,6 +62,7 @@ public struct RemoteLeave: Sendable {
         // Every owner is checked before anything is deleted.
         var targets: [(entry: LDAPEntry, owner: AccountOwner?)] = []
         for entry in try find(in: session, deadline: deadline) {
+            if let refusal = DomainControllerAccount.refusal(entry) { throw refusal }
             let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute))
             if let instanceID, owner?.value != instanceID {
                 // Asked by instance id: an account that id does not own is never removed. (The directory
@@ -66,7 +73,16 @@ public struct RemoteLeave: Sendable {
                 progress("Leaving \(entry.dn) alone: its owner is \(owner?.value ?? "not recorded"), not \(instanceID)")
                 continue
             }
+            if owner == nil, !allowUnmarked {
+                throw AdjoinError(.accountConflict, "\(entry.dn) carries no adjoin owner marker (a pre-staged account, one joined by another tool, "
+                                  + "or a Windows computer): not removing it; check the name, then give --allow-unmarked to remove it anyway")
+            }
             targets.append((entry, owner))
+        }
+        if dryRun {
+            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded"))" }
+            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: ", ") + " with its child objects"
+            return result
         }
         for (entry, owner) in targets {
             result.owner = owner?.value ?? result.owner
@@ -78,12 +94,16 @@ public struct RemoteLeave: Sendable {
         }
         if targets.isEmpty {
             result.accountWasGone = true
-            result.message = "no computer account " + [computerName.map { "named \($0.samAccountName)" }, instanceID.map { "owned by \($0)" }]
-                .compactMap { $0 }.joined(separator: " and ") + ": nothing to remove"
+            result.message = nothingToRemove
         } else {
             result.message = "removed " + result.removed.joined(separator: ", ")
         }
         return result
+    }
+
+    private var nothingToRemove: String {
+        "no computer account " + [computerName.map { "named \($0.samAccountName)" }, instanceID.map { "owned by \($0)" }]
+            .compactMap { $0 }.joined(separator: " and ") + ": nothing to remove"
     }
 
     private func find(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> [LDAPEntry] {
@@ -97,7 +117,8 @@ public struct RemoteLeave: Sendable {
         }
         do {
             return try session.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
-                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute], deadline: deadline)
+                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute, DomainControllerAccount.attribute],
+                                      deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

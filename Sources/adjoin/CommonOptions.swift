@@ -14,7 +14,7 @@ struct DirectoryOptions: ParsableArguments {
     var domainControllers: [String] = []
 
     @Option(name: .customLong("dns-server"),
-            help: ArgumentHelp("Ask this DNS server (IPv4, repeatable, at most 3) instead of those in /etc/resolv.conf; a directory's DNS servers are usually its DCs.", valueName: "ip"))
+            help: ArgumentHelp("Ask this DNS server (IPv4, with :port when not 53; repeatable, at most 3) instead of those in /etc/resolv.conf; a directory's DNS servers are usually its DCs. The join records it, port included, for leave, rotate and status.", valueName: "ip[:port]"))
     var dnsServers: [String] = []
 
     @Option(help: ArgumentHelp("The whole time budget in seconds.", valueName: "seconds"))

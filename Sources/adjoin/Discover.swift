@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -10,8 +11,7 @@ struct Discover: ParsableCommand {
             the first to answer from this host's site is chosen, else the first to answer. Nothing is changed \
             on this host or in the directory.
 
-            Exit status: 0 DISCOVERED; 12 NETWORK_ERROR when nothing answers within --timeout; \
-            14 DOMAIN_NOT_FOUND when DNS does not know the domain; 15 INVALID_INPUT.
+            \(StatusDocumentation.exitLine(for: .discover))
             """
     )
 

@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -44,6 +45,8 @@ struct JoinCommand: ParsableCommand {
             becomes its first 10 characters, '-', and 4 characters derived from the whole FQDN, so that two \
             long names never silently collide. The owner is recorded in the account's `info` attribute \
             ("adjoin-owner: ..."); an account owned by another host is never taken over (ACCOUNT_CONFLICT).
+
+            \(StatusDocumentation.exitLine(for: .join))
             """
     )
 

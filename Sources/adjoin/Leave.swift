@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -20,12 +21,18 @@ struct LeaveCommand: ParsableCommand {
             Remote (--computer-name NAME or --instance-id ID, with --domain and a join user): removes the \
             computer object of an instance that died without leaving. By instance id, only objects whose \
             recorded owner (`info: adjoin-owner: ID`) is exactly that id are removed; with both, the named \
-            account is removed only if that id owns it (ACCOUNT_CONFLICT otherwise). Finding nothing is \
-            DETACHED too.
+            account is removed only if that id owns it (ACCOUNT_CONFLICT otherwise). By name alone, an \
+            account without an owner marker (pre-staged, joined by another tool, a Windows computer) is \
+            ACCOUNT_CONFLICT unless --allow-unmarked is given, so that a typo cannot remove a server's \
+            account; a domain controller's account is never removed. --dry-run prints what would be \
+            removed and removes nothing. Finding nothing is DETACHED too.
 
             On EC2: --parameter (or a remote leave without --domain) takes the domain, join user and \
             password from the settings parameter, as join does; with a status table (statusTable, \
-            --status-table) the instance's item says DETACHED. --only-if-terminating (the leave unit at \
+            --status-table) the instance's item says DETACHED. A remote leave takes its AWS credentials \
+            as `adjoin sweep` does (the environment, the AWS_PROFILE profile with keys, role_arn, SSO or \
+            credential_process, the container endpoint, then the instance role), so it also runs from a \
+            workstation, CI or a container. --only-if-terminating (the leave unit at \
             shutdown) leaves only when instance metadata says the instance is terminating: Auto Scaling's \
             lifecycle state Terminated, or a spot interruption notice to terminate; a reboot or a stop \
             gives SKIPPED and changes nothing.
@@ -34,9 +41,7 @@ struct LeaveCommand: ParsableCommand {
             machine id than this host's), the other host's account is never deleted or changed, with or \
             without --user: only this host is cleaned, and the output's copyOf names the other host.
 
-            Exit status: 0 DETACHED or SKIPPED; 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
-            13 TIMEOUT; 15 INVALID_INPUT; 16 ACCOUNT_CONFLICT; 21 KEYTAB_INVALID (the DC rejects the \
-            machine's keys: leave with --user); 17 CONFIGURATION_FAILED (sssd could not be stopped).
+            \(StatusDocumentation.exitLine(for: .leave))
             """
     )
 
@@ -71,6 +76,12 @@ struct LeaveCommand: ParsableCommand {
     @Flag(help: "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave removes it later (adjoin sweep too, for an EC2 instance once terminated).")
     var keepAccount = false
 
+    @Flag(help: "Remote leave by --computer-name: remove the account even if it carries no adjoin owner marker (pre-staged, or joined by another tool). Never a domain controller's.")
+    var allowUnmarked = false
+
+    @Flag(help: "Remote leave: find and check the accounts and print what would be removed; remove nothing.")
+    var dryRun = false
+
     @OptionGroup var options: DirectoryOptions
 
     var isRemote: Bool { computerName != nil || instanceID != nil }
@@ -89,6 +100,15 @@ struct LeaveCommand: ParsableCommand {
             guard !keepAccount else { throw ValidationError("--keep-account is for a leave on the joined host: a remote leave removes accounts") }
         } else if domain != nil && parameter == nil {
             throw ValidationError("--domain is for a remote leave; on the joined host the domain comes from its join record")
+        }
+        if allowUnmarked && computerName == nil {
+            throw ValidationError("--allow-unmarked goes with --computer-name (by --instance-id only marked accounts are found)")
+        }
+        if dryRun && !isRemote {
+            throw ValidationError("--dry-run is for a remote leave (--computer-name, --instance-id)")
+        }
+        if dryRun && options.output == .json {
+            throw ValidationError("--dry-run prints what would be removed: it has no --output json")
         }
         if user != nil && !passwordStdin {
             throw ValidationError("give the join user's password on standard input with --password-stdin (never as an argument)")
@@ -111,6 +131,8 @@ struct LeaveCommand: ParsableCommand {
         leave.parameter = parameter
         leave.statusTable = statusTable
         leave.keepAccount = keepAccount
+        leave.allowUnmarked = allowUnmarked
+        leave.dryRun = dryRun
         try options.run(root: root, LeaveUseCase(leave))
     }
 }

@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -17,9 +18,7 @@ struct RotateCommand: ParsableCommand {
             On a copy of a joined host (its join record names another instance or machine id) nothing is \
             changed: the password is the other host's (CLONED, exit 25).
 
-            Exit status: 0 ROTATED or NOT_DUE; 25 CLONED; 20 NOT_JOINED; 21 KEYTAB_INVALID; 22 ACCOUNT_MISSING; \
-            11 INSUFFICIENT_PERMISSIONS (the DC refused the change, e.g. its password policy); 12 \
-            NETWORK_ERROR; 13 TIMEOUT; 15 INVALID_INPUT.
+            \(StatusDocumentation.exitLine(for: .rotate))
             """
     )
 

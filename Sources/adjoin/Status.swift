@@ -1,3 +1,4 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
@@ -19,9 +20,7 @@ struct StatusCommand: ParsableCommand {
             instance id on EC2, read from instance metadata; elsewhere the machine-id hash). Then nothing \
             else is checked; `adjoin join` joins the copy as itself.
 
-            Exit status: 0 HEALTHY; 25 CLONED; 20 NOT_JOINED; 21 KEYTAB_INVALID (missing, unreadable, rejected by the DC, \
-            or its kvno is not the account's); 22 ACCOUNT_MISSING; 23 CONFIGURATION_DRIFT; 24 \
-            SSSD_NOT_RUNNING; 12 NETWORK_ERROR, 13 TIMEOUT, 14 DOMAIN_NOT_FOUND when no DC could be asked.
+            \(StatusDocumentation.exitLine(for: .status))
             """
     )
 

@@ -1,10 +1,11 @@
+import AdjoinCore
 import Agent
 import ArgumentParser
 
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Find, and with --apply delete, the computer accounts of EC2 instances that no longer exist (run on an admin instance).",
+        abstract: "Find, and with --apply delete, the computer accounts of EC2 instances that no longer exist (from an admin instance, a workstation, CI or a container).",
         discussion: """
             Lists the computer objects below each --ou (default: the whole domain) whose owner marker \
             (`info: adjoin-owner: i-...`) names an EC2 instance; accounts without adjoin's marker are never \
@@ -26,16 +27,18 @@ struct SweepCommand: ParsableCommand {
 
             Settings: --domain, --user and --password-stdin, or (without --domain) the settings parameter \
             --parameter (default adjoin), as a remote leave reads them; --status-table overrides \
-            statusTable. It runs on an EC2 instance: its own account, Region and credentials come from \
-            instance metadata.
+            statusTable. AWS credentials as the AWS CLI finds them: AWS_ACCESS_KEY_ID, the AWS_PROFILE \
+            profile of ~/.aws/config and ~/.aws/credentials (keys, role_arn, SSO after `aws sso login`, \
+            credential_process), the container endpoint (AWS_CONTAINER_CREDENTIALS_*), then the instance \
+            role. With the first three the account is the caller's (STS GetCallerIdentity), the Region \
+            AWS_REGION or the profile's, and instance metadata is not asked; on an instance with none of \
+            them, account, Region and role come from instance metadata.
 
             Output: each account with its computer name, instance, AWS account and Region, EC2's state \
             (`unknown` when EC2 does not know the id) and the action: delete (dry run), deleted, keep, \
             not-swept or failed, with the reason; --output json gives the same as an `accounts` array.
 
-            Exit status: 0 SWEPT; 27 PARTIAL (some accounts could not be decided, or a deletion failed: \
-            a rerun completes it); 10 ACCESS_DENIED; 11 INSUFFICIENT_PERMISSIONS; 12 NETWORK_ERROR; \
-            13 TIMEOUT; 15 INVALID_INPUT.
+            \(StatusDocumentation.exitLine(for: .sweep))
             """
     )
 

@@ -39,6 +39,27 @@ import Testing
         #expect(!files.exists("/var/lib/adjoin/backup/etc"))
     }
 
+    /// A keytab some tool left 0644: its kept copy is root's alone (issue 24), and leave still gives the
+    /// file back its 0644. The same holds for any original whose mode lets others read it.
+    @Test func aKeptOriginalIsNeverReadableByOthersAndItsModeComesBack() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        try write("keys", "/etc/krb5.keytab", mode: 0o644)
+        try write("conf", "/etc/d.conf", mode: 0o640)
+        try write("mine", "/etc/e.conf", mode: 0o600)
+        for hostPath in ["/etc/krb5.keytab", "/etc/d.conf", "/etc/e.conf"] {
+            try files.write(Array("new".utf8), to: hostPath, mode: 0o600)
+            #expect(files.mode("/var/lib/adjoin/backup" + hostPath).map { $0 & 0o077 } == 0, "\(hostPath)")
+        }
+        let kept = try files.keptOriginals()
+        #expect(kept.map(\.hostPath) == ["/etc/d.conf", "/etc/e.conf", "/etc/krb5.keytab"])
+        #expect(kept.map(\.mode) == [0o640, 0o600, 0o644])
+        for original in kept { #expect(try files.restore(original)) }
+        #expect(content("/etc/krb5.keytab") == "keys")
+        #expect(files.mode("/etc/krb5.keytab") == 0o644)
+        #expect(files.mode("/etc/d.conf") == 0o640)
+        #expect(!files.exists("/var/lib/adjoin/backup/etc"))
+    }
+
     @Test func restoringWhatIsAlreadyThereChangesNothing() throws {
         defer { try? FileManager.default.removeItem(at: root) }
         try write("same\n", "/etc/c.conf", mode: 0o644)

@@ -57,7 +57,7 @@ import Testing
     }
 
     @Test func transientStatusesAreTheOnesThatCanPass() {
-        for status in [Status.networkError, .timeout, .busy, .domainNotFound, .unknownError] {
+        for status in [Status.networkError, .timeout, .busy, .domainNotFound, .clockSkew, .unknownError] {
             #expect(BootRetry.isTransient(status), "\(status)")
         }
     }

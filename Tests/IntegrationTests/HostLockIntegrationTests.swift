@@ -95,7 +95,9 @@ import Glibc
         let joined = try runAgent(joinArguments(host), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         let planted = ["etc/.adjoin-tmp.krb5.keytab.999.x1~", "etc/krb5.keytab.adjoin-new", "var/lib/adjoin/joined.adjoin-new",
-                       "var/lib/adjoin/created-directories.adjoin-new", "var/lib/adjoin/backup/etc/.adjoin-tmp.krb5.keytab.999.x2~"]
+                       "var/lib/adjoin/created-directories.adjoin-new", "var/lib/adjoin/backup/etc/.adjoin-tmp.krb5.keytab.999.x2~",
+                       // A record of written content, killed while written (issue 24: it survived leave).
+                       "var/lib/adjoin/written/etc/.adjoin-tmp.krb5.keytab.sha256.999.x3~"]
         for path in planted {
             try Data("left by a killed run\n".utf8).write(to: host.root.appendingPathComponent(path))
         }
@@ -103,6 +105,7 @@ import Glibc
         #expect(left.status == 0, "\(left.stderr)")
         #expect(try jsonObject(left)["restored"] as? [String] == ["/etc/krb5.keytab"])
         #expect(temporaries(under: host.root).isEmpty, "\(temporaries(under: host.root))")
+        #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("var/lib/adjoin/written").path))
         #expect(try admin.count(host.name + "$") == 0)
     }
 }

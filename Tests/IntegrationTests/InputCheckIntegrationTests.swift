@@ -72,6 +72,12 @@ import Testing
         #expect(Set(object["serviceprincipalname"] ?? []) == [
             "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"])
         #expect(try keytabVersions(host.keytab, principal: "host/\(host.fqdn)@\(lab.realm)") == [1])
+
+        // A leave's user of another realm is refused once the record names the domain, before the DC.
+        let leave = try runAgent(["leave", "--root", host.root.path, "--dns-server", lab.dcIP, "--user", "adjoiner@evil.example",
+                                  "--password-stdin", "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(leave.status == Status.invalidInput.exitCode, "\(leave.stdout) \(leave.stderr)")
+        #expect(try admin.count(host.name + "$") == 1)
     }
 
     @Test func namesTheDNSOrTheDirectoryWouldRefuseAreInvalidInput() throws {
@@ -87,6 +93,8 @@ import Testing
         for user in ["@", "adjoiner@", "a\\b\\c", "\\adjoiner", "CORP\\adjoiner@\(lab.domain)"] {
             try expectRefused(try join(host, user: user), naming: "--user '\(user)'", host)
         }
+        // Another realm: refused before the DNS is asked about it (it was NETWORK_ERROR after trying).
+        try expectRefused(try join(host, user: "adjoiner@evil.example"), naming: "names the realm EVIL.EXAMPLE", host)
         let withNUL = host.root.appendingPathComponent("nul-password")
         try Data(try lab.joinPassword() + [0] + Array("tail\n".utf8)).write(to: withNUL)
         try expectRefused(try join(host, password: withNUL), naming: "NUL", host)

@@ -385,6 +385,30 @@ import Testing
         #expect(try remote(["--instance-id", "bad id!"]).status == Status.invalidInput.exitCode)
     }
 
+    /// A remote leave by name is safe against typos: --dry-run says what would go and removes nothing, and
+    /// a domain controller's account is refused even to an administrator with --allow-unmarked.
+    @Test func remoteLeaveDryRunAndTheDomainControllersAccount() throws {
+        let host = try TestHost(domain: lab.domain)
+        let owner = "i-0" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        defer { try? admin.delete(host.name + "$") }
+        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                                 "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                                 "--owner", owner], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(join.status == 0, "\(join.stderr)")
+        let dryRun = try runAgent(["leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                                   "--computer-name", host.name, "--dry-run"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(dryRun.status == 0, "\(dryRun.stderr)")
+        #expect(dryRun.stdout == "would remove CN=\(host.name),\(lab.organizationalUnit) (owner \(owner)) and its child objects (through \(lab.dcHost))\n",
+                "\(dryRun.stdout)")
+        #expect(try admin.count(host.name + "$") == 1)
+
+        let dc = try runAgent(["leave", "--domain", lab.domain, "--user", "Administrator", "--password-stdin", "--domain-controller", lab.dcIP,
+                               "--computer-name", "DC1", "--allow-unmarked", "--dry-run"], stdin: URL(fileURLWithPath: lab.adminPasswordFile))
+        #expect(dc.status == Status.accountConflict.exitCode, "\(dc.stdout) \(dc.stderr)")
+        #expect(dc.stderr.contains("is a domain controller's account") && dc.stderr.contains("adjoin never removes it"), "\(dc.stderr)")
+        #expect(try admin.count("DC1$") == 1)
+    }
+
     @Test func leaveFlagsAreChecked() throws {
         // A remote leave given a domain needs a join user (without one, the settings parameter supplies both).
         #expect(try runAgent(["leave", "--computer-name", "X", "--domain", lab.domain]).status == 64)
@@ -395,6 +419,8 @@ import Testing
         #expect(try runAgent(["rotate", "--max-age", "-1"]).status == 64)
         let remoteKeep = try runAgent(["leave", "--keep-account", "--computer-name", "X", "--domain", lab.domain, "--user", "u", "--password-stdin"])
         #expect(remoteKeep.status == 64 && remoteKeep.stderr.contains("--keep-account is for a leave on the joined host"), "\(remoteKeep.stderr)")
+        #expect(try runAgent(["leave", "--dry-run"]).status == 64)
+        #expect(try runAgent(["leave", "--instance-id", "i-1234abcd", "--allow-unmarked", "--domain", lab.domain, "--user", "u", "--password-stdin"]).status == 64)
         let keepWithUser = try runAgent(["leave", "--keep-account", "--user", "u", "--password-stdin"])
         #expect(keepWithUser.status == 64 && keepWithUser.stderr.contains("it needs no --user"), "\(keepWithUser.stderr)")
     }

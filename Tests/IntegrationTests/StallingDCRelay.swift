@@ -29,7 +29,11 @@ final class StallingDCRelay: @unchecked Sendable {
     private static let address = DispatchSemaphore(value: 1)
     private let closed = Locked(false)
 
-    init(in lab: Lab, stallAt: Stall?, later: Stall? = nil) throws {
+    /// `kerberosStallAt`: Kerberos messages (over TCP) are held from this one on (0: the first AS-REQ).
+    private let kerberosStallAt: Int?
+
+    init(in lab: Lab, stallAt: Stall?, later: Stall? = nil, kerberosStallAt: Int? = nil) throws {
+        self.kerberosStallAt = kerberosStallAt
         Self.address.wait()
         let octets = lab.dcIP.split(separator: ".")
         address = (octets.dropLast().joined(separator: ".") == "127.0.1" ? "127.0.2." : "127.0.1.") + (octets.last ?? "1")
@@ -132,7 +136,7 @@ final class StallingDCRelay: @unchecked Sendable {
                 state.ldapConnections += 1
                 return state.ldapConnections == 1
             }
-            let stallAt = port != 389 ? nil : first ? self.stallAt : later
+            let stallAt = port != 389 ? kerberosStallAt.map { Stall.message($0) } : first ? self.stallAt : later
             Thread {
                 Self.pump(from: upstream, to: client)
                 shutdown(client, Int32(SHUT_WR))

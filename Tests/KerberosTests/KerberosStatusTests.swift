@@ -23,10 +23,23 @@ import Testing
         #expect(late.message == "login as adjoiner@CORP.EXAMPLE.COM did not finish within the time budget: the library's text")
     }
 
-    @Test func clockSkewNamesTheClock() {
-        let error = failure(.clockSkew).adjoinError(deadline: Deadline(seconds: 5))
-        #expect(error.status == .accessDenied)
-        #expect(error.message.hasSuffix("(this host's clock differs from the DC's by more than 5 minutes)"))
+    @Test func clockSkewIsItsOwnStatusAndNamesBothClocks() {
+        var skewed = failure(.clockSkew)
+        let ruleOnly = skewed.adjoinError(deadline: Deadline(seconds: 5))
+        #expect(ruleOnly.status == .clockSkew)
+        #expect(ruleOnly.message.contains("(this host's clock differs from the DC's by more than 5 minutes: set this host's clock"), "\(ruleOnly.message)")
+        // 2026-12-07 07:20:35 UTC here, 06:20:35 at the KDC.
+        skewed.clocks = ClockReadings(local: 1_796_628_035, server: 1_796_624_435)
+        let named = skewed.adjoinError(deadline: Deadline(seconds: 5))
+        #expect(named.status == .clockSkew)
+        #expect(named.message.contains("this host's clock says 2026-12-07 07:20:35 UTC, the DC's 2026-12-07 06:20:35 UTC: 3600 s ahead of it"),
+                "\(named.message)")
+    }
+
+    @Test func aCorrectedLoginWarnsOnlyBeyondAMinute() {
+        #expect(ClockSkewAdvice.warning(offset: 60) == nil)
+        #expect(ClockSkewAdvice.warning(offset: -45) == nil)
+        #expect(ClockSkewAdvice.warning(offset: -600)?.hasPrefix("this host's clock is 600 s behind the DC's") == true)
     }
 
     @Test func passwordChangeRefusalsAreInsufficientPermissionsOnlyThere() {

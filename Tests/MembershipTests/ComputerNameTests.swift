@@ -86,6 +86,19 @@ import Testing
         #expect(throws: AdjoinError.self) { try request(ou: "OU=a\nb,DC=corp,DC=example,DC=com").validate() }
         #expect(throws: AdjoinError.self) { try request(user: "ad\njoiner").validate() }
         #expect(throws: AdjoinError.self) { try request(fqdn: "web1").validate() }
+        try request(user: "adjoiner@CORP.EXAMPLE.COM").validate()
+    }
+
+    /// The login is pinned to the domain's DC: a user of another realm (or an alternative UPN suffix)
+    /// is refused before anything goes on the wire, naming the form that works.
+    @Test func aUserOfAnotherRealmIsInvalidInput() throws {
+        for user in ["adjoiner@evil.example", "adjoiner@example.com", "adjoiner@sub.corp.example.com"] {
+            let error = #expect(throws: AdjoinError.self) { try request(user: user).validate() }
+            #expect(error?.status == .invalidInput)
+            #expect(error?.message.contains("give the user's sAMAccountName, such as adjoiner") == true, "\(error?.message ?? "")")
+        }
+        #expect(throws: AdjoinError.self) { try JoinRequest.checkUser("adjoiner@evil.example", domain: "corp.example.com") }
+        try JoinRequest.checkUser("adjoiner@evil.example", domain: nil)
     }
 
     @Test func baseDN() throws {

@@ -1,8 +1,10 @@
 import AdjoinCore
+import Discovery
 import Foundation
 import HostConfig
 import Kerberos
 import Testing
+import TestSupport
 @testable import Membership
 
 @Suite struct JoinRecordTests {
@@ -22,6 +24,38 @@ import Testing
         #expect(try JoinRecord.parse(text) == Self.record)
         #expect(Self.record.machinePrincipal == "WEB1$@CORP.EXAMPLE.COM")
         #expect(Self.record.keytabEncryptionTypes == [.aes256, .aes128])
+    }
+
+    /// Issue 22: `--dns-server ip:port` was recorded without its port, and leave, rotate and status
+    /// then asked port 53. The record keeps the port (none for 53), for the join and its intent alike,
+    /// and what reads it back asks the same address and port; an older record's bare address is port 53.
+    @Test func dnsServersKeepTheirPortsThroughTheRecord() throws {
+        let root = ScratchRoot()
+        defer { root.remove() }
+        let servers = [SocketAddress(numericHost: "127.0.0.1", port: 5353)!, SocketAddress(numericHost: "fd00::2", port: 5354)!,
+                       SocketAddress(numericHost: "10.0.0.2", port: 53)!]
+        var request = JoinRequest(domain: try .init("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("x".utf8)),
+                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+                                  owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        request.dnsServers = servers
+        request.files = root.files
+        let result = JoinResult(domain: "corp.example.com", computerName: "WEB1", computerDN: "CN=WEB1,DC=corp,DC=example,DC=com",
+                                domainController: "dc1", kvno: 1, created: true, keytabPath: "/etc/krb5.keytab", encryptionTypes: [.aes256])
+        let record = JoinRecord(request, result, configured: false)
+        #expect(record.dnsServers == ["127.0.0.1:5353", "[fd00::2]:5354", "10.0.0.2"])
+        #expect(try JoinRecord.parse(record.rendered()).dnsServerAddresses == servers)
+
+        for write in [{ try record.write(root.files) }, { try JoinIntent.write(request, computerDN: "CN=WEB1", keys: [], files: root.files) }]
+            as [() throws -> Void] {
+            _ = try? root.files.remove(JoinRecord.path)
+            try write()
+            let connector = DNSServerRecorder()
+            var place = DirectoryPlace(files: root.files)
+            place.connector = connector
+            let host = try JoinedHost(place: place, progress: { _ in }, acceptingInterrupted: true)
+            #expect(throws: AdjoinError.self) { try host.locateController(required: [.ldap], deadline: Deadline(seconds: 5)) }
+            #expect(connector.asked.withLock { $0 } == servers)
+        }
     }
 
     /// Who may log in travels with the record: groups, none, or not recorded (an older adjoin's record).
@@ -73,5 +107,21 @@ import Testing
         for bad in ["", "i-0*", "a)(info=*", "x y", String(repeating: "a", count: 65)] {
             #expect(!RemoteLeave.isValidOwner(bad), "\(bad)")
         }
+    }
+}
+
+/// Records the DNS servers a locate is given, then refuses, loudly: nothing else may be asked of it.
+final class DNSServerRecorder: DirectoryConnector, @unchecked Sendable {
+    let asked = Locked<[SocketAddress]>([])
+
+    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController {
+        asked.withLock { $0 = dnsServers }
+        throw AdjoinError(.networkError, "the DNS server recorder locates nothing")
+    }
+
+    func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+              progress: (String) -> Void) throws(AdjoinError) -> any Directory {
+        throw AdjoinError(.unknownError, "the DNS server recorder did not expect a login")
     }
 }

@@ -149,8 +149,11 @@ import TestSupport
     /// so status and leave still know the account the earlier run may have made.
     @Test func anInterruptedJoinsIntentRecordSurvivesARefusedRerun() throws {
         defer { root.remove() }
-        try JoinIntent.write(request, computerDN: Self.dn, files: root.files)
+        let earlierKeys = [KeytabEntry(components: ["WEB1$"], realm: "CORP.EXAMPLE.COM", nameType: 1, timestamp: 1, kvno: 1,
+                                       enctype: EncryptionType.aes256.number, key: SecretBytes([UInt8](repeating: 7, count: 32)))]
+        try JoinIntent.write(request, computerDN: Self.dn, keys: earlierKeys, files: root.files)
         let intent = try root.files.read(JoinIntent.path)
+        let keys = try root.files.read(JoinIntent.keysPath)
         let ours = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4096"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
             Self.find([ours]),
@@ -161,6 +164,9 @@ import TestSupport
         connector.finish()
         #expect(error?.status == .insufficientPermissions, "\(error?.message ?? "")")
         #expect(try root.files.read(JoinIntent.path) == intent)
+        // And the keys the earlier run was about to write, for a plain leave to log in with.
+        #expect(try root.files.read(JoinIntent.keysPath) == keys)
+        #expect(root.files.mode(JoinIntent.keysPath) == 0o600)
     }
 
     /// An undo that cannot reach the directory keeps the intent record (a rerun completes the join,

@@ -47,6 +47,8 @@ public final class FakeDirectory: Directory {
     /// The passwords a change set (compared by the test with the keys it finds in the keytab).
     public private(set) var newPasswords: [SecretBytes] = []
     private let keys: KerberosContext
+    /// What the login measured between this host's clock and the DC's (a test sets it to see the join's warning).
+    public var clockOffset: Int64 = 0
 
     public init(controller: DomainController, realm: String, _ steps: [DirectoryStep]) throws {
         self.controller = controller

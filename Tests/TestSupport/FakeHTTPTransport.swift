@@ -42,6 +42,12 @@ public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
 
     var requests: [HTTPRequest] { sent.withLock { $0 } }
 
+    /// The decoded query of each request sent, as "name=value" pairs joined with "&".
+    public var queries: [String] { requests.map { $0.query.map { $0.0 + "=" + $0.1 }.joined(separator: "&") } }
+
+    /// The origin (scheme, host, port) each request was sent to.
+    public var origins: [String] { requests.map { $0.endpoint.origin } }
+
     /// The value of header `name` in each request sent (nil where it had none); secret values as text.
     public func header(_ name: String) -> [String?] {
         requests.map { request in

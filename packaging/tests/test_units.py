@@ -43,4 +43,7 @@ def test_the_boot_join_retries_within_what_systemd_allows():
     assert settings[("Service", "RemainAfterExit")] == ["yes"]
     # The retries are the agent's own (jittered, with permanent failures told apart): systemd adds none.
     assert ("Service", "Restart") not in settings
-    assert settings[("Unit", "After")] == ["network-online.target"] and settings[("Unit", "Wants")] == ["network-online.target"]
+    assert settings[("Unit", "After")] == ["network-online.target time-sync.target"], settings[("Unit", "After")]
+    assert settings[("Unit", "Wants")] == ["network-online.target"]
+    # time-sync.target is waited for, never pulled in: a host with no time service must still boot the join.
+    assert not any("time-sync" in value for value in settings[("Unit", "Wants")])
