@@ -3,10 +3,11 @@
 # source below is yours). See docs/lifecycle.md, "Golden images".
 #
 #   packer build -var adjoin_package=dist/adjoin_0.1.0_amd64.deb .
+#   packer build -var adjoin_package=dist/adjoin_0.1.0_arm64.deb .      (a Graviton source: an arm64 AMI)
 
 variable "adjoin_package" {
   type        = string
-  description = "The adjoin package for the image's distribution on the machine running Packer: the .deb (Debian, Ubuntu) or the .rpm (Amazon Linux 2023, RHEL 9)."
+  description = "The adjoin package for the image's distribution and architecture on the machine running Packer: the .deb (Debian, Ubuntu) or the .rpm (Amazon Linux 2023, RHEL 9), amd64/x86_64 or arm64/aarch64 (Graviton) as the source AMI."
 }
 
 build {

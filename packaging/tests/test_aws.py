@@ -299,6 +299,25 @@ def test_user_data_example_is_valid_bash_and_carries_no_secret():
     assert 'sha256sum --check' in code and 'apt-get install -y -q "$deb"' in code
 
 
+def test_user_data_takes_the_package_of_the_instances_architecture(tmp_path):
+    """The script up to the download, run with a dpkg that says each architecture: the URL and checksum it picks."""
+    with open(os.path.join(ROOT, "packaging/user-data/adjoin-user-data.sh"), encoding="utf-8") as f:
+        text = f.read()
+    head = text[:text.index("deb=/var/tmp/adjoin.deb")]
+    (tmp_path / "dpkg").write_text('#!/bin/sh\n[ "$1" = --print-architecture ] && echo "$ARCH"\n')
+    (tmp_path / "dpkg").chmod(0o755)
+    chosen = {}
+    for arch in ("amd64", "arm64", "riscv64"):
+        result = subprocess.run(["bash", "-c", head + 'echo "$ADJOIN_DEB_URL $ADJOIN_DEB_SHA256"'], capture_output=True,
+                                text=True, env=dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]), ARCH=arch))
+        chosen[arch] = (result.returncode, result.stdout.strip())
+    assert chosen["amd64"] == (0, "https://artifacts.example.com/adjoin/adjoin_0.1.0_amd64.deb "
+                                  "replace-with-the-sha256-of-the-amd64-package"), chosen
+    assert chosen["arm64"] == (0, "https://artifacts.example.com/adjoin/adjoin_0.1.0_arm64.deb "
+                                  "replace-with-the-sha256-of-the-arm64-package"), chosen
+    assert chosen["riscv64"][0] != 0, chosen
+
+
 def test_sweep_document_is_a_dry_run_unless_told_to_apply(tmp_path):
     assert run_document("adjoin-sweep", {}, tmp_path) == \
         ["sweep", "--output", "json", "--parameter", "adjoin", "--timeout", "900"]

@@ -59,7 +59,21 @@ def test_each_supported_release_gets_the_right_package_format(manifest):
         assert packages[key + ("x86_64",)].endswith("-deb.zip"), key
     for key in [("amazon", "2023"), ("redhat", "_any")]:
         assert packages[key + ("x86_64",)].endswith("-rpm.zip"), key
-    assert not [key for key in packages if key[2] != "x86_64"], "only x86_64 is built"
+    # scripts/test builds both architectures: Graviton instances get the same formats, built for arm64.
+    for key in [("debian", "12"), ("debian", "13"), ("ubuntu", "22.04"), ("ubuntu", "24.04")]:
+        assert packages[key + ("arm64",)] == "adjoin-deb-arm64.zip", key
+    for key in [("amazon", "2023"), ("redhat", "_any")]:
+        assert packages[key + ("arm64",)] == "adjoin-rpm-arm64.zip", key
+    assert not [key for key in packages if key[2] not in ("x86_64", "arm64")], "only x86_64 and arm64 are built"
+
+
+def test_each_zip_holds_its_architectures_package(manifest, manifest_path):
+    folder = os.path.dirname(manifest_path)
+    for (_, _, architecture), name in referenced(manifest).items():
+        with zipfile.ZipFile(os.path.join(folder, name)) as archive:
+            package = [member for member in archive.namelist() if member.endswith((".deb", ".rpm"))][0]
+        expected = {"x86_64": ("_amd64.deb", ".x86_64.rpm"), "arm64": ("_arm64.deb", ".aarch64.rpm")}[architecture]
+        assert package.endswith(expected), (architecture, name, package)
 
 
 def test_zips_match_their_checksums_and_hold_the_package_and_both_scripts(manifest, manifest_path):
@@ -70,7 +84,7 @@ def test_zips_match_their_checksums_and_hold_the_package_and_both_scripts(manife
             assert hashlib.sha256(f.read()).hexdigest() == entry["checksums"]["sha256"], name
         with zipfile.ZipFile(path) as archive:
             members = {info.filename: info for info in archive.infolist()}
-            kind = "deb" if name.endswith("-deb.zip") else "rpm"
+            kind = "deb" if name.startswith("adjoin-deb") else "rpm"
             packages = [member for member in members if member.endswith("." + kind)]
             assert set(members) == {"install.sh", "uninstall.sh"} | set(packages) and len(packages) == 1, members
             for script in ("install.sh", "uninstall.sh"):
@@ -100,17 +114,54 @@ def test_cloudformation_creates_the_package_with_exactly_the_built_manifest(mani
     assert properties["Attachments"] == [{"Key": "SourceUrl", "Values": [{"Ref": "DistributorSource"}]}]
     assert properties["VersionName"] == {"Ref": "DistributorVersion"}
     # The template's manifest, with the parameters a deployment passes (from the built manifest), is the built one.
+    checksum = lambda name: manifest["files"][name]["checksums"]["sha256"]
     parameters = {"DistributorVersion": manifest["version"],
-                  "DistributorDebSha256": manifest["files"]["adjoin-deb.zip"]["checksums"]["sha256"],
-                  "DistributorRpmSha256": manifest["files"]["adjoin-rpm.zip"]["checksums"]["sha256"]}
-
-    def resolve(value):
-        if isinstance(value, dict) and set(value) == {"Ref"}:
-            return parameters[value["Ref"]]
-        if isinstance(value, dict):
-            return {key: resolve(item) for key, item in value.items()}
-        return value
-    assert resolve(properties["Content"]) == manifest
+                  "DistributorDebSha256": checksum("adjoin-deb.zip"),
+                  "DistributorRpmSha256": checksum("adjoin-rpm.zip"),
+                  "DistributorDebArm64Sha256": checksum("adjoin-deb-arm64.zip"),
+                  "DistributorRpmArm64Sha256": checksum("adjoin-rpm-arm64.zip")}
+    # Without the arm64 checksums (a build for x86_64 alone), the package is the x86_64 part of the manifest.
+    x86_64_only = dict(parameters, DistributorDebArm64Sha256="", DistributorRpmArm64Sha256="")
+    without_arm64 = {key: value for key, value in manifest.items() if key not in ("packages", "files")}
+    without_arm64["packages"] = {platform: {release: {"x86_64": architectures["x86_64"]}
+                                            for release, architectures in releases.items()}
+                                 for platform, releases in manifest["packages"].items()}
+    without_arm64["files"] = {name: entry for name, entry in manifest["files"].items() if "arm64" not in name}
+    for given, expected in ((parameters, manifest), (x86_64_only, without_arm64)):
+        assert resolve(properties["Content"], template["Conditions"], given) == expected
     for name in parameters:
         pattern = template["Parameters"][name]["AllowedPattern"]
         assert re.fullmatch(pattern, parameters[name]), (name, parameters[name], pattern)
+
+
+NO_VALUE = object()
+
+
+def resolve(value, conditions, parameters):
+    """The template's value with parameters given: Ref, and Fn::If over the conditions (Fn::And, Fn::Not,
+    Fn::Equals), AWS::NoValue leaving the key out. Any other intrinsic function fails the test."""
+    def condition(name):
+        return evaluate(conditions[name])
+
+    def evaluate(expression):
+        (function, arguments), = expression.items()
+        if function == "Fn::And":
+            return all(evaluate(argument) for argument in arguments)
+        if function == "Fn::Not":
+            return not evaluate(arguments[0])
+        if function == "Fn::Equals":
+            return resolve(arguments[0], conditions, parameters) == resolve(arguments[1], conditions, parameters)
+        if function == "Condition":
+            return condition(arguments)
+        pytest.fail("unexpected function in a condition: %s" % function)
+
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        return NO_VALUE if value["Ref"] == "AWS::NoValue" else parameters[value["Ref"]]
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        name, when_true, when_false = value["Fn::If"]
+        return resolve(when_true if condition(name) else when_false, conditions, parameters)
+    if isinstance(value, dict):
+        assert not [key for key in value if key.startswith("Fn::")], value
+        resolved = {key: resolve(item, conditions, parameters) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
+    return value

@@ -13,8 +13,9 @@ from conftest import (NOT_ENABLED, ROOT, built, cached_minbase_root, install_tar
 
 # Every shared library the binary may link, with the newest symbol version each distribution has: glibc 2.34 and
 # GCC 11's libstdc++ (GLIBCXX_3.4.29) on Amazon Linux 2023 and RHEL 9, krb5 from both.
-ALLOWED_LIBRARIES = {"libc.so.6", "libm.so.6", "libresolv.so.2", "ld-linux-x86-64.so.2", "libstdc++.so.6",
-                     "libgcc_s.so.1", "libkrb5.so.3", "libk5crypto.so.3", "libcom_err.so.2", "libgssapi_krb5.so.2"}
+# The loader is x86_64's or aarch64's (packaging/tests/test_arm64.py checks the aarch64 rpm with the same test).
+ALLOWED_LIBRARIES = {"libc.so.6", "libm.so.6", "libresolv.so.2", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1",
+                     "libstdc++.so.6", "libgcc_s.so.1", "libkrb5.so.3", "libk5crypto.so.3", "libcom_err.so.2", "libgssapi_krb5.so.2"}
 NEWEST = {"GLIBC": (2, 34), "GLIBCXX": (3, 4, 29), "CXXABI": (1, 3, 13), "GCC": (7, 0, 0)}
 
 

@@ -7,14 +7,23 @@
 # join user and the password come from the SecureString SSM parameter, never from here: user data is
 # readable by anyone who may describe the instance.
 #
-# Set ADJOIN_DEB_URL to where your build of the package is served (an S3 pre-signed URL, an artifact
-# server) and ADJOIN_DEB_SHA256 to its checksum (sha256sum dist/adjoin_*.deb).
+# Set the URLs to where your build of the packages is served (an S3 pre-signed URL, an artifact server) and
+# the checksums to theirs (sha256sum dist/adjoin_*.deb): the amd64 .deb for x86_64 instances, the arm64 .deb
+# (scripts/package --arch arm64) for Graviton ones. The one for this instance's architecture is used.
 set -euo pipefail
 
-ADJOIN_DEB_URL="https://artifacts.example.com/adjoin/adjoin_0.1.0_amd64.deb"
-ADJOIN_DEB_SHA256="replace-with-the-sha256-of-the-package"
+ADJOIN_DEB_URL_AMD64="https://artifacts.example.com/adjoin/adjoin_0.1.0_amd64.deb"
+ADJOIN_DEB_SHA256_AMD64="replace-with-the-sha256-of-the-amd64-package"
+ADJOIN_DEB_URL_ARM64="https://artifacts.example.com/adjoin/adjoin_0.1.0_arm64.deb"
+ADJOIN_DEB_SHA256_ARM64="replace-with-the-sha256-of-the-arm64-package"
 # Optional: another settings parameter than "adjoin".
 ADJOIN_PARAMETER="adjoin"
+
+case "$(dpkg --print-architecture)" in
+    amd64) ADJOIN_DEB_URL=$ADJOIN_DEB_URL_AMD64 ADJOIN_DEB_SHA256=$ADJOIN_DEB_SHA256_AMD64 ;;
+    arm64) ADJOIN_DEB_URL=$ADJOIN_DEB_URL_ARM64 ADJOIN_DEB_SHA256=$ADJOIN_DEB_SHA256_ARM64 ;;
+    *) echo "adjoin is built for amd64 and arm64, not $(dpkg --print-architecture)" >&2; exit 1 ;;
+esac
 
 deb=/var/tmp/adjoin.deb
 export DEBIAN_FRONTEND=noninteractive

@@ -1,10 +1,12 @@
-"""Builds the AWS Systems Manager Distributor package of adjoin: one zip per package format (adjoin-deb.zip, the
-.deb for Debian and Ubuntu; adjoin-rpm.zip, the .rpm for Amazon Linux 2023 and RHEL 9), each with its install.sh
-and uninstall.sh, and the JSON manifest (schemaVersion 2.0) that maps platforms, versions and architectures to
-them, with their SHA-256. The zip names carry no version: each version is uploaded under its own S3 prefix, and
-packaging/cloudformation/adjoin.yaml writes the same manifest from the version and the two checksums.
+"""Builds the AWS Systems Manager Distributor package of adjoin: one zip per package format and architecture
+(adjoin-deb.zip, the .deb for Debian and Ubuntu; adjoin-rpm.zip, the .rpm for Amazon Linux 2023 and RHEL 9; for
+arm64, adjoin-deb-arm64.zip and adjoin-rpm-arm64.zip), each with its install.sh and uninstall.sh, and the JSON
+manifest (schemaVersion 2.0) that maps platforms, versions and architectures to them, with their SHA-256. The zip
+names carry no version: each version is uploaded under its own S3 prefix, and packaging/cloudformation/adjoin.yaml
+writes the same manifest from the version and the checksums.
 
-usage: distributor.py VERSION DEB RPM SCRIPTS_DIR OUT_DIR SOURCE_DATE_EPOCH
+usage: distributor.py VERSION SCRIPTS_DIR OUT_DIR SOURCE_DATE_EPOCH ARCH=DEB,RPM...
+  ARCH is Debian's name (amd64, arm64); each one given gets its zips and its manifest entries.
 
 Prints the manifest's path."""
 import hashlib
@@ -24,6 +26,10 @@ PLATFORMS = {
     "redhat": (["_any"], "rpm"),
 }
 
+# Debian's architecture names, as scripts/package takes them: Distributor's code for each, and its zips' suffix
+# (none for x86_64, whose zip names predate arm64 and are kept for the stacks that name them).
+ARCHITECTURES = {"amd64": ("x86_64", ""), "arm64": ("arm64", "-arm64")}
+
 
 def write_zip(path, members, epoch):
     stamp = time.gmtime(max(epoch, 315532800))[:6]  # zip dates start in 1980
@@ -42,23 +48,31 @@ def sha256(path):
 
 
 def main():
-    version, deb, rpm, scripts, out, epoch = sys.argv[1:7]
+    version, scripts, out, epoch = sys.argv[1:5]
     epoch = int(epoch)
     os.makedirs(out, exist_ok=True)
     files = {}
-    for kind, package in (("deb", deb), ("rpm", rpm)):
-        name = "adjoin-%s.zip" % kind
-        write_zip(os.path.join(out, name), [
-            ("install.sh", os.path.join(scripts, "install-%s.sh" % kind), 0o755),
-            ("uninstall.sh", os.path.join(scripts, "uninstall-%s.sh" % kind), 0o755),
-            (os.path.basename(package), package, 0o644),
-        ], epoch)
-        files[kind] = name
+    for argument in sys.argv[5:]:
+        arch, packages = argument.split("=", 1)
+        deb, rpm = packages.split(",")
+        code, suffix = ARCHITECTURES[arch]
+        for kind, package in (("deb", deb), ("rpm", rpm)):
+            name = "adjoin-%s%s.zip" % (kind, suffix)
+            write_zip(os.path.join(out, name), [
+                ("install.sh", os.path.join(scripts, "install-%s.sh" % kind), 0o755),
+                ("uninstall.sh", os.path.join(scripts, "uninstall-%s.sh" % kind), 0o755),
+                (os.path.basename(package), package, 0o644),
+            ], epoch)
+            files[(code, kind)] = name
+    if not files:
+        sys.exit("distributor.py: no architecture given")
+    codes = sorted({code for code, _ in files})
     manifest = {
         "schemaVersion": "2.0",
         "version": version,
         "publisher": "adjoin",
-        "packages": {platform: {release: {"x86_64": {"file": files[kind]}} for release in releases}
+        "packages": {platform: {release: {code: {"file": files[(code, kind)]} for code in codes}
+                                for release in releases}
                      for platform, (releases, kind) in PLATFORMS.items()},
         "files": {name: {"checksums": {"sha256": sha256(os.path.join(out, name))}} for name in files.values()},
     }

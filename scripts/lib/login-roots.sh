@@ -8,6 +8,10 @@
 #                      upstream profiles)
 #   trixie-authselect-oddjob  the same + oddjob-mkhomedir (oddjobd and D-Bus), as RHEL makes home directories
 #   trixie-ssh         trixie-sssd + OpenSSH 10 (server and client), sshpass and MIT's kinit: SSH logins
+#   trixie-arm64-sssd  an arm64 Debian 13 minbase (mmdebstrap, its packages' scripts run under qemu through
+#                      binfmt_misc, scripts/lib/cross-arm64.sh) + the same login packages, what the arm64 .deb
+#                      depends on (mmdebstrap keeps no package lists: apt installs the .deb from the file alone)
+#                      and krb5-user
 #
 # ensure_login_root NAME prints the cached root's path. Nothing is ever mounted in a cached root: the
 # tests copy it and mount /proc and /dev only in a private mount namespace of their own.
@@ -64,6 +68,18 @@ _login_root_build() {
             cp -a --one-file-system "$(ensure_login_root trixie-sssd)" "$target" || return 1
             _login_root_apt "$target" update || return 1
             _login_root_apt "$target" install -y --no-install-recommends openssh-server openssh-client sshpass krb5-user || return 1 ;;
+        trixie-arm64-sssd)
+            ensure_binfmt_aarch64
+            command -v mmdebstrap >/dev/null 2>&1 || ensure_apt_packages mmdebstrap arch-test
+            command -v arch-test >/dev/null 2>&1 || ensure_apt_packages arch-test
+            # The .deb's Depends (packaging/debian/control and dh_shlibdeps) beside the login packages; no service
+            # may start while they are installed.
+            mmdebstrap --variant=minbase --architectures=arm64 --aptopt='Acquire::Check-Valid-Until "false"' \
+                --include="$(IFS=,; echo "${login_root_packages[*]},libldap2,libcurl4t64,libkrb5-3,libgssapi-krb5-2,libstdc++6,krb5-user")" \
+                --customize-hook='printf "#!/bin/sh\nexit 101\n" >"$1/usr/sbin/policy-rc.d"; chmod 0755 "$1/usr/sbin/policy-rc.d"' \
+                trixie "$target" http://deb.debian.org/debian >"$target.log" 2>&1 || { cat "$target.log" >&2; return 1; }
+            rm -f "$target.log"
+            cp /etc/apt/apt.conf.d/99artifact-registry "$target/etc/apt/apt.conf.d/" 2>/dev/null || true ;;
         *) die "unknown root $name" ;;
     esac
     rm -rf "$target"/var/cache/apt/archives/*.deb "$target"/var/lib/apt/lists/*_Packages
