@@ -39,13 +39,14 @@ def main():
 
         def answer(self, status, document):
             body = json.dumps(document).encode()
+            # Logged before the answer goes out: a client that exits on the answer must find its line.
+            sys.stderr.write("%s %s %d\n" % (self.command, urlsplit(self.path).path, status))
+            sys.stderr.flush()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            sys.stderr.write("%s %s %d\n" % (self.command, urlsplit(self.path).path, status))
-            sys.stderr.flush()
 
         def do_GET(self):
             with open(options.token_file) as f:
