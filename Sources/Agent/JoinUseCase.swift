@@ -31,6 +31,8 @@ public struct JoinUseCase: UseCase {
         public var configureSSH = true
         /// `--posix-ids`: the directory's uidNumber and gidNumber (with the settings' `posixIDs`, either turns it on).
         public var posixIDs = false
+        /// `--ssh-public-key-attribute`: wins over the settings' `sshPublicKeyAttribute`.
+        public var sshPublicKeyAttribute: String?
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -246,6 +248,7 @@ public struct JoinUseCase: UseCase {
         host.configureDNS = options.configureDNS
         host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
         host.posixIDs = options.posixIDs || instance?.settings.posixIDs == true
+        host.sshPublicKeyAttribute = options.sshPublicKeyAttribute ?? instance?.settings.sshPublicKeyAttribute
         return host
     }
 

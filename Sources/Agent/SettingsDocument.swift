@@ -25,6 +25,7 @@ public enum SettingsDocument {
         ("dnsAddress", []),
         ("configureSSH", []),
         ("posixIDs", []),
+        ("sshPublicKeyAttribute", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -93,6 +94,8 @@ public enum SettingsDocument {
         }
         settings.configureSSH = try reader.bool("configureSSH")
         settings.posixIDs = try reader.bool("posixIDs")
+        settings.sshPublicKeyAttribute = try reader.string("sshPublicKeyAttribute", matching: AttributeName.isValid,
+                                                           expected: "an LDAP attribute name, such as altSecurityIdentities")
         return settings
     }
 }

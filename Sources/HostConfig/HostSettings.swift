@@ -22,6 +22,8 @@ public struct HostSettings: Sendable {
     public var configureSSH = true
     /// Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false).
     public var posixIDs = false
+    /// The directory attribute that holds users' SSH public keys: sssd serves them to sshd (nil: keys stay local).
+    public var sshPublicKeyAttribute: String?
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
     public var pinnedServers: [String] = []
 

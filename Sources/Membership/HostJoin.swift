@@ -15,6 +15,8 @@ public struct HostJoin: Sendable {
         /// false: `--no-configure-ssh` (sshd is left as the image has it).
         public var configureSSH = true
         public var posixIDs = false
+        /// The directory attribute with users' SSH public keys (nil: none).
+        public var sshPublicKeyAttribute: String?
         public init() {}
     }
 
@@ -117,6 +119,7 @@ public struct HostJoin: Sendable {
         settings.configureDNS = options.configureDNS
         settings.configureSSH = options.configureSSH
         settings.posixIDs = options.posixIDs
+        settings.sshPublicKeyAttribute = options.sshPublicKeyAttribute
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

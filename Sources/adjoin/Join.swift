@@ -122,6 +122,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
     var noConfigureSSH = false
 
+    @Option(help: ArgumentHelp("Members of the login groups may also log in by SSH with the public keys the directory holds for them in this attribute (for example altSecurityIdentities, or sshPublicKey where the schema has it): sssd serves them to sshd through sss_ssh_authorizedkeys. Their own ~/.ssh/authorized_keys still works.", valueName: "attribute"))
+    var sshPublicKeyAttribute: String?
+
     @Flag(help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host.")
     var posixIds = false
 
@@ -147,8 +150,16 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds) {
-            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh and --posix-ids configure the host: they cannot go with --no-configure")
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds || sshPublicKeyAttribute != nil) {
+            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh, --posix-ids and --ssh-public-key-attribute configure the host: they cannot go with --no-configure")
+        }
+        if let sshPublicKeyAttribute {
+            guard AttributeName.isValid(sshPublicKeyAttribute) else {
+                throw ValidationError("--ssh-public-key-attribute '\(sshPublicKeyAttribute)' is not an LDAP attribute name (a letter, then letters, digits and hyphens)")
+            }
+            if noConfigureSSH {
+                throw ValidationError("--ssh-public-key-attribute offers directory keys to sshd: it cannot go with --no-configure-ssh")
+            }
         }
         if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
             throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
@@ -193,6 +204,7 @@ struct JoinCommand: ParsableCommand {
         join.configureDNS = configureDNS
         join.configureSSH = !noConfigureSSH
         join.posixIDs = posixIds
+        join.sshPublicKeyAttribute = sshPublicKeyAttribute
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

@@ -40,6 +40,18 @@ import Testing
             .replacingOccurrences(of: "ldap_id_mapping = true", with: "ldap_id_mapping = false"))
     }
 
+    /// Keys from the directory: sssd reads the attribute and runs its ssh responder; nothing else changes.
+    @Test func anSSHKeyAttributeAddsTheSSHResponder() {
+        var settings = HostSettings.lab(groups: ["linux-admins"])
+        settings.sshPublicKeyAttribute = "altSecurityIdentities"
+        let keys = SSSDConfiguration.render(settings, over: nil)
+        let plain = SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
+        #expect(keys.contains("\nservices = nss, pam, sudo, ssh\n"), "\(keys)")
+        #expect(keys.contains("\nldap_user_ssh_public_key = altSecurityIdentities\n"))
+        #expect(keys.replacingOccurrences(of: "services = nss, pam, sudo, ssh", with: "services = nss, pam, sudo")
+            .replacingOccurrences(of: "ldap_user_ssh_public_key = altSecurityIdentities\n", with: "") == plain)
+    }
+
     @Test func noGroupMeansNobody() {
         let text = SSSDConfiguration.render(.lab(groups: []), over: nil)
         #expect(text.contains("access_provider = deny\n"))
