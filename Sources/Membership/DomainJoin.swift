@@ -30,10 +30,6 @@ public struct DomainJoin: Sendable {
         self.progress = progress
     }
 
-    public func run(deadline: Deadline) throws(AdjoinError) -> JoinResult {
-        try run(on: try locateController(deadline: deadline), deadline: deadline)
-    }
-
     /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
     public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()

@@ -172,7 +172,7 @@ struct JoinCommand: ParsableCommand {
         }
         if let retryFor {
             guard BootRetry.parseDuration(retryFor) != nil else {
-                throw ValidationError("--retry-for takes a duration such as 30m, 90s or 2h (at most 24 hours), or a number of seconds")
+                throw ValidationError("--retry-for takes a duration such as 30m, 90s, 2h or 1d (at most 24 hours), or a number of seconds")
             }
             guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
             guard !passwordStdin else {
