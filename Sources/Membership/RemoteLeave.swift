@@ -92,11 +92,11 @@ public struct RemoteLeave: Sendable {
         }
         func withNames(_ dn: String) -> String {
             guard let names = records[dn]?.names, !names.isEmpty else { return "" }
-            return " and its DNS record" + (names.count == 1 ? " " : "s ") + names.joined(separator: ", ")
+            return ", and its DNS record" + (names.count == 1 ? " " : "s ") + names.joined(separator: ", ")
         }
         if dryRun {
-            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded"))" + withNames($0.entry.dn) }
-            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: ", ") + " with its child objects"
+            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + withNames($0.entry.dn) }
+            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: "; ")
             return result
         }
         for (entry, owner) in targets {

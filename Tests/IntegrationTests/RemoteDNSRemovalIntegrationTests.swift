@@ -46,7 +46,7 @@ import Testing
 
         let dryRun = try remoteLeave(host.name, user: lab.joinUser, passwordFile: lab.joinPasswordFile, ["--allow-unmarked", "--dry-run"])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
-        #expect(dryRun.stdout.contains("and its DNS records \(host.fqdn), \(pointer)"), "\(dryRun.stdout)")
+        #expect(dryRun.stdout.contains("and its child objects, and its DNS records \(host.fqdn), \(pointer) (through"), "\(dryRun.stdout)")
         #expect(try dns.addresses(host.fqdn) == [address])
 
         let left = try remoteLeave(host.name, user: lab.joinUser, passwordFile: lab.joinPasswordFile, ["--allow-unmarked"])
