@@ -34,6 +34,8 @@ public struct AgentSettings: Sendable {
     public var configureSSH: Bool?
     /// `posixIDs`: users' and groups' uidNumber and gidNumber from the directory, not IDs derived from SIDs (nil: not given, derived).
     public var posixIDs: Bool?
+    /// `updateSamba`: Samba on the host (smb.conf: security = ads) gets each new machine password, at join and at rotate.
+    public var updateSamba: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

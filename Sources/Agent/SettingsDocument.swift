@@ -25,6 +25,7 @@ public enum SettingsDocument {
         ("dnsAddress", []),
         ("configureSSH", []),
         ("posixIDs", []),
+        ("updateSamba", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -93,6 +94,7 @@ public enum SettingsDocument {
         }
         settings.configureSSH = try reader.bool("configureSSH")
         settings.posixIDs = try reader.bool("posixIDs")
+        settings.updateSamba = try reader.bool("updateSamba")
         return settings
     }
 }
