@@ -103,7 +103,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
                                          "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
     /// `rotate`: smb.conf makes Samba on this host a member of the domain, and it keeps the machine password too.
     public static let sambaInUse = Status("SAMBA_IN_USE", exitCode: 29, [.rotate],
-                                          "Samba on this host (smb.conf: security = ads, this realm) keeps the machine password too, and rotate was not told to keep it in step; nothing was changed: run with --update-samba (or join with the setting updateSamba)")
+                                          "Samba on this host is a member of the domain (its smb.conf sets security to ads for this realm) and keeps the machine password too, and rotate was not told to keep it in step; nothing was changed: run with --update-samba (or join with --update-samba or the setting updateSamba)")
 
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
