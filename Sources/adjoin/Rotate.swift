@@ -20,8 +20,8 @@ struct RotateCommand: ParsableCommand {
             When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), Samba \
             keeps the machine password too: rotate refuses (SAMBA_IN_USE, nothing changed) unless --update-samba \
             is given or the join recorded it (join --update-samba, the setting updateSamba). Then the new \
-            password goes to Samba after the keytab is proven (net -s /etc/samba/smb.conf changesecretpw -f -i, \
-            the password on standard input; net setdomainsid). If that fails, the keytab and the DC already hold \
+            password goes to Samba after the keytab is proven (net -s /etc/samba/smb.conf setdomainsid, then \
+            changesecretpw -f -i with the password on standard input). If that fails, the keytab and the DC already hold \
             the new password (CONFIGURATION_FAILED, and the message says what to run).
 
             On a copy of a joined host (its join record names another instance or machine id) nothing is \
