@@ -84,6 +84,11 @@ public struct HostJoin: Sendable {
             text += "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
                 + "in DNS at \(controller.hostName), signed as \(request.computerName.samAccountName), and its PTR record where that DC holds the reverse zone\n"
         }
+        if let samba = try SambaSecrets.member(of: request.domain.realm, files: request.files) {
+            text += join.updateSamba
+                ? "would hand the new machine password and the domain SID to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)\n"
+                : "would leave Samba (\(samba.configurationPath): security = ads) without the new machine password: give --update-samba\n"
+        }
         if let options {
             text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
         }

@@ -133,6 +133,15 @@ import Testing
         defer { try? admin.delete(host.name + "$") }
         let smbConf = try writeSambaConfiguration(host)
 
+        // A dry run says what would become of Samba, with and without the flag.
+        func dryRun(_ extra: [String]) throws -> CommandResult {
+            try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--host-fqdn", host.fqdn, "--root", host.root.path,
+                          "--domain-controller", lab.dcIP, "--no-configure", "--dry-run"] + extra)
+        }
+        let without = try dryRun([])
+        #expect(without.stdout.contains("would leave Samba"), "\(without.stdout) \(without.stderr)")
+        #expect(try dryRun(["--update-samba"]).stdout.contains("would hand the new machine password and the domain SID to Samba"))
+
         // The join goes ahead (it is asked for), and says that Samba was left out.
         let joined = try join(host)
         #expect(joined.status == 0, "\(joined.stderr)")
