@@ -70,8 +70,8 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
                                                "the computer account belongs to another host (or another host claiming the same --owner holds it), carries no adjoin owner marker (a remote leave by name; a preset of an existing account), or is a domain controller's; it was not changed")
     /// The directory side succeeded (or was not reached) but the host could not be configured:
     /// a missing package, a file that could not be edited safely, a distro tool that failed.
-    public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave],
-                                                   "the host could not be configured (sssd not installed, a PAM file that cannot be edited safely, a distribution tool that failed) or, for leave, sssd could not be stopped; after a successful join the account and keytab stay and a rerun completes the host")
+    public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave, .rotate],
+                                                   "the host could not be configured (sssd not installed, a PAM file that cannot be edited safely, a distribution tool that failed) or, for leave, sssd could not be stopped; after a successful join the account and keytab stay and a rerun completes the host; for join and rotate with --update-samba, Samba could not be given the new password (the message says what to run)")
     // Why a joined host is not healthy (`status`; `rotate` and `leave` use them for the same causes).
     /// adjoin has not joined this host (no record of a join, no keys of a computer account).
     public static let notJoined = Status("NOT_JOINED", exitCode: 20, [.status, .rotate],
@@ -101,13 +101,16 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// This host's clock and the DC's differ by more than Kerberos allows; the boot join waits for the time service.
     public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .preset, .leave, .rotate, .status, .sweep],
                                          "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
+    /// `rotate`: smb.conf makes Samba on this host a member of the domain, and it keeps the machine password too.
+    public static let sambaInUse = Status("SAMBA_IN_USE", exitCode: 29, [.rotate],
+                                          "Samba on this host is a member of the domain (its smb.conf sets security to ads for this realm) and keeps the machine password too, and rotate was not told to keep it in step; nothing was changed: run with --update-samba (or join with --update-samba or the setting updateSamba)")
 
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
         .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .preset, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
-        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew,
+        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .sambaInUse,
     ]
 
     /// swift-argument-parser's exit code for a usage error (an unknown flag, a bad value, flags that cannot go together).

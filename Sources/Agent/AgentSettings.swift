@@ -36,6 +36,8 @@ public struct AgentSettings: Sendable {
     public var posixIDs: Bool?
     /// `sshPublicKeyAttribute`: the directory attribute that holds users' SSH public keys (nil: keys stay local).
     public var sshPublicKeyAttribute: String?
+    /// `updateSamba`: Samba on the host (smb.conf: security = ads) gets each new machine password, at join and at rotate.
+    public var updateSamba: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

@@ -33,6 +33,8 @@ public struct JoinUseCase: UseCase {
         public var posixIDs = false
         /// `--ssh-public-key-attribute`: wins over the settings' `sshPublicKeyAttribute`.
         public var sshPublicKeyAttribute: String?
+        /// `--update-samba`: hand the new machine password to Samba when smb.conf makes it a member (with the settings' `updateSamba`, either turns it on).
+        public var updateSamba = false
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -106,7 +108,9 @@ public struct JoinUseCase: UseCase {
             request.dnsAddress = instanceAddress(context, state: state)
             if request.dnsAddress != nil { request.dnsAddressSource = .instance }
         }
-        let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
+        var domainJoin = DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress)
+        domainJoin.updateSamba = options.updateSamba || instance?.settings.updateSamba == true
+        let hostJoin = HostJoin(domainJoin, options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)
         if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
         if let number { status?.beginAttempt(number) }
@@ -124,6 +128,7 @@ public struct JoinUseCase: UseCase {
             : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
         let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
         let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
+            + (result.sambaNote.map { "; \($0)" } ?? "")
         status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
             $0.domain = result.domain
             $0.computerName = result.computerName

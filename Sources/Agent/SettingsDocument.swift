@@ -26,6 +26,7 @@ public enum SettingsDocument {
         ("configureSSH", []),
         ("posixIDs", []),
         ("sshPublicKeyAttribute", []),
+        ("updateSamba", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -96,6 +97,7 @@ public enum SettingsDocument {
         settings.posixIDs = try reader.bool("posixIDs")
         settings.sshPublicKeyAttribute = try reader.string("sshPublicKeyAttribute", matching: AttributeName.isValid,
                                                            expected: "an LDAP attribute name, such as altSecurityIdentities")
+        settings.updateSamba = try reader.bool("updateSamba")
         return settings
     }
 }

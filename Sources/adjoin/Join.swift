@@ -128,6 +128,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host.")
     var posixIds = false
 
+    @Flag(help: "When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), hand it the new machine password (net changesecretpw, on standard input) and the domain SID, so that the file server keeps working; recorded, so that rotate keeps Samba in step too. Without it, such a host is joined with a warning and rotate refuses (SAMBA_IN_USE).")
+    var updateSamba = false
+
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
@@ -205,6 +208,7 @@ struct JoinCommand: ParsableCommand {
         join.configureSSH = !noConfigureSSH
         join.posixIDs = posixIds
         join.sshPublicKeyAttribute = sshPublicKeyAttribute
+        join.updateSamba = updateSamba
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

@@ -42,6 +42,12 @@ import Testing
         #expect(message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
     }
 
+    @Test func updateSambaIsABooleanThatDefaultsToUnset() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).updateSamba == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "updateSamba": true}"#).updateSamba == true)
+        #expect(message(#"{"domain": "corp.example.com", "updateSamba": 1}"#)?.contains("\"updateSamba\" must be true or false") == true)
+    }
+
     @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {
         #expect(try parse(#"{"domain": "corp.example.com"}"#).configureSSH == nil)
         #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).configureSSH == false)
