@@ -88,6 +88,16 @@ def run_document(name, values, tmp_path):
     return argv_file.read_text().split("\0")[:-1]
 
 
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_settings_parameter_takes_a_name_or_a_parameters_arn_as_the_agent_does(name):
+    """adjoin's --parameter reads a shared parameter by its ARN (in the ARN's Region): each document lets one through."""
+    pattern = document(name)["parameters"]["SettingsParameter"]["allowedPattern"]
+    for value in ("adjoin", "/adjoin/settings", "arn:aws:ssm:eu-west-1:409876543210:parameter/adjoin"):
+        assert re.search(pattern, value), (name, value)
+    for value in ("arn:aws:ssm:eu-west-1:409876543210:parameter/a'b", "arn:aws:s3:::bucket", "a b"):
+        assert not re.search(pattern, value), (name, value)
+
+
 def test_join_document_with_defaults_joins_from_the_settings_parameter(tmp_path):
     assert run_document("adjoin-join", {}, tmp_path) == \
         ["join", "--output", "json", "--parameter", "adjoin", "--timeout", "20"]
