@@ -1,6 +1,6 @@
 /// The outcome words of every command, after AWS Storage Gateway's domain membership states,
 /// plus the few that users of a join agent need. Each is declared here once, with its exit code, the
-/// commands that end with it and what it means to an operator: `--help`, the man page and the README's
+/// commands that end with it and what it means to an operator: `--help`, the man page and docs/troubleshooting.md's
 /// table are made from these (StatusDocumentation), and a test fails when a copy drifts.
 public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String

@@ -1,7 +1,7 @@
 import AdjoinCore
 
 /// The agent's settings: the JSON of the SSM parameter (`adjoin` by default) after validation, with
-/// command-line flags laid over it. See README "Settings".
+/// command-line flags laid over it. See docs/configuration.md.
 public struct AgentSettings: Sendable {
     public enum ComputerNameSource: String, Sendable, CaseIterable {
         case hostname

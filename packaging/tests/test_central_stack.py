@@ -75,3 +75,50 @@ def test_member_stack_points_to_the_table_and_may_only_assume_the_reader_role_fo
     assert sorted(assume["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     assert assume["Resource"] == {"Ref": "CentralSettingsRoleArn"}
     assert assume["Condition"]["StringEquals"] == {"aws:RequestTag/adjoin-account": {"Ref": "AWS::AccountId"}}
+
+
+def test_the_fleet_status_table_is_written_through_a_role_that_may_only_write_it():
+    resources = load(CENTRAL)["Resources"]
+    table = resources["StatusTable"]["Properties"]
+    assert table["KeySchema"] == [{"AttributeName": "instanceId", "KeyType": "HASH"}]
+    (index,) = table["GlobalSecondaryIndexes"]
+    assert index["IndexName"] == "by-status"
+    assert index["KeySchema"] == [{"AttributeName": "status", "KeyType": "HASH"},
+                                  {"AttributeName": "updatedAt", "KeyType": "RANGE"}]
+    role = resources["StatusWriterRole"]["Properties"]
+    statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+        ("Allow", ["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem"], {"Fn::GetAtt": ["StatusTable", "Arn"]})]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    # The agent assumes the status role without session tags (Sources/AWS/StatusTable.swift): AssumeRole alone.
+    assert trust["Action"] == "sts:AssumeRole"
+    assert trust["Principal"]["AWS"]["Fn::If"][2] == {"Ref": "MemberAccountIds"}
+    assert "aws:PrincipalOrgID" in trust["Condition"]["StringEquals"]
+    outputs = load(CENTRAL)["Outputs"]
+    assert outputs["StatusWriterRole"]["Value"] == {"Fn::GetAtt": ["StatusWriterRole", "Arn"]}
+
+
+def test_member_stack_writes_the_central_status_table_through_the_writer_role():
+    resources = load(MEMBER)["Resources"]
+    settings = resources["SettingsParameter"]["Properties"]
+    assert settings["StatusTable"] == {"Fn::If": ["UsesCentralStatus", {"Ref": "CentralStatusTable"}, {"Ref": "StatusTable"}]}
+    assert settings["StatusRoleArn"] == {"Ref": "CentralStatusRoleArn"}
+    policy = resources["InstanceCentralStatusPolicy"]
+    assert policy["Condition"] == "AssumesCentralStatusRole"
+    (assume,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (assume["Action"], assume["Resource"]) == ("sts:AssumeRole", {"Ref": "CentralStatusRoleArn"})
+
+
+def test_member_stack_reads_a_join_secret_it_is_given_and_nothing_else():
+    member = load(MEMBER)
+    resources = member["Resources"]
+    assert member["Conditions"]["HasJoinSecret"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "JoinSecretArn"}, ""]}]}
+    policy = resources["InstanceJoinSecretPolicy"]
+    assert policy["Condition"] == "HasJoinSecret"
+    read, decrypt = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (read["Action"], read["Resource"]) == ("secretsmanager:GetSecretValue", {"Ref": "JoinSecretArn"})
+    condition, granted, absent = decrypt["Fn::If"]
+    assert condition == "HasJoinSecretKey" and absent == {"Ref": "AWS::NoValue"}
+    assert (granted["Action"], granted["Resource"]) == ("kms:Decrypt", {"Ref": "JoinSecretKeyArn"})
+    assert granted["Condition"] == {"StringLike": {"kms:ViaService": "secretsmanager.*.amazonaws.com"}}
+    assert resources["SettingsParameter"]["Properties"]["JoinSecret"] == {"Ref": "JoinSecretArn"}
