@@ -14,9 +14,13 @@ import os
 import re
 import secrets
 import shutil
+import socket
+import ssl
 import stat
 import subprocess
 import sys
+import threading
+import urllib.parse
 import zipfile
 
 import pytest
@@ -167,24 +171,113 @@ def test_bootstrap_discovers_the_labs_domain_in_the_root(task, bullseye):
     assert answer["status"] == "DISCOVERED" and answer["domainController"] == env["ADJOIN_LAB_DC_HOST"], answer
 
 
+def aws_keys():
+    with open(lab()["ADJOIN_LAB_AWS_KEYS_FILE"], encoding="utf-8") as f:
+        keys = json.load(f)
+    key_id = next(key for key in keys if key.startswith("AKIA"))
+    return key_id, keys[key_id]
+
+
+def put_lab_settings():
+    """A settings parameter for the lab's domain in moto; returns its name."""
+    import aws_fixtures
+    parameter = "/adjoin/lambda-bundle-%s" % secrets.token_hex(4)
+    aws_fixtures.put_secure_string(parameter, json.dumps(aws_fixtures.lab_settings()))
+    return parameter
+
+
+def remote_leave_dry_run(root, parameter, instance, endpoint, extra_env=None):
+    key_id, secret = aws_keys()
+    # The test's own AWS key pair, for moto behind the proxy (no secret of the directory travels this way).
+    env = {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret, "AWS_ENDPOINT_URL": endpoint,
+           "AWS_REGION": "us-east-1"}
+    env.update(extra_env or {})
+    return in_root(root, ["leave", "--instance-id", instance, "--parameter", parameter,
+                          "--dns-server", lab()["ADJOIN_LAB_DC_IP"], "--dry-run"], env=env)
+
+
+@pytest.fixture(scope="module")
+def https_endpoint(tmp_path_factory):
+    """The lab's AWS endpoint (the signature-checking proxy) behind HTTPS with a certificate of a private authority
+    that no system trusts: a TLS relay on loopback. Yields its URL and the authority's certificate."""
+    folder = tmp_path_factory.mktemp("tls")
+    key, certificate = str(folder / "key.pem"), str(folder / "certificate.pem")
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate])
+    upstream = urllib.parse.urlsplit(lab()["ADJOIN_LAB_AWS_ENDPOINT"])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificate, key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stopping = threading.Event()
+
+    def pump(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                try:
+                    end.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve():
+        while not stopping.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            try:
+                secure = context.wrap_socket(client, server_side=True)
+            except (OSError, ssl.SSLError):
+                client.close()  # a client that refused the certificate
+                continue
+            plain = socket.create_connection((upstream.hostname, upstream.port))
+            threading.Thread(target=pump, args=(secure, plain), daemon=True).start()
+            threading.Thread(target=pump, args=(plain, secure), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield "https://127.0.0.1:%d" % listener.getsockname()[1], certificate
+    stopping.set()
+    listener.close()
+
+
+def test_https_to_aws_trusts_amazon_linuxs_ca_bundle_and_nothing_else(task, bullseye, https_endpoint):
+    """Lambda's Amazon Linux keeps its CA bundle at /etc/pki/tls/certs/ca-bundle.crt, where Debian's libcurl does not
+    look: bootstrap hands it to adjoin as AWS_CA_BUNDLE. With the private authority there, the settings are read over
+    HTTPS; without it (and no CA bundle at all, as here), the same request is refused."""
+    endpoint, authority = https_endpoint
+    parameter = put_lab_settings()
+    bundle_path = os.path.join(bullseye, "etc/pki/tls/certs/ca-bundle.crt")
+    os.makedirs(os.path.dirname(bundle_path), exist_ok=True)
+    try:
+        shutil.copy(authority, bundle_path)
+        result = remote_leave_dry_run(bullseye, parameter, "i-0%s" % secrets.token_hex(8), endpoint)
+        assert result.returncode == 0, result.stdout + result.stderr[-4000:]
+        assert "reading settings parameter '%s'" % parameter in result.stderr
+    finally:
+        os.remove(bundle_path)
+    refused = remote_leave_dry_run(bullseye, parameter, "i-0%s" % secrets.token_hex(8), endpoint)
+    assert refused.returncode != 0, refused.stdout + refused.stderr
+    assert re.search(r"certificate|SSL", refused.stderr), refused.stderr[-4000:]
+    # AWS_CA_BUNDLE given by the operator wins: the authority from another place.
+    shutil.copy(authority, os.path.join(bullseye, "tmp/authority.pem"))
+    given = remote_leave_dry_run(bullseye, parameter, "i-0%s" % secrets.token_hex(8), endpoint,
+                                 {"AWS_CA_BUNDLE": "/tmp/authority.pem"})
+    assert given.returncode == 0, given.stdout + given.stderr[-4000:]
+
+
 def test_remote_leave_dry_run_uses_only_the_bundles_kerberos_ldap_sasl_and_curl(task, bullseye):
     """A remote leave's dry run from inside the root: the settings parameter read from SSM through the lab's
     signature-checking proxy (libcurl), a Kerberos login as the join user (libkrb5), and an LDAP search bound with
     SASL GSS-SPNEGO (libldap, libsasl2 and its GSSAPI plugin): the three families the runtime lacks."""
-    import aws_fixtures
     env = lab()
-    parameter = "/adjoin/lambda-bundle-%s" % secrets.token_hex(4)
-    aws_fixtures.put_secure_string(parameter, json.dumps(aws_fixtures.lab_settings()))
-    with open(env["ADJOIN_LAB_AWS_KEYS_FILE"], encoding="utf-8") as f:
-        keys = json.load(f)
-    key_id = next(key for key in keys if key.startswith("AKIA"))
+    parameter = put_lab_settings()
+    key_id, _ = aws_keys()
     instance = "i-0%s" % secrets.token_hex(8)
-    # The test's own AWS key pair, for moto behind the proxy (no secret of the directory travels this way).
-    result = in_root(bullseye, ["leave", "--instance-id", instance, "--parameter", parameter,
-                                "--dns-server", env["ADJOIN_LAB_DC_IP"], "--dry-run"],
-                     env={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": keys[key_id],
-                          "AWS_ENDPOINT_URL": env["ADJOIN_LAB_AWS_ENDPOINT"], "AWS_REGION": "us-east-1",
-                          "LD_DEBUG": "files"})
+    result = remote_leave_dry_run(bullseye, parameter, instance, env["ADJOIN_LAB_AWS_ENDPOINT"], {"LD_DEBUG": "files"})
     assert result.returncode == 0, result.stdout + result.stderr[-6000:]
     assert "no computer account owned by %s" % instance in result.stdout, result.stdout
     assert "reading settings parameter '%s'" % parameter in result.stderr
