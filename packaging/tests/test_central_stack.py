@@ -133,7 +133,10 @@ def test_broker_function_runs_the_bundle_in_the_vpc_reaching_only_the_dcs_and_ht
     assert function["Code"] == {"S3Bucket": {"Ref": "BrokerCodeS3Bucket"}, "S3Key": {"Ref": "BrokerCodeS3Key"}}
     assert function["VpcConfig"] == {"SubnetIds": {"Ref": "BrokerSubnetIds"},
                                      "SecurityGroupIds": [{"Fn::GetAtt": ["BrokerSecurityGroup", "GroupId"]}]}
-    assert function["Environment"]["Variables"]["ADJOIN_BROKER_SETTINGS"] == {"Fn::GetAtt": ["SettingsTable", "Arn"]}
+    # The broker's configuration (Sources/Agent/BrokerAWS.swift, BrokerRuntime.swift read these names).
+    assert function["Environment"]["Variables"] == {"ADJOIN_BROKER_SETTINGS": {"Fn::GetAtt": ["SettingsTable", "Arn"]},
+                                                    "ADJOIN_BROKER_ALLOWED": {"Ref": "BrokerAllowed"},
+                                                    "ADJOIN_BROKER_MEMBER_ROLE": {"Ref": "BrokerMemberRoleName"}}
     group = resources["BrokerSecurityGroup"]["Properties"]
     assert "SecurityGroupIngress" not in group
     egress = {(rule["IpProtocol"], rule["FromPort"], rule["ToPort"], json.dumps(rule["CidrIp"])) for rule in group["SecurityGroupEgress"]}
