@@ -99,7 +99,11 @@ def task(arch, bundle, bullseye):
 def in_root(root, arguments, env=None, stdin=None):
     """Runs /var/task/bootstrap ARGUMENTS inside the root as Lambda would: a clean environment, in a mount and UTS
     namespace of its own (/proc and /dev mounted there only, a hostname of its own)."""
-    variables = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LAMBDA_TASK_ROOT": "/var/task", "LANG": "C.UTF-8"}
+    # Lambda sets LD_LIBRARY_PATH (/lib64:/usr/lib64:...:/var/task/lib); here the root's own glibc 2.31 folder comes
+    # first in it, so that a loader honouring it instead of bootstrap's --library-path would load the wrong libc.
+    variables = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LAMBDA_TASK_ROOT": "/var/task", "LANG": "C.UTF-8",
+                 "LD_LIBRARY_PATH": "/usr/lib/x86_64-linux-gnu:/var/lang/lib:/lib64:/usr/lib64:/var/runtime:"
+                                    "/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"}
     variables.update(env or {})
     script = ('mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" && hostname lambda-sandbox && '
               'root=$1 && shift && exec chroot "$root" "$@"')
