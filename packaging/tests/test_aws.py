@@ -13,7 +13,7 @@ import threading
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, resolve_conditions, run
 
 TEMPLATE = os.path.join(ROOT, "packaging/cloudformation/adjoin.yaml")
 DOCUMENTS = {name: os.path.join(ROOT, "packaging/ssm/%s.json" % name) for name in ("adjoin-join", "adjoin-leave", "adjoin-sweep")}
@@ -137,9 +137,20 @@ def sub(value):
     return value
 
 
+def instance_role_grants(uses_broker):
+    """Action -> resource of the instance role's own policy, in the password modes or with the broker."""
+    role = resolve_conditions(template()["Resources"]["InstanceRole"]["Properties"], {"UsesBroker": uses_broker})
+    granted = {}
+    for statement in [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]:
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            granted[action] = sub(statement["Resource"])
+    return granted
+
+
 def test_instance_role_has_exact_actions_on_exact_resources():
     resources = template()["Resources"]
-    role = resources["InstanceRole"]["Properties"]
+    role = resolve_conditions(resources["InstanceRole"]["Properties"], {"UsesBroker": False})
     assert "ManagedPolicyArns" not in role
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {}
@@ -161,6 +172,57 @@ def test_instance_role_has_exact_actions_on_exact_resources():
     # The agent's messaging permissions (when the role carries them) include no parameter read.
     agent = resources["InstanceAgentPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert not [a for s in agent for a in s["Action"] if a.startswith("ssm:Get") or a.startswith("kms:")]
+
+
+def test_with_the_broker_instances_may_only_invoke_it_through_its_url_and_read_no_password():
+    member = template()
+    resources = member["Resources"]
+    parameter_arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${SettingsParameterName}"
+    # The role's own policy: the settings parameter (now a String naming the broker), the status, the tags; no KMS.
+    assert instance_role_grants(uses_broker=True) == {
+        "ssm:GetParameter": parameter_arn,
+        "dynamodb:PutItem": "StatusTable.Arn",
+        "dynamodb:UpdateItem": "StatusTable.Arn",
+        "dynamodb:GetItem": "StatusTable.Arn",
+        "ec2:DescribeTags": "*",
+    }
+    assert "kms:Decrypt" in instance_role_grants(uses_broker=False)
+    # The broker's function, through its URL only.
+    broker = resources["InstanceBrokerPolicy"]
+    assert broker["Condition"] == "UsesBroker"
+    statements = broker["Properties"]["PolicyDocument"]["Statement"]
+    assert {(s["Effect"], s["Action"], json.dumps(s["Resource"]), json.dumps(s["Condition"], sort_keys=True))
+            for s in statements} == {
+        ("Allow", "lambda:InvokeFunctionUrl", json.dumps({"Ref": "BrokerFunctionArn"}),
+         json.dumps({"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}})),
+        ("Allow", "lambda:InvokeFunction", json.dumps({"Ref": "BrokerFunctionArn"}),
+         json.dumps({"Bool": {"lambda:InvokedViaFunctionUrl": "true"}})),
+    }
+    # No password anywhere: the SecureString is not written, the String parameter holds the URL and the status table.
+    password_mode = member["Conditions"]["KeepsPasswordSettings"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "BrokerUrl"}, ""]} in password_mode
+    assert resources["SettingsParameter"]["Condition"] == "KeepsPasswordSettings"
+    pointer = resources["BrokerSettingsParameter"]
+    assert pointer["Condition"] == "UsesBroker" and pointer["Properties"]["Type"] == "String"
+    text, _ = pointer["Properties"]["Value"]["Fn::Sub"]
+    rendered = json.loads(text.replace("${BrokerUrl}", "https://x.lambda-url.eu-west-1.on.aws/")
+                          .replace("${StatusTable}", "adjoin-status").replace("${AWS::Region}", "eu-west-1"))
+    assert rendered == {"broker": "https://x.lambda-url.eu-west-1.on.aws/", "statusTable": "adjoin-status",
+                        "statusRegion": "eu-west-1"}
+    (functions, no_credential) = member["Rules"]["TheBrokerHoldsTheCredential"]["Assertions"]
+    assert {"Fn::Equals": [{"Ref": "JoinPassword"}, ""]} in no_credential["Assert"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "CentralSettingsTable"}, ""]} in no_credential["Assert"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "JoinSecretArn"}, ""]} in no_credential["Assert"]["Fn::And"]
+    # Nothing the broker-mode stack makes reads a secret: every optional part on (admin host, Distributor package,
+    # forwarding), the modes the Rules exclude with the broker off.
+    truth = {name: True for name in member["Conditions"]}
+    truth.update({"KeepsPasswordSettings": False, "UsesCentralSettings": False, "AssumesCentralRole": False,
+                  "CentralRegionGiven": False, "HasJoinSecret": False, "HasJoinSecretKey": False})
+    deployed = {name: resolve_conditions(resource, truth) for name, resource in resources.items()
+                if truth.get(resource.get("Condition"), True)}
+    assert "SettingsParameter" not in deployed and "InstanceCentralSettingsPolicy" not in deployed
+    assert "secretsmanager:" not in json.dumps(deployed)
+    assert "kms:Decrypt" not in json.dumps(deployed)
 
 
 def test_termination_rule_runs_remote_leave_of_the_terminated_instance_on_the_admin_host():
