@@ -33,6 +33,12 @@ public struct HostSettings: Sendable {
         self.kdcs = kdcs
     }
 
+    /// A server as krb5.conf and sssd's ad_server take it: an IPv6 address in brackets (`[fd00::10]`), so that
+    /// its colons are not read as a port's; a name or an IPv4 address as it is.
+    static func serverEntry(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+
     /// The first label of the host name, upper case: what sssd derives the machine principal from.
     var shortHostName: String {
         String(hostFQDN.prefix { $0 != "." }).uppercased()

@@ -22,7 +22,7 @@ enum SSSDConfiguration {
             ("ad_hostname", settings.hostFQDN),
         ]
         if !settings.pinnedServers.isEmpty {
-            entries.append(("ad_server", (settings.pinnedServers + ["_srv_"]).joined(separator: ", ")))
+            entries.append(("ad_server", (settings.pinnedServers.map(HostSettings.serverEntry) + ["_srv_"]).joined(separator: ", ")))
         }
         if settings.keytabPath != defaultKeytab {
             entries.append(("krb5_keytab", settings.keytabPath))
