@@ -16,7 +16,8 @@ temporary file and rename it over the old one). Keys missing from the file take 
 defaults; when the file does not exist the defaults are written to it. Keys:
 
   instanceId, accountId, region, availabilityZone, instanceType, imageId, architecture,
-  pendingTime, hostname, localHostname, localIpv4, mac, tags (object), tagsExposed (bool),
+  pendingTime, hostname, localHostname, localIpv4 (null: an IPv6-only instance, which has no
+  local-ipv4), ipv6 (the instance's IPv6 address, at meta-data/ipv6), mac, tags (object), tagsExposed (bool),
   lifecycleState (string or null), spotInstanceAction (object like
   {"action": "terminate", "time": "2026-01-01T00:00:00Z"} or null), roleName (string or
   null), credentials ({accessKeyId, secretAccessKey, token}), credentialLifetimeSeconds,
