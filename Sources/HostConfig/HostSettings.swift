@@ -22,6 +22,8 @@ public struct HostSettings: Sendable {
     public var configureSSH = true
     /// Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false).
     public var posixIDs = false
+    /// The join reached its DC over IPv6 (an IPv6-only host, or a DC without IPv4): sssd looks up AAAA records first.
+    public var reachesDCsOverIPv6 = false
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
     public var pinnedServers: [String] = []
 

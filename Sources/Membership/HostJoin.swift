@@ -117,6 +117,7 @@ public struct HostJoin: Sendable {
         settings.configureDNS = options.configureDNS
         settings.configureSSH = options.configureSSH
         settings.posixIDs = options.posixIDs
+        settings.reachesDCsOverIPv6 = controller.address.family == .ipv6
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

@@ -15,7 +15,7 @@ struct RotateCommand: ParsableCommand {
             Kerberos login with the keytab proves them. sssd is configured not to renew the password itself \
             (ad_maximum_machine_account_password_age = 0): this is the job of `adjoin rotate` and its timer.
 
-            Every run also keeps the host's DNS record true, when the join registered one: it asks the DC's DNS             server for the host's name and, when the name does not resolve to the host's current address (on             EC2 the private IPv4 from instance metadata; an address given with --dns-address stays as given;             otherwise the address toward the DC), registers it again as the machine (GSS-TSIG). A refusal is             noted in the output, not a failure.
+            Every run also keeps the host's DNS record true, when the join registered one: it asks the DC's DNS             server for the host's name and, when the name does not resolve to the host's current address (on             EC2 the private IPv4 from instance metadata, or the IPv6 address of an IPv6-only instance; an address given with --dns-address stays as given;             otherwise the address toward the DC), registers it again as the machine (GSS-TSIG). A refusal is             noted in the output, not a failure.
 
             On a copy of a joined host (its join record names another instance or machine id) nothing is \
             changed: the password is the other host's (CLONED, exit 25).
