@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "HostConfig", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

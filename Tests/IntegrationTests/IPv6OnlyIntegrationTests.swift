@@ -6,6 +6,7 @@ import Glibc
 import Testing
 import TestSupport
 @testable import Discovery
+@testable import HostConfig
 
 /// An IPv6-only instance: the agent runs in a network namespace with no IPv4 address at all (not even
 /// 127.0.0.1), whose one way out is a veth pair routed to the lab's IPv6 address, where the real Samba DC
@@ -118,6 +119,20 @@ struct IPv6OnlyIntegrationTests {
         #expect(try aaaa(fqdn) == [inside])
         let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
         #expect(item["status"] == "JOINED")
+
+        // The krb5.conf a join writes where its KDC is an IPv6 address ("kdc = [fd00:...]"), as MIT's own kinit
+        // reads it: the keytab's login goes to that address.
+        let krb5 = root.appendingPathComponent("krb5-ipv6.conf")
+        try KerberosConfiguration.render(HostSettings(domain: lab.domain, realm: lab.realm, hostFQDN: fqdn, computerName: name, kdcs: [labIPv6]),
+                                         over: nil).write(to: krb5, atomically: true, encoding: .utf8)
+        let pinned = try run(LabEnvironment.support("ipv6-only"),
+                             [inside, outside, labIPv6, "--", "/usr/bin/env", "-i", "KRB5_CONFIG=\(krb5.path)", "KRB5CCNAME=MEMORY:ipv6",
+                              "/usr/bin/kinit", "-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"])
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+
+        // status, in the namespace too: the record still names the address metadata gives (no drift).
+        let (status, _) = try agent(["status", "--root", root.path])
+        #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
 
         // Leave finds the DC again through the DNS server the join recorded ("fd00:...", bare).
         let (left, leaveTrace) = try agent(["leave", "--root", root.path])
