@@ -38,6 +38,22 @@ struct IPv6OnlyIntegrationTests {
         return Set(result.stdout.split(separator: "\n").map(String.init))
     }
 
+    /// The names `address` points back to in its ip6.arpa zone, as dig reads them from the DC over IPv6.
+    func pointers(_ address: String) throws -> Set<String> {
+        let result = try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(labIPv6)", "-x", address])
+        return Set(result.stdout.split(separator: "\n").map(String.init))
+    }
+
+    /// The reverse zone of the lab's /64 (nibbles of its first 8 bytes), created as the administrator (samba-tool
+    /// reads the password from PASSWD_FILE); a zone already there is fine.
+    func reverseZone() throws -> String {
+        let prefix = try #require(SocketAddress(numericHost: labIPv6, port: 0)).addressBytes.prefix(8)
+        let zone = prefix.flatMap { [$0 >> 4, $0 & 0xF] }.reversed().map { String($0, radix: 16) }.joined(separator: ".") + ".ip6.arpa"
+        _ = try run(URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
+                    environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
+        return zone
+    }
+
     /// Every socket address in the trace that a connect, sendto or sendmsg named, by family.
     func destinations(_ trace: String) -> (ipv4: [String], ipv6: Set<String>) {
         var ipv4: [String] = []
@@ -54,10 +70,11 @@ struct IPv6OnlyIntegrationTests {
     /// `adjoin join` on an IPv6-only EC2 instance: metadata at an IPv6 address (no local-ipv4, its address
     /// under ipv6), settings from SSM and status to DynamoDB through the proxy's IPv6 address, the DC found
     /// through its SRV and AAAA records at `--dns-server [v6]` and pinged over UDP6, the join over Kerberos
-    /// and LDAP to its IPv6 address, and the instance's AAAA record registered; leave, likewise over IPv6
-    /// alone, removes it. Not one IPv4 socket address is used.
+    /// and LDAP to its IPv6 address, and the instance's AAAA record registered with its PTR record in the
+    /// lab's ip6.arpa zone; leave, likewise over IPv6 alone, removes both. Not one IPv4 socket address is used.
     @Test func anIPv6OnlyInstanceJoinsAndLeavesOverIPv6Alone() throws {
         let aws = try AWSFixture.current()
+        let zone = try reverseZone()
         let table = "adjoin-status-" + UUID().uuidString.prefix(8).lowercased()
         try aws.createStatusTable(table)
         let (inside, outside) = try pairAddresses()
@@ -101,6 +118,7 @@ struct IPv6OnlyIntegrationTests {
         // The address is metadata's ipv6 (the instance has no local-ipv4), not merely the one toward the DC.
         let record = try String(contentsOf: root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8)
         #expect(record.contains("dns-address-source=instance\n"), "\(record)")
+        #expect(record.contains("dns-reverse-zone=\(zone)\n"), "\(record)")
         // Found through DNS (SRV, then the DC's AAAA record) and pinged at its IPv6 address.
         #expect(joined.stderr.contains("SRV (asking \(labIPv6))"), "\(joined.stderr)")
         #expect(joined.stderr.contains("over CLDAP: [\(labIPv6)]:389\n"), "\(joined.stderr)")
@@ -117,6 +135,7 @@ struct IPv6OnlyIntegrationTests {
                             environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
         #expect(proof.status == 0, "\(proof.stderr)")
         #expect(try aaaa(fqdn) == [inside])
+        #expect(try pointers(inside) == [fqdn + "."])
         let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
         #expect(item["status"] == "JOINED")
 
@@ -139,6 +158,7 @@ struct IPv6OnlyIntegrationTests {
         #expect(left.status == 0, "\(left.stdout)\(left.stderr)")
         #expect(destinations(leaveTrace).ipv4.isEmpty, "IPv4 socket addresses used: \(destinations(leaveTrace).ipv4)")
         #expect(try aaaa(fqdn).isEmpty)
+        #expect(try pointers(inside).isEmpty)
         #expect(try admin.computer(name + "$") == nil)
     }
 
