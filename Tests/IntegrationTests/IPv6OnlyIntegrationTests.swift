@@ -153,6 +153,18 @@ struct IPv6OnlyIntegrationTests {
         let (status, _) = try agent(["status", "--root", root.path])
         #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
 
+        // rotate: a new machine password through kpasswd over IPv6 (its KRB-PRIV names this end's IPv6 address);
+        // the keytab's new keys prove themselves.
+        let (rotated, rotateTrace) = try agent(["rotate", "--max-age", "0", "--root", root.path, "--output", "json"])
+        #expect(rotated.status == 0, "\(rotated.stdout)\(rotated.stderr)")
+        #expect(destinations(rotateTrace).ipv4.isEmpty, "IPv4 socket addresses used: \(destinations(rotateTrace).ipv4)")
+        #expect(destinations(rotateTrace).ipv6.contains("[\(labIPv6)]:464"), "\(destinations(rotateTrace).ipv6)")
+        let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", root.appendingPathComponent("etc/krb5.keytab").path])
+        #expect(listing.stdout.contains("   2 \(name)$@\(lab.realm)"), "\(listing.stdout)")
+        let reproof = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"],
+                              environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
+        #expect(reproof.status == 0, "\(reproof.stderr)")
+
         // Leave finds the DC again through the DNS server the join recorded ("fd00:...", bare).
         let (left, leaveTrace) = try agent(["leave", "--root", root.path])
         #expect(left.status == 0, "\(left.stdout)\(left.stderr)")
