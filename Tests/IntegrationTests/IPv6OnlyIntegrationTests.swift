@@ -186,4 +186,42 @@ struct IPv6OnlyIntegrationTests {
         #expect(result.controller.address.host == labIPv6)
         #expect(result.candidates.allSatisfy { $0.address.family == .ipv6 }, "\(result.candidates)")
     }
+
+    /// A host configured by a join made over IPv6 alone (its resolver names only the DC's IPv6 address): real sssd,
+    /// itself in a namespace without IPv4, finds the DC by its SRV and AAAA records (sssd.conf's
+    /// lookup_family_order = ipv6_first: the DC's A record, which sssd would take first, is unreachable there),
+    /// resolves a domain user and lets a member of the allowed group log in through PAM.
+    @Test func sssdOnAnIPv6OnlyHostLogsAUserIn() throws {
+        let files = try makeScratchRoot("adjoin-ipv6-resolver-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: files) }
+        let resolv = files.appendingPathComponent("resolv.conf")
+        let hosts = files.appendingPathComponent("hosts")
+        try "nameserver \(labIPv6)\nsearch \(lab.domain)\noptions timeout:2 attempts:1\n".write(to: resolv, atomically: true, encoding: .utf8)
+        try "::1 localhost\n".write(to: hosts, atomically: true, encoding: .utf8)
+        let sandbox = try EtcSandbox(lab: lab, resolvConf: resolv.path, hostsFile: hosts.path)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        let admin = AdminDirectory(lab: lab)
+        defer { try? admin.delete(host.name + "$") }
+        let (inside, outside) = try pairAddresses()
+        let joined = try run(LabEnvironment.support("ipv6-only"),
+                             [inside, outside, labIPv6, "--", EtcSandbox.script.path, "run", sandbox.directory.path, Lab.agentBinary.path,
+                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                              "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--no-register-dns"],
+                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+        #expect(joined.stderr.contains("over CLDAP: [\(labIPv6)]:389\n"), "\(joined.stderr)")
+        #expect(try sandbox.text("/etc/sssd/sssd.conf").contains("\nlookup_family_order = ipv6_first\n"))
+
+        _ = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
+        let (sssdInside, sssdOutside) = try pairAddresses()
+        let sssd = try SandboxedSSSD(sandbox, prefix: [LabEnvironment.support("ipv6-only").path, sssdInside, sssdOutside, labIPv6, "--"])
+        defer { sssd.stop() }
+        // NSS and PAM reach sssd through its sockets in the sandbox; sssd reaches the DC from its namespace.
+        let passwd = try resolveUser(lab.memberUser, in: sandbox)
+        #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "\(passwd)\nsssd said: \(sssd.output.suffix(3000))")
+        let member = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt"],
+                                     stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+        #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd.output.suffix(3000))")
+    }
 }
