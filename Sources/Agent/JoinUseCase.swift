@@ -232,13 +232,13 @@ public struct JoinUseCase: UseCase {
     }
 
     /// On EC2 the address to register is the instance's private IPv4 (what its peers in the VPC reach it
-    /// by), from metadata; when metadata does not give it, the address toward the DC stands in, and the join says so.
+    /// by), or on an IPv6-only instance its IPv6 address (an AAAA record), from metadata; when metadata does not give it, the address toward the DC stands in, and the join says so.
     private func instanceAddress(_ context: RunContext, state: JoinAttempts) -> SocketAddress? {
         do {
-            let text = try state.instanceMetadata().localIPv4(deadline: context.deadline)
+            let text = try state.instanceMetadata().privateAddress(deadline: context.deadline)
             return try AgentSettings.dnsAddress(text)
         } catch {
-            context.progress("instance metadata did not give this instance's private IPv4 (\(error.message)): registering the address toward the DC")
+            context.progress("instance metadata did not give this instance's private address (\(error.message)): registering the address toward the DC")
             return nil
         }
     }

@@ -24,7 +24,11 @@ enum SSSDConfiguration {
             ("ad_hostname", settings.hostFQDN),
         ]
         if !settings.pinnedServers.isEmpty {
-            entries.append(("ad_server", (settings.pinnedServers + ["_srv_"]).joined(separator: ", ")))
+            entries.append(("ad_server", (settings.pinnedServers.map(HostSettings.serverEntry) + ["_srv_"]).joined(separator: ", ")))
+        }
+        if settings.reachesDCsOverIPv6 {
+            // sssd's default (ipv4_first) takes a dual-stack DC's A record, which an IPv6-only host cannot reach.
+            entries.append(("lookup_family_order", "ipv6_first"))
         }
         if settings.keytabPath != defaultKeytab {
             entries.append(("krb5_keytab", settings.keytabPath))

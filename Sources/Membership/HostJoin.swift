@@ -130,6 +130,7 @@ public struct HostJoin: Sendable {
         settings.configureSSH = options.configureSSH
         settings.posixIDs = options.posixIDs
         settings.sshPublicKeyAttribute = options.sshPublicKeyAttribute
+        settings.reachesDCsOverIPv6 = controller.address.family == .ipv6
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

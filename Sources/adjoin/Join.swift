@@ -24,7 +24,7 @@ struct JoinCommand: ParsableCommand {
             Everything is planned before the directory is touched: a host that cannot be configured stops \
             the join before it creates anything.
 
-            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata, else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
+            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record (AAAA for an IPv6 address) at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata (on an IPv6-only instance, its IPv6 address), else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
 
             The password is read from standard input only, never from an argument or the environment.
 
@@ -116,7 +116,7 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update).")
     var noRegisterDns = false
 
-    @Option(help: ArgumentHelp("The address to register in DNS (default: on EC2 the instance's private IPv4, else this host's address toward the DC).", valueName: "ip"))
+    @Option(help: ArgumentHelp("The address to register in DNS, IPv4 or IPv6 (default: on EC2 the instance's private IPv4, or its IPv6 address where it has no IPv4, else this host's address toward the DC).", valueName: "ip"))
     var dnsAddress: String?
 
     @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
@@ -165,7 +165,7 @@ struct JoinCommand: ParsableCommand {
             }
         }
         if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
-            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
+            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12 or fd00::12, without brackets)")
         }
         if noRegisterDns && dnsAddress != nil {
             throw ValidationError("--dns-address names the address to register: it cannot go with --no-register-dns")

@@ -15,7 +15,7 @@ struct RotateCommand: ParsableCommand {
             Kerberos login with the keytab proves them. sssd is configured not to renew the password itself \
             (ad_maximum_machine_account_password_age = 0): this is the job of `adjoin rotate` and its timer.
 
-            Every run also keeps the host's DNS record true, when the join registered one: it asks the DC's DNS             server for the host's name and, when the name does not resolve to the host's current address (on             EC2 the private IPv4 from instance metadata; an address given with --dns-address stays as given;             otherwise the address toward the DC), registers it again as the machine (GSS-TSIG). A refusal is             noted in the output, not a failure.
+            Every run also keeps the host's DNS record true, when the join registered one: it asks the DC's DNS             server for the host's name and, when the name does not resolve to the host's current address (on             EC2 the private IPv4 from instance metadata, or the IPv6 address of an IPv6-only instance; an address given with --dns-address stays as given;             otherwise the address toward the DC), registers it again as the machine (GSS-TSIG). A refusal is             noted in the output, not a failure.
 
             When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), Samba \
             keeps the machine password too: rotate refuses (SAMBA_IN_USE, nothing changed) unless --update-samba \

@@ -30,6 +30,14 @@ import Testing
             """)
     }
 
+    /// A join that reached its DC over IPv6: sssd asks for AAAA records first (its default takes the A record).
+    @Test func aDCReachedOverIPv6MakesSSSDLookUpIPv6First() {
+        var settings = HostSettings.lab(groups: ["linux-admins"])
+        settings.reachesDCsOverIPv6 = true
+        #expect(SSSDConfiguration.render(settings, over: nil).contains("\nlookup_family_order = ipv6_first\n"))
+        #expect(!SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil).contains("lookup_family_order"))
+    }
+
     /// The directory's own uidNumber and gidNumber instead of IDs derived from SIDs: one line changes.
     @Test func posixIDsTurnIDMappingOff() {
         var settings = HostSettings.lab(groups: ["linux-admins"])

@@ -245,3 +245,22 @@ def test_a_denied_role_cannot_be_assumed_and_others_still_can(proxy):
     assert [v.get("injected") for v in proxy.verdicts()] == ["AccessDenied", "AccessDenied", None]
     status, _ = raw(proxy, "POST", "/adjoin-lab/deny-role", {"Content-Type": "application/json"}, b'{"roleArn": 7}')
     assert status == 400
+
+
+def test_the_same_proxy_on_an_ipv6_address(tmp_path, moto):
+    """--host6: a second address with the same state (a failure planned at one answers at the other)."""
+    server = Proxy(tmp_path, moto, extra=("--host6", "::1"))
+    try:
+        plan = json.dumps({"tokenDigest": "*", "operation": "AmazonSSM.GetParameter",
+                           "failures": [{"status": 400, "code": "AccessDeniedException", "message": "planned at IPv4"}]}).encode()
+        assert raw(server, "POST", "/adjoin-lab/fail-next", {"Content-Type": "application/json"}, plan)[0] == 200
+        server.url = server.url.replace("127.0.0.1", "[::1]")
+        ssm = server.client("ssm")
+        ssm.put_parameter(Name="ipv6-test", Value="v", Type="String", Overwrite=True)
+        with pytest.raises(ssm.exceptions.ClientError) as caught:
+            ssm.get_parameter(Name="ipv6-test")
+        assert caught.value.response["Error"]["Message"] == "planned at IPv4"
+        assert ssm.get_parameter(Name="ipv6-test")["Parameter"]["Value"] == "v"
+        assert [v["verdict"] for v in server.verdicts()] == ["verified"] * 3
+    finally:
+        server.stop()
