@@ -34,6 +34,8 @@ public struct AgentSettings: Sendable {
     public var configureSSH: Bool?
     /// `posixIDs`: users' and groups' uidNumber and gidNumber from the directory, not IDs derived from SIDs (nil: not given, derived).
     public var posixIDs: Bool?
+    /// `servicePrincipals`: service classes (HTTP, nfs, cifs...) whose NAME/FQDN and NAME/SHORT the join adds to the account and the keytab.
+    public var servicePrincipals: [ServiceName] = []
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

@@ -25,6 +25,7 @@ public enum SettingsDocument {
         ("dnsAddress", []),
         ("configureSSH", []),
         ("posixIDs", []),
+        ("servicePrincipals", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -93,6 +94,8 @@ public enum SettingsDocument {
         }
         settings.configureSSH = try reader.bool("configureSSH")
         settings.posixIDs = try reader.bool("posixIDs")
+        let services = try reader.strings("servicePrincipals")
+        settings.servicePrincipals = try reader.checked("servicePrincipals") { () throws(AdjoinError) in try ServiceName.list(services) }
         return settings
     }
 }

@@ -75,6 +75,7 @@ public struct HostJoin: Sendable {
             ? "join the preset account \(request.computerName.samAccountName) as itself with its one-time password, and change that password at once,"
             : "\(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it)"
         var text = inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        text += try ServicePrincipals(request).dryRun(request)
         if request.registerDNS {
             text += "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
                 + "in DNS at \(controller.hostName), signed as \(request.computerName.samAccountName), and its PTR record where that DC holds the reverse zone\n"

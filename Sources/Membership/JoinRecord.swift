@@ -30,6 +30,11 @@ public struct JoinRecord: Sendable, Equatable {
     public var access: LoginAccess?
     /// The address record the join registered in the domain's DNS (nil: none), for leave to remove and status to check.
     public var dnsRecord: HostAddressRecord?
+    /// The `--service-name` classes the keytab holds keys for (HTTP, nfs...): rotate renews them, leave removes them.
+    public var serviceNames: [String] = []
+    /// The SPNs of those classes that adjoin added to the account (not an administrator's, there before):
+    /// what a join with another list, or a leave that keeps the account, removes.
+    public var addedServicePrincipals: [String] = []
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -54,6 +59,8 @@ public struct JoinRecord: Sendable, Equatable {
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
         dnsRecord = result.dnsRecord
+        serviceNames = request.serviceNames.map(\.value)
+        addedServicePrincipals = result.addedServicePrincipals
     }
 
     /// DNS servers as the record keeps them: the address alone for port 53, else with its port
@@ -81,8 +88,10 @@ public struct JoinRecord: Sendable, Equatable {
 
     /// The machine's keys in the keytab the join wrote, under `files.root`.
     func keytab(files: HostFiles) -> HostKeytab {
-        HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
-                   files: files, keytabPath: keytabPath)
+        var keytab = HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
+                                files: files, keytabPath: keytabPath)
+        keytab.serviceNames = serviceNames
+        return keytab
     }
 
     // MARK: - The file: `key=value` lines, one value per line (a list repeats its key).
@@ -106,6 +115,8 @@ public struct JoinRecord: Sendable, Equatable {
         for type in encryptionTypes { add("enctype", type) }
         add("configured", configured ? "yes" : "no")
         if let settingsParameter { add("settings-parameter", settingsParameter) }
+        for name in serviceNames { add("service-name", name) }
+        for spn in addedServicePrincipals { add("added-spn", spn) }
         if let access {
             add("login-access", access.allowedGroups.isEmpty ? "none" : "groups")
             for group in access.allowedGroups { add("allow-group", group) }
@@ -146,6 +157,8 @@ public struct JoinRecord: Sendable, Equatable {
         record.dnsServers = lists["dns-server"] ?? []
         record.encryptionTypes = lists["enctype"] ?? []
         record.settingsParameter = single["settings-parameter"]
+        record.serviceNames = lists["service-name"] ?? []
+        record.addedServicePrincipals = lists["added-spn"] ?? []
         if single["login-access"] != nil {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
         }
