@@ -48,12 +48,15 @@ public struct HostJoin: Sendable {
         }
         let configuration = configuration(options, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
+        // Units an earlier join of this host enabled stay its to disable at leave, though this run finds them enabled.
+        let earlierUnits = inherited == nil ? (try JoinRecord.read(join.request.files))?.enabledUnits ?? [] : []
         try discard(inherited, deadline: deadline)
         var join = self.join
         join.loginGroups = options.allowedGroups + (options.sudoGroup.map { [$0] } ?? [])
         let result = try join.run(on: controller, deadline: deadline)
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
+        record.enabledUnits = earlierUnits + plan.enabledUnits.filter { !earlierUnits.contains($0) }
         record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")

@@ -60,7 +60,7 @@ public struct HostLeave: Sendable {
             try leaveDirectory(host, deadline: deadline, into: &result)
         }
         progress("Putting the host back as it was before the join")
-        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, deadline: deadline, into: &result)
+        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, enabledUnits: record.enabledUnits, deadline: deadline, into: &result)
 
         let account = result.removed.first.map { "removed \($0)" }
             ?? (result.accountWasGone ? "the computer account \(record.samAccountName) was already gone" : "left the computer account alone")

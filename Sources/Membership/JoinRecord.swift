@@ -35,6 +35,8 @@ public struct JoinRecord: Sendable, Equatable {
     /// The SPNs of those classes that adjoin added to the account (not an administrator's, there before):
     /// what a join with another list, or a leave that keeps the account, removes.
     public var addedServicePrincipals: [String] = []
+    /// systemd units the join enabled that were not enabled before (oddjobd): leave disables them again.
+    public var enabledUnits: [String] = []
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -117,6 +119,7 @@ public struct JoinRecord: Sendable, Equatable {
         if let settingsParameter { add("settings-parameter", settingsParameter) }
         for name in serviceNames { add("service-name", name) }
         for spn in addedServicePrincipals { add("added-spn", spn) }
+        for unit in enabledUnits { add("enabled-unit", unit) }
         if let access {
             add("login-access", access.allowedGroups.isEmpty ? "none" : "groups")
             for group in access.allowedGroups { add("allow-group", group) }
@@ -159,6 +162,7 @@ public struct JoinRecord: Sendable, Equatable {
         record.settingsParameter = single["settings-parameter"]
         record.serviceNames = lists["service-name"] ?? []
         record.addedServicePrincipals = lists["added-spn"] ?? []
+        record.enabledUnits = lists["enabled-unit"] ?? []
         if single["login-access"] != nil {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
         }
