@@ -146,6 +146,7 @@ import Testing
         try #require(added.status == 0, "ldapmodify: \(added.stderr)")
         let withoutNFS = try join(host, services: ["HTTP"])
         #expect(withoutNFS.status == 0, "\(withoutNFS.stderr)")
+        #expect(Set((try json(withoutNFS)["removedServicePrincipals"] as? [String]) ?? []) == ["nfs/\(host.name)", "nfs/\(host.fqdn)"], "\(withoutNFS.stdout)")
         let after = try registered(host)
         #expect(!after.contains("nfs/\(host.fqdn)") && !after.contains("nfs/\(short)"), "\(after)")
         #expect(after.contains(byHand) && after.contains("http/\(host.fqdn)"), "\(after)")
