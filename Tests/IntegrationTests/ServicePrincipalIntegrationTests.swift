@@ -203,6 +203,24 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: host.root.appendingPathComponent("var/lib/adjoin/joined").path))
     }
 
+    /// An SPN another account holds (AD and Samba refuse duplicates, Samba with a bare constraint violation):
+    /// refused before anything changes, naming the account that holds it.
+    @Test func anSPNAnotherAccountHoldsIsRefusedWithNothingChanged() throws {
+        let holder = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(holder.name + "$") }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(holder, services: []).status == 0)
+        let added = try addSPN("HTTP/\(host.fqdn)", to: holder)
+        try #require(added.status == 0, "ldapmodify: \(added.stderr)")
+        let result = try join(host, services: ["nfs", "HTTP"])
+        #expect(result.status == 16, "\(result.stdout) \(result.stderr)")
+        let message = try json(result)["message"] as? String ?? ""
+        #expect(message.contains("HTTP/\(host.fqdn)") && message.contains("CN=\(holder.name),"), "\(message)")
+        #expect(try admin.computer(host.name + "$") == nil)
+        #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
+    }
+
     func addSPN(_ spn: String, to host: TestHost) throws -> CommandResult {
         try modifySPN("add", spn, host)
     }
