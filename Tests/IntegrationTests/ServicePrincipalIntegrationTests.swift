@@ -177,6 +177,21 @@ import Testing
         #expect(!(try keytabPrincipals(host) ?? []).contains { $0.hasPrefix("http/") || $0.hasPrefix("nfs/") })
     }
 
+    /// The boot join (`--unless-joined`) changes nothing on a healthy host with the same services, and joins
+    /// again when its flags name others.
+    @Test func theBootJoinNoticesANewServiceList() throws {
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        #expect(try join(host, services: ["HTTP"]).status == 0)
+        let same = try join(host, services: ["http"], extra: ["--unless-joined"])
+        let sameMessage = try json(same)["message"] as? String ?? ""
+        #expect(same.status == 0 && sameMessage.contains("already joined and healthy"), "\(same.stdout)")
+        let more = try join(host, services: ["HTTP", "nfs"], extra: ["--unless-joined"])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stderr.contains("the service names are now HTTP, nfs, not HTTP"), "\(more.stderr)")
+        #expect(try registered(host).contains("nfs/\(host.fqdn)"))
+    }
+
     /// A leave that deletes the account takes every service key off the host.
     @Test func leaveRemovesTheServiceKeys() throws {
         let host = try TestHost(domain: lab.domain)
