@@ -38,6 +38,8 @@ public struct AgentSettings: Sendable {
     public var sshPublicKeyAttribute: String?
     /// `updateSamba`: Samba on the host (smb.conf: security = ads) gets each new machine password, at join and at rotate.
     public var updateSamba: Bool?
+    /// `servicePrincipals`: service classes (HTTP, nfs, cifs...) whose NAME/FQDN and NAME/SHORT the join adds to the account and the keytab.
+    public var servicePrincipals: [ServiceName] = []
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

@@ -118,6 +118,7 @@ extension AgentSettings {
         if let password = flags.password { merged.password = password }
         if let ou = flags.organizationalUnit { merged.organizationalUnit = ou }
         if !flags.allowedGroups.isEmpty { merged.allowedGroups = flags.allowedGroups }
+        if !flags.servicePrincipals.isEmpty { merged.servicePrincipals = flags.servicePrincipals }
         if let group = flags.sudoGroup { merged.sudoGroup = group }
         if let table = flags.statusTable { merged.statusTable = table }
         if let register = flags.registerDNS { merged.registerDNS = register }

@@ -57,6 +57,7 @@ extension JoinUseCase {
         if options.rc4 { request.encryptionTypes.append(.rc4) }
         request.registerDNS = settings.registerDNS ?? true
         request.dnsAddress = settings.dnsAddress
+        request.serviceNames = settings.servicePrincipals
         return request
     }
 

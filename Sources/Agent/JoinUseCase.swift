@@ -35,6 +35,8 @@ public struct JoinUseCase: UseCase {
         public var sshPublicKeyAttribute: String?
         /// `--update-samba`: hand the new machine password to Samba when smb.conf makes it a member (with the settings' `updateSamba`, either turns it on).
         public var updateSamba = false
+        /// `--service-name` (repeatable): service classes whose SPNs and keys the join adds; given, they replace the settings' `servicePrincipals`.
+        public var serviceNames: [String] = []
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -145,6 +147,10 @@ public struct JoinUseCase: UseCase {
             .number("kvno", "kvno", result.kvno),
             .text("keytab", result.keytabPath),
             .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
+            ReportField(lines: request.serviceNames.isEmpty ? [] : [("service-principals", request.serviceClassPrincipalNames.joined(separator: " "))],
+                        member: ("servicePrincipals", .array(request.serviceClassPrincipalNames.map { .string($0) }))),
+            ReportField(lines: result.removedServicePrincipals.map { ("removed-spn", $0) },
+                        member: result.removedServicePrincipals.isEmpty ? nil : ("removedServicePrincipals", .array(result.removedServicePrincipals.map { .string($0) }))),
             .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
             ReportField(lines: result.dnsRecord.map { [("dns-record", "\($0)")] } ?? [],
                         member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0)" }))),
@@ -210,6 +216,11 @@ public struct JoinUseCase: UseCase {
     /// and so without a password; a group the settings alone name is noticed when the join runs again.
     /// nil: nothing that can be seen here changed.
     private func accessChange(since record: JoinRecord?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> String? {
+        let services = try ServiceName.list(options.serviceNames).map(\.value)
+        if !services.isEmpty, Set(services.map { $0.lowercased() }) != Set(record?.serviceNames.map { $0.lowercased() } ?? []) {
+            let before = record?.serviceNames ?? []
+            return "the service names are now \(services.joined(separator: ", ")), not \(before.isEmpty ? "none" : before.joined(separator: ", "))"
+        }
         guard options.configure, let recorded = record?.access else { return nil }
         var allowed = try allowedGroupFlags()
         var sudo = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
@@ -275,6 +286,7 @@ public struct JoinUseCase: UseCase {
         flags.joinUser = options.user
         flags.organizationalUnit = options.organizationalUnit
         flags.allowedGroups = try allowedGroupFlags()
+        flags.servicePrincipals = try ServiceName.list(options.serviceNames)
         flags.statusTable = options.statusTable
         flags.registerDNS = options.registerDNS
         flags.dnsAddress = try options.dnsAddress.map { (text) throws(AdjoinError) in try AgentSettings.dnsAddress(text) }

@@ -27,6 +27,7 @@ public enum SettingsDocument {
         ("posixIDs", []),
         ("sshPublicKeyAttribute", []),
         ("updateSamba", []),
+        ("servicePrincipals", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -98,6 +99,8 @@ public enum SettingsDocument {
         settings.sshPublicKeyAttribute = try reader.string("sshPublicKeyAttribute", matching: AttributeName.isValid,
                                                            expected: "an LDAP attribute name, such as altSecurityIdentities")
         settings.updateSamba = try reader.bool("updateSamba")
+        let services = try reader.strings("servicePrincipals")
+        settings.servicePrincipals = try reader.checked("servicePrincipals") { () throws(AdjoinError) in try ServiceName.list(services) }
         return settings
     }
 }

@@ -92,7 +92,8 @@ public struct HostConfiguration: Sendable {
         }
         if !done.isEmpty {
             for unit in plan.enables {
-                try runTool(ChildProcess(["/usr/bin/systemctl", "enable", "--now", unit]), deadline: deadline)
+                guard let command = ServiceUnits.enableCommand(unit, files: files) else { continue }
+                try runTool(ChildProcess(command), deadline: deadline)
             }
             for unit in plan.restarts {
                 try runTool(ChildProcess(["/usr/bin/systemctl", "restart", unit]), deadline: deadline)
@@ -221,8 +222,20 @@ public struct HostConfiguration: Sendable {
 
     private func planRestarts(_ plan: inout HostPlan) {
         if usesOddjob(plan) {
+            // Recorded only when the join is what turns it on: leave then turns it off, and leaves alone
+            // an oddjobd that was enabled before (another service of the host may rely on it).
+            let enabledBefore = ServiceUnits.isEnabled("oddjobd", files: files)
             if systemdRuns {
                 plan.enables.append("oddjobd")
+                if enabledBefore == false { plan.enabledUnits.append("oddjobd") }
+            } else if files.root != "/", let enabledBefore {
+                if enabledBefore {
+                    plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir), enabled in \(files.root) already")
+                } else {
+                    plan.enables.append("oddjobd")
+                    plan.enabledUnits.append("oddjobd")
+                    plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir): enabled in \(files.root), it starts with that system")
+                }
             } else {
                 plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir): enable it (systemctl enable --now oddjobd)")
             }

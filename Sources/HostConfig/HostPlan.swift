@@ -30,6 +30,8 @@ public struct HostPlan: Sendable {
     var restarts: [String] = []
     /// systemd units to enable and start once files changed (oddjobd, where it makes home directories).
     var enables: [String] = []
+    /// Of those, the units that were not enabled before: the join record keeps them, for leave to disable.
+    public internal(set) var enabledUnits: [String] = []
     /// The drop-in for sshd is part of this configuration (written now or already in place), and how sshd is reloaded when it changes.
     public internal(set) var configuresSSH = false
     var sshReload: SSHService.Reload?

@@ -20,6 +20,11 @@ public struct AccountTarget: Sendable {
     public var osRelease: OSRelease?
     /// Who makes the changes, as a principal: named in the messages about a right it lacks.
     public var actor: String
+    /// Service classes beyond host (`--service-name`): NAME/FQDN and NAME/SHORT are registered too.
+    public var serviceNames: [ServiceName] = []
+    /// The `--service-name` SPNs an earlier join of this host added (its join record): those the target no
+    /// longer has are removed where the account still holds them. SPNs an administrator added by hand are never in it.
+    public var previouslyAddedServicePrincipals: [String] = []
 
     public init(domain: DomainName, computerName: ComputerName, hostFQDN: String, owner: AccountOwner?, organizationalUnit: String?,
                 encryptionTypes: [EncryptionType] = [.aes256, .aes128], osRelease: OSRelease?, actor: String) {
@@ -35,14 +40,21 @@ public struct AccountTarget: Sendable {
 
     /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...).
     public var servicePrincipalNames: [String] {
-        HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN)
+        HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN, services: serviceNames.map(\.value))
+    }
+
+    /// The SPNs of the `--service-name` classes alone: what adjoin manages beyond what every account has.
+    public var serviceClassPrincipalNames: [String] {
+        serviceNames.flatMap { $0.principalNames(computerName: computerName.value, hostFQDN: hostFQDN) }
     }
 }
 
 extension JoinRequest {
     /// The account this join makes or reuses, changed as the join user.
     var accountTarget: AccountTarget {
-        AccountTarget(domain: domain, computerName: computerName, hostFQDN: hostFQDN, owner: owner, organizationalUnit: organizationalUnit,
-                      encryptionTypes: encryptionTypes, osRelease: osRelease, actor: userPrincipal)
+        var target = AccountTarget(domain: domain, computerName: computerName, hostFQDN: hostFQDN, owner: owner, organizationalUnit: organizationalUnit,
+                                   encryptionTypes: encryptionTypes, osRelease: osRelease, actor: userPrincipal)
+        target.serviceNames = serviceNames
+        return target
     }
 }

@@ -76,6 +76,13 @@ struct AccountWrites {
                                        need: .required, right: AccountWrite.validatedSPN, consequence: nil,
                                        undo: .delete(LDAPAttribute("servicePrincipalName", missing))))
         }
+        let retired = retiredPresent(entry)
+        if !retired.isEmpty {
+            // Only values an earlier join of this host added; an administrator's SPNs are not in the list.
+            writes.append(AccountWrite(attribute: "servicePrincipalName", change: .delete(LDAPAttribute("servicePrincipalName", retired)),
+                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil,
+                                       undo: .add(LDAPAttribute("servicePrincipalName", retired))))
+        }
         writes += encryptionTypes(entry)
         if let password {
             writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password))),
@@ -99,6 +106,23 @@ struct AccountWrites {
                                        need: .informational, right: "Write \(AccountOwner.attribute)", consequence: Self.noOwnerMarker))
         }
         return writes
+    }
+
+    /// The retired SPNs (an earlier join's `--service-name` ones no longer asked for) that the account
+    /// holds, spelled as the directory holds them (a delete must name the stored value).
+    func retiredPresent(_ entry: LDAPEntry) -> [String] {
+        let wanted = Set(target.servicePrincipalNames.map { $0.lowercased() })
+        let retired = Set(target.previouslyAddedServicePrincipals.map { $0.lowercased() }).subtracting(wanted)
+        return entry.strings("servicePrincipalName").filter { retired.contains($0.lowercased()) }
+    }
+
+    /// The `--service-name` SPNs adjoin manages after a write of this plan: those it added before (and
+    /// still wants), and those the plan adds (the account lacked them). An administrator's SPN of the same
+    /// value, there before any join asked for it, is not adjoin's to remove later.
+    func managedAfterPlan(_ entry: LDAPEntry) -> [String] {
+        let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
+        let before = Set(target.previouslyAddedServicePrincipals.map { $0.lowercased() })
+        return target.serviceClassPrincipalNames.filter { !registered.contains($0.lowercased()) || before.contains($0.lowercased()) }
     }
 
     /// The attribute as the search read it: its values again, or removed where it had none.

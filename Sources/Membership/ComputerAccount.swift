@@ -38,12 +38,37 @@ struct ComputerAccount {
             searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,
                                               filter: "(objectClass=*)", attributes: ["distinguishedName"]))
         }
+        let containerIndex = searches.count - 1
+        // An SPN must be unique in the forest: one that another account holds would be refused as a bare
+        // constraint violation. Looked up in the same round trip, so the join stops before changing anything.
+        let services = target.serviceClassPrincipalNames
+        if !services.isEmpty {
+            let filter = "(|" + services.map { "(servicePrincipalName=\(LDAPEscaping.filterValue($0)))" }.joined() + ")"
+            searches.append(LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
+                                              attributes: ["sAMAccountName", "servicePrincipalName"]))
+        }
+        let answers: [[LDAPEntry]]
         do {
-            let answers = try session.search(searches, deadline: deadline)
-            let container = target.organizationalUnit ?? answers.last?.first?.dn ?? "CN=Computers,\(target.domain.baseDN)"
-            return (answers[0].first, container)
+            answers = try session.search(searches, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
+        }
+        if !services.isEmpty, let holders = answers.last { try checkUnique(services, holders) }
+        let container = target.organizationalUnit ?? (containerIndex > 0 ? answers[containerIndex].first?.dn : nil) ?? "CN=Computers,\(target.domain.baseDN)"
+        return (answers[0].first, container)
+    }
+
+    /// Refuses `--service-name` SPNs that another account holds (AD and Samba refuse a duplicate).
+    private func checkUnique(_ services: [String], _ holders: [LDAPEntry]) throws(AdjoinError) {
+        let ours = target.computerName.samAccountName.lowercased()
+        let wanted = Set(services.map { $0.lowercased() })
+        for holder in holders where holder.string("sAMAccountName")?.lowercased() != ours {
+            let taken = holder.strings("servicePrincipalName").filter { wanted.contains($0.lowercased()) }
+            guard !taken.isEmpty else { continue }
+            throw AdjoinError(.accountConflict,
+                "the SPN \(taken.joined(separator: ", ")) is registered on \(holder.dn), and an SPN must be unique in the forest: "
+                + "remove it there (setspn -D \(taken[0]) \(holder.string("sAMAccountName") ?? holder.dn)) if this host now serves it, "
+                + "or join without --service-name \(taken[0].split(separator: "/").first.map(String.init) ?? taken[0]); nothing was changed")
         }
     }
 

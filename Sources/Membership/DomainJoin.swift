@@ -49,9 +49,11 @@ public struct DomainJoin: Sendable {
         if request.oneTimePassword { return try OneTimePasswordJoin(join: self).run(on: controller, deadline: deadline) }
         let work = deadline.reserving(Self.undoShare(of: deadline))
         let session = try connector.open(request, controller: controller, deadline: work, progress: progress)
-        let account = ComputerAccount(target: request.accountTarget, session: session)
+        var target = request.accountTarget
         var keytab = HostKeytab(request: request)
         keytab.clock = clock
+        try ServicePrincipals(request).apply(to: &target, &keytab)
+        let account = ComputerAccount(target: target, session: session)
         let password = MachinePassword.generate()
 
         let (existing, container) = try account.find(deadline: work)
@@ -106,6 +108,7 @@ public struct DomainJoin: Sendable {
                                         domainController: controller.hostName, kvno: kept, created: false,
                                         keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
                                         keysKept: true, warnings: reuse.warnings)
+                ServicePrincipals.outcome(target, existing: existing, into: &result)
                 registerAddress(&result, keytab: keytab, session: session, deadline: work)
                 return result
             }
@@ -128,6 +131,7 @@ public struct DomainJoin: Sendable {
                                     domainController: controller.hostName, kvno: kvno, created: created,
                                     keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
                                     warnings: reuse.warnings)
+            ServicePrincipals.outcome(target, existing: existing, into: &result)
             registerAddress(&result, keytab: keytab, session: session, deadline: work)
             handToSamba(&result, password: password, session: session, deadline: work)
             return result

@@ -9,7 +9,8 @@ struct HostCleanup {
     let progress: ProgressSink
 
     /// `keytab`: the machine's keytab, when the join record names it.
-    func run(keytab: HostKeytab?, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
+    /// `enabledUnits`: systemd units the join enabled (its record), disabled again once the files are back.
+    func run(keytab: HostKeytab?, enabledUnits: [String] = [], deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {
         var originals = try files.keptOriginals()
         if let keytab {
             let original = originals.first { $0.hostPath == keytab.keytabPath }
@@ -37,6 +38,11 @@ struct HostCleanup {
                 progress(reloaded.prefix(1).uppercased() + reloaded.dropFirst())
                 result.notes.append(reloaded)
             }
+        }
+        for unit in enabledUnits {
+            let done = try ServiceUnits.disable(unit, files: files, deadline: deadline)
+            progress(done.prefix(1).uppercased() + done.dropFirst())
+            result.notes.append(done)
         }
         _ = try files.remove(JoinRecord.path)
         JoinIntent.remove(files)

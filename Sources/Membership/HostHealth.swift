@@ -2,6 +2,7 @@ import AdjoinCore
 import DNS
 import Discovery
 import HostConfig
+import LDAP
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -131,9 +132,38 @@ public struct HostHealth: Sendable {
                 report.record("account", "\(entry.dn) is at kvno \(entry.keyVersion.map(String.init) ?? "unknown"), the keytab at \(report.keytabKeyVersion.map(String.init) ?? "none")",
                               failing: .keytabInvalid)
             }
+            if !host.record.serviceNames.isEmpty { checkServicePrincipals(host, entry, &report) }
             if let dns = host.record.dnsRecord { checkDNS(dns, controller: controller, deadline: deadline, &report) }
         } catch {
             report.record(error.status == .accountMissing ? "account" : "login", error.message, failing: error.status)
+        }
+    }
+
+    /// Each `--service-name` SPN is on the account (else clients get no ticket for it) and has the
+    /// machine's keys at the account's kvno in the keytab, every type the machine's keys have (else the
+    /// service cannot decrypt its tickets).
+    private func checkServicePrincipals(_ host: JoinedHost, _ entry: LDAPEntry, _ report: inout HealthReport) {
+        let record = host.record
+        let spns = record.serviceNames.flatMap { ["\($0)/\(record.computerName)", "\($0)/\(record.hostFQDN.lowercased())"] }
+        let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
+        let unregistered = spns.filter { !registered.contains($0.lowercased()) }
+        let entries = (try? host.keytabEntries()) ?? []
+        let kvno = entry.keyVersion ?? report.keytabKeyVersion
+        let machineTypes = Set(entries.filter { $0.components == [record.samAccountName] && $0.realm == record.realm && $0.kvno == kvno }.map(\.enctype))
+        let keyless = spns.filter { spn in
+            let held = Set(entries.filter { $0.realm == record.realm && $0.kvno == kvno && $0.components.joined(separator: "/").lowercased() == spn.lowercased() }
+                .map(\.enctype))
+            return machineTypes.isEmpty || !machineTypes.isSubset(of: held)
+        }
+        if !unregistered.isEmpty {
+            report.record("service-principals", "\(entry.dn) lacks the SPNs \(unregistered.joined(separator: ", ")) that the join registered "
+                          + "(removed in the directory since): clients get no ticket for them; `adjoin join` again registers them", failing: .configurationDrift)
+        } else if !keyless.isEmpty {
+            report.record("service-principals", "the keytab \(host.keytab.path) has no keys at kvno \(kvno.map(String.init) ?? "unknown") for "
+                          + "\(keyless.joined(separator: ", ")) (every type of \(record.samAccountName)'s): those services cannot decrypt their tickets; "
+                          + "`adjoin join` again writes them", failing: .keytabInvalid)
+        } else {
+            report.record("service-principals", "\(spns.joined(separator: ", ")) on \(entry.dn) and in the keytab at kvno \(kvno.map(String.init) ?? "unknown")")
         }
     }
 

@@ -52,6 +52,8 @@ public struct HostJoin: Sendable {
         }
         let configuration = configuration(options, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
+        // Units an earlier join of this host enabled stay its to disable at leave, though this run finds them enabled.
+        let earlierUnits = inherited == nil ? (try JoinRecord.read(join.request.files))?.enabledUnits ?? [] : []
         try discard(inherited, deadline: deadline)
         var join = self.join
         join.loginGroups = options.allowedGroups + (options.sudoGroup.map { [$0] } ?? [])
@@ -59,6 +61,7 @@ public struct HostJoin: Sendable {
         result.updateSamba = join.updateSamba
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
+        record.enabledUnits = earlierUnits + plan.enabledUnits.filter { !earlierUnits.contains($0) }
         record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
@@ -82,6 +85,7 @@ public struct HostJoin: Sendable {
             ? "join the preset account \(request.computerName.samAccountName) as itself with its one-time password, and change that password at once,"
             : "\(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it)"
         var text = inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        text += try ServicePrincipals(request).dryRun(request)
         if request.registerDNS {
             text += "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
                 + "in DNS at \(controller.hostName), signed as \(request.computerName.samAccountName), and its PTR record where that DC holds the reverse zone\n"

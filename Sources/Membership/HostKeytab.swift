@@ -16,10 +16,16 @@ struct HostKeytab {
     let keytabPath: String
     /// Stamps the entries' timestamps.
     var clock: any WallClock = SystemWallClock()
+    /// The service classes beyond host (`--service-name`): NAME/SHORT and NAME/fqdn get the account's keys too.
+    var serviceNames: [String] = []
+    /// Service classes an earlier join gave keys that this one no longer wants: their entries count as
+    /// this computer's, so that writing the keytab (or leaving) drops them, but none are made.
+    var retiredServiceNames: [String] = []
 
     init(request: JoinRequest) {
         self.init(computerName: request.computerName.value, hostFQDN: request.hostFQDN, realm: request.domain.realm,
                   encryptionTypes: request.encryptionTypes, files: request.files, keytabPath: request.keytabPath)
+        serviceNames = request.serviceNames.map(\.value)
     }
 
     init(computerName: String, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String) {
@@ -39,21 +45,36 @@ struct HostKeytab {
 
     /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
     /// computer object, and the same names get keys in the keytab.
-    static func servicePrincipalNames(computerName: String, hostFQDN: String) -> [String] {
-        ["host", "RestrictedKrbHost"].flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }
+    /// `services`: the classes beyond host and RestrictedKrbHost (`--service-name`), each with the same two forms.
+    static func servicePrincipalNames(computerName: String, hostFQDN: String, services: [String] = []) -> [String] {
+        (ServiceName.builtIn + services).flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }
     }
 
     /// NAME$ (KRB5_NT_PRINCIPAL), then the account's SPNs (KRB5_NT_SRV_HST).
     var principals: [(components: [String], nameType: UInt32)] {
         [([samAccountName], 1)]
-            + Self.servicePrincipalNames(computerName: computerName, hostFQDN: hostFQDN)
+            + Self.servicePrincipalNames(computerName: computerName, hostFQDN: hostFQDN, services: serviceNames)
             .map { (components: $0.split(separator: "/").map(String.init), nameType: 3) }
     }
 
-    /// Whether an entry is one of this computer's (any kvno).
+    /// The principals of retired service classes, as `isOurs` compares them.
+    private var retiredPrincipals: [String] {
+        retiredServiceNames.flatMap { ["\($0)/\(computerName)", "\($0)/\(hostFQDN.lowercased())"] }.map { $0.lowercased() }
+    }
+
+    /// Whether an entry is one of this computer's (any kvno), a retired service's included.
     func isOurs(_ entry: KeytabEntry) -> Bool {
-        let ours = Set(principals.map { $0.components.joined(separator: "/").lowercased() })
+        let ours = Set(principals.map { $0.components.joined(separator: "/").lowercased() } + retiredPrincipals)
         return entry.realm == realm && ours.contains(entry.components.joined(separator: "/").lowercased())
+    }
+
+    /// Whether `entries` hold a key of a retired service class.
+    func holdsRetired(_ entries: [KeytabEntry]) -> Bool {
+        entries.contains(where: isRetired)
+    }
+
+    private func isRetired(_ entry: KeytabEntry) -> Bool {
+        entry.realm == realm && retiredPrincipals.contains(entry.components.joined(separator: "/").lowercased())
     }
 
     /// `directory` derives the keys, as its KDC does.
@@ -87,7 +108,7 @@ struct HostKeytab {
         var kept: [KeytabEntry] = []
         if let existing, !existing.isEmpty {
             do {
-                kept = try KeytabFormat.decode(existing).filter { !isOurs($0) || (keptVersion != nil && $0.kvno == keptVersion) }
+                kept = try KeytabFormat.decode(existing).filter { !isOurs($0) || (keptVersion != nil && $0.kvno == keptVersion && !isRetired($0)) }
             } catch {
                 throw AdjoinError(.unknownError, "the keytab \(path) exists but cannot be read (\(error)); not overwriting it")
             }

@@ -55,17 +55,44 @@ public struct HostLeave: Sendable {
                 + "for an EC2 instance once it is terminated)"
             progress(note.prefix(1).uppercased() + note.dropFirst())
             result.notes.append(note)
+            if !record.addedServicePrincipals.isEmpty { result.notes.append(removeAddedServicePrincipals(host, deadline: deadline)) }
         } else {
             try leaveDirectory(host, deadline: deadline, into: &result)
         }
         progress("Putting the host back as it was before the join")
-        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, deadline: deadline, into: &result)
+        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, enabledUnits: record.enabledUnits, deadline: deadline, into: &result)
 
         let account = result.removed.first.map { "removed \($0)" }
             ?? (result.accountWasGone ? "the computer account \(record.samAccountName) was already gone" : "left the computer account alone")
         let files = result.restored.isEmpty ? "no host file to restore" : "restored \(result.restored.count) host files"
         result.message = ([account, files] + result.notes).joined(separator: "; ")
         return result
+    }
+
+    /// A kept account loses the `--service-name` SPNs adjoin added (not an administrator's), so that
+    /// no client gets tickets for services whose keys leave takes off this host. Written as the machine
+    /// (a computer may write its own SPNs), before its keys go; a DC that cannot be reached or refuses
+    /// is a note, since --keep-account is the way out when the directory cannot be changed.
+    private func removeAddedServicePrincipals(_ host: JoinedHost, deadline: Deadline) -> String {
+        let record = host.record
+        do throws(AdjoinError) {
+            let controller = try host.locateController(required: [.ldap, .kdc, .writable], deadline: deadline)
+            let session = try host.machineSession(controller, deadline: deadline)
+            guard let entry = try host.account(in: session, deadline: deadline) else { return "the account is gone: no SPN to remove" }
+            let added = Set(record.addedServicePrincipals.map { $0.lowercased() })
+            let present = entry.strings("servicePrincipalName").filter { added.contains($0.lowercased()) }
+            guard !present.isEmpty else { return "the account holds none of the SPNs adjoin added" }
+            do {
+                try session.modify(entry.dn, changes: [.delete(LDAPAttribute("servicePrincipalName", present))], deadline: deadline)
+            } catch {
+                throw AdjoinError(error.isPermissionDenied ? .insufficientPermissions : error.adjoinError(deadline: deadline).status,
+                                  "\(record.machinePrincipal) may not remove them (\(AccountWrite.validatedSPN)): \(error.diagnostic ?? error.message)")
+            }
+            progress("Removed the SPNs adjoin added from \(entry.dn): \(present.joined(separator: ", "))")
+            return "removed the SPNs adjoin added from the kept account: \(present.joined(separator: ", "))"
+        } catch {
+            return "left the SPNs adjoin added on the kept account (\(record.addedServicePrincipals.joined(separator: ", "))): \(error.message)"
+        }
     }
 
     private func leaveDirectory(_ host: JoinedHost, deadline: Deadline, into result: inout LeaveResult) throws(AdjoinError) {

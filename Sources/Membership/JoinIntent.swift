@@ -32,6 +32,7 @@ public enum JoinIntent {
         record.dnsServers = JoinRecord.recorded(request.dnsServers)
         record.encryptionTypes = request.encryptionTypes.map(\.name)
         record.settingsParameter = request.settingsParameter
+        record.serviceNames = request.serviceNames.map(\.value)
         try files.writeOwn(Array(record.rendered().utf8), to: path, mode: mode)
     }
 

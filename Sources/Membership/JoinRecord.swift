@@ -33,6 +33,13 @@ public struct JoinRecord: Sendable, Equatable {
     /// The join was told to keep Samba's copy of the machine password in step (`--update-samba`, the
     /// `updateSamba` setting): the scheduled `rotate` does so too.
     public var updateSamba = false
+    /// The `--service-name` classes the keytab holds keys for (HTTP, nfs...): rotate renews them, leave removes them.
+    public var serviceNames: [String] = []
+    /// The SPNs of those classes that adjoin added to the account (not an administrator's, there before):
+    /// what a join with another list, or a leave that keeps the account, removes.
+    public var addedServicePrincipals: [String] = []
+    /// systemd units the join enabled that were not enabled before (oddjobd): leave disables them again.
+    public var enabledUnits: [String] = []
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -58,6 +65,8 @@ public struct JoinRecord: Sendable, Equatable {
         settingsParameter = request.settingsParameter
         dnsRecord = result.dnsRecord
         updateSamba = result.updateSamba
+        serviceNames = request.serviceNames.map(\.value)
+        addedServicePrincipals = result.addedServicePrincipals
     }
 
     /// DNS servers as the record keeps them: the address alone for port 53, else with its port
@@ -85,8 +94,10 @@ public struct JoinRecord: Sendable, Equatable {
 
     /// The machine's keys in the keytab the join wrote, under `files.root`.
     func keytab(files: HostFiles) -> HostKeytab {
-        HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
-                   files: files, keytabPath: keytabPath)
+        var keytab = HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
+                                files: files, keytabPath: keytabPath)
+        keytab.serviceNames = serviceNames
+        return keytab
     }
 
     // MARK: - The file: `key=value` lines, one value per line (a list repeats its key).
@@ -110,6 +121,9 @@ public struct JoinRecord: Sendable, Equatable {
         for type in encryptionTypes { add("enctype", type) }
         add("configured", configured ? "yes" : "no")
         if let settingsParameter { add("settings-parameter", settingsParameter) }
+        for name in serviceNames { add("service-name", name) }
+        for spn in addedServicePrincipals { add("added-spn", spn) }
+        for unit in enabledUnits { add("enabled-unit", unit) }
         if let access {
             add("login-access", access.allowedGroups.isEmpty ? "none" : "groups")
             for group in access.allowedGroups { add("allow-group", group) }
@@ -151,6 +165,9 @@ public struct JoinRecord: Sendable, Equatable {
         record.dnsServers = lists["dns-server"] ?? []
         record.encryptionTypes = lists["enctype"] ?? []
         record.settingsParameter = single["settings-parameter"]
+        record.serviceNames = lists["service-name"] ?? []
+        record.addedServicePrincipals = lists["added-spn"] ?? []
+        record.enabledUnits = lists["enabled-unit"] ?? []
         if single["login-access"] != nil {
             record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
         }

@@ -34,6 +34,9 @@ public struct JoinRequest: Sendable {
     public var dnsAddress: SocketAddress?
     /// Where `dnsAddress` came from (recorded, so that a change can be told later).
     public var dnsAddressSource: HostAddressRecord.Source = .given
+    /// Service classes beyond host (`--service-name`, `servicePrincipals`): NAME/FQDN and NAME/SHORT on
+    /// the account and in the keytab, with the machine's keys.
+    public var serviceNames: [ServiceName] = []
 
     public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
                 computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease) {
@@ -66,7 +69,12 @@ public struct JoinRequest: Sendable {
     /// The account's SPNs, as Windows registers them (host/WEB1, host/web1.corp...): registered on the
     /// computer object, and the same names get keys in the keytab.
     public var servicePrincipalNames: [String] {
-        HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN)
+        HostKeytab.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN, services: serviceNames.map(\.value))
+    }
+
+    /// The SPNs of the `--service-name` classes alone (HTTP/web1, HTTP/web1.corp...).
+    public var serviceClassPrincipalNames: [String] {
+        serviceNames.flatMap { $0.principalNames(computerName: computerName.value, hostFQDN: hostFQDN) }
     }
 
     /// A join user's name as people type it, checked before it goes on the wire (join, leave); with the
@@ -119,4 +127,9 @@ public struct JoinResult: Sendable {
     public var sambaNote: String?
     /// Samba could not be given the new password: the join stands, and this is its outcome.
     public var sambaFailure: AdjoinError?
+    /// The `--service-name` SPNs that adjoin added to the account (now or in an earlier join of this host)
+    /// and the account holds: the ones a later join with another list, or a leave that keeps the account, removes.
+    public var addedServicePrincipals: [String] = []
+    /// The SPNs an earlier join added that this one removed (its list no longer names their class).
+    public var removedServicePrincipals: [String] = []
 }

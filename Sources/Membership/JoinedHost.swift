@@ -107,7 +107,7 @@ struct JoinedHost {
         }
     }
 
-    static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet"]
+    static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet", "servicePrincipalName"]
 
     /// The computer object by its sAMAccountName, or nil when the directory has none.
     func account(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {

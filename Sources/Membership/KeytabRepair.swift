@@ -16,7 +16,9 @@ extension HostKeytab {
         }
         let present = Set(entries.filter { $0.realm == realm && $0.kvno == kvno }.map { "\($0.components.joined(separator: "/").lowercased()) \($0.enctype)" })
         let wanted = keys.flatMap { key in principals.map { (principal: $0, key: key) } }
-        guard wanted.contains(where: { !present.contains("\($0.principal.components.joined(separator: "/").lowercased()) \($0.key.type.number)") }) else {
+        // A retired service's keys go too (write drops them): a rejoin without --service-name nfs takes nfs/ out.
+        guard holdsRetired(entries)
+                || wanted.contains(where: { !present.contains("\($0.principal.components.joined(separator: "/").lowercased()) \($0.key.type.number)") }) else {
             return false
         }
         let now = UInt32(truncatingIfNeeded: clock.secondsSince1970)

@@ -34,14 +34,15 @@ struct OneTimePasswordJoin {
         // A computer may not write operatingSystem on itself (AD's default rights on computer objects):
         // trying would give every such join two warnings that say nothing the operator can act on.
         target.osRelease = nil
+        var keytab = HostKeytab(request: request)
+        keytab.clock = join.clock
+        try ServicePrincipals(request).apply(to: &target, &keytab)
         let account = ComputerAccount(target: target, session: session)
         guard let entry = try account.find(deadline: work).existing else {
             throw AdjoinError(.unknownError, "\(principal) logged in, but the DC shows it no computer account named \(request.computerName.samAccountName)")
         }
         try account.checkOwner(entry)
 
-        var keytab = HostKeytab(request: request)
-        keytab.clock = join.clock
         let previousKeytab = try keytab.current()
         let traces = try JoinTraces(files: request.files, keytab: keytab)
         let before = entry.keyVersion
@@ -87,6 +88,7 @@ struct OneTimePasswordJoin {
             var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: entry.dn,
                                     domainController: controller.hostName, kvno: kvno, created: false,
                                     keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: warnings)
+            ServicePrincipals.outcome(target, existing: entry, into: &result)
             join.registerAddress(&result, keytab: keytab, session: session, deadline: work)
             return result
         } catch {

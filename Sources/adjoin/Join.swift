@@ -101,6 +101,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Also write RC4 keys and allow RC4 on the account (only for old clients that need it).")
     var rc4 = false
 
+    @Option(name: .customLong("service-name"), help: ArgumentHelp("A service this host runs under Kerberos (repeatable): HTTP, nfs, cifs... NAME/FQDN and NAME/SHORT are added to the account's SPNs and to the keytab with the machine's keys; a later join with another list converges to it, removing only SPNs adjoin added (overrides the settings' servicePrincipals). ASCII letters, digits and - _ .; host is always there.", valueName: "name"))
+    var serviceName: [String] = []
+
     @Flag(help: "Do not configure the host (krb5.conf, sssd, NSS, PAM); only the account and the keytab.")
     var noConfigure = false
 
@@ -209,6 +212,7 @@ struct JoinCommand: ParsableCommand {
         join.posixIDs = posixIds
         join.sshPublicKeyAttribute = sshPublicKeyAttribute
         join.updateSamba = updateSamba
+        join.serviceNames = serviceName
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

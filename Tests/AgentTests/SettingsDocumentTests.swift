@@ -19,6 +19,17 @@ import Testing
         }
     }
 
+    /// servicePrincipals: a list of service classes, each checked as --service-name is.
+    @Test func servicePrincipals() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).servicePrincipals.isEmpty)
+        let given = try parse(#"{"domain": "corp.example.com", "servicePrincipals": ["HTTP", "nfs", "http"]}"#)
+        #expect(given.servicePrincipals.map(\.value) == ["HTTP", "nfs"])
+        #expect(message(#"{"domain": "corp.example.com", "servicePrincipals": ["HTTP/web1"]}"#)?.contains("\"servicePrincipals\"") == true)
+        #expect(message(#"{"domain": "corp.example.com", "servicePrincipals": ["host"]}"#)?.contains("always registered") == true)
+        #expect(message(#"{"domain": "corp.example.com", "servicePrincipals": "HTTP"}"#)?.contains("must be a list of strings") == true)
+        #expect(message(#"{"domain": "corp.example.com", "servicePrincipals": [""]}"#) != nil)
+    }
+
     /// The sudo group and the tag that overrides it, as the login group and its tag.
     @Test func sudoGroupAndItsTag() throws {
         let defaults = try parse(#"{"domain": "corp.example.com"}"#)

@@ -105,6 +105,10 @@ struct DistroLoginIntegrationTests {
         try joinAndLeave("ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB", joined: { root, _, joined throws in
             #expect(joined.stderr.contains("authselect select sssd with-mkhomedir with-sudo --force --nobackup"))
             #expect(joined.stderr.contains("home directories are made by oddjobd"))
+            // Enabled by the image's package already: the join records nothing, and leave leaves it enabled.
+            #expect(joined.stderr.contains("enabled in \(root.directory.path) already"), "\(joined.stderr)")
+            #expect(try oddjobdEnabled(root))
+            #expect(try !root.text("/var/lib/adjoin/joined").contains("enabled-unit="))
             #expect(try root.text("/etc/authselect/system-auth").contains("pam_oddjob_mkhomedir.so"))
             #expect(try root.run("/usr/bin/authselect", ["check"]).status == 0)
 
@@ -122,7 +126,30 @@ struct DistroLoginIntegrationTests {
             // oddjob's helper makes homes with umask 0077; pam_mkhomedir's default would give 0755.
             let home = try FileManager.default.attributesOfItem(atPath: root.file("/home/\(lab.memberUser)").path)
             #expect(home[.posixPermissions] as? Int == 0o700)
+        }, left: { root throws in
+            #expect(try oddjobdEnabled(root), "leave disabled the oddjobd that was enabled before the join")
         })
+    }
+
+    /// oddjobd not enabled before the join: the join enables it (systemctl --root) and records that, and
+    /// leave disables it again, so the unit's links are as the join found them (the /etc snapshot).
+    @Test func leaveDisablesTheOddjobdTheJoinEnabled() throws {
+        try joinAndLeave("ADJOIN_ROOT_TRIXIE_AUTHSELECT_ODDJOB", prepare: { root throws in
+            let disabled = try run(URL(fileURLWithPath: "/usr/bin/systemctl"), ["--root=\(root.directory.path)", "disable", "oddjobd"])
+            try #require(disabled.status == 0, "\(disabled.stderr)")
+            try #require(try !oddjobdEnabled(root))
+        }, joined: { root, _, joined throws in
+            #expect(joined.stderr.contains("enabled in \(root.directory.path), it starts with that system"), "\(joined.stderr)")
+            #expect(try oddjobdEnabled(root))
+            #expect(try root.text("/var/lib/adjoin/joined").contains("enabled-unit=oddjobd"))
+        }, left: { root throws in
+            #expect(try !oddjobdEnabled(root), "leave left oddjobd enabled")
+        })
+    }
+
+    /// What the root's systemd would start at boot (`systemctl --root ... is-enabled`).
+    func oddjobdEnabled(_ root: RootSandbox) throws -> Bool {
+        try run(URL(fileURLWithPath: "/usr/bin/systemctl"), ["--root=\(root.directory.path)", "is-enabled", "oddjobd"]).status == 0
     }
 
     @Test func pamAuthUpdateRootLogsAMemberInWithItsOwnSSSD() throws {
