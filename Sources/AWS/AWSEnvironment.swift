@@ -92,6 +92,8 @@ public struct AWSService: Sendable, Equatable {
     public static let sts = AWSService(serviceId: "STS", endpointPrefix: "sts", signingName: "sts", displayName: "STS")
     /// The IAM Identity Center portal (GetRoleCredentials): `AWS_ENDPOINT_URL_SSO`, else portal.sso.REGION.amazonaws.com.
     public static let sso = AWSService(serviceId: "SSO", endpointPrefix: "portal.sso", signingName: "awsssoportal", displayName: "the SSO portal")
+    /// Lambda function URLs (the join broker): signed as `lambda`; the URL is the broker's, never derived.
+    public static let lambda = AWSService(serviceId: "Lambda", endpointPrefix: "lambda", signingName: "lambda", displayName: "the broker")
     public static let dynamoDB = AWSService(serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
 }
 

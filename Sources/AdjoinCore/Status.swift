@@ -102,12 +102,22 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .preset, .leave, .rotate, .status, .sweep],
                                          "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
 
+    /// The broker refused: the caller's AWS account, or its role, is not one the central settings allow.
+    public static let notAllowed = Status("NOT_ALLOWED", exitCode: 29, [.join],
+                                          "(broker) the instance's AWS account has no item in the central settings, or its role is not among the item's brokerRoles (or ADJOIN_BROKER_ALLOWED); nothing was created: add the account (or role) and join again")
+    /// The broker refused: EC2 does not report the calling instance as running.
+    public static let notRunning = Status("NOT_RUNNING", exitCode: 30, [.join],
+                                          "(broker) EC2 does not report the calling instance as running (stopped, stopping, terminated, or unknown in its account and Region); nothing was created")
+    /// The broker refused: this instance's account had its password set less than a minute ago.
+    public static let rateLimited = Status("RATE_LIMITED", exitCode: 31, [.join],
+                                           "(broker) this instance's computer account had its password set less than 60 seconds ago (by the broker or by the instance); nothing was changed (transient: the boot join tries again)")
+
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
         .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .preset, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
-        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew,
+        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .notAllowed, .notRunning, .rateLimited,
     ]
 
     /// swift-argument-parser's exit code for a usage error (an unknown flag, a bad value, flags that cannot go together).

@@ -25,6 +25,8 @@ public enum SettingsDocument {
         ("dnsAddress", []),
         ("configureSSH", []),
         ("posixIDs", []),
+        ("broker", []),
+        ("brokerRoles", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -93,6 +95,11 @@ public enum SettingsDocument {
         }
         settings.configureSSH = try reader.bool("configureSSH")
         settings.posixIDs = try reader.bool("posixIDs")
+        settings.broker = try reader.string("broker", matching: BrokerURL.isValid, expected: "the broker's https:// function URL")
+        for role in try reader.strings("brokerRoles") {
+            guard AWSNames.isRoleName(role) else { throw reader.error("brokerRoles", "must be a list of IAM role names, and holds \"\(role)\"") }
+            settings.brokerRoles.append(role)
+        }
         return settings
     }
 }
