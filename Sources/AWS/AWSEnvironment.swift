@@ -29,10 +29,10 @@ public struct AWSEnvironment: Sendable {
         return AWSEnvironment(entries: entries)
     }
 
-    /// From environ's "NAME=value" entries: the AWS_ variables.
+    /// From environ's "NAME=value" entries: the AWS_ variables (and the broker's ADJOIN_BROKER_ ones, set by its stack).
     init(entries: [String]) {
         var variables: [String: String] = [:]
-        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
+        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("ADJOIN_BROKER_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
             guard let equals = text.firstIndex(of: "=") else { continue }
             variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }
