@@ -63,7 +63,8 @@ public enum SettingsDocument {
         var settings = AgentSettings()
         if let domain = try reader.string("domain") {
             settings.domain = try reader.checked("domain") { () throws(AdjoinError) in try DomainName(domain) }
-        } else {
+        } else if try reader.string("broker") == nil {
+            // Settings that name a broker may hold nothing else: the broker answers with the domain.
             throw .invalidInput("\(source): \"domain\" (the domain's DNS name, legacy \"dnsName\") is required")
         }
         settings.domainControllers = try reader.domainControllers()

@@ -153,4 +153,33 @@ import Testing
         #expect(try kinit(name, password: otherPassword).status == 0, "the other owner's one-time password still works: not reset")
         #expect(try broker.oneTimePasswords().isEmpty)
     }
+
+    /// Where an instance learns the broker's URL without a flag: /etc/default/adjoin (no AWS call but the
+    /// broker's), or the `adjoin` parameter's `broker` key (one GetParameter, and the password it names unread).
+    @Test func theBrokerURLComesFromTheDefaultsFileOrTheSettingsParameter() throws {
+        let fromFile = try broker.launch(tags: [:])
+        let fromParameter = try broker.launch(tags: [:])
+        defer { for instance in [fromFile, fromParameter] { try? admin.delete(name(instance) + "$") } }
+        let rootA = try makeScratchRoot(), rootB = try makeScratchRoot()
+        defer { for root in [rootA, rootB] { try? FileManager.default.removeItem(at: root) } }
+        try FileManager.default.createDirectory(at: rootA.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
+        try Data("# baked into the image\nADJOIN_BROKER_URL=\(broker.url)\n".utf8).write(to: rootA.appendingPathComponent("etc/default/adjoin"))
+        let joinedA = try fromFile.runAgent(["join", "--no-configure", "--root", rootA.path, "--output", "json"])
+        #expect(joinedA.status == 0, "\(joinedA.stdout)\(joinedA.stderr)")
+        let ownCalls = try fromFile.verdicts()
+        #expect(ownCalls.isEmpty, "the instance made no AWS call of its own: \(ownCalls)")
+
+        let member = "arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture"
+        let parameter = "/adjoin-test/broker-" + UUID().uuidString.prefix(8)
+        try aws.putParameter(parameter, value: #"{"broker": "\#(broker.url)", "joinUser": "nobody", "joinPasswordParameter": "/adjoin-test/never-read"}"#,
+                             type: "String", role: member, region: BrokerFixture.region)
+        let joinedB = try fromParameter.runAgent(["join", "--parameter", parameter, "--no-configure", "--root", rootB.path, "--output", "json"])
+        #expect(joinedB.status == 0, "\(joinedB.stdout)\(joinedB.stderr)")
+        #expect(try fromParameter.verdicts().map(\.operation) == ["AmazonSSM.GetParameter"], "the settings, and no password")
+        for (instance, root) in [(fromFile, rootA), (fromParameter, rootB)] {
+            let login = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name(instance))$@\(lab.realm)"],
+                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+            #expect(login.status == 0, "\(login.stderr)")
+        }
+    }
 }
