@@ -112,8 +112,8 @@ final class BrokerFixture {
     }
 
     /// A POST /join signed (by botocore) with these keys, its X-Amz-Date `age` seconds old: (HTTP status, body).
-    func post(accessKeyId: String, secret: String, token: String?, age: Int = 0) throws -> (status: Int, body: [String: Any]) {
-        var request: [String: Any] = ["url": url, "body": "{}", "accessKeyId": accessKeyId, "secretAccessKey": secret, "ageSeconds": age]
+    func post(accessKeyId: String, secret: String, token: String?, age: Int = 0, body: String = "{}") throws -> (status: Int, body: [String: Any]) {
+        var request: [String: Any] = ["url": url, "body": body, "accessKeyId": accessKeyId, "secretAccessKey": secret, "ageSeconds": age]
         if let token { request["sessionToken"] = token }
         let script = LabEnvironment.support("lambda_standins.py")
         let input = directory.appendingPathComponent("request-\(UUID().uuidString)")

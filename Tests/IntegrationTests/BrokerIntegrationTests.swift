@@ -182,4 +182,21 @@ import Testing
             #expect(login.status == 0, "\(login.stderr)")
         }
     }
+
+    /// An event the broker cannot read goes to the runtime API's /error (the URL answers 502), nothing is
+    /// created, and the same process serves the next request.
+    @Test func anUnreadableRequestIsReportedAndTheLoopGoesOn() throws {
+        let instance = try broker.launch(tags: [:])
+        defer { try? admin.delete(name(instance) + "$") }
+        let credentials = try broker.session(account: BrokerFixture.memberAccount, role: "web-role", name: instance.instanceId)
+        let broken = try broker.post(accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, token: credentials.sessionToken,
+                                     body: "not json")
+        #expect(broken.status == 502)
+        #expect(try admin.computer(name(instance) + "$") == nil)
+        #expect(try broker.brokerLogText().contains("cannot read the event"))
+        let root = try makeScratchRoot()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let joined = try join(instance, root: root)
+        #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+    }
 }
