@@ -199,4 +199,29 @@ import Testing
         let joined = try join(instance, root: root)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
     }
+
+    /// The whole host, joined through the broker in a sandboxed /etc: real sssd, NSS and PAM; the tag's
+    /// group (as the broker read it from EC2) may log in, and nobody else.
+    @Test func theTagsGroupLogsInOnAHostJoinedThroughTheBroker() throws {
+        let instance = try broker.launch(tags: ["adGroupName": lab.loginGroup])
+        defer { try? admin.delete(name(instance) + "$") }
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--broker", broker.url, "--output", "json"], environment: [
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": instance.metadataEndpoint, "AWS_ENDPOINT_URL": aws.proxyEndpoint,
+        ])
+        #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+        #expect(try sandbox.text("/etc/sssd/sssd.conf").contains(lab.loginGroup))
+        _ = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
+        let sssd = try SandboxedSSSD(sandbox)
+        defer { sssd.stop() }
+        let passwd = try resolveUser(lab.memberUser, in: sandbox)
+        #expect(passwd.hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output)")
+        let member = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt"],
+                                     stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+        #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd.output.suffix(4000))")
+        let nonmember = try sandbox.run("/usr/bin/pamtester", ["login", lab.nonmemberUser, "authenticate", "acct_mgmt"],
+                                        stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        #expect(nonmember.status != 0)
+    }
 }
