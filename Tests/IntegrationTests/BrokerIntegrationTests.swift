@@ -199,6 +199,26 @@ import Testing
         let joined = try join(instance, root: root)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
     }
+}
+
+/// A login on a host joined through the broker. Named so that scripts/test runs it with the other real
+/// logins through sssd, on a quiet DC (its `--skip`/`--filter HostLoginIntegrationTests`).
+@Suite(.serialized, .needsLab) struct BrokerHostLoginIntegrationTests {
+    let lab: Lab
+    let aws: AWSFixture
+    let admin: AdminDirectory
+    let broker: BrokerFixture
+
+    init() throws {
+        lab = try Lab.current()
+        aws = try AWSFixture.current()
+        admin = AdminDirectory(lab: lab)
+        broker = try BrokerFixture()
+    }
+
+    func name(_ instance: EC2Instance) -> String {
+        (try? ComputerName(hostFQDN: instance.hostname + "." + lab.domain).value) ?? "?"
+    }
 
     /// The whole host, joined through the broker in a sandboxed /etc: real sssd, NSS and PAM; the tag's
     /// group (as the broker read it from EC2) may log in, and nobody else.
