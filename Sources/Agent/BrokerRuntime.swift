@@ -36,6 +36,11 @@ public struct BrokerRuntime {
     func serve(_ invocation: LambdaRuntimeAPI.Invocation) {
         let id = invocation.requestId
         var response: [UInt8]
+        if let parsed = try? JSON.parse(invocation.event), let termination = BrokerTermination.parse(parsed) {
+            response = terminated(termination, requestId: id, deadline: Self.deadline(invocation.deadlineMilliseconds))
+            do { try api.respond(id, body: response) } catch { log("\(id): the runtime API refused the response: \(error.message)") }
+            return
+        }
         do {
             let event = try BrokerEvent(invocation.event)
             response = answer(event, requestId: id, deadline: Self.deadline(invocation.deadlineMilliseconds))
@@ -50,6 +55,22 @@ public struct BrokerRuntime {
         } catch {
             log("\(id): the runtime API refused the response: \(error.message)")
             do { try api.fail(id, type: "ResponseRefused", message: error.message) } catch { log("\(id): /error refused: \(error.message)") }
+        }
+    }
+
+    /// EC2's terminated event: the instance's accounts removed, owner-checked; the answer says what was done.
+    func terminated(_ event: (account: String, region: String, instanceId: String, state: String), requestId id: String,
+                    deadline: Deadline) -> [UInt8] {
+        let who = "\(event.instanceId) (account \(event.account), \(event.region))"
+        do {
+            let result = try BrokerTermination(join: join).handle(account: event.account, region: event.region, instanceId: event.instanceId,
+                                                                  state: event.state, deadline: deadline)
+            log("\(id): \(who) \(event.state): \(result.status): \(result.message)")
+            return Array(JSON.object([("status", .string(result.status.rawValue)), ("instanceId", .string(event.instanceId)),
+                                      ("removed", .array(result.removed.map { .string($0) })), ("message", .string(result.message))]).serialized().utf8)
+        } catch {
+            log("\(id): \(who) \(event.state): \(error.status): \(error.message)")
+            return BrokerEvent.errorBody(error.status, error.message)
         }
     }
 

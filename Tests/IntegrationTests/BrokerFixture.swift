@@ -23,6 +23,7 @@ final class BrokerFixture {
     private let standIns = Process()
     private let broker = Process()
     let brokerKey: String
+    let runtimePort: Int
 
     init(brokerRoles: [String] = []) throws {
         let lab = try Lab.current()
@@ -55,6 +56,7 @@ final class BrokerFixture {
         let ports = String(decoding: line, as: UTF8.self).split(separator: " ").compactMap { Int($0) }
         guard ports.count == 2 else { throw AdminError(message: "the Lambda stand-ins printed no ports") }
         url = "http://127.0.0.1:\(ports[1])"
+        runtimePort = ports[0]
 
         let credentials = try aws.roleCredentials(Self.brokerRole)
         brokerKey = credentials.accessKeyId
@@ -135,4 +137,20 @@ final class BrokerFixture {
     }
 
     func brokerLogText() throws -> String { try String(contentsOf: brokerLog, encoding: .utf8) }
+
+    /// EC2's state-change event for `instanceId`, invoked directly on the function as an EventBridge rule does: its result.
+    func stateChange(_ instanceId: String, state: String, account: String = BrokerFixture.memberAccount) throws -> [String: Any] {
+        let event: [String: Any] = [
+            "version": "0", "id": UUID().uuidString, "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
+            "account": account, "time": "2026-12-07T10:00:00Z", "region": Self.region,
+            "resources": ["arn:aws:ec2:\(Self.region):\(account):instance/\(instanceId)"], "detail": ["instance-id": instanceId, "state": state],
+        ]
+        let input = directory.appendingPathComponent("event-\(UUID().uuidString)")
+        try JSONSerialization.data(withJSONObject: event).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        let post = "import sys, urllib.request\ntry:\n    print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.stdin.buffer.read(), method='POST'), timeout=60).read().decode())\n"
+            + "except urllib.error.HTTPError as error:\n    print(error.read().decode())\n"
+        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", post, "http://127.0.0.1:\(runtimePort)/adjoin-lab/invoke"], stdin: input)
+        return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? ["unreadable": result.stdout]
+    }
 }

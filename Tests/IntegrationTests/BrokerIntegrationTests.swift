@@ -199,6 +199,34 @@ import Testing
         let joined = try join(instance, root: root)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
     }
+
+    /// EC2's terminated event removes the instance's account, and only when EC2 confirms the termination:
+    /// the same event for a running instance changes nothing, and another instance's account is never touched.
+    @Test func aTerminatedEventRemovesOnlyThatInstancesAccount() throws {
+        let doomed = try broker.launch(tags: [:]), survivor = try broker.launch(tags: [:])
+        defer { for instance in [doomed, survivor] { try? admin.delete(name(instance) + "$") } }
+        for instance in [doomed, survivor] {
+            let root = try makeScratchRoot()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let joined = try join(instance, root: root)
+            #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
+        }
+        // A forged or early event: EC2 says the instance runs.
+        let early = try broker.stateChange(doomed.instanceId, state: "terminated")
+        #expect(early["status"] as? String == "NOT_RUNNING", "\(early)")
+        #expect(try admin.computer(name(doomed) + "$") != nil)
+
+        _ = try aws.boto3("client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').terminate_instances(InstanceIds=[sys.argv[1]])",
+                          [doomed.instanceId])
+        let removed = try broker.stateChange(doomed.instanceId, state: "terminated")
+        #expect(removed["status"] as? String == "DETACHED", "\(removed)")
+        #expect(try admin.computer(name(doomed) + "$") == nil)
+        #expect(try admin.computer(name(survivor) + "$") != nil, "another instance's account stays")
+        // Again (EventBridge delivers at least once): nothing left, still DETACHED.
+        #expect(try broker.stateChange(doomed.instanceId, state: "terminated")["status"] as? String == "DETACHED")
+        // Other states are ignored.
+        #expect(try broker.stateChange(survivor.instanceId, state: "stopping")["status"] as? String == "SKIPPED")
+    }
 }
 
 /// A login on a host joined through the broker. Named so that scripts/test runs it with the other real

@@ -6,7 +6,9 @@
     /2018-06-01/runtime/invocation/next waits for an event and answers it with the headers
     Lambda-Runtime-Aws-Request-Id and Lambda-Runtime-Deadline-Ms; POST
     /2018-06-01/runtime/invocation/ID/response and .../ID/error end that invocation; POST
-    /2018-06-01/runtime/init/error records a broker that could not start.
+    /2018-06-01/runtime/init/error records a broker that could not start. POST /adjoin-lab/invoke (on the
+    same port, unsigned: tests only) invokes the function directly with the event in its body, as an
+    EventBridge rule does, and answers with the function's result.
 
 (b) a function URL with AWS_IAM authorization: every request's SigV4 signature is recomputed with
     botocore (the lab proxy's Verifier: the service must be `lambda`; a request with no signature, an
@@ -122,6 +124,14 @@ class RuntimeHandler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = read_body(self)
         parts = self.path.split("/")
+        if self.path == "/adjoin-lab/invoke":
+            # A direct invocation (what an EventBridge rule does, its permission checked by Lambda): the
+            # event as given, the function's own result as the answer.
+            result = self.server.function.invoke(json.loads(body))
+            self.server.record({"event": "direct-invoke", "functionError": result is None or result[0] == "error"})
+            if result is None or result[0] == "error":
+                return reply(self, 502, result[1] if result else b'{"errorMessage":"no answer"}')
+            return reply(self, 200, result[1], [("Content-Type", "application/json")])
         if self.path == "/2018-06-01/runtime/init/error":
             self.server.function.init_errors.append(body.decode("utf-8", "replace"))
             self.server.record({"event": "init-error", "errorType": self.headers.get("Lambda-Runtime-Function-Error-Type")})
