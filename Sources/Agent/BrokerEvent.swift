@@ -10,6 +10,10 @@ public struct BrokerEvent: Sendable {
     /// `requestContext.authorizer.iam.userArn`: empty when the URL let an unsigned request through (auth NONE).
     public var callerARN: String
     public var regionHint: String?
+    /// The instance's own deadline (ms since 1970): past it the instance no longer waits, so the broker
+    /// stops there too rather than preset an account nobody will use (and rate-limit the instance's next try).
+    /// It can only shorten the broker's work, never allow anything.
+    public var notAfterMilliseconds: Int64?
 
     public init(_ bytes: [UInt8]) throws(AdjoinError) {
         let event: JSON
@@ -22,6 +26,7 @@ public struct BrokerEvent: Sendable {
             throw .invalidInput("the event is not a function URL request (no requestContext.http.method or path)")
         }
         regionHint = nil
+        notAfterMilliseconds = nil
         guard let text = event["body"]?.string, !text.isEmpty else { return }
         var body = Array(text.utf8)
         if event["isBase64Encoded"]?.bool == true {
@@ -33,6 +38,7 @@ public struct BrokerEvent: Sendable {
         do { hints = try JSON.parse(body) } catch { throw .invalidInput("the request's body is not JSON: \(error)") }
         guard hints.members != nil else { throw .invalidInput("the request's body must be a JSON object") }
         regionHint = hints["region"]?.string
+        notAfterMilliseconds = hints["notAfter"]?.integer
     }
 
     /// The HTTP status a refusal is answered with.

@@ -43,7 +43,9 @@ public struct BrokerRuntime {
         }
         do {
             let event = try BrokerEvent(invocation.event)
-            response = answer(event, requestId: id, deadline: Self.deadline(invocation.deadlineMilliseconds))
+            let lambda = invocation.deadlineMilliseconds
+            let instance = event.notAfterMilliseconds
+            response = answer(event, requestId: id, deadline: Self.deadline([lambda.map { $0 - 1000 }, instance].compactMap { $0 }.min()))
         } catch {
             log("\(id): cannot read the event: \(error.message)")
             do { try api.fail(id, type: "InvalidEvent", message: error.message) } catch { log("\(id): /error refused: \(error.message)") }
@@ -80,7 +82,10 @@ public struct BrokerRuntime {
             log("\(id): \(event.method) \(event.path) from \(event.callerARN): not found")
             return BrokerEvent.response(statusCode: 404, body: BrokerEvent.errorBody(.invalidInput, "the broker answers POST /join only"))
         }
-        do {
+        do throws(AdjoinError) {
+            if deadline.isExpired {
+                throw AdjoinError(.timeout, "the instance stopped waiting before the broker could serve it: nothing was created")
+            }
             switch try join.decide(callerARN: event.callerARN, regionHint: event.regionHint, deadline: deadline) {
             case .join(let answer):
                 log("\(id): \(event.callerARN): PRESET \(answer.computerDN) (\(answer.created ? "created" : "reset"))")
@@ -132,12 +137,14 @@ public struct BrokerRuntime {
         }
     }
 
-    /// The invocation's time less a second to send the answer; 20 s when Lambda names none.
+    /// Until `milliseconds` (since 1970: Lambda's deadline less a second to send the answer, or the
+    /// instance's own if sooner); 20 s when neither is known. A time already past leaves no budget: the
+    /// first step then fails with TIMEOUT, before anything is created.
     static func deadline(_ milliseconds: Int64?) -> Deadline {
         guard let milliseconds else { return Deadline(seconds: 20) }
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        let left = Double(milliseconds - (Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)) / 1000 - 1
-        return Deadline(seconds: max(1, min(left, 900)))
+        let left = Double(milliseconds - (Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000)) / 1000
+        return Deadline(seconds: max(0, min(left, 900)))
     }
 }

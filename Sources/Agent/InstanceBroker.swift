@@ -36,7 +36,11 @@ struct InstanceBroker {
     static func ask(_ url: String, instance: InstanceContext, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> Reply {
         progress("asking the broker at \(url) for this instance's account (signed with this instance's role)")
         let client = try BrokerClient(url: url, region: instance.region, credentials: instance.credentials, environment: instance.environment)
-        var (status, body) = try client.join(hints: .object([("region", .string(instance.region))]), deadline: deadline)
+        // When this attempt will have stopped waiting: the broker gives up there too, so that a request that
+        // waited in its queue too long presets nothing (which would rate-limit the next attempt for a minute).
+        let notAfter = SystemWallClock().secondsSince1970 * 1000 + Int64(deadline.remainingMilliseconds) - 2000
+        var (status, body) = try client.join(hints: .object([("region", .string(instance.region)), ("notAfter", .number(notAfter))]),
+                                             deadline: deadline)
         defer { body.wipe() }
         let reply: JSON
         do {

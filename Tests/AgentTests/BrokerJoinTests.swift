@@ -237,4 +237,21 @@ import TestSupport
         #expect(body["status"]?.string == "ACCESS_DENIED")
         world.script.finish()
     }
+
+    /// A request that waited past the instance's own deadline (notAfter) presets nothing: the instance is gone,
+    /// and an account reset now would only rate-limit its next attempt.
+    @Test func aRequestPastTheInstancesDeadlineCreatesNothing() throws {
+        let event = try BrokerEvent(Array("""
+            {"rawPath":"/join","body":"{\\"region\\":\\"us-east-1\\",\\"notAfter\\":1000}",
+             "requestContext":{"http":{"method":"POST","path":"/join"},"authorizer":{"iam":{"userArn":"\(Self.callerARN)"}}}}
+            """.utf8))
+        #expect(event.notAfterMilliseconds == 1000)
+        let (join, world, connector) = try broker([])
+        let runtime = BrokerRuntime(api: try LambdaRuntimeAPI("127.0.0.1:9"), join: join, log: { _ in })
+        let response = try JSON.parse(runtime.answer(event, requestId: "r2", deadline: BrokerRuntime.deadline(event.notAfterMilliseconds)))
+        #expect(response["statusCode"]?.integer == 504)
+        #expect(try JSON.parse(Array((response["body"]?.string ?? "").utf8))["status"]?.string == "TIMEOUT")
+        world.script.finish()
+        connector.finish()
+    }
 }
