@@ -56,7 +56,8 @@ let package = Package(
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["adjoin", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "HostConfig", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,6 +36,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
                 guard after.hasPrefix(":"), let number = Int(after.dropFirst()), (1...65535).contains(number) else { throw invalid }
                 port = number
             }
+        } else if authority.filter({ $0 == ":" }).count > 1 {
+            // An IPv6 address without its brackets: its last group would be read as a port.
+            throw AdjoinError.invalidInput("\(source): an IPv6 address in a URL goes in brackets (http://[fd00:ec2::254]): \(text)")
         } else if let colon = authority.lastIndex(of: ":") {
             guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else { throw invalid }
             host = String(authority[..<colon])
@@ -45,6 +48,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
             port = nil
         }
         guard !host.isEmpty, host.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { throw invalid }
+        if host.hasPrefix("["), SocketAddress(numericHost: String(host.dropFirst().dropLast()), port: 0)?.family != .ipv6 {
+            throw AdjoinError.invalidInput("\(source): '\(host)' is not an IPv6 address: \(text)")
+        }
         basePath = path
     }
 
@@ -55,6 +61,9 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     var origin: String { scheme + "://" + hostHeader }
+
+    /// The host is an IPv6 address (`[fd00:ec2::254]`).
+    public var isIPv6Literal: Bool { host.hasPrefix("[") }
 
     public var description: String { origin + basePath }
 }

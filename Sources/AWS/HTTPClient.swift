@@ -1,6 +1,9 @@
 import AdjoinCore
 internal import CCurl
 internal import CCurlShim
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One HTTP request as the AWS clients build it: the URL already holds the canonical query, and the
 /// headers are the ones that were signed (plus curl's own, which are not).
@@ -90,6 +93,13 @@ final class HTTPClient {
 
     deinit { adjoin_curl_easy_cleanup(handle) }
 
+    /// `AWS_CA_BUNDLE`, as the AWS CLI and SDKs read it: the certificate authorities that HTTPS answers are checked
+    /// against, in place of the ones libcurl was built to look for. Needed where libcurl comes from another
+    /// distribution than the certificates: the broker's Lambda bundle carries Debian's libcurl, which looks for
+    /// /etc/ssl/certs/ca-certificates.crt, and Lambda's Amazon Linux keeps them elsewhere (its bootstrap sets this).
+    /// Read once from the process's environment: a path, not a secret.
+    private static let caBundle: String? = getenv("AWS_CA_BUNDLE").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+
     /// Sends `request` and returns whatever status came back; throws only when no answer came.
     /// `purpose` names what is being reached in errors, e.g. "instance metadata at http://169.254.169.254".
     func send(_ request: HTTPRequest, purpose: String, limits: AttemptLimits = AttemptLimits(),
@@ -117,6 +127,7 @@ final class HTTPClient {
                 set(adjoin_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errors.baseAddress))
                 set(adjoin_curl_set_string(handle, CURLOPT_URL, request.url))
                 set(adjoin_curl_allow_http_only(handle))
+                if let caBundle = Self.caBundle { set(adjoin_curl_set_string(handle, CURLOPT_CAINFO, caBundle)) }
                 set(adjoin_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
                 set(adjoin_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds))))
                 set(adjoin_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(total.milliseconds))))

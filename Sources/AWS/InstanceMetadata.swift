@@ -39,7 +39,8 @@ public final class InstanceMetadata {
         http = transport
     }
 
-    /// The endpoint from `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else http://169.254.169.254.
+    /// The endpoint from `AWS_EC2_METADATA_SERVICE_ENDPOINT`, else by `AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE`
+    /// (http://169.254.169.254, or http://[fd00:ec2::254] for IPv6).
     public convenience init(environment: AWSEnvironment = .current()) throws(AdjoinError) {
         self.init(endpoint: try environment.metadataEndpoint(), transport: try environment.makeTransport())
     }
@@ -66,6 +67,19 @@ public final class InstanceMetadata {
 
     public func localIPv4(deadline: Deadline) throws(AdjoinError) -> String {
         try requiredText("/latest/meta-data/local-ipv4", deadline: deadline)
+    }
+
+    /// The instance's primary IPv6 address, or nil where its interface has none (404).
+    public func ipv6(deadline: Deadline) throws(AdjoinError) -> String? {
+        try read("/latest/meta-data/ipv6", deadline: deadline).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The address the instance's peers in the VPC reach it by: its private IPv4, else (an IPv6-only
+    /// instance has no `local-ipv4`) its primary IPv6 address.
+    public func privateAddress(deadline: Deadline) throws(AdjoinError) -> String {
+        if let v4 = try read("/latest/meta-data/local-ipv4", deadline: deadline) { return String(decoding: v4, as: UTF8.self) }
+        if let v6 = try ipv6(deadline: deadline) { return v6 }
+        throw AdjoinError(.unknownError, "\(label) has neither /latest/meta-data/local-ipv4 nor /latest/meta-data/ipv6")
     }
 
     /// The instance's tags, or nil when the instance does not expose tags in metadata (404).
@@ -191,7 +205,8 @@ public final class InstanceMetadata {
                 guard error.retryable, attempt < maximumAttempts, !deadline.isExpired else {
                     if error.error.status == .networkError {
                         throw AdjoinError.network("\(error.error.message) (reading \(what); \(attempt) attempts). Is this an EC2 instance, "
-                                                  + "with the metadata service enabled? AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address")
+                                                  + "with the metadata service enabled? AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address "
+                                                  + "(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 in an IPv6-only subnet)")
                     }
                     throw error.error
                 }

@@ -4,8 +4,8 @@ import Glibc
 
 /// A distro tool run for host configuration (pam-auth-update, authselect, visudo, systemctl): started
 /// with posix_spawn from an argument vector, never through a shell, with a fixed environment (so that
-/// nothing of the caller's environment, and no secret, reaches it), standard input from /dev/null, and
-/// its output collected. A child still running when the deadline passes is killed.
+/// nothing of the caller's environment, and no secret, reaches it), standard input from /dev/null (or
+/// a secret written into a pipe: a password is never in argv or the environment), and its output collected. A child still running when the deadline passes is killed.
 public struct ChildProcess: Sendable {
     public struct Result: Sendable {
         public let exitStatus: Int32
@@ -21,6 +21,9 @@ public struct ChildProcess: Sendable {
     /// Standard error goes where the agent's own goes instead of into the output: for a program whose
     /// standard output is data (a `credential_process`), while its messages are for the operator.
     public var inheritsStandardError = false
+    /// Written to the child's standard input, which is then closed (a password for `net changesecretpw -i`);
+    /// nil: /dev/null. Through a pipe, never a file, an argument or the environment.
+    public var standardInput: SecretBytes?
 
     public init(_ arguments: [String]) {
         precondition(!arguments.isEmpty)
@@ -48,10 +51,24 @@ public struct ChildProcess: Sendable {
         _ = fcntl(pipeEnds[1], F_SETFD, FD_CLOEXEC)
         defer { close(pipeEnds[0]) }
 
+        var inputEnds: [Int32] = [-1, -1]
+        if let standardInput {
+            // The whole secret must fit in the pipe's buffer, as it is written before the output is read.
+            guard standardInput.count < 4096 else { throw AdjoinError(.unknownError, "standard input for \(arguments[0]) is too long") }
+            guard pipe(&inputEnds) == 0 else { throw failure("cannot create a pipe") }
+            _ = fcntl(inputEnds[0], F_SETFD, FD_CLOEXEC)
+            _ = fcntl(inputEnds[1], F_SETFD, FD_CLOEXEC)
+        }
+        defer { for end in inputEnds where end >= 0 { close(end) } }
+
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if standardInput != nil {
+            posix_spawn_file_actions_adddup2(&actions, inputEnds[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
         if !inheritsStandardError { posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 2) }
 
@@ -64,6 +81,17 @@ public struct ChildProcess: Sendable {
         close(pipeEnds[1])
         guard status == 0 else {
             throw AdjoinError(.unknownError, "cannot run \(arguments[0]): \(Errno(status))")
+        }
+        if let standardInput {
+            close(inputEnds[0])
+            inputEnds[0] = -1
+            // Less than a pipe's buffer: the write completes without the child reading (a child that exits
+            // first makes it fail with EPIPE, which its exit status then reports).
+            let previous = signal(SIGPIPE, SIG_IGN)
+            _ = standardInput.withUnsafeBytes { write(inputEnds[1], $0.baseAddress, $0.count) }
+            signal(SIGPIPE, previous)
+            close(inputEnds[1])
+            inputEnds[1] = -1
         }
 
         var output: [UInt8] = []

@@ -21,6 +21,10 @@ public struct HostPort: Sendable, Hashable, CustomStringConvertible {
                 throw .invalidInput("'\(text)': missing ']' after the IPv6 address")
             }
             host = String(trimmed[trimmed.index(after: trimmed.startIndex)..<close])
+            // Brackets hold an IPv6 address and nothing else (RFC 3986's IP-literal).
+            guard SocketAddress(numericHost: host, port: 0)?.family == .ipv6 else {
+                throw .invalidInput("'\(text)': only an IPv6 address goes in brackets")
+            }
             let rest = trimmed[trimmed.index(after: close)...]
             if !rest.isEmpty {
                 guard rest.first == ":" else { throw .invalidInput("'\(text)': expected ':PORT' after ']'") }

@@ -2,29 +2,16 @@
 /// of the session name (or start URL), and adjoin reads that cache. Not for anything that needs a
 /// collision-resistant hash.
 public struct SHA1 {
-    private var state: [UInt32] = [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0]
-    private var buffer: [UInt8] = []
-    private var length: UInt64 = 0
+    private var blocks = HashBlocks(state: [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0])
 
     public init() {}
 
     public mutating func update(_ bytes: some Sequence<UInt8>) {
-        for byte in bytes {
-            buffer.append(byte)
-            length &+= 1
-            if buffer.count == 64 {
-                compress(buffer)
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
+        blocks.update(bytes, compress: Self.compress)
     }
 
     public mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        update([0x80])
-        while buffer.count != 56 { update([0]) }
-        update((0..<8).reversed().map { UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64($0))) })
-        return state.flatMap { word in (0..<4).reversed().map { UInt8(truncatingIfNeeded: word >> (8 * UInt32($0))) } }
+        blocks.finalize(compress: Self.compress)
     }
 
     public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
@@ -33,11 +20,8 @@ public struct SHA1 {
         return hasher.finalize()
     }
 
-    private mutating func compress(_ block: [UInt8]) {
-        var w = [UInt32](repeating: 0, count: 80)
-        for i in 0..<16 {
-            w[i] = UInt32(block[4 * i]) << 24 | UInt32(block[4 * i + 1]) << 16 | UInt32(block[4 * i + 2]) << 8 | UInt32(block[4 * i + 3])
-        }
+    private static func compress(_ state: inout [UInt32], _ block: [UInt32]) {
+        var w = block + [UInt32](repeating: 0, count: 64)
         for i in 16..<80 { w[i] = rotateLeft(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1) }
         var a = state[0], b = state[1], c = state[2], d = state[3], e = state[4]
         for i in 0..<80 {
@@ -55,12 +39,8 @@ public struct SHA1 {
             b = a
             a = t
         }
-        state[0] &+= a
-        state[1] &+= b
-        state[2] &+= c
-        state[3] &+= d
-        state[4] &+= e
+        for (index, value) in [a, b, c, d, e].enumerated() { state[index] &+= value }
     }
 
-    private func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 { value << count | value >> (32 - count) }
+    private static func rotateLeft(_ value: UInt32, _ count: UInt32) -> UInt32 { value << count | value >> (32 - count) }
 }

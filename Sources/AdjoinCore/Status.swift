@@ -1,6 +1,6 @@
 /// The outcome words of every command, after AWS Storage Gateway's domain membership states,
 /// plus the few that users of a join agent need. Each is declared here once, with its exit code, the
-/// commands that end with it and what it means to an operator: `--help`, the man page and the README's
+/// commands that end with it and what it means to an operator: `--help`, the man page and docs/troubleshooting.md's
 /// table are made from these (StatusDocumentation), and a test fails when a copy drifts.
 public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String
@@ -70,8 +70,8 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
                                                "the computer account belongs to another host (or another host claiming the same --owner holds it), carries no adjoin owner marker (a remote leave by name; a preset of an existing account), or is a domain controller's; it was not changed")
     /// The directory side succeeded (or was not reached) but the host could not be configured:
     /// a missing package, a file that could not be edited safely, a distro tool that failed.
-    public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave],
-                                                   "the host could not be configured (sssd not installed, a PAM file that cannot be edited safely, a distribution tool that failed) or, for leave, sssd could not be stopped; after a successful join the account and keytab stay and a rerun completes the host")
+    public static let configurationFailed = Status("CONFIGURATION_FAILED", exitCode: 17, [.join, .leave, .rotate],
+                                                   "the host could not be configured (sssd not installed, a PAM file that cannot be edited safely, a distribution tool that failed) or, for leave, sssd could not be stopped; after a successful join the account and keytab stay and a rerun completes the host; for join and rotate with --update-samba, Samba could not be given the new password (the message says what to run)")
     // Why a joined host is not healthy (`status`; `rotate` and `leave` use them for the same causes).
     /// adjoin has not joined this host (no record of a join, no keys of a computer account).
     public static let notJoined = Status("NOT_JOINED", exitCode: 20, [.status, .rotate],
@@ -101,15 +101,18 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     /// This host's clock and the DC's differ by more than Kerberos allows; the boot join waits for the time service.
     public static let clockSkew = Status("CLOCK_SKEW", exitCode: 28, [.join, .preset, .leave, .rotate, .status, .sweep],
                                          "this host's clock and the domain controller's differ by more than Kerberos allows (5 minutes); the message names both: set the clock (a time service) and run again. The boot join keeps trying, as the time service may not have synced yet")
+    /// `rotate`: smb.conf makes Samba on this host a member of the domain, and it keeps the machine password too.
+    public static let sambaInUse = Status("SAMBA_IN_USE", exitCode: 29, [.rotate],
+                                          "Samba on this host is a member of the domain (its smb.conf sets security to ads for this realm) and keeps the machine password too, and rotate was not told to keep it in step; nothing was changed: run with --update-samba (or join with --update-samba or the setting updateSamba)")
 
     /// The broker refused: the caller's AWS account, or its role, is not one the central settings allow.
-    public static let notAllowed = Status("NOT_ALLOWED", exitCode: 29, [.join],
+    public static let notAllowed = Status("NOT_ALLOWED", exitCode: 30, [.join],
                                           "(broker) the instance's AWS account has no item in the central settings, or its role is not among the item's brokerRoles (or ADJOIN_BROKER_ALLOWED); nothing was created: add the account (or role) and join again")
     /// The broker refused: EC2 does not report the calling instance as running.
-    public static let notRunning = Status("NOT_RUNNING", exitCode: 30, [.join],
+    public static let notRunning = Status("NOT_RUNNING", exitCode: 31, [.join],
                                           "(broker) EC2 does not report the calling instance as running (stopped, stopping, terminated, or unknown in its account and Region); nothing was created")
     /// The broker refused: this instance's account had its password set less than a minute ago.
-    public static let rateLimited = Status("RATE_LIMITED", exitCode: 31, [.join],
+    public static let rateLimited = Status("RATE_LIMITED", exitCode: 32, [.join],
                                            "(broker) this instance's computer account had its password set less than 60 seconds ago (by the broker or by the instance); nothing was changed (transient: the boot join tries again)")
 
     /// In the order the documentation lists them: the successes, then by exit code.
@@ -117,7 +120,7 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
         .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .preset, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
-        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .notAllowed, .notRunning, .rateLimited,
+        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .sambaInUse, .notAllowed, .notRunning, .rateLimited,
     ]
 
     /// swift-argument-parser's exit code for a usage error (an unknown flag, a bad value, flags that cannot go together).

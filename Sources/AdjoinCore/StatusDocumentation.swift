@@ -1,5 +1,5 @@
 /// Every place that lists the statuses is made here from `Status.all`: the table in `adjoin --help`, each
-/// command's exit line, the README's table and the man page's section. A status's meaning is written once.
+/// command's exit line, docs/troubleshooting.md's table and the man page's section. A status's meaning is written once.
 public enum StatusDocumentation {
     /// `adjoin --help`'s table: code, word, and the meaning wrapped to `width` columns.
     public static func helpTable(width: Int = 78) -> String {
@@ -31,7 +31,7 @@ public enum StatusDocumentation {
             + "`adjoin --help` says what each means."
     }
 
-    /// The README's table (Markdown), one row a status.
+    /// docs/troubleshooting.md's table (Markdown), one row a status.
     public static func markdownTable() -> String {
         var rows = ["| status | exit | commands | meaning |", "|---|---|---|---|"]
         for status in Status.all {

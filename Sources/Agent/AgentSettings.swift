@@ -1,7 +1,7 @@
 import AdjoinCore
 
 /// The agent's settings: the JSON of the SSM parameter (`adjoin` by default) after validation, with
-/// command-line flags laid over it. See README "Settings".
+/// command-line flags laid over it. See docs/configuration.md.
 public struct AgentSettings: Sendable {
     public enum ComputerNameSource: String, Sendable, CaseIterable {
         case hostname
@@ -34,6 +34,10 @@ public struct AgentSettings: Sendable {
     public var configureSSH: Bool?
     /// `posixIDs`: users' and groups' uidNumber and gidNumber from the directory, not IDs derived from SIDs (nil: not given, derived).
     public var posixIDs: Bool?
+    /// `sshPublicKeyAttribute`: the directory attribute that holds users' SSH public keys (nil: keys stay local).
+    public var sshPublicKeyAttribute: String?
+    /// `updateSamba`: Samba on the host (smb.conf: security = ads) gets each new machine password, at join and at rotate.
+    public var updateSamba: Bool?
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
     public var groupTag = "adGroupName"
     /// The instance tag that names the group whose members may use sudo; it overrides `sudoGroup`.

@@ -63,16 +63,9 @@ public struct BootRetry: Sendable {
 
     public static func sleep(_ duration: Duration) { Backoff.sleep(duration) }
 
-    /// `30m`, `90s`, `2h` or a number of seconds.
+    /// `30m`, `90s`, `2h`, `1d` or a number of seconds: more than none, at most a day.
     public static func parseDuration(_ text: String) -> Duration? {
-        let units: [(Character, Int64)] = [("s", 1), ("m", 60), ("h", 3600)]
-        var digits = Substring(text)
-        var scale: Int64 = 1
-        if let last = text.last, let unit = units.first(where: { $0.0 == last }) {
-            digits = digits.dropLast()
-            scale = unit.1
-        }
-        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value > 0, value <= 86_400 / scale else { return nil }
-        return .seconds(value * scale)
+        guard let seconds = DurationText.seconds(text), seconds > 0, seconds <= 86_400 else { return nil }
+        return .seconds(seconds)
     }
 }

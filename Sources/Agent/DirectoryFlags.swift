@@ -45,7 +45,7 @@ public struct DirectoryFlags: Sendable {
         // Asked only where the join registered the instance's address in DNS (rotate, status, the boot join).
         let environment = context.environment
         place.instanceAddress = { deadline in
-            guard let text = try? InstanceMetadata(environment: environment).localIPv4(deadline: deadline) else { return nil }
+            guard let text = try? InstanceMetadata(environment: environment).privateAddress(deadline: deadline) else { return nil }
             return try? AgentSettings.dnsAddress(text)
         }
         return place

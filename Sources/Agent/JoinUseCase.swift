@@ -31,6 +31,10 @@ public struct JoinUseCase: UseCase {
         public var configureSSH = true
         /// `--posix-ids`: the directory's uidNumber and gidNumber (with the settings' `posixIDs`, either turns it on).
         public var posixIDs = false
+        /// `--ssh-public-key-attribute`: wins over the settings' `sshPublicKeyAttribute`.
+        public var sshPublicKeyAttribute: String?
+        /// `--update-samba`: hand the new machine password to Samba when smb.conf makes it a member (with the settings' `updateSamba`, either turns it on).
+        public var updateSamba = false
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
@@ -129,7 +133,9 @@ public struct JoinUseCase: UseCase {
             request.dnsAddress = instanceAddress(context, state: state)
             if request.dnsAddress != nil { request.dnsAddressSource = .instance }
         }
-        let hostJoin = HostJoin(DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress), options: try hostOptions(instance))
+        var domainJoin = DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress)
+        domainJoin.updateSamba = options.updateSamba || instance?.settings.updateSamba == true
+        let hostJoin = HostJoin(domainJoin, options: try hostOptions(instance))
         let identity = CurrentIdentity(files: request.files, instance: state)
         if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
         if let number { status?.beginAttempt(number) }
@@ -147,6 +153,7 @@ public struct JoinUseCase: UseCase {
             : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
         let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
         let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
+            + (result.sambaNote.map { "; \($0)" } ?? "")
         status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
             $0.domain = result.domain
             $0.computerName = result.computerName
@@ -250,13 +257,13 @@ public struct JoinUseCase: UseCase {
     }
 
     /// On EC2 the address to register is the instance's private IPv4 (what its peers in the VPC reach it
-    /// by), from metadata; when metadata does not give it, the address toward the DC stands in, and the join says so.
+    /// by), or on an IPv6-only instance its IPv6 address (an AAAA record), from metadata; when metadata does not give it, the address toward the DC stands in, and the join says so.
     private func instanceAddress(_ context: RunContext, state: JoinAttempts) -> SocketAddress? {
         do {
-            let text = try state.instanceMetadata().localIPv4(deadline: context.deadline)
+            let text = try state.instanceMetadata().privateAddress(deadline: context.deadline)
             return try AgentSettings.dnsAddress(text)
         } catch {
-            context.progress("instance metadata did not give this instance's private IPv4 (\(error.message)): registering the address toward the DC")
+            context.progress("instance metadata did not give this instance's private address (\(error.message)): registering the address toward the DC")
             return nil
         }
     }
@@ -271,6 +278,7 @@ public struct JoinUseCase: UseCase {
         host.configureDNS = options.configureDNS
         host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
         host.posixIDs = options.posixIDs || instance?.settings.posixIDs == true
+        host.sshPublicKeyAttribute = options.sshPublicKeyAttribute ?? instance?.settings.sshPublicKeyAttribute
         return host
     }
 

@@ -123,7 +123,7 @@ public struct LeaveUseCase: UseCase {
     static func dryRunText(_ result: LeaveResult) -> String {
         let through = result.domainController.map { " (through \($0))" } ?? ""
         if result.wouldRemove.isEmpty { return result.message + through + "\n" }
-        return result.wouldRemove.map { "would remove \($0) and its child objects\(through)\n" }.joined()
+        return result.wouldRemove.map { "would remove \($0)\(through)\n" }.joined()
     }
 
     private static let noPassword = "no join password: the settings hold none; give --user with --password-stdin"

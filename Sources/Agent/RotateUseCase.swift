@@ -6,10 +6,13 @@ public struct RotateUseCase: UseCase {
     public struct Options: Sendable {
         public var maximumAgeDays: Int
         public var directory: DirectoryFlags
+        /// `--update-samba`: keep Samba in step even when the join did not record it.
+        public var updateSamba: Bool
 
-        public init(maximumAgeDays: Int, directory: DirectoryFlags) {
+        public init(maximumAgeDays: Int, directory: DirectoryFlags, updateSamba: Bool = false) {
             self.maximumAgeDays = maximumAgeDays
             self.directory = directory
+            self.updateSamba = updateSamba
         }
     }
 
@@ -22,8 +25,9 @@ public struct RotateUseCase: UseCase {
             let lock = try lockHost(files: context.files, deadline: context.deadline, progress: context.progress)
             defer { lock.release() }
             let place = try options.directory.place(in: context)
-            let result = try PasswordRotation(place: place, maximumAgeDays: options.maximumAgeDays, progress: context.progress)
-                .run(deadline: context.deadline, identity: place.currentIdentity(environment: context.environment))
+            var rotation = PasswordRotation(place: place, maximumAgeDays: options.maximumAgeDays, progress: context.progress)
+            rotation.updateSamba = options.updateSamba
+            let result = try rotation.run(deadline: context.deadline, identity: place.currentIdentity(environment: context.environment))
             return CommandReport(status: result.status, fields: [
                 .string("domain", "domain", result.domain),
                 .string("computer-name", "computerName", result.computerName),

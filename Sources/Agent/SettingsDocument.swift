@@ -25,6 +25,8 @@ public enum SettingsDocument {
         ("dnsAddress", []),
         ("configureSSH", []),
         ("posixIDs", []),
+        ("sshPublicKeyAttribute", []),
+        ("updateSamba", []),
         ("broker", []),
         ("brokerRoles", []),
     ]
@@ -96,6 +98,9 @@ public enum SettingsDocument {
         }
         settings.configureSSH = try reader.bool("configureSSH")
         settings.posixIDs = try reader.bool("posixIDs")
+        settings.sshPublicKeyAttribute = try reader.string("sshPublicKeyAttribute", matching: AttributeName.isValid,
+                                                           expected: "an LDAP attribute name, such as altSecurityIdentities")
+        settings.updateSamba = try reader.bool("updateSamba")
         settings.broker = try reader.string("broker", matching: BrokerURL.isValid, expected: "the broker's https:// function URL")
         for role in try reader.strings("brokerRoles") {
             guard AWSNames.isRoleName(role) else { throw reader.error("brokerRoles", "must be a list of IAM role names, and holds \"\(role)\"") }

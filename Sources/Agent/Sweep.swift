@@ -72,7 +72,7 @@ public struct Sweep {
             if decision.action == .delete && apply, let location {
                 do throws(AdjoinError) {
                     progress("Deleting \(account.dn) (\(decision.reason)) and its child objects")
-                    try directory.delete(account, deadline: deadline)
+                    swept.dnsRecords = try directory.delete(account, deadline: deadline)
                     swept.deleted = true
                     swept.statusTable = aws.recordDetached(account, at: location, domain: domain.value, domainController: directory.domainController,
                                                            reason: "swept: " + decision.reason, deadline: deadline)
@@ -98,6 +98,8 @@ public struct SweptAccount: Sendable {
     public var failure: AdjoinError?
     /// The status item's write: "written", "superseded", a failure's message; nil without a table.
     public var statusTable: String?
+    /// What became of the DNS records the instance's machine registered: "removed NAMES", or why they stay; nil: none.
+    public var dnsRecords: String?
 
     /// The action as reported: `delete` (a dry run's), `deleted`, `keep`, `not-swept`, `failed`.
     public var outcome: String {

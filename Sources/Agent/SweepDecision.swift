@@ -59,15 +59,5 @@ public struct SweepDecision: Sendable, Equatable {
     }
 
     /// `--grace`: a number with a unit (`s`, `m`, `h`, `d`; `24h`, `90m`, `7d`), or seconds alone.
-    public static func parseDuration(_ text: String) -> Int64? {
-        let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        var digits = Substring(text)
-        var unit: Int64 = 1
-        if let last = text.last, let multiplier = units[last] {
-            digits = digits.dropLast()
-            unit = multiplier
-        }
-        guard !digits.isEmpty, digits.count <= 9, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(digits) else { return nil }
-        return value * unit
-    }
+    public static func parseDuration(_ text: String) -> Int64? { DurationText.seconds(text) }
 }

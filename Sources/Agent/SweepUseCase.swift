@@ -61,7 +61,8 @@ public struct SweepUseCase: UseCase {
             .both("grace", "graceSeconds", text: options.grace, json: .number(result.graceSeconds)),
             ReportField(lines: result.accounts.map { swept in
                 ("account", "\(swept.account.computerName) \(swept.account.owner.value) \(swept.location?.description ?? "-") "
-                    + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)")
+                    + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)"
+                    + (swept.dnsRecords.map { "; DNS: " + $0 } ?? ""))
             }, member: ("accounts", .array(result.accounts.map { swept in
                 .object([
                     ("computerName", .string(swept.account.computerName)),
@@ -74,6 +75,7 @@ public struct SweepUseCase: UseCase {
                     ("action", .string(swept.outcome)),
                     ("reason", .string(swept.failure?.message ?? swept.decision.reason)),
                     ("statusTable", .optional(swept.statusTable)),
+                    ("dnsRecords", .optional(swept.dnsRecords)),
                 ])
             }))),
             ReportField(lines: result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") },

@@ -35,22 +35,37 @@ void adjoin_resolver_free(adjoin_resolver *resolver) {
     free(resolver);
 }
 
-int adjoin_resolver_set_ipv4_servers(adjoin_resolver *resolver, const uint32_t *addresses, const uint16_t *ports, int count) {
+int adjoin_resolver_set_servers(adjoin_resolver *resolver, const uint8_t *families, const uint8_t *addresses,
+                                const uint16_t *ports, int count) {
     if (count > MAXNS) {
         count = MAXNS;
     }
-    for (int i = 0; i < count; i++) {
-        struct sockaddr_in *server = &resolver->state.nsaddr_list[i];
-        memset(server, 0, sizeof(*server));
-        server->sin_family = AF_INET;
-        server->sin_port = htons(ports[i]);
-        server->sin_addr.s_addr = addresses[i];
-    }
-    // IPv6 servers from resolv.conf live in _u._ext (malloc'd, and preferred over nsaddr_list when set):
-    // drop them so only the given servers are asked.
+    // Servers read from resolv.conf may sit in _u._ext (malloc'd; res_nclose frees them): drop them all
+    // so that only the given servers are asked.
     for (int i = 0; i < MAXNS; i++) {
         free(resolver->state._u._ext.nsaddrs[i]);
         resolver->state._u._ext.nsaddrs[i] = NULL;
+        memset(&resolver->state.nsaddr_list[i], 0, sizeof(resolver->state.nsaddr_list[i]));
+    }
+    for (int i = 0; i < count; i++) {
+        if (families[i] == 6) {
+            // A sockaddr_in6 does not fit in nsaddr_list: glibc takes _u._ext.nsaddrs[i] instead when
+            // nsaddr_list[i].sin_family is 0 (res_send.c, get_nsaddr), as res_init does for resolv.conf's IPv6 servers.
+            struct sockaddr_in6 *server = calloc(1, sizeof(*server));
+            if (server == NULL) {
+                count = i;
+                break;
+            }
+            server->sin6_family = AF_INET6;
+            server->sin6_port = htons(ports[i]);
+            memcpy(&server->sin6_addr, addresses + 16 * i, 16);
+            resolver->state._u._ext.nsaddrs[i] = server;
+        } else {
+            struct sockaddr_in *server = &resolver->state.nsaddr_list[i];
+            server->sin_family = AF_INET;
+            server->sin_port = htons(ports[i]);
+            memcpy(&server->sin_addr, addresses + 16 * i, 4);
+        }
     }
     resolver->state.nscount = count;
     return count;

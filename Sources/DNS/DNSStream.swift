@@ -96,68 +96,34 @@ public final class DNSStream {
                 throw error
             }
         }
-        do throws(AdjoinError) {
-            try send([UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request, deadline)
-            let header = try receive(2, deadline)
+        let outcome: Result<[UInt8], AdjoinError>
+        do throws(StreamSocket.Failure) {
+            try StreamSocket.send([UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request, on: descriptor, deadline: deadline)
+            let header = try StreamSocket.receive(2, on: descriptor, deadline: deadline)
             let length = Int(header[0]) << 8 | Int(header[1])
-            guard length >= 12 else { throw AdjoinError.network("the DNS server at \(address) sent a reply of \(length) bytes") }
-            let reply = try receive(length, deadline)
-            guard reply[0] == request[0], reply[1] == request[1] else {
-                throw AdjoinError.network("the DNS server at \(address) answered another message than the one sent")
+            if length < 12 {
+                outcome = .failure(.network("the DNS server at \(address) sent a reply of \(length) bytes"))
+            } else {
+                let reply = try StreamSocket.receive(length, on: descriptor, deadline: deadline)
+                outcome = reply[0] == request[0] && reply[1] == request[1]
+                    ? .success(reply) : .failure(.network("the DNS server at \(address) answered another message than the one sent"))
             }
+        } catch {
+            switch error {
+            case .timedOut: outcome = .failure(.timeout("no answer from the DNS server at \(address) within the time budget"))
+            case .closed: outcome = .failure(.network("the DNS server at \(address) closed the connection without a whole answer"))
+            case .system(let errno): outcome = .failure(.network("cannot talk to the DNS server at \(address): \(errno)"))
+            }
+        }
+        switch outcome {
+        case .success(let reply):
             exchanges += 1
             return reply
-        } catch {
+        case .failure(let error):
             // After a failure the stream's position is unknown: a late reply would be read as the next one.
             close(descriptor)
             descriptor = -1
             throw error
         }
-    }
-
-    private func send(_ bytes: [UInt8], _ deadline: Deadline) throws(AdjoinError) {
-        var sent = 0
-        while sent < bytes.count {
-            try wait(for: Int16(POLLOUT), deadline)
-            let result = bytes.withUnsafeBytes { buffer in Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) } }
-            switch result {
-            case .success(let count): sent += count
-            case .failure(let failure) where failure.errno == .wouldBlock: continue
-            case .failure(let failure): throw .network("cannot send to the DNS server at \(address): \(failure.errno)")
-            }
-        }
-    }
-
-    private func receive(_ count: Int, _ deadline: Deadline) throws(AdjoinError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var received = 0
-        while received < count {
-            try wait(for: Int16(POLLIN), deadline)
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(POSIXFailure) in try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...])) }
-            }
-            let got: Int
-            switch result {
-            case .success(let count): got = count
-            case .failure(let failure) where failure.errno == .wouldBlock: continue
-            case .failure(let failure): throw .network("cannot read from the DNS server at \(address): \(failure.errno)")
-            }
-            if got == 0 { throw .network("the DNS server at \(address) closed the connection without a whole answer") }
-            received += got
-        }
-        return bytes
-    }
-
-    private func wait(for events: Int16, _ deadline: Deadline) throws(AdjoinError) {
-        var waiting = [pollfd(fd: descriptor, events: events, revents: 0)]
-        var ready: Int32
-        repeat {
-            do {
-                ready = try POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)
-            } catch {
-                throw .network("cannot wait for the DNS server at \(address): \(error.errno)")
-            }
-        } while ready == 0 && !deadline.isExpired
-        if ready == 0 { throw .timeout("no answer from the DNS server at \(address) within the time budget") }
     }
 }

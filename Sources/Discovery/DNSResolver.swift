@@ -7,7 +7,7 @@ final class DNSResolver {
     private let handle: OpaquePointer
     let serverDescription: String
 
-    /// `servers` are IPv4 addresses (glibc's res_state holds IPv6 servers only as read from resolv.conf).
+    /// `servers` are IPv4 or IPv6 addresses.
     init(servers: [SocketAddress]) throws(AdjoinError) {
         guard let handle = adjoin_resolver_new() else {
             throw AdjoinError(.unknownError, "could not initialise the DNS resolver (res_ninit failed; is /etc/resolv.conf readable?)")
@@ -20,14 +20,12 @@ final class DNSResolver {
         guard servers.count <= 3 else {
             throw .invalidInput("at most 3 DNS servers can be given, got \(servers.count)")
         }
-        if let ipv6 = servers.first(where: { $0.family != .ipv4 }) {
-            throw .invalidInput("DNS server \(ipv6.host): only IPv4 addresses are supported for --dns-server")
+        var addresses = [UInt8](repeating: 0, count: 16 * servers.count)
+        for (index, server) in servers.enumerated() {
+            addresses.replaceSubrange(16 * index..<16 * index + server.addressBytes.count, with: server.addressBytes)
         }
-        let addresses = servers.map { server in
-            server.addressBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
-        }
-        let ports = servers.map(\.port)
-        _ = adjoin_resolver_set_ipv4_servers(handle, addresses, ports, Int32(servers.count))
+        let families = servers.map { UInt8($0.family == .ipv4 ? 4 : 6) }
+        _ = adjoin_resolver_set_servers(handle, families, addresses, servers.map(\.port), Int32(servers.count))
         serverDescription = servers.map(\.host).joined(separator: ", ")
     }
 

@@ -20,11 +20,14 @@ public struct DomainControllerLocator: Sendable {
     public var progress: ProgressSink
     /// Where names are looked up.
     public var resolvers: any ResolverFactory
+    /// The address families this host has: a DC's addresses of the other family are not pinged.
+    public var families: AddressFamilies
 
     public init(domain: DomainName, domainControllers: [HostPort] = [], dnsServers: [SocketAddress] = [],
                 required: DCFlags = [.ldap], resolvers: any ResolverFactory = SystemResolvers(),
-                progress: @escaping ProgressSink = { _ in }) {
+                families: AddressFamilies = .host(), progress: @escaping ProgressSink = { _ in }) {
         self.domain = domain
+        self.families = families
         self.domainControllers = domainControllers
         self.dnsServers = dnsServers
         self.required = required
@@ -78,10 +81,13 @@ public struct DomainControllerLocator: Sendable {
             throw AdjoinError(.domainNotFound, "DNS has no domain controller records for '\(domain)' (\(name) has no SRV records; asked \(resolver.serverDescription))")
         }
         var candidates: [Candidate] = []
-        for record in records where candidates.count < DomainControllerLocator.maxPinged {
+        for record in records where candidates.count(where: { $0.address.family == families.preferred }) < DomainControllerLocator.maxPinged {
             var addresses = answer.addresses[record.target.lowercased()] ?? []
-            if addresses.isEmpty {
-                addresses = (try? lookUpAddresses(of: record.target, resolver: resolver, useSystemResolver: false, deadline: deadline)) ?? []
+            // The SRV answer's additional records may hold only the A records (or none): an IPv6-only host
+            // asks for the target's AAAA (and A) records itself.
+            if !addresses.contains(where: { SocketAddress(numericHost: $0, port: 0)?.family == families.preferred }) {
+                let more = (try? lookUpAddresses(of: record.target, resolver: resolver, useSystemResolver: false, deadline: deadline)) ?? []
+                addresses += more.filter { !addresses.contains($0) }
             }
             for address in addresses {
                 guard let socket = SocketAddress(numericHost: address, port: record.port),
@@ -89,6 +95,7 @@ public struct DomainControllerLocator: Sendable {
                 candidates.append(Candidate(name: record.target, address: socket, outcome: .notPinged))
             }
         }
+        candidates = Array(reachable(candidates).prefix(DomainControllerLocator.maxPinged))
         guard !candidates.isEmpty else {
             throw .network("DNS lists domain controllers for '\(domain)' (\(records.map(\.target).joined(separator: ", "))) but none of their names resolves to an address")
         }
@@ -118,7 +125,13 @@ public struct DomainControllerLocator: Sendable {
         guard !candidates.isEmpty else {
             throw .network("none of the given domain controllers resolves to an address: " + problems.joined(separator: "; "))
         }
-        return Array(candidates.prefix(DomainControllerLocator.maxPinged))
+        return Array(reachable(candidates).prefix(DomainControllerLocator.maxPinged))
+    }
+
+    /// The candidates of the family this host reaches DCs by (AddressFamilies.choose), in their order.
+    private func reachable(_ candidates: [Candidate]) -> [Candidate] {
+        let chosen = Set(families.choose(candidates.map(\.address)))
+        return candidates.filter { chosen.contains($0.address) }
     }
 
     /// A and AAAA records of a name. Without explicit DNS servers a given DC name goes through the

@@ -11,11 +11,12 @@ public enum ConfigurationCheck {
         var problems: [String] = []
 
         if let krb5 = try text(KerberosConfiguration.path, files) {
-            let relations = krb5.split(separator: "\n").map { $0.trimmingWhitespace().replacingSpaces() }
-            if !relations.contains("default_realm=\(realm)") {
+            // Read as the join wrote it and as MIT reads it: the section's first relation counts.
+            let profile = ProfileDocument(text: krb5)
+            if profile.value("default_realm", in: "libdefaults") != realm {
                 problems.append("\(KerberosConfiguration.path) does not set default_realm = \(realm)")
             }
-            if !relations.contains("\(realm)={") {
+            if !profile.hasBlock(realm, in: "realms") {
                 problems.append("\(KerberosConfiguration.path) has no [realms] block for \(realm)")
             }
         } else {
@@ -42,10 +43,7 @@ public enum ConfigurationCheck {
         if let access { problems += try sshProblems(access, files: files) }
 
         let nsswitch = try text(NameServiceSwitch.path, files) ?? ""
-        for database in ["passwd", "group"] where !nsswitch.split(separator: "\n").contains(where: { line in
-            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == ":" })
-            return words.first == Substring(database) && words.contains("sss")
-        }) {
+        for database in ["passwd", "group"] where !NameServiceSwitch.sources(of: database, in: nsswitch).contains("sss") {
             problems.append("\(NameServiceSwitch.path) does not ask sss for \(database)")
         }
 
@@ -123,12 +121,5 @@ public enum ConfigurationCheck {
 
     private static func text(_ path: String, _ files: HostFiles) throws(AdjoinError) -> String? {
         try files.read(path).map { String(decoding: $0, as: UTF8.self) }
-    }
-}
-
-extension String {
-    /// The relation without blanks, so that `default_realm = X` and `default_realm=X` compare equal.
-    fileprivate func replacingSpaces() -> String {
-        String(unicodeScalars.filter { $0 != " " && $0 != "\t" })
     }
 }

@@ -195,7 +195,15 @@ public struct HostConfiguration: Sendable {
             plan.notes.append("sshd has UsePAM off\(under): AD passwords cannot be checked over SSH (PAM and sssd check them), only Kerberos logins work; "
                               + "set `UsePAM yes` in \(SSHServerConfiguration.mainPath) yourself (it applies to every user)")
         }
-        try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in SSHDropIn.render(settings.allowedGroups) }
+        var keysFromDirectory = false
+        if settings.sshPublicKeyAttribute != nil {
+            if files.exists(SSHDropIn.authorizedKeysCommand) {
+                keysFromDirectory = true
+            } else {
+                plan.notes.append("\(SSHDropIn.authorizedKeysCommand) is not installed\(under): SSH keys from the directory are not offered to sshd (install sssd-common, or sssd's ssh tools, and join again)")
+            }
+        }
+        try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in SSHDropIn.render(settings.allowedGroups, keysFromDirectory: keysFromDirectory) }
         plan.configuresSSH = true
         plan.sshReload = SSHService.reload(files: files, pidFile: sshd.globalValue("PidFile"))
         return true

@@ -22,6 +22,10 @@ public struct HostSettings: Sendable {
     public var configureSSH = true
     /// Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false).
     public var posixIDs = false
+    /// The directory attribute that holds users' SSH public keys: sssd serves them to sshd (nil: keys stay local).
+    public var sshPublicKeyAttribute: String?
+    /// The join reached its DC over IPv6 (an IPv6-only host, or a DC without IPv4): sssd looks up AAAA records first.
+    public var reachesDCsOverIPv6 = false
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
     public var pinnedServers: [String] = []
 
@@ -31,6 +35,12 @@ public struct HostSettings: Sendable {
         self.hostFQDN = hostFQDN
         self.computerName = computerName
         self.kdcs = kdcs
+    }
+
+    /// A server as krb5.conf and sssd's ad_server take it: an IPv6 address in brackets (`[fd00::10]`), so that
+    /// its colons are not read as a port's; a name or an IPv4 address as it is.
+    static func serverEntry(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
     }
 
     /// The first label of the host name, upper case: what sssd derives the machine principal from.

@@ -9,9 +9,11 @@ enum KerberosConfiguration {
         // instance's reverse record is ip-10-...) would ask for a ticket to a name AD does not know.
         document.set("dns_canonicalize_hostname", "false", in: "libdefaults")
         document.set("rdns", "false", in: "libdefaults")
-        var realm: [(String, String)] = settings.kdcs.map { ("kdc", $0) }
+        // MIT reads `kdc = fd00::10` as host "fd00" and port ":10": an IPv6 address goes in brackets.
+        let kdcs = settings.kdcs.map(HostSettings.serverEntry)
+        var realm: [(String, String)] = kdcs.map { ("kdc", $0) }
         // AD's kpasswd runs on every DC; without this, password changes would look for a kadmin server.
-        realm += settings.kdcs.prefix(1).map { ("admin_server", $0) }
+        realm += kdcs.prefix(1).map { ("admin_server", $0) }
         realm.append(("default_domain", settings.domain))
         document.setBlock(settings.realm, body: realm, in: "realms")
         document.set("." + settings.domain, settings.realm, in: "domain_realm")

@@ -26,6 +26,12 @@ enum NameServiceSwitch {
         return TextLines.join(lines)
     }
 
+    /// The sources of `database` as the C library reads them: its first line's, comments left out.
+    static func sources(of database: String, in text: String) -> [Substring] {
+        guard let line = TextLines.split(text).first(where: { entry($0)?.0 == database }), let (_, sources) = entry(line) else { return [] }
+        return sources.split(whereSeparator: { $0 == " " || $0 == "\t" })
+    }
+
     private static func entry(_ line: String) -> (String, Substring)? {
         let trimmed = line.trimmingWhitespace()
         guard !trimmed.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { return nil }

@@ -35,6 +35,20 @@ struct ProfileDocument {
         }
     }
 
+    /// The value of the first `tag = value` at the top level of `section` (what MIT reads), or nil.
+    func value(_ tag: String, in section: String) -> String? {
+        guard let range = sectionRange(section),
+              let index = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && !opensBlock(lines[$0]) }),
+              let equals = lines[index].firstIndex(of: "=") else { return nil }
+        return lines[index][lines[index].index(after: equals)...].trimmingWhitespace()
+    }
+
+    /// Whether `section` holds a block `tag = { ... }` at its top level.
+    func hasBlock(_ tag: String, in section: String) -> Bool {
+        guard let range = sectionRange(section) else { return false }
+        return topLevelLines(in: range).contains { relationTag(lines[$0]) == tag && opensBlock(lines[$0]) }
+    }
+
     // MARK: - Reading the structure
 
     private func sectionRange(_ section: String) -> Range<Int>? {

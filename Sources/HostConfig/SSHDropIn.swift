@@ -14,16 +14,27 @@ enum SSHDropIn {
     static let directory = "/etc/ssh/sshd_config.d"
     static let path = directory + "/10-adjoin.conf"
 
-    static func render(_ groups: [GroupName]) -> String {
-        """
-        # Written by adjoin: members of the AD groups allowed to log in (\(groups.map(\.value).joined(separator: ", ")))
-        # may log in with their AD password and by Kerberos. Others keep the rules of the rest of sshd's configuration.
-        Match Group \(pattern(groups))
-        \tPasswordAuthentication yes
-        \tKbdInteractiveAuthentication yes
-        \tGSSAPIAuthentication yes
+    /// sssd's helper that prints a user's public keys from the directory (sssd-common on Debian and
+    /// Ubuntu, sssd-common on the RHEL family and Amazon Linux: the same path).
+    static let authorizedKeysCommand = "/usr/bin/sss_ssh_authorizedkeys"
 
-        """
+    /// `keysFromDirectory`: members' public keys come from the directory too (sssd's ssh responder),
+    /// besides their own authorized_keys files. The command runs as nobody: it needs no privilege.
+    static func render(_ groups: [GroupName], keysFromDirectory: Bool = false) -> String {
+        var lines = [
+            "# Written by adjoin: members of the AD groups allowed to log in (\(groups.map(\.value).joined(separator: ", ")))",
+            keysFromDirectory
+                ? "# may log in with their AD password, by Kerberos and with the SSH keys the directory holds for them. Others keep the rules of the rest of sshd's configuration."
+                : "# may log in with their AD password and by Kerberos. Others keep the rules of the rest of sshd's configuration.",
+            "Match Group \(pattern(groups))",
+            "\tPasswordAuthentication yes",
+            "\tKbdInteractiveAuthentication yes",
+            "\tGSSAPIAuthentication yes",
+        ]
+        if keysFromDirectory {
+            lines += ["\tAuthorizedKeysCommand \(authorizedKeysCommand)", "\tAuthorizedKeysCommandUser nobody"]
+        }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// sshd's pattern list for the groups, as sssd names them: lower case (the AD provider folds case,

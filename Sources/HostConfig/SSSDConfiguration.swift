@@ -8,7 +8,9 @@ enum SSSDConfiguration {
         var document = INIDocument(text: current ?? "# Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.\n")
         // No config_file_version: optional since sssd 1.13, and sssd 2.10 warns about it as an unknown
         // option. One already in the file is the administrator's and stays.
-        document.set("services", merged(document.value("services", in: "sssd"), with: ["nss", "pam", "sudo"]), in: "sssd")
+        // The ssh responder serves sss_ssh_authorizedkeys, sshd's AuthorizedKeysCommand.
+        let services = ["nss", "pam", "sudo"] + (settings.sshPublicKeyAttribute == nil ? [] : ["ssh"])
+        document.set("services", merged(document.value("services", in: "sssd"), with: services), in: "sssd")
         document.set("domains", merged(document.value("domains", in: "sssd"), with: [settings.domain]), in: "sssd")
         document.replaceSection("domain/" + settings.domain, with: domainSection(settings))
         return document.text
@@ -22,7 +24,11 @@ enum SSSDConfiguration {
             ("ad_hostname", settings.hostFQDN),
         ]
         if !settings.pinnedServers.isEmpty {
-            entries.append(("ad_server", (settings.pinnedServers + ["_srv_"]).joined(separator: ", ")))
+            entries.append(("ad_server", (settings.pinnedServers.map(HostSettings.serverEntry) + ["_srv_"]).joined(separator: ", ")))
+        }
+        if settings.reachesDCsOverIPv6 {
+            // sssd's default (ipv4_first) takes a dual-stack DC's A record, which an IPv6-only host cannot reach.
+            entries.append(("lookup_family_order", "ipv6_first"))
         }
         if settings.keytabPath != defaultKeytab {
             entries.append(("krb5_keytab", settings.keytabPath))
@@ -39,6 +45,11 @@ enum SSSDConfiguration {
             // UIDs derived from the SID: the same on every host, with nothing to maintain in AD; or, where
             // the directory carries them (RFC 2307 attributes), its own uidNumber and gidNumber.
             ("ldap_id_mapping", settings.posixIDs ? "false" : "true"),
+        ]
+        if let attribute = settings.sshPublicKeyAttribute {
+            entries.append(("ldap_user_ssh_public_key", attribute))
+        }
+        entries += [
             ("cache_credentials", "true"),
             ("krb5_store_password_if_offline", "true"),
             // sssd renews the machine password by running adcli; adjoin rotate does it instead.

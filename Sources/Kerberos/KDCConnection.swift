@@ -103,66 +103,28 @@ public final class KDCConnection {
 
     private func roundTrip(_ request: [UInt8], _ deadline: Deadline) throws(KDCTransportFailure) -> [UInt8] {
         let length = UInt32(request.count)
-        try send([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request, deadline)
-        let header = try receive(4, deadline, first: true)
+        let header: [UInt8]
+        do {
+            try StreamSocket.send([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request,
+                                  on: descriptor, deadline: deadline)
+            header = try StreamSocket.receive(4, on: descriptor, deadline: deadline)
+        } catch .closed(received: 0) {
+            // Nothing of the reply came: the KDC dropped the connection rather than cut a reply short.
+            throw .closedBeforeReply
+        } catch {
+            throw KDCTransportFailure(error)
+        }
         let replyLength = header.reduce(0) { $0 << 8 | Int($1) }
         guard replyLength > 0, replyLength <= Self.maximumReply else { throw .malformed("a reply of \(replyLength) bytes") }
-        let reply = try receive(replyLength, deadline, first: false)
+        let reply: [UInt8]
+        do {
+            reply = try StreamSocket.receive(replyLength, on: descriptor, deadline: deadline)
+        } catch {
+            throw KDCTransportFailure(error)
+        }
         exchanges += 1
         answeredOnThisConnection = true
         return reply
-    }
-
-    private func send(_ bytes: [UInt8], _ deadline: Deadline) throws(KDCTransportFailure) {
-        var sent = 0
-        while sent < bytes.count {
-            try wait(for: Int16(POLLOUT), deadline)
-            // MSG_NOSIGNAL: a KDC that closed the connection must be an error here, not a SIGPIPE.
-            let count = bytes.withUnsafeBytes { buffer in Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) } }
-            switch count {
-            case .success(let count): sent += count
-            case .failure(let failure) where failure.errno == .wouldBlock: continue
-            case .failure(let failure) where failure.errno == .brokenPipe || failure.errno == .connectionReset: throw .closedBeforeReply
-            case .failure(let failure): throw .system(failure.errno)
-            }
-        }
-    }
-
-    /// Reads exactly `count` bytes. `first`: nothing of the reply has arrived yet, so a close here
-    /// means the KDC dropped the connection rather than cut a reply short.
-    private func receive(_ count: Int, _ deadline: Deadline, first: Bool) throws(KDCTransportFailure) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        var received = 0
-        while received < count {
-            try wait(for: Int16(POLLIN), deadline)
-            let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(POSIXFailure) in try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...])) }
-            }
-            let got: Int
-            switch result {
-            case .success(let count): got = count
-            case .failure(let failure) where failure.errno == .wouldBlock: continue
-            case .failure(let failure) where failure.errno == .connectionReset && first && received == 0: throw .closedBeforeReply
-            case .failure(let failure): throw .system(failure.errno)
-            }
-            if got == 0 { throw first && received == 0 ? .closedBeforeReply : .malformed("a reply cut short") }
-            received += got
-        }
-        return bytes
-    }
-
-    private func wait(for events: Int16, _ deadline: Deadline) throws(KDCTransportFailure) {
-        var waiting = [pollfd(fd: descriptor, events: events, revents: 0)]
-        var ready: Int32
-        repeat {
-            do {
-                ready = try POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)
-            } catch {
-                throw .system(error.errno)
-            }
-            // poll's whole milliseconds can end just short of the deadline: only a spent budget is a timeout.
-        } while ready == 0 && !deadline.isExpired
-        if ready == 0 { throw .timedOut }
     }
 
     private func failure(_ error: KDCTransportFailure) -> KerberosError {
@@ -185,4 +147,12 @@ private enum KDCTransportFailure: Error {
     case closedBeforeReply
     case system(Errno)
     case malformed(String)
+
+    init(_ failure: StreamSocket.Failure) {
+        switch failure {
+        case .timedOut: self = .timedOut
+        case .closed: self = .malformed("a reply cut short")
+        case .system(let errno): self = .system(errno)
+        }
+    }
 }

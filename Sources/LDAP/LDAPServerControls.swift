@@ -12,8 +12,8 @@ final class LDAPServerControls {
     static let securityDescriptorFlagsOID = "1.2.840.113556.1.4.801"
     init(securityDescriptorFlags: UInt8?, treeDelete: Bool = false, page: PagedResultsControl? = nil) throws(LDAPError) {
         if let flags = securityDescriptorFlags {
-            // SEQUENCE { INTEGER flags }, BER; the flags used here are below 0x80, so one content byte.
-            var value: [CChar] = [0x30, 0x03, 0x02, 0x01, CChar(bitPattern: flags & 0x7F)]
+            // SEQUENCE { INTEGER flags }.
+            var value = BER.element(BER.sequence, BER.integer(Int32(flags))).map { CChar(bitPattern: $0) }
             try append(Self.securityDescriptorFlagsOID, value: &value)
         }
         if treeDelete {

@@ -21,6 +21,8 @@ public struct DomainJoin: Sendable {
     public let clock: any WallClock
     /// Groups the host will let log in or use sudo: looked up once joined, a missing one a warning.
     public var loginGroups: [GroupName] = []
+    /// Hand the new machine password to Samba when smb.conf makes it a member of the realm (`--update-samba`, `updateSamba`).
+    public var updateSamba = false
 
     public init(_ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
                 progress: @escaping ProgressSink = { _ in }) {
@@ -28,10 +30,6 @@ public struct DomainJoin: Sendable {
         self.connector = connector
         self.clock = clock
         self.progress = progress
-    }
-
-    public func run(deadline: Deadline) throws(AdjoinError) -> JoinResult {
-        try run(on: try locateController(deadline: deadline), deadline: deadline)
     }
 
     /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
@@ -131,6 +129,7 @@ public struct DomainJoin: Sendable {
                                     keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
                                     warnings: reuse.warnings)
             registerAddress(&result, keytab: keytab, session: session, deadline: work)
+            handToSamba(&result, password: password, session: session, deadline: work)
             return result
         } catch {
             if !applied {
@@ -145,6 +144,26 @@ public struct DomainJoin: Sendable {
                 throw undone
             }
             throw error
+        }
+    }
+
+    /// Samba on this host, when smb.conf makes it a member of the realm, gets the new password once the
+    /// keytab is proven; a failure is kept in the result (the account and keys stand) for the command to report.
+    func handToSamba(_ result: inout JoinResult, password: SecretBytes, session: any Directory, deadline: Deadline) {
+        result.updateSamba = updateSamba
+        do throws(AdjoinError) {
+            guard let samba = try SambaSecrets.member(of: request.domain.realm, files: request.files) else { return }
+            guard updateSamba else {
+                result.warnings.append("smb.conf makes Samba a member of \(request.domain.realm), and it was not given the new machine password "
+                                       + "(`net ads testjoin` fails): join again with --update-samba, or the setting updateSamba")
+                return
+            }
+            progress("Handing the machine password to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)")
+            let sid = DomainSID.read(baseDN: request.domain.baseDN, session: session, deadline: deadline)
+            result.sambaNote = try samba.handOver(password, domainSID: sid, deadline: deadline)
+        } catch {
+            result.sambaFailure = AdjoinError(.configurationFailed, "the computer account and the keytab hold the new machine password (kvno "
+                                              + "\(result.kvno)), but " + SambaSecrets.remedy(error))
         }
     }
 

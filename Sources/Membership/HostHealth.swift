@@ -80,6 +80,7 @@ public struct HostHealth: Sendable {
         if record.configured {
             checkConfiguration(host, &report)
         }
+        checkSamba(host, deadline: deadline, &report)
         if report.status == .healthy {
             report.message = "\(record.samAccountName) is joined to \(record.domain) and healthy"
         }
@@ -151,6 +152,38 @@ public struct HostHealth: Sendable {
                           + "registers it again", failing: .configurationDrift)
         } catch {
             report.record("dns", "cannot ask \(controller.hostName) for \(record.name): \(error.message)", failing: error.status)
+        }
+    }
+
+    /// Samba on this host, when smb.conf makes it a member of the realm: its own check (`net ads
+    /// testjoin`, which logs in with the password in its secrets.tdb) says whether it is in step. No secret is read here.
+    private func checkSamba(_ host: JoinedHost, deadline: Deadline, _ report: inout HealthReport) {
+        let realm = host.record.realm
+        let samba: SambaSecrets
+        do {
+            guard let member = try SambaSecrets.member(of: realm, files: place.files) else { return }
+            samba = member
+        } catch {
+            report.record("samba", "cannot read \(SambaConfiguration.path): \(error.message)")
+            return
+        }
+        let rotation = host.record.updateSamba ? "rotate hands it each new password (joined with --update-samba)"
+            : "rotate refuses to change the password without --update-samba (SAMBA_IN_USE)"
+        let member = "Samba is a member of \(realm) (\(samba.configurationPath): security = ads)"
+        do {
+            guard let result = try samba.testJoin(deadline: deadline) else {
+                report.record("samba", "\(member), but Samba's net is not installed: not checked; \(rotation)")
+                return
+            }
+            if result.succeeded {
+                report.record("samba", "\(member) and `net ads testjoin` passes; \(rotation)")
+            } else {
+                report.record("samba", "\(member), but `net -s \(samba.configurationPath) ads testjoin` fails (\(SambaSecrets.lastLine(result.output))): "
+                              + "Samba's copy of the machine password is out of step or Samba cannot reach the DC; "
+                              + "`adjoin rotate --max-age 0 --update-samba` hands it a new password", failing: .configurationDrift)
+            }
+        } catch {
+            report.record("samba", "\(member), but `net ads testjoin` could not run: \(error.message)", failing: error.status)
         }
     }
 

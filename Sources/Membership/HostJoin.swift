@@ -15,6 +15,8 @@ public struct HostJoin: Sendable {
         /// false: `--no-configure-ssh` (sshd is left as the image has it).
         public var configureSSH = true
         public var posixIDs = false
+        /// The directory attribute with users' SSH public keys (nil: none).
+        public var sshPublicKeyAttribute: String?
         public init() {}
     }
 
@@ -42,8 +44,10 @@ public struct HostJoin: Sendable {
         if inherited == nil { try JoinRename.check(join.request, against: try JoinRename.recorded(join.request.files)) }
         guard let options else {
             try discard(inherited, deadline: deadline)
-            let result = try join.run(on: controller, deadline: deadline)
+            var result = try join.run(on: controller, deadline: deadline)
+            result.updateSamba = join.updateSamba
             try JoinRecord(join.request, result, configured: false).write(join.request.files)
+            if let failure = result.sambaFailure { throw failure }
             return Outcome(join: result, configured: [])
         }
         let configuration = configuration(options, controller: controller)
@@ -51,13 +55,16 @@ public struct HostJoin: Sendable {
         try discard(inherited, deadline: deadline)
         var join = self.join
         join.loginGroups = options.allowedGroups + (options.sudoGroup.map { [$0] } ?? [])
-        let result = try join.run(on: controller, deadline: deadline)
+        var result = try join.run(on: controller, deadline: deadline)
+        result.updateSamba = join.updateSamba
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
         record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
-        return Outcome(join: result, configured: try configuration.apply(plan, deadline: deadline))
+        let configured = try configuration.apply(plan, deadline: deadline)
+        if let failure = result.sambaFailure { throw failure }
+        return Outcome(join: result, configured: configured)
     }
 
     /// What the host configuration would change, as diffs; touches nothing, neither host nor directory.
@@ -78,6 +85,11 @@ public struct HostJoin: Sendable {
         if request.registerDNS {
             text += "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
                 + "in DNS at \(controller.hostName), signed as \(request.computerName.samAccountName), and its PTR record where that DC holds the reverse zone\n"
+        }
+        if let samba = try SambaSecrets.member(of: request.domain.realm, files: request.files) {
+            text += join.updateSamba
+                ? "would hand the new machine password and the domain SID to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)\n"
+                : "would leave Samba (\(samba.configurationPath): security = ads) without the new machine password: give --update-samba\n"
         }
         if let options {
             text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
@@ -117,6 +129,8 @@ public struct HostJoin: Sendable {
         settings.configureDNS = options.configureDNS
         settings.configureSSH = options.configureSSH
         settings.posixIDs = options.posixIDs
+        settings.sshPublicKeyAttribute = options.sshPublicKeyAttribute
+        settings.reachesDCsOverIPv6 = controller.address.family == .ipv6
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }

@@ -87,21 +87,35 @@ public final class InstanceAccounts {
 
     /// Deletes the account with its child objects, after reading its marker once more: an account that
     /// another instance has taken over since it was listed is left alone (ACCOUNT_CONFLICT).
-    public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) {
+    /// Returns what became of the DNS records the machine registered (nil: it had none).
+    @discardableResult
+    public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) -> String? {
         let current: LDAPEntry?
         do {
             current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
-                                              attributes: [AccountOwner.attribute, DomainControllerAccount.attribute], deadline: deadline).first
+                                              attributes: [AccountOwner.attribute, DomainControllerAccount.attribute] + MachineDNSNodes.accountAttributes,
+                                         deadline: deadline).first
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-        guard let current else { return }
+        guard let current else { return nil }
         if let refusal = DomainControllerAccount.refusal(current) { throw refusal }
         let owner = AccountOwner.parse(recorded: current.strings(AccountOwner.attribute))
         guard owner?.value == account.owner.value else {
             throw AdjoinError(.accountConflict, "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")
         }
+        // Found before the account goes: its SID is how its records are recognised.
+        let records: MachineDNSNodes
+        do {
+            records = try MachineDNSNodes.find(for: current, domain: domain, session: session, deadline: deadline)
+        } catch {
+            try AccountRemoval.delete(account.dn, in: session, as: principal, deadline: deadline)
+            return "its DNS records were not looked for: \(error.diagnostic ?? error.message)"
+        }
         try AccountRemoval.delete(account.dn, in: session, as: principal, deadline: deadline)
+        guard !records.nodes.isEmpty else { return nil }
+        progress("Deleting the DNS records \(account.dn) registered: \(records.names.joined(separator: ", "))")
+        return records.delete(in: session, as: principal, deadline: deadline) ?? "removed " + records.names.joined(separator: ", ")
     }
 }
 

@@ -30,6 +30,9 @@ public struct JoinRecord: Sendable, Equatable {
     public var access: LoginAccess?
     /// The address record the join registered in the domain's DNS (nil: none), for leave to remove and status to check.
     public var dnsRecord: HostAddressRecord?
+    /// The join was told to keep Samba's copy of the machine password in step (`--update-samba`, the
+    /// `updateSamba` setting): the scheduled `rotate` does so too.
+    public var updateSamba = false
 
     public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
                 keytabPath: String, configured: Bool) {
@@ -54,6 +57,7 @@ public struct JoinRecord: Sendable, Equatable {
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
         dnsRecord = result.dnsRecord
+        updateSamba = result.updateSamba
     }
 
     /// DNS servers as the record keeps them: the address alone for port 53, else with its port
@@ -118,6 +122,7 @@ public struct JoinRecord: Sendable, Equatable {
             add("dns-address-source", dnsRecord.source.rawValue)
             if let zone = dnsRecord.reverseZone { add("dns-reverse-zone", zone) }
         }
+        if updateSamba { add("update-samba", "yes") }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -154,6 +159,7 @@ public struct JoinRecord: Sendable, Equatable {
                                                  source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given,
                                                  reverseZone: single["dns-reverse-zone"])
         }
+        record.updateSamba = single["update-samba"] == "yes"
         return record
     }
 

@@ -113,4 +113,10 @@ public struct JoinResult: Sendable {
     public var warnings: [String] = []
     /// The address record registered in the domain's DNS (nil: not asked, or refused: see `warnings`).
     public var dnsRecord: HostAddressRecord?
+    /// The join was told to keep Samba in step (recorded for rotate).
+    public var updateSamba = false
+    /// What was handed to Samba (nil: Samba is not a member of the realm, or was not to be told).
+    public var sambaNote: String?
+    /// Samba could not be given the new password: the join stands, and this is its outcome.
+    public var sambaFailure: AdjoinError?
 }

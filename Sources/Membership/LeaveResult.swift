@@ -13,7 +13,7 @@ public struct LeaveResult: Sendable {
     public var domainController: String?
     /// Every object removed (a remote leave by instance id can find more than one).
     public var removed: [String] = []
-    /// A remote leave's dry run: each account it would remove, with its owner.
+    /// A remote leave's dry run: each account it would remove, with its owner and its DNS records.
     public var wouldRemove: [String] = []
     /// The directory had no such account any more: leaving again, or someone removed it.
     public var accountWasGone = false

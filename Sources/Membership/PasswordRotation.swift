@@ -29,6 +29,8 @@ public struct PasswordRotation: Sendable {
     public let progress: ProgressSink
     /// Where the kpasswd service listens when not on the DC's own port 464 (a test's relay).
     var kpasswdServer: SocketAddress? = nil
+    /// `--update-samba`: hand the new password to Samba even when the join did not record it.
+    public var updateSamba = false
 
     public init(place: DirectoryPlace, maximumAgeDays: Int, progress: @escaping ProgressSink = { _ in }) {
         self.place = place
@@ -62,6 +64,14 @@ public struct PasswordRotation: Sendable {
             result.message = "the machine password is \(age) days old, younger than --max-age \(maximumAgeDays): not changed"
             if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
             return result
+        }
+
+        // Samba on this host keeps the password too: changed behind its back, the file server fails.
+        let samba = try SambaSecrets.member(of: record.realm, files: place.files)
+        if let samba, !(updateSamba || record.updateSamba) {
+            throw AdjoinError(.sambaInUse, "\(samba.configurationPath) makes Samba a member of \(record.realm) (security = ads), and it keeps "
+                              + "\(record.samAccountName)'s password too; nothing was changed. Run `adjoin rotate --update-samba` to change it and "
+                              + "hand it to Samba (net changesecretpw, on standard input)")
         }
 
         let keytab = host.keytab
@@ -110,6 +120,16 @@ public struct PasswordRotation: Sendable {
         result.keyVersion = kvno
         result.keytabKeyVersions = try keyVersions(host)
         result.message = "changed the machine password\(age.map { " (it was \($0) days old)" } ?? ""); keytab \(keytab.path) proven at kvno \(kvno), kvno \(previous) kept"
+        if let samba {
+            progress("Handing the new machine password to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)")
+            do throws(AdjoinError) {
+                let sid = DomainSID.read(baseDN: record.domain.split(separator: ".").map { "DC=\($0)" }.joined(separator: ","), session: session, deadline: deadline)
+                result.message += "; " + (try samba.handOver(password, domainSID: sid, deadline: deadline))
+            } catch {
+                throw AdjoinError(.configurationFailed, "the machine password was changed and the keytab holds it (kvno \(kvno)), but "
+                                  + SambaSecrets.remedy(error))
+            }
+        }
         if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
         return result
     }

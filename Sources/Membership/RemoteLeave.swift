@@ -79,9 +79,24 @@ public struct RemoteLeave: Sendable {
             }
             targets.append((entry, owner))
         }
+        // The DNS names each machine registered, found while its SID is still there to recognise them by.
+        var records: [String: MachineDNSNodes] = [:]
+        for target in targets {
+            do {
+                records[target.entry.dn] = try MachineDNSNodes.find(for: target.entry, domain: domain, session: session, deadline: deadline)
+            } catch {
+                let problem = "\(target.entry.dn)'s DNS records were not looked for: \(error.diagnostic ?? error.message)"
+                progress("warning: " + problem)
+                result.dnsRecord = [result.dnsRecord, problem].compactMap { $0 }.joined(separator: "; ")
+            }
+        }
+        func withNames(_ dn: String) -> String {
+            guard let names = records[dn]?.names, !names.isEmpty else { return "" }
+            return ", and its DNS record" + (names.count == 1 ? " " : "s ") + names.joined(separator: ", ")
+        }
         if dryRun {
-            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded"))" }
-            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: ", ") + " with its child objects"
+            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + withNames($0.entry.dn) }
+            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: "; ")
             return result
         }
         for (entry, owner) in targets {
@@ -91,6 +106,17 @@ public struct RemoteLeave: Sendable {
             progress("Deleting \(entry.dn) (owner \(owner?.value ?? "none recorded")) and its child objects")
             try AccountRemoval.delete(entry.dn, in: session, as: principal, deadline: deadline)
             result.removed.append(entry.dn)
+            if let dns = records[entry.dn], !dns.nodes.isEmpty {
+                progress("Deleting the DNS records \(entry.dn) registered: \(dns.names.joined(separator: ", "))")
+                let outcome: String
+                if let problem = dns.delete(in: session, as: principal, deadline: deadline) {
+                    progress("warning: " + problem)
+                    outcome = problem
+                } else {
+                    outcome = "removed " + dns.names.joined(separator: ", ")
+                }
+                result.dnsRecord = [result.dnsRecord, outcome].compactMap { $0 }.joined(separator: "; ")
+            }
         }
         if targets.isEmpty {
             result.accountWasGone = true
@@ -117,7 +143,8 @@ public struct RemoteLeave: Sendable {
         }
         do {
             return try session.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
-                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute, DomainControllerAccount.attribute],
+                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute, DomainControllerAccount.attribute]
+                                                + MachineDNSNodes.accountAttributes,
                                       deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)

@@ -24,7 +24,7 @@ struct JoinCommand: ParsableCommand {
             Everything is planned before the directory is touched: a host that cannot be configured stops \
             the join before it creates anything.
 
-            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata, else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
+            The host's name (--host-fqdn) is then registered in the domain's DNS: an A record (AAAA for an IPv6 address) at the same DC,             written by the machine itself with a secure dynamic update signed with GSS-TSIG as NAME$ (no nsupdate,             no krb5.conf). The address is --dns-address, else on EC2 the instance's private IPv4 from instance             metadata (on an IPv6-only instance, its IPv6 address), else this host's address toward the DC. A refused update is a warning naming the DNS             server's answer, not a failed join. sssd's own dynamic DNS stays off (dyndns_update = false), so that             the record has one owner; leave removes it, rotate and status keep it true. --no-register-dns turns             it off.
 
             The password is read from standard input only, never from an argument or the environment.
 
@@ -119,14 +119,20 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update).")
     var noRegisterDns = false
 
-    @Option(help: ArgumentHelp("The address to register in DNS (default: on EC2 the instance's private IPv4, else this host's address toward the DC).", valueName: "ip"))
+    @Option(help: ArgumentHelp("The address to register in DNS, IPv4 or IPv6 (default: on EC2 the instance's private IPv4, or its IPv6 address where it has no IPv4, else this host's address toward the DC).", valueName: "ip"))
     var dnsAddress: String?
 
     @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
     var noConfigureSSH = false
 
+    @Option(help: ArgumentHelp("Members of the login groups may also log in by SSH with the public keys the directory holds for them in this attribute (for example altSecurityIdentities, or sshPublicKey where the schema has it): sssd serves them to sshd through sss_ssh_authorizedkeys. Their own ~/.ssh/authorized_keys still works.", valueName: "attribute"))
+    var sshPublicKeyAttribute: String?
+
     @Flag(help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host.")
     var posixIds = false
+
+    @Flag(help: "When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), hand it the new machine password (net changesecretpw, on standard input) and the domain SID, so that the file server keeps working; recorded, so that rotate keeps Samba in step too. Without it, such a host is joined with a warning and rotate refuses (SAMBA_IN_USE).")
+    var updateSamba = false
 
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
@@ -156,11 +162,19 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds) {
-            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh and --posix-ids configure the host: they cannot go with --no-configure")
+        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds || sshPublicKeyAttribute != nil) {
+            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh, --posix-ids and --ssh-public-key-attribute configure the host: they cannot go with --no-configure")
+        }
+        if let sshPublicKeyAttribute {
+            guard AttributeName.isValid(sshPublicKeyAttribute) else {
+                throw ValidationError("--ssh-public-key-attribute '\(sshPublicKeyAttribute)' is not an LDAP attribute name (a letter, then letters, digits and hyphens)")
+            }
+            if noConfigureSSH {
+                throw ValidationError("--ssh-public-key-attribute offers directory keys to sshd: it cannot go with --no-configure-ssh")
+            }
         }
         if let dnsAddress, (try? AgentSettings.dnsAddress(dnsAddress)) == nil {
-            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12)")
+            throw ValidationError("--dns-address '\(dnsAddress)' is not an IP address (such as 10.0.0.12 or fd00::12, without brackets)")
         }
         if noRegisterDns && dnsAddress != nil {
             throw ValidationError("--dns-address names the address to register: it cannot go with --no-register-dns")
@@ -170,7 +184,7 @@ struct JoinCommand: ParsableCommand {
         }
         if let retryFor {
             guard BootRetry.parseDuration(retryFor) != nil else {
-                throw ValidationError("--retry-for takes a duration such as 30m, 90s or 2h (at most 24 hours), or a number of seconds")
+                throw ValidationError("--retry-for takes a duration such as 30m, 90s, 2h or 1d (at most 24 hours), or a number of seconds")
             }
             guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
             guard !passwordStdin else {
@@ -203,6 +217,8 @@ struct JoinCommand: ParsableCommand {
         join.configureDNS = configureDNS
         join.configureSSH = !noConfigureSSH
         join.posixIDs = posixIds
+        join.sshPublicKeyAttribute = sshPublicKeyAttribute
+        join.updateSamba = updateSamba
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)

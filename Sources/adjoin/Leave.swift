@@ -16,7 +16,7 @@ struct LeaveCommand: ParsableCommand {
             since adjoin wrote it is kept beside it as NAME.adjoin-left. The directory goes first: if it \
             cannot be reached, nothing local changes and a rerun can finish; --keep-account cleans the host \
             without asking the directory, and the account stays for a remote leave (or adjoin sweep). \
-            Leaving a host that has already left succeeds (DETACHED). Before the account is deleted, the A             record the join registered in DNS is removed, signed as the machine: only that record (the             recorded name with the recorded address); another host's records stay. A refusal is noted.
+            Leaving a host that has already left succeeds (DETACHED). Before the account is deleted, the A record the join registered in DNS is removed, signed as the machine: only that record (the recorded name with the recorded address); another host's records stay. A refusal is noted.
 
             Remote (--computer-name NAME or --instance-id ID, with --domain and a join user): removes the \
             computer object of an instance that died without leaving. By instance id, only objects whose \

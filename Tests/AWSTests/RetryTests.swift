@@ -9,10 +9,19 @@ import TestSupport
     static let throttled = #"{"__type":"ThrottlingException","message":"Rate exceeded"}"#
     static let parameter = #"{"Parameter":{"Name":"/adjoin/settings","Type":"String","Value":"{}"}}"#
 
+    /// Hands out a new key at each call (AKIDEXAMPLE1, AKIDEXAMPLE2, ...): an attempt's key says which call it signed with.
+    final class CountingCredentials: AWSCredentialProvider {
+        private var calls = 0
+        func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+            calls += 1
+            return AWSCredentials(accessKeyId: "AKIDEXAMPLE\(calls)", secretAccessKey: SecretBytes(Array("secret".utf8)), sessionToken: nil, source: "a test")
+        }
+        func invalidate() {}
+    }
+
     func client(_ transport: FakeHTTPTransport, pauses: Locked<[Duration]>, jitter: @escaping @Sendable (Int64) -> Int64 = { $0 })
         throws -> AWSServiceClient {
-        let credentials = StaticCredentials(AWSCredentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: SecretBytes(Array("secret".utf8)),
-                                                           sessionToken: nil, source: "a test"))
+        let credentials = CountingCredentials()
         let client = try AWSServiceClient(service: .ssm, region: "eu-west-1",
                                           endpoint: try Endpoint(parsing: "http://127.0.0.1:9", source: "a test"),
                                           credentials: credentials, transport: transport)
@@ -39,9 +48,9 @@ import TestSupport
         #expect(reply["Parameter"]?["Value"]?.string == "{}")
         // Full jitter pinned to its ceiling: base 100 ms, doubled after each attempt.
         #expect(pauses.withLock { $0 } == [.milliseconds(100), .milliseconds(200), .milliseconds(400)])
-        // Each attempt signed afresh.
-        #expect(Set(transport.header("X-Amz-Date").compactMap { $0 }).count >= 1)
-        #expect(transport.header("Authorization").allSatisfy { $0?.hasPrefix("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/") == true })
+        // Each attempt signed afresh, with the credentials as they are at that attempt (the date alone cannot
+        // tell: four attempts fit in one second of X-Amz-Date).
+        #expect(transport.header("Authorization").map { $0.map { String($0.prefix(41)) } } == (1...4).map { "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\($0)/" })
     }
 
     @Test func theAttemptsStopAtTheMaximumAndThePausesStayUnderTheirCeiling() throws {

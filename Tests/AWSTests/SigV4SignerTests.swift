@@ -6,7 +6,7 @@ import Testing
 
 /// The signer against botocore's SigV4Auth, run live (scripts/lab-support/sigv4_reference.py) on the
 /// same request, credentials and time: any difference in canonicalization changes the signature.
-@Suite struct SigV4SignerTests {
+@Suite(.needsBotocore) struct SigV4SignerTests {
     static let time = UTCTime(seconds: 1_706_662_923)  // 2024-01-31T01:02:03Z
     static let endpoint = try! Endpoint(parsing: "http://127.0.0.1:5560", source: "test")
 

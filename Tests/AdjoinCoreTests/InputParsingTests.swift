@@ -9,6 +9,8 @@ import Testing
         ("dc1.corp.example.com:389", "dc1.corp.example.com", 389),
         ("[fd00::5]:389", "fd00::5", 389),
         ("fd00::5", "fd00::5", nil),
+        ("[fd00:ad:22::1]", "fd00:ad:22::1", nil),
+        ("[fd00:ad:22::1]:53", "fd00:ad:22::1", 53),
         (" dc1 ", "dc1", nil),
     ] as [(String, String, UInt16?)])
     func parses(text: String, host: String, port: UInt16?) throws {
@@ -17,10 +19,16 @@ import Testing
         #expect(parsed.port == port)
     }
 
-    @Test(arguments: ["", "dc1:0", "dc1:65536", "dc1:http", "[fd00::5", "[fd00::5]389", "dc1;rm -rf /", "dc1\nkdc = evil", "-dc1", "a b"])
+    @Test(arguments: ["", "dc1:0", "dc1:65536", "dc1:http", "[fd00::5", "[fd00::5]389", "[fd00::5]:", "[dc1]:389", "[10.0.0.5]", "fd00::5::1", "dc1;rm -rf /", "dc1\nkdc = evil", "-dc1", "a b"])
     func rejects(text: String) {
         let error = #expect(throws: AdjoinError.self) { try HostPort(parsing: text) }
         #expect(error?.status == .invalidInput)
+    }
+
+    /// An IPv6 address is written back in brackets where a port follows, as it was given.
+    @Test func ipv6AddressesAreShownInBrackets() throws {
+        #expect(try HostPort(parsing: "[fd00:ad:22::1]:88").description == "[fd00:ad:22::1]:88")
+        #expect(try HostPort(parsing: "fd00:ad:22::1").description == "[fd00:ad:22::1]")
     }
 }
 

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 
-/// The README's status table and the man page's section are copies of what StatusDocumentation makes
+/// The status table of docs/troubleshooting.md (where operators look a status up) and the man page's section are copies of what StatusDocumentation makes
 /// from Status.swift; each fails here when it drifts. `ADJOIN_WRITE_STATUS_DOCS=1 swift test --filter
 /// StatusDocumentationTests` writes them afresh after a status changed.
 @Suite struct StatusDocumentationTests {
@@ -15,7 +15,7 @@ import TestSupport
     }
 
     static let copies: [Copy] = [
-        Copy(path: "README.md", begin: "<!-- statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy -->\n",
+        Copy(path: "docs/troubleshooting.md", begin: "<!-- statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy -->\n",
              end: "<!-- statuses end -->", make: StatusDocumentation.markdownTable),
         Copy(path: "packaging/man/adjoin.8.in", begin: ".\\\" statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy\n",
              end: ".\\\" statuses end", make: StatusDocumentation.manPageEntries),

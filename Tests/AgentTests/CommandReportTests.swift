@@ -30,7 +30,8 @@ import Testing
 
     @Test func aVerbatimReportHasNoFields() {
         let report = CommandReport(verbatim: "--- a\n+++ b\n")
-        #expect(report.verbatim == "--- a\n+++ b\n")
+        // Printed as it is: no text lines and no JSON members beside the status.
         #expect(report.lines.isEmpty)
+        #expect(report.json.serialized() == #"{"status":"JOINED"}"#)
     }
 }

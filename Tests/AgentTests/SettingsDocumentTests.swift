@@ -29,10 +29,23 @@ import Testing
         #expect(message(#"{"domain": "corp.example.com", "sudoGroupTag": "aws:x"}"#)?.contains("must be an EC2 tag key") == true)
     }
 
+    @Test func sshPublicKeyAttributeIsAnAttributeName() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).sshPublicKeyAttribute == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "altSecurityIdentities"}"#).sshPublicKeyAttribute == "altSecurityIdentities")
+        let refused = message(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "ssh key; x"}"#)
+        #expect(refused?.contains("sshPublicKeyAttribute") == true && refused?.contains("an LDAP attribute name") == true, "\(refused ?? "accepted")")
+    }
+
     @Test func posixIDsIsABooleanThatDefaultsToUnset() throws {
         #expect(try parse(#"{"domain": "corp.example.com"}"#).posixIDs == nil)
         #expect(try parse(#"{"domain": "corp.example.com", "posixIDs": true}"#).posixIDs == true)
         #expect(message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
+    }
+
+    @Test func updateSambaIsABooleanThatDefaultsToUnset() throws {
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).updateSamba == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "updateSamba": true}"#).updateSamba == true)
+        #expect(message(#"{"domain": "corp.example.com", "updateSamba": 1}"#)?.contains("\"updateSamba\" must be true or false") == true)
     }
 
     @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {

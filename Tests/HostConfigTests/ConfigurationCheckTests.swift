@@ -44,6 +44,37 @@ import Testing
         #expect(all.contains("/etc/pam.d/common-auth does not use pam_sss"))
     }
 
+    /// The files are read as the libraries read them, not line by line: a default_realm in another
+    /// section, a realm named only inside another block, and an nsswitch line that comes after the
+    /// database's first (which the C library ignores) do not count.
+    @Test func filesAreReadAsTheirLibrariesReadThem() throws {
+        defer { try? FileManager.default.removeItem(at: root) }
+        let settings = HostSettings(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", hostFQDN: "web1.corp.example.com",
+                                    computerName: "WEB1", kdcs: ["dc1.corp.example.com"])
+        try write(SSSDConfiguration.render(settings, over: nil), "/etc/sssd/sssd.conf", mode: 0o600)
+        try write("auth [success=1 default=ignore] pam_sss.so use_first_pass\n", "/etc/pam.d/common-auth")
+        try write("passwd: files\ngroup: files sss\npasswd: files sss\n", "/etc/nsswitch.conf")
+        try write("""
+            [libdefaults]
+            \tdns_lookup_kdc = true
+            [appdefaults]
+            \tdefault_realm = CORP.EXAMPLE.COM
+            [realms]
+            \tOTHER.ORG = {
+            \t\tkdc = kdc.other.org
+            \t\tCORP.EXAMPLE.COM = {
+            \t\t}
+            \t}
+
+            """, "/etc/krb5.conf")
+        #expect(try problems() == ["/etc/krb5.conf does not set default_realm = CORP.EXAMPLE.COM",
+                                   "/etc/krb5.conf has no [realms] block for CORP.EXAMPLE.COM",
+                                   "/etc/nsswitch.conf does not ask sss for passwd"])
+        try write("[libdefaults]\n default_realm=CORP.EXAMPLE.COM\n[realms]\n CORP.EXAMPLE.COM={\n  kdc = dc1\n }\n", "/etc/krb5.conf")
+        try write("passwd: files sss # local first\ngroup: files sss\n", "/etc/nsswitch.conf")
+        #expect(try problems() == [])
+    }
+
     /// Where authselect manages PAM (Debian 13 with authselect keeps its common-auth), its system-auth
     /// is checked, through the link, inside the root.
     @Test func authselectsStackIsCheckedWhereAuthselectManagesPAM() throws {

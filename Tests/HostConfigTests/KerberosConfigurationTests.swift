@@ -104,4 +104,15 @@ import Testing
         let text = KerberosConfiguration.render(settings, over: nil)
         #expect(text.contains("\t\tkdc = dc1.corp.example.com\n\t\tkdc = 10.0.2.15\n\t\tadmin_server = dc1.corp.example.com\n"))
     }
+
+    /// MIT reads `kdc = fd00::10` as the host "fd00" at port ":10": a DC given by its IPv6 address is bracketed.
+    @Test func anIPv6KDCIsBracketed() {
+        var settings = HostSettings.lab()
+        settings.kdcs = ["fd00:ad:22::1", "dc1.corp.example.com", "10.0.2.15"]
+        let text = KerberosConfiguration.render(settings, over: nil)
+        #expect(text.contains("\t\tkdc = [fd00:ad:22::1]\n\t\tkdc = dc1.corp.example.com\n\t\tkdc = 10.0.2.15\n\t\tadmin_server = [fd00:ad:22::1]\n"), "\(text)")
+        var pinned = HostSettings.lab()
+        pinned.pinnedServers = ["fd00:ad:22::1", "dc1.corp.example.com"]
+        #expect(SSSDConfiguration.render(pinned, over: nil).contains("\nad_server = [fd00:ad:22::1], dc1.corp.example.com, _srv_\n"))
+    }
 }

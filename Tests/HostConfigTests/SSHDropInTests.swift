@@ -17,6 +17,30 @@ import Testing
             """)
     }
 
+    /// With keys from the directory, the members' public keys come from sssd too, inside the same Match
+    /// block (so only members get them), from a command that runs unprivileged.
+    @Test func keysFromTheDirectoryAreOfferedToTheGroupsOnly() throws {
+        let text = SSHDropIn.render([try GroupName("linux-admins")], keysFromDirectory: true)
+        #expect(text == """
+            # Written by adjoin: members of the AD groups allowed to log in (linux-admins)
+            # may log in with their AD password, by Kerberos and with the SSH keys the directory holds for them. Others keep the rules of the rest of sshd's configuration.
+            Match Group "linux-admins"
+            \tPasswordAuthentication yes
+            \tKbdInteractiveAuthentication yes
+            \tGSSAPIAuthentication yes
+            \tAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys
+            \tAuthorizedKeysCommandUser nobody
+
+            """)
+    }
+
+    @Test func anAttributeNameIsALetterThenLettersDigitsAndHyphens() {
+        for good in ["altSecurityIdentities", "sshPublicKey", "x-ssh-Key2"] { #expect(AttributeName.isValid(good), "\(good)") }
+        for bad in ["", "2key", "ssh key", "ssh\nkey", "key;x", "ssh_key", "clé", String(repeating: "a", count: 65)] {
+            #expect(!AttributeName.isValid(bad), "\(bad)")
+        }
+    }
+
     /// sshd compares group names exactly, and sssd's AD provider gives them in lower case; a name with
     /// spaces stays one word; every character GroupName admits means nothing else in sshd's pattern list.
     @Test func patternIsLowerCaseQuotedAndHoldsNoPatternCharacter() throws {

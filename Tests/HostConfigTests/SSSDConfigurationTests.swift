@@ -30,6 +30,14 @@ import Testing
             """)
     }
 
+    /// A join that reached its DC over IPv6: sssd asks for AAAA records first (its default takes the A record).
+    @Test func aDCReachedOverIPv6MakesSSSDLookUpIPv6First() {
+        var settings = HostSettings.lab(groups: ["linux-admins"])
+        settings.reachesDCsOverIPv6 = true
+        #expect(SSSDConfiguration.render(settings, over: nil).contains("\nlookup_family_order = ipv6_first\n"))
+        #expect(!SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil).contains("lookup_family_order"))
+    }
+
     /// The directory's own uidNumber and gidNumber instead of IDs derived from SIDs: one line changes.
     @Test func posixIDsTurnIDMappingOff() {
         var settings = HostSettings.lab(groups: ["linux-admins"])
@@ -38,6 +46,18 @@ import Testing
         #expect(posix.contains("\nldap_id_mapping = false\n"))
         #expect(posix == SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
             .replacingOccurrences(of: "ldap_id_mapping = true", with: "ldap_id_mapping = false"))
+    }
+
+    /// Keys from the directory: sssd reads the attribute and runs its ssh responder; nothing else changes.
+    @Test func anSSHKeyAttributeAddsTheSSHResponder() {
+        var settings = HostSettings.lab(groups: ["linux-admins"])
+        settings.sshPublicKeyAttribute = "altSecurityIdentities"
+        let keys = SSSDConfiguration.render(settings, over: nil)
+        let plain = SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
+        #expect(keys.contains("\nservices = nss, pam, sudo, ssh\n"), "\(keys)")
+        #expect(keys.contains("\nldap_user_ssh_public_key = altSecurityIdentities\n"))
+        #expect(keys.replacingOccurrences(of: "services = nss, pam, sudo, ssh", with: "services = nss, pam, sudo")
+            .replacingOccurrences(of: "ldap_user_ssh_public_key = altSecurityIdentities\n", with: "") == plain)
     }
 
     @Test func noGroupMeansNobody() {

@@ -24,7 +24,8 @@ final class EC2Instance {
     /// calls land in that account; by default random keys, which moto files under its default account.
     init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool,
          accountId: String = "210987654321", region: String = "us-east-1",
-         roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil) throws {
+         roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil,
+         metadataHost: String = "127.0.0.1", extraState: [String: Any] = [:]) throws {
         self.instanceId = instanceId
         self.hostname = hostname
         self.accountId = accountId
@@ -36,17 +37,18 @@ final class EC2Instance {
         try fixture.registerKey(accessKeyId, secret: secret)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let state: [String: Any] = [
+        var state: [String: Any] = [
             "instanceId": instanceId, "accountId": accountId, "region": region, "availabilityZone": region + "b",
             "hostname": hostname + ".ec2.internal", "localHostname": hostname + ".ec2.internal", "tags": tags, "tagsExposed": tagsExposed,
             "roleName": "adjoin-test-role",
             "credentials": ["accessKeyId": accessKeyId, "secretAccessKey": secret, "token": sessionToken],
         ]
+        state.merge(extraState) { $1 }
         let statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)
         emulator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         emulator.arguments = ["python3", "-u", LabEnvironment.support("imds.py").path,
-                              "--port", "0", "--state", statePath.path]
+                              "--host", metadataHost, "--port", "0", "--state", statePath.path]
         let out = Pipe()
         emulator.standardOutput = out
         let log = directory.appendingPathComponent("imds.log")
@@ -56,7 +58,7 @@ final class EC2Instance {
         var line = Data()
         while let byte = try out.fileHandleForReading.read(upToCount: 1), !byte.isEmpty, byte != Data("\n".utf8) { line += byte }
         let port = try #require(Int(String(decoding: line, as: UTF8.self)), "the IMDS emulator printed no port")
-        metadataEndpoint = "http://127.0.0.1:\(port)"
+        metadataEndpoint = metadataHost.contains(":") ? "http://[\(metadataHost)]:\(port)" : "http://\(metadataHost):\(port)"
     }
 
     deinit {

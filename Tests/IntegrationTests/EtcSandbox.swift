@@ -9,9 +9,10 @@ struct EtcSandbox {
     let directory: URL
     static let script = Lab.packageRoot.appendingPathComponent("scripts/lab-support/etc-sandbox")
 
-    init(lab: Lab) throws {
+    /// `resolvConf` and `hostsFile`: the sandbox's resolver files (the lab's, which name the DC's IPv4 address, by default).
+    init(lab: Lab, resolvConf: String? = nil, hostsFile: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sandbox-\(UInt32.random(in: 0...UInt32.max))")
-        let made = try IntegrationTests.run(Self.script, ["create", directory.path, lab.resolvConf, lab.hostsFile])
+        let made = try IntegrationTests.run(Self.script, ["create", directory.path, resolvConf ?? lab.resolvConf, hostsFile ?? lab.hostsFile])
         try #require(made.status == 0, "etc-sandbox create: \(made.stderr)")
     }
 
@@ -57,12 +58,16 @@ struct EtcSandbox {
 final class SandboxedSSSD {
     let process = Process()
     let log: URL
+    private let prefixed: Bool
 
-    init(_ sandbox: EtcSandbox) throws {
+    /// `prefix`: a program (and its arguments) that runs sssd's command, such as scripts/lab-support/ipv6-only's network namespace.
+    init(_ sandbox: EtcSandbox, prefix: [String] = []) throws {
         log = sandbox.directory.appendingPathComponent("sssd.out")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.executableURL = EtcSandbox.script
-        process.arguments = ["run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf"]
+        prefixed = !prefix.isEmpty
+        let command = [EtcSandbox.script.path, "run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf"]
+        process.executableURL = URL(fileURLWithPath: (prefix + command)[0])
+        process.arguments = Array((prefix + command).dropFirst())
         process.environment = ChildEnvironment.inherited()
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
@@ -72,8 +77,17 @@ final class SandboxedSSSD {
     }
 
     func stop() {
-        // etc-sandbox execs into sssd, so this is sssd's monitor, which stops its responders on SIGTERM.
-        process.terminate()
+        if prefixed {
+            // The prefix runs sssd as its child, and a process the test runner starts has SIGTERM blocked (see
+            // EC2Instance): the shell would never see it. sssd unblocks it, so it goes to sssd itself.
+            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+            for child in children.split(separator: " ").compactMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
+                kill(child, SIGTERM)
+            }
+        } else {
+            // etc-sandbox execs into sssd, so this is sssd's monitor, which stops its responders on SIGTERM.
+            process.terminate()
+        }
         process.waitUntilExit()
     }
 

@@ -32,7 +32,9 @@ func runAgent(_ arguments: [String], stdin: URL? = nil) throws -> CommandResult 
 /// tests must never send it there (nothing but loopback is ours).
 func requireLoopbackMetadata(_ environment: [String: String]) throws {
     let endpoint = environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? ""
-    guard endpoint.hasPrefix("http://127.") else {
+    // The lab's own IPv6 address (the IPv6-only tests' emulator) is as local as 127.x.
+    let labIPv6 = (try? Lab.current().dcIPv6).flatMap { $0 }.map { "http://[\($0)]:" }
+    guard endpoint.hasPrefix("http://127.") || labIPv6.map(endpoint.hasPrefix) == true else {
         throw AdminError(message: "refusing to run the agent with AWS_EC2_METADATA_SERVICE_ENDPOINT='\(endpoint)': "
                          + "set it to the lab's IMDS emulator (eval \"$(scripts/lab env)\")")
     }

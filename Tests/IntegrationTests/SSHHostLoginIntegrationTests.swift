@@ -10,7 +10,8 @@ import Testing
 @Suite(.serialized, .needsLab) struct SSHHostLoginIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
-    static let address = "127.0.1.21"
+    /// sshd's address, 127.0.3.X for the lab DC's 127.0.0.X: each lab's runs keep to their own.
+    static var address: String { "127.0.3." + (ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP"]?.split(separator: ".").last.map(String.init) ?? "10") }
     static let port = "2222"
 
     init() throws {
@@ -144,6 +145,72 @@ import Testing
 }
 
 extension SSHHostLoginIntegrationTests {
+    /// The directory's keys: with --ssh-public-key-attribute, a member whose public key is in her directory
+    /// entry gets in by that key (sssd's sss_ssh_authorizedkeys, as sshd's AuthorizedKeysCommand); a
+    /// non-member with a key in his entry is still refused, as the image's rules say.
+    @Test func membersLogInWithTheKeysTheDirectoryHolds() throws {
+        let sandbox = try EtcSandbox(lab: lab)
+        defer { sandbox.remove() }
+        let host = try TestHost(domain: lab.domain)
+        defer { try? admin.delete(host.name + "$") }
+        let cloudInit = sandbox.file("/etc/ssh/sshd_config.d/50-cloud-init.conf")
+        try Data("PasswordAuthentication no\nKbdInteractiveAuthentication no\n".utf8).write(to: cloudInit)
+        let hosts = try FileHandle(forWritingTo: sandbox.file("/etc/hosts"))
+        try hosts.seekToEnd()
+        try hosts.write(contentsOf: Data("\(Self.address) \(host.fqdn) \(host.name.lowercased())\n".utf8))
+        try hosts.close()
+
+        // Each user's key pair; the public halves go into their directory entries, as an administrator puts them.
+        var keys: [String: URL] = [:]
+        for user in [lab.memberUser, lab.nonmemberUser] {
+            let key = sandbox.directory.appendingPathComponent("\(user)_key")
+            #expect(try sandbox.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(user)@directory", "-f", key.path]).status == 0)
+            try setAttribute("altSecurityIdentities", of: user, to: try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8))
+            keys[user] = key
+        }
+        defer { for user in [lab.memberUser, lab.nonmemberUser] { try? setAttribute("altSecurityIdentities", of: user, to: nil) } }
+
+        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                                                            "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                                                            "--allow-group", lab.loginGroup, "--ssh-public-key-attribute", "altSecurityIdentities"],
+                                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        let dropIn = (try? sandbox.text("/etc/ssh/sshd_config.d/10-adjoin.conf")) ?? ""
+        #expect(dropIn.contains("\tAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys\n"), "\(dropIn)")
+        let sshd = try SandboxedSSHD(sandbox, hostName: host.fqdn, listen: "\(Self.address):\(Self.port)")
+        defer { sshd.stop() }
+        try sshd.waitUntilListening(times: 1)
+        let timeouts = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
+        defer { timeouts.remove() }
+        let sssd = try SandboxedSSSD(sandbox)
+        defer { sssd.stop() }
+        #expect(try resolveUser(lab.memberUser, in: sandbox).hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(3000))")
+
+        func byKey(_ user: String) throws -> CommandResult {
+            try ssh(sandbox, user, host, ["-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes", "-i", keys[user]!.path,
+                                          "-o", "BatchMode=yes"])
+        }
+        let alice = try byKey(lab.memberUser)
+        #expect(alice.status == 0, "\(alice.stderr)\nsshd said: \(sshd.output.suffix(3000))\nsssd said: \(sssd.output.suffix(3000))")
+        #expect(alice.stdout.contains("(\(lab.loginGroup.lowercased()))"), "\(alice.stdout)")
+        #expect(sshd.output.contains("Accepted publickey for \(lab.memberUser)"))
+        let bob = try byKey(lab.nonmemberUser)
+        #expect(bob.status != 0)
+        #expect(bob.stderr.contains("Permission denied (publickey)"), "\(bob.stderr)")
+    }
+
+    /// Replaces (nil: deletes) a user's attribute as the administrator.
+    func setAttribute(_ attribute: String, of user: String, to value: String?) throws {
+        let found = try admin.tool("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "(sAMAccountName=\(user))", "dn"])
+        let dn = try #require(found.stdout.split(separator: "\n").first { $0.hasPrefix("dn: ") }.map { String($0.dropFirst(4)) }, "\(found.stderr)")
+        let ldif = FileManager.default.temporaryDirectory.appendingPathComponent("attribute-\(UUID().uuidString).ldif")
+        defer { try? FileManager.default.removeItem(at: ldif) }
+        let change = value.map { "replace: \(attribute)\n\(attribute): \($0.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? "replace: \(attribute)"
+        try Data("dn: \(dn)\nchangetype: modify\n\(change)\n\n".utf8).write(to: ldif)
+        let modified = try admin.tool("ldapmodify", ["-f", ldif.path])
+        #expect(modified.status == 0, "\(modified.stderr)")
+    }
+
     /// `--dry-run` shows the drop-in as a diff and the check and reload that would follow;
     /// `--no-configure-ssh` leaves sshd out of the plan. Neither writes anything.
     @Test func dryRunShowsTheDropInAndTheFlagTurnsItOff() throws {

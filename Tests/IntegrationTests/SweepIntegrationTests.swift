@@ -113,6 +113,11 @@ import Testing
         return (result, json)
     }
 
+    /// The A records of `name`, as dig reads them from the DC.
+    private func addresses(_ name: String) throws -> [String] {
+        try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", name, "A"]).stdout.split(separator: "\n").map(String.init)
+    }
+
     /// instanceId -> (action, state) from sweep's JSON.
     private func actions(_ json: [String: Any]) -> [String: (action: String, state: String?)] {
         var seen: [String: (String, String?)] = [:]
@@ -245,6 +250,10 @@ import Testing
         #expect(lines.last?.hasPrefix("status:") == true && lines.last?.hasSuffix("PARTIAL") == true)
         #expect(text.stderr.isEmpty, "--quiet: \(text.stderr)")
 
+        // The instances that registered their names at join (their private address from metadata).
+        let registered = Set(try members.map { $0.name.lowercased() + "." + lab.domain }.filter { try !addresses($0).isEmpty })
+        #expect(registered.count >= 2, "\(registered)")
+
         // --apply: deletes exactly those, and their items say DETACHED in their own account and Region.
         let (applied, appliedJSON) = try sweep(sweeper, ou: ou, ["--apply"])
         #expect(applied.status == Status.partial.exitCode, "\(applied.stdout) \(applied.stderr)")
@@ -269,6 +278,16 @@ import Testing
         #expect(try admin.computer(unmarked + "$") != nil)
         for account in appliedJSON["accounts"] as? [[String: Any]] ?? [] where account["action"] as? String == "deleted" {
             #expect(account["statusTable"] as? String == "written")
+            // The sweep removed the name its machine registered.
+            let name = (account["computerName"] as? String ?? "?").lowercased() + "." + lab.domain
+            #expect(account["dnsRecords"] as? String == (registered.contains(name) ? "removed \(name)" : nil), "\(account)")
+            #expect(try addresses(name).isEmpty, "\(name) still resolves")
+        }
+        let deletedNames = Set((appliedJSON["accounts"] as? [[String: Any]] ?? []).filter { $0["action"] as? String == "deleted" }
+            .map { ($0["computerName"] as? String ?? "?").lowercased() + "." + lab.domain })
+        #expect(!registered.isDisjoint(with: deletedNames), "no swept instance had registered its name: \(registered)")
+        for member in members where !due.contains(member.instanceId) && registered.contains(member.name.lowercased() + "." + lab.domain) {
+            #expect(try !addresses(member.name.lowercased() + "." + lab.domain).isEmpty, "\(member.name)'s record went")
         }
 
         // A second sweep finds nothing to do (and still cannot ask the third account).

@@ -97,7 +97,7 @@ import TestSupport
         ])], dryRun: true)
         let result = try outcome.get()
         #expect(result.removed.isEmpty)
-        #expect(result.wouldRemove == ["\(Self.web1) (owner \(Self.gone))"])
-        #expect(result.message == "would remove \(Self.web1) (owner \(Self.gone)) with its child objects")
+        #expect(result.wouldRemove == ["\(Self.web1) (owner \(Self.gone)) and its child objects"])
+        #expect(result.message == "would remove \(Self.web1) (owner \(Self.gone)) and its child objects")
     }
 }

@@ -5,6 +5,9 @@ import Foundation
 /// of it, the IMDSv2 emulator).
 public struct LabEnvironment: Sendable {
     public let dcIP: String
+    /// The DC's IPv6 address (ADJOIN_LAB_DC_IP6), where the lab has one: its DNS, the metadata emulator and
+    /// the proxy listen there too.
+    public let dcIPv6: String?
     public let dcHost: String
     public let domain: String
     public let netbios: String
@@ -40,7 +43,8 @@ public struct LabEnvironment: Sendable {
     public static func current() throws -> LabEnvironment {
         let value = labVariable
         return LabEnvironment(
-            dcIP: try value("ADJOIN_LAB_DC_IP"), dcHost: try value("ADJOIN_LAB_DC_HOST"),
+            dcIP: try value("ADJOIN_LAB_DC_IP"),
+            dcIPv6: ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP6"].flatMap { $0.isEmpty ? nil : $0 }, dcHost: try value("ADJOIN_LAB_DC_HOST"),
             domain: try value("ADJOIN_LAB_DOMAIN"), netbios: try value("ADJOIN_LAB_NETBIOS"),
             realm: try value("ADJOIN_LAB_REALM"), joinUser: try value("ADJOIN_LAB_JOIN_USER"),
             joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"),

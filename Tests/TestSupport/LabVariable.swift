@@ -28,3 +28,23 @@ extension Trait where Self == ConditionTrait {
     /// On a suite that needs the lab: skipped, saying so, when the lab is not running (unless ADJOIN_LAB=1).
     public static var needsLab: Self { .enabled(if: LabPresence.suitesRun, Comment(rawValue: LabPresence.skipReason)) }
 }
+
+/// Whether python3 can import botocore, the independent SigV4 signer some unit suites check against.
+public enum Botocore {
+    public static let available: Bool = {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", "import botocore.auth"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }()
+    public static let skipReason = "botocore is not installed (pip install botocore; scripts/lab start installs it); ADJOIN_LAB=1 makes its absence a failure"
+}
+
+extension Trait where Self == ConditionTrait {
+    /// On a suite that checks against botocore: skipped, saying so, where it is missing (unless ADJOIN_LAB=1).
+    public static var needsBotocore: Self { .enabled(if: LabPresence.required || Botocore.available, Comment(rawValue: Botocore.skipReason)) }
+}

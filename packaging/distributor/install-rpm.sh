@@ -1,7 +1,8 @@
 #!/bin/sh
 # AWS Systems Manager Distributor runs this from the unpacked zip, as root, on Amazon Linux 2023 and RHEL 9. It
 # installs the .rpm beside it with dnf, which pulls its Requires from the distribution's repositories.
-# Installing joins nothing and starts nothing: the adjoin-join unit is enabled for the next boot only.
+# Installing joins nothing and starts nothing: adjoin-join.service, adjoin-leave.service and adjoin-rotate.timer
+# are enabled for the next boot only.
 set -eu
 cd "$(dirname "$0")"
 # The binary needs glibc 2.34 or later: refuse older systems (RHEL 8) with a clear message rather than a broken

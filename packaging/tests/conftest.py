@@ -186,3 +186,19 @@ def scratch():
     folder = tempfile.mkdtemp(prefix="adjoin-packaging-")
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
+
+
+def resolve_conditions(node, truth):
+    """A template fragment as CloudFormation would deploy it when the conditions named in `truth` have those values:
+    each Fn::If replaced by its chosen branch, AWS::NoValue taken out of lists and mappings. A condition the
+    fragment uses and `truth` does not name fails the test."""
+    if isinstance(node, dict):
+        if list(node) == ["Fn::If"]:
+            condition, yes, no = node["Fn::If"]
+            assert condition in truth, "the fragment depends on the condition %s: %s" % (condition, node)
+            return resolve_conditions(yes if truth[condition] else no, truth)
+        resolved = {key: resolve_conditions(value, truth) for key, value in node.items()}
+        return {key: value for key, value in resolved.items() if value != {"Ref": "AWS::NoValue"}}
+    if isinstance(node, list):
+        return [item for item in (resolve_conditions(item, truth) for item in node) if item != {"Ref": "AWS::NoValue"}]
+    return node

@@ -13,7 +13,7 @@ import threading
 import pytest
 import yaml
 
-from conftest import ROOT, run
+from conftest import ROOT, resolve_conditions, run
 
 TEMPLATE = os.path.join(ROOT, "packaging/cloudformation/adjoin.yaml")
 DOCUMENTS = {name: os.path.join(ROOT, "packaging/ssm/%s.json" % name) for name in ("adjoin-join", "adjoin-leave", "adjoin-sweep")}
@@ -88,6 +88,16 @@ def run_document(name, values, tmp_path):
     return argv_file.read_text().split("\0")[:-1]
 
 
+@pytest.mark.parametrize("name", sorted(DOCUMENTS))
+def test_settings_parameter_takes_a_name_or_a_parameters_arn_as_the_agent_does(name):
+    """adjoin's --parameter reads a shared parameter by its ARN (in the ARN's Region): each document lets one through."""
+    pattern = document(name)["parameters"]["SettingsParameter"]["allowedPattern"]
+    for value in ("adjoin", "/adjoin/settings", "arn:aws:ssm:eu-west-1:409876543210:parameter/adjoin"):
+        assert re.search(pattern, value), (name, value)
+    for value in ("arn:aws:ssm:eu-west-1:409876543210:parameter/a'b", "arn:aws:s3:::bucket", "a b"):
+        assert not re.search(pattern, value), (name, value)
+
+
 def test_join_document_with_defaults_joins_from_the_settings_parameter(tmp_path):
     assert run_document("adjoin-join", {}, tmp_path) == \
         ["join", "--output", "json", "--parameter", "adjoin", "--timeout", "20"]
@@ -127,9 +137,20 @@ def sub(value):
     return value
 
 
+def instance_role_grants(uses_broker):
+    """Action -> resource of the instance role's own policy, in the password modes or with the broker."""
+    role = resolve_conditions(template()["Resources"]["InstanceRole"]["Properties"], {"UsesBroker": uses_broker})
+    granted = {}
+    for statement in [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]:
+        assert statement["Effect"] == "Allow"
+        for action in statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]:
+            granted[action] = sub(statement["Resource"])
+    return granted
+
+
 def test_instance_role_has_exact_actions_on_exact_resources():
     resources = template()["Resources"]
-    role = resources["InstanceRole"]["Properties"]
+    role = resolve_conditions(resources["InstanceRole"]["Properties"], {"UsesBroker": False})
     assert "ManagedPolicyArns" not in role
     statements = [s for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
     granted = {}
@@ -151,6 +172,57 @@ def test_instance_role_has_exact_actions_on_exact_resources():
     # The agent's messaging permissions (when the role carries them) include no parameter read.
     agent = resources["InstanceAgentPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert not [a for s in agent for a in s["Action"] if a.startswith("ssm:Get") or a.startswith("kms:")]
+
+
+def test_with_the_broker_instances_may_only_invoke_it_through_its_url_and_read_no_password():
+    member = template()
+    resources = member["Resources"]
+    parameter_arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${SettingsParameterName}"
+    # The role's own policy: the settings parameter (now a String naming the broker), the status, the tags; no KMS.
+    assert instance_role_grants(uses_broker=True) == {
+        "ssm:GetParameter": parameter_arn,
+        "dynamodb:PutItem": "StatusTable.Arn",
+        "dynamodb:UpdateItem": "StatusTable.Arn",
+        "dynamodb:GetItem": "StatusTable.Arn",
+        "ec2:DescribeTags": "*",
+    }
+    assert "kms:Decrypt" in instance_role_grants(uses_broker=False)
+    # The broker's function, through its URL only.
+    broker = resources["InstanceBrokerPolicy"]
+    assert broker["Condition"] == "UsesBroker"
+    statements = broker["Properties"]["PolicyDocument"]["Statement"]
+    assert {(s["Effect"], s["Action"], json.dumps(s["Resource"]), json.dumps(s["Condition"], sort_keys=True))
+            for s in statements} == {
+        ("Allow", "lambda:InvokeFunctionUrl", json.dumps({"Ref": "BrokerFunctionArn"}),
+         json.dumps({"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}})),
+        ("Allow", "lambda:InvokeFunction", json.dumps({"Ref": "BrokerFunctionArn"}),
+         json.dumps({"Bool": {"lambda:InvokedViaFunctionUrl": "true"}})),
+    }
+    # No password anywhere: the SecureString is not written, the String parameter holds the URL and the status table.
+    password_mode = member["Conditions"]["KeepsPasswordSettings"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "BrokerUrl"}, ""]} in password_mode
+    assert resources["SettingsParameter"]["Condition"] == "KeepsPasswordSettings"
+    pointer = resources["BrokerSettingsParameter"]
+    assert pointer["Condition"] == "UsesBroker" and pointer["Properties"]["Type"] == "String"
+    text, _ = pointer["Properties"]["Value"]["Fn::Sub"]
+    rendered = json.loads(text.replace("${BrokerUrl}", "https://x.lambda-url.eu-west-1.on.aws/")
+                          .replace("${StatusTable}", "adjoin-status").replace("${AWS::Region}", "eu-west-1"))
+    assert rendered == {"broker": "https://x.lambda-url.eu-west-1.on.aws/", "statusTable": "adjoin-status",
+                        "statusRegion": "eu-west-1"}
+    (functions, no_credential) = member["Rules"]["TheBrokerHoldsTheCredential"]["Assertions"]
+    assert {"Fn::Equals": [{"Ref": "JoinPassword"}, ""]} in no_credential["Assert"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "CentralSettingsTable"}, ""]} in no_credential["Assert"]["Fn::And"]
+    assert {"Fn::Equals": [{"Ref": "JoinSecretArn"}, ""]} in no_credential["Assert"]["Fn::And"]
+    # Nothing the broker-mode stack makes reads a secret: every optional part on (admin host, Distributor package,
+    # forwarding), the modes the Rules exclude with the broker off.
+    truth = {name: True for name in member["Conditions"]}
+    truth.update({"KeepsPasswordSettings": False, "UsesCentralSettings": False, "AssumesCentralRole": False,
+                  "CentralRegionGiven": False, "HasJoinSecret": False, "HasJoinSecretKey": False})
+    deployed = {name: resolve_conditions(resource, truth) for name, resource in resources.items()
+                if truth.get(resource.get("Condition"), True)}
+    assert "SettingsParameter" not in deployed and "InstanceCentralSettingsPolicy" not in deployed
+    assert "secretsmanager:" not in json.dumps(deployed)
+    assert "kms:Decrypt" not in json.dumps(deployed)
 
 
 def test_termination_rule_runs_remote_leave_of_the_terminated_instance_on_the_admin_host():
@@ -289,6 +361,24 @@ def test_settings_writer_stores_a_securestring_with_the_stacks_key_and_never_sho
     assert len(catcher.bodies) == 6 and all(json.loads(body)["NoEcho"] for body in catcher.bodies)
 
 
+def test_settings_writer_names_the_join_secret_and_the_central_status_role_instead(tmp_path):
+    """With JoinSecretArn the parameter names the secret (no password; the user may come from the secret), and
+    with a central status table its role; the agent refuses a parameter that gives both a password and a secret."""
+    writer = settings_writer(tmp_path)
+    secret = "arn:aws:secretsmanager:eu-west-1:409876543210:secret:adjoin/join-credentials-AbCdEf"
+    properties = {"Domain": "corp.example.com", "DomainControllers": "", "JoinUser": "", "JoinPassword": "",
+                  "JoinSecret": secret, "OrganizationalUnit": "", "AllowedGroups": "",
+                  "StatusTable": "adjoin-fleet-status", "StatusRegion": "eu-west-1",
+                  "StatusRoleArn": "arn:aws:iam::409876543210:role/adjoin-central-StatusWriterRole-X"}
+    assert json.loads(writer.settings(properties)) == {
+        "domain": "corp.example.com", "joinPasswordSecret": secret, "statusTable": "adjoin-fleet-status",
+        "statusRegion": "eu-west-1", "statusRoleArn": "arn:aws:iam::409876543210:role/adjoin-central-StatusWriterRole-X"}
+    local = dict(properties, JoinUser="adjoiner", JoinPassword="pw", JoinSecret="", StatusRoleArn="")
+    assert json.loads(writer.settings(local)) == {
+        "domain": "corp.example.com", "joinUser": "adjoiner", "joinPassword": "pw",
+        "statusTable": "adjoin-fleet-status", "statusRegion": "eu-west-1"}
+
+
 def test_user_data_example_is_valid_bash_and_carries_no_secret():
     path = os.path.join(ROOT, "packaging/user-data/adjoin-user-data.sh")
     run(["bash", "-n", path])
@@ -296,26 +386,37 @@ def test_user_data_example_is_valid_bash_and_carries_no_secret():
         text = f.read()
     code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert not re.search(r"password|--password-stdin|joinPassword", code, re.I)
-    assert 'sha256sum --check' in code and 'apt-get install -y -q "$deb"' in code
+    assert 'sha256sum --check' in code and 'apt-get install -y -q "$package"' in code and 'dnf install -y -q "$package"' in code
+    # Every unit the packages enable is started, the leave unit before the join (a termination while the join
+    # still retries must leave too).
+    starts = re.findall(r"systemctl start (\S+)", code)
+    assert starts == ["adjoin-leave.service", "adjoin-join.service", "adjoin-rotate.timer"], starts
 
 
-def test_user_data_takes_the_package_of_the_instances_architecture(tmp_path):
-    """The script up to the download, run with a dpkg that says each architecture: the URL and checksum it picks."""
+def test_user_data_takes_the_package_of_the_instances_package_manager_and_architecture(tmp_path):
+    """The script up to the download, run with a dpkg (or a dnf and uname) that says each architecture: the URL
+    and checksum it picks. PATH holds only the doubles, so the machine's own tools do not decide."""
     with open(os.path.join(ROOT, "packaging/user-data/adjoin-user-data.sh"), encoding="utf-8") as f:
         text = f.read()
-    head = text[:text.index("deb=/var/tmp/adjoin.deb")]
-    (tmp_path / "dpkg").write_text('#!/bin/sh\n[ "$1" = --print-architecture ] && echo "$ARCH"\n')
-    (tmp_path / "dpkg").chmod(0o755)
-    chosen = {}
-    for arch in ("amd64", "arm64", "riscv64"):
-        result = subprocess.run(["bash", "-c", head + 'echo "$ADJOIN_DEB_URL $ADJOIN_DEB_SHA256"'], capture_output=True,
-                                text=True, env=dict(os.environ, PATH="%s:%s" % (tmp_path, os.environ["PATH"]), ARCH=arch))
-        chosen[arch] = (result.returncode, result.stdout.strip())
-    assert chosen["amd64"] == (0, "https://artifacts.example.com/adjoin/adjoin_0.1.0_amd64.deb "
-                                  "replace-with-the-sha256-of-the-amd64-package"), chosen
-    assert chosen["arm64"] == (0, "https://artifacts.example.com/adjoin/adjoin_0.1.0_arm64.deb "
-                                  "replace-with-the-sha256-of-the-arm64-package"), chosen
-    assert chosen["riscv64"][0] != 0, chosen
+    head = text[:text.index("package=/var/tmp/adjoin.")]
+
+    def chosen(tools, arch):
+        bin_dir = tmp_path / ("bin-" + "-".join(tools) + "-" + arch)
+        bin_dir.mkdir()
+        for tool in tools:
+            (bin_dir / tool).write_text('#!/bin/sh\necho "$ARCH"\n')
+            (bin_dir / tool).chmod(0o755)
+        result = subprocess.run(["/bin/bash", "-c", head + 'echo "$ADJOIN_FORMAT $ADJOIN_URL $ADJOIN_SHA256"'],
+                                capture_output=True, text=True, env={"PATH": str(bin_dir), "ARCH": arch})
+        return result.returncode, result.stdout.strip()
+
+    base = "https://artifacts.example.com/adjoin/"
+    assert chosen(["dpkg"], "amd64") == (0, "deb " + base + "adjoin_0.1.0_amd64.deb replace-with-the-sha256-of-the-amd64-package")
+    assert chosen(["dpkg"], "arm64") == (0, "deb " + base + "adjoin_0.1.0_arm64.deb replace-with-the-sha256-of-the-arm64-package")
+    assert chosen(["dpkg"], "riscv64")[0] != 0
+    assert chosen(["dnf", "uname"], "x86_64") == (0, "rpm " + base + "adjoin-0.1.0-1.x86_64.rpm replace-with-the-sha256-of-the-x86_64-rpm")
+    assert chosen(["dnf", "uname"], "aarch64") == (0, "rpm " + base + "adjoin-0.1.0-1.aarch64.rpm replace-with-the-sha256-of-the-aarch64-rpm")
+    assert chosen(["dnf", "uname"], "s390x")[0] != 0
 
 
 def test_sweep_document_is_a_dry_run_unless_told_to_apply(tmp_path):

@@ -169,6 +169,19 @@ def test_man_page_documents_every_subcommand_and_option_of_the_binary(unpacked):
     assert checked >= 20, "only %d options checked: the dump-help walk is broken" % checked
 
 
+def test_man_page_shows_an_example_of_each_command_before_its_options(unpacked):
+    """As realm(8) and adcli(8): each command's section shows it in use before the option reference."""
+    text = rendered_man_page(unpacked)
+    commands = sections(sections(text, r"^([A-Z][A-Z ]+)$")["COMMANDS"], r"^   (adjoin\b.*)$")
+    for name, body in commands.items():
+        if name == "adjoin help":
+            continue
+        example = body.find("Example:")
+        options = body.find("Arguments and options:")
+        assert 0 <= example < options, "adjoin(8) has no example before the options of '%s'" % name
+        assert re.search(r"^\s+%s\b" % re.escape(name), body[example:options], re.M), (name, body[example:options])
+
+
 def test_man_page_documents_every_status_with_its_exit_code(unpacked):
     text = rendered_man_page(unpacked)
     statuses = sections(text, r"^([A-Z][A-Z ]+)$")["STATUSES AND EXIT CODES"]

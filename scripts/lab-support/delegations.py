@@ -18,6 +18,12 @@ Microsoft's documented minimal join rights (schema GUIDs from MS-ADTS / the AD s
   4c164200-20c0-11d0-a768-00aa006e0529  User-Account-Restrictions ("Account Restrictions"), a property set
   72e39547-7b18-11d1-adef-00c04fd8d5cd  Validated-DNS-Host-Name ("Validated write to DNS host name")
   f3a64788-5306-11d1-a9c5-0000f80367c1  Validated-SPN ("Validated write to service principal name")
+  e0fa1e8c-9b45-11d0-afdd-00c04fd930c9  the dnsNode class (a name in an AD-integrated DNS zone)
+
+The full-control join user also gets "Delete dnsNode objects" on every zone of the domain's DNS partition
+(inherited from CN=MicrosoftDNS), as docs/prerequisites.md tells administrators to grant the user that runs
+remote leaves and sweeps, so that it can remove the records of the machines it removes; the minimal user
+does not, for the test of the refusal.
 """
 import os
 import sys
@@ -35,6 +41,7 @@ RESET_PASSWORD = "00299570-246d-11d0-a768-00aa006e0529"
 ACCOUNT_RESTRICTIONS = "4c164200-20c0-11d0-a768-00aa006e0529"
 VALIDATED_DNS_HOST_NAME = "72e39547-7b18-11d1-adef-00c04fd8d5cd"
 VALIDATED_SPN = "f3a64788-5306-11d1-a9c5-0000f80367c1"
+DNS_NODE = "e0fa1e8c-9b45-11d0-afdd-00c04fd930c9"
 
 
 def minimal_ou_aces(sid):
@@ -107,6 +114,10 @@ def ensure(db):
     # dacl_add_ace leaves out the entries the DACL already holds.
     SDUtils(db).dacl_add_ace(ou, minimal_ou_aces(sid))
     print("delegated", ou, "to", user)
+    zones = "CN=MicrosoftDNS,DC=DomainDnsZones," + str(db.domain_dn())
+    joiner = sid_of(db, os.environ["LAB_JOIN_USER"])
+    SDUtils(db).dacl_add_ace(zones, "(OA;CI;DC;%s;;%s)" % (DNS_NODE, joiner))
+    print("delegated deleting DNS records in", zones, "to", os.environ["LAB_JOIN_USER"])
 
 
 def prestage(db, name, without=None):

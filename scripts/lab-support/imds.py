@@ -16,7 +16,8 @@ temporary file and rename it over the old one). Keys missing from the file take 
 defaults; when the file does not exist the defaults are written to it. Keys:
 
   instanceId, accountId, region, availabilityZone, instanceType, imageId, architecture,
-  pendingTime, hostname, localHostname, localIpv4, mac, tags (object), tagsExposed (bool),
+  pendingTime, hostname, localHostname, localIpv4 (null: an IPv6-only instance, which has no
+  local-ipv4), ipv6 (the instance's IPv6 address, at meta-data/ipv6), mac, tags (object), tagsExposed (bool),
   lifecycleState (string or null), spotInstanceAction (object like
   {"action": "terminate", "time": "2026-01-01T00:00:00Z"} or null), roleName (string or
   null), credentials ({accessKeyId, secretAccessKey, token}), credentialLifetimeSeconds,
@@ -40,6 +41,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import string
 import sys
 import tempfile
@@ -184,7 +186,7 @@ def build_tree(state):
         "instanceType": state["instanceType"],
         "kernelId": None,
         "pendingTime": state["pendingTime"],
-        "privateIp": state["localIpv4"],
+        "privateIp": state.get("localIpv4") or None,
         "ramdiskId": None,
         "region": state["region"],
         "version": "2017-09-30",
@@ -197,13 +199,17 @@ def build_tree(state):
         "instance-life-cycle": "spot" if state.get("spotInstanceAction") else "on-demand",
         "instance-type": state["instanceType"],
         "local-hostname": state["localHostname"],
-        "local-ipv4": state["localIpv4"],
         "mac": state["mac"],
         "placement": {
             "availability-zone": state["availabilityZone"],
             "region": state["region"],
         },
     }
+    # An IPv6-only instance has no local-ipv4 (a 404), and its primary IPv6 address under ipv6.
+    if state.get("localIpv4"):
+        meta["local-ipv4"] = state["localIpv4"]
+    if state.get("ipv6"):
+        meta["ipv6"] = state["ipv6"]
     role = state.get("roleName")
     if role:
         creds = state["credentials"]
@@ -352,9 +358,14 @@ class MetadataServer(ThreadingHTTPServer):
     request_queue_size = 128
 
 
+class MetadataServer6(MetadataServer):
+    # The same service on an IPv6 address, as an IPv6-only subnet's instances reach it ([fd00:ec2::254]).
+    address_family = socket.AF_INET6
+
+
 def instance_server(host, port, state_path):
     """One instance's metadata service: its own state and its own tokens."""
-    server = MetadataServer((host, port), Handler)
+    server = (MetadataServer6 if ":" in host else MetadataServer)((host, port), Handler)
     server.daemon_threads = True
     server.state = StateStore(state_path)
     server.tokens = TokenStore()
@@ -365,6 +376,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description="IMDSv2 emulator for the adjoin lab")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 = an ephemeral port")
+    parser.add_argument("--host6", help="also serve the same instance on this IPv6 address, same port (--state only)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--state", help="JSON state file (created with defaults if absent)")
     source.add_argument("--fleet", help="a folder of JSON state files: one instance each, each on its own port")
@@ -386,6 +398,13 @@ def main(argv=None):
         port = server.server_address[1]
         sys.stdout.write("%d\n" % port)
         log("listening on %s:%d, state %s" % (args.host, port, args.state))
+        if args.host6:
+            # One instance on both addresses: the same state and the same tokens.
+            server6 = MetadataServer6((args.host6, port), Handler)
+            server6.daemon_threads = True
+            server6.state, server6.tokens = server.state, server.tokens
+            threading.Thread(target=server6.serve_forever, daemon=True).start()
+            log("also listening on [%s]:%d" % (args.host6, port))
     sys.stdout.flush()
 
     def stop(signum, frame):

@@ -58,6 +58,7 @@ import json
 import os
 import re
 import signal
+import socket
 import sys
 import threading
 import time
@@ -414,6 +415,11 @@ class ProxyServer(ThreadingHTTPServer):
                 sys.stderr.write(line)
 
 
+class ProxyServer6(ProxyServer):
+    # The same proxy on an IPv6 address: AWS's dual-stack endpoints as an IPv6-only instance reaches them.
+    address_family = socket.AF_INET6
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="SigV4-checking proxy in front of moto_server")
     parser.add_argument("--host", default="127.0.0.1")
@@ -424,8 +430,15 @@ def main(argv=None):
     parser.add_argument("--log", help="JSON lines of verdicts (default: stderr)")
     parser.add_argument("--quota", type=parse_quota, action="append", default=[], metavar="OPERATION=RATE",
                         help="at most RATE verified requests of OPERATION per second; past it, the service's throttling answer")
+    parser.add_argument("--host6", help="also listen on this IPv6 address, same port, with the same state")
     args = parser.parse_args(argv)
     server = ProxyServer((args.host, args.port), args.upstream, Verifier(args.keys, args.imds_state), args.log, args.quota)
+    if args.host6:
+        server6 = ProxyServer6((args.host6, server.server_address[1]), args.upstream, server.verifier, args.log)
+        # One proxy on two addresses: planned failures, quotas, denied roles and the log's lock are shared.
+        for name in ("quotas", "failures", "denied_roles", "log_lock"):
+            setattr(server6, name, getattr(server, name))
+        threading.Thread(target=server6.serve_forever, daemon=True).start()
     sys.stdout.write("%d\n" % server.server_address[1])
     sys.stdout.flush()
 

@@ -16,10 +16,10 @@ IMDS = os.path.join(HERE, "imds.py")
 
 
 class Imds:
-    def __init__(self, state_path):
+    def __init__(self, state_path, extra=()):
         self.state_path = state_path
         self.proc = subprocess.Popen(
-            [sys.executable, IMDS, "--host", "127.0.0.1", "--port", "0", "--state", state_path],
+            [sys.executable, IMDS, "--host", "127.0.0.1", "--port", "0", "--state", state_path, *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()  # the bound port, printed first
         if not line.strip().isdigit():
@@ -233,6 +233,29 @@ def test_state_reload(imds):
     assert imds.get("/latest/meta-data/instance-id", token)[1] == "i-0fedcba9876543210"
     doc = json.loads(imds.get("/latest/dynamic/instance-identity/document", token)[1])
     assert doc["instanceId"] == "i-0fedcba9876543210"
+
+
+def test_an_ipv6_only_instance(imds):
+    token = imds.token()
+    imds.write_state(localIpv4=None, ipv6="fd00:ad:22::c:1")
+    assert imds.get("/latest/meta-data/local-ipv4", token)[0] == 404
+    assert imds.get("/latest/meta-data/ipv6", token)[1] == "fd00:ad:22::c:1"
+    doc = json.loads(imds.get("/latest/dynamic/instance-identity/document", token)[1])
+    assert doc["privateIp"] is None
+
+
+def test_the_same_instance_on_an_ipv6_address(tmp_path):
+    server = Imds(str(tmp_path / "state.json"), extra=("--host6", "::1"))
+    try:
+        token = server.token()
+        port = server.base.rsplit(":", 1)[1]
+        # A token from the IPv4 address is good at the IPv6 one: one instance, two addresses.
+        req = urllib.request.Request("http://[::1]:%s/latest/meta-data/instance-id" % port,
+                                     headers={"X-aws-ec2-metadata-token": token})
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            assert resp.read().decode() == server.state()["instanceId"]
+    finally:
+        server.stop()
 
 
 def test_partial_or_broken_state_file(imds):

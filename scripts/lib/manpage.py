@@ -6,6 +6,7 @@
 usage: manpage.py TEMPLATE DUMP_HELP_JSON VERSION DATE > adjoin.8
 """
 import json
+import re
 import sys
 
 
@@ -93,8 +94,25 @@ def describe_argument(argument):
     return head + "\n" + "\n".join(part for part in body if part)
 
 
-def commands(path, command):
+EXAMPLE = re.compile(r'^\.\\" example: ([^\n]+)\n(.*?)^\.\\" example end\n', re.M | re.S)
+
+
+def examples(template):
+    """The template without its per-command example blocks, and {command path: roff} of them. A block is
+    written between `.\\" example: adjoin join` and `.\\" example end` anywhere in the template; the reference
+    puts it after the command's description and before its options, as realm(8) and adcli(8) do."""
+    found = {}
+    for match in EXAMPLE.finditer(template):
+        name = match.group(1).strip()
+        if name in found:
+            sys.exit("manpage.py: two examples for '%s'" % name)
+        found[name] = match.group(2).rstrip("\n")
+    return EXAMPLE.sub("", template), found
+
+
+def commands(path, command, found=None):
     """The reference for a command and, depth first, for each of its subcommands."""
+    found = {} if found is None else found
     out = []
     for sub in command.get("subcommands", []):
         sub_path = path + [sub["commandName"]]
@@ -103,12 +121,15 @@ def commands(path, command):
             section.append(".PP\n" + escape(sub["abstract"].strip()))
         if sub.get("discussion"):
             section.extend(paragraphs(sub["discussion"]))
+        example = found.pop(" ".join(sub_path), None)
+        if example:
+            section.append(".PP\nExample:\n" + example)
         arguments = shown(sub)
         if arguments:
             section.append(".PP\nArguments and options:")
             section.extend(describe_argument(argument) for argument in arguments)
         out.append("\n".join(section))
-        out.extend(commands(sub_path, sub))
+        out.extend(commands(sub_path, sub, found))
     return out
 
 
@@ -138,9 +159,13 @@ def main():
     for placeholder in ("@SYNOPSIS@\n", "@COMMANDS@\n", "@VERSION@", "@DATE@"):
         if placeholder not in template:
             sys.exit("manpage.py: %s has no %s" % (template_path, placeholder.strip()))
+    template, found = examples(template)
+    reference = commands([root["commandName"]], root, found)
+    if found:
+        sys.exit("manpage.py: examples for commands the binary does not have: %s" % ", ".join(sorted(found)))
     page = (template
             .replace("@SYNOPSIS@\n", synopsis(root) + "\n")
-            .replace("@COMMANDS@\n", "\n".join(commands([root["commandName"]], root)) + "\n")
+            .replace("@COMMANDS@\n", "\n".join(reference) + "\n")
             .replace("@VERSION@", version)
             .replace("@DATE@", date))
     sys.stdout.write(page)

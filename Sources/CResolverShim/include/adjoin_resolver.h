@@ -23,9 +23,11 @@ typedef enum {
 adjoin_resolver *adjoin_resolver_new(void);
 void adjoin_resolver_free(adjoin_resolver *resolver);
 
-/// Replaces the servers from /etc/resolv.conf with these IPv4 addresses (network byte order), at most 3.
-/// Returns the number of servers set.
-int adjoin_resolver_set_ipv4_servers(adjoin_resolver *resolver, const uint32_t *addresses, const uint16_t *ports, int count);
+/// Replaces the servers from /etc/resolv.conf with these (network byte order), at most 3.
+/// Asks only the given servers: `families` holds 4 or 6 per server, `addresses` 16 bytes per server (an IPv4
+/// address in its first 4). Returns how many were set (at most MAXNS).
+int adjoin_resolver_set_servers(adjoin_resolver *resolver, const uint8_t *families, const uint8_t *addresses,
+                                const uint16_t *ports, int count);
 
 /// Per-try timeout in whole seconds and the number of tries (glibc doubles the timeout on each later try).
 void adjoin_resolver_set_timeout(adjoin_resolver *resolver, int seconds, int attempts);

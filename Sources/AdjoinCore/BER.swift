@@ -1,18 +1,19 @@
-import AdjoinCore
-/// The small part of BER (X.690) that an LDAP ping needs: definite lengths, one-byte tags.
-enum BER {
-    static let boolean: UInt8 = 0x01
-    static let integer: UInt8 = 0x02
-    static let octetString: UInt8 = 0x04
-    static let enumerated: UInt8 = 0x0A
-    static let sequence: UInt8 = 0x30
-    static let set: UInt8 = 0x31
+/// The small part of BER (X.690) that adjoin reads and writes itself: an LDAP ping, the LDAP controls
+/// libldap is not asked to build, and the one field of a Kerberos reply that libkrb5 does not return.
+/// Definite lengths and one-byte tags only; DER is read with it too (DER is BER with fewer choices).
+public enum BER {
+    public static let boolean: UInt8 = 0x01
+    public static let integer: UInt8 = 0x02
+    public static let octetString: UInt8 = 0x04
+    public static let enumerated: UInt8 = 0x0A
+    public static let sequence: UInt8 = 0x30
+    public static let set: UInt8 = 0x31
 
-    static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
+    public static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
         [tag] + length(content.count) + content
     }
 
-    static func length(_ count: Int) -> [UInt8] {
+    public static func length(_ count: Int) -> [UInt8] {
         if count < 0x80 { return [UInt8(count)] }
         var bytes: [UInt8] = []
         var value = count
@@ -24,7 +25,7 @@ enum BER {
     }
 
     /// A non-negative INTEGER (message ids, limits), minimally encoded.
-    static func integer(_ value: Int32, tag: UInt8 = BER.integer) -> [UInt8] {
+    public static func integer(_ value: Int32, tag: UInt8 = BER.integer) -> [UInt8] {
         var bytes: [UInt8] = []
         var remaining = UInt32(bitPattern: value)
         repeat {
@@ -35,46 +36,46 @@ enum BER {
         return element(tag, bytes)
     }
 
-    static func octetString(_ text: String, tag: UInt8 = BER.octetString) -> [UInt8] {
+    public static func octetString(_ text: String, tag: UInt8 = BER.octetString) -> [UInt8] {
         element(tag, Array(text.utf8))
     }
 
-    static func octetString(_ bytes: [UInt8], tag: UInt8 = BER.octetString) -> [UInt8] {
+    public static func octetString(_ bytes: [UInt8], tag: UInt8 = BER.octetString) -> [UInt8] {
         element(tag, bytes)
     }
 }
 
 /// One decoded element: its tag and where its content lies in the enclosing buffer.
-struct BERElement {
-    let tag: UInt8
-    let content: Range<Int>
+public struct BERElement: Sendable {
+    public let tag: UInt8
+    public let content: Range<Int>
 }
 
 /// Reads the elements of one constructed value (or a whole buffer) in order, checking every length
 /// against what is really there.
-struct BERReader {
-    let bytes: [UInt8]
+public struct BERReader {
+    public let bytes: [UInt8]
     private var position: Int
     private let end: Int
 
-    init(_ bytes: [UInt8]) {
+    public init(_ bytes: [UInt8]) {
         self.init(bytes, range: 0..<bytes.count)
     }
 
-    init(_ bytes: [UInt8], range: Range<Int>) {
+    public init(_ bytes: [UInt8], range: Range<Int>) {
         self.bytes = bytes
         self.position = range.lowerBound
         self.end = range.upperBound
     }
 
     /// The reader over an element's content.
-    func inside(_ element: BERElement) -> BERReader {
+    public func inside(_ element: BERElement) -> BERReader {
         BERReader(bytes, range: element.content)
     }
 
-    var isAtEnd: Bool { position >= end }
+    public var isAtEnd: Bool { position >= end }
 
-    mutating func next(_ what: String) throws(DecodeError) -> BERElement {
+    public mutating func next(_ what: String) throws(DecodeError) -> BERElement {
         guard position < end else { throw DecodeError("missing \(what)", at: position) }
         let tag = bytes[position]
         guard tag & 0x1F != 0x1F else { throw DecodeError("multi-byte tag in \(what)", at: position) }
@@ -102,7 +103,7 @@ struct BERReader {
         return BERElement(tag: tag, content: cursor..<(cursor + length))
     }
 
-    mutating func next(_ what: String, tag: UInt8) throws(DecodeError) -> BERElement {
+    public mutating func next(_ what: String, tag: UInt8) throws(DecodeError) -> BERElement {
         let start = position
         let element = try next(what)
         guard element.tag == tag else {
@@ -111,7 +112,7 @@ struct BERReader {
         return element
     }
 
-    func integer(_ element: BERElement, _ what: String) throws(DecodeError) -> Int64 {
+    public func integer(_ element: BERElement, _ what: String) throws(DecodeError) -> Int64 {
         guard !element.content.isEmpty, element.content.count <= 8 else {
             throw DecodeError("bad INTEGER length in \(what)", at: element.content.lowerBound)
         }
@@ -122,7 +123,17 @@ struct BERReader {
         return value
     }
 
-    func octets(_ element: BERElement) -> [UInt8] {
+    public func octets(_ element: BERElement) -> [UInt8] {
         Array(bytes[element.content])
+    }
+
+    /// The explicitly tagged field `[contextTag]` among the rest of this SEQUENCE's content, or nil;
+    /// the element's content is the field's value.
+    public mutating func field(contextTag: UInt8, _ what: String) throws(DecodeError) -> BERElement? {
+        while !isAtEnd {
+            let element = try next(what)
+            if element.tag == 0xA0 | contextTag { return element }
+        }
+        return nil
     }
 }
