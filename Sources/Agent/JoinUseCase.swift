@@ -240,8 +240,18 @@ public struct JoinUseCase: UseCase {
         var sudo = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
         if options.readsParameter, allowed.isEmpty || sudo == nil {
             let defaults = AgentSettings()
-            let tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
+            // Through a broker the instance's role may call nothing but the broker: tags from metadata only
+            // (a retag is noticed where metadata exposes tags; the broker reads them from EC2 at each join).
+            var throughBroker = options.broker != nil
+            if !throughBroker, options.parameter == nil { throughBroker = try InstanceBroker.url(in: context.files) != nil }
+            let tags: InstanceTags
+            if throughBroker {
+                guard let exposed = try state.instanceMetadata().tags(deadline: context.deadline) else { return nil }
+                tags = InstanceTags(exposed, source: "instance metadata")
+            } else {
+                tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
                                                 deadline: context.deadline, progress: context.progress)
+            }
             if allowed.isEmpty, let tagged = try tags.group(tag: defaults.groupTag) { allowed = [tagged] }
             if sudo == nil { sudo = try tags.group(tag: defaults.sudoGroupTag) }
         }

@@ -89,7 +89,8 @@ final class BrokerFixture {
 
     /// A running instance in `account` (moto's EC2), with these tags, and its instance profile's credentials:
     /// a role session named after the instance, as EC2 names it.
-    func launch(account: String = BrokerFixture.memberAccount, role: String = "web-role", tags: [String: String]) throws -> EC2Instance {
+    func launch(account: String = BrokerFixture.memberAccount, role: String = "web-role", tags: [String: String],
+                tagsExposed: Bool = true) throws -> EC2Instance {
         let aws = try AWSFixture.current()
         let launched = try aws.boto3("""
             ec2 = client('ec2', 'us-east-1', role='arn:aws:iam::' + sys.argv[1] + ':role/fixture')
@@ -99,7 +100,7 @@ final class BrokerFixture {
             print(instance['InstanceId'], instance['PrivateDnsName'])
             """, [account, String(decoding: try JSONSerialization.data(withJSONObject: tags), as: UTF8.self)]).split(separator: " ").map(String.init)
         let credentials = try session(account: account, role: role, name: launched[0])
-        return try EC2Instance(instanceId: launched[0], hostname: String(launched[1].split(separator: ".")[0]), tags: tags, tagsExposed: true,
+        return try EC2Instance(instanceId: launched[0], hostname: String(launched[1].split(separator: ".")[0]), tags: tags, tagsExposed: tagsExposed,
                                accountId: account, roleCredentials: (credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken))
     }
 

@@ -157,7 +157,8 @@ import Testing
     /// Where an instance learns the broker's URL without a flag: /etc/default/adjoin (no AWS call but the
     /// broker's), or the `adjoin` parameter's `broker` key (one GetParameter, and the password it names unread).
     @Test func theBrokerURLComesFromTheDefaultsFileOrTheSettingsParameter() throws {
-        let fromFile = try broker.launch(tags: [:])
+        // Tags not in metadata: the boot join's --unless-joined must not need ec2:DescribeTags either.
+        let fromFile = try broker.launch(tags: ["adGroupName": lab.loginGroup], tagsExposed: false)
         let fromParameter = try broker.launch(tags: [:])
         defer { for instance in [fromFile, fromParameter] { try? admin.delete(name(instance) + "$") } }
         let rootA = try makeScratchRoot(), rootB = try makeScratchRoot()
@@ -166,6 +167,8 @@ import Testing
         try Data("# baked into the image\nADJOIN_BROKER_URL=\(broker.url)\n".utf8).write(to: rootA.appendingPathComponent("etc/default/adjoin"))
         let joinedA = try fromFile.runAgent(["join", "--no-configure", "--root", rootA.path, "--output", "json"])
         #expect(joinedA.status == 0, "\(joinedA.stdout)\(joinedA.stderr)")
+        let again = try fromFile.runAgent(["join", "--unless-joined", "--no-configure", "--root", rootA.path, "--output", "json"])
+        #expect(again.status == 0 && again.stdout.contains("already joined"), "\(again.stdout)\(again.stderr)")
         let ownCalls = try fromFile.verdicts()
         #expect(ownCalls.isEmpty, "the instance made no AWS call of its own: \(ownCalls)")
 
@@ -251,7 +254,8 @@ import Testing
     /// The whole host, joined through the broker in a sandboxed /etc: real sssd, NSS and PAM; the tag's
     /// group (as the broker read it from EC2) may log in, and nobody else.
     @Test func theTagsGroupLogsInOnAHostJoinedThroughTheBroker() throws {
-        let instance = try broker.launch(tags: ["adGroupName": lab.loginGroup])
+        // Tags not in metadata: only the broker reads them (from EC2); the instance's role calls nothing else.
+        let instance = try broker.launch(tags: ["adGroupName": lab.loginGroup], tagsExposed: false)
         defer { try? admin.delete(name(instance) + "$") }
         let sandbox = try EtcSandbox(lab: lab)
         defer { sandbox.remove() }
@@ -260,6 +264,8 @@ import Testing
         ])
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(try sandbox.text("/etc/sssd/sssd.conf").contains(lab.loginGroup))
+        let calls = try instance.verdicts()
+        #expect(calls.isEmpty, "the instance's role called \(calls)")
         _ = try SSSDTestTimeouts(in: sandbox.file("/etc/sssd/conf.d"), domain: lab.domain)
         let sssd = try SandboxedSSSD(sandbox)
         defer { sssd.stop() }
