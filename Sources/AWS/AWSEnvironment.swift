@@ -29,10 +29,10 @@ public struct AWSEnvironment: Sendable {
         return AWSEnvironment(entries: entries)
     }
 
-    /// From environ's "NAME=value" entries: the AWS_ variables.
+    /// From environ's "NAME=value" entries: the AWS_ variables (and the broker's ADJOIN_BROKER_ ones, set by its stack).
     init(entries: [String]) {
         var variables: [String: String] = [:]
-        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
+        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("ADJOIN_BROKER_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
             guard let equals = text.firstIndex(of: "=") else { continue }
             variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }
@@ -138,6 +138,8 @@ public struct AWSService: Sendable, Equatable {
     public static let sts = AWSService(serviceId: "STS", endpointPrefix: "sts", signingName: "sts", displayName: "STS")
     /// The IAM Identity Center portal (GetRoleCredentials): `AWS_ENDPOINT_URL_SSO`, else portal.sso.REGION.amazonaws.com.
     public static let sso = AWSService(serviceId: "SSO", endpointPrefix: "portal.sso", signingName: "awsssoportal", displayName: "the SSO portal")
+    /// Lambda function URLs (the join broker): signed as `lambda`; the URL is the broker's, never derived.
+    public static let lambda = AWSService(serviceId: "Lambda", endpointPrefix: "lambda", signingName: "lambda", displayName: "the broker")
     public static let dynamoDB = AWSService(serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
 }
 

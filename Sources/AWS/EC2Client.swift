@@ -80,4 +80,46 @@ public final class EC2Client {
         }
         return states
     }
+
+    /// What EC2 says of one instance: the broker's evidence, never the caller's word.
+    public struct InstanceDescription: Sendable, Equatable {
+        public var instanceId: String
+        public var state: String
+        /// The private DNS name (ip-10-0-0-12.ec2.internal), what metadata's `hostname` says on the instance.
+        public var privateDnsName: String?
+        public var privateIPv4: String?
+        public var tags: [String: String]
+
+        public init(instanceId: String, state: String, privateDnsName: String?, privateIPv4: String?, tags: [String: String]) {
+            self.instanceId = instanceId
+            self.state = state
+            self.privateDnsName = privateDnsName
+            self.privateIPv4 = privateIPv4
+            self.tags = tags
+        }
+    }
+
+    /// The instance `instanceId` with its state, private name and address and its tags; nil when EC2 does
+    /// not know it (in this account and Region).
+    public func describe(instanceId: String, deadline: Deadline) throws(AdjoinError) -> InstanceDescription? {
+        var found: InstanceDescription?
+        try eachPage("DescribeInstances", [("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", instanceId)],
+                     what: "describing the instance \(instanceId) in \(client.region)", deadline: deadline) { reply in
+            for reservation in reply.child("reservationSet")?.children("item") ?? [] {
+                for instance in reservation.child("instancesSet")?.children("item") ?? [] {
+                    guard instance.child("instanceId")?.text == instanceId, let state = instance.text(at: ["instanceState", "name"]) else { continue }
+                    var tags: [String: String] = [:]
+                    for item in instance.child("tagSet")?.children("item") ?? [] {
+                        guard let key = item.child("key")?.text else { continue }
+                        tags[key] = item.child("value")?.text ?? ""
+                    }
+                    let name = instance.child("privateDnsName")?.text
+                    let address = instance.child("privateIpAddress")?.text
+                    found = InstanceDescription(instanceId: instanceId, state: state, privateDnsName: name?.isEmpty == false ? name : nil,
+                                                privateIPv4: address?.isEmpty == false ? address : nil, tags: tags)
+                }
+            }
+        }
+        return found
+    }
 }

@@ -105,12 +105,22 @@ public struct Status: RawRepresentable, Hashable, Sendable, CustomStringConverti
     public static let sambaInUse = Status("SAMBA_IN_USE", exitCode: 29, [.rotate],
                                           "Samba on this host is a member of the domain (its smb.conf sets security to ads for this realm) and keeps the machine password too, and rotate was not told to keep it in step; nothing was changed: run with --update-samba (or join with --update-samba or the setting updateSamba)")
 
+    /// The broker refused: the caller's AWS account, or its role, is not one the central settings allow.
+    public static let notAllowed = Status("NOT_ALLOWED", exitCode: 30, [.join],
+                                          "(broker) the instance's AWS account has no item in the central settings, or its role is not among the item's brokerRoles (or ADJOIN_BROKER_ALLOWED); nothing was created: add the account (or role) and join again")
+    /// The broker refused: EC2 does not report the calling instance as running.
+    public static let notRunning = Status("NOT_RUNNING", exitCode: 31, [.join],
+                                          "(broker) EC2 does not report the calling instance as running (stopped, stopping, terminated, or unknown in its account and Region); nothing was created")
+    /// The broker refused: this instance's account had its password set less than a minute ago.
+    public static let rateLimited = Status("RATE_LIMITED", exitCode: 32, [.join],
+                                           "(broker) this instance's computer account had its password set less than 60 seconds ago (by the broker or by the instance); nothing was changed (transient: the boot join tries again)")
+
     /// In the order the documentation lists them: the successes, then by exit code.
     public static let all: [Status] = [
         .discovered, .joined, .detached, .skipped, .rotated, .notDue, .healthy, .swept, .preset, .joining,
         .unknownError, .accessDenied, .insufficientPermissions, .networkError, .timeout, .domainNotFound, .invalidInput,
         .accountConflict, .configurationFailed, .notJoined, .keytabInvalid, .accountMissing, .configurationDrift,
-        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .sambaInUse,
+        .sssdNotRunning, .cloned, .busy, .partial, .clockSkew, .sambaInUse, .notAllowed, .notRunning, .rateLimited,
     ]
 
     /// swift-argument-parser's exit code for a usage error (an unknown flag, a bad value, flags that cannot go together).

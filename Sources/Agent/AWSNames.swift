@@ -22,6 +22,16 @@ public enum AWSNames {
         return !name.isEmpty && name.utf8.count <= 512 && name.utf8.allSatisfy { isAlphanumeric($0) || "+=,.@_-/".utf8.contains($0) }
     }
 
+    /// IAM: a role name, 1 to 64 of letters, digits and + = , . @ _ -.
+    public static func isRoleName(_ text: String) -> Bool {
+        (1...64).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || "+=,.@_-".utf8.contains($0) }
+    }
+
+    /// A 12-digit AWS account id.
+    public static func isAccountId(_ text: String) -> Bool {
+        text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
     /// SSM: a name (letters, digits, _ . - /, at most 2048) or a parameter ARN.
     public static func isParameterName(_ text: String) -> Bool {
         if text.hasPrefix("arn:") {

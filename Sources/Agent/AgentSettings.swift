@@ -51,6 +51,13 @@ public struct AgentSettings: Sendable {
     /// The address to register (nil: on EC2 the instance's private IPv4, else this host's address toward the DC).
     public var dnsAddress: SocketAddress?
 
+    /// `broker`: the join broker's function URL. With it the instance reads no join password: the broker
+    /// presets its account and hands it a one-time password (docs/broker.md).
+    public var broker: String?
+    /// `brokerRoles` (a central item's): the instance roles whose sessions the broker accepts from this
+    /// account; empty: any role of the account.
+    public var brokerRoles: [String] = []
+
     public init() {}
 
     /// An address to register in DNS: a numeric IPv4 or IPv6 address, nothing else.

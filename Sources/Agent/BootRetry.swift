@@ -21,7 +21,7 @@ public struct BootRetry: Sendable {
     /// a clock the time service has not set yet, and what is not understood. Wrong credentials, missing rights, bad settings, a name another
     /// host owns, a host that cannot be configured: another attempt would fail the same way.
     public static func isTransient(_ status: Status) -> Bool {
-        [Status.networkError, .timeout, .busy, .domainNotFound, .clockSkew, .unknownError].contains(status)
+        [Status.networkError, .timeout, .busy, .domainNotFound, .clockSkew, .rateLimited, .unknownError].contains(status)
     }
 
     public func pause(afterAttempt attempt: Int) -> Duration {

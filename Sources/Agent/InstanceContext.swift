@@ -88,6 +88,13 @@ public final class InstanceContext {
         return InstanceTags(try ec2.tags(instanceId: identity.instanceId, deadline: deadline), source: "EC2 DescribeTags")
     }
 
+    /// This instance as the broker answered for it: the answer's settings with the flags laid over them,
+    /// and no tags (the broker read them from EC2, and chose the groups by them).
+    func answered(by url: String, settings answer: AgentSettings, flags: AgentSettings) -> InstanceContext {
+        InstanceContext(identity: identity, hostname: hostname, tags: nil, settings: answer.overlaid(by: flags), settingsSource: "the broker at \(url)",
+                        region: region, environment: environment, credentials: credentials)
+    }
+
     /// Whether the instance's tags opt it out of joining.
     public var optedOut: Bool { tags?.optedOut(tag: settings.autoJoinTag) ?? false }
 
@@ -123,6 +130,7 @@ extension AgentSettings {
         if let table = flags.statusTable { merged.statusTable = table }
         if let register = flags.registerDNS { merged.registerDNS = register }
         if let address = flags.dnsAddress { merged.dnsAddress = address }
+        if let broker = flags.broker { merged.broker = broker }
         return merged
     }
 }

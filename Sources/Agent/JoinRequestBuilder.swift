@@ -10,7 +10,7 @@ extension JoinUseCase {
     /// host name or the instance id as the settings say (unless given explicitly). Elsewhere the name
     /// comes from --host-fqdn (else this host's name), and the owner is the machine-id hash (or --owner).
     func joinRequest(settings: AgentSettings, instance: InstanceContext?, files: HostFiles,
-                     ec2Identity: AccountOwner? = nil) throws(AdjoinError) -> JoinRequest {
+                     ec2Identity: AccountOwner? = nil, broker: InstanceBroker.Answer? = nil) throws(AdjoinError) -> JoinRequest {
         let explicitName = try options.computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         let hostFQDN = options.hostFQDN.map(InputNames.hostName)
         let fromParameter = instance != nil && options.readsParameter
@@ -22,10 +22,19 @@ extension JoinUseCase {
             throw .invalidInput(fromParameter ? "no domain: \(source) names none, and --domain was not given"
                                               : "give --domain and --user, or run on EC2 with the settings parameter")
         }
-        let (name, fqdn) = try names(explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
+        let (name, fqdn): (ComputerName, String)
+        if let broker {
+            (name, fqdn) = (broker.computerName, broker.hostFQDN)
+        } else {
+            (name, fqdn) = try names(explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
+        }
         let user: String
         let password: SecretBytes
-        if options.oneTimePasswordFromStandardInput {
+        if let broker {
+            // The broker preset the account: the host logs in as the computer with the broker's one-time password.
+            user = name.samAccountName
+            password = broker.oneTimePassword
+        } else if options.oneTimePasswordFromStandardInput {
             // No join user: the host logs in as the computer with the one-time password a preset gave it.
             user = name.samAccountName
             password = options.dryRun ? SecretBytes([]) : try JoinPassword.fromStandardInput()
@@ -47,11 +56,11 @@ extension JoinUseCase {
         var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
                                   owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
         request.identity = identity
-        request.oneTimePassword = options.oneTimePasswordFromStandardInput
+        request.oneTimePassword = options.oneTimePasswordFromStandardInput || broker != nil
         request.domainControllers = settings.domainControllers
         request.organizationalUnit = settings.organizationalUnit
         request.files = files
-        if fromParameter { request.settingsParameter = options.parameter ?? "adjoin" }
+        if fromParameter, broker == nil { request.settingsParameter = options.parameter ?? "adjoin" }
         request.dnsServers = try options.directory.parsedDNSServers()
         request.keytabPath = try HostPath.normalized(options.keytab, flag: "--keytab")
         if options.rc4 { request.encryptionTypes.append(.rc4) }
@@ -101,12 +110,24 @@ extension JoinUseCase {
             return (explicit, hostFQDN ?? explicit.value.lowercased() + "." + domain.value)
         case (nil, let given?, .hostname):
             return (try ComputerName(hostFQDN: given.lowercased()), given.lowercased())
-        case (nil, let given, .instanceID):
-            let name = try ComputerName(instanceID: instance.identity.instanceId)
+        case (nil, let given?, .instanceID):
+            return (try ComputerName(instanceID: instance.identity.instanceId), given.lowercased())
+        case (nil, nil, _):
+            return try Self.instanceNames(settings.computerNameFrom, instanceId: instance.identity.instanceId, hostname: instance.hostname, domain: domain)
+        }
+    }
+
+    /// An instance's computer name and FQDN from its id or its EC2 host name (metadata's `hostname`, EC2's
+    /// private DNS name), as the settings say: the instance's own join and the broker name it alike.
+    static func instanceNames(_ source: AgentSettings.ComputerNameSource, instanceId: String, hostname: String,
+                              domain: DomainName) throws(AdjoinError) -> (ComputerName, String) {
+        switch source {
+        case .instanceID:
+            let name = try ComputerName(instanceID: instanceId)
             // The name is unique, and so must the SPNs built from the FQDN be: a reused IP's host name is not.
-            return (name, given?.lowercased() ?? name.value.lowercased() + "." + domain.value)
-        case (nil, nil, .hostname):
-            let label = instance.hostname.split(separator: ".").first.map(String.init) ?? instance.hostname
+            return (name, name.value.lowercased() + "." + domain.value)
+        case .hostname:
+            let label = hostname.split(separator: ".").first.map(String.init) ?? hostname
             let fqdn = label.lowercased() + "." + domain.value
             return (try ComputerName(hostFQDN: fqdn), fqdn)
         }

@@ -44,6 +44,9 @@ public struct JoinUseCase: UseCase {
         /// `--no-register-dns` (false) and `--dns-address`; nil: the settings say (default: register).
         public var registerDNS: Bool?
         public var dnsAddress: String?
+        /// `--broker URL`: join through the broker (no join password on this host); nil: ADJOIN_BROKER_URL in
+        /// /etc/default/adjoin, else the settings' `broker`, else no broker.
+        public var broker: String?
         public var directory: DirectoryFlags
 
         public init(directory: DirectoryFlags) { self.directory = directory }
@@ -89,12 +92,32 @@ public struct JoinUseCase: UseCase {
         // afresh (one GetParameter), with the same metadata session token, and keeps its status reporter.
         if let number, number > 1 { state.context = nil }
         if state.context == nil, options.readsParameter || options.statusTable != nil {
-            let pointer = options.readsParameter && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-            let loaded = try InstanceContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
-                                                  flags: try flagSettings(), readsJoinPassword: !options.oneTimePasswordFromStandardInput,
+            // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
+            var namedBroker = options.broker
+            if namedBroker == nil, options.readsParameter, options.parameter == nil { namedBroker = try InstanceBroker.url(in: context.files) }
+            let readsSettings = options.readsParameter && namedBroker == nil
+            let pointer = readsSettings && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+            let flags = try flagSettings()
+            var loaded = try InstanceContext.load(parameter: readsSettings ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
+                                                  flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
                                                   environment: context.environment,
                                                   metadata: try state.instanceMetadata(), credentials: state.credentials,
                                                   deadline: deadline, progress: context.progress)
+            state.broker = nil
+            if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
+                guard !options.dryRun else {
+                    throw .invalidInput("a join through the broker (\(url)) has no --dry-run: asking the broker resets this instance's account")
+                }
+                switch try InstanceBroker.ask(url, instance: loaded, deadline: deadline, progress: context.progress) {
+                case .join(let answer):
+                    loaded = loaded.answered(by: url, settings: answer.settings, flags: flags)
+                    state.broker = answer
+                case .skipped(let message):
+                    state.context = loaded
+                    state.credentials = loaded.credentials
+                    return optedOut(loaded, context, state: state, message: message)
+                }
+            }
             state.context = loaded
             state.credentials = loaded.credentials
             state.domainName = loaded.settings.domain?.value ?? state.domainName
@@ -105,7 +128,9 @@ public struct JoinUseCase: UseCase {
         let status = state.status
         let settings = if let instance { instance.settings } else { try flagSettings() }
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
-                                      ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil)
+                                      ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
+        // The one-time password serves this attempt only: the login wipes it, and a later attempt asks again.
+        state.broker = nil
         if request.registerDNS, request.dnsAddress == nil, instance != nil {
             request.dnsAddress = instanceAddress(context, state: state)
             if request.dnsAddress != nil { request.dnsAddressSource = .instance }
@@ -166,8 +191,8 @@ public struct JoinUseCase: UseCase {
     }
 
     /// The instance's tags opt it out: SKIPPED, and nothing else happens.
-    private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts) -> CommandReport {
-        let message = "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
+    private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts, message given: String? = nil) -> CommandReport {
+        let message = given ?? "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
         state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
             $0.domain = state.domainName
         }
@@ -226,8 +251,18 @@ public struct JoinUseCase: UseCase {
         var sudo = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
         if options.readsParameter, allowed.isEmpty || sudo == nil {
             let defaults = AgentSettings()
-            let tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
+            // Through a broker the instance's role may call nothing but the broker: tags from metadata only
+            // (a retag is noticed where metadata exposes tags; the broker reads them from EC2 at each join).
+            var throughBroker = options.broker != nil
+            if !throughBroker, options.parameter == nil { throughBroker = try InstanceBroker.url(in: context.files) != nil }
+            let tags: InstanceTags
+            if throughBroker {
+                guard let exposed = try state.instanceMetadata().tags(deadline: context.deadline) else { return nil }
+                tags = InstanceTags(exposed, source: "instance metadata")
+            } else {
+                tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
                                                 deadline: context.deadline, progress: context.progress)
+            }
             if allowed.isEmpty, let tagged = try tags.group(tag: defaults.groupTag) { allowed = [tagged] }
             if sudo == nil { sudo = try tags.group(tag: defaults.sudoGroupTag) }
         }
@@ -299,6 +334,8 @@ public struct JoinUseCase: UseCase {
 /// reporter, the domain for messages, the last failure (for the status item), and when the command began.
 final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
+    /// The broker's answer for this attempt (its one-time password is used once).
+    var broker: InstanceBroker.Answer?
     /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
     private let metadata: MetadataInstanceID
     var credentials: AWSCredentialChain?

@@ -28,6 +28,8 @@ public enum SettingsDocument {
         ("sshPublicKeyAttribute", []),
         ("updateSamba", []),
         ("servicePrincipals", []),
+        ("broker", []),
+        ("brokerRoles", []),
     ]
     static let secretKeys: Set<String> = ["joinPassword"]
     /// SSM's largest (advanced) parameter value.
@@ -64,7 +66,8 @@ public enum SettingsDocument {
         var settings = AgentSettings()
         if let domain = try reader.string("domain") {
             settings.domain = try reader.checked("domain") { () throws(AdjoinError) in try DomainName(domain) }
-        } else {
+        } else if try reader.string("broker") == nil {
+            // Settings that name a broker may hold nothing else: the broker answers with the domain.
             throw .invalidInput("\(source): \"domain\" (the domain's DNS name, legacy \"dnsName\") is required")
         }
         settings.domainControllers = try reader.domainControllers()
@@ -101,6 +104,11 @@ public enum SettingsDocument {
         settings.updateSamba = try reader.bool("updateSamba")
         let services = try reader.strings("servicePrincipals")
         settings.servicePrincipals = try reader.checked("servicePrincipals") { () throws(AdjoinError) in try ServiceName.list(services) }
+        settings.broker = try reader.string("broker", matching: BrokerURL.isValid, expected: "the broker's https:// function URL")
+        for role in try reader.strings("brokerRoles") {
+            guard AWSNames.isRoleName(role) else { throw reader.error("brokerRoles", "must be a list of IAM role names, and holds \"\(role)\"") }
+            settings.brokerRoles.append(role)
+        }
         return settings
     }
 }

@@ -21,9 +21,10 @@ enum SettingsLoader {
     static let sessionAccountTag = "adjoin-account"
 
     static func load(parameter: String, pointer filePointer: CentralSettingsPointer?, accountId: String, instance: Reader,
-                     keepPassword: Bool, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> (AgentSettings, String) {
+                     keepPassword: Bool, forBroker: Bool = false, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> (AgentSettings, String) {
         if let filePointer {
-            return try central(filePointer, accountId: accountId, instance: instance, keepPassword: keepPassword, deadline: deadline, progress: progress)
+            return try central(filePointer, accountId: accountId, instance: instance, keepPassword: keepPassword, forBroker: forBroker,
+                               deadline: deadline, progress: progress)
         }
         let source = "settings parameter '\(parameter)'"
         progress("reading \(source)")
@@ -32,19 +33,21 @@ enum SettingsLoader {
         let (value, type) = try ssm.getParameterAndType(parameter, reader: instance.who, deadline: deadline)
         let members = try SettingsDocument.object(value, source: source)
         if let pointer = try CentralSettingsPointer.fromParameter(members, source: source) {
-            return try central(pointer, accountId: accountId, instance: instance, keepPassword: keepPassword, deadline: deadline, progress: progress)
+            return try central(pointer, accountId: accountId, instance: instance, keepPassword: keepPassword, forBroker: forBroker,
+                               deadline: deadline, progress: progress)
         }
         var settings = try SettingsDocument.parse(members: members, source: source)
         if case .secret = settings.password, type != "SecureString" {
             throw .invalidInput("\(source) holds joinPassword but is a \(type) parameter, stored unencrypted: make it a SecureString")
         }
-        if !keepPassword { try resolvePassword(&settings, reader: instance, deadline: deadline, progress: progress) }
+        // Settings that name a broker are the broker's to use: an instance reads no password, whatever else they name.
+        if !keepPassword, settings.broker == nil || forBroker { try resolvePassword(&settings, reader: instance, deadline: deadline, progress: progress) }
         return (settings, source)
     }
 
     /// This account's item of the central table, and the password it names, read through the
     /// pointer's role (the instance's own credentials only assume it).
-    private static func central(_ pointer: CentralSettingsPointer, accountId: String, instance: Reader, keepPassword: Bool,
+    private static func central(_ pointer: CentralSettingsPointer, accountId: String, instance: Reader, keepPassword: Bool, forBroker: Bool,
                                 deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> (AgentSettings, String) {
         let region = pointer.region ?? instance.region
         var reader = instance
@@ -77,12 +80,15 @@ enum SettingsLoader {
             throw AdjoinError(error.status, "\(table) (named in \(pointer.source)), read by \(reader.who): \(error.message)")
         }
         guard let item else {
-            throw .invalidInput("the \(table) has no item for this account (accountId \(accountId)): add one, keyed by accountId")
+            // For the broker, an account without an item is one the central settings do not allow.
+            throw AdjoinError(forBroker ? .notAllowed : .invalidInput,
+                              "the \(table) has no item for \(forBroker ? "the instance's" : "this") account (accountId \(accountId)): add one, keyed by accountId")
         }
         let source = "the \(table), item \(accountId)"
         let members = try CentralSettingsItem.members(item, accountId: accountId, region: instance.region, source: source)
         var settings = try SettingsDocument.parse(members: members, source: source)
-        if !keepPassword { try resolvePassword(&settings, reader: reader, deadline: deadline, progress: progress) }
+        // Settings that name a broker are the broker's to use: an instance reads no password, whatever else they name.
+        if !keepPassword, settings.broker == nil || forBroker { try resolvePassword(&settings, reader: reader, deadline: deadline, progress: progress) }
         return (settings, source)
     }
 

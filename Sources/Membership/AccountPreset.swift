@@ -1,6 +1,7 @@
 import AdjoinCore
 import Discovery
 import Kerberos
+import LDAP
 
 /// `adjoin preset`: a computer account made ready for a host that holds no domain credential (adcli's
 /// `preset-computer`). Created in the OU (or the domain's computers container) as a workstation with a
@@ -20,6 +21,9 @@ public struct AccountPreset: Sendable {
     public let password: SecretBytes
     public let connector: any DirectoryConnector
     public let progress: ProgressSink
+    /// The broker's rate limit: an existing account whose password was set less than this long ago (its
+    /// pwdLastSet, by `now`) is not reset (RATE_LIMITED). nil: no limit (an administrator's preset).
+    public var minimumPasswordAge: (seconds: Int64, now: Int64)?
 
     public init(_ target: AccountTarget, password: SecretBytes, connector: any DirectoryConnector = LiveDirectoryConnector(),
                 progress: @escaping ProgressSink = { _ in }) {
@@ -57,6 +61,17 @@ public struct AccountPreset: Sendable {
         return try run(session: session, oneTimePassword: MachinePassword.generate(), deadline: deadline)
     }
 
+    /// pwdLastSet is the stateless clock of the rate limit: it is replicated to every DC, and set by
+    /// exactly the writes that count (a reset here, and the host's own change of its one-time password),
+    /// where whenChanged is kept per DC and moves with any write (DNS attributes, the owner grant).
+    private func checkPasswordAge(_ existing: LDAPEntry) throws(AdjoinError) {
+        guard let (minimum, now) = minimumPasswordAge, let set = existing.passwordLastSet else { return }
+        let age = now - set
+        guard age < minimum else { return }
+        throw AdjoinError(.rateLimited, "the computer account \(target.computerName.samAccountName) (\(existing.dn)) had its password set "
+                          + "\(max(age, 0)) s ago; it is reset at most once every \(minimum) s: try again in \(minimum - max(age, 0)) s")
+    }
+
     /// The preset over a session that is open already (the broker's, or a test's scripted one).
     public func run(session: any Directory, oneTimePassword: SecretBytes, deadline: Deadline) throws(AdjoinError) -> Outcome {
         let account = ComputerAccount(target: target, session: session)
@@ -64,6 +79,9 @@ public struct AccountPreset: Sendable {
         let dn: String
         var warnings: [String]
         if let existing {
+            // The owner first: a name another host owns is ACCOUNT_CONFLICT whatever its age.
+            try account.checkOwner(existing)
+            try checkPasswordAge(existing)
             progress("Resetting the computer account \(existing.dn) to a new one-time password")
             dn = existing.dn
             warnings = try account.reset(existing, password: oneTimePassword, progress: progress, deadline: deadline)

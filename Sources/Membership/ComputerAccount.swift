@@ -6,7 +6,7 @@ import LDAP
 /// add (unicodePwd over the sealed connection), or, when pre-staged or already this host's, updated.
 struct ComputerAccount {
     static let workstationTrustAccount = 0x1000
-    static let searchedAttributes = ["distinguishedName", "msDS-KeyVersionNumber"] + AccountWrites.readAttributes
+    static let searchedAttributes = ["distinguishedName", "msDS-KeyVersionNumber", "pwdLastSet"] + AccountWrites.readAttributes
 
     let target: AccountTarget
     let session: any Directory

@@ -80,6 +80,9 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Read a one-time password from standard input and join the account an administrator preset with it (adjoin preset, adcli preset-computer): no join user. The host logs in as the computer and replaces the password at once with a random one.")
     var oneTimePasswordStdin = false
 
+    @Option(help: ArgumentHelp("On EC2: join through the join broker at this function URL (no join password on this host; default: ADJOIN_BROKER_URL in /etc/default/adjoin, else the settings' broker). See docs/broker.md.", valueName: "url"))
+    var broker: String?
+
     @Option(help: ArgumentHelp("The OU for a new computer account (default: the domain's computers container).", valueName: "dn"))
     var ou: String?
 
@@ -149,6 +152,12 @@ struct JoinCommand: ParsableCommand {
         if oneTimePasswordStdin && (passwordStdin || user != nil) {
             throw ValidationError("--one-time-password-stdin joins as the computer itself: it takes no --user or --password-stdin")
         }
+        if let broker {
+            guard BrokerURL.isValid(broker) else { throw ValidationError("--broker must be the broker's https:// function URL, not \"\(broker)\"") }
+            guard !oneTimePasswordStdin, !passwordStdin, user == nil, domain == nil, parameter == nil, !dryRun else {
+                throw ValidationError("--broker joins with the broker's one-time password and settings: it takes no --one-time-password-stdin, --password-stdin, --user, --domain, --parameter or --dry-run")
+            }
+        }
         if oneTimePasswordStdin && retryFor != nil {
             throw ValidationError("--one-time-password-stdin and --retry-for cannot go together: a one-time password serves one join")
         }
@@ -198,6 +207,7 @@ struct JoinCommand: ParsableCommand {
         join.statusTable = statusTable
         join.passwordFromStandardInput = passwordStdin
         join.oneTimePasswordFromStandardInput = oneTimePasswordStdin
+        join.broker = broker
         join.organizationalUnit = ou
         join.hostFQDN = hostFqdn
         join.computerName = computerName

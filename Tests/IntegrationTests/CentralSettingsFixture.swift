@@ -48,8 +48,10 @@ extension AWSFixture {
 
     /// The next `operation` signed with `sessionToken` (nil: any, for credentials the agent gets itself)
     /// gets this error reply from the proxy instead of moto's.
-    func failNext(operation: String, sessionToken: String? = nil, status: Int, code: String, message: String) throws {
+    /// `bodyContains`: only a request whose body holds it (a secret's ARN) takes the failure.
+    func failNext(operation: String, sessionToken: String? = nil, status: Int, code: String, message: String, bodyContains: String? = nil) throws {
         let digest = sessionToken.map { String(SHA256.hash(Array($0.utf8)).hexString.prefix(16)) } ?? "*"
-        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: digest, operation: operation, failures: [(status, code)], message: message)
+        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: digest, operation: operation, failures: [(status, code)], message: message,
+                              bodyContains: bodyContains)
     }
 }

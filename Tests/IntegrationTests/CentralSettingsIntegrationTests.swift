@@ -184,7 +184,9 @@ import Testing
             ("Access to KMS is not allowed", "KMS refused to decrypt the Secrets Manager secret \(secretARN)"),
         ]
         for (reply, expected) in refusals {
-            try aws.failNext(operation: "secretsmanager.GetSecretValue", status: 400, code: "AccessDeniedException", message: reply)
+            // Only this test's secret: the broker's suite reads secrets through the same proxy at the same time.
+            try aws.failNext(operation: "secretsmanager.GetSecretValue", status: 400, code: "AccessDeniedException", message: reply,
+                             bodyContains: secretARN)
             let host = try instance(account: member)
             let (result, json) = try join(host, root: root)
             #expect(result.status == 10)

@@ -21,6 +21,11 @@ struct EtcSandbox {
         try IntegrationTests.run(Self.script, ["run", directory.path, program] + arguments, stdin: stdin)
     }
 
+    /// Runs a program inside the sandbox with these variables added (an instance's metadata endpoint).
+    func run(_ program: String, _ arguments: [String], environment: [String: String]) throws -> CommandResult {
+        try IntegrationTests.run(Self.script, ["run", directory.path, program] + arguments, environment: environment)
+    }
+
     /// A file of the sandbox, by the path the sandboxed host sees ("/etc/sssd/sssd.conf").
     func file(_ hostPath: String) -> URL { directory.appendingPathComponent(String(hostPath.dropFirst())) }
 

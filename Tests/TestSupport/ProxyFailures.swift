@@ -10,12 +10,14 @@ public struct ProxyPlanRefused: Error, CustomStringConvertible {
 /// errors, after checking their signatures, instead of passing them to moto. `tokenDigest` "*" matches
 /// any session token; `message` is the errors' message (default: the proxy's own).
 public func planProxyFailures(proxyEndpoint: String, tokenDigest: String, operation: String,
-                              failures: [(status: Int, code: String)], message: String? = nil) throws {
+                              failures: [(status: Int, code: String)], message: String? = nil,
+                              bodyContains: String? = nil) throws {
     let plan: [String: Any] = [
         "tokenDigest": tokenDigest, "operation": operation,
         "failures": failures.map { failure -> [String: Any] in
             var entry: [String: Any] = ["status": failure.status, "code": failure.code]
             if let message { entry["message"] = message }
+            if let bodyContains { entry["bodyContains"] = bodyContains }
             return entry
         },
     ]

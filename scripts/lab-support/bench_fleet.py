@@ -11,6 +11,14 @@ one JSON line: instances, joined, gaveUp, lastJoinedSeconds, p50JoinedSeconds, p
 throttledCalls, maxAttempts, dcCpuSeconds, dcCpuSecondsPerJoin, peakMemoryMiB, backToBackSeconds,
 targetSeconds (2 x the DC's time for N joins back to back + N/40 s). The computer accounts are deleted
 afterwards (not timed).
+
+With --broker the fleet joins through the join broker instead (`adjoin join --broker URL`, no settings and
+no password on any instance): N instances launched in moto's EC2 in a member account, each with its
+instance profile session (an STS AssumeRole named after the instance, so that the function URL stand-in
+names the caller as IAM would), --broker-sandboxes concurrent `adjoin broker` processes (Lambda's
+sandboxes) behind scripts/lab-support/lambda_standins.py, the settings in a central table of the broker's
+account and the password in its Secrets Manager secret. The JSON line then also has broker: true and
+brokerSandboxes.
 """
 import argparse
 import fcntl
@@ -132,6 +140,59 @@ class Background:
         self.log.close()
 
 
+# ---------------------------------------------------------------- the broker's fleet
+
+BROKER_ACCOUNT = "444455556666"
+MEMBER_ACCOUNT = "210987654321"
+
+
+class Spawned:
+    """A process started without a first line to wait for (a broker sandbox polls the runtime API)."""
+
+    def __init__(self, process):
+        self.process = process
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def setup_broker_fleet(count, run_id, lab, password, fleet, keys, aws_fixtures):
+    """The central account's table and secret, N running instances in the member account (moto's EC2), each
+    with an instance profile session named after it; their IMDS states in `fleet`, their keys in `keys`."""
+    broker_role = "arn:aws:iam::%s:role/adjoin-broker" % BROKER_ACCOUNT
+    table = "adjoin-fleet-broker-%s" % run_id
+    aws_fixtures.create_status_table(table, role=broker_role, key="accountId")
+    secret = aws_fixtures.put_secret("adjoin-fleet/%s" % run_id, password, role=broker_role)
+    aws_fixtures.put_item(table, {"accountId": {"S": MEMBER_ACCOUNT}, "domain": {"S": lab["domain"]},
+                                  "domainControllers": {"L": [{"S": lab["dc"]}]}, "joinUser": {"S": lab["user"]},
+                                  "joinPasswordSecret": {"S": secret}, "organizationalUnit": {"S": lab["ou"]},
+                                  "computerNameFrom": {"S": "instance-id"}}, role=broker_role)
+    credentials = aws_fixtures.assume_role(broker_role, session="adjoin-broker")
+    keys[credentials["accessKeyId"]] = credentials["secretAccessKey"]
+    ec2 = aws_fixtures.client("ec2", "us-east-1", role="arn:aws:iam::%s:role/fixture" % MEMBER_ACCOUNT)
+    instances = []
+    while len(instances) < count:
+        batch = min(100, count - len(instances))
+        instances += ec2.run_instances(ImageId="ami-12c6146b", MinCount=batch, MaxCount=batch)["Instances"]
+    for index, instance in enumerate(instances):
+        session = aws_fixtures.assume_role("arn:aws:iam::%s:role/adjoin-fleet-role" % MEMBER_ACCOUNT, session=instance["InstanceId"])
+        keys[session["accessKeyId"]] = session["secretAccessKey"]
+        host = instance["PrivateDnsName"]
+        state = {"instanceId": instance["InstanceId"], "accountId": MEMBER_ACCOUNT, "region": "us-east-1",
+                 "hostname": host, "localHostname": host, "localIpv4": instance["PrivateIpAddress"],
+                 "tags": {}, "tagsExposed": True, "roleName": "adjoin-fleet-role",
+                 "credentials": {"accessKeyId": session["accessKeyId"], "secretAccessKey": session["secretAccessKey"],
+                                 "token": session["sessionToken"]}}
+        with open(os.path.join(fleet, "%05d.json" % index), "w") as f:
+            json.dump(state, f)
+    return {"credentials": credentials, "table_arn": "arn:aws:dynamodb:us-east-1:%s:table/%s" % (BROKER_ACCOUNT, table),
+            "ids": [instance["InstanceId"] for instance in instances]}
+
+
 # ---------------------------------------------------------------- the bench
 
 def back_to_back(adjoin, lab, count, work):
@@ -182,6 +243,8 @@ def main():
     parser.add_argument("--dynamodb-quota", type=float, default=100, help="PutItem calls per second on the status table")
     parser.add_argument("--back-to-back", type=int, default=20, help="joins timed one after the other first (0: none)")
     parser.add_argument("--single-attempt", action="store_true", help="without --retry-for, as the boot unit was before")
+    parser.add_argument("--broker", action="store_true", help="join through the join broker (no password on any instance)")
+    parser.add_argument("--broker-sandboxes", type=int, default=4, help="with --broker: concurrent broker processes (Lambda sandboxes)")
     args = parser.parse_args()
     if not 1 <= args.instances <= 1000:
         parser.error("--instances must be 1 to 1000")
@@ -195,27 +258,33 @@ def main():
         dc_root = int("".join(ch for ch in f.read() if ch.isdigit()))
 
     work = tempfile.mkdtemp(prefix="adjoin-fleet-")
+    broker_setup = None
     run_id = uuid.uuid4().hex[:12]
     background = []
     created = []
     try:
-        # Settings, password included, in one SecureString (one GetParameter per instance); the status table.
         with open(lab["join_pw"]) as f:
             password = f.read().rstrip("\n")
-        table = "adjoin-fleet-%s" % run_id
-        parameter = "/adjoin-fleet/%s" % run_id
-        settings = {"domain": lab["domain"], "domainControllers": [lab["dc"]], "joinUser": lab["user"], "joinPassword": password,
-                    "organizationalUnit": lab["ou"], "statusTable": table, "computerNameFrom": "instance-id"}
         import aws_fixtures  # the lab's fixtures (boto3, imported only when a run starts)
-        aws_fixtures.put_secure_string(parameter, json.dumps(settings))
-        del password, settings
-        aws_fixtures.create_status_table(table)
-
-        # N instances: identity, host name and role credentials each; the proxy knows their secrets.
         fleet = os.path.join(work, "fleet")
         os.makedirs(fleet)
         keys = {}
-        for index in range(args.instances):
+        if args.broker:
+            broker_setup = setup_broker_fleet(args.instances, run_id, lab, password, fleet, keys, aws_fixtures)
+            del password
+        else:
+            broker_setup = None
+            # Settings, password included, in one SecureString (one GetParameter per instance); the status table.
+            table = "adjoin-fleet-%s" % run_id
+            parameter = "/adjoin-fleet/%s" % run_id
+            settings = {"domain": lab["domain"], "domainControllers": [lab["dc"]], "joinUser": lab["user"], "joinPassword": password,
+                        "organizationalUnit": lab["ou"], "statusTable": table, "computerNameFrom": "instance-id"}
+            aws_fixtures.put_secure_string(parameter, json.dumps(settings))
+            del password, settings
+            aws_fixtures.create_status_table(table)
+
+        # N instances: identity, host name and role credentials each; the proxy knows their secrets.
+        for index in range(args.instances if not args.broker else 0):
             akid = "ASIA" + random_text(16, string.ascii_uppercase + "234567")
             secret = random_text(40, string.ascii_letters + string.digits)
             keys[akid] = secret
@@ -241,6 +310,22 @@ def main():
                             "--quota", "DynamoDB_20120810.PutItem=%g" % args.dynamodb_quota], os.path.join(work, "proxy.log"))
         background.append(proxy)
         proxy_url = "http://127.0.0.1:%d" % int(proxy.first_line)
+        if broker_setup:
+            standins = Background([sys.executable, "-u", os.path.join(HERE, "lambda_standins.py"), "--keys", keys_file, "--moto", moto,
+                                   "--log", os.path.join(work, "function-url.jsonl"), "--timeout", "60"], os.path.join(work, "standins.log"))
+            background.append(standins)
+            runtime_port, url_port = (int(p) for p in standins.first_line.split())
+            broker_url = "http://127.0.0.1:%d" % url_port
+            for sandbox in range(args.broker_sandboxes):
+                credentials = broker_setup["credentials"]
+                process = subprocess.Popen([args.adjoin, "broker"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                           stderr=open(os.path.join(work, "broker-%d.log" % sandbox), "w"),
+                                           env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_REGION": "us-east-1",
+                                                "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % runtime_port, "AWS_ENDPOINT_URL": proxy_url,
+                                                "AWS_ACCESS_KEY_ID": credentials["accessKeyId"], "AWS_SECRET_ACCESS_KEY": credentials["secretAccessKey"],
+                                                "AWS_SESSION_TOKEN": credentials["sessionToken"],
+                                                "ADJOIN_BROKER_SETTINGS": broker_setup["table_arn"], "ADJOIN_BROKER_MEMBER_ROLE": "adjoin-broker-member"})
+                background.append(Spawned(process))
 
         per_join = None
         if args.back_to_back:
@@ -261,7 +346,10 @@ def main():
         for index, (name, port) in enumerate(sorted(ports.items())):
             root = os.path.join(work, "root-%05d" % index)
             os.makedirs(root)
-            argv = [args.adjoin, "join", "--unless-joined", "--parameter", parameter, "--no-configure", "--root", root, "--output", "json"]
+            if broker_setup:
+                argv = [args.adjoin, "join", "--unless-joined", "--broker", broker_url, "--no-configure", "--root", root, "--output", "json"]
+            else:
+                argv = [args.adjoin, "join", "--unless-joined", "--parameter", parameter, "--no-configure", "--root", root, "--output", "json"]
             if not args.single_attempt:
                 argv[3:3] = ["--retry-for", args.retry_for]
             out = open(os.path.join(work, "agent-%05d.json" % index), "w+")
@@ -323,7 +411,9 @@ def main():
             "backToBackSecondsPerJoin": round(per_join, 3) if per_join else None,
             "targetSeconds": round(target, 1) if target else None,
         }
-        print("instances at once        %d" % n)
+        if broker_setup:
+            figures.update(broker=True, brokerSandboxes=args.broker_sandboxes)
+        print("instances at once        %d%s" % (n, " (through the broker, %d sandboxes)" % args.broker_sandboxes if broker_setup else ""))
         print("joined / gave up         %d / %d   %s" % (len(joined), gave_up, outcomes))
         if joined:
             print("time to JOINED           p50 %.1f s, p99 %.1f s, last %.1f s (wall %.1f s)" %
@@ -343,7 +433,8 @@ def main():
         # Also any account an agent created and did not report (it gave up after creating it).
         listing = subprocess.run(["ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-H", "ldaps://%s" % lab["dc"],
                                   "-D", "Administrator@%s" % lab["realm"], "-y", lab["admin_pw"], "-b", lab["ou"],
-                                  "(info=adjoin-owner: i-0%s*)" % run_id[:12], "dn"],
+                                  "(|(info=adjoin-owner: i-0%s*)%s)" % (run_id[:12], "".join("(info=adjoin-owner: %s*)" % i for i in (broker_setup or {}).get("ids", []))),
+                                  "dn"],
                                  env={**os.environ, "LDAPTLS_REQCERT": "never"}, capture_output=True, text=True).stdout
         created += [line[4:] for line in listing.splitlines() if line.startswith("dn: ") and line[4:] not in created]
         say("deleting %d computer accounts" % len(created))

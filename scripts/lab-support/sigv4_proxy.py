@@ -25,7 +25,9 @@ Tests make the service fail on purpose (throttling, 5xx) through one unsigned co
 POST /adjoin-lab/fail-next with {"tokenDigest": D, "operation": OP, "failures": [{"status": 400,
 "code": "ThrottlingException"}, {"status": 503, "code": "ServiceUnavailable"}, ...]}: the next
 verified requests with that session token digest and operation get those replies, one each, in
-the protocol's error shape, instead of reaching moto (their verdict lines carry "injected").
+the protocol's error shape, instead of reaching moto (their verdict lines carry "injected"). A failure
+with "bodyContains": S is kept for the first such request whose body holds S (a secret's ARN, say),
+so that suites running side by side with the same operation do not take each other's failures.
 
 A service's quota, as AWS enforces it: --quota OPERATION=RATE (repeatable; OPERATION as the log
 names it, e.g. AmazonSSM.GetParameter or DynamoDB_20120810.PutItem) lets at most RATE verified
@@ -249,7 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         if operation == "AssumeRole" and self.server.denies((request_params(headers, self.path, body).get("RoleArn") or [""])[0]):
             failure = {"status": 403, "code": "AccessDenied"}
         else:
-            failure = self.server.next_failure(entry["tokenDigest"], operation)
+            failure = self.server.next_failure(entry["tokenDigest"], operation, body)
         if failure is not None:
             entry.update(injected=failure["code"], upstreamStatus=failure["status"])
             self.server.record(entry)
@@ -288,7 +290,8 @@ class Handler(BaseHTTPRequestHandler):
         try:
             plan = json.loads(body)
             failures = [{"status": int(f["status"]), "code": str(f["code"]),
-                         "message": str(f.get("message", "injected by the lab proxy"))} for f in plan["failures"]]
+                         "message": str(f.get("message", "injected by the lab proxy")),
+                         "bodyContains": f.get("bodyContains")} for f in plan["failures"]]
             self.server.plan_failures(plan.get("tokenDigest"), plan["operation"], failures)
             status, data = 200, b"{}"
         except (ValueError, KeyError, TypeError) as error:
@@ -397,12 +400,14 @@ class ProxyServer(ThreadingHTTPServer):
         with self.log_lock:
             return arn in self.denied_roles
 
-    def next_failure(self, token_digest, operation):
+    def next_failure(self, token_digest, operation, body=b""):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
         with self.log_lock:
             for key in ((token_digest, operation), ("*", operation)):
-                queue = self.failures.get(key)
-                if queue:
-                    return queue.pop(0)
+                queue = self.failures.get(key) or []
+                for index, failure in enumerate(queue):
+                    if failure.get("bodyContains") is None or failure["bodyContains"] in text:
+                        return queue.pop(index)
             return None
 
     def record(self, entry):
