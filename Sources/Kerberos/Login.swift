@@ -80,6 +80,10 @@ extension KerberosContext {
         try check(setKey(context), operation())
 
         var reply: [UInt8] = []
+        var sent: [UInt8] = []
+        // A password login's first answer only names the salt: it comes by UDP during the TCP handshake.
+        var byDatagram = optimistic.isEmpty
+        var cameByDatagram = false
         while true {
             var request = krb5_data()
             var realm = krb5_data()
@@ -96,6 +100,14 @@ extension KerberosContext {
                 return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
             }
             let cleared = reading ? aroundReply(context, false) : 0
+            if status == KRB5KRB_ERR_RESPONSE_TOO_BIG && cameByDatagram {
+                // The KDC answered the UDP request with a reply too large for UDP (a user whose account
+                // needs no pre-authentication gets its ticket at once): the same request again, by TCP.
+                try check(cleared, operation())
+                cameByDatagram = false
+                reply = try kdc.exchange(sent, deadline: deadline)
+                continue
+            }
             if status != 0 { throw failure(status, reply: reply, operation()) }
             try check(cleared, operation())
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
@@ -105,7 +117,15 @@ extension KerberosContext {
                                     message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
                                     operation: operation())
             }
-            reply = try kdc.exchange(request.bytes, deadline: deadline)
+            sent = request.bytes
+            if byDatagram, let answer = kdc.exchangeByDatagram(sent, deadline: deadline) {
+                reply = answer
+                cameByDatagram = true
+            } else {
+                reply = try kdc.exchange(sent, deadline: deadline)
+                cameByDatagram = false
+            }
+            byDatagram = false
         }
         do {
             return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))

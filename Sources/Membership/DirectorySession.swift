@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import DNS
 import Discovery
 import Kerberos
@@ -39,6 +42,12 @@ struct DirectorySession {
         let cache: CredentialCache
         let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
                                 realm: realm)
+        // Both handshakes go out now and overlap the login (whose first request goes by UDP meanwhile):
+        // the login and the bind then find their connections made, one round trip for the three.
+        kdc.begin()
+        let ldapAddress = SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 389)
+        var ldapBegun = try? TCPConnect.start(ldapAddress, purpose: "LDAP on \(controller.hostName)")
+        defer { if let ldapBegun { close(ldapBegun) } }
         do {
             context = try KerberosContext(profile: profile)
             cache = try CredentialCache(context: context)
@@ -60,7 +69,9 @@ struct DirectorySession {
             }
             throw error.adjoinError(deadline: deadline)
         }
-        let ldap = try bind(controller, cache: cache, deadline: deadline, progress: progress)
+        let begun = ldapBegun
+        ldapBegun = nil
+        let ldap = try bind(controller, cache: cache, begun: begun, deadline: deadline, progress: progress)
         return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap, controller: controller)
     }
 
@@ -71,12 +82,13 @@ struct DirectorySession {
                          controller: controller, keptTickets: keptTickets)
     }
 
-    private static func bind(_ controller: DomainController, cache: CredentialCache, deadline: Deadline,
+    /// `begun`: the connection's handshake, begun earlier (see `open`); taken over.
+    private static func bind(_ controller: DomainController, cache: CredentialCache, begun: Int32? = nil, deadline: Deadline,
                              progress: (String) -> Void) throws(AdjoinError) -> LDAPConnection {
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
         let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
                                                              addressBytes: controller.address.addressBytes, port: 389),
-                                      hostName: controller.hostName, deadline: deadline)
+                                      hostName: controller.hostName, begun: begun, deadline: deadline)
         do {
             try ldap.bindWithKerberos(credentialCacheName: cache.name, deadline: deadline)
         } catch {

@@ -56,6 +56,7 @@ public struct DomainJoin: Sendable {
         keytab.clock = clock
         let password = MachinePassword.generate()
 
+        progress("Looking for the computer account \(request.computerName.samAccountName)")
         let (existing, container) = try account.find(deadline: work)
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
@@ -175,6 +176,7 @@ public struct DomainJoin: Sendable {
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so.
     private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) throws(AdjoinError) -> [String] {
+        progress("Granting \(request.computerName.samAccountName) the right to delete its own account")
         do {
             if try account.grantSelfDeletion(dn, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
