@@ -18,6 +18,9 @@ public protocol Directory {
     func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
                      onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]]
     func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError)
+    /// The add, and `request` right behind it in the same round trip where the connection allows: the
+    /// search's entries, none where the server answered it before the add (the caller reads again then).
+    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline) throws(LDAPError) -> [LDAPEntry]
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
     func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
 
@@ -48,6 +51,13 @@ public protocol Directory {
 }
 
 extension Directory {
+    /// The add alone, for directories that cannot send both at once: no entries, so the caller reads them itself.
+    public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+                    deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try add(dn, attributes: attributes, deadline: deadline)
+        return []
+    }
+
     func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
         try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: nil, deadline: deadline)
     }

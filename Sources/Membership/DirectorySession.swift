@@ -118,6 +118,11 @@ extension DirectorySession: Directory {
         try ldap.add(dn, attributes: attributes, deadline: deadline)
     }
 
+    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+             deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try ldap.add(dn, attributes: attributes, thenSearch: request, deadline: deadline)
+    }
+
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {
         try ldap.modify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
     }

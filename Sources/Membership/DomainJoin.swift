@@ -81,6 +81,8 @@ public struct DomainJoin: Sendable {
             let created: Bool
             let expectedKeyVersion: UInt32?
             // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
+            // A new account's DACL, read in the add's round trip: the grant then needs only its write.
+            var readDescriptor: [UInt8]?
             var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
             do throws(AdjoinError) {
                 if let existing {
@@ -90,7 +92,7 @@ public struct DomainJoin: Sendable {
                     (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
                 } else {
                     progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
-                    _ = try account.create(in: container, password: password, deadline: work)
+                    readDescriptor = try account.create(in: container, password: password, readingDescriptor: true, deadline: work).descriptor
                     (created, expectedKeyVersion) = (true, ComputerAccount.newAccountKeyVersion)
                 }
                 applied = true
@@ -100,7 +102,7 @@ public struct DomainJoin: Sendable {
                 throw error
             }
 
-            reuse.warnings += try grantSelfDeletion(account, dn, deadline: work)
+            reuse.warnings += try grantSelfDeletion(account, dn, read: readDescriptor, deadline: work)
             // Last, once the account and keys stand: advice, not a step the join depends on.
             let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
             if let kept = reuse.keptKeyVersion {
@@ -175,10 +177,10 @@ public struct DomainJoin: Sendable {
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) throws(AdjoinError) -> [String] {
+    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> [String] {
         progress("Granting \(request.computerName.samAccountName) the right to delete its own account")
         do {
-            if try account.grantSelfDeletion(dn, deadline: deadline) {
+            if try account.grantSelfDeletion(dn, read: read, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
             }
             return []
