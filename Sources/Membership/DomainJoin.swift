@@ -178,7 +178,7 @@ public struct DomainJoin: Sendable {
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so.
     private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> [String] {
-        progress("Granting \(request.computerName.samAccountName) the right to delete its own account")
+        progress("Granting \(request.computerName.samAccountName) the right to remove its own account")
         do {
             if try account.grantSelfDeletion(dn, read: read, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
