@@ -220,7 +220,8 @@ class TcpConnection:
                 extra = self.relay.rtt if self.first_up and not self.server_spoke else 0.0
                 if self.first_up or self.server_spoke:
                     counters.tcp_turns += 1
-                    self.turn_event = counters.add_round_trip(self.key, now, "turn")
+                    # the first turn waits for the simulated handshake: it begins when that ends
+                    self.turn_event = counters.add_round_trip(self.key, now + extra, "turn")
                     self.open_turn_epoch = counters.epoch
                 self.first_up = False
                 self.server_spoke = False
