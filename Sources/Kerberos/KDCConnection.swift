@@ -18,6 +18,8 @@ public final class KDCConnection {
     private var descriptor: Int32 = -1
     /// `descriptor`'s connection was begun (`begin`) and not yet waited for.
     private var connecting = false
+    /// The UDP socket of `sendEarly`'s request, and when it was sent.
+    private var early: (socket: Int32, sent: ContinuousClock.Instant)?
     /// The open connection has answered a request: a close now may be the server dropping an idle
     /// connection, not a refusal of the request about to be sent.
     private var answeredOnThisConnection = false
@@ -44,6 +46,7 @@ public final class KDCConnection {
 
     deinit {
         disconnect()
+        if let early { close(early.socket) }
     }
 
     /// Sends the SYN now and returns: the handshake then overlaps whatever the caller does next (a
@@ -85,23 +88,43 @@ public final class KDCConnection {
     /// Nothing is trusted more than before: the answer to an unauthenticated AS-REQ is unauthenticated
     /// over TCP as well (RFC 4120 5.2.7.5), and libkrb5 reads it the same way from either.
     func exchangeByDatagram(_ request: [UInt8], deadline: Deadline) -> [UInt8]? {
-        guard descriptor < 0 || connecting, request.count <= Self.maximumDatagram else { return nil }
+        guard descriptor < 0 || connecting, early == nil else { return nil }
+        sendEarly(request)
+        return earlyAnswer(deadline: deadline)
+    }
+
+    /// Sends `request` by UDP now and begins the TCP handshake, for `earlyAnswer` to collect: a caller
+    /// with other work meanwhile (the DC's CLDAP ping) has both in flight with it.
+    public func sendEarly(_ request: [UInt8]) {
+        guard early == nil, request.count <= Self.maximumDatagram else { return }
         let socket = Glibc.socket(address.family == .ipv4 ? AF_INET : AF_INET6,
                                   Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard socket >= 0 else { return nil }
-        defer { close(socket) }
-        let handshake = ContinuousClock.now
+        guard socket >= 0 else { return }
+        let sent = ContinuousClock.now
         guard address.withSockaddr({ Glibc.connect(socket, $0, $1) }) == 0,
               request.withUnsafeBytes({ Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
-            return nil
+            close(socket)
+            return
         }
+        early = (socket, sent)
         begin()
-        // The handshake's time stands for the round trip's: the answer is due about then, and gets as long again.
-        guard (try? connect(deadline)) != nil else { return nil }
-        let due = handshake + (ContinuousClock.now - handshake) * 2 + .milliseconds(100)
-        let wait = Deadline(start: handshake, end: min(due, deadline.end))
+    }
+
+    /// Whether `sendEarly` sent a request whose answer has not been collected.
+    var hasEarlyRequest: Bool { early != nil }
+
+    /// The answer to `sendEarly`'s request, once the TCP connection is made: nil when none came by
+    /// twice the time the handshake took and 100 ms more (the handshake's time stands for the round
+    /// trip's), or the UDP port refused it. The UDP socket is closed either way.
+    func earlyAnswer(deadline: Deadline) -> [UInt8]? {
+        guard let (socket, sent) = early else { return nil }
+        early = nil
+        defer { close(socket) }
+        if connecting { guard (try? connect(deadline)) != nil else { return nil } }
+        let due = sent + (ContinuousClock.now - sent) * 2 + .milliseconds(100)
+        let wait = Deadline(start: sent, end: min(due, deadline.end))
         var buffer = [UInt8](repeating: 0, count: Self.maximumDatagram)
-        while !wait.isExpired {
+        repeat {
             var waiting = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
             guard let ready = try? POSIX.poll(&waiting, milliseconds: wait.remainingMilliseconds) else { return nil }
             if ready == 0 { continue }
@@ -113,7 +136,7 @@ public final class KDCConnection {
             }
             if count < 0 && Errno.current == .wouldBlock { continue }
             return nil
-        }
+        } while !wait.isExpired
         return nil
     }
 

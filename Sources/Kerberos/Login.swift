@@ -118,7 +118,12 @@ extension KerberosContext {
                                     operation: operation())
             }
             sent = request.bytes
-            if byDatagram, let answer = kdc.exchangeByDatagram(sent, deadline: deadline) {
+            if byDatagram, kdc.hasEarlyRequest, let answer = kdc.earlyAnswer(deadline: deadline), demandsPreauthentication(answer) {
+                // A head start asked for this login's salt before the DC was even chosen (see `firstRequest`):
+                // its answer stands for this request's, which it equals but for the service asked for.
+                reply = answer
+                cameByDatagram = true
+            } else if byDatagram, let answer = kdc.exchangeByDatagram(sent, deadline: deadline) {
                 reply = answer
                 cameByDatagram = true
             } else {
@@ -132,6 +137,32 @@ extension KerberosContext {
         } catch {
             throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
+    }
+
+    /// The first request of a password login of `principal` (for a TGT; no pre-authentication, no
+    /// password needed), for a caller that sends it early by UDP (`KDCConnection.sendEarly`): the KDC's
+    /// demand for pre-authentication in answer names the salt and the encryption types of the
+    /// principal's keys, whatever service the login then asks for, so the login's own first request
+    /// need not go out.
+    public func firstRequest(_ principal: Principal) throws(KerberosError) -> [UInt8] {
+        var context: OpaquePointer? = nil
+        try check(krb5_init_creds_init(raw, principal.raw, nil, nil, 0, nil, &context), "preparing a Kerberos login as \(principal.name)")
+        defer { krb5_init_creds_free(raw, context) }
+        var empty = krb5_data()
+        var request = krb5_data()
+        var realm = krb5_data()
+        var flags: UInt32 = 0
+        defer {
+            krb5_free_data_contents(raw, &request)
+            krb5_free_data_contents(raw, &realm)
+        }
+        try check(krb5_init_creds_step(raw, context, &empty, &request, &realm, &flags), "preparing a Kerberos login as \(principal.name)")
+        return request.bytes
+    }
+
+    /// Whether `reply` is a KRB-ERROR asking for pre-authentication (which carries the salt).
+    func demandsPreauthentication(_ reply: [UInt8]) -> Bool {
+        (try? KRBErrorMessage(reply, context: self))?.code == Int32(truncatingIfNeeded: KRB5KDC_ERR_PREAUTH_REQUIRED)
     }
 
     /// The step's error; a clock skew refusal carries both clocks, the KDC's from the KRB-ERROR it answered with.

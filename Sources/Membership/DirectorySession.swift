@@ -32,21 +32,23 @@ struct DirectorySession {
     /// Tickets a keytab login kept for a later use (the DNS update's), by principal and service.
     var keptTickets = KeptTickets()
 
+    /// `headStart`: the connections and first request that locate began for this DC and principal.
     static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+                     progress: (String) -> Void, headStart: HeadStart? = nil) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
         let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
         // A no-op after the first call: adjoin sets GSSAPI up at start; in-process callers (the tests) here.
         try GSSAPIConfiguration.prepareProcess()
         let context: KerberosContext
         let cache: CredentialCache
-        let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
-                                realm: realm)
+        let kdc = headStart?.kdc
+            ?? KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
+                             realm: realm)
         // Both handshakes go out now and overlap the login (whose first request goes by UDP meanwhile):
         // the login and the bind then find their connections made, one round trip for the three.
         kdc.begin()
         let ldapAddress = SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 389)
-        var ldapBegun = try? TCPConnect.start(ldapAddress, purpose: "LDAP on \(controller.hostName)")
+        var ldapBegun = headStart?.takeLDAP() ?? (try? TCPConnect.start(ldapAddress, purpose: "LDAP on \(controller.hostName)"))
         defer { if let ldapBegun { close(ldapBegun) } }
         do {
             context = try KerberosContext(profile: profile)

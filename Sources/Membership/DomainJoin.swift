@@ -37,8 +37,10 @@ public struct DomainJoin: Sendable {
     /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
     public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()
+        // The join user's login begins with the ping where it can (a one-time password's is the computer's own).
         return try connector.locate(request.domain, domainControllers: request.domainControllers, dnsServers: request.dnsServers,
-                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
+                                    required: [.ldap, .kdc, .writable], preparingLoginOf: request.oneTimePassword ? nil : request.userPrincipal,
+                                    progress: progress, deadline: deadline)
     }
 
     /// The undo's share of a budget.
