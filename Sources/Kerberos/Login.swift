@@ -15,7 +15,11 @@ extension KerberosContext {
     /// Logs `principal` in with a password, storing a ticket for `service` (e.g. "ldap/dc1.corp.example.com";
     /// nil: a TGT) in `cache`. A service asked for here comes in the AS exchange itself, with no TGS
     /// exchange after it. The first request carries no pre-authentication: the KDC's answer tells the
-    /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong.
+    /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong
+    /// (in a fleet booting at once, enough of them at the same moment to lock the join user out). That
+    /// first request goes by UDP while the TCP handshake is under way (`KDCConnection.exchangeByDatagram`),
+    /// or was sent earlier still (`KDCConnection.sendEarly`, `firstRequest`), so it costs no round trip
+    /// of its own; where no UDP answer comes, it goes by TCP as before.
     ///
     /// libkrb5 copies a password it is given into the exchange's context, on its own heap, outside the
     /// pages SecretBytes keeps out of core dumps, and keeps that copy until the context is freed. So it
