@@ -58,8 +58,8 @@ def run_measured(argv, stdin_path, lines=None):
 # adjoin's progress lines, in the order a join prints them, and the step each one begins: a round
 # trip belongs to the last step begun before it started.
 STEPS = [
-    ("start", "start, locate the DC (CLDAP ping)"),
-    ("adjoin: Pinging", "locate the DC (CLDAP ping)"),
+    ("start", "start"),
+    ("adjoin: Pinging", "CLDAP ping (+ the login's head start)"),
     ("adjoin: Logging in to Kerberos as", "Kerberos login (join user)"),
     ("adjoin: Binding to LDAP", "LDAP connect and sealed bind"),
     ("adjoin: Looking for the computer account", "find the account"),
@@ -82,8 +82,14 @@ def step_of(line):
     return None
 
 
-def steps(lines, events):
-    """Round trips and wall time per step: each round trip goes to the step last begun before it."""
+def steps(lines, events, rtt_ms):
+    """Round trips and wall time per step: each round trip goes to the step last begun before it.
+
+    A step's line is stamped when this process reads it, which on a loaded machine can be a few
+    milliseconds after the step's first request reached the relay. A round trip that began up to half
+    an RTT before a line belongs to that line's step: the step before it was then waiting for its own
+    last answer, which takes a whole RTT, so none of its round trips begins that close to the next line."""
+    tolerance = rtt_ms / 2000.0
     marks = [(at, step_of(line)) for at, line in lines if step_of(line)]
     table = {}
     for index, (at, name) in enumerate(marks):
@@ -93,7 +99,7 @@ def steps(lines, events):
     for began, port, *_ in events:
         name = None
         for at, step in marks:
-            if at <= began:
+            if at <= began + tolerance:
                 name = step
         entry = table.setdefault(name or "before start", {"trips": 0, "ms": 0.0, "ports": {}})
         entry["trips"] += 1
@@ -174,7 +180,7 @@ def cycles(count, dc, lab, workdir, relay=None, prefix="B"):
             if events is not None:
                 trips["waits"] = waits(events)
             results[tool].append({"seconds": seconds, "rss": rss, "trips": trips,
-                                  "steps": steps(lines, events) if lines is not None else None})
+                                  "steps": steps(lines, events, trips["rttMs"]) if lines is not None else None})
     return results
 
 
