@@ -49,13 +49,15 @@ final class HeadStart: @unchecked Sendable {
     }
 }
 
-/// Head starts begun by `locate` and waiting for `open`, shared by the copies of one connector.
+/// The head start begun by `locate` and waiting for `open`, shared by the copies of one connector.
 final class HeadStarts: Sendable {
     private let starts = Mutex<[HeadStart]>([])
 
-    func add(_ start: HeadStart) { starts.withLock { $0.append(start) } }
+    /// The newest replaces any earlier one, which an attempt that failed before its login left: those
+    /// connections may have been closed by the DC since, and their sockets are closed now.
+    func add(_ start: HeadStart) { starts.withLock { $0 = [start] } }
 
-    /// The one for this DC and principal, taken out; the others stay.
+    /// The one for this DC and principal, taken out.
     func take(_ controller: SocketAddress, _ principal: String) -> HeadStart? {
         starts.withLock { starts in
             guard let index = starts.firstIndex(where: { $0.serves(controller, principal) }) else { return nil }
