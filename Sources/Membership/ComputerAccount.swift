@@ -28,11 +28,15 @@ struct ComputerAccount {
         ]
     }
 
-    /// The account, if one exists, and the container a new one would go to. When that container must
-    /// be looked up (no --ou), both searches go out together: one round trip for the two.
+    /// The account, if one exists (with its DACL where the join user may read it), and the container a
+    /// new one would go to. When that container must be looked up (no --ou), both searches go out
+    /// together: one round trip for the two.
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
         let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(target.computerName.samAccountName))))"
-        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
+        // With its DACL (alone: SD flags), which the self-deletion grant then need not read again.
+        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
+                                          attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
+                                          securityDescriptorFlags: LDAPSearchRequest.daclOnly)]
         if target.organizationalUnit == nil {
             // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
             searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,

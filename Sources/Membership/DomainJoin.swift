@@ -83,8 +83,9 @@ public struct DomainJoin: Sendable {
             let created: Bool
             let expectedKeyVersion: UInt32?
             // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
-            // A new account's DACL, read in the add's round trip: the grant then needs only its write.
-            var readDescriptor: [UInt8]?
+            // The account's DACL as the search found it, or a new account's as the add's round trip read it:
+            // the grant then needs only its write.
+            var readDescriptor = existing?.values("nTSecurityDescriptor").first
             var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
             do throws(AdjoinError) {
                 if let existing {
