@@ -227,13 +227,22 @@ def summary(results):
     return line
 
 
+def default_relay_address(dc):
+    """127.0.(100+d).d for a DC at 127.0.0.d: labs side by side use 127.0.0.10, .21, .22, ..., so the DC's
+    address + 1 is often another lab's DC; elsewhere the DC's address + 1."""
+    octets = dc.split(".")
+    if octets[:3] == ["127", "0", "0"] and int(octets[3]) < 156:
+        return "127.0.%d.%s" % (100 + int(octets[3]), octets[3])
+    return str(ipaddress.ip_address(dc) + 1)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cycles", type=int, default=10, help="join+delete cycles of each tool (default 10)")
     parser.add_argument("--rtt-ms", type=int, default=20, help="added round-trip time for the relay run; 0 skips it")
     parser.add_argument("--relay-cycles", type=int, default=3, help="cycles of each tool through the relay (default 3)")
-    parser.add_argument("--relay-address", help="loopback address for the relay (default: the DC's address + 1, so that "
-                        "labs side by side each get their own)")
+    parser.add_argument("--relay-address", help="loopback address for the relay (default: 127.0.(100+d).d for a DC at "
+                        "127.0.0.d, else the DC's address + 1, so that labs side by side each get their own)")
     parser.add_argument("--adjoin", required=True, help="the adjoin binary to measure")
     parser.add_argument("--adjoin-arg", action="append", default=[],
                         help="one more argument for adjoin join (repeatable), e.g. --adjoin-arg=--no-register-dns")
@@ -243,7 +252,7 @@ def main():
            "ou": env("ADJOIN_LAB_OU"), "user": env("ADJOIN_LAB_JOIN_USER"), "join_pw": env("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
            "admin_pw": env("ADJOIN_LAB_ADMIN_PASSWORD_FILE"), "adjoin": arguments.adjoin,
            "adjoin_extra": arguments.adjoin_arg}
-    relay_address = arguments.relay_address or str(ipaddress.ip_address(lab["dc"]) + 1)
+    relay_address = arguments.relay_address or default_relay_address(lab["dc"])
     with tempfile.TemporaryDirectory() as workdir:
         print(f"bench: {arguments.cycles} join+delete cycles of each, alternating, against {lab['dc']}", file=sys.stderr)
         direct = summary(cycles(arguments.cycles, lab["dc"], lab, workdir))
