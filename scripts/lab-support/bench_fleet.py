@@ -57,7 +57,8 @@ def failure_reason(message):
     for needle, step in (("ThrottlingException", "SSM throttled"), ("SSM parameter", "SSM"), ("CLDAP", "locating the DC"),
                          ("domain controller", "locating the DC"), ("bind", "LDAP bind"), ("Kerberos login", "Kerberos login"),
                          ("KDC", "Kerberos"), ("LDAP", "LDAP"), ("creating", "LDAP add"), ("lock", "host lock"),
-                         ("DynamoDB", "status table")):
+                         ("DynamoDB", "status table"),
+                         ("instance metadata", "instance metadata")):
         if needle in text:
             return "%s: %s" % (status, step)
     return "%s: %s" % (status, text[:60])
