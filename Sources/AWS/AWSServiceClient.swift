@@ -79,6 +79,7 @@ final class AWSServiceClient {
             do { credentials = try self.credentials.credentials(deadline: deadline) } catch { throw .failed(error) }
             signer.sign(&request, with: credentials, at: UTCTime.now())
             let failure: AdjoinError
+            var throttled = false
             do {
                 let response = try http.send(request, purpose: what, limits: AttemptLimits(), deadline: deadline)
                 if (200..<300).contains(response.status) { return response.body }
@@ -93,6 +94,7 @@ final class AWSServiceClient {
                 }
                 guard error.isRetryable, attempt < retry.maximumAttempts else { throw AWSCallError.service(error, error.adjoinError(what)) }
                 failure = error.adjoinError(what)
+                throttled = error.isThrottling
             } catch let error as TransportError {
                 guard error.retryable, attempt < retry.maximumAttempts else { throw .failed(error.error) }
                 failure = error.error
@@ -101,7 +103,7 @@ final class AWSServiceClient {
             } catch {
                 throw .failed(AdjoinError(.unknownError, "\(what): \(error)"))
             }
-            let pause = retry.backoff(attempt: attempt)
+            let pause = retry.backoff(attempt: attempt, throttled: throttled)
             guard pause < deadline.remaining else {
                 throw .failed(AdjoinError(failure.status == .unknownError ? .timeout : failure.status,
                                           "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
@@ -125,10 +127,15 @@ enum AWSCallError: Error {
 }
 
 /// Exponential backoff with full jitter (the AWS SDKs' "standard" mode): attempt n waits a random
-/// time between 0 and min(cap, base * 2^(n-1)).
+/// time between 0 and min(cap, base * 2^(n-1)). After a throttling answer the base is
+/// `throttlingBase`: a quota (SSM's 40 GetParameter a second, shared by a fleet booting at once)
+/// frees room at its own pace, and tries 100 ms apart would all meet the same full second; spread
+/// over seconds, a herd's calls mostly pass on their second or third try instead of using up all
+/// four and failing the attempt.
 struct RetryPolicy {
     var maximumAttempts = 4
     var base: Duration = .milliseconds(100)
+    var throttlingBase: Duration = .seconds(1)
     var cap: Duration = .seconds(5)
     /// Picks the pause in milliseconds up to the given ceiling; tests pin it to learn what the
     /// deadline does without depending on chance.
@@ -136,7 +143,7 @@ struct RetryPolicy {
     /// Waits out a pause; tests record the pauses instead.
     var sleep: @Sendable (Duration) -> Void = { Backoff.sleep($0) }
 
-    func backoff(attempt: Int) -> Duration {
-        Backoff.pause(afterAttempt: attempt, base: base, cap: cap, jitter: jitter)
+    func backoff(attempt: Int, throttled: Bool = false) -> Duration {
+        Backoff.pause(afterAttempt: attempt, base: throttled ? throttlingBase : base, cap: cap, jitter: jitter)
     }
 }

@@ -34,6 +34,17 @@ struct AWSServiceError {
         httpStatus >= 500 || AWSServiceError.throttlingCodes.contains(code)
     }
 
+    /// The service's quota refused the call (not its failure): the next try waits longer (RetryPolicy).
+    var isThrottling: Bool {
+        httpStatus == 429 || AWSServiceError.quotaCodes.contains(code)
+    }
+
+    private static let quotaCodes: Set<String> = [
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException",
+        "RequestThrottled", "SlowDown", "EC2ThrottledException",
+    ]
+
     var isExpiredToken: Bool { ["ExpiredToken", "ExpiredTokenException", "RequestExpired"].contains(code) }
 
     private static let throttlingCodes: Set<String> = [

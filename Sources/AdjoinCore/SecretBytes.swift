@@ -32,6 +32,11 @@ public final class SecretBytes: @unchecked Sendable, CustomStringConvertible, Cu
         SecretPages.release(storage)
     }
 
+    /// A second copy on pages of its own, for a holder that hands one on (to be wiped) and keeps the other.
+    public func copy() -> SecretBytes {
+        withUnsafeBytes { SecretBytes($0) }
+    }
+
     /// Zeroes the bytes now, for a holder that has handed them on (to libkrb5) and needs them no more.
     /// What is lent afterwards is zeros.
     public func wipe() {

@@ -35,21 +35,36 @@ public struct BootRetry: Sendable {
         public let pause: Duration
     }
 
-    /// Runs `attempt` (numbered from 1, each with `perAttempt` seconds or what is left of the budget)
-    /// until it succeeds, fails for good, or the budget leaves no room for another; `retrying` hears of
-    /// each attempt that will be repeated, before the pause. Throws the last failure.
+    /// The most an attempt's own budget grows to after attempts that timed out.
+    public var longestAttempt: Duration = .seconds(120)
+
+    /// An attempt's budget: `perAttempt`, doubled for each attempt before it that ran out of time, up to
+    /// `longestAttempt`. In a fleet booting at once a TIMEOUT mostly means the DC (or AWS) had the
+    /// request queued behind the herd, not that it is gone: an attempt that waits longer gets the
+    /// answer to work the DC has already begun, where a new attempt would queue at the back again and
+    /// the DC would have done the first one's work (and its undo) for nothing.
+    public func attemptSeconds(_ perAttempt: Double, afterTimeouts timeouts: Int) -> Double {
+        min(perAttempt * Double(1 << min(timeouts, 10)), max(perAttempt, longestAttempt.seconds))
+    }
+
+    /// Runs `attempt` (numbered from 1, each with `perAttempt` seconds (longer after timeouts:
+    /// `attemptSeconds`) or what is left of the budget) until it succeeds, fails for good, or the budget
+    /// leaves no room for another; `retrying` hears of each attempt that will be repeated, before the
+    /// pause. Throws the last failure.
     public func run<Value>(perAttempt seconds: Double, sleep: (Duration) -> Void = BootRetry.sleep,
                            retrying: (Retry) -> Void,
                            attempt: (Int, Deadline) throws(AdjoinError) -> Value) throws(AdjoinError) -> Value {
         let whole = Deadline(seconds: budget.seconds)
         var number = 0
+        var timeouts = 0
         while true {
             number += 1
-            let deadline = Deadline(seconds: min(seconds, max(whole.remaining.seconds, 0.001)))
+            let deadline = Deadline(seconds: min(attemptSeconds(seconds, afterTimeouts: timeouts), max(whole.remaining.seconds, 0.001)))
             do {
                 return try attempt(number, deadline)
             } catch {
                 guard BootRetry.isTransient(error.status) else { throw error }
+                if error.status == .timeout { timeouts += 1 }
                 let pause = pause(afterAttempt: number)
                 // Another attempt needs its pause and at least a second of work, or it is not worth starting.
                 guard pause + .seconds(1) < whole.remaining else {

@@ -62,6 +62,8 @@ public struct JoinUseCase: UseCase {
     public func run(_ context: RunContext) throws(CommandFailure) -> CommandReport {
         let state = JoinAttempts(domainName: options.domain, environment: context.environment)
         var deadline = context.deadline
+        // The password kept for the attempts is wiped as soon as the join is over, whatever its outcome.
+        defer { state.forgetPassword() }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
             return try BootRetry(budget: budget).run(perAttempt: options.directory.timeout, retrying: { retry in
@@ -88,9 +90,9 @@ public struct JoinUseCase: UseCase {
         let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: deadline, progress: context.progress)
         defer { lock?.release() }
         if options.unlessJoined, let report = try alreadyJoined(context, state: state) { return report }
-        // The login hands the password to libkrb5 and wipes ours: each later attempt reads the settings
-        // afresh (one GetParameter), with the same metadata session token, and keeps its status reporter.
-        if let number, number > 1 { state.context = nil }
+        // Read once for all attempts: the settings, the metadata session token, the status reporter. Every
+        // read is a GetParameter against the quota that the whole fleet booting shares (40 a second per
+        // account and Region by default), and a throttled one is an attempt lost.
         if state.context == nil, options.readsParameter || options.statusTable != nil {
             // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
             var namedBroker = options.broker
@@ -126,7 +128,16 @@ public struct JoinUseCase: UseCase {
         }
         let instance = state.context
         let status = state.status
-        let settings = if let instance { instance.settings } else { try flagSettings() }
+        var settings: AgentSettings
+        if let instance {
+            settings = instance.settings
+        } else if let flags = state.flags {
+            settings = flags
+        } else {
+            settings = try flagSettings()
+            state.flags = settings
+        }
+        state.passwordForThisAttempt(&settings)
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
         // The one-time password serves this attempt only: the login wipes it, and a later attempt asks again.
@@ -343,6 +354,29 @@ final class JoinAttempts: InstanceIDReader {
     var domainName: String?
     var lastFailure: AdjoinError?
     let started = ContinuousClock.now
+    /// The command line's settings, standard input's password with them: read once.
+    var flags: AgentSettings?
+    /// The join password for the attempts after the first: the login wipes the copy it is given (libkrb5
+    /// gets it only while it reads a KDC answer), so each attempt gets its own copy of this one, and this
+    /// one is wiped when the join is over (`forgetPassword`). It stays in SecretBytes (its own pages,
+    /// locked in RAM, left out of core dumps) between attempts, at most for `--retry-for`: who can read
+    /// it there is root on the instance, who can read the parameter with the instance's role anyway.
+    private var keptPassword: SecretBytes?
+
+    /// Gives `settings` a password of its own for this attempt, keeping a copy on the first.
+    func passwordForThisAttempt(_ settings: inout AgentSettings) {
+        guard case .secret(let password)? = settings.password else { return }
+        if let keptPassword {
+            settings.password = .secret(keptPassword.copy())
+        } else {
+            keptPassword = password.copy()
+        }
+    }
+
+    func forgetPassword() {
+        keptPassword?.wipe()
+        keptPassword = nil
+    }
 
     init(domainName: String?, environment: AWSEnvironment) {
         self.domainName = domainName

@@ -41,6 +41,7 @@ static void load(void) {
         ADJOIN_SYMBOL(ldap_api, get_values_len, "ldap_get_values_len"),
         ADJOIN_SYMBOL(ldap_api, value_free_len, "ldap_value_free_len"),
         ADJOIN_SYMBOL(ldap_api, add_ext_s, "ldap_add_ext_s"),
+        ADJOIN_SYMBOL(ldap_api, add_ext, "ldap_add_ext"),
         ADJOIN_SYMBOL(ldap_api, modify_ext_s, "ldap_modify_ext_s"),
         ADJOIN_SYMBOL(ldap_api, delete_ext_s, "ldap_delete_ext_s"),
         ADJOIN_SYMBOL(ldap_api, ber_free, "ber_free"),
@@ -124,6 +125,11 @@ void adjoin_ber_free(BerElement *element, int free_buffer) { ldap_api.ber_free(e
 int adjoin_ldap_add_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
                           LDAPControl **client) {
     return ldap_api.add_ext_s(ldap, dn, modifications, server, client);
+}
+
+int adjoin_ldap_add_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
+                        LDAPControl **client, int *message_id) {
+    return ldap_api.add_ext(ldap, dn, modifications, server, client, message_id);
 }
 
 int adjoin_ldap_modify_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,

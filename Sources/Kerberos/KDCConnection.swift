@@ -16,12 +16,18 @@ public final class KDCConnection {
     /// What the far end is, for messages: "the KDC" or "the kpasswd server".
     public let service: String
     private var descriptor: Int32 = -1
+    /// `descriptor`'s connection was begun (`begin`) and not yet waited for.
+    private var connecting = false
+    /// The UDP socket of `sendEarly`'s request, and when it was sent.
+    private var early: (socket: Int32, sent: ContinuousClock.Instant)?
     /// The open connection has answered a request: a close now may be the server dropping an idle
     /// connection, not a refusal of the request about to be sent.
     private var answeredOnThisConnection = false
     /// Connections opened and requests answered so far: what a join costs in round trips to the KDC.
     private(set) var connections = 0
     private(set) var exchanges = 0
+    /// Answers that came by UDP (`exchangeByDatagram`).
+    private(set) var datagrams = 0
 
     /// Replies larger than this are refused (a PAC-laden AS-REP is a few kilobytes).
     static let maximumReply = 1 << 20
@@ -40,12 +46,25 @@ public final class KDCConnection {
 
     deinit {
         disconnect()
+        if let early { close(early.socket) }
+    }
+
+    /// Sends the SYN now and returns: the handshake then overlaps whatever the caller does next (a
+    /// login's first request, which goes by UDP, or another connection's handshake), and the first
+    /// exchange finds the connection made. A connection that cannot even be begun is left to the first
+    /// exchange to try again and report.
+    public func begin() {
+        guard descriptor < 0 else { return }
+        guard let started = try? TCPConnect.start(address, purpose: service) else { return }
+        descriptor = started
+        connecting = true
+        connections += 1
     }
 
     /// This end's address of the connection, connecting first if need be: a KRB-PRIV names its
     /// sender's address (RFC 4120 5.7.1), so it must be the one the server sees.
     func localAddress(deadline: Deadline) throws(KerberosError) -> SocketAddress {
-        if descriptor < 0 { try connect(deadline) }
+        if descriptor < 0 || connecting { try connect(deadline) }
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let named = withUnsafeMutablePointer(to: &storage) {
@@ -60,11 +79,76 @@ public final class KDCConnection {
         return address
     }
 
+    /// A login's first request, whose answer is small (the KDC's demand for pre-authentication, which
+    /// names the salt): sent by UDP the moment the TCP handshake begins, so that the two overlap and the
+    /// login waits one round trip for both. nil when no datagram answer comes by the time it should
+    /// have (twice the handshake's time and 100 ms more), or the UDP port refused it: the caller then
+    /// sends the request on the TCP connection, which is made by then. Every later request goes by TCP.
+    ///
+    /// Nothing is trusted more than before: the answer to an unauthenticated AS-REQ is unauthenticated
+    /// over TCP as well (RFC 4120 5.2.7.5), and libkrb5 reads it the same way from either.
+    func exchangeByDatagram(_ request: [UInt8], deadline: Deadline) -> [UInt8]? {
+        guard descriptor < 0 || connecting, early == nil else { return nil }
+        sendEarly(request)
+        return earlyAnswer(deadline: deadline)
+    }
+
+    /// Sends `request` by UDP now and begins the TCP handshake, for `earlyAnswer` to collect: a caller
+    /// with other work meanwhile (the DC's CLDAP ping) has both in flight with it.
+    public func sendEarly(_ request: [UInt8]) {
+        guard early == nil, request.count <= Self.maximumDatagram else { return }
+        let socket = Glibc.socket(address.family == .ipv4 ? AF_INET : AF_INET6,
+                                  Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard socket >= 0 else { return }
+        let sent = ContinuousClock.now
+        guard address.withSockaddr({ Glibc.connect(socket, $0, $1) }) == 0,
+              request.withUnsafeBytes({ Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            close(socket)
+            return
+        }
+        early = (socket, sent)
+        begin()
+    }
+
+    /// Whether `sendEarly` sent a request whose answer has not been collected.
+    var hasEarlyRequest: Bool { early != nil }
+
+    /// The answer to `sendEarly`'s request, once the TCP connection is made: nil when none came by
+    /// twice the time the handshake took and 100 ms more (the handshake's time stands for the round
+    /// trip's), or the UDP port refused it. The UDP socket is closed either way.
+    func earlyAnswer(deadline: Deadline) -> [UInt8]? {
+        guard let (socket, sent) = early else { return nil }
+        early = nil
+        defer { close(socket) }
+        if connecting { guard (try? connect(deadline)) != nil else { return nil } }
+        let due = sent + (ContinuousClock.now - sent) * 2 + .milliseconds(100)
+        let wait = Deadline(start: sent, end: min(due, deadline.end))
+        var buffer = [UInt8](repeating: 0, count: Self.maximumDatagram)
+        repeat {
+            var waiting = [pollfd(fd: socket, events: Int16(POLLIN), revents: 0)]
+            guard let ready = try? POSIX.poll(&waiting, milliseconds: wait.remainingMilliseconds) else { return nil }
+            if ready == 0 { continue }
+            // A refused port (ICMP unreachable) is an error here: no answer by UDP, at once.
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                datagrams += 1
+                return Array(buffer.prefix(count))
+            }
+            if count < 0 && Errno.current == .wouldBlock { continue }
+            return nil
+        } while !wait.isExpired
+        return nil
+    }
+
+    /// The largest datagram sent or read: a KDC answers by UDP only within about this size (AD's
+    /// MaxPacketSize is 1465 bytes; larger replies come back as KRB_ERR_RESPONSE_TOO_BIG).
+    static let maximumDatagram = 1500
+
     /// Sends one request and returns the reply (from a KDC an AS-REP, TGS-REP or KRB-ERROR; from a
     /// kpasswd server an RFC 3244 reply), undecoded.
     func exchange(_ request: [UInt8], deadline: Deadline) throws(KerberosError) -> [UInt8] {
         let reused = descriptor >= 0 && answeredOnThisConnection
-        if descriptor < 0 { try connect(deadline) }
+        if descriptor < 0 || connecting { try connect(deadline) }
         do {
             return try roundTrip(request, deadline)
         } catch .closedBeforeReply where reused {
@@ -89,13 +173,22 @@ public final class KDCConnection {
     private func disconnect() {
         if descriptor >= 0 { close(descriptor) }
         descriptor = -1
+        connecting = false
         answeredOnThisConnection = false
     }
 
     private func connect(_ deadline: Deadline) throws(KerberosError) {
         do {
-            descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
-            connections += 1
+            if connecting {
+                // `finish` closes the socket when the connection failed.
+                connecting = false
+                let begun = descriptor
+                descriptor = -1
+                descriptor = try TCPConnect.finish(begun, address, deadline: deadline, purpose: service)
+            } else {
+                descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
+                connections += 1
+            }
         } catch {
             throw KerberosError(code: .kdcUnreachable, message: error.message, operation: "connecting to \(service) at \(address)")
         }

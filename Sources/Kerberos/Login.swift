@@ -15,7 +15,11 @@ extension KerberosContext {
     /// Logs `principal` in with a password, storing a ticket for `service` (e.g. "ldap/dc1.corp.example.com";
     /// nil: a TGT) in `cache`. A service asked for here comes in the AS exchange itself, with no TGS
     /// exchange after it. The first request carries no pre-authentication: the KDC's answer tells the
-    /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong.
+    /// salt, and guessing it would count a failed logon against the user wherever the guess is wrong
+    /// (in a fleet booting at once, enough of them at the same moment to lock the join user out). That
+    /// first request goes by UDP while the TCP handshake is under way (`KDCConnection.exchangeByDatagram`),
+    /// or was sent earlier still (`KDCConnection.sendEarly`, `firstRequest`), so it costs no round trip
+    /// of its own; where no UDP answer comes, it goes by TCP as before.
     ///
     /// libkrb5 copies a password it is given into the exchange's context, on its own heap, outside the
     /// pages SecretBytes keeps out of core dumps, and keeps that copy until the context is freed. So it
@@ -80,6 +84,10 @@ extension KerberosContext {
         try check(setKey(context), operation())
 
         var reply: [UInt8] = []
+        var sent: [UInt8] = []
+        // A password login's first answer only names the salt: it comes by UDP during the TCP handshake.
+        var byDatagram = optimistic.isEmpty
+        var cameByDatagram = false
         while true {
             var request = krb5_data()
             var realm = krb5_data()
@@ -96,6 +104,14 @@ extension KerberosContext {
                 return krb5_init_creds_step(raw, context, &input, &request, &realm, &flags)
             }
             let cleared = reading ? aroundReply(context, false) : 0
+            if status == KRB5KRB_ERR_RESPONSE_TOO_BIG && cameByDatagram {
+                // The KDC answered the UDP request with a reply too large for UDP (a user whose account
+                // needs no pre-authentication gets its ticket at once): the same request again, by TCP.
+                try check(cleared, operation())
+                cameByDatagram = false
+                reply = try kdc.exchange(sent, deadline: deadline)
+                continue
+            }
             if status != 0 { throw failure(status, reply: reply, operation()) }
             try check(cleared, operation())
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
@@ -105,13 +121,52 @@ extension KerberosContext {
                                     message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
                                     operation: operation())
             }
-            reply = try kdc.exchange(request.bytes, deadline: deadline)
+            sent = request.bytes
+            if byDatagram, kdc.hasEarlyRequest, let answer = kdc.earlyAnswer(deadline: deadline), demandsPreauthentication(answer) {
+                // A head start asked for this login's salt before the DC was even chosen (see `firstRequest`):
+                // its answer stands for this request's, which it equals but for the service asked for.
+                reply = answer
+                cameByDatagram = true
+            } else if byDatagram, let answer = kdc.exchangeByDatagram(sent, deadline: deadline) {
+                reply = answer
+                cameByDatagram = true
+            } else {
+                reply = try kdc.exchange(sent, deadline: deadline)
+                cameByDatagram = false
+            }
+            byDatagram = false
         }
         do {
             return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))
         } catch {
             throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
+    }
+
+    /// The first request of a password login of `principal` (for a TGT; no pre-authentication, no
+    /// password needed), for a caller that sends it early by UDP (`KDCConnection.sendEarly`): the KDC's
+    /// demand for pre-authentication in answer names the salt and the encryption types of the
+    /// principal's keys, whatever service the login then asks for, so the login's own first request
+    /// need not go out.
+    public func firstRequest(_ principal: Principal) throws(KerberosError) -> [UInt8] {
+        var context: OpaquePointer? = nil
+        try check(krb5_init_creds_init(raw, principal.raw, nil, nil, 0, nil, &context), "preparing a Kerberos login as \(principal.name)")
+        defer { krb5_init_creds_free(raw, context) }
+        var empty = krb5_data()
+        var request = krb5_data()
+        var realm = krb5_data()
+        var flags: UInt32 = 0
+        defer {
+            krb5_free_data_contents(raw, &request)
+            krb5_free_data_contents(raw, &realm)
+        }
+        try check(krb5_init_creds_step(raw, context, &empty, &request, &realm, &flags), "preparing a Kerberos login as \(principal.name)")
+        return request.bytes
+    }
+
+    /// Whether `reply` is a KRB-ERROR asking for pre-authentication (which carries the salt).
+    func demandsPreauthentication(_ reply: [UInt8]) -> Bool {
+        (try? KRBErrorMessage(reply, context: self))?.code == Int32(truncatingIfNeeded: KRB5KDC_ERR_PREAUTH_REQUIRED)
     }
 
     /// The step's error; a clock skew refusal carries both clocks, the KDC's from the KRB-ERROR it answered with.

@@ -19,9 +19,22 @@ public final class LDAPConnection {
 
     /// Connects to `address` itself (so the DC stays the one discovery pinned, whatever DNS says) and
     /// names the server `hostName` for SASL.
-    public init(address: SocketAddress, hostName: String, deadline: Deadline) throws(AdjoinError) {
-        try Self.loadLibrary()
-        let descriptor = try TCPConnect.open(address, deadline: deadline, purpose: "LDAP on \(hostName)")
+    /// `begun`: a connection to `address` that TCPConnect.start began (its handshake overlapping other
+    /// work), which this takes over, closing it on failure; nil: connect now.
+    public init(address: SocketAddress, hostName: String, begun: Int32? = nil, deadline: Deadline) throws(AdjoinError) {
+        do throws(AdjoinError) {
+            try Self.loadLibrary()
+        } catch {
+            if let begun { close(begun) }
+            throw error
+        }
+        let purpose = "LDAP on \(hostName)"
+        let descriptor: Int32
+        if let begun {
+            descriptor = try TCPConnect.finish(begun, address, deadline: deadline, purpose: purpose)
+        } else {
+            descriptor = try TCPConnect.open(address, deadline: deadline, purpose: purpose)
+        }
         var handle: OpaquePointer? = nil
         let url = "ldap://\(hostName):\(address.port)"
         let status = adjoin_ldap_open_fd(descriptor, url, &handle)

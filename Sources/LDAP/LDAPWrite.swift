@@ -43,6 +43,35 @@ extension LDAPConnection {
         guard status == LDAP_SUCCESS else { throw error(status, "creating \(dn)") }
     }
 
+    /// The add, and a search sent right behind it without waiting (RFC 4511 4.1.1): one round trip for
+    /// both, for a caller that reads what the directory made of the new entry (its security
+    /// descriptor, which inheritance filled in). The search's entries; none where the server answered
+    /// the search before the add had made the entry (RFC 4511 lets it take requests in any order), which
+    /// the caller then reads again. A failed add throws as `add` does, after the search's answer is read.
+    public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+                    deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        let list = ModificationList(attributes.map { (LDAP_MOD_ADD, $0) })
+        applyTimeout(deadline)
+        var addID: Int32 = 0
+        let sent = adjoin_ldap_add_ext(raw, dn, list.pointer, nil, nil, &addID)
+        guard sent == LDAP_SUCCESS else { throw error(sent, "creating \(dn)") }
+        let searchID = try? send(request, deadline: deadline)
+        var message: OpaquePointer? = nil
+        var limit = timeval(deadline)
+        let type = adjoin_ldap_result(raw, addID, LDAP_MSG_ALL, &limit, &message)
+        defer { if let message { adjoin_ldap_msgfree(message) } }
+        if type == 0 { throw error(LDAP_TIMEOUT, "creating \(dn)") }
+        if type < 0 { throw error(resultCode, "creating \(dn)") }
+        var code: Int32 = LDAP_SUCCESS
+        let parsed = adjoin_ldap_parse_result(raw, message, &code, nil, nil, nil, nil, 0)
+        // Taken now, while the handle's diagnostic message is the add's.
+        let failure = parsed != LDAP_SUCCESS ? error(parsed, "creating \(dn)") : code != LDAP_SUCCESS ? error(code, "creating \(dn)") : nil
+        // The search's answer is read whatever the add's outcome, so that no late answer stays on the connection.
+        let found = searchID.flatMap { id in try? result(of: id, request.operation, deadline).entries }
+        if let failure { throw failure }
+        return found ?? []
+    }
+
     /// `securityDescriptorFlags`: when the change replaces nTSecurityDescriptor, the parts it replaces
     /// (`LDAPSearchRequest.daclOnly`); the others stay as the directory has them.
     public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil, deadline: Deadline) throws(LDAPError) {

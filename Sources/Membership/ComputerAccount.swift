@@ -28,11 +28,15 @@ struct ComputerAccount {
         ]
     }
 
-    /// The account, if one exists, and the container a new one would go to. When that container must
-    /// be looked up (no --ou), both searches go out together: one round trip for the two.
+    /// The account, if one exists (with its DACL where the join user may read it), and the container a
+    /// new one would go to. When that container must be looked up (no --ou), both searches go out
+    /// together: one round trip for the two.
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
         let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(target.computerName.samAccountName))))"
-        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter, attributes: Self.searchedAttributes)]
+        // With its DACL (alone: SD flags), which the self-deletion grant then need not read again.
+        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
+                                          attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
+                                          securityDescriptorFlags: LDAPSearchRequest.daclOnly)]
         if target.organizationalUnit == nil {
             // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
             searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,
@@ -89,12 +93,25 @@ struct ComputerAccount {
     }
 
     func create(in container: String, password: SecretBytes, deadline: Deadline) throws(AdjoinError) -> String {
+        try create(in: container, password: password, readingDescriptor: false, deadline: deadline).dn
+    }
+
+    /// `readingDescriptor`: the new account's DACL is read in the same round trip as the add (the
+    /// search sent right behind it), for the self-deletion grant that follows; nil where that read
+    /// found nothing (the grant then reads it itself).
+    func create(in container: String, password: SecretBytes, readingDescriptor: Bool,
+                deadline: Deadline) throws(AdjoinError) -> (dn: String, descriptor: [UInt8]?) {
         let dn = newDN(in: container)
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
         let name = LDAPAttribute("sAMAccountName", [target.computerName.samAccountName])
+        let all = [objectClass, name] + attributes(password: password)
         do {
-            try session.add(dn, attributes: [objectClass, name] + attributes(password: password), deadline: deadline)
-            return dn
+            guard readingDescriptor else {
+                try session.add(dn, attributes: all, deadline: deadline)
+                return (dn, nil)
+            }
+            let entries = try session.add(dn, attributes: all, thenSearch: Self.descriptorRead(dn), deadline: deadline)
+            return (dn, entries.first?.values("nTSecurityDescriptor").first)
         } catch where error.isPermissionDenied {
             throw AdjoinError(.insufficientPermissions,
                 "\(target.actor) needs Create Computer objects on \(container) to create \(target.computerName.samAccountName): \(error.diagnostic ?? error.message)"
@@ -224,14 +241,15 @@ struct ComputerAccount {
     /// Lets the machine delete its own account later (see SelfDeletionGrant): the DACL is read and
     /// written alone (SD flags control), so the owner, group and SACL stay as the directory set them.
     /// Returns false when the DACL already granted it.
-    func grantSelfDeletion(_ dn: String, deadline: Deadline) throws(AdjoinError) -> Bool {
-        let read = LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
-                                     securityDescriptorFlags: LDAPSearchRequest.daclOnly)
-        let descriptor: [UInt8]?
-        do {
-            descriptor = try session.search([read], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
-        } catch {
-            throw error.adjoinError(deadline: deadline)
+    /// `read`: the DACL as the add's own round trip read it (see `create`); nil: read it now.
+    func grantSelfDeletion(_ dn: String, read: [UInt8]? = nil, deadline: Deadline) throws(AdjoinError) -> Bool {
+        var descriptor = read
+        if descriptor == nil {
+            do {
+                descriptor = try session.search([Self.descriptorRead(dn)], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
+            } catch {
+                throw error.adjoinError(deadline: deadline)
+            }
         }
         guard let descriptor else {
             throw AdjoinError(.insufficientPermissions, "the DC did not return the security descriptor of \(dn)")
@@ -250,6 +268,12 @@ struct ComputerAccount {
             throw error.adjoinError(deadline: deadline)
         }
         return true
+    }
+
+    /// The account's DACL alone (SD flags control), as the grant reads and writes it.
+    static func descriptorRead(_ dn: String) -> LDAPSearchRequest {
+        LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
+                          securityDescriptorFlags: LDAPSearchRequest.daclOnly)
     }
 
     /// The warning when the directory refuses the grant (an account someone else owns: only its owner

@@ -18,6 +18,9 @@ public protocol Directory {
     func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
                      onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]]
     func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError)
+    /// The add, and `request` right behind it in the same round trip where the connection allows: the
+    /// search's entries, none where the server answered it before the add (the caller reads again then).
+    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline) throws(LDAPError) -> [LDAPEntry]
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
     func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
 
@@ -48,6 +51,13 @@ public protocol Directory {
 }
 
 extension Directory {
+    /// The add alone, for directories that cannot send both at once: no entries, so the caller reads them itself.
+    public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+                    deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try add(dn, attributes: attributes, deadline: deadline)
+        return []
+    }
+
     func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
         try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: nil, deadline: deadline)
     }
@@ -68,11 +78,25 @@ public protocol DirectoryConnector: Sendable {
                 progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController
     func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
               progress: (String) -> Void) throws(AdjoinError) -> any Directory
+    /// `locate`, with what the password login of `principal` to `domainControllers`' one address can
+    /// begin while the DC answers its ping (see HeadStart); `open` then uses it.
+    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                preparingLoginOf principal: String?, progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController
+}
+
+extension DirectoryConnector {
+    /// Nothing begun early: the login starts once the DC is chosen.
+    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                       preparingLoginOf principal: String?, progress: @escaping ProgressSink,
+                       deadline: Deadline) throws(AdjoinError) -> DomainController {
+        try locate(domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress, deadline: deadline)
+    }
 }
 
 /// The real thing: the DC locator over DNS and CLDAP, and a Kerberos login with a sealed LDAP bind.
 public struct LiveDirectoryConnector: DirectoryConnector {
     public var resolvers: any ResolverFactory
+    private let headStarts = HeadStarts()
 
     public init(resolvers: any ResolverFactory = SystemResolvers()) {
         self.resolvers = resolvers
@@ -87,9 +111,23 @@ public struct LiveDirectoryConnector: DirectoryConnector {
         return controller
     }
 
+    /// With one DC given by its address, the login's first steps go out with the ping.
+    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+                       preparingLoginOf principal: String?, progress: @escaping ProgressSink,
+                       deadline: Deadline) throws(AdjoinError) -> DomainController {
+        if let principal, domainControllers.count == 1, domainControllers[0].port == nil,
+           let address = SocketAddress(numericHost: domainControllers[0].host, port: 0),
+           let start = HeadStart(address: address, realm: domain.realm, principal: principal) {
+            headStarts.add(start)
+        }
+        return try locate(domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress,
+                          deadline: deadline)
+    }
+
     public func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
                      progress: (String) -> Void) throws(AdjoinError) -> any Directory {
-        try DirectorySession.open(realm: realm, as: credential, controller: controller, deadline: deadline, progress: progress)
+        try DirectorySession.open(realm: realm, as: credential, controller: controller, deadline: deadline, progress: progress,
+                                  headStart: headStarts.take(controller.address, credential.principal))
     }
 }
 

@@ -1,4 +1,7 @@
 import AdjoinCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import DNS
 import Discovery
 import Kerberos
@@ -29,16 +32,24 @@ struct DirectorySession {
     /// Tickets a keytab login kept for a later use (the DNS update's), by principal and service.
     var keptTickets = KeptTickets()
 
+    /// `headStart`: the connections and first request that locate began for this DC and principal.
     static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void) throws(AdjoinError) -> DirectorySession {
+                     progress: (String) -> Void, headStart: HeadStart? = nil) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
         let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
         // A no-op after the first call: adjoin sets GSSAPI up at start; in-process callers (the tests) here.
         try GSSAPIConfiguration.prepareProcess()
         let context: KerberosContext
         let cache: CredentialCache
-        let kdc = KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
-                                realm: realm)
+        let kdc = headStart?.kdc
+            ?? KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
+                             realm: realm)
+        // Both handshakes go out now and overlap the login (whose first request goes by UDP meanwhile):
+        // the login and the bind then find their connections made, one round trip for the three.
+        kdc.begin()
+        let ldapAddress = SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 389)
+        var ldapBegun = headStart?.takeLDAP() ?? (try? TCPConnect.start(ldapAddress, purpose: "LDAP on \(controller.hostName)"))
+        defer { if let ldapBegun { close(ldapBegun) } }
         do {
             context = try KerberosContext(profile: profile)
             cache = try CredentialCache(context: context)
@@ -60,7 +71,9 @@ struct DirectorySession {
             }
             throw error.adjoinError(deadline: deadline)
         }
-        let ldap = try bind(controller, cache: cache, deadline: deadline, progress: progress)
+        let begun = ldapBegun
+        ldapBegun = nil
+        let ldap = try bind(controller, cache: cache, begun: begun, deadline: deadline, progress: progress)
         return DirectorySession(context: context, cache: cache, kdc: kdc, ldap: ldap, controller: controller)
     }
 
@@ -71,12 +84,13 @@ struct DirectorySession {
                          controller: controller, keptTickets: keptTickets)
     }
 
-    private static func bind(_ controller: DomainController, cache: CredentialCache, deadline: Deadline,
+    /// `begun`: the connection's handshake, begun earlier (see `open`); taken over.
+    private static func bind(_ controller: DomainController, cache: CredentialCache, begun: Int32? = nil, deadline: Deadline,
                              progress: (String) -> Void) throws(AdjoinError) -> LDAPConnection {
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
         let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
                                                              addressBytes: controller.address.addressBytes, port: 389),
-                                      hostName: controller.hostName, deadline: deadline)
+                                      hostName: controller.hostName, begun: begun, deadline: deadline)
         do {
             try ldap.bindWithKerberos(credentialCacheName: cache.name, deadline: deadline)
         } catch {
@@ -104,6 +118,11 @@ extension DirectorySession: Directory {
 
     func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError) {
         try ldap.add(dn, attributes: attributes, deadline: deadline)
+    }
+
+    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+             deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+        try ldap.add(dn, attributes: attributes, thenSearch: request, deadline: deadline)
     }
 
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {

@@ -35,8 +35,10 @@ public struct DomainJoin: Sendable {
     /// The one DC every later step uses: a writable KDC and LDAP server, from the flags or from DNS.
     public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()
+        // The join user's login begins with the ping where it can (a one-time password's is the computer's own).
         return try connector.locate(request.domain, domainControllers: request.domainControllers, dnsServers: request.dnsServers,
-                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
+                                    required: [.ldap, .kdc, .writable], preparingLoginOf: request.oneTimePassword ? nil : request.userPrincipal,
+                                    progress: progress, deadline: deadline)
     }
 
     /// The undo's share of a budget.
@@ -56,6 +58,7 @@ public struct DomainJoin: Sendable {
         let account = ComputerAccount(target: target, session: session)
         let password = MachinePassword.generate()
 
+        progress("Looking for the computer account \(request.computerName.samAccountName)")
         let (existing, container) = try account.find(deadline: work)
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
@@ -80,6 +83,9 @@ public struct DomainJoin: Sendable {
             let created: Bool
             let expectedKeyVersion: UInt32?
             // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
+            // The account's DACL as the search found it, or a new account's as the add's round trip read it:
+            // the grant then needs only its write.
+            var readDescriptor = existing?.values("nTSecurityDescriptor").first
             var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
             do throws(AdjoinError) {
                 if let existing {
@@ -89,7 +95,7 @@ public struct DomainJoin: Sendable {
                     (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
                 } else {
                     progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
-                    _ = try account.create(in: container, password: password, deadline: work)
+                    readDescriptor = try account.create(in: container, password: password, readingDescriptor: true, deadline: work).descriptor
                     (created, expectedKeyVersion) = (true, ComputerAccount.newAccountKeyVersion)
                 }
                 applied = true
@@ -99,7 +105,7 @@ public struct DomainJoin: Sendable {
                 throw error
             }
 
-            reuse.warnings += try grantSelfDeletion(account, dn, deadline: work)
+            reuse.warnings += try grantSelfDeletion(account, dn, read: readDescriptor, deadline: work)
             // Last, once the account and keys stand: advice, not a step the join depends on.
             let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
             if let kept = reuse.keptKeyVersion {
@@ -197,9 +203,10 @@ public struct DomainJoin: Sendable {
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, deadline: Deadline) throws(AdjoinError) -> [String] {
+    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> [String] {
+        progress("Granting \(request.computerName.samAccountName) the right to remove its own account")
         do {
-            if try account.grantSelfDeletion(dn, deadline: deadline) {
+            if try account.grantSelfDeletion(dn, read: read, deadline: deadline) {
                 progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
             }
             return []

@@ -39,8 +39,28 @@ import Testing
         #expect(retries.map(\.failure.status) == [.networkError, .timeout, .busy])
         #expect(slept.count == 3)
         #expect(script.outcomes.isEmpty)
-        // Each attempt has its own --timeout, not what is left of the whole budget.
-        #expect(script.deadlines.allSatisfy { $0 > 19 && $0 <= 20 }, "\(script.deadlines)")
+        // Each attempt has its own --timeout, not what is left of the whole budget; twice as much after
+        // the attempt that timed out.
+        let budgets = script.deadlines.map { $0.rounded(.up) }
+        #expect(budgets == [20, 20, 40, 40], "\(script.deadlines)")
+    }
+
+    /// Attempts that run out of time get twice the time each, up to two minutes: a DC queueing a herd's
+    /// requests answers the attempt that waits. Other failures leave the budget as it is.
+    @Test func anAttemptAfterATimeoutHasTwiceTheTime() throws {
+        let script = Script([.timeout("no answer"), .timeout("no answer"), .network("refused"), .timeout("no answer"),
+                             .timeout("no answer"), nil])
+        let attempts = try Self.policy(budget: .seconds(1_800)).run(perAttempt: 20, sleep: { _ in }, retrying: { _ in }) {
+            (number, deadline) throws(AdjoinError) in try script.attempt(number, deadline)
+        }
+        #expect(attempts == 6)
+        #expect(script.deadlines.map { $0.rounded(.up) } == [20, 40, 80, 80, 120, 120], "\(script.deadlines)")
+        // The whole budget still bounds each attempt: 40 s asked for, 30 s left.
+        let short = Script([.timeout("no answer"), nil])
+        _ = try Self.policy(budget: .seconds(30)).run(perAttempt: 20, sleep: { _ in }, retrying: { _ in }) {
+            (number, deadline) throws(AdjoinError) in try short.attempt(number, deadline)
+        }
+        #expect(short.deadlines.count == 2 && short.deadlines[1] <= 30 && short.deadlines[1] > 29, "\(short.deadlines)")
     }
 
     @Test(arguments: [Status.accessDenied, .insufficientPermissions, .invalidInput, .accountConflict, .cloned, .configurationFailed])

@@ -62,6 +62,32 @@ import Testing
         #expect(answers[2].map(\.dn) == ["CN=Computers,\(lab.baseDN)"])
     }
 
+    /// The add of a computer and the read of its DACL in one round trip: the search sent behind the add
+    /// finds the entry the add made (the lab DC takes a connection's requests in order). A second add
+    /// of the same entry fails with the add's own error, its search's answer read, and the connection
+    /// goes on answering.
+    @Test func anAddAndTheSearchSentBehindItFindTheNewEntry() throws {
+        let (connection, _) = try boundConnection()
+        let name = "PIPE\(UInt16.random(in: 1000...9999))"
+        let dn = "CN=\(name),\(lab.organizationalUnit)"
+        let attributes = [LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"]),
+                          LDAPAttribute("sAMAccountName", [name + "$"]),
+                          LDAPAttribute("userAccountControl", [String(0x1000 | 0x2)])]
+        let read = LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
+                                     securityDescriptorFlags: LDAPSearchRequest.daclOnly)
+        let entries = try connection.add(dn, attributes: attributes, thenSearch: read, deadline: Deadline(seconds: 10))
+        defer { try? connection.delete(dn, tree: true, deadline: Deadline(seconds: 10)) }
+        #expect(entries.map(\.dn) == [dn])
+        let descriptor = try #require(entries.first?.values("nTSecurityDescriptor").first)
+        #expect(descriptor.count > 20, "a self-relative security descriptor with its DACL")
+        let error = #expect(throws: LDAPError.self) {
+            _ = try connection.add(dn, attributes: attributes, thenSearch: read, deadline: Deadline(seconds: 10))
+        }
+        #expect(error?.code == .alreadyExists, "\(String(describing: error))")
+        #expect(error?.operation.contains("creating \(dn)") == true)
+        #expect(try connection.search([read], deadline: Deadline(seconds: 10))[0].map(\.dn) == [dn])
+    }
+
     @Test func aFailedSearchAmongPipelinedOnesReportsItsOwnError() throws {
         let (connection, _) = try boundConnection()
         let error = #expect(throws: LDAPError.self) {

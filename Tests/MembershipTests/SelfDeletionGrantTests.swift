@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 @testable import Membership
+import TestSupport
 
 /// The entry that lets a machine delete its own account, added to a computer's DACL.
 @Suite struct SelfDeletionGrantTests {
@@ -99,4 +100,25 @@ import Testing
     }
 
     private func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * UInt32($0))) } }
+}
+
+/// The grant with the DACL already in hand (the account search or the add's own round trip read it):
+/// only the write goes out, with the entry added; the scripted directory fails loudly on a search.
+@Suite struct SelfDeletionGrantWriteTests {
+    @Test func aDescriptorAlreadyReadIsWrittenWithoutAnotherSearch() throws {
+        let dn = "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com"
+        let directory = try FakeDirectory(controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
+                                          realm: "CORP.EXAMPLE.COM", [.modify(dn: dn, attributes: ["nTSecurityDescriptor"])])
+        let target = AccountTarget(domain: try DomainName("corp.example.com"), computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+                                   hostFQDN: "web1.corp.example.com", owner: nil, organizationalUnit: nil, osRelease: nil,
+                                   actor: "adjoiner@CORP.EXAMPLE.COM")
+        let account = ComputerAccount(target: target, session: directory)
+        #expect(try account.grantSelfDeletion(dn, read: SelfDeletionGrantTests.beforeGrant, deadline: Deadline(seconds: 10)))
+        directory.script.finish()
+        guard case .replace(let written)? = directory.modified[dn]?.first else {
+            Issue.record("no DACL written: \(String(describing: directory.modified[dn]))")
+            return
+        }
+        #expect(written.values == [SelfDeletionGrantTests.stored])
+    }
 }

@@ -57,6 +57,21 @@ def random_text(count, alphabet):
 
 # ---------------------------------------------------------------- the DC's processes and memory
 
+def failure_reason(message):
+    """A failed attempt's message ("TIMEOUT: Kerberos (SASL GSS-SPNEGO) bind to dc1...: Timed out; trying again
+    in 674 ms"), reduced to its status and the step that failed, so that attempts can be counted by why."""
+    status, _, text = message.partition(": ")
+    text = text.split("; trying again")[0]
+    for needle, step in (("ThrottlingException", "SSM throttled"), ("SSM parameter", "SSM"), ("CLDAP", "locating the DC"),
+                         ("domain controller", "locating the DC"), ("bind", "LDAP bind"), ("Kerberos login", "Kerberos login"),
+                         ("KDC", "Kerberos"), ("LDAP", "LDAP"), ("creating", "LDAP add"), ("lock", "host lock"),
+                         ("DynamoDB", "status table"),
+                         ("instance metadata", "instance metadata")):
+        if needle in text:
+            return "%s: %s" % (status, step)
+    return "%s: %s" % (status, text[:60])
+
+
 def process_tree(root):
     """root and every process below it (samba forks its services)."""
     children = {}
@@ -373,7 +388,7 @@ def main():
         sampler.join()
         dc_cpu = cpu_seconds(process_tree(dc_root)) - dc_before
 
-        joined, gave_up, attempts, outcomes = [], 0, [], {}
+        joined, gave_up, attempts, outcomes, failures = [], 0, [], {}, {}
         for agent in agents:
             agent["out"].seek(0)
             agent["err"].seek(0)
@@ -383,7 +398,12 @@ def main():
                 result = {}
             status = result.get("status", "no output (exit %d)" % agent["process"].returncode)
             outcomes[status] = outcomes.get(status, 0) + 1
-            failed_attempts = agent["err"].read().count(" failed: ")
+            err_text = agent["err"].read()
+            failed_attempts = err_text.count(" failed: ")
+            for line in err_text.splitlines():
+                if " failed: " in line and "attempt " in line:
+                    reason = failure_reason(line.split(" failed: ", 1)[1])
+                    failures[reason] = failures.get(reason, 0) + 1
             attempts.append(result.get("attempts", failed_attempts + 1))
             if agent["process"].returncode == 0 and status == "JOINED":
                 joined.append(agent["end"])
@@ -409,6 +429,9 @@ def main():
             "dcCpuSeconds": round(dc_cpu, 2), "dcCpuSecondsPerJoin": round(dc_cpu / max(len(joined), 1), 3),
             "peakMemoryMiB": round(sampler.peak, 1),
             "backToBackSecondsPerJoin": round(per_join, 3) if per_join else None,
+            "meanAttempts": round(statistics.mean(attempts), 2), "attemptFailures": failures,
+            "getParameterPerInstance": round(get_parameter / n, 2),
+            "lastJoinedOverBackToBack": round(max(joined) / back_to_back_n, 2) if joined and back_to_back_n else None,
             "targetSeconds": round(target, 1) if target else None,
         }
         if broker_setup:
@@ -418,8 +441,12 @@ def main():
         if joined:
             print("time to JOINED           p50 %.1f s, p99 %.1f s, last %.1f s (wall %.1f s)" %
                   (figures["p50JoinedSeconds"], figures["p99JoinedSeconds"], figures["lastJoinedSeconds"], wall))
-        print("attempts per instance    max %d" % figures["maxAttempts"])
-        print("GetParameter calls       %d, throttled %d (quota %g/s)" % (get_parameter, throttled, args.ssm_quota))
+        print("attempts per instance    max %d, mean %.2f" % (figures["maxAttempts"], figures["meanAttempts"]))
+        print("failed attempts, by why  %s" % json.dumps(dict(sorted(failures.items(), key=lambda item: -item[1]))))
+        print("GetParameter calls       %d (%.2f per instance), throttled %d (quota %g/s)"
+              % (get_parameter, get_parameter / n, throttled, args.ssm_quota))
+        if figures["lastJoinedOverBackToBack"]:
+            print("last JOINED / (N x back to back)  %.2f" % figures["lastJoinedOverBackToBack"])
         print("DC CPU                   %.1f s, %.3f s per join" % (dc_cpu, figures["dcCpuSecondsPerJoin"]))
         print("peak memory (all)        %.0f MiB" % sampler.peak)
         if target:

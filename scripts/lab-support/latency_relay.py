@@ -55,6 +55,10 @@ stdout is `control-port N`, then `ready` once every listener is up. Commands, on
   stats   answers one line of JSON: {"roundTrips", "udpExchanges", "tcpConnections",
           "tcpTurns", "byPort": {"88/udp": N, ...}, "bytesUp", "bytesDown", plus
           "udpDatagrams", "tcpUnansweredTurns", "rttMs"}
+  events  answers one line of JSON: the round trips counted since the last reset, each as
+          [time it began, "88/tcp", "connect"|"turn"|"datagram", time its answer was
+          delivered or null (a turn without answer)], the times on the monotonic clock (CLOCK_MONOTONIC, as Python's time.monotonic() in any process on
+          the machine), so that a caller can tell which of its steps each one belongs to
   quit    answers `ok` and stops the relay (closing the control connection without `quit`
           leaves it running)
 Unknown commands answer `error unknown command`.
@@ -109,9 +113,14 @@ class Counters:
         self.bytes_up = 0
         self.bytes_down = 0
         self.by_port = {key: 0 for key in self.keys}
+        self.events = []  # (time it began, port key, kind) of each round trip counted
 
-    def add_round_trip(self, key):
+    def add_round_trip(self, key, began, kind, ended=None):
+        """Returns the event, whose end (the answer's delivery) the caller may fill in later."""
         self.by_port[key] = self.by_port.get(key, 0) + 1
+        event = [round(began, 6), key, kind, None if ended is None else round(ended, 6)]
+        self.events.append(event)
+        return event
 
     def snapshot(self, rtt_ms, open_turns=0):
         return {
@@ -189,7 +198,8 @@ class TcpConnection:
         self.tasks = []
         counters = relay.counters
         counters.tcp_connections += 1
-        counters.add_round_trip(self.key)
+        counters.add_round_trip(self.key, self.accepted, "connect", self.accepted + relay.rtt)
+        self.turn_event = None  # the open turn's event, ended by the server's first data
         debug("tcp %s from %s" % (self.key, self.peer))
 
     def start(self):
@@ -210,7 +220,8 @@ class TcpConnection:
                 extra = self.relay.rtt if self.first_up and not self.server_spoke else 0.0
                 if self.first_up or self.server_spoke:
                     counters.tcp_turns += 1
-                    counters.add_round_trip(self.key)
+                    # the first turn waits for the simulated handshake: it begins when that ends
+                    self.turn_event = counters.add_round_trip(self.key, now + extra, "turn")
                     self.open_turn_epoch = counters.epoch
                 self.first_up = False
                 self.server_spoke = False
@@ -257,6 +268,9 @@ class TcpConnection:
         if item is not EOF:
             self.server_spoke = True
             self.open_turn_epoch = None
+            if self.turn_event is not None:
+                self.turn_event[3] = round(self.loop.time(), 6)
+                self.turn_event = None
         await self._write(self.client_writer, item)
 
     async def _write(self, writer, item):
@@ -363,7 +377,7 @@ class UdpSession:
         self.last_active = now
         counters.udp_datagrams += 1
         counters.bytes_up += len(data)
-        self.pending.append(counters.epoch)
+        self.pending.append((counters.epoch, now))
         self.up.push(now + self.relay.half, data)
 
     def from_server(self, data):
@@ -387,10 +401,10 @@ class UdpSession:
         self.front.transport.sendto(data, self.addr)
         counters = self.relay.counters
         if self.pending:
-            epoch = self.pending.popleft()
+            epoch, began = self.pending.popleft()
             if epoch == counters.epoch:
                 counters.udp_exchanges += 1
-                counters.add_round_trip(self.front.key)
+                counters.add_round_trip(self.front.key, began, "datagram", self.loop.time())
 
     def close(self):
         self.up.cancel()
@@ -449,6 +463,8 @@ class Relay:
                                      if c.open_turn_epoch == self.counters.epoch)
                     snapshot = self.counters.snapshot(self.rtt_ms, open_turns)
                     answer = json.dumps(snapshot, separators=(",", ":"))
+                elif command == "events":
+                    answer = json.dumps(self.counters.events, separators=(",", ":"))
                 elif command == "quit":
                     answer = "ok"
                 else:

@@ -39,6 +39,9 @@ void adjoin_ldap_value_free_len(struct berval **values);
 void adjoin_ber_free(BerElement *element, int free_buffer);
 int adjoin_ldap_add_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
                           LDAPControl **client);
+// The add sent without waiting for its result (the message id for ldap_result), so that a search can follow it in the same round trip.
+int adjoin_ldap_add_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
+                        LDAPControl **client, int *message_id);
 int adjoin_ldap_modify_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
                              LDAPControl **client);
 int adjoin_ldap_delete_ext_s(LDAP *ldap, const char *dn, LDAPControl **server, LDAPControl **client);
