@@ -145,7 +145,8 @@ import Glibc
     func processView(_ process: Process) throws -> Data {
         let folder = "/proc/\(process.processIdentifier)/"
         // exec'd by the shell: the agent's own command line names the agent binary.
-        #expect(waitFor(10) { ((try? Data(contentsOf: URL(fileURLWithPath: folder + "cmdline"))) ?? Data()).range(of: Data(Lab.agentBinary.path.utf8)) != nil })
+        // Bounded, not timed: on a loaded machine the shell may take long to exec.
+        #expect(waitFor(60) { ((try? Data(contentsOf: URL(fileURLWithPath: folder + "cmdline"))) ?? Data()).range(of: Data(Lab.agentBinary.path.utf8)) != nil })
         return try Data(contentsOf: URL(fileURLWithPath: folder + "cmdline")) + Data(contentsOf: URL(fileURLWithPath: folder + "environ"))
     }
 }
