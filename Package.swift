@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "DNS", dependencies: ["AdjoinCore"]),
         .target(name: "Discovery", dependencies: ["AdjoinCore", "DNS", "CResolverShim"]),
         .target(name: "AWS", dependencies: ["AdjoinCore", "CCurl", "CCurlShim"]),
-        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership"]),
+        .target(name: "Agent", dependencies: ["AdjoinCore", "AWS", "Discovery", "HostConfig", "Membership"]),
         .executableTarget(
             name: "adjoin",
             // The command line only: flags into a use case's options, its report printed (the work is Agent's).

@@ -1,6 +1,9 @@
 /// The shapes of the AWS names that settings and flags carry, checked before they reach a request
 /// (the rules of each service's API reference).
 public enum AWSNames {
+    /// The settings parameter's name when none is given (--parameter, /etc/default/adjoin).
+    public static let defaultParameter = "adjoin"
+
     /// DynamoDB: 3 to 255 characters of a-z, A-Z, 0-9, '_', '-', '.'.
     public static func isTableName(_ text: String) -> Bool {
         (3...255).contains(text.utf8.count) && text.utf8.allSatisfy { isAlphanumeric($0) || "_-.".utf8.contains($0) }

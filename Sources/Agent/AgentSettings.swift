@@ -1,7 +1,8 @@
 import AdjoinCore
+import HostConfig
 
-/// The agent's settings: the JSON of the SSM parameter (`adjoin` by default) after validation, with
-/// command-line flags laid over it. See docs/configuration.md.
+/// The agent's settings, typed: one layer (the settings document, a central item, the broker's answer,
+/// the command line) as `SettingsModel` read it, or layers laid over each other. See docs/configuration.md.
 public struct AgentSettings: Sendable {
     public enum ComputerNameSource: String, Sendable, CaseIterable {
         case hostname
@@ -23,21 +24,15 @@ public struct AgentSettings: Sendable {
     public var joinUser: String?
     public var password: Password?
     public var organizationalUnit: String?
-    public var allowedGroups: [GroupName] = []
-    /// The group whose members may use sudo when the instance has no sudo group tag.
-    public var sudoGroup: GroupName?
+    /// Who may log in and how (`allowedGroups`, `sudoGroup`, `configureSSH`, `posixIDs`, `sshPublicKeyAttribute`;
+    /// `--configure-dns`), before the instance's tags name the groups.
+    public var login = LoginSettings()
     public var statusTable: String?
     public var statusRegion: String?
     public var statusRoleArn: String?
     public var computerNameFrom: ComputerNameSource = .hostname
-    /// `configureSSH`: false leaves sshd as the image has it (nil: not given, which configures it).
-    public var configureSSH: Bool?
-    /// `posixIDs`: users' and groups' uidNumber and gidNumber from the directory, not IDs derived from SIDs (nil: not given, derived).
-    public var posixIDs: Bool?
-    /// `sshPublicKeyAttribute`: the directory attribute that holds users' SSH public keys (nil: keys stay local).
-    public var sshPublicKeyAttribute: String?
     /// `updateSamba`: Samba on the host (smb.conf: security = ads) gets each new machine password, at join and at rotate.
-    public var updateSamba: Bool?
+    public var updateSamba = false
     /// `servicePrincipals`: service classes (HTTP, nfs, cifs...) whose NAME/FQDN and NAME/SHORT the join adds to the account and the keytab.
     public var servicePrincipals: [ServiceName] = []
     /// The instance tag that names the group allowed to log in; it overrides `allowedGroups`.
@@ -46,17 +41,18 @@ public struct AgentSettings: Sendable {
     public var sudoGroupTag = "adSudoGroupName"
     /// The instance tag whose value `false` (any case) opts the instance out.
     public var autoJoinTag = "autoadjoin"
-    /// Register the host's name in the domain's DNS (nil: not said, which means yes).
-    public var registerDNS: Bool?
+    /// Register the host's name in the domain's DNS.
+    public var registerDNS = true
     /// The address to register (nil: on EC2 the instance's private IPv4, else this host's address toward the DC).
     public var dnsAddress: SocketAddress?
-
     /// `broker`: the join broker's function URL. With it the instance reads no join password: the broker
     /// presets its account and hands it a one-time password (docs/broker.md).
     public var broker: String?
     /// `brokerRoles` (a central item's): the instance roles whose sessions the broker accepts from this
     /// account; empty: any role of the account.
     public var brokerRoles: [String] = []
+    /// The settings this layer gives; laid over another, it replaces those only.
+    public var given: Set<SettingKey> = []
 
     public init() {}
 
@@ -66,5 +62,15 @@ public struct AgentSettings: Sendable {
             throw .invalidInput("the DNS address '\(text)' is not an IP address (such as 10.0.0.12)")
         }
         return address
+    }
+
+    /// These settings with what `layer` gives laid over them (the command line's over the parameter's).
+    public func overlaid(by layer: AgentSettings) -> AgentSettings {
+        var merged = self
+        for setting in SettingsModel.all where layer.given.contains(setting.key) {
+            setting.copy(layer, &merged)
+        }
+        merged.given.formUnion(layer.given)
+        return merged
     }
 }

@@ -38,12 +38,7 @@ public struct BrokerAnswer: Sendable {
             ("sudoGroup", .optional(sudoGroup)),
             ("warnings", .array(warnings.map { .string($0) })),
         ]
-        if let table = settings.statusTable { members.append(("statusTable", .string(table))) }
-        if let region = settings.statusRegion { members.append(("statusRegion", .string(region))) }
-        if let role = settings.statusRoleArn { members.append(("statusRoleArn", .string(role))) }
-        if let register = settings.registerDNS { members.append(("registerDNS", .bool(register))) }
-        if let ssh = settings.configureSSH { members.append(("configureSSH", .bool(ssh))) }
-        if let posix = settings.posixIDs { members.append(("posixIDs", .bool(posix))) }
+        members += SettingsModel.handedOn(settings)
         return members
     }
 

@@ -65,8 +65,8 @@ public struct BrokerJoin {
         }
         let (name, fqdn) = try JoinUseCase.instanceNames(settings.computerNameFrom, instanceId: caller.instanceId,
                                                          hostname: instance.privateDnsName ?? caller.instanceId, domain: domain)
-        let loginGroups = try tags.group(tag: settings.groupTag).map { [$0] } ?? settings.allowedGroups
-        let sudoGroup = try tags.group(tag: settings.sudoGroupTag) ?? settings.sudoGroup
+        let loginGroups = try tags.group(tag: settings.groupTag).map { [$0] } ?? settings.login.allowedGroups
+        let sudoGroup = try tags.group(tag: settings.sudoGroupTag) ?? settings.login.sudoGroup
         let target = AccountTarget(domain: domain, computerName: name, hostFQDN: fqdn,
                                    owner: .instance(caller.instanceId, accountId: caller.accountId, region: region),
                                    organizationalUnit: settings.organizationalUnit, osRelease: nil,

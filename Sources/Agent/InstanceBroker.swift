@@ -89,15 +89,15 @@ struct InstanceBroker {
         }
         settings.organizationalUnit = reply["organizationalUnit"]?.string
         for group in reply["loginGroups"]?.array ?? [] {
-            if let name = group.string { settings.allowedGroups.append(try GroupName(name)) }
+            if let name = group.string { settings.login.allowedGroups.append(try GroupName(name)) }
         }
-        settings.sudoGroup = try reply["sudoGroup"]?.string.map { (name) throws(AdjoinError) in try GroupName(name) }
-        settings.statusTable = reply["statusTable"]?.string
-        settings.statusRegion = reply["statusRegion"]?.string
-        settings.statusRoleArn = reply["statusRoleArn"]?.string
-        settings.registerDNS = reply["registerDNS"]?.bool
-        settings.configureSSH = reply["configureSSH"]?.bool
-        settings.posixIDs = reply["posixIDs"]?.bool
+        settings.login.sudoGroup = try reply["sudoGroup"]?.string.map { (name) throws(AdjoinError) in try GroupName(name) }
+        // The host's own settings the broker hands on as they are, read as the settings document reads them.
+        let handedOn = try SettingsReader(SettingsModel.all.filter(\.handedOn).compactMap { setting in reply[setting.key.rawValue].map { (setting.key.rawValue, $0) } },
+                                          source: source).settings()
+        for setting in SettingsModel.all where setting.handedOn && handedOn.given.contains(setting.key) {
+            setting.copy(handedOn, &settings)
+        }
         settings.broker = url
         return Answer(settings: settings, computerName: try ComputerName(explicit: try text("computerName")),
                       hostFQDN: try text("hostFQDN"), oneTimePassword: password)

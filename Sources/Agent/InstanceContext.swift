@@ -103,7 +103,7 @@ public final class InstanceContext {
     public func sudoGroup(flagged: GroupName?) throws(AdjoinError) -> GroupName? {
         if let flagged { return flagged }
         if let tagged = try tags?.group(tag: settings.sudoGroupTag) { return tagged }
-        return settings.sudoGroup
+        return settings.login.sudoGroup
     }
 
     /// Who may log in: the groups given on the command line, else the instance's group tag, else
@@ -111,26 +111,6 @@ public final class InstanceContext {
     public func allowedGroups(flagged: [GroupName]) throws(AdjoinError) -> [GroupName] {
         if !flagged.isEmpty { return flagged }
         if let tagged = try tags?.group(tag: settings.groupTag) { return [tagged] }
-        return settings.allowedGroups
-    }
-}
-
-extension AgentSettings {
-    /// These settings with what the command line gave laid over them.
-    public func overlaid(by flags: AgentSettings) -> AgentSettings {
-        var merged = self
-        if let domain = flags.domain { merged.domain = domain }
-        if !flags.domainControllers.isEmpty { merged.domainControllers = flags.domainControllers }
-        if let user = flags.joinUser { merged.joinUser = user }
-        if let password = flags.password { merged.password = password }
-        if let ou = flags.organizationalUnit { merged.organizationalUnit = ou }
-        if !flags.allowedGroups.isEmpty { merged.allowedGroups = flags.allowedGroups }
-        if !flags.servicePrincipals.isEmpty { merged.servicePrincipals = flags.servicePrincipals }
-        if let group = flags.sudoGroup { merged.sudoGroup = group }
-        if let table = flags.statusTable { merged.statusTable = table }
-        if let register = flags.registerDNS { merged.registerDNS = register }
-        if let address = flags.dnsAddress { merged.dnsAddress = address }
-        if let broker = flags.broker { merged.broker = broker }
-        return merged
+        return settings.login.allowedGroups
     }
 }

@@ -60,11 +60,11 @@ extension JoinUseCase {
         request.domainControllers = settings.domainControllers
         request.organizationalUnit = settings.organizationalUnit
         request.files = files
-        if fromParameter, broker == nil { request.settingsParameter = options.parameter ?? "adjoin" }
+        if fromParameter, broker == nil { request.settingsParameter = options.parameter ?? AWSNames.defaultParameter }
         request.dnsServers = try options.directory.parsedDNSServers()
         request.keytabPath = try HostPath.normalized(options.keytab, flag: "--keytab")
         if options.rc4 { request.encryptionTypes.append(.rc4) }
-        request.registerDNS = settings.registerDNS ?? true
+        request.registerDNS = settings.registerDNS
         request.dnsAddress = settings.dnsAddress
         request.serviceNames = settings.servicePrincipals
         return request

@@ -1,5 +1,6 @@
 import AdjoinCore
 import AWS
+import HostConfig
 import Membership
 
 /// `adjoin join`, with flags or on an instance from its settings: settings resolved (the parameter's,
@@ -8,15 +9,14 @@ import Membership
 /// table. With `retryFor`, attempts that fail for a reason that can pass are tried again (BootRetry).
 public struct JoinUseCase: UseCase {
     public struct Options: Sendable {
-        public var domain: String?
-        public var user: String?
+        /// What the command line says of the settings (`--domain`, `--user`, `--allow-group`...): laid
+        /// over the parameter's, or alone.
+        public var settings = SettingFlags()
         public var parameter: String?
-        public var statusTable: String?
         public var passwordFromStandardInput = false
         /// `--one-time-password-stdin`: standard input holds the one-time password of a preset account,
         /// and the host logs in as the computer itself; no join user.
         public var oneTimePasswordFromStandardInput = false
-        public var organizationalUnit: String?
         public var hostFQDN: String?
         public var computerName: String?
         public var keytab = "/etc/krb5.keytab"
@@ -24,32 +24,18 @@ public struct JoinUseCase: UseCase {
         public var rc4 = false
         /// false: `--no-configure` (only the account and the keytab).
         public var configure = true
-        public var allowedGroups: [String] = []
-        public var sudoGroup: String?
-        public var configureDNS = false
-        /// false: `--no-configure-ssh`, which wins over the settings' `configureSSH`.
-        public var configureSSH = true
-        /// `--posix-ids`: the directory's uidNumber and gidNumber (with the settings' `posixIDs`, either turns it on).
-        public var posixIDs = false
-        /// `--ssh-public-key-attribute`: wins over the settings' `sshPublicKeyAttribute`.
-        public var sshPublicKeyAttribute: String?
-        /// `--update-samba`: hand the new machine password to Samba when smb.conf makes it a member (with the settings' `updateSamba`, either turns it on).
-        public var updateSamba = false
-        /// `--service-name` (repeatable): service classes whose SPNs and keys the join adds; given, they replace the settings' `servicePrincipals`.
-        public var serviceNames: [String] = []
         public var dryRun = false
         public var unlessJoined = false
         /// How long to keep trying (`--retry-for`); nil: one attempt.
         public var retryFor: Duration?
-        /// `--no-register-dns` (false) and `--dns-address`; nil: the settings say (default: register).
-        public var registerDNS: Bool?
-        public var dnsAddress: String?
         /// `--broker URL`: join through the broker (no join password on this host); nil: ADJOIN_BROKER_URL in
         /// /etc/default/adjoin, else the settings' `broker`, else no broker.
         public var broker: String?
         public var directory: DirectoryFlags
 
         public init(directory: DirectoryFlags) { self.directory = directory }
+
+        var domain: String? { settings.text(.domain) }
 
         /// Settings come from AWS when no domain is given, or a parameter is named explicitly.
         var readsParameter: Bool { domain == nil || parameter != nil }
@@ -85,59 +71,66 @@ public struct JoinUseCase: UseCase {
     /// One attempt of the join (`number`: which one, when the join keeps trying). What it learnt about the
     /// instance (identity, metadata token, credentials, settings) and its status reporter stay for the next.
     private func attempt(_ number: Int?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport {
-        let deadline = context.deadline
         // Each attempt takes the host's lock within its own budget: BUSY is one of the outcomes worth another attempt.
-        let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: deadline, progress: context.progress)
+        let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: context.deadline, progress: context.progress)
         defer { lock?.release() }
         if options.unlessJoined, let report = try alreadyJoined(context, state: state) { return report }
-        // Read once for all attempts: the settings, the metadata session token, the status reporter. Every
-        // read is a GetParameter against the quota that the whole fleet booting shares (40 a second per
-        // account and Region by default), and a throttled one is an attempt lost.
-        if state.context == nil, options.readsParameter || options.statusTable != nil {
-            // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
-            var namedBroker = options.broker
-            if namedBroker == nil, options.readsParameter, options.parameter == nil { namedBroker = try InstanceBroker.url(in: context.files) }
-            let readsSettings = options.readsParameter && namedBroker == nil
-            let pointer = readsSettings && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-            let flags = try flagSettings()
-            var loaded = try InstanceContext.load(parameter: readsSettings ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
-                                                  flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
-                                                  environment: context.environment,
-                                                  metadata: try state.instanceMetadata(), credentials: state.credentials,
-                                                  deadline: deadline, progress: context.progress)
-            state.broker = nil
-            if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
-                guard !options.dryRun else {
-                    throw .invalidInput("a join through the broker (\(url)) has no --dry-run: asking the broker resets this instance's account")
-                }
-                switch try InstanceBroker.ask(url, instance: loaded, deadline: deadline, progress: context.progress) {
-                case .join(let answer):
-                    loaded = loaded.answered(by: url, settings: answer.settings, flags: flags)
-                    state.broker = answer
-                case .skipped(let message):
-                    state.context = loaded
-                    state.credentials = loaded.credentials
-                    return optedOut(loaded, context, state: state, message: message)
-                }
-            }
-            state.context = loaded
-            state.credentials = loaded.credentials
-            state.domainName = loaded.settings.domain?.value ?? state.domainName
-            if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
-            if loaded.optedOut { return optedOut(loaded, context, state: state) }
+        let flags = try commandLineSettings(state)
+        if state.context == nil, options.readsParameter || options.settings.text(.statusTable) != nil,
+           let skipped = try readInstance(flags: flags, context, state: state) {
+            return skipped
         }
-        let instance = state.context
-        let status = state.status
-        var settings: AgentSettings
-        if let instance {
-            settings = instance.settings
-        } else if let flags = state.flags {
-            settings = flags
-        } else {
-            settings = try flagSettings()
-            state.flags = settings
-        }
+        var settings = state.context?.settings ?? flags
         state.passwordForThisAttempt(&settings)
+        let hostJoin = try hostJoin(settings: settings, flags: flags, context, state: state)
+        let identity = CurrentIdentity(files: context.files, instance: state)
+        if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: context.deadline, identity: identity)) }
+        reportJoining(number, hostJoin.join.request, context, state: state)
+        let outcome = try hostJoin.run(deadline: context.deadline, identity: identity)
+        return joined(outcome, request: hostJoin.join.request, number, context, state: state)
+    }
+
+    /// The instance's identity, tags and settings (or the broker's answer), its status reporter: read once for
+    /// all attempts. Every read is a GetParameter against the quota that the whole fleet booting shares (40 a
+    /// second per account and Region by default), and a throttled one is an attempt lost. A report when the
+    /// instance opted out, or the broker said to skip it; nil: go on and join.
+    private func readInstance(flags: AgentSettings, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
+        let deadline = context.deadline
+        // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
+        var namedBroker = options.broker
+        if namedBroker == nil, options.readsParameter, options.parameter == nil { namedBroker = try InstanceBroker.url(in: context.files) }
+        let readsSettings = options.readsParameter && namedBroker == nil
+        let pointer = readsSettings && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
+        var loaded = try InstanceContext.load(parameter: readsSettings ? options.parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
+                                              flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
+                                              environment: context.environment,
+                                              metadata: try state.instanceMetadata(), credentials: state.credentials,
+                                              deadline: deadline, progress: context.progress)
+        state.broker = nil
+        if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
+            guard !options.dryRun else {
+                throw .invalidInput("a join through the broker (\(url)) has no --dry-run: asking the broker resets this instance's account")
+            }
+            switch try InstanceBroker.ask(url, instance: loaded, deadline: deadline, progress: context.progress) {
+            case .join(let answer):
+                loaded = loaded.answered(by: url, settings: answer.settings, flags: flags)
+                state.broker = answer
+            case .skipped(let message):
+                state.context = loaded
+                state.credentials = loaded.credentials
+                return optedOut(loaded, context, state: state, message: message)
+            }
+        }
+        state.context = loaded
+        state.credentials = loaded.credentials
+        state.domainName = loaded.settings.domain?.value ?? state.domainName
+        if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
+        return loaded.optedOut ? optedOut(loaded, context, state: state) : nil
+    }
+
+    /// The join of this attempt: its request from the resolved settings, the DC's side and the host's.
+    private func hostJoin(settings: AgentSettings, flags: AgentSettings, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> HostJoin {
+        let instance = state.context
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
         // The one-time password serves this attempt only: the login wipes it, and a later attempt asks again.
@@ -147,27 +140,34 @@ public struct JoinUseCase: UseCase {
             if request.dnsAddress != nil { request.dnsAddressSource = .instance }
         }
         var domainJoin = DomainJoin(request, connector: context.connector, clock: context.clock, progress: context.progress)
-        domainJoin.updateSamba = options.updateSamba || instance?.settings.updateSamba == true
-        let hostJoin = HostJoin(domainJoin, options: try hostOptions(instance))
-        let identity = CurrentIdentity(files: request.files, instance: state)
-        if options.dryRun { return CommandReport(verbatim: try hostJoin.dryRun(deadline: deadline, identity: identity)) }
-        if let number { status?.beginAttempt(number) }
-        if number ?? 1 == 1 || status?.retryWriteDue == true {
-            let retrying = number.flatMap { $0 > 1 ? $0 : nil }.map { "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): " } ?? ""
-            status?.record(.joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
-                           deadline: deadline, progress: context.progress) {
-                $0.domain = request.domain.value
-                $0.computerName = request.computerName.value
-            }
+        domainJoin.updateSamba = settings.updateSamba
+        return HostJoin(domainJoin, login: try loginSettings(settings, flags: flags, instance: instance))
+    }
+
+    /// JOINING in the status table: on the first attempt, and on a later one when the rate limit allows a write.
+    private func reportJoining(_ number: Int?, _ request: JoinRequest, _ context: RunContext, state: JoinAttempts) {
+        guard let status = state.status else { return }
+        if let number { status.beginAttempt(number) }
+        guard number ?? 1 == 1 || status.retryWriteDue else { return }
+        let retrying = number.flatMap { $0 > 1 ? $0 : nil }.map { "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): " } ?? ""
+        status.record(.joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
+                      deadline: context.deadline, progress: context.progress) {
+            $0.domain = request.domain.value
+            $0.computerName = request.computerName.value
         }
-        let outcome = try hostJoin.run(deadline: deadline, identity: identity)
+    }
+
+    /// JOINED: the status table told, and the report of what was done.
+    private func joined(_ outcome: HostJoin.Outcome, request: JoinRequest, _ number: Int?, _ context: RunContext, state: JoinAttempts) -> CommandReport {
         let result = outcome.join
+        let instance = state.context
+        let status = state.status
         let configured = !options.configure ? "not asked (--no-configure)"
             : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
         let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
         let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
             + (result.sambaNote.map { "; \($0)" } ?? "")
-        status?.record(.joined, message: message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
+        status?.record(.joined, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
             $0.domain = result.domain
             $0.computerName = result.computerName
             $0.computerDN = result.computerDN
@@ -252,14 +252,15 @@ public struct JoinUseCase: UseCase {
     /// and so without a password; a group the settings alone name is noticed when the join runs again.
     /// nil: nothing that can be seen here changed.
     private func accessChange(since record: JoinRecord?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> String? {
-        let services = try ServiceName.list(options.serviceNames).map(\.value)
+        let flags = try commandLineSettings(state, password: false)
+        let services = flags.servicePrincipals.map(\.value)
         if !services.isEmpty, Set(services.map { $0.lowercased() }) != Set(record?.serviceNames.map { $0.lowercased() } ?? []) {
             let before = record?.serviceNames ?? []
             return "the service names are now \(services.joined(separator: ", ")), not \(before.isEmpty ? "none" : before.joined(separator: ", "))"
         }
         guard options.configure, let recorded = record?.access else { return nil }
-        var allowed = try allowedGroupFlags()
-        var sudo = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
+        var allowed = flags.login.allowedGroups
+        var sudo = flags.login.sudoGroup
         if options.readsParameter, allowed.isEmpty || sudo == nil {
             let defaults = AgentSettings()
             // Through a broker the instance's role may call nothing but the broker: tags from metadata only
@@ -300,43 +301,35 @@ public struct JoinUseCase: UseCase {
         }
     }
 
-    private func hostOptions(_ instance: InstanceContext?) throws(AdjoinError) -> HostJoin.Options? {
+    /// Who may log in and how: the settings', with the groups the command line names, else the instance's
+    /// tags, else the settings'. nil: `--no-configure`.
+    private func loginSettings(_ settings: AgentSettings, flags: AgentSettings, instance: InstanceContext?) throws(AdjoinError) -> LoginSettings? {
         guard options.configure else { return nil }
-        var host = HostJoin.Options()
-        let flagged = try allowedGroupFlags()
-        host.allowedGroups = try instance?.allowedGroups(flagged: flagged) ?? flagged
-        let sudoFlag = try options.sudoGroup.map { (name) throws(AdjoinError) in try GroupName(name) }
-        host.sudoGroup = try instance?.sudoGroup(flagged: sudoFlag) ?? sudoFlag
-        host.configureDNS = options.configureDNS
-        host.configureSSH = options.configureSSH && instance?.settings.configureSSH != false
-        host.posixIDs = options.posixIDs || instance?.settings.posixIDs == true
-        host.sshPublicKeyAttribute = options.sshPublicKeyAttribute ?? instance?.settings.sshPublicKeyAttribute
-        return host
+        var login = settings.login
+        login.allowedGroups = try instance?.allowedGroups(flagged: flags.login.allowedGroups) ?? flags.login.allowedGroups
+        login.sudoGroup = try instance?.sudoGroup(flagged: flags.login.sudoGroup) ?? flags.login.sudoGroup
+        return login
     }
 
-    private func allowedGroupFlags() throws(AdjoinError) -> [GroupName] {
-        var groups: [GroupName] = []
-        for name in options.allowedGroups {
-            let group = try GroupName(name)
-            if !groups.contains(group) { groups.append(group) }
+    /// What the command line says, as settings to lay over the parameter's: read once. The password is read
+    /// (standard input) only when --password-stdin asks for it, and only when the join needs it.
+    private func commandLineSettings(_ state: JoinAttempts, password: Bool = true) throws(AdjoinError) -> AgentSettings {
+        var flags: AgentSettings
+        if let read = state.flags {
+            flags = read
+        } else {
+            flags = try options.settings.settings()
+            let controllers = try options.directory.parsedDomainControllers()
+            if !controllers.isEmpty {
+                flags.domainControllers = controllers
+                flags.given.insert(.domainControllers)
+            }
         }
-        return groups
-    }
-
-    /// What the command line says, as settings to lay over the parameter's. The password is read here
-    /// (standard input) only when --password-stdin asks for it.
-    private func flagSettings() throws(AdjoinError) -> AgentSettings {
-        var flags = AgentSettings()
-        flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-        flags.domainControllers = try options.directory.parsedDomainControllers()
-        flags.joinUser = options.user
-        flags.organizationalUnit = options.organizationalUnit
-        flags.allowedGroups = try allowedGroupFlags()
-        flags.servicePrincipals = try ServiceName.list(options.serviceNames)
-        flags.statusTable = options.statusTable
-        flags.registerDNS = options.registerDNS
-        flags.dnsAddress = try options.dnsAddress.map { (text) throws(AdjoinError) in try AgentSettings.dnsAddress(text) }
-        if options.passwordFromStandardInput && !options.dryRun { flags.password = .secret(try JoinPassword.fromStandardInput()) }
+        if password, options.passwordFromStandardInput, !options.dryRun, !flags.given.contains(.joinPassword) {
+            flags.password = .secret(try JoinPassword.fromStandardInput())
+            flags.given.insert(.joinPassword)
+        }
+        state.flags = flags
         return flags
     }
 }
@@ -354,7 +347,7 @@ final class JoinAttempts: InstanceIDReader {
     var domainName: String?
     var lastFailure: AdjoinError?
     let started = ContinuousClock.now
-    /// The command line's settings, standard input's password with them: read once.
+    /// The command line's settings (standard input's password with them once the join needs it): read once.
     var flags: AgentSettings?
     /// The join password for the attempts after the first: the login wipes the copy it is given (libkrb5
     /// gets it only while it reads a KDC answer), so each attempt gets its own copy of this one, and this

@@ -60,11 +60,11 @@ public struct LeaveUseCase: UseCase {
                     return CommandReport(status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
                 }
             }
-            var flags = AgentSettings()
-            flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-            flags.joinUser = options.user
-            flags.statusTable = options.statusTable
-            flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
+            var given = SettingFlags()
+            given.set(.domain, options.domain)
+            given.set(.joinUser, options.user)
+            given.set(.statusTable, options.statusTable)
+            let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
             // A remote leave runs as an admin command (the SDKs' credential chain, from anywhere); a leave
             // on the host itself is the instance's.
             let admin = options.isRemote ? try adminContext(flags: flags, context: context) : nil
@@ -156,7 +156,7 @@ public struct LeaveUseCase: UseCase {
     private func adminContext(flags: AgentSettings, context: RunContext) throws(AdjoinError) -> AdminContext? {
         guard options.readsParameter || options.statusTable != nil else { return nil }
         let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-        return try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, settingsPointer: pointer,
+        return try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
                                      flags: flags, context: context, deadline: context.deadline, progress: context.progress)
     }
 
@@ -170,7 +170,7 @@ public struct LeaveUseCase: UseCase {
         let parameter = options.parameter ?? recorded ?? nil
         do throws(AdjoinError) {
             let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-            return try InstanceContext.load(parameter: options.readsParameter || parameter != nil ? parameter ?? "adjoin" : nil, settingsPointer: pointer,
+            return try InstanceContext.load(parameter: options.readsParameter || parameter != nil ? parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
                                             flags: flags, readTags: false, environment: context.environment,
                                             metadata: metadata, deadline: context.deadline, progress: context.progress)
         } catch where !options.isRemote {

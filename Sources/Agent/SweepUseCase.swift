@@ -29,13 +29,13 @@ public struct SweepUseCase: UseCase {
         let deadline = context.deadline
         let result: SweepResult
         do throws(AdjoinError) {
-            var flags = AgentSettings()
-            flags.password = options.passwordFromStandardInput ? .secret(try JoinPassword.fromStandardInput()) : nil
-            flags.domain = try options.domain.map { (text) throws(AdjoinError) in try DomainName(text) }
-            flags.joinUser = options.user
-            flags.statusTable = options.statusTable
+            var given = SettingFlags()
+            given.set(.domain, options.domain)
+            given.set(.joinUser, options.user)
+            given.set(.statusTable, options.statusTable)
+            let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
             // The SDKs' credential chain: from a workstation, CI or a container as well as from an instance.
-            let instance = try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? "adjoin" : nil, flags: flags,
+            let instance = try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, flags: flags,
                                                  context: context, deadline: deadline, progress: context.progress)
             let settings = instance.settings
             guard let domain = settings.domain else { throw .invalidInput("no domain: give --domain, or domain in \(instance.settingsSource)") }

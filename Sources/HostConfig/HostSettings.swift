@@ -2,6 +2,7 @@ import AdjoinCore
 
 /// What host configuration needs to know about the join, decided before anything is written.
 /// Paths are host paths ("/etc/krb5.keytab"), as the configured system will see them, whatever `--root` is.
+@dynamicMemberLookup
 public struct HostSettings: Sendable {
     /// The domain's DNS name, lower case.
     public var domain: String
@@ -14,16 +15,8 @@ public struct HostSettings: Sendable {
     public var kdcs: [String]
     /// IP addresses of the domain's DNS servers (its DCs), for `--configure-dns`.
     public var dnsServers: [String] = []
-    /// Groups whose members may log in; none means no domain user may.
-    public var allowedGroups: [GroupName] = []
-    public var sudoGroup: GroupName?
-    public var configureDNS = false
-    /// sshd lets the allowed groups in by AD password and Kerberos (`--no-configure-ssh`: false).
-    public var configureSSH = true
-    /// Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false).
-    public var posixIDs = false
-    /// The directory attribute that holds users' SSH public keys: sssd serves them to sshd (nil: keys stay local).
-    public var sshPublicKeyAttribute: String?
+    /// Who may log in, and how: read here as `settings.allowedGroups`, `settings.configureSSH`...
+    public var login = LoginSettings()
     /// The join reached its DC over IPv6 (an IPv6-only host, or a DC without IPv4): sssd looks up AAAA records first.
     public var reachesDCsOverIPv6 = false
     /// sssd is pointed at these DCs (then DNS discovery) when the user named them; else it discovers.
@@ -35,6 +28,11 @@ public struct HostSettings: Sendable {
         self.hostFQDN = hostFQDN
         self.computerName = computerName
         self.kdcs = kdcs
+    }
+
+    public subscript<Value>(dynamicMember path: WritableKeyPath<LoginSettings, Value>) -> Value {
+        get { login[keyPath: path] }
+        set { login[keyPath: path] = newValue }
     }
 
     /// A server as krb5.conf and sssd's ad_server take it: an IPv6 address in brackets (`[fd00::10]`), so that

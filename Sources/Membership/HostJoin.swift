@@ -8,18 +8,6 @@ import HostConfig
 /// planned changes. A configuration failure after a successful join keeps the account and keytab
 /// (they are correct); a rerun completes the configuration.
 public struct HostJoin: Sendable {
-    public struct Options: Sendable {
-        public var allowedGroups: [GroupName] = []
-        public var sudoGroup: GroupName?
-        public var configureDNS = false
-        /// false: `--no-configure-ssh` (sshd is left as the image has it).
-        public var configureSSH = true
-        public var posixIDs = false
-        /// The directory attribute with users' SSH public keys (nil: none).
-        public var sshPublicKeyAttribute: String?
-        public init() {}
-    }
-
     public struct Outcome: Sendable {
         public var join: JoinResult
         /// Host paths written and tools run; empty when the host was already configured (or not asked).
@@ -27,12 +15,12 @@ public struct HostJoin: Sendable {
     }
 
     public let join: DomainJoin
-    /// nil: `--no-configure`.
-    public let options: Options?
+    /// Who may log in and how; nil: `--no-configure`.
+    public let login: LoginSettings?
 
-    public init(_ join: DomainJoin, options: Options?) {
+    public init(_ join: DomainJoin, login: LoginSettings?) {
         self.join = join
-        self.options = options
+        self.login = login
     }
 
     /// `identity`: who this host is now. A copy of a joined host first discards what it inherited (the
@@ -42,7 +30,7 @@ public struct HostJoin: Sendable {
         let controller = try join.locateController(deadline: deadline)
         let inherited = try inheritedJoin(identity, deadline: deadline)
         if inherited == nil { try JoinRename.check(join.request, against: try JoinRename.recorded(join.request.files)) }
-        guard let options else {
+        guard let login else {
             try discard(inherited, deadline: deadline)
             var result = try join.run(on: controller, deadline: deadline)
             result.updateSamba = join.updateSamba
@@ -50,19 +38,19 @@ public struct HostJoin: Sendable {
             if let failure = result.sambaFailure { throw failure }
             return Outcome(join: result, configured: [])
         }
-        let configuration = configuration(options, controller: controller)
+        let configuration = configuration(login, controller: controller)
         let plan = try configuration.plan(deadline: deadline)
         // Units an earlier join of this host enabled stay its to disable at leave, though this run finds them enabled.
         let earlierUnits = inherited == nil ? (try JoinRecord.read(join.request.files))?.enabledUnits ?? [] : []
         try discard(inherited, deadline: deadline)
         var join = self.join
-        join.loginGroups = options.allowedGroups + (options.sudoGroup.map { [$0] } ?? [])
+        join.loginGroups = login.groups
         var result = try join.run(on: controller, deadline: deadline)
         result.updateSamba = join.updateSamba
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
         record.enabledUnits = earlierUnits + plan.enabledUnits.filter { !earlierUnits.contains($0) }
-        record.access = LoginAccess(allowedGroups: options.allowedGroups.map(\.value), sudoGroup: options.sudoGroup?.value, ssh: plan.configuresSSH)
+        record.access = LoginAccess(allowedGroups: login.allowedGroups.map(\.value), sudoGroup: login.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
         let configured = try configuration.apply(plan, deadline: deadline)
@@ -95,8 +83,8 @@ public struct HostJoin: Sendable {
                 ? "would hand the new machine password and the domain SID to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)\n"
                 : "would leave Samba (\(samba.configurationPath): security = ads) without the new machine password: give --update-samba\n"
         }
-        if let options {
-            text += try configuration(options, controller: controller).plan(deadline: deadline).description(root: request.files.root)
+        if let login {
+            text += try configuration(login, controller: controller).plan(deadline: deadline).description(root: request.files.root)
         }
         return text
     }
@@ -119,7 +107,7 @@ public struct HostJoin: Sendable {
         try HostCleanup(files: join.request.files, progress: join.progress).discardInherited(record, deadline: deadline)
     }
 
-    private func configuration(_ options: Options, controller: DomainController) -> HostConfiguration {
+    private func configuration(_ login: LoginSettings, controller: DomainController) -> HostConfiguration {
         let request = join.request
         // The pinned DC first, by the name it gave; then the other DCs the user named.
         let others = request.domainControllers.map(\.host).filter {
@@ -128,12 +116,7 @@ public struct HostJoin: Sendable {
         var settings = HostSettings(domain: request.domain.value, realm: request.domain.realm, hostFQDN: request.hostFQDN,
                                     computerName: request.computerName.value, kdcs: [controller.hostName] + others)
         settings.keytabPath = request.keytabPath
-        settings.allowedGroups = options.allowedGroups
-        settings.sudoGroup = options.sudoGroup
-        settings.configureDNS = options.configureDNS
-        settings.configureSSH = options.configureSSH
-        settings.posixIDs = options.posixIDs
-        settings.sshPublicKeyAttribute = options.sshPublicKeyAttribute
+        settings.login = login
         settings.reachesDCsOverIPv6 = controller.address.family == .ipv6
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
         settings.dnsServers = request.dnsServers.isEmpty

@@ -201,33 +201,33 @@ struct JoinCommand: ParsableCommand {
 
     func run() throws {
         var join = JoinUseCase.Options(directory: options.flags)
-        join.domain = domain
-        join.user = user
+        join.settings.set(.domain, domain)
+        join.settings.set(.joinUser, user)
+        join.settings.set(.statusTable, statusTable)
+        join.settings.set(.organizationalUnit, ou)
+        join.settings.set(.allowedGroups, allowGroup)
+        join.settings.set(.sudoGroup, sudoGroup)
+        join.settings.set(.configureDNS, configureDNS ? true : nil)
+        join.settings.set(.configureSSH, noConfigureSSH ? false : nil)
+        join.settings.set(.posixIDs, posixIds ? true : nil)
+        join.settings.set(.sshPublicKeyAttribute, sshPublicKeyAttribute)
+        join.settings.set(.updateSamba, updateSamba ? true : nil)
+        join.settings.set(.servicePrincipals, serviceName)
+        join.settings.set(.registerDNS, noRegisterDns ? false : nil)
+        join.settings.set(.dnsAddress, dnsAddress)
         join.parameter = parameter
-        join.statusTable = statusTable
         join.passwordFromStandardInput = passwordStdin
         join.oneTimePasswordFromStandardInput = oneTimePasswordStdin
         join.broker = broker
-        join.organizationalUnit = ou
         join.hostFQDN = hostFqdn
         join.computerName = computerName
         join.keytab = keytab
         join.owner = owner
         join.rc4 = rc4
         join.configure = !noConfigure
-        join.allowedGroups = allowGroup
-        join.sudoGroup = sudoGroup
-        join.configureDNS = configureDNS
-        join.configureSSH = !noConfigureSSH
-        join.posixIDs = posixIds
-        join.sshPublicKeyAttribute = sshPublicKeyAttribute
-        join.updateSamba = updateSamba
-        join.serviceNames = serviceName
         join.dryRun = dryRun
         join.unlessJoined = unlessJoined
         join.retryFor = retryFor.flatMap(BootRetry.parseDuration)
-        join.registerDNS = noRegisterDns ? false : nil
-        join.dnsAddress = dnsAddress
         try options.run(root: root, JoinUseCase(join))
     }
 }

@@ -70,7 +70,7 @@ import TestSupport
         settings.domainControllers = [try HostPort(parsing: "192.0.2.10")]
         settings.joinUser = "adjoiner"
         settings.password = .secret(SecretBytes(Array("join-password".utf8)))
-        settings.allowedGroups = [try GroupName("everyone-default")]
+        settings.login.allowedGroups = [try GroupName("everyone-default")]
         settings.brokerRoles = roles
         return settings
     }

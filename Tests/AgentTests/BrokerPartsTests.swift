@@ -49,7 +49,7 @@ import Testing
         let reply = try JSON.parse(Array(body.utf8), secretKeys: ["oneTimePassword"])
         let answer = try InstanceBroker.answer(reply, url: "https://b")
         #expect(answer.computerName.value == "IP-10-1-2-3" && answer.hostFQDN == "ip-10-1-2-3.corp.example.com")
-        #expect(answer.settings.allowedGroups.map(\.value) == ["linux-admins"] && answer.settings.sudoGroup == nil)
+        #expect(answer.settings.login.allowedGroups.map(\.value) == ["linux-admins"] && answer.settings.login.sudoGroup == nil)
         #expect(answer.oneTimePassword.withUnsafeBytes { Array($0) } == Array("One-Time-1".utf8))
         #expect(answer.settings.broker == "https://b")
         #expect(InstanceBroker.refusal(403, url: "https://b", detail: "Forbidden").status == .accessDenied)

@@ -47,7 +47,7 @@ import Testing
         let europe = try settings(text, region: "eu-west-1")
         #expect(europe.domainControllers.map(\.host) == ["10.9.0.10"], "dnsIP1 and dnsIP2 are replaced by the override's list")
         #expect(europe.organizationalUnit == "OU=EU,DC=corp,DC=example,DC=com")
-        #expect(europe.allowedGroups.map(\.value) == ["a", "b"])
+        #expect(europe.login.allowedGroups.map(\.value) == ["a", "b"])
         let virginia = try settings(text, region: "us-east-1")
         #expect(virginia.domainControllers.map(\.host) == ["10.0.0.10", "10.0.1.10"])
         #expect(virginia.organizationalUnit == nil)

@@ -24,7 +24,7 @@ import TestSupport
         let context = RunContext(deadline: Deadline(seconds: 10), progress: { line in lines.withLock { $0.append(line) } },
                                  files: HostFiles(root: root), environment: environment, firmware: Firmware(sign: firmware))
         var options = JoinUseCase.Options(directory: DirectoryFlags())
-        options.domain = "corp.example.com"
+        options.settings.set(.domain, "corp.example.com")
         let found = JoinUseCase(options).flagJoinEC2Identity(context, state: JoinAttempts(domainName: nil, environment: environment))
         return (found, lines.withLock { $0 }, transport)
     }

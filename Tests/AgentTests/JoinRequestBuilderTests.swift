@@ -18,8 +18,8 @@ import Testing
 
     func options(_ change: (inout JoinUseCase.Options) -> Void = { _ in }) -> JoinUseCase.Options {
         var options = JoinUseCase.Options(directory: DirectoryFlags(dnsServers: ["127.0.0.53"]))
-        options.domain = "corp.example.com"
-        options.user = "adjoiner"
+        options.settings.set(.domain, "corp.example.com")
+        options.settings.set(.joinUser, "adjoiner")
         options.passwordFromStandardInput = true
         options.hostFQDN = "Web1.corp.example.com."
         change(&options)
@@ -110,7 +110,6 @@ import Testing
         var settings = try settings(password: nil)
         settings.joinUser = nil
         let request = try build(options {
-            $0.user = nil
             $0.passwordFromStandardInput = false
             $0.oneTimePasswordFromStandardInput = true
             $0.dryRun = true

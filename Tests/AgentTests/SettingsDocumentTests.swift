@@ -33,36 +33,40 @@ import Testing
     /// The sudo group and the tag that overrides it, as the login group and its tag.
     @Test func sudoGroupAndItsTag() throws {
         let defaults = try parse(#"{"domain": "corp.example.com"}"#)
-        #expect(defaults.sudoGroup == nil && defaults.sudoGroupTag == "adSudoGroupName")
+        #expect(defaults.login.sudoGroup == nil && defaults.sudoGroupTag == "adSudoGroupName")
         let given = try parse(#"{"domain": "corp.example.com", "sudoGroup": "Linux Admins", "sudoGroupTag": "SudoGroup"}"#)
-        #expect(given.sudoGroup?.value == "Linux Admins" && given.sudoGroupTag == "SudoGroup")
+        #expect(given.login.sudoGroup?.value == "Linux Admins" && given.sudoGroupTag == "SudoGroup")
         #expect(message(#"{"domain": "corp.example.com", "sudoGroup": "a,b"}"#)?.contains("\"sudoGroup\"") == true)
         #expect(message(#"{"domain": "corp.example.com", "sudoGroupTag": "aws:x"}"#)?.contains("must be an EC2 tag key") == true)
     }
 
     @Test func sshPublicKeyAttributeIsAnAttributeName() throws {
-        #expect(try parse(#"{"domain": "corp.example.com"}"#).sshPublicKeyAttribute == nil)
-        #expect(try parse(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "altSecurityIdentities"}"#).sshPublicKeyAttribute == "altSecurityIdentities")
+        #expect(try parse(#"{"domain": "corp.example.com"}"#).login.sshPublicKeyAttribute == nil)
+        #expect(try parse(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "altSecurityIdentities"}"#).login.sshPublicKeyAttribute == "altSecurityIdentities")
         let refused = message(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "ssh key; x"}"#)
         #expect(refused?.contains("sshPublicKeyAttribute") == true && refused?.contains("an LDAP attribute name") == true, "\(refused ?? "accepted")")
     }
 
     @Test func posixIDsIsABooleanThatDefaultsToUnset() throws {
-        #expect(try parse(#"{"domain": "corp.example.com"}"#).posixIDs == nil)
-        #expect(try parse(#"{"domain": "corp.example.com", "posixIDs": true}"#).posixIDs == true)
+        let unset = try parse(#"{"domain": "corp.example.com"}"#)
+        #expect(!unset.login.posixIDs && !unset.given.contains(.posixIDs))
+        let given = try parse(#"{"domain": "corp.example.com", "posixIDs": true}"#)
+        #expect(given.login.posixIDs && given.given.contains(.posixIDs))
         #expect(message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
     }
 
     @Test func updateSambaIsABooleanThatDefaultsToUnset() throws {
-        #expect(try parse(#"{"domain": "corp.example.com"}"#).updateSamba == nil)
+        let unset = try parse(#"{"domain": "corp.example.com"}"#)
+        #expect(!unset.updateSamba && !unset.given.contains(.updateSamba))
         #expect(try parse(#"{"domain": "corp.example.com", "updateSamba": true}"#).updateSamba == true)
         #expect(message(#"{"domain": "corp.example.com", "updateSamba": 1}"#)?.contains("\"updateSamba\" must be true or false") == true)
     }
 
     @Test func configureSSHIsABooleanThatDefaultsToUnset() throws {
-        #expect(try parse(#"{"domain": "corp.example.com"}"#).configureSSH == nil)
-        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).configureSSH == false)
-        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": true}"#).configureSSH == true)
+        let unset = try parse(#"{"domain": "corp.example.com"}"#)
+        #expect(unset.login.configureSSH && !unset.given.contains(.configureSSH))
+        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).login.configureSSH == false)
+        #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": true}"#).given.contains(.configureSSH))
         #expect(message(#"{"domain": "corp.example.com", "configureSSH": "no"}"#) == "\(source): \"configureSSH\" must be true or false, not a string")
         #expect(message(#"{"domain": "corp.example.com", "configureSsh": false}"#)?.contains("did you mean \"configureSSH\"") == true)
     }
@@ -81,7 +85,7 @@ import Testing
         guard case .secret(let password) = settings.password else { Issue.record("no inline password"); return }
         #expect(password.withUnsafeBytes { Array($0) } == Array("s3cret!".utf8))
         #expect(settings.organizationalUnit == "OU=Linux,DC=corp,DC=example,DC=com")
-        #expect(settings.allowedGroups.map(\.value) == ["linux-admins", "Domain Admins"])
+        #expect(settings.login.allowedGroups.map(\.value) == ["linux-admins", "Domain Admins"])
         #expect(settings.statusTable == "adjoin-status")
         #expect(settings.statusRegion == "eu-west-1")
         #expect(settings.statusRoleArn == "arn:aws:iam::123456789012:role/adjoin-status")
@@ -105,7 +109,7 @@ import Testing
         let settings = try parse(#"{"domain": "corp.example.com"}"#)
         #expect(settings.computerNameFrom == .hostname)
         #expect(settings.groupTag == "adGroupName" && settings.autoJoinTag == "autoadjoin")
-        #expect(settings.password.map { _ in true } == nil && settings.joinUser == nil && settings.allowedGroups.isEmpty)
+        #expect(settings.password.map { _ in true } == nil && settings.joinUser == nil && settings.login.allowedGroups.isEmpty)
     }
 
     @Test func messagesNameTheKeyAndTheProblem() {
@@ -169,12 +173,14 @@ import Testing
         let settings = try parse(#"{"domain": "corp.example.com", "registerDNS": false, "dnsAddress": "10.0.0.12"}"#)
         #expect(settings.registerDNS == false)
         #expect(settings.dnsAddress == SocketAddress(numericHost: "10.0.0.12", port: 0))
-        #expect(try parse(#"{"domain": "corp.example.com"}"#).registerDNS == nil, "not said: the agent's default (register)")
+        let unset = try parse(#"{"domain": "corp.example.com"}"#)
+        #expect(unset.registerDNS && !unset.given.contains(.registerDNS), "not said: the agent's default (register)")
         #expect(message(#"{"domain": "corp.example.com", "registerDNS": "no"}"#)?.contains("\"registerDNS\" must be true or false") == true)
         #expect(message(#"{"domain": "corp.example.com", "dnsAddress": "web1.corp.example.com"}"#)?.contains("is not an IP address") == true)
         // Flags win over the settings.
         var flags = AgentSettings()
         flags.registerDNS = true
+        flags.given.insert(.registerDNS)
         #expect(settings.overlaid(by: flags).registerDNS == true)
         #expect(settings.overlaid(by: flags).dnsAddress == settings.dnsAddress)
     }

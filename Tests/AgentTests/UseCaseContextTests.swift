@@ -39,8 +39,8 @@ import TestSupport
                                           realm: "CORP.EXAMPLE.COM", [])
         let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com")])
         var options = JoinUseCase.Options(directory: DirectoryFlags())
-        options.domain = "corp.example.com"
-        options.user = "adjoiner"
+        options.settings.set(.domain, "corp.example.com")
+        options.settings.set(.joinUser, "adjoiner")
         options.hostFQDN = "web1.corp.example.com"
         options.owner = "test-owner"
         options.configure = false

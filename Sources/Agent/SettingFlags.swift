@@ -1,0 +1,44 @@
+import AdjoinCore
+
+/// What a command line says of the settings, as given (`--domain`, `--allow-group`, `--no-register-dns`...):
+/// a settings layer that `SettingsModel` reads and checks like the parameter's, then lays over it.
+public struct SettingFlags: Sendable {
+    private(set) var members: [(String, JSON)] = []
+
+    public init() {}
+
+    /// A value given once (nil: the flag was not given).
+    public mutating func set(_ key: SettingKey, _ text: String?) {
+        if let text { members.append((key.rawValue, .string(text))) }
+    }
+
+    /// A repeatable flag's values (none: the flag was not given).
+    public mutating func set(_ key: SettingKey, _ values: [String]) {
+        if !values.isEmpty { members.append((key.rawValue, .array(values.map { .string($0) }))) }
+    }
+
+    /// A switch (nil: not given, so the settings decide).
+    public mutating func set(_ key: SettingKey, _ on: Bool?) {
+        if let on { members.append((key.rawValue, .bool(on))) }
+    }
+
+    /// The text a flag was given, as given.
+    public func text(_ key: SettingKey) -> String? {
+        members.first { $0.0 == key.rawValue }?.1.string
+    }
+
+    /// The command line's settings, typed; a value that is not one is INVALID_INPUT in the value's own words.
+    func settings() throws(AdjoinError) -> AgentSettings {
+        try SettingsReader(members, source: nil).settings()
+    }
+
+    /// The same, with the join user's password from standard input when the command asks for it there.
+    func settings(passwordFromStandardInput: Bool) throws(AdjoinError) -> AgentSettings {
+        var settings = try settings()
+        if passwordFromStandardInput {
+            settings.password = .secret(try JoinPassword.fromStandardInput())
+            settings.given.insert(.joinPassword)
+        }
+        return settings
+    }
+}
