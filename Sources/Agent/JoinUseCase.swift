@@ -19,7 +19,7 @@ public struct JoinUseCase: UseCase {
         public var oneTimePasswordFromStandardInput = false
         public var hostFQDN: String?
         public var computerName: String?
-        public var keytab = "/etc/krb5.keytab"
+        public var keytab = HostPath.defaultKeytab
         public var owner: String?
         public var rc4 = false
         /// false: `--no-configure` (only the account and the keytab).

@@ -10,7 +10,7 @@ public struct HostSettings: Sendable {
     public var hostFQDN: String
     /// The computer account's name (sAMAccountName without the "$").
     public var computerName: String
-    public var keytabPath: String = "/etc/krb5.keytab"
+    public var keytabPath = HostPath.defaultKeytab
     /// Host names of the domain's KDCs for krb5.conf, the pinned DC first.
     public var kdcs: [String]
     /// IP addresses of the domain's DNS servers (its DCs), for `--configure-dns`.

@@ -1,8 +1,9 @@
+import AdjoinCore
+
 /// /etc/sssd/sssd.conf (mode 0600, as sssd requires): the domain's section, which adjoin owns and
 /// rewrites whole, and the domain added to `[sssd]`; other domains and sections stay.
 enum SSSDConfiguration {
     static let path = "/etc/sssd/sssd.conf"
-    static let defaultKeytab = "/etc/krb5.keytab"
 
     static func render(_ settings: HostSettings, over current: String?) -> String {
         var document = INIDocument(text: current ?? "# Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.\n")
@@ -30,7 +31,7 @@ enum SSSDConfiguration {
             // sssd's default (ipv4_first) takes a dual-stack DC's A record, which an IPv6-only host cannot reach.
             entries.append(("lookup_family_order", "ipv6_first"))
         }
-        if settings.keytabPath != defaultKeytab {
+        if settings.keytabPath != HostPath.defaultKeytab {
             entries.append(("krb5_keytab", settings.keytabPath))
         }
         // sssd logs in as SHORTNAME$ by default; a long host name's account has another name.

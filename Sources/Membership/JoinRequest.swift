@@ -17,7 +17,7 @@ public struct JoinRequest: Sendable {
     /// record so that a copy of the host can tell it is not this one. The owner, unless --owner chose another.
     public var identity: AccountOwner
     /// Host path of the keytab ("/etc/krb5.keytab"), under `files.root`.
-    public var keytabPath: String = "/etc/krb5.keytab"
+    public var keytabPath = HostPath.defaultKeytab
     public var files: HostFiles = HostFiles()
     public var encryptionTypes: [EncryptionType] = [.aes256, .aes128]
     public var osRelease: OSRelease

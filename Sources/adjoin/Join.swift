@@ -93,7 +93,7 @@ struct JoinCommand: ParsableCommand {
     var computerName: String?
 
     @Option(help: ArgumentHelp("Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).", valueName: "path"))
-    var keytab = "/etc/krb5.keytab"
+    var keytab = HostPath.defaultKeytab
 
     @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests); it must exist.", valueName: "dir"))
     var root = "/"
