@@ -80,16 +80,6 @@ struct Arm64RootIntegrationTests {
         #expect(status.status == 0, "\(status.stdout)\(status.stderr)")
         #expect(status.stdout.contains("\"status\": \"HEALTHY\""), "\(status.stdout)")
 
-        let member = try root.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt", "open_session", "close_session"],
-                                  stdin: URL(fileURLWithPath: lab.memberPasswordFile))
-        #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd.output.suffix(3000))")
-        #expect((member.stdout + member.stderr).contains("successfully authenticated"))
-        let nonmember = try root.run("/usr/bin/pamtester", ["login", lab.nonmemberUser, "authenticate", "acct_mgmt"],
-                                     stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
-        #expect(nonmember.status != 0)
-        #expect((nonmember.stdout + nonmember.stderr).contains("Permission denied"), "\(nonmember.stderr)")
-        let wrong = try root.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate"],
-                                 stdin: URL(fileURLWithPath: lab.nonmemberPasswordFile))
-        #expect(wrong.status != 0)
+        try expectOnlyTheMemberLogsIn(lab, in: root, session: true, sssd: sssd.output)
     }
 }

@@ -44,16 +44,14 @@ import Testing
         let id = try sandbox.run("/usr/bin/id", [lab.memberUser], stdin: nil)
         #expect(id.stdout.contains("uid=\(uid)(") && id.stdout.contains("\(groupID)(\(lab.loginGroup))"), "\(id.stdout) \(id.stderr)")
 
-        let member = try sandbox.run("/usr/bin/pamtester", ["login", lab.memberUser, "authenticate", "acct_mgmt"],
-                                     stdin: URL(fileURLWithPath: lab.memberPasswordFile))
+        let member = try pamtester(lab.memberUser, password: lab.memberPasswordFile, in: sandbox)
         #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd.output.suffix(3000))")
 
         // Without a uidNumber the user does not exist for this host: no passwd entry, and PAM refuses (pam_sss
         // answers "user unknown", which the stack passes to pam_deny), while the same password works in the directory.
         let unknown = try sandbox.run("/usr/bin/getent", ["passwd", lab.minimalUser], stdin: nil)
         #expect(unknown.status != 0, "\(unknown.stdout)")
-        let refused = try sandbox.run("/usr/bin/pamtester", ["login", lab.minimalUser, "authenticate"],
-                                      stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        let refused = try pamtester(lab.minimalUser, password: lab.minimalPasswordFile, ["authenticate"], in: sandbox)
         #expect(refused.status != 0)
         #expect((refused.stdout + refused.stderr).contains("Authentication failure"), "\(refused.stdout)\(refused.stderr)")
         let directory = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["\(lab.minimalUser)@\(lab.realm)"], stdin: URL(fileURLWithPath: lab.minimalPasswordFile),
