@@ -15,6 +15,21 @@ struct Setting {
     let read: (SettingsReader, inout AgentSettings) throws(AdjoinError) -> Void
     let copy: (AgentSettings, inout AgentSettings) -> Void
     var write: (AgentSettings) -> JSON? = { _ in nil }
+    /// The command-line flag that gives it, and that flag's help (nil: a setting of the document only).
+    var flag: String?
+    var flagHelp: String?
+
+    func offered(as flag: String, help: String) -> Setting {
+        var offered = self
+        offered.flag = flag
+        offered.flagHelp = help
+        return offered
+    }
+}
+
+extension SettingKey {
+    /// The help of the flag that gives this setting, as `--help` shows it.
+    public var flagHelp: String { SettingsModel.setting(self)?.flagHelp ?? "" }
 }
 
 /// Every setting the agent takes. A new setting is an entry here, a flag on the command that offers it,
@@ -22,18 +37,21 @@ struct Setting {
 enum SettingsModel {
     static var all: [Setting] {
         [
-            checked(.domain, legacy: ["dnsName"], \.domain) { (text) throws(AdjoinError) in try DomainName(text) },
+            checked(.domain, legacy: ["dnsName"], \.domain) { (text) throws(AdjoinError) in try DomainName(text) }
+                .offered(as: "--domain", help: "The DNS name of the domain, e.g. corp.example.com (default: from the settings parameter, on EC2)."),
             Setting(key: .domainControllers, legacy: ["dnsIP1", "dnsIP2"],
                     read: { (reader, settings) throws(AdjoinError) in settings.domainControllers = try reader.domainControllers() },
                     copy: copying(\.domainControllers)),
-            text(.joinUser, legacy: ["adJoinUserName"], \.joinUser),
+            text(.joinUser, legacy: ["adJoinUserName"], \.joinUser)
+                .offered(as: "--user", help: "A user allowed to join computers (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com)."),
             // The three ways to name the password are one setting: read together, so that two are refused.
             Setting(key: .joinPassword,
                     read: { (reader, settings) throws(AdjoinError) in settings.password = try reader.password() ?? settings.password },
                     copy: copying(\.password)),
             Setting(key: .joinPasswordParameter, legacy: ["adJoinUserPwParam"], read: { _, _ in }, copy: copying(\.password)),
             Setting(key: .joinPasswordSecret, read: { _, _ in }, copy: copying(\.password)),
-            text(.organizationalUnit, \.organizationalUnit),
+            text(.organizationalUnit, \.organizationalUnit)
+                .offered(as: "--ou", help: "The OU for a new computer account (default: the domain's computers container)."),
             Setting(key: .allowedGroups,
                     read: { (reader, settings) throws(AdjoinError) in
                         var groups: [GroupName] = []
@@ -43,9 +61,12 @@ enum SettingsModel {
                         }
                         if reader.has(.allowedGroups) { settings.login.allowedGroups = groups }
                     },
-                    copy: copying(\.login.allowedGroups)),
-            checked(.sudoGroup, \.login.sudoGroup) { (text) throws(AdjoinError) in try GroupName(text) },
-            text(.statusTable, \.statusTable, matching: AWSNames.isTableName, expected: "a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)", handedOn: true),
+                    copy: copying(\.login.allowedGroups))
+                .offered(as: "--allow-group", help: "An AD group whose members may log in (repeatable). Letters, digits, spaces and _ . : / = + - @."),
+            checked(.sudoGroup, \.login.sudoGroup) { (text) throws(AdjoinError) in try GroupName(text) }
+                .offered(as: "--sudo-group", help: "An AD group whose members may use sudo (a drop-in in /etc/sudoers.d, checked with visudo)."),
+            text(.statusTable, \.statusTable, matching: AWSNames.isTableName, expected: "a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -)", handedOn: true)
+                .offered(as: "--status-table", help: "The DynamoDB table for this instance's status (overrides statusTable; needs instance metadata)."),
             text(.statusRegion, \.statusRegion, matching: AWSNames.isRegion, expected: "an AWS region such as eu-west-1", handedOn: true),
             text(.statusRoleArn, \.statusRoleArn, matching: AWSNames.isRoleARN,
                  expected: "an IAM role ARN such as arn:aws:iam::123456789012:role/adjoin-status", handedOn: true),
@@ -61,20 +82,28 @@ enum SettingsModel {
             tag(.groupTag, \.groupTag),
             tag(.sudoGroupTag, \.sudoGroupTag),
             tag(.autoJoinTag, \.autoJoinTag),
-            flag(.registerDNS, \.registerDNS, handedOn: true),
-            checked(.dnsAddress, \.dnsAddress) { (text) throws(AdjoinError) in try AgentSettings.dnsAddress(text) },
-            flag(.configureSSH, \.login.configureSSH, handedOn: true),
-            flag(.configureDNS, \.login.configureDNS, inDocument: false),
-            flag(.posixIDs, \.login.posixIDs, handedOn: true),
+            flag(.registerDNS, \.registerDNS, handedOn: true)
+                .offered(as: "--no-register-dns", help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update)."),
+            checked(.dnsAddress, \.dnsAddress) { (text) throws(AdjoinError) in try AgentSettings.dnsAddress(text) }
+                .offered(as: "--dns-address", help: "The address to register in DNS, IPv4 or IPv6 (default: on EC2 the instance's private IPv4, or its IPv6 address where it has no IPv4, else this host's address toward the DC)."),
+            flag(.configureSSH, \.login.configureSSH, handedOn: true)
+                .offered(as: "--no-configure-ssh", help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules."),
+            flag(.configureDNS, \.login.configureDNS, inDocument: false)
+                .offered(as: "--configure-dns", help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run)."),
+            flag(.posixIDs, \.login.posixIDs, handedOn: true)
+                .offered(as: "--posix-ids", help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host."),
             text(.sshPublicKeyAttribute, \.login.sshPublicKeyAttribute, matching: AttributeName.isValid,
-                 expected: "an LDAP attribute name, such as altSecurityIdentities"),
-            flag(.updateSamba, \.updateSamba),
+                 expected: "an LDAP attribute name, such as altSecurityIdentities")
+                .offered(as: "--ssh-public-key-attribute", help: "Members of the login groups may also log in by SSH with the public keys the directory holds for them in this attribute (for example altSecurityIdentities, or sshPublicKey where the schema has it): sssd serves them to sshd through sss_ssh_authorizedkeys. Their own ~/.ssh/authorized_keys still works."),
+            flag(.updateSamba, \.updateSamba)
+                .offered(as: "--update-samba", help: "When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), hand it the new machine password (net changesecretpw, on standard input) and the domain SID, so that the file server keeps working; recorded, so that rotate keeps Samba in step too. Without it, such a host is joined with a warning and rotate refuses (SAMBA_IN_USE)."),
             Setting(key: .servicePrincipals,
                     read: { (reader, settings) throws(AdjoinError) in
                         let services = try reader.strings(.servicePrincipals)
                         settings.servicePrincipals = try reader.checked(.servicePrincipals) { () throws(AdjoinError) in try ServiceName.list(services) }
                     },
-                    copy: copying(\.servicePrincipals)),
+                    copy: copying(\.servicePrincipals))
+                .offered(as: "--service-name", help: "A service this host runs under Kerberos (repeatable): HTTP, nfs, cifs... NAME/FQDN and NAME/SHORT are added to the account's SPNs and to the keytab with the machine's keys; a later join with another list converges to it, removing only SPNs adjoin added (overrides the settings' servicePrincipals). ASCII letters, digits and - _ .; host is always there."),
             text(.broker, \.broker, matching: BrokerURL.isValid, expected: "the broker's https:// function URL"),
             Setting(key: .brokerRoles,
                     read: { (reader, settings) throws(AdjoinError) in

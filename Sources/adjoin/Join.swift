@@ -62,16 +62,16 @@ struct JoinCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The DNS name of the domain, e.g. corp.example.com (default: from the settings parameter, on EC2).")
+    @Option(help: ArgumentHelp(SettingKey.domain.flagHelp))
     var domain: String?
 
-    @Option(help: ArgumentHelp("A user allowed to join computers (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com).", valueName: "name"))
+    @Option(help: ArgumentHelp(SettingKey.joinUser.flagHelp, valueName: "name"))
     var user: String?
 
     @Option(help: ArgumentHelp("The SSM parameter (name or ARN) that holds the settings, or points to a central settings table (default adjoin, after /etc/default/adjoin; read when --domain is not given).", valueName: "name"))
     var parameter: String?
 
-    @Option(help: ArgumentHelp("The DynamoDB table for this instance's status (overrides statusTable; needs instance metadata).", valueName: "table"))
+    @Option(help: ArgumentHelp(SettingKey.statusTable.flagHelp, valueName: "table"))
     var statusTable: String?
 
     @Flag(help: "Read the join user's password from standard input (the only way to give it).")
@@ -83,7 +83,7 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("On EC2: join through the join broker at this function URL (no join password on this host; default: ADJOIN_BROKER_URL in /etc/default/adjoin, else the settings' broker). See docs/broker.md.", valueName: "url"))
     var broker: String?
 
-    @Option(help: ArgumentHelp("The OU for a new computer account (default: the domain's computers container).", valueName: "dn"))
+    @Option(help: ArgumentHelp(SettingKey.organizationalUnit.flagHelp, valueName: "dn"))
     var ou: String?
 
     @Option(help: ArgumentHelp("This host's fully qualified name (default: its host name, in the domain).", valueName: "fqdn"))
@@ -104,37 +104,37 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Also write RC4 keys and allow RC4 on the account (only for old clients that need it).")
     var rc4 = false
 
-    @Option(name: .customLong("service-name"), help: ArgumentHelp("A service this host runs under Kerberos (repeatable): HTTP, nfs, cifs... NAME/FQDN and NAME/SHORT are added to the account's SPNs and to the keytab with the machine's keys; a later join with another list converges to it, removing only SPNs adjoin added (overrides the settings' servicePrincipals). ASCII letters, digits and - _ .; host is always there.", valueName: "name"))
+    @Option(name: .customLong("service-name"), help: ArgumentHelp(SettingKey.servicePrincipals.flagHelp, valueName: "name"))
     var serviceName: [String] = []
 
     @Flag(help: "Do not configure the host (krb5.conf, sssd, NSS, PAM); only the account and the keytab.")
     var noConfigure = false
 
-    @Option(help: ArgumentHelp("An AD group whose members may log in (repeatable). Letters, digits, spaces and _ . : / = + - @.", valueName: "group"))
+    @Option(help: ArgumentHelp(SettingKey.allowedGroups.flagHelp, valueName: "group"))
     var allowGroup: [String] = []
 
-    @Option(help: ArgumentHelp("An AD group whose members may use sudo (a drop-in in /etc/sudoers.d, checked with visudo).", valueName: "group"))
+    @Option(help: ArgumentHelp(SettingKey.sudoGroup.flagHelp, valueName: "group"))
     var sudoGroup: String?
 
-    @Flag(help: "Resolve the domain's names through its DCs (a systemd-resolved drop-in; advice where resolved does not run).")
+    @Flag(help: ArgumentHelp(SettingKey.configureDNS.flagHelp))
     var configureDNS = false
 
-    @Flag(help: "Do not register this host's name in the domain's DNS (default: an A record, written by the machine with a secure dynamic update).")
+    @Flag(help: ArgumentHelp(SettingKey.registerDNS.flagHelp))
     var noRegisterDns = false
 
-    @Option(help: ArgumentHelp("The address to register in DNS, IPv4 or IPv6 (default: on EC2 the instance's private IPv4, or its IPv6 address where it has no IPv4, else this host's address toward the DC).", valueName: "ip"))
+    @Option(help: ArgumentHelp(SettingKey.dnsAddress.flagHelp, valueName: "ip"))
     var dnsAddress: String?
 
-    @Flag(help: "Leave sshd as the image has it. By default the --allow-group groups may log in by SSH with their AD password and by Kerberos (a Match Group drop-in in /etc/ssh/sshd_config.d, checked with sshd -t); everyone else keeps the image's rules.")
+    @Flag(help: ArgumentHelp(SettingKey.configureSSH.flagHelp))
     var noConfigureSSH = false
 
-    @Option(help: ArgumentHelp("Members of the login groups may also log in by SSH with the public keys the directory holds for them in this attribute (for example altSecurityIdentities, or sshPublicKey where the schema has it): sssd serves them to sshd through sss_ssh_authorizedkeys. Their own ~/.ssh/authorized_keys still works.", valueName: "attribute"))
+    @Option(help: ArgumentHelp(SettingKey.sshPublicKeyAttribute.flagHelp, valueName: "attribute"))
     var sshPublicKeyAttribute: String?
 
-    @Flag(help: "Users' and groups' IDs are their uidNumber and gidNumber in the directory (sssd's ldap_id_mapping = false), for directories that carry them; a user without a uidNumber cannot log in. By default IDs are derived from SIDs, the same on every host.")
+    @Flag(help: ArgumentHelp(SettingKey.posixIDs.flagHelp))
     var posixIds = false
 
-    @Flag(help: "When smb.conf makes Samba on this host a member of the domain (security = ads, this realm), hand it the new machine password (net changesecretpw, on standard input) and the domain SID, so that the file server keeps working; recorded, so that rotate keeps Samba in step too. Without it, such a host is joined with a warning and rotate refuses (SAMBA_IN_USE).")
+    @Flag(help: ArgumentHelp(SettingKey.updateSamba.flagHelp))
     var updateSamba = false
 
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
