@@ -1,5 +1,6 @@
 import AdjoinCore
 @testable import Agent
+import Foundation
 import Testing
 
 /// The settings model: each setting declared once, the command line read as a layer like the parameter,
@@ -71,5 +72,26 @@ import Testing
         let answer = try InstanceBroker.answer(.object(reply), url: "https://broker.example")
         #expect(!answer.settings.registerDNS && answer.settings.login.posixIDs && answer.settings.statusTable == "adjoin-status")
         #expect(answer.settings.login.configureSSH, "not handed on: the default")
+    }
+
+    /// A setting is done when an operator can find it: each key has its row in docs/configuration.md (with its
+    /// older names), and each flag is in the docs.
+    @Test func everySettingIsDocumented() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("docs")
+        let configuration = try String(contentsOf: docs.appendingPathComponent("configuration.md"), encoding: .utf8)
+        let rows = configuration.split(separator: "\n").filter { $0.hasPrefix("| `") }
+        for setting in SettingsModel.all where setting.inDocument {
+            let row = rows.first { $0.hasPrefix("| `\(setting.key.rawValue)` |") }
+            #expect(row != nil, "docs/configuration.md has no row for \(setting.key.rawValue)")
+            for legacy in setting.legacy { #expect(row?.contains("`\(legacy)`") == true, "\(setting.key.rawValue)'s row does not name \(legacy)") }
+        }
+        let pages = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil).filter { $0.pathExtension == "md" }
+            .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
+        for setting in SettingsModel.all {
+            guard let flag = setting.flag else { continue }
+            #expect(pages.contains(flag), "\(flag) is in no page of docs/")
+            #expect(!(setting.flagHelp ?? "").isEmpty)
+        }
     }
 }
