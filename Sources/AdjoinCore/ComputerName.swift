@@ -13,6 +13,11 @@ public struct ComputerName: Sendable, Hashable, CustomStringConvertible {
     public var samAccountName: String { value + "$" }
     public var description: String { value }
 
+    /// A name a join checked and recorded (the join record's), taken as it is.
+    public init(recorded name: String) {
+        value = name
+    }
+
     /// A name given explicitly (`--computer-name`): checked, upper-cased, never shortened.
     public init(explicit text: String) throws(AdjoinError) {
         let name = text.uppercased()

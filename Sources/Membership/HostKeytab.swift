@@ -7,7 +7,7 @@ import Glibc
 /// The host's keytab: keys derived locally from the machine password with AD's salt, merged with the
 /// entries of other principals already there, written atomically with mode 0600.
 struct HostKeytab {
-    let computerName: String
+    let computerName: ComputerName
     let hostFQDN: String
     let realm: String
     let encryptionTypes: [EncryptionType]
@@ -23,12 +23,12 @@ struct HostKeytab {
     var retiredServiceNames: [String] = []
 
     init(request: JoinRequest) {
-        self.init(computerName: request.computerName.value, hostFQDN: request.hostFQDN, realm: request.domain.realm,
+        self.init(computerName: request.computerName, hostFQDN: request.hostFQDN, realm: request.domain.realm,
                   encryptionTypes: request.encryptionTypes, files: request.files, keytabPath: request.keytabPath)
         serviceNames = request.serviceNames.map(\.value)
     }
 
-    init(computerName: String, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String) {
+    init(computerName: ComputerName, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String) {
         self.computerName = computerName
         self.hostFQDN = hostFQDN
         self.realm = realm
@@ -37,7 +37,7 @@ struct HostKeytab {
         self.keytabPath = keytabPath
     }
 
-    var samAccountName: String { computerName + "$" }
+    var samAccountName: String { computerName.samAccountName }
     var path: String { files.path(keytabPath) }
     /// The file libkrb5 opens and unlink removes: a link in the root is followed inside it, where the
     /// kernel would follow an absolute one out of the root. `path` stays the name shown to users.
@@ -53,7 +53,7 @@ struct HostKeytab {
     /// NAME$ (KRB5_NT_PRINCIPAL), then the account's SPNs (KRB5_NT_SRV_HST).
     var principals: [(components: [String], nameType: UInt32)] {
         [([samAccountName], 1)]
-            + Self.servicePrincipalNames(computerName: computerName, hostFQDN: hostFQDN, services: serviceNames)
+            + Self.servicePrincipalNames(computerName: computerName.value, hostFQDN: hostFQDN, services: serviceNames)
             .map { (components: $0.split(separator: "/").map(String.init), nameType: 3) }
     }
 

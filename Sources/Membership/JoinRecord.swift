@@ -82,7 +82,7 @@ public struct JoinRecord: Sendable, Equatable {
         }
     }
 
-    public var samAccountName: String { computerName + "$" }
+    public var samAccountName: String { ComputerName(recorded: computerName).samAccountName }
     public var machinePrincipal: String { samAccountName + "@" + realm }
 
     /// The encryption types of the machine's keys, strongest first, for a login with the keytab.
@@ -94,7 +94,7 @@ public struct JoinRecord: Sendable, Equatable {
 
     /// The machine's keys in the keytab the join wrote, under `files.root`.
     func keytab(files: HostFiles) -> HostKeytab {
-        var keytab = HostKeytab(computerName: computerName, hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
+        var keytab = HostKeytab(computerName: ComputerName(recorded: computerName), hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
                                 files: files, keytabPath: keytabPath)
         keytab.serviceNames = serviceNames
         return keytab

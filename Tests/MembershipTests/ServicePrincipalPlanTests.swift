@@ -102,7 +102,7 @@ import Testing
 
     @Test func theKeytabHoldsTheServicesAndDropsRetiredOnes() throws {
         let files = HostFiles(root: "/nonexistent")
-        var keytab = HostKeytab(computerName: "WEB1", hostFQDN: "web1.corp.example.com", realm: "CORP.EXAMPLE.COM", encryptionTypes: [.aes256],
+        var keytab = HostKeytab(computerName: ComputerName(recorded: "WEB1"), hostFQDN: "web1.corp.example.com", realm: "CORP.EXAMPLE.COM", encryptionTypes: [.aes256],
                                 files: files, keytabPath: "/etc/krb5.keytab")
         keytab.serviceNames = ["HTTP"]
         keytab.retiredServiceNames = ["nfs"]
