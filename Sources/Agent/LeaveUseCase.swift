@@ -67,56 +67,65 @@ public struct LeaveUseCase: UseCase {
             let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
             // A remote leave runs as an admin command (the SDKs' credential chain, from anywhere); a leave
             // on the host itself is the instance's.
-            let admin = options.isRemote ? try adminContext(flags: flags, context: context) : nil
-            let instance = options.isRemote ? nil : try instanceContext(flags: flags, metadata: metadata, context: context)
-            let settings = admin?.settings ?? instance?.settings ?? flags
-            var place = try options.directory.place(in: context)
-            let result: LeaveResult
-            var reported: String?
-            switch options.target {
-            case .remote(let computerName, let instanceID):
-                if place.domainControllers.isEmpty, let named = admin?.settings.domainControllers { place.domainControllers = named }
-                guard let remoteDomain = settings.domain else {
-                    throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
-                }
-                let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
-                var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
-                                        computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
-                                        instanceID: instanceID, progress: context.progress)
-                leave.allowUnmarked = options.allowUnmarked
-                leave.dryRun = options.dryRun
-                result = try leave.run(deadline: deadline)
+            if case .remote(let computerName, let instanceID) = options.target {
+                let admin = try adminContext(flags: flags, context: context)
+                let (result, reported) = try leaveRemotely(computerName: computerName, instanceID: instanceID, settings: admin?.settings ?? flags,
+                                                           context)
                 if options.dryRun { return CommandReport(verbatim: Self.dryRunText(result)) }
-                // A remote leave reports for the instance it removed; by name, that is the recorded owner.
-                reported = instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil }
-            case .thisHost:
-                let joinUser = try options.user.map { (name) throws(AdjoinError) in
-                    (name: try checkedUser(name, domain: nil), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
-                }
-                let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
-                    ?? place.currentIdentity(environment: context.environment, metadata: metadata)
-                var leave = HostLeave(place: place, joinUser: joinUser, progress: context.progress)
-                leave.keepAccount = options.keepAccount
-                result = try leave.run(deadline: deadline, identity: identity)
+                let status = try admin.flatMap { (admin) throws(AdjoinError) in try reported.map { (id) throws(AdjoinError) in try StatusReporter(admin: admin, instanceId: id) } }
+                return reportDetached(result, status: status, context)
             }
-            var status: StatusReporter?
-            if let admin, let reported {
-                status = try StatusReporter(admin: admin, instanceId: reported)
-            } else if instance != nil, !options.isRemote {
-                status = try StatusReporter(context: instance)
-            }
-            if let status {
-                status.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
-                    $0.domain = result.domain
-                    $0.computerName = result.computerName
-                    $0.computerDN = result.computerDN
-                    $0.domainController = result.domainController
-                }
-            }
-            return LeaveUseCase.report(result, statusTable: status?.lastResult, elapsed: deadline.elapsed)
+            let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
+            let result = try leaveThisHost(settings: instance?.settings ?? flags, instance: instance, metadata: metadata, context)
+            return reportDetached(result, status: instance == nil ? nil : try StatusReporter(context: instance), context)
         } catch {
             throw CommandFailure(error, domain: options.domain, elapsed: deadline.elapsed)
         }
+    }
+
+    /// A remote leave: the account found by name or by the instance id, removed through a DC as the join
+    /// user; and the instance it was for (by name, the recorded owner), for the status table.
+    private func leaveRemotely(computerName: String?, instanceID: String?, settings: AgentSettings,
+                               _ context: RunContext) throws(AdjoinError) -> (LeaveResult, reported: String?) {
+        var place = try options.directory.place(in: context)
+        if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
+        guard let remoteDomain = settings.domain else {
+            throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
+        }
+        let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
+        var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
+                                computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
+                                instanceID: instanceID, progress: context.progress)
+        leave.allowUnmarked = options.allowUnmarked
+        leave.dryRun = options.dryRun
+        let result = try leave.run(deadline: context.deadline)
+        return (result, instanceID ?? result.owner.flatMap { $0.hasPrefix("i-") ? $0 : nil })
+    }
+
+    /// This host leaves: its account removed (as itself, or as --user), then its files put back.
+    private func leaveThisHost(settings: AgentSettings, instance: InstanceContext?, metadata: InstanceMetadata?,
+                               _ context: RunContext) throws(AdjoinError) -> LeaveResult {
+        let place = try options.directory.place(in: context)
+        let joinUser = try options.user.map { (name) throws(AdjoinError) in
+            (name: try checkedUser(name, domain: nil), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
+        }
+        let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
+            ?? place.currentIdentity(environment: context.environment, metadata: metadata)
+        var leave = HostLeave(place: place, joinUser: joinUser, progress: context.progress)
+        leave.keepAccount = options.keepAccount
+        return try leave.run(deadline: context.deadline, identity: identity)
+    }
+
+    /// DETACHED in the status table, when there is one, and the report.
+    private func reportDetached(_ result: LeaveResult, status: StatusReporter?, _ context: RunContext) -> CommandReport {
+        let deadline = context.deadline
+        status?.record(.detached, message: result.message, elapsed: deadline.elapsed, deadline: deadline, progress: context.progress) {
+            $0.domain = result.domain
+            $0.computerName = result.computerName
+            $0.computerDN = result.computerDN
+            $0.domainController = result.domainController
+        }
+        return LeaveUseCase.report(result, statusTable: status?.lastResult, elapsed: deadline.elapsed)
     }
 
     /// A remote leave's dry run: what would go, through which DC; nothing was changed.
