@@ -24,15 +24,7 @@ public enum JoinIntent {
         var bytes = KeytabFormat.encode(keys)
         defer { bytes.wipe() }
         try files.writeOwn(bytes, to: keysPath, mode: 0o600)
-        var record = JoinRecord(domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
-                                hostFQDN: request.hostFQDN, computerDN: computerDN, owner: request.owner.value,
-                                keytabPath: request.keytabPath, configured: false)
-        record.identity = request.identity.value
-        record.domainControllers = request.domainControllers.map(\.description)
-        record.dnsServers = JoinRecord.recorded(request.dnsServers)
-        record.encryptionTypes = request.encryptionTypes.map(\.name)
-        record.settingsParameter = request.settingsParameter
-        record.serviceNames = request.serviceNames.map(\.value)
+        let record = JoinRecord(request, computerDN: computerDN, configured: false)
         try files.writeOwn(Array(record.rendered().utf8), to: path, mode: mode)
     }
 

@@ -54,18 +54,23 @@ public struct JoinRecord: Sendable, Equatable {
         self.configured = configured
     }
 
-    init(_ request: JoinRequest, _ result: JoinResult, configured: Bool) {
+    /// What the request says of the join, before it has a result (the intent record's).
+    init(_ request: JoinRequest, computerDN: String, configured: Bool) {
         self.init(domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
-                  hostFQDN: request.hostFQDN, computerDN: result.computerDN, owner: request.owner.value,
+                  hostFQDN: request.hostFQDN, computerDN: computerDN, owner: request.owner.value,
                   keytabPath: request.keytabPath, configured: configured)
         identity = request.identity.value
         domainControllers = request.domainControllers.map(\.description)
         dnsServers = Self.recorded(request.dnsServers)
         encryptionTypes = request.encryptionTypes.map(\.name)
         settingsParameter = request.settingsParameter
+        serviceNames = request.serviceNames.map(\.value)
+    }
+
+    init(_ request: JoinRequest, _ result: JoinResult, configured: Bool) {
+        self.init(request, computerDN: result.computerDN, configured: configured)
         dnsRecord = result.dnsRecord
         updateSamba = result.updateSamba
-        serviceNames = request.serviceNames.map(\.value)
         addedServicePrincipals = result.addedServicePrincipals
     }
 
