@@ -32,7 +32,7 @@ struct ComputerAccount {
     /// new one would go to. When that container must be looked up (no --ou), both searches go out
     /// together: one round trip for the two.
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
-        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(target.computerName.samAccountName))))"
+        let filter = Self.filter(samAccountName: target.computerName.samAccountName)
         // With its DACL (alone: SD flags), which the self-deletion grant then need not read again.
         var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
                                           attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
@@ -84,7 +84,12 @@ struct ComputerAccount {
     /// value the search read plus one. nil when the search could not read it. A prediction: the keytab's
     /// proof checks it against the DC's reply.
     static func keyVersionAfterReset(_ entry: LDAPEntry) -> UInt32? {
-        entry.string("msDS-KeyVersionNumber").flatMap { UInt32($0) }.map { $0 &+ 1 }
+        entry.keyVersion.map { $0 &+ 1 }
+    }
+
+    /// The search for a computer object by its sAMAccountName (NAME$).
+    static func filter(samAccountName: String) -> String {
+        "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(samAccountName))))"
     }
 
     /// The DN a new account gets in `container`.
@@ -232,7 +237,7 @@ struct ComputerAccount {
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-        guard let text = entry?.string("msDS-KeyVersionNumber"), let kvno = UInt32(text) else {
+        guard let kvno = entry?.keyVersion else {
             throw AdjoinError(.unknownError, "the DC did not report msDS-KeyVersionNumber for \(dn)")
         }
         return kvno

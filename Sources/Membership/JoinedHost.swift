@@ -111,7 +111,7 @@ struct JoinedHost {
 
     /// The computer object by its sAMAccountName, or nil when the directory has none.
     func account(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
-        let filter = "(&(objectClass=computer)(sAMAccountName=\(LDAPEscaping.filterValue(record.samAccountName))))"
+        let filter = ComputerAccount.filter(samAccountName: record.samAccountName)
         let base = try DomainName(record.domain).baseDN
         do {
             return try session.search(base: base, scope: .subtree, filter: filter,
