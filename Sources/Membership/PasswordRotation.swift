@@ -76,7 +76,24 @@ public struct PasswordRotation: Sendable {
 
         let keytab = host.keytab
         let password = MachinePassword.generate()
-        progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller.hostName))")
+        try changePassword(to: password, host: host, account: entry.dn, previous: previous, session: session, through: controller.hostName, deadline: deadline)
+        let kvno = try writeNewKeys(password, keytab: keytab, account: entry.dn, previous: previous, session: session, deadline: deadline)
+        result.status = .rotated
+        result.keyVersion = kvno
+        result.keytabKeyVersions = try keyVersions(host)
+        result.message = "changed the machine password\(age.map { " (it was \($0) days old)" } ?? ""); keytab \(keytab.path) proven at kvno \(kvno), kvno \(previous) kept"
+        if let samba { result.message += "; " + (try handOver(password, to: samba, domain: record.domain, kvno: kvno, session: session, deadline: deadline)) }
+        if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
+        return result
+    }
+
+    /// The change itself, as the machine (kpasswd). An answer that was lost or cannot be trusted is checked
+    /// against the directory's kvno: the change may have been carried out.
+    private func changePassword(to password: SecretBytes, host: JoinedHost, account dn: String, previous: UInt32, session: any Directory,
+                                through controller: String, deadline: Deadline) throws(AdjoinError) {
+        let record = host.record
+        let keytab = host.keytab
+        progress("Changing the machine password of \(record.samAccountName) as itself (Kerberos change-password at \(controller))")
         do {
             try session.changePassword(of: record.machinePrincipal, keytabPath: keytab.openedPath, encryptionTypes: keytab.encryptionTypes,
                                        to: password, kpasswd: kpasswdServer, deadline: deadline)
@@ -88,22 +105,26 @@ public struct PasswordRotation: Sendable {
             // this one read gets a few seconds of its own, since the budget may be what ran out.
             guard error.isNetworkFailure || error.code == .passwordChangeMalformedReply
                     || error.code == .passwordChangeSuccessInError,
-                  let actual = try? ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: Deadline(seconds: 5)),
+                  let actual = try? ComputerAccount.keyVersion(of: dn, session: session, deadline: Deadline(seconds: 5)),
                   actual != previous else {
                 throw error.passwordChangeAdjoinError(deadline: deadline)
             }
             progress("The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed")
         }
+    }
 
-        // From here the directory holds the new password: the keytab must follow, or the host loses its identity.
+    /// The new keys written beside the previous kvno's and proven; the kvno the DC holds them at. From here the
+    /// directory holds the new password: the keytab must follow, or the host loses its identity.
+    private func writeNewKeys(_ password: SecretBytes, keytab: HostKeytab, account dn: String, previous: UInt32, session: any Directory,
+                              deadline: Deadline) throws(AdjoinError) -> UInt32 {
         let existing = try keytab.current()
         var kvno = previous &+ 1
         do throws(AdjoinError) {
             progress("Writing keys for kvno \(kvno) to \(keytab.path), keeping kvno \(previous)'s")
             try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: existing, keeping: previous)
-            progress("Proving the new keys with a Kerberos login as \(record.samAccountName)")
+            progress("Proving the new keys with a Kerberos login as \(keytab.samAccountName)")
             let reported = try keytab.prove(session: session, deadline: deadline)
-            let actual = try ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: deadline)
+            let actual = try ComputerAccount.keyVersion(of: dn, session: session, deadline: deadline)
             if let reported, reported != actual {
                 throw AdjoinError(.keytabInvalid, "the DC used kvno \(reported) for the login but reports msDS-KeyVersionNumber \(actual)")
             }
@@ -116,22 +137,20 @@ public struct PasswordRotation: Sendable {
             throw AdjoinError(error.status == .unknownError ? .keytabInvalid : error.status,
                               "the machine password was changed, but the new keys are not in place: \(error.message). Join again to recover")
         }
-        result.status = .rotated
-        result.keyVersion = kvno
-        result.keytabKeyVersions = try keyVersions(host)
-        result.message = "changed the machine password\(age.map { " (it was \($0) days old)" } ?? ""); keytab \(keytab.path) proven at kvno \(kvno), kvno \(previous) kept"
-        if let samba {
-            progress("Handing the new machine password to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)")
-            do throws(AdjoinError) {
-                let sid = DomainSID.read(baseDN: record.domain.split(separator: ".").map { "DC=\($0)" }.joined(separator: ","), session: session, deadline: deadline)
-                result.message += "; " + (try samba.handOver(password, domainSID: sid, deadline: deadline))
-            } catch {
-                throw AdjoinError(.configurationFailed, "the machine password was changed and the keytab holds it (kvno \(kvno)), but "
-                                  + SambaSecrets.remedy(error))
-            }
+        return kvno
+    }
+
+    /// Samba on this host gets the new password and the domain SID, as `net changesecretpw` takes them.
+    private func handOver(_ password: SecretBytes, to samba: SambaSecrets, domain: String, kvno: UInt32, session: any Directory,
+                          deadline: Deadline) throws(AdjoinError) -> String {
+        progress("Handing the new machine password to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)")
+        do throws(AdjoinError) {
+            let sid = DomainSID.read(baseDN: try DomainName(domain).baseDN, session: session, deadline: deadline)
+            return try samba.handOver(password, domainSID: sid, deadline: deadline)
+        } catch {
+            throw AdjoinError(.configurationFailed, "the machine password was changed and the keytab holds it (kvno \(kvno)), but "
+                              + SambaSecrets.remedy(error))
         }
-        if let note = AddressRegistration.keepTrue(host, session: session, controller: controller, deadline: deadline) { result.message += "; " + note }
-        return result
     }
 
     private func keyVersions(_ host: JoinedHost) throws(AdjoinError) -> [UInt32] {
