@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
         .testTarget(name: "MembershipTests", dependencies: ["Membership", "HostConfig", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "LDAP", "Membership", "TestSupport"]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Kerberos", "LDAP", "Membership", "TestSupport"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
