@@ -124,6 +124,44 @@ import TestSupport
         #expect(root.text("/etc/pam.d/system-auth")?.contains("pam_sss.so") == true)
     }
 
+    /// The same join run again on the joined host: the account is found as the first join left it (what
+    /// its add sent, the kvno, the DACL with the grant), the keytab still logs in, so its keys are kept,
+    /// nothing is written to the directory (the script has no modify) and nothing on the host changes.
+    @Test func aSecondJoinChangesNothing() throws {
+        try configurableHost()
+        var login = LoginSettings()
+        login.allowedGroups = [try GroupName("linux-admins")]
+        let groups = DirectoryStep.search(base: Self.base, entries: [
+            LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
+        ])
+        let first = try connector(Self.newAccount + [groups])
+        _ = try run(first, login: login)
+        first.finish()
+        let before = root.snapshot()
+
+        // The account as the first join left it: its add's attributes (not the password), its kvno, its granted DACL.
+        var attributes: [String: [[UInt8]]] = ["msds-keyversionnumber": [Array("1".utf8)]]
+        for attribute in first.directory.added[Self.dn] ?? [] where attribute.name != "unicodePwd" && attribute.name != "objectClass" {
+            attributes[attribute.name.lowercased()] = attribute.values
+        }
+        for case .replace(let attribute) in first.directory.modified[Self.dn] ?? [] where attribute.name == "nTSecurityDescriptor" {
+            attributes["ntsecuritydescriptor"] = attribute.values
+        }
+        let second = try connector([
+            .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[LDAPEntry(dn: Self.dn, attributes: attributes)],
+                                                                                     [LDAPEntry.scripted(Self.computers, [:])]])),
+            // The keytab's proof: it still logs in, at kvno 1.
+            .login(principal: "WEB1$", answer: .success(1)),
+            groups,
+        ])
+        let outcome = try run(second, login: login)
+        second.finish()
+        #expect(!outcome.join.created && outcome.join.keysKept && outcome.join.kvno == 1)
+        #expect(outcome.join.warnings.isEmpty, "\(outcome.join.warnings)")
+        #expect(outcome.configured.isEmpty, "\(outcome.configured)")
+        #expect(root.snapshot() == before)
+    }
+
     /// A host that cannot be configured (no sssd) is refused after the DC is located and before any
     /// login or change: the script has no login and no step of the directory's, and the root is as it was.
     @Test func aHostThatCannotBeConfiguredStopsBeforeTheDirectoryIsTouched() throws {
