@@ -40,10 +40,22 @@ import TestSupport
         return FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
     }
 
+    /// Every progress line the join printed.
+    let progress = Locked<[String]>([])
+
     func context(_ connector: FakeDirectoryConnector) -> RunContext {
+        let progress = self.progress
         // No resolver step: the join finds its DC through the connector alone, and any DNS query fails the test.
-        RunContext(deadline: Deadline(seconds: 30), progress: { _ in }, files: root.files, environment: AWSEnvironment(variables: [:]),
-                   clock: FixedClock(1_700_000_000), resolvers: FakeResolver([]), connector: connector)
+        return RunContext(deadline: Deadline(seconds: 30), progress: { line in progress.withLock { $0.append(line) } }, files: root.files,
+                          environment: AWSEnvironment(variables: [:]), clock: FixedClock(1_700_000_000), resolvers: FakeResolver([]),
+                          connector: connector)
+    }
+
+    /// The join password nowhere in what the join said, printed or reported.
+    func expectNoPassword(in texts: [String], sourceLocation: SourceLocation = #_sourceLocation) {
+        for text in texts + progress.withLock({ $0 }) {
+            #expect(!text.contains("Join-Pass-1"), "\(text)", sourceLocation: sourceLocation)
+        }
     }
 
     /// `adjoin join --domain corp.example.com --user adjoiner --password-stdin --no-register-dns --host-fqdn web1... --owner ...`.
@@ -88,6 +100,32 @@ import TestSupport
         let record = try #require(try JoinRecord.read(root.files))
         #expect(record.computerName == "WEB1" && record.owner == "test-owner" && !record.configured)
         #expect(root.text("/etc/krb5.conf") == nil && root.text("/etc/sssd/sssd.conf") == nil)
+        #expect(progress.withLock { $0 }.contains { $0.hasPrefix("Creating the computer account WEB1$") })
+        expectNoPassword(in: report.lines.map(\.1) + [report.json.serialized()])
+    }
+
+    /// The DC refuses the add: the command fails with the directory's reason and the domain, and the
+    /// host is as it was (no keytab, no join or intent record; the lock's own file aside).
+    @Test func aJoinTheDirectoryRefusesFailsAndLeavesTheHostAsItWas() throws {
+        let refused = LDAPError(code: .insufficientAccess, message: "Insufficient access",
+                                diagnostic: "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)", operation: "add")
+        let connector = try connector([
+            .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[], [Self.entry(Self.computers, [:])]])),
+            .add(dn: Self.dn, error: refused),
+        ])
+        let result = Result { () throws(CommandFailure) -> CommandReport in try JoinUseCase(options(configure: false)).run(context(connector)) }
+        connector.finish()
+        guard case .failure(let failure) = result else {
+            Issue.record("a join the directory refused reported \((try? result.get())?.status.rawValue ?? "")")
+            return
+        }
+        #expect(failure.error.status == .insufficientPermissions)
+        #expect(failure.error.message.contains("adjoiner@CORP.EXAMPLE.COM needs Create Computer objects on \(Self.computers)"), "\(failure.error.message)")
+        #expect(failure.domain == "corp.example.com")
+        #expect(try root.files.read("/etc/krb5.keytab") == nil)
+        #expect(try JoinRecord.read(root.files) == nil)
+        #expect(try JoinIntent.read(root.files) == nil)
+        expectNoPassword(in: [failure.error.message])
     }
 
     /// The groups named by --allow-group and --sudo-group reach the lookup, the record and sssd.conf.
