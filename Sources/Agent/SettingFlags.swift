@@ -22,6 +22,13 @@ public struct SettingFlags: Sendable {
         if let on { members.append((key.rawValue, .bool(on))) }
     }
 
+    /// A secret the caller already holds (the join password), kept as SecretBytes as a settings
+    /// document's is, never as text. The join reads standard input for `--password-stdin` only when
+    /// this layer has no password: a test gives one here instead.
+    public mutating func set(_ key: SettingKey, secret: SecretBytes) {
+        members.append((key.rawValue, .secret(secret)))
+    }
+
     /// The text a flag was given, as given.
     public func text(_ key: SettingKey) -> String? {
         members.first { $0.0 == key.rawValue }?.1.string

@@ -10,9 +10,9 @@ import TestSupport
 @Suite struct AdminCredentialChainTests {
     /// A home directory of the test's own with ~/.aws/config and ~/.aws/credentials.
     final class Home {
-        let path: String
+        let scratch = ScratchRoot("adjoin-home")
+        var path: String { scratch.path }
         init(config: String? = nil, credentials: String? = nil) throws {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-home-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: path + "/.aws/sso/cache", withIntermediateDirectories: true)
             if let config { try config.write(toFile: path + "/.aws/config", atomically: true, encoding: .utf8) }
             if let credentials { try credentials.write(toFile: path + "/.aws/credentials", atomically: true, encoding: .utf8) }
@@ -21,7 +21,6 @@ import TestSupport
             try text.write(toFile: path + "/" + relative, atomically: true, encoding: .utf8)
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path + "/" + relative)
         }
-        deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
     func environment(_ home: Home?, _ variables: [String: String] = [:], transport: FakeHTTPTransport? = nil) -> AWSEnvironment {

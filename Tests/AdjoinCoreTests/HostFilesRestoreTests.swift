@@ -1,10 +1,12 @@
 import AdjoinCore
 import Foundation
 import Testing
+import TestSupport
 
 /// HostFiles keeps a file's original before adjoin first changes it; leave puts it back from there.
 @Suite struct HostFilesRestoreTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-restore-\(UInt32.random(in: 0...UInt32.max))")
+    let scratch = ScratchRoot("adjoin-restore")
+    var root: URL { scratch.url }
     var files: HostFiles { HostFiles(root: root.path) }
 
     func write(_ text: String, _ hostPath: String, mode: Int) throws {
@@ -19,7 +21,6 @@ import Testing
     }
 
     @Test func originalsComeBackByteForByteAndNewFilesGo() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("original\r\nno final newline", "/etc/a.conf", mode: 0o640)
         try files.write(Array("changed once\n".utf8), to: "/etc/a.conf", mode: 0o644)
         try files.write(Array("changed twice\n".utf8), to: "/etc/a.conf", mode: 0o644)
@@ -42,7 +43,6 @@ import Testing
     /// A keytab some tool left 0644: its kept copy is root's alone (issue 24), and leave still gives the
     /// file back its 0644. The same holds for any original whose mode lets others read it.
     @Test func aKeptOriginalIsNeverReadableByOthersAndItsModeComesBack() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("keys", "/etc/krb5.keytab", mode: 0o644)
         try write("conf", "/etc/d.conf", mode: 0o640)
         try write("mine", "/etc/e.conf", mode: 0o600)
@@ -61,7 +61,6 @@ import Testing
     }
 
     @Test func restoringWhatIsAlreadyThereChangesNothing() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("same\n", "/etc/c.conf", mode: 0o644)
         try files.keepOriginal(of: "/etc/c.conf")
         let kept = try files.keptOriginals()
@@ -82,7 +81,6 @@ import Testing
     }
 
     @Test func foldersAdjoinMadeGoWithItsFilesAndOthersStay() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("x\n", "/etc/existing.conf", mode: 0o644)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/empty-before"), withIntermediateDirectories: true)
         let before = directories()
@@ -112,7 +110,6 @@ import Testing
     /// A step taken back removes the folders it made and forgets the original it kept; what an earlier
     /// step made stays, listed, for leave.
     @Test func foldersListedAfterAMarkAreTakenBackAndEarlierOnesStay() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try files.write(Array("earlier\n".utf8), to: "/etc/earlier/a.conf", mode: 0o644)
         let earlier = try files.listedDirectories()
         #expect(earlier.contains("/etc/earlier"))
@@ -140,7 +137,6 @@ import Testing
 
     /// What adjoin last wrote is recorded: a file changed since is told apart from one as adjoin left it.
     @Test func aFileChangedSinceAdjoinWroteItIsToldApart() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("before\n", "/etc/a.conf", mode: 0o644)
         #expect(try !files.changedSinceWritten("/etc/a.conf"), "nothing recorded: not adjoin's")
         try files.write(Array("adjoin's\n".utf8), to: "/etc/a.conf", mode: 0o644)

@@ -1,11 +1,13 @@
 import AdjoinCore
 import Foundation
 import Testing
+import TestSupport
 
 /// Under --root, links are followed inside the root, never out of it: authselect's absolute links
 /// (/etc/pam.d/system-auth -> /etc/authselect/system-auth) must name the image's files, not the machine's.
 @Suite struct HostPathResolutionTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-links-\(UInt32.random(in: 0...UInt32.max))")
+    let scratch = ScratchRoot("adjoin-links")
+    var root: URL { scratch.url }
     var files: HostFiles { HostFiles(root: root.path) }
 
     func url(_ hostPath: String) -> URL { root.appendingPathComponent(String(hostPath.dropFirst())) }
@@ -25,7 +27,6 @@ import Testing
     }
 
     @Test func absoluteLinksAreTakenFromTheRoot() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         // A target that also exists on the machine itself: following it there would read the machine's file.
         try write("the image's passwd\n", "/etc/passwd")
         try link("/etc/pam.d/system-auth", to: "/etc/authselect/system-auth")
@@ -38,7 +39,6 @@ import Testing
     }
 
     @Test func relativeLinksDotDotAndChainsStayInsideTheRoot() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("nss\n", "/etc/authselect/nsswitch.conf")
         try link("/etc/nsswitch.conf", to: "authselect/nsswitch.conf")
         try link("/etc/chain", to: "/etc/nsswitch.conf")
@@ -58,7 +58,6 @@ import Testing
     }
 
     @Test func aLinkLoopIsAnErrorNotAHang() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try link("/etc/a", to: "/etc/b")
         try link("/etc/b", to: "/etc/a")
         #expect(throws: AdjoinError.self) { try files.resolved("/etc/a") }
@@ -66,7 +65,6 @@ import Testing
     }
 
     @Test func writingThroughALinkChangesTheFileItNamesAndKeepsTheLink() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("before\n", "/etc/authselect/system-auth")
         try link("/etc/pam.d/system-auth", to: "/etc/authselect/system-auth")
         try files.write(Array("after\n".utf8), to: "/etc/pam.d/system-auth", mode: 0o644)
@@ -81,7 +79,6 @@ import Testing
     }
 
     @Test func aFileThatATookReplacedWithALinkComesBackInItsPlace() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("the distribution's own stack\n", "/etc/pam.d/system-auth")
         try files.keepOriginal(of: "/etc/pam.d/system-auth")
         try files.keepOriginal(of: "/etc/authselect/system-auth")

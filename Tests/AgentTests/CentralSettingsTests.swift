@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 @testable import Agent
 import Testing
+import TestSupport
 
 @Suite struct CentralSettingsTests {
     private let source = "the central settings table adjoin-settings in eu-west-1, item 111122223333"
@@ -68,8 +69,9 @@ import Testing
     }
 
     @Test func thePointerIsReadFromTheDefaultsFile() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-defaults-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-defaults")
+        defer { scratch.remove() }
+        let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
         let file = root.appendingPathComponent("etc/default/adjoin")
         let files = HostFiles(root: root.path)

@@ -55,8 +55,9 @@ import TestSupport
     /// Joined before under its machine-id hash (adjoin 0.1 on EC2 with flags): a rerun keeps that identity,
     /// which its account's marker names. A record of another identity (a copy's) does not count.
     @Test func aHostJoinedUnderItsMachineIdKeepsIt() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-flagjoin-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-flagjoin")
+        defer { scratch.remove() }
+        let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
         try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: root.appendingPathComponent("etc/machine-id"))
         let files = HostFiles(root: root.path)
@@ -89,8 +90,9 @@ import TestSupport
 /// The firmware's signs of EC2, read from a sysfs tree of the test's own.
 @Suite struct SystemFirmwareTests {
     func sign(_ files: [String: String]) throws -> String? {
-        let sys = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sys-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: sys) }
+        let scratch = ScratchRoot("adjoin-sys")
+        defer { scratch.remove() }
+        let sys = scratch.url
         for (path, text) in files {
             let url = sys.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

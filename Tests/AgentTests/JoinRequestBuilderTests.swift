@@ -3,15 +3,16 @@ import Discovery
 import Foundation
 import Membership
 import Testing
+import TestSupport
 @testable import Agent
 
 /// The one JoinRequest builder, off EC2 (no instance context): what the flags and settings give, the
 /// owner and identity, and the password rule. The instance's path needs metadata and runs in the lab suites.
 @Suite struct JoinRequestBuilderTests {
-    let root: URL
+    let scratch = ScratchRoot("adjoin-request")
+    var root: URL { scratch.url }
 
     init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-request-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc"), withIntermediateDirectories: true)
         try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: root.appendingPathComponent("etc/machine-id"))
     }

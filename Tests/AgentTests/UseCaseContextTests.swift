@@ -32,9 +32,8 @@ import TestSupport
 
     /// A dry run finds its DC through the context's connector and says what it would do; it logs in nowhere.
     @Test func aDryRunJoinLocatesThroughTheContextsConnector() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-usecase-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = ScratchRoot("adjoin-usecase")
+        defer { root.remove() }
         let directory = try FakeDirectory(controller: FakeDirectory.controller("dc7.corp.example.com", domain: "corp.example.com"),
                                           realm: "CORP.EXAMPLE.COM", [])
         let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com")])
@@ -54,9 +53,8 @@ import TestSupport
     /// The termination hook's leave asks instance metadata through the context's AWS environment:
     /// an instance in service is not left, and nothing else is asked.
     @Test func theTerminationCheckGoesThroughTheContextsTransport() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-usecase-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
+        let root = ScratchRoot("adjoin-usecase")
+        defer { root.remove() }
         let transport = FakeHTTPTransport([
             .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
             .answer("GET", "/latest/meta-data/autoscaling/target-lifecycle-state", status: 200, body: "InService"),

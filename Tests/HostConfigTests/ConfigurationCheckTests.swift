@@ -2,9 +2,11 @@ import AdjoinCore
 import Foundation
 import Testing
 @testable import HostConfig
+import TestSupport
 
 @Suite struct ConfigurationCheckTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-check-\(UInt32.random(in: 0...UInt32.max))")
+    let scratch = ScratchRoot("adjoin-check")
+    var root: URL { scratch.url }
 
     func write(_ text: String, _ hostPath: String, mode: Int = 0o644) throws {
         let url = root.appendingPathComponent(String(hostPath.dropFirst()))
@@ -19,7 +21,6 @@ import Testing
 
     /// What adjoin renders passes; each part taken away is named.
     @Test func renderedConfigurationPassesAndEachGapIsNamed() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let settings = HostSettings(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", hostFQDN: "web1.corp.example.com",
                                     computerName: "WEB1", kdcs: ["dc1.corp.example.com"])
         try write(KerberosConfiguration.render(settings, over: nil), "/etc/krb5.conf")
@@ -48,7 +49,6 @@ import Testing
     /// section, a realm named only inside another block, and an nsswitch line that comes after the
     /// database's first (which the C library ignores) do not count.
     @Test func filesAreReadAsTheirLibrariesReadThem() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         let settings = HostSettings(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", hostFQDN: "web1.corp.example.com",
                                     computerName: "WEB1", kdcs: ["dc1.corp.example.com"])
         try write(SSSDConfiguration.render(settings, over: nil), "/etc/sssd/sssd.conf", mode: 0o600)
@@ -78,7 +78,6 @@ import Testing
     /// Where authselect manages PAM (Debian 13 with authselect keeps its common-auth), its system-auth
     /// is checked, through the link, inside the root.
     @Test func authselectsStackIsCheckedWhereAuthselectManagesPAM() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try write("auth required pam_unix.so\n", "/etc/pam.d/common-auth")
         try write("auth sufficient pam_sss.so forward_pass\n", "/etc/authselect/system-auth")
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("etc/pam.d/system-auth").path,
@@ -93,7 +92,6 @@ import Testing
     /// Access wider than the join's is drift: another access provider, other groups, users by name,
     /// a conf.d snippet that overrides sssd.conf, a sudoers drop-in that says something else.
     @Test func loginsOrSudoWiderThanTheJoinsAreNamed() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         var settings = HostSettings(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", hostFQDN: "web1.corp.example.com",
                                     computerName: "WEB1", kdcs: ["dc1.corp.example.com"])
         settings.allowedGroups = [try GroupName("linux-admins"), try GroupName("Domain Admins")]

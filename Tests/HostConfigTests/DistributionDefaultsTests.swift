@@ -2,11 +2,13 @@ import AdjoinCore
 import Foundation
 @testable import HostConfig
 import Testing
+import TestSupport
 
 /// What differs between distributions is chosen from what the system has: the PAM tool, how home
 /// directories are made, and what authselect is asked to select.
 @Suite struct DistributionDefaultsTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-distro-\(UInt32.random(in: 0...UInt32.max))")
+    let scratch = ScratchRoot("adjoin-distro")
+    var root: URL { scratch.url }
     var files: HostFiles { HostFiles(root: root.path) }
 
     func write(_ text: String, _ hostPath: String) throws {
@@ -26,7 +28,6 @@ import Testing
     }
 
     @Test func homeDirectoriesThroughOddjobOnlyWhereItsModuleAndDaemonAreInstalled() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         #expect(HomeDirectoryCreation.detect(files: files) == .pamMkhomedir)
         // RHEL's layout: the module in /usr/lib64/security, reached through the /lib64 -> usr/lib64 link.
         try write("", "/usr/lib64/security/pam_oddjob_mkhomedir.so")
@@ -57,7 +58,6 @@ import Testing
     }
 
     @Test func customProfileIsTheSystemsSSSDProfileWithPAMMkhomedir() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         #expect(throws: AdjoinError.self) { try AuthselectCustomProfile.render(files: files) }
         let line = "session     optional     pam_oddjob_mkhomedir.so     {include if \"with-mkhomedir\"}\n"
         try write("auth required pam_env.so\n" + line, "/usr/share/authselect/default/sssd/system-auth")

@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 @testable import HostConfig
+import TestSupport
 
 @Suite struct SSHDropInTests {
     @Test func rendersAMatchGroupBlockThatOpensPasswordsAndKerberosOnlyToTheGroups() throws {
@@ -60,7 +61,8 @@ import Testing
 
 /// The image's sshd configuration as files, and what planning makes of it.
 @Suite struct SSHPlanTests {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ssh-\(UInt32.random(in: 0...UInt32.max))")
+    let scratch = ScratchRoot("adjoin-ssh")
+    var root: URL { scratch.url }
 
     func write(_ text: String, _ hostPath: String, mode: Int = 0o644) throws {
         let url = root.appendingPathComponent(String(hostPath.dropFirst()))
@@ -91,7 +93,6 @@ import Testing
     }
 
     @Test func cloudImageGetsTheDropInCheckedBySSHD() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage()
         let plan = try plan()
         let change = try #require(plan.files.first { $0.path == "/etc/ssh/sshd_config.d/10-adjoin.conf" })
@@ -109,7 +110,6 @@ import Testing
     }
 
     @Test func nothingForSSHWithoutGroupsWithoutSSHDOrWhenTurnedOff() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage()
         #expect(try !plan(.lab(groups: [])).configuresSSH)
         var off = HostSettings.lab()
@@ -124,7 +124,6 @@ import Testing
 
     /// A main file that reads no drop-in (RHEL 8's) would need a global line of ours: not configured, and said so.
     @Test func mainFileWithoutTheDropInFolderIsNotConfiguredAndSaysSo() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage(main: "PasswordAuthentication no\nUsePAM yes\nInclude /etc/ssh/other.d/*.conf\n")
         let plan = try plan()
         #expect(!plan.configuresSSH)
@@ -138,7 +137,6 @@ import Testing
     /// UsePAM is global and off by default in OpenSSH: said, never changed. A UsePAM in a Match block
     /// or after a global one does not count; one in an included file read first does.
     @Test func usePAMOffIsNotedNotChanged() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage(main: "Include /etc/ssh/sshd_config.d/*.conf\nMatch User x\nUsePAM yes\n")
         #expect(try plan().notes.contains { $0.hasPrefix("sshd has UsePAM off") })
         try write("UsePAM no\n", "/etc/ssh/sshd_config.d/40-site.conf")
@@ -154,7 +152,6 @@ import Testing
     /// What sshd -t rejects never replaces the live file: the old one stays, and the error has sshd's words.
     /// (This machine's real sshd checks the candidate; scripts/test installs openssh-server.)
     @Test func candidateThatSSHDRejectsLeavesTheOldFile() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage()
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), "openssh-server must be installed")
         let old = "# the file before\n"
@@ -187,7 +184,6 @@ import Testing
     /// (as on the test machine): it really fails.
     @Test(.enabled(if: !FileManager.default.fileExists(atPath: "/run/systemd/system"), "would reload this machine's sshd"))
     func failedReloadPutsThePreviousFileBack() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage()
         let files = HostFiles(root: root.path)
         let configuration = HostConfiguration(settings: .lab(), files: files)
@@ -212,7 +208,6 @@ import Testing
 
     /// A rerun with SSH turned off puts back what an earlier join replaced, and forgets it, as leave would.
     @Test func rerunWithSSHOffPutsTheEarlierFileBack() throws {
-        defer { try? FileManager.default.removeItem(at: root) }
         try debianCloudImage()
         let files = HostFiles(root: root.path)
         for earlier in [nil, "# the image's own 10-adjoin.conf\n"] {
@@ -237,8 +232,9 @@ import Testing
 /// `status` on the sshd drop-in: as written, drifted, or there where the join wrote none.
 @Suite struct SSHDriftTests {
     @Test func driftInTheDropInIsReported() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sshdrift-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-sshdrift")
+        defer { scratch.remove() }
+        let root = scratch.url
         let files = HostFiles(root: root.path)
         func problems(_ ssh: Bool) throws -> [String] {
             try ConfigurationCheck.problems(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM",

@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 @testable import HostConfig
+import TestSupport
 
 /// smb.conf as Samba reads it: [global] only, names without case, spaces or underscores, comments and
 /// continued lines, and includes followed inside the root.
@@ -39,8 +40,9 @@ import Testing
     }
 
     @Test func anIncludedFileCountsWhereTheIncludeStands() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-smbconf-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-smbconf")
+        defer { scratch.remove() }
+        let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/samba"), withIntermediateDirectories: true)
         try Data("[global]\nsecurity = user\ninclude = /etc/samba/domain.conf\n".utf8).write(to: root.appendingPathComponent("etc/samba/smb.conf"))
         try Data("realm = CORP.EXAMPLE.COM\nsecurity = ads\ninclude = /etc/samba/smb.conf\n".utf8)

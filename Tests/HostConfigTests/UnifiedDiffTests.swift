@@ -34,9 +34,9 @@ import Testing
     }
 
     private func gnuDiff(_ old: String, _ new: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-diff-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = ScratchRoot("adjoin-diff")
+        defer { scratch.remove() }
+        let directory = scratch.url
         try old.write(to: directory.appendingPathComponent("old"), atomically: true, encoding: .utf8)
         try new.write(to: directory.appendingPathComponent("new"), atomically: true, encoding: .utf8)
         let process = Process()

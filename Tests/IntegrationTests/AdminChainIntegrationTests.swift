@@ -23,18 +23,16 @@ import Testing
     /// A workstation: a home directory of its own, and instance metadata at a loopback port that counts
     /// the connections it is offered (it answers none).
     final class Workstation {
-        let home: URL
+        private let scratch = ScratchRoot("adjoin-workstation")
+        var home: URL { scratch.url }
         private let contacts = Locked(0)
         private let silentMetadata: LoopbackTCPServer
 
         init() throws {
-            home = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-workstation-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: scratch.url.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
             let contacts = self.contacts
             silentMetadata = try LoopbackTCPServer { _, _ in contacts.withLock { $0 += 1 } }
         }
-
-        deinit { try? FileManager.default.removeItem(at: home) }
 
         var metadataContacts: Int { contacts.withLock { $0 } }
 
@@ -72,12 +70,14 @@ import Testing
     final class CredentialDouble {
         let port: Int
         let tokenFile: URL
+        /// The double's files, removed once it is stopped (deinit kills it first).
+        private let scratch: ScratchRoot
         private let process = Process()
         private let log: URL
 
         init(mode: String, token: String, keys: Keys) throws {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-double-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            scratch = ScratchRoot("adjoin-double")
+            let directory = scratch.url
             tokenFile = directory.appendingPathComponent("token")
             try token.write(to: tokenFile, atomically: true, encoding: .utf8)
             let credentials = directory.appendingPathComponent("credentials.json")

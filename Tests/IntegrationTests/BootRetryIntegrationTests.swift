@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The boot unit's join (`--retry-for`) on an instance whose first attempt meets SSM's throttling
 /// past the AWS layer's own retries: it tries again after a jittered pause, joins, and its status item
@@ -12,8 +13,10 @@ extension InstanceJoinIntegrationTests {
         let parameter = try settings()
         // The AWS layer makes 4 attempts per call: all 4 of the first GetParameter are throttled.
         try instance.failNext("AmazonSSM.GetParameter", Array(repeating: (400, "ThrottlingException"), count: 4))
+        let root = ScratchRoot("adjoin-root")
+        defer { root.remove() }
         let (result, json) = try agent(instance, ["join", "--unless-joined", "--retry-for", "2m", "--parameter", parameter,
-                                                  "--no-configure", "--root", try makeScratchRoot().path, "--output", "json"])
+                                                  "--no-configure", "--root", root.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
         #expect(json["attempts"] as? Int == 2)
@@ -36,8 +39,10 @@ extension InstanceJoinIntegrationTests {
         let relay = try StallingDCRelay(in: lab, stallAt: .message(0))
         defer { relay.close() }
         let parameter = try settings(["domainControllers": [relay.address]])
+        let root = ScratchRoot("adjoin-root")
+        defer { root.remove() }
         let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "12", "--parameter", parameter,
-                                                  "--no-configure", "--root", try makeScratchRoot().path, "--output", "json"])
+                                                  "--no-configure", "--root", root.path, "--output", "json"])
         #expect(relay.hasStalled)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
@@ -56,8 +61,10 @@ extension InstanceJoinIntegrationTests {
         defer { try? admin.delete(name + "$") }
         let parameter = try settings(["joinPassword": "not-the-password"])
         let started = Date()
+        let root = ScratchRoot("adjoin-root")
+        defer { root.remove() }
         let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--parameter", parameter, "--no-configure",
-                                                  "--root", try makeScratchRoot().path, "--output", "json"])
+                                                  "--root", root.path, "--output", "json"])
         #expect(result.status == 10, "\(result.stderr)")
         #expect(json["status"] as? String == "ACCESS_DENIED")
         #expect(!result.stderr.contains("attempt 1 failed"), "a wrong password was tried again")

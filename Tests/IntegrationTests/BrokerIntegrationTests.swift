@@ -40,8 +40,9 @@ import Testing
         let instance = try broker.launch(tags: ["adGroupName": lab.loginGroup])
         let name = name(instance)
         defer { try? admin.delete(name + "$") }
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
 
         let joined = try join(instance, root: root)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
@@ -112,8 +113,9 @@ import Testing
             defer { try? admin.delete(name(instance) + "$") }
             _ = try aws.boto3("client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').\(action)(InstanceIds=[sys.argv[1]])",
                               [instance.instanceId])
-            let root = try makeScratchRoot()
-            defer { try? FileManager.default.removeItem(at: root) }
+            let scratch = ScratchRoot("adjoin-root")
+            defer { scratch.remove() }
+            let root = scratch.url
             let refused = try join(instance, root: root)
             #expect(refused.status == Status.notRunning.exitCode, "\(action): \(refused.stdout)\(refused.stderr)")
             #expect(refused.stdout.contains("NOT_RUNNING"))
@@ -125,8 +127,9 @@ import Testing
     @Test func anAccountWithoutAnItemIsNotAllowed() throws {
         let instance = try broker.launch(account: "303456789012", tags: [:])
         defer { try? admin.delete(name(instance) + "$") }
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let refused = try join(instance, root: root)
         #expect(refused.status == Status.notAllowed.exitCode, "\(refused.stdout)\(refused.stderr)")
         #expect(refused.stdout.contains("NOT_ALLOWED"))
@@ -138,8 +141,9 @@ import Testing
         let instance = try broker.launch(tags: [:])
         let name = name(instance)
         defer { try? admin.delete(name + "$") }
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let file = root.appendingPathComponent("other-one-time-password")
         let other = "i-0" + String(repeating: "a", count: 16)
         let preset = try runAgent(["preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--computer-name", name,
@@ -161,8 +165,9 @@ import Testing
         let fromFile = try broker.launch(tags: ["adGroupName": lab.loginGroup], tagsExposed: false)
         let fromParameter = try broker.launch(tags: [:])
         defer { for instance in [fromFile, fromParameter] { try? admin.delete(name(instance) + "$") } }
-        let rootA = try makeScratchRoot(), rootB = try makeScratchRoot()
-        defer { for root in [rootA, rootB] { try? FileManager.default.removeItem(at: root) } }
+        let scratchA = ScratchRoot("adjoin-root"), scratchB = ScratchRoot("adjoin-root")
+        defer { for scratch in [scratchA, scratchB] { scratch.remove() } }
+        let rootA = scratchA.url, rootB = scratchB.url
         try FileManager.default.createDirectory(at: rootA.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
         try Data("# baked into the image\nADJOIN_BROKER_URL=\(broker.url)\n".utf8).write(to: rootA.appendingPathComponent("etc/default/adjoin"))
         let joinedA = try fromFile.runAgent(["join", "--no-configure", "--root", rootA.path, "--output", "json"])
@@ -197,8 +202,9 @@ import Testing
         #expect(broken.status == 502)
         #expect(try admin.computer(name(instance) + "$") == nil)
         #expect(try broker.brokerLogText().contains("cannot read the event"))
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let joined = try join(instance, root: root)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
     }
@@ -209,8 +215,9 @@ import Testing
         let doomed = try broker.launch(tags: [:]), survivor = try broker.launch(tags: [:])
         defer { for instance in [doomed, survivor] { try? admin.delete(name(instance) + "$") } }
         for instance in [doomed, survivor] {
-            let root = try makeScratchRoot()
-            defer { try? FileManager.default.removeItem(at: root) }
+            let scratch = ScratchRoot("adjoin-root")
+            defer { scratch.remove() }
+            let root = scratch.url
             let joined = try join(instance, root: root)
             #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         }

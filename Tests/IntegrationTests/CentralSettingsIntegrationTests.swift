@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// One configuration for every account: two member accounts and a central one. The central account
 /// (moto, through the signature-checking proxy) holds the settings table with an item per member
@@ -36,8 +37,9 @@ import Testing
     }
 
     /// A root whose /etc/default/adjoin points to the central table, as a baked image would have it.
-    private func rootPointingToTheTable() throws -> URL {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-root-\(UUID().uuidString)")
+    private func rootPointingToTheTable() throws -> ScratchRoot {
+        let scratch = ScratchRoot("adjoin-root")
+        let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
         try """
             # baked into the image: no secret, the same in every account
@@ -47,7 +49,7 @@ import Testing
             ADJOIN_SETTINGS_ROLE_ARN=\(centralRole)
 
             """.write(to: root.appendingPathComponent("etc/default/adjoin"), atomically: true, encoding: .utf8)
-        return root
+        return scratch
     }
 
     private func join(_ instance: MemberInstance, root: URL) throws -> (CommandResult, [String: Any]) {
@@ -93,9 +95,9 @@ import Testing
 
         let a = try instance(account: memberA), b = try instance(account: memberB)
         defer { for host in [a, b] { try? admin.delete(host.hostname.uppercased() + "$") } }
-        let rootA = try rootPointingToTheTable()
-        let rootB = try makeScratchRoot()
-        defer { for root in [rootA, rootB] { try? FileManager.default.removeItem(at: root) } }
+        let scratchA = try rootPointingToTheTable(), scratchB = ScratchRoot("adjoin-root")
+        defer { for scratch in [scratchA, scratchB] { scratch.remove() } }
+        let rootA = scratchA.url, rootB = scratchB.url
 
         for (host, root, operations) in [(a, rootA, ["AmazonSSM.GetParameter"]), (b, rootB, ["secretsmanager.GetSecretValue", "DynamoDB_20120810.PutItem"])] {
             let mark = try aws.verdicts().count
@@ -135,8 +137,9 @@ import Testing
         let member = "305678901234"
         let role = try aws.roleCredentials("arn:aws:iam::\(member):role/adjoin-instance")
         let host = try MemberInstance(account: member, role: role)
-        let root = try rootPointingToTheTable()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = try rootPointingToTheTable()
+        defer { scratch.remove() }
+        let root = scratch.url
         // moto lets anyone assume any role: the proxy refuses as STS does when the trust policy does not allow it.
         try aws.failNext(operation: "AssumeRole", sessionToken: role.sessionToken, status: 403, code: "AccessDenied",
                          message: "User: arn:aws:sts::\(member):assumed-role/adjoin-instance/x is not authorized to perform: sts:AssumeRole")
@@ -158,8 +161,9 @@ import Testing
     @Test func aMemberWithoutAnItemIsToldSo() throws {
         let member = "303456789012"
         let host = try instance(account: member)
-        let root = try rootPointingToTheTable()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = try rootPointingToTheTable()
+        defer { scratch.remove() }
+        let root = scratch.url
         let (result, json) = try join(host, root: root)
         #expect(result.status == 15)
         #expect(json["status"] as? String == "INVALID_INPUT")
@@ -175,8 +179,9 @@ import Testing
             "accountId": ["S": member], "dnsName": ["S": lab.domain], "dnsIP1": ["S": lab.dcIP], "joinPasswordSecret": ["S": secretARN],
             "organizationalUnit": ["S": lab.organizationalUnit],
         ], role: centralRole, region: centralRegion)
-        let root = try rootPointingToTheTable()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = try rootPointingToTheTable()
+        defer { scratch.remove() }
+        let root = scratch.url
         // moto enforces neither IAM nor the secret's resource policy nor KMS: the proxy answers as
         // Secrets Manager does when they refuse.
         let refusals = [
@@ -216,8 +221,9 @@ import Testing
         let settings = #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
             + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordParameter": "\#(arn)-password"}"#
         try aws.putParameter(name, value: settings, type: "SecureString", role: "", region: "us-west-2")
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let result = try host.runAgent(["join", "--parameter", arn, "--no-configure", "--root", root.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         let reads = try aws.verdicts().filter { $0.accessKeyId == host.accessKeyId && $0.operation == "AmazonSSM.GetParameter" }
@@ -237,8 +243,9 @@ extension CentralSettingsIntegrationTests {
         try aws.putParameter(name, value: #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
                              + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordSecret": "\#(secret)"}"#,
                              type: "SecureString", role: "", region: "us-east-1")
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let result = try host.runAgent(["join", "--parameter", name, "--no-configure", "--root", root.path, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password))

@@ -84,10 +84,11 @@ struct IPv6OnlyIntegrationTests {
         let name = hostname.uppercased()
         let fqdn = hostname + "." + lab.domain
         let admin = AdminDirectory(lab: lab)
-        let root = try makeScratchRoot()
+        let scratch = ScratchRoot("adjoin-root")
+        let root = scratch.url
         defer {
             try? admin.delete(name + "$")
-            try? FileManager.default.removeItem(at: root)
+            scratch.remove()
         }
         // No domainControllers: the DC is found in DNS, through the --dns-server given.
         let settings: [String: Any] = ["domain": lab.domain, "joinUser": lab.joinUser, "organizationalUnit": lab.organizationalUnit,
@@ -192,8 +193,9 @@ struct IPv6OnlyIntegrationTests {
     /// lookup_family_order = ipv6_first: the DC's A record, which sssd would take first, is unreachable there),
     /// resolves a domain user and lets a member of the allowed group log in through PAM.
     @Test func sssdOnAnIPv6OnlyHostLogsAUserIn() throws {
-        let files = try makeScratchRoot("adjoin-ipv6-resolver-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: files) }
+        let scratch = ScratchRoot("adjoin-ipv6-resolver")
+        defer { scratch.remove() }
+        let files = scratch.url
         let resolv = files.appendingPathComponent("resolv.conf")
         let hosts = files.appendingPathComponent("hosts")
         try "nameserver \(labIPv6)\nsearch \(lab.domain)\noptions timeout:2 attempts:1\n".write(to: resolv, atomically: true, encoding: .utf8)

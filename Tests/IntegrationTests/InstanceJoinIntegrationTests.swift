@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `adjoin join` on an EC2 instance with no settings flags: identity and role credentials from its
 /// IMDSv2 emulator, settings from a SecureString parameter, tags from metadata or DescribeTags,
@@ -40,8 +41,9 @@ import Testing
     static func hostname() -> String { "ip-10-9-\(Int.random(in: 0...255))-\(Int.random(in: 0...255))" }
 
     private func join(_ instance: EC2Instance, parameter: String, root given: URL? = nil) throws -> (CommandResult, [String: Any]) {
-        let root = try given ?? makeScratchRoot()
-        defer { if given == nil { try? FileManager.default.removeItem(at: root) } }
+        let scratch = given == nil ? ScratchRoot("adjoin-root") : nil
+        defer { scratch?.remove() }
+        let root = given ?? scratch!.url
         return try agent(instance, ["join", "--parameter", parameter, "--no-configure", "--root", root.path, "--output", "json"])
     }
 
@@ -70,11 +72,12 @@ import Testing
         let fqdn = instance.hostname.lowercased() + "." + lab.domain
         let prefix = "10.71.\(Int.random(in: 0...255))."
         try instance.setMetadata("localIpv4", prefix + "1")
-        let root = try makeScratchRoot()
+        let scratch = ScratchRoot("adjoin-root")
+        let root = scratch.url
         defer {
             _ = try? instance.runAgent(["leave", "--root", root.path])
             try? admin.delete(name + "$")
-            try? FileManager.default.removeItem(at: root)
+            scratch.remove()
         }
         func addresses() throws -> Set<String> {
             let dig = try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", fqdn, "A"])
@@ -260,8 +263,9 @@ import Testing
         let instance = try EC2Instance(hostname: Self.hostname(), tags: [:], tagsExposed: true)
         let name = instance.hostname.uppercased()
         defer { try? admin.delete(name + "$") }
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let (joined, _) = try join(instance, parameter: try settings(), root: root)
         #expect(joined.status == 0, "\(joined.stderr)")
 

@@ -112,9 +112,9 @@ import Glibc
         let kvno = try #require(try directoryKeyVersion(lab.joinUser))
         // The user's AES key, derived as AD salts a user's keys: the realm, then the account name.
         let key = try context.deriveKey(.aes256, password: SecretBytes(try lab.joinPassword()), salt: lab.realm + lab.joinUser)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-kt-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = ScratchRoot("adjoin-kt")
+        defer { scratch.remove() }
+        let directory = scratch.url
         let path = directory.appendingPathComponent("user.keytab").path
         let entry = KeytabEntry(components: [lab.joinUser], realm: lab.realm, nameType: 1, timestamp: 0, kvno: kvno,
                                 enctype: EncryptionType.aes256.number, key: key)

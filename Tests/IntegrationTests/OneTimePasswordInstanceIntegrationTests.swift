@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The one-time-password join on an EC2 instance whose settings come from the parameter: the instance
 /// reads its settings (domain, DCs, status table), but not the join password they name, and records
@@ -30,8 +31,9 @@ import Testing
         let parameter = "/adjoin-test/" + UUID().uuidString
         try aws.putSecureString(parameter, value: String(decoding: try JSONSerialization.data(withJSONObject: document), as: UTF8.self))
 
-        let root = try makeScratchRoot()
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-root")
+        defer { scratch.remove() }
+        let root = scratch.url
         let file = root.appendingPathComponent("one-time-password")
         // The administrator's side: the account for this instance, its owner marker the instance id.
         let preset = try runAgent(["preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--computer-name", name,

@@ -1,6 +1,7 @@
 import AdjoinCore
 import Foundation
 import Testing
+import TestSupport
 
 /// `adjoin sweep` after a churn: instances launched in moto in two AWS accounts and two Regions and
 /// joined to the lab's DC by the real binary (each as itself, through its own IMDSv2 emulator, its
@@ -93,8 +94,9 @@ import Testing
     private func join(_ member: Member, ou: String, keys: (accessKeyId: String, secret: String, token: String)?) throws {
         let instance = try EC2Instance(instanceId: member.instanceId, hostname: member.name.lowercased(), tags: [:], tagsExposed: true,
                                        accountId: member.accountId, region: member.region, roleCredentials: keys)
-        let root = try makeScratchRoot("adjoin-sweep-\(member.name)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-sweep")
+        defer { scratch.remove() }
+        let root = scratch.url
         let result = try instance.runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
                                             "--domain-controller", lab.dcIP, "--ou", ou, "--host-fqdn", member.name.lowercased() + "." + lab.domain,
                                             "--no-configure", "--root", root.path, "--status-table", table, "--output", "json"],

@@ -2,6 +2,7 @@ import AdjoinCore
 import Foundation
 import Kerberos
 import Testing
+import TestSupport
 @testable import Membership
 
 /// A host made from an image of a joined host carries that host's join record, keytab and caches. Every
@@ -14,13 +15,14 @@ import Testing
     /// An image root joined as WEB1 by the machine whose machine-id is `builderMachineID`, with a foreign
     /// keytab entry, a kept original of krb5.conf, and sssd caches; then its machine-id set to `machineID`.
     struct JoinedImage {
-        let root: URL
-        let files: HostFiles
+        let scratch: ScratchRoot
+        var root: URL { scratch.url }
+        var files: HostFiles { scratch.files }
         let record: JoinRecord
 
         init(machineID: String, identity: String? = nil) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-copy-\(UInt32.random(in: 0...UInt32.max))")
-            files = HostFiles(root: root.path)
+            scratch = ScratchRoot("adjoin-copy")
+            let files = scratch.files
             try files.writeOwn(Array((CopiedHostTests.builderMachineID + "\n").utf8), to: "/etc/machine-id", mode: 0o444)
             let builder = try AccountOwner.machine(files: files)
             var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
@@ -45,7 +47,7 @@ import Testing
             try files.writeOwn(Array((machineID + "\n").utf8), to: "/etc/machine-id", mode: 0o444)
         }
 
-        func remove() { try? FileManager.default.removeItem(at: root) }
+        func remove() { scratch.remove() }
 
         var place: DirectoryPlace { DirectoryPlace(files: files) }
 

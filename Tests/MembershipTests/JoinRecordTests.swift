@@ -98,8 +98,9 @@ import TestSupport
     }
 
     @Test func writtenUnderTheRootAndReadBack() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-record-\(UInt32.random(in: 0...UInt32.max))")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = ScratchRoot("adjoin-record")
+        defer { scratch.remove() }
+        let root = scratch.url
         let files = HostFiles(root: root.path)
         #expect(try JoinRecord.read(files) == nil)
         try Self.record.write(files)
