@@ -128,7 +128,10 @@ struct SettingsReader {
             throw .invalidInput("\(source ?? "the command line"): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password")
         }
         if let inline {
-            guard let secret = inline.value.secret else { throw error(.joinPassword, "must be a string, not \(inline.value.kind)") }
+            guard let secret = inline.value.secret else {
+                // A password is read into SecretBytes as it is parsed; one that arrived as a plain string never is.
+                throw error(.joinPassword, inline.value.string != nil ? "must be given as a secret, never as plain text" : "must be a string, not \(inline.value.kind)")
+            }
             guard !secret.isEmpty else { throw error(.joinPassword, "is empty") }
             guard !secret.containsNUL else { throw error(.joinPassword, "contains a NUL character") }
             return .secret(secret)
