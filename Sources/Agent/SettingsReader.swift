@@ -63,6 +63,8 @@ struct SettingsReader {
     func string(_ key: SettingKey) throws(AdjoinError) -> String? {
         guard let (_, value) = values[key], value != .null else { return nil }
         guard let text = value.string else { throw error(key, "must be a string, not \(value.kind)") }
+        // A flag's value goes to its own check as given (a group name, a domain...), which says what is wrong in its words.
+        guard source != nil else { return text }
         guard !text.isEmpty else { throw error(key, "is empty") }
         guard text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
             throw error(key, "contains a control character")
@@ -87,7 +89,7 @@ struct SettingsReader {
         guard let items = value.array else { throw error(key, "must be a list of strings, not \(value.kind)") }
         var texts: [String] = []
         for item in items {
-            guard let text = item.string, !text.isEmpty else { throw error(key, "must be a list of strings, and holds \(item.kind == "a string" ? "an empty one" : item.kind)") }
+            guard let text = item.string, !text.isEmpty || source == nil else { throw error(key, "must be a list of strings, and holds \(item.kind == "a string" ? "an empty one" : item.kind)") }
             texts.append(text)
         }
         return texts

@@ -59,7 +59,28 @@ public struct RemoteLeave: Sendable {
         let session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
                                                 controller: controller, deadline: deadline, progress: progress)
 
-        // Every owner is checked before anything is deleted.
+        let targets = try checkedTargets(in: session, deadline: deadline)
+        let records = registeredNames(of: targets, in: session, result: &result, deadline: deadline)
+        if dryRun {
+            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + Self.withNames(records[$0.entry.dn]) }
+            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: "; ")
+            return result
+        }
+        for target in targets {
+            try remove(target, names: records[target.entry.dn], in: session, as: principal, result: &result, deadline: deadline)
+        }
+        if targets.isEmpty {
+            result.accountWasGone = true
+            result.message = nothingToRemove
+        } else {
+            result.message = "removed " + result.removed.joined(separator: ", ")
+        }
+        return result
+    }
+
+    /// The accounts to remove, every owner checked before anything is deleted: one an instance id does not
+    /// own is left alone (or refused, when named), one without a marker refused unless --allow-unmarked.
+    private func checkedTargets(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> [(entry: LDAPEntry, owner: AccountOwner?)] {
         var targets: [(entry: LDAPEntry, owner: AccountOwner?)] = []
         for entry in try find(in: session, deadline: deadline) {
             if let refusal = DomainControllerAccount.refusal(entry) { throw refusal }
@@ -79,7 +100,13 @@ public struct RemoteLeave: Sendable {
             }
             targets.append((entry, owner))
         }
-        // The DNS names each machine registered, found while its SID is still there to recognise them by.
+        return targets
+    }
+
+    /// The DNS names each machine registered, found while its SID is still there to recognise them by. A search
+    /// that fails is a warning in the result: the account still goes.
+    private func registeredNames(of targets: [(entry: LDAPEntry, owner: AccountOwner?)], in session: any Directory, result: inout LeaveResult,
+                                 deadline: Deadline) -> [String: MachineDNSNodes] {
         var records: [String: MachineDNSNodes] = [:]
         for target in targets {
             do {
@@ -90,41 +117,34 @@ public struct RemoteLeave: Sendable {
                 result.dnsRecord = [result.dnsRecord, problem].compactMap { $0 }.joined(separator: "; ")
             }
         }
-        func withNames(_ dn: String) -> String {
-            guard let names = records[dn]?.names, !names.isEmpty else { return "" }
-            return ", and its DNS record" + (names.count == 1 ? " " : "s ") + names.joined(separator: ", ")
-        }
-        if dryRun {
-            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + withNames($0.entry.dn) }
-            result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: "; ")
-            return result
-        }
-        for (entry, owner) in targets {
-            result.owner = owner?.value ?? result.owner
-            result.computerDN = entry.dn
-            result.computerName = entry.string("sAMAccountName").map { String($0.dropLast($0.hasSuffix("$") ? 1 : 0)) } ?? result.computerName
-            progress("Deleting \(entry.dn) (owner \(owner?.value ?? "none recorded")) and its child objects")
-            try AccountRemoval.delete(entry.dn, in: session, as: principal, deadline: deadline)
-            result.removed.append(entry.dn)
-            if let dns = records[entry.dn], !dns.nodes.isEmpty {
-                progress("Deleting the DNS records \(entry.dn) registered: \(dns.names.joined(separator: ", "))")
-                let outcome: String
-                if let problem = dns.delete(in: session, as: principal, deadline: deadline) {
-                    progress("warning: " + problem)
-                    outcome = problem
-                } else {
-                    outcome = "removed " + dns.names.joined(separator: ", ")
-                }
-                result.dnsRecord = [result.dnsRecord, outcome].compactMap { $0 }.joined(separator: "; ")
-            }
-        }
-        if targets.isEmpty {
-            result.accountWasGone = true
-            result.message = nothingToRemove
+        return records
+    }
+
+    private static func withNames(_ dns: MachineDNSNodes?) -> String {
+        guard let names = dns?.names, !names.isEmpty else { return "" }
+        return ", and its DNS record" + (names.count == 1 ? " " : "s ") + names.joined(separator: ", ")
+    }
+
+    /// One account deleted with its child objects, then the DNS records it registered.
+    private func remove(_ target: (entry: LDAPEntry, owner: AccountOwner?), names dns: MachineDNSNodes?, in session: any Directory, as principal: String,
+                        result: inout LeaveResult, deadline: Deadline) throws(AdjoinError) {
+        let (entry, owner) = target
+        result.owner = owner?.value ?? result.owner
+        result.computerDN = entry.dn
+        result.computerName = entry.string("sAMAccountName").map { String($0.dropLast($0.hasSuffix("$") ? 1 : 0)) } ?? result.computerName
+        progress("Deleting \(entry.dn) (owner \(owner?.value ?? "none recorded")) and its child objects")
+        try AccountRemoval.delete(entry.dn, in: session, as: principal, deadline: deadline)
+        result.removed.append(entry.dn)
+        guard let dns, !dns.nodes.isEmpty else { return }
+        progress("Deleting the DNS records \(entry.dn) registered: \(dns.names.joined(separator: ", "))")
+        let outcome: String
+        if let problem = dns.delete(in: session, as: principal, deadline: deadline) {
+            progress("warning: " + problem)
+            outcome = problem
         } else {
-            result.message = "removed " + result.removed.joined(separator: ", ")
+            outcome = "removed " + dns.names.joined(separator: ", ")
         }
-        return result
+        result.dnsRecord = [result.dnsRecord, outcome].compactMap { $0 }.joined(separator: "; ")
     }
 
     private var nothingToRemove: String {
