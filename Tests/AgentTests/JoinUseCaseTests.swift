@@ -13,22 +13,18 @@ import TestSupport
 /// flags, locks the host, joins, writes the keytab and the join record, configures the host for the
 /// flags' groups (or not, with --no-configure), and reports JOINED with what it did.
 @Suite struct JoinUseCaseTests {
-    static let base = "DC=corp,DC=example,DC=com"
-    static let computers = "CN=Computers," + base
-    static let dn = "CN=WEB1," + computers
-    static let wellKnownComputers = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(base)>"
+    static let base = ScriptedDomain.base
+    static let computers = ScriptedDomain.computers
+    static let dn = ScriptedDomain.web1
+    static let wellKnownComputers = ScriptedDomain.wellKnownComputers
 
     let root = ScratchRoot("adjoin-joinusecase")
-
-    static func entry(_ dn: String, _ attributes: [String: [String]]) -> LDAPEntry {
-        LDAPEntry(dn: dn, attributes: Dictionary(uniqueKeysWithValues: attributes.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
-    }
 
     /// A new account, created and proven at kvno 1. The DACL read for the self-deletion grant is
     /// refused (as on a directory that lets the join user create accounts but not read their DACL):
     /// the join stands, with a warning that leave will need a join user.
     static var newAccount: [DirectoryStep] { [
-        .search(bases: [base, wellKnownComputers], answer: .success([[], [entry(computers, [:])]])),
+        .search(bases: [base, wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(computers, [:])]])),
         .add(dn: dn),
         .search(base: dn, error: LDAPError(code: .insufficientAccess, message: "Insufficient access", diagnostic: nil, operation: "search")),
         .login(principal: "WEB1$", answer: .success(1)),
@@ -110,7 +106,7 @@ import TestSupport
         let refused = LDAPError(code: .insufficientAccess, message: "Insufficient access",
                                 diagnostic: "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)", operation: "add")
         let connector = try connector([
-            .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[], [Self.entry(Self.computers, [:])]])),
+            .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(Self.computers, [:])]])),
             .add(dn: Self.dn, error: refused),
         ])
         let result = Result { () throws(CommandFailure) -> CommandReport in try JoinUseCase(options(configure: false)).run(context(connector)) }
@@ -140,8 +136,8 @@ import TestSupport
         options.settings.set(.allowedGroups, ["linux-admins"])
         options.settings.set(.sudoGroup, "linux-sudoers")
         let connector = try connector(Self.newAccount + [
-            .search(base: Self.base, entries: [Self.entry("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
-                                               Self.entry("CN=Linux Sudoers,OU=Groups," + Self.base, ["sAMAccountName": ["linux-sudoers"]])]),
+            .search(base: Self.base, entries: [LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
+                                               LDAPEntry.scripted("CN=Linux Sudoers,OU=Groups," + Self.base, ["sAMAccountName": ["linux-sudoers"]])]),
         ])
         let report = try JoinUseCase(options).run(context(connector))
         connector.finish()

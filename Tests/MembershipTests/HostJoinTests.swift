@@ -14,10 +14,10 @@ import TestSupport
 /// groups given. The script fails the test on any call it does not list, and on any it lists that is
 /// not made.
 @Suite struct HostJoinTests {
-    static let base = "DC=corp,DC=example,DC=com"
-    static let computers = "CN=Computers," + base
-    static let dn = "CN=WEB1," + computers
-    static let wellKnownComputers = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(base)>"
+    static let base = ScriptedDomain.base
+    static let computers = ScriptedDomain.computers
+    static let dn = ScriptedDomain.web1
+    static let wellKnownComputers = ScriptedDomain.wellKnownComputers
     static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
 
     let root = ScratchRoot("adjoin-hostjoin")
