@@ -73,21 +73,10 @@ struct OneTimePasswordJoin {
 
         // From here the directory holds the new password: the keytab must follow.
         do throws(AdjoinError) {
-            var kvno = try ComputerAccount.keyVersion(of: entry.dn, session: session, deadline: work)
-            progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(keytab.path)")
-            try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
-            progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            if let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
-                                               deadline: work), reported != kvno {
-                progress("The DC holds these keys as kvno \(reported), not \(kvno): rewriting the keytab")
-                try keytab.write(try keytab.entries(password: password, kvno: reported, from: session), over: previousKeytab)
-                kvno = reported
-            }
-            warnings += selfDeletion(account, entry.dn, deadline: work)
-            warnings += LoginGroupLookup(domain: request.domain, groups: join.loginGroups).warnings(session: session, progress: progress, deadline: work)
-            var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: entry.dn,
-                                    domainController: controller.hostName, kvno: kvno, created: false,
-                                    keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: warnings)
+            var result = try provenKeys(password, keytab: keytab, over: previousKeytab, account: entry.dn, session: session,
+                                        controller: controller, deadline: work)
+            result.warnings = warnings + selfDeletion(account, entry.dn, deadline: work)
+                + LoginGroupLookup(domain: request.domain, groups: join.loginGroups).warnings(session: session, progress: progress, deadline: work)
             ServicePrincipals.outcome(target, existing: entry, into: &result)
             join.registerAddress(&result, keytab: keytab, session: session, deadline: work)
             return result
@@ -100,6 +89,27 @@ struct OneTimePasswordJoin {
                 + "no longer logs in: have the account preset again (adjoin preset --computer-name \(request.computerName)) and join with the new one-time password"
             throw failure
         }
+    }
+
+    /// The keys of the new password written at the kvno the DC reports, and proven with a login (kept for the
+    /// DNS update's ticket when the join registers the host's name).
+    private func provenKeys(_ password: SecretBytes, keytab: HostKeytab, over previousKeytab: [UInt8]?, account dn: String,
+                            session: any Directory, controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
+        let request = join.request
+        let progress = join.progress
+        var kvno = try ComputerAccount.keyVersion(of: dn, session: session, deadline: deadline)
+        progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(keytab.path)")
+        try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
+        progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
+        if let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
+                                           deadline: deadline), reported != kvno {
+            progress("The DC holds these keys as kvno \(reported), not \(kvno): rewriting the keytab")
+            try keytab.write(try keytab.entries(password: password, kvno: reported, from: session), over: previousKeytab)
+            kvno = reported
+        }
+        return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+                          domainController: controller.hostName, kvno: kvno, created: false,
+                          keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: [])
     }
 
     /// The change as the machine, with the one-time password. An answer lost on the way (or success
