@@ -25,6 +25,12 @@ final class BrokerFixture {
     let brokerKey: String
     let runtimePort: Int
 
+    /// The computer name the instance's own join would give it, and the broker too (a label over 15 characters
+    /// is shortened with a hash).
+    static func computerName(of instance: EC2Instance, in lab: Lab) -> String {
+        (try? ComputerName(hostFQDN: instance.hostname + "." + lab.domain).value) ?? "?"
+    }
+
     init(brokerRoles: [String] = []) throws {
         let lab = try Lab.current()
         let aws = try AWSFixture.current()

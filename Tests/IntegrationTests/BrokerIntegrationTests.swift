@@ -19,10 +19,7 @@ import Testing
         broker = try BrokerFixture()
     }
 
-    /// The computer name the instance's own join would give it (a label over 15 characters is shortened with a hash).
-    func name(_ instance: EC2Instance) -> String {
-        (try? ComputerName(hostFQDN: instance.hostname + "." + lab.domain).value) ?? "?"
-    }
+    func name(_ instance: EC2Instance) -> String { BrokerFixture.computerName(of: instance, in: lab) }
 
     func join(_ instance: EC2Instance, root: URL) throws -> CommandResult {
         try instance.runAgent(["join", "--broker", broker.url, "--no-configure", "--root", root.path, "--output", "json"])
@@ -254,9 +251,7 @@ import Testing
         broker = try BrokerFixture()
     }
 
-    func name(_ instance: EC2Instance) -> String {
-        (try? ComputerName(hostFQDN: instance.hostname + "." + lab.domain).value) ?? "?"
-    }
+    func name(_ instance: EC2Instance) -> String { BrokerFixture.computerName(of: instance, in: lab) }
 
     /// The whole host, joined through the broker in a sandboxed /etc: real sssd, NSS and PAM; the tag's
     /// group (as the broker read it from EC2) may log in, and nobody else.
