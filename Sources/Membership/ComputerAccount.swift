@@ -243,6 +243,14 @@ struct ComputerAccount {
     /// Returns false when the DACL already granted it.
     /// `read`: the DACL as the add's own round trip read it (see `create`); nil: read it now.
     func grantSelfDeletion(_ dn: String, read: [UInt8]? = nil, deadline: Deadline) throws(AdjoinError) -> Bool {
+        guard let write = try beginSelfDeletionGrant(dn, read: read, deadline: deadline) else { return false }
+        try finish(write, deadline: deadline)
+        return true
+    }
+
+    /// The grant's write sent without waiting for its answer (`finish` reads it), so that work on the
+    /// KDC's connection overlaps it; nil when the DACL already granted it.
+    func beginSelfDeletionGrant(_ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> PendingModify? {
         var descriptor = read
         if descriptor == nil {
             do {
@@ -260,14 +268,22 @@ struct ComputerAccount {
         } catch {
             throw AdjoinError(.unknownError, "cannot read the security descriptor of \(dn): \(error)")
         }
-        guard let edited else { return false }
+        guard let edited else { return nil }
         do {
-            try session.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
-                                    securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
+            return try session.beginModify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
+                                           securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-        return true
+    }
+
+    /// The answer to a write `beginSelfDeletionGrant` sent.
+    func finish(_ write: PendingModify, deadline: Deadline) throws(AdjoinError) {
+        do {
+            try write.finish(deadline)
+        } catch {
+            throw error.adjoinError(deadline: deadline)
+        }
     }
 
     /// The account's DACL alone (SD flags control), as the grant reads and writes it.

@@ -118,18 +118,39 @@ public struct DomainJoin: Sendable {
     /// reports and registers.
     private func complete(_ join: JoinInProgress, _ change: AccountChange, deadline: Deadline) throws(AdjoinError) -> JoinResult {
         var warnings = change.reuse.warnings
-        warnings += try grantSelfDeletion(join.account, join.dn, read: change.readDescriptor, deadline: deadline)
         // Last, once the account and keys stand: advice, not a step the join depends on.
         let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
         if let kept = change.reuse.keptKeyVersion {
+            warnings += try grantSelfDeletion(join, read: change.readDescriptor, deadline: deadline) {}.refused
             warnings += lookup.warnings(session: join.session, progress: progress, deadline: deadline)
             return finished(join, kvno: kept, created: false, keysKept: true, warnings: warnings, deadline: deadline)
         }
-        let kvno = try writeProvenKeytab(join, change, deadline: deadline)
+        // The grant's answer is read once the keytab is proven (and the DNS update's key negotiated): the
+        // KDC's and the DNS server's round trips overlap the LDAP write's.
+        let (kvno, refused) = try grantSelfDeletion(join, read: change.readDescriptor, deadline: deadline) { () throws(AdjoinError) in
+            let kvno = try writeProvenKeytab(join, change, deadline: deadline)
+            negotiateDNSKey(join, deadline: deadline)
+            return kvno
+        }
+        warnings += refused
         warnings += lookup.warnings(session: join.session, progress: progress, deadline: deadline)
         var result = finished(join, kvno: kvno, created: change.created, keysKept: false, warnings: warnings, deadline: deadline)
         handToSamba(&result, password: join.password, session: join.session, deadline: deadline)
         return result
+    }
+
+    /// With DNS registration, the update's GSS-TSIG key (the TKEY exchange) is negotiated while the
+    /// grant's answer is on its way; the update itself waits until nothing that can fail the join is
+    /// left, so that a join taken back never leaves a record behind. A DNS server that does not answer
+    /// gets at most half of what is left of the budget: the grant and the rest of the join keep theirs,
+    /// and the registration reports the failure as a warning.
+    private func negotiateDNSKey(_ join: JoinInProgress, deadline: Deadline) {
+        guard request.registerDNS else { return }
+        progress("Negotiating the DNS update's key with DNS/\(join.controller.hostName) (GSS-TSIG)")
+        let now = ContinuousClock.now
+        join.session.negotiateDNSUpdate(signedAs: join.keytab.samAccountName, keytabPath: join.keytab.openedPath,
+                                        encryptionTypes: join.keytab.encryptionTypes,
+                                        deadline: Deadline(start: now, end: min(deadline.end, now + deadline.remaining / 2)))
     }
 
     /// Writes the keytab with the account's new keys and proves it with a login as the machine; the
@@ -228,20 +249,35 @@ public struct DomainJoin: Sendable {
 
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
-    /// needs a join user, and the warning returned says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> [String] {
+    /// needs a join user, and the warning returned says so. `meanwhile` runs between sending the write and
+    /// reading its answer (work on other connections, whose round trips then overlap it).
+    private func grantSelfDeletion<T>(_ join: JoinInProgress, read: [UInt8]?, deadline: Deadline,
+                                      meanwhile: () throws(AdjoinError) -> T) throws(AdjoinError) -> (value: T, refused: [String]) {
         progress("Granting \(request.computerName.samAccountName) the right to remove its own account")
+        var write: PendingModify?
+        var refused: [String] = []
         do {
-            if try account.grantSelfDeletion(dn, read: read, deadline: deadline) {
-                progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
-            }
-            return []
-        } catch where error.status == .timeout || error.status == .networkError {
-            // The DC stopped answering: the join cannot go on, and its undo needs what is left of the budget.
-            throw error
+            write = try join.account.beginSelfDeletionGrant(join.dn, read: read, deadline: deadline)
         } catch {
-            progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
-            return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]
+            refused = try refusedGrant(error, join.dn)
         }
+        let value = try meanwhile()
+        if let write {
+            do {
+                try join.account.finish(write, deadline: deadline)
+                progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
+            } catch {
+                refused = try refusedGrant(error, join.dn)
+            }
+        }
+        return (value, refused)
+    }
+
+    /// The warning for a grant the directory refused; a DC that stopped answering ends the join instead,
+    /// and its undo needs what is left of the budget.
+    private func refusedGrant(_ error: AdjoinError, _ dn: String) throws(AdjoinError) -> [String] {
+        if error.status == .timeout || error.status == .networkError { throw error }
+        progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
+        return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]
     }
 }
