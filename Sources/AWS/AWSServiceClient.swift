@@ -103,7 +103,7 @@ final class AWSServiceClient {
             } catch {
                 throw .failed(AdjoinError(.unknownError, "\(what): \(error)"))
             }
-            let pause = retry.backoff(attempt: attempt, throttled: throttled, remaining: deadline.remaining)
+            let pause = retry.backoff(attempt: attempt, throttled: throttled)
             guard pause < deadline.remaining else {
                 throw .failed(AdjoinError(failure.status == .unknownError ? .timeout : failure.status,
                                           "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
@@ -145,13 +145,7 @@ struct RetryPolicy {
     /// Waits out a pause; tests record the pauses instead.
     var sleep: @Sendable (Duration) -> Void = { Backoff.sleep($0) }
 
-    /// `remaining`: what is left of the caller's budget. A throttled call's pause takes at most half of
-    /// it, so that the call gets another try and the work it serves (a boot join's, after its settings
-    /// are read) keeps the other half: a herd's join that spent its budget waiting for SSM would time
-    /// out at the DC, and the DC would have done part of its work for nothing.
-    func backoff(attempt: Int, throttled: Bool = false, remaining: Duration? = nil) -> Duration {
-        guard throttled else { return Backoff.pause(afterAttempt: attempt, base: base, cap: cap, jitter: jitter) }
-        let cap = remaining.map { min(throttlingCap, max($0 / 2, .milliseconds(1))) } ?? throttlingCap
-        return Backoff.pause(afterAttempt: attempt, base: throttlingBase, cap: cap, jitter: jitter)
+    func backoff(attempt: Int, throttled: Bool = false) -> Duration {
+        Backoff.pause(afterAttempt: attempt, base: throttled ? throttlingBase : base, cap: throttled ? throttlingCap : cap, jitter: jitter)
     }
 }

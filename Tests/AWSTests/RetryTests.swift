@@ -80,22 +80,6 @@ import TestSupport
         #expect(pauses.withLock { $0 } == [.seconds(6), .seconds(12), .seconds(24)])
     }
 
-    /// A throttled call's pause takes at most half of what is left of its budget: the work the call
-    /// serves keeps the rest.
-    @Test func throttlingPausesTakeAtMostHalfOfWhatIsLeft() throws {
-        let transport = FakeHTTPTransport(Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 2)
-                                          + [.answer("POST", "/", status: 200, body: Self.parameter)])
-        let pauses = Locked<[Duration]>([])
-        _ = try client(transport, pauses: pauses).callJSON("AmazonSSM.GetParameter", operation: "GetParameter",
-                                                           body: .object([("Name", .string("/adjoin/settings"))]), jsonVersion: "1.1",
-                                                           deadline: Deadline(seconds: 8))
-        transport.script.finish()
-        // Pinned at their ceilings: 6 s and 12 s asked, at most 4 s given (the recorded pauses take no time).
-        let taken = pauses.withLock { $0 }
-        #expect(taken.count == 2)
-        #expect(taken.allSatisfy { $0 <= .seconds(4) && $0 > .seconds(3) }, "\(taken)")
-    }
-
     @Test func aRefusalIsNotRetried() throws {
         let transport = FakeHTTPTransport([
             .answer("POST", "/", status: 400, body: #"{"__type":"ParameterNotFound","message":"no such parameter"}"#),
