@@ -32,6 +32,7 @@ extern struct adjoin_ldap_api {
     __typeof__(ldap_add_ext_s) *add_ext_s;
     __typeof__(ldap_add_ext) *add_ext;
     __typeof__(ldap_modify_ext_s) *modify_ext_s;
+    __typeof__(ldap_modify_ext) *modify_ext;
     __typeof__(ldap_delete_ext_s) *delete_ext_s;
     __typeof__(ber_free) *ber_free;
     __typeof__(sasl_set_mutex) *sasl_set_mutex;

@@ -43,6 +43,7 @@ static void load(void) {
         ADJOIN_SYMBOL(ldap_api, add_ext_s, "ldap_add_ext_s"),
         ADJOIN_SYMBOL(ldap_api, add_ext, "ldap_add_ext"),
         ADJOIN_SYMBOL(ldap_api, modify_ext_s, "ldap_modify_ext_s"),
+        ADJOIN_SYMBOL(ldap_api, modify_ext, "ldap_modify_ext"),
         ADJOIN_SYMBOL(ldap_api, delete_ext_s, "ldap_delete_ext_s"),
         ADJOIN_SYMBOL(ldap_api, ber_free, "ber_free"),
         ADJOIN_SYMBOL(ldap_api, sasl_set_mutex, "sasl_set_mutex"),
@@ -135,6 +136,11 @@ int adjoin_ldap_add_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDA
 int adjoin_ldap_modify_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
                              LDAPControl **client) {
     return ldap_api.modify_ext_s(ldap, dn, modifications, server, client);
+}
+
+int adjoin_ldap_modify_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
+                           LDAPControl **client, int *message_id) {
+    return ldap_api.modify_ext(ldap, dn, modifications, server, client, message_id);
 }
 
 int adjoin_ldap_delete_ext_s(LDAP *ldap, const char *dn, LDAPControl **server, LDAPControl **client) {

@@ -88,6 +88,40 @@ extension LDAPConnection {
         guard status == LDAP_SUCCESS else { throw error(status, "modifying \(dn)") }
     }
 
+    /// The modify sent without waiting for its answer (RFC 4511 4.1.1 lets a client go on meanwhile):
+    /// work on other connections overlaps its round trip, and `finish` reads the answer.
+    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil,
+                            deadline: Deadline) throws(LDAPError) -> LDAPPendingChange {
+        let list = ModificationList(changes.map { change in
+            switch change {
+            case .add(let attribute): (LDAP_MOD_ADD, attribute)
+            case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
+            case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
+            }
+        })
+        let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
+        applyTimeout(deadline)
+        var messageID: Int32 = 0
+        // libldap encodes and sends the request here: the list and controls are not needed after it.
+        let status = controls.withPointer { adjoin_ldap_modify_ext(raw, dn, list.pointer, $0, nil, &messageID) }
+        guard status == LDAP_SUCCESS else { throw error(status, "modifying \(dn)") }
+        return LDAPPendingChange(messageID: messageID, operation: "modifying \(dn)")
+    }
+
+    /// The answer to a change sent by `beginModify`: throws as `modify` does.
+    public func finish(_ change: LDAPPendingChange, deadline: Deadline) throws(LDAPError) {
+        var message: OpaquePointer? = nil
+        var limit = timeval(deadline)
+        let type = adjoin_ldap_result(raw, change.messageID, LDAP_MSG_ALL, &limit, &message)
+        defer { if let message { adjoin_ldap_msgfree(message) } }
+        if type == 0 { throw error(LDAP_TIMEOUT, change.operation) }
+        if type < 0 { throw error(resultCode, change.operation) }
+        var code: Int32 = LDAP_SUCCESS
+        let parsed = adjoin_ldap_parse_result(raw, message, &code, nil, nil, nil, nil, 0)
+        if parsed != LDAP_SUCCESS { throw error(parsed, change.operation) }
+        if code != LDAP_SUCCESS { throw error(code, change.operation) }
+    }
+
     /// Deletes `dn`; with `tree`, its children too (the tree-delete control of MS-ADTS 3.1.1.5.5,
     /// which AD requires for computer objects that have child objects).
     public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
@@ -96,6 +130,12 @@ extension LDAPConnection {
         let status = controls.withPointer { adjoin_ldap_delete_ext_s(raw, dn, $0, nil) }
         guard status == LDAP_SUCCESS else { throw error(status, "deleting \(dn)") }
     }
+}
+
+/// A change sent whose answer has not been read yet (`LDAPConnection.finish`).
+public struct LDAPPendingChange: Sendable {
+    let messageID: Int32
+    let operation: String
 }
 
 /// The C form of a list of attribute changes (a NULL-terminated LDAPMod* array with berval values),

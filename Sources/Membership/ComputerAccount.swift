@@ -124,12 +124,26 @@ struct ComputerAccount {
         } catch where target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
             throw .invalidInput("--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
         } catch where error.code == .alreadyExists || error.code == .constraintViolation {
+            if let late = lateAddOfThisHost(dn, deadline: deadline) { throw late }
             throw AdjoinError(.accountConflict,
                 "an account named \(target.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
                 + "or where \(target.actor) cannot see it): \(error)")
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
+    }
+
+    /// An account that appeared under `dn` after the search, carrying this host's owner marker: an add
+    /// of an earlier attempt that gave up on it (timed out) and that a DC queueing a fleet's joins applied
+    /// after that attempt's undo had looked. Not another host's account: a timeout, so that the boot
+    /// join tries again (its undo removes the account, or the next attempt finds it as this host's).
+    private func lateAddOfThisHost(_ dn: String, deadline: Deadline) -> AdjoinError? {
+        guard let owner = target.owner,
+              let entry = try? session.search(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: [AccountOwner.attribute],
+                                              deadline: deadline).first,
+              AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner else { return nil }
+        return AdjoinError(.timeout, "\(dn) appeared after this attempt looked for it, carrying this host's owner \(owner): an add of an "
+                           + "earlier attempt that timed out, which the DC applied late")
     }
 
     /// What reusing an existing account did.
@@ -248,6 +262,14 @@ struct ComputerAccount {
     /// Returns false when the DACL already granted it.
     /// `read`: the DACL as the add's own round trip read it (see `create`); nil: read it now.
     func grantSelfDeletion(_ dn: String, read: [UInt8]? = nil, deadline: Deadline) throws(AdjoinError) -> Bool {
+        guard let write = try beginSelfDeletionGrant(dn, read: read, deadline: deadline) else { return false }
+        try finish(write, deadline: deadline)
+        return true
+    }
+
+    /// The grant's write sent without waiting for its answer (`finish` reads it), so that work on the
+    /// KDC's connection overlaps it; nil when the DACL already granted it.
+    func beginSelfDeletionGrant(_ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> PendingModify? {
         var descriptor = read
         if descriptor == nil {
             do {
@@ -265,14 +287,22 @@ struct ComputerAccount {
         } catch {
             throw AdjoinError(.unknownError, "cannot read the security descriptor of \(dn): \(error)")
         }
-        guard let edited else { return false }
+        guard let edited else { return nil }
         do {
-            try session.modify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
-                                    securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
+            return try session.beginModify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
+                                           securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-        return true
+    }
+
+    /// The answer to a write `beginSelfDeletionGrant` sent.
+    func finish(_ write: PendingModify, deadline: Deadline) throws(AdjoinError) {
+        do {
+            try write.finish(deadline)
+        } catch {
+            throw error.adjoinError(deadline: deadline)
+        }
     }
 
     /// The account's DACL alone (SD flags control), as the grant reads and writes it.

@@ -23,6 +23,9 @@ public protocol Directory {
     func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline) throws(LDAPError) -> [LDAPEntry]
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
     func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
+    /// The modify sent now and its answer read by the `finish` it returns: work on the KDC's or the DNS
+    /// server's connection goes on meanwhile.
+    func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify
 
     /// A Kerberos login as `principal` with nothing but the keytab at `keytabPath`; the kvno of the key
     /// the DC's reply names, when it names one.
@@ -30,8 +33,12 @@ public protocol Directory {
     /// the session keeps it for a later `updateDNS` signed as `principal`.
     func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
                deadline: Deadline) throws(KerberosError) -> UInt32?
+    /// The GSS-TSIG key (TKEY) of the next `updateDNS` signed as `principal`, negotiated now so that the
+    /// update then takes one round trip; a failure is kept for that update to report.
+    func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline)
     /// A secure dynamic update (GSS-TSIG) at the DC's DNS server, signed as `principal` with the keys in
-    /// `keytabPath` (the ticket a keytab login of this session kept for DNS/<dc>, else one more login).
+    /// `keytabPath` (the key `negotiateDNSUpdate` made, else the ticket a keytab login of this session kept
+    /// for DNS/<dc>, else one more login).
     func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
                    deadline: Deadline) throws(AdjoinError) -> DNSChangeResult
     /// The machine's own password change (RFC 3244) with a ticket from its keytab, at `kpasswd` or the DC's port 464.
@@ -50,7 +57,26 @@ public protocol Directory {
     func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory
 }
 
+/// A change sent whose answer is still to be read.
+public struct PendingModify {
+    public let finish: (Deadline) throws(LDAPError) -> Void
+
+    public init(finish: @escaping (Deadline) throws(LDAPError) -> Void) {
+        self.finish = finish
+    }
+}
+
 extension Directory {
+    /// The modify at once, for directories that cannot leave an answer for later.
+    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?,
+                            deadline: Deadline) throws(LDAPError) -> PendingModify {
+        try modify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
+        return PendingModify { _ throws(LDAPError) in }
+    }
+
+    /// Nothing ahead of time, for directories whose `updateDNS` negotiates its key itself.
+    public func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) {}
+
     /// The add alone, for directories that cannot send both at once: no entries, so the caller reads them itself.
     public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
                     deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {

@@ -133,6 +133,11 @@ extension DirectorySession: Directory {
         try ldap.delete(dn, tree: tree, deadline: deadline)
     }
 
+    func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify {
+        let sent = try ldap.beginModify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
+        return PendingModify { [ldap] deadline throws(LDAPError) in try ldap.finish(sent, deadline: deadline) }
+    }
+
     func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
                deadline: Deadline) throws(KerberosError) -> UInt32? {
         let cache = try CredentialCache(context: context)
@@ -150,8 +155,19 @@ extension DirectorySession: Directory {
         SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 53)
     }
 
-    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
-                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
+    func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) {
+        let negotiated: Result<SecureDNSUpdate, AdjoinError>
+        do {
+            negotiated = .success(try negotiate(signedAs: principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, deadline: deadline))
+        } catch {
+            negotiated = .failure(error)
+        }
+        keptTickets.negotiated[principal.lowercased()] = negotiated
+    }
+
+    /// A GSS-TSIG key at the DC's DNS server for updates signed as `principal`, over a connection of its own.
+    private func negotiate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+                           deadline: Deadline) throws(AdjoinError) -> SecureDNSUpdate {
         let service = "DNS/\(controller.hostName)"
         var cache = keptTickets.caches[KeptTickets.key(principal, service)]
         if cache == nil {
@@ -163,6 +179,20 @@ extension DirectorySession: Directory {
             cache = keptTickets.caches[KeptTickets.key(principal, service)]
         }
         guard let cache else { throw AdjoinError(.unknownError, "no ticket for \(service) after the login") }
+        let stream: DNSStream
+        if let begun = keptTickets.dnsStream {
+            keptTickets.dnsStream = nil
+            stream = begun
+        } else {
+            stream = try DNSStream(dnsServer, deadline: deadline)
+        }
+        let exchange = try SecureDNSUpdate(stream: stream, credentialCacheName: cache.name, controller: controller, realm: kdc.realm)
+        try exchange.negotiate(deadline: deadline)
+        return exchange
+    }
+
+    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
         let server = dnsServer
         // Whether the DC holds the address's reverse zone, asked over UDP now and read after the A
         // record's update: no round trip of its own. The route's address stands in for the connection's.
@@ -172,15 +202,14 @@ extension DirectorySession: Directory {
             expected = early
             reverseQuery = DNSDatagramQuery(server, name: DNSUpdate.reverseName(of: early), type: DNSType.soa)
         }
-        let stream: DNSStream
-        if let begun = keptTickets.dnsStream {
-            keptTickets.dnsStream = nil
-            stream = begun
+        // The key negotiated ahead (a join's, during its other work) is used once; a later update negotiates its own.
+        let exchange: SecureDNSUpdate
+        if let negotiated = keptTickets.negotiated.removeValue(forKey: principal.lowercased()) {
+            exchange = try negotiated.get()
         } else {
-            stream = try DNSStream(server, deadline: deadline)
+            exchange = try negotiate(signedAs: principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, deadline: deadline)
         }
-        let exchange = try SecureDNSUpdate(stream: stream, credentialCacheName: cache.name, controller: controller, realm: kdc.realm)
-        try exchange.negotiate(deadline: deadline)
+        let stream = exchange.stream
         let address: SocketAddress
         switch change {
         case .register(_, _, let given?), .remove(_, _, let given, _):
@@ -200,7 +229,7 @@ extension DirectorySession: Directory {
         var pointer: DNSUpdate
         switch change {
         case .register(let name, _, _):
-            // The UDP answer has had two round trips to come; a lost one means no PTR this time.
+            // The UDP answer has had the update's round trip to come; a lost one means no PTR this time.
             guard let reverseQuery, expected?.addressBytes == address.addressBytes,
                   let zone = reverseQuery.answer(deadline: deadline.remaining > .seconds(1) ? Deadline(seconds: 1) : deadline)?
                       .authoritativeZone(for: reverseName) else { return result }
@@ -255,6 +284,8 @@ final class KeptTickets {
     var caches: [String: CredentialCache] = [:]
     /// The connection to the DC's DNS server, begun with the login that fetched the update's ticket.
     var dnsStream: DNSStream?
+    /// GSS-TSIG keys negotiated ahead of their update (or why not), by principal.
+    var negotiated: [String: Result<SecureDNSUpdate, AdjoinError>] = [:]
 
     static func key(_ principal: String, _ service: String) -> String { principal.lowercased() + " " + service.lowercased() }
 }

@@ -50,7 +50,25 @@ public struct DomainJoin: Sendable {
         try request.validate()
         if request.oneTimePassword { return try OneTimePasswordJoin(join: self).run(on: controller, deadline: deadline) }
         let work = deadline.reserving(Self.undoShare(of: deadline))
-        let session = try connector.open(request, controller: controller, deadline: work, progress: progress)
+        let join = try begin(on: controller, deadline: work)
+        let change: AccountChange
+        do {
+            change = try changeAccount(join, deadline: work)
+        } catch {
+            // An answer lost on the way (a timeout, a dropped connection) may hide a change that was made.
+            throw takeBack(join, after: error, directoryChanged: !Self.refusedOutright(error), deadline: deadline)
+        }
+        do {
+            return try complete(join, change, deadline: work)
+        } catch {
+            throw takeBack(join, after: error, directoryChanged: true, deadline: deadline)
+        }
+    }
+
+    /// Logs in, finds the account and writes the intent record: from there on, a kill leaves the host
+    /// knowing what it may hold.
+    private func begin(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinInProgress {
+        let session = try connector.open(request, controller: controller, deadline: deadline, progress: progress)
         var target = request.accountTarget
         var keytab = HostKeytab(request: request)
         keytab.clock = clock
@@ -59,16 +77,14 @@ public struct DomainJoin: Sendable {
         let password = MachinePassword.generate()
 
         progress("Looking for the computer account \(request.computerName.samAccountName)")
-        let (existing, container) = try account.find(deadline: work)
+        let (existing, container) = try account.find(deadline: deadline)
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
         let traces = try JoinTraces(files: request.files, keytab: keytab)
-        // Whether this host's own records named the account before this join wrote its intent.
         let known = try JoinRename.recorded(request.files).map {
             $0.record.computerName.uppercased() == request.computerName.value.uppercased()
                 && $0.record.domain.lowercased() == request.domain.value.lowercased()
         } ?? false
-        // Before the directory changes: from here on, a kill leaves the host knowing what it may hold.
         do {
             // With the keys the account is about to get (a new account's kvno is fixed; a reset's is read).
             let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
@@ -78,83 +94,114 @@ public struct DomainJoin: Sendable {
             traces.removeFolders()
             throw error
         }
-        var applied = false
-        do throws(AdjoinError) {
-            let created: Bool
-            let expectedKeyVersion: UInt32?
-            // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
-            // The account's DACL as the search found it, or a new account's as the add's round trip read it:
-            // the grant then needs only its write.
-            var readDescriptor = existing?.values("nTSecurityDescriptor").first
-            var reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: session.clockOffset).map { [$0] } ?? [])
-            do throws(AdjoinError) {
-                if let existing {
-                    progress("Reusing the computer account \(existing.dn)")
-                    reuse = try account.reuse(existing, keytab: keytab, password: password, claimOnly: !known && request.owner != request.identity,
-                                              progress: progress, deadline: work)
-                    (created, expectedKeyVersion) = (false, ComputerAccount.keyVersionAfterReset(existing))
-                } else {
-                    progress("Creating the computer account \(request.computerName.samAccountName) in \(container)")
-                    readDescriptor = try account.create(in: container, password: password, readingDescriptor: true, deadline: work).descriptor
-                    (created, expectedKeyVersion) = (true, ComputerAccount.newAccountKeyVersion)
-                }
-                applied = true
-            } catch where !Self.refusedOutright(error) {
-                // An answer lost on the way (a timeout, a dropped connection) may hide a change that was made.
-                applied = true
-                throw error
-            }
+        return JoinInProgress(controller: controller, session: session, target: target, keytab: keytab, account: account, password: password,
+                              existing: existing, container: container, dn: dn, previousKeytab: previousKeytab, traces: traces, known: known)
+    }
 
-            reuse.warnings += try grantSelfDeletion(account, dn, read: readDescriptor, deadline: work)
-            // Last, once the account and keys stand: advice, not a step the join depends on.
-            let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
-            if let kept = reuse.keptKeyVersion {
-                reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
-                var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                                        domainController: controller.hostName, kvno: kept, created: false,
-                                        keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                                        keysKept: true, warnings: reuse.warnings)
-                ServicePrincipals.outcome(target, existing: existing, into: &result)
-                registerAddress(&result, keytab: keytab, session: session, deadline: work)
-                return result
-            }
-            var kvno = try account.keyVersion(expected: expectedKeyVersion, of: dn, deadline: work)
-            progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
-            try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
-            progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-            let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
-                                            deadline: work)
-            // The proof's reply names the version of the key that decrypted it. Where it does not, a new
-            // account's kvno stands (the protocol fixes it) and a reset's is read.
-            let actual = try account.keyVersion(expected: reported ?? (created ? kvno : nil), of: dn, deadline: work)
-            if actual != kvno {
-                progress("The DC holds these keys as kvno \(actual), not \(kvno): rewriting the keytab")
-                try keytab.write(try keytab.entries(password: password, kvno: actual, from: session), over: previousKeytab)
-                kvno = actual
-            }
-            reuse.warnings += lookup.warnings(session: session, progress: progress, deadline: work)
-            var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                                    domainController: controller.hostName, kvno: kvno, created: created,
-                                    keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                                    warnings: reuse.warnings)
-            ServicePrincipals.outcome(target, existing: existing, into: &result)
-            registerAddress(&result, keytab: keytab, session: session, deadline: work)
-            handToSamba(&result, password: password, session: session, deadline: work)
-            return result
-        } catch {
-            if !applied {
-                // Nothing changed in the directory; a keytab a reuse completed stays, with its kept original.
-                traces.restoreIntent()
-                traces.removeFolders()
-            } else if existing == nil {
-                traces.restoreKeytab()
-                let undone = AccountUndo(request: request, dn: dn, progress: progress).run(after: error, session: session, deadline: deadline)
-                // An undo that could not finish keeps its intent record, and with it the state a rerun needs.
-                if !request.files.exists(JoinIntent.path) { traces.removeFolders() }
-                throw undone
-            }
-            throw error
+    /// Creates the account, or brings the one found to what the join needs.
+    private func changeAccount(_ join: JoinInProgress, deadline: Deadline) throws(AdjoinError) -> AccountChange {
+        // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
+        let reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: join.session.clockOffset).map { [$0] } ?? [])
+        guard let existing = join.existing else {
+            progress("Creating the computer account \(request.computerName.samAccountName) in \(join.container)")
+            let descriptor = try join.account.create(in: join.container, password: join.password, readingDescriptor: true, deadline: deadline).descriptor
+            return AccountChange(created: true, expectedKeyVersion: ComputerAccount.newAccountKeyVersion, readDescriptor: descriptor, reuse: reuse)
         }
+        progress("Reusing the computer account \(existing.dn)")
+        let reused = try join.account.reuse(existing, keytab: join.keytab, password: join.password,
+                                           claimOnly: !join.known && request.owner != request.identity, progress: progress, deadline: deadline)
+        return AccountChange(created: false, expectedKeyVersion: ComputerAccount.keyVersionAfterReset(existing),
+                             readDescriptor: existing.values("nTSecurityDescriptor").first, reuse: reused)
+    }
+
+    /// Once the account stands: the self-deletion grant, the keytab and its proof, then what the join
+    /// reports and registers.
+    private func complete(_ join: JoinInProgress, _ change: AccountChange, deadline: Deadline) throws(AdjoinError) -> JoinResult {
+        var warnings = change.reuse.warnings
+        // Last, once the account and keys stand: advice, not a step the join depends on.
+        let lookup = LoginGroupLookup(domain: request.domain, groups: loginGroups)
+        if let kept = change.reuse.keptKeyVersion {
+            warnings += try grantSelfDeletion(join, read: change.readDescriptor, deadline: deadline) {}.refused
+            warnings += lookup.warnings(session: join.session, progress: progress, deadline: deadline)
+            return finished(join, kvno: kept, created: false, keysKept: true, warnings: warnings, deadline: deadline)
+        }
+        // The grant's answer is read once the keytab is proven (and the DNS update's key negotiated): the
+        // KDC's and the DNS server's round trips overlap the LDAP write's.
+        let (kvno, refused) = try grantSelfDeletion(join, read: change.readDescriptor, deadline: deadline) { () throws(AdjoinError) in
+            let kvno = try writeProvenKeytab(join, change, deadline: deadline)
+            negotiateDNSKey(join, deadline: deadline)
+            return kvno
+        }
+        warnings += refused
+        warnings += lookup.warnings(session: join.session, progress: progress, deadline: deadline)
+        var result = finished(join, kvno: kvno, created: change.created, keysKept: false, warnings: warnings, deadline: deadline)
+        handToSamba(&result, password: join.password, session: join.session, deadline: deadline)
+        return result
+    }
+
+    /// With DNS registration, the update's GSS-TSIG key (the TKEY exchange) is negotiated while the
+    /// grant's answer is on its way; the update itself waits until nothing that can fail the join is
+    /// left, so that a join taken back never leaves a record behind. A DNS server that does not answer
+    /// gets at most half of what is left of the budget: the grant and the rest of the join keep theirs,
+    /// and the registration reports the failure as a warning.
+    private func negotiateDNSKey(_ join: JoinInProgress, deadline: Deadline) {
+        guard request.registerDNS else { return }
+        progress("Negotiating the DNS update's key with DNS/\(join.controller.hostName) (GSS-TSIG)")
+        let now = ContinuousClock.now
+        join.session.negotiateDNSUpdate(signedAs: join.keytab.samAccountName, keytabPath: join.keytab.openedPath,
+                                        encryptionTypes: join.keytab.encryptionTypes,
+                                        deadline: Deadline(start: now, end: min(deadline.end, now + deadline.remaining / 2)))
+    }
+
+    /// Writes the keytab with the account's new keys and proves it with a login as the machine; the
+    /// kvno the DC holds them under.
+    private func writeProvenKeytab(_ join: JoinInProgress, _ change: AccountChange, deadline: Deadline) throws(AdjoinError) -> UInt32 {
+        let (keytab, session, password) = (join.keytab, join.session, join.password)
+        var kvno = try join.account.keyVersion(expected: change.expectedKeyVersion, of: join.dn, deadline: deadline)
+        progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
+        try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: join.previousKeytab)
+        progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
+        let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(join.controller.hostName)" : nil,
+                                        deadline: deadline)
+        // The proof's reply names the version of the key that decrypted it. Where it does not, a new
+        // account's kvno stands (the protocol fixes it) and a reset's is read.
+        let actual = try join.account.keyVersion(expected: reported ?? (change.created ? kvno : nil), of: join.dn, deadline: deadline)
+        if actual != kvno {
+            progress("The DC holds these keys as kvno \(actual), not \(kvno): rewriting the keytab")
+            try keytab.write(try keytab.entries(password: password, kvno: actual, from: session), over: join.previousKeytab)
+            kvno = actual
+        }
+        return kvno
+    }
+
+    /// The join's result, with the host's address registered in DNS where asked.
+    private func finished(_ join: JoinInProgress, kvno: UInt32, created: Bool, keysKept: Bool, warnings: [String],
+                          deadline: Deadline) -> JoinResult {
+        var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: join.dn,
+                                domainController: join.controller.hostName, kvno: kvno, created: created,
+                                keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+                                keysKept: keysKept, warnings: warnings)
+        ServicePrincipals.outcome(join.target, existing: join.existing, into: &result)
+        registerAddress(&result, keytab: join.keytab, session: join.session, deadline: deadline)
+        return result
+    }
+
+    /// The error a failed join ends with, once it put back what it changed. Nothing changed in the
+    /// directory: the intent record and the folders go (a keytab a reuse completed stays, with its kept
+    /// original). A new account: deleted again and the keytab put back. A reset account: left for a
+    /// rerun to complete.
+    private func takeBack(_ join: JoinInProgress, after error: AdjoinError, directoryChanged: Bool, deadline: Deadline) -> AdjoinError {
+        guard directoryChanged else {
+            join.traces.restoreIntent()
+            join.traces.removeFolders()
+            return error
+        }
+        guard join.existing == nil else { return error }
+        join.traces.restoreKeytab()
+        let undone = AccountUndo(request: request, dn: join.dn, progress: progress).run(after: error, session: join.session, deadline: deadline)
+        // An undo that could not finish keeps its intent record, and with it the state a rerun needs.
+        if !request.files.exists(JoinIntent.path) { join.traces.removeFolders() }
+        return undone
     }
 
     /// Samba on this host, when smb.conf makes it a member of the realm, gets the new password once the
@@ -202,20 +249,35 @@ public struct DomainJoin: Sendable {
 
     /// So that `adjoin leave` works with the machine's own keytab. A directory that refuses it (a
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
-    /// needs a join user, and the warning returned says so.
-    private func grantSelfDeletion(_ account: ComputerAccount, _ dn: String, read: [UInt8]?, deadline: Deadline) throws(AdjoinError) -> [String] {
+    /// needs a join user, and the warning returned says so. `meanwhile` runs between sending the write and
+    /// reading its answer (work on other connections, whose round trips then overlap it).
+    private func grantSelfDeletion<T>(_ join: JoinInProgress, read: [UInt8]?, deadline: Deadline,
+                                      meanwhile: () throws(AdjoinError) -> T) throws(AdjoinError) -> (value: T, refused: [String]) {
         progress("Granting \(request.computerName.samAccountName) the right to remove its own account")
+        var write: PendingModify?
+        var refused: [String] = []
         do {
-            if try account.grantSelfDeletion(dn, read: read, deadline: deadline) {
-                progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
-            }
-            return []
-        } catch where error.status == .timeout || error.status == .networkError {
-            // The DC stopped answering: the join cannot go on, and its undo needs what is left of the budget.
-            throw error
+            write = try join.account.beginSelfDeletionGrant(join.dn, read: read, deadline: deadline)
         } catch {
-            progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
-            return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]
+            refused = try refusedGrant(error, join.dn)
         }
+        let value = try meanwhile()
+        if let write {
+            do {
+                try join.account.finish(write, deadline: deadline)
+                progress("Allowed \(request.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
+            } catch {
+                refused = try refusedGrant(error, join.dn)
+            }
+        }
+        return (value, refused)
+    }
+
+    /// The warning for a grant the directory refused; a DC that stopped answering ends the join instead,
+    /// and its undo needs what is left of the budget.
+    private func refusedGrant(_ error: AdjoinError, _ dn: String) throws(AdjoinError) -> [String] {
+        if error.status == .timeout || error.status == .networkError { throw error }
+        progress("Could not allow \(request.computerName.samAccountName) to delete its own account: \(error.message)")
+        return [ComputerAccount.selfDeletionRefused(request.userPrincipal, request.computerName.samAccountName, dn)]
     }
 }

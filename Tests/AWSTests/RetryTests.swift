@@ -46,9 +46,9 @@ import TestSupport
         let reply = try getParameter(try client(transport, pauses: pauses))
         transport.script.finish()
         #expect(reply["Parameter"]?["Value"]?.string == "{}")
-        // Full jitter pinned to its ceiling, doubled after each attempt: base 1 s after throttling (the
-        // quota frees room by the second), 100 ms after a server failure or a dropped connection.
-        #expect(pauses.withLock { $0 } == [.seconds(1), .milliseconds(200), .milliseconds(400)])
+        // Full jitter pinned to its ceiling, doubled after each attempt: base 6 s after throttling (a herd's
+        // calls spread over the seconds the quota needs for them), 100 ms after a server failure or a dropped connection.
+        #expect(pauses.withLock { $0 } == [.seconds(6), .milliseconds(200), .milliseconds(400)])
         // Each attempt signed afresh, with the credentials as they are at that attempt (the date alone cannot
         // tell: four attempts fit in one second of X-Amz-Date).
         #expect(transport.header("Authorization").map { $0.map { String($0.prefix(41)) } } == (1...4).map { "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\($0)/" })
@@ -59,7 +59,7 @@ import TestSupport
         let pauses = Locked<[Duration]>([])
         // A jitter that asks for more than allowed is held to the ceiling.
         let client = try client(transport, pauses: pauses, jitter: { $0 * 10 })
-        client.retry.cap = .milliseconds(150)
+        client.retry.throttlingCap = .milliseconds(150)
         #expect(client.retry.maximumAttempts == 4)
         do {
             _ = try getParameter(client)
@@ -71,13 +71,13 @@ import TestSupport
         #expect(pauses.withLock { $0 } == [.milliseconds(150), .milliseconds(150), .milliseconds(150)])
     }
 
-    @Test func throttlingPausesGrowFromASecond() throws {
+    @Test func throttlingPausesGrowFromSixSecondsToTheirCap() throws {
         let transport = FakeHTTPTransport(Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 3)
                                           + [.answer("POST", "/", status: 200, body: Self.parameter)])
         let pauses = Locked<[Duration]>([])
         _ = try getParameter(try client(transport, pauses: pauses))
         transport.script.finish()
-        #expect(pauses.withLock { $0 } == [.seconds(1), .seconds(2), .seconds(4)])
+        #expect(pauses.withLock { $0 } == [.seconds(6), .seconds(12), .seconds(24)])
     }
 
     @Test func aRefusalIsNotRetried() throws {

@@ -89,6 +89,28 @@ import TestSupport
         #expect(directory.modified[dn]?.contains { if case .replace(let a) = $0 { a.name == "nTSecurityDescriptor" && a.values == [SelfDeletionGrantTests.stored] } else { false } } == true)
     }
 
+    /// The grant's write goes out before the keytab's proof and its answer is read after it: the
+    /// machine's Kerberos exchange overlaps the LDAP write instead of waiting for it (issue 23).
+    @Test func theGrantsAnswerIsReadAfterTheKeytabsProof() throws {
+        let root = ScratchRoot()
+        defer { root.remove() }
+        let request = try request("db8.corp.example.com", name: try ComputerName(explicit: "db8"), root: root)
+        let dn = "CN=DB8,OU=Database Servers,DC=corp,DC=example,DC=com"
+        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
+            Self.find(LDAPEntry(dn: dn, attributes: ["useraccountcontrol": [Array("4130".utf8)], "msds-keyversionnumber": [Array("2".utf8)],
+                                                     "ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant]])),
+            .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+            .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+            .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
+            .login(principal: "DB8$", answer: .success(3)),
+        ])
+        let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+        _ = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000)).run(on: Self.controller, deadline: Deadline(seconds: 30))
+        connector.finish()
+        #expect(directory.overlaps == ["sent modify of nTSecurityDescriptor on \(dn)", "keytab login as DB8$",
+                                       "answer of modify of nTSecurityDescriptor on \(dn)"])
+    }
+
     /// An administrator created DB7 in an OU of their choosing, with no owner: the join takes it under
     /// that name, where it is, sets its password and attributes, and keys the keytab at the next kvno.
     @Test func aPrestagedAccountIsJoinedWhereItIsUnderItsName() throws {

@@ -44,6 +44,9 @@ public final class FakeDirectory: Directory {
     /// What each add and modify sent, by DN, for the test to look at.
     public private(set) var added: [String: [LDAPAttribute]] = [:]
     public private(set) var modified: [String: [LDAPChange]] = [:]
+    /// Modifies sent without waiting and the reading of their answers, among the logins, in the order
+    /// they happened: "sent modify of ...", "keytab login as ...", "answer of modify of ...".
+    public private(set) var overlaps: [String] = []
     /// The passwords a change set (compared by the test with the keys it finds in the keytab).
     public private(set) var newPasswords: [SecretBytes] = []
     private let keys: KerberosContext
@@ -104,6 +107,22 @@ public final class FakeDirectory: Directory {
         if let error { throw error }
     }
 
+    /// The scripted modify, taken when it is sent; its scripted error comes with the answer, when read.
+    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify {
+        let names = changes.map(\.attributeName)
+        let what = "modify of \(names.joined(separator: ", ")) on \(dn)"
+        guard case .modify(_, _, let error)? = script.next(what, matches: {
+            if case .modify(let expected, let attributes, _) = $0 { return expected == dn && attributes == names }
+            return false
+        }) else { throw Self.unexpected }
+        modified[dn, default: []] += changes
+        overlaps.append("sent " + what)
+        return PendingModify { [self] _ throws(LDAPError) in
+            overlaps.append("answer of " + what)
+            if let error { throw error }
+        }
+    }
+
     public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
         guard case .delete(_, let error)? = script.next("delete of \(dn)", matches: {
             if case .delete(let expected, _) = $0 { return expected == dn }
@@ -118,6 +137,7 @@ public final class FakeDirectory: Directory {
             if case .login(let expected, _) = $0 { return expected == principal }
             return false
         }) else { throw Self.unexpectedKerberos }
+        overlaps.append("keytab login as \(principal)")
         return try answer.get()
     }
 

@@ -69,7 +69,8 @@ STEPS = [
     ("adjoin: Reading the key version", "read the kvno"),
     ("adjoin: Writing keys", "keytab written (local)"),
     ("adjoin: Proving the keytab", "keytab proof (machine login)"),
-    ("adjoin: Registering", "DNS registration (TKEY, A, PTR)"),
+    ("adjoin: Negotiating the DNS update's key", "DNS key (TKEY), the grant's answer awaited"),
+    ("adjoin: Registering", "DNS registration (A, PTR)"),
     ("adjoin: Registered", "after DNS (closing)"),
     ("end", "after exit"),
 ]

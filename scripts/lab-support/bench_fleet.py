@@ -72,8 +72,8 @@ def failure_reason(message):
     return "%s: %s" % (status, text[:60])
 
 
-def process_tree(root):
-    """root and every process below it (samba forks its services)."""
+def children_map():
+    """Each process's children, from one pass over /proc."""
     children = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -83,6 +83,13 @@ def process_tree(root):
                 children.setdefault(int(fields[1]), []).append(int(name))
             except OSError:
                 continue
+    return children
+
+
+def process_tree(root, children=None):
+    """root and every process below it (samba forks its services; flock runs the agent as its child)."""
+    if children is None:
+        children = children_map()
     found, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -132,16 +139,30 @@ class MemorySampler(threading.Thread):
 
     def run(self):
         while self.running:
-            self.peak = max(self.peak, rss_mib(process_tree(self.dc_root) + [p.pid for p in self.agents if p.poll() is None]))
-            time.sleep(0.2)
+            began = time.monotonic()
+            children = children_map()
+            pids = process_tree(self.dc_root, children)
+            # Each agent is flock and, below it, adjoin: both counted.
+            for process in list(self.agents):
+                if process.returncode is None:
+                    pids += process_tree(process.pid, children)
+            self.peak = max(self.peak, rss_mib(pids))
+            # Reading 1,000 agents' PSS takes a while on a busy machine: this thread samples at most a
+            # fifth of the time, so that the bench does not take the CPU the agents and the DC need.
+            time.sleep(max(0.2, 4 * (time.monotonic() - began)))
 
 
 # ---------------------------------------------------------------- helpers that run in the background
 
 class Background:
-    def __init__(self, argv, log_path):
+    """`priority`: a service that on AWS does not share the instances' CPU (the metadata service, SSM's
+    endpoint) runs ahead of the agents (nice -10), as it would beside 1,000 instances that are not on
+    this machine's 2 cores: the bench measures adjoin and the DC, not a double starved by the agents."""
+
+    def __init__(self, argv, log_path, priority=False):
         self.log = open(log_path, "w")
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=self.log, text=True,
+                                        preexec_fn=(lambda: os.nice(-10)) if priority else None)
         self.first_line = self.process.stdout.readline()
         if not self.first_line:
             raise SystemExit("bench-fleet: %s did not start (see %s)" % (argv[1], log_path))
@@ -315,14 +336,14 @@ def main():
             json.dump(keys, f)
         os.chmod(keys_file, 0o600)
 
-        imds = Background([sys.executable, os.path.join(HERE, "imds.py"), "--fleet", fleet], os.path.join(work, "imds.log"))
+        imds = Background([sys.executable, os.path.join(HERE, "imds.py"), "--fleet", fleet], os.path.join(work, "imds.log"), priority=True)
         background.append(imds)
         ports = json.loads(imds.first_line)
         verdicts = os.path.join(work, "verdicts.jsonl")
         proxy = Background([sys.executable, os.path.join(HERE, "sigv4_proxy.py"), "--port", "0", "--upstream", moto,
                             "--keys", keys_file, "--log", verdicts,
                             "--quota", "AmazonSSM.GetParameter=%g" % args.ssm_quota,
-                            "--quota", "DynamoDB_20120810.PutItem=%g" % args.dynamodb_quota], os.path.join(work, "proxy.log"))
+                            "--quota", "DynamoDB_20120810.PutItem=%g" % args.dynamodb_quota], os.path.join(work, "proxy.log"), priority=True)
         background.append(proxy)
         proxy_url = "http://127.0.0.1:%d" % int(proxy.first_line)
         if broker_setup:
@@ -378,11 +399,24 @@ def main():
         start = time.monotonic()
         fcntl.flock(gate, fcntl.LOCK_UN)
         gate.close()
-        while any(agent["end"] is None for agent in agents):
-            for agent in agents:
-                if agent["end"] is None and agent["process"].poll() is not None:
-                    agent["end"] = time.monotonic() - start
-            time.sleep(0.05)
+        # Woken by each agent's exit (left unreaped by waitid until poll reaps it), rather than polling
+        # 1,000 processes twenty times a second, which took a core of its own from the agents and the DC.
+        by_pid = {agent["process"].pid: agent for agent in agents}
+        waiting = len(agents)
+        while waiting:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOWAIT)
+            agent = by_pid.pop(info.si_pid, None) if info else None
+            if agent is None:
+                # A helper in the background exited: look at the agents the slow way until they are done.
+                for agent in agents:
+                    if agent["end"] is None and agent["process"].poll() is not None:
+                        agent["end"] = time.monotonic() - start
+                        waiting -= 1
+                time.sleep(0.05)
+                continue
+            agent["process"].wait()
+            agent["end"] = time.monotonic() - start
+            waiting -= 1
         wall = time.monotonic() - start
         sampler.running = False
         sampler.join()

@@ -44,6 +44,9 @@ int adjoin_ldap_add_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDA
                         LDAPControl **client, int *message_id);
 int adjoin_ldap_modify_ext_s(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
                              LDAPControl **client);
+// The modify sent without waiting for its result, so that other work (a Kerberos exchange) overlaps its round trip.
+int adjoin_ldap_modify_ext(LDAP *ldap, const char *dn, LDAPMod **modifications, LDAPControl **server,
+                           LDAPControl **client, int *message_id);
 int adjoin_ldap_delete_ext_s(LDAP *ldap, const char *dn, LDAPControl **server, LDAPControl **client);
 
 /// Wraps a connected TCP socket in an LDAP handle for `url` (whose host names the server for SASL),
