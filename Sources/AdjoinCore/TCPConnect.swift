@@ -26,22 +26,53 @@ public enum TCPConnect {
         return descriptor
     }
 
+    /// How long a connection may wait for the server's answer before another SYN goes out on a fresh socket.
+    public static let redialInterval: Duration = .seconds(1)
+    /// At most this many connections on their way at once (one a second for a 20 s budget is 20).
+    static let maximumDials = 16
+
     /// Waits until the connection `start` began is made (or refused), then makes the socket blocking.
-    /// The socket is closed on failure.
-    public static func finish(_ descriptor: Int32, _ address: SocketAddress, deadline: Deadline, purpose: String) throws(AdjoinError) -> Int32 {
-        var waiting = [pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)]
-        let ready = (try? POSIX.poll(&waiting, milliseconds: deadline.remainingMilliseconds)) ?? -1
-        if ready == 0 {
-            close(descriptor)
-            throw .timeout("no TCP connection to \(purpose) at \(address) within the time budget")
+    /// Every `redialInterval` without an answer another connection is started beside the ones on their
+    /// way, and the first made wins; the others are closed. A DC whose listen queue is full (Samba's is 10
+    /// deep) drops SYNs silently, and the kernel would send the next only after 1, 3, 7 and 15 s: with a
+    /// fleet booting at once the DC then sits idle while hosts wait out those pauses. A refusal or an
+    /// unreachable network is an answer: the wait ends there. Every socket is closed on failure.
+    public static func finish(_ descriptor: Int32, _ address: SocketAddress, deadline: Deadline, purpose: String,
+                              redialInterval: Duration = TCPConnect.redialInterval) throws(AdjoinError) -> Int32 {
+        var dials = [descriptor]
+        var nextDial = ContinuousClock.now + redialInterval
+        while true {
+            let untilDial = Int32(clamping: max(0, (nextDial - ContinuousClock.now).milliseconds))
+            var waiting = dials.map { pollfd(fd: $0, events: Int16(POLLOUT), revents: 0) }
+            let ready = (try? POSIX.poll(&waiting, milliseconds: min(deadline.remainingMilliseconds, untilDial))) ?? -1
+            if ready < 0 {
+                let reason = Errno.current.description
+                dials.forEach { close($0) }
+                throw .network("cannot connect to \(purpose) at \(address): \(reason)")
+            }
+            if let answered = waiting.first(where: { $0.revents != 0 }) {
+                dials.filter { $0 != answered.fd }.forEach { close($0) }
+                return try connected(answered.fd, address, purpose: purpose)
+            }
+            if deadline.isExpired {
+                dials.forEach { close($0) }
+                throw .timeout("no TCP connection to \(purpose) at \(address) within the time budget")
+            }
+            if ContinuousClock.now >= nextDial {
+                if dials.count < maximumDials, let another = try? start(address, purpose: purpose) { dials.append(another) }
+                nextDial = ContinuousClock.now + redialInterval
+            }
         }
+    }
+
+    /// The socket poll found answered: made blocking when connected, closed with the reason when refused.
+    private static func connected(_ descriptor: Int32, _ address: SocketAddress, purpose: String) throws(AdjoinError) -> Int32 {
         var failure: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
-        if ready < 0 || failure != 0 {
-            let reason = (failure != 0 ? Errno(failure) : .current).description
+        if failure != 0 {
             close(descriptor)
-            throw .network("cannot connect to \(purpose) at \(address): \(reason)")
+            throw .network("cannot connect to \(purpose) at \(address): \(Errno(failure).description)")
         }
         let flags = fcntl(descriptor, F_GETFL)
         _ = fcntl(descriptor, F_SETFL, flags & ~Int32(O_NONBLOCK))
