@@ -97,11 +97,9 @@ public struct JoinUseCase: UseCase {
     private func readInstance(flags: AgentSettings, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
         let deadline = context.deadline
         // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
-        var namedBroker = options.broker
-        if namedBroker == nil, options.readsParameter, options.parameter == nil { namedBroker = try InstanceBroker.url(in: context.files) }
-        let readsSettings = options.readsParameter && namedBroker == nil
-        let pointer = readsSettings && options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-        var loaded = try InstanceContext.load(parameter: readsSettings ? options.parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
+        let namedBroker = try brokerNamedOnThisHost(context.files)
+        var loaded = try InstanceContext.load(parameter: namedBroker == nil ? settingsParameter : nil,
+                                              settingsPointer: namedBroker == nil ? try settingsPointer(context.files) : nil,
                                               flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
                                               environment: context.environment,
                                               metadata: try state.instanceMetadata(), credentials: state.credentials,
@@ -126,6 +124,24 @@ public struct JoinUseCase: UseCase {
         state.domainName = loaded.settings.domain?.value ?? state.domainName
         if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
         return loaded.optedOut ? optedOut(loaded, context, state: state) : nil
+    }
+
+    /// The broker `--broker` names, else ADJOIN_BROKER_URL in /etc/default/adjoin when the default parameter would be read.
+    private func brokerNamedOnThisHost(_ files: HostFiles) throws(AdjoinError) -> String? {
+        if let broker = options.broker { return broker }
+        guard options.readsParameter, options.parameter == nil else { return nil }
+        return try InstanceBroker.url(in: files)
+    }
+
+    /// The settings parameter to read: --parameter, else the default; nil when the flags say it all.
+    private var settingsParameter: String? {
+        options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil
+    }
+
+    /// The central settings table /etc/default/adjoin points to, when the default parameter would be read.
+    private func settingsPointer(_ files: HostFiles) throws(AdjoinError) -> CentralSettingsPointer? {
+        guard options.readsParameter, options.parameter == nil else { return nil }
+        return try CentralSettingsPointer.read(files)
     }
 
     /// The join of this attempt: its request from the resolved settings, the DC's side and the host's.
