@@ -63,7 +63,10 @@ public struct JoinUseCase: UseCase {
         let state = JoinAttempts(domainName: options.domain, environment: context.environment)
         var deadline = context.deadline
         // The password kept for the attempts is wiped as soon as the join is over, whatever its outcome.
-        defer { state.forgetPassword() }
+        defer {
+            state.forgetPassword()
+            state.forgetBrokerAnswer()
+        }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
             return try BootRetry(budget: budget).run(perAttempt: options.directory.timeout, retrying: { retry in
@@ -72,7 +75,24 @@ public struct JoinUseCase: UseCase {
                 state.lastFailure = retry.failure
             }) { (number, attemptDeadline) throws(AdjoinError) in
                 deadline = attemptDeadline
-                return try attempt(number, context.with(deadline: attemptDeadline), state: state)
+                var budget = attemptDeadline
+                while true {
+                    do throws(AdjoinError) {
+                        return try attempt(number, context.with(deadline: budget), state: state)
+                    } catch {
+                        // A password kept from the broker's answer that no longer logs in: the next one kept (the
+                        // password the failed attempt before changed the account to), else a new answer from the
+                        // broker, with an attempt's whole time (the refused login took little of it).
+                        guard state.attemptFailed(error) else { throw error }
+                        if state.hasKeptPassword {
+                            context.progress("that password no longer logs in: the last attempt had changed it; logging in with the one it changed it to")
+                            continue
+                        }
+                        context.progress("no password kept from the broker's answer logs in (\(error.message)): asking the broker again")
+                        state.forgetBrokerAnswer()
+                        budget = Deadline(seconds: max(attemptDeadline.remaining.seconds, options.directory.timeout))
+                    }
+                }
             }
         } catch {
             state.status?.record(error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
@@ -110,14 +130,10 @@ public struct JoinUseCase: UseCase {
                 guard !options.dryRun else {
                     throw .invalidInput("a join through the broker (\(url)) has no --dry-run: asking the broker resets this instance's account")
                 }
-                switch try InstanceBroker.ask(url, instance: loaded, deadline: deadline, progress: context.progress) {
-                case .join(let answer):
-                    loaded = loaded.answered(by: url, settings: answer.settings, flags: flags)
-                    state.broker = answer
-                case .skipped(let message):
-                    state.context = loaded
-                    state.credentials = loaded.credentials
-                    return optedOut(loaded, context, state: state, message: message)
+                state.brokerAsked = (url, loaded, flags)
+                switch try askBroker(context, state: state) {
+                case .some(let answered): loaded = answered
+                case .none: return optedOut(loaded, context, state: state, message: state.skippedMessage)
                 }
             }
             state.context = loaded
@@ -125,6 +141,18 @@ public struct JoinUseCase: UseCase {
             state.domainName = loaded.settings.domain?.value ?? state.domainName
             if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
             if loaded.optedOut { return optedOut(loaded, context, state: state) }
+        } else if state.brokerAsked != nil, state.broker == nil {
+            // A later attempt through the broker: the one-time password of its last answer again while it
+            // still logs in (an attempt that failed before changing it, as a login timed out on a loaded DC
+            // does), else a new answer. Asking again at once would reset the account, which the broker
+            // refuses for a minute after the last reset (RATE_LIMITED).
+            if let kept = state.keptAnswerForThisAttempt() {
+                context.progress("logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
+                                 + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
+                state.broker = kept
+            } else if let asked = state.brokerAsked, try askBroker(context, state: state) == nil {
+                return optedOut(asked.context, context, state: state, message: state.skippedMessage)
+            }
         }
         let instance = state.context
         let status = state.status
@@ -140,7 +168,13 @@ public struct JoinUseCase: UseCase {
         state.passwordForThisAttempt(&settings)
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
-        // The one-time password serves this attempt only: the login wipes it, and a later attempt asks again.
+        // The login wipes the one-time password it is given; a copy stays kept for a later attempt, and so
+        // does the password this attempt changes it to (`attemptFailed`).
+        if state.broker != nil {
+            let changed = MachinePassword.generate()
+            request.changedPassword = changed.copy()
+            state.willChange(to: changed)
+        }
         state.broker = nil
         if request.registerDNS, request.dnsAddress == nil, instance != nil {
             request.dnsAddress = instanceAddress(context, state: state)
@@ -202,6 +236,27 @@ public struct JoinUseCase: UseCase {
     }
 
     /// The instance's tags opt it out: SKIPPED, and nothing else happens.
+    /// Asks the broker that `state.brokerAsked` names for this instance's account: the context answered by
+    /// it (its answer in `state.broker`, a copy kept for later attempts), or nil when the broker says the
+    /// instance opts out (its message in `state.skippedMessage`).
+    private func askBroker(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> InstanceContext? {
+        guard let asked = state.brokerAsked else { return nil }
+        state.forgetBrokerAnswer()
+        switch try InstanceBroker.ask(asked.url, instance: asked.context, deadline: context.deadline, progress: context.progress) {
+        case .join(let answer):
+            let answered = asked.context.answered(by: asked.url, settings: answer.settings, flags: asked.flags)
+            state.broker = answer
+            state.answered(answer.copy())
+            state.context = answered
+            return answered
+        case .skipped(let message):
+            state.context = asked.context
+            state.credentials = asked.context.credentials
+            state.skippedMessage = message
+            return nil
+        }
+    }
+
     private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts, message given: String? = nil) -> CommandReport {
         let message = given ?? "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
         state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
@@ -345,8 +400,74 @@ public struct JoinUseCase: UseCase {
 /// reporter, the domain for messages, the last failure (for the status item), and when the command began.
 final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
-    /// The broker's answer for this attempt (its one-time password is used once).
+    /// The broker's answer for this attempt (the login wipes its one-time password).
     var broker: InstanceBroker.Answer?
+    /// The broker's last answer, for the attempts after it (its settings and name; the passwords are below).
+    private var keptAnswer: InstanceBroker.Answer?
+    /// The passwords the account may have now that this instance knows, in the order to try them: the
+    /// broker's one-time password (it logs in until an attempt changes it: everything that fails on a loaded
+    /// DC before the change leaves it usable), then what a failed attempt changed it to (a failure after the
+    /// change, such as the keytab's proof timing out). Wiped when the join is over.
+    private var keptPasswords: [SecretBytes] = []
+    /// What this attempt changes the account's password to, once it gets that far.
+    private var changing: SecretBytes?
+    /// This attempt logs in with a kept password rather than a fresh answer's.
+    private var reusing = false
+
+    var hasKeptPassword: Bool { !keptPasswords.isEmpty }
+
+    func answered(_ answer: InstanceBroker.Answer) {
+        forgetBrokerAnswer()
+        keptPasswords = [answer.oneTimePassword]
+        keptAnswer = answer
+    }
+
+    /// The kept answer with the first kept password, or nil (ask the broker).
+    func keptAnswerForThisAttempt() -> InstanceBroker.Answer? {
+        guard var answer = keptAnswer, let first = keptPasswords.first else { return nil }
+        answer.oneTimePassword = first.copy()
+        reusing = true
+        return answer
+    }
+
+    func willChange(to password: SecretBytes) {
+        changing?.wipe()
+        changing = password
+    }
+
+    /// After a failed attempt: true when it logged in with a kept password that the DC refused (that password
+    /// is dropped; the caller tries the next, or asks the broker). Otherwise the password the attempt was
+    /// changing the account to is kept, in case it got that far.
+    func attemptFailed(_ error: AdjoinError) -> Bool {
+        defer {
+            changing = nil
+            reusing = false
+        }
+        guard let changing else { return false }
+        if error.status == .accessDenied, reusing {
+            changing.wipe()
+            if !keptPasswords.isEmpty { keptPasswords.removeFirst().wipe() }
+            return true
+        }
+        if error.status != .accessDenied { keptPasswords.append(changing) } else { changing.wipe() }
+        return false
+    }
+
+    func forgetBrokerAnswer() {
+        keptAnswer = nil
+        for password in keptPasswords { password.wipe() }
+        keptPasswords = []
+        changing?.wipe()
+        changing = nil
+        reusing = false
+    }
+
+    /// The broker asked, with the instance's context before its answer and the command line's settings.
+    var brokerAsked: (url: String, context: InstanceContext, flags: AgentSettings)?
+    /// The broker's message when it says the instance opts out.
+    var skippedMessage: String?
+
+
     /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
     private let metadata: MetadataInstanceID
     var credentials: AWSCredentialChain?
