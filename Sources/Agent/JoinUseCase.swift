@@ -85,7 +85,8 @@ public struct JoinUseCase: UseCase {
                         // broker, with an attempt's whole time (the refused login took little of it).
                         guard state.attemptFailed(error) else { throw error }
                         if state.hasKeptPassword {
-                            context.progress("that password no longer logs in: the last attempt had changed it; logging in with the one it changed it to")
+                            context.progress("that password no longer logs in (the last attempt may have changed it): "
+                                             + "logging in with the one that attempt was changing it to")
                             continue
                         }
                         context.progress("no password kept from the broker's answer logs in (\(error.message)): asking the broker again")
@@ -142,10 +143,10 @@ public struct JoinUseCase: UseCase {
             if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
             if loaded.optedOut { return optedOut(loaded, context, state: state) }
         } else if state.brokerAsked != nil, state.broker == nil {
-            // A later attempt through the broker: the one-time password of its last answer again while it
-            // still logs in (an attempt that failed before changing it, as a login timed out on a loaded DC
-            // does), else a new answer. Asking again at once would reset the account, which the broker
-            // refuses for a minute after the last reset (RATE_LIMITED).
+            // A later attempt through the broker: a password kept from its last answer (the one-time password,
+            // which logs in until an attempt changes it, or what a failed attempt changed it to), else a new
+            // answer. Asking again at once would reset the account, which the broker refuses for a minute
+            // after the last reset (RATE_LIMITED).
             if let kept = state.keptAnswerForThisAttempt() {
                 context.progress("logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
                                  + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
@@ -235,7 +236,6 @@ public struct JoinUseCase: UseCase {
         ])
     }
 
-    /// The instance's tags opt it out: SKIPPED, and nothing else happens.
     /// Asks the broker that `state.brokerAsked` names for this instance's account: the context answered by
     /// it (its answer in `state.broker`, a copy kept for later attempts), or nil when the broker says the
     /// instance opts out (its message in `state.skippedMessage`).
@@ -257,6 +257,7 @@ public struct JoinUseCase: UseCase {
         }
     }
 
+    /// The instance's tags opt it out: SKIPPED, and nothing else happens.
     private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts, message given: String? = nil) -> CommandReport {
         let message = given ?? "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
         state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
