@@ -411,7 +411,7 @@ def test_bootstrap_without_arguments_serves_joins_through_the_runtime_api_from_t
     standins = subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "scripts/lab-support/lambda_standins.py"),
                                  "--keys", env["ADJOIN_LAB_AWS_KEYS_FILE"], "--imds-state", env["ADJOIN_LAB_IMDS_STATE"],
                                  "--moto", env["ADJOIN_LAB_MOTO_ENDPOINT"], "--log", str(function_log),
-                                 "--responses", str(responses), "--timeout", "60"],
+                                 "--responses", str(responses), "--timeout", "150"],
                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
     broker = None
     broker_log = open(tmp_path / "broker.log", "w+")
@@ -429,10 +429,11 @@ def test_bootstrap_without_arguments_serves_joins_through_the_runtime_api_from_t
             start_new_session=True)
 
         # The instance: the same bundle's agent in the root, in a namespace of its own, with only its metadata
-        # endpoint (its role credentials come from there) and the checking proxy as its AWS endpoint.
+        # endpoint (its role credentials come from there) and the checking proxy as its AWS endpoint. Its time
+        # (and so the broker's, which ends before the instance stops waiting) leaves room for qemu's pace on arm64.
         def join():
             return subprocess.run(in_root_command(bullseye, ["join", "--broker", "http://127.0.0.1:%s" % url_port, "--no-configure",
-                                                             "--root", "/tmp/instance", "--output", "json"],
+                                                             "--root", "/tmp/instance", "--timeout", "120", "--output", "json"],
                                                   {"AWS_EC2_METADATA_SERVICE_ENDPOINT": broker_world["metadata"],
                                                    "AWS_ENDPOINT_URL": env["ADJOIN_LAB_AWS_ENDPOINT"]}),
                                   capture_output=True, text=True, timeout=300)
