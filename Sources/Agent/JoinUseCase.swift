@@ -65,7 +65,7 @@ public struct JoinUseCase: UseCase {
         // The password kept for the attempts is wiped as soon as the join is over, whatever its outcome.
         defer {
             state.forgetPassword()
-            state.forgetBrokerAnswer()
+            state.kept.forget()
         }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
@@ -83,14 +83,14 @@ public struct JoinUseCase: UseCase {
                         // A password kept from the broker's answer that no longer logs in: the next one kept (the
                         // password the failed attempt before changed the account to), else a new answer from the
                         // broker, with an attempt's whole time (the refused login took little of it).
-                        guard state.attemptFailed(error) else { throw error }
-                        if state.hasKeptPassword {
+                        guard state.kept.attemptFailed(error) else { throw error }
+                        if state.kept.hasPassword {
                             context.progress("that password no longer logs in (the last attempt may have changed it): "
                                              + "logging in with the one that attempt was changing it to")
                             continue
                         }
                         context.progress("no password kept from the broker's answer logs in (\(error.message)): asking the broker again")
-                        state.forgetBrokerAnswer()
+                        state.kept.forget()
                         budget = Deadline(seconds: max(attemptDeadline.remaining.seconds, options.directory.timeout))
                     }
                 }
@@ -147,7 +147,7 @@ public struct JoinUseCase: UseCase {
             // which logs in until an attempt changes it, or what a failed attempt changed it to), else a new
             // answer. Asking again at once would reset the account, which the broker refuses for a minute
             // after the last reset (RATE_LIMITED).
-            if let kept = state.keptAnswerForThisAttempt() {
+            if let kept = state.kept.forThisAttempt() {
                 context.progress("logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
                                  + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
                 state.broker = kept
@@ -174,7 +174,7 @@ public struct JoinUseCase: UseCase {
         if state.broker != nil {
             let changed = MachinePassword.generate()
             request.changedPassword = changed.copy()
-            state.willChange(to: changed)
+            state.kept.willChange(to: changed)
         }
         state.broker = nil
         if request.registerDNS, request.dnsAddress == nil, instance != nil {
@@ -241,12 +241,12 @@ public struct JoinUseCase: UseCase {
     /// instance opts out (its message in `state.skippedMessage`).
     private func askBroker(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> InstanceContext? {
         guard let asked = state.brokerAsked else { return nil }
-        state.forgetBrokerAnswer()
+        state.kept.forget()
         switch try InstanceBroker.ask(asked.url, instance: asked.context, deadline: context.deadline, progress: context.progress) {
         case .join(let answer):
             let answered = asked.context.answered(by: asked.url, settings: answer.settings, flags: asked.flags)
             state.broker = answer
-            state.answered(answer.copy())
+            state.kept.answered(answer.copy())
             state.context = answered
             return answered
         case .skipped(let message):
@@ -403,72 +403,12 @@ final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
     /// The broker's answer for this attempt (the login wipes its one-time password).
     var broker: InstanceBroker.Answer?
-    /// The broker's last answer, for the attempts after it (its settings and name; the passwords are below).
-    private var keptAnswer: InstanceBroker.Answer?
-    /// The passwords the account may have now that this instance knows, in the order to try them: the
-    /// broker's one-time password (it logs in until an attempt changes it: everything that fails on a loaded
-    /// DC before the change leaves it usable), then what a failed attempt changed it to (a failure after the
-    /// change, such as the keytab's proof timing out). Wiped when the join is over.
-    private var keptPasswords: [SecretBytes] = []
-    /// What this attempt changes the account's password to, once it gets that far.
-    private var changing: SecretBytes?
-    /// This attempt logs in with a kept password rather than a fresh answer's.
-    private var reusing = false
-
-    var hasKeptPassword: Bool { !keptPasswords.isEmpty }
-
-    func answered(_ answer: InstanceBroker.Answer) {
-        forgetBrokerAnswer()
-        keptPasswords = [answer.oneTimePassword]
-        keptAnswer = answer
-    }
-
-    /// The kept answer with the first kept password, or nil (ask the broker).
-    func keptAnswerForThisAttempt() -> InstanceBroker.Answer? {
-        guard var answer = keptAnswer, let first = keptPasswords.first else { return nil }
-        answer.oneTimePassword = first.copy()
-        reusing = true
-        return answer
-    }
-
-    func willChange(to password: SecretBytes) {
-        changing?.wipe()
-        changing = password
-    }
-
-    /// After a failed attempt: true when it logged in with a kept password that the DC refused (that password
-    /// is dropped; the caller tries the next, or asks the broker). Otherwise the password the attempt was
-    /// changing the account to is kept, in case it got that far.
-    func attemptFailed(_ error: AdjoinError) -> Bool {
-        defer {
-            changing = nil
-            reusing = false
-        }
-        guard let changing else { return false }
-        if error.status == .accessDenied, reusing {
-            changing.wipe()
-            if !keptPasswords.isEmpty { keptPasswords.removeFirst().wipe() }
-            return true
-        }
-        if error.status != .accessDenied { keptPasswords.append(changing) } else { changing.wipe() }
-        return false
-    }
-
-    func forgetBrokerAnswer() {
-        keptAnswer = nil
-        for password in keptPasswords { password.wipe() }
-        keptPasswords = []
-        changing?.wipe()
-        changing = nil
-        reusing = false
-    }
-
+    /// The broker's last answer and the passwords kept from it, for the attempts after it.
+    let kept = KeptBrokerAnswer()
     /// The broker asked, with the instance's context before its answer and the command line's settings.
     var brokerAsked: (url: String, context: InstanceContext, flags: AgentSettings)?
     /// The broker's message when it says the instance opts out.
     var skippedMessage: String?
-
-
     /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
     private let metadata: MetadataInstanceID
     var credentials: AWSCredentialChain?

@@ -1,16 +1,15 @@
 import AdjoinCore
-import AWS
 import Testing
 @testable import Agent
 
 /// What the attempts of one join keep from the broker's answer: the passwords the account may have, tried in
 /// order, so that an attempt after a failed one logs in again instead of asking the broker for a reset that
 /// it refuses for a minute (RATE_LIMITED).
-@Suite struct BrokerAttemptsTests {
+@Suite struct KeptBrokerAnswerTests {
     func text(_ secret: SecretBytes) -> String { secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
 
-    func state(oneTimePassword: String) throws -> JoinAttempts {
-        let state = JoinAttempts(domainName: nil, environment: AWSEnvironment(variables: [:]))
+    func state(oneTimePassword: String) throws -> KeptBrokerAnswer {
+        let state = KeptBrokerAnswer()
         state.answered(InstanceBroker.Answer(settings: AgentSettings(), computerName: try ComputerName(explicit: "WEB01"),
                                              hostFQDN: "web01.corp.example.com", oneTimePassword: SecretBytes(Array(oneTimePassword.utf8))))
         return state
@@ -22,18 +21,18 @@ import Testing
         state.willChange(to: SecretBytes(Array("changed-1".utf8)))
         #expect(!state.attemptFailed(.timeout("the keytab's proof timed out")))
         // The next attempt logs in with the one-time password first.
-        let second = try #require(state.keptAnswerForThisAttempt())
+        let second = try #require(state.forThisAttempt())
         #expect(text(second.oneTimePassword) == "one-time" && second.computerName.value == "WEB01")
         state.willChange(to: SecretBytes(Array("changed-2".utf8)))
         // Refused (the first attempt had changed it): the caller tries the next kept password.
         #expect(state.attemptFailed(AdjoinError(.accessDenied, "the one-time password does not log in")))
-        #expect(state.hasKeptPassword)
-        let third = try #require(state.keptAnswerForThisAttempt())
+        #expect(state.hasPassword)
+        let third = try #require(state.forThisAttempt())
         #expect(text(third.oneTimePassword) == "changed-1", "not the password of the refused attempt, which never reached the DC")
         state.willChange(to: SecretBytes(Array("changed-3".utf8)))
         #expect(state.attemptFailed(AdjoinError(.accessDenied, "refused too")))
         // Nothing kept logs in: the broker is asked again.
-        #expect(!state.hasKeptPassword && state.keptAnswerForThisAttempt() == nil)
+        #expect(!state.hasPassword && state.forThisAttempt() == nil)
     }
 
     @Test func aRefusalOfAFreshAnswerIsTheJoinsOutcome() throws {
@@ -43,7 +42,7 @@ import Testing
         #expect(!state.attemptFailed(AdjoinError(.accessDenied, "refused")))
         // A failure before any login (no password being changed) changes nothing kept.
         #expect(!state.attemptFailed(.network("the broker did not answer")))
-        state.forgetBrokerAnswer()
-        #expect(!state.hasKeptPassword && state.keptAnswerForThisAttempt() == nil)
+        state.forget()
+        #expect(!state.hasPassword && state.forThisAttempt() == nil)
     }
 }
