@@ -83,11 +83,12 @@ public struct JoinUseCase: UseCase {
                         // A password kept from the broker's answer that no longer logs in: the next one kept (the
                         // password the failed attempt before changed the account to), else a new answer from the
                         // broker, with an attempt's whole time (the refused login took little of it).
-                        guard state.kept.attemptFailed(error) else { throw error }
-                        if state.kept.hasPassword {
-                            context.progress("that password no longer logs in (the last attempt may have changed it): "
-                                             + "logging in with the one that attempt was changing it to")
+                        switch state.kept.attemptFailed(error) {
+                        case .report: throw error
+                        case .tryNext(let why):
+                            context.progress(why)
                             continue
+                        case .askBroker: break
                         }
                         context.progress("no password kept from the broker's answer logs in (\(error.message)): asking the broker again")
                         state.kept.forget()

@@ -16,6 +16,18 @@ final class KeptBrokerAnswer {
     private var changing: SecretBytes?
     /// This attempt logs in with a kept password rather than a fresh answer's.
     private var reusing = false
+    /// A fresh answer's password was refused once already in this join.
+    private var freshRefused = false
+
+    /// What to do after an attempt that failed.
+    enum Next: Equatable {
+        /// Nothing of the kept answer's doing: the failure is the attempt's outcome.
+        case report
+        /// Log in again at once with the next kept password; the words say why.
+        case tryNext(String)
+        /// No kept password logs in: ask the broker for a new answer.
+        case askBroker
+    }
 
     var hasPassword: Bool { !keptPasswords.isEmpty }
 
@@ -38,22 +50,30 @@ final class KeptBrokerAnswer {
         changing = password
     }
 
-    /// After a failed attempt: true when it logged in with a kept password that the DC refused (that password
-    /// is dropped; the caller tries the next, or asks the broker). Otherwise the password the attempt was
-    /// changing the account to is kept, in case it got that far.
-    func attemptFailed(_ error: AdjoinError) -> Bool {
+    /// After a failed attempt that logged in with a password from the broker's answer. A refused kept password
+    /// is dropped, and the next is tried, else the broker is asked again. A fresh answer's password refused is
+    /// tried once more, once in a join: in a storm the DC refused one just after the broker had set it (1 in
+    /// 300 instances), and asking the broker again would cost the minute of its limit. Any other failure
+    /// keeps the password the attempt was changing the account to, in case it got that far.
+    func attemptFailed(_ error: AdjoinError) -> Next {
         defer {
             changing = nil
             reusing = false
         }
-        guard let changing else { return false }
-        if error.status == .accessDenied, reusing {
-            changing.wipe()
-            if !keptPasswords.isEmpty { keptPasswords.removeFirst().wipe() }
-            return true
+        guard let changing else { return .report }
+        guard error.status == .accessDenied else {
+            keptPasswords.append(changing)
+            return .report
         }
-        if error.status != .accessDenied { keptPasswords.append(changing) } else { changing.wipe() }
-        return false
+        changing.wipe()
+        if !reusing {
+            guard !freshRefused, !keptPasswords.isEmpty else { return .report }
+            freshRefused = true
+            return .tryNext("the broker's one-time password was refused at once: trying it once more")
+        }
+        if !keptPasswords.isEmpty { keptPasswords.removeFirst().wipe() }
+        return keptPasswords.isEmpty ? .askBroker
+            : .tryNext("that password no longer logs in (the last attempt may have changed it): logging in with the one that attempt was changing it to")
     }
 
     func forget() {
