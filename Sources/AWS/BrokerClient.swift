@@ -4,8 +4,10 @@ import AdjoinCore
 /// in the URL's Region (a function URL's host is ID.lambda-url.REGION.on.aws; any other host, such as a
 /// test's stand-in, takes the instance's Region) with the instance role's credentials. The function URL's
 /// IAM authorization checks the signature and names the caller to the broker; the body carries hints only.
-/// Transport failures and the URL's 502/503 are tried again within the deadline; any other answer,
-/// refusals included, is the caller's to read.
+/// A connection that fails and the URL's 502/503 are tried again within the deadline; any other answer,
+/// refusals included, is the caller's to read. The answer is waited for as long as the deadline allows, and
+/// a request whose answer is late is never sent again: the broker may be presetting the account for it, and a
+/// second request would be refused (RATE_LIMITED) while the first one's one-time password is lost.
 public final class BrokerClient {
     public let endpoint: Endpoint
     public let region: String
@@ -41,7 +43,7 @@ public final class BrokerClient {
             signer.sign(&request, with: try credentials.credentials(deadline: deadline), at: UTCTime.now())
             let failure: AdjoinError
             do {
-                let response = try http.send(request, purpose: what, limits: AttemptLimits(attemptTimeout: .seconds(30)), deadline: deadline)
+                let response = try http.send(request, purpose: what, limits: AttemptLimits(attemptTimeout: deadline.remaining), deadline: deadline)
                 if response.status == 403, !refreshed, AWSServiceError(jsonBody: response.body, httpStatus: response.status).isExpiredToken {
                     refreshed = true
                     credentials.invalidate()

@@ -3,6 +3,9 @@
 public struct AdjoinError: Error, Sendable, CustomStringConvertible {
     public var status: Status
     public var message: String
+    /// When another try can succeed, where the refusing side says (the broker's RATE_LIMITED): a retry waits
+    /// at least this long rather than asking again too soon.
+    public var retryAfter: Duration?
 
     public init(_ status: Status, _ message: String) {
         self.status = status

@@ -65,7 +65,9 @@ public struct BootRetry: Sendable {
             } catch {
                 guard BootRetry.isTransient(error.status) else { throw error }
                 if error.status == .timeout { timeouts += 1 }
-                let pause = pause(afterAttempt: number)
+                // The backoff, or longer when the refusing side said when it will accept (the broker's RATE_LIMITED):
+                // asking before then costs the broker and the DC a refusal and the instance an attempt.
+                let pause = max(pause(afterAttempt: number), min(error.retryAfter ?? .zero, longestAttempt))
                 // Another attempt needs its pause and at least a second of work, or it is not worth starting.
                 guard pause + .seconds(1) < whole.remaining else {
                     throw AdjoinError(error.status, "\(error.message) (gave up after \(number) attempts in \(whole.elapsed.milliseconds / 1000) s of --retry-for)")

@@ -67,6 +67,13 @@ public struct BrokerEvent: Sendable {
     public static func errorBody(_ status: Status, _ message: String) -> [UInt8] {
         Array(JSON.object([("status", .string(status.rawValue)), ("message", .string(message))]).serialized().utf8)
     }
+
+    /// A refusal's body: {status, message}, and retryAfterSeconds when it says when to ask again (RATE_LIMITED).
+    public static func errorBody(_ error: AdjoinError) -> [UInt8] {
+        var members: [(String, JSON)] = [("status", .string(error.status.rawValue)), ("message", .string(error.message))]
+        if let after = error.retryAfter { members.append(("retryAfterSeconds", .number(max(1, after.components.seconds)))) }
+        return Array(JSON.object(members).serialized().utf8)
+    }
 }
 
 /// RFC 4648 base64 (the function URL's encoding of a body it calls binary).

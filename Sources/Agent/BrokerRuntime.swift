@@ -99,7 +99,7 @@ public struct BrokerRuntime {
             }
         } catch {
             log("\(id): \(event.callerARN.isEmpty ? "anonymous" : event.callerARN): \(error.status): \(error.message)")
-            return BrokerEvent.response(statusCode: BrokerEvent.httpStatus(error.status), body: BrokerEvent.errorBody(error.status, error.message))
+            return BrokerEvent.response(statusCode: BrokerEvent.httpStatus(error.status), body: BrokerEvent.errorBody(error))
         }
     }
 

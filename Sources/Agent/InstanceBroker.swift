@@ -12,6 +12,13 @@ struct InstanceBroker {
         var computerName: ComputerName
         var hostFQDN: String
         var oneTimePassword: SecretBytes
+
+        /// The same answer with a one-time password of its own (the login wipes the one it is given).
+        func copy() -> Answer {
+            var copied = self
+            copied.oneTimePassword = oneTimePassword.copy()
+            return copied
+        }
     }
 
     enum Reply {
@@ -51,13 +58,21 @@ struct InstanceBroker {
         let word = reply["status"]?.string ?? ""
         let message = reply["message"]?.string ?? reply["Message"]?.string ?? ""
         if status == 200, word == Status.skipped.rawValue { return .skipped("the broker says: \(message)") }
-        guard status == 200, word == Status.preset.rawValue else {
-            if let known = Status(rawValue: word), !known.isSuccess {
-                throw AdjoinError(known, "the broker at \(url) refused (HTTP \(status)): \(message)")
-            }
-            throw refusal(status, url: url, detail: message.isEmpty ? "no broker status" : message)
-        }
+        guard status == 200, word == Status.preset.rawValue else { throw refused(status, reply, url: url) }
         return .join(try answer(reply, url: url))
+    }
+
+    /// A refusal with the broker's own status word and message; RATE_LIMITED says when the broker will reset
+    /// the account again (retryAfterSeconds), and the next attempt waits that long.
+    static func refused(_ status: Int, _ reply: JSON, url: String) -> AdjoinError {
+        let word = reply["status"]?.string ?? ""
+        let message = reply["message"]?.string ?? reply["Message"]?.string ?? ""
+        guard let known = Status(rawValue: word), !known.isSuccess else {
+            return refusal(status, url: url, detail: message.isEmpty ? "no broker status" : message)
+        }
+        var refused = AdjoinError(known, "the broker at \(url) refused (HTTP \(status)): \(message)")
+        if let seconds = reply["retryAfterSeconds"]?.integer, seconds > 0 { refused.retryAfter = .seconds(min(seconds, 3600)) }
+        return refused
     }
 
     /// An answer without the broker's own status: the function URL's (its IAM authorization refused the

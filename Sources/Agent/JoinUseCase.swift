@@ -49,7 +49,10 @@ public struct JoinUseCase: UseCase {
         let state = JoinAttempts(domainName: options.domain, environment: context.environment)
         var deadline = context.deadline
         // The password kept for the attempts is wiped as soon as the join is over, whatever its outcome.
-        defer { state.forgetPassword() }
+        defer {
+            state.forgetPassword()
+            state.kept.forget()
+        }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
             return try BootRetry(budget: budget).run(perAttempt: options.directory.timeout, retrying: { retry in
@@ -58,7 +61,26 @@ public struct JoinUseCase: UseCase {
                 state.lastFailure = retry.failure
             }) { (number, attemptDeadline) throws(AdjoinError) in
                 deadline = attemptDeadline
-                return try attempt(number, context.with(deadline: attemptDeadline), state: state)
+                var budget = attemptDeadline
+                while true {
+                    do throws(AdjoinError) {
+                        return try attempt(number, context.with(deadline: budget), state: state)
+                    } catch {
+                        // A password kept from the broker's answer that no longer logs in: the next one kept (the
+                        // password the failed attempt before changed the account to), else a new answer from the
+                        // broker, with an attempt's whole time (the refused login took little of it).
+                        switch state.kept.attemptFailed(error) {
+                        case .report: throw error
+                        case .tryNext(let why):
+                            context.progress(why)
+                            continue
+                        case .askBroker: break
+                        }
+                        context.progress("no password kept from the broker's answer logs in (\(error.message)): asking the broker again")
+                        state.kept.forget()
+                        budget = Deadline(seconds: max(attemptDeadline.remaining.seconds, options.directory.timeout))
+                    }
+                }
             }
         } catch {
             state.status?.record(error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
@@ -76,8 +98,9 @@ public struct JoinUseCase: UseCase {
         defer { lock?.release() }
         if options.unlessJoined, let report = try alreadyJoined(context, state: state) { return report }
         let flags = try commandLineSettings(state)
-        if state.context == nil, options.readsParameter || options.settings.text(.statusTable) != nil,
-           let skipped = try readInstance(flags: flags, context, state: state) {
+        if state.context == nil, options.readsParameter || options.settings.text(.statusTable) != nil {
+            if let skipped = try readInstance(flags: flags, context, state: state) { return skipped }
+        } else if let skipped = try brokerPasswordForALaterAttempt(context, state: state) {
             return skipped
         }
         var settings = state.context?.settings ?? flags
@@ -109,14 +132,10 @@ public struct JoinUseCase: UseCase {
             guard !options.dryRun else {
                 throw .invalidInput("a join through the broker (\(url)) has no --dry-run: asking the broker resets this instance's account")
             }
-            switch try InstanceBroker.ask(url, instance: loaded, deadline: deadline, progress: context.progress) {
-            case .join(let answer):
-                loaded = loaded.answered(by: url, settings: answer.settings, flags: flags)
-                state.broker = answer
-            case .skipped(let message):
-                state.context = loaded
-                state.credentials = loaded.credentials
-                return optedOut(loaded, context, state: state, message: message)
+            state.brokerAsked = (url, loaded, flags)
+            switch try askBroker(context, state: state) {
+            case .some(let answered): loaded = answered
+            case .none: return optedOut(loaded, context, state: state, message: state.skippedMessage)
             }
         }
         state.context = loaded
@@ -124,6 +143,21 @@ public struct JoinUseCase: UseCase {
         state.domainName = loaded.settings.domain?.value ?? state.domainName
         if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
         return loaded.optedOut ? optedOut(loaded, context, state: state) : nil
+    }
+
+    /// A later attempt through the broker: a password kept from its last answer (the one-time password, which
+    /// logs in until an attempt changes it, or what a failed attempt changed it to), else a new answer. Asking
+    /// again at once would reset the account, which the broker refuses for a minute after the last reset
+    /// (RATE_LIMITED). A report when the broker now says the instance opts out.
+    private func brokerPasswordForALaterAttempt(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
+        guard let asked = state.brokerAsked, state.broker == nil else { return nil }
+        if let kept = state.kept.forThisAttempt() {
+            context.progress("logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
+                             + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
+            state.broker = kept
+            return nil
+        }
+        return try askBroker(context, state: state) == nil ? optedOut(asked.context, context, state: state, message: state.skippedMessage) : nil
     }
 
     /// The broker `--broker` names, else ADJOIN_BROKER_URL in /etc/default/adjoin when the default parameter would be read.
@@ -149,7 +183,13 @@ public struct JoinUseCase: UseCase {
         let instance = state.context
         var request = try joinRequest(settings: settings, instance: instance, files: context.files,
                                       ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
-        // The one-time password serves this attempt only: the login wipes it, and a later attempt asks again.
+        // The login wipes the one-time password it is given; a copy stays kept for a later attempt, and so
+        // does the password this attempt changes it to (`attemptFailed`).
+        if state.broker != nil {
+            let changed = MachinePassword.generate()
+            request.changedPassword = changed.copy()
+            state.kept.willChange(to: changed)
+        }
         state.broker = nil
         if request.registerDNS, request.dnsAddress == nil, instance != nil {
             request.dnsAddress = instanceAddress(context, state: state)
@@ -215,6 +255,27 @@ public struct JoinUseCase: UseCase {
             .duration(state.elapsed),
             .json("message", .string(message)),
         ])
+    }
+
+    /// Asks the broker that `state.brokerAsked` names for this instance's account: the context answered by
+    /// it (its answer in `state.broker`, a copy kept for later attempts), or nil when the broker says the
+    /// instance opts out (its message in `state.skippedMessage`).
+    private func askBroker(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> InstanceContext? {
+        guard let asked = state.brokerAsked else { return nil }
+        state.kept.forget()
+        switch try InstanceBroker.ask(asked.url, instance: asked.context, deadline: context.deadline, progress: context.progress) {
+        case .join(let answer):
+            let answered = asked.context.answered(by: asked.url, settings: answer.settings, flags: asked.flags)
+            state.broker = answer
+            state.kept.answered(answer.copy())
+            state.context = answered
+            return answered
+        case .skipped(let message):
+            state.context = asked.context
+            state.credentials = asked.context.credentials
+            state.skippedMessage = message
+            return nil
+        }
     }
 
     /// The instance's tags opt it out: SKIPPED, and nothing else happens.
@@ -354,8 +415,14 @@ public struct JoinUseCase: UseCase {
 /// reporter, the domain for messages, the last failure (for the status item), and when the command began.
 final class JoinAttempts: InstanceIDReader {
     var context: InstanceContext?
-    /// The broker's answer for this attempt (its one-time password is used once).
+    /// The broker's answer for this attempt (the login wipes its one-time password).
     var broker: InstanceBroker.Answer?
+    /// The broker's last answer and the passwords kept from it, for the attempts after it.
+    let kept = KeptBrokerAnswer()
+    /// The broker asked, with the instance's context before its answer and the command line's settings.
+    var brokerAsked: (url: String, context: InstanceContext, flags: AgentSettings)?
+    /// The broker's message when it says the instance opts out.
+    var skippedMessage: String?
     /// One metadata client for every attempt: its session token serves them all; likewise the role's credentials.
     private let metadata: MetadataInstanceID
     var credentials: AWSCredentialChain?

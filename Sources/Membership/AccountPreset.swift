@@ -68,8 +68,11 @@ public struct AccountPreset: Sendable {
         guard let (minimum, now) = minimumPasswordAge, let set = existing.passwordLastSet else { return }
         let age = now - set
         guard age < minimum else { return }
-        throw AdjoinError(.rateLimited, "the computer account \(target.computerName.samAccountName) (\(existing.dn)) had its password set "
-                          + "\(max(age, 0)) s ago; it is reset at most once every \(minimum) s: try again in \(minimum - max(age, 0)) s")
+        var limited = AdjoinError(.rateLimited, "the computer account \(target.computerName.samAccountName) (\(existing.dn)) had its password set "
+                                  + "\(max(age, 0)) s ago; it is reset at most once every \(minimum) s: try again in \(minimum - max(age, 0)) s")
+        // pwdLastSet and the clock are read in whole seconds: one more, so that the retry is not refused again.
+        limited.retryAfter = .seconds(minimum - max(age, 0) + 1)
+        throw limited
     }
 
     /// The preset over a session that is open already (the broker's, or a test's scripted one).

@@ -24,6 +24,10 @@ public struct JoinRequest: Sendable {
     /// true: `password` is a one-time password an administrator (or a broker) set on the pre-created
     /// account, and `user` is the computer itself (NAME$); see OneTimePasswordJoin.
     public var oneTimePassword = false
+    /// The password a one-time-password join changes the account to; nil: a random one made there. A host
+    /// joining through the broker makes it itself and keeps a copy: an attempt that failed after the change
+    /// leaves the account with this password, which the next attempt logs in with.
+    public var changedPassword: SecretBytes?
     /// The SSM parameter the settings came from, if any: recorded so that leave can report to the
     /// same status table without being told.
     public var settingsParameter: String?

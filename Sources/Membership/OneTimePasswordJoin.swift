@@ -46,7 +46,7 @@ struct OneTimePasswordJoin {
         let previousKeytab = try keytab.current()
         let traces = try JoinTraces(files: request.files, keytab: keytab)
         let before = entry.keyVersion
-        let password = MachinePassword.generate()
+        let password = request.changedPassword?.copy() ?? MachinePassword.generate()
         do throws(AdjoinError) {
             // With the keys the account is about to get, so that a leave after a kill can log in as it.
             let kvno = ComputerAccount.keyVersionAfterReset(entry) ?? ComputerAccount.newAccountKeyVersion &+ 1

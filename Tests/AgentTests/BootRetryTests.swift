@@ -45,6 +45,22 @@ import Testing
         #expect(budgets == [20, 20, 40, 40], "\(script.deadlines)")
     }
 
+    /// A refusal that says when it will be accepted (the broker's RATE_LIMITED) pauses until then, not for the
+    /// shorter backoff that would meet the same refusal again; never longer than two minutes, whatever it says.
+    @Test func aRefusalThatSaysWhenIsTriedAgainThen() throws {
+        var limited = AdjoinError(.rateLimited, "reset 19 s ago")
+        limited.retryAfter = .seconds(42)
+        var forever = AdjoinError(.rateLimited, "a broker asking for an hour")
+        forever.retryAfter = .seconds(3600)
+        let script = Script([limited, .network("no DC answered"), forever, nil])
+        var slept: [Duration] = []
+        let attempts = try Self.policy().run(perAttempt: 20, sleep: { slept.append($0) }, retrying: { _ in }) {
+            (number, deadline) throws(AdjoinError) in try script.attempt(number, deadline)
+        }
+        #expect(attempts == 4)
+        #expect(slept == [.seconds(42), .zero, .seconds(120)], "\(slept)")
+    }
+
     /// Attempts that run out of time get twice the time each, up to two minutes: a DC queueing a herd's
     /// requests answers the attempt that waits. Other failures leave the budget as it is.
     @Test func anAttemptAfterATimeoutHasTwiceTheTime() throws {

@@ -209,6 +209,8 @@ import TestSupport
         let limited = refusal(decide(join))
         #expect(limited?.status == .rateLimited)
         #expect(limited?.message.contains("30 s ago") == true)
+        // When it will reset again: 60 s after pwdLastSet, and a second more for the whole seconds both are read in.
+        #expect(limited?.retryAfter == .seconds(31))
         world.script.finish()
         connector.finish()
         (join, world, connector) = try broker([

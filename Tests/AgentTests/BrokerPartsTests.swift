@@ -54,6 +54,15 @@ import Testing
         #expect(answer.settings.broker == "https://b")
         #expect(InstanceBroker.refusal(403, url: "https://b", detail: "Forbidden").status == .accessDenied)
         #expect(InstanceBroker.refusal(503, url: "https://b", detail: "x").status == .networkError)
+        // RATE_LIMITED carries when the broker will reset again, from its body to the instance's error.
+        var limited = AdjoinError(.rateLimited, "set 20 s ago")
+        limited.retryAfter = .seconds(41)
+        let refusal = try JSON.parse(BrokerEvent.errorBody(limited))
+        #expect(refusal["status"]?.string == "RATE_LIMITED" && refusal["retryAfterSeconds"]?.integer == 41)
+        #expect(try JSON.parse(BrokerEvent.errorBody(AdjoinError(.notRunning, "stopped")))["retryAfterSeconds"] == nil)
+        let refused = InstanceBroker.refused(429, refusal, url: "https://b")
+        #expect(refused.status == .rateLimited && refused.retryAfter == .seconds(41) && refused.message.contains("set 20 s ago"))
+        #expect(InstanceBroker.refused(403, try JSON.parse(Array(#"{"Message":"Forbidden"}"#.utf8)), url: "https://b").retryAfter == nil)
         let missing = try JSON.parse(Array(#"{"status":"PRESET","domain":"corp.example.com"}"#.utf8), secretKeys: ["oneTimePassword"])
         #expect(throws: AdjoinError.self) { try InstanceBroker.answer(missing, url: "https://b") }
     }

@@ -26,6 +26,7 @@ public struct HTTPStep: CustomStringConvertible {
 public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
     public let script: CallScript<HTTPStep>
     private let sent = Locked<[HTTPRequest]>([])
+    private let sentLimits = Locked<[AttemptLimits]>([])
 
     public init(_ steps: [HTTPStep]) {
         script = CallScript("the fake HTTP transport", steps)
@@ -33,6 +34,7 @@ public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
 
     public func send(_ request: HTTPRequest, purpose: String, limits: AttemptLimits, deadline: Deadline) throws(TransportError) -> HTTPResponse {
         sent.withLock { $0.append(request) }
+        sentLimits.withLock { $0.append(limits) }
         let call = "\(request.method) \(request.path)"
         guard let step = script.next(call, matches: { $0.method == request.method && $0.path == request.path }) else {
             throw TransportError(error: AdjoinError(.unknownError, "the fake HTTP transport did not expect \(call)"), retryable: false)
@@ -41,6 +43,9 @@ public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
     }
 
     var requests: [HTTPRequest] { sent.withLock { $0 } }
+
+    /// How long each request sent was allowed to wait for its answer.
+    public var attemptTimeouts: [Duration] { sentLimits.withLock { $0.map(\.attemptTimeout) } }
 
     /// The decoded query of each request sent, as "name=value" pairs joined with "&".
     public var queries: [String] { requests.map { $0.query.map { $0.0 + "=" + $0.1 }.joined(separator: "&") } }

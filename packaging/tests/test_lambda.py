@@ -7,18 +7,23 @@ library, logs in to the lab's DC with Kerberos and binds to its LDAP with SASL G
 (LD_DEBUG=files) shows that every library the binary ran came from /var/task. The arm64 bundle runs the same way under
 qemu-aarch64-static through binfmt_misc.
 
-Not here: `bootstrap` with no arguments (the Lambda Runtime API loop of `adjoin broker`), which needs the runtime API
-stand-in of the broker's own tests."""
+And `bootstrap` with no arguments, as Lambda starts it: the runtime loop of `adjoin broker` in the root, polling the
+lab's stand-in for the Lambda Runtime API (scripts/lab-support/lambda_standins.py, which also stands in for the function
+URL and checks every signature), its AWS calls over HTTPS trusting only the CA bundle at Amazon Linux's path, serves an
+instance's join end to end (JOINED, a keytab that logs in) and a refusal (RATE_LIMITED) with its status."""
+import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import ssl
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.parse
 import zipfile
@@ -96,9 +101,9 @@ def task(arch, bundle, bullseye):
     return folder
 
 
-def in_root(root, arguments, env=None, stdin=None):
-    """Runs /var/task/bootstrap ARGUMENTS inside the root as Lambda would: a clean environment, in a mount and UTS
-    namespace of its own (/proc and /dev mounted there only, a hostname of its own)."""
+def in_root_command(root, arguments, env=None):
+    """The command that runs /var/task/bootstrap ARGUMENTS inside the root as Lambda would: a clean environment, in a
+    mount and UTS namespace of its own (/proc and /dev mounted there only, a hostname of its own)."""
     # Lambda sets LD_LIBRARY_PATH (/lib64:/usr/lib64:...:/var/task/lib); here the root's own glibc 2.31 folder comes
     # first in it, so that a loader honouring it instead of bootstrap's --library-path would load the wrong libc.
     variables = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LAMBDA_TASK_ROOT": "/var/task", "LANG": "C.UTF-8",
@@ -107,9 +112,12 @@ def in_root(root, arguments, env=None, stdin=None):
     variables.update(env or {})
     script = ('mount -t proc proc "$1/proc" && mount --bind /dev "$1/dev" && hostname lambda-sandbox && '
               'root=$1 && shift && exec chroot "$root" "$@"')
-    command = ["unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script, "in-root", root,
-               "env", "-i"] + ["%s=%s" % item for item in sorted(variables.items())] + ["/var/task/bootstrap"] + arguments
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, stdin=stdin)
+    return ["unshare", "-m", "-u", "--propagation", "private", "sh", "-c", script, "in-root", root,
+            "env", "-i"] + ["%s=%s" % item for item in sorted(variables.items())] + ["/var/task/bootstrap"] + arguments
+
+
+def in_root(root, arguments, env=None, stdin=None):
+    return subprocess.run(in_root_command(root, arguments, env), capture_output=True, text=True, timeout=600, stdin=stdin)
 
 
 def loaded_objects(debug_output):
@@ -299,3 +307,174 @@ def test_remote_leave_dry_run_uses_only_the_bundles_kerberos_ldap_sasl_and_curl(
         f.seek(log_start)  # this run's requests only: other tests send wrong signatures with the same key on purpose
         verdicts = [json.loads(line) for line in f if key_id in line and "GetParameter" in line]
     assert verdicts and all(v.get("verdict") == "verified" for v in verdicts), verdicts[-3:]
+
+
+# ---------------------------------------------------------------- bootstrap with no arguments: the runtime loop
+
+BROKER_ACCOUNT = "444455556666"
+MEMBER_ACCOUNT = "210987654321"
+
+
+def register_key(key_id, secret):
+    """Makes a key known to the lab's signature checkers (as the Swift fixtures' registerKey does)."""
+    path = lab()["ADJOIN_LAB_AWS_KEYS_FILE"]
+    with open(path + ".lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with open(path, encoding="utf-8") as f:
+            keys = json.load(f)
+        keys[key_id] = secret
+        with tempfile.NamedTemporaryFile("w", dir=os.path.dirname(path), delete=False) as f:
+            json.dump(keys, f)
+        os.chmod(f.name, 0o600)
+        os.replace(f.name, path)
+
+
+def first_line(process):
+    line = process.stdout.readline()
+    assert line, "%s printed nothing" % process.args
+    return line.strip()
+
+
+def stop(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+@pytest.fixture
+def broker_world(tmp_path):
+    """The central account's settings table and join secret (as the central stack makes them) and a running
+    instance in a member account with its instance profile session and its own metadata emulator. Yields what the
+    broker and the instance need; deletes the instance's computer account afterwards."""
+    import aws_fixtures
+    env = lab()
+    run_id = secrets.token_hex(4)
+    broker_role = "arn:aws:iam::%s:role/adjoin-broker" % BROKER_ACCOUNT
+    table = "adjoin-lambda-bundle-%s" % run_id
+    aws_fixtures.create_status_table(table, role=broker_role, key="accountId")
+    with open(env["ADJOIN_LAB_JOIN_PASSWORD_FILE"], encoding="utf-8") as f:
+        secret = aws_fixtures.put_secret("adjoin/lambda-bundle-%s" % run_id, f.read().rstrip("\n"), role=broker_role)
+    aws_fixtures.put_item(table, {"accountId": {"S": MEMBER_ACCOUNT}, "domain": {"S": env["ADJOIN_LAB_DOMAIN"]},
+                                  "domainControllers": {"L": [{"S": env["ADJOIN_LAB_DC_IP"]}]},
+                                  "joinUser": {"S": env["ADJOIN_LAB_JOIN_USER"]}, "joinPasswordSecret": {"S": secret},
+                                  "organizationalUnit": {"S": env["ADJOIN_LAB_OU"]}, "computerNameFrom": {"S": "instance-id"}},
+                          role=broker_role)
+    credentials = aws_fixtures.assume_role(broker_role, session="adjoin-broker")
+    register_key(credentials["accessKeyId"], credentials["secretAccessKey"])
+    ec2 = aws_fixtures.client("ec2", "us-east-1", role="arn:aws:iam::%s:role/fixture" % MEMBER_ACCOUNT)
+    instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
+    session = aws_fixtures.assume_role("arn:aws:iam::%s:role/web-role" % MEMBER_ACCOUNT, session=instance["InstanceId"])
+    register_key(session["accessKeyId"], session["secretAccessKey"])
+    state = tmp_path / "imds-state.json"
+    state.write_text(json.dumps({
+        "instanceId": instance["InstanceId"], "accountId": MEMBER_ACCOUNT, "region": "us-east-1",
+        "hostname": instance["PrivateDnsName"], "localHostname": instance["PrivateDnsName"], "localIpv4": instance["PrivateIpAddress"],
+        "tags": {}, "tagsExposed": True, "roleName": "web-role",
+        "credentials": {"accessKeyId": session["accessKeyId"], "secretAccessKey": session["secretAccessKey"],
+                        "token": session["sessionToken"]}}))
+    imds = subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "scripts/lab-support/imds.py"), "--port", "0",
+                             "--state", str(state)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                            start_new_session=True)
+    try:
+        yield {"credentials": credentials, "instance": instance, "instanceKey": session["accessKeyId"],
+               "metadata": "http://127.0.0.1:%s" % first_line(imds),
+               "settings": "arn:aws:dynamodb:us-east-1:%s:table/%s" % (BROKER_ACCOUNT, table)}
+    finally:
+        stop(imds)
+        # The computer account the broker made for the instance, found by its owner marker.
+        administrator = ["-H", "ldaps://" + env["ADJOIN_LAB_DC_IP"], "-D", "Administrator@" + env["ADJOIN_LAB_REALM"],
+                         "-y", env["ADJOIN_LAB_ADMIN_PASSWORD_FILE"]]
+        tls = {**os.environ, "LDAPTLS_REQCERT": "never"}
+        found = subprocess.run(["ldapsearch", "-LLL", "-o", "ldif-wrap=no"] + administrator +
+                               ["-b", env["ADJOIN_LAB_OU"], "(info=adjoin-owner: %s*)" % instance["InstanceId"], "dn"],
+                               env=tls, capture_output=True, text=True).stdout
+        for line in found.splitlines():
+            if line.startswith("dn: "):
+                subprocess.run(["ldapdelete", "-r"] + administrator + [line[4:]], env=tls, capture_output=True)
+
+
+def test_bootstrap_without_arguments_serves_joins_through_the_runtime_api_from_the_root(
+        task, bullseye, https_endpoint, broker_world, tmp_path):
+    """Lambda's way: bootstrap with no arguments in the root runs `adjoin broker`, which polls the runtime API
+    stand-in for the next invocation, decides with AWS (the central table, the secret, EC2 through the member
+    role: over HTTPS, trusting the private authority only through /etc/pki/tls/certs/ca-bundle.crt, Amazon Linux's
+    place) and the lab's DC (Kerberos, LDAP: the bundle's libraries), and posts the answer. An instance's signed
+    request to the function URL stand-in is one such invocation: the instance ends JOINED with a keytab that logs in,
+    and asking again within the minute comes back RATE_LIMITED, with its own exit status and the time to wait.
+    The broker's loader log shows that it ran on the bundle's libraries alone."""
+    env = lab()
+    endpoint, authority = https_endpoint
+    bundle_path = os.path.join(bullseye, "etc/pki/tls/certs/ca-bundle.crt")
+    os.makedirs(os.path.dirname(bundle_path), exist_ok=True)
+    shutil.copy(authority, bundle_path)
+    function_log, responses = tmp_path / "function-url.jsonl", tmp_path / "responses"
+    standins = subprocess.Popen([sys.executable, "-u", os.path.join(ROOT, "scripts/lab-support/lambda_standins.py"),
+                                 "--keys", env["ADJOIN_LAB_AWS_KEYS_FILE"], "--imds-state", env["ADJOIN_LAB_IMDS_STATE"],
+                                 "--moto", env["ADJOIN_LAB_MOTO_ENDPOINT"], "--log", str(function_log),
+                                 "--responses", str(responses), "--timeout", "150"],
+                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    broker = None
+    broker_log = open(tmp_path / "broker.log", "w+")
+    try:
+        runtime_port, url_port = first_line(standins).split()
+        credentials = broker_world["credentials"]
+        # What Lambda sets for the function (its role's credentials, the runtime API's address) and the stack's
+        # configuration; the AWS endpoint is the lab's checking proxy behind TLS.
+        broker = subprocess.Popen(in_root_command(bullseye, [], {
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%s" % runtime_port, "AWS_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": credentials["accessKeyId"], "AWS_SECRET_ACCESS_KEY": credentials["secretAccessKey"],
+            "AWS_SESSION_TOKEN": credentials["sessionToken"], "AWS_ENDPOINT_URL": endpoint,
+            "ADJOIN_BROKER_SETTINGS": broker_world["settings"], "ADJOIN_BROKER_MEMBER_ROLE": "adjoin-broker-member",
+            "LD_DEBUG": "files"}), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=broker_log,
+            start_new_session=True)
+
+        # The instance: the same bundle's agent in the root, in a namespace of its own, with only its metadata
+        # endpoint (its role credentials come from there) and the checking proxy as its AWS endpoint. Its time
+        # (and so the broker's, which ends before the instance stops waiting) leaves room for qemu's pace on arm64.
+        def join():
+            return subprocess.run(in_root_command(bullseye, ["join", "--broker", "http://127.0.0.1:%s" % url_port, "--no-configure",
+                                                             "--root", "/tmp/instance", "--timeout", "120", "--output", "json"],
+                                                  {"AWS_EC2_METADATA_SERVICE_ENDPOINT": broker_world["metadata"],
+                                                   "AWS_ENDPOINT_URL": env["ADJOIN_LAB_AWS_ENDPOINT"]}),
+                                  capture_output=True, text=True, timeout=300)
+        os.makedirs(os.path.join(bullseye, "tmp/instance"), exist_ok=True)
+        joined = join()
+        broker_log.seek(0)
+        log = broker_log.read()
+        assert joined.returncode == 0, joined.stdout + joined.stderr[-3000:] + "\nbroker:\n" + log[-3000:]
+        answer = json.loads(joined.stdout)
+        assert answer["status"] == "JOINED", answer
+        keytab = os.path.join(bullseye, "tmp/instance/etc/krb5.keytab")
+        name = answer["computerName"]
+        run(["kinit", "-k", "-t", keytab, "%s$@%s" % (name, env["ADJOIN_LAB_REALM"])],
+            env={**os.environ, "KRB5_CONFIG": env["ADJOIN_LAB_KRB5_CONFIG"], "KRB5CCNAME": "MEMORY:bundle"})
+        assert re.search(r"PRESET CN=%s," % re.escape(name), log), log[-3000:]
+
+        again = join()
+        assert again.returncode == 32, again.stdout + again.stderr[-3000:]  # RATE_LIMITED's exit status
+        assert json.loads(again.stdout)["status"] == "RATE_LIMITED", again.stdout
+        with open(responses, encoding="utf-8") as f:
+            bodies = [json.loads(line) for line in f]
+        assert [body.get("status") for body in bodies] == ["PRESET", "RATE_LIMITED"], [b.get("status") for b in bodies]
+        assert 1 <= bodies[1]["retryAfterSeconds"] <= 61, bodies[1]
+
+        # Both requests went through the function URL stand-in's signature check and named the instance's session.
+        with open(function_log, encoding="utf-8") as f:
+            entries = [json.loads(line) for line in f]
+        assert [(e["verdict"], e["statusCode"]) for e in entries] == [("verified", 200), ("verified", 429)], entries
+        assert all(e["callerArn"].endswith("/" + broker_world["instance"]["InstanceId"]) for e in entries), entries
+
+        # Every library the broker ran on came from /var/task.
+        broker_log.seek(0)
+        objects = loaded_objects(broker_log.read())
+        outside = [path for path in objects if not path.startswith("/var/task/")]
+        assert not outside, "libraries from outside the bundle: %s" % outside
+        for expected in ("lib/libkrb5.so.3", "lib/libcurl.so.4", "lib/sasl2/libgssapiv2.so"):
+            assert "/var/task/" + expected in objects, (expected, objects)
+    finally:
+        for process in (broker, standins):
+            if process is not None:
+                stop(process)
+        broker_log.close()
+        os.remove(bundle_path)
+        shutil.rmtree(os.path.join(bullseye, "tmp/instance"), ignore_errors=True)
