@@ -4,10 +4,10 @@ import PackageDescription
 let package = Package(
     name: "adjoin",
     products: [
-        .executable(name: "adjoin", targets: ["adjoin"]),
+        .executable(name: "adjoin", targets: ["adjoin"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C libraries, linked through module maps (their pkg-config files add -isystem, which SwiftPM warns about).
@@ -18,7 +18,8 @@ let package = Package(
         // library (variadic functions, macros, C globals, C callbacks, res_state) as real, prefixed functions.
         // Plain glibc (prctl, memfd_create, the run-time loader the LDAP and curl shims share, the GLIBC_2.34 floor).
         .target(name: "CPOSIXShim"),
-        .target(name: "CKerberosShim", dependencies: ["CKerberos"], linkerSettings: [.linkedLibrary("krb5"), .linkedLibrary("gssapi_krb5")]),
+        .target(
+            name: "CKerberosShim", dependencies: ["CKerberos"], linkerSettings: [.linkedLibrary("krb5"), .linkedLibrary("gssapi_krb5")]),
         // gssapi_krb5 names the bind's credential cache (gss_krb5_ccache_name), so LDAP needs no CKerberos.
         .target(name: "CLDAPShim", dependencies: ["CLDAP", "CPOSIXShim"], linkerSettings: [.linkedLibrary("gssapi_krb5")]),
         .target(name: "CCurlShim", dependencies: ["CCurl", "CPOSIXShim"]),
@@ -45,19 +46,27 @@ let package = Package(
         ),
         // What several test targets share (a seeded generator, a lock); never linked into the agent.
         // Fakes of the parts with I/O (directory, HTTP transport, resolver, clock) are here too.
-        .target(name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership", "Kerberos", "LDAP"], path: "Tests/TestSupport"),
+        .target(
+            name: "TestSupport", dependencies: ["AdjoinCore", "AWS", "Discovery", "Membership", "Kerberos", "LDAP"],
+            path: "Tests/TestSupport"),
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS", "AdjoinCore"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
-        .testTarget(name: "MembershipTests", dependencies: ["Membership", "HostConfig", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Kerberos", "LDAP", "Membership", "TestSupport"]),
+        .testTarget(
+            name: "MembershipTests",
+            dependencies: ["Membership", "HostConfig", "Discovery", "Kerberos", "LDAP", "AdjoinCore", "TestSupport"]),
+        .testTarget(
+            name: "AgentTests", dependencies: ["Agent", "AdjoinCore", "AWS", "Discovery", "Kerberos", "LDAP", "Membership", "TestSupport"]),
         .testTarget(name: "HostConfigTests", dependencies: ["HostConfig", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "AWSIntegrationTests", dependencies: ["AWS", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["adjoin", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Discovery", "HostConfig", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
+        .testTarget(
+            name: "CommandLineTests", dependencies: ["adjoin", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Discovery", "HostConfig", "Kerberos", "LDAP", "Membership", "AdjoinCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

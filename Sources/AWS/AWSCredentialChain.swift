@@ -19,7 +19,8 @@ public final class AWSCredentialChain: AWSCredentialProvider {
         if let fixed = try environment.credentials() { return fixed }
         if let cached, !needsRefresh(cached) { return cached }
         guard let metadata else {
-            throw AdjoinError(.accessDenied, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run on an instance with a role")
+            throw AdjoinError(
+                .accessDenied, "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run on an instance with a role")
         }
         let fresh = try metadata.roleCredentials(deadline: deadline)
         cached = fresh

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The AWS settings of the process's environment, read as the AWS SDKs read them:
@@ -32,7 +32,8 @@ public struct AWSEnvironment: Sendable {
     /// From environ's "NAME=value" entries: the AWS_ variables (and the broker's ADJOIN_BROKER_ ones, set by its stack).
     init(entries: [String]) {
         var variables: [String: String] = [:]
-        for text in entries where text.hasPrefix("AWS_") || text.hasPrefix("ADJOIN_BROKER_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
+        for text in entries
+        where text.hasPrefix("AWS_") || text.hasPrefix("ADJOIN_BROKER_") || text.hasPrefix("HOME=") || text.hasPrefix("PATH=") {
             guard let equals = text.firstIndex(of: "=") else { continue }
             variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
         }
@@ -110,9 +111,10 @@ public struct AWSEnvironment: Sendable {
         switch (keyId, secret) {
         case (nil, nil): return nil
         case (let keyId?, let secret?):
-            return AWSCredentials(accessKeyId: keyId, secretAccessKey: SecretBytes(Array(secret.utf8)),
-                                  sessionToken: variables["AWS_SESSION_TOKEN"].map { SecretBytes(Array($0.utf8)) },
-                                  source: "the environment (AWS_ACCESS_KEY_ID)")
+            return AWSCredentials(
+                accessKeyId: keyId, secretAccessKey: SecretBytes(Array(secret.utf8)),
+                sessionToken: variables["AWS_SESSION_TOKEN"].map { SecretBytes(Array($0.utf8)) },
+                source: "the environment (AWS_ACCESS_KEY_ID)")
         default:
             throw .invalidInput("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together")
         }
@@ -137,10 +139,12 @@ public struct AWSService: Sendable, Equatable {
     public static let ec2 = AWSService(serviceId: "EC2", endpointPrefix: "ec2", signingName: "ec2", displayName: "EC2")
     public static let sts = AWSService(serviceId: "STS", endpointPrefix: "sts", signingName: "sts", displayName: "STS")
     /// The IAM Identity Center portal (GetRoleCredentials): `AWS_ENDPOINT_URL_SSO`, else portal.sso.REGION.amazonaws.com.
-    public static let sso = AWSService(serviceId: "SSO", endpointPrefix: "portal.sso", signingName: "awsssoportal", displayName: "the SSO portal")
+    public static let sso = AWSService(
+        serviceId: "SSO", endpointPrefix: "portal.sso", signingName: "awsssoportal", displayName: "the SSO portal")
     /// Lambda function URLs (the join broker): signed as `lambda`; the URL is the broker's, never derived.
     public static let lambda = AWSService(serviceId: "Lambda", endpointPrefix: "lambda", signingName: "lambda", displayName: "the broker")
-    public static let dynamoDB = AWSService(serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
+    public static let dynamoDB = AWSService(
+        serviceId: "DynamoDB", endpointPrefix: "dynamodb", signingName: "dynamodb", displayName: "DynamoDB")
 }
 
 extension String {

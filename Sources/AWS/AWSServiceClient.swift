@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sends signed requests to one AWS service in one region, with the SDKs' standard retries:
@@ -15,8 +15,10 @@ final class AWSServiceClient {
     var retry = RetryPolicy()
 
     /// `transport`: libcurl when nil.
-    init(service: AWSService, region: String, endpoint: Endpoint, credentials: AWSCredentialProvider,
-         transport: (any HTTPTransport)? = nil) throws(AdjoinError) {
+    init(
+        service: AWSService, region: String, endpoint: Endpoint, credentials: AWSCredentialProvider,
+        transport: (any HTTPTransport)? = nil
+    ) throws(AdjoinError) {
         self.service = service
         self.region = region
         self.endpoint = endpoint
@@ -33,33 +35,43 @@ final class AWSServiceClient {
 
     /// The JSON protocols (SSM: 1.1, DynamoDB: 1.0). Members of the reply named in `secretKeys` are
     /// decoded into SecretBytes; the reply's bytes are wiped once parsed.
-    func callJSON(_ target: String, operation: String, body: JSON, jsonVersion: String, secretKeys: Set<String> = [],
-                  deadline: Deadline) throws(AWSCallError) -> JSON {
-        var request = HTTPRequest(method: "POST", endpoint: endpoint, headers: [
-            HTTPHeader("Content-Type", "application/x-amz-json-\(jsonVersion)"), HTTPHeader("X-Amz-Target", target),
-        ], body: Array(body.serialized().utf8))
+    func callJSON(
+        _ target: String, operation: String, body: JSON, jsonVersion: String, secretKeys: Set<String> = [],
+        deadline: Deadline
+    ) throws(AWSCallError) -> JSON {
+        var request = HTTPRequest(
+            method: "POST", endpoint: endpoint,
+            headers: [
+                HTTPHeader("Content-Type", "application/x-amz-json-\(jsonVersion)"), HTTPHeader("X-Amz-Target", target),
+            ], body: Array(body.serialized().utf8))
         defer { request.body.wipe() }
         var reply = try send(request, operation: operation, errorFormat: .json, deadline: deadline)
         defer { reply.wipe() }
         do {
             return try reply.withUnsafeBytes { bytes throws(JSON.ParseError) in try JSON.parse(bytes, secretKeys: secretKeys) }
         } catch {
-            throw .failed(AdjoinError(.unknownError, "\(service.displayName) \(operation) at \(endpoint) sent a reply that is not JSON: \(error)"))
+            throw .failed(
+                AdjoinError(.unknownError, "\(service.displayName) \(operation) at \(endpoint) sent a reply that is not JSON: \(error)"))
         }
     }
 
     /// The query protocol (EC2, STS): a form-encoded POST, an XML reply.
-    func callQuery(_ action: String, version: String, parameters: [(String, String)], secretNames: Set<String> = [],
-                   deadline: Deadline) throws(AWSCallError) -> XMLElement {
-        let request = HTTPRequest(method: "POST", endpoint: endpoint, headers: [
-            HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
-        ], body: URIEncoding.formBody([("Action", action), ("Version", version)] + parameters))
+    func callQuery(
+        _ action: String, version: String, parameters: [(String, String)], secretNames: Set<String> = [],
+        deadline: Deadline
+    ) throws(AWSCallError) -> XMLElement {
+        let request = HTTPRequest(
+            method: "POST", endpoint: endpoint,
+            headers: [
+                HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+            ], body: URIEncoding.formBody([("Action", action), ("Version", version)] + parameters))
         var reply = try send(request, operation: action, errorFormat: .xml, deadline: deadline)
         defer { reply.wipe() }
         do {
             return try XMLElement.parse(reply, secretNames: secretNames)
         } catch {
-            throw .failed(AdjoinError(.unknownError, "\(service.displayName) \(action) at \(endpoint) sent a reply that is not XML: \(error)"))
+            throw .failed(
+                AdjoinError(.unknownError, "\(service.displayName) \(action) at \(endpoint) sent a reply that is not XML: \(error)"))
         }
     }
 
@@ -83,7 +95,8 @@ final class AWSServiceClient {
             do {
                 let response = try http.send(request, purpose: what, limits: AttemptLimits(), deadline: deadline)
                 if (200..<300).contains(response.status) { return response.body }
-                let error = errorFormat == .json
+                let error =
+                    errorFormat == .json
                     ? AWSServiceError(jsonBody: response.body, httpStatus: response.status)
                     : AWSServiceError(xmlBody: response.body, httpStatus: response.status)
                 if error.isExpiredToken && !refreshed {
@@ -105,8 +118,10 @@ final class AWSServiceClient {
             }
             let pause = retry.backoff(attempt: attempt, throttled: throttled)
             guard pause < deadline.remaining else {
-                throw .failed(AdjoinError(failure.status == .unknownError ? .timeout : failure.status,
-                                          "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
+                throw .failed(
+                    AdjoinError(
+                        failure.status == .unknownError ? .timeout : failure.status,
+                        "\(failure.message) (\(attempt) attempts; the time budget leaves no room for another)"))
             }
             retry.sleep(pause)
         }

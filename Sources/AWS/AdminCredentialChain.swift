@@ -21,13 +21,17 @@ public struct AdminCredentials {
 public enum AdminCredentialChain {
     /// The first source before instance metadata that is configured, or nil (then, on an instance, the
     /// instance role). Nothing is fetched yet: the provider fetches when first asked.
-    public static func beforeInstanceMetadata(environment: AWSEnvironment, files: HostFiles = HostFiles()) throws(AdjoinError) -> AdminCredentials? {
+    public static func beforeInstanceMetadata(
+        environment: AWSEnvironment, files: HostFiles = HostFiles()
+    ) throws(AdjoinError) -> AdminCredentials? {
         let shared = try SharedConfigFiles.load(environment: environment, files: files)
         let named = environment.value("AWS_PROFILE") ?? environment.value("AWS_DEFAULT_PROFILE")
         let profileName = named ?? "default"
         if let named, shared.profiles[named] == nil {
-            throw .invalidInput("AWS_PROFILE names the profile \(named), which is in none of "
-                                + (shared.sources.isEmpty ? "the shared files (~/.aws/config, ~/.aws/credentials: not found)" : shared.sources.joined(separator: ", ")))
+            throw .invalidInput(
+                "AWS_PROFILE names the profile \(named), which is in none of "
+                    + (shared.sources.isEmpty
+                        ? "the shared files (~/.aws/config, ~/.aws/credentials: not found)" : shared.sources.joined(separator: ", ")))
         }
         let region = environment.region ?? shared.profiles[profileName]?["region"]
         if let keys = try environment.credentials() {
@@ -40,8 +44,9 @@ public enum AdminCredentialChain {
         }
         if ContainerCredentials.configured(environment) {
             let (endpoint, path) = try ContainerCredentials.location(environment)
-            return AdminCredentials(provider: try ContainerCredentials.provider(environment: environment),
-                                    source: "the container credentials endpoint \(endpoint)\(path)", region: region)
+            return AdminCredentials(
+                provider: try ContainerCredentials.provider(environment: environment),
+                source: "the container credentials endpoint \(endpoint)\(path)", region: region)
         }
         return nil
     }
@@ -65,8 +70,9 @@ struct ProfileResolver {
             return (try assumedRole(roleArn, profile: name, settings: settings, visited: visited + [name]), "role_arn \(roleArn)")
         }
         if settings["web_identity_token_file"] != nil {
-            throw .invalidInput("profile \(name) uses web_identity_token_file, which adjoin does not support; use credential_process "
-                                + "(aws configure export-credentials) or a role_arn with source_profile")
+            throw .invalidInput(
+                "profile \(name) uses web_identity_token_file, which adjoin does not support; use credential_process "
+                    + "(aws configure export-credentials) or a role_arn with source_profile")
         }
         if let sso = try SSOProfile(profile: name, settings: settings, files: files) {
             return (try sso.provider(environment: environment), "sso")
@@ -82,9 +88,12 @@ struct ProfileResolver {
 
     /// `role_arn` assumed with the credentials of `source_profile` (its keys: a source profile that is
     /// itself a role is followed, a loop is refused) or of `credential_source`.
-    private func assumedRole(_ roleArn: String, profile: String, settings: [String: String], visited: [String]) throws(AdjoinError) -> AWSCredentialProvider {
+    private func assumedRole(
+        _ roleArn: String, profile: String, settings: [String: String], visited: [String]
+    ) throws(AdjoinError) -> AWSCredentialProvider {
         if settings["mfa_serial"] != nil {
-            throw .invalidInput("profile \(profile) needs an MFA code (mfa_serial), which adjoin cannot ask for; use credential_process instead")
+            throw .invalidInput(
+                "profile \(profile) needs an MFA code (mfa_serial), which adjoin cannot ask for; use credential_process instead")
         }
         let source: AWSCredentialProvider
         switch (settings["source_profile"], settings["credential_source"]) {
@@ -111,8 +120,9 @@ struct ProfileResolver {
         let stsRegion = settings["region"] ?? region ?? "us-east-1"
         let sts = try STSClient(region: stsRegion, credentials: source, environment: environment)
         let duration = settings["duration_seconds"].flatMap { Int($0) } ?? 3600
-        return AssumedRoleCredentials(roleArn: roleArn, sessionName: settings["role_session_name"] ?? "adjoin-\(UTCTime.now().seconds)",
-                                      durationSeconds: duration, externalId: settings["external_id"], sts: sts)
+        return AssumedRoleCredentials(
+            roleArn: roleArn, sessionName: settings["role_session_name"] ?? "adjoin-\(UTCTime.now().seconds)",
+            durationSeconds: duration, externalId: settings["external_id"], sts: sts)
     }
 
     /// The profile's `aws_access_key_id` with its secret (and session token) from the files' secrets.
@@ -120,8 +130,10 @@ struct ProfileResolver {
         guard let keyId = settings["aws_access_key_id"], let secret = files.secrets[profile]?["aws_secret_access_key"] else {
             throw .invalidInput("profile \(profile) has no aws_access_key_id with its aws_secret_access_key")
         }
-        return StaticCredentials(AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: files.secrets[profile]?["aws_session_token"],
-                                                source: "profile \(profile) (static keys)"))
+        return StaticCredentials(
+            AWSCredentials(
+                accessKeyId: keyId, secretAccessKey: secret, sessionToken: files.secrets[profile]?["aws_session_token"],
+                source: "profile \(profile) (static keys)"))
     }
 
     private func credentialSource(_ name: String, profile: String) throws(AdjoinError) -> AWSCredentialProvider {
@@ -137,7 +149,8 @@ struct ProfileResolver {
             let metadata = try InstanceMetadata(environment: environment)
             return RefreshingCredentials { (deadline) throws(AdjoinError) in try metadata.roleCredentials(deadline: deadline) }
         default:
-            throw .invalidInput("profile \(profile) has credential_source \(name); it can be Environment, Ec2InstanceMetadata or EcsContainer")
+            throw .invalidInput(
+                "profile \(profile) has credential_source \(name); it can be Environment, Ec2InstanceMetadata or EcsContainer")
         }
     }
 }

@@ -32,8 +32,9 @@ public final class BrokerClient {
     /// The HTTP status and body of the broker's answer; the caller wipes the body (it may hold the one-time password).
     public func join(hints: JSON, deadline: Deadline) throws(AdjoinError) -> (status: Int, body: [UInt8]) {
         let signer = SigV4Signer(service: AWSService.lambda.signingName, region: region)
-        let unsigned = HTTPRequest(method: "POST", endpoint: endpoint, path: "/join", headers: [HTTPHeader("Content-Type", "application/json")],
-                                   body: Array(hints.serialized().utf8))
+        let unsigned = HTTPRequest(
+            method: "POST", endpoint: endpoint, path: "/join", headers: [HTTPHeader("Content-Type", "application/json")],
+            body: Array(hints.serialized().utf8))
         let what = "the broker at \(endpoint)"
         var attempt = 0
         var refreshed = false
@@ -43,8 +44,10 @@ public final class BrokerClient {
             signer.sign(&request, with: try credentials.credentials(deadline: deadline), at: UTCTime.now())
             let failure: AdjoinError
             do {
-                let response = try http.send(request, purpose: what, limits: AttemptLimits(attemptTimeout: deadline.remaining), deadline: deadline)
-                if response.status == 403, !refreshed, AWSServiceError(jsonBody: response.body, httpStatus: response.status).isExpiredToken {
+                let response = try http.send(
+                    request, purpose: what, limits: AttemptLimits(attemptTimeout: deadline.remaining), deadline: deadline)
+                if response.status == 403, !refreshed, AWSServiceError(jsonBody: response.body, httpStatus: response.status).isExpiredToken
+                {
                     refreshed = true
                     credentials.invalidate()
                     attempt -= 1

@@ -19,19 +19,25 @@ enum ContainerCredentials {
     /// The endpoint and path to ask, checked as the SDKs check it.
     static func location(_ environment: AWSEnvironment) throws(AdjoinError) -> (endpoint: Endpoint, path: String) {
         if let relative = environment.value("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI") {
-            return (try Endpoint(parsing: "http://" + ecsHost, source: "the ECS endpoint"), relative.hasPrefix("/") ? relative : "/" + relative)
+            return (
+                try Endpoint(parsing: "http://" + ecsHost, source: "the ECS endpoint"), relative.hasPrefix("/") ? relative : "/" + relative
+            )
         }
         guard let full = environment.value("AWS_CONTAINER_CREDENTIALS_FULL_URI") else {
-            throw .invalidInput("no container credentials endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI")
+            throw .invalidInput(
+                "no container credentials endpoint: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or AWS_CONTAINER_CREDENTIALS_FULL_URI")
         }
         let endpoint = try Endpoint(parsing: full, source: "AWS_CONTAINER_CREDENTIALS_FULL_URI")
         guard endpoint.scheme == "https" || isLoopback(endpoint.host) || linkLocalHosts.contains(endpoint.host.lowercased()) else {
-            throw .invalidInput("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback address or the ECS or EKS "
-                                + "link-local host; it names \(endpoint.host)")
+            throw .invalidInput(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback address or the ECS or EKS "
+                    + "link-local host; it names \(endpoint.host)")
         }
         // The path and query of the URL as given: Endpoint keeps the path; a query is not expected here.
-        return (try Endpoint(parsing: endpoint.origin, source: "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
-                endpoint.basePath.isEmpty ? "/" : endpoint.basePath)
+        return (
+            try Endpoint(parsing: endpoint.origin, source: "AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+            endpoint.basePath.isEmpty ? "/" : endpoint.basePath
+        )
     }
 
     /// 127.0.0.0/8, ::1 and localhost, as the SDKs allow (they resolve a name; adjoin takes these literally).
@@ -62,12 +68,15 @@ enum ContainerCredentials {
         return environment.value("AWS_CONTAINER_AUTHORIZATION_TOKEN").map { SecretBytes(Array($0.utf8)) }
     }
 
-    private static func fetch(endpoint: Endpoint, path: String, environment: AWSEnvironment, transport: any HTTPTransport,
-                              deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+    private static func fetch(
+        endpoint: Endpoint, path: String, environment: AWSEnvironment, transport: any HTTPTransport,
+        deadline: Deadline
+    ) throws(AdjoinError) -> AWSCredentials {
         let label = "the container credentials endpoint \(endpoint)"
         var request = HTTPRequest(method: "GET", endpoint: endpoint, path: path)
         if let token = try authorization(environment) { request.headers.append(HTTPHeader("Authorization", secret: token)) }
-        let limits = AttemptLimits(connectTimeout: .seconds(2), attemptTimeout: .seconds(5), useEnvironmentProxy: false, maximumResponseBytes: 1 << 20)
+        let limits = AttemptLimits(
+            connectTimeout: .seconds(2), attemptTimeout: .seconds(5), useEnvironmentProxy: false, maximumResponseBytes: 1 << 20)
         var response: HTTPResponse
         do {
             response = try transport.send(request, purpose: label, limits: limits, deadline: deadline)
@@ -76,15 +85,17 @@ enum ContainerCredentials {
         }
         defer { response.body.wipe() }
         guard response.status == 200 else {
-            throw AdjoinError(response.status == 401 || response.status == 403 ? .accessDenied : .unknownError,
-                              "\(label) answered HTTP \(response.status)"
-                                + (response.status == 401 || response.status == 403 ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN or _FILE)" : ""))
+            throw AdjoinError(
+                response.status == 401 || response.status == 403 ? .accessDenied : .unknownError,
+                "\(label) answered HTTP \(response.status)"
+                    + (response.status == 401 || response.status == 403 ? " (check AWS_CONTAINER_AUTHORIZATION_TOKEN or _FILE)" : ""))
         }
         let document = try CredentialDocument.parse(response.body, secretKeys: ["SecretAccessKey", "Token"], from: label)
         guard let keyId = document["AccessKeyId"]?.string, !keyId.isEmpty, let secret = document["SecretAccessKey"]?.secret else {
             throw AdjoinError(.unknownError, "the credentials from \(label) are incomplete")
         }
-        return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: document["Token"]?.secret,
-                              expiration: CredentialDocument.expiration(document["Expiration"]), source: label)
+        return AWSCredentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: document["Token"]?.secret,
+            expiration: CredentialDocument.expiration(document["Expiration"]), source: label)
     }
 }

@@ -9,9 +9,12 @@ public final class DynamoDBClient {
     }
 
     /// `transport`: libcurl when nil.
-    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
-        client = try AWSServiceClient(service: .dynamoDB, region: region,
-                                      endpoint: try environment.endpoint(for: .dynamoDB, region: region), credentials: credentials, transport: transport)
+    init(
+        region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?
+    ) throws(AdjoinError) {
+        client = try AWSServiceClient(
+            service: .dynamoDB, region: region,
+            endpoint: try environment.endpoint(for: .dynamoDB, region: region), credentials: credentials, transport: transport)
     }
 
     /// An attribute value as DynamoDB writes it: {"S": text} or {"N": "digits"}.
@@ -25,15 +28,18 @@ public final class DynamoDBClient {
     }
 
     /// PutItem with an optional condition. `names` and `values` are ExpressionAttributeNames/Values.
-    public func putItem(table: String, item: [(String, JSON)], condition: String? = nil, names: [(String, String)] = [],
-                        values: [(String, JSON)] = [], deadline: Deadline) throws(AdjoinError) -> PutOutcome {
+    public func putItem(
+        table: String, item: [(String, JSON)], condition: String? = nil, names: [(String, String)] = [],
+        values: [(String, JSON)] = [], deadline: Deadline
+    ) throws(AdjoinError) -> PutOutcome {
         var body: [(String, JSON)] = [("TableName", .string(table)), ("Item", .object(item))]
         if let condition { body.append(("ConditionExpression", .string(condition))) }
         if !names.isEmpty { body.append(("ExpressionAttributeNames", .object(names.map { ($0.0, .string($0.1)) }))) }
         if !values.isEmpty { body.append(("ExpressionAttributeValues", .object(values))) }
         do {
-            _ = try client.callJSON("DynamoDB_20120810.PutItem", operation: "PutItem", body: .object(body), jsonVersion: "1.0",
-                                    deadline: deadline)
+            _ = try client.callJSON(
+                "DynamoDB_20120810.PutItem", operation: "PutItem", body: .object(body), jsonVersion: "1.0",
+                deadline: deadline)
             return .written
         } catch {
             if case .service(let reply, _) = error, reply.code == "ConditionalCheckFailedException" { return .conditionFailed }
@@ -43,11 +49,14 @@ public final class DynamoDBClient {
 
     /// The item with this key (attribute name and value), or nil; consistent read. Members of the reply
     /// named in `secretKeys` are decoded into SecretBytes.
-    public func getItem(table: String, key: [(String, JSON)], secretKeys: Set<String> = [], deadline: Deadline) throws(AdjoinError) -> JSON? {
+    public func getItem(table: String, key: [(String, JSON)], secretKeys: Set<String> = [], deadline: Deadline) throws(AdjoinError) -> JSON?
+    {
         do {
-            let reply = try client.callJSON("DynamoDB_20120810.GetItem", operation: "GetItem", body: .object([
-                ("TableName", .string(table)), ("Key", .object(key)), ("ConsistentRead", .bool(true)),
-            ]), jsonVersion: "1.0", secretKeys: secretKeys, deadline: deadline)
+            let reply = try client.callJSON(
+                "DynamoDB_20120810.GetItem", operation: "GetItem",
+                body: .object([
+                    ("TableName", .string(table)), ("Key", .object(key)), ("ConsistentRead", .bool(true)),
+                ]), jsonVersion: "1.0", secretKeys: secretKeys, deadline: deadline)
             return reply["Item"]
         } catch {
             throw DynamoDBClient.explain(error, operation: "reading from the DynamoDB table \(table)")

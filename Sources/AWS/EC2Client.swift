@@ -12,16 +12,21 @@ public final class EC2Client {
     }
 
     /// `transport`: libcurl when nil.
-    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
-        client = try AWSServiceClient(service: .ec2, region: region, endpoint: try environment.endpoint(for: .ec2, region: region),
-                                      credentials: credentials, transport: transport)
+    init(
+        region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?
+    ) throws(AdjoinError) {
+        client = try AWSServiceClient(
+            service: .ec2, region: region, endpoint: try environment.endpoint(for: .ec2, region: region),
+            credentials: credentials, transport: transport)
     }
 
     /// Every tag of the instance, following NextToken through the pages.
     public func tags(instanceId: String, deadline: Deadline) throws(AdjoinError) -> [String: String] {
         var tags: [String: String] = [:]
-        try eachPage("DescribeTags", [("Filter.1.Name", "resource-id"), ("Filter.1.Value.1", instanceId)],
-                     what: "reading the tags of \(instanceId)", deadline: deadline) { reply in
+        try eachPage(
+            "DescribeTags", [("Filter.1.Name", "resource-id"), ("Filter.1.Value.1", instanceId)],
+            what: "reading the tags of \(instanceId)", deadline: deadline
+        ) { reply in
             for item in reply.child("tagSet")?.children("item") ?? [] {
                 guard let key = item.child("key")?.text else { continue }
                 tags[key] = item.child("value")?.text ?? ""
@@ -32,8 +37,10 @@ public final class EC2Client {
 
     /// Calls `action` with `parameters` and `pageSize`, then again with each NextToken the reply holds;
     /// `page` reads each reply. A failure's message starts with `what`.
-    private func eachPage(_ action: String, _ parameters: [(String, String)], what: String, deadline: Deadline,
-                          page: (XMLElement) -> Void) throws(AdjoinError) {
+    private func eachPage(
+        _ action: String, _ parameters: [(String, String)], what: String, deadline: Deadline,
+        page: (XMLElement) -> Void
+    ) throws(AdjoinError) {
         var nextToken: String? = nil
         var pages = 0
         repeat {
@@ -68,11 +75,13 @@ public final class EC2Client {
             let batch = instanceIds[start..<min(start + Self.idsPerCall, instanceIds.count)]
             start += Self.idsPerCall
             let filter = [("Filter.1.Name", "instance-id")] + batch.enumerated().map { ("Filter.1.Value.\($0.offset + 1)", $0.element) }
-            try eachPage("DescribeInstances", filter, what: "describing \(batch.count) instance(s) in \(client.region)", deadline: deadline) { reply in
+            try eachPage("DescribeInstances", filter, what: "describing \(batch.count) instance(s) in \(client.region)", deadline: deadline)
+            { reply in
                 for reservation in reply.child("reservationSet")?.children("item") ?? [] {
                     for instance in reservation.child("instancesSet")?.children("item") ?? [] {
                         guard let id = instance.child("instanceId")?.text, let state = instance.text(at: ["instanceState", "name"]),
-                              !id.isEmpty, !state.isEmpty else { continue }
+                            !id.isEmpty, !state.isEmpty
+                        else { continue }
                         states[id] = state
                     }
                 }
@@ -103,11 +112,15 @@ public final class EC2Client {
     /// not know it (in this account and Region).
     public func describe(instanceId: String, deadline: Deadline) throws(AdjoinError) -> InstanceDescription? {
         var found: InstanceDescription?
-        try eachPage("DescribeInstances", [("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", instanceId)],
-                     what: "describing the instance \(instanceId) in \(client.region)", deadline: deadline) { reply in
+        try eachPage(
+            "DescribeInstances", [("Filter.1.Name", "instance-id"), ("Filter.1.Value.1", instanceId)],
+            what: "describing the instance \(instanceId) in \(client.region)", deadline: deadline
+        ) { reply in
             for reservation in reply.child("reservationSet")?.children("item") ?? [] {
                 for instance in reservation.child("instancesSet")?.children("item") ?? [] {
-                    guard instance.child("instanceId")?.text == instanceId, let state = instance.text(at: ["instanceState", "name"]) else { continue }
+                    guard instance.child("instanceId")?.text == instanceId, let state = instance.text(at: ["instanceState", "name"]) else {
+                        continue
+                    }
                     var tags: [String: String] = [:]
                     for item in instance.child("tagSet")?.children("item") ?? [] {
                         guard let key = item.child("key")?.text else { continue }
@@ -115,8 +128,9 @@ public final class EC2Client {
                     }
                     let name = instance.child("privateDnsName")?.text
                     let address = instance.child("privateIpAddress")?.text
-                    found = InstanceDescription(instanceId: instanceId, state: state, privateDnsName: name?.isEmpty == false ? name : nil,
-                                                privateIPv4: address?.isEmpty == false ? address : nil, tags: tags)
+                    found = InstanceDescription(
+                        instanceId: instanceId, state: state, privateDnsName: name?.isEmpty == false ? name : nil,
+                        privateIPv4: address?.isEmpty == false ? address : nil, tags: tags)
                 }
             }
         }

@@ -2,7 +2,7 @@ import AdjoinCore
 internal import CCurl
 internal import CCurlShim
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One HTTP request as the AWS clients build it: the URL already holds the canonical query, and the
@@ -84,8 +84,10 @@ final class HTTPClient {
     init() throws(AdjoinError) {
         var reason: UnsafePointer<CChar>? = nil
         guard adjoin_curl_load(&reason) == CURLE_OK else {
-            throw AdjoinError(.unknownError, "cannot use libcurl (install the distribution's libcurl package): "
-                              + (reason.map { String(cString: $0) } ?? "unknown reason"))
+            throw AdjoinError(
+                .unknownError,
+                "cannot use libcurl (install the distribution's libcurl package): "
+                    + (reason.map { String(cString: $0) } ?? "unknown reason"))
         }
         guard let handle = adjoin_curl_easy_init() else { throw AdjoinError(.unknownError, "libcurl could not create a handle") }
         self.handle = handle
@@ -102,8 +104,10 @@ final class HTTPClient {
 
     /// Sends `request` and returns whatever status came back; throws only when no answer came.
     /// `purpose` names what is being reached in errors, e.g. "instance metadata at http://169.254.169.254".
-    func send(_ request: HTTPRequest, purpose: String, limits: AttemptLimits = AttemptLimits(),
-              deadline: Deadline) throws(TransportError) -> HTTPResponse {
+    func send(
+        _ request: HTTPRequest, purpose: String, limits: AttemptLimits = AttemptLimits(),
+        deadline: Deadline
+    ) throws(TransportError) -> HTTPResponse {
         guard !deadline.isExpired else {
             throw TransportError(error: .timeout("the time budget ran out before reaching \(purpose)"), retryable: false)
         }
@@ -133,18 +137,21 @@ final class HTTPClient {
                 set(adjoin_curl_set_long(handle, CURLOPT_TIMEOUT_MS, max(1, Int(total.milliseconds))))
                 if !limits.useEnvironmentProxy { set(adjoin_curl_set_string(handle, CURLOPT_PROXY, "")) }
                 set(adjoin_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headerList))
-                set(adjoin_curl_set_sink(handle, { data, size, count, context in
-                    let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
-                    let length = size * count
-                    guard sink.bytes.count + length <= sink.limit else {
-                        sink.overflowed = true
-                        return 0
-                    }
-                    if let data {
-                        sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
-                    }
-                    return length
-                }, context))
+                set(
+                    adjoin_curl_set_sink(
+                        handle,
+                        { data, size, count, context in
+                            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+                            let length = size * count
+                            guard sink.bytes.count + length <= sink.limit else {
+                                sink.overflowed = true
+                                return 0
+                            }
+                            if let data {
+                                sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: length))
+                            }
+                            return length
+                        }, context))
                 switch request.method {
                 case "GET": set(adjoin_curl_set_long(handle, CURLOPT_HTTPGET, 1))
                 default:
@@ -162,7 +169,8 @@ final class HTTPClient {
         }
         if sink.overflowed {
             sink.bytes.wipe()
-            throw TransportError(error: .network("\(purpose) sent a reply larger than \(limits.maximumResponseBytes) bytes"), retryable: false)
+            throw TransportError(
+                error: .network("\(purpose) sent a reply larger than \(limits.maximumResponseBytes) bytes"), retryable: false)
         }
         guard code == CURLE_OK else {
             sink.bytes.wipe()

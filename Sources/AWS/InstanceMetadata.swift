@@ -24,8 +24,9 @@ public final class InstanceMetadata {
     private var token: (value: SecretBytes, expires: ContinuousClock.Instant)?
     /// Seconds asked for each token; renewed a minute before that runs out.
     let tokenLifetime = 21_600
-    var limits = AttemptLimits(connectTimeout: .seconds(1), attemptTimeout: .seconds(2), useEnvironmentProxy: false,
-                               maximumResponseBytes: 1 << 20)
+    var limits = AttemptLimits(
+        connectTimeout: .seconds(1), attemptTimeout: .seconds(2), useEnvironmentProxy: false,
+        maximumResponseBytes: 1 << 20)
     var maximumAttempts = 3
     /// Waits out the pause before another attempt; tests record the pauses instead.
     var sleep: @Sendable (Duration) -> Void = { Backoff.sleep($0) }
@@ -57,8 +58,9 @@ public final class InstanceMetadata {
             }
             return value
         }
-        return InstanceIdentity(instanceId: try field("instanceId"), accountId: try field("accountId"),
-                                region: try field("region"), availabilityZone: try field("availabilityZone"))
+        return InstanceIdentity(
+            instanceId: try field("instanceId"), accountId: try field("accountId"),
+            region: try field("region"), availabilityZone: try field("availabilityZone"))
     }
 
     public func hostname(deadline: Deadline) throws(AdjoinError) -> String {
@@ -123,12 +125,14 @@ public final class InstanceMetadata {
             throw AdjoinError(.accessDenied, "\(label) has no credentials for the role \(role): \(AWSServiceError.printable(code))")
         }
         guard let keyId = document["AccessKeyId"]?.string, let secret = document["SecretAccessKey"]?.secret,
-              let token = document["Token"]?.secret else {
+            let token = document["Token"]?.secret
+        else {
             throw AdjoinError(.unknownError, "the credentials of the role \(role) from \(label) are incomplete")
         }
         let expiration = document["Expiration"]?.string.flatMap(UTCTime.parse)?.seconds
-        return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration,
-                              source: "the instance role \(role)")
+        return AWSCredentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: token, expiration: expiration,
+            source: "the instance role \(role)")
     }
 
     // MARK: - the protocol
@@ -155,8 +159,9 @@ public final class InstanceMetadata {
         var renewedAfterRefusal = false
         while true {
             let session = try sessionToken(deadline: deadline)
-            var request = HTTPRequest(method: "GET", endpoint: endpoint, path: path,
-                                      headers: [HTTPHeader("X-aws-ec2-metadata-token", secret: session)])
+            var request = HTTPRequest(
+                method: "GET", endpoint: endpoint, path: path,
+                headers: [HTTPHeader("X-aws-ec2-metadata-token", secret: session)])
             request.pathIsEncoded = encodedPath
             let response = try exchange(request, what: path, deadline: deadline)
             switch response.status {
@@ -167,8 +172,9 @@ public final class InstanceMetadata {
                 token = nil
                 renewedAfterRefusal = true
             default:
-                throw AdjoinError(response.status == 401 || response.status == 403 ? .accessDenied : .unknownError,
-                                  "\(label) answered \(path) with HTTP \(response.status)")
+                throw AdjoinError(
+                    response.status == 401 || response.status == 403 ? .accessDenied : .unknownError,
+                    "\(label) answered \(path) with HTTP \(response.status)")
             }
         }
     }
@@ -176,13 +182,15 @@ public final class InstanceMetadata {
     private func sessionToken(deadline: Deadline) throws(AdjoinError) -> SecretBytes {
         if let token, ContinuousClock.now < token.expires { return token.value }
         let requested = ContinuousClock.now
-        let request = HTTPRequest(method: "PUT", endpoint: endpoint, path: "/latest/api/token",
-                                  headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", String(tokenLifetime))])
+        let request = HTTPRequest(
+            method: "PUT", endpoint: endpoint, path: "/latest/api/token",
+            headers: [HTTPHeader("X-aws-ec2-metadata-token-ttl-seconds", String(tokenLifetime))])
         var response = try exchange(request, what: "a session token", deadline: deadline)
         defer { response.body.wipe() }
         guard response.status == 200, !response.body.isEmpty else {
-            throw AdjoinError(response.status == 403 ? .accessDenied : .unknownError,
-                              "\(label) refused a session token (HTTP \(response.status) to PUT /latest/api/token)")
+            throw AdjoinError(
+                response.status == 403 ? .accessDenied : .unknownError,
+                "\(label) refused a session token (HTTP \(response.status) to PUT /latest/api/token)")
         }
         let value = SecretBytes(response.body)
         token = (value, requested + .seconds(tokenLifetime - 60))
@@ -204,9 +212,10 @@ public final class InstanceMetadata {
             } catch {
                 guard error.retryable, attempt < maximumAttempts, !deadline.isExpired else {
                     if error.error.status == .networkError {
-                        throw AdjoinError.network("\(error.error.message) (reading \(what); \(attempt) attempts). Is this an EC2 instance, "
-                                                  + "with the metadata service enabled? AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address "
-                                                  + "(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 in an IPv6-only subnet)")
+                        throw AdjoinError.network(
+                            "\(error.error.message) (reading \(what); \(attempt) attempts). Is this an EC2 instance, "
+                                + "with the metadata service enabled? AWS_EC2_METADATA_SERVICE_ENDPOINT overrides the address "
+                                + "(AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv6 in an IPv6-only subnet)")
                     }
                     throw error.error
                 }

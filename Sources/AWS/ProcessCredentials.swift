@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A profile's `credential_process`: the command is split into words as botocore splits it (POSIX
@@ -15,8 +15,11 @@ enum ProcessCredentials {
         child.inheritsStandardError = true
         // What such a tool needs to find its own configuration (the AWS CLI: HOME and the AWS_ settings);
         // never the agent's other variables. Static keys in the environment would have been used before.
-        let passed = ["HOME", "PATH"] + ["AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-                                         "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE"]
+        let passed =
+            ["HOME", "PATH"] + [
+                "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+                "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_STS", "AWS_CA_BUNDLE",
+            ]
         child.environment = ["LC_ALL=C"] + passed.compactMap { name in environment.value(name).map { name + "=" + $0 } }
         if environment.value("PATH") == nil { child.environment.append("PATH=/usr/local/bin:/usr/bin:/bin") }
         let label = "credential_process of profile \(profile) (\(words[0]))"
@@ -40,8 +43,9 @@ enum ProcessCredentials {
         if let expiration, expiration <= UTCTime.now().seconds {
             throw AdjoinError(.accessDenied, "the \(label) printed credentials that have already expired")
         }
-        return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: document["SessionToken"]?.secret,
-                              expiration: expiration, source: "the \(label)")
+        return AWSCredentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: document["SessionToken"]?.secret,
+            expiration: expiration, source: "the \(label)")
     }
 
     /// A program named without a slash is looked up in PATH, as Python's subprocess does.
@@ -85,7 +89,9 @@ enum ProcessCredentials {
                 inWord = true
             }
         }
-        guard quote == nil, !escaped else { throw .invalidInput("the credential_process of profile \(profile) has an unclosed quote or a trailing backslash") }
+        guard quote == nil, !escaped else {
+            throw .invalidInput("the credential_process of profile \(profile) has an unclosed quote or a trailing backslash")
+        }
         if inWord { words.append(current) }
         guard !words.isEmpty else { throw .invalidInput("the credential_process of profile \(profile) is empty") }
         return words

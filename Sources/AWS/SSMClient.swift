@@ -9,9 +9,12 @@ public final class SSMClient {
     }
 
     /// `transport`: libcurl when nil.
-    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
-        client = try AWSServiceClient(service: .ssm, region: region, endpoint: try environment.endpoint(for: .ssm, region: region),
-                                      credentials: credentials, transport: transport)
+    init(
+        region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?
+    ) throws(AdjoinError) {
+        client = try AWSServiceClient(
+            service: .ssm, region: region, endpoint: try environment.endpoint(for: .ssm, region: region),
+            credentials: credentials, transport: transport)
     }
 
     /// The parameter's value, decrypted (`WithDecryption`: SecureString parameters come back in
@@ -23,13 +26,16 @@ public final class SSMClient {
     /// The value and the parameter's type (String, StringList or SecureString), so that a caller can
     /// refuse a secret that was stored unencrypted.
     /// `reader` names whose credentials ask, for the message when they are refused.
-    public func getParameterAndType(_ name: String, reader: String = "the instance role",
-                                    deadline: Deadline) throws(AdjoinError) -> (value: SecretBytes, type: String) {
+    public func getParameterAndType(
+        _ name: String, reader: String = "the instance role",
+        deadline: Deadline
+    ) throws(AdjoinError) -> (value: SecretBytes, type: String) {
         let reply: JSON
         do {
-            reply = try client.callJSON("AmazonSSM.GetParameter", operation: "GetParameter",
-                                        body: .object([("Name", .string(name)), ("WithDecryption", .bool(true))]),
-                                        jsonVersion: "1.1", secretKeys: ["Value"], deadline: deadline)
+            reply = try client.callJSON(
+                "AmazonSSM.GetParameter", operation: "GetParameter",
+                body: .object([("Name", .string(name)), ("WithDecryption", .bool(true))]),
+                jsonVersion: "1.1", secretKeys: ["Value"], deadline: deadline)
         } catch {
             throw SSMClient.explain(error, name: name, label: client.label, region: client.region, reader: reader)
         }
@@ -47,8 +53,10 @@ public final class SSMClient {
         case "ParameterNotFound", "ParameterVersionNotFound":
             return .invalidInput("the SSM parameter \(name) does not exist in \(region) (\(label))")
         case "AccessDeniedException", "KMSAccessDeniedException":
-            return AdjoinError(.accessDenied, "reading the SSM parameter \(name) was refused: \(error.code); "
-                               + "\(reader) needs ssm:GetParameter on it and kms:Decrypt on its key")
+            return AdjoinError(
+                .accessDenied,
+                "reading the SSM parameter \(name) was refused: \(error.code); "
+                    + "\(reader) needs ssm:GetParameter on it and kms:Decrypt on its key")
         default:
             return AdjoinError(mapped.status, "reading the SSM parameter \(name): \(mapped.message)")
         }

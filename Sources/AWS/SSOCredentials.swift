@@ -21,7 +21,8 @@ struct SSOProfile: Sendable, Equatable {
         var merged = settings
         if let sessionName {
             guard let session = files.ssoSessions[sessionName] else {
-                throw .invalidInput("profile \(profile) names sso_session \(sessionName), and there is no [sso-session \(sessionName)] section")
+                throw .invalidInput(
+                    "profile \(profile) names sso_session \(sessionName), and there is no [sso-session \(sessionName)] section")
             }
             for (key, value) in session where merged[key] == nil || key == "sso_start_url" || key == "sso_region" { merged[key] = value }
         }
@@ -54,13 +55,17 @@ struct SSOProfile: Sendable, Equatable {
         }
     }
 
-    private func fetch(cache: String, endpoint: Endpoint, transport: any HTTPTransport, deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
+    private func fetch(
+        cache: String, endpoint: Endpoint, transport: any HTTPTransport, deadline: Deadline
+    ) throws(AdjoinError) -> AWSCredentials {
         let token = try cachedToken(cache)
         let label = "the SSO portal at \(endpoint)"
-        var request = HTTPRequest(method: "GET", endpoint: endpoint, path: "/federation/credentials",
-                                  query: [("account_id", accountId), ("role_name", roleName)])
+        var request = HTTPRequest(
+            method: "GET", endpoint: endpoint, path: "/federation/credentials",
+            query: [("account_id", accountId), ("role_name", roleName)])
         request.headers = [HTTPHeader("x-amz-sso_bearer_token", secret: token)]
-        let limits = AttemptLimits(connectTimeout: .seconds(3), attemptTimeout: .seconds(10), useEnvironmentProxy: true, maximumResponseBytes: 1 << 20)
+        let limits = AttemptLimits(
+            connectTimeout: .seconds(3), attemptTimeout: .seconds(10), useEnvironmentProxy: true, maximumResponseBytes: 1 << 20)
         var response: HTTPResponse
         do {
             response = try transport.send(request, purpose: label, limits: limits, deadline: deadline)
@@ -70,18 +75,21 @@ struct SSOProfile: Sendable, Equatable {
         defer { response.body.wipe() }
         guard response.status == 200 else {
             let refused = response.status == 401 || response.status == 403
-            throw AdjoinError(refused ? .accessDenied : .unknownError,
-                              "\(label) refused GetRoleCredentials for \(roleName) in \(accountId) (HTTP \(response.status))"
-                                + (refused ? ": the SSO session has ended or the role is not yours; run `\(login)`" : ""))
+            throw AdjoinError(
+                refused ? .accessDenied : .unknownError,
+                "\(label) refused GetRoleCredentials for \(roleName) in \(accountId) (HTTP \(response.status))"
+                    + (refused ? ": the SSO session has ended or the role is not yours; run `\(login)`" : ""))
         }
         let document = try CredentialDocument.parse(response.body, secretKeys: ["secretAccessKey", "sessionToken"], from: label)
         guard let role = document["roleCredentials"], let keyId = role["accessKeyId"]?.string, !keyId.isEmpty,
-              let secret = role["secretAccessKey"]?.secret else {
+            let secret = role["secretAccessKey"]?.secret
+        else {
             throw AdjoinError(.unknownError, "the GetRoleCredentials reply from \(label) holds no credentials")
         }
-        return AWSCredentials(accessKeyId: keyId, secretAccessKey: secret, sessionToken: role["sessionToken"]?.secret,
-                              expiration: CredentialDocument.expiration(role["expiration"]),
-                              source: "SSO profile \(profile) (\(roleName) in \(accountId))")
+        return AWSCredentials(
+            accessKeyId: keyId, secretAccessKey: secret, sessionToken: role["sessionToken"]?.secret,
+            expiration: CredentialDocument.expiration(role["expiration"]),
+            source: "SSO profile \(profile) (\(roleName) in \(accountId))")
     }
 
     /// The cached access token, refused when missing or expired.
@@ -92,7 +100,8 @@ struct SSOProfile: Sendable, Equatable {
         defer { bytes.wipe() }
         let document = try CredentialDocument.parse(bytes, secretKeys: ["accessToken", "refreshToken", "clientSecret"], from: cache)
         guard let token = document["accessToken"]?.secret, !token.isEmpty, let expiresAt = document["expiresAt"]?.string else {
-            throw AdjoinError(.accessDenied, "SSO profile \(profile): the cached token (\(cache)) has no accessToken or expiresAt; run `\(login)`")
+            throw AdjoinError(
+                .accessDenied, "SSO profile \(profile): the cached token (\(cache)) has no accessToken or expiresAt; run `\(login)`")
         }
         // The AWS CLI v1 wrote "2019-11-14T04:05:45UTC"; v2 writes "...Z".
         let normalized = expiresAt.hasSuffix("UTC") ? String(expiresAt.dropLast(3)) + "Z" : expiresAt

@@ -2,8 +2,9 @@ import AdjoinCore
 
 extension AWSService {
     /// `AWS_ENDPOINT_URL_SECRETS_MANAGER` overrides its endpoint, as in the SDKs.
-    public static let secretsManager = AWSService(serviceId: "Secrets Manager", endpointPrefix: "secretsmanager",
-                                                  signingName: "secretsmanager", displayName: "Secrets Manager")
+    public static let secretsManager = AWSService(
+        serviceId: "Secrets Manager", endpointPrefix: "secretsmanager",
+        signingName: "secretsmanager", displayName: "Secrets Manager")
 }
 
 /// AWS Secrets Manager: the join password (or the seamless domain join secret's user and password).
@@ -15,9 +16,12 @@ public final class SecretsManagerClient {
     }
 
     /// `transport`: libcurl when nil.
-    init(region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?) throws(AdjoinError) {
-        client = try AWSServiceClient(service: .secretsManager, region: region,
-                                      endpoint: try environment.endpoint(for: .secretsManager, region: region), credentials: credentials, transport: transport)
+    init(
+        region: String, credentials: AWSCredentialProvider, environment: AWSEnvironment, transport: (any HTTPTransport)?
+    ) throws(AdjoinError) {
+        client = try AWSServiceClient(
+            service: .secretsManager, region: region,
+            endpoint: try environment.endpoint(for: .secretsManager, region: region), credentials: credentials, transport: transport)
     }
 
     public var region: String { client.region }
@@ -28,16 +32,18 @@ public final class SecretsManagerClient {
     public func secretString(_ secretId: String, reader: String, deadline: Deadline) throws(AdjoinError) -> SecretBytes {
         let reply: JSON
         do {
-            reply = try client.callJSON("secretsmanager.GetSecretValue", operation: "GetSecretValue",
-                                        body: .object([("SecretId", .string(secretId))]), jsonVersion: "1.1",
-                                        secretKeys: ["SecretString", "SecretBinary"], deadline: deadline)
+            reply = try client.callJSON(
+                "secretsmanager.GetSecretValue", operation: "GetSecretValue",
+                body: .object([("SecretId", .string(secretId))]), jsonVersion: "1.1",
+                secretKeys: ["SecretString", "SecretBinary"], deadline: deadline)
         } catch {
             throw SecretsManagerClient.explain(error, secretId: secretId, reader: reader, region: client.region)
         }
         guard let value = reply["SecretString"]?.secret else {
             let binary = reply["SecretBinary"] != nil
-            throw .invalidInput("the Secrets Manager secret \(secretId) holds \(binary ? "a binary value (SecretBinary)" : "no value"): "
-                                + "adjoin reads a SecretString, the password alone or seamless domain join's JSON")
+            throw .invalidInput(
+                "the Secrets Manager secret \(secretId) holds \(binary ? "a binary value (SecretBinary)" : "no value"): "
+                    + "adjoin reads a SecretString, the password alone or seamless domain join's JSON")
         }
         return value
     }
@@ -52,13 +58,18 @@ public final class SecretsManagerClient {
         let kms = error.code == "AccessDeniedException" && (error.message ?? "").contains("KMS")
         switch kms ? "DecryptionFailure" : error.code {
         case "ResourceNotFoundException":
-            return .invalidInput("\(what) does not exist in \(region), or \(reader) cannot see it (another account's secret is named by its ARN)")
+            return .invalidInput(
+                "\(what) does not exist in \(region), or \(reader) cannot see it (another account's secret is named by its ARN)")
         case "DecryptionFailure", "KMSAccessDeniedException", "KMSDisabledException", "KMSInvalidStateException":
-            return AdjoinError(.accessDenied, "KMS refused to decrypt \(what) for \(reader) (\(error.code)): "
-                               + "the policy of the secret's KMS key must allow kms:Decrypt to it (a customer managed key, for another account)")
+            return AdjoinError(
+                .accessDenied,
+                "KMS refused to decrypt \(what) for \(reader) (\(error.code)): "
+                    + "the policy of the secret's KMS key must allow kms:Decrypt to it (a customer managed key, for another account)")
         case "AccessDeniedException":
-            return AdjoinError(.accessDenied, "reading \(what) was refused to \(reader) (AccessDeniedException): "
-                               + "its IAM policy and the secret's resource policy must allow secretsmanager:GetSecretValue")
+            return AdjoinError(
+                .accessDenied,
+                "reading \(what) was refused to \(reader) (AccessDeniedException): "
+                    + "its IAM policy and the secret's resource policy must allow secretsmanager:GetSecretValue")
         case "InvalidRequestException":
             return .invalidInput("\(what) cannot be read (InvalidRequestException): it is deleted or scheduled for deletion")
         default:

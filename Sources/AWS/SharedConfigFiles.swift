@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The AWS CLI's and SDKs' shared files, read as botocore reads them: the credentials file
@@ -65,7 +65,8 @@ public struct SharedConfigFiles: Sendable {
             let lineBytes = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
             // A secret's line: its value straight into SecretBytes (the key is decoded alone).
             if let equals = lineBytes.firstIndex(of: UInt8(ascii: "=")),
-               Self.secretKeys.contains(String(decoding: lineBytes[..<equals], as: UTF8.self).trimmingWhitespace.lowercased()) {
+                Self.secretKeys.contains(String(decoding: lineBytes[..<equals], as: UTF8.self).trimmingWhitespace.lowercased())
+            {
                 let key = String(decoding: lineBytes[..<equals], as: UTF8.self).trimmingWhitespace.lowercased()
                 let value = lineBytes[(equals + 1)...].drop { $0 == 0x20 || $0 == 0x09 }
                 let end = value.lastIndex { $0 != 0x20 && $0 != 0x09 }.map { $0 + 1 } ?? value.startIndex

@@ -21,9 +21,11 @@ struct SigV4Signer {
         var key = signingKey(credentials.secretAccessKey, date: time.dateStamp)
         let signature = SHA256.hmac(key: key, message: Array(stringToSign.utf8)).hexString
         key.wipe()
-        request.headers.append(HTTPHeader(
-            "Authorization",
-            "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"))
+        request.headers.append(
+            HTTPHeader(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=\(credentials.accessKeyId)/\(scope), SignedHeaders=\(canonical.signedHeaders), Signature=\(signature)"
+            ))
     }
 
     /// The canonical request as bytes (it holds the session token, so the caller wipes it) and the

@@ -19,10 +19,12 @@ public struct StatusRecord: Sendable {
     /// Which attempt of a join that keeps trying at boot (nil: a single run).
     public var attempt: Int?
 
-    public init(instanceId: String, status: Status, domain: String? = nil, computerName: String? = nil, computerDN: String? = nil,
-                domainController: String? = nil, accountId: String? = nil, region: String? = nil,
-                agentVersion: String = AdjoinVersion.current, durationMs: Int64 = 0, message: String = "",
-                runStartedAtMilliseconds: Int64) {
+    public init(
+        instanceId: String, status: Status, domain: String? = nil, computerName: String? = nil, computerDN: String? = nil,
+        domainController: String? = nil, accountId: String? = nil, region: String? = nil,
+        agentVersion: String = AdjoinVersion.current, durationMs: Int64 = 0, message: String = "",
+        runStartedAtMilliseconds: Int64
+    ) {
         self.instanceId = instanceId
         self.status = status
         self.domain = domain
@@ -60,8 +62,10 @@ public final class StatusTable {
 
     /// `credentials` are the instance's own; with `roleArn`, they assume that role (STS in `region`)
     /// and the role's credentials write.
-    public init(table: String, region: String, roleArn: String? = nil, sessionName: String = "adjoin",
-                credentials: AWSCredentialProvider, environment: AWSEnvironment) throws(AdjoinError) {
+    public init(
+        table: String, region: String, roleArn: String? = nil, sessionName: String = "adjoin",
+        credentials: AWSCredentialProvider, environment: AWSEnvironment
+    ) throws(AdjoinError) {
         self.table = table
         self.region = region
         var writer = credentials
@@ -80,8 +84,10 @@ public final class StatusTable {
             ("instanceId", DynamoDBClient.string(record.instanceId)),
             ("status", DynamoDBClient.string(record.status.rawValue)),
         ]
-        for (name, value) in [("domain", record.domain), ("computerName", record.computerName), ("computerDN", record.computerDN),
-                              ("domainController", record.domainController), ("accountId", record.accountId), ("region", record.region)] {
+        for (name, value) in [
+            ("domain", record.domain), ("computerName", record.computerName), ("computerDN", record.computerDN),
+            ("domainController", record.domainController), ("accountId", record.accountId), ("region", record.region),
+        ] {
             if let value, !value.isEmpty { item.append((name, DynamoDBClient.string(value))) }
         }
         item += [

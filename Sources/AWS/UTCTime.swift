@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Wall-clock time in UTC, in the forms AWS uses. Signing needs the real time (AWS refuses a request
@@ -61,11 +61,11 @@ struct UTCTime: Equatable {
             return value
         }
         guard bytes.count >= 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes.last == UInt8(ascii: "Z"),
-              let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
-              let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
-              bytes.count == 20 || (bytes[19] == UInt8(ascii: ".") && bytes.count > 21 && number(20, bytes.count - 21) != nil)
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes.last == UInt8(ascii: "Z"),
+            let year = number(0, 4), let month = number(5, 2), let day = number(8, 2),
+            let hour = number(11, 2), let minute = number(14, 2), let second = number(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61,
+            bytes.count == 20 || (bytes[19] == UInt8(ascii: ".") && bytes.count > 21 && number(20, bytes.count - 21) != nil)
         else { return nil }
         var parts = tm()
         parts.tm_year = Int32(year - 1900)

@@ -88,10 +88,15 @@ private struct XMLReader {
     mutating func document() throws(XMLElement.ParseError) -> XMLElement {
         while true {
             skipWhitespace()
-            if starts(with: "<?") { try skip(past: "?>") }
-            else if starts(with: "<!--") { try skip(past: "-->") }
-            else if starts(with: "<!") { try skip(past: ">") }
-            else { break }
+            if starts(with: "<?") {
+                try skip(past: "?>")
+            } else if starts(with: "<!--") {
+                try skip(past: "-->")
+            } else if starts(with: "<!") {
+                try skip(past: ">")
+            } else {
+                break
+            }
         }
         guard starts(with: "<") else { throw fail("expected an element") }
         return try element(depth: 0)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Files the agent owns on the host: written whole or not at all (temporary file, fsync, rename),
@@ -53,8 +53,10 @@ public struct HostFiles: Sendable {
     /// that; returns whether it changed. `check` sees the complete temporary file before it replaces
     /// the target (e.g. `visudo -c -f`), and a throw leaves the target as it was.
     @discardableResult
-    public func write(_ bytes: [UInt8], to hostPath: String, mode: mode_t,
-                      check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) -> Bool {
+    public func write(
+        _ bytes: [UInt8], to hostPath: String, mode: mode_t,
+        check: ((String) throws(AdjoinError) -> Void)? = nil
+    ) throws(AdjoinError) -> Bool {
         // A link is followed (inside the root), so the file it names is changed and kept, and the link stays.
         let hostPath = try resolved(hostPath)
         let target = path(hostPath)
@@ -149,8 +151,10 @@ enum FileIO {
 
     /// A temporary file (see `temporaryPath`), created with `mode` from the start so the content is never
     /// readable by others, fsynced, renamed over the target, directory fsynced.
-    static func replace(_ path: String, with bytes: [UInt8], mode: mode_t,
-                        check: ((String) throws(AdjoinError) -> Void)? = nil) throws(AdjoinError) {
+    static func replace(
+        _ path: String, with bytes: [UInt8], mode: mode_t,
+        check: ((String) throws(AdjoinError) -> Void)? = nil
+    ) throws(AdjoinError) {
         let temporary = temporaryPath(for: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw failure("cannot create", temporary) }

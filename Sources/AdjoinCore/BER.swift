@@ -107,7 +107,8 @@ public struct BERReader {
         let start = position
         let element = try next(what)
         guard element.tag == tag else {
-            throw DecodeError("expected \(what) (tag 0x\(String(tag, radix: 16))), found tag 0x\(String(element.tag, radix: 16))", at: start)
+            throw DecodeError(
+                "expected \(what) (tag 0x\(String(tag, radix: 16))), found tag 0x\(String(element.tag, radix: 16))", at: start)
         }
         return element
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Exponential backoff with full jitter (the AWS SDKs' "standard" mode): after attempt n, a random

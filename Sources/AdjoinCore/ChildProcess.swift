@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A distro tool run for host configuration (pam-auth-update, authselect, visudo, systemctl): started

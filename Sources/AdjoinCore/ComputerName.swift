@@ -64,8 +64,10 @@ public struct ComputerName: Sendable, Hashable, CustomStringConvertible {
     /// Letters, digits and '-' (RFC 1123 host labels, which AD's NetBIOS names also accept), not all digits.
     private static func checkCharacters(_ name: String, given: String) throws(AdjoinError) {
         guard name.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || $0 == UInt8(ascii: "-") }),
-              !name.hasPrefix("-"), !name.allSatisfy(\.isNumber) else {
-            throw .invalidInput("'\(given)' cannot name a computer account: use letters, digits and '-' (not all digits, not starting with '-')")
+            !name.hasPrefix("-"), !name.allSatisfy(\.isNumber)
+        else {
+            throw .invalidInput(
+                "'\(given)' cannot name a computer account: use letters, digits and '-' (not all digits, not starting with '-')")
         }
     }
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Folders adjoin made on the host (for a file it wrote, for its kept originals, for its own state)
@@ -38,9 +38,10 @@ extension HostFiles {
     public func removeCreatedDirectories() throws(AdjoinError) -> [String] {
         let list = Self.createdDirectoriesList
         guard let bytes = try FileIO.read(path(list)) else { return [] }
-        let listed = Set(String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter {
-            $0.hasPrefix("/") && !$0.split(separator: "/").contains("..")
-        })
+        let listed = Set(
+            String(decoding: bytes, as: UTF8.self).split(separator: "\n").map(String.init).filter {
+                $0.hasPrefix("/") && !$0.split(separator: "/").contains("..")
+            })
         try remove(list)
         return listed.sorted { $0.count > $1.count }.filter { rmdir(path($0)) == 0 }
     }

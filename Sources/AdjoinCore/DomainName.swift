@@ -12,8 +12,11 @@ public struct DomainName: Sendable, Hashable, CustomStringConvertible {
         guard labels.count >= 1 else { throw .invalidInput("'\(text)' is not a DNS domain name") }
         for label in labels {
             guard !label.isEmpty, label.utf8.count <= 63,
-                  label.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }),
-                  !label.hasPrefix("-"), !label.hasSuffix("-") else {
+                label.utf8.allSatisfy({
+                    ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
+                }),
+                !label.hasPrefix("-"), !label.hasSuffix("-")
+            else {
                 throw .invalidInput("'\(text)' is not a DNS domain name (labels of letters, digits and '-', separated by dots)")
             }
         }

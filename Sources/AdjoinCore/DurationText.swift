@@ -10,7 +10,9 @@ public enum DurationText {
             digits = digits.dropLast()
             unit = multiplier
         }
-        guard !digits.isEmpty, digits.count <= 9, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(digits) else { return nil }
+        guard !digits.isEmpty, digits.count <= 9, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let value = Int64(digits) else {
+            return nil
+        }
         return value * unit
     }
 }

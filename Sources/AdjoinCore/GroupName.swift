@@ -10,9 +10,11 @@ public struct GroupName: Hashable, Sendable, CustomStringConvertible {
             throw .invalidInput("group name must be 1 to 256 characters long")
         }
         for character in text.unicodeScalars where !GroupName.allowed(character) {
-            let shown = character.isASCII && character.value >= 0x20 && character.value < 0x7f
+            let shown =
+                character.isASCII && character.value >= 0x20 && character.value < 0x7f
                 ? "'\(Character(character))'" : "U+\(String(character.value, radix: 16, uppercase: true))"
-            throw .invalidInput("group name \(GroupName.quoted(text)) contains \(shown): only letters, digits, spaces and _ . : / = + - @ are allowed")
+            throw .invalidInput(
+                "group name \(GroupName.quoted(text)) contains \(shown): only letters, digits, spaces and _ . : / = + - @ are allowed")
         }
         guard text.first != " ", text.last != " " else {
             throw .invalidInput("group name \(GroupName.quoted(text)) starts or ends with a space")
@@ -31,6 +33,7 @@ public struct GroupName: Hashable, Sendable, CustomStringConvertible {
 
     /// The name for an error message, with control characters made visible.
     private static func quoted(_ text: String) -> String {
-        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
+        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+            + "\""
     }
 }

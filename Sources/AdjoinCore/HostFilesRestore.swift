@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A host file's pre-adjoin state as HostFiles kept it: its bytes and mode, or that it did not exist.
@@ -18,7 +18,10 @@ extension HostFiles {
         for relative in try FileIO.regularFiles(under: backupPath("")) {
             // A temporary file a killed run left is nobody's original.
             if FileIO.isTemporary(relative[(relative.lastIndex(of: "/").map { relative.index(after: $0) } ?? relative.startIndex)...])
-                || relative.hasSuffix(Self.keptModeSuffix) { continue }
+                || relative.hasSuffix(Self.keptModeSuffix)
+            {
+                continue
+            }
             hostPaths.insert(relative.hasSuffix(".absent") ? String(relative.dropLast(".absent".count)) : relative)
         }
         var kept: [KeptOriginal] = []

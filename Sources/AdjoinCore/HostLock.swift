@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One state-changing command (join, leave, rotate) at a time per host, that is per `--root`: an
@@ -28,8 +28,10 @@ public final class HostLock {
 
     /// Takes the lock, waiting for another command's until `waitUntil` (within the command's budget);
     /// BUSY when it is still held then.
-    public static func acquire(_ files: HostFiles, waitUntil: ContinuousClock.Instant,
-                               progress: (String) -> Void) throws(AdjoinError) -> HostLock {
+    public static func acquire(
+        _ files: HostFiles, waitUntil: ContinuousClock.Instant,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> HostLock {
         let path = files.path(hostPath)
         let folder = FileIO.parent(of: path)
         var announced = false
@@ -49,8 +51,10 @@ public final class HostLock {
                 guard waitForLock(descriptor, until: waitUntil) else {
                     let who = holder(descriptor)
                     close(descriptor)
-                    throw AdjoinError(.busy, "another adjoin command (\(who)) is changing this host and did not finish in time; "
-                                      + "nothing was done: try again when it has (\(path))")
+                    throw AdjoinError(
+                        .busy,
+                        "another adjoin command (\(who)) is changing this host and did not finish in time; "
+                            + "nothing was done: try again when it has (\(path))")
                 }
             }
             // Ours, unless the holder we waited for unlinked this file on its way out: then start over.

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Symbolic links followed the way the configured system itself would follow them. Under `--root`,

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads RFC 8259 JSON into `JSON`. The agent reads JSON from AWS (responses, instance metadata) and
@@ -58,7 +58,8 @@ struct JSONParser {
     private mutating func literal(_ word: StaticString, _ value: JSON) throws(JSON.ParseError) -> JSON {
         let count = word.utf8CodeUnitCount
         guard position + count <= bytes.count,
-              (0..<count).allSatisfy({ bytes[position + $0] == word.utf8Start[$0] }) else {
+            (0..<count).allSatisfy({ bytes[position + $0] == word.utf8Start[$0] })
+        else {
             throw fail("expected a value")
         }
         position += count

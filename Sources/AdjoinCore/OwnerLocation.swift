@@ -35,7 +35,8 @@ public struct OwnerLocation: Sendable, Hashable, CustomStringConvertible {
     static func isRegion(_ text: String) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count >= 3, text.utf8.count <= 32, let last = parts.last, !last.isEmpty,
-              last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return false }
+            last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return false }
         return parts.dropLast().allSatisfy { !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7A } }
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A password or key in memory: one copy, on pages of its own that are left out of core dumps

@@ -13,22 +13,27 @@ public struct ServiceName: Hashable, Sendable, CustomStringConvertible {
         guard !text.isEmpty else { throw .invalidInput("a service name is empty: give a service class such as HTTP, nfs or cifs") }
         guard text.count <= 64 else { throw .invalidInput("the service name \(Self.quoted(text)) is longer than 64 characters") }
         if text.contains("/") {
-            throw .invalidInput("the service name \(Self.quoted(text)) contains '/': give the service class alone (HTTP, not HTTP/host); "
-                                + "adjoin adds NAME/FQDN and NAME/SHORT itself")
+            throw .invalidInput(
+                "the service name \(Self.quoted(text)) contains '/': give the service class alone (HTTP, not HTTP/host); "
+                    + "adjoin adds NAME/FQDN and NAME/SHORT itself")
         }
         if let space = text.unicodeScalars.first(where: { $0.properties.isWhitespace }) {
-            throw .invalidInput("the service name \(Self.quoted(text)) contains a space (U+\(String(space.value, radix: 16, uppercase: true)))")
+            throw .invalidInput(
+                "the service name \(Self.quoted(text)) contains a space (U+\(String(space.value, radix: 16, uppercase: true)))")
         }
         if let other = text.unicodeScalars.first(where: { !$0.isASCII }) {
-            throw .invalidInput("the service name \(Self.quoted(text)) contains U+\(String(other.value, radix: 16, uppercase: true)): "
-                                + "only ASCII letters, digits and - _ . are allowed")
+            throw .invalidInput(
+                "the service name \(Self.quoted(text)) contains U+\(String(other.value, radix: 16, uppercase: true)): "
+                    + "only ASCII letters, digits and - _ . are allowed")
         }
         if let other = text.unicodeScalars.first(where: { !Self.allowed($0) }) {
-            throw .invalidInput("the service name \(Self.quoted(text)) contains \(Self.shown(other)): only ASCII letters, digits and - _ . are allowed")
+            throw .invalidInput(
+                "the service name \(Self.quoted(text)) contains \(Self.shown(other)): only ASCII letters, digits and - _ . are allowed")
         }
         if let builtIn = Self.builtIn.first(where: { $0.lowercased() == text.lowercased() }) {
-            throw .invalidInput("the service name \(Self.quoted(text)) is always registered: every computer account has \(builtIn)/FQDN and "
-                                + "\(builtIn)/SHORT, and the keytab their keys")
+            throw .invalidInput(
+                "the service name \(Self.quoted(text)) is always registered: every computer account has \(builtIn)/FQDN and "
+                    + "\(builtIn)/SHORT, and the keytab their keys")
         }
         value = text
     }
@@ -63,6 +68,7 @@ public struct ServiceName: Hashable, Sendable, CustomStringConvertible {
 
     /// The name for a message, control characters made visible.
     private static func quoted(_ text: String) -> String {
-        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined() + "\""
+        "\"" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+            + "\""
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address with a port: what a datagram is sent to.
@@ -38,10 +38,13 @@ public struct SocketAddress: Sendable, Hashable, CustomStringConvertible {
         switch Int32(storage.ss_family) {
         case AF_INET:
             let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
-            self.init(family: .ipv4, addressBytes: withUnsafeBytes(of: address.sin_addr) { Array($0) }, port: UInt16(bigEndian: address.sin_port))
+            self.init(
+                family: .ipv4, addressBytes: withUnsafeBytes(of: address.sin_addr) { Array($0) }, port: UInt16(bigEndian: address.sin_port))
         case AF_INET6:
             let address = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
-            self.init(family: .ipv6, addressBytes: withUnsafeBytes(of: address.sin6_addr) { Array($0) }, port: UInt16(bigEndian: address.sin6_port))
+            self.init(
+                family: .ipv6, addressBytes: withUnsafeBytes(of: address.sin6_addr) { Array($0) },
+                port: UInt16(bigEndian: address.sin6_port))
         default:
             return nil
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whole messages over a connected TCP socket within a deadline: every byte sent, exactly so many read,
@@ -19,7 +19,9 @@ public enum StreamSocket {
         while sent < bytes.count {
             try wait(descriptor, for: Int16(POLLOUT), deadline)
             // POSIX.send passes MSG_NOSIGNAL: a peer that closed the connection is an error here, not a SIGPIPE.
-            let result = bytes.withUnsafeBytes { buffer in Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) } }
+            let result = bytes.withUnsafeBytes { buffer in
+                Result { () throws(POSIXFailure) in try POSIX.send(descriptor, buffer, from: sent) }
+            }
             switch result {
             case .success(let count): sent += count
             case .failure(let failure) where failure.errno == .wouldBlock: continue
@@ -36,7 +38,9 @@ public enum StreamSocket {
         while received < count {
             try wait(descriptor, for: Int16(POLLIN), deadline)
             let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(POSIXFailure) in try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...])) }
+                Result { () throws(POSIXFailure) in
+                    try POSIX.receive(descriptor, into: UnsafeMutableRawBufferPointer(rebasing: buffer[received...]))
+                }
             }
             switch result {
             case .success(0): throw .closed(received: received)

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP connection opened within a deadline (a blocking connect(2) could wait minutes on a
@@ -12,8 +12,9 @@ public enum TCPConnect {
     /// The first half of `open`: a non-blocking socket whose connection is on its way (the SYN sent), for
     /// a caller that has something else to do meanwhile. `finish` waits for it.
     public static func start(_ address: SocketAddress, purpose: String) throws(AdjoinError) -> Int32 {
-        let descriptor = socket(address.family == .ipv4 ? AF_INET : AF_INET6,
-                                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let descriptor = socket(
+            address.family == .ipv4 ? AF_INET : AF_INET6,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard descriptor >= 0 else { throw .network("cannot open a socket for \(purpose): \(Errno.current.description)") }
         var noDelay: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
@@ -37,8 +38,10 @@ public enum TCPConnect {
     /// deep) drops SYNs silently, and the kernel would send the next only after 1, 3, 7 and 15 s: with a
     /// fleet booting at once the DC then sits idle while hosts wait out those pauses. A refusal or an
     /// unreachable network is an answer: the wait ends there. Every socket is closed on failure.
-    public static func finish(_ descriptor: Int32, _ address: SocketAddress, deadline: Deadline, purpose: String,
-                              redialInterval: Duration = TCPConnect.redialInterval) throws(AdjoinError) -> Int32 {
+    public static func finish(
+        _ descriptor: Int32, _ address: SocketAddress, deadline: Deadline, purpose: String,
+        redialInterval: Duration = TCPConnect.redialInterval
+    ) throws(AdjoinError) -> Int32 {
         var dials = [descriptor]
         var nextDial = ContinuousClock.now + redialInterval
         while true {

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The calendar time, in whole seconds since 1970: what keytab timestamps, ticket times and password

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What adjoin last wrote to a host file, as a SHA-256 under /var/lib/adjoin/written: leave puts back

@@ -20,7 +20,8 @@ public enum AWSNames {
     public static func isRoleARN(_ text: String) -> Bool {
         let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[2] == "iam", parts[3].isEmpty,
-              parts[4].count == 12, parts[4].allSatisfy(\.isASCIIDigit), parts[5].hasPrefix("role/") else { return false }
+            parts[4].count == 12, parts[4].allSatisfy(\.isASCIIDigit), parts[5].hasPrefix("role/")
+        else { return false }
         let name = parts[5].dropFirst(5)
         return !name.isEmpty && name.utf8.count <= 512 && name.utf8.allSatisfy { isAlphanumeric($0) || "+=,.@_-/".utf8.contains($0) }
     }

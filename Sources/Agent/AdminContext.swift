@@ -19,8 +19,10 @@ public final class AdminContext {
     /// The instance's context when the credentials are the instance role's (status writes as before).
     public let instance: InstanceContext?
 
-    private init(settings: AgentSettings, settingsSource: String, region: String, accountId: String, credentials: AWSCredentialProvider,
-                 environment: AWSEnvironment, caller: String, instance: InstanceContext?) {
+    private init(
+        settings: AgentSettings, settingsSource: String, region: String, accountId: String, credentials: AWSCredentialProvider,
+        environment: AWSEnvironment, caller: String, instance: InstanceContext?
+    ) {
         self.settings = settings
         self.settingsSource = settingsSource
         self.region = region
@@ -31,22 +33,28 @@ public final class AdminContext {
         self.instance = instance
     }
 
-    public static func load(parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, context: RunContext,
-                            deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> AdminContext {
+    public static func load(
+        parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, context: RunContext,
+        deadline: Deadline, progress: (String) -> Void
+    ) throws(AdjoinError) -> AdminContext {
         let environment = context.environment
         guard let found = try AdminCredentialChain.beforeInstanceMetadata(environment: environment, files: HostFiles()) else {
             // Nothing configured and not an EC2 instance (its firmware says so, and no metadata endpoint was
             // named): say so at once instead of waiting on 169.254.169.254.
             if context.firmware.ec2Sign() == nil && environment.value("AWS_EC2_METADATA_SERVICE_ENDPOINT") == nil {
-                throw AdjoinError(.accessDenied, "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), no profile with credentials "
-                                  + "(AWS_PROFILE, ~/.aws/config, ~/.aws/credentials), no container endpoint (AWS_CONTAINER_CREDENTIALS_*), "
-                                  + "and this is not an EC2 instance (AWS_EC2_METADATA_SERVICE_ENDPOINT names a metadata service to use anyway)")
+                throw AdjoinError(
+                    .accessDenied,
+                    "no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID), no profile with credentials "
+                        + "(AWS_PROFILE, ~/.aws/config, ~/.aws/credentials), no container endpoint (AWS_CONTAINER_CREDENTIALS_*), "
+                        + "and this is not an EC2 instance (AWS_EC2_METADATA_SERVICE_ENDPOINT names a metadata service to use anyway)")
             }
-            let instance = try InstanceContext.load(parameter: parameter, settingsPointer: settingsPointer, flags: flags, readTags: false,
-                                                    environment: environment, deadline: deadline, progress: progress)
-            return AdminContext(settings: instance.settings, settingsSource: instance.settingsSource, region: instance.region,
-                                accountId: instance.identity.accountId, credentials: instance.credentials, environment: environment,
-                                caller: instance.identity.instanceId, instance: instance)
+            let instance = try InstanceContext.load(
+                parameter: parameter, settingsPointer: settingsPointer, flags: flags, readTags: false,
+                environment: environment, deadline: deadline, progress: progress)
+            return AdminContext(
+                settings: instance.settings, settingsSource: instance.settingsSource, region: instance.region,
+                accountId: instance.identity.accountId, credentials: instance.credentials, environment: environment,
+                caller: instance.identity.instanceId, instance: instance)
         }
         progress("AWS credentials from \(found.source)")
         let region: String
@@ -69,12 +77,14 @@ public final class AdminContext {
         if let parameter {
             let reader = SettingsLoader.Reader(credentials: found.provider, region: region, environment: environment, who: identity.arn)
             var loaded: AgentSettings
-            (loaded, source) = try SettingsLoader.load(parameter: parameter, pointer: settingsPointer, accountId: identity.accountId, instance: reader,
-                                                       keepPassword: flags.password != nil, deadline: deadline, progress: progress)
+            (loaded, source) = try SettingsLoader.load(
+                parameter: parameter, pointer: settingsPointer, accountId: identity.accountId, instance: reader,
+                keepPassword: flags.password != nil, deadline: deadline, progress: progress)
             loaded = loaded.overlaid(by: flags)
             settings = loaded
         }
-        return AdminContext(settings: settings, settingsSource: source, region: region, accountId: identity.accountId,
-                            credentials: found.provider, environment: environment, caller: caller, instance: nil)
+        return AdminContext(
+            settings: settings, settingsSource: source, region: region, accountId: identity.accountId,
+            credentials: found.provider, environment: environment, caller: caller, instance: nil)
     }
 }

@@ -51,9 +51,11 @@ public struct BootRetry: Sendable {
     /// `attemptSeconds`) or what is left of the budget) until it succeeds, fails for good, or the budget
     /// leaves no room for another; `retrying` hears of each attempt that will be repeated, before the
     /// pause. Throws the last failure.
-    public func run<Value>(perAttempt seconds: Double, sleep: (Duration) -> Void = BootRetry.sleep,
-                           retrying: (Retry) -> Void,
-                           attempt: (Int, Deadline) throws(AdjoinError) -> Value) throws(AdjoinError) -> Value {
+    public func run<Value>(
+        perAttempt seconds: Double, sleep: (Duration) -> Void = BootRetry.sleep,
+        retrying: (Retry) -> Void,
+        attempt: (Int, Deadline) throws(AdjoinError) -> Value
+    ) throws(AdjoinError) -> Value {
         let whole = Deadline(seconds: budget.seconds)
         var number = 0
         var timeouts = 0
@@ -70,7 +72,9 @@ public struct BootRetry: Sendable {
                 let pause = max(pause(afterAttempt: number), min(error.retryAfter ?? .zero, longestAttempt))
                 // Another attempt needs its pause and at least a second of work, or it is not worth starting.
                 guard pause + .seconds(1) < whole.remaining else {
-                    throw AdjoinError(error.status, "\(error.message) (gave up after \(number) attempts in \(whole.elapsed.milliseconds / 1000) s of --retry-for)")
+                    throw AdjoinError(
+                        error.status,
+                        "\(error.message) (gave up after \(number) attempts in \(whole.elapsed.milliseconds / 1000) s of --retry-for)")
                 }
                 retrying(Retry(attempt: number, failure: error, pause: pause))
                 sleep(pause)

@@ -12,14 +12,18 @@ public struct BrokerCaller: Sendable, Equatable {
     /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-...` (any partition). Anything else, an IAM user, a
     /// role session not named after an instance, a federated user, is ACCESS_DENIED.
     public init(arn: String) throws(AdjoinError) {
-        let refused = AdjoinError(.accessDenied, "the broker joins only EC2 instances, signing with their instance profile's role "
-                                  + "(arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-...); the caller is \(arn.isEmpty ? "anonymous" : arn)")
+        let refused = AdjoinError(
+            .accessDenied,
+            "the broker joins only EC2 instances, signing with their instance profile's role "
+                + "(arn:aws:sts::ACCOUNT:assumed-role/ROLE/i-...); the caller is \(arn.isEmpty ? "anonymous" : arn)")
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[1].hasPrefix("aws"), parts[2] == "sts", parts[3].isEmpty,
-              AWSNames.isAccountId(String(parts[4])) else { throw refused }
+            AWSNames.isAccountId(String(parts[4]))
+        else { throw refused }
         let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
         guard resource.count == 3, resource[0] == "assumed-role", AWSNames.isRoleName(String(resource[1])),
-              AccountOwner.isInstanceID(String(resource[2])) else { throw refused }
+            AccountOwner.isInstanceID(String(resource[2]))
+        else { throw refused }
         accountId = String(parts[4])
         roleName = String(resource[1])
         instanceId = String(resource[2])

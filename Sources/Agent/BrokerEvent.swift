@@ -33,7 +33,9 @@ public struct BrokerEvent: Sendable {
             guard let decoded = Base64.decode(text) else { throw .invalidInput("the request's body is not valid base64") }
             body = decoded
         }
-        guard body.count <= 4096 else { throw .invalidInput("the request's body is larger than a join request's hints (\(body.count) bytes)") }
+        guard body.count <= 4096 else {
+            throw .invalidInput("the request's body is larger than a join request's hints (\(body.count) bytes)")
+        }
         let hints: JSON
         do { hints = try JSON.parse(body) } catch { throw .invalidInput("the request's body is not JSON: \(error)") }
         guard hints.members != nil else { throw .invalidInput("the request's body must be a JSON object") }
@@ -57,7 +59,9 @@ public struct BrokerEvent: Sendable {
     /// The function URL's response object around a JSON body: {statusCode, headers, body}. The body's
     /// bytes go in escaped as a JSON string (they may hold the one-time password: never a String here).
     public static func response(statusCode: Int, body: [UInt8]) -> [UInt8] {
-        var bytes = Array("{\"statusCode\":\(statusCode),\"headers\":{\"content-type\":\"application/json\",\"cache-control\":\"no-store\"},\"body\":".utf8)
+        var bytes = Array(
+            "{\"statusCode\":\(statusCode),\"headers\":{\"content-type\":\"application/json\",\"cache-control\":\"no-store\"},\"body\":"
+                .utf8)
         body.withUnsafeBytes { JSONBytes.appendQuoted($0, to: &bytes) }
         bytes += Array("}".utf8)
         return bytes
@@ -94,7 +98,8 @@ enum Base64 {
         var out: [UInt8] = []
         var index = 0
         while index < values.count {
-            let chunk = Array(values[index..<min(index + 4, values.count)]) + [UInt8](repeating: 0, count: max(0, 4 - (values.count - index)))
+            let chunk =
+                Array(values[index..<min(index + 4, values.count)]) + [UInt8](repeating: 0, count: max(0, 4 - (values.count - index)))
             let n = (UInt32(chunk[0]) << 18) | (UInt32(chunk[1]) << 12) | (UInt32(chunk[2]) << 6) | UInt32(chunk[3])
             let produced = min(3, values.count - index - 1)
             for shift in [16, 8, 0].prefix(produced) { out.append(UInt8((n >> UInt32(shift)) & 0xFF)) }

@@ -1,7 +1,7 @@
 import AdjoinCore
 import AWS
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `adjoin broker`: the Lambda function's runtime loop. One invocation at a time (Lambda sends a
@@ -56,20 +56,28 @@ public struct BrokerRuntime {
             try api.respond(id, body: response)
         } catch {
             log("\(id): the runtime API refused the response: \(error.message)")
-            do { try api.fail(id, type: "ResponseRefused", message: error.message) } catch { log("\(id): /error refused: \(error.message)") }
+            do { try api.fail(id, type: "ResponseRefused", message: error.message) } catch {
+                log("\(id): /error refused: \(error.message)")
+            }
         }
     }
 
     /// EC2's terminated event: the instance's accounts removed, owner-checked; the answer says what was done.
-    func terminated(_ event: (account: String, region: String, instanceId: String, state: String), requestId id: String,
-                    deadline: Deadline) -> [UInt8] {
+    func terminated(
+        _ event: (account: String, region: String, instanceId: String, state: String), requestId id: String,
+        deadline: Deadline
+    ) -> [UInt8] {
         let who = "\(event.instanceId) (account \(event.account), \(event.region))"
         do {
-            let result = try BrokerTermination(join: join).handle(account: event.account, region: event.region, instanceId: event.instanceId,
-                                                                  state: event.state, deadline: deadline)
+            let result = try BrokerTermination(join: join).handle(
+                account: event.account, region: event.region, instanceId: event.instanceId,
+                state: event.state, deadline: deadline)
             log("\(id): \(who) \(event.state): \(result.status): \(result.message)")
-            return Array(JSON.object([("status", .string(result.status.rawValue)), ("instanceId", .string(event.instanceId)),
-                                      ("removed", .array(result.removed.map { .string($0) })), ("message", .string(result.message))]).serialized().utf8)
+            return Array(
+                JSON.object([
+                    ("status", .string(result.status.rawValue)), ("instanceId", .string(event.instanceId)),
+                    ("removed", .array(result.removed.map { .string($0) })), ("message", .string(result.message)),
+                ]).serialized().utf8)
         } catch {
             log("\(id): \(who) \(event.state): \(error.status): \(error.message)")
             return BrokerEvent.errorBody(error.status, error.message)
@@ -121,8 +129,9 @@ public struct BrokerRuntime {
         let join: BrokerJoin
         do {
             let world = try BrokerAWS(environment: environment, deadline: Deadline(seconds: 20), progress: { log($0) })
-            join = BrokerJoin(world: world, allowed: try BrokerAllowList(parsing: environment.value("ADJOIN_BROKER_ALLOWED")),
-                              region: world.region, progress: { log($0) })
+            join = BrokerJoin(
+                world: world, allowed: try BrokerAllowList(parsing: environment.value("ADJOIN_BROKER_ALLOWED")),
+                region: world.region, progress: { log($0) })
         } catch {
             log("adjoin broker: cannot start: \(error.status): \(error.message)")
             try? api.failInitialization(type: "Broker." + error.status.rawValue, message: error.message)

@@ -17,12 +17,15 @@ public struct BrokerTermination {
     /// The event's account, Region and instance id, when it is a terminated-state notification; nil for any other event.
     public static func parse(_ event: JSON) -> (account: String, region: String, instanceId: String, state: String)? {
         guard event["source"]?.string == "aws.ec2", event["detail-type"]?.string == "EC2 Instance State-change Notification",
-              let account = event["account"]?.string, let region = event["region"]?.string,
-              let instanceId = event["detail"]?["instance-id"]?.string, let state = event["detail"]?["state"]?.string else { return nil }
+            let account = event["account"]?.string, let region = event["region"]?.string,
+            let instanceId = event["detail"]?["instance-id"]?.string, let state = event["detail"]?["state"]?.string
+        else { return nil }
         return (account, region, instanceId, state)
     }
 
-    public func handle(account: String, region: String, instanceId: String, state: String, deadline: Deadline) throws(AdjoinError) -> LeaveResult {
+    public func handle(
+        account: String, region: String, instanceId: String, state: String, deadline: Deadline
+    ) throws(AdjoinError) -> LeaveResult {
         guard state == "terminated" else {
             var result = LeaveResult()
             result.status = .skipped
@@ -37,12 +40,15 @@ public struct BrokerTermination {
         }
         let (settings, perAccount, source) = try join.world.settings(accountId: account, deadline: deadline)
         if !perAccount, join.allowed.isEmpty {
-            throw AdjoinError(.notAllowed, "the broker's settings (\(source)) are one document for every account, and ADJOIN_BROKER_ALLOWED names none")
+            throw AdjoinError(
+                .notAllowed, "the broker's settings (\(source)) are one document for every account, and ADJOIN_BROKER_ALLOWED names none")
         }
         let described = try join.world.describe(instanceId: instanceId, accountId: account, region: region, deadline: deadline)
         guard let described, described.state == "terminated" else {
-            throw AdjoinError(.notRunning, "EC2 in \(region) reports the instance \(instanceId) of \(account) as \(described?.state ?? "unknown"), "
-                              + "not terminated: its account is left alone (adjoin sweep decides instances EC2 no longer knows)")
+            throw AdjoinError(
+                .notRunning,
+                "EC2 in \(region) reports the instance \(instanceId) of \(account) as \(described?.state ?? "unknown"), "
+                    + "not terminated: its account is left alone (adjoin sweep decides instances EC2 no longer knows)")
         }
         guard let domain = settings.domain, let joinUser = settings.joinUser, case .secret(let password)? = settings.password else {
             throw AdjoinError(.invalidInput, "\(source) must name the domain, the join user and its password for the broker")
@@ -51,8 +57,9 @@ public struct BrokerTermination {
         place.domainControllers = settings.domainControllers
         place.connector = join.world.connector
         place.clock = join.world.clock
-        let leave = RemoteLeave(domain: domain, place: place, user: joinUser, password: password, computerName: nil, instanceID: instanceId,
-                                progress: join.progress)
+        let leave = RemoteLeave(
+            domain: domain, place: place, user: joinUser, password: password, computerName: nil, instanceID: instanceId,
+            progress: join.progress)
         return try leave.run(deadline: deadline)
     }
 }

@@ -10,7 +10,9 @@ public protocol BrokerWorld: AnyObject {
     /// NOT_ALLOWED when the central table has no item for the account.
     func settings(accountId: String, deadline: Deadline) throws(AdjoinError) -> (settings: AgentSettings, perAccount: Bool, source: String)
     /// What EC2 in the instance's account and Region says of it (through the member account's role); nil: unknown there.
-    func describe(instanceId: String, accountId: String, region: String, deadline: Deadline) throws(AdjoinError) -> EC2Client.InstanceDescription?
+    func describe(
+        instanceId: String, accountId: String, region: String, deadline: Deadline
+    ) throws(AdjoinError) -> EC2Client.InstanceDescription?
     /// Locates the DC and logs in as the join user.
     var connector: any DirectoryConnector { get }
     /// The calendar clock the rate limit compares pwdLastSet with.

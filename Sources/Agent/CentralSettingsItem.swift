@@ -27,7 +27,9 @@ enum CentralSettingsItem {
             case keyAttribute:
                 guard plain.string == accountId else { throw .invalidInput("\(source): \"accountId\" is not \(accountId)") }
             case overrideAttribute:
-                guard let regions = plain.members else { throw .invalidInput("\(source): \"regions\" must be a map of Region to settings, not \(plain.kind)") }
+                guard let regions = plain.members else {
+                    throw .invalidInput("\(source): \"regions\" must be a map of Region to settings, not \(plain.kind)")
+                }
                 if let entry = regions.first(where: { $0.0 == region }) {
                     guard let settings = entry.1.members else {
                         throw .invalidInput("\(source): \"regions\".\"\(region)\" must be a map of settings, not \(entry.1.kind)")
@@ -55,8 +57,9 @@ enum CentralSettingsItem {
     /// Checked before a value is converted: the value stays SecretBytes, and is wiped.
     private static func refuseAPassword(_ name: String, source: String) throws(AdjoinError) {
         guard name == "joinPassword" else { return }
-        throw .invalidInput("\(source): \"joinPassword\" does not belong in the central table, which every member account's role reads: "
-                            + "name a secret (joinPasswordSecret) or a SecureString parameter (joinPasswordParameter) instead")
+        throw .invalidInput(
+            "\(source): \"joinPassword\" does not belong in the central table, which every member account's role reads: "
+                + "name a secret (joinPasswordSecret) or a SecureString parameter (joinPasswordParameter) instead")
     }
 
     /// A DynamoDB attribute value ({"S": ...}, {"N": ...}, {"L": [...]}, {"M": {...}}, ...) as plain JSON.

@@ -28,15 +28,19 @@ public struct CentralSettingsPointer: Sendable, Equatable {
         var values: [String: String] = [:]
         for (key, value) in members {
             guard parameterKeys.contains(key) else {
-                throw .invalidInput("\(source) points to a central settings table, so it holds only \(parameterKeys.joined(separator: ", ")); "
-                                    + "\"\(key)\" belongs in the table's item")
+                throw .invalidInput(
+                    "\(source) points to a central settings table, so it holds only \(parameterKeys.joined(separator: ", ")); "
+                        + "\"\(key)\" belongs in the table's item")
             }
             guard values[key] == nil else { throw .invalidInput("\(source): \"\(key)\" is given twice") }
-            guard let text = value.string, !text.isEmpty else { throw .invalidInput("\(source): \"\(key)\" must be a non-empty string, not \(value.kind)") }
+            guard let text = value.string, !text.isEmpty else {
+                throw .invalidInput("\(source): \"\(key)\" must be a non-empty string, not \(value.kind)")
+            }
             values[key] = text
         }
-        return try checked(table: values["settingsTable"], region: values["settingsRegion"], roleArn: values["settingsRoleArn"],
-                           names: ("settingsTable", "settingsRegion", "settingsRoleArn"), source: source)
+        return try checked(
+            table: values["settingsTable"], region: values["settingsRegion"], roleArn: values["settingsRoleArn"],
+            names: ("settingsTable", "settingsRegion", "settingsRoleArn"), source: source)
     }
 
     /// The host file that `adjoin join` reads before any parameter (also the boot unit's EnvironmentFile).
@@ -52,8 +56,10 @@ public struct CentralSettingsPointer: Sendable, Equatable {
         return try checked(table: values[names.0], region: values[names.1], roleArn: values[names.2], names: names, source: defaultsFile)
     }
 
-    private static func checked(table: String?, region: String?, roleArn: String?, names: (String, String, String),
-                                source: String) throws(AdjoinError) -> CentralSettingsPointer {
+    private static func checked(
+        table: String?, region: String?, roleArn: String?, names: (String, String, String),
+        source: String
+    ) throws(AdjoinError) -> CentralSettingsPointer {
         guard let table else { throw .invalidInput("\(source): \(names.1) or \(names.2) without \(names.0): name the settings table") }
         guard AWSNames.isTableName(table) else {
             throw .invalidInput("\(source): \(names.0) must be a DynamoDB table name (3 to 255 of a-z A-Z 0-9 _ . -), not \"\(table)\"")
@@ -62,7 +68,9 @@ public struct CentralSettingsPointer: Sendable, Equatable {
             throw .invalidInput("\(source): \(names.1) must be an AWS Region such as eu-west-1, not \"\(region)\"")
         }
         if let roleArn, !AWSNames.isRoleARN(roleArn) {
-            throw .invalidInput("\(source): \(names.2) must be an IAM role ARN such as arn:aws:iam::123456789012:role/adjoin-settings-reader, not \"\(roleArn)\"")
+            throw .invalidInput(
+                "\(source): \(names.2) must be an IAM role ARN such as arn:aws:iam::123456789012:role/adjoin-settings-reader, not \"\(roleArn)\""
+            )
         }
         return CentralSettingsPointer(table: table, region: region, roleArn: roleArn, source: source)
     }
@@ -93,7 +101,8 @@ private extension StringProtocol {
     func trimmingWhitespace() -> Substring {
         let view = Substring(self)
         guard let first = view.firstIndex(where: { $0 != " " && $0 != "\t" }),
-              let last = view.lastIndex(where: { $0 != " " && $0 != "\t" }) else { return view[view.endIndex...] }
+            let last = view.lastIndex(where: { $0 != " " && $0 != "\t" })
+        else { return view[view.endIndex...] }
         return view[first...last]
     }
 }

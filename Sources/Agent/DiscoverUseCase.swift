@@ -35,27 +35,36 @@ public struct DiscoverUseCase: UseCase {
     static func report(_ result: DiscoveryResult, elapsed: Duration) -> CommandReport {
         let netlogon = result.controller.netlogon
         let address = result.controller.address
-        return CommandReport(status: .discovered, fields: [
-            .string("domain", "domain", netlogon.domain),
-            .string("forest", "forest", netlogon.forest),
-            .string("netbios-domain", "netbiosDomain", netlogon.netbiosDomain),
-            .string("domain-guid", "domainGuid", netlogon.domainGUIDString),
-            .string("domain-controller", "domainController", netlogon.hostName),
-            .string("domain-controller-address", "domainControllerAddress", address.host),
-            .json("domainControllerPort", .number(Int64(address.port))),
-            .string("domain-controller-netbios", "domainControllerNetbiosName", netlogon.netbiosComputerName),
-            .string("domain-controller-site", "dcSite", netlogon.dcSite),
-            .both("client-site", "clientSite", text: netlogon.clientSite.isEmpty ? "(none: this address is in no site's subnet)" : netlogon.clientSite,
-                  json: netlogon.clientSite.isEmpty ? .null : .string(netlogon.clientSite)),
-            .both("domain-controller-flags", "dcFlags", text: netlogon.flags.names.joined(separator: " "), json: .array(netlogon.flags.names.map(JSON.string))),
-            .both("found-through", "source", text: result.source == .dns ? "DNS SRV \(result.domain.dcLocatorName)" : "--domain-controller",
-                  json: .string(result.source.rawValue)),
-            .both("candidates", "candidates", text: result.candidates.map { "\($0.address) \(word($0.outcome))" }.joined(separator: ", "),
-                  json: .array(result.candidates.map(json))),
-            .statusLine,
-            .duration(elapsed),
-            .json("message", .string("\(netlogon.hostName) answers for \(netlogon.domain)")),
-        ])
+        return CommandReport(
+            status: .discovered,
+            fields: [
+                .string("domain", "domain", netlogon.domain),
+                .string("forest", "forest", netlogon.forest),
+                .string("netbios-domain", "netbiosDomain", netlogon.netbiosDomain),
+                .string("domain-guid", "domainGuid", netlogon.domainGUIDString),
+                .string("domain-controller", "domainController", netlogon.hostName),
+                .string("domain-controller-address", "domainControllerAddress", address.host),
+                .json("domainControllerPort", .number(Int64(address.port))),
+                .string("domain-controller-netbios", "domainControllerNetbiosName", netlogon.netbiosComputerName),
+                .string("domain-controller-site", "dcSite", netlogon.dcSite),
+                .both(
+                    "client-site", "clientSite",
+                    text: netlogon.clientSite.isEmpty ? "(none: this address is in no site's subnet)" : netlogon.clientSite,
+                    json: netlogon.clientSite.isEmpty ? .null : .string(netlogon.clientSite)),
+                .both(
+                    "domain-controller-flags", "dcFlags", text: netlogon.flags.names.joined(separator: " "),
+                    json: .array(netlogon.flags.names.map(JSON.string))),
+                .both(
+                    "found-through", "source",
+                    text: result.source == .dns ? "DNS SRV \(result.domain.dcLocatorName)" : "--domain-controller",
+                    json: .string(result.source.rawValue)),
+                .both(
+                    "candidates", "candidates", text: result.candidates.map { "\($0.address) \(word($0.outcome))" }.joined(separator: ", "),
+                    json: .array(result.candidates.map(json))),
+                .statusLine,
+                .duration(elapsed),
+                .json("message", .string("\(netlogon.hostName) answers for \(netlogon.domain)")),
+            ])
     }
 
     private static func json(_ candidate: Candidate) -> JSON {

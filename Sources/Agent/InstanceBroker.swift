@@ -31,9 +31,11 @@ struct InstanceBroker {
     /// ADJOIN_BROKER_URL in /etc/default/adjoin, or nil.
     static func url(in files: HostFiles) throws(AdjoinError) -> String? {
         guard let bytes = try files.read(CentralSettingsPointer.defaultsFile),
-              let url = EnvironmentFile.parse(String(decoding: bytes, as: UTF8.self))[defaultsKey] else { return nil }
+            let url = EnvironmentFile.parse(String(decoding: bytes, as: UTF8.self))[defaultsKey]
+        else { return nil }
         guard BrokerURL.isValid(url) else {
-            throw .invalidInput("\(CentralSettingsPointer.defaultsFile): \(defaultsKey) must be the broker's https:// function URL, not \"\(url)\"")
+            throw .invalidInput(
+                "\(CentralSettingsPointer.defaultsFile): \(defaultsKey) must be the broker's https:// function URL, not \"\(url)\"")
         }
         return url
     }
@@ -42,12 +44,14 @@ struct InstanceBroker {
     /// with the broker's status word and message.
     static func ask(_ url: String, instance: InstanceContext, deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> Reply {
         progress("asking the broker at \(url) for this instance's account (signed with this instance's role)")
-        let client = try BrokerClient(url: url, region: instance.region, credentials: instance.credentials, environment: instance.environment)
+        let client = try BrokerClient(
+            url: url, region: instance.region, credentials: instance.credentials, environment: instance.environment)
         // When this attempt will have stopped waiting: the broker gives up there too, so that a request that
         // waited in its queue too long presets nothing (which would rate-limit the next attempt for a minute).
         let notAfter = SystemWallClock().secondsSince1970 * 1000 + Int64(deadline.remainingMilliseconds) - 2000
-        var (status, body) = try client.join(hints: .object([("region", .string(instance.region)), ("notAfter", .number(notAfter))]),
-                                             deadline: deadline)
+        var (status, body) = try client.join(
+            hints: .object([("region", .string(instance.region)), ("notAfter", .number(notAfter))]),
+            deadline: deadline)
         defer { body.wipe() }
         let reply: JSON
         do {
@@ -80,8 +84,10 @@ struct InstanceBroker {
     static func refusal(_ status: Int, url: String, detail: String) -> AdjoinError {
         switch status {
         case 401, 403:
-            AdjoinError(.accessDenied, "the broker's function URL \(url) refused this instance's signed request (HTTP \(status): \(detail)): "
-                        + "the instance role needs lambda:InvokeFunctionUrl on it, and the clock must be within 5 minutes of AWS's")
+            AdjoinError(
+                .accessDenied,
+                "the broker's function URL \(url) refused this instance's signed request (HTTP \(status): \(detail)): "
+                    + "the instance role needs lambda:InvokeFunctionUrl on it, and the clock must be within 5 minutes of AWS's")
         case 429: AdjoinError(.networkError, "the broker at \(url) is throttled (HTTP 429: \(detail))")
         case 500...599: AdjoinError(.networkError, "the broker at \(url) failed (HTTP \(status): \(detail))")
         default: AdjoinError(.unknownError, "the broker at \(url) answered HTTP \(status): \(detail)")
@@ -91,7 +97,9 @@ struct InstanceBroker {
     static func answer(_ reply: JSON, url: String) throws(AdjoinError) -> Answer {
         let source = "the broker at \(url)"
         func text(_ key: String) throws(AdjoinError) -> String {
-            guard let value = reply[key]?.string, !value.isEmpty else { throw AdjoinError(.unknownError, "\(source) answered without \"\(key)\"") }
+            guard let value = reply[key]?.string, !value.isEmpty else {
+                throw AdjoinError(.unknownError, "\(source) answered without \"\(key)\"")
+            }
             return value
         }
         guard let password = reply["oneTimePassword"]?.secret, !password.isEmpty, !password.containsNUL else {
@@ -108,13 +116,16 @@ struct InstanceBroker {
         }
         settings.login.sudoGroup = try reply["sudoGroup"]?.string.map { (name) throws(AdjoinError) in try GroupName(name) }
         // The host's own settings the broker hands on as they are, read as the settings document reads them.
-        let handedOn = try SettingsReader(SettingsModel.all.filter(\.handedOn).compactMap { setting in reply[setting.key.rawValue].map { (setting.key.rawValue, $0) } },
-                                          source: source).settings()
+        let handedOn = try SettingsReader(
+            SettingsModel.all.filter(\.handedOn).compactMap { setting in reply[setting.key.rawValue].map { (setting.key.rawValue, $0) } },
+            source: source
+        ).settings()
         for setting in SettingsModel.all where setting.handedOn && handedOn.given.contains(setting.key) {
             setting.copy(handedOn, &settings)
         }
         settings.broker = url
-        return Answer(settings: settings, computerName: try ComputerName(explicit: try text("computerName")),
-                      hostFQDN: try text("hostFQDN"), oneTimePassword: password)
+        return Answer(
+            settings: settings, computerName: try ComputerName(explicit: try text("computerName")),
+            hostFQDN: try text("hostFQDN"), oneTimePassword: password)
     }
 }

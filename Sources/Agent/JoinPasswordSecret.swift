@@ -17,14 +17,18 @@ enum JoinPasswordSecret {
             return (nil, try password(trimmed(value), what: what))
         }
         guard let passwordValue = members.first(where: { $0.0 == passwordKey })?.1 else {
-            throw .invalidInput("\(what) is a JSON object without \"\(passwordKey)\" (it has \(members.map { "\"\($0.0)\"" }.joined(separator: ", "))): "
-                                + "adjoin reads seamless domain join's \"\(userKey)\" and \"\(passwordKey)\", or a password alone")
+            throw .invalidInput(
+                "\(what) is a JSON object without \"\(passwordKey)\" (it has \(members.map { "\"\($0.0)\"" }.joined(separator: ", "))): "
+                    + "adjoin reads seamless domain join's \"\(userKey)\" and \"\(passwordKey)\", or a password alone")
         }
-        guard let secret = passwordValue.secret else { throw .invalidInput("\(what): \"\(passwordKey)\" must be a string, not \(passwordValue.kind)") }
+        guard let secret = passwordValue.secret else {
+            throw .invalidInput("\(what): \"\(passwordKey)\" must be a string, not \(passwordValue.kind)")
+        }
         var user: String? = nil
         if let userValue = members.first(where: { $0.0 == userKey })?.1 {
             guard let name = userValue.secret?.withUnsafeBytes({ String(decoding: $0, as: UTF8.self) }), !name.isEmpty,
-                  name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+            else {
                 throw .invalidInput("\(what): \"\(userKey)\" must be a non-empty string without control characters")
             }
             user = name
@@ -33,7 +37,9 @@ enum JoinPasswordSecret {
     }
 
     private static func password(_ value: SecretBytes, what: String) throws(AdjoinError) -> SecretBytes {
-        guard !value.isEmpty, !value.containsNUL else { throw .invalidInput("\(what) holds an empty password, or one with a NUL character") }
+        guard !value.isEmpty, !value.containsNUL else {
+            throw .invalidInput("\(what) holds an empty password, or one with a NUL character")
+        }
         return value
     }
 

@@ -1,7 +1,7 @@
 import AdjoinCore
 import Membership
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension JoinUseCase {
@@ -9,8 +9,10 @@ extension JoinUseCase {
     /// come from the parameter, the owner is the instance id, and the computer's name comes from the
     /// host name or the instance id as the settings say (unless given explicitly). Elsewhere the name
     /// comes from --host-fqdn (else this host's name), and the owner is the machine-id hash (or --owner).
-    func joinRequest(settings: AgentSettings, instance: InstanceContext?, files: HostFiles,
-                     ec2Identity: AccountOwner? = nil, broker: InstanceBroker.Answer? = nil) throws(AdjoinError) -> JoinRequest {
+    func joinRequest(
+        settings: AgentSettings, instance: InstanceContext?, files: HostFiles,
+        ec2Identity: AccountOwner? = nil, broker: InstanceBroker.Answer? = nil
+    ) throws(AdjoinError) -> JoinRequest {
         let explicitName = try options.computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) }
         let hostFQDN = options.hostFQDN.map(InputNames.hostName)
         let fromParameter = instance != nil && options.readsParameter
@@ -19,14 +21,17 @@ extension JoinUseCase {
             throw .invalidInput("give the join user's password on standard input with --password-stdin (never as an argument)")
         }
         guard let domain = settings.domain else {
-            throw .invalidInput(fromParameter ? "no domain: \(source) names none, and --domain was not given"
-                                              : "give --domain and --user, or run on EC2 with the settings parameter")
+            throw .invalidInput(
+                fromParameter
+                    ? "no domain: \(source) names none, and --domain was not given"
+                    : "give --domain and --user, or run on EC2 with the settings parameter")
         }
         let (name, fqdn): (ComputerName, String)
         if let broker {
             (name, fqdn) = (broker.computerName, broker.hostFQDN)
         } else {
-            (name, fqdn) = try names(explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
+            (name, fqdn) = try names(
+                explicit: explicitName, hostFQDN: hostFQDN, settings: settings, domain: domain, instance: fromParameter ? instance : nil)
         }
         let user: String
         let password: SecretBytes
@@ -40,21 +45,28 @@ extension JoinUseCase {
             password = options.dryRun ? SecretBytes([]) : try JoinPassword.fromStandardInput()
         } else {
             guard let joinUser = settings.joinUser else {
-                throw .invalidInput(fromParameter ? "no join user: give joinUser in \(source), or --user"
-                                                  : "give --domain and --user, or run on EC2 with the settings parameter")
+                throw .invalidInput(
+                    fromParameter
+                        ? "no join user: give joinUser in \(source), or --user"
+                        : "give --domain and --user, or run on EC2 with the settings parameter")
             }
             user = joinUser
-            password = try JoinPassword.resolve(settings, dryRun: options.dryRun, missing:
-                "no join password: \(source) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given")
+            password = try JoinPassword.resolve(
+                settings, dryRun: options.dryRun,
+                missing:
+                    "no join password: \(source) names no password (joinPassword, joinPasswordParameter, joinPasswordSecret), and --password-stdin was not given"
+            )
         }
         // Who this host is, recorded so that a copy of it can tell: --owner names the account's owner only.
-        let identity: AccountOwner = if let instance {
+        let identity: AccountOwner =
+            if let instance {
                 .instance(instance.identity.instanceId, accountId: instance.identity.accountId, region: instance.identity.region)
-            } else if let ec2Identity { ec2Identity }
-            else if let owner = options.owner { (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner) }
-            else { try AccountOwner.machine(files: files) }
-        var request = JoinRequest(domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
-                                  owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
+            } else if let ec2Identity { ec2Identity } else if let owner = options.owner {
+                (try? AccountOwner.machine(files: files)) ?? AccountOwner(owner)
+            } else { try AccountOwner.machine(files: files) }
+        var request = JoinRequest(
+            domain: domain, user: user, password: password, hostFQDN: fqdn, computerName: name,
+            owner: options.owner.map { AccountOwner($0) } ?? identity, osRelease: OSRelease.read(files: files))
         request.identity = identity
         request.oneTimePassword = options.oneTimePasswordFromStandardInput || broker != nil
         request.domainControllers = settings.domainControllers
@@ -79,13 +91,16 @@ extension JoinUseCase {
     /// A host that an earlier adjoin joined under its machine-id hash keeps it: its account's marker
     /// names that hash, and a rerun must find the account its own, not another owner's.
     func flagJoinEC2Identity(_ context: RunContext, state: JoinAttempts) -> AccountOwner? {
-        guard context.files.root == "/", !Self.joinedUnderMachineID(context.files), let sign = context.firmware.ec2Sign() else { return nil }
+        guard context.files.root == "/", !Self.joinedUnderMachineID(context.files), let sign = context.firmware.ec2Sign() else {
+            return nil
+        }
         do {
             let identity = try state.instanceMetadata().identity(deadline: context.deadline)
             return .instance(identity.instanceId, accountId: identity.accountId, region: identity.region)
         } catch {
-            context.progress("this is an EC2 instance (\(sign)), but instance metadata did not give its id (\(error.message)): "
-                             + "recording the machine-id hash as this host's identity")
+            context.progress(
+                "this is an EC2 instance (\(sign)), but instance metadata did not give its id (\(error.message)): "
+                    + "recording the machine-id hash as this host's identity")
             return nil
         }
     }
@@ -98,8 +113,10 @@ extension JoinUseCase {
 
     /// The computer's name and the host's FQDN. `instance`: settings from the parameter, which say
     /// whether the name comes from the host name or the instance id.
-    private func names(explicit: ComputerName?, hostFQDN: String?, settings: AgentSettings, domain: DomainName,
-                       instance: InstanceContext?) throws(AdjoinError) -> (ComputerName, String) {
+    private func names(
+        explicit: ComputerName?, hostFQDN: String?, settings: AgentSettings, domain: DomainName,
+        instance: InstanceContext?
+    ) throws(AdjoinError) -> (ComputerName, String) {
         guard let instance else {
             let fqdn = hostFQDN ?? InputNames.hostName(JoinUseCase.systemHostName(in: domain))
             if let explicit { return (explicit, fqdn) }
@@ -113,14 +130,17 @@ extension JoinUseCase {
         case (nil, let given?, .instanceID):
             return (try ComputerName(instanceID: instance.identity.instanceId), given.lowercased())
         case (nil, nil, _):
-            return try Self.instanceNames(settings.computerNameFrom, instanceId: instance.identity.instanceId, hostname: instance.hostname, domain: domain)
+            return try Self.instanceNames(
+                settings.computerNameFrom, instanceId: instance.identity.instanceId, hostname: instance.hostname, domain: domain)
         }
     }
 
     /// An instance's computer name and FQDN from its id or its EC2 host name (metadata's `hostname`, EC2's
     /// private DNS name), as the settings say: the instance's own join and the broker name it alike.
-    static func instanceNames(_ source: AgentSettings.ComputerNameSource, instanceId: String, hostname: String,
-                              domain: DomainName) throws(AdjoinError) -> (ComputerName, String) {
+    static func instanceNames(
+        _ source: AgentSettings.ComputerNameSource, instanceId: String, hostname: String,
+        domain: DomainName
+    ) throws(AdjoinError) -> (ComputerName, String) {
         switch source {
         case .instanceID:
             let name = try ComputerName(instanceID: instanceId)

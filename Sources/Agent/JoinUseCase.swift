@@ -55,11 +55,15 @@ public struct JoinUseCase: UseCase {
         }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
-            return try BootRetry(budget: budget).run(perAttempt: options.directory.timeout, retrying: { retry in
-                context.progress("attempt \(retry.attempt) failed: \(retry.failure.status): \(retry.failure.message); "
-                                 + "trying again in \(retry.pause.milliseconds) ms")
-                state.lastFailure = retry.failure
-            }) { (number, attemptDeadline) throws(AdjoinError) in
+            return try BootRetry(budget: budget).run(
+                perAttempt: options.directory.timeout,
+                retrying: { retry in
+                    context.progress(
+                        "attempt \(retry.attempt) failed: \(retry.failure.status): \(retry.failure.message); "
+                            + "trying again in \(retry.pause.milliseconds) ms")
+                    state.lastFailure = retry.failure
+                }
+            ) { (number, attemptDeadline) throws(AdjoinError) in
                 deadline = attemptDeadline
                 var budget = attemptDeadline
                 while true {
@@ -83,7 +87,9 @@ public struct JoinUseCase: UseCase {
                 }
             }
         } catch {
-            state.status?.record(error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: context.progress) {
+            state.status?.record(
+                error.status, message: error.message, elapsed: state.elapsed, deadline: deadline, progress: context.progress
+            ) {
                 $0.domain = state.domainName
             }
             throw CommandFailure(error, domain: state.domainName, elapsed: state.elapsed)
@@ -121,12 +127,13 @@ public struct JoinUseCase: UseCase {
         let deadline = context.deadline
         // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
         let namedBroker = try brokerNamedOnThisHost(context.files)
-        var loaded = try InstanceContext.load(parameter: namedBroker == nil ? settingsParameter : nil,
-                                              settingsPointer: namedBroker == nil ? try settingsPointer(context.files) : nil,
-                                              flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
-                                              environment: context.environment,
-                                              metadata: try state.instanceMetadata(), credentials: state.credentials,
-                                              deadline: deadline, progress: context.progress)
+        var loaded = try InstanceContext.load(
+            parameter: namedBroker == nil ? settingsParameter : nil,
+            settingsPointer: namedBroker == nil ? try settingsPointer(context.files) : nil,
+            flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
+            environment: context.environment,
+            metadata: try state.instanceMetadata(), credentials: state.credentials,
+            deadline: deadline, progress: context.progress)
         state.broker = nil
         if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
             guard !options.dryRun else {
@@ -152,12 +159,14 @@ public struct JoinUseCase: UseCase {
     private func brokerPasswordForALaterAttempt(_ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
         guard let asked = state.brokerAsked, state.broker == nil else { return nil }
         if let kept = state.kept.forThisAttempt() {
-            context.progress("logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
-                             + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
+            context.progress(
+                "logging in as \(kept.computerName.samAccountName) with a password kept from the broker's answer "
+                    + "(a new answer would need the broker to reset the account, which it does at most once a minute)")
             state.broker = kept
             return nil
         }
-        return try askBroker(context, state: state) == nil ? optedOut(asked.context, context, state: state, message: state.skippedMessage) : nil
+        return try askBroker(context, state: state) == nil
+            ? optedOut(asked.context, context, state: state, message: state.skippedMessage) : nil
     }
 
     /// The broker `--broker` names, else ADJOIN_BROKER_URL in /etc/default/adjoin when the default parameter would be read.
@@ -179,10 +188,13 @@ public struct JoinUseCase: UseCase {
     }
 
     /// The join of this attempt: its request from the resolved settings, the DC's side and the host's.
-    private func hostJoin(settings: AgentSettings, flags: AgentSettings, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> HostJoin {
+    private func hostJoin(
+        settings: AgentSettings, flags: AgentSettings, _ context: RunContext, state: JoinAttempts
+    ) throws(AdjoinError) -> HostJoin {
         let instance = state.context
-        var request = try joinRequest(settings: settings, instance: instance, files: context.files,
-                                      ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
+        var request = try joinRequest(
+            settings: settings, instance: instance, files: context.files,
+            ec2Identity: instance == nil ? flagJoinEC2Identity(context, state: state) : nil, broker: state.broker)
         // The login wipes the one-time password it is given; a copy stays kept for a later attempt, and so
         // does the password this attempt changes it to (`attemptFailed`).
         if state.broker != nil {
@@ -205,23 +217,36 @@ public struct JoinUseCase: UseCase {
         guard let status = state.status else { return }
         if let number { status.beginAttempt(number) }
         guard number ?? 1 == 1 || status.retryWriteDue else { return }
-        let retrying = number.flatMap { $0 > 1 ? $0 : nil }.map { "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): " } ?? ""
-        status.record(.joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
-                      deadline: context.deadline, progress: context.progress) {
+        let retrying =
+            number.flatMap { $0 > 1 ? $0 : nil }.map {
+                "attempt \($0) (the last one: \(state.lastFailure.map { "\($0.status): \($0.message)" } ?? "-")): "
+            } ?? ""
+        status.record(
+            .joining, message: retrying + "joining \(request.domain) as \(request.computerName)", elapsed: state.elapsed,
+            deadline: context.deadline, progress: context.progress
+        ) {
             $0.domain = request.domain.value
             $0.computerName = request.computerName.value
         }
     }
 
     /// JOINED: the status table told, and the report of what was done.
-    private func joined(_ outcome: HostJoin.Outcome, request: JoinRequest, _ number: Int?, _ context: RunContext, state: JoinAttempts) -> CommandReport {
+    private func joined(
+        _ outcome: HostJoin.Outcome, request: JoinRequest, _ number: Int?, _ context: RunContext, state: JoinAttempts
+    ) -> CommandReport {
         let result = outcome.join
         let instance = state.context
         let status = state.status
-        let configured = !options.configure ? "not asked (--no-configure)"
+        let configured =
+            !options.configure
+            ? "not asked (--no-configure)"
             : outcome.configured.isEmpty ? "already configured, nothing changed" : outcome.configured.joined(separator: ", ")
-        let keys = result.keysKept ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)" : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
-        let message = "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
+        let keys =
+            result.keysKept
+            ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)"
+            : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
+        let message =
+            "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
             + (result.sambaNote.map { "; \($0)" } ?? "")
         status?.record(.joined, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
             $0.domain = result.domain
@@ -230,31 +255,41 @@ public struct JoinUseCase: UseCase {
             $0.domainController = result.domainController
         }
         let written = status?.table.flatMap { table in status?.lastResult.map { "\(table): \($0)" } }
-        return CommandReport(status: .joined, fields: [
-            ReportField(lines: instance.map { [("instance-id", $0.identity.instanceId)] } ?? [], member: ("instanceId", .optional(instance?.identity.instanceId))),
-            .string("domain", "domain", result.domain),
-            .string("computer-name", "computerName", result.computerName),
-            .string("computer-dn", "computerDN", result.computerDN),
-            .string("domain-controller", "domainController", result.domainController),
-            .number("kvno", "kvno", result.kvno),
-            .text("keytab", result.keytabPath),
-            .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
-            ReportField(lines: request.serviceNames.isEmpty ? [] : [("service-principals", request.serviceClassPrincipalNames.joined(separator: " "))],
-                        member: ("servicePrincipals", .array(request.serviceClassPrincipalNames.map { .string($0) }))),
-            ReportField(lines: result.removedServicePrincipals.map { ("removed-spn", $0) },
-                        member: result.removedServicePrincipals.isEmpty ? nil : ("removedServicePrincipals", .array(result.removedServicePrincipals.map { .string($0) }))),
-            .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
-            ReportField(lines: result.dnsRecord.map { [("dns-record", "\($0)")] } ?? [],
-                        member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0)" }))),
-            // Text counts the attempts before its status; JSON after the status table's write.
-            .text("attempts", each: number.map { [String($0)] } ?? []),
-            .statusLine,
-            ReportField(lines: result.warnings.map { ("warning", $0) }, member: ("warnings", .array(result.warnings.map { .string($0) }))),
-            ReportField(lines: written.map { [("status-table", $0)] } ?? [], member: ("statusTable", .optional(status?.lastResult))),
-            ReportField(lines: [], member: number.map { ("attempts", .number(Int64($0))) }),
-            .duration(state.elapsed),
-            .json("message", .string(message)),
-        ])
+        return CommandReport(
+            status: .joined,
+            fields: [
+                ReportField(
+                    lines: instance.map { [("instance-id", $0.identity.instanceId)] } ?? [],
+                    member: ("instanceId", .optional(instance?.identity.instanceId))),
+                .string("domain", "domain", result.domain),
+                .string("computer-name", "computerName", result.computerName),
+                .string("computer-dn", "computerDN", result.computerDN),
+                .string("domain-controller", "domainController", result.domainController),
+                .number("kvno", "kvno", result.kvno),
+                .text("keytab", result.keytabPath),
+                .text("enctypes", result.encryptionTypes.map(\.name).joined(separator: " ")),
+                ReportField(
+                    lines: request.serviceNames.isEmpty
+                        ? [] : [("service-principals", request.serviceClassPrincipalNames.joined(separator: " "))],
+                    member: ("servicePrincipals", .array(request.serviceClassPrincipalNames.map { .string($0) }))),
+                ReportField(
+                    lines: result.removedServicePrincipals.map { ("removed-spn", $0) },
+                    member: result.removedServicePrincipals.isEmpty
+                        ? nil : ("removedServicePrincipals", .array(result.removedServicePrincipals.map { .string($0) }))),
+                .both("host", "configured", text: configured, json: .array(outcome.configured.map { .string($0) })),
+                ReportField(
+                    lines: result.dnsRecord.map { [("dns-record", "\($0)")] } ?? [],
+                    member: ("dnsRecord", .optional(result.dnsRecord.map { "\($0)" }))),
+                // Text counts the attempts before its status; JSON after the status table's write.
+                .text("attempts", each: number.map { [String($0)] } ?? []),
+                .statusLine,
+                ReportField(
+                    lines: result.warnings.map { ("warning", $0) }, member: ("warnings", .array(result.warnings.map { .string($0) }))),
+                ReportField(lines: written.map { [("status-table", $0)] } ?? [], member: ("statusTable", .optional(status?.lastResult))),
+                ReportField(lines: [], member: number.map { ("attempts", .number(Int64($0))) }),
+                .duration(state.elapsed),
+                .json("message", .string(message)),
+            ])
     }
 
     /// Asks the broker that `state.brokerAsked` names for this instance's account: the context answered by
@@ -279,19 +314,23 @@ public struct JoinUseCase: UseCase {
     }
 
     /// The instance's tags opt it out: SKIPPED, and nothing else happens.
-    private func optedOut(_ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts, message given: String? = nil) -> CommandReport {
+    private func optedOut(
+        _ loaded: InstanceContext, _ context: RunContext, state: JoinAttempts, message given: String? = nil
+    ) -> CommandReport {
         let message = given ?? "the instance's tag \(loaded.settings.autoJoinTag)=false opts it out: nothing was joined or changed"
         state.status?.record(.skipped, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
             $0.domain = state.domainName
         }
-        return CommandReport(status: .skipped, fields: [
-            .string("instance-id", "instanceId", loaded.identity.instanceId),
-            .statusLine,
-            .json("domain", .optional(state.domainName)),
-            .json("statusTable", .optional(state.status?.lastResult)),
-            .duration(state.elapsed),
-            .string("message", "message", message),
-        ])
+        return CommandReport(
+            status: .skipped,
+            fields: [
+                .string("instance-id", "instanceId", loaded.identity.instanceId),
+                .statusLine,
+                .json("domain", .optional(state.domainName)),
+                .json("statusTable", .optional(state.status?.lastResult)),
+                .duration(state.elapsed),
+                .string("message", "message", message),
+            ])
     }
 
     /// `--unless-joined`: when `status` would call this host healthy, its report as JOINED; the boot
@@ -305,10 +344,12 @@ public struct JoinUseCase: UseCase {
         if report.status == .clockSkew { throw AdjoinError(.clockSkew, report.message) }
         // On EC2 the domain is in the settings, not yet read: any healthy join will do. A name given on the
         // command line that is not the joined one is a rename, which the join itself refuses, naming the account.
-        let named = options.computerName.flatMap { try? ComputerName(explicit: $0) }
+        let named =
+            options.computerName.flatMap { try? ComputerName(explicit: $0) }
             ?? options.hostFQDN.flatMap { try? ComputerName(hostFQDN: InputNames.hostName($0)) }
         guard report.status == .healthy, options.domain.map({ report.domain == $0.lowercased() }) ?? true,
-              named.map({ $0.value.uppercased() == report.computerName?.uppercased() }) ?? true else {
+            named.map({ $0.value.uppercased() == report.computerName?.uppercased() }) ?? true
+        else {
             context.progress("Not joined and healthy (\(report.status): \(report.message)): joining")
             return nil
         }
@@ -316,12 +357,14 @@ public struct JoinUseCase: UseCase {
             context.progress("Joined and healthy, but \(change): joining again to configure it")
             return nil
         }
-        return CommandReport(status: .joined, fields: report.summary + [
-            .both("host", "configured", text: "already configured, nothing changed", json: .array([])),
-            .statusLine,
-            .duration(context.deadline.elapsed),
-            .json("message", .string("already joined and healthy: \(report.message); nothing changed")),
-        ])
+        return CommandReport(
+            status: .joined,
+            fields: report.summary + [
+                .both("host", "configured", text: "already configured, nothing changed", json: .array([])),
+                .statusLine,
+                .duration(context.deadline.elapsed),
+                .json("message", .string("already joined and healthy: \(report.message); nothing changed")),
+            ])
     }
 
     /// `--unless-joined` on a healthy host: who may log in or use sudo as the flags say, or on EC2 the
@@ -333,7 +376,8 @@ public struct JoinUseCase: UseCase {
         let services = flags.servicePrincipals.map(\.value)
         if !services.isEmpty, Set(services.map { $0.lowercased() }) != Set(record?.serviceNames.map { $0.lowercased() } ?? []) {
             let before = record?.serviceNames ?? []
-            return "the service names are now \(services.joined(separator: ", ")), not \(before.isEmpty ? "none" : before.joined(separator: ", "))"
+            return
+                "the service names are now \(services.joined(separator: ", ")), not \(before.isEmpty ? "none" : before.joined(separator: ", "))"
         }
         guard options.configure, let recorded = record?.access else { return nil }
         var allowed = flags.login.allowedGroups
@@ -349,8 +393,9 @@ public struct JoinUseCase: UseCase {
                 guard let exposed = try state.instanceMetadata().tags(deadline: context.deadline) else { return nil }
                 tags = InstanceTags(exposed, source: "instance metadata")
             } else {
-                tags = try InstanceContext.tags(metadata: try state.instanceMetadata(), environment: context.environment,
-                                                deadline: context.deadline, progress: context.progress)
+                tags = try InstanceContext.tags(
+                    metadata: try state.instanceMetadata(), environment: context.environment,
+                    deadline: context.deadline, progress: context.progress)
             }
             if allowed.isEmpty, let tagged = try tags.group(tag: defaults.groupTag) { allowed = [tagged] }
             if sudo == nil { sudo = try tags.group(tag: defaults.sudoGroupTag) }
@@ -373,14 +418,17 @@ public struct JoinUseCase: UseCase {
             let text = try state.instanceMetadata().privateAddress(deadline: context.deadline)
             return try AgentSettings.dnsAddress(text)
         } catch {
-            context.progress("instance metadata did not give this instance's private address (\(error.message)): registering the address toward the DC")
+            context.progress(
+                "instance metadata did not give this instance's private address (\(error.message)): registering the address toward the DC")
             return nil
         }
     }
 
     /// Who may log in and how: the settings', with the groups the command line names, else the instance's
     /// tags, else the settings'. nil: `--no-configure`.
-    private func loginSettings(_ settings: AgentSettings, flags: AgentSettings, instance: InstanceContext?) throws(AdjoinError) -> LoginSettings? {
+    private func loginSettings(
+        _ settings: AgentSettings, flags: AgentSettings, instance: InstanceContext?
+    ) throws(AdjoinError) -> LoginSettings? {
         guard options.configure else { return nil }
         var login = settings.login
         login.allowedGroups = try instance?.allowedGroups(flagged: flags.login.allowedGroups) ?? flags.login.allowedGroups

@@ -72,8 +72,11 @@ final class KeptBrokerAnswer {
             return .tryNext("the broker's one-time password was refused at once: trying it once more")
         }
         if !keptPasswords.isEmpty { keptPasswords.removeFirst().wipe() }
-        return keptPasswords.isEmpty ? .askBroker
-            : .tryNext("that password no longer logs in (the last attempt may have changed it): logging in with the one that attempt was changing it to")
+        return keptPasswords.isEmpty
+            ? .askBroker
+            : .tryNext(
+                "that password no longer logs in (the last attempt may have changed it): logging in with the one that attempt was changing it to"
+            )
     }
 
     func forget() {

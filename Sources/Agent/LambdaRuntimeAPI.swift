@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Lambda Runtime API (`AWS_LAMBDA_RUNTIME_API`, host:port, plain HTTP on the sandbox's loopback):
@@ -33,7 +33,8 @@ public struct LambdaRuntimeAPI: Sendable {
     public func next() throws(AdjoinError) -> Invocation {
         let (status, headers, body) = try exchange("GET", "/2018-06-01/runtime/invocation/next", body: [], deadline: nil)
         guard status == 200, let id = headers["lambda-runtime-aws-request-id"], !id.isEmpty,
-              id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
+            id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") })
+        else {
             throw AdjoinError(.unknownError, "the runtime API answered /invocation/next with HTTP \(status) and no usable request id")
         }
         return Invocation(requestId: id, deadlineMilliseconds: headers["lambda-runtime-deadline-ms"].flatMap { Int64($0) }, event: body)
@@ -57,14 +58,19 @@ public struct LambdaRuntimeAPI: Sendable {
     }
 
     private func post(_ path: String, body: [UInt8], errorType: String? = nil) throws(AdjoinError) {
-        let (status, _, _) = try exchange("POST", path, body: body, extraHeaders: errorType.map { ["Lambda-Runtime-Function-Error-Type: \($0)"] } ?? [],
-                                          deadline: Deadline(seconds: 10))
-        guard (200..<300).contains(status) else { throw AdjoinError(.unknownError, "the runtime API answered POST \(path) with HTTP \(status)") }
+        let (status, _, _) = try exchange(
+            "POST", path, body: body, extraHeaders: errorType.map { ["Lambda-Runtime-Function-Error-Type: \($0)"] } ?? [],
+            deadline: Deadline(seconds: 10))
+        guard (200..<300).contains(status) else {
+            throw AdjoinError(.unknownError, "the runtime API answered POST \(path) with HTTP \(status)")
+        }
     }
 
     /// One request on a fresh connection; the whole reply read (Content-Length, else to the close).
-    private func exchange(_ method: String, _ path: String, body: [UInt8], extraHeaders: [String] = [],
-                          deadline: Deadline?) throws(AdjoinError) -> (Int, [String: String], [UInt8]) {
+    private func exchange(
+        _ method: String, _ path: String, body: [UInt8], extraHeaders: [String] = [],
+        deadline: Deadline?
+    ) throws(AdjoinError) -> (Int, [String: String], [UInt8]) {
         let connectBudget = deadline ?? Deadline(seconds: 10)
         let socket = try TCPConnect.open(address, deadline: connectBudget, purpose: "the Lambda runtime API")
         defer { close(socket) }
@@ -100,7 +106,8 @@ public struct LambdaRuntimeAPI: Sendable {
     static func parse(_ bytes: [UInt8]) -> (status: Int, headers: [String: String], body: [UInt8], complete: Bool)? {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = bytes.indices.dropLast(3).first(where: { Array(bytes[$0..<$0 + 4]) == separator }) else { return nil }
-        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = String(decoding: bytes[..<end], as: UTF8.self).split(separator: "\r\n", omittingEmptySubsequences: false).map(
+            String.init)
         let statusWords = lines[0].split(separator: " ")
         guard statusWords.count >= 2, statusWords[0].hasPrefix("HTTP/1."), let status = Int(statusWords[1]) else { return nil }
         var headers: [String: String] = [:]

@@ -57,7 +57,8 @@ public struct LeaveUseCase: UseCase {
                 metadata = client
                 if let reason = try TerminationCheck.reasonNotTerminating(metadata: client, deadline: deadline) {
                     let message = "not leaving: \(reason)"
-                    return CommandReport(status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
+                    return CommandReport(
+                        status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
                 }
             }
             var given = SettingFlags()
@@ -69,10 +70,13 @@ public struct LeaveUseCase: UseCase {
             // on the host itself is the instance's.
             if case .remote(let computerName, let instanceID) = options.target {
                 let admin = try adminContext(flags: flags, context: context)
-                let (result, reported) = try leaveRemotely(computerName: computerName, instanceID: instanceID, settings: admin?.settings ?? flags,
-                                                           context)
+                let (result, reported) = try leaveRemotely(
+                    computerName: computerName, instanceID: instanceID, settings: admin?.settings ?? flags,
+                    context)
                 if options.dryRun { return CommandReport(verbatim: Self.dryRunText(result)) }
-                let status = try admin.flatMap { (admin) throws(AdjoinError) in try reported.map { (id) throws(AdjoinError) in try StatusReporter(admin: admin, instanceId: id) } }
+                let status = try admin.flatMap { (admin) throws(AdjoinError) in
+                    try reported.map { (id) throws(AdjoinError) in try StatusReporter(admin: admin, instanceId: id) }
+                }
                 return reportDetached(result, status: status, context)
             }
             let instance = try instanceContext(flags: flags, metadata: metadata, context: context)
@@ -85,17 +89,20 @@ public struct LeaveUseCase: UseCase {
 
     /// A remote leave: the account found by name or by the instance id, removed through a DC as the join
     /// user; and the instance it was for (by name, the recorded owner), for the status table.
-    private func leaveRemotely(computerName: String?, instanceID: String?, settings: AgentSettings,
-                               _ context: RunContext) throws(AdjoinError) -> (LeaveResult, reported: String?) {
+    private func leaveRemotely(
+        computerName: String?, instanceID: String?, settings: AgentSettings,
+        _ context: RunContext
+    ) throws(AdjoinError) -> (LeaveResult, reported: String?) {
         var place = try options.directory.place(in: context)
         if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
         guard let remoteDomain = settings.domain else {
             throw .invalidInput("a remote leave needs the domain: --domain, or domain in the settings parameter")
         }
         let password = try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword)
-        var leave = RemoteLeave(domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
-                                computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
-                                instanceID: instanceID, progress: context.progress)
+        var leave = RemoteLeave(
+            domain: remoteDomain, place: place, user: try checkedUser(settings.joinUser, domain: remoteDomain), password: password,
+            computerName: try computerName.map { (name) throws(AdjoinError) in try ComputerName(explicit: name) },
+            instanceID: instanceID, progress: context.progress)
         leave.allowUnmarked = options.allowUnmarked
         leave.dryRun = options.dryRun
         let result = try leave.run(deadline: context.deadline)
@@ -103,13 +110,16 @@ public struct LeaveUseCase: UseCase {
     }
 
     /// This host leaves: its account removed (as itself, or as --user), then its files put back.
-    private func leaveThisHost(settings: AgentSettings, instance: InstanceContext?, metadata: InstanceMetadata?,
-                               _ context: RunContext) throws(AdjoinError) -> LeaveResult {
+    private func leaveThisHost(
+        settings: AgentSettings, instance: InstanceContext?, metadata: InstanceMetadata?,
+        _ context: RunContext
+    ) throws(AdjoinError) -> LeaveResult {
         let place = try options.directory.place(in: context)
         let joinUser = try options.user.map { (name) throws(AdjoinError) in
             (name: try checkedUser(name, domain: nil), password: try JoinPassword.resolve(settings, missing: LeaveUseCase.noPassword))
         }
-        let identity = instance.map { CurrentIdentity(files: place.files, instance: $0) }
+        let identity =
+            instance.map { CurrentIdentity(files: place.files, instance: $0) }
             ?? place.currentIdentity(environment: context.environment, metadata: metadata)
         var leave = HostLeave(place: place, joinUser: joinUser, progress: context.progress)
         leave.keepAccount = options.keepAccount
@@ -138,26 +148,30 @@ public struct LeaveUseCase: UseCase {
     private static let noPassword = "no join password: the settings hold none; give --user with --password-stdin"
 
     static func report(_ result: LeaveResult, statusTable: String?, elapsed: Duration) -> CommandReport {
-        let removed = result.removed.isEmpty ? (result.accountWasGone ? "nothing (already gone)" : "nothing") : result.removed.joined(separator: ", ")
-        return CommandReport(status: result.status, fields: [
-            .string("domain", "domain", result.domain),
-            .string("computer-name", "computerName", result.computerName),
-            .string("computer-dn", "computerDN", result.computerDN),
-            .string("owner", "owner", result.owner),
-            // Text names the copy beside the owner; JSON after the removals.
-            .text("copy-of", result.copyOf ?? "-"),
-            .string("domain-controller", "domainController", result.domainController),
-            .both("removed", "removed", text: removed, json: .array(result.removed.map { .string($0) })),
-            .json("accountWasGone", .bool(result.accountWasGone)),
-            .json("copyOf", .optional(result.copyOf)),
-            .string("dns-record", "dnsRecord", result.dnsRecord),
-            .both("restored", "restored", text: result.restored.isEmpty ? "-" : result.restored.joined(separator: ", "),
-                  json: .array(result.restored.map { .string($0) })),
-            .statusLine,
-            .json("statusTable", .optional(statusTable)),
-            .duration(elapsed),
-            .json("message", .string(result.message)),
-        ])
+        let removed =
+            result.removed.isEmpty ? (result.accountWasGone ? "nothing (already gone)" : "nothing") : result.removed.joined(separator: ", ")
+        return CommandReport(
+            status: result.status,
+            fields: [
+                .string("domain", "domain", result.domain),
+                .string("computer-name", "computerName", result.computerName),
+                .string("computer-dn", "computerDN", result.computerDN),
+                .string("owner", "owner", result.owner),
+                // Text names the copy beside the owner; JSON after the removals.
+                .text("copy-of", result.copyOf ?? "-"),
+                .string("domain-controller", "domainController", result.domainController),
+                .both("removed", "removed", text: removed, json: .array(result.removed.map { .string($0) })),
+                .json("accountWasGone", .bool(result.accountWasGone)),
+                .json("copyOf", .optional(result.copyOf)),
+                .string("dns-record", "dnsRecord", result.dnsRecord),
+                .both(
+                    "restored", "restored", text: result.restored.isEmpty ? "-" : result.restored.joined(separator: ", "),
+                    json: .array(result.restored.map { .string($0) })),
+                .statusLine,
+                .json("statusTable", .optional(statusTable)),
+                .duration(elapsed),
+                .json("message", .string(result.message)),
+            ])
     }
 
     /// A remote leave's AWS side when it needs one: settings (no --domain, or --parameter), or a status
@@ -165,24 +179,29 @@ public struct LeaveUseCase: UseCase {
     private func adminContext(flags: AgentSettings, context: RunContext) throws(AdjoinError) -> AdminContext? {
         guard options.readsParameter || options.statusTable != nil else { return nil }
         let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-        return try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
-                                     flags: flags, context: context, deadline: context.deadline, progress: context.progress)
+        return try AdminContext.load(
+            parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
+            flags: flags, context: context, deadline: context.deadline, progress: context.progress)
     }
 
     /// Identity, credentials and settings from AWS when the leave needs them: settings with
     /// --parameter, or a status table to report to. A leave on the host itself uses the
     /// machine's own keys, so failing to reach AWS only costs the status item there.
-    private func instanceContext(flags: AgentSettings, metadata: InstanceMetadata?, context: RunContext) throws(AdjoinError) -> InstanceContext? {
+    private func instanceContext(
+        flags: AgentSettings, metadata: InstanceMetadata?, context: RunContext
+    ) throws(AdjoinError) -> InstanceContext? {
         // A host joined from the settings parameter reports its leave where its join reported.
         let recorded = options.isRemote ? nil : try? JoinRecord.read(context.files)?.settingsParameter
         guard options.readsParameter || options.statusTable != nil || recorded != nil else { return nil }
         let parameter = options.parameter ?? recorded ?? nil
         do throws(AdjoinError) {
             let pointer = options.parameter == nil ? try CentralSettingsPointer.read(context.files) : nil
-            return try InstanceContext.load(parameter: options.readsParameter || parameter != nil ? parameter ?? AWSNames.defaultParameter : nil, settingsPointer: pointer,
-                                            flags: flags, readTags: false, environment: context.environment,
-                                            metadata: metadata, deadline: context.deadline, progress: context.progress)
-        } catch where !options.isRemote {
+            return try InstanceContext.load(
+                parameter: options.readsParameter || parameter != nil ? parameter ?? AWSNames.defaultParameter : nil,
+                settingsPointer: pointer,
+                flags: flags, readTags: false, environment: context.environment,
+                metadata: metadata, deadline: context.deadline, progress: context.progress)
+        } catch  where !options.isRemote {
             context.progress("warning: \(error.message); leaving without a status item")
             return nil
         }

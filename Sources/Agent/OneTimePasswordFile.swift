@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where `adjoin preset` puts the one-time password: a new file, mode 0600, owned by whoever runs the
@@ -17,7 +17,8 @@ struct OneTimePasswordFile {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
             let failure = POSIXFailure("open", Errno.current)
-            throw .invalidInput("--one-time-password-file \(path) cannot be created as a new file (\(failure.errno)); give a path that does not exist yet")
+            throw .invalidInput(
+                "--one-time-password-file \(path) cannot be created as a new file (\(failure.errno)); give a path that does not exist yet")
         }
         // The mode asked of open(2) is masked by the umask; 0600 it is, whatever the umask.
         fchmod(descriptor, 0o600)
@@ -36,9 +37,13 @@ struct OneTimePasswordFile {
         password.withUnsafeBytes { bytes in
             do throws(POSIXFailure) { try POSIX.writeAll(descriptor, bytes) } catch { failure = error }
         }
-        if failure == nil, Glibc.write(descriptor, "\n", 1) != 1 || fsync(descriptor) != 0 { failure = POSIXFailure("write", Errno.current) }
+        if failure == nil, Glibc.write(descriptor, "\n", 1) != 1 || fsync(descriptor) != 0 {
+            failure = POSIXFailure("write", Errno.current)
+        }
         if let failure {
-            throw AdjoinError(.unknownError, "the one-time password could not be written to \(path) (\(failure)); the account holds it nonetheless: preset it again")
+            throw AdjoinError(
+                .unknownError,
+                "the one-time password could not be written to \(path) (\(failure)); the account holds it nonetheless: preset it again")
         }
     }
 

@@ -31,7 +31,8 @@ public struct PresetUseCase: UseCase {
     public func run(_ context: RunContext) throws(CommandFailure) -> CommandReport {
         do throws(AdjoinError) {
             let target = try target()
-            var preset = AccountPreset(target, password: try JoinPassword.fromStandardInput(), connector: context.connector, progress: context.progress)
+            var preset = AccountPreset(
+                target, password: try JoinPassword.fromStandardInput(), connector: context.connector, progress: context.progress)
             preset.domainControllers = try options.directory.parsedDomainControllers()
             preset.dnsServers = try options.directory.parsedDNSServers()
             try preset.validate()
@@ -45,22 +46,26 @@ public struct PresetUseCase: UseCase {
             }
             try file.write(outcome.oneTimePassword)
             outcome.oneTimePassword.wipe()
-            let message = "\(outcome.created ? "created" : "reset") \(outcome.computerDN) with a one-time password, written to \(file.path) (mode 0600); "
+            let message =
+                "\(outcome.created ? "created" : "reset") \(outcome.computerDN) with a one-time password, written to \(file.path) (mode 0600); "
                 + "the host joins with: adjoin join --one-time-password-stdin --domain \(target.domain) --computer-name \(target.computerName) < FILE"
-            return CommandReport(status: .preset, fields: [
-                .string("domain", "domain", target.domain.value),
-                .string("computer-name", "computerName", target.computerName.value),
-                .string("computer-dn", "computerDN", outcome.computerDN),
-                .string("domain-controller", "domainController", outcome.domainController),
-                .string("host-fqdn", "hostFQDN", target.hostFQDN),
-                .string("account", "account", outcome.created ? "created" : "reset"),
-                .string("owner", "owner", target.owner?.recorded ?? "none"),
-                .string("one-time-password-file", "oneTimePasswordFile", file.path),
-                .statusLine,
-                ReportField(lines: outcome.warnings.map { ("warning", $0) }, member: ("warnings", .array(outcome.warnings.map { .string($0) }))),
-                .duration(context.deadline.elapsed),
-                .json("message", .string(message)),
-            ])
+            return CommandReport(
+                status: .preset,
+                fields: [
+                    .string("domain", "domain", target.domain.value),
+                    .string("computer-name", "computerName", target.computerName.value),
+                    .string("computer-dn", "computerDN", outcome.computerDN),
+                    .string("domain-controller", "domainController", outcome.domainController),
+                    .string("host-fqdn", "hostFQDN", target.hostFQDN),
+                    .string("account", "account", outcome.created ? "created" : "reset"),
+                    .string("owner", "owner", target.owner?.recorded ?? "none"),
+                    .string("one-time-password-file", "oneTimePasswordFile", file.path),
+                    .statusLine,
+                    ReportField(
+                        lines: outcome.warnings.map { ("warning", $0) }, member: ("warnings", .array(outcome.warnings.map { .string($0) }))),
+                    .duration(context.deadline.elapsed),
+                    .json("message", .string(message)),
+                ])
         } catch {
             throw CommandFailure(error, domain: options.domain, elapsed: context.deadline.elapsed)
         }
@@ -79,10 +84,11 @@ public struct PresetUseCase: UseCase {
         } else {
             throw .invalidInput("give --computer-name or --host-fqdn: the account's name")
         }
-        var target = AccountTarget(domain: domain, computerName: name, hostFQDN: fqdn ?? name.value.lowercased() + "." + domain.value,
-                                   owner: options.owner.map { AccountOwner($0) }, organizationalUnit: options.organizationalUnit,
-                                   osRelease: nil,
-                                   actor: JoinRequest.principal(of: options.user, realm: domain.realm))
+        var target = AccountTarget(
+            domain: domain, computerName: name, hostFQDN: fqdn ?? name.value.lowercased() + "." + domain.value,
+            owner: options.owner.map { AccountOwner($0) }, organizationalUnit: options.organizationalUnit,
+            osRelease: nil,
+            actor: JoinRequest.principal(of: options.user, realm: domain.realm))
         if options.rc4 { target.encryptionTypes.append(.rc4) }
         return target
     }

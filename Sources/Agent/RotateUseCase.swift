@@ -28,20 +28,23 @@ public struct RotateUseCase: UseCase {
             var rotation = PasswordRotation(place: place, maximumAgeDays: options.maximumAgeDays, progress: context.progress)
             rotation.updateSamba = options.updateSamba
             let result = try rotation.run(deadline: context.deadline, identity: place.currentIdentity(environment: context.environment))
-            return CommandReport(status: result.status, fields: [
-                .string("domain", "domain", result.domain),
-                .string("computer-name", "computerName", result.computerName),
-                .string("computer-dn", "computerDN", result.computerDN),
-                .string("domain-controller", "domainController", result.domainController),
-                .number("password-age-days", "passwordAgeDays", result.passwordAgeDays, none: "unknown"),
-                .number("previous-kvno", "previousKvno", result.previousKeyVersion),
-                .number("kvno", "kvno", result.keyVersion),
-                .both("keytab-kvnos", "keytabKvnos", text: result.keytabKeyVersions.map(String.init).joined(separator: " "),
-                      json: .array(result.keytabKeyVersions.map { .number(Int64($0)) })),
-                .statusLine,
-                .duration(context.deadline.elapsed),
-                .json("message", .string(result.message)),
-            ])
+            return CommandReport(
+                status: result.status,
+                fields: [
+                    .string("domain", "domain", result.domain),
+                    .string("computer-name", "computerName", result.computerName),
+                    .string("computer-dn", "computerDN", result.computerDN),
+                    .string("domain-controller", "domainController", result.domainController),
+                    .number("password-age-days", "passwordAgeDays", result.passwordAgeDays, none: "unknown"),
+                    .number("previous-kvno", "previousKvno", result.previousKeyVersion),
+                    .number("kvno", "kvno", result.keyVersion),
+                    .both(
+                        "keytab-kvnos", "keytabKvnos", text: result.keytabKeyVersions.map(String.init).joined(separator: " "),
+                        json: .array(result.keytabKeyVersions.map { .number(Int64($0)) })),
+                    .statusLine,
+                    .duration(context.deadline.elapsed),
+                    .json("message", .string(result.message)),
+                ])
         } catch {
             throw CommandFailure(error, domain: nil, elapsed: context.deadline.elapsed)
         }

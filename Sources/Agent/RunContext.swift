@@ -22,10 +22,12 @@ public struct RunContext: Sendable {
     /// Whether this machine is an EC2 instance, as its firmware says.
     public var firmware: any HostFirmware
 
-    public init(deadline: Deadline, progress: @escaping ProgressSink, files: HostFiles = HostFiles(),
-                environment: AWSEnvironment = .current(), clock: any WallClock = SystemWallClock(),
-                resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil,
-                firmware: any HostFirmware = SystemFirmware()) {
+    public init(
+        deadline: Deadline, progress: @escaping ProgressSink, files: HostFiles = HostFiles(),
+        environment: AWSEnvironment = .current(), clock: any WallClock = SystemWallClock(),
+        resolvers: any ResolverFactory = SystemResolvers(), connector: (any DirectoryConnector)? = nil,
+        firmware: any HostFirmware = SystemFirmware()
+    ) {
         self.deadline = deadline
         self.progress = progress
         self.files = files

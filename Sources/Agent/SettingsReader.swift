@@ -16,7 +16,10 @@ struct SettingsReader {
             guard seen.insert(name).inserted else { throw .invalidInput("\(where_): \"\(name)\" is given twice") }
             guard let key = source == nil ? SettingKey(rawValue: name) : SettingsModel.key(named: name) else {
                 let known = SettingsModel.all.filter(\.inDocument).flatMap { [$0.key.rawValue] + $0.legacy }
-                let hint = known.min { editDistance($0, name) < editDistance($1, name) }.flatMap { editDistance($0, name) <= 3 ? " (did you mean \"\($0)\"?)" : nil } ?? ""
+                let hint =
+                    known.min { editDistance($0, name) < editDistance($1, name) }.flatMap {
+                        editDistance($0, name) <= 3 ? " (did you mean \"\($0)\"?)" : nil
+                    } ?? ""
                 throw .invalidInput("\(where_): unknown key \"\(name)\"\(hint)")
             }
             if key == .domainControllers && name != key.rawValue {
@@ -89,7 +92,9 @@ struct SettingsReader {
         guard let items = value.array else { throw error(key, "must be a list of strings, not \(value.kind)") }
         var texts: [String] = []
         for item in items {
-            guard let text = item.string, !text.isEmpty || source == nil else { throw error(key, "must be a list of strings, and holds \(item.kind == "a string" ? "an empty one" : item.kind)") }
+            guard let text = item.string, !text.isEmpty || source == nil else {
+                throw error(key, "must be a list of strings, and holds \(item.kind == "a string" ? "an empty one" : item.kind)")
+            }
             texts.append(text)
         }
         return texts
@@ -102,7 +107,9 @@ struct SettingsReader {
         }
         var texts = try strings(.domainControllers).map { ("domainControllers", $0) }
         for (key, value) in legacyControllers where value != .null {
-            guard let text = value.string, !text.isEmpty else { throw .invalidInput("\(where_): \"\(key)\" must be a string, not \(value.kind)") }
+            guard let text = value.string, !text.isEmpty else {
+                throw .invalidInput("\(where_): \"\(key)\" must be a string, not \(value.kind)")
+            }
             texts.append((key, text))
         }
         var parsed: [HostPort] = []
@@ -120,19 +127,28 @@ struct SettingsReader {
 
     func password() throws(AdjoinError) -> AgentSettings.Password? {
         let inline = values[.joinPassword].flatMap { $0.value == .null ? nil : $0 }
-        let parameter = try string(.joinPasswordParameter, matching: AWSNames.isParameterName,
-                                   expected: "an SSM parameter name or ARN such as /adjoin/join-password")
-        let secret = try string(.joinPasswordSecret, matching: AWSNames.isSecretId,
-                                expected: "a Secrets Manager secret name or ARN")
-        let given = [inline.map { _ in "joinPassword" }, parameter.map { _ in values[.joinPasswordParameter]!.given },
-                     secret.map { _ in "joinPasswordSecret" }].compactMap { $0 }
+        let parameter = try string(
+            .joinPasswordParameter, matching: AWSNames.isParameterName,
+            expected: "an SSM parameter name or ARN such as /adjoin/join-password")
+        let secret = try string(
+            .joinPasswordSecret, matching: AWSNames.isSecretId,
+            expected: "a Secrets Manager secret name or ARN")
+        let given = [
+            inline.map { _ in "joinPassword" }, parameter.map { _ in values[.joinPasswordParameter]!.given },
+            secret.map { _ in "joinPasswordSecret" },
+        ].compactMap { $0 }
         guard given.count <= 1 else {
-            throw .invalidInput("\(source ?? "the command line"): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password")
+            throw .invalidInput(
+                "\(source ?? "the command line"): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password"
+            )
         }
         if let inline {
             guard let secret = inline.value.secret else {
                 // A password is read into SecretBytes as it is parsed; one that arrived as a plain string never is.
-                throw error(.joinPassword, inline.value.string != nil ? "must be given as a secret, never as plain text" : "must be a string, not \(inline.value.kind)")
+                throw error(
+                    .joinPassword,
+                    inline.value.string != nil
+                        ? "must be given as a secret, never as plain text" : "must be a string, not \(inline.value.kind)")
             }
             guard !secret.isEmpty else { throw error(.joinPassword, "is empty") }
             guard !secret.containsNUL else { throw error(.joinPassword, "contains a NUL character") }

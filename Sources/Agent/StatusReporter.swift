@@ -26,13 +26,15 @@ public final class StatusReporter {
             return
         }
         self.table = table
-        writer = try StatusTable(table: table, region: context.settings.statusRegion ?? context.region,
-                                 roleArn: context.settings.statusRoleArn, sessionName: "adjoin-" + context.identity.instanceId,
-                                 credentials: context.credentials, environment: context.environment)
+        writer = try StatusTable(
+            table: table, region: context.settings.statusRegion ?? context.region,
+            roleArn: context.settings.statusRoleArn, sessionName: "adjoin-" + context.identity.instanceId,
+            credentials: context.credentials, environment: context.environment)
         let own = instanceId == nil || instanceId == context.identity.instanceId
-        template = StatusRecord(instanceId: instanceId ?? context.identity.instanceId, status: .joining,
-                                accountId: own ? context.identity.accountId : nil, region: own ? context.identity.region : nil,
-                                runStartedAtMilliseconds: StatusRecord.now())
+        template = StatusRecord(
+            instanceId: instanceId ?? context.identity.instanceId, status: .joining,
+            accountId: own ? context.identity.accountId : nil, region: own ? context.identity.region : nil,
+            runStartedAtMilliseconds: StatusRecord.now())
     }
 
     /// For an admin command (a remote leave) reporting for `instanceId`: through the instance's own
@@ -43,10 +45,13 @@ public final class StatusReporter {
             try self.init(context: instance, instanceId: instanceId)
             return
         }
-        try self.init(table: admin.settings.statusTable, writing: { (table) throws(AdjoinError) in
-            try StatusTable(table: table, region: admin.settings.statusRegion ?? admin.region, roleArn: admin.settings.statusRoleArn,
-                            sessionName: "adjoin-" + admin.caller, credentials: admin.credentials, environment: admin.environment)
-        }, template: StatusRecord(instanceId: instanceId, status: .joining, runStartedAtMilliseconds: StatusRecord.now()))
+        try self.init(
+            table: admin.settings.statusTable,
+            writing: { (table) throws(AdjoinError) in
+                try StatusTable(
+                    table: table, region: admin.settings.statusRegion ?? admin.region, roleArn: admin.settings.statusRoleArn,
+                    sessionName: "adjoin-" + admin.caller, credentials: admin.credentials, environment: admin.environment)
+            }, template: StatusRecord(instanceId: instanceId, status: .joining, runStartedAtMilliseconds: StatusRecord.now()))
     }
 
     private init(table: String?, writing: (String) throws(AdjoinError) -> StatusTable, template: StatusRecord) throws(AdjoinError) {
@@ -67,8 +72,10 @@ public final class StatusReporter {
     }
 
     /// Records one state; `fill` adds what is known (domain, names, DC).
-    public func record(_ status: Status, message: String, elapsed: Duration, deadline: Deadline,
-                       progress: (String) -> Void, fill: (inout StatusRecord) -> Void = { _ in }) {
+    public func record(
+        _ status: Status, message: String, elapsed: Duration, deadline: Deadline,
+        progress: (String) -> Void, fill: (inout StatusRecord) -> Void = { _ in }
+    ) {
         guard let writer, let table else { return }
         lastWrite = .now
         var record = template

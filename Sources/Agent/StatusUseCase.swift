@@ -23,17 +23,24 @@ public struct StatusUseCase: UseCase {
         }
         let report = HostHealth(place: place, progress: context.progress)
             .run(deadline: context.deadline, identity: place.currentIdentity(environment: context.environment))
-        return CommandReport(status: report.status, fields: report.summary + [
-            .number("keytab-kvno", "keytabKvno", report.keytabKeyVersion),
-            .number("password-age-days", "passwordAgeDays", report.passwordAgeDays),
-            ReportField(lines: report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) },
-                        member: ("checks", .array(report.checks.map { check in
-                            .object([("name", .string(check.name)), ("passed", .bool(check.passed)), ("detail", .string(check.detail))])
-                        }))),
-            .statusLine,
-            .duration(context.deadline.elapsed),
-            .json("message", .string(report.message)),
-        ])
+        return CommandReport(
+            status: report.status,
+            fields: report.summary + [
+                .number("keytab-kvno", "keytabKvno", report.keytabKeyVersion),
+                .number("password-age-days", "passwordAgeDays", report.passwordAgeDays),
+                ReportField(
+                    lines: report.checks.map { ("check", ($0.passed ? "ok     " : "FAILED ") + $0.name + ": " + $0.detail) },
+                    member: (
+                        "checks",
+                        .array(
+                            report.checks.map { check in
+                                .object([("name", .string(check.name)), ("passed", .bool(check.passed)), ("detail", .string(check.detail))])
+                            })
+                    )),
+                .statusLine,
+                .duration(context.deadline.elapsed),
+                .json("message", .string(report.message)),
+            ])
     }
 }
 

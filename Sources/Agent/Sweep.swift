@@ -35,11 +35,16 @@ public struct Sweep {
     }
 
     public func run(context: AdminContext, deadline: Deadline) throws(AdjoinError) -> SweepResult {
-        let directory = try InstanceAccounts(domain: domain, place: place, user: user, password: password, deadline: deadline, progress: progress)
+        let directory = try InstanceAccounts(
+            domain: domain, place: place, user: user, password: password, deadline: deadline, progress: progress)
         let accounts = try directory.list(under: organizationalUnits, deadline: deadline)
-        progress("\(accounts.count) computer account(s) with an instance owner under \(organizationalUnits.isEmpty ? domain.baseDN : organizationalUnits.joined(separator: "; "))")
+        progress(
+            "\(accounts.count) computer account(s) with an instance owner under \(organizationalUnits.isEmpty ? domain.baseDN : organizationalUnits.joined(separator: "; "))"
+        )
         let aws = SweepAWS(context: context, roleName: roleName, progress: progress)
-        let located = accounts.map { (account: $0, location: $0.owner.location ?? aws.recordedLocation(of: $0.owner.value, deadline: deadline)) }
+        let located = accounts.map {
+            (account: $0, location: $0.owner.location ?? aws.recordedLocation(of: $0.owner.value, deadline: deadline))
+        }
 
         // EC2, once per AWS account and Region, for all of that place's instances at once.
         var states: [OwnerLocation: [String: String]] = [:]
@@ -57,15 +62,19 @@ public struct Sweep {
         }
 
         let now = StatusRecord.now() / 1000
-        var result = SweepResult(domain: domain.value, domainController: directory.domainController, applied: apply, graceSeconds: graceSeconds)
+        var result = SweepResult(
+            domain: domain.value, domainController: directory.domainController, applied: apply, graceSeconds: graceSeconds)
         for (account, location) in located {
             let decision: SweepDecision
             if let location {
-                decision = SweepDecision.decide(account, states: states[location], unreachable: unreachable[location].map { "not asked: \($0)" },
-                                                now: now, graceSeconds: graceSeconds)
+                decision = SweepDecision.decide(
+                    account, states: states[location], unreachable: unreachable[location].map { "not asked: \($0)" },
+                    now: now, graceSeconds: graceSeconds)
             } else {
-                let why = "its owner marker names no AWS account and Region (joined by an older adjoin), and "
-                    + (aws.statusTableName.map { "the status table \($0) has no item for it" } ?? "no status table was given to look it up in")
+                let why =
+                    "its owner marker names no AWS account and Region (joined by an older adjoin), and "
+                    + (aws.statusTableName.map { "the status table \($0) has no item for it" }
+                        ?? "no status table was given to look it up in")
                 decision = SweepDecision.decide(account, states: nil, unreachable: why, now: now, graceSeconds: graceSeconds)
             }
             var swept = SweptAccount(account: account, location: location, decision: decision)
@@ -74,8 +83,9 @@ public struct Sweep {
                     progress("Deleting \(account.dn) (\(decision.reason)) and its child objects")
                     swept.dnsRecords = try directory.delete(account, deadline: deadline)
                     swept.deleted = true
-                    swept.statusTable = aws.recordDetached(account, at: location, domain: domain.value, domainController: directory.domainController,
-                                                           reason: "swept: " + decision.reason, deadline: deadline)
+                    swept.statusTable = aws.recordDetached(
+                        account, at: location, domain: domain.value, domainController: directory.domainController,
+                        reason: "swept: " + decision.reason, deadline: deadline)
                 } catch {
                     progress("warning: could not delete \(account.dn): \(error.message)")
                     swept.failure = error
@@ -83,7 +93,9 @@ public struct Sweep {
             }
             result.accounts.append(swept)
         }
-        result.unreachable = unreachable.sorted { ($0.key.accountId, $0.key.region) < ($1.key.accountId, $1.key.region) }.map { ($0.key.description, $0.value) }
+        result.unreachable = unreachable.sorted { ($0.key.accountId, $0.key.region) < ($1.key.accountId, $1.key.region) }.map {
+            ($0.key.description, $0.value)
+        }
         return result
     }
 }

@@ -29,7 +29,10 @@ final class SweepAWS {
         let outcome: Result<AWSCredentialProvider, AdjoinError>
         do throws(AdjoinError) {
             guard let roleName else {
-                throw AdjoinError(.accessDenied, "the instance is in the AWS account \(accountId), not this one (\(context.accountId)), and no --role-name was given to reach it")
+                throw AdjoinError(
+                    .accessDenied,
+                    "the instance is in the AWS account \(accountId), not this one (\(context.accountId)), and no --role-name was given to reach it"
+                )
             }
             let arn = Sweep.roleARN(account: accountId, roleName: roleName, region: context.region)
             progress("Assuming \(arn)")
@@ -45,8 +48,9 @@ final class SweepAWS {
     }
 
     func instanceStates(_ ids: [String], at place: OwnerLocation, deadline: Deadline) throws(AdjoinError) -> [String: String] {
-        let ec2 = try EC2Client(region: place.region, credentials: try credentials(for: place.accountId, deadline: deadline),
-                                environment: context.environment)
+        let ec2 = try EC2Client(
+            region: place.region, credentials: try credentials(for: place.accountId, deadline: deadline),
+            environment: context.environment)
         return try ec2.instanceStates(ids, deadline: deadline)
     }
 
@@ -55,14 +59,17 @@ final class SweepAWS {
     func recordedLocation(of instanceId: String, deadline: Deadline) -> OwnerLocation? {
         do throws(AdjoinError) {
             if locationTable == nil {
-                locationTable = .some(try statusTableName.map { (table) throws(AdjoinError) in
-                    try StatusTable(table: table, region: context.settings.statusRegion ?? context.region, roleArn: context.settings.statusRoleArn,
-                                    sessionName: "adjoin-sweep-" + context.caller, credentials: context.credentials,
-                                    environment: context.environment)
-                })
+                locationTable = .some(
+                    try statusTableName.map { (table) throws(AdjoinError) in
+                        try StatusTable(
+                            table: table, region: context.settings.statusRegion ?? context.region, roleArn: context.settings.statusRoleArn,
+                            sessionName: "adjoin-sweep-" + context.caller, credentials: context.credentials,
+                            environment: context.environment)
+                    })
             }
             guard let table = locationTable ?? nil, let item = try table.item(instanceId: instanceId, deadline: deadline),
-                  let account = item["accountId"]?["S"]?.string, let region = item["region"]?["S"]?.string else { return nil }
+                let account = item["accountId"]?["S"]?.string, let region = item["region"]?["S"]?.string
+            else { return nil }
             return OwnerLocation(accountId: account, region: region)
         } catch {
             progress("warning: could not read the status item of \(instanceId): \(error.message)")
@@ -73,18 +80,23 @@ final class SweepAWS {
     /// DETACHED with the reason, where the instance's join reported: the settings' table, in
     /// `statusRegion` (else the instance's Region), through `statusRoleArn` (else with the credentials
     /// that reached the instance's account). Returns the write's result for the output; nil without a table.
-    func recordDetached(_ account: InstanceAccount, at place: OwnerLocation, domain: String, domainController: String,
-                        reason: String, deadline: Deadline) -> String? {
+    func recordDetached(
+        _ account: InstanceAccount, at place: OwnerLocation, domain: String, domainController: String,
+        reason: String, deadline: Deadline
+    ) -> String? {
         guard let table = statusTableName else { return nil }
         do throws(AdjoinError) {
             let settings = context.settings
-            let writer = try StatusTable(table: table, region: settings.statusRegion ?? place.region, roleArn: settings.statusRoleArn,
-                                         sessionName: "adjoin-sweep-" + context.caller,
-                                         credentials: settings.statusRoleArn == nil ? try credentials(for: place.accountId, deadline: deadline) : context.credentials,
-                                         environment: context.environment)
-            let record = StatusRecord(instanceId: account.owner.value, status: .detached, domain: domain, computerName: account.computerName,
-                                      computerDN: account.dn, domainController: domainController, accountId: place.accountId, region: place.region,
-                                      message: reason, runStartedAtMilliseconds: StatusRecord.now())
+            let writer = try StatusTable(
+                table: table, region: settings.statusRegion ?? place.region, roleArn: settings.statusRoleArn,
+                sessionName: "adjoin-sweep-" + context.caller,
+                credentials: settings.statusRoleArn == nil
+                    ? try credentials(for: place.accountId, deadline: deadline) : context.credentials,
+                environment: context.environment)
+            let record = StatusRecord(
+                instanceId: account.owner.value, status: .detached, domain: domain, computerName: account.computerName,
+                computerDN: account.dn, domainController: domainController, accountId: place.accountId, region: place.region,
+                message: reason, runStartedAtMilliseconds: StatusRecord.now())
             switch try writer.record(record, deadline: deadline) {
             case .written: return "written"
             case .superseded: return "superseded"

@@ -22,8 +22,10 @@ public struct SweepDecision: Sendable, Equatable {
 
     /// `states`: EC2's answer for the account's AWS account and Region (nil: that could not be asked,
     /// `unreachable` says why); `now` and `graceSeconds` decide for an instance EC2 no longer knows.
-    public static func decide(_ account: InstanceAccount, states: [String: String]?, unreachable: String?,
-                              now: Int64, graceSeconds: Int64) -> SweepDecision {
+    public static func decide(
+        _ account: InstanceAccount, states: [String: String]?, unreachable: String?,
+        now: Int64, graceSeconds: Int64
+    ) -> SweepDecision {
         guard let states else {
             return SweepDecision(action: .notSwept, state: nil, reason: unreachable ?? "its AWS account and Region were not asked")
         }
@@ -38,16 +40,23 @@ public struct SweepDecision: Sendable, Equatable {
             return SweepDecision(action: .keep, state: state, reason: "\(instance) is in a state adjoin does not know (\(state))")
         case nil:
             guard let used = account.lastUsed else {
-                return SweepDecision(action: .keep, state: "unknown",
-                                     reason: "EC2 does not know \(instance), and the account has no lastLogonTimestamp or pwdLastSet to age it by")
+                return SweepDecision(
+                    action: .keep, state: "unknown",
+                    reason: "EC2 does not know \(instance), and the account has no lastLogonTimestamp or pwdLastSet to age it by")
             }
             let unused = now - used
             if unused >= graceSeconds {
-                return SweepDecision(action: .delete, state: "unknown",
-                                     reason: "EC2 does not know \(instance), and its account has been unused for \(describe(unused)) (grace \(describe(graceSeconds)))")
+                return SweepDecision(
+                    action: .delete, state: "unknown",
+                    reason:
+                        "EC2 does not know \(instance), and its account has been unused for \(describe(unused)) (grace \(describe(graceSeconds)))"
+                )
             }
-            return SweepDecision(action: .keep, state: "unknown",
-                                 reason: "EC2 does not know \(instance), but its account was used \(describe(max(unused, 0))) ago, within the grace of \(describe(graceSeconds))")
+            return SweepDecision(
+                action: .keep, state: "unknown",
+                reason:
+                    "EC2 does not know \(instance), but its account was used \(describe(max(unused, 0))) ago, within the grace of \(describe(graceSeconds))"
+            )
         }
     }
 

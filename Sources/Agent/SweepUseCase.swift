@@ -35,13 +35,19 @@ public struct SweepUseCase: UseCase {
             given.set(.statusTable, options.statusTable)
             let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
             // The SDKs' credential chain: from a workstation, CI or a container as well as from an instance.
-            let instance = try AdminContext.load(parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, flags: flags,
-                                                 context: context, deadline: deadline, progress: context.progress)
+            let instance = try AdminContext.load(
+                parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, flags: flags,
+                context: context, deadline: deadline, progress: context.progress)
             let settings = instance.settings
-            guard let domain = settings.domain else { throw .invalidInput("no domain: give --domain, or domain in \(instance.settingsSource)") }
-            guard let user = settings.joinUser else { throw .invalidInput("no user: give --user, or joinUser in \(instance.settingsSource)") }
+            guard let domain = settings.domain else {
+                throw .invalidInput("no domain: give --domain, or domain in \(instance.settingsSource)")
+            }
+            guard let user = settings.joinUser else {
+                throw .invalidInput("no user: give --user, or joinUser in \(instance.settingsSource)")
+            }
             try JoinRequest.checkUser(user, domain: domain.value)
-            let password = try JoinPassword.resolve(settings, missing: "no password: \(instance.settingsSource) holds none; give --user with --password-stdin")
+            let password = try JoinPassword.resolve(
+                settings, missing: "no password: \(instance.settingsSource) holds none; give --user with --password-stdin")
             var place = try options.directory.place(in: context)
             if place.domainControllers.isEmpty { place.domainControllers = settings.domainControllers }
             var sweep = Sweep(domain: domain, place: place, user: user, password: password)
@@ -54,35 +60,50 @@ public struct SweepUseCase: UseCase {
         } catch {
             throw CommandFailure(error, domain: options.domain, elapsed: deadline.elapsed)
         }
-        return CommandReport(status: result.status, fields: [
-            .string("domain", "domain", result.domain),
-            .string("domain-controller", "domainController", result.domainController),
-            .both("mode", "applied", text: result.applied ? "apply" : "dry run (nothing deleted)", json: .bool(result.applied)),
-            .both("grace", "graceSeconds", text: options.grace, json: .number(result.graceSeconds)),
-            ReportField(lines: result.accounts.map { swept in
-                ("account", "\(swept.account.computerName) \(swept.account.owner.value) \(swept.location?.description ?? "-") "
-                    + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)"
-                    + (swept.dnsRecords.map { "; DNS: " + $0 } ?? ""))
-            }, member: ("accounts", .array(result.accounts.map { swept in
-                .object([
-                    ("computerName", .string(swept.account.computerName)),
-                    ("computerDN", .string(swept.account.dn)),
-                    ("instanceId", .string(swept.account.owner.value)),
-                    ("accountId", .optional(swept.location?.accountId)),
-                    ("region", .optional(swept.location?.region)),
-                    ("state", .optional(swept.decision.state)),
-                    ("lastUsed", swept.account.lastUsed.map { .number($0) } ?? .null),
-                    ("action", .string(swept.outcome)),
-                    ("reason", .string(swept.failure?.message ?? swept.decision.reason)),
-                    ("statusTable", .optional(swept.statusTable)),
-                    ("dnsRecords", .optional(swept.dnsRecords)),
-                ])
-            }))),
-            ReportField(lines: result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") },
-                        member: ("unreachable", .array(result.unreachable.map { .object([("place", .string($0.place)), ("message", .string($0.message))]) }))),
-            .duration(deadline.elapsed),
-            .string("message", "message", result.message),
-            .statusLine,
-        ])
+        return CommandReport(
+            status: result.status,
+            fields: [
+                .string("domain", "domain", result.domain),
+                .string("domain-controller", "domainController", result.domainController),
+                .both("mode", "applied", text: result.applied ? "apply" : "dry run (nothing deleted)", json: .bool(result.applied)),
+                .both("grace", "graceSeconds", text: options.grace, json: .number(result.graceSeconds)),
+                ReportField(
+                    lines: result.accounts.map { swept in
+                        (
+                            "account",
+                            "\(swept.account.computerName) \(swept.account.owner.value) \(swept.location?.description ?? "-") "
+                                + "\(swept.decision.state ?? "-") \(swept.outcome): \(swept.failure?.message ?? swept.decision.reason)"
+                                + (swept.dnsRecords.map { "; DNS: " + $0 } ?? "")
+                        )
+                    },
+                    member: (
+                        "accounts",
+                        .array(
+                            result.accounts.map { swept in
+                                .object([
+                                    ("computerName", .string(swept.account.computerName)),
+                                    ("computerDN", .string(swept.account.dn)),
+                                    ("instanceId", .string(swept.account.owner.value)),
+                                    ("accountId", .optional(swept.location?.accountId)),
+                                    ("region", .optional(swept.location?.region)),
+                                    ("state", .optional(swept.decision.state)),
+                                    ("lastUsed", swept.account.lastUsed.map { .number($0) } ?? .null),
+                                    ("action", .string(swept.outcome)),
+                                    ("reason", .string(swept.failure?.message ?? swept.decision.reason)),
+                                    ("statusTable", .optional(swept.statusTable)),
+                                    ("dnsRecords", .optional(swept.dnsRecords)),
+                                ])
+                            })
+                    )),
+                ReportField(
+                    lines: result.unreachable.map { ("not-swept", "\($0.place): \($0.message)") },
+                    member: (
+                        "unreachable",
+                        .array(result.unreachable.map { .object([("place", .string($0.place)), ("message", .string($0.message))]) })
+                    )),
+                .duration(deadline.elapsed),
+                .string("message", "message", result.message),
+                .statusLine,
+            ])
     }
 }

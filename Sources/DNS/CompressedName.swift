@@ -79,7 +79,8 @@ package enum CompressedName {
             return text
         }
         for byte in label {
-            text += (0x21...0x7E).contains(byte) && byte != UInt8(ascii: ".") && byte != UInt8(ascii: "\\")
+            text +=
+                (0x21...0x7E).contains(byte) && byte != UInt8(ascii: ".") && byte != UInt8(ascii: "\\")
                 ? String(UnicodeScalar(byte)) : escaped(byte)
         }
         return text

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One query over UDP, sent at once and its answer read later: a question whose answer is needed only
@@ -22,7 +22,8 @@ public final class DNSDatagramQuery {
         let socket = Glibc.socket(server.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { return }
         guard server.withSockaddr({ connect(socket, $0, $1) }) == 0,
-              bytes.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            bytes.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count
+        else {
             close(socket)
             return
         }

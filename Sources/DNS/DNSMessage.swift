@@ -33,9 +33,11 @@ public struct DNSRecord: Sendable, Equatable {
     }
 
     /// An A record's data: the four bytes of an IPv4 address.
-    public static func address(_ owner: String, _ address: SocketAddress, ttl: UInt32, recordClass: UInt16 = DNSClass.internet) -> DNSRecord {
-        DNSRecord(owner: owner, type: address.family == .ipv4 ? DNSType.a : DNSType.aaaa, recordClass: recordClass, ttl: ttl,
-                  data: address.addressBytes)
+    public static func address(_ owner: String, _ address: SocketAddress, ttl: UInt32, recordClass: UInt16 = DNSClass.internet) -> DNSRecord
+    {
+        DNSRecord(
+            owner: owner, type: address.family == .ipv4 ? DNSType.a : DNSType.aaaa, recordClass: recordClass, ttl: ttl,
+            data: address.addressBytes)
     }
 
     func encode(into writer: inout DNSWriter) throws(DNSEncodeError) {
@@ -98,12 +100,16 @@ public struct DNSMessage: Sendable, Equatable {
         var reader = ByteReader(bytes)
         id = try reader.uint16BigEndian("DNS message id")
         flags = try reader.uint16BigEndian("DNS header flags")
-        let counts = [try reader.uint16BigEndian("question count"), try reader.uint16BigEndian("answer count"),
-                      try reader.uint16BigEndian("authority count"), try reader.uint16BigEndian("additional count")]
+        let counts = [
+            try reader.uint16BigEndian("question count"), try reader.uint16BigEndian("answer count"),
+            try reader.uint16BigEndian("authority count"), try reader.uint16BigEndian("additional count"),
+        ]
         for _ in 0..<counts[0] {
             let name = try reader.compressedName("question")
-            questions.append(DNSQuestion(name: name, type: try reader.uint16BigEndian("question type"),
-                                         recordClass: try reader.uint16BigEndian("question class")))
+            questions.append(
+                DNSQuestion(
+                    name: name, type: try reader.uint16BigEndian("question type"),
+                    recordClass: try reader.uint16BigEndian("question class")))
         }
         func records(_ count: UInt16, _ section: String) throws(DecodeError) -> [DNSRecord] {
             var found: [DNSRecord] = []
@@ -115,8 +121,9 @@ public struct DNSMessage: Sendable, Equatable {
                 let ttl = try reader.uint32BigEndian("\(section) record TTL")
                 let length = Int(try reader.uint16BigEndian("\(section) record length"))
                 let dataOffset = reader.offset
-                var record = DNSRecord(owner: owner, type: type, recordClass: recordClass, ttl: ttl,
-                                       data: Array(try reader.take(length, "\(section) record data")))
+                var record = DNSRecord(
+                    owner: owner, type: type, recordClass: recordClass, ttl: ttl,
+                    data: Array(try reader.take(length, "\(section) record data")))
                 record.offset = start
                 record.dataOffset = dataOffset
                 found.append(record)
@@ -148,9 +155,11 @@ public struct DNSResponseCode: Sendable, Equatable, Hashable, CustomStringConver
     public static let badTime = DNSResponseCode(18)
 
     public var description: String {
-        let names: [UInt16: String] = [0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
-                                       6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE",
-                                       16: "BADSIG", 17: "BADKEY", 18: "BADTIME", 19: "BADMODE", 20: "BADNAME", 21: "BADALG"]
+        let names: [UInt16: String] = [
+            0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED",
+            6: "YXDOMAIN", 7: "YXRRSET", 8: "NXRRSET", 9: "NOTAUTH", 10: "NOTZONE",
+            16: "BADSIG", 17: "BADKEY", 18: "BADTIME", 19: "BADMODE", 20: "BADNAME", 21: "BADALG",
+        ]
         return names[value] ?? "RCODE \(value)"
     }
 }

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One TCP connection to a DNS server (RFC 1035 4.2.2 framing: a 2-byte length, then the message).
@@ -71,7 +71,8 @@ public final class DNSStream {
     /// This host's address toward `destination`, as the kernel's routing picks it: a UDP socket is
     /// connected (which sends nothing) and asked its name.
     public static func localAddress(toward destination: SocketAddress) -> SocketAddress? {
-        let descriptor = socket(destination.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let descriptor = socket(
+            destination.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         guard destination.withSockaddr({ connect(descriptor, $0, $1) }) == 0 else { return nil }
@@ -86,7 +87,9 @@ public final class DNSStream {
     /// Sends `request` and returns the reply with the same id, undecoded beyond its header.
     public func exchange(_ request: [UInt8], deadline: Deadline) throws(AdjoinError) -> [UInt8] {
         guard descriptor >= 0 else { throw .network("the connection to the DNS server at \(address) was closed after an earlier failure") }
-        guard request.count >= 12, request.count <= Int(UInt16.max) else { throw .invalidInput("a DNS message of \(request.count) bytes cannot be sent") }
+        guard request.count >= 12, request.count <= Int(UInt16.max) else {
+            throw .invalidInput("a DNS message of \(request.count) bytes cannot be sent")
+        }
         if !connected {
             do {
                 descriptor = try TCPConnect.finish(descriptor, address, deadline: deadline, purpose: "the DNS server")
@@ -105,7 +108,8 @@ public final class DNSStream {
                 outcome = .failure(.network("the DNS server at \(address) sent a reply of \(length) bytes"))
             } else {
                 let reply = try StreamSocket.receive(length, on: descriptor, deadline: deadline)
-                outcome = reply[0] == request[0] && reply[1] == request[1]
+                outcome =
+                    reply[0] == request[0] && reply[1] == request[1]
                     ? .success(reply) : .failure(.network("the DNS server at \(address) answered another message than the one sent"))
             }
         } catch {

@@ -75,7 +75,9 @@ package struct DNSWriter {
             }
         }
         wire.append(0)
-        guard wire.count <= CompressedName.maxName else { throw DNSEncodeError("the name \(name) is longer than \(CompressedName.maxName) bytes") }
+        guard wire.count <= CompressedName.maxName else {
+            throw DNSEncodeError("the name \(name) is longer than \(CompressedName.maxName) bytes")
+        }
         return wire
     }
 }

@@ -15,8 +15,10 @@ public struct TKEYRecord: Sendable, Equatable {
     public var keyData: [UInt8]
     public var otherData: [UInt8]
 
-    public init(keyName: String, algorithm: String = TSIGRecord.gssAlgorithm, inception: UInt32, expiration: UInt32,
-                mode: UInt16 = TKEYRecord.gssMode, error: DNSResponseCode = .noError, keyData: [UInt8], otherData: [UInt8] = []) {
+    public init(
+        keyName: String, algorithm: String = TSIGRecord.gssAlgorithm, inception: UInt32, expiration: UInt32,
+        mode: UInt16 = TKEYRecord.gssMode, error: DNSResponseCode = .noError, keyData: [UInt8], otherData: [UInt8] = []
+    ) {
         self.keyName = keyName
         self.algorithm = algorithm
         self.inception = inception
@@ -53,7 +55,9 @@ public struct TKEYRecord: Sendable, Equatable {
         error = DNSResponseCode(try reader.uint16BigEndian("TKEY error"))
         keyData = Array(try reader.take(Int(try reader.uint16BigEndian("TKEY key size")), "TKEY key data"))
         otherData = Array(try reader.take(Int(try reader.uint16BigEndian("TKEY other size")), "TKEY other data"))
-        guard reader.isAtEnd else { throw DecodeError("\(reader.remaining) bytes after the TKEY record's data", at: record.dataOffset + reader.offset) }
+        guard reader.isAtEnd else {
+            throw DecodeError("\(reader.remaining) bytes after the TKEY record's data", at: record.dataOffset + reader.offset)
+        }
     }
 
     /// The query that carries a token (RFC 3645 4.1.2): the key's name as the question, of type TKEY

@@ -16,8 +16,10 @@ public struct TSIGRecord: Sendable, Equatable {
     public var error: DNSResponseCode
     public var otherData: [UInt8]
 
-    public init(keyName: String, algorithm: String = TSIGRecord.gssAlgorithm, timeSigned: UInt64, fudge: UInt16 = TSIGRecord.defaultFudge,
-                mac: [UInt8] = [], originalID: UInt16, error: DNSResponseCode = .noError, otherData: [UInt8] = []) {
+    public init(
+        keyName: String, algorithm: String = TSIGRecord.gssAlgorithm, timeSigned: UInt64, fudge: UInt16 = TSIGRecord.defaultFudge,
+        mac: [UInt8] = [], originalID: UInt16, error: DNSResponseCode = .noError, otherData: [UInt8] = []
+    ) {
         self.keyName = keyName
         self.algorithm = algorithm
         self.timeSigned = timeSigned
@@ -30,7 +32,9 @@ public struct TSIGRecord: Sendable, Equatable {
 
     /// The record as sent: class ANY, TTL 0 (RFC 2845 2.3).
     public func record() throws(DNSEncodeError) -> DNSRecord {
-        guard mac.count <= Int(UInt16.max), otherData.count <= Int(UInt16.max) else { throw DNSEncodeError("a TSIG MAC or other data is too long") }
+        guard mac.count <= Int(UInt16.max), otherData.count <= Int(UInt16.max) else {
+            throw DNSEncodeError("a TSIG MAC or other data is too long")
+        }
         var data = DNSWriter()
         try data.name(algorithm)
         data.uint48(timeSigned)
@@ -56,7 +60,9 @@ public struct TSIGRecord: Sendable, Equatable {
         originalID = try reader.uint16BigEndian("TSIG original id")
         error = DNSResponseCode(try reader.uint16BigEndian("TSIG error"))
         otherData = Array(try reader.take(Int(try reader.uint16BigEndian("TSIG other length")), "TSIG other data"))
-        guard reader.isAtEnd else { throw DecodeError("\(reader.remaining) bytes after the TSIG record's data", at: record.dataOffset + reader.offset) }
+        guard reader.isAtEnd else {
+            throw DecodeError("\(reader.remaining) bytes after the TSIG record's data", at: record.dataOffset + reader.offset)
+        }
     }
 
     /// RFC 2845 3.4.2, the "TSIG variables" the MAC covers after the message: names in canonical
@@ -82,8 +88,10 @@ public enum TSIG {
     /// What the MAC covers. A request: the message as sent without its TSIG (RFC 2845 3.4.1), then
     /// the TSIG variables. A response: first the request's MAC with its length (3.4.1 and 4.2; RFC 8945
     /// 4.3.3). `requestMACLength` false: without the length, as Samba's DNS server signs its answers.
-    public static func macInput(message unsigned: [UInt8], signature: TSIGRecord, requestMAC: [UInt8]? = nil,
-                                requestMACLength: Bool = true) throws(DNSEncodeError) -> [UInt8] {
+    public static func macInput(
+        message unsigned: [UInt8], signature: TSIGRecord, requestMAC: [UInt8]? = nil,
+        requestMACLength: Bool = true
+    ) throws(DNSEncodeError) -> [UInt8] {
         var input: [UInt8] = []
         if let requestMAC, !requestMACLength {
             input = requestMAC

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Finds a live DC of a domain the way the Windows DC locator does (MS-ADTS 6.3.6): SRV records for
@@ -23,9 +23,11 @@ public struct DomainControllerLocator: Sendable {
     /// The address families this host has: a DC's addresses of the other family are not pinged.
     public var families: AddressFamilies
 
-    public init(domain: DomainName, domainControllers: [HostPort] = [], dnsServers: [SocketAddress] = [],
-                required: DCFlags = [.ldap], resolvers: any ResolverFactory = SystemResolvers(),
-                families: AddressFamilies = .host(), progress: @escaping ProgressSink = { _ in }) {
+    public init(
+        domain: DomainName, domainControllers: [HostPort] = [], dnsServers: [SocketAddress] = [],
+        required: DCFlags = [.ldap], resolvers: any ResolverFactory = SystemResolvers(),
+        families: AddressFamilies = .host(), progress: @escaping ProgressSink = { _ in }
+    ) {
         self.domain = domain
         self.families = families
         self.domainControllers = domainControllers
@@ -38,7 +40,8 @@ public struct DomainControllerLocator: Sendable {
     public func locate(deadline: Deadline) throws(AdjoinError) -> DiscoveryResult {
         let resolver = try resolvers.resolver(servers: dnsServers)
         let source: DiscoveryResult.Source = domainControllers.isEmpty ? .dns : .given
-        var candidates = source == .dns
+        var candidates =
+            source == .dns
             ? try candidatesFromDNS(name: domain.dcLocatorName, resolver: resolver, deadline: deadline)
             : try candidatesGiven(resolver: resolver, deadline: deadline)
 
@@ -46,13 +49,15 @@ public struct DomainControllerLocator: Sendable {
         // A DC outside the client's site answered first. Its reply names the client's site, so look for
         // DCs of that site and prefer one of them if it answers in time (MS-ADTS 6.3.6.1).
         if source == .dns, let first = chosen, !first.netlogon.flags.contains(.closest), !first.netlogon.clientSite.isEmpty,
-           HostPort.isValidHost(first.netlogon.clientSite) {
+            HostPort.isValidHost(first.netlogon.clientSite)
+        {
             let siteName = domain.dcLocatorName(site: first.netlogon.clientSite)
             progress("DC \(first.hostName) is not in this host's site \(first.netlogon.clientSite); looking for DCs of that site")
             if var siteCandidates = try? candidatesFromDNS(name: siteName, resolver: resolver, deadline: deadline) {
                 siteCandidates.removeAll { site in candidates.contains { $0.address == site.address } }
                 if !siteCandidates.isEmpty, let local = try? ping(&siteCandidates, deadline: deadline),
-                   local.netlogon.flags.contains(.closest) {
+                    local.netlogon.flags.contains(.closest)
+                {
                     chosen = local
                 }
                 candidates += siteCandidates
@@ -71,17 +76,21 @@ public struct DomainControllerLocator: Sendable {
         let answer: DNSAnswer
         do {
             answer = try resolver.query(name, type: DNSAnswer.typeSRV, deadline: deadline)
-        } catch where error.status == .domainNotFound {
-            throw AdjoinError(.domainNotFound,
+        } catch  where error.status == .domainNotFound {
+            throw AdjoinError(
+                .domainNotFound,
                 "no domain controllers for '\(domain)' in DNS: \(name) does not exist (asked \(resolver.serverDescription)); "
-                + "check the domain name, or give the directory's DNS servers with --dns-server or its DCs with --domain-controller")
+                    + "check the domain name, or give the directory's DNS servers with --dns-server or its DCs with --domain-controller")
         }
         let records = SRVOrdering.ordered(answer.srv)
         guard !records.isEmpty else {
-            throw AdjoinError(.domainNotFound, "DNS has no domain controller records for '\(domain)' (\(name) has no SRV records; asked \(resolver.serverDescription))")
+            throw AdjoinError(
+                .domainNotFound,
+                "DNS has no domain controller records for '\(domain)' (\(name) has no SRV records; asked \(resolver.serverDescription))")
         }
         var candidates: [Candidate] = []
-        for record in records where candidates.count(where: { $0.address.family == families.preferred }) < DomainControllerLocator.maxPinged {
+        for record in records where candidates.count(where: { $0.address.family == families.preferred }) < DomainControllerLocator.maxPinged
+        {
             var addresses = answer.addresses[record.target.lowercased()] ?? []
             // The SRV answer's additional records may hold only the A records (or none): an IPv6-only host
             // asks for the target's AAAA (and A) records itself.
@@ -91,13 +100,16 @@ public struct DomainControllerLocator: Sendable {
             }
             for address in addresses {
                 guard let socket = SocketAddress(numericHost: address, port: record.port),
-                      !candidates.contains(where: { $0.address == socket }) else { continue }
+                    !candidates.contains(where: { $0.address == socket })
+                else { continue }
                 candidates.append(Candidate(name: record.target, address: socket, outcome: .notPinged))
             }
         }
         candidates = Array(reachable(candidates).prefix(DomainControllerLocator.maxPinged))
         guard !candidates.isEmpty else {
-            throw .network("DNS lists domain controllers for '\(domain)' (\(records.map(\.target).joined(separator: ", "))) but none of their names resolves to an address")
+            throw .network(
+                "DNS lists domain controllers for '\(domain)' (\(records.map(\.target).joined(separator: ", "))) but none of their names resolves to an address"
+            )
         }
         return candidates
     }
@@ -112,7 +124,8 @@ public struct DomainControllerLocator: Sendable {
                 continue
             }
             do {
-                let addresses = try lookUpAddresses(of: given.host, resolver: resolver, useSystemResolver: dnsServers.isEmpty, deadline: deadline)
+                let addresses = try lookUpAddresses(
+                    of: given.host, resolver: resolver, useSystemResolver: dnsServers.isEmpty, deadline: deadline)
                 for address in addresses {
                     if let socket = SocketAddress(numericHost: address, port: port), !candidates.contains(where: { $0.address == socket }) {
                         candidates.append(Candidate(name: given.host, address: socket, outcome: .notPinged))
@@ -136,7 +149,9 @@ public struct DomainControllerLocator: Sendable {
 
     /// A and AAAA records of a name. Without explicit DNS servers a given DC name goes through the
     /// system's resolver (getaddrinfo), so /etc/hosts entries work as users expect.
-    private func lookUpAddresses(of host: String, resolver: any Resolver, useSystemResolver: Bool, deadline: Deadline) throws(AdjoinError) -> [String] {
+    private func lookUpAddresses(
+        of host: String, resolver: any Resolver, useSystemResolver: Bool, deadline: Deadline
+    ) throws(AdjoinError) -> [String] {
         if useSystemResolver {
             return try resolver.systemAddresses(of: host)
         }
@@ -157,8 +172,9 @@ public struct DomainControllerLocator: Sendable {
     /// Pings every candidate at once and returns the first suitable DC, preferring one of the client's
     /// own site when it answers in the same breath. Updates each candidate's outcome.
     private func ping(_ candidates: inout [Candidate], deadline: Deadline) throws(AdjoinError) -> DomainController? {
-        progress("Pinging \(candidates.count) domain controller\(candidates.count == 1 ? "" : "s") over CLDAP: "
-                 + candidates.map { $0.address.description }.joined(separator: ", "))
+        progress(
+            "Pinging \(candidates.count) domain controller\(candidates.count == 1 ? "" : "s") over CLDAP: "
+                + candidates.map { $0.address.description }.joined(separator: ", "))
         let payloads = candidates.indices.map { LDAPPing.request(messageID: Int32($0 + 1), domain: domain.value) }
         let exchange = try UDPExchange(targets: candidates.map(\.address), payloads: payloads)
         for index in candidates.indices { candidates[index].outcome = .silent }

@@ -15,18 +15,20 @@ public enum LDAPPing {
 
     public static func request(messageID: Int32, domain: String) -> [UInt8] {
         let version = withUnsafeBytes(of: ntVersion.littleEndian) { Array($0) }
-        let filter = BER.element(andFilter,
+        let filter = BER.element(
+            andFilter,
             BER.element(equalityMatch, BER.octetString("DnsDomain") + BER.octetString(domain))
-            + BER.element(equalityMatch, BER.octetString("NtVer") + BER.octetString(version)))
-        let search = BER.element(searchRequest,
-            BER.octetString("")                        // base: the rootDSE
-            + BER.integer(0, tag: BER.enumerated)      // scope: baseObject
-            + BER.integer(0, tag: BER.enumerated)      // derefAliases: never
-            + BER.integer(0)                           // sizeLimit
-            + BER.integer(0)                           // timeLimit
-            + BER.element(BER.boolean, [0x00])         // typesOnly: false
-            + filter
-            + BER.element(BER.sequence, BER.octetString("Netlogon")))
+                + BER.element(equalityMatch, BER.octetString("NtVer") + BER.octetString(version)))
+        let search = BER.element(
+            searchRequest,
+            BER.octetString("")  // base: the rootDSE
+                + BER.integer(0, tag: BER.enumerated)  // scope: baseObject
+                + BER.integer(0, tag: BER.enumerated)  // derefAliases: never
+                + BER.integer(0)  // sizeLimit
+                + BER.integer(0)  // timeLimit
+                + BER.element(BER.boolean, [0x00])  // typesOnly: false
+                + filter
+                + BER.element(BER.sequence, BER.octetString("Netlogon")))
         return BER.element(BER.sequence, BER.integer(messageID) + search)
     }
 
@@ -48,9 +50,11 @@ public enum LDAPPing {
         guard let message = try? top.next("LDAPMessage", tag: BER.sequence) else { return nil }
         var fields = top.inside(message)
         guard (try? fields.next("messageID", tag: BER.integer)) != nil,
-              let operation = try? fields.next("protocolOp"), operation.tag == searchResultDone else { return nil }
+            let operation = try? fields.next("protocolOp"), operation.tag == searchResultDone
+        else { return nil }
         var done = fields.inside(operation)
-        guard let code = try? done.next("resultCode", tag: BER.enumerated), let value = try? done.integer(code, "resultCode"), value != 0 else { return nil }
+        guard let code = try? done.next("resultCode", tag: BER.enumerated), let value = try? done.integer(code, "resultCode"), value != 0
+        else { return nil }
         return value
     }
 
@@ -64,7 +68,8 @@ public enum LDAPPing {
             return nil
         }
         guard operation.tag == searchResultEntry else {
-            throw DecodeError("unexpected LDAP operation 0x\(String(operation.tag, radix: 16)) in ping reply", at: operation.content.lowerBound)
+            throw DecodeError(
+                "unexpected LDAP operation 0x\(String(operation.tag, radix: 16)) in ping reply", at: operation.content.lowerBound)
         }
         var entry = fields.inside(operation)
         _ = try entry.next("objectName", tag: BER.octetString)

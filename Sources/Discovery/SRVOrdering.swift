@@ -17,10 +17,11 @@ public enum SRVOrdering {
                 let total = remaining.reduce(0) { $0 + Int($1.weight) }
                 let pick = Int.random(in: 0...total, using: &generator)
                 var runningSum = 0
-                let index = remaining.firstIndex { record in
-                    runningSum += Int(record.weight)
-                    return runningSum >= pick
-                } ?? 0
+                let index =
+                    remaining.firstIndex { record in
+                        runningSum += Int(record.weight)
+                        return runningSum >= pick
+                    } ?? 0
                 result.append(remaining.remove(at: index))
             }
         }

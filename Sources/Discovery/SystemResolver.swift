@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// getaddrinfo(3): the system's own name lookup (nsswitch, /etc/hosts), for names a user gave.

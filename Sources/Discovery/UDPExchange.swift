@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Sends one request datagram to several servers at once and hands back replies as they arrive,
@@ -36,7 +36,8 @@ final class UDPExchange {
         self.silent = Set(targets.indices)
         self.nextRetransmit = .now
         for target in targets {
-            let descriptor = socket(target.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+            let descriptor = socket(
+                target.family == .ipv4 ? AF_INET : AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             guard descriptor >= 0 else {
                 let reason = Errno.current.description
                 closeAll()

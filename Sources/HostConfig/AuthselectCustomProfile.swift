@@ -15,7 +15,9 @@ enum AuthselectCustomProfile {
     /// The profile's files: host path and content.
     static func render(files: HostFiles) throws(AdjoinError) -> [(path: String, content: String)] {
         guard let source = sources.first(where: { files.exists($0 + "/system-auth") }) else {
-            throw AdjoinError(.configurationFailed, "authselect's sssd profile is not installed (no \(sources[1])/system-auth): install sssd-common or authselect")
+            throw AdjoinError(
+                .configurationFailed,
+                "authselect's sssd profile is not installed (no \(sources[1])/system-auth): install sssd-common or authselect")
         }
         var rendered: [(path: String, content: String)] = []
         for template in try files.files(in: source) {

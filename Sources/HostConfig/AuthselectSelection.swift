@@ -9,13 +9,17 @@ enum AuthselectSelection {
 
     /// The system files authselect replaces with links to its own copies (/etc/pam.d/system-auth ->
     /// /etc/authselect/system-auth): where a plain file was there before, leave puts it back in the link's place.
-    static let links = ["/etc/pam.d/system-auth", "/etc/pam.d/password-auth", "/etc/pam.d/fingerprint-auth",
-                        "/etc/pam.d/smartcard-auth", "/etc/pam.d/postlogin", "/etc/nsswitch.conf",
-                        "/etc/dconf/db/distro.d/20-authselect", "/etc/dconf/db/distro.d/locks/20-authselect"]
+    static let links = [
+        "/etc/pam.d/system-auth", "/etc/pam.d/password-auth", "/etc/pam.d/fingerprint-auth",
+        "/etc/pam.d/smartcard-auth", "/etc/pam.d/postlogin", "/etc/nsswitch.conf",
+        "/etc/dconf/db/distro.d/20-authselect", "/etc/dconf/db/distro.d/locks/20-authselect",
+    ]
     /// Its selection and the files it generates.
-    static let generated = ["/etc/authselect/authselect.conf", "/etc/authselect/system-auth", "/etc/authselect/password-auth",
-                            "/etc/authselect/nsswitch.conf", "/etc/authselect/fingerprint-auth", "/etc/authselect/smartcard-auth",
-                            "/etc/authselect/postlogin", "/etc/authselect/dconf-db", "/etc/authselect/dconf-locks"]
+    static let generated = [
+        "/etc/authselect/authselect.conf", "/etc/authselect/system-auth", "/etc/authselect/password-auth",
+        "/etc/authselect/nsswitch.conf", "/etc/authselect/fingerprint-auth", "/etc/authselect/smartcard-auth",
+        "/etc/authselect/postlogin", "/etc/authselect/dconf-db", "/etc/authselect/dconf-locks",
+    ]
 
     /// What `authselect select` must be given, or nil when `current` (the words of `authselect current
     /// --raw`: profile, then features; empty when nothing is selected) already has it.

@@ -6,7 +6,8 @@ import AdjoinCore
 public enum ConfigurationCheck {
     /// What is missing, one sentence each; empty when the host's configuration is in place.
     /// `access`: who the join let in (nil: not recorded, by an older adjoin); what grants more is a problem.
-    public static func problems(domain: String, realm: String, access: LoginAccess? = nil, files: HostFiles) throws(AdjoinError) -> [String] {
+    public static func problems(domain: String, realm: String, access: LoginAccess? = nil, files: HostFiles) throws(AdjoinError) -> [String]
+    {
         let domain = domain.lowercased()
         var problems: [String] = []
 
@@ -60,8 +61,10 @@ public enum ConfigurationCheck {
     static let snippets = "/etc/sssd/conf.d/"
 
     /// Logins wider than the join's: another access provider, other groups, users let in by name.
-    private static func loginProblems(_ access: LoginAccess, domain: String, sssd: INIDocument,
-                                      files: HostFiles) throws(AdjoinError) -> [String] {
+    private static func loginProblems(
+        _ access: LoginAccess, domain: String, sssd: INIDocument,
+        files: HostFiles
+    ) throws(AdjoinError) -> [String] {
         let section = "domain/" + domain
         var documents = [sssd]
         for snippet in try files.files(in: snippets) where snippet.hasSuffix(".conf") {
@@ -83,7 +86,9 @@ public enum ConfigurationCheck {
         var problems: [String] = []
         let groups = list("simple_allow_groups")
         if groups != Set(access.allowedGroups.map { $0.lowercased() }) {
-            problems.append("\(source) lets \(groups.isEmpty ? "every domain user" : groups.sorted().joined(separator: ", ")) log in, where the join let \(joined)")
+            problems.append(
+                "\(source) lets \(groups.isEmpty ? "every domain user" : groups.sorted().joined(separator: ", ")) log in, where the join let \(joined)"
+            )
         }
         let users = list("simple_allow_users")
         if !users.isEmpty {
@@ -112,11 +117,21 @@ public enum ConfigurationCheck {
         }
         var groups: [GroupName] = []
         for name in access.allowedGroups {
-            guard let group = try? GroupName(name) else { return ["\(SSHDropIn.path): the join record names a group sshd cannot be given (\(name))"] }
+            guard let group = try? GroupName(name) else {
+                return ["\(SSHDropIn.path): the join record names a group sshd cannot be given (\(name))"]
+            }
             groups.append(group)
         }
-        guard let current else { return ["\(SSHDropIn.path) is missing (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"] }
-        return current == SSHDropIn.render(groups) ? [] : ["\(SSHDropIn.path) no longer says what the join wrote (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"]
+        guard let current else {
+            return [
+                "\(SSHDropIn.path) is missing (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"
+            ]
+        }
+        return current == SSHDropIn.render(groups)
+            ? []
+            : [
+                "\(SSHDropIn.path) no longer says what the join wrote (SSH logins by AD password and Kerberos for \(access.allowedGroups.joined(separator: ", ")))"
+            ]
     }
 
     private static func text(_ path: String, _ files: HostFiles) throws(AdjoinError) -> String? {

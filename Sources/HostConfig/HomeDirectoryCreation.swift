@@ -9,8 +9,10 @@ enum HomeDirectoryCreation: Equatable, Sendable {
     case pamMkhomedir
 
     /// Where distributions keep PAM modules: Debian and Ubuntu (multiarch), RHEL and Amazon Linux (lib64).
-    static let moduleDirectories = ["/usr/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/usr/lib/security",
-                                    "/lib/x86_64-linux-gnu/security", "/lib64/security", "/lib/security"]
+    static let moduleDirectories = [
+        "/usr/lib/x86_64-linux-gnu/security", "/usr/lib64/security", "/usr/lib/security",
+        "/lib/x86_64-linux-gnu/security", "/lib64/security", "/lib/security",
+    ]
     static let oddjobModule = "pam_oddjob_mkhomedir.so"
     static let oddjobDaemon = "/usr/sbin/oddjobd"
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import AdjoinCore
 
@@ -21,7 +21,10 @@ public struct HostConfiguration: Sendable {
     /// Reads the host and decides every change; writes nothing and runs no program that changes anything.
     public func plan(deadline: Deadline) throws(AdjoinError) -> HostPlan {
         guard files.exists("/usr/sbin/sssd") else {
-            throw AdjoinError(.configurationFailed, "sssd is not installed\(files.root == "/" ? "" : " under \(files.root)"): install sssd-ad, libnss-sss and libpam-sss (Debian, Ubuntu) or sssd-ad and authselect (RHEL, Amazon Linux), or join with --no-configure")
+            throw AdjoinError(
+                .configurationFailed,
+                "sssd is not installed\(files.root == "/" ? "" : " under \(files.root)"): install sssd-ad, libnss-sss and libpam-sss (Debian, Ubuntu) or sssd-ad and authselect (RHEL, Amazon Linux), or join with --no-configure"
+            )
         }
         var plan = HostPlan()
         try add(&plan, KerberosConfiguration.path, mode: 0o644) { KerberosConfiguration.render(settings, over: $0) }
@@ -29,7 +32,7 @@ public struct HostConfiguration: Sendable {
         plan.pam = try PAMConfiguration.plan(files: files, deadline: deadline)
         switch plan.pam {
         case .tool(let run) where run.rewrites.contains(NameServiceSwitch.path):
-            break // authselect writes nsswitch.conf itself
+            break  // authselect writes nsswitch.conf itself
         default:
             try add(&plan, NameServiceSwitch.path, mode: 0o644) { NameServiceSwitch.render(over: $0) }
         }
@@ -100,8 +103,10 @@ public struct HostConfiguration: Sendable {
             }
         }
         if let kept = plan.sshRestore, try files.restore(kept) {
-            progress(kept.content == nil ? "Removed \(files.path(kept.hostPath)) (SSH is no longer configured)"
-                                         : "Put back \(files.path(kept.hostPath)) as it was before the join (SSH is no longer configured)")
+            progress(
+                kept.content == nil
+                    ? "Removed \(files.path(kept.hostPath)) (SSH is no longer configured)"
+                    : "Put back \(files.path(kept.hostPath)) as it was before the join (SSH is no longer configured)")
             done.append(kept.hostPath)
         }
         if let reload = plan.sshReload, done.contains(SSHDropIn.path) {
@@ -147,14 +152,17 @@ public struct HostConfiguration: Sendable {
         progress("Running \(process.commandLine)")
         let result = try process.run(deadline: deadline)
         guard result.succeeded else {
-            throw AdjoinError(.configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+            throw AdjoinError(
+                .configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
         }
     }
 
     // MARK: - Planning helpers
 
-    private func add(_ plan: inout HostPlan, _ path: String, mode: mode_t, check: FileCheck? = nil,
-                     render: (String?) -> String) throws(AdjoinError) {
+    private func add(
+        _ plan: inout HostPlan, _ path: String, mode: mode_t, check: FileCheck? = nil,
+        render: (String?) -> String
+    ) throws(AdjoinError) {
         let old = try files.read(path)
         let new = Array(render(old.map { String(decoding: $0, as: UTF8.self) }).utf8)
         guard files.differs(new, from: old, at: path, mode: mode) else { return }
@@ -167,7 +175,9 @@ public struct HostConfiguration: Sendable {
         }
         let resolvedRuns = files.exists("/run/systemd/resolve/resolv.conf")
         if files.root == "/" && !resolvedRuns {
-            plan.notes.append("systemd-resolved is not running, so --configure-dns wrote nothing: send \(settings.domain) to \(settings.dnsServers.joined(separator: ", ")) yourself (a nameserver line in /etc/resolv.conf, or a Route 53 Resolver forwarding rule)")
+            plan.notes.append(
+                "systemd-resolved is not running, so --configure-dns wrote nothing: send \(settings.domain) to \(settings.dnsServers.joined(separator: ", ")) yourself (a nameserver line in /etc/resolv.conf, or a Route 53 Resolver forwarding rule)"
+            )
             return
         }
         try add(&plan, ResolvedDropIn.path, mode: 0o644) { _ in ResolvedDropIn.render(settings) }
@@ -182,29 +192,38 @@ public struct HostConfiguration: Sendable {
         guard settings.configureSSH, !settings.allowedGroups.isEmpty else { return false }
         let under = files.root == "/" ? "" : " under \(files.root)"
         guard files.exists(SSHService.program) else {
-            plan.notes.append("sshd is not installed\(under): SSH is not configured (install openssh-server and join again for SSH logins by AD password and Kerberos)")
+            plan.notes.append(
+                "sshd is not installed\(under): SSH is not configured (install openssh-server and join again for SSH logins by AD password and Kerberos)"
+            )
             return false
         }
         let sshd = try SSHServerConfiguration(files: files)
         guard sshd.includesDropIn else {
-            plan.notes.append("\(SSHServerConfiguration.mainPath)\(under) does not include \(SSHDropIn.directory)/*.conf, so SSH logins by AD password and Kerberos are not configured: "
-                              + "add `Include \(SSHDropIn.directory)/*.conf` at its top (as Debian, Ubuntu, Amazon Linux 2023 and RHEL 9 ship it) and join again")
+            plan.notes.append(
+                "\(SSHServerConfiguration.mainPath)\(under) does not include \(SSHDropIn.directory)/*.conf, so SSH logins by AD password and Kerberos are not configured: "
+                    + "add `Include \(SSHDropIn.directory)/*.conf` at its top (as Debian, Ubuntu, Amazon Linux 2023 and RHEL 9 ship it) and join again"
+            )
             return false
         }
         // A global keyword: turning it on would change every user's rules, so it is left to the administrator.
         if sshd.globalValue("UsePAM")?.lowercased() != "yes" {
-            plan.notes.append("sshd has UsePAM off\(under): AD passwords cannot be checked over SSH (PAM and sssd check them), only Kerberos logins work; "
-                              + "set `UsePAM yes` in \(SSHServerConfiguration.mainPath) yourself (it applies to every user)")
+            plan.notes.append(
+                "sshd has UsePAM off\(under): AD passwords cannot be checked over SSH (PAM and sssd check them), only Kerberos logins work; "
+                    + "set `UsePAM yes` in \(SSHServerConfiguration.mainPath) yourself (it applies to every user)")
         }
         var keysFromDirectory = false
         if settings.sshPublicKeyAttribute != nil {
             if files.exists(SSHDropIn.authorizedKeysCommand) {
                 keysFromDirectory = true
             } else {
-                plan.notes.append("\(SSHDropIn.authorizedKeysCommand) is not installed\(under): SSH keys from the directory are not offered to sshd (install sssd-common, or sssd's ssh tools, and join again)")
+                plan.notes.append(
+                    "\(SSHDropIn.authorizedKeysCommand) is not installed\(under): SSH keys from the directory are not offered to sshd (install sssd-common, or sssd's ssh tools, and join again)"
+                )
             }
         }
-        try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in SSHDropIn.render(settings.allowedGroups, keysFromDirectory: keysFromDirectory) }
+        try add(&plan, SSHDropIn.path, mode: 0o644, check: .sshd) { _ in
+            SSHDropIn.render(settings.allowedGroups, keysFromDirectory: keysFromDirectory)
+        }
         plan.configuresSSH = true
         plan.sshReload = SSHService.reload(files: files, pidFile: sshd.globalValue("PidFile"))
         return true
@@ -234,7 +253,8 @@ public struct HostConfiguration: Sendable {
                 } else {
                     plan.enables.append("oddjobd")
                     plan.enabledUnits.append("oddjobd")
-                    plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir): enabled in \(files.root), it starts with that system")
+                    plan.notes.append(
+                        "home directories are made by oddjobd (pam_oddjob_mkhomedir): enabled in \(files.root), it starts with that system")
                 }
             } else {
                 plan.notes.append("home directories are made by oddjobd (pam_oddjob_mkhomedir): enable it (systemctl enable --now oddjobd)")
@@ -270,7 +290,8 @@ public struct HostConfiguration: Sendable {
         }
         let result = try ChildProcess([visudo, "-c", "-q", "-f", path]).run(deadline: deadline)
         guard result.succeeded else {
-            throw AdjoinError(.configurationFailed, "visudo rejects the sudoers drop-in for --sudo-group: \(result.output.trimmingWhitespace())")
+            throw AdjoinError(
+                .configurationFailed, "visudo rejects the sudoers drop-in for --sudo-group: \(result.output.trimmingWhitespace())")
         }
     }
 }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import AdjoinCore
 
@@ -44,28 +44,36 @@ public struct HostPlan: Sendable {
     public func description(root: String) -> String {
         var text = ""
         for change in files {
-            text += UnifiedDiff.make(old: change.old.map { String(decoding: $0, as: UTF8.self) },
-                                     new: String(decoding: change.new, as: UTF8.self), path: change.path)
+            text += UnifiedDiff.make(
+                old: change.old.map { String(decoding: $0, as: UTF8.self) },
+                new: String(decoding: change.new, as: UTF8.self), path: change.path)
             if let old = change.old, old == change.new {
                 text += "(content unchanged; owner or mode set to root, \(String(change.mode, radix: 8)))\n"
             }
         }
         if case .tool(let run) = pam { text += "would run: \(run.process.commandLine)\n" }
-        if case .editFiles = pam { text += "no pam-auth-update or authselect can run for this system: the PAM files above would be edited directly\n" }
+        if case .editFiles = pam {
+            text += "no pam-auth-update or authselect can run for this system: the PAM files above would be edited directly\n"
+        }
         if !files.isEmpty || isToolRun {
             for unit in enables { text += "would run: systemctl enable --now \(unit)\n" }
             for unit in restarts { text += "would run: systemctl restart \(unit)\n" }
         }
         if let sshRestore {
-            text += "would \(sshRestore.content == nil ? "remove" : "put back as it was before the join") \(sshRestore.hostPath) (SSH is no longer configured)\n"
+            text +=
+                "would \(sshRestore.content == nil ? "remove" : "put back as it was before the join") \(sshRestore.hostPath) (SSH is no longer configured)\n"
         }
         if let sshReload, files.contains(where: { $0.path == SSHDropIn.path }) {
-            text += "would check \(SSHDropIn.path) with sshd -t" + (sshReload == .none ? " (nothing is reloaded under the root)\n" : ", then run: \(sshReload.description)\n")
+            text +=
+                "would check \(SSHDropIn.path) with sshd -t"
+                + (sshReload == .none ? " (nothing is reloaded under the root)\n" : ", then run: \(sshReload.description)\n")
         } else if let sshReload, sshRestore != nil, sshReload != .none {
             text += "would run: \(sshReload.description)\n"
         }
         for note in notes { text += "note: \(note)\n" }
-        if files.isEmpty && !isToolRun && sshRestore == nil { text += "host configuration is already as adjoin would write it (root \(root))\n" }
+        if files.isEmpty && !isToolRun && sshRestore == nil {
+            text += "host configuration is already as adjoin would write it (root \(root))\n"
+        }
         return text
     }
 

@@ -9,8 +9,10 @@ enum PAMStackEditor {
     }
 
     /// `home`: the module that makes home directories (HomeDirectoryCreation, from what the system has).
-    static func addSSS(to text: String, types: Set<String> = ["auth", "account", "password", "session"],
-                       home: HomeDirectoryCreation = .pamMkhomedir) throws(Refusal) -> String {
+    static func addSSS(
+        to text: String, types: Set<String> = ["auth", "account", "password", "session"],
+        home: HomeDirectoryCreation = .pamMkhomedir
+    ) throws(Refusal) -> String {
         var lines = TextLines.split(text)
         if types.contains("auth") && !mentions(lines, "auth", "pam_sss.so") {
             try insertBeforeDeny(&lines, type: "auth", "auth\t[success=1 default=ignore]\tpam_sss.so use_first_pass")

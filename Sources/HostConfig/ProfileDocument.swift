@@ -28,7 +28,8 @@ struct ProfileDocument {
         let indent = indentation(in: range)
         let block = [indent + tag + " = {"] + body.map { indent + indent + $0.0 + " = " + $0.1 } + [indent + "}"]
         if let start = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && opensBlock(lines[$0]) }),
-           let end = closingLine(of: start, before: range.upperBound) {
+            let end = closingLine(of: start, before: range.upperBound)
+        {
             lines.replaceSubrange(start...end, with: block)
         } else {
             lines.insert(contentsOf: block, at: lines.endOfContent(in: range))
@@ -38,8 +39,9 @@ struct ProfileDocument {
     /// The value of the first `tag = value` at the top level of `section` (what MIT reads), or nil.
     func value(_ tag: String, in section: String) -> String? {
         guard let range = sectionRange(section),
-              let index = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && !opensBlock(lines[$0]) }),
-              let equals = lines[index].firstIndex(of: "=") else { return nil }
+            let index = topLevelLines(in: range).first(where: { relationTag(lines[$0]) == tag && !opensBlock(lines[$0]) }),
+            let equals = lines[index].firstIndex(of: "=")
+        else { return nil }
         return lines[index][lines[index].index(after: equals)...].trimmingWhitespace()
     }
 

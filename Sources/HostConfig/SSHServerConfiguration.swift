@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import AdjoinCore
 
@@ -21,7 +21,9 @@ struct SSHServerConfiguration {
     /// The global value sshd keeps for a keyword: the first read outside Match blocks (case-insensitive keyword).
     func globalValue(_ keyword: String) -> String? {
         let keyword = keyword.lowercased()
-        return lines.first { !$0.inMatch && $0.words.first?.lowercased() == keyword }.flatMap { $0.words.dropFirst().first.map(String.init) }
+        return lines.first { !$0.inMatch && $0.words.first?.lowercased() == keyword }.flatMap {
+            $0.words.dropFirst().first.map(String.init)
+        }
     }
 
     private mutating func read(_ hostPath: String, files: HostFiles, depth: Int) throws(AdjoinError) {
@@ -75,7 +77,8 @@ struct SSHServerConfiguration {
                 words.append(line[start..<end])
                 index = end < line.endIndex ? line.index(after: end) : end
             } else {
-                let end = line[index...].firstIndex { $0 == " " || $0 == "\t" || $0 == "\r" || ($0 == "=" && words.isEmpty) } ?? line.endIndex
+                let end =
+                    line[index...].firstIndex { $0 == " " || $0 == "\t" || $0 == "\r" || ($0 == "=" && words.isEmpty) } ?? line.endIndex
                 words.append(line[index..<end])
                 index = end
             }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import AdjoinCore
 
@@ -51,7 +51,9 @@ public enum SSHService {
             let process = ChildProcess(["/usr/bin/systemctl", "try-reload-or-restart", unit])
             let result = try process.run(deadline: deadline)
             guard result.succeeded else {
-                throw AdjoinError(.configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+                throw AdjoinError(
+                    .configurationFailed, "\(process.commandLine) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())"
+                )
             }
             return "reloaded sshd (\(process.commandLine))"
         case .signal(let pidFile):
@@ -75,8 +77,9 @@ public enum SSHService {
     /// The pid in the pid file, when that process exists and is sshd (a stale file names another).
     static func runningPID(_ pidFile: String, files: HostFiles) -> pid_t? {
         guard let bytes = try? files.read(pidFile),
-              let pid = pid_t(String(decoding: bytes.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)), pid > 0,
-              let comm = try? HostFiles().read("/proc/\(pid)/comm") else { return nil }
+            let pid = pid_t(String(decoding: bytes.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)), pid > 0,
+            let comm = try? HostFiles().read("/proc/\(pid)/comm")
+        else { return nil }
         return String(decoding: comm, as: UTF8.self).trimmingWhitespace == "sshd" ? pid : nil
     }
 
@@ -100,11 +103,16 @@ public enum SSHService {
         let result = try ChildProcess([sshd, "-t", "-f", mainPath]).run(deadline: deadline)
         if result.succeeded { return nil }
         let lines = result.output.split(whereSeparator: \.isNewline).map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
-        let notYetSetUp = ["Missing privilege separation directory", "Unable to load host key", "no hostkeys available", "Could not load host key"]
+        let notYetSetUp = [
+            "Missing privilege separation directory", "Unable to load host key", "no hostkeys available", "Could not load host key",
+        ]
         if !lines.isEmpty, lines.allSatisfy({ line in notYetSetUp.contains { line.contains($0) } }) {
             return "sshd accepts \(SSHDropIn.path) (it is not set up to run yet: \(lines.joined(separator: "; ")))"
         }
-        throw AdjoinError(.configurationFailed, "sshd -t rejects the configuration with \(SSHDropIn.path): \(lines.joined(separator: "; ").replacing(candidate, with: SSHDropIn.path))")
+        throw AdjoinError(
+            .configurationFailed,
+            "sshd -t rejects the configuration with \(SSHDropIn.path): \(lines.joined(separator: "; ").replacing(candidate, with: SSHDropIn.path))"
+        )
     }
 
     /// A small file of adjoin's own beside the candidate (a name sshd's drop-in glob passes by), gone after the check.

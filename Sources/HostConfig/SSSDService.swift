@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import AdjoinCore
 
@@ -16,7 +16,8 @@ public enum SSSDService {
         guard files.root == "/" else { return nil }
         for pidFile in pidFiles {
             guard let bytes = try? files.read(pidFile),
-                  let pid = pid_t(String(decoding: bytes.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)), pid > 0 else { continue }
+                let pid = pid_t(String(decoding: bytes.filter { $0 >= 0x30 && $0 <= 0x39 }, as: UTF8.self)), pid > 0
+            else { continue }
             if isLiveSSSD(pid) { return pid }
         }
         return nil
@@ -29,7 +30,8 @@ public enum SSSDService {
         if files.exists("/run/systemd/system") {
             let result = try ChildProcess(["/usr/bin/systemctl", "stop", "sssd"]).run(deadline: deadline)
             guard result.succeeded else {
-                throw AdjoinError(.configurationFailed, "systemctl stop sssd failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+                throw AdjoinError(
+                    .configurationFailed, "systemctl stop sssd failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
             }
             return "stopped sssd (systemctl stop sssd)"
         }

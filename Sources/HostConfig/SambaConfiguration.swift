@@ -50,7 +50,8 @@ public struct SambaConfiguration: Sendable, Equatable {
             }
             // A later value wins, as in Samba, so an included file's lines count where the include stands.
             guard value.hasPrefix("/"), !value.contains("%"), seen.count < 16, seen.insert(value).inserted,
-                  let bytes = try files.read(value) else { continue }
+                let bytes = try files.read(value)
+            else { continue }
             try add(String(decoding: bytes, as: UTF8.self), files: files, seen: &seen)
         }
     }

@@ -28,7 +28,9 @@ public enum ServiceUnits {
         }
         let result = try ChildProcess(command).run(deadline: deadline)
         guard result.succeeded else {
-            throw AdjoinError(.configurationFailed, "\(command.joined(separator: " ")) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
+            throw AdjoinError(
+                .configurationFailed,
+                "\(command.joined(separator: " ")) failed (exit \(result.exitStatus)): \(result.output.trimmingWhitespace())")
         }
         return "disabled \(unit), which the join had enabled (\(command.joined(separator: " ")))"
     }

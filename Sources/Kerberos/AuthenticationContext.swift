@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CKerberos
 
@@ -29,8 +29,9 @@ final class AuthenticationContext {
     func setLocalAddress(_ address: SocketAddress) throws(KerberosError) {
         var bytes = address.addressBytes
         let status = bytes.withUnsafeMutableBufferPointer { buffer in
-            var local = krb5_address(magic: 0, addrtype: address.family == .ipv4 ? ADDRTYPE_INET : ADDRTYPE_INET6,
-                                     length: UInt32(buffer.count), contents: buffer.baseAddress)
+            var local = krb5_address(
+                magic: 0, addrtype: address.family == .ipv4 ? ADDRTYPE_INET : ADDRTYPE_INET6,
+                length: UInt32(buffer.count), contents: buffer.baseAddress)
             return krb5_auth_con_setaddrs(context.raw, raw, &local, nil)
         }
         try context.check(status, "setting the local address \(address.host)")
@@ -41,8 +42,9 @@ final class AuthenticationContext {
     func request(for ticket: ServiceTicket) throws(KerberosError) -> [UInt8] {
         var context = raw as krb5_auth_context?
         var output = krb5_data()
-        try self.context.check(krb5_mk_req_extended(self.context.raw, &context, AP_OPTS_USE_SUBKEY, nil, &ticket.raw, &output),
-                               "building the AP-REQ")
+        try self.context.check(
+            krb5_mk_req_extended(self.context.raw, &context, AP_OPTS_USE_SUBKEY, nil, &ticket.raw, &output),
+            "building the AP-REQ")
         defer { krb5_free_data_contents(self.context.raw, &output) }
         return output.bytes
     }

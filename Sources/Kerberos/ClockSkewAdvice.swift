@@ -1,11 +1,12 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Kerberos refuses a message whose time is more than 5 minutes (the usual maximum skew) from the
 /// server's. What the operator needs to know is both clocks and how to make them agree.
 public enum ClockSkewAdvice {
-    static let fix = "set this host's clock: a time service (chronyd, systemd-timesyncd) synced with the domain controllers, "
+    static let fix =
+        "set this host's clock: a time service (chronyd, systemd-timesyncd) synced with the domain controllers, "
         + "or on EC2 the Amazon Time Sync Service at 169.254.169.123"
 
     /// The two clocks and the fix; without the server's time, the rule and the fix.

@@ -7,8 +7,10 @@ public struct EncryptionType: Sendable, Hashable, CustomStringConvertible {
     /// RC4's key is the NT hash: it takes no salt.
     public let usesSalt: Bool
 
-    public static let aes256 = EncryptionType(number: 18, name: "aes256-cts-hmac-sha1-96", supportedEncryptionTypesBit: 0x10, usesSalt: true)
-    public static let aes128 = EncryptionType(number: 17, name: "aes128-cts-hmac-sha1-96", supportedEncryptionTypesBit: 0x08, usesSalt: true)
+    public static let aes256 = EncryptionType(
+        number: 18, name: "aes256-cts-hmac-sha1-96", supportedEncryptionTypesBit: 0x10, usesSalt: true)
+    public static let aes128 = EncryptionType(
+        number: 17, name: "aes128-cts-hmac-sha1-96", supportedEncryptionTypesBit: 0x08, usesSalt: true)
     public static let rc4 = EncryptionType(number: 23, name: "arcfour-hmac", supportedEncryptionTypesBit: 0x04, usesSalt: false)
 
     public var description: String { name }

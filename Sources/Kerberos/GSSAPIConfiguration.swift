@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// GSSAPI (which Cyrus SASL drives for the LDAP bind) makes its own krb5 context from KRB5_CONFIG or

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One TCP connection to the realm's KDC on the pinned DC, kept open for every exchange of a join
@@ -40,8 +40,9 @@ public final class KDCConnection {
 
     /// A connection to the kpasswd service of the DC at `host`: on port 464 unless `port` says otherwise.
     public convenience init(kpasswdAt host: SocketAddress, port: UInt16 = 464, realm: String) {
-        self.init(address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: port), realm: realm,
-                  service: "the kpasswd server")
+        self.init(
+            address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: port), realm: realm,
+            service: "the kpasswd server")
     }
 
     deinit {
@@ -73,8 +74,9 @@ public final class KDCConnection {
         guard named == 0, let address = SocketAddress(storage) else {
             let reason = Errno.current.description
             disconnect()
-            throw KerberosError(code: .kdcUnreachable, message: "cannot read the local address: \(reason)",
-                                operation: "talking to \(service) at \(address)")
+            throw KerberosError(
+                code: .kdcUnreachable, message: "cannot read the local address: \(reason)",
+                operation: "talking to \(service) at \(address)")
         }
         return address
     }
@@ -97,12 +99,14 @@ public final class KDCConnection {
     /// with other work meanwhile (the DC's CLDAP ping) has both in flight with it.
     public func sendEarly(_ request: [UInt8]) {
         guard early == nil, request.count <= Self.maximumDatagram else { return }
-        let socket = Glibc.socket(address.family == .ipv4 ? AF_INET : AF_INET6,
-                                  Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        let socket = Glibc.socket(
+            address.family == .ipv4 ? AF_INET : AF_INET6,
+            Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
         guard socket >= 0 else { return }
         let sent = ContinuousClock.now
         guard address.withSockaddr({ Glibc.connect(socket, $0, $1) }) == 0,
-              request.withUnsafeBytes({ Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            request.withUnsafeBytes({ Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else {
             close(socket)
             return
         }
@@ -198,8 +202,9 @@ public final class KDCConnection {
         let length = UInt32(request.count)
         let header: [UInt8]
         do {
-            try StreamSocket.send([UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request,
-                                  on: descriptor, deadline: deadline)
+            try StreamSocket.send(
+                [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request,
+                on: descriptor, deadline: deadline)
             header = try StreamSocket.receive(4, on: descriptor, deadline: deadline)
         } catch .closed(received: 0) {
             // Nothing of the reply came: the KDC dropped the connection rather than cut a reply short.

@@ -22,10 +22,15 @@ struct KRBErrorMessage {
         defer { krb5_free_error(context.raw, decoded) }
         let error = decoded.pointee
         // Protocol codes are small; anything else would not map to a com_err code.
-        code = error.error < 128 ? Int32(truncatingIfNeeded: ERROR_TABLE_BASE_krb5 + Int(error.error)) : Int32(truncatingIfNeeded: KRB5KRB_ERR_GENERIC)
+        code =
+            error.error < 128
+            ? Int32(truncatingIfNeeded: ERROR_TABLE_BASE_krb5 + Int(error.error)) : Int32(truncatingIfNeeded: KRB5KRB_ERR_GENERIC)
         let text = error.text.bytes
         // The server's text goes into messages on a terminal: no control characters.
-        self.text = String(String(decoding: text.prefix { $0 != 0 }, as: UTF8.self).unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+        self.text = String(
+            String(decoding: text.prefix { $0 != 0 }, as: UTF8.self).unicodeScalars.map {
+                $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0)
+            })
         data = error.e_data.bytes
         serverTime = Int64(error.stime)
     }

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CKerberos
 internal import CKerberosShim
@@ -29,13 +29,17 @@ public final class KerberosContext {
         var profileHandle: profile_t? = nil
         let created = adjoin_profile_from_table(table, &profileHandle)
         guard created == 0, let profileHandle else {
-            throw KerberosError(code: KerberosCode(Int32(truncatingIfNeeded: created)), message: "profile_init_vtable failed", operation: "building the Kerberos profile")
+            throw KerberosError(
+                code: KerberosCode(Int32(truncatingIfNeeded: created)), message: "profile_init_vtable failed",
+                operation: "building the Kerberos profile")
         }
         defer { profile_release(profileHandle) }
         var context: krb5_context? = nil
         let status = krb5_init_context_profile(profileHandle, 0, &context)
         guard status == 0, let context else {
-            throw KerberosError(code: KerberosCode(status), message: "krb5_init_context_profile failed (\(status))", operation: "creating a Kerberos context")
+            throw KerberosError(
+                code: KerberosCode(status), message: "krb5_init_context_profile failed (\(status))",
+                operation: "creating a Kerberos context")
         }
         raw = context
     }

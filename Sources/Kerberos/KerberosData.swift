@@ -4,7 +4,9 @@ internal import CKerberos
 /// it); output is copied out before the caller frees libkrb5's buffer.
 extension krb5_data {
     static func borrowing(_ bytes: UnsafeRawBufferPointer) -> krb5_data {
-        krb5_data(magic: 0, length: UInt32(bytes.count), data: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)))
+        krb5_data(
+            magic: 0, length: UInt32(bytes.count),
+            data: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)))
     }
 
     var bytes: [UInt8] {

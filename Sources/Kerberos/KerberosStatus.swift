@@ -17,7 +17,8 @@ extension KerberosError {
     public func passwordChangeAdjoinError(deadline: Deadline) -> AdjoinError {
         switch code {
         case .passwordChangeSoftError:
-            return AdjoinError(.insufficientPermissions, "\(description) (the domain's password policy refused it: a minimum password age?)")
+            return AdjoinError(
+                .insufficientPermissions, "\(description) (the domain's password policy refused it: a minimum password age?)")
         case .passwordChangeAccessDenied, .passwordChangeAuthError:
             return AdjoinError(.insufficientPermissions, description)
         default:

@@ -11,7 +11,9 @@ public struct KeytabEntry: Sendable {
     public var enctype: Int32
     public var key: SecretBytes
 
-    public init(components: [String], realm: String, nameType: UInt32 = 1, timestamp: UInt32, kvno: UInt32, enctype: Int32, key: SecretBytes) {
+    public init(
+        components: [String], realm: String, nameType: UInt32 = 1, timestamp: UInt32, kvno: UInt32, enctype: Int32, key: SecretBytes
+    ) {
         self.components = components
         self.realm = realm
         self.nameType = nameType
@@ -75,8 +77,10 @@ public enum KeytabFormat {
                 let kvno32 = try record.uint32BigEndian("kvno")
                 if kvno32 != 0 { kvno = kvno32 }
             }
-            entries.append(KeytabEntry(components: components, realm: realm, nameType: nameType, timestamp: timestamp,
-                                       kvno: kvno, enctype: enctype, key: key))
+            entries.append(
+                KeytabEntry(
+                    components: components, realm: realm, nameType: nameType, timestamp: timestamp,
+                    kvno: kvno, enctype: enctype, key: key))
         }
         return entries
     }

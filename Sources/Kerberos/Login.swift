@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CKerberos
 
@@ -28,13 +28,18 @@ extension KerberosContext {
     /// it zero its copy: while the login waits on the network, the only copy is in `password`'s
     /// protected pages. `password` is wiped when the login is over, so that no copy of it is left.
     @discardableResult
-    public func login(_ principal: Principal, password: SecretBytes, service: String? = nil, into cache: CredentialCache,
-                      through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
+    public func login(
+        _ principal: Principal, password: SecretBytes, service: String? = nil, into cache: CredentialCache,
+        through kdc: KDCConnection, deadline: Deadline
+    ) throws(KerberosError) -> InitialTicket {
         defer { password.wipe() }
-        return try initialCredentials(principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
-                                      "Kerberos login as \(principal.name)", setKey: { _ in 0 }) { context, reading in
+        return try initialCredentials(
+            principal, service: service, optimistic: [], into: cache, through: kdc, deadline: deadline,
+            "Kerberos login as \(principal.name)", setKey: { _ in 0 }
+        ) { context, reading in
             // An empty password replaces (and zeroes) libkrb5's copy of the real one.
-            reading ? password.withCString { krb5_init_creds_set_password(raw, context, $0) } : krb5_init_creds_set_password(raw, context, "")
+            reading
+                ? password.withCString { krb5_init_creds_set_password(raw, context, $0) } : krb5_init_creds_set_password(raw, context, "")
         }
     }
 
@@ -44,23 +49,29 @@ extension KerberosContext {
     /// a KDC that holds the same key answers with the ticket at once, one exchange instead of two.
     /// `service` as for a password login (nil: a TGT).
     @discardableResult
-    public func login(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], service: String? = nil,
-                      into cache: CredentialCache, through kdc: KDCConnection, deadline: Deadline) throws(KerberosError) -> InitialTicket {
+    public func login(
+        _ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], service: String? = nil,
+        into cache: CredentialCache, through kdc: KDCConnection, deadline: Deadline
+    ) throws(KerberosError) -> InitialTicket {
         var keytab: krb5_keytab? = nil
         try check(krb5_kt_resolve(raw, "FILE:" + keytabPath, &keytab), "opening keytab \(keytabPath)")
         defer { krb5_kt_close(raw, keytab) }
-        return try initialCredentials(principal, service: service, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
-                                      "Kerberos login as \(principal.name) with keytab \(keytabPath)", setKey: { context in
-            krb5_init_creds_set_keytab(raw, context, keytab)
-        })
+        return try initialCredentials(
+            principal, service: service, optimistic: encryptionTypes, into: cache, through: kdc, deadline: deadline,
+            "Kerberos login as \(principal.name) with keytab \(keytabPath)",
+            setKey: { context in
+                krb5_init_creds_set_keytab(raw, context, keytab)
+            })
     }
 
     /// The AS exchange, step by step (krb5_init_creds_step), with every message carried over `kdc`.
     /// `optimistic`: request these encryption types, and send an encrypted timestamp with the first.
-    private func initialCredentials(_ principal: Principal, service: String?, optimistic: [EncryptionType], into cache: CredentialCache,
-                                    through kdc: KDCConnection, deadline: Deadline, _ operation: @autoclosure () -> String,
-                                    setKey: (OpaquePointer?) -> krb5_error_code,
-                                    aroundReply: (OpaquePointer?, Bool) -> krb5_error_code = { _, _ in 0 }) throws(KerberosError) -> InitialTicket {
+    private func initialCredentials(
+        _ principal: Principal, service: String?, optimistic: [EncryptionType], into cache: CredentialCache,
+        through kdc: KDCConnection, deadline: Deadline, _ operation: @autoclosure () -> String,
+        setKey: (OpaquePointer?) -> krb5_error_code,
+        aroundReply: (OpaquePointer?, Bool) -> krb5_error_code = { _, _ in 0 }
+    ) throws(KerberosError) -> InitialTicket {
         var options: UnsafeMutablePointer<krb5_get_init_creds_opt>? = nil
         try check(krb5_get_init_creds_opt_alloc(raw, &options), "allocating login options")
         defer { krb5_get_init_creds_opt_free(raw, options) }
@@ -117,9 +128,10 @@ extension KerberosContext {
             if flags & UInt32(KRB5_INIT_CREDS_STEP_FLAG_CONTINUE) == 0 { break }
             let realmName = String(decoding: realm.bytes, as: UTF8.self)
             guard realmName == kdc.realm else {
-                throw KerberosError(code: .realmUnresolvable,
-                                    message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
-                                    operation: operation())
+                throw KerberosError(
+                    code: .realmUnresolvable,
+                    message: "the login was referred to the realm \(realmName); only \(kdc.realm)'s domain controller is used",
+                    operation: operation())
             }
             sent = request.bytes
             if byDatagram, kdc.hasEarlyRequest, let answer = kdc.earlyAnswer(deadline: deadline), demandsPreauthentication(answer) {
@@ -139,7 +151,8 @@ extension KerberosContext {
         do {
             return InitialTicket(clientKeyVersion: try ASReply.clientKeyVersion(reply))
         } catch {
-            throw KerberosError(code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
+            throw KerberosError(
+                code: KerberosCode(KRB5KRB_AP_ERR_MSG_TYPE), message: "cannot read the KDC's reply: \(error)", operation: operation())
         }
     }
 

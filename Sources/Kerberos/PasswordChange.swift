@@ -11,11 +11,15 @@ extension KerberosContext {
     /// `KDCConnection(kpasswdAt:realm:)`), both within `deadline`: a silent server ends the change at
     /// the deadline as a network failure. A change the server refuses is thrown with its RFC 3244
     /// result code (`passwordChangeSoftError` …) and the server's explanation.
-    public func changePassword(_ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
-                               through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline) throws(KerberosError) {
+    public func changePassword(
+        _ principal: Principal, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+        through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline
+    ) throws(KerberosError) {
         let cache = try CredentialCache(context: self)
         let service = "kadmin/changepw@" + principal.realm
-        try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, service: service, into: cache, through: kdc, deadline: deadline)
+        try login(
+            principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, service: service, into: cache, through: kdc,
+            deadline: deadline)
         let ticket = try ServiceTicket(client: principal, server: Principal(service, context: self), in: cache)
         try changePassword(of: principal.name, with: ticket, to: newPassword, through: kpasswd, deadline: deadline)
     }
@@ -25,8 +29,10 @@ extension KerberosContext {
     /// `--one-time-password`). The ticket comes from an AS exchange with that password (libkrb5 learns
     /// the account's salt from the KDC), so it is an initial ticket as kpasswd requires. `password` is
     /// handed over and wiped as in a password login.
-    public func changePassword(_ principal: Principal, password: SecretBytes, to newPassword: SecretBytes,
-                               through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline) throws(KerberosError) {
+    public func changePassword(
+        _ principal: Principal, password: SecretBytes, to newPassword: SecretBytes,
+        through kdc: KDCConnection, kpasswd: KDCConnection, deadline: Deadline
+    ) throws(KerberosError) {
         let cache = try CredentialCache(context: self)
         let service = "kadmin/changepw@" + principal.realm
         try login(principal, password: password, service: service, into: cache, through: kdc, deadline: deadline)
@@ -35,8 +41,10 @@ extension KerberosContext {
     }
 
     /// The RFC 3244 exchange itself, with a kadmin/changepw ticket at hand.
-    func changePassword(of name: String, with ticket: ServiceTicket, to newPassword: SecretBytes, through kpasswd: KDCConnection,
-                        deadline: Deadline) throws(KerberosError) {
+    func changePassword(
+        of name: String, with ticket: ServiceTicket, to newPassword: SecretBytes, through kpasswd: KDCConnection,
+        deadline: Deadline
+    ) throws(KerberosError) {
         let operation = "changing the password of \(name) at \(kpasswd.service) \(kpasswd.address)"
         let authentication = try AuthenticationContext(context: self)
         // Connected first: the KRB-PRIV names this end's address on that very connection.
@@ -58,8 +66,9 @@ extension KerberosContext {
         do {
             parts = try KpasswdMessage.reply(reply)
         } catch {
-            throw KerberosError(code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed reply: \(error)",
-                                operation: operation)
+            throw KerberosError(
+                code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed reply: \(error)",
+                operation: operation)
         }
         switch parts {
         case .error(let bytes):
@@ -67,8 +76,9 @@ extension KerberosContext {
             do {
                 decoded = try KRBErrorMessage(bytes, context: self)
             } catch {
-                throw KerberosError(code: .passwordChangeMalformedReply,
-                                    message: "\(kpasswd.service) sent a KRB-ERROR that does not decode: \(error.message)", operation: operation)
+                throw KerberosError(
+                    code: .passwordChangeMalformedReply,
+                    message: "\(kpasswd.service) sent a KRB-ERROR that does not decode: \(error.message)", operation: operation)
             }
             throw refusal(decoded, operation)
         case .answer(let apRep, let priv):
@@ -78,8 +88,9 @@ extension KerberosContext {
             do {
                 result = try KpasswdMessage.result(data)
             } catch {
-                throw KerberosError(code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed result: \(error)",
-                                    operation: operation)
+                throw KerberosError(
+                    code: .passwordChangeMalformedReply, message: "\(kpasswd.service) sent a malformed result: \(error)",
+                    operation: operation)
             }
             guard result.code == 0 else { throw refusal(code: result.code, string: result.string, operation) }
         }
@@ -93,13 +104,16 @@ extension KerberosContext {
     private func refusal(_ error: KRBErrorMessage, _ operation: String) -> KerberosError {
         if let result = try? KpasswdMessage.result(error.data) {
             guard result.code == 0 else { return refusal(code: result.code, string: result.string, operation) }
-            return KerberosError(code: .passwordChangeSuccessInError,
-                                 message: "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
-                                    + "an unauthenticated answer, to be confirmed", operation: operation)
+            return KerberosError(
+                code: .passwordChangeSuccessInError,
+                message: "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
+                    + "an unauthenticated answer, to be confirmed", operation: operation)
         }
         let explained = self.error(error.code, operation)
-        return KerberosError(code: KerberosCode(error.code), message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
-                             operation: operation)
+        return KerberosError(
+            code: KerberosCode(error.code),
+            message: "the kpasswd server answered with an error: \(explained.message)\(error.text.isEmpty ? "" : " (\(error.text))")",
+            operation: operation)
     }
 
     /// A refused change: its code, and the server's reason (AD's binary policy block, rendered by libkrb5).
@@ -113,7 +127,9 @@ extension KerberosContext {
                 krb5_free_string(raw, explained)
             }
         }
-        return KerberosError(code: KerberosCode(Int32(code)), message: "the kpasswd server refused: \(KpasswdMessage.name(ofResult: code))\(reason.isEmpty ? "" : " (\(reason))")",
-                             operation: operation)
+        return KerberosError(
+            code: KerberosCode(Int32(code)),
+            message: "the kpasswd server refused: \(KpasswdMessage.name(ofResult: code))\(reason.isEmpty ? "" : " (\(reason))")",
+            operation: operation)
     }
 }

@@ -55,8 +55,9 @@ public final class SecurityContext {
         let major = inputBytes.withUnsafeMutableBytes { bytes in
             var token = gss_buffer_desc(length: bytes.count, value: bytes.baseAddress)
             return withUnsafeMutablePointer(to: &token) { tokenPointer in
-                gss_init_sec_context(&minor, credentials, &context, target, adjoin_gss_spnego_mechanism(), flags, 0, nil,
-                                     input == nil ? nil : tokenPointer, nil, &output, nil, nil)
+                gss_init_sec_context(
+                    &minor, credentials, &context, target, adjoin_gss_spnego_mechanism(), flags, 0, nil,
+                    input == nil ? nil : tokenPointer, nil, &output, nil, nil)
             }
         }
         defer { var released: OM_uint32 = 0; gss_release_buffer(&released, &output) }

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 internal import CKerberos
 
@@ -21,8 +21,10 @@ final class ServiceTicket {
     /// A ticket from its parts: the encoded Ticket (RFC 4120 5.3) and its session key, valid for the next
     /// hour. For talking to a server that is not a KDC's own, e.g. one that checks how a client treats
     /// its replies.
-    init(client: Principal, server: Principal, encodedTicket: [UInt8], sessionKeyType: EncryptionType,
-         sessionKey: SecretBytes, clock: any WallClock = SystemWallClock()) throws(KerberosError) {
+    init(
+        client: Principal, server: Principal, encodedTicket: [UInt8], sessionKeyType: EncryptionType,
+        sessionKey: SecretBytes, clock: any WallClock = SystemWallClock()
+    ) throws(KerberosError) {
         context = client.context
         try context.check(krb5_copy_principal(context.raw, client.raw, &raw.client), "copying \(client.name)")
         try context.check(krb5_copy_principal(context.raw, server.raw, &raw.server), "copying \(server.name)")
@@ -34,8 +36,9 @@ final class ServiceTicket {
         sessionKey.withUnsafeBytes { key.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
         let now = krb5_timestamp(truncatingIfNeeded: clock.secondsSince1970)
         raw.times = krb5_ticket_times(authtime: now, starttime: now, endtime: now &+ 3600, renew_till: 0)
-        raw.keyblock = krb5_keyblock(magic: 0, enctype: sessionKeyType.number, length: UInt32(sessionKey.count),
-                                     contents: key.assumingMemoryBound(to: krb5_octet.self))
+        raw.keyblock = krb5_keyblock(
+            magic: 0, enctype: sessionKeyType.number, length: UInt32(sessionKey.count),
+            contents: key.assumingMemoryBound(to: krb5_octet.self))
     }
 
     deinit {

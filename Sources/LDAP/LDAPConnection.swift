@@ -2,7 +2,7 @@ import AdjoinCore
 internal import CLDAP
 internal import CLDAPShim
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One LDAP connection to one DC, bound with Kerberos (SASL GSSAPI) and sealed. Owns the LDAP handle
@@ -51,8 +51,10 @@ public final class LDAPConnection {
     static func loadLibrary() throws(AdjoinError) {
         var reason: UnsafePointer<CChar>? = nil
         guard adjoin_ldap_load(&reason) == LDAP_SUCCESS else {
-            throw AdjoinError(.unknownError, "cannot use libldap (install the distribution's OpenLDAP "
-                              + "client library: libldap2, libldap-2.5-0 or openldap): " + (reason.map { String(cString: $0) } ?? "unknown reason"))
+            throw AdjoinError(
+                .unknownError,
+                "cannot use libldap (install the distribution's OpenLDAP "
+                    + "client library: libldap2, libldap-2.5-0 or openldap): " + (reason.map { String(cString: $0) } ?? "unknown reason"))
         }
     }
 
@@ -85,8 +87,9 @@ public final class LDAPConnection {
     func error(_ code: Int32, _ operation: String) -> LDAPError {
         let diagnostic = adjoin_ldap_diagnostic(raw)
         defer { if let diagnostic { adjoin_ldap_memfree(diagnostic) } }
-        return LDAPError(code: LDAPResultCode(code), message: String(cString: adjoin_ldap_err2string(code)),
-                         diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
+        return LDAPError(
+            code: LDAPResultCode(code), message: String(cString: adjoin_ldap_err2string(code)),
+            diagnostic: diagnostic.map { String(cString: $0).trimmingCharacters(in: " \n\r\t\0") }, operation: operation)
     }
 }
 
@@ -96,7 +99,8 @@ extension String {
         let unwanted = Set(set.unicodeScalars)
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !unwanted.contains($0) }),
-              let last = scalars.lastIndex(where: { !unwanted.contains($0) }) else { return "" }
+            let last = scalars.lastIndex(where: { !unwanted.contains($0) })
+        else { return "" }
         return String(scalars[first...last])
     }
 }

@@ -18,8 +18,10 @@ extension LDAPConnection {
     /// empty, or until a response has no paging control at all (a server that does not page answered
     /// the whole search). Base searches (one entry at most) go unpaged. `deadline` bounds the whole.
     /// `onPage` is told the number of entries of each page as it arrives.
-    public func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int = defaultPageSize, deadline: Deadline,
-                            onPage: (_ entries: Int) -> Void = { _ in }) throws(LDAPError) -> [[LDAPEntry]] {
+    public func pagedSearch(
+        _ requests: [LDAPSearchRequest], pageSize: Int = defaultPageSize, deadline: Deadline,
+        onPage: (_ entries: Int) -> Void = { _ in }
+    ) throws(LDAPError) -> [[LDAPEntry]] {
         precondition(pageSize > 0 && pageSize <= Int(Int32.max), "page size out of range")
         let firstPage = PagedResultsControl(size: pageSize, cookie: [])
         applyTimeout(deadline)

@@ -13,9 +13,11 @@ struct LDAPControlValue: Equatable {
         var index = 0
         while let control = controls?[index] {
             let value = control.pointee.ldctl_value
-            copies.append(LDAPControlValue(oid: control.pointee.ldctl_oid.map { String(cString: $0) } ?? "",
-                                           critical: control.pointee.ldctl_iscritical != 0,
-                                           value: value.bv_val.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(value.bv_len))) } ?? []))
+            copies.append(
+                LDAPControlValue(
+                    oid: control.pointee.ldctl_oid.map { String(cString: $0) } ?? "",
+                    critical: control.pointee.ldctl_iscritical != 0,
+                    value: value.bv_val.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(value.bv_len))) } ?? []))
             index += 1
         }
         return copies

@@ -2,7 +2,7 @@ import AdjoinCore
 internal import CLDAP
 internal import CLDAPShim
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An entry from a search: its DN and attribute values, attribute names in lower case.
@@ -60,7 +60,9 @@ public struct LDAPSearchRequest: Sendable {
 extension LDAPConnection {
     /// A synchronous search. Filters must be built with `LDAPEscaping.filterValue` for any value
     /// that did not come from this program. A base that does not exist gives no entries.
-    public func search(base: String, scope: LDAPScope, filter: String, attributes: [String], deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+    public func search(
+        base: String, scope: LDAPScope, filter: String, attributes: [String], deadline: Deadline
+    ) throws(LDAPError) -> [LDAPEntry] {
         try search([LDAPSearchRequest(base: base, scope: scope, filter: filter, attributes: attributes)], deadline: deadline)[0]
     }
 
@@ -88,7 +90,8 @@ extension LDAPConnection {
         let controls = try LDAPServerControls(securityDescriptorFlags: request.securityDescriptorFlags, page: page)
         let status = names.withUnsafeMutableBufferPointer { buffer in
             controls.withPointer { serverControls in
-                adjoin_ldap_search_ext(raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
+                adjoin_ldap_search_ext(
+                    raw, request.base, request.scope.raw, request.filter, buffer.baseAddress, 0, serverControls, nil, &limit, 0, &messageID)
             }
         }
         guard status == LDAP_SUCCESS else { throw error(status, request.operation) }
@@ -97,7 +100,9 @@ extension LDAPConnection {
 
     /// Waits for every message of one search and returns its entries (search references are skipped)
     /// and the controls of its SearchResultDone.
-    func result(of messageID: Int32, _ operation: String, _ deadline: Deadline) throws(LDAPError) -> (entries: [LDAPEntry], controls: LDAPResponseControls) {
+    func result(
+        of messageID: Int32, _ operation: String, _ deadline: Deadline
+    ) throws(LDAPError) -> (entries: [LDAPEntry], controls: LDAPResponseControls) {
         var result: OpaquePointer? = nil
         var limit = timeval(deadline)
         let type = adjoin_ldap_result(raw, messageID, LDAP_MSG_ALL, &limit, &result)

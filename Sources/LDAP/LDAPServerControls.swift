@@ -49,7 +49,9 @@ final class LDAPServerControls {
             return adjoin_ldap_control_create(oid, critical ? 1 : 0, &berValue, 1, &control)
         }
         guard status == LDAP_SUCCESS, let control else {
-            throw LDAPError(code: LDAPResultCode(status), message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil, operation: "building the control \(oid)")
+            throw LDAPError(
+                code: LDAPResultCode(status), message: String(cString: adjoin_ldap_err2string(status)), diagnostic: nil,
+                operation: "building the control \(oid)")
         }
         controls.append(control)
     }

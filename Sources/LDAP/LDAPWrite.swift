@@ -2,7 +2,7 @@ import AdjoinCore
 internal import CLDAP
 internal import CLDAPShim
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One attribute with its values, for an add or a modify. A password's value (unicodePwd) is a
@@ -48,8 +48,10 @@ extension LDAPConnection {
     /// descriptor, which inheritance filled in). The search's entries; none where the server answered
     /// the search before the add had made the entry (RFC 4511 lets it take requests in any order), which
     /// the caller then reads again. A failed add throws as `add` does, after the search's answer is read.
-    public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
-                    deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+    public func add(
+        _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> [LDAPEntry] {
         let list = ModificationList(attributes.map { (LDAP_MOD_ADD, $0) })
         applyTimeout(deadline)
         var addID: Int32 = 0
@@ -75,13 +77,14 @@ extension LDAPConnection {
     /// `securityDescriptorFlags`: when the change replaces nTSecurityDescriptor, the parts it replaces
     /// (`LDAPSearchRequest.daclOnly`); the others stay as the directory has them.
     public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil, deadline: Deadline) throws(LDAPError) {
-        let list = ModificationList(changes.map { change in
-            switch change {
-            case .add(let attribute): (LDAP_MOD_ADD, attribute)
-            case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
-            case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
-            }
-        })
+        let list = ModificationList(
+            changes.map { change in
+                switch change {
+                case .add(let attribute): (LDAP_MOD_ADD, attribute)
+                case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
+                case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
+                }
+            })
         let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
         let status = controls.withPointer { adjoin_ldap_modify_ext_s(raw, dn, list.pointer, $0, nil) }
@@ -90,15 +93,18 @@ extension LDAPConnection {
 
     /// The modify sent without waiting for its answer (RFC 4511 4.1.1 lets a client go on meanwhile):
     /// work on other connections overlaps its round trip, and `finish` reads the answer.
-    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil,
-                            deadline: Deadline) throws(LDAPError) -> LDAPPendingChange {
-        let list = ModificationList(changes.map { change in
-            switch change {
-            case .add(let attribute): (LDAP_MOD_ADD, attribute)
-            case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
-            case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
-            }
-        })
+    public func beginModify(
+        _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil,
+        deadline: Deadline
+    ) throws(LDAPError) -> LDAPPendingChange {
+        let list = ModificationList(
+            changes.map { change in
+                switch change {
+                case .add(let attribute): (LDAP_MOD_ADD, attribute)
+                case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
+                case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
+                }
+            })
         let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
         var messageID: Int32 = 0

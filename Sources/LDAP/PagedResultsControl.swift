@@ -42,6 +42,7 @@ struct PagedResultsControl: Equatable {
         self.init(size: Int(decoded.size), cookie: decoded.cookie)
     }
 
-    static let malformed = LDAPError(code: LDAPResultCode(LDAP_DECODING_ERROR), message: "malformed paged results control (RFC 2696) from the server",
-                                     diagnostic: nil, operation: "reading a paged results control")
+    static let malformed = LDAPError(
+        code: LDAPResultCode(LDAP_DECODING_ERROR), message: "malformed paged results control (RFC 2696) from the server",
+        diagnostic: nil, operation: "reading a paged results control")
 }

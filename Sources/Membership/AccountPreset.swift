@@ -25,8 +25,10 @@ public struct AccountPreset: Sendable {
     /// pwdLastSet, by `now`) is not reset (RATE_LIMITED). nil: no limit (an administrator's preset).
     public var minimumPasswordAge: (seconds: Int64, now: Int64)?
 
-    public init(_ target: AccountTarget, password: SecretBytes, connector: any DirectoryConnector = LiveDirectoryConnector(),
-                progress: @escaping ProgressSink = { _ in }) {
+    public init(
+        _ target: AccountTarget, password: SecretBytes, connector: any DirectoryConnector = LiveDirectoryConnector(),
+        progress: @escaping ProgressSink = { _ in }
+    ) {
         self.target = target
         self.password = password
         self.connector = connector
@@ -54,10 +56,12 @@ public struct AccountPreset: Sendable {
 
     public func run(deadline: Deadline) throws(AdjoinError) -> Outcome {
         try validate()
-        let controller = try connector.locate(target.domain, domainControllers: domainControllers, dnsServers: dnsServers,
-                                              required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
-        let session = try connector.open(realm: target.domain.realm, as: .password(principal: target.actor, password),
-                                         controller: controller, deadline: deadline, progress: progress)
+        let controller = try connector.locate(
+            target.domain, domainControllers: domainControllers, dnsServers: dnsServers,
+            required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
+        let session = try connector.open(
+            realm: target.domain.realm, as: .password(principal: target.actor, password),
+            controller: controller, deadline: deadline, progress: progress)
         return try run(session: session, oneTimePassword: MachinePassword.generate(), deadline: deadline)
     }
 
@@ -68,8 +72,10 @@ public struct AccountPreset: Sendable {
         guard let (minimum, now) = minimumPasswordAge, let set = existing.passwordLastSet else { return }
         let age = now - set
         guard age < minimum else { return }
-        var limited = AdjoinError(.rateLimited, "the computer account \(target.computerName.samAccountName) (\(existing.dn)) had its password set "
-                                  + "\(max(age, 0)) s ago; it is reset at most once every \(minimum) s: try again in \(minimum - max(age, 0)) s")
+        var limited = AdjoinError(
+            .rateLimited,
+            "the computer account \(target.computerName.samAccountName) (\(existing.dn)) had its password set "
+                + "\(max(age, 0)) s ago; it is reset at most once every \(minimum) s: try again in \(minimum - max(age, 0)) s")
         // pwdLastSet and the clock are read in whole seconds: one more, so that the retry is not refused again.
         limited.retryAfter = .seconds(minimum - max(age, 0) + 1)
         throw limited
@@ -97,13 +103,14 @@ public struct AccountPreset: Sendable {
             if try account.grantSelfDeletion(dn, deadline: deadline) {
                 progress("Allowed \(target.computerName.samAccountName) to delete its own account (for adjoin leave with its keytab)")
             }
-        } catch where error.status == .timeout || error.status == .networkError {
+        } catch  where error.status == .timeout || error.status == .networkError {
             throw error
         } catch {
             progress("Could not allow \(target.computerName.samAccountName) to delete its own account: \(error.message)")
             warnings.append(ComputerAccount.selfDeletionRefused(target.actor, target.computerName.samAccountName, dn))
         }
-        return Outcome(computerDN: dn, domainController: session.controller.hostName, created: existing == nil,
-                       oneTimePassword: oneTimePassword, warnings: warnings)
+        return Outcome(
+            computerDN: dn, domainController: session.controller.hostName, created: existing == nil,
+            oneTimePassword: oneTimePassword, warnings: warnings)
     }
 }

@@ -26,8 +26,10 @@ public struct AccountTarget: Sendable {
     /// longer has are removed where the account still holds them. SPNs an administrator added by hand are never in it.
     public var previouslyAddedServicePrincipals: [String] = []
 
-    public init(domain: DomainName, computerName: ComputerName, hostFQDN: String, owner: AccountOwner?, organizationalUnit: String?,
-                encryptionTypes: [EncryptionType] = [.aes256, .aes128], osRelease: OSRelease?, actor: String) {
+    public init(
+        domain: DomainName, computerName: ComputerName, hostFQDN: String, owner: AccountOwner?, organizationalUnit: String?,
+        encryptionTypes: [EncryptionType] = [.aes256, .aes128], osRelease: OSRelease?, actor: String
+    ) {
         self.domain = domain
         self.computerName = computerName
         self.hostFQDN = hostFQDN
@@ -52,8 +54,9 @@ public struct AccountTarget: Sendable {
 extension JoinRequest {
     /// The account this join makes or reuses, changed as the join user.
     var accountTarget: AccountTarget {
-        var target = AccountTarget(domain: domain, computerName: computerName, hostFQDN: hostFQDN, owner: owner, organizationalUnit: organizationalUnit,
-                                   encryptionTypes: encryptionTypes, osRelease: osRelease, actor: userPrincipal)
+        var target = AccountTarget(
+            domain: domain, computerName: computerName, hostFQDN: hostFQDN, owner: owner, organizationalUnit: organizationalUnit,
+            encryptionTypes: encryptionTypes, osRelease: osRelease, actor: userPrincipal)
         target.serviceNames = serviceNames
         return target
     }

@@ -22,19 +22,21 @@ struct AccountUndo {
             } else {
                 do {
                     otherOwner = try deleteIfOurs(session, deadline: deadline)
-                } catch where Self.connectionFailed(error) {
+                } catch  where Self.connectionFailed(error) {
                     otherOwner = try deleteIfOurs(try session.reconnected(deadline: deadline, progress: progress), deadline: deadline)
                 }
             }
             JoinIntent.remove(request.files)
             if let otherOwner {
-                reported.message += "; undone: \(dn) now carries \(otherOwner) (another host took it meanwhile), "
+                reported.message +=
+                    "; undone: \(dn) now carries \(otherOwner) (another host took it meanwhile), "
                     + "so it was left alone, and the keytab is as it was"
             } else {
                 reported.message += "; undone: \(dn) is not in the directory and the keytab is as it was"
             }
         } catch {
-            reported.message += "; the undo could not delete \(dn) (\(error.message)), so that account is left in the directory: "
+            reported.message +=
+                "; the undo could not delete \(dn) (\(error.message)), so that account is left in the directory: "
                 + "adjoin leave --user NAME --password-stdin removes it, adjoin join again completes it"
         }
         return reported
@@ -48,9 +50,11 @@ struct AccountUndo {
     private func deleteIfOurs(_ session: any Directory, deadline: Deadline) throws(AdjoinError) -> String? {
         let entry: LDAPEntry?
         do {
-            entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
-                                            attributes: [AccountOwner.attribute], deadline: deadline).first
-        } catch where error.code == .noSuchObject {
+            entry = try session.search(
+                base: dn, scope: .base, filter: "(objectClass=computer)",
+                attributes: [AccountOwner.attribute], deadline: deadline
+            ).first
+        } catch  where error.code == .noSuchObject {
             return nil
         } catch {
             throw error.adjoinError(deadline: deadline)

@@ -40,8 +40,10 @@ struct AccountWrites {
     static let accountTypes = 0x0200 | 0x0800 | 0x1000 | 0x2000
 
     /// The attributes the search must read for `plan`.
-    static let readAttributes = ["userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
-                                 "operatingSystemVersion", "msDS-SupportedEncryptionTypes", AccountOwner.attribute]
+    static let readAttributes = [
+        "userAccountControl", "dNSHostName", "servicePrincipalName", "operatingSystem",
+        "operatingSystemVersion", "msDS-SupportedEncryptionTypes", AccountOwner.attribute,
+    ]
 
     let target: AccountTarget
 
@@ -58,41 +60,56 @@ struct AccountWrites {
         let current = entry.string("userAccountControl").flatMap { Int($0) }
         let control = Self.userAccountControl(from: current)
         if current != control {
-            writes.append(AccountWrite(attribute: "userAccountControl", change: .replace(LDAPAttribute("userAccountControl", [String(control)])),
-                                       need: .required, right: AccountWrite.accountRestrictions, consequence: nil,
-                                       undo: current.map { .replace(LDAPAttribute("userAccountControl", [String($0)])) }))
+            writes.append(
+                AccountWrite(
+                    attribute: "userAccountControl", change: .replace(LDAPAttribute("userAccountControl", [String(control)])),
+                    need: .required, right: AccountWrite.accountRestrictions, consequence: nil,
+                    undo: current.map { .replace(LDAPAttribute("userAccountControl", [String($0)])) }))
         }
         let fqdn = target.hostFQDN.lowercased()
         if entry.string("dNSHostName")?.lowercased() != fqdn {
-            writes.append(AccountWrite(attribute: "dNSHostName", change: .replace(LDAPAttribute("dNSHostName", [fqdn])),
-                                       need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil,
-                                       undo: Self.restoring("dNSHostName", entry)))
+            writes.append(
+                AccountWrite(
+                    attribute: "dNSHostName", change: .replace(LDAPAttribute("dNSHostName", [fqdn])),
+                    need: .required, right: AccountWrite.validatedDNSHostName, consequence: nil,
+                    undo: Self.restoring("dNSHostName", entry)))
         }
         let registered = Set(entry.strings("servicePrincipalName").map { $0.lowercased() })
         let missing = target.servicePrincipalNames.filter { !registered.contains($0.lowercased()) }
         if !missing.isEmpty {
             // Added, not replaced: SPNs other services registered on the account stay.
-            writes.append(AccountWrite(attribute: "servicePrincipalName", change: .add(LDAPAttribute("servicePrincipalName", missing)),
-                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil,
-                                       undo: .delete(LDAPAttribute("servicePrincipalName", missing))))
+            writes.append(
+                AccountWrite(
+                    attribute: "servicePrincipalName", change: .add(LDAPAttribute("servicePrincipalName", missing)),
+                    need: .required, right: AccountWrite.validatedSPN, consequence: nil,
+                    undo: .delete(LDAPAttribute("servicePrincipalName", missing))))
         }
         let retired = retiredPresent(entry)
         if !retired.isEmpty {
             // Only values an earlier join of this host added; an administrator's SPNs are not in the list.
-            writes.append(AccountWrite(attribute: "servicePrincipalName", change: .delete(LDAPAttribute("servicePrincipalName", retired)),
-                                       need: .required, right: AccountWrite.validatedSPN, consequence: nil,
-                                       undo: .add(LDAPAttribute("servicePrincipalName", retired))))
+            writes.append(
+                AccountWrite(
+                    attribute: "servicePrincipalName", change: .delete(LDAPAttribute("servicePrincipalName", retired)),
+                    need: .required, right: AccountWrite.validatedSPN, consequence: nil,
+                    undo: .add(LDAPAttribute("servicePrincipalName", retired))))
         }
         writes += encryptionTypes(entry)
         if let password {
-            writes.append(AccountWrite(attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password))),
-                                       need: .required, right: AccountWrite.resetPassword, consequence: nil))
+            writes.append(
+                AccountWrite(
+                    attribute: "unicodePwd", change: .replace(LDAPAttribute("unicodePwd", secret: MachinePassword.unicodePwd(password))),
+                    need: .required, right: AccountWrite.resetPassword, consequence: nil))
         }
         if let release = target.osRelease {
-            let system = [("operatingSystem", release.name), ("operatingSystemVersion", release.version.isEmpty ? "unknown" : release.version)]
+            let system = [
+                ("operatingSystem", release.name), ("operatingSystemVersion", release.version.isEmpty ? "unknown" : release.version),
+            ]
             for (attribute, value) in system where entry.string(attribute) != value {
-                writes.append(AccountWrite(attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
-                                           right: "Write \(attribute)", consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
+                writes.append(
+                    AccountWrite(
+                        attribute: attribute, change: .replace(LDAPAttribute(attribute, [value])), need: .informational,
+                        right: "Write \(attribute)",
+                        consequence: "\(attribute) stays \(entry.string(attribute).map { "'\($0)'" } ?? "unset")"))
             }
         }
         // The owner marker goes only into an empty info: ours is there already, another host's was refused
@@ -102,8 +119,10 @@ struct AccountWrites {
         let info = entry.strings(AccountOwner.attribute)
         let olderOwnMarker = owner.location != nil && AccountOwner.parse(recorded: info) == owner && info != [owner.recorded]
         if info.isEmpty || olderOwnMarker {
-            writes.append(AccountWrite(attribute: AccountOwner.attribute, change: .replace(LDAPAttribute(AccountOwner.attribute, [owner.recorded])),
-                                       need: .informational, right: "Write \(AccountOwner.attribute)", consequence: Self.noOwnerMarker))
+            writes.append(
+                AccountWrite(
+                    attribute: AccountOwner.attribute, change: .replace(LDAPAttribute(AccountOwner.attribute, [owner.recorded])),
+                    need: .informational, right: "Write \(AccountOwner.attribute)", consequence: Self.noOwnerMarker))
         }
         return writes
     }
@@ -149,10 +168,14 @@ struct AccountWrites {
         let current = entry.string("msDS-SupportedEncryptionTypes").flatMap { Int($0) }
         guard current != Int(wanted) else { return [] }
         let shutOut = current.map { $0 != 0 && UInt32(truncatingIfNeeded: $0) & wanted == 0 } ?? false
-        return [AccountWrite(attribute: "msDS-SupportedEncryptionTypes",
-                             change: .replace(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(wanted)])),
-                             need: shutOut ? .required : .informational, right: "Write msDS-SupportedEncryptionTypes",
-                             consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" } ?? "the domain's default encryption types apply to it",
-                             undo: Self.restoring("msDS-SupportedEncryptionTypes", entry))]
+        return [
+            AccountWrite(
+                attribute: "msDS-SupportedEncryptionTypes",
+                change: .replace(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(wanted)])),
+                need: shutOut ? .required : .informational, right: "Write msDS-SupportedEncryptionTypes",
+                consequence: current.map { "it keeps msDS-SupportedEncryptionTypes \($0)" }
+                    ?? "the domain's default encryption types apply to it",
+                undo: Self.restoring("msDS-SupportedEncryptionTypes", entry))
+        ]
     }
 }

@@ -7,14 +7,17 @@ extension AccountWrites {
     /// which right is missing. A refused required change fails the join naming that right, after the
     /// changes that went through alone before it are put back (the account is as the join found it);
     /// a refused informational one becomes a warning. Returns the warnings.
-    func apply(_ writes: [AccountWrite], to dn: String, session: any Directory, progress: (String) -> Void,
-               deadline: Deadline) throws(AdjoinError) -> [String] {
+    func apply(
+        _ writes: [AccountWrite], to dn: String, session: any Directory, progress: (String) -> Void,
+        deadline: Deadline
+    ) throws(AdjoinError) -> [String] {
         let required = writes.filter { $0.need == .required }
         if !required.isEmpty {
             progress("Updating \(required.map(\.attribute).joined(separator: ", ")) on \(dn)")
             let outcome = try modify(required, dn: dn, session: session, progress: progress, deadline: deadline)
             if let refused = outcome.refused.first {
-                let failure = (refused.attribute == "dNSHostName" ? hostNameRule(dn: dn) : nil).map { AdjoinError(.insufficientPermissions, $0) }
+                let failure =
+                    (refused.attribute == "dNSHostName" ? hostNameRule(dn: dn) : nil).map { AdjoinError(.insufficientPermissions, $0) }
                     ?? Self.refusal(refused, user: target.actor, dn: dn)
                 throw putBack(outcome.appliedAlone, on: dn, after: failure, session: session, progress: progress, deadline: deadline)
             }
@@ -31,8 +34,10 @@ extension AccountWrites {
     /// with narrow rights may put back one (userAccountControl, by Account Restrictions) and not another
     /// (a validated write accepts only the join's own values). Returns `failure`, its message naming
     /// what stays changed.
-    private func putBack(_ applied: [AccountWrite], on dn: String, after failure: AdjoinError, session: any Directory,
-                         progress: (String) -> Void, deadline: Deadline) -> AdjoinError {
+    private func putBack(
+        _ applied: [AccountWrite], on dn: String, after failure: AdjoinError, session: any Directory,
+        progress: (String) -> Void, deadline: Deadline
+    ) -> AdjoinError {
         var stays: [String] = []
         for write in applied.reversed() {
             guard let undo = write.undo else {
@@ -48,16 +53,18 @@ extension AccountWrites {
         }
         guard !stays.isEmpty else { return failure }
         var reported = failure
-        reported.message += "; written before the refusal and not put back: \(stays.joined(separator: ", ")); "
+        reported.message +=
+            "; written before the refusal and not put back: \(stays.joined(separator: ", ")); "
             + "adjoin join again, with the right, completes the account"
         return reported
     }
 
     /// The INSUFFICIENT_PERMISSIONS a refused required write fails with.
     static func refusal(_ write: AccountWrite, user: String, dn: String) -> AdjoinError {
-        AdjoinError(.insufficientPermissions,
-                    "\(user) needs \(write.right) on \(dn) (to write \(write.attribute)); grant it on that computer object, "
-                    + "or on Computer objects in its OU (Delegation of Control Wizard)")
+        AdjoinError(
+            .insufficientPermissions,
+            "\(user) needs \(write.right) on \(dn) (to write \(write.attribute)); grant it on that computer object, "
+                + "or on Computer objects in its OU (Delegation of Control Wizard)")
     }
 
     /// Since CVE-2022-26923 a DC lets a non-administrator write dNSHostName only through the validated
@@ -79,12 +86,14 @@ extension AccountWrites {
 
     /// The writes the directory refused (all of them applied otherwise), and those that went through
     /// when tried alone. Writes that fail for another reason fail the join.
-    private func modify(_ writes: [AccountWrite], dn: String, session: any Directory, progress: (String) -> Void,
-                        deadline: Deadline) throws(AdjoinError) -> (refused: [AccountWrite], appliedAlone: [AccountWrite]) {
+    private func modify(
+        _ writes: [AccountWrite], dn: String, session: any Directory, progress: (String) -> Void,
+        deadline: Deadline
+    ) throws(AdjoinError) -> (refused: [AccountWrite], appliedAlone: [AccountWrite]) {
         do {
             try session.modify(dn, changes: writes.map(\.change), deadline: deadline)
             return ([], [])
-        } catch where error.isPermissionDenied || error.code == .constraintViolation {
+        } catch  where error.isPermissionDenied || error.code == .constraintViolation {
             progress("The DC refused \(writes.map(\.attribute).joined(separator: ", ")) on \(dn): \(error.diagnostic ?? error.message)")
             guard writes.count > 1 else { return (writes, []) }
         } catch {
@@ -101,7 +110,8 @@ extension AccountWrites {
                 // since nothing can put it back now.
                 guard !applied.isEmpty else { throw error }
                 var failure = error
-                failure.message += "; written before it: \(applied.map(\.attribute).joined(separator: ", ")) (adjoin join again completes the account)"
+                failure.message +=
+                    "; written before it: \(applied.map(\.attribute).joined(separator: ", ")) (adjoin join again completes the account)"
                 throw failure
             }
             if alone.refused.isEmpty { applied.append(write) } else { refused += alone.refused }

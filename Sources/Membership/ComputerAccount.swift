@@ -17,10 +17,13 @@ struct ComputerAccount {
             LDAPAttribute("servicePrincipalName", target.servicePrincipalNames),
         ]
         if let system = target.osRelease {
-            attributes += [LDAPAttribute("operatingSystem", [system.name]),
-                           LDAPAttribute("operatingSystemVersion", [system.version.isEmpty ? "unknown" : system.version])]
+            attributes += [
+                LDAPAttribute("operatingSystem", [system.name]),
+                LDAPAttribute("operatingSystemVersion", [system.version.isEmpty ? "unknown" : system.version]),
+            ]
         }
-        attributes.append(LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(target.encryptionTypes))]))
+        attributes.append(
+            LDAPAttribute("msDS-SupportedEncryptionTypes", [String(EncryptionType.supportedEncryptionTypes(target.encryptionTypes))]))
         if let owner = target.owner { attributes.append(LDAPAttribute(AccountOwner.attribute, [owner.recorded])) }
         return attributes + [
             LDAPAttribute("userAccountControl", [String(Self.workstationTrustAccount)]),
@@ -34,13 +37,18 @@ struct ComputerAccount {
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
         let filter = Self.filter(samAccountName: target.computerName.samAccountName)
         // With its DACL (alone: SD flags), which the self-deletion grant then need not read again.
-        var searches = [LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
-                                          attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
-                                          securityDescriptorFlags: LDAPSearchRequest.daclOnly)]
+        var searches = [
+            LDAPSearchRequest(
+                base: target.domain.baseDN, scope: .subtree, filter: filter,
+                attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
+                securityDescriptorFlags: LDAPSearchRequest.daclOnly)
+        ]
         if target.organizationalUnit == nil {
             // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
-            searches.append(LDAPSearchRequest(base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,
-                                              filter: "(objectClass=*)", attributes: ["distinguishedName"]))
+            searches.append(
+                LDAPSearchRequest(
+                    base: "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(target.domain.baseDN)>", scope: .base,
+                    filter: "(objectClass=*)", attributes: ["distinguishedName"]))
         }
         let containerIndex = searches.count - 1
         // An SPN must be unique in the forest: one that another account holds would be refused as a bare
@@ -48,8 +56,10 @@ struct ComputerAccount {
         let services = target.serviceClassPrincipalNames
         if !services.isEmpty {
             let filter = "(|" + services.map { "(servicePrincipalName=\(LDAPEscaping.filterValue($0)))" }.joined() + ")"
-            searches.append(LDAPSearchRequest(base: target.domain.baseDN, scope: .subtree, filter: filter,
-                                              attributes: ["sAMAccountName", "servicePrincipalName"]))
+            searches.append(
+                LDAPSearchRequest(
+                    base: target.domain.baseDN, scope: .subtree, filter: filter,
+                    attributes: ["sAMAccountName", "servicePrincipalName"]))
         }
         let answers: [[LDAPEntry]]
         do {
@@ -58,7 +68,9 @@ struct ComputerAccount {
             throw error.adjoinError(deadline: deadline)
         }
         if !services.isEmpty, let holders = answers.last { try checkUnique(services, holders) }
-        let container = target.organizationalUnit ?? (containerIndex > 0 ? answers[containerIndex].first?.dn : nil) ?? "CN=Computers,\(target.domain.baseDN)"
+        let container =
+            target.organizationalUnit ?? (containerIndex > 0 ? answers[containerIndex].first?.dn : nil)
+            ?? "CN=Computers,\(target.domain.baseDN)"
         return (answers[0].first, container)
     }
 
@@ -69,10 +81,12 @@ struct ComputerAccount {
         for holder in holders where holder.string("sAMAccountName")?.lowercased() != ours {
             let taken = holder.strings("servicePrincipalName").filter { wanted.contains($0.lowercased()) }
             guard !taken.isEmpty else { continue }
-            throw AdjoinError(.accountConflict,
+            throw AdjoinError(
+                .accountConflict,
                 "the SPN \(taken.joined(separator: ", ")) is registered on \(holder.dn), and an SPN must be unique in the forest: "
-                + "remove it there (setspn -D \(taken[0]) \(holder.string("sAMAccountName") ?? holder.dn)) if this host now serves it, "
-                + "or join without --service-name \(taken[0].split(separator: "/").first.map(String.init) ?? taken[0]); nothing was changed")
+                    + "remove it there (setspn -D \(taken[0]) \(holder.string("sAMAccountName") ?? holder.dn)) if this host now serves it, "
+                    + "or join without --service-name \(taken[0].split(separator: "/").first.map(String.init) ?? taken[0]); nothing was changed"
+            )
         }
     }
 
@@ -104,8 +118,10 @@ struct ComputerAccount {
     /// `readingDescriptor`: the new account's DACL is read in the same round trip as the add (the
     /// search sent right behind it), for the self-deletion grant that follows; nil where that read
     /// found nothing (the grant then reads it itself).
-    func create(in container: String, password: SecretBytes, readingDescriptor: Bool,
-                deadline: Deadline) throws(AdjoinError) -> (dn: String, descriptor: [UInt8]?) {
+    func create(
+        in container: String, password: SecretBytes, readingDescriptor: Bool,
+        deadline: Deadline
+    ) throws(AdjoinError) -> (dn: String, descriptor: [UInt8]?) {
         let dn = newDN(in: container)
         let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
         let name = LDAPAttribute("sAMAccountName", [target.computerName.samAccountName])
@@ -117,17 +133,20 @@ struct ComputerAccount {
             }
             let entries = try session.add(dn, attributes: all, thenSearch: Self.descriptorRead(dn), deadline: deadline)
             return (dn, entries.first?.values("nTSecurityDescriptor").first)
-        } catch where error.isPermissionDenied {
-            throw AdjoinError(.insufficientPermissions,
+        } catch  where error.isPermissionDenied {
+            throw AdjoinError(
+                .insufficientPermissions,
                 "\(target.actor) needs Create Computer objects on \(container) to create \(target.computerName.samAccountName): \(error.diagnostic ?? error.message)"
-                + (target.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
-        } catch where target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
-            throw .invalidInput("--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
-        } catch where error.code == .alreadyExists || error.code == .constraintViolation {
+                    + (target.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
+        } catch  where target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
+            throw .invalidInput(
+                "--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
+        } catch  where error.code == .alreadyExists || error.code == .constraintViolation {
             if let late = lateAddOfThisHost(dn, deadline: deadline) { throw late }
-            throw AdjoinError(.accountConflict,
+            throw AdjoinError(
+                .accountConflict,
                 "an account named \(target.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
-                + "or where \(target.actor) cannot see it): \(error)")
+                    + "or where \(target.actor) cannot see it): \(error)")
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -139,11 +158,16 @@ struct ComputerAccount {
     /// join tries again (its undo removes the account, or the next attempt finds it as this host's).
     private func lateAddOfThisHost(_ dn: String, deadline: Deadline) -> AdjoinError? {
         guard let owner = target.owner,
-              let entry = try? session.search(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: [AccountOwner.attribute],
-                                              deadline: deadline).first,
-              AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner else { return nil }
-        return AdjoinError(.timeout, "\(dn) appeared after this attempt looked for it, carrying this host's owner \(owner): an add of an "
-                           + "earlier attempt that timed out, which the DC applied late")
+            let entry = try? session.search(
+                base: dn, scope: .base, filter: "(objectClass=computer)", attributes: [AccountOwner.attribute],
+                deadline: deadline
+            ).first,
+            AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner
+        else { return nil }
+        return AdjoinError(
+            .timeout,
+            "\(dn) appeared after this attempt looked for it, carrying this host's owner \(owner): an add of an "
+                + "earlier attempt that timed out, which the DC applied late")
     }
 
     /// What reusing an existing account did.
@@ -162,26 +186,30 @@ struct ComputerAccount {
     ///
     /// `claimOnly`: the owner this join records was chosen with --owner (it is not who this host is), and
     /// neither this host's join record nor its intent record (as the join found them) names the account.
-    func reuse(_ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, claimOnly: Bool, progress: (String) -> Void,
-               deadline: Deadline) throws(AdjoinError) -> Reuse {
+    func reuse(
+        _ entry: LDAPEntry, keytab: HostKeytab, password: SecretBytes, claimOnly: Bool, progress: (String) -> Void,
+        deadline: Deadline
+    ) throws(AdjoinError) -> Reuse {
         try checkOwner(entry)
         let kept = try workingKeys(keytab, entry, progress: progress, deadline: deadline)
         if let owner = target.owner, AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) != nil, kept == nil, claimOnly {
             // An owner chosen with --owner is not who this host is: several hosts may claim it. The one that
             // created the account (or holds its keys) keeps it; a reset here would break that host's keytab
             // while both reported JOINED.
-            throw AdjoinError(.accountConflict,
+            throw AdjoinError(
+                .accountConflict,
                 "the computer account \(target.computerName.samAccountName) (\(entry.dn)) carries the owner \(owner) that this host "
-                + "claims (--owner), but this host has no record of joining it and no keys that log in as it: another host claiming the same "
-                + "owner holds it, and a new password would lock that host out. Give each host its own --owner or --computer-name, or remove "
-                + "the account (adjoin leave --computer-name \(target.computerName)) if no host uses it")
+                    + "claims (--owner), but this host has no record of joining it and no keys that log in as it: another host claiming the same "
+                    + "owner holds it, and a new password would lock that host out. Give each host its own --owner or --computer-name, or remove "
+                    + "the account (adjoin leave --computer-name \(target.computerName)) if no host uses it")
         }
         if let kept {
             progress("The keytab \(keytab.path) still logs in as \(keytab.samAccountName) (kvno \(kept)): keeping its keys")
         }
         let writes = AccountWrites(target: target)
-        let warnings = try writes.apply(writes.plan(entry, password: kept == nil ? password : nil), to: entry.dn, session: session,
-                                        progress: progress, deadline: deadline)
+        let warnings = try writes.apply(
+            writes.plan(entry, password: kept == nil ? password : nil), to: entry.dn, session: session,
+            progress: progress, deadline: deadline)
         return Reuse(keptKeyVersion: kept, warnings: writes.unwritten(entry) + warnings)
     }
 
@@ -189,11 +217,12 @@ struct ComputerAccount {
     /// the target records none): adjoin never takes over another host's account.
     func checkOwner(_ entry: LDAPEntry) throws(AdjoinError) {
         guard let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)), owner != target.owner else { return }
-        throw AdjoinError(.accountConflict,
+        throw AdjoinError(
+            .accountConflict,
             "the computer account \(target.computerName.samAccountName) (\(entry.dn)) belongs to \(owner), not to "
-            + (target.owner.map { "this host (\($0))" } ?? "no owner (give --owner \(owner) if it is that host's account)") + "; "
-            + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
-            + "(adjoin leave --computer-name \(target.computerName)) if its host is gone")
+                + (target.owner.map { "this host (\($0))" } ?? "no owner (give --owner \(owner) if it is that host's account)") + "; "
+                + "adjoin never takes over another host's account. Choose another --computer-name, or remove that account "
+                + "(adjoin leave --computer-name \(target.computerName)) if its host is gone")
     }
 
     /// An existing account given a new password, and brought to what the target says (writing only what
@@ -203,30 +232,36 @@ struct ComputerAccount {
     func reset(_ entry: LDAPEntry, password: SecretBytes, progress: (String) -> Void, deadline: Deadline) throws(AdjoinError) -> [String] {
         try checkOwner(entry)
         guard let owner = target.owner, AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner else {
-            throw AdjoinError(.accountConflict,
+            throw AdjoinError(
+                .accountConflict,
                 "the computer account \(target.computerName.samAccountName) (\(entry.dn)) exists and carries no owner marker"
-                + (target.owner.map { " naming \($0)" } ?? "") + ": it may be a host's that another tool joined, which a new password "
-                + "would cut off. A preset resets only the account whose marker names --owner; remove this one first "
-                + "(adjoin leave --computer-name \(target.computerName) --allow-unmarked --domain \(target.domain) --user ...) if its host is gone")
+                    + (target.owner.map { " naming \($0)" } ?? "") + ": it may be a host's that another tool joined, which a new password "
+                    + "would cut off. A preset resets only the account whose marker names --owner; remove this one first "
+                    + "(adjoin leave --computer-name \(target.computerName) --allow-unmarked --domain \(target.domain) --user ...) if its host is gone"
+            )
         }
         let writes = AccountWrites(target: target)
-        let warnings = try writes.apply(writes.plan(entry, password: password), to: entry.dn, session: session, progress: progress, deadline: deadline)
+        let warnings = try writes.apply(
+            writes.plan(entry, password: password), to: entry.dn, session: session, progress: progress, deadline: deadline)
         return writes.unwritten(entry) + warnings
     }
 
     /// The kvno of the host's keys when its keytab logs in as the account (its entries for the other
     /// principals completed from NAME$'s if some are missing); nil when the keytab is missing, holds no
     /// key of the account or not every type asked for, or the DC rejects its keys.
-    private func workingKeys(_ keytab: HostKeytab, _ entry: LDAPEntry, progress: (String) -> Void,
-                             deadline: Deadline) throws(AdjoinError) -> UInt32? {
+    private func workingKeys(
+        _ keytab: HostKeytab, _ entry: LDAPEntry, progress: (String) -> Void,
+        deadline: Deadline
+    ) throws(AdjoinError) -> UInt32? {
         guard let bytes = try keytab.current(), let entries = try? KeytabFormat.decode(bytes),
-              entries.contains(where: { $0.components == [keytab.samAccountName] && $0.realm == keytab.realm }) else {
+            entries.contains(where: { $0.components == [keytab.samAccountName] && $0.realm == keytab.realm })
+        else {
             return nil
         }
         let kvno: UInt32?
         do {
             kvno = try keytab.prove(session: session, deadline: deadline) ?? entry.keyVersion
-        } catch where error.status == .accessDenied || error.status == .unknownError {
+        } catch  where error.status == .accessDenied || error.status == .unknownError {
             return nil
         }
         guard let kvno, let completed = try keytab.complete(entries, at: kvno) else { return nil }
@@ -246,8 +281,10 @@ struct ComputerAccount {
     static func keyVersion(of dn: String, session: any Directory, deadline: Deadline) throws(AdjoinError) -> UInt32 {
         let entry: LDAPEntry?
         do {
-            entry = try session.search(base: dn, scope: .base, filter: "(objectClass=computer)",
-                                            attributes: ["msDS-KeyVersionNumber"], deadline: deadline).first
+            entry = try session.search(
+                base: dn, scope: .base, filter: "(objectClass=computer)",
+                attributes: ["msDS-KeyVersionNumber"], deadline: deadline
+            ).first
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -273,7 +310,8 @@ struct ComputerAccount {
         var descriptor = read
         if descriptor == nil {
             do {
-                descriptor = try session.search([Self.descriptorRead(dn)], deadline: deadline)[0].first?.values("nTSecurityDescriptor").first
+                descriptor = try session.search([Self.descriptorRead(dn)], deadline: deadline)[0].first?.values("nTSecurityDescriptor")
+                    .first
             } catch {
                 throw error.adjoinError(deadline: deadline)
             }
@@ -289,8 +327,9 @@ struct ComputerAccount {
         }
         guard let edited else { return nil }
         do {
-            return try session.beginModify(dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
-                                           securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
+            return try session.beginModify(
+                dn, changes: [.replace(LDAPAttribute("nTSecurityDescriptor", bytes: [edited]))],
+                securityDescriptorFlags: LDAPSearchRequest.daclOnly, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -307,8 +346,9 @@ struct ComputerAccount {
 
     /// The account's DACL alone (SD flags control), as the grant reads and writes it.
     static func descriptorRead(_ dn: String) -> LDAPSearchRequest {
-        LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
-                          securityDescriptorFlags: LDAPSearchRequest.daclOnly)
+        LDAPSearchRequest(
+            base: dn, scope: .base, filter: "(objectClass=computer)", attributes: ["nTSecurityDescriptor"],
+            securityDescriptorFlags: LDAPSearchRequest.daclOnly)
     }
 
     /// The warning when the directory refuses the grant (an account someone else owns: only its owner

@@ -31,7 +31,8 @@ public struct CurrentIdentity {
             do {
                 return AccountOwner.instance(try instance.instanceID(deadline: deadline))
             } catch {
-                throw AdjoinError(error.status, "cannot tell whether this host is still \(recorded), the instance that joined: \(error.message)")
+                throw AdjoinError(
+                    error.status, "cannot tell whether this host is still \(recorded), the instance that joined: \(error.message)")
             }
         case .other:
             return nil

@@ -15,38 +15,50 @@ public protocol Directory {
     func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]]
     /// The same, read in pages of `pageSize` (RFC 2696), for searches that may match more than a DC's
     /// MaxPageSize; `onPage` hears each page's entry count.
-    func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
-                     onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]]
+    func pagedSearch(
+        _ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
+        onPage: (_ entries: Int) -> Void
+    ) throws(LDAPError) -> [[LDAPEntry]]
     func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError)
     /// The add, and `request` right behind it in the same round trip where the connection allows: the
     /// search's entries, none where the server answered it before the add (the caller reads again then).
-    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline) throws(LDAPError) -> [LDAPEntry]
+    func add(
+        _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline
+    ) throws(LDAPError) -> [LDAPEntry]
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
     func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
     /// The modify sent now and its answer read by the `finish` it returns: work on the KDC's or the DNS
     /// server's connection goes on meanwhile.
-    func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify
+    func beginModify(
+        _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline
+    ) throws(LDAPError) -> PendingModify
 
     /// A Kerberos login as `principal` with nothing but the keytab at `keytabPath`; the kvno of the key
     /// the DC's reply names, when it names one.
     /// `keepingTicketFor`: the same exchange also asks for a ticket to this service (e.g. "DNS/dc1..."), and
     /// the session keeps it for a later `updateDNS` signed as `principal`.
-    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
-               deadline: Deadline) throws(KerberosError) -> UInt32?
+    func login(
+        _ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
+        deadline: Deadline
+    ) throws(KerberosError) -> UInt32?
     /// The GSS-TSIG key (TKEY) of the next `updateDNS` signed as `principal`, negotiated now so that the
     /// update then takes one round trip; a failure is kept for that update to report.
     func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline)
     /// A secure dynamic update (GSS-TSIG) at the DC's DNS server, signed as `principal` with the keys in
     /// `keytabPath` (the key `negotiateDNSUpdate` made, else the ticket a keytab login of this session kept
     /// for DNS/<dc>, else one more login).
-    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
-                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult
+    func updateDNS(
+        _ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+        deadline: Deadline
+    ) throws(AdjoinError) -> DNSChangeResult
     /// The machine's own password change (RFC 3244) with a ticket from its keytab, at `kpasswd` or the DC's port 464.
-    func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
-                        kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError)
+    func changePassword(
+        of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+        kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError)
     /// The same change with the principal's current password (a one-time password an administrator set) instead of a keytab.
-    func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
-                        deadline: Deadline) throws(KerberosError)
+    func changePassword(
+        of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+        deadline: Deadline) throws(KerberosError)
     /// A key from a password, as the KDC derives it (no I/O).
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes
 
@@ -68,8 +80,10 @@ public struct PendingModify {
 
 extension Directory {
     /// The modify at once, for directories that cannot leave an answer for later.
-    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?,
-                            deadline: Deadline) throws(LDAPError) -> PendingModify {
+    public func beginModify(
+        _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?,
+        deadline: Deadline
+    ) throws(LDAPError) -> PendingModify {
         try modify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
         return PendingModify { _ throws(LDAPError) in }
     }
@@ -78,13 +92,17 @@ extension Directory {
     public func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) {}
 
     /// The add alone, for directories that cannot send both at once: no entries, so the caller reads them itself.
-    public func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
-                    deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+    public func add(
+        _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> [LDAPEntry] {
         try add(dn, attributes: attributes, deadline: deadline)
         return []
     }
 
-    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) throws(KerberosError) -> UInt32? {
+    func login(
+        _ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline
+    ) throws(KerberosError) -> UInt32? {
         try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: nil, deadline: deadline)
     }
 
@@ -100,22 +118,32 @@ extension Directory {
 /// How the commands reach a domain: the DC locator, and a login that opens a `Directory` on the DC it chose.
 public protocol DirectoryConnector: Sendable {
     /// A DC with every flag in `required`, from the DCs given, else from DNS.
-    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController
-    func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-              progress: (String) -> Void) throws(AdjoinError) -> any Directory
+    func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        progress: @escaping ProgressSink, deadline: Deadline
+    ) throws(AdjoinError) -> DomainController
+    func open(
+        realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> any Directory
     /// `locate`, with what the password login of `principal` to `domainControllers`' one address can
     /// begin while the DC answers its ping (see HeadStart); `open` then uses it.
-    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                preparingLoginOf principal: String?, progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController
+    func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        preparingLoginOf principal: String?, progress: @escaping ProgressSink, deadline: Deadline
+    ) throws(AdjoinError) -> DomainController
 }
 
 extension DirectoryConnector {
     /// Nothing begun early: the login starts once the DC is chosen.
-    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                       preparingLoginOf principal: String?, progress: @escaping ProgressSink,
-                       deadline: Deadline) throws(AdjoinError) -> DomainController {
-        try locate(domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress, deadline: deadline)
+    public func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        preparingLoginOf principal: String?, progress: @escaping ProgressSink,
+        deadline: Deadline
+    ) throws(AdjoinError) -> DomainController {
+        try locate(
+            domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress, deadline: deadline
+        )
     }
 }
 
@@ -128,40 +156,53 @@ public struct LiveDirectoryConnector: DirectoryConnector {
         self.resolvers = resolvers
     }
 
-    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                       progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController {
-        let locator = DomainControllerLocator(domain: domain, domainControllers: domainControllers, dnsServers: dnsServers,
-                                              required: required, resolvers: resolvers, progress: progress)
+    public func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        progress: @escaping ProgressSink, deadline: Deadline
+    ) throws(AdjoinError) -> DomainController {
+        let locator = DomainControllerLocator(
+            domain: domain, domainControllers: domainControllers, dnsServers: dnsServers,
+            required: required, resolvers: resolvers, progress: progress)
         let controller = try locator.locate(deadline: deadline).controller
         progress("Using domain controller \(controller.hostName) (\(controller.address.host))")
         return controller
     }
 
     /// With one DC given by its address, the login's first steps go out with the ping.
-    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                       preparingLoginOf principal: String?, progress: @escaping ProgressSink,
-                       deadline: Deadline) throws(AdjoinError) -> DomainController {
+    public func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        preparingLoginOf principal: String?, progress: @escaping ProgressSink,
+        deadline: Deadline
+    ) throws(AdjoinError) -> DomainController {
         if let principal, domainControllers.count == 1, domainControllers[0].port == nil,
-           let address = SocketAddress(numericHost: domainControllers[0].host, port: 0),
-           let start = HeadStart(address: address, realm: domain.realm, principal: principal) {
+            let address = SocketAddress(numericHost: domainControllers[0].host, port: 0),
+            let start = HeadStart(address: address, realm: domain.realm, principal: principal)
+        {
             headStarts.add(start)
         }
-        return try locate(domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress,
-                          deadline: deadline)
+        return try locate(
+            domain, domainControllers: domainControllers, dnsServers: dnsServers, required: required, progress: progress,
+            deadline: deadline)
     }
 
-    public func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void) throws(AdjoinError) -> any Directory {
-        try DirectorySession.open(realm: realm, as: credential, controller: controller, deadline: deadline, progress: progress,
-                                  headStart: headStarts.take(controller.address, credential.principal))
+    public func open(
+        realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> any Directory {
+        try DirectorySession.open(
+            realm: realm, as: credential, controller: controller, deadline: deadline, progress: progress,
+            headStart: headStarts.take(controller.address, credential.principal))
     }
 }
 
 extension DirectoryConnector {
     /// The join user's login, for a join.
-    func open(_ request: JoinRequest, controller: DomainController, deadline: Deadline,
-              progress: (String) -> Void) throws(AdjoinError) -> any Directory {
-        try open(realm: request.domain.realm, as: .password(principal: request.userPrincipal, request.password),
-                 controller: controller, deadline: deadline, progress: progress)
+    func open(
+        _ request: JoinRequest, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> any Directory {
+        try open(
+            realm: request.domain.realm, as: .password(principal: request.userPrincipal, request.password),
+            controller: controller, deadline: deadline, progress: progress)
     }
 }

@@ -1,6 +1,6 @@
 import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import DNS
 import Discovery
@@ -33,17 +33,21 @@ struct DirectorySession {
     var keptTickets = KeptTickets()
 
     /// `headStart`: the connections and first request that locate began for this DC and principal.
-    static func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void, headStart: HeadStart? = nil) throws(AdjoinError) -> DirectorySession {
+    static func open(
+        realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void, headStart: HeadStart? = nil
+    ) throws(AdjoinError) -> DirectorySession {
         let kdcHost = controller.address.family == .ipv6 ? "[\(controller.address.host)]" : controller.address.host
         let profile = KerberosProfile.pinned(realm: realm, kdc: kdcHost + ":88", kpasswdServer: kdcHost + ":464")
         // A no-op after the first call: adjoin sets GSSAPI up at start; in-process callers (the tests) here.
         try GSSAPIConfiguration.prepareProcess()
         let context: KerberosContext
         let cache: CredentialCache
-        let kdc = headStart?.kdc
-            ?? KDCConnection(address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
-                             realm: realm)
+        let kdc =
+            headStart?.kdc
+            ?? KDCConnection(
+                address: SocketAddress(family: controller.address.family, addressBytes: controller.address.addressBytes, port: 88),
+                realm: realm)
         // Both handshakes go out now and overlap the login (whose first request goes by UDP meanwhile):
         // the login and the bind then find their connections made, one round trip for the three.
         kdc.begin()
@@ -58,12 +62,14 @@ struct DirectorySession {
             switch credential {
             case .password(let principal, let password):
                 progress("Logging in to Kerberos as \(principal) at \(controller.hostName)")
-                try context.login(Principal(principal, context: context), password: password, service: service,
-                                  into: cache, through: kdc, deadline: deadline)
+                try context.login(
+                    Principal(principal, context: context), password: password, service: service,
+                    into: cache, through: kdc, deadline: deadline)
             case .keytab(let principal, let path, let types):
                 progress("Logging in to Kerberos as \(principal) with the keytab \(path) at \(controller.hostName)")
-                try context.login(Principal(principal, context: context), keytabPath: path, encryptionTypes: types, service: service,
-                                  into: cache, through: kdc, deadline: deadline)
+                try context.login(
+                    Principal(principal, context: context), keytabPath: path, encryptionTypes: types, service: service,
+                    into: cache, through: kdc, deadline: deadline)
             }
         } catch {
             if case .keytab(let principal, let path, _) = credential {
@@ -80,17 +86,22 @@ struct DirectorySession {
     /// The same login over a new LDAP connection, for when this one stopped answering: the bind takes
     /// its ticket from the session's cache, so no password is needed again.
     func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory {
-        DirectorySession(context: context, cache: cache, kdc: kdc, ldap: try Self.bind(controller, cache: cache, deadline: deadline, progress: progress),
-                         controller: controller, keptTickets: keptTickets)
+        DirectorySession(
+            context: context, cache: cache, kdc: kdc, ldap: try Self.bind(controller, cache: cache, deadline: deadline, progress: progress),
+            controller: controller, keptTickets: keptTickets)
     }
 
     /// `begun`: the connection's handshake, begun earlier (see `open`); taken over.
-    private static func bind(_ controller: DomainController, cache: CredentialCache, begun: Int32? = nil, deadline: Deadline,
-                             progress: (String) -> Void) throws(AdjoinError) -> LDAPConnection {
+    private static func bind(
+        _ controller: DomainController, cache: CredentialCache, begun: Int32? = nil, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> LDAPConnection {
         progress("Binding to LDAP on \(controller.hostName) (\(controller.address.host)) with Kerberos, sealed")
-        let ldap = try LDAPConnection(address: SocketAddress(family: controller.address.family,
-                                                             addressBytes: controller.address.addressBytes, port: 389),
-                                      hostName: controller.hostName, begun: begun, deadline: deadline)
+        let ldap = try LDAPConnection(
+            address: SocketAddress(
+                family: controller.address.family,
+                addressBytes: controller.address.addressBytes, port: 389),
+            hostName: controller.hostName, begun: begun, deadline: deadline)
         do {
             try ldap.bindWithKerberos(credentialCacheName: cache.name, deadline: deadline)
         } catch {
@@ -98,7 +109,10 @@ struct DirectorySession {
         }
         progress("Bound with SASL \(ldap.mechanism), security strength \(ldap.securityStrength)")
         guard ldap.securityStrength >= 56 else {
-            throw AdjoinError(.networkError, "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it")
+            throw AdjoinError(
+                .networkError,
+                "the LDAP connection to \(controller.hostName) is not sealed (SSF \(ldap.securityStrength)); refusing to send a password over it"
+            )
         }
         return ldap
     }
@@ -111,8 +125,10 @@ extension DirectorySession: Directory {
         try ldap.search(requests, deadline: deadline)
     }
 
-    func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
-                     onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]] {
+    func pagedSearch(
+        _ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
+        onPage: (_ entries: Int) -> Void
+    ) throws(LDAPError) -> [[LDAPEntry]] {
         try ldap.pagedSearch(requests, pageSize: pageSize, deadline: deadline, onPage: onPage)
     }
 
@@ -120,8 +136,10 @@ extension DirectorySession: Directory {
         try ldap.add(dn, attributes: attributes, deadline: deadline)
     }
 
-    func add(_ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
-             deadline: Deadline) throws(LDAPError) -> [LDAPEntry] {
+    func add(
+        _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> [LDAPEntry] {
         try ldap.add(dn, attributes: attributes, thenSearch: request, deadline: deadline)
     }
 
@@ -133,20 +151,26 @@ extension DirectorySession: Directory {
         try ldap.delete(dn, tree: tree, deadline: deadline)
     }
 
-    func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify {
+    func beginModify(
+        _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline
+    ) throws(LDAPError) -> PendingModify {
         let sent = try ldap.beginModify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
         return PendingModify { [ldap] deadline throws(LDAPError) in try ldap.finish(sent, deadline: deadline) }
     }
 
-    func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
-               deadline: Deadline) throws(KerberosError) -> UInt32? {
+    func login(
+        _ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
+        deadline: Deadline
+    ) throws(KerberosError) -> UInt32? {
         let cache = try CredentialCache(context: context)
         if let service, service.hasPrefix("DNS/"), keptTickets.dnsStream == nil {
             // Its handshake overlaps the Kerberos exchange; a failure here is the update's to report.
             keptTickets.dnsStream = try? DNSStream(connecting: dnsServer)
         }
-        let version = try context.login(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
-                                        service: service, into: cache, through: kdc, deadline: deadline).clientKeyVersion
+        let version = try context.login(
+            Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
+            service: service, into: cache, through: kdc, deadline: deadline
+        ).clientKeyVersion
         if let service { keptTickets.caches[KeptTickets.key(principal, service)] = cache }
         return version
     }
@@ -158,7 +182,8 @@ extension DirectorySession: Directory {
     func negotiateDNSUpdate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType], deadline: Deadline) {
         let negotiated: Result<SecureDNSUpdate, AdjoinError>
         do {
-            negotiated = .success(try negotiate(signedAs: principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, deadline: deadline))
+            negotiated = .success(
+                try negotiate(signedAs: principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, deadline: deadline))
         } catch {
             negotiated = .failure(error)
         }
@@ -166,13 +191,16 @@ extension DirectorySession: Directory {
     }
 
     /// A GSS-TSIG key at the DC's DNS server for updates signed as `principal`, over a connection of its own.
-    private func negotiate(signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
-                           deadline: Deadline) throws(AdjoinError) -> SecureDNSUpdate {
+    private func negotiate(
+        signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+        deadline: Deadline
+    ) throws(AdjoinError) -> SecureDNSUpdate {
         let service = "DNS/\(controller.hostName)"
         var cache = keptTickets.caches[KeptTickets.key(principal, service)]
         if cache == nil {
             do {
-                _ = try login(principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: service, deadline: deadline)
+                _ = try login(
+                    principal, keytabPath: keytabPath, encryptionTypes: encryptionTypes, keepingTicketFor: service, deadline: deadline)
             } catch {
                 throw JoinFailure.machineLogin(error, principal: principal, keytab: keytabPath, deadline: deadline)
             }
@@ -191,8 +219,10 @@ extension DirectorySession: Directory {
         return exchange
     }
 
-    func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
-                   deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
+    func updateDNS(
+        _ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+        deadline: Deadline
+    ) throws(AdjoinError) -> DNSChangeResult {
         let server = dnsServer
         // Whether the DC holds the address's reverse zone, asked over UDP now and read after the A
         // record's update: no round trip of its own. The route's address stands in for the connection's.
@@ -223,7 +253,8 @@ extension DirectorySession: Directory {
         if !verified {
             answer.addressesAfter = try? exchange.addresses(of: change.name, family: address.family, deadline: deadline)
         }
-        var result = DNSChangeResult(address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
+        var result = DNSChangeResult(
+            address: SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 0), answer: answer)
         guard result.succeeded(change) else { return result }
         let reverseName = DNSUpdate.reverseName(of: address)
         var pointer: DNSUpdate
@@ -231,8 +262,9 @@ extension DirectorySession: Directory {
         case .register(let name, _, _):
             // The UDP answer has had the update's round trip to come; a lost one means no PTR this time.
             guard let reverseQuery, expected?.addressBytes == address.addressBytes,
-                  let zone = reverseQuery.answer(deadline: deadline.remaining > .seconds(1) ? Deadline(seconds: 1) : deadline)?
-                      .authoritativeZone(for: reverseName) else { return result }
+                let zone = reverseQuery.answer(deadline: deadline.remaining > .seconds(1) ? Deadline(seconds: 1) : deadline)?
+                    .authoritativeZone(for: reverseName)
+            else { return result }
             pointer = DNSUpdate(zone: zone)
             pointer.deleteAll(DNSType.ptr, at: reverseName)
             do { try pointer.addPointer(reverseName, to: name, ttl: DNSChange.ttl) } catch { return result }
@@ -247,7 +279,8 @@ extension DirectorySession: Directory {
             if rcode == .noError && verified {
                 result.reverseZone = pointer.zone
             } else {
-                result.pointerProblem = "the DNS server on \(controller.hostName) answered \(rcode)\(verified ? "" : " (unsigned or not checked)") to the PTR record \(reverseName) in \(pointer.zone)"
+                result.pointerProblem =
+                    "the DNS server on \(controller.hostName) answered \(rcode)\(verified ? "" : " (unsigned or not checked)") to the PTR record \(reverseName) in \(pointer.zone)"
             }
         } catch {
             result.pointerProblem = "the PTR record \(reverseName) in \(pointer.zone): \(error.message)"
@@ -255,10 +288,13 @@ extension DirectorySession: Directory {
         return result
     }
 
-    func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
-                        kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError) {
-        try context.changePassword(Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
-                                   to: newPassword, through: kdc, kpasswd: kpasswdServer(kpasswd), deadline: deadline)
+    func changePassword(
+        of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+        kpasswd: SocketAddress?, deadline: Deadline
+    ) throws(KerberosError) {
+        try context.changePassword(
+            Principal(principal, context: context), keytabPath: keytabPath, encryptionTypes: encryptionTypes,
+            to: newPassword, through: kdc, kpasswd: kpasswdServer(kpasswd), deadline: deadline)
     }
 
     /// `kpasswd` when given, else the DC's port 464.
@@ -267,10 +303,13 @@ extension DirectorySession: Directory {
             ?? KDCConnection(kpasswdAt: controller.address, realm: kdc.realm)
     }
 
-    func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
-                        deadline: Deadline) throws(KerberosError) {
-        try context.changePassword(Principal(principal, context: context), password: password, to: newPassword, through: kdc,
-                                   kpasswd: kpasswdServer(kpasswd), deadline: deadline)
+    func changePassword(
+        of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+        deadline: Deadline
+    ) throws(KerberosError) {
+        try context.changePassword(
+            Principal(principal, context: context), password: password, to: newPassword, through: kdc,
+            kpasswd: kpasswdServer(kpasswd), deadline: deadline)
     }
 
     func deriveKey(_ type: EncryptionType, password: SecretBytes, salt: String) throws(KerberosError) -> SecretBytes {
@@ -302,7 +341,9 @@ enum JoinFailure {
             return AdjoinError(.keytabInvalid, "the keytab \(keytab) has no usable key for \(principal): \(error.message)")
         }
         if error.isAuthenticationFailure {
-            return AdjoinError(.keytabInvalid, "the DC rejects the keys in \(keytab) for \(principal) (was the account's password reset elsewhere?): \(error.message)")
+            return AdjoinError(
+                .keytabInvalid,
+                "the DC rejects the keys in \(keytab) for \(principal) (was the account's password reset elsewhere?): \(error.message)")
         }
         return error.adjoinError(deadline: deadline)
     }

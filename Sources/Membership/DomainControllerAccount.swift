@@ -13,6 +13,7 @@ enum DomainControllerAccount {
     /// nil when the entry is not a DC's account; else why it stays. The entry must have been read with `attribute`.
     static func refusal(_ entry: LDAPEntry) -> AdjoinError? {
         guard let control = entry.string(attribute).flatMap(Int.init), control & bits != 0 else { return nil }
-        return AdjoinError(.accountConflict, "\(entry.dn) is a domain controller's account (userAccountControl \(control)): adjoin never removes it")
+        return AdjoinError(
+            .accountConflict, "\(entry.dn) is a domain controller's account (userAccountControl \(control)): adjoin never removes it")
     }
 }

@@ -24,8 +24,10 @@ public struct DomainJoin: Sendable {
     /// Hand the new machine password to Samba when smb.conf makes it a member of the realm (`--update-samba`, `updateSamba`).
     public var updateSamba = false
 
-    public init(_ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
-                progress: @escaping ProgressSink = { _ in }) {
+    public init(
+        _ request: JoinRequest, connector: any DirectoryConnector = LiveDirectoryConnector(), clock: any WallClock = SystemWallClock(),
+        progress: @escaping ProgressSink = { _ in }
+    ) {
         self.request = request
         self.connector = connector
         self.clock = clock
@@ -36,9 +38,10 @@ public struct DomainJoin: Sendable {
     public func locateController(deadline: Deadline) throws(AdjoinError) -> DomainController {
         try request.validate()
         // The join user's login begins with the ping where it can (a one-time password's is the computer's own).
-        return try connector.locate(request.domain, domainControllers: request.domainControllers, dnsServers: request.dnsServers,
-                                    required: [.ldap, .kdc, .writable], preparingLoginOf: request.oneTimePassword ? nil : request.userPrincipal,
-                                    progress: progress, deadline: deadline)
+        return try connector.locate(
+            request.domain, domainControllers: request.domainControllers, dnsServers: request.dnsServers,
+            required: [.ldap, .kdc, .writable], preparingLoginOf: request.oneTimePassword ? nil : request.userPrincipal,
+            progress: progress, deadline: deadline)
     }
 
     /// The undo's share of a budget.
@@ -81,37 +84,46 @@ public struct DomainJoin: Sendable {
         let previousKeytab = try keytab.current()
         let dn = existing?.dn ?? account.newDN(in: container)
         let traces = try JoinTraces(files: request.files, keytab: keytab)
-        let known = try JoinRename.recorded(request.files).map {
-            $0.record.computerName.uppercased() == request.computerName.value.uppercased()
-                && $0.record.domain.lowercased() == request.domain.value.lowercased()
-        } ?? false
+        let known =
+            try JoinRename.recorded(request.files).map {
+                $0.record.computerName.uppercased() == request.computerName.value.uppercased()
+                    && $0.record.domain.lowercased() == request.domain.value.lowercased()
+            } ?? false
         do {
             // With the keys the account is about to get (a new account's kvno is fixed; a reset's is read).
             let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
-            try JoinIntent.write(request, computerDN: dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
-                                 files: request.files)
+            try JoinIntent.write(
+                request, computerDN: dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
+                files: request.files)
         } catch {
             traces.removeFolders()
             throw error
         }
-        return JoinInProgress(controller: controller, session: session, target: target, keytab: keytab, account: account, password: password,
-                              existing: existing, container: container, dn: dn, previousKeytab: previousKeytab, traces: traces, known: known)
+        return JoinInProgress(
+            controller: controller, session: session, target: target, keytab: keytab, account: account, password: password,
+            existing: existing, container: container, dn: dn, previousKeytab: previousKeytab, traces: traces, known: known)
     }
 
     /// Creates the account, or brings the one found to what the join needs.
     private func changeAccount(_ join: JoinInProgress, deadline: Deadline) throws(AdjoinError) -> AccountChange {
         // libkrb5 corrects its own logins for a skewed clock; the services this host will run do not.
-        let reuse = ComputerAccount.Reuse(keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: join.session.clockOffset).map { [$0] } ?? [])
+        let reuse = ComputerAccount.Reuse(
+            keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: join.session.clockOffset).map { [$0] } ?? [])
         guard let existing = join.existing else {
             progress("Creating the computer account \(request.computerName.samAccountName) in \(join.container)")
-            let descriptor = try join.account.create(in: join.container, password: join.password, readingDescriptor: true, deadline: deadline).descriptor
-            return AccountChange(created: true, expectedKeyVersion: ComputerAccount.newAccountKeyVersion, readDescriptor: descriptor, reuse: reuse)
+            let descriptor = try join.account.create(
+                in: join.container, password: join.password, readingDescriptor: true, deadline: deadline
+            ).descriptor
+            return AccountChange(
+                created: true, expectedKeyVersion: ComputerAccount.newAccountKeyVersion, readDescriptor: descriptor, reuse: reuse)
         }
         progress("Reusing the computer account \(existing.dn)")
-        let reused = try join.account.reuse(existing, keytab: join.keytab, password: join.password,
-                                           claimOnly: !join.known && request.owner != request.identity, progress: progress, deadline: deadline)
-        return AccountChange(created: false, expectedKeyVersion: ComputerAccount.keyVersionAfterReset(existing),
-                             readDescriptor: existing.values("nTSecurityDescriptor").first, reuse: reused)
+        let reused = try join.account.reuse(
+            existing, keytab: join.keytab, password: join.password,
+            claimOnly: !join.known && request.owner != request.identity, progress: progress, deadline: deadline)
+        return AccountChange(
+            created: false, expectedKeyVersion: ComputerAccount.keyVersionAfterReset(existing),
+            readDescriptor: existing.values("nTSecurityDescriptor").first, reuse: reused)
     }
 
     /// Once the account stands: the self-deletion grant, the keytab and its proof, then what the join
@@ -148,9 +160,10 @@ public struct DomainJoin: Sendable {
         guard request.registerDNS else { return }
         progress("Negotiating the DNS update's key with DNS/\(join.controller.hostName) (GSS-TSIG)")
         let now = ContinuousClock.now
-        join.session.negotiateDNSUpdate(signedAs: join.keytab.samAccountName, keytabPath: join.keytab.openedPath,
-                                        encryptionTypes: join.keytab.encryptionTypes,
-                                        deadline: Deadline(start: now, end: min(deadline.end, now + deadline.remaining / 2)))
+        join.session.negotiateDNSUpdate(
+            signedAs: join.keytab.samAccountName, keytabPath: join.keytab.openedPath,
+            encryptionTypes: join.keytab.encryptionTypes,
+            deadline: Deadline(start: now, end: min(deadline.end, now + deadline.remaining / 2)))
     }
 
     /// Writes the keytab with the account's new keys and proves it with a login as the machine; the
@@ -158,11 +171,14 @@ public struct DomainJoin: Sendable {
     private func writeProvenKeytab(_ join: JoinInProgress, _ change: AccountChange, deadline: Deadline) throws(AdjoinError) -> UInt32 {
         let (keytab, session, password) = (join.keytab, join.session, join.password)
         var kvno = try join.account.keyVersion(expected: change.expectedKeyVersion, of: join.dn, deadline: deadline)
-        progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))")
+        progress(
+            "Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(request.files.path(request.keytabPath))"
+        )
         try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: join.previousKeytab)
         progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-        let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(join.controller.hostName)" : nil,
-                                        deadline: deadline)
+        let reported = try keytab.prove(
+            session: session, keepingTicketFor: request.registerDNS ? "DNS/\(join.controller.hostName)" : nil,
+            deadline: deadline)
         // The proof's reply names the version of the key that decrypted it. Where it does not, a new
         // account's kvno stands (the protocol fixes it) and a reset's is read.
         let actual = try join.account.keyVersion(expected: reported ?? (change.created ? kvno : nil), of: join.dn, deadline: deadline)
@@ -175,12 +191,15 @@ public struct DomainJoin: Sendable {
     }
 
     /// The join's result, with the host's address registered in DNS where asked.
-    private func finished(_ join: JoinInProgress, kvno: UInt32, created: Bool, keysKept: Bool, warnings: [String],
-                          deadline: Deadline) -> JoinResult {
-        var result = JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: join.dn,
-                                domainController: join.controller.hostName, kvno: kvno, created: created,
-                                keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
-                                keysKept: keysKept, warnings: warnings)
+    private func finished(
+        _ join: JoinInProgress, kvno: UInt32, created: Bool, keysKept: Bool, warnings: [String],
+        deadline: Deadline
+    ) -> JoinResult {
+        var result = JoinResult(
+            domain: request.domain.value, computerName: request.computerName.value, computerDN: join.dn,
+            domainController: join.controller.hostName, kvno: kvno, created: created,
+            keytabPath: request.files.path(request.keytabPath), encryptionTypes: request.encryptionTypes,
+            keysKept: keysKept, warnings: warnings)
         ServicePrincipals.outcome(join.target, existing: join.existing, into: &result)
         registerAddress(&result, keytab: join.keytab, session: join.session, deadline: deadline)
         return result
@@ -198,7 +217,8 @@ public struct DomainJoin: Sendable {
         }
         guard join.existing == nil else { return error }
         join.traces.restoreKeytab()
-        let undone = AccountUndo(request: request, dn: join.dn, progress: progress).run(after: error, session: join.session, deadline: deadline)
+        let undone = AccountUndo(request: request, dn: join.dn, progress: progress).run(
+            after: error, session: join.session, deadline: deadline)
         // An undo that could not finish keeps its intent record, and with it the state a rerun needs.
         if !request.files.exists(JoinIntent.path) { join.traces.removeFolders() }
         return undone
@@ -211,16 +231,19 @@ public struct DomainJoin: Sendable {
         do throws(AdjoinError) {
             guard let samba = try SambaSecrets.member(of: request.domain.realm, files: request.files) else { return }
             guard updateSamba else {
-                result.warnings.append("smb.conf makes Samba a member of \(request.domain.realm), and it was not given the new machine password "
-                                       + "(`net ads testjoin` fails): join again with --update-samba, or the setting updateSamba")
+                result.warnings.append(
+                    "smb.conf makes Samba a member of \(request.domain.realm), and it was not given the new machine password "
+                        + "(`net ads testjoin` fails): join again with --update-samba, or the setting updateSamba")
                 return
             }
             progress("Handing the machine password to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)")
             let sid = DomainSID.read(baseDN: request.domain.baseDN, session: session, deadline: deadline)
             result.sambaNote = try samba.handOver(password, domainSID: sid, deadline: deadline)
         } catch {
-            result.sambaFailure = AdjoinError(.configurationFailed, "the computer account and the keytab hold the new machine password (kvno "
-                                              + "\(result.kvno)), but " + SambaSecrets.remedy(error))
+            result.sambaFailure = AdjoinError(
+                .configurationFailed,
+                "the computer account and the keytab hold the new machine password (kvno "
+                    + "\(result.kvno)), but " + SambaSecrets.remedy(error))
         }
     }
 
@@ -233,8 +256,10 @@ public struct DomainJoin: Sendable {
             result.dnsRecord = record
             // A rerun on a host whose address moved: the earlier join's PTR record names this host still.
             if let previous = (try? JoinRecord.read(request.files))??.dnsRecord, previous.name == record.name,
-               let problem = registration.retirePointer(of: previous, now: record, baseDN: request.domain.baseDN, session: session,
-                                                              releasing: false, deadline: deadline) {
+                let problem = registration.retirePointer(
+                    of: previous, now: record, baseDN: request.domain.baseDN, session: session,
+                    releasing: false, deadline: deadline)
+            {
                 result.warnings.append(problem)
             }
             if let pointerProblem { result.warnings.append("registered \(record), but not its PTR record: \(pointerProblem)") }
@@ -251,8 +276,10 @@ public struct DomainJoin: Sendable {
     /// pre-staged account whose DACL the join user may not write) does not stop the join: leave then
     /// needs a join user, and the warning returned says so. `meanwhile` runs between sending the write and
     /// reading its answer (work on other connections, whose round trips then overlap it).
-    private func grantSelfDeletion<T>(_ join: JoinInProgress, read: [UInt8]?, deadline: Deadline,
-                                      meanwhile: () throws(AdjoinError) -> T) throws(AdjoinError) -> (value: T, refused: [String]) {
+    private func grantSelfDeletion<T>(
+        _ join: JoinInProgress, read: [UInt8]?, deadline: Deadline,
+        meanwhile: () throws(AdjoinError) -> T
+    ) throws(AdjoinError) -> (value: T, refused: [String]) {
         progress("Granting \(request.computerName.samAccountName) the right to remove its own account")
         var write: PendingModify?
         var refused: [String] = []

@@ -2,7 +2,7 @@ import AdjoinCore
 import Kerberos
 import Synchronization
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What a password login to a DC named by its address can begin before the DC's CLDAP ping has
@@ -30,8 +30,9 @@ final class HeadStart: @unchecked Sendable {
         } catch {
             return nil
         }
-        ldap = try? TCPConnect.start(SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 389),
-                                     purpose: "LDAP on \(address.host)")
+        ldap = try? TCPConnect.start(
+            SocketAddress(family: address.family, addressBytes: address.addressBytes, port: 389),
+            purpose: "LDAP on \(address.host)")
     }
 
     deinit {

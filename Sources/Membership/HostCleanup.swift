@@ -21,8 +21,10 @@ struct HostCleanup {
         for original in originals {
             if let kept = try keepChangesMadeSince(original) { result.notes.append(kept) }
             if try files.restore(original) {
-                progress(original.content == nil ? "Removed \(files.path(original.hostPath)) (adjoin created it)"
-                                                 : "Restored \(files.path(original.hostPath))")
+                progress(
+                    original.content == nil
+                        ? "Removed \(files.path(original.hostPath)) (adjoin created it)"
+                        : "Restored \(files.path(original.hostPath))")
                 result.restored.append(original.hostPath)
             }
         }
@@ -32,7 +34,8 @@ struct HostCleanup {
             do throws(AdjoinError) {
                 reloaded = try SSHService.reloadAfterLeave(files: files, deadline: deadline)
             } catch {
-                reloaded = "sshd could not be reloaded (\(error.message)): reload it yourself, so that the groups lose their SSH password and Kerberos logins"
+                reloaded =
+                    "sshd could not be reloaded (\(error.message)): reload it yourself, so that the groups lose their SSH password and Kerberos logins"
             }
             if let reloaded {
                 progress(reloaded.prefix(1).uppercased() + reloaded.dropFirst())
@@ -58,7 +61,8 @@ struct HostCleanup {
         guard try files.changedSinceWritten(original.hostPath), let current = try files.read(original.hostPath) else { return nil }
         let copy = original.hostPath + ".adjoin-left"
         try files.writeOwn(current, to: copy, mode: 0o600)
-        let note = "\(files.path(original.hostPath)) was changed after the join; the pre-join version is back, and the changed file is kept as \(files.path(copy))"
+        let note =
+            "\(files.path(original.hostPath)) was changed after the join; the pre-join version is back, and the changed file is kept as \(files.path(copy))"
         progress(note.prefix(1).uppercased() + note.dropFirst())
         return note
     }
@@ -104,7 +108,8 @@ struct HostCleanup {
         }
         let others = entries.filter { !keytab.isOurs($0) }
         if others.count == entries.count, original == nil { return false }
-        progress("Removing \(keytab.samAccountName)'s keys from \(keytab.path)\(others.isEmpty ? "" : " (\(others.count) other entries kept)")")
+        progress(
+            "Removing \(keytab.samAccountName)'s keys from \(keytab.path)\(others.isEmpty ? "" : " (\(others.count) other entries kept)")")
         if let original {
             if let content = original.content, Self.sameEntries((try? KeytabFormat.decode(content)) ?? [], others) {
                 return try files.restore(original)

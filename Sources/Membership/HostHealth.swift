@@ -4,7 +4,7 @@ import Discovery
 import HostConfig
 import LDAP
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One check of `adjoin status`, and what it found.
@@ -65,8 +65,10 @@ public struct HostHealth: Sendable {
         report.computerDN = record.computerDN
         do {
             if let copy = try host.copy(identity, deadline: deadline) {
-                report.record("joined", "\(copy.description); \(record.samAccountName) is \(copy.recorded)'s account, and this host "
-                              + "is not joined itself: `adjoin join` joins it as itself", failing: .cloned)
+                report.record(
+                    "joined",
+                    "\(copy.description); \(record.samAccountName) is \(copy.recorded)'s account, and this host "
+                        + "is not joined itself: `adjoin join` joins it as itself", failing: .cloned)
                 return report
             }
         } catch {
@@ -118,7 +120,9 @@ public struct HostHealth: Sendable {
             let controller = try host.locateController(required: [.ldap, .kdc], deadline: deadline)
             report.domainController = controller.hostName
             let session = try host.machineSession(controller, deadline: deadline)
-            report.record("login", "a Kerberos login as \(host.record.machinePrincipal) with the keytab, and a sealed LDAP bind, at \(controller.hostName)")
+            report.record(
+                "login",
+                "a Kerberos login as \(host.record.machinePrincipal) with the keytab, and a sealed LDAP bind, at \(controller.hostName)")
             guard let entry = try host.account(in: session, deadline: deadline) else {
                 report.record("account", "the directory has no computer account \(host.record.samAccountName)", failing: .accountMissing)
                 return
@@ -129,8 +133,10 @@ public struct HostHealth: Sendable {
             if let kvno = entry.keyVersion, kvno == report.keytabKeyVersion {
                 report.record("account", "\(entry.dn) exists at kvno \(kvno), as the keytab")
             } else {
-                report.record("account", "\(entry.dn) is at kvno \(entry.keyVersion.map(String.init) ?? "unknown"), the keytab at \(report.keytabKeyVersion.map(String.init) ?? "none")",
-                              failing: .keytabInvalid)
+                report.record(
+                    "account",
+                    "\(entry.dn) is at kvno \(entry.keyVersion.map(String.init) ?? "unknown"), the keytab at \(report.keytabKeyVersion.map(String.init) ?? "none")",
+                    failing: .keytabInvalid)
             }
             if !host.record.serviceNames.isEmpty { checkServicePrincipals(host, entry, &report) }
             if let dns = host.record.dnsRecord { checkDNS(dns, controller: controller, deadline: deadline, &report) }
@@ -149,21 +155,32 @@ public struct HostHealth: Sendable {
         let unregistered = spns.filter { !registered.contains($0.lowercased()) }
         let entries = (try? host.keytabEntries()) ?? []
         let kvno = entry.keyVersion ?? report.keytabKeyVersion
-        let machineTypes = Set(entries.filter { $0.components == [record.samAccountName] && $0.realm == record.realm && $0.kvno == kvno }.map(\.enctype))
+        let machineTypes = Set(
+            entries.filter { $0.components == [record.samAccountName] && $0.realm == record.realm && $0.kvno == kvno }.map(\.enctype))
         let keyless = spns.filter { spn in
-            let held = Set(entries.filter { $0.realm == record.realm && $0.kvno == kvno && $0.components.joined(separator: "/").lowercased() == spn.lowercased() }
+            let held = Set(
+                entries.filter {
+                    $0.realm == record.realm && $0.kvno == kvno && $0.components.joined(separator: "/").lowercased() == spn.lowercased()
+                }
                 .map(\.enctype))
             return machineTypes.isEmpty || !machineTypes.isSubset(of: held)
         }
         if !unregistered.isEmpty {
-            report.record("service-principals", "\(entry.dn) lacks the SPNs \(unregistered.joined(separator: ", ")) that the join registered "
-                          + "(removed in the directory since): clients get no ticket for them; `adjoin join` again registers them", failing: .configurationDrift)
+            report.record(
+                "service-principals",
+                "\(entry.dn) lacks the SPNs \(unregistered.joined(separator: ", ")) that the join registered "
+                    + "(removed in the directory since): clients get no ticket for them; `adjoin join` again registers them",
+                failing: .configurationDrift)
         } else if !keyless.isEmpty {
-            report.record("service-principals", "the keytab \(host.keytab.path) has no keys at kvno \(kvno.map(String.init) ?? "unknown") for "
-                          + "\(keyless.joined(separator: ", ")) (every type of \(record.samAccountName)'s): those services cannot decrypt their tickets; "
-                          + "`adjoin join` again writes them", failing: .keytabInvalid)
+            report.record(
+                "service-principals",
+                "the keytab \(host.keytab.path) has no keys at kvno \(kvno.map(String.init) ?? "unknown") for "
+                    + "\(keyless.joined(separator: ", ")) (every type of \(record.samAccountName)'s): those services cannot decrypt their tickets; "
+                    + "`adjoin join` again writes them", failing: .keytabInvalid)
         } else {
-            report.record("service-principals", "\(spns.joined(separator: ", ")) on \(entry.dn) and in the keytab at kvno \(kvno.map(String.init) ?? "unknown")")
+            report.record(
+                "service-principals",
+                "\(spns.joined(separator: ", ")) on \(entry.dn) and in the keytab at kvno \(kvno.map(String.init) ?? "unknown")")
         }
     }
 
@@ -177,9 +194,11 @@ public struct HostHealth: Sendable {
                 return
             }
             let resolved = found.isEmpty ? "no address" : found.map(\.host).joined(separator: ", ")
-            report.record("dns", "\(record.name) resolves to \(resolved) at \(controller.hostName), not to this host's address "
-                          + "\(expected?.host ?? record.address) (registered: \(record.address)); `adjoin rotate` or `adjoin join --unless-joined` "
-                          + "registers it again", failing: .configurationDrift)
+            report.record(
+                "dns",
+                "\(record.name) resolves to \(resolved) at \(controller.hostName), not to this host's address "
+                    + "\(expected?.host ?? record.address) (registered: \(record.address)); `adjoin rotate` or `adjoin join --unless-joined` "
+                    + "registers it again", failing: .configurationDrift)
         } catch {
             report.record("dns", "cannot ask \(controller.hostName) for \(record.name): \(error.message)", failing: error.status)
         }
@@ -197,7 +216,9 @@ public struct HostHealth: Sendable {
             report.record("samba", "cannot read \(SambaConfiguration.path): \(error.message)")
             return
         }
-        let rotation = host.record.updateSamba ? "rotate hands it each new password (joined with --update-samba)"
+        let rotation =
+            host.record.updateSamba
+            ? "rotate hands it each new password (joined with --update-samba)"
             : "rotate refuses to change the password without --update-samba (SAMBA_IN_USE)"
         let member = "Samba is a member of \(realm) (\(samba.configurationPath): security = ads)"
         do {
@@ -208,9 +229,11 @@ public struct HostHealth: Sendable {
             if result.succeeded {
                 report.record("samba", "\(member) and `net ads testjoin` passes; \(rotation)")
             } else {
-                report.record("samba", "\(member), but `net -s \(samba.configurationPath) ads testjoin` fails (\(SambaSecrets.lastLine(result.output))): "
-                              + "Samba's copy of the machine password is out of step or Samba cannot reach the DC; "
-                              + "`adjoin rotate --max-age 0 --update-samba` hands it a new password", failing: .configurationDrift)
+                report.record(
+                    "samba",
+                    "\(member), but `net -s \(samba.configurationPath) ads testjoin` fails (\(SambaSecrets.lastLine(result.output))): "
+                        + "Samba's copy of the machine password is out of step or Samba cannot reach the DC; "
+                        + "`adjoin rotate --max-age 0 --update-samba` hands it a new password", failing: .configurationDrift)
             }
         } catch {
             report.record("samba", "\(member), but `net ads testjoin` could not run: \(error.message)", failing: error.status)
@@ -219,15 +242,18 @@ public struct HostHealth: Sendable {
 
     private func checkConfiguration(_ host: JoinedHost, _ report: inout HealthReport) {
         do {
-            let problems = try ConfigurationCheck.problems(domain: host.record.domain, realm: host.record.realm, access: host.record.access,
-                                                          files: place.files)
+            let problems = try ConfigurationCheck.problems(
+                domain: host.record.domain, realm: host.record.realm, access: host.record.access,
+                files: place.files)
             if problems.isEmpty {
-                let logins = host.record.access.map { access in
-                    access.allowedGroups.isEmpty ? "; no domain user may log in"
-                        : "; logins limited to \(access.allowedGroups.joined(separator: ", "))"
-                            + (access.sudoGroup.map { ", sudo to \($0)" } ?? "")
-                            + (access.ssh ? ", SSH by AD password and Kerberos for them" : "")
-                } ?? ""
+                let logins =
+                    host.record.access.map { access in
+                        access.allowedGroups.isEmpty
+                            ? "; no domain user may log in"
+                            : "; logins limited to \(access.allowedGroups.joined(separator: ", "))"
+                                + (access.sudoGroup.map { ", sudo to \($0)" } ?? "")
+                                + (access.ssh ? ", SSH by AD password and Kerberos for them" : "")
+                    } ?? ""
                 report.record("configuration", "krb5.conf, sssd.conf, nsswitch.conf and PAM are set up for \(host.record.domain)" + logins)
             } else {
                 report.record("configuration", problems.joined(separator: "; "), failing: .configurationDrift)

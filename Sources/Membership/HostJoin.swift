@@ -50,7 +50,8 @@ public struct HostJoin: Sendable {
         // Recorded before the host is configured, so that leave can also undo a configuration cut short.
         var record = JoinRecord(join.request, result, configured: true)
         record.enabledUnits = earlierUnits + plan.enabledUnits.filter { !earlierUnits.contains($0) }
-        record.access = LoginAccess(allowedGroups: login.allowedGroups.map(\.value), sudoGroup: login.sudoGroup?.value, ssh: plan.configuresSSH)
+        record.access = LoginAccess(
+            allowedGroups: login.allowedGroups.map(\.value), sudoGroup: login.sudoGroup?.value, ssh: plan.configuresSSH)
         try record.write(join.request.files)
         join.progress("Configuring the host (krb5.conf, sssd, NSS, PAM)")
         let configured = try configuration.apply(plan, deadline: deadline)
@@ -64,22 +65,27 @@ public struct HostJoin: Sendable {
         let request = join.request
         var inherited = ""
         if let (record, copy) = try inheritedJoin(identity, deadline: deadline) {
-            inherited = "\(copy.description): would discard \(record.samAccountName)'s keys from the keytab, the join record and sssd's caches, "
+            inherited =
+                "\(copy.description): would discard \(record.samAccountName)'s keys from the keytab, the join record and sssd's caches, "
                 + "and leave \(copy.recorded)'s account alone\n"
         } else {
             try JoinRename.check(request, against: try JoinRename.recorded(request.files))
         }
-        let joining = request.oneTimePassword
+        let joining =
+            request.oneTimePassword
             ? "join the preset account \(request.computerName.samAccountName) as itself with its one-time password, and change that password at once,"
             : "\(request.organizationalUnit.map { "join \(request.computerName.samAccountName) into \($0)" } ?? "join \(request.computerName.samAccountName) into the domain's computers container") (or reuse the account when this host owns it)"
-        var text = inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
+        var text =
+            inherited + "would \(joining) through \(controller.hostName), and write the keytab \(request.files.path(request.keytabPath))\n"
         text += try ServicePrincipals(request).dryRun(request)
         if request.registerDNS {
-            text += "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
+            text +=
+                "would register \(request.hostFQDN.lowercased()) A \(request.dnsAddress?.host ?? "(this host's address toward \(controller.hostName))") "
                 + "in DNS at \(controller.hostName), signed as \(request.computerName.samAccountName), and its PTR record where that DC holds the reverse zone\n"
         }
         if let samba = try SambaSecrets.member(of: request.domain.realm, files: request.files) {
-            text += join.updateSamba
+            text +=
+                join.updateSamba
                 ? "would hand the new machine password and the domain SID to Samba (net -s \(samba.configurationPath) changesecretpw, on standard input)\n"
                 : "would leave Samba (\(samba.configurationPath): security = ads) without the new machine password: give --update-samba\n"
         }
@@ -102,8 +108,9 @@ public struct HostJoin: Sendable {
     /// sssd is stopped to empty its caches; the configuration that follows names this host, so it changes and sssd is restarted.
     private func discard(_ inherited: (JoinRecord, HostCopy)?, deadline: Deadline) throws(AdjoinError) {
         guard let (record, copy) = inherited else { return }
-        join.progress("\(copy.description.prefix(1).uppercased() + copy.description.dropFirst()): discarding what it inherited from "
-                      + "\(copy.recorded) and joining as \(copy.current)")
+        join.progress(
+            "\(copy.description.prefix(1).uppercased() + copy.description.dropFirst()): discarding what it inherited from "
+                + "\(copy.recorded) and joining as \(copy.current)")
         try HostCleanup(files: join.request.files, progress: join.progress).discardInherited(record, deadline: deadline)
     }
 
@@ -113,13 +120,15 @@ public struct HostJoin: Sendable {
         let others = request.domainControllers.map(\.host).filter {
             $0.lowercased() != controller.hostName.lowercased() && $0 != controller.address.host
         }
-        var settings = HostSettings(domain: request.domain.value, realm: request.domain.realm, hostFQDN: request.hostFQDN,
-                                    computerName: request.computerName.value, kdcs: [controller.hostName] + others)
+        var settings = HostSettings(
+            domain: request.domain.value, realm: request.domain.realm, hostFQDN: request.hostFQDN,
+            computerName: request.computerName.value, kdcs: [controller.hostName] + others)
         settings.keytabPath = request.keytabPath
         settings.login = login
         settings.reachesDCsOverIPv6 = controller.address.family == .ipv6
         settings.pinnedServers = request.domainControllers.isEmpty ? [] : settings.kdcs
-        settings.dnsServers = request.dnsServers.isEmpty
+        settings.dnsServers =
+            request.dnsServers.isEmpty
             ? [controller.address.host] + others.filter { SocketAddress(numericHost: $0, port: 53) != nil }
             : request.dnsServers.map(\.host)
         return HostConfiguration(settings: settings, files: request.files, progress: join.progress)

@@ -1,7 +1,7 @@
 import AdjoinCore
 import Kerberos
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The host's keytab: keys derived locally from the machine password with AD's salt, merged with the
@@ -23,12 +23,15 @@ struct HostKeytab {
     var retiredServiceNames: [String] = []
 
     init(request: JoinRequest) {
-        self.init(computerName: request.computerName, hostFQDN: request.hostFQDN, realm: request.domain.realm,
-                  encryptionTypes: request.encryptionTypes, files: request.files, keytabPath: request.keytabPath)
+        self.init(
+            computerName: request.computerName, hostFQDN: request.hostFQDN, realm: request.domain.realm,
+            encryptionTypes: request.encryptionTypes, files: request.files, keytabPath: request.keytabPath)
         serviceNames = request.serviceNames.map(\.value)
     }
 
-    init(computerName: ComputerName, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String) {
+    init(
+        computerName: ComputerName, hostFQDN: String, realm: String, encryptionTypes: [EncryptionType], files: HostFiles, keytabPath: String
+    ) {
         self.computerName = computerName
         self.hostFQDN = hostFQDN
         self.realm = realm
@@ -90,8 +93,10 @@ struct HostKeytab {
                 throw AdjoinError(.unknownError, error.description)
             }
             for principal in principals {
-                entries.append(KeytabEntry(components: principal.components, realm: realm, nameType: principal.nameType,
-                                           timestamp: now, kvno: kvno, enctype: type.number, key: key))
+                entries.append(
+                    KeytabEntry(
+                        components: principal.components, realm: realm, nameType: principal.nameType,
+                        timestamp: now, kvno: kvno, enctype: type.number, key: key))
             }
         }
         return entries
@@ -108,7 +113,9 @@ struct HostKeytab {
         var kept: [KeytabEntry] = []
         if let existing, !existing.isEmpty {
             do {
-                kept = try KeytabFormat.decode(existing).filter { !isOurs($0) || (keptVersion != nil && $0.kvno == keptVersion && !isRetired($0)) }
+                kept = try KeytabFormat.decode(existing).filter {
+                    !isOurs($0) || (keptVersion != nil && $0.kvno == keptVersion && !isRetired($0))
+                }
             } catch {
                 throw AdjoinError(.unknownError, "the keytab \(path) exists but cannot be read (\(error)); not overwriting it")
             }
@@ -132,9 +139,10 @@ struct HostKeytab {
     /// DNS registration's); a DC that does not know that service gets the plain proof instead.
     func prove(session: any Directory, keepingTicketFor service: String? = nil, deadline: Deadline) throws(AdjoinError) -> UInt32? {
         do {
-            return try session.login(samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, keepingTicketFor: service,
-                                     deadline: deadline)
-        } catch where service != nil && error.code == .serverUnknown {
+            return try session.login(
+                samAccountName, keytabPath: openedPath, encryptionTypes: encryptionTypes, keepingTicketFor: service,
+                deadline: deadline)
+        } catch  where service != nil && error.code == .serverUnknown {
             return try prove(session: session, deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)

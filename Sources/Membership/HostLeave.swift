@@ -14,8 +14,10 @@ public struct HostLeave: Sendable {
     /// it is someone else's job), for a remote leave or the sweep to remove later.
     public var keepAccount = false
 
-    public init(place: DirectoryPlace, joinUser: (name: String, password: SecretBytes)? = nil,
-                progress: @escaping ProgressSink = { _ in }) {
+    public init(
+        place: DirectoryPlace, joinUser: (name: String, password: SecretBytes)? = nil,
+        progress: @escaping ProgressSink = { _ in }
+    ) {
         self.place = place
         self.joinUser = joinUser
         self.progress = progress
@@ -28,13 +30,15 @@ public struct HostLeave: Sendable {
         let host: JoinedHost
         do {
             host = try JoinedHost(place: place, progress: progress, acceptingInterrupted: true)
-        } catch where error.status == .notJoined {
+        } catch  where error.status == .notJoined {
             // No record: a leave already ran, or none was ever needed. Files a join cut short may remain.
             let cleanup = HostCleanup(files: place.files, progress: progress)
             try cleanup.run(keytab: nil, deadline: deadline, into: &result)
             result.accountWasGone = true
-            result.message = result.restored.isEmpty ? "this host is not joined (already left): nothing to do"
-                                                     : "this host had no join record; restored the files a join left: \(result.restored.joined(separator: ", "))"
+            result.message =
+                result.restored.isEmpty
+                ? "this host is not joined (already left): nothing to do"
+                : "this host had no join record; restored the files a join left: \(result.restored.joined(separator: ", "))"
             return result
         }
         let record = host.record
@@ -44,13 +48,15 @@ public struct HostLeave: Sendable {
         result.owner = record.owner.isEmpty ? nil : record.owner
 
         if let copy = try host.copy(identity, deadline: deadline) {
-            let note = "\(copy.description): left \(copy.recorded)'s account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) "
+            let note =
+                "\(copy.description): left \(copy.recorded)'s account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) "
                 + "alone and cleaned this host only"
             progress(note.prefix(1).uppercased() + note.dropFirst())
             result.notes.append(note)
             result.copyOf = copy.recorded.value
         } else if keepAccount {
-            let note = "kept the computer account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) in the directory "
+            let note =
+                "kept the computer account \(record.computerDN.isEmpty ? record.samAccountName : record.computerDN) in the directory "
                 + "(--keep-account): adjoin leave --computer-name \(record.computerName) from an admin host removes it (adjoin sweep too, "
                 + "for an EC2 instance once it is terminated)"
             progress(note.prefix(1).uppercased() + note.dropFirst())
@@ -60,10 +66,13 @@ public struct HostLeave: Sendable {
             try leaveDirectory(host, deadline: deadline, into: &result)
         }
         progress("Putting the host back as it was before the join")
-        try HostCleanup(files: place.files, progress: progress).run(keytab: host.keytab, enabledUnits: record.enabledUnits, deadline: deadline, into: &result)
+        try HostCleanup(files: place.files, progress: progress).run(
+            keytab: host.keytab, enabledUnits: record.enabledUnits, deadline: deadline, into: &result)
 
-        let account = result.removed.first.map { "removed \($0)" }
-            ?? (result.accountWasGone ? "the computer account \(record.samAccountName) was already gone" : "left the computer account alone")
+        let account =
+            result.removed.first.map { "removed \($0)" }
+            ?? (result.accountWasGone
+                ? "the computer account \(record.samAccountName) was already gone" : "left the computer account alone")
         let files = result.restored.isEmpty ? "no host file to restore" : "restored \(result.restored.count) host files"
         result.message = ([account, files] + result.notes).joined(separator: "; ")
         return result
@@ -85,13 +94,15 @@ public struct HostLeave: Sendable {
             do {
                 try session.modify(entry.dn, changes: [.delete(LDAPAttribute("servicePrincipalName", present))], deadline: deadline)
             } catch {
-                throw AdjoinError(error.isPermissionDenied ? .insufficientPermissions : error.adjoinError(deadline: deadline).status,
-                                  "\(record.machinePrincipal) may not remove them (\(AccountWrite.validatedSPN)): \(error.diagnostic ?? error.message)")
+                throw AdjoinError(
+                    error.isPermissionDenied ? .insufficientPermissions : error.adjoinError(deadline: deadline).status,
+                    "\(record.machinePrincipal) may not remove them (\(AccountWrite.validatedSPN)): \(error.diagnostic ?? error.message)")
             }
             progress("Removed the SPNs adjoin added from \(entry.dn): \(present.joined(separator: ", "))")
             return "removed the SPNs adjoin added from the kept account: \(present.joined(separator: ", "))"
         } catch {
-            return "left the SPNs adjoin added on the kept account (\(record.addedServicePrincipals.joined(separator: ", "))): \(error.message)"
+            return
+                "left the SPNs adjoin added on the kept account (\(record.addedServicePrincipals.joined(separator: ", "))): \(error.message)"
         }
     }
 
@@ -104,16 +115,17 @@ public struct HostLeave: Sendable {
         let session: any Directory
         do {
             if let joinUser {
-                session = try place.connector.open(realm: record.realm, as: .password(principal: actor, joinUser.password),
-                                                   controller: controller, deadline: deadline, progress: progress)
+                session = try place.connector.open(
+                    realm: record.realm, as: .password(principal: actor, joinUser.password),
+                    controller: controller, deadline: deadline, progress: progress)
             } else {
                 session = try host.leavingSession(controller, deadline: deadline)
             }
-        } catch where error.status == .accountMissing {
+        } catch  where error.status == .accountMissing {
             progress("The DC no longer knows \(record.samAccountName): the account is already gone")
             result.accountWasGone = true
             return
-        } catch where error.status == .keytabInvalid && !host.interrupted {
+        } catch  where error.status == .keytabInvalid && !host.interrupted {
             throw AdjoinError(.keytabInvalid, error.message + "; leave with a join user instead (--user NAME --password-stdin)")
         }
         guard let entry = try host.account(in: session, deadline: deadline) else {
@@ -137,8 +149,10 @@ public struct HostLeave: Sendable {
             switch registration.remove(dns, session: session, deadline: deadline) {
             case .success:
                 result.dnsRecord = "removed \(dns)" + (dns.reverseZone.map { " and its PTR record in \($0)" } ?? "")
-                if let problem = AddressRegistration.releaseNodes(dns, zone: record.domain, baseDN: try DomainName(record.domain).baseDN,
-                                                                  session: session, deadline: deadline) {
+                if let problem = AddressRegistration.releaseNodes(
+                    dns, zone: record.domain, baseDN: try DomainName(record.domain).baseDN,
+                    session: session, deadline: deadline)
+                {
                     result.notes.append(problem)
                 }
             case .failure(let error):
@@ -169,10 +183,11 @@ enum AccountRemoval {
     static func delete(_ dn: String, in session: any Directory, as principal: String, deadline: Deadline) throws(AdjoinError) {
         do {
             try session.delete(dn, tree: true, deadline: deadline)
-        } catch where error.code == .noSuchObject {
+        } catch  where error.code == .noSuchObject {
             return
-        } catch where error.isPermissionDenied {
-            throw AdjoinError(.insufficientPermissions, "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); " + advice(principal))
+        } catch  where error.isPermissionDenied {
+            throw AdjoinError(
+                .insufficientPermissions, "\(principal) may not delete \(dn) (\(error.diagnostic ?? error.message)); " + advice(principal))
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

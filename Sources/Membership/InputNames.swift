@@ -22,10 +22,14 @@ public enum InputNames {
             guard label.utf8.count <= 63 else {
                 throw .invalidInput("--host-fqdn: the label '\(label)' is \(label.utf8.count) characters; the DNS allows 63")
             }
-            guard !label.isEmpty, !label.hasPrefix("-"), !label.hasSuffix("-"), label.utf8.allSatisfy({
-                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
-            }) else {
-                throw .invalidInput("--host-fqdn '\(fqdn)' is not a host name: the label '\(label)' must be letters, digits and '-' (\(example))")
+            guard !label.isEmpty, !label.hasPrefix("-"), !label.hasSuffix("-"),
+                label.utf8.allSatisfy({
+                    ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == UInt8(ascii: "-")
+                        || $0 == UInt8(ascii: "_")
+                })
+            else {
+                throw .invalidInput(
+                    "--host-fqdn '\(fqdn)' is not a host name: the label '\(label)' must be letters, digits and '-' (\(example))")
             }
         }
     }
@@ -42,20 +46,24 @@ public enum InputNames {
     /// names the same user in every forest.
     static func checkUser(_ user: String, domain: String?) throws(AdjoinError) {
         let example = domain ?? "corp.example.com"
-        let refusal = AdjoinError.invalidInput("--user '\(user)' must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(example)")
+        let refusal = AdjoinError.invalidInput(
+            "--user '\(user)' must be a user name such as adjoiner, CORP\\adjoiner or adjoiner@\(example)")
         guard !user.isEmpty, user.count <= 256, user.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }),
-              !user.contains("/") else { throw refusal }
+            !user.contains("/")
+        else { throw refusal }
         let backslashes = user.split(separator: "\\", omittingEmptySubsequences: false)
         let ats = user.split(separator: "@", omittingEmptySubsequences: false)
         guard backslashes.count <= 2, ats.count <= 2, backslashes.count == 1 || ats.count == 1,
-              backslashes.allSatisfy({ !$0.isEmpty }), ats.allSatisfy({ !$0.isEmpty }) else { throw refusal }
+            backslashes.allSatisfy({ !$0.isEmpty }), ats.allSatisfy({ !$0.isEmpty })
+        else { throw refusal }
         if ats.count == 2, (try? DomainName(String(ats[1]))) == nil {
             throw .invalidInput("--user '\(user)': '\(ats[1])' is not a DNS domain name")
         }
         if ats.count == 2, let domain, ats[1].lowercased() != domain.lowercased() {
-            throw .invalidInput("--user '\(user)' names the realm \(ats[1].uppercased()), not the domain's (\(domain.uppercased())): adjoin logs "
-                + "in to the domain's DC as a principal of its realm; give the user's sAMAccountName, such as \(ats[0]) "
-                + "(a UPN with an alternative suffix is not a principal of the realm)")
+            throw .invalidInput(
+                "--user '\(user)' names the realm \(ats[1].uppercased()), not the domain's (\(domain.uppercased())): adjoin logs "
+                    + "in to the domain's DC as a principal of its realm; give the user's sAMAccountName, such as \(ats[0]) "
+                    + "(a UPN with an alternative suffix is not a principal of the realm)")
         }
     }
 
@@ -89,7 +97,8 @@ public enum InputNames {
             let parts = rdn.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let type = parts.first.map { String($0).trimmingWhitespace } ?? ""
             guard parts.count == 2, !type.isEmpty, type.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }),
-                  !String(parts[1]).trimmingWhitespace.isEmpty else {
+                !String(parts[1]).trimmingWhitespace.isEmpty
+            else {
                 throw .invalidInput("--ou '\(dn)' is not a distinguished name: '\(rdn)' is not type=value (\(example))")
             }
         }

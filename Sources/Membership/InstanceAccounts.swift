@@ -34,16 +34,20 @@ public final class InstanceAccounts {
 
     static let attributes = ["distinguishedName", "sAMAccountName", AccountOwner.attribute, "lastLogonTimestamp", "pwdLastSet"]
 
-    public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
-                progress: @escaping ProgressSink) throws(AdjoinError) {
+    public init(
+        domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, deadline: Deadline,
+        progress: @escaping ProgressSink
+    ) throws(AdjoinError) {
         self.domain = domain
         self.progress = progress
         principal = JoinRequest.principal(of: user, realm: domain.realm)
-        let controller = try place.connector.locate(domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
-                                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
+        let controller = try place.connector.locate(
+            domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+            required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
         domainController = controller.hostName
-        session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
-                                            controller: controller, deadline: deadline, progress: progress)
+        session = try place.connector.open(
+            realm: domain.realm, as: .password(principal: principal, password),
+            controller: controller, deadline: deadline, progress: progress)
     }
 
     /// The computer accounts below `bases` (default: the whole domain) whose marker names an instance
@@ -53,8 +57,10 @@ public final class InstanceAccounts {
         let places = bases.isEmpty ? [domain.baseDN] : bases
         // Each base itself too, in the same round trip: a mistyped OU must not pass for an empty one.
         let requests = places.flatMap {
-            [LDAPSearchRequest(base: $0, scope: .base, filter: "(objectClass=*)", attributes: ["distinguishedName"]),
-             LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes)]
+            [
+                LDAPSearchRequest(base: $0, scope: .base, filter: "(objectClass=*)", attributes: ["distinguishedName"]),
+                LDAPSearchRequest(base: $0, scope: .subtree, filter: filter, attributes: Self.attributes),
+            ]
         }
         let answers: [[LDAPEntry]]
         var read = 0
@@ -64,7 +70,7 @@ public final class InstanceAccounts {
                 read += count
                 if count == pageSize { progress("Read \(read) directory entries so far") }
             }
-        } catch where error.code == .invalidDNSyntax {
+        } catch  where error.code == .invalidDNSyntax {
             throw .invalidInput("--ou: \(error.diagnostic ?? error.message)")
         } catch {
             throw error.adjoinError(deadline: deadline)
@@ -76,11 +82,16 @@ public final class InstanceAccounts {
         var accounts: [InstanceAccount] = []
         for entry in stride(from: 1, to: answers.count, by: 2).flatMap({ answers[$0] }) where seen.insert(entry.dn.lowercased()).inserted {
             guard let owner = AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)), owner.value.hasPrefix("i-"),
-                  RemoteLeave.isValidOwner(owner.value) else { continue }
+                RemoteLeave.isValidOwner(owner.value)
+            else { continue }
             let name = entry.string("sAMAccountName") ?? ""
-            let used = [entry.secondsSince1970(filetime: "lastLogonTimestamp"), entry.secondsSince1970(filetime: "pwdLastSet")].compactMap { $0 }.max()
-            accounts.append(InstanceAccount(dn: entry.dn, computerName: String(name.dropLast(name.hasSuffix("$") ? 1 : 0)),
-                                            owner: owner, lastUsed: used))
+            let used = [entry.secondsSince1970(filetime: "lastLogonTimestamp"), entry.secondsSince1970(filetime: "pwdLastSet")].compactMap {
+                $0
+            }.max()
+            accounts.append(
+                InstanceAccount(
+                    dn: entry.dn, computerName: String(name.dropLast(name.hasSuffix("$") ? 1 : 0)),
+                    owner: owner, lastUsed: used))
         }
         return accounts
     }
@@ -92,9 +103,11 @@ public final class InstanceAccounts {
     public func delete(_ account: InstanceAccount, deadline: Deadline) throws(AdjoinError) -> String? {
         let current: LDAPEntry?
         do {
-            current = try session.search(base: account.dn, scope: .base, filter: "(objectClass=computer)",
-                                              attributes: [AccountOwner.attribute, DomainControllerAccount.attribute] + MachineDNSNodes.accountAttributes,
-                                         deadline: deadline).first
+            current = try session.search(
+                base: account.dn, scope: .base, filter: "(objectClass=computer)",
+                attributes: [AccountOwner.attribute, DomainControllerAccount.attribute] + MachineDNSNodes.accountAttributes,
+                deadline: deadline
+            ).first
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
@@ -102,7 +115,9 @@ public final class InstanceAccounts {
         if let refusal = DomainControllerAccount.refusal(current) { throw refusal }
         let owner = AccountOwner.parse(recorded: current.strings(AccountOwner.attribute))
         guard owner?.value == account.owner.value else {
-            throw AdjoinError(.accountConflict, "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")
+            throw AdjoinError(
+                .accountConflict,
+                "\(account.dn) now belongs to \(owner?.value ?? "no adjoin host"), not to \(account.owner.value): not removing it")
         }
         // Found before the account goes: its SID is how its records are recognised.
         let records: MachineDNSNodes

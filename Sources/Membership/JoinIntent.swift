@@ -1,7 +1,7 @@
 import AdjoinCore
 import Kerberos
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// What the host knows of a join before the directory does: written (atomically) before the LDAP add

@@ -41,8 +41,10 @@ public struct JoinRecord: Sendable, Equatable {
     /// systemd units the join enabled that were not enabled before (oddjobd): leave disables them again.
     public var enabledUnits: [String] = []
 
-    public init(domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
-                keytabPath: String, configured: Bool) {
+    public init(
+        domain: String, realm: String, computerName: String, hostFQDN: String, computerDN: String, owner: String,
+        keytabPath: String, configured: Bool
+    ) {
         self.domain = domain
         self.realm = realm
         self.computerName = computerName
@@ -56,9 +58,10 @@ public struct JoinRecord: Sendable, Equatable {
 
     /// What the request says of the join, before it has a result (the intent record's).
     init(_ request: JoinRequest, computerDN: String, configured: Bool) {
-        self.init(domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
-                  hostFQDN: request.hostFQDN, computerDN: computerDN, owner: request.owner.value,
-                  keytabPath: request.keytabPath, configured: configured)
+        self.init(
+            domain: request.domain.value, realm: request.domain.realm, computerName: request.computerName.value,
+            hostFQDN: request.hostFQDN, computerDN: computerDN, owner: request.owner.value,
+            keytabPath: request.keytabPath, configured: configured)
         identity = request.identity.value
         domainControllers = request.domainControllers.map(\.description)
         dnsServers = Self.recorded(request.dnsServers)
@@ -99,8 +102,9 @@ public struct JoinRecord: Sendable, Equatable {
 
     /// The machine's keys in the keytab the join wrote, under `files.root`.
     func keytab(files: HostFiles) -> HostKeytab {
-        var keytab = HostKeytab(computerName: ComputerName(recorded: computerName), hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
-                                files: files, keytabPath: keytabPath)
+        var keytab = HostKeytab(
+            computerName: ComputerName(recorded: computerName), hostFQDN: hostFQDN, realm: realm, encryptionTypes: keytabEncryptionTypes,
+            files: files, keytabPath: keytabPath)
         keytab.serviceNames = serviceNames
         return keytab
     }
@@ -161,9 +165,10 @@ public struct JoinRecord: Sendable, Equatable {
             }
             return value
         }
-        var record = JoinRecord(domain: try required("domain"), realm: try required("realm"), computerName: try required("computer-name"),
-                                hostFQDN: try required("host-fqdn"), computerDN: single["computer-dn"] ?? "", owner: single["owner"] ?? "",
-                                keytabPath: try required("keytab"), configured: single["configured"] == "yes")
+        var record = JoinRecord(
+            domain: try required("domain"), realm: try required("realm"), computerName: try required("computer-name"),
+            hostFQDN: try required("host-fqdn"), computerDN: single["computer-dn"] ?? "", owner: single["owner"] ?? "",
+            keytabPath: try required("keytab"), configured: single["configured"] == "yes")
         // Records of adjoin 0.1 have no identity: the owner was it, unless --owner named something else.
         record.identity = single["identity"] ?? record.owner
         record.domainControllers = lists["domain-controller"] ?? []
@@ -174,12 +179,14 @@ public struct JoinRecord: Sendable, Equatable {
         record.addedServicePrincipals = lists["added-spn"] ?? []
         record.enabledUnits = lists["enabled-unit"] ?? []
         if single["login-access"] != nil {
-            record.access = LoginAccess(allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
+            record.access = LoginAccess(
+                allowedGroups: lists["allow-group"] ?? [], sudoGroup: single["sudo-group"], ssh: single["ssh"] == "yes")
         }
         if let name = single["dns-name"], let address = single["dns-address"] {
-            record.dnsRecord = HostAddressRecord(name: name, address: address,
-                                                 source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given,
-                                                 reverseZone: single["dns-reverse-zone"])
+            record.dnsRecord = HostAddressRecord(
+                name: name, address: address,
+                source: single["dns-address-source"].flatMap(HostAddressRecord.Source.init(rawValue:)) ?? .given,
+                reverseZone: single["dns-reverse-zone"])
         }
         record.updateSamba = single["update-samba"] == "yes"
         return record

@@ -14,12 +14,16 @@ enum JoinRename {
         let sameDomain = record.domain.lowercased() == request.domain.value.lowercased()
         guard !sameDomain || record.computerName.uppercased() != request.computerName.value.uppercased() else { return }
         let account = record.computerDN.isEmpty ? record.samAccountName : "\(record.samAccountName) (\(record.computerDN))"
-        let state = interrupted ? "an interrupted join of \(account) to \(record.domain) may have left that account"
-                                : "this host is joined to \(record.domain) as \(account)"
+        let state =
+            interrupted
+            ? "an interrupted join of \(account) to \(record.domain) may have left that account"
+            : "this host is joined to \(record.domain) as \(account)"
         let keep = sameDomain ? "; to keep the name, join with --host-fqdn \(record.hostFQDN)" : ""
-        throw .invalidInput("\(state): a join as \(request.computerName.samAccountName) to \(request.domain) would leave it in the directory "
-            + "with no host that knows it. Run adjoin leave first (it removes \(record.samAccountName) and puts the host back; "
-            + "with --user NAME --password-stdin if the machine may not delete it), then join as \(request.computerName.samAccountName)\(keep)")
+        throw .invalidInput(
+            "\(state): a join as \(request.computerName.samAccountName) to \(request.domain) would leave it in the directory "
+                + "with no host that knows it. Run adjoin leave first (it removes \(record.samAccountName) and puts the host back; "
+                + "with --user NAME --password-stdin if the machine may not delete it), then join as \(request.computerName.samAccountName)\(keep)"
+        )
     }
 
     /// What this host's files say it joined as, if anything.

@@ -42,8 +42,10 @@ public struct JoinRequest: Sendable {
     /// the account and in the keytab, with the machine's keys.
     public var serviceNames: [ServiceName] = []
 
-    public init(domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
-                computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease) {
+    public init(
+        domain: DomainName, user: String, password: SecretBytes, hostFQDN: String,
+        computerName: ComputerName, owner: AccountOwner, osRelease: OSRelease
+    ) {
         self.domain = domain
         self.user = user
         self.password = password

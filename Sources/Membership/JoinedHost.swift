@@ -70,16 +70,21 @@ struct JoinedHost {
         if servers.isEmpty {
             servers = record.dnsServerAddresses
         }
-        return try place.connector.locate(try DomainName(record.domain), domainControllers: controllers, dnsServers: servers,
-                                          required: required, progress: progress, deadline: deadline)
+        return try place.connector.locate(
+            try DomainName(record.domain), domainControllers: controllers, dnsServers: servers,
+            required: required, progress: progress, deadline: deadline)
     }
 
     /// The machine's login with its keytab (or another file of its keys, a host path) and its sealed LDAP connection.
-    func machineSession(_ controller: DomainController, keysAt keysPath: String? = nil, deadline: Deadline) throws(AdjoinError) -> any Directory {
-        try place.connector.open(realm: record.realm,
-                                  as: .keytab(principal: record.machinePrincipal, path: keysPath.map(files.path) ?? keytab.openedPath,
-                                              encryptionTypes: record.keytabEncryptionTypes),
-                                  controller: controller, deadline: deadline, progress: progress)
+    func machineSession(
+        _ controller: DomainController, keysAt keysPath: String? = nil, deadline: Deadline
+    ) throws(AdjoinError) -> any Directory {
+        try place.connector.open(
+            realm: record.realm,
+            as: .keytab(
+                principal: record.machinePrincipal, path: keysPath.map(files.path) ?? keytab.openedPath,
+                encryptionTypes: record.keytabEncryptionTypes),
+            controller: controller, deadline: deadline, progress: progress)
     }
 
     /// The machine's login with its keytab. After an interrupted join whose keytab does not log in (it
@@ -89,33 +94,40 @@ struct JoinedHost {
         let transient: [Status] = [.accountMissing, .timeout, .networkError]
         do {
             return try machineSession(controller, deadline: deadline)
-        } catch where interrupted && !transient.contains(error.status) {
+        } catch  where interrupted && !transient.contains(error.status) {
             var failure = error
             if files.exists(JoinIntent.keysPath) {
-                progress("The keytab does not log in as \(record.samAccountName); trying the keys the interrupted join was about to write "
-                         + "(\(files.path(JoinIntent.keysPath)))")
+                progress(
+                    "The keytab does not log in as \(record.samAccountName); trying the keys the interrupted join was about to write "
+                        + "(\(files.path(JoinIntent.keysPath)))")
                 do {
                     return try machineSession(controller, keysAt: JoinIntent.keysPath, deadline: deadline)
-                } catch where !transient.contains(error.status) {
+                } catch  where !transient.contains(error.status) {
                     failure = error
                 }
             }
             let account = record.computerDN.isEmpty ? record.samAccountName : record.computerDN
-            throw AdjoinError(.keytabInvalid, "the interrupted join left no keys that log in as \(record.samAccountName) "
-                + "(\(failure.message)), so this host cannot remove \(account) itself: adjoin leave --user NAME --password-stdin "
-                + "removes it, as a user who may delete it")
+            throw AdjoinError(
+                .keytabInvalid,
+                "the interrupted join left no keys that log in as \(record.samAccountName) "
+                    + "(\(failure.message)), so this host cannot remove \(account) itself: adjoin leave --user NAME --password-stdin "
+                    + "removes it, as a user who may delete it")
         }
     }
 
-    static let accountAttributes = ["distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet", "servicePrincipalName"]
+    static let accountAttributes = [
+        "distinguishedName", AccountOwner.attribute, "msDS-KeyVersionNumber", "pwdLastSet", "servicePrincipalName",
+    ]
 
     /// The computer object by its sAMAccountName, or nil when the directory has none.
     func account(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> LDAPEntry? {
         let filter = ComputerAccount.filter(samAccountName: record.samAccountName)
         let base = try DomainName(record.domain).baseDN
         do {
-            return try session.search(base: base, scope: .subtree, filter: filter,
-                                           attributes: Self.accountAttributes, deadline: deadline).first
+            return try session.search(
+                base: base, scope: .subtree, filter: filter,
+                attributes: Self.accountAttributes, deadline: deadline
+            ).first
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

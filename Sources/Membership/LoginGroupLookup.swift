@@ -29,8 +29,11 @@ struct LoginGroupLookup {
         let filter = "(&(objectClass=group)(|" + names.map { "(sAMAccountName=\($0.1))" }.joined() + "))"
         let found: Set<String>
         do {
-            found = Set(try session.search(base: domain.baseDN, scope: .subtree, filter: filter, attributes: ["sAMAccountName"],
-                                           deadline: deadline).compactMap { $0.string("sAMAccountName")?.lowercased() })
+            found = Set(
+                try session.search(
+                    base: domain.baseDN, scope: .subtree, filter: filter, attributes: ["sAMAccountName"],
+                    deadline: deadline
+                ).compactMap { $0.string("sAMAccountName")?.lowercased() })
         } catch {
             progress("Could not look up the login groups (\(error.diagnostic ?? error.message)): not checked")
             return []

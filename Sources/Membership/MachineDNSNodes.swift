@@ -19,8 +19,12 @@ public struct MachineDNSNodes: Sendable {
 
     /// The nodes of `account` (its objectSid and dNSHostName read) in `domain`'s zones. A name outside the
     /// domain's zone, or an account without an SID, has none.
-    static func find(for account: LDAPEntry, domain: DomainName, session: any Directory, deadline: Deadline) throws(LDAPError) -> MachineDNSNodes {
-        guard let sid = account.values("objectSid").first, let host = account.string("dNSHostName")?.lowercased() else { return MachineDNSNodes(nodes: []) }
+    static func find(
+        for account: LDAPEntry, domain: DomainName, session: any Directory, deadline: Deadline
+    ) throws(LDAPError) -> MachineDNSNodes {
+        guard let sid = account.values("objectSid").first, let host = account.string("dNSHostName")?.lowercased() else {
+            return MachineDNSNodes(nodes: [])
+        }
         let container = "CN=MicrosoftDNS,DC=DomainDnsZones," + domain.baseDN
         let zone = domain.value.lowercased()
         guard host.hasSuffix("." + zone) else { return MachineDNSNodes(nodes: []) }
@@ -28,12 +32,14 @@ public struct MachineDNSNodes: Sendable {
         // The address node and the list of zones, in one round trip (the reverse zones are the ones the DNS server holds).
         let answers: [[LDAPEntry]]
         do {
-            answers = try session.search([
-                LDAPSearchRequest(base: forward, scope: .base, filter: "(objectClass=dnsNode)", attributes: ["nTSecurityDescriptor", "dnsRecord"],
-                                  securityDescriptorFlags: ownerOnly),
-                LDAPSearchRequest(base: container, scope: .oneLevel, filter: "(objectClass=dnsZone)", attributes: ["dc"]),
-            ], deadline: deadline)
-        } catch where error.code == .noSuchObject {
+            answers = try session.search(
+                [
+                    LDAPSearchRequest(
+                        base: forward, scope: .base, filter: "(objectClass=dnsNode)", attributes: ["nTSecurityDescriptor", "dnsRecord"],
+                        securityDescriptorFlags: ownerOnly),
+                    LDAPSearchRequest(base: container, scope: .oneLevel, filter: "(objectClass=dnsZone)", attributes: ["dc"]),
+                ], deadline: deadline)
+        } catch  where error.code == .noSuchObject {
             // No such name, or no DNS in the directory (the domain's DNS kept elsewhere).
             return MachineDNSNodes(nodes: [])
         }
@@ -47,11 +53,15 @@ public struct MachineDNSNodes: Sendable {
             guard let reverse = zones.filter({ name.hasSuffix("." + $0) }).max(by: { $0.count < $1.count }) else { continue }
             let dn = nodeDN(label: String(name.dropLast(reverse.count + 1)), zone: reverse, container: container)
             do {
-                let pointer = try session.search([LDAPSearchRequest(base: dn, scope: .base, filter: "(objectClass=dnsNode)",
-                                                                    attributes: ["nTSecurityDescriptor"], securityDescriptorFlags: ownerOnly)],
-                                                 deadline: deadline)[0].first
+                let pointer = try session.search(
+                    [
+                        LDAPSearchRequest(
+                            base: dn, scope: .base, filter: "(objectClass=dnsNode)",
+                            attributes: ["nTSecurityDescriptor"], securityDescriptorFlags: ownerOnly)
+                    ],
+                    deadline: deadline)[0].first
                 if let pointer, owner(of: pointer) == sid { found.append((dn, name)) }
-            } catch where error.code == .noSuchObject {
+            } catch  where error.code == .noSuchObject {
                 continue
             }
         }
@@ -64,11 +74,12 @@ public struct MachineDNSNodes: Sendable {
         for node in nodes {
             do {
                 try session.delete(node.dn, tree: false, deadline: deadline)
-            } catch where error.code == .noSuchObject {
+            } catch  where error.code == .noSuchObject {
                 continue
-            } catch where error.isPermissionDenied {
-                problems.append("\(node.name) stays in DNS: \(principal) may not delete its record (\(error.diagnostic ?? error.message)); "
-                                + "delegate Delete on the DNS zone's records to it, or let the DNS server's scavenging remove it")
+            } catch  where error.isPermissionDenied {
+                problems.append(
+                    "\(node.name) stays in DNS: \(principal) may not delete its record (\(error.diagnostic ?? error.message)); "
+                        + "delegate Delete on the DNS zone's records to it, or let the DNS server's scavenging remove it")
             } catch {
                 problems.append("\(node.name) stays in DNS: \(error.diagnostic ?? error.message)")
             }

@@ -25,9 +25,10 @@ struct OneTimePasswordJoin {
         defer { oneTime.wipe() }
         let session: any Directory
         do {
-            session = try join.connector.open(realm: request.domain.realm, as: .password(principal: principal, request.password),
-                                              controller: controller, deadline: work, progress: progress)
-        } catch where error.status == .accessDenied {
+            session = try join.connector.open(
+                realm: request.domain.realm, as: .password(principal: principal, request.password),
+                controller: controller, deadline: work, progress: progress)
+        } catch  where error.status == .accessDenied {
             throw Self.unusable(request, error)
         }
         var target = request.accountTarget
@@ -39,7 +40,9 @@ struct OneTimePasswordJoin {
         try ServicePrincipals(request).apply(to: &target, &keytab)
         let account = ComputerAccount(target: target, session: session)
         guard let entry = try account.find(deadline: work).existing else {
-            throw AdjoinError(.unknownError, "\(principal) logged in, but the DC shows it no computer account named \(request.computerName.samAccountName)")
+            throw AdjoinError(
+                .unknownError,
+                "\(principal) logged in, but the DC shows it no computer account named \(request.computerName.samAccountName)")
         }
         try account.checkOwner(entry)
 
@@ -50,8 +53,9 @@ struct OneTimePasswordJoin {
         do throws(AdjoinError) {
             // With the keys the account is about to get, so that a leave after a kill can log in as it.
             let kvno = ComputerAccount.keyVersionAfterReset(entry) ?? ComputerAccount.newAccountKeyVersion &+ 1
-            try JoinIntent.write(request, computerDN: entry.dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
-                                 files: request.files)
+            try JoinIntent.write(
+                request, computerDN: entry.dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
+                files: request.files)
         } catch {
             traces.removeFolders()
             throw error
@@ -60,10 +64,12 @@ struct OneTimePasswordJoin {
         do throws(AdjoinError) {
             // What the machine may write on itself, and only what is missing: a preset set them already.
             let writes = AccountWrites(target: target)
-            warnings = try writes.apply(writes.plan(entry, password: nil).map(Self.asTheMachine), to: entry.dn, session: session,
-                                        progress: progress, deadline: work)
-            progress("Changing the one-time password of \(request.computerName.samAccountName) to a random one, as the machine itself "
-                     + "(Kerberos change-password at \(controller.hostName))")
+            warnings = try writes.apply(
+                writes.plan(entry, password: nil).map(Self.asTheMachine), to: entry.dn, session: session,
+                progress: progress, deadline: work)
+            progress(
+                "Changing the one-time password of \(request.computerName.samAccountName) to a random one, as the machine itself "
+                    + "(Kerberos change-password at \(controller.hostName))")
             try changePassword(principal, from: oneTime, to: password, session: session, dn: entry.dn, before: before, deadline: work)
         } catch {
             traces.restoreIntent()
@@ -73,10 +79,13 @@ struct OneTimePasswordJoin {
 
         // From here the directory holds the new password: the keytab must follow.
         do throws(AdjoinError) {
-            var result = try provenKeys(password, keytab: keytab, over: previousKeytab, account: entry.dn, session: session,
-                                        controller: controller, deadline: work)
-            result.warnings = warnings + selfDeletion(account, entry.dn, deadline: work)
-                + LoginGroupLookup(domain: request.domain, groups: join.loginGroups).warnings(session: session, progress: progress, deadline: work)
+            var result = try provenKeys(
+                password, keytab: keytab, over: previousKeytab, account: entry.dn, session: session,
+                controller: controller, deadline: work)
+            result.warnings =
+                warnings + selfDeletion(account, entry.dn, deadline: work)
+                + LoginGroupLookup(domain: request.domain, groups: join.loginGroups).warnings(
+                    session: session, progress: progress, deadline: work)
             ServicePrincipals.outcome(target, existing: entry, into: &result)
             join.registerAddress(&result, keytab: keytab, session: session, deadline: work)
             return result
@@ -85,7 +94,8 @@ struct OneTimePasswordJoin {
             traces.restoreIntent()
             traces.removeFolders()
             var failure = error
-            failure.message += "; the password of \(request.computerName.samAccountName) was already changed from the one-time password, which "
+            failure.message +=
+                "; the password of \(request.computerName.samAccountName) was already changed from the one-time password, which "
                 + "no longer logs in: have the account preset again (adjoin preset --computer-name \(request.computerName)) and join with the new one-time password"
             throw failure
         }
@@ -93,40 +103,50 @@ struct OneTimePasswordJoin {
 
     /// The keys of the new password written at the kvno the DC reports, and proven with a login (kept for the
     /// DNS update's ticket when the join registers the host's name).
-    private func provenKeys(_ password: SecretBytes, keytab: HostKeytab, over previousKeytab: [UInt8]?, account dn: String,
-                            session: any Directory, controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinResult {
+    private func provenKeys(
+        _ password: SecretBytes, keytab: HostKeytab, over previousKeytab: [UInt8]?, account dn: String,
+        session: any Directory, controller: DomainController, deadline: Deadline
+    ) throws(AdjoinError) -> JoinResult {
         let request = join.request
         let progress = join.progress
         var kvno = try ComputerAccount.keyVersion(of: dn, session: session, deadline: deadline)
         progress("Writing keys for kvno \(kvno) (\(request.encryptionTypes.map(\.name).joined(separator: ", "))) to \(keytab.path)")
         try keytab.write(try keytab.entries(password: password, kvno: kvno, from: session), over: previousKeytab)
         progress("Proving the keytab with a Kerberos login as \(request.computerName.samAccountName)")
-        if let reported = try keytab.prove(session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
-                                           deadline: deadline), reported != kvno {
+        if let reported = try keytab.prove(
+            session: session, keepingTicketFor: request.registerDNS ? "DNS/\(controller.hostName)" : nil,
+            deadline: deadline), reported != kvno
+        {
             progress("The DC holds these keys as kvno \(reported), not \(kvno): rewriting the keytab")
             try keytab.write(try keytab.entries(password: password, kvno: reported, from: session), over: previousKeytab)
             kvno = reported
         }
-        return JoinResult(domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
-                          domainController: controller.hostName, kvno: kvno, created: false,
-                          keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: [])
+        return JoinResult(
+            domain: request.domain.value, computerName: request.computerName.value, computerDN: dn,
+            domainController: controller.hostName, kvno: kvno, created: false,
+            keytabPath: keytab.path, encryptionTypes: request.encryptionTypes, warnings: [])
     }
 
     /// The change as the machine, with the one-time password. An answer lost on the way (or success
     /// claimed in an unauthenticated KRB-ERROR) may hide a change that was made: the account's kvno,
     /// read over the sealed session, says which.
-    private func changePassword(_ principal: String, from oneTime: SecretBytes, to password: SecretBytes, session: any Directory, dn: String,
-                                before: UInt32?, deadline: Deadline) throws(AdjoinError) {
+    private func changePassword(
+        _ principal: String, from oneTime: SecretBytes, to password: SecretBytes, session: any Directory, dn: String,
+        before: UInt32?, deadline: Deadline
+    ) throws(AdjoinError) {
         do {
             try session.changePassword(of: principal, password: oneTime, to: password, kpasswd: nil, deadline: deadline)
         } catch {
             guard error.isNetworkFailure || error.code == .passwordChangeMalformedReply || error.code == .passwordChangeSuccessInError,
-                  let before, let actual = try? ComputerAccount.keyVersion(of: dn, session: session, deadline: Deadline(seconds: 5)),
-                  actual != before else {
+                let before, let actual = try? ComputerAccount.keyVersion(of: dn, session: session, deadline: Deadline(seconds: 5)),
+                actual != before
+            else {
                 if error.code.isAuthenticationFailure { throw Self.unusable(join.request, error.adjoinError(deadline: deadline)) }
                 throw error.passwordChangeAdjoinError(deadline: deadline)
             }
-            join.progress("The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed")
+            join.progress(
+                "The kpasswd server's answer did not arrive or cannot be trusted (\(error.description)), but the directory holds kvno \(actual): the password was changed"
+            )
         }
     }
 
@@ -136,9 +156,10 @@ struct OneTimePasswordJoin {
     /// and a refusal is a warning for the administrator rather than a join that cannot succeed.
     static func asTheMachine(_ write: AccountWrite) -> AccountWrite {
         guard write.attribute == "userAccountControl" else { return write }
-        return AccountWrite(attribute: write.attribute, change: write.change, need: .informational, right: write.right,
-                            consequence: "userAccountControl stays as the account was preset (an administrator may set it to 4096, "
-                                + "a workstation's; adjoin preset does)", undo: write.undo)
+        return AccountWrite(
+            attribute: write.attribute, change: write.change, need: .informational, right: write.right,
+            consequence: "userAccountControl stays as the account was preset (an administrator may set it to 4096, "
+                + "a workstation's; adjoin preset does)", undo: write.undo)
     }
 
     /// The machine's right to delete its own account (for `adjoin leave` with the keytab) is granted by
@@ -149,17 +170,20 @@ struct OneTimePasswordJoin {
             return []
         } catch {
             join.progress("\(join.request.computerName.samAccountName) may not delete its own account: \(error.message)")
-            return ["\(dn) does not let \(join.request.computerName.samAccountName) delete it (adjoin preset grants that; this account was "
-                    + "preset otherwise): adjoin leave will need --user"]
+            return [
+                "\(dn) does not let \(join.request.computerName.samAccountName) delete it (adjoin preset grants that; this account was "
+                    + "preset otherwise): adjoin leave will need --user"
+            ]
         }
     }
 
     /// A one-time password that does not log in: used already, reset since, or never set.
     static func unusable(_ request: JoinRequest, _ error: AdjoinError) -> AdjoinError {
-        AdjoinError(.accessDenied,
+        AdjoinError(
+            .accessDenied,
             "the one-time password does not log in as \(request.computerName.samAccountName) (used already, reset since, or the account was never preset): "
-            + "have an administrator preset the account again (adjoin preset --computer-name \(request.computerName)) and join with the new one-time password. "
-            + error.message)
+                + "have an administrator preset the account again (adjoin preset --computer-name \(request.computerName)) and join with the new one-time password. "
+                + error.message)
     }
 }
 

@@ -21,8 +21,10 @@ public struct RemoteLeave: Sendable {
     public var dryRun = false
     public var progress: ProgressSink
 
-    public init(domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, computerName: ComputerName?,
-                instanceID: String?, progress: @escaping ProgressSink = { _ in }) {
+    public init(
+        domain: DomainName, place: DirectoryPlace, user: String, password: SecretBytes, computerName: ComputerName?,
+        instanceID: String?, progress: @escaping ProgressSink = { _ in }
+    ) {
         self.domain = domain
         self.place = place
         self.user = user
@@ -34,10 +36,11 @@ public struct RemoteLeave: Sendable {
 
     /// An owner id as adjoin records it: an instance id (i-0123456789abcdef0), or `machine:` and hex.
     static func isValidOwner(_ text: String) -> Bool {
-        !text.isEmpty && text.count <= 64 && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-        }
+        !text.isEmpty && text.count <= 64
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+            }
     }
 
     public func run(deadline: Deadline) throws(AdjoinError) -> LeaveResult {
@@ -53,16 +56,20 @@ public struct RemoteLeave: Sendable {
         result.computerName = computerName?.value
         result.owner = instanceID
 
-        let controller = try place.connector.locate(domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
-                                                    required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
+        let controller = try place.connector.locate(
+            domain, domainControllers: place.domainControllers, dnsServers: place.dnsServers,
+            required: [.ldap, .kdc, .writable], progress: progress, deadline: deadline)
         result.domainController = controller.hostName
-        let session = try place.connector.open(realm: domain.realm, as: .password(principal: principal, password),
-                                                controller: controller, deadline: deadline, progress: progress)
+        let session = try place.connector.open(
+            realm: domain.realm, as: .password(principal: principal, password),
+            controller: controller, deadline: deadline, progress: progress)
 
         let targets = try checkedTargets(in: session, deadline: deadline)
         let records = registeredNames(of: targets, in: session, result: &result, deadline: deadline)
         if dryRun {
-            result.wouldRemove = targets.map { "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + Self.withNames(records[$0.entry.dn]) }
+            result.wouldRemove = targets.map {
+                "\($0.entry.dn) (owner \($0.owner?.value ?? "none recorded")) and its child objects" + Self.withNames(records[$0.entry.dn])
+            }
             result.message = targets.isEmpty ? nothingToRemove : "would remove " + result.wouldRemove.joined(separator: "; ")
             return result
         }
@@ -80,7 +87,9 @@ public struct RemoteLeave: Sendable {
 
     /// The accounts to remove, every owner checked before anything is deleted: one an instance id does not
     /// own is left alone (or refused, when named), one without a marker refused unless --allow-unmarked.
-    private func checkedTargets(in session: any Directory, deadline: Deadline) throws(AdjoinError) -> [(entry: LDAPEntry, owner: AccountOwner?)] {
+    private func checkedTargets(
+        in session: any Directory, deadline: Deadline
+    ) throws(AdjoinError) -> [(entry: LDAPEntry, owner: AccountOwner?)] {
         var targets: [(entry: LDAPEntry, owner: AccountOwner?)] = []
         for entry in try find(in: session, deadline: deadline) {
             if let refusal = DomainControllerAccount.refusal(entry) { throw refusal }
@@ -89,14 +98,18 @@ public struct RemoteLeave: Sendable {
                 // Asked by instance id: an account that id does not own is never removed. (The directory
                 // compares `info` without regard to case; the owner must match exactly.)
                 if computerName != nil {
-                    throw AdjoinError(.accountConflict, "\(entry.dn) belongs to \(owner?.value ?? "no adjoin host"), not to \(instanceID): not removing it")
+                    throw AdjoinError(
+                        .accountConflict,
+                        "\(entry.dn) belongs to \(owner?.value ?? "no adjoin host"), not to \(instanceID): not removing it")
                 }
                 progress("Leaving \(entry.dn) alone: its owner is \(owner?.value ?? "not recorded"), not \(instanceID)")
                 continue
             }
             if owner == nil, !allowUnmarked {
-                throw AdjoinError(.accountConflict, "\(entry.dn) carries no adjoin owner marker (a pre-staged account, one joined by another tool, "
-                                  + "or a Windows computer): not removing it; check the name, then give --allow-unmarked to remove it anyway")
+                throw AdjoinError(
+                    .accountConflict,
+                    "\(entry.dn) carries no adjoin owner marker (a pre-staged account, one joined by another tool, "
+                        + "or a Windows computer): not removing it; check the name, then give --allow-unmarked to remove it anyway")
             }
             targets.append((entry, owner))
         }
@@ -105,8 +118,10 @@ public struct RemoteLeave: Sendable {
 
     /// The DNS names each machine registered, found while its SID is still there to recognise them by. A search
     /// that fails is a warning in the result: the account still goes.
-    private func registeredNames(of targets: [(entry: LDAPEntry, owner: AccountOwner?)], in session: any Directory, result: inout LeaveResult,
-                                 deadline: Deadline) -> [String: MachineDNSNodes] {
+    private func registeredNames(
+        of targets: [(entry: LDAPEntry, owner: AccountOwner?)], in session: any Directory, result: inout LeaveResult,
+        deadline: Deadline
+    ) -> [String: MachineDNSNodes] {
         var records: [String: MachineDNSNodes] = [:]
         for target in targets {
             do {
@@ -126,8 +141,10 @@ public struct RemoteLeave: Sendable {
     }
 
     /// One account deleted with its child objects, then the DNS records it registered.
-    private func remove(_ target: (entry: LDAPEntry, owner: AccountOwner?), names dns: MachineDNSNodes?, in session: any Directory, as principal: String,
-                        result: inout LeaveResult, deadline: Deadline) throws(AdjoinError) {
+    private func remove(
+        _ target: (entry: LDAPEntry, owner: AccountOwner?), names dns: MachineDNSNodes?, in session: any Directory, as principal: String,
+        result: inout LeaveResult, deadline: Deadline
+    ) throws(AdjoinError) {
         let (entry, owner) = target
         result.owner = owner?.value ?? result.owner
         result.computerDN = entry.dn
@@ -148,7 +165,8 @@ public struct RemoteLeave: Sendable {
     }
 
     private var nothingToRemove: String {
-        "no computer account " + [computerName.map { "named \($0.samAccountName)" }, instanceID.map { "owned by \($0)" }]
+        "no computer account "
+            + [computerName.map { "named \($0.samAccountName)" }, instanceID.map { "owned by \($0)" }]
             .compactMap { $0 }.joined(separator: " and ") + ": nothing to remove"
     }
 
@@ -162,10 +180,11 @@ public struct RemoteLeave: Sendable {
             conditions.append("(|(\(AccountOwner.attribute)=\(marker))(\(AccountOwner.attribute)=\(marker) *))")
         }
         do {
-            return try session.search(base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
-                                           attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute, DomainControllerAccount.attribute]
-                                                + MachineDNSNodes.accountAttributes,
-                                      deadline: deadline)
+            return try session.search(
+                base: domain.baseDN, scope: .subtree, filter: "(&" + conditions.joined() + ")",
+                attributes: ["distinguishedName", "sAMAccountName", AccountOwner.attribute, DomainControllerAccount.attribute]
+                    + MachineDNSNodes.accountAttributes,
+                deadline: deadline)
         } catch {
             throw error.adjoinError(deadline: deadline)
         }

@@ -41,14 +41,17 @@ public struct SambaSecrets: Sendable {
     /// The SID goes first: Samba reads its domain information from the SID and the password records together.
     public func handOver(_ password: SecretBytes, domainSID: String?, deadline: Deadline) throws(AdjoinError) -> String {
         guard let change = changeSecret(password) else {
-            throw AdjoinError(.configurationFailed, "smb.conf makes Samba a member of \(configuration.realm ?? "the domain"), but Samba's `net` "
-                              + "is not installed (samba-common-bin)")
+            throw AdjoinError(
+                .configurationFailed,
+                "smb.conf makes Samba a member of \(configuration.realm ?? "the domain"), but Samba's `net` "
+                    + "is not installed (samba-common-bin)")
         }
         var done = "Samba's secrets.tdb holds the new machine password"
         if let domainSID, let setSID = net(["setdomainsid", domainSID]) {
             let sid = try setSID.run(deadline: deadline)
             guard sid.succeeded else {
-                throw AdjoinError(.configurationFailed, "`\(setSID.commandLine)` failed (exit \(sid.exitStatus)): \(Self.lastLine(sid.output))")
+                throw AdjoinError(
+                    .configurationFailed, "`\(setSID.commandLine)` failed (exit \(sid.exitStatus)): \(Self.lastLine(sid.output))")
             }
             done += " and the domain SID \(domainSID)"
         }
@@ -62,7 +65,8 @@ public struct SambaSecrets: Sendable {
             result = try change.run(deadline: deadline)
         }
         guard result.succeeded else {
-            throw AdjoinError(.configurationFailed, "`\(change.commandLine)` failed (exit \(result.exitStatus)): \(Self.lastLine(result.output))")
+            throw AdjoinError(
+                .configurationFailed, "`\(change.commandLine)` failed (exit \(result.exitStatus)): \(Self.lastLine(result.output))")
         }
         return done
     }
@@ -72,8 +76,10 @@ public struct SambaSecrets: Sendable {
             throw AdjoinError(.configurationFailed, "smb.conf names no workgroup: Samba cannot be given the machine password")
         }
         guard let tdbtool = ChildProcess.locate("tdbtool") else {
-            throw AdjoinError(.configurationFailed, "Samba's secrets.tdb holds no domain information yet, and tdbtool (tdb-tools) is not "
-                              + "installed to prepare it")
+            throw AdjoinError(
+                .configurationFailed,
+                "Samba's secrets.tdb holds no domain information yet, and tdbtool (tdb-tools) is not "
+                    + "installed to prepare it")
         }
         let database = try privateDirectory(deadline: deadline) + "/secrets.tdb"
         for key in ["SECRETS/MACHINE_LAST_CHANGE_TIME/\(workgroup)", "SECRETS/MACHINE_PASSWORD/\(workgroup)"] {
@@ -116,9 +122,13 @@ public struct SambaSecrets: Sendable {
 /// The domain's SID, read from the domain object (objectSid) over the session, in its S-1-5-21-... form.
 enum DomainSID {
     static func read(baseDN: String, session: any Directory, deadline: Deadline) -> String? {
-        guard let entry = try? session.search(base: baseDN, scope: .base, filter: "(objectClass=*)", attributes: ["objectSid"],
-                                              deadline: deadline).first,
-              let bytes = entry.values("objectSid").first else { return nil }
+        guard
+            let entry = try? session.search(
+                base: baseDN, scope: .base, filter: "(objectClass=*)", attributes: ["objectSid"],
+                deadline: deadline
+            ).first,
+            let bytes = entry.values("objectSid").first
+        else { return nil }
         return format(bytes)
     }
 

@@ -28,8 +28,10 @@ struct SecureDNSUpdate {
     static let maximumLegs = 4
     static let lifetime: UInt32 = 3600
 
-    init(stream: DNSStream, credentialCacheName: String, controller: DomainController, realm: String,
-         clock: any WallClock = SystemWallClock()) throws(AdjoinError) {
+    init(
+        stream: DNSStream, credentialCacheName: String, controller: DomainController, realm: String,
+        clock: any WallClock = SystemWallClock()
+    ) throws(AdjoinError) {
         self.stream = stream
         server = controller.hostName
         self.clock = clock
@@ -49,7 +51,8 @@ struct SecureDNSUpdate {
         for _ in 0..<Self.maximumLegs {
             let now = UInt32(truncatingIfNeeded: clock.secondsSince1970)
             let query = try encode { () throws(DNSEncodeError) in
-                try TKEYRecord(keyName: keyName, inception: now, expiration: now &+ Self.lifetime, keyData: token).query(id: Self.newID()).encoded()
+                try TKEYRecord(keyName: keyName, inception: now, expiration: now &+ Self.lifetime, keyData: token).query(id: Self.newID())
+                    .encoded()
             }
             let (reply, _) = try exchange(query, "the TKEY negotiation", deadline: deadline)
             guard reply.rcode == .noError else {
@@ -68,7 +71,8 @@ struct SecureDNSUpdate {
                 throw AdjoinError(.insufficientPermissions, "the DNS server on \(server) refused the GSS-TSIG key: \(tkey.error)")
             }
             guard tkey.mode == TKEYRecord.gssMode, tkey.keyName.lowercased() == keyName.lowercased() else {
-                throw AdjoinError(.networkError, "the DNS server on \(server) answered for another key or mode (\(tkey.keyName), mode \(tkey.mode))")
+                throw AdjoinError(
+                    .networkError, "the DNS server on \(server) answered for another key or mode (\(tkey.keyName), mode \(tkey.mode))")
             }
             // The server's token completes the context, mutual authentication included (SPNEGO with
             // Kerberos: one leg), or asks for another leg with the token the context puts out. That AP-REP
@@ -118,7 +122,8 @@ struct SecureDNSUpdate {
     /// Whether the answer's MIC is the negotiated context's over what RFC 2845 4.2 says it covers.
     private func verify(_ parts: (unsigned: [UInt8], signature: TSIGRecord), requestMAC: [UInt8]?) throws(AdjoinError) -> Bool {
         guard parts.signature.keyName.lowercased() == keyName.lowercased(),
-              parts.signature.algorithm.lowercased() == TSIGRecord.gssAlgorithm else { return false }
+            parts.signature.algorithm.lowercased() == TSIGRecord.gssAlgorithm
+        else { return false }
         let now = clock.secondsSince1970
         guard abs(now - Int64(parts.signature.timeSigned)) <= Int64(parts.signature.fudge) else { return false }
         // RFC 2845's layout first; then Samba's, whose answers cover the request's MAC without its length
@@ -165,4 +170,3 @@ struct SecureDNSUpdate {
         return random.next()
     }
 }
-

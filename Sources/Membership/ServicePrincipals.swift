@@ -14,8 +14,9 @@ struct ServicePrincipals {
     /// From the join record (or an interrupted join's intent) when it is this account's; nothing otherwise.
     init(_ request: JoinRequest) throws(AdjoinError) {
         guard let (record, _) = try JoinRename.recorded(request.files),
-              record.computerName.uppercased() == request.computerName.value.uppercased(),
-              record.domain.lowercased() == request.domain.value.lowercased() else { return }
+            record.computerName.uppercased() == request.computerName.value.uppercased(),
+            record.domain.lowercased() == request.domain.value.lowercased()
+        else { return }
         previouslyAdded = record.addedServicePrincipals
         let wanted = Set(request.serviceNames.map { $0.value.lowercased() })
         retiredClasses = record.serviceNames.filter { !wanted.contains($0.lowercased()) }
@@ -45,11 +46,13 @@ struct ServicePrincipals {
         let retired = previouslyAdded.filter { !wanted.contains($0.lowercased()) }
         var text = ""
         if !target.serviceClassPrincipalNames.isEmpty {
-            text += "would register the SPNs \(target.serviceClassPrincipalNames.joined(separator: ", ")) on the account (where missing) "
+            text +=
+                "would register the SPNs \(target.serviceClassPrincipalNames.joined(separator: ", ")) on the account (where missing) "
                 + "and write their keys (the machine's, every type, same kvno) to the keytab\n"
         }
         if !retired.isEmpty || !retiredClasses.isEmpty {
-            text += "would remove the SPNs \(retired.joined(separator: ", ")) that an earlier join added (no longer asked for), "
+            text +=
+                "would remove the SPNs \(retired.joined(separator: ", ")) that an earlier join added (no longer asked for), "
                 + "and the keys of \(retiredClasses.joined(separator: ", ")) from the keytab\n"
         }
         return text

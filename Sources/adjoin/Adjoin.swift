@@ -9,8 +9,11 @@ struct Adjoin: ParsableCommand {
         abstract: "Join this Linux host to Active Directory, natively over Kerberos and LDAP, and take it out again.",
         discussion: "Every command prints a final status and exits with that status's code:\n" + StatusDocumentation.helpTable(),
         version: AdjoinVersion.current,
-        subcommands: [Discover.self, JoinCommand.self, PresetCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self, SweepCommand.self,
-                      BrokerCommand.self]
+        subcommands: [
+            Discover.self, JoinCommand.self, PresetCommand.self, LeaveCommand.self, RotateCommand.self, StatusCommand.self,
+            SweepCommand.self,
+            BrokerCommand.self,
+        ]
     )
 
     /// Before anything is parsed or read: no core of this process, which will hold a password; and GSSAPI's

@@ -2,7 +2,7 @@ import AdjoinCore
 import Agent
 import ArgumentParser
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 struct BrokerCommand: ParsableCommand {
@@ -31,7 +31,8 @@ struct BrokerCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Serve this many events, then exit (tests); default: until the runtime API stops answering.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Serve this many events, then exit (tests); default: until the runtime API stops answering.", valueName: "n"))
     var events: Int?
 
     func run() throws {

@@ -9,12 +9,18 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 
 /// Flags shared by the commands that talk to a domain.
 struct DirectoryOptions: ParsableArguments {
-    @Option(name: .customLong("domain-controller"),
-            help: ArgumentHelp("A domain controller to use instead of DNS discovery (repeatable): a name, an IPv4 address or an IPv6 address ([fd00::10]:389 with a port).", valueName: "host[:port]"))
+    @Option(
+        name: .customLong("domain-controller"),
+        help: ArgumentHelp(
+            "A domain controller to use instead of DNS discovery (repeatable): a name, an IPv4 address or an IPv6 address ([fd00::10]:389 with a port).",
+            valueName: "host[:port]"))
     var domainControllers: [String] = []
 
-    @Option(name: .customLong("dns-server"),
-            help: ArgumentHelp("Ask this DNS server (IPv4 or IPv6: 10.0.0.2, fd00::2, or with a port when not 53 10.0.0.2:5353, [fd00::2]:5353; repeatable, at most 3) instead of those in /etc/resolv.conf; a directory's DNS servers are usually its DCs. The join records it, port included, for leave, rotate and status.", valueName: "ip[:port]"))
+    @Option(
+        name: .customLong("dns-server"),
+        help: ArgumentHelp(
+            "Ask this DNS server (IPv4 or IPv6: 10.0.0.2, fd00::2, or with a port when not 53 10.0.0.2:5353, [fd00::2]:5353; repeatable, at most 3) instead of those in /etc/resolv.conf; a directory's DNS servers are usually its DCs. The join records it, port included, for leave, rotate and status.",
+            valueName: "ip[:port]"))
     var dnsServers: [String] = []
 
     @Option(help: ArgumentHelp("The whole time budget in seconds.", valueName: "seconds"))

@@ -68,7 +68,10 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp(SettingKey.joinUser.flagHelp, valueName: "name"))
     var user: String?
 
-    @Option(help: ArgumentHelp("The SSM parameter (name or ARN) that holds the settings, or points to a central settings table (default adjoin, after /etc/default/adjoin; read when --domain is not given).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The SSM parameter (name or ARN) that holds the settings, or points to a central settings table (default adjoin, after /etc/default/adjoin; read when --domain is not given).",
+            valueName: "name"))
     var parameter: String?
 
     @Option(help: ArgumentHelp(SettingKey.statusTable.flagHelp, valueName: "table"))
@@ -77,10 +80,16 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Read the join user's password from standard input (the only way to give it).")
     var passwordStdin = false
 
-    @Flag(help: "Read a one-time password from standard input and join the account an administrator preset with it (adjoin preset, adcli preset-computer): no join user. The host logs in as the computer and replaces the password at once with a random one.")
+    @Flag(
+        help:
+            "Read a one-time password from standard input and join the account an administrator preset with it (adjoin preset, adcli preset-computer): no join user. The host logs in as the computer and replaces the password at once with a random one."
+    )
     var oneTimePasswordStdin = false
 
-    @Option(help: ArgumentHelp("On EC2: join through the join broker at this function URL (no join password on this host; default: ADJOIN_BROKER_URL in /etc/default/adjoin, else the settings' broker). See docs/broker.md.", valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "On EC2: join through the join broker at this function URL (no join password on this host; default: ADJOIN_BROKER_URL in /etc/default/adjoin, else the settings' broker). See docs/broker.md.",
+            valueName: "url"))
     var broker: String?
 
     @Option(help: ArgumentHelp(SettingKey.organizationalUnit.flagHelp, valueName: "dn"))
@@ -92,13 +101,19 @@ struct JoinCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The computer account's name, at most 15 characters (default: from --host-fqdn).", valueName: "name"))
     var computerName: String?
 
-    @Option(help: ArgumentHelp("Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write the keys, under --root (a relative path is taken from --root; one that leads out of it is refused).",
+            valueName: "path"))
     var keytab = HostPath.defaultKeytab
 
-    @Option(help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests); it must exist.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Write files under this directory instead of / (for image builds and tests); it must exist.", valueName: "dir"))
     var root = "/"
 
-    @Option(help: ArgumentHelp("The owner to record on the account (default: a hash of /etc/machine-id; the instance id on EC2).", valueName: "id"))
+    @Option(
+        help: ArgumentHelp(
+            "The owner to record on the account (default: a hash of /etc/machine-id; the instance id on EC2).", valueName: "id"))
     var owner: String?
 
     @Flag(help: "Also write RC4 keys and allow RC4 on the account (only for old clients that need it).")
@@ -140,10 +155,16 @@ struct JoinCommand: ParsableCommand {
     @Flag(help: "Print what the join would do and each file change as a diff; change nothing (no password needed).")
     var dryRun = false
 
-    @Flag(help: "Do nothing (JOINED, exit 0, no password read) when this host is already joined and healthy, as `adjoin status` checks it (for the boot unit).")
+    @Flag(
+        help:
+            "Do nothing (JOINED, exit 0, no password read) when this host is already joined and healthy, as `adjoin status` checks it (for the boot unit)."
+    )
     var unlessJoined = false
 
-    @Option(help: ArgumentHelp("Keep trying for this long (30m, 90s, 2h, or seconds) while attempts fail for a reason that can pass: NETWORK_ERROR, TIMEOUT, DOMAIN_NOT_FOUND, BUSY, UNKNOWN_ERROR. Each attempt has --timeout; pauses grow with full jitter (for the boot unit).", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "Keep trying for this long (30m, 90s, 2h, or seconds) while attempts fail for a reason that can pass: NETWORK_ERROR, TIMEOUT, DOMAIN_NOT_FOUND, BUSY, UNKNOWN_ERROR. Each attempt has --timeout; pauses grow with full jitter (for the boot unit).",
+            valueName: "duration"))
     var retryFor: String?
 
     @OptionGroup var options: DirectoryOptions
@@ -153,9 +174,13 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--one-time-password-stdin joins as the computer itself: it takes no --user or --password-stdin")
         }
         if let broker {
-            guard BrokerURL.isValid(broker) else { throw ValidationError("--broker must be the broker's https:// function URL, not \"\(broker)\"") }
+            guard BrokerURL.isValid(broker) else {
+                throw ValidationError("--broker must be the broker's https:// function URL, not \"\(broker)\"")
+            }
             guard !oneTimePasswordStdin, !passwordStdin, user == nil, domain == nil, parameter == nil, !dryRun else {
-                throw ValidationError("--broker joins with the broker's one-time password and settings: it takes no --one-time-password-stdin, --password-stdin, --user, --domain, --parameter or --dry-run")
+                throw ValidationError(
+                    "--broker joins with the broker's one-time password and settings: it takes no --one-time-password-stdin, --password-stdin, --user, --domain, --parameter or --dry-run"
+                )
             }
         }
         if oneTimePasswordStdin && retryFor != nil {
@@ -165,12 +190,18 @@ struct JoinCommand: ParsableCommand {
             throw ValidationError("--domain needs --user (or --parameter, whose settings name the join user)")
         }
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
-        if noConfigure && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds || sshPublicKeyAttribute != nil) {
-            throw ValidationError("--allow-group, --sudo-group, --configure-dns, --no-configure-ssh, --posix-ids and --ssh-public-key-attribute configure the host: they cannot go with --no-configure")
+        if noConfigure
+            && (!allowGroup.isEmpty || sudoGroup != nil || configureDNS || noConfigureSSH || posixIds || sshPublicKeyAttribute != nil)
+        {
+            throw ValidationError(
+                "--allow-group, --sudo-group, --configure-dns, --no-configure-ssh, --posix-ids and --ssh-public-key-attribute configure the host: they cannot go with --no-configure"
+            )
         }
         if let sshPublicKeyAttribute {
             guard AttributeName.isValid(sshPublicKeyAttribute) else {
-                throw ValidationError("--ssh-public-key-attribute '\(sshPublicKeyAttribute)' is not an LDAP attribute name (a letter, then letters, digits and hyphens)")
+                throw ValidationError(
+                    "--ssh-public-key-attribute '\(sshPublicKeyAttribute)' is not an LDAP attribute name (a letter, then letters, digits and hyphens)"
+                )
             }
             if noConfigureSSH {
                 throw ValidationError("--ssh-public-key-attribute offers directory keys to sshd: it cannot go with --no-configure-ssh")
@@ -191,7 +222,9 @@ struct JoinCommand: ParsableCommand {
             }
             guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
             guard !passwordStdin else {
-                throw ValidationError("--retry-for reads the password from the settings at each attempt; a password on standard input serves one attempt only")
+                throw ValidationError(
+                    "--retry-for reads the password from the settings at each attempt; a password on standard input serves one attempt only"
+                )
             }
         }
         if dryRun && options.output == .json {

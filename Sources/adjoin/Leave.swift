@@ -48,14 +48,16 @@ struct LeaveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Remote leave: the computer account to remove (at most 15 characters).", valueName: "name"))
     var computerName: String?
 
-    @Option(name: .customLong("instance-id"),
-            help: ArgumentHelp("Remote leave: remove the computer account(s) this instance owns.", valueName: "id"))
+    @Option(
+        name: .customLong("instance-id"),
+        help: ArgumentHelp("Remote leave: remove the computer account(s) this instance owns.", valueName: "id"))
     var instanceID: String?
 
     @Option(help: ArgumentHelp("Remote leave: the DNS name of the domain.", valueName: "domain"))
     var domain: String?
 
-    @Option(help: ArgumentHelp("A join user to act as (default on the joined host: the machine itself, with its keytab).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp("A join user to act as (default on the joined host: the machine itself, with its keytab).", valueName: "name"))
     var user: String?
 
     @Flag(help: "Read the join user's password from standard input (the only way to give it).")
@@ -64,7 +66,10 @@ struct LeaveCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The joined system is under this directory instead of / (as for join).", valueName: "dir"))
     var root = "/"
 
-    @Option(help: ArgumentHelp("The SecureString SSM parameter with the settings (read with --parameter, or for a remote leave without --domain; default adjoin).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The SecureString SSM parameter with the settings (read with --parameter, or for a remote leave without --domain; default adjoin).",
+            valueName: "name"))
     var parameter: String?
 
     @Option(help: ArgumentHelp("The DynamoDB table to record DETACHED in (overrides statusTable).", valueName: "table"))
@@ -73,10 +78,16 @@ struct LeaveCommand: ParsableCommand {
     @Flag(help: "Leave only if instance metadata says this instance is terminating (for the shutdown unit); otherwise SKIPPED.")
     var onlyIfTerminating = false
 
-    @Flag(help: "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave removes it later (adjoin sweep too, for an EC2 instance once terminated).")
+    @Flag(
+        help:
+            "Clean this host only and leave its computer account in the directory (the DC cannot be reached, or the account is for someone else to remove): a remote leave removes it later (adjoin sweep too, for an EC2 instance once terminated)."
+    )
     var keepAccount = false
 
-    @Flag(help: "Remote leave by --computer-name: remove the account even if it carries no adjoin owner marker (pre-staged, or joined by another tool). Never a domain controller's.")
+    @Flag(
+        help:
+            "Remote leave by --computer-name: remove the account even if it carries no adjoin owner marker (pre-staged, or joined by another tool). Never a domain controller's."
+    )
     var allowUnmarked = false
 
     @Flag(help: "Remote leave: find and check the accounts and print what would be removed; remove nothing.")
@@ -93,11 +104,17 @@ struct LeaveCommand: ParsableCommand {
         try validateAWSNames(parameter: parameter, statusTable: statusTable)
         if isRemote {
             guard readsParameter || user != nil else {
-                throw ValidationError("a remote leave (--computer-name, --instance-id) needs --domain and --user with --password-stdin, or the settings parameter")
+                throw ValidationError(
+                    "a remote leave (--computer-name, --instance-id) needs --domain and --user with --password-stdin, or the settings parameter"
+                )
             }
-            guard !onlyIfTerminating else { throw ValidationError("--only-if-terminating is for the leaving instance itself, not a remote leave") }
+            guard !onlyIfTerminating else {
+                throw ValidationError("--only-if-terminating is for the leaving instance itself, not a remote leave")
+            }
             guard root == "/" else { throw ValidationError("--root is for a leave on the joined host, not a remote one") }
-            guard !keepAccount else { throw ValidationError("--keep-account is for a leave on the joined host: a remote leave removes accounts") }
+            guard !keepAccount else {
+                throw ValidationError("--keep-account is for a leave on the joined host: a remote leave removes accounts")
+            }
         } else if domain != nil && parameter == nil {
             throw ValidationError("--domain is for a remote leave; on the joined host the domain comes from its join record")
         }
@@ -122,8 +139,10 @@ struct LeaveCommand: ParsableCommand {
     }
 
     func run() throws {
-        let target: LeaveUseCase.Target = isRemote ? .remote(computerName: computerName, instanceID: instanceID)
-                                                   : .thisHost(onlyIfTerminating: onlyIfTerminating)
+        let target: LeaveUseCase.Target =
+            isRemote
+            ? .remote(computerName: computerName, instanceID: instanceID)
+            : .thisHost(onlyIfTerminating: onlyIfTerminating)
         var leave = LeaveUseCase.Options(target: target, directory: options.flags)
         leave.domain = domain
         leave.user = user

@@ -33,7 +33,10 @@ struct PresetCommand: ParsableCommand {
     @Option(help: "The DNS name of the domain, e.g. corp.example.com.")
     var domain: String
 
-    @Option(help: ArgumentHelp("A user allowed to create and reset computer accounts (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "A user allowed to create and reset computer accounts (adjoiner, CORP\\adjoiner or adjoiner@corp.example.com).",
+            valueName: "name"))
     var user: String
 
     @Flag(help: "Read --user's password from standard input (the only way to give it).")
@@ -48,7 +51,10 @@ struct PresetCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The OU for a new computer account (default: the domain's computers container).", valueName: "dn"))
     var ou: String?
 
-    @Option(help: ArgumentHelp("The owner to record on the account: the host's instance id on EC2, or what the host's join gives as --owner (default: none; the host records its own when it may).", valueName: "id"))
+    @Option(
+        help: ArgumentHelp(
+            "The owner to record on the account: the host's instance id on EC2, or what the host's join gives as --owner (default: none; the host records its own when it may).",
+            valueName: "id"))
     var owner: String?
 
     @Option(help: ArgumentHelp("Write the one-time password here: a new file, mode 0600 (required; never printed).", valueName: "path"))
@@ -60,8 +66,12 @@ struct PresetCommand: ParsableCommand {
     @OptionGroup var options: DirectoryOptions
 
     func validate() throws {
-        guard passwordStdin else { throw ValidationError("give --user's password on standard input with --password-stdin (never as an argument)") }
-        guard computerName != nil || hostFqdn != nil else { throw ValidationError("give --computer-name or --host-fqdn: the account's name") }
+        guard passwordStdin else {
+            throw ValidationError("give --user's password on standard input with --password-stdin (never as an argument)")
+        }
+        guard computerName != nil || hostFqdn != nil else {
+            throw ValidationError("give --computer-name or --host-fqdn: the account's name")
+        }
         guard !oneTimePasswordFile.isEmpty else { throw ValidationError("--one-time-password-file needs a path") }
     }
 

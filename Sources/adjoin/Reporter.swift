@@ -1,7 +1,7 @@
 import AdjoinCore
 import Agent
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where a command's words go: progress to standard error, the result to standard output.

@@ -37,7 +37,10 @@ struct RotateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The joined system is under this directory instead of / (as for join).", valueName: "dir"))
     var root = "/"
 
-    @Flag(help: "Keep Samba on this host in step: hand it the new password (net changesecretpw, on standard input). Needed when smb.conf makes Samba a member of the domain and the join did not record it.")
+    @Flag(
+        help:
+            "Keep Samba on this host in step: hand it the new password (net changesecretpw, on standard input). Needed when smb.conf makes Samba a member of the domain and the join did not record it."
+    )
     var updateSamba = false
 
     @OptionGroup var options: DirectoryOptions

@@ -5,7 +5,8 @@ import ArgumentParser
 struct SweepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sweep",
-        abstract: "Find, and with --apply delete, the computer accounts of EC2 instances that no longer exist (from an admin instance, a workstation, CI or a container).",
+        abstract:
+            "Find, and with --apply delete, the computer accounts of EC2 instances that no longer exist (from an admin instance, a workstation, CI or a container).",
         discussion: """
             Lists the computer objects below each --ou (default: the whole domain) whose owner marker \
             (`info: adjoin-owner: i-...`) names an EC2 instance; accounts without adjoin's marker are never \
@@ -45,28 +46,37 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The DNS name of the domain (default: the settings parameter's).", valueName: "domain"))
     var domain: String?
 
-    @Option(help: ArgumentHelp("A user with the right to delete computer objects there (default: the settings' joinUser).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp("A user with the right to delete computer objects there (default: the settings' joinUser).", valueName: "name"))
     var user: String?
 
     @Flag(help: "Read that user's password from standard input (the only way to give it).")
     var passwordStdin = false
 
-    @Option(name: .customLong("ou"), help: ArgumentHelp("Look only below this DN (repeatable; default: the whole domain).", valueName: "dn"))
+    @Option(
+        name: .customLong("ou"), help: ArgumentHelp("Look only below this DN (repeatable; default: the whole domain).", valueName: "dn"))
     var organizationalUnits: [String] = []
 
     @Flag(help: "Delete what is due. Without it nothing is deleted (a dry run).")
     var apply = false
 
-    @Option(help: ArgumentHelp("How long an account whose instance EC2 no longer knows must have been unused to go: a number with s, m, h or d.", valueName: "duration"))
+    @Option(
+        help: ArgumentHelp(
+            "How long an account whose instance EC2 no longer knows must have been unused to go: a number with s, m, h or d.",
+            valueName: "duration"))
     var grace = "24h"
 
     @Option(help: ArgumentHelp("The IAM role to assume in every other AWS account (arn:aws:iam::ACCOUNT:role/NAME).", valueName: "name"))
     var roleName: String?
 
-    @Option(help: ArgumentHelp("The SecureString SSM parameter with the settings (read when --domain is not given; default adjoin).", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The SecureString SSM parameter with the settings (read when --domain is not given; default adjoin).", valueName: "name"))
     var parameter: String?
 
-    @Option(help: ArgumentHelp("The DynamoDB table whose items say DETACHED for the accounts deleted (overrides statusTable).", valueName: "table"))
+    @Option(
+        help: ArgumentHelp(
+            "The DynamoDB table whose items say DETACHED for the accounts deleted (overrides statusTable).", valueName: "table"))
     var statusTable: String?
 
     @OptionGroup var options: DirectoryOptions

@@ -60,7 +60,8 @@ import Testing
     }
 
     @Test func describeTagsFollowsNextTokenThroughThePages() throws {
-        let instanceId = try lab.boto3("""
+        let instanceId = try lab.boto3(
+            """
             ec2 = boto3.client('ec2', endpoint_url=ENDPOINT)
             i = ec2.run_instances(ImageId='ami-12c6146b', MinCount=1, MaxCount=1)['Instances'][0]['InstanceId']
             ec2.create_tags(Resources=[i], Tags=[{'Key': 'key-%02d' % n, 'Value': 'value %d & <%d>' % (n, n)} for n in range(12)])
@@ -82,8 +83,9 @@ import Testing
         let token = AWSLab.newSessionToken()
         let environment = lab.environment(sessionToken: token)
         let sts = try STSClient(region: "us-east-1", credentials: credentials(environment), environment: environment)
-        let assumed = try sts.assumeRole(arn: "arn:aws:iam::111122223333:role/adjoin-status", sessionName: "i-0123456789abcdef0",
-                                         deadline: Deadline(seconds: 10))
+        let assumed = try sts.assumeRole(
+            arn: "arn:aws:iam::111122223333:role/adjoin-status", sessionName: "i-0123456789abcdef0",
+            deadline: Deadline(seconds: 10))
         #expect(assumed.accessKeyId.hasPrefix("ASIA"))
         #expect(assumed.sessionToken != nil)
         #expect(assumed.expiration.map { $0 > UTCTime.now().seconds } == true)
@@ -130,7 +132,8 @@ import Testing
 
     @Test func environmentKeysComeBeforeTheInstanceRole() throws {
         let environment = AWSEnvironment(variables: [
-            "AWS_ACCESS_KEY_ID": "AKIAENVIRONMENT00001", "AWS_SECRET_ACCESS_KEY": "s", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1",
+            "AWS_ACCESS_KEY_ID": "AKIAENVIRONMENT00001", "AWS_SECRET_ACCESS_KEY": "s",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1",
         ])
         let chain = AWSCredentialChain(environment: environment, metadata: try InstanceMetadata(environment: environment))
         let credentials = try chain.credentials(deadline: Deadline(seconds: 5))

@@ -17,8 +17,9 @@ struct AWSLab {
     static func current() throws -> AWSLab {
         let lab = try LabEnvironment.current()
         let pair = try lab.staticKey()
-        return AWSLab(proxyEndpoint: lab.awsEndpoint, imdsEndpoint: lab.imdsEndpoint,
-                      imdsState: lab.imdsState, verdictLog: lab.sigV4Log, accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey)
+        return AWSLab(
+            proxyEndpoint: lab.awsEndpoint, imdsEndpoint: lab.imdsEndpoint,
+            imdsState: lab.imdsState, verdictLog: lab.sigV4Log, accessKeyId: pair.accessKeyId, secretAccessKey: pair.secretAccessKey)
     }
 
     /// An environment whose every AWS call goes through the checking proxy, with the lab's static key
@@ -133,8 +134,9 @@ extension AWSLab {
     /// Makes the proxy answer the next requests of this operation with this session token with these
     /// errors (after checking their signatures), instead of passing them to moto.
     func failNext(sessionToken: String, operation: String, _ failures: [PlannedFailure]) throws {
-        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: AWSLab.digest(sessionToken), operation: operation,
-                              failures: failures.map { ($0.status, $0.code) })
+        try planProxyFailures(
+            proxyEndpoint: proxyEndpoint, tokenDigest: AWSLab.digest(sessionToken), operation: operation,
+            failures: failures.map { ($0.status, $0.code) })
     }
 
     /// A status table in the default account (the one the lab's static key works in).

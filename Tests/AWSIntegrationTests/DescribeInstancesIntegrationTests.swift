@@ -12,20 +12,23 @@ import Testing
     /// filter does not fail on unknown ids, as InstanceId.N would), each call's pages followed.
     @Test func statesComeBackForKnownIdsOnlyInBatchesOf200() throws {
         let region = "eu-west-1"
-        let launched = try lab.boto3("""
+        let launched = try lab.boto3(
+            """
             ec2 = boto3.client('ec2', endpoint_url=ENDPOINT, region_name=sys.argv[1])
             ids = [i['InstanceId'] for i in ec2.run_instances(ImageId='ami-12c6146b', MinCount=7, MaxCount=7)['Instances']]
             ec2.terminate_instances(InstanceIds=ids[0:2])
             ec2.stop_instances(InstanceIds=ids[2:3])
             print(' '.join(ids))
-            """, [region]).split(separator: " ").map(String.init)
+            """, [region]
+        ).split(separator: " ").map(String.init)
         #expect(launched.count == 7)
         let unknown = (0..<440).map { String(format: "i-0ffff%012x", $0) }
         // The real ones at both ends and in the middle of the batches.
         let asked = [launched[0]] + unknown[0..<250] + launched[1...3] + unknown[250...] + launched[4...]
         let token = AWSLab.newSessionToken()
         let environment = lab.environment(sessionToken: token, region: region)
-        let ec2 = try EC2Client(region: region, credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
+        let ec2 = try EC2Client(
+            region: region, credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
         ec2.pageSize = 5
         let states = try ec2.instanceStates(Array(asked), deadline: Deadline(seconds: 30))
         #expect(states[launched[0]] == "terminated")
@@ -41,9 +44,12 @@ import Testing
 
     @Test func aRefusedCallNamesTheRegionAndKeepsItsStatus() throws {
         let token = AWSLab.newSessionToken()
-        let environment = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": lab.proxyEndpoint, "AWS_ACCESS_KEY_ID": lab.accessKeyId,
-                                                     "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_SESSION_TOKEN": token])
-        let ec2 = try EC2Client(region: "us-west-2", credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
+        let environment = AWSEnvironment(variables: [
+            "AWS_ENDPOINT_URL": lab.proxyEndpoint, "AWS_ACCESS_KEY_ID": lab.accessKeyId,
+            "AWS_SECRET_ACCESS_KEY": "wrong", "AWS_SESSION_TOKEN": token,
+        ])
+        let ec2 = try EC2Client(
+            region: "us-west-2", credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
         let error = #expect(throws: AdjoinError.self) { try ec2.instanceStates(["i-0123456789abcdef0"], deadline: Deadline(seconds: 10)) }
         #expect(error?.status == .accessDenied)
         #expect(error?.message.contains("us-west-2") == true)

@@ -18,8 +18,11 @@ import Testing
         defer { _ = imds.stop() }
         let metadata = try InstanceMetadata(endpoint: try Endpoint(parsing: imds.endpoint, source: "test"))
         let deadline = Deadline(seconds: 10)
-        #expect(try metadata.identity(deadline: deadline) == InstanceIdentity(
-            instanceId: "i-0aaaabbbbccccdddd", accountId: "210987654321", region: "eu-central-1", availabilityZone: "eu-central-1b"))
+        #expect(
+            try metadata.identity(deadline: deadline)
+                == InstanceIdentity(
+                    instanceId: "i-0aaaabbbbccccdddd", accountId: "210987654321", region: "eu-central-1", availabilityZone: "eu-central-1b")
+        )
         #expect(try metadata.hostname(deadline: deadline) == "ip-10-1-2-3.eu-central-1.compute.internal")
         #expect(try metadata.localIPv4(deadline: deadline) == "10.1.2.3")
         #expect(try metadata.tags(deadline: deadline) == ["Name": "web 1", "adGroupName": "linux-admins", "team+role": "a=b"])
@@ -47,10 +50,11 @@ import Testing
         Thread.sleep(forTimeInterval: 3.3)
         #expect(try metadata.hostname(deadline: Deadline(seconds: 10)) == "ip-10-0-0-12.ec2.internal")
         let log = imds.stop()
-        #expect(log == [
-            "PUT /latest/api/token 200", "GET /latest/meta-data/local-ipv4 200",
-            "GET /latest/meta-data/local-hostname 401", "PUT /latest/api/token 200", "GET /latest/meta-data/local-hostname 200",
-        ])
+        #expect(
+            log == [
+                "PUT /latest/api/token 200", "GET /latest/meta-data/local-ipv4 200",
+                "GET /latest/meta-data/local-hostname 401", "PUT /latest/api/token 200", "GET /latest/meta-data/local-hostname 200",
+            ])
     }
 
     @Test func oneTokenServesManyReads() throws {

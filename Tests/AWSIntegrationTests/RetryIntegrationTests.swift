@@ -10,9 +10,10 @@ import Testing
 
     func statusTable(_ table: String, token: String, credentials: AWSCredentialProvider? = nil) throws -> StatusTable {
         let environment = lab.environment(sessionToken: token)
-        return try StatusTable(table: table, region: "us-east-1",
-                               credentials: credentials ?? AWSCredentialChain(environment: environment, metadata: nil),
-                               environment: environment)
+        return try StatusTable(
+            table: table, region: "us-east-1",
+            credentials: credentials ?? AWSCredentialChain(environment: environment, metadata: nil),
+            environment: environment)
     }
 
     func record(_ instanceId: String) -> StatusRecord {
@@ -22,10 +23,12 @@ import Testing
     @Test func throttlingAndServerErrorsAreRetried() throws {
         let table = try lab.makeTable()
         let token = AWSLab.newSessionToken()
-        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem", [
-            .init(status: 400, code: "ThrottlingException"), .init(status: 500, code: "InternalServerError"),
-            .init(status: 400, code: "ProvisionedThroughputExceededException"),
-        ])
+        try lab.failNext(
+            sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+            [
+                .init(status: 400, code: "ThrottlingException"), .init(status: 500, code: "InternalServerError"),
+                .init(status: 400, code: "ProvisionedThroughputExceededException"),
+            ])
         let client = try statusTable(table, token: token)
         // Which answers are retried is this test's matter; the pauses' sizes are RetryTests'. The SDKs'
         // 1 s throttling base keeps the two throttled pauses (up to 1 s and 4 s) inside the 20 s.
@@ -40,8 +43,9 @@ import Testing
     @Test func retriesStopAfterFourAttempts() throws {
         let table = try lab.makeTable()
         let token = AWSLab.newSessionToken()
-        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
-                         Array(repeating: .init(status: 503, code: "ServiceUnavailable"), count: 6))
+        try lab.failNext(
+            sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+            Array(repeating: .init(status: 503, code: "ServiceUnavailable"), count: 6))
         let error = #expect(throws: AdjoinError.self) {
             try statusTable(table, token: token).record(record("i-gives-up"), deadline: Deadline(seconds: 20))
         }
@@ -61,8 +65,9 @@ import Testing
         client.dynamoDB.client.retry.jitter = { $0 }
         client.dynamoDB.client.retry.base = .seconds(1)
         client.dynamoDB.client.retry.throttlingBase = .seconds(1)
-        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
-                         Array(repeating: .init(status: 400, code: "ThrottlingException"), count: 10))
+        try lab.failNext(
+            sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+            Array(repeating: .init(status: 400, code: "ThrottlingException"), count: 10))
         let error = #expect(throws: AdjoinError.self) { try client.record(record("i-deadline"), deadline: Deadline(seconds: 2.5)) }
         #expect(error?.status == .timeout)
         #expect(error?.message.contains("leaves no room for another") == true, "\(error?.message ?? "")")
@@ -75,12 +80,15 @@ import Testing
         let token = AWSLab.newSessionToken()
         let provider = CountingCredentials(lab.environment(sessionToken: token))
         try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem", [.init(status: 400, code: "ExpiredTokenException")])
-        #expect(try statusTable(table, token: token, credentials: provider).record(record("i-expired"), deadline: Deadline(seconds: 10)) == .written)
+        #expect(
+            try statusTable(table, token: token, credentials: provider).record(record("i-expired"), deadline: Deadline(seconds: 10))
+                == .written)
         #expect(provider.invalidations == 1)
         #expect(provider.fetches == 2)
 
-        try lab.failNext(sessionToken: token, operation: "DynamoDB_20120810.PutItem",
-                         [.init(status: 400, code: "ExpiredTokenException"), .init(status: 400, code: "ExpiredTokenException")])
+        try lab.failNext(
+            sessionToken: token, operation: "DynamoDB_20120810.PutItem",
+            [.init(status: 400, code: "ExpiredTokenException"), .init(status: 400, code: "ExpiredTokenException")])
         let error = #expect(throws: AdjoinError.self) {
             try statusTable(table, token: token, credentials: provider).record(record("i-expired-twice"), deadline: Deadline(seconds: 10))
         }

@@ -22,8 +22,12 @@ import Testing
 
     /// The item as the central account sees it, read with boto3 (independently of the agent).
     func centralItem(table: String, region: String, instanceId: String) throws -> [String: String] {
-        let item = try AWSFixtures.call("status_item", ["table": table, "instance_id": instanceId, "region": region,
-                                                         "role": StatusTableIntegrationTests.centralRole])
+        let item = try AWSFixtures.call(
+            "status_item",
+            [
+                "table": table, "instance_id": instanceId, "region": region,
+                "role": StatusTableIntegrationTests.centralRole,
+            ])
         return item as? [String: String] ?? [:]
     }
 
@@ -32,12 +36,14 @@ import Testing
         let table = try makeCentralTable(region: region)
         let token = AWSLab.newSessionToken()
         let environment = lab.environment(sessionToken: token, region: "us-east-1")
-        let status = try StatusTable(table: table, region: region, roleArn: StatusTableIntegrationTests.centralRole,
-                                     sessionName: "adjoin-i-0123456789abcdef0",
-                                     credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
+        let status = try StatusTable(
+            table: table, region: region, roleArn: StatusTableIntegrationTests.centralRole,
+            sessionName: "adjoin-i-0123456789abcdef0",
+            credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
         let started = StatusRecord.now()
-        var record = StatusRecord(instanceId: "i-0123456789abcdef0", status: .joining, domain: "corp.example.com",
-                                  accountId: "123456789012", region: "us-east-1", runStartedAtMilliseconds: started)
+        var record = StatusRecord(
+            instanceId: "i-0123456789abcdef0", status: .joining, domain: "corp.example.com",
+            accountId: "123456789012", region: "us-east-1", runStartedAtMilliseconds: started)
         #expect(try status.record(record, deadline: Deadline(seconds: 10)) == .written)
         var item = try centralItem(table: table, region: region, instanceId: "i-0123456789abcdef0")
         #expect(item["status"] == "JOINING")
@@ -85,26 +91,37 @@ import Testing
         let table = try makeCentralTable(region: region)
         let token = AWSLab.newSessionToken()
         let environment = lab.environment(sessionToken: token)
-        let status = try StatusTable(table: table, region: region, roleArn: StatusTableIntegrationTests.centralRole,
-                                     credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
+        let status = try StatusTable(
+            table: table, region: region, roleArn: StatusTableIntegrationTests.centralRole,
+            credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
         let newer = StatusRecord.now()
         let older = newer - 60_000
-        #expect(try status.record(StatusRecord(instanceId: "i-1", status: .joining, runStartedAtMilliseconds: newer),
-                                  deadline: Deadline(seconds: 10)) == .written)
-        #expect(try status.record(StatusRecord(instanceId: "i-1", status: .joined, message: "new run", runStartedAtMilliseconds: newer),
-                                  deadline: Deadline(seconds: 10)) == .written)
+        #expect(
+            try status.record(
+                StatusRecord(instanceId: "i-1", status: .joining, runStartedAtMilliseconds: newer),
+                deadline: Deadline(seconds: 10)) == .written)
+        #expect(
+            try status.record(
+                StatusRecord(instanceId: "i-1", status: .joined, message: "new run", runStartedAtMilliseconds: newer),
+                deadline: Deadline(seconds: 10)) == .written)
         // the older run's outcome, late
-        #expect(try status.record(StatusRecord(instanceId: "i-1", status: .networkError, message: "old run", runStartedAtMilliseconds: older),
-                                  deadline: Deadline(seconds: 10)) == .superseded)
+        #expect(
+            try status.record(
+                StatusRecord(instanceId: "i-1", status: .networkError, message: "old run", runStartedAtMilliseconds: older),
+                deadline: Deadline(seconds: 10)) == .superseded)
         // the newer run's JOINING, delivered after its outcome
-        #expect(try status.record(StatusRecord(instanceId: "i-1", status: .joining, runStartedAtMilliseconds: newer),
-                                  deadline: Deadline(seconds: 10)) == .superseded)
+        #expect(
+            try status.record(
+                StatusRecord(instanceId: "i-1", status: .joining, runStartedAtMilliseconds: newer),
+                deadline: Deadline(seconds: 10)) == .superseded)
         let item = try centralItem(table: table, region: region, instanceId: "i-1")
         #expect(item["status"] == "JOINED")
         #expect(item["message"] == "new run")
         // a later run wins again
-        #expect(try status.record(StatusRecord(instanceId: "i-1", status: .detached, runStartedAtMilliseconds: newer + 1),
-                                  deadline: Deadline(seconds: 10)) == .written)
+        #expect(
+            try status.record(
+                StatusRecord(instanceId: "i-1", status: .detached, runStartedAtMilliseconds: newer + 1),
+                deadline: Deadline(seconds: 10)) == .written)
         #expect(try centralItem(table: table, region: region, instanceId: "i-1")["status"] == "DETACHED")
     }
 
@@ -113,11 +130,13 @@ import Testing
     @Test func aTableThatIsNotThereIsReported() throws {
         let table = try makeCentralTable(region: "us-east-1")
         let environment = lab.environment(sessionToken: AWSLab.newSessionToken())
-        let status = try StatusTable(table: table, region: "us-east-1",
-                                     credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
+        let status = try StatusTable(
+            table: table, region: "us-east-1",
+            credentials: AWSCredentialChain(environment: environment, metadata: nil), environment: environment)
         let error = #expect(throws: AdjoinError.self) {
-            try status.record(StatusRecord(instanceId: "i-2", status: .joined, runStartedAtMilliseconds: StatusRecord.now()),
-                              deadline: Deadline(seconds: 10))
+            try status.record(
+                StatusRecord(instanceId: "i-2", status: .joined, runStartedAtMilliseconds: StatusRecord.now()),
+                deadline: Deadline(seconds: 10))
         }
         #expect(error?.message.contains(table) == true)
         #expect(error?.message.contains("does not exist") == true)

@@ -34,7 +34,9 @@ import TestSupport
         return environment
     }
 
-    func secret(_ credentials: AWSCredentials) -> String { credentials.secretAccessKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
+    func secret(_ credentials: AWSCredentials) -> String {
+        credentials.secretAccessKey.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+    }
 
     static let deadline = Deadline(seconds: 30)
 
@@ -42,7 +44,8 @@ import TestSupport
 
     @Test func sharedFilesAreReadAsBotocoreReadsThem() throws {
         var files = SharedConfigFiles()
-        try files.add("""
+        try files.add(
+            """
             # a comment
             [default]
             region = eu-west-1 # Ireland
@@ -60,7 +63,8 @@ import TestSupport
             sso_start_url = https://corp.awsapps.com/start
             sso_region = eu-central-1
             """, isConfigFile: true, source: "config")
-        try files.add("""
+        try files.add(
+            """
             [default]
             aws_access_key_id = AKIADEFAULT
             aws_secret_access_key =   secret/with=signs\t
@@ -69,7 +73,9 @@ import TestSupport
             """, isConfigFile: false, source: "credentials")
         #expect(files.profiles["default"] == ["region": "eu-west-1", "output": "json", "aws_access_key_id": "AKIADEFAULT"])
         // The secret is kept apart, as SecretBytes.
-        #expect(files.secrets["default"]?["aws_secret_access_key"]?.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == "secret/with=signs")
+        #expect(
+            files.secrets["default"]?["aws_secret_access_key"]?.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+                == "secret/with=signs")
         #expect(files.profiles["ops"]?["role_arn"] == "arn:aws:iam::111122223333:role/ops")
         // The credentials file's values are laid over the config file's.
         #expect(files.profiles["ops"]?["region"] == "ap-south-1")
@@ -101,19 +107,27 @@ import TestSupport
 
     @Test func theEnvironmentsKeysComeFirst() throws {
         let home = try Home(credentials: Self.staticProfile)
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret",
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
-        ])))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret",
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
+                    ])))
         #expect(try found.provider.credentials(deadline: Self.deadline).accessKeyId == "AKIAENV")
         #expect(found.source.contains("AWS_ACCESS_KEY_ID"))
     }
 
     @Test func theProfileComesBeforeTheContainer() throws {
         let home = try Home(config: "[default]\nregion = eu-west-3\n", credentials: Self.staticProfile)
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
-        ])))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"
+                    ])))
         let credentials = try found.provider.credentials(deadline: Self.deadline)
         #expect(credentials.accessKeyId == "AKIAPROFILE" && secret(credentials) == "profile-secret")
         #expect(found.source.hasPrefix("profile default (static keys)"))
@@ -123,9 +137,13 @@ import TestSupport
     @Test func theContainerComesWhenNoProfileHasCredentials() throws {
         let home = try Home(config: "[default]\nregion = eu-west-3\n")
         let transport = FakeHTTPTransport([.answer("GET", "/creds", status: 200, body: Self.containerReply)])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds",
-        ], transport: transport)))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/creds"
+                    ], transport: transport)))
         #expect(try found.provider.credentials(deadline: Self.deadline).accessKeyId == "ASIACONTAINER")
         transport.script.finish()
         #expect(found.source.contains("container credentials endpoint http://127.0.0.1:9/creds"))
@@ -147,7 +165,8 @@ import TestSupport
     @Test func theRegionIsTheEnvironmentsThenTheProfiles() throws {
         let home = try Home(config: "[profile p]\nregion = ca-central-1\naws_access_key_id = AKIAP\naws_secret_access_key = s\n")
         func region(_ variables: [String: String]) throws -> String? {
-            try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, variables.merging(["AWS_PROFILE": "p"]) { a, _ in a }))?.region
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(home, variables.merging(["AWS_PROFILE": "p"]) { a, _ in a }))?.region
         }
         #expect(try region(["AWS_REGION": "eu-south-1", "AWS_DEFAULT_REGION": "eu-south-2"]) == "eu-south-1")
         #expect(try region(["AWS_DEFAULT_REGION": "eu-south-2"]) == "eu-south-2")
@@ -165,16 +184,20 @@ import TestSupport
     }
 
     @Test func aRoleIsAssumedWithTheSourceProfilesKeys() throws {
-        let home = try Home(config: """
-            [profile admin]
-            role_arn = arn:aws:iam::111122223333:role/adjoin-admin
-            source_profile = base
-            external_id = ext-1
-            region = eu-west-1
-            """, credentials: "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
+        let home = try Home(
+            config: """
+                [profile admin]
+                role_arn = arn:aws:iam::111122223333:role/adjoin-admin
+                source_profile = base
+                external_id = ext-1
+                region = eu-west-1
+                """, credentials: "[base]\naws_access_key_id = AKIABASE\naws_secret_access_key = base-secret\n")
         let transport = FakeHTTPTransport([.answer("POST", "/", status: 200, body: Self.assumeRoleReply("ASIAASSUMED"))])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "admin"],
-                                                                                                          transport: transport)))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home, ["AWS_PROFILE": "admin"],
+                    transport: transport)))
         let credentials = try found.provider.credentials(deadline: Self.deadline)
         #expect(credentials.accessKeyId == "ASIAASSUMED" && secret(credentials) == "assumed-secret")
         // Asked once: the credentials are kept until they near their expiration.
@@ -188,21 +211,27 @@ import TestSupport
     /// A role whose source is an SSO profile (a common way to reach another account), and one whose
     /// source is the instance role (credential_source), each assumed with its source's keys.
     @Test func aRolesSourceMayBeAnSSOProfileOrTheInstanceRole() throws {
-        let home = try Home(config: Self.ssoConfig + """
+        let home = try Home(
+            config: Self.ssoConfig + """
 
-            [profile other]
-            role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
-            source_profile = dev
-            [profile onec2]
-            role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
-            credential_source = Ec2InstanceMetadata
-            """)
+                [profile other]
+                role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
+                source_profile = dev
+                [profile onec2]
+                role_arn = arn:aws:iam::999988887777:role/adjoin-sweep
+                credential_source = Ec2InstanceMetadata
+                """)
         try home.write(".aws/sso/cache/" + SHA1.hash(Array("corp".utf8)).hexString + ".json", Self.token("2099-01-01T00:00:00Z"))
         let viaSSO = FakeHTTPTransport([
-            .answer("GET", "/federation/credentials", status: 200, body: #"{"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "s", "sessionToken": "t", "expiration": 4070908800000}}"#),
+            .answer(
+                "GET", "/federation/credentials", status: 200,
+                body:
+                    #"{"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "s", "sessionToken": "t", "expiration": 4070908800000}}"#
+            ),
             .answer("POST", "/", status: 200, body: Self.assumeRoleReply("ASIAOTHER")),
         ])
-        let other = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "other"], transport: viaSSO)))
+        let other = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "other"], transport: viaSSO)))
         #expect(try other.provider.credentials(deadline: Self.deadline).accessKeyId == "ASIAOTHER")
         viaSSO.script.finish()
         #expect(viaSSO.header("Authorization").last??.contains("Credential=ASIASSO/") == true)
@@ -210,27 +239,35 @@ import TestSupport
         let viaMetadata = FakeHTTPTransport([
             .answer("PUT", "/latest/api/token", status: 200, body: "imds-token"),
             .answer("GET", "/latest/meta-data/iam/security-credentials/", status: 200, body: "instance-role"),
-            .answer("GET", "/latest/meta-data/iam/security-credentials/instance-role", status: 200,
-                    body: #"{"Code": "Success", "AccessKeyId": "ASIAINSTANCE", "SecretAccessKey": "s", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#),
+            .answer(
+                "GET", "/latest/meta-data/iam/security-credentials/instance-role", status: 200,
+                body:
+                    #"{"Code": "Success", "AccessKeyId": "ASIAINSTANCE", "SecretAccessKey": "s", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#
+            ),
             .answer("POST", "/", status: 200, body: Self.assumeRoleReply("ASIAFROMEC2")),
         ])
-        let onEC2 = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_PROFILE": "onec2", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1",
-        ], transport: viaMetadata)))
+        let onEC2 = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_PROFILE": "onec2", "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1",
+                    ], transport: viaMetadata)))
         #expect(try onEC2.provider.credentials(deadline: Self.deadline).accessKeyId == "ASIAFROMEC2")
         viaMetadata.script.finish()
         #expect(viaMetadata.header("Authorization").last??.contains("Credential=ASIAINSTANCE/") == true)
     }
 
     @Test func aLoopOfSourceProfilesIsRefused() throws {
-        let home = try Home(config: """
-            [profile a]
-            role_arn = arn:aws:iam::111122223333:role/a
-            source_profile = b
-            [profile b]
-            role_arn = arn:aws:iam::111122223333:role/b
-            source_profile = a
-            """)
+        let home = try Home(
+            config: """
+                [profile a]
+                role_arn = arn:aws:iam::111122223333:role/a
+                source_profile = b
+                [profile b]
+                role_arn = arn:aws:iam::111122223333:role/b
+                source_profile = a
+                """)
         #expect { try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "a"])) } throws: {
             ($0 as? AdjoinError)?.message.contains("loop") == true
         }
@@ -257,11 +294,18 @@ import TestSupport
         let home = try Home(config: Self.ssoConfig)
         // The AWS CLI's cache name: the SHA-1 of the session name.
         try home.write(".aws/sso/cache/" + SHA1.hash(Array("corp".utf8)).hexString + ".json", Self.token("2099-01-01T00:00:00Z"))
-        let transport = FakeHTTPTransport([.answer("GET", "/federation/credentials", status: 200, body: """
-            {"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "sso-secret", "sessionToken": "sso-token", "expiration": 4070908800000}}
-            """)])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "dev"],
-                                                                                                          transport: transport)))
+        let transport = FakeHTTPTransport([
+            .answer(
+                "GET", "/federation/credentials", status: 200,
+                body: """
+                    {"roleCredentials": {"accessKeyId": "ASIASSO", "secretAccessKey": "sso-secret", "sessionToken": "sso-token", "expiration": 4070908800000}}
+                    """)
+        ])
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home, ["AWS_PROFILE": "dev"],
+                    transport: transport)))
         let credentials = try found.provider.credentials(deadline: Self.deadline)
         transport.script.finish()
         #expect(credentials.accessKeyId == "ASIASSO" && secret(credentials) == "sso-secret")
@@ -282,7 +326,9 @@ import TestSupport
             return nil
         }
         let missing = try failure()
-        #expect(missing?.status == .accessDenied && missing?.message.contains("aws sso login --profile dev") == true, "\(String(describing: missing))")
+        #expect(
+            missing?.status == .accessDenied && missing?.message.contains("aws sso login --profile dev") == true,
+            "\(String(describing: missing))")
         try home.write(".aws/sso/cache/" + SHA1.hash(Array("corp".utf8)).hexString + ".json", Self.token("2020-01-01T00:00:00Z"))
         let expired = try failure()
         #expect(expired?.status == .accessDenied && expired?.message.contains("expired") == true, "\(String(describing: expired))")
@@ -291,21 +337,28 @@ import TestSupport
     }
 
     @Test func aLegacySSOProfileIsCachedUnderItsStartURL() throws {
-        let home = try Home(config: """
-            [default]
-            sso_start_url = https://legacy.awsapps.com/start
-            sso_region = us-east-1
-            sso_account_id = 444455556666
-            sso_role_name = Legacy
-            """)
-        try home.write(".aws/sso/cache/" + SHA1.hash(Array("https://legacy.awsapps.com/start".utf8)).hexString + ".json",
-                       Self.token("2099-01-01T00:00:00UTC"))
+        let home = try Home(
+            config: """
+                [default]
+                sso_start_url = https://legacy.awsapps.com/start
+                sso_region = us-east-1
+                sso_account_id = 444455556666
+                sso_role_name = Legacy
+                """)
+        try home.write(
+            ".aws/sso/cache/" + SHA1.hash(Array("https://legacy.awsapps.com/start".utf8)).hexString + ".json",
+            Self.token("2099-01-01T00:00:00UTC"))
         let transport = FakeHTTPTransport([.answer("GET", "/federation/credentials", status: 401, body: "{}")])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:9",
-        ], transport: transport)))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:9"
+                    ], transport: transport)))
         #expect { try found.provider.credentials(deadline: Self.deadline) } throws: {
-            ($0 as? AdjoinError)?.status == .accessDenied && ($0 as? AdjoinError)?.message.contains("aws sso login --profile default") == true
+            ($0 as? AdjoinError)?.status == .accessDenied
+                && ($0 as? AdjoinError)?.message.contains("aws sso login --profile default") == true
         }
         transport.script.finish()
         #expect(transport.origins == ["http://127.0.0.1:9"])
@@ -313,16 +366,21 @@ import TestSupport
 
     // MARK: - the container endpoint
 
-    static let containerReply = #"{"AccessKeyId": "ASIACONTAINER", "SecretAccessKey": "container-secret", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#
+    static let containerReply =
+        #"{"AccessKeyId": "ASIACONTAINER", "SecretAccessKey": "container-secret", "Token": "t", "Expiration": "2099-01-01T00:00:00Z"}"#
 
     @Test func theContainerEndpointGetsTheTokenFilesToken() throws {
         let home = try Home()
         try home.write("token", "token-from-file\n")
         let transport = FakeHTTPTransport([.answer("GET", "/v2/credentials/abc", status: 200, body: Self.containerReply)])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, [
-            "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/v2/credentials/abc",
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": home.path + "/token", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "not-this-one",
-        ], transport: transport)))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    home,
+                    [
+                        "AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/v2/credentials/abc",
+                        "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": home.path + "/token", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "not-this-one",
+                    ], transport: transport)))
         let credentials = try found.provider.credentials(deadline: Self.deadline)
         transport.script.finish()
         #expect(credentials.accessKeyId == "ASIACONTAINER" && secret(credentials) == "container-secret")
@@ -333,10 +391,14 @@ import TestSupport
     @Test func credentialsNearTheirExpirationAreFetchedAgain() throws {
         let soon = ISO8601DateFormatter().string(from: Date().addingTimeInterval(120))
         let reply = #"{"AccessKeyId": "ASIASOON", "SecretAccessKey": "s", "Token": "t", "Expiration": "\#(soon)"}"#
-        let transport = FakeHTTPTransport([.answer("GET", "/soon", status: 200, body: reply), .answer("GET", "/soon", status: 200, body: reply),
-                                           .answer("GET", "/soon", status: 200, body: Self.containerReply)])
-        let provider = try ContainerCredentials.provider(environment: environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/soon"],
-                                                                                  transport: transport))
+        let transport = FakeHTTPTransport([
+            .answer("GET", "/soon", status: 200, body: reply), .answer("GET", "/soon", status: 200, body: reply),
+            .answer("GET", "/soon", status: 200, body: Self.containerReply),
+        ])
+        let provider = try ContainerCredentials.provider(
+            environment: environment(
+                nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:9/soon"],
+                transport: transport))
         #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIASOON")
         #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIASOON")
         #expect(try provider.credentials(deadline: Self.deadline).accessKeyId == "ASIACONTAINER")
@@ -347,9 +409,13 @@ import TestSupport
 
     @Test func aRelativeURIIsOnTheECSHostAndARefusalIsAccessDenied() throws {
         let transport = FakeHTTPTransport([.answer("GET", "/v2/credentials/xyz", status: 401)])
-        let found = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(nil, [
-            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/xyz",
-        ], transport: transport)))
+        let found = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(
+                environment: environment(
+                    nil,
+                    [
+                        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/xyz"
+                    ], transport: transport)))
         #expect { try found.provider.credentials(deadline: Self.deadline) } throws: { ($0 as? AdjoinError)?.status == .accessDenied }
         transport.script.finish()
         #expect(transport.origins == ["http://169.254.170.2"])
@@ -357,12 +423,18 @@ import TestSupport
     }
 
     @Test func aFullURIIsTakenOnlyOverHTTPSOrToLoopbackAndLinkLocalHosts() throws {
-        for allowed in ["https://creds.example.com/x", "http://127.0.0.1:80/x", "http://localhost/x", "http://169.254.170.23/v1/credentials",
-                        "http://[fd00:ec2::23]/v1/credentials", "http://[::1]:8080/x"] {
-            #expect(throws: Never.self, "\(allowed)") { try ContainerCredentials.location(environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": allowed])) }
+        for allowed in [
+            "https://creds.example.com/x", "http://127.0.0.1:80/x", "http://localhost/x", "http://169.254.170.23/v1/credentials",
+            "http://[fd00:ec2::23]/v1/credentials", "http://[::1]:8080/x",
+        ] {
+            #expect(throws: Never.self, "\(allowed)") {
+                try ContainerCredentials.location(environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": allowed]))
+            }
         }
         for refused in ["http://creds.example.com/x", "http://10.0.0.1/x", "http://127.evil.example/x"] {
-            #expect("\(refused)") { try ContainerCredentials.location(environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": refused])) } throws: {
+            #expect("\(refused)") {
+                try ContainerCredentials.location(environment(nil, ["AWS_CONTAINER_CREDENTIALS_FULL_URI": refused]))
+            } throws: {
                 ($0 as? AdjoinError)?.status == .invalidInput
             }
         }
@@ -371,9 +443,13 @@ import TestSupport
     // MARK: - credential_process
 
     @Test func aCommandIsSplitAsShlexSplitsIt() throws {
-        #expect(try ProcessCredentials.split(#"aws configure export-credentials --profile "my sso" --format process"#, profile: "p")
+        #expect(
+            try ProcessCredentials.split(#"aws configure export-credentials --profile "my sso" --format process"#, profile: "p")
                 == ["aws", "configure", "export-credentials", "--profile", "my sso", "--format", "process"])
-        #expect(try ProcessCredentials.split(#"/opt/tool 'a b' c\ d "e\"f" "g\h""#, profile: "p") == ["/opt/tool", "a b", "c d", "e\"f", "g\\h"])
+        #expect(
+            try ProcessCredentials.split(#"/opt/tool 'a b' c\ d "e\"f" "g\h""#, profile: "p") == [
+                "/opt/tool", "a b", "c d", "e\"f", "g\\h",
+            ])
         #expect(try ProcessCredentials.split(#"tool '' x"#, profile: "p") == ["tool", "", "x"])
         #expect(throws: AdjoinError.self) { try ProcessCredentials.split(#"tool "open"#, profile: "p") }
         #expect(throws: AdjoinError.self) { try ProcessCredentials.split("   ", profile: "p") }
@@ -383,11 +459,15 @@ import TestSupport
         let home = try Home()
         // The script prints its arguments' count into the key id, so that a shell's word splitting, its
         // expansion of $NAME and its `;` would show (a shell would pass 2 arguments and then run `x`).
-        try home.write("creds", """
+        try home.write(
+            "creds",
+            """
             #!/bin/sh
             printf '{"Version": 1, "AccessKeyId": "ASIAPROC%s", "SecretAccessKey": "proc-secret", "SessionToken": "t", "Expiration": "%s"}' "$#" "$1"
             """, mode: 0o700)
-        try home.write(".aws/config", """
+        try home.write(
+            ".aws/config",
+            """
             [default]
             credential_process = "\(home.path)/creds" 2099-01-01T00:00:00Z two\\ words $NOT_EXPANDED;x
             [profile old]
@@ -400,8 +480,11 @@ import TestSupport
         #expect(credentials.accessKeyId == "ASIAPROC3" && secret(credentials) == "proc-secret")
         #expect(credentials.expiration == 4_070_908_800)
         let old = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "old"])))
-        #expect { try old.provider.credentials(deadline: Self.deadline) } throws: { ($0 as? AdjoinError)?.message.contains("expired") == true }
-        let failing = try #require(try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "failing"])))
+        #expect { try old.provider.credentials(deadline: Self.deadline) } throws: {
+            ($0 as? AdjoinError)?.message.contains("expired") == true
+        }
+        let failing = try #require(
+            try AdminCredentialChain.beforeInstanceMetadata(environment: environment(home, ["AWS_PROFILE": "failing"])))
         #expect { try failing.provider.credentials(deadline: Self.deadline) } throws: { ($0 as? AdjoinError)?.status == .accessDenied }
     }
 }

@@ -9,7 +9,9 @@ import TestSupport
 @Suite struct BrokerClientTests {
     final class Keys: AWSCredentialProvider {
         func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
-            AWSCredentials(accessKeyId: "ASIAEXAMPLE", secretAccessKey: SecretBytes(Array("secret".utf8)), sessionToken: SecretBytes(Array("token".utf8)), source: "a test")
+            AWSCredentials(
+                accessKeyId: "ASIAEXAMPLE", secretAccessKey: SecretBytes(Array("secret".utf8)),
+                sessionToken: SecretBytes(Array("token".utf8)), source: "a test")
         }
         func invalidate() {}
     }
@@ -32,7 +34,9 @@ import TestSupport
     }
 
     @Test func aConnectionThatFailsIsTriedAgain() throws {
-        let transport = FakeHTTPTransport([.noAnswer("POST", "/join"), .answer("POST", "/join", status: 429, body: #"{"status":"RATE_LIMITED"}"#)])
+        let transport = FakeHTTPTransport([
+            .noAnswer("POST", "/join"), .answer("POST", "/join", status: 429, body: #"{"status":"RATE_LIMITED"}"#),
+        ])
         let (status, _) = try client(transport).join(hints: .object([]), deadline: Deadline(seconds: 30))
         #expect(status == 429)
         transport.script.finish()

@@ -39,9 +39,10 @@ import Testing
         #expect(try AWSEnvironment(variables: [:]).credentials() == nil)
         let half = #expect(throws: AdjoinError.self) { try AWSEnvironment(variables: ["AWS_ACCESS_KEY_ID": "AKIA1"]).credentials() }
         #expect(half?.status == .invalidInput)
-        let full = try #require(try AWSEnvironment(variables: [
-            "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "secret-value", "AWS_SESSION_TOKEN": "token-value",
-        ]).credentials())
+        let full = try #require(
+            try AWSEnvironment(variables: [
+                "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "secret-value", "AWS_SESSION_TOKEN": "token-value",
+            ]).credentials())
         #expect(full.accessKeyId == "AKIA1")
         #expect(full.secretAccessKey.withUnsafeBytes { Array($0) } == Array("secret-value".utf8))
         #expect(!"\(full)".contains("secret-value") && !"\(full)".contains("token-value"))
@@ -50,8 +51,10 @@ import Testing
     /// environ's entries, as the process has them (no setenv here: other tests in this process start
     /// programs meanwhile, and glibc's setenv is not safe against them).
     @Test func environmentEntriesAreRead() throws {
-        let environment = AWSEnvironment(entries: ["PATH=/usr/bin", "AWS_ENDPOINT_URL_STS=http://127.0.0.1:7", "AWS_REGION=eu-west-1",
-                                                   "AWS_BROKEN", "NOT_AWS_REGION=us-east-1"])
+        let environment = AWSEnvironment(entries: [
+            "PATH=/usr/bin", "AWS_ENDPOINT_URL_STS=http://127.0.0.1:7", "AWS_REGION=eu-west-1",
+            "AWS_BROKEN", "NOT_AWS_REGION=us-east-1",
+        ])
         #expect(try environment.endpoint(for: .sts, region: "us-east-1").description == "http://127.0.0.1:7")
         #expect(environment.region == "eu-west-1")
     }
@@ -67,15 +70,19 @@ import Testing
 @Suite struct IPv6EndpointTests {
     @Test func metadataIsAskedWhereTheModeSays() throws {
         #expect(try AWSEnvironment(variables: [:]).metadataEndpoint().description == "http://169.254.169.254")
-        #expect(try AWSEnvironment(variables: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv4"]).metadataEndpoint().description == "http://169.254.169.254")
+        #expect(
+            try AWSEnvironment(variables: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv4"]).metadataEndpoint().description
+                == "http://169.254.169.254")
         for mode in ["IPv6", "ipv6"] {
             let endpoint = try AWSEnvironment(variables: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": mode]).metadataEndpoint()
             #expect(endpoint.description == "http://[fd00:ec2::254]")
             #expect(endpoint.isIPv6Literal)
         }
         // The endpoint, where given, wins over the mode (as in the SDKs); an IPv6 one in brackets, with its port.
-        let given = try AWSEnvironment(variables: ["AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv4",
-                                                   "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://[fd00:ad:22::1]:5531"]).metadataEndpoint()
+        let given = try AWSEnvironment(variables: [
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE": "IPv4",
+            "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://[fd00:ad:22::1]:5531",
+        ]).metadataEndpoint()
         #expect(given.hostHeader == "[fd00:ad:22::1]:5531")
         #expect(given.origin == "http://[fd00:ad:22::1]:5531")
     }
@@ -100,10 +107,16 @@ import Testing
 
     @Test func dualStackNamesFollowTheSDKsVariable() throws {
         let dualStack = AWSEnvironment(variables: ["AWS_USE_DUALSTACK_ENDPOINT": "true"])
-        let names = try [AWSService.ssm, .sts, .dynamoDB, .ec2, .secretsManager].map { try dualStack.endpoint(for: $0, region: "eu-west-1").description }
-        #expect(names == ["https://ssm.eu-west-1.api.aws", "https://sts.eu-west-1.api.aws", "https://dynamodb.eu-west-1.api.aws",
-                          "https://ec2.eu-west-1.api.aws", "https://secretsmanager.eu-west-1.api.aws"])
-        #expect(try dualStack.endpoint(for: .ssm, region: "cn-north-1").description == "https://ssm.cn-north-1.api.amazonwebservices.com.cn")
+        let names = try [AWSService.ssm, .sts, .dynamoDB, .ec2, .secretsManager].map {
+            try dualStack.endpoint(for: $0, region: "eu-west-1").description
+        }
+        #expect(
+            names == [
+                "https://ssm.eu-west-1.api.aws", "https://sts.eu-west-1.api.aws", "https://dynamodb.eu-west-1.api.aws",
+                "https://ec2.eu-west-1.api.aws", "https://secretsmanager.eu-west-1.api.aws",
+            ])
+        #expect(
+            try dualStack.endpoint(for: .ssm, region: "cn-north-1").description == "https://ssm.cn-north-1.api.amazonwebservices.com.cn")
         let ipv4 = AWSEnvironment(variables: ["AWS_USE_DUALSTACK_ENDPOINT": "FALSE"])
         #expect(try ipv4.endpoint(for: .ssm, region: "eu-west-1").description == "https://ssm.eu-west-1.amazonaws.com")
         // An endpoint given (the lab's, a VPC endpoint's) is used as it is.

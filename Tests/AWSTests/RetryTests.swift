@@ -14,25 +14,31 @@ import TestSupport
         private var calls = 0
         func credentials(deadline: Deadline) throws(AdjoinError) -> AWSCredentials {
             calls += 1
-            return AWSCredentials(accessKeyId: "AKIDEXAMPLE\(calls)", secretAccessKey: SecretBytes(Array("secret".utf8)), sessionToken: nil, source: "a test")
+            return AWSCredentials(
+                accessKeyId: "AKIDEXAMPLE\(calls)", secretAccessKey: SecretBytes(Array("secret".utf8)), sessionToken: nil, source: "a test")
         }
         func invalidate() {}
     }
 
-    func client(_ transport: FakeHTTPTransport, pauses: Locked<[Duration]>, jitter: @escaping @Sendable (Int64) -> Int64 = { $0 })
-        throws -> AWSServiceClient {
+    func client(
+        _ transport: FakeHTTPTransport, pauses: Locked<[Duration]>, jitter: @escaping @Sendable (Int64) -> Int64 = { $0 }
+    )
+        throws -> AWSServiceClient
+    {
         let credentials = CountingCredentials()
-        let client = try AWSServiceClient(service: .ssm, region: "eu-west-1",
-                                          endpoint: try Endpoint(parsing: "http://127.0.0.1:9", source: "a test"),
-                                          credentials: credentials, transport: transport)
+        let client = try AWSServiceClient(
+            service: .ssm, region: "eu-west-1",
+            endpoint: try Endpoint(parsing: "http://127.0.0.1:9", source: "a test"),
+            credentials: credentials, transport: transport)
         client.retry.jitter = jitter
         client.retry.sleep = { pause in pauses.withLock { $0.append(pause) } }
         return client
     }
 
     func getParameter(_ client: AWSServiceClient) throws(AWSCallError) -> JSON {
-        try client.callJSON("AmazonSSM.GetParameter", operation: "GetParameter", body: .object([("Name", .string("/adjoin/settings"))]),
-                            jsonVersion: "1.1", deadline: Deadline(seconds: 60))
+        try client.callJSON(
+            "AmazonSSM.GetParameter", operation: "GetParameter", body: .object([("Name", .string("/adjoin/settings"))]),
+            jsonVersion: "1.1", deadline: Deadline(seconds: 60))
     }
 
     @Test func throttlingAndServerErrorsAreRetriedWithGrowingPauses() throws {
@@ -51,7 +57,9 @@ import TestSupport
         #expect(pauses.withLock { $0 } == [.seconds(6), .milliseconds(200), .milliseconds(400)])
         // Each attempt signed afresh, with the credentials as they are at that attempt (the date alone cannot
         // tell: four attempts fit in one second of X-Amz-Date).
-        #expect(transport.header("Authorization").map { $0.map { String($0.prefix(41)) } } == (1...4).map { "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\($0)/" })
+        #expect(
+            transport.header("Authorization").map { $0.map { String($0.prefix(41)) } }
+                == (1...4).map { "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\($0)/" })
     }
 
     @Test func theAttemptsStopAtTheMaximumAndThePausesStayUnderTheirCeiling() throws {
@@ -72,8 +80,9 @@ import TestSupport
     }
 
     @Test func throttlingPausesGrowFromSixSecondsToTheirCap() throws {
-        let transport = FakeHTTPTransport(Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 3)
-                                          + [.answer("POST", "/", status: 200, body: Self.parameter)])
+        let transport = FakeHTTPTransport(
+            Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 3)
+                + [.answer("POST", "/", status: 200, body: Self.parameter)])
         let pauses = Locked<[Duration]>([])
         _ = try getParameter(try client(transport, pauses: pauses))
         transport.script.finish()
@@ -82,7 +91,7 @@ import TestSupport
 
     @Test func aRefusalIsNotRetried() throws {
         let transport = FakeHTTPTransport([
-            .answer("POST", "/", status: 400, body: #"{"__type":"ParameterNotFound","message":"no such parameter"}"#),
+            .answer("POST", "/", status: 400, body: #"{"__type":"ParameterNotFound","message":"no such parameter"}"#)
         ])
         let pauses = Locked<[Duration]>([])
         #expect(throws: AWSCallError.self) { try getParameter(try client(transport, pauses: pauses)) }

@@ -4,10 +4,14 @@ import Testing
 
 @Suite struct ServiceErrorTests {
     @Test func jsonAndXMLErrorsAreRead() {
-        let json = AWSServiceError(jsonBody: Array(#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"nope"}"#.utf8), httpStatus: 400)
+        let json = AWSServiceError(
+            jsonBody: Array(#"{"__type":"com.amazonaws.ssm#ParameterNotFound","message":"nope"}"#.utf8), httpStatus: 400)
         #expect(json.code == "ParameterNotFound")
         #expect(json.message == "nope")
-        let xml = AWSServiceError(xmlBody: Array("<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>".utf8), httpStatus: 503)
+        let xml = AWSServiceError(
+            xmlBody: Array(
+                "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>slow down</Message></Error></Errors></Response>".utf8),
+            httpStatus: 503)
         #expect(xml.code == "RequestLimitExceeded")
         #expect(xml.isRetryable)
         let garbage = AWSServiceError(jsonBody: Array("<html>".utf8), httpStatus: 502)

@@ -11,8 +11,9 @@ import Testing
     static let endpoint = try! Endpoint(parsing: "http://127.0.0.1:5560", source: "test")
 
     static func credentials(token: String?) -> AWSCredentials {
-        AWSCredentials(accessKeyId: "AKIDEXAMPLEADJOIN01", secretAccessKey: SecretBytes(Array("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".utf8)),
-                       sessionToken: token.map { SecretBytes(Array($0.utf8)) }, source: "test")
+        AWSCredentials(
+            accessKeyId: "AKIDEXAMPLEADJOIN01", secretAccessKey: SecretBytes(Array("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".utf8)),
+            sessionToken: token.map { SecretBytes(Array($0.utf8)) }, source: "test")
     }
 
     struct Reference: Decodable {
@@ -65,39 +66,51 @@ import Testing
     }
 
     @Test func getWithUnsortedQueryNeedingEncoding() throws {
-        let request = HTTPRequest(method: "GET", endpoint: SigV4SignerTests.endpoint, path: "/", query: [
-            ("Version", "2016-11-15"), ("Action", "DescribeTags"), ("zeta", "a b/c~d*e'(é)"), ("Filter.1.Value.1", "i-0abc"),
-            ("Filter.1.Name", "resource-id"), ("alpha", "+&="), ("Alpha", "x"), ("dup", "2"), ("dup", "1"), ("empty", ""),
-        ])
+        let request = HTTPRequest(
+            method: "GET", endpoint: SigV4SignerTests.endpoint, path: "/",
+            query: [
+                ("Version", "2016-11-15"), ("Action", "DescribeTags"), ("zeta", "a b/c~d*e'(é)"), ("Filter.1.Value.1", "i-0abc"),
+                ("Filter.1.Name", "resource-id"), ("alpha", "+&="), ("Alpha", "x"), ("dup", "2"), ("dup", "1"), ("empty", ""),
+            ])
         try check(request, token: nil, service: "ec2")
     }
 
     @Test func getWithSessionToken() throws {
-        let request = HTTPRequest(method: "GET", endpoint: SigV4SignerTests.endpoint, path: "/",
-                                  query: [("Version", "2011-06-15"), ("Action", "GetCallerIdentity")])
+        let request = HTTPRequest(
+            method: "GET", endpoint: SigV4SignerTests.endpoint, path: "/",
+            query: [("Version", "2011-06-15"), ("Action", "GetCallerIdentity")])
         try check(request, token: "FwoGZXIvYXdzEBYaD+token/with=chars==", service: "sts")
     }
 
     @Test func postJSONWithSessionToken() throws {
-        let request = HTTPRequest(method: "POST", endpoint: SigV4SignerTests.endpoint, path: "/", headers: [
-            HTTPHeader("Content-Type", "application/x-amz-json-1.1"), HTTPHeader("X-Amz-Target", "AmazonSSM.GetParameter"),
-        ], body: Array(#"{"Name":"adjoin","WithDecryption":true}"#.utf8))
+        let request = HTTPRequest(
+            method: "POST", endpoint: SigV4SignerTests.endpoint, path: "/",
+            headers: [
+                HTTPHeader("Content-Type", "application/x-amz-json-1.1"), HTTPHeader("X-Amz-Target", "AmazonSSM.GetParameter"),
+            ], body: Array(#"{"Name":"adjoin","WithDecryption":true}"#.utf8))
         try check(request, token: "IQoJb3JpZ2luX2VjEJr//////////wEaCXVzLWVhc3QtMSJHMEUCIQ", service: "ssm")
     }
 
     @Test func postJSONWithoutSessionToken() throws {
-        let request = HTTPRequest(method: "POST", endpoint: try Endpoint(parsing: "https://dynamodb.eu-west-3.amazonaws.com", source: "test"),
-                                  path: "/", headers: [
-            HTTPHeader("Content-Type", "application/x-amz-json-1.0"), HTTPHeader("X-Amz-Target", "DynamoDB_20120810.PutItem"),
-        ], body: Array(#"{"TableName":"adjoin-status","Item":{"instanceId":{"S":"i-1"}}}"#.utf8))
+        let request = HTTPRequest(
+            method: "POST", endpoint: try Endpoint(parsing: "https://dynamodb.eu-west-3.amazonaws.com", source: "test"),
+            path: "/",
+            headers: [
+                HTTPHeader("Content-Type", "application/x-amz-json-1.0"), HTTPHeader("X-Amz-Target", "DynamoDB_20120810.PutItem"),
+            ], body: Array(#"{"TableName":"adjoin-status","Item":{"instanceId":{"S":"i-1"}}}"#.utf8))
         try check(request, token: nil, service: "dynamodb")
     }
 
     @Test func postFormOfTheQueryProtocol() throws {
-        let request = HTTPRequest(method: "POST", endpoint: SigV4SignerTests.endpoint, path: "/", headers: [
-            HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
-        ], body: URIEncoding.formBody([("Action", "AssumeRole"), ("RoleArn", "arn:aws:iam::111122223333:role/status writer"),
-                                       ("RoleSessionName", "i-0abc"), ("Version", "2011-06-15")]))
+        let request = HTTPRequest(
+            method: "POST", endpoint: SigV4SignerTests.endpoint, path: "/",
+            headers: [
+                HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+            ],
+            body: URIEncoding.formBody([
+                ("Action", "AssumeRole"), ("RoleArn", "arn:aws:iam::111122223333:role/status writer"),
+                ("RoleSessionName", "i-0abc"), ("Version", "2011-06-15"),
+            ]))
         try check(request, token: nil, service: "sts")
     }
 

@@ -28,7 +28,8 @@ import Testing
     }
 
     @Test func namespacePrefixesAndAttributesAreReadPast() throws {
-        let root = try XMLElement.parse(Array(#"<s:Envelope xmlns:s="urn:x" a='1>2'><s:Body><Code>Throttling</Code></s:Body></s:Envelope>"#.utf8))
+        let root = try XMLElement.parse(
+            Array(#"<s:Envelope xmlns:s="urn:x" a='1>2'><s:Body><Code>Throttling</Code></s:Body></s:Envelope>"#.utf8))
         #expect(root.name == "Envelope")
         #expect(root.descendant("Code")?.text == "Throttling")
         #expect(root.text(at: ["Body", "Code"]) == "Throttling")
@@ -54,8 +55,10 @@ import Testing
         for length in stride(from: 0, to: bytes.count - 1, by: 7) {
             #expect(throws: XMLElement.ParseError.self) { try XMLElement.parse(Array(bytes[0..<length])) }
         }
-        for text in ["<a><b></a></b>", "<a>&bogus;</a>", "<a>&#xFFFFFFFF;</a>", "<a", "<!-- never closed", "text only", "<a></a",
-                     String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100)] {
+        for text in [
+            "<a><b></a></b>", "<a>&bogus;</a>", "<a>&#xFFFFFFFF;</a>", "<a", "<!-- never closed", "text only", "<a></a",
+            String(repeating: "<a>", count: 100) + String(repeating: "</a>", count: 100),
+        ] {
             #expect(throws: XMLElement.ParseError.self) { try XMLElement.parse(Array(text.utf8)) }
         }
     }

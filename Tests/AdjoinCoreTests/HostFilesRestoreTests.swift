@@ -97,9 +97,12 @@ import TestSupport
         try files.remove("/var/lib/adjoin/joined")
         let removed = try files.removeCreatedDirectories()
         // adjoin's own folders (what it wrote is recorded under written/) go with the rest.
-        #expect(Set(removed) == ["/etc/made/deeper", "/etc/made", "/var/lib/adjoin/backup", "/var/lib/adjoin", "/var/lib", "/var",
-                                 "/var/lib/adjoin/written", "/var/lib/adjoin/written/etc", "/var/lib/adjoin/written/etc/made",
-                                 "/var/lib/adjoin/written/etc/made/deeper", "/var/lib/adjoin/written/etc/shared"])
+        #expect(
+            Set(removed) == [
+                "/etc/made/deeper", "/etc/made", "/var/lib/adjoin/backup", "/var/lib/adjoin", "/var/lib", "/var",
+                "/var/lib/adjoin/written", "/var/lib/adjoin/written/etc", "/var/lib/adjoin/written/etc/made",
+                "/var/lib/adjoin/written/etc/made/deeper", "/var/lib/adjoin/written/etc/shared",
+            ])
         #expect(directories() == before.union(["/etc/shared"]), "\(directories().subtracting(before).sorted())")
         #expect(content("/etc/shared/theirs.conf") == "theirs\n")
         #expect(content("/etc/existing.conf") == "x\n")

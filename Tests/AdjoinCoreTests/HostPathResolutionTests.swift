@@ -68,7 +68,8 @@ import TestSupport
         try write("before\n", "/etc/authselect/system-auth")
         try link("/etc/pam.d/system-auth", to: "/etc/authselect/system-auth")
         try files.write(Array("after\n".utf8), to: "/etc/pam.d/system-auth", mode: 0o644)
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: url("/etc/pam.d/system-auth").path) == "/etc/authselect/system-auth")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: url("/etc/pam.d/system-auth").path) == "/etc/authselect/system-auth")
         #expect(text("/etc/authselect/system-auth") == "after\n")
         // The original is kept by the file's own path, and leave puts it back there.
         let kept = try files.keptOriginals()

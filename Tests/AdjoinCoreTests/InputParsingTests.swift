@@ -2,24 +2,28 @@ import AdjoinCore
 import Testing
 
 @Suite struct HostPortTests {
-    @Test(arguments: [
-        ("10.0.0.5", "10.0.0.5", nil),
-        ("10.0.0.5:3389", "10.0.0.5", 3389),
-        ("dc1.corp.example.com", "dc1.corp.example.com", nil),
-        ("dc1.corp.example.com:389", "dc1.corp.example.com", 389),
-        ("[fd00::5]:389", "fd00::5", 389),
-        ("fd00::5", "fd00::5", nil),
-        ("[fd00:ad:22::1]", "fd00:ad:22::1", nil),
-        ("[fd00:ad:22::1]:53", "fd00:ad:22::1", 53),
-        (" dc1 ", "dc1", nil),
-    ] as [(String, String, UInt16?)])
+    @Test(
+        arguments: [
+            ("10.0.0.5", "10.0.0.5", nil),
+            ("10.0.0.5:3389", "10.0.0.5", 3389),
+            ("dc1.corp.example.com", "dc1.corp.example.com", nil),
+            ("dc1.corp.example.com:389", "dc1.corp.example.com", 389),
+            ("[fd00::5]:389", "fd00::5", 389),
+            ("fd00::5", "fd00::5", nil),
+            ("[fd00:ad:22::1]", "fd00:ad:22::1", nil),
+            ("[fd00:ad:22::1]:53", "fd00:ad:22::1", 53),
+            (" dc1 ", "dc1", nil),
+        ] as [(String, String, UInt16?)])
     func parses(text: String, host: String, port: UInt16?) throws {
         let parsed = try HostPort(parsing: text)
         #expect(parsed.host == host)
         #expect(parsed.port == port)
     }
 
-    @Test(arguments: ["", "dc1:0", "dc1:65536", "dc1:http", "[fd00::5", "[fd00::5]389", "[fd00::5]:", "[dc1]:389", "[10.0.0.5]", "fd00::5::1", "dc1;rm -rf /", "dc1\nkdc = evil", "-dc1", "a b"])
+    @Test(arguments: [
+        "", "dc1:0", "dc1:65536", "dc1:http", "[fd00::5", "[fd00::5]389", "[fd00::5]:", "[dc1]:389", "[10.0.0.5]", "fd00::5::1",
+        "dc1;rm -rf /", "dc1\nkdc = evil", "-dc1", "a b",
+    ])
     func rejects(text: String) {
         let error = #expect(throws: AdjoinError.self) { try HostPort(parsing: text) }
         #expect(error?.status == .invalidInput)
@@ -42,7 +46,10 @@ import Testing
         #expect(!name.matches("example.com"))
     }
 
-    @Test(arguments: ["", ".", "corp..example.com", "corp example.com", "corp.example.com]\nx", "-corp.com", "corp-.com", String(repeating: "a", count: 64) + ".com"])
+    @Test(arguments: [
+        "", ".", "corp..example.com", "corp example.com", "corp.example.com]\nx", "-corp.com", "corp-.com",
+        String(repeating: "a", count: 64) + ".com",
+    ])
     func rejects(text: String) {
         let error = #expect(throws: AdjoinError.self) { try DomainName(text) }
         #expect(error?.status == .invalidInput)
@@ -51,7 +58,10 @@ import Testing
 
 @Suite struct JSONTests {
     @Test func keepsKeyOrderAndEscapes() {
-        let value = JSON.object([("status", .string("OK")), ("message", .string("a\"b\\c\nd\u{1B}")), ("n", .number(-5)), ("x", .null), ("l", .array([.bool(true)]))])
+        let value = JSON.object([
+            ("status", .string("OK")), ("message", .string("a\"b\\c\nd\u{1B}")), ("n", .number(-5)), ("x", .null),
+            ("l", .array([.bool(true)])),
+        ])
         #expect(value.serialized() == #"{"status":"OK","message":"a\"b\\c\nd\u001b","n":-5,"x":null,"l":[true]}"#)
     }
 }

@@ -8,7 +8,9 @@ import TestSupport
     }
 
     @Test func readsEveryKindOfValue() throws {
-        let value = try parse(#" { "s": "a\"b\\c\/d\b\f\n\r\t", "n": -12, "big": 9223372036854775807, "d": 1.5e3, "t": true, "f": false, "z": null, "a": [1, [], {}] } "#)
+        let value = try parse(
+            #" { "s": "a\"b\\c\/d\b\f\n\r\t", "n": -12, "big": 9223372036854775807, "d": 1.5e3, "t": true, "f": false, "z": null, "a": [1, [], {}] } "#
+        )
         #expect(value["s"]?.string == "a\"b\\c/d\u{8}\u{c}\n\r\t")
         #expect(value["n"]?.integer == -12)
         #expect(value["big"]?.integer == Int64.max)
@@ -102,4 +104,3 @@ import TestSupport
         return text
     }
 }
-

@@ -23,8 +23,10 @@ import Testing
     }
 
     @Test func aLocationThatIsNotOneIsIgnoredAndUnknownWordsAreSkipped() throws {
-        for text in ["account=12345 region=eu-west-1", "account=123456789012 region=EU-WEST-1", "account=123456789012",
-                     "region=eu-west-1", "account=12345678901x region=eu-west-1", "account=123456789012 region=eu-west-"] {
+        for text in [
+            "account=12345 region=eu-west-1", "account=123456789012 region=EU-WEST-1", "account=123456789012",
+            "region=eu-west-1", "account=12345678901x region=eu-west-1", "account=123456789012 region=eu-west-",
+        ] {
             let parsed = try #require(AccountOwner.parse(recorded: ["adjoin-owner: i-0123456789abcdef0 " + text]))
             #expect(parsed.value == "i-0123456789abcdef0")
             #expect(parsed.location == nil, "\(text)")

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import AdjoinCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct POSIXTests {
@@ -75,7 +75,9 @@ import Glibc
         Thread.detachNewThread {
             func asleep() -> Bool {
                 // The state is the field after the command name's closing parenthesis.
-                guard let stat = try? String(contentsOfFile: task, encoding: .utf8), let close = stat.lastIndex(of: ")") else { return false }
+                guard let stat = try? String(contentsOfFile: task, encoding: .utf8), let close = stat.lastIndex(of: ")") else {
+                    return false
+                }
                 return stat[stat.index(close, offsetBy: 2)] == "S"
             }
             for _ in 0..<5000 where !asleep() { usleep(1000) }

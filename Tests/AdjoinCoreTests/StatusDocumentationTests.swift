@@ -15,10 +15,14 @@ import TestSupport
     }
 
     static let copies: [Copy] = [
-        Copy(path: "docs/troubleshooting.md", begin: "<!-- statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy -->\n",
-             end: "<!-- statuses end -->", make: StatusDocumentation.markdownTable),
-        Copy(path: "packaging/man/adjoin.8.in", begin: ".\\\" statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy\n",
-             end: ".\\\" statuses end", make: StatusDocumentation.manPageEntries),
+        Copy(
+            path: "docs/troubleshooting.md",
+            begin: "<!-- statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy -->\n",
+            end: "<!-- statuses end -->", make: StatusDocumentation.markdownTable),
+        Copy(
+            path: "packaging/man/adjoin.8.in",
+            begin: ".\\\" statuses: made from Sources/AdjoinCore/Status.swift; StatusDocumentationTests checks this copy\n",
+            end: ".\\\" statuses end", make: StatusDocumentation.manPageEntries),
     ]
 
     @Test(arguments: copies.indices)
@@ -30,11 +34,13 @@ import TestSupport
         let end = try #require(text.range(of: copy.end, range: begin.upperBound..<text.endIndex), "\(copy.path) has no end marker")
         let expected = copy.make()
         if ProcessInfo.processInfo.environment["ADJOIN_WRITE_STATUS_DOCS"] == "1" {
-            try (String(text[..<begin.upperBound]) + expected + String(text[end.lowerBound...])).write(to: url, atomically: true, encoding: .utf8)
+            try (String(text[..<begin.upperBound]) + expected + String(text[end.lowerBound...])).write(
+                to: url, atomically: true, encoding: .utf8)
             return
         }
-        #expect(String(text[begin.upperBound..<end.lowerBound]) == expected,
-                "\(copy.path) drifted from Status.swift: run ADJOIN_WRITE_STATUS_DOCS=1 swift test --filter StatusDocumentationTests")
+        #expect(
+            String(text[begin.upperBound..<end.lowerBound]) == expected,
+            "\(copy.path) drifted from Status.swift: run ADJOIN_WRITE_STATUS_DOCS=1 swift test --filter StatusDocumentationTests")
     }
 
     @Test func everyStatusIsDocumentedOnceWithItsOwnCode() {
@@ -64,7 +70,9 @@ import TestSupport
     func eachCommandsExitLineNamesItsStatuses(_ command: AdjoinCommand) {
         let line = StatusDocumentation.exitLine(for: command)
         for status in Status.all {
-            let named = line.contains(" \(status.rawValue);") || line.contains(" \(status.rawValue) or ") || line.contains(" or \(status.rawValue);")
+            let named =
+                line.contains(" \(status.rawValue);") || line.contains(" \(status.rawValue) or ")
+                || line.contains(" or \(status.rawValue);")
             #expect(named == status.commands.contains(command), "\(command): \(status) in \(line)")
         }
         #expect(line.contains("64 a usage error"))

@@ -2,7 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A connection to a server whose listen queue is full: its SYN is dropped without an answer, as a DC that a
@@ -17,11 +17,15 @@ final class FullListener {
 
     init() throws {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var any = sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")), sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
+        var any = sockaddr_in(
+            sin_family: sa_family_t(AF_INET), sin_port: 0, sin_addr: in_addr(s_addr: inet_addr("127.0.0.1")),
+            sin_zero: (0, 0, 0, 0, 0, 0, 0, 0))
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafePointer(to: &any) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
         let listening = listen(descriptor, 0)
-        let named = withUnsafeMutablePointer(to: &any) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+        let named = withUnsafeMutablePointer(to: &any) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
         try #require(bound == 0 && listening == 0 && named == 0)
         let address = try #require(SocketAddress(numericHost: "127.0.0.1", port: UInt16(bigEndian: any.sin_port)))
         listener = descriptor
@@ -30,8 +34,10 @@ final class FullListener {
         while filled.count < 64 {
             do throws(AdjoinError) {
                 let begun = try TCPConnect.start(address, purpose: "the queue's filler")
-                filled.append(try TCPConnect.finish(begun, address, deadline: Deadline(seconds: 0.3), purpose: "the queue's filler",
-                                                    redialInterval: .seconds(5)))
+                filled.append(
+                    try TCPConnect.finish(
+                        begun, address, deadline: Deadline(seconds: 0.3), purpose: "the queue's filler",
+                        redialInterval: .seconds(5)))
             } catch {
                 break
             }
@@ -77,13 +83,17 @@ final class FullListener {
         let started = try TCPConnect.start(server.address, purpose: "the test server")
         let acceptorDone = DispatchSemaphore(value: 0)
         server.acceptAll(after: .milliseconds(100), for: .milliseconds(700), finished: acceptorDone)
-        let connected = try TCPConnect.finish(started, server.address, deadline: Deadline(seconds: 0.9), purpose: "the test server",
-                                              redialInterval: .milliseconds(50))
+        let connected = try TCPConnect.finish(
+            started, server.address, deadline: Deadline(seconds: 0.9), purpose: "the test server",
+            redialInterval: .milliseconds(50))
         defer { close(connected) }
         acceptorDone.wait()
         var peer = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        #expect(withUnsafeMutablePointer(to: &peer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(connected, $0, &length) } } == 0)
+        #expect(
+            withUnsafeMutablePointer(to: &peer) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(connected, $0, &length) }
+            } == 0)
         #expect(Self.openDescriptors() == before + 1, "the dials that lost are closed")
     }
 
@@ -94,8 +104,9 @@ final class FullListener {
         let before = Self.openDescriptors()
         let started = try TCPConnect.start(server.address, purpose: "the test server")
         do throws(AdjoinError) {
-            let connected = try TCPConnect.finish(started, server.address, deadline: Deadline(seconds: 0.4), purpose: "the test server",
-                                                  redialInterval: .milliseconds(50))
+            let connected = try TCPConnect.finish(
+                started, server.address, deadline: Deadline(seconds: 0.4), purpose: "the test server",
+                redialInterval: .milliseconds(50))
             close(connected)
             Issue.record("connected to a full queue")
         } catch {
@@ -112,8 +123,9 @@ final class FullListener {
         let before = Self.openDescriptors()
         do throws(AdjoinError) {
             let started = try TCPConnect.start(address, purpose: "the test server")
-            let connected = try TCPConnect.finish(started, address, deadline: Deadline(seconds: 5), purpose: "the test server",
-                                                  redialInterval: .milliseconds(50))
+            let connected = try TCPConnect.finish(
+                started, address, deadline: Deadline(seconds: 5), purpose: "the test server",
+                redialInterval: .milliseconds(50))
             close(connected)
             Issue.record("connected to a closed port")
         } catch {

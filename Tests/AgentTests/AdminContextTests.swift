@@ -18,14 +18,19 @@ import TestSupport
         <Arn>arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123/alice@example.com</Arn>
         <UserId>AROAEXAMPLE:alice@example.com</UserId><Account>111122223333</Account></GetCallerIdentityResult></GetCallerIdentityResponse>
         """
-    static let document = #"{"instanceId": "i-0fedcba9876543210", "accountId": "444455556666", "region": "eu-west-1", "availabilityZone": "eu-west-1a"}"#
+    static let document =
+        #"{"instanceId": "i-0fedcba9876543210", "accountId": "444455556666", "region": "eu-west-1", "availabilityZone": "eu-west-1a"}"#
 
-    func load(_ variables: [String: String], firmware: String? = nil, metadataEndpoint: Bool = true,
-              _ steps: [HTTPStep]) -> (Result<AdminContext, AdjoinError>, FakeHTTPTransport) {
+    func load(
+        _ variables: [String: String], firmware: String? = nil, metadataEndpoint: Bool = true,
+        _ steps: [HTTPStep]
+    ) -> (Result<AdminContext, AdjoinError>, FakeHTTPTransport) {
         let transport = FakeHTTPTransport(steps)
-        var environment = AWSEnvironment(variables: variables.merging(metadataEndpoint ? ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1"] : [:]) { a, _ in a })
+        var environment = AWSEnvironment(
+            variables: variables.merging(metadataEndpoint ? ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://192.0.2.1"] : [:]) { a, _ in a })
         environment.makeTransport = { transport }
-        let context = RunContext(deadline: Deadline(seconds: 10), progress: { _ in }, environment: environment, firmware: Firmware(sign: firmware))
+        let context = RunContext(
+            deadline: Deadline(seconds: 10), progress: { _ in }, environment: environment, firmware: Firmware(sign: firmware))
         let result = Result { () throws(AdjoinError) -> AdminContext in
             try AdminContext.load(parameter: nil, flags: AgentSettings(), context: context, deadline: context.deadline, progress: { _ in })
         }
@@ -35,8 +40,9 @@ import TestSupport
     static let keys = ["AWS_ACCESS_KEY_ID": "AKIAADMIN", "AWS_SECRET_ACCESS_KEY": "admin-secret"]
 
     @Test func offAnInstanceTheAccountIsTheCallersAndMetadataIsNeverAsked() throws {
-        let (result, transport) = load(Self.keys.merging(["AWS_REGION": "eu-central-1"]) { a, _ in a },
-                                       [.answer("POST", "/", status: 200, body: Self.callerIdentity)])
+        let (result, transport) = load(
+            Self.keys.merging(["AWS_REGION": "eu-central-1"]) { a, _ in a },
+            [.answer("POST", "/", status: 200, body: Self.callerIdentity)])
         let context = try result.get()
         transport.script.finish()
         #expect(context.accountId == "111122223333")
@@ -54,11 +60,13 @@ import TestSupport
     }
 
     @Test func withoutARegionOnEC2TheIdentityDocumentNamesIt() throws {
-        let (result, transport) = load(Self.keys, firmware: "system vendor Amazon EC2", [
-            .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
-            .answer("GET", "/latest/dynamic/instance-identity/document", status: 200, body: Self.document),
-            .answer("POST", "/", status: 200, body: Self.callerIdentity),
-        ])
+        let (result, transport) = load(
+            Self.keys, firmware: "system vendor Amazon EC2",
+            [
+                .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
+                .answer("GET", "/latest/dynamic/instance-identity/document", status: 200, body: Self.document),
+                .answer("POST", "/", status: 200, body: Self.callerIdentity),
+            ])
         let context = try result.get()
         transport.script.finish()
         #expect(context.region == "eu-west-1")
@@ -75,11 +83,13 @@ import TestSupport
     }
 
     @Test func withNoOtherSourceItIsTheInstanceAsBefore() throws {
-        let (result, transport) = load([:], [
-            .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
-            .answer("GET", "/latest/dynamic/instance-identity/document", status: 200, body: Self.document),
-            .answer("GET", "/latest/meta-data/local-hostname", status: 200, body: "ip-10-0-0-5.ec2.internal"),
-        ])
+        let (result, transport) = load(
+            [:],
+            [
+                .answer("PUT", "/latest/api/token", status: 200, body: "scripted-token"),
+                .answer("GET", "/latest/dynamic/instance-identity/document", status: 200, body: Self.document),
+                .answer("GET", "/latest/meta-data/local-hostname", status: 200, body: "ip-10-0-0-5.ec2.internal"),
+            ])
         let context = try result.get()
         transport.script.finish()
         #expect(context.accountId == "444455556666" && context.region == "eu-west-1")

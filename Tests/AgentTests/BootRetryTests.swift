@@ -64,8 +64,10 @@ import Testing
     /// Attempts that run out of time get twice the time each, up to two minutes: a DC queueing a herd's
     /// requests answers the attempt that waits. Other failures leave the budget as it is.
     @Test func anAttemptAfterATimeoutHasTwiceTheTime() throws {
-        let script = Script([.timeout("no answer"), .timeout("no answer"), .network("refused"), .timeout("no answer"),
-                             .timeout("no answer"), nil])
+        let script = Script([
+            .timeout("no answer"), .timeout("no answer"), .network("refused"), .timeout("no answer"),
+            .timeout("no answer"), nil,
+        ])
         let attempts = try Self.policy(budget: .seconds(1_800)).run(perAttempt: 20, sleep: { _ in }, retrying: { _ in }) {
             (number, deadline) throws(AdjoinError) in try script.attempt(number, deadline)
         }
@@ -100,7 +102,8 @@ import Testing
 
     @Test func pausesDoubleUpToTheCapWithFullJitter() {
         let ceiling = Self.policy(pinned: nil)
-        #expect((1...8).map { ceiling.pause(afterAttempt: $0).milliseconds } == [2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000])
+        #expect(
+            (1...8).map { ceiling.pause(afterAttempt: $0).milliseconds } == [2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000])
         // The jitter is drawn from 0 up to the attempt's ceiling: half of it is half the ceiling.
         var random = BootRetry(budget: .seconds(60))
         random.jitter = { $0 / 2 }
@@ -114,8 +117,10 @@ import Testing
         // A pause that no longer fits in what is left of --retry-for: the last failure is the outcome.
         let script = Script([.network("no DC answered")])
         do {
-            _ = try Self.policy(budget: .seconds(3), pinned: 5_000).run(perAttempt: 20, sleep: { _ in Issue.record("slept past the budget") },
-                                                                        retrying: { _ in Issue.record("announced a retry it cannot make") }) {
+            _ = try Self.policy(budget: .seconds(3), pinned: 5_000).run(
+                perAttempt: 20, sleep: { _ in Issue.record("slept past the budget") },
+                retrying: { _ in Issue.record("announced a retry it cannot make") }
+            ) {
                 (number, deadline) throws(AdjoinError) in try script.attempt(number, deadline)
             }
             Issue.record("no failure")

@@ -20,8 +20,9 @@ import TestSupport
     static let wellKnownComputers = "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,\(base)>"
     static let owner = AccountOwner.instance(instanceId, accountId: account, region: "us-east-1")
     static let now: Int64 = 1_800_000_000
-    static let refused = LDAPError(code: .insufficientAccess, message: "scripted", diagnostic: "00002098: INSUFF_ACCESS_RIGHTS",
-                                   operation: "a scripted operation")
+    static let refused = LDAPError(
+        code: .insufficientAccess, message: "scripted", diagnostic: "00002098: INSUFF_ACCESS_RIGHTS",
+        operation: "a scripted operation")
 
     enum WorldStep: CustomStringConvertible {
         case settings(account: String, Result<(AgentSettings, Bool), AdjoinError>)
@@ -46,20 +47,34 @@ import TestSupport
             self.clock = clock
         }
 
-        func settings(accountId: String, deadline: Deadline) throws(AdjoinError) -> (settings: AgentSettings, perAccount: Bool, source: String) {
-            guard case .settings(_, let answer)? = script.next("settings of \(accountId)", matches: {
-                if case .settings(let expected, _) = $0 { return expected == accountId }
-                return false
-            }) else { throw AdjoinError(.unknownError, "unexpected settings call") }
+        func settings(
+            accountId: String, deadline: Deadline
+        ) throws(AdjoinError) -> (settings: AgentSettings, perAccount: Bool, source: String) {
+            guard
+                case .settings(_, let answer)? = script.next(
+                    "settings of \(accountId)",
+                    matches: {
+                        if case .settings(let expected, _) = $0 { return expected == accountId }
+                        return false
+                    })
+            else { throw AdjoinError(.unknownError, "unexpected settings call") }
             let (settings, perAccount) = try answer.get()
             return (settings, perAccount, "the central settings table t, item \(accountId)")
         }
 
-        func describe(instanceId: String, accountId: String, region: String, deadline: Deadline) throws(AdjoinError) -> EC2Client.InstanceDescription? {
-            guard case .describe(_, _, _, let answer)? = script.next("describe \(instanceId) in \(accountId) \(region)", matches: {
-                if case .describe(let id, let account, let expected, _) = $0 { return id == instanceId && account == accountId && expected == region }
-                return false
-            }) else { throw AdjoinError(.unknownError, "unexpected describe call") }
+        func describe(
+            instanceId: String, accountId: String, region: String, deadline: Deadline
+        ) throws(AdjoinError) -> EC2Client.InstanceDescription? {
+            guard
+                case .describe(_, _, _, let answer)? = script.next(
+                    "describe \(instanceId) in \(accountId) \(region)",
+                    matches: {
+                        if case .describe(let id, let account, let expected, _) = $0 {
+                            return id == instanceId && account == accountId && expected == region
+                        }
+                        return false
+                    })
+            else { throw AdjoinError(.unknownError, "unexpected describe call") }
             return answer
         }
     }
@@ -75,8 +90,11 @@ import TestSupport
         return settings
     }
 
-    static func instance(_ state: String = "running", tags: [String: String] = ["adGroupName": "linux-admins"]) -> EC2Client.InstanceDescription {
-        EC2Client.InstanceDescription(instanceId: instanceId, state: state, privateDnsName: "ip-10-1-2-3.ec2.internal", privateIPv4: "10.1.2.3", tags: tags)
+    static func instance(
+        _ state: String = "running", tags: [String: String] = ["adGroupName": "linux-admins"]
+    ) -> EC2Client.InstanceDescription {
+        EC2Client.InstanceDescription(
+            instanceId: instanceId, state: state, privateDnsName: "ip-10-1-2-3.ec2.internal", privateIPv4: "10.1.2.3", tags: tags)
     }
 
     static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
@@ -87,25 +105,40 @@ import TestSupport
         let filetime = (now - passwordSetSecondsAgo + 11_644_473_600) * 10_000_000
         let values: [String: [String]] = [
             "userAccountControl": ["4096"], "dNSHostName": ["ip-10-1-2-3.corp.example.com"],
-            "servicePrincipalName": ["host/IP-10-1-2-3", "host/ip-10-1-2-3.corp.example.com", "RestrictedKrbHost/IP-10-1-2-3", "RestrictedKrbHost/ip-10-1-2-3.corp.example.com"],
-            "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["2"], "info": [owner.recorded], "pwdLastSet": [String(filetime)],
+            "servicePrincipalName": [
+                "host/IP-10-1-2-3", "host/ip-10-1-2-3.corp.example.com", "RestrictedKrbHost/IP-10-1-2-3",
+                "RestrictedKrbHost/ip-10-1-2-3.corp.example.com",
+            ],
+            "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["2"], "info": [owner.recorded],
+            "pwdLastSet": [String(filetime)],
         ]
-        return LDAPEntry(dn: dn, attributes: Dictionary(uniqueKeysWithValues: values.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
+        return LDAPEntry(
+            dn: dn, attributes: Dictionary(uniqueKeysWithValues: values.map { ($0.key.lowercased(), $0.value.map { Array($0.utf8) }) }))
     }
 
     /// A world and a directory that expect exactly these calls.
-    func broker(_ world: [WorldStep], directory steps: [DirectoryStep]? = nil, allowed: String? = nil,
-                clock: FixedClock = FixedClock(BrokerJoinTests.now)) throws -> (BrokerJoin, FakeWorld, FakeDirectoryConnector) {
-        let directory = try FakeDirectory(controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
-                                          realm: "CORP.EXAMPLE.COM", steps ?? [])
-        let connector = FakeDirectoryConnector(directory, steps == nil ? [] : [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+    func broker(
+        _ world: [WorldStep], directory steps: [DirectoryStep]? = nil, allowed: String? = nil,
+        clock: FixedClock = FixedClock(BrokerJoinTests.now)
+    ) throws -> (BrokerJoin, FakeWorld, FakeDirectoryConnector) {
+        let directory = try FakeDirectory(
+            controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
+            realm: "CORP.EXAMPLE.COM", steps ?? [])
+        let connector = FakeDirectoryConnector(
+            directory, steps == nil ? [] : [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         let fake = FakeWorld(world, connector: connector, clock: clock)
-        return (BrokerJoin(world: fake, allowed: try BrokerAllowList(parsing: allowed), region: "us-east-1", progress: { _ in }), fake, connector)
+        return (
+            BrokerJoin(world: fake, allowed: try BrokerAllowList(parsing: allowed), region: "us-east-1", progress: { _ in }), fake,
+            connector
+        )
     }
 
-    func decide(_ join: BrokerJoin, caller: String = BrokerJoinTests.callerARN, region: String? = nil) -> Result<BrokerJoin.Decision, AdjoinError> {
-        do throws(AdjoinError) { return .success(try join.decide(callerARN: caller, regionHint: region, deadline: Deadline(seconds: 10))) }
-        catch { return .failure(error) }
+    func decide(
+        _ join: BrokerJoin, caller: String = BrokerJoinTests.callerARN, region: String? = nil
+    ) -> Result<BrokerJoin.Decision, AdjoinError> {
+        do throws(AdjoinError) {
+            return .success(try join.decide(callerARN: caller, regionHint: region, deadline: Deadline(seconds: 10)))
+        } catch { return .failure(error) }
     }
 
     func refusal(_ result: Result<BrokerJoin.Decision, AdjoinError>) -> AdjoinError? {
@@ -114,10 +147,11 @@ import TestSupport
     }
 
     @Test func aRunningInstanceGetsANewAccountNamedAsItsOwnJoinWouldNameIt() throws {
-        let (join, world, connector) = try broker([
-            .settings(account: Self.account, .success((try Self.settings(), true))),
-            .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
-        ], directory: [Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.refused)])
+        let (join, world, connector) = try broker(
+            [
+                .settings(account: Self.account, .success((try Self.settings(), true))),
+                .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
+            ], directory: [Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.refused)])
         guard case .success(.join(let answer)) = decide(join) else { Issue.record("no answer"); return }
         world.script.finish()
         connector.finish()
@@ -138,8 +172,10 @@ import TestSupport
     }
 
     @Test func callersThatAreNotInstanceProfilesAreRefusedBeforeAnyCall() throws {
-        for arn in ["arn:aws:iam::210987654321:user/alice", "arn:aws:sts::210987654321:assumed-role/web-role/botocore-session-1",
-                    "arn:aws:sts::210987654321:federated-user/bob", "", "arn:aws:sts::21098765432:assumed-role/r/i-0123456789abcdef0"] {
+        for arn in [
+            "arn:aws:iam::210987654321:user/alice", "arn:aws:sts::210987654321:assumed-role/web-role/botocore-session-1",
+            "arn:aws:sts::210987654321:federated-user/bob", "", "arn:aws:sts::21098765432:assumed-role/r/i-0123456789abcdef0",
+        ] {
             let (join, world, connector) = try broker([])
             #expect(refusal(decide(join, caller: arn))?.status == .accessDenied, "\(arn)")
             world.script.finish()
@@ -168,7 +204,8 @@ import TestSupport
     }
 
     @Test func anInstanceThatIsNotRunningIsRefusedWithNothingCreated() throws {
-        for state: EC2Client.InstanceDescription? in [Self.instance("stopped"), Self.instance("terminated"), Self.instance("pending"), nil] {
+        for state: EC2Client.InstanceDescription? in [Self.instance("stopped"), Self.instance("terminated"), Self.instance("pending"), nil]
+        {
             let (join, world, connector) = try broker([
                 .settings(account: Self.account, .success((try Self.settings(), true))),
                 .describe(instanceId: Self.instanceId, account: Self.account, region: "eu-west-1", state),
@@ -182,7 +219,8 @@ import TestSupport
     @Test func anInstanceThatOptsOutIsSkippedWithNothingCreated() throws {
         let (join, world, connector) = try broker([
             .settings(account: Self.account, .success((try Self.settings(), true))),
-            .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance(tags: ["autoadjoin": "False"])),
+            .describe(
+                instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance(tags: ["autoadjoin": "False"])),
         ])
         guard case .success(.skipped) = decide(join) else { Issue.record("not skipped"); return }
         world.script.finish()
@@ -191,10 +229,11 @@ import TestSupport
 
     @Test func aNameAnotherInstanceOwnsIsAConflictAndIsNotTouched() throws {
         let stranger = AccountOwner.instance("i-0fedcba9876543210", accountId: Self.account, region: "us-east-1")
-        let (join, world, connector) = try broker([
-            .settings(account: Self.account, .success((try Self.settings(), true))),
-            .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
-        ], directory: [Self.find([Self.account(owner: stranger, passwordSetSecondsAgo: 3600)])])
+        let (join, world, connector) = try broker(
+            [
+                .settings(account: Self.account, .success((try Self.settings(), true))),
+                .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
+            ], directory: [Self.find([Self.account(owner: stranger, passwordSetSecondsAgo: 3600)])])
         #expect(refusal(decide(join))?.status == .accountConflict)
         world.script.finish()
         connector.finish()
@@ -202,10 +241,11 @@ import TestSupport
 
     /// pwdLastSet is the clock: 30 s ago is refused with nothing written; 61 s ago is reset.
     @Test func theSameInstancesAccountIsResetAtMostOnceAMinute() throws {
-        var (join, world, connector) = try broker([
-            .settings(account: Self.account, .success((try Self.settings(), true))),
-            .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
-        ], directory: [Self.find([Self.account(owner: Self.owner, passwordSetSecondsAgo: 30)])])
+        var (join, world, connector) = try broker(
+            [
+                .settings(account: Self.account, .success((try Self.settings(), true))),
+                .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
+            ], directory: [Self.find([Self.account(owner: Self.owner, passwordSetSecondsAgo: 30)])])
         let limited = refusal(decide(join))
         #expect(limited?.status == .rateLimited)
         #expect(limited?.message.contains("30 s ago") == true)
@@ -213,11 +253,15 @@ import TestSupport
         #expect(limited?.retryAfter == .seconds(31))
         world.script.finish()
         connector.finish()
-        (join, world, connector) = try broker([
-            .settings(account: Self.account, .success((try Self.settings(), true))),
-            .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
-        ], directory: [Self.find([Self.account(owner: Self.owner, passwordSetSecondsAgo: 61)]), .modify(dn: Self.dn, attributes: ["unicodePwd"]),
-                       .search(base: Self.dn, error: Self.refused)])
+        (join, world, connector) = try broker(
+            [
+                .settings(account: Self.account, .success((try Self.settings(), true))),
+                .describe(instanceId: Self.instanceId, account: Self.account, region: "us-east-1", Self.instance()),
+            ],
+            directory: [
+                Self.find([Self.account(owner: Self.owner, passwordSetSecondsAgo: 61)]), .modify(dn: Self.dn, attributes: ["unicodePwd"]),
+                .search(base: Self.dn, error: Self.refused),
+            ])
         guard case .success(.join(let answer)) = decide(join) else { Issue.record("no reset after a minute"); return }
         #expect(!answer.created)
         world.script.finish()
@@ -225,10 +269,12 @@ import TestSupport
     }
 
     @Test func theRuntimeAnswersRefusalsWithTheirStatusAndNeverTheJoinPassword() throws {
-        let event = try BrokerEvent(Array("""
-            {"version":"2.0","rawPath":"/join","body":"eyJyZWdpb24iOiJ1cy1lYXN0LTEifQ==","isBase64Encoded":true,
-             "requestContext":{"http":{"method":"POST","path":"/join"},"authorizer":{"iam":{"userArn":"arn:aws:iam::210987654321:user/alice"}}}}
-            """.utf8))
+        let event = try BrokerEvent(
+            Array(
+                """
+                {"version":"2.0","rawPath":"/join","body":"eyJyZWdpb24iOiJ1cy1lYXN0LTEifQ==","isBase64Encoded":true,
+                 "requestContext":{"http":{"method":"POST","path":"/join"},"authorizer":{"iam":{"userArn":"arn:aws:iam::210987654321:user/alice"}}}}
+                """.utf8))
         #expect(event.regionHint == "us-east-1")
         #expect(event.callerARN == "arn:aws:iam::210987654321:user/alice")
         let (join, world, _) = try broker([])
@@ -243,10 +289,12 @@ import TestSupport
     /// A request that waited past the instance's own deadline (notAfter) presets nothing: the instance is gone,
     /// and an account reset now would only rate-limit its next attempt.
     @Test func aRequestPastTheInstancesDeadlineCreatesNothing() throws {
-        let event = try BrokerEvent(Array("""
-            {"rawPath":"/join","body":"{\\"region\\":\\"us-east-1\\",\\"notAfter\\":1000}",
-             "requestContext":{"http":{"method":"POST","path":"/join"},"authorizer":{"iam":{"userArn":"\(Self.callerARN)"}}}}
-            """.utf8))
+        let event = try BrokerEvent(
+            Array(
+                """
+                {"rawPath":"/join","body":"{\\"region\\":\\"us-east-1\\",\\"notAfter\\":1000}",
+                 "requestContext":{"http":{"method":"POST","path":"/join"},"authorizer":{"iam":{"userArn":"\(Self.callerARN)"}}}}
+                """.utf8))
         #expect(event.notAfterMilliseconds == 1000)
         let (join, world, connector) = try broker([])
         let runtime = BrokerRuntime(api: try LambdaRuntimeAPI("127.0.0.1:9"), join: join, log: { _ in })

@@ -20,8 +20,10 @@ import Testing
         let caller = try BrokerCaller(arn: "arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789abcdef0")
         #expect(caller == (try BrokerCaller(arn: "arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789abcdef0")))
         #expect(caller.accountId == "210987654321" && caller.roleName == "web-role" && caller.instanceId == "i-0123456789abcdef0")
-        for arn in ["arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789ABCDEF0", "arn:aws:sts::210987654321:assumed-role/web-role/i-0123",
-                    "arn:aws:iam::210987654321:role/web-role", "arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789abcdef0/x"] {
+        for arn in [
+            "arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789ABCDEF0", "arn:aws:sts::210987654321:assumed-role/web-role/i-0123",
+            "arn:aws:iam::210987654321:role/web-role", "arn:aws:sts::210987654321:assumed-role/web-role/i-0123456789abcdef0/x",
+        ] {
             #expect(throws: AdjoinError.self, "\(arn)") { try BrokerCaller(arn: arn) }
         }
     }
@@ -45,7 +47,8 @@ import Testing
     }
 
     @Test func theInstanceReadsTheAnswerAndTheRefusals() throws {
-        let body = #"{"oneTimePassword":"One-Time-1","status":"PRESET","domain":"corp.example.com","domainControllers":["192.0.2.10"],"computerName":"IP-10-1-2-3","hostFQDN":"ip-10-1-2-3.corp.example.com","loginGroups":["linux-admins"],"sudoGroup":null}"#
+        let body =
+            #"{"oneTimePassword":"One-Time-1","status":"PRESET","domain":"corp.example.com","domainControllers":["192.0.2.10"],"computerName":"IP-10-1-2-3","hostFQDN":"ip-10-1-2-3.corp.example.com","loginGroups":["linux-admins"],"sudoGroup":null}"#
         let reply = try JSON.parse(Array(body.utf8), secretKeys: ["oneTimePassword"])
         let answer = try InstanceBroker.answer(reply, url: "https://b")
         #expect(answer.computerName.value == "IP-10-1-2-3" && answer.hostFQDN == "ip-10-1-2-3.corp.example.com")

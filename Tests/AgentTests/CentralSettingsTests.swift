@@ -28,7 +28,8 @@ import TestSupport
     }
 
     @Test func theBlogsItemIsReadAsItIs() throws {
-        let read = try settings("""
+        let read = try settings(
+            """
             {"accountId": {"S": "111122223333"}, "dnsName": {"S": "corp.example.com"}, "dnsIP1": {"S": "10.0.0.10"},
              "dnsIP2": {"S": "10.0.1.10"}, "adJoinUserName": {"S": "adjoiner"}, "adJoinUserPwParam": {"S": "/adjoin/password"}}
             """)
@@ -59,13 +60,20 @@ import TestSupport
     @Test func whatDoesNotBelongInTheTableIsRefused() {
         let base = #""accountId": {"S": "111122223333"}, "domain": {"S": "corp.example.com"}"#
         #expect(refusal("{\(base), \"joinPassword\": {\"S\": \"hunter2\"}}")?.contains("does not belong in the central table") == true)
-        #expect(refusal("{\(base), \"regions\": {\"M\": {\"us-east-1\": {\"M\": {\"joinPassword\": {\"S\": \"x\"}}}}}}")?.contains("joinPassword") == true)
+        #expect(
+            refusal("{\(base), \"regions\": {\"M\": {\"us-east-1\": {\"M\": {\"joinPassword\": {\"S\": \"x\"}}}}}}")?.contains(
+                "joinPassword") == true)
         #expect(refusal("{\(base), \"settingsTable\": {\"S\": \"other\"}}")?.contains("points to a settings table") == true)
         #expect(refusal("{\(base), \"domainControler\": {\"S\": \"x\"}}")?.contains("did you mean") == true)
-        #expect(refusal(#"{"accountId": {"S": "999999999999"}, "domain": {"S": "corp.example.com"}}"#)?.contains("is not 111122223333") == true)
+        #expect(
+            refusal(#"{"accountId": {"S": "999999999999"}, "domain": {"S": "corp.example.com"}}"#)?.contains("is not 111122223333") == true)
         #expect(refusal("{\(base), \"dnsIP1\": {\"B\": \"AAAA\"}}")?.contains("DynamoDB B value") == true)
-        #expect(refusal("{\(base), \"regions\": {\"M\": {\"us-east-1\": {\"M\": {\"accountId\": {\"S\": \"1\"}}}}}}")?.contains("cannot set \"accountId\"") == true)
-        #expect(refusal("{\(base), \"joinPasswordSecret\": {\"S\": \"a\"}, \"adJoinUserPwParam\": {\"S\": \"/p\"}}")?.contains("not several") == true)
+        #expect(
+            refusal("{\(base), \"regions\": {\"M\": {\"us-east-1\": {\"M\": {\"accountId\": {\"S\": \"1\"}}}}}}")?.contains(
+                "cannot set \"accountId\"") == true)
+        #expect(
+            refusal("{\(base), \"joinPasswordSecret\": {\"S\": \"a\"}, \"adJoinUserPwParam\": {\"S\": \"/p\"}}")?.contains("not several")
+                == true)
     }
 
     @Test func thePointerIsReadFromTheDefaultsFile() throws {
@@ -79,23 +87,29 @@ import TestSupport
         try "ADJOIN_JOIN_OPTIONS=\"--configure-dns\"\n".write(to: file, atomically: true, encoding: .utf8)
         #expect(try CentralSettingsPointer.read(files) == nil, "a file that names no table")
         try """
-            # central settings
-            export ADJOIN_SETTINGS_TABLE = "adjoin-settings"
-            ADJOIN_SETTINGS_REGION='eu-west-1'
-            ADJOIN_SETTINGS_ROLE_ARN=arn:aws:iam::409876543210:role/adjoin-settings-reader
-            """.write(to: file, atomically: true, encoding: .utf8)
-        #expect(try CentralSettingsPointer.read(files) == CentralSettingsPointer(
-            table: "adjoin-settings", region: "eu-west-1", roleArn: "arn:aws:iam::409876543210:role/adjoin-settings-reader",
-            source: "/etc/default/adjoin"))
-        for (text, problem) in [("ADJOIN_SETTINGS_REGION=eu-west-1\n", "without ADJOIN_SETTINGS_TABLE"),
-                                ("ADJOIN_SETTINGS_TABLE=t\n", "must be a DynamoDB table name"),
-                                ("ADJOIN_SETTINGS_TABLE=tab\nADJOIN_SETTINGS_ROLE_ARN=role/x\n", "must be an IAM role ARN")] {
+        # central settings
+        export ADJOIN_SETTINGS_TABLE = "adjoin-settings"
+        ADJOIN_SETTINGS_REGION='eu-west-1'
+        ADJOIN_SETTINGS_ROLE_ARN=arn:aws:iam::409876543210:role/adjoin-settings-reader
+        """.write(to: file, atomically: true, encoding: .utf8)
+        #expect(
+            try CentralSettingsPointer.read(files)
+                == CentralSettingsPointer(
+                    table: "adjoin-settings", region: "eu-west-1", roleArn: "arn:aws:iam::409876543210:role/adjoin-settings-reader",
+                    source: "/etc/default/adjoin"))
+        for (text, problem) in [
+            ("ADJOIN_SETTINGS_REGION=eu-west-1\n", "without ADJOIN_SETTINGS_TABLE"),
+            ("ADJOIN_SETTINGS_TABLE=t\n", "must be a DynamoDB table name"),
+            ("ADJOIN_SETTINGS_TABLE=tab\nADJOIN_SETTINGS_ROLE_ARN=role/x\n", "must be an IAM role ARN"),
+        ] {
             try text.write(to: file, atomically: true, encoding: .utf8)
             do {
                 _ = try CentralSettingsPointer.read(files)
                 Issue.record("accepted \(text)")
             } catch {
-                #expect(error.status == .invalidInput && error.message.contains(problem) && error.message.hasPrefix("/etc/default/adjoin"), "\(error.message)")
+                #expect(
+                    error.status == .invalidInput && error.message.contains(problem) && error.message.hasPrefix("/etc/default/adjoin"),
+                    "\(error.message)")
             }
         }
     }
@@ -103,17 +117,20 @@ import TestSupport
     @Test func aPointerParameterHoldsOnlyThePointer() throws {
         let source = "settings parameter 'adjoin'"
         let pointer = try CentralSettingsPointer.fromParameter(
-            [("settingsTable", .string("adjoin-settings")), ("settingsRoleArn", .string("arn:aws:iam::409876543210:role/r"))], source: source)
+            [("settingsTable", .string("adjoin-settings")), ("settingsRoleArn", .string("arn:aws:iam::409876543210:role/r"))],
+            source: source)
         #expect(pointer == CentralSettingsPointer(table: "adjoin-settings", roleArn: "arn:aws:iam::409876543210:role/r", source: source))
         #expect(try CentralSettingsPointer.fromParameter([("domain", .string("corp.example.com"))], source: source) == nil)
         #expect(throws: AdjoinError.self) {
-            try CentralSettingsPointer.fromParameter([("settingsTable", .string("adjoin-settings")), ("domain", .string("corp.example.com"))], source: source)
+            try CentralSettingsPointer.fromParameter(
+                [("settingsTable", .string("adjoin-settings")), ("domain", .string("corp.example.com"))], source: source)
         }
     }
 
     @Test func aSeamlessJoinSecretGivesUserAndPassword() throws {
-        let (user, password) = try JoinPasswordSecret.read(SecretBytes(Array(#"{"awsSeamlessDomainUsername": "adjoiner", "awsSeamlessDomainPassword": "p{a}ss\"1"}"#.utf8)),
-                                                           secretId: "s")
+        let (user, password) = try JoinPasswordSecret.read(
+            SecretBytes(Array(#"{"awsSeamlessDomainUsername": "adjoiner", "awsSeamlessDomainPassword": "p{a}ss\"1"}"#.utf8)),
+            secretId: "s")
         #expect(user == "adjoiner")
         #expect(password.withUnsafeBytes { Array($0) } == Array("p{a}ss\"1".utf8))
 

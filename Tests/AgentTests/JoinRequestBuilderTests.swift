@@ -41,14 +41,17 @@ import TestSupport
         try JoinUseCase(options).joinRequest(settings: settings, instance: nil, files: HostFiles(root: root.path))
     }
 
-    func expectInvalid(_ message: String, _ options: JoinUseCase.Options, _ settings: AgentSettings, prefix: Bool = false,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectInvalid(
+        _ message: String, _ options: JoinUseCase.Options, _ settings: AgentSettings, prefix: Bool = false,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         do {
             _ = try build(options, settings)
             Issue.record("no error; expected: \(message)", sourceLocation: sourceLocation)
         } catch {
             #expect(error.status == .invalidInput, sourceLocation: sourceLocation)
-            #expect(prefix ? error.message.hasPrefix(message) : error.message == message, "\(error.message)", sourceLocation: sourceLocation)
+            #expect(
+                prefix ? error.message.hasPrefix(message) : error.message == message, "\(error.message)", sourceLocation: sourceLocation)
         }
     }
 
@@ -56,12 +59,14 @@ import TestSupport
     /// the account's owner, its account and Region in the marker; --owner still names another owner.
     @Test func onEC2TheInstanceIsTheIdentityAndTheOwner() throws {
         let instance = AccountOwner.instance("i-0fedcba9876543210", accountId: "111122223333", region: "eu-west-1")
-        let request = try JoinUseCase(options()).joinRequest(settings: try settings(), instance: nil, files: HostFiles(root: root.path),
-                                                             ec2Identity: instance)
+        let request = try JoinUseCase(options()).joinRequest(
+            settings: try settings(), instance: nil, files: HostFiles(root: root.path),
+            ec2Identity: instance)
         #expect(request.identity == instance)
         #expect(request.owner.recorded == "adjoin-owner: i-0fedcba9876543210 account=111122223333 region=eu-west-1")
-        let chosen = try JoinUseCase(options { $0.owner = "web-farm" }).joinRequest(settings: try settings(), instance: nil,
-                                                                                     files: HostFiles(root: root.path), ec2Identity: instance)
+        let chosen = try JoinUseCase(options { $0.owner = "web-farm" }).joinRequest(
+            settings: try settings(), instance: nil,
+            files: HostFiles(root: root.path), ec2Identity: instance)
         #expect(chosen.identity == instance)
         #expect(chosen.owner == AccountOwner("web-farm"))
     }
@@ -86,12 +91,16 @@ import TestSupport
     }
 
     @Test func aPasswordIsOnlyTakenFromStandardInput() throws {
-        try expectInvalid("give the join user's password on standard input with --password-stdin (never as an argument)",
-                          options { $0.passwordFromStandardInput = false }, try settings())
+        try expectInvalid(
+            "give the join user's password on standard input with --password-stdin (never as an argument)",
+            options { $0.passwordFromStandardInput = false }, try settings())
     }
 
     @Test func aDryRunNeedsNoPassword() throws {
-        let request = try build(options { $0.passwordFromStandardInput = false; $0.dryRun = true }, try settings(password: nil))
+        let request = try build(
+            options {
+                $0.passwordFromStandardInput = false; $0.dryRun = true
+            }, try settings(password: nil))
         #expect(request.password.withUnsafeBytes { $0.count } == 0)
     }
 
@@ -110,11 +119,12 @@ import TestSupport
     @Test func aOneTimePasswordJoinLogsInAsTheComputerWithNoJoinUser() throws {
         var settings = try settings(password: nil)
         settings.joinUser = nil
-        let request = try build(options {
-            $0.passwordFromStandardInput = false
-            $0.oneTimePasswordFromStandardInput = true
-            $0.dryRun = true
-        }, settings)
+        let request = try build(
+            options {
+                $0.passwordFromStandardInput = false
+                $0.oneTimePasswordFromStandardInput = true
+                $0.dryRun = true
+            }, settings)
         #expect(request.oneTimePassword)
         #expect(request.user == "WEB1$")
         #expect(request.userPrincipal == "WEB1$@CORP.EXAMPLE.COM")

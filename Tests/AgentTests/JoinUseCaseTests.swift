@@ -23,16 +23,20 @@ import TestSupport
     /// A new account, created and proven at kvno 1. The DACL read for the self-deletion grant is
     /// refused (as on a directory that lets the join user create accounts but not read their DACL):
     /// the join stands, with a warning that leave will need a join user.
-    static var newAccount: [DirectoryStep] { [
-        .search(bases: [base, wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(computers, [:])]])),
-        .add(dn: dn),
-        .search(base: dn, error: LDAPError(code: .insufficientAccess, message: "Insufficient access", diagnostic: nil, operation: "search")),
-        .login(principal: "WEB1$", answer: .success(1)),
-    ] }
+    static var newAccount: [DirectoryStep] {
+        [
+            .search(bases: [base, wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(computers, [:])]])),
+            .add(dn: dn),
+            .search(
+                base: dn, error: LDAPError(code: .insufficientAccess, message: "Insufficient access", diagnostic: nil, operation: "search")),
+            .login(principal: "WEB1$", answer: .success(1)),
+        ]
+    }
 
     func connector(_ steps: [DirectoryStep]) throws -> FakeDirectoryConnector {
-        let directory = try FakeDirectory(controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
-                                          realm: "CORP.EXAMPLE.COM", steps)
+        let directory = try FakeDirectory(
+            controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
+            realm: "CORP.EXAMPLE.COM", steps)
         return FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
     }
 
@@ -42,9 +46,10 @@ import TestSupport
     func context(_ connector: FakeDirectoryConnector) -> RunContext {
         let progress = self.progress
         // No resolver step: the join finds its DC through the connector alone, and any DNS query fails the test.
-        return RunContext(deadline: Deadline(seconds: 30), progress: { line in progress.withLock { $0.append(line) } }, files: root.files,
-                          environment: AWSEnvironment(variables: [:]), clock: FixedClock(1_700_000_000), resolvers: FakeResolver([]),
-                          connector: connector)
+        return RunContext(
+            deadline: Deadline(seconds: 30), progress: { line in progress.withLock { $0.append(line) } }, files: root.files,
+            environment: AWSEnvironment(variables: [:]), clock: FixedClock(1_700_000_000), resolvers: FakeResolver([]),
+            connector: connector)
     }
 
     /// The join password nowhere in what the join said, printed or reported.
@@ -103,20 +108,25 @@ import TestSupport
     /// The DC refuses the add: the command fails with the directory's reason and the domain, and the
     /// host is as it was (no keytab, no join or intent record; the lock's own file aside).
     @Test func aJoinTheDirectoryRefusesFailsAndLeavesTheHostAsItWas() throws {
-        let refused = LDAPError(code: .insufficientAccess, message: "Insufficient access",
-                                diagnostic: "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)", operation: "add")
+        let refused = LDAPError(
+            code: .insufficientAccess, message: "Insufficient access",
+            diagnostic: "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)", operation: "add")
         let connector = try connector([
             .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(Self.computers, [:])]])),
             .add(dn: Self.dn, error: refused),
         ])
-        let result = Result { () throws(CommandFailure) -> CommandReport in try JoinUseCase(options(configure: false)).run(context(connector)) }
+        let result = Result { () throws(CommandFailure) -> CommandReport in
+            try JoinUseCase(options(configure: false)).run(context(connector))
+        }
         connector.finish()
         guard case .failure(let failure) = result else {
             Issue.record("a join the directory refused reported \((try? result.get())?.status.rawValue ?? "")")
             return
         }
         #expect(failure.error.status == .insufficientPermissions)
-        #expect(failure.error.message.contains("adjoiner@CORP.EXAMPLE.COM needs Create Computer objects on \(Self.computers)"), "\(failure.error.message)")
+        #expect(
+            failure.error.message.contains("adjoiner@CORP.EXAMPLE.COM needs Create Computer objects on \(Self.computers)"),
+            "\(failure.error.message)")
         #expect(failure.domain == "corp.example.com")
         #expect(try root.files.read("/etc/krb5.keytab") == nil)
         #expect(try JoinRecord.read(root.files) == nil)
@@ -128,17 +138,23 @@ import TestSupport
     @Test func aFlagsOnlyJoinConfiguresTheHostForTheFlagsGroups() throws {
         try root.write("", to: "/usr/sbin/sssd", mode: 0o755)
         try root.write("passwd: files\ngroup: files\n", to: "/etc/nsswitch.conf")
-        let stack = "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\n"
+        let stack =
+            "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\n"
             + "password sufficient pam_unix.so\npassword required pam_deny.so\nsession required pam_unix.so\n"
         try root.write(stack, to: "/etc/pam.d/system-auth")
         try root.write(stack, to: "/etc/pam.d/password-auth")
         var options = options(configure: true)
         options.settings.set(.allowedGroups, ["linux-admins"])
         options.settings.set(.sudoGroup, "linux-sudoers")
-        let connector = try connector(Self.newAccount + [
-            .search(base: Self.base, entries: [LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
-                                               LDAPEntry.scripted("CN=Linux Sudoers,OU=Groups," + Self.base, ["sAMAccountName": ["linux-sudoers"]])]),
-        ])
+        let connector = try connector(
+            Self.newAccount + [
+                .search(
+                    base: Self.base,
+                    entries: [
+                        LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
+                        LDAPEntry.scripted("CN=Linux Sudoers,OU=Groups," + Self.base, ["sAMAccountName": ["linux-sudoers"]]),
+                    ])
+            ])
         let report = try JoinUseCase(options).run(context(connector))
         connector.finish()
         #expect(report.status == .joined)

@@ -10,8 +10,10 @@ import Testing
 
     func state(oneTimePassword: String) throws -> KeptBrokerAnswer {
         let state = KeptBrokerAnswer()
-        state.answered(InstanceBroker.Answer(settings: AgentSettings(), computerName: try ComputerName(explicit: "WEB01"),
-                                             hostFQDN: "web01.corp.example.com", oneTimePassword: SecretBytes(Array(oneTimePassword.utf8))))
+        state.answered(
+            InstanceBroker.Answer(
+                settings: AgentSettings(), computerName: try ComputerName(explicit: "WEB01"),
+                hostFQDN: "web01.corp.example.com", oneTimePassword: SecretBytes(Array(oneTimePassword.utf8))))
         return state
     }
 
@@ -49,8 +51,10 @@ import Testing
         state.willChange(to: SecretBytes(Array("changed-2".utf8)))
         #expect(state.attemptFailed(AdjoinError(.accessDenied, "refused again")) == .askBroker)
         // The broker's next answer refused too: the join's outcome, ACCESS_DENIED.
-        state.answered(InstanceBroker.Answer(settings: AgentSettings(), computerName: try ComputerName(explicit: "WEB01"),
-                                             hostFQDN: "web01.corp.example.com", oneTimePassword: SecretBytes(Array("one-time-2".utf8))))
+        state.answered(
+            InstanceBroker.Answer(
+                settings: AgentSettings(), computerName: try ComputerName(explicit: "WEB01"),
+                hostFQDN: "web01.corp.example.com", oneTimePassword: SecretBytes(Array("one-time-2".utf8))))
         state.willChange(to: SecretBytes(Array("changed-3".utf8)))
         #expect(state.attemptFailed(AdjoinError(.accessDenied, "refused")) == .report)
         // A failure before any login (no password being changed) changes nothing kept.

@@ -42,9 +42,13 @@ import Testing
 
     @Test func sshPublicKeyAttributeIsAnAttributeName() throws {
         #expect(try parse(#"{"domain": "corp.example.com"}"#).login.sshPublicKeyAttribute == nil)
-        #expect(try parse(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "altSecurityIdentities"}"#).login.sshPublicKeyAttribute == "altSecurityIdentities")
+        #expect(
+            try parse(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "altSecurityIdentities"}"#).login.sshPublicKeyAttribute
+                == "altSecurityIdentities")
         let refused = message(#"{"domain": "corp.example.com", "sshPublicKeyAttribute": "ssh key; x"}"#)
-        #expect(refused?.contains("sshPublicKeyAttribute") == true && refused?.contains("an LDAP attribute name") == true, "\(refused ?? "accepted")")
+        #expect(
+            refused?.contains("sshPublicKeyAttribute") == true && refused?.contains("an LDAP attribute name") == true,
+            "\(refused ?? "accepted")")
     }
 
     @Test func posixIDsIsABooleanThatDefaultsToUnset() throws {
@@ -52,7 +56,8 @@ import Testing
         #expect(!unset.login.posixIDs && !unset.given.contains(.posixIDs))
         let given = try parse(#"{"domain": "corp.example.com", "posixIDs": true}"#)
         #expect(given.login.posixIDs && given.given.contains(.posixIDs))
-        #expect(message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
+        #expect(
+            message(#"{"domain": "corp.example.com", "posixIDs": "yes"}"#) == "\(source): \"posixIDs\" must be true or false, not a string")
     }
 
     @Test func updateSambaIsABooleanThatDefaultsToUnset() throws {
@@ -67,12 +72,15 @@ import Testing
         #expect(unset.login.configureSSH && !unset.given.contains(.configureSSH))
         #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": false}"#).login.configureSSH == false)
         #expect(try parse(#"{"domain": "corp.example.com", "configureSSH": true}"#).given.contains(.configureSSH))
-        #expect(message(#"{"domain": "corp.example.com", "configureSSH": "no"}"#) == "\(source): \"configureSSH\" must be true or false, not a string")
+        #expect(
+            message(#"{"domain": "corp.example.com", "configureSSH": "no"}"#)
+                == "\(source): \"configureSSH\" must be true or false, not a string")
         #expect(message(#"{"domain": "corp.example.com", "configureSsh": false}"#)?.contains("did you mean \"configureSSH\"") == true)
     }
 
     @Test func readsEveryModernKey() throws {
-        let settings = try parse("""
+        let settings = try parse(
+            """
             {"domain": "Corp.Example.com", "domainControllers": ["10.0.0.10", "dc2.corp.example.com:389", "10.0.0.10"],
              "joinUser": "adjoiner", "joinPassword": "s3cret!", "organizationalUnit": "OU=Linux,DC=corp,DC=example,DC=com",
              "allowedGroups": ["linux-admins", "Domain Admins", "linux-admins"], "statusTable": "adjoin-status",
@@ -94,7 +102,8 @@ import Testing
     }
 
     @Test func readsTheLegacyKeys() throws {
-        let settings = try parse("""
+        let settings = try parse(
+            """
             {"dnsName": "corp.example.com", "dnsIP1": "10.0.0.10", "dnsIP2": "10.0.1.10",
              "adJoinUserName": "CORP\\\\adjoiner", "adJoinUserPwParam": "/adjoin/password"}
             """)
@@ -118,23 +127,33 @@ import Testing
         #expect(message("{}") == "\(source): \"domain\" (the domain's DNS name, legacy \"dnsName\") is required")
         #expect(message(#"{"domain": 5}"#) == "\(source): \"domain\" must be a string, not a number")
         #expect(message(#"{"dnsName": "bad domain"}"#)?.hasPrefix("\(source): \"dnsName\": ") == true)
-        #expect(message(#"{"domain": "corp.example.com", "organisationalUnit": "OU=x"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "organisationalUnit": "OU=x"}"#)
                 == "\(source): unknown key \"organisationalUnit\" (did you mean \"organizationalUnit\"?)")
         #expect(message(#"{"domain": "corp.example.com", "colour": "red"}"#) == "\(source): unknown key \"colour\"")
-        #expect(message(#"{"domain": "corp.example.com", "dnsName": "corp.example.com"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "dnsName": "corp.example.com"}"#)
                 == "\(source): give \"domain\" or \"dnsName\", not both: they mean the same")
         #expect(message(#"{"domain": "corp.example.com", "domain": "other.example.com"}"#) == "\(source): \"domain\" is given twice")
-        #expect(message(#"{"domain": "corp.example.com", "domainControllers": ["10.0.0.1"], "dnsIP1": "10.0.0.2"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "domainControllers": ["10.0.0.1"], "dnsIP1": "10.0.0.2"}"#)
                 == "\(source): give \"domainControllers\" or \"dnsIP1\", not both: they mean the same")
-        #expect(message(#"{"domain": "corp.example.com", "domainControllers": "10.0.0.1"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "domainControllers": "10.0.0.1"}"#)
                 == "\(source): \"domainControllers\" must be a list of strings, not a string")
         #expect(message(#"{"domain": "corp.example.com", "dnsIP2": "10.0.0.1:99999"}"#)?.hasPrefix("\(source): \"dnsIP2\": ") == true)
-        #expect(message(#"{"domain": "corp.example.com", "allowedGroups": ["ok", "a,b"]}"#)?.hasPrefix("\(source): \"allowedGroups\": group name") == true)
-        #expect(message(#"{"domain": "corp.example.com", "computerNameFrom": "ip"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "allowedGroups": ["ok", "a,b"]}"#)?.hasPrefix(
+                "\(source): \"allowedGroups\": group name") == true)
+        #expect(
+            message(#"{"domain": "corp.example.com", "computerNameFrom": "ip"}"#)
                 == "\(source): \"computerNameFrom\" must be \"hostname\" or \"instance-id\", not \"ip\"")
-        #expect(message(#"{"domain": "corp.example.com", "statusRegion": "Europe"}"#)
+        #expect(
+            message(#"{"domain": "corp.example.com", "statusRegion": "Europe"}"#)
                 == "\(source): \"statusRegion\" must be an AWS region such as eu-west-1, not \"Europe\"")
-        #expect(message(#"{"domain": "corp.example.com", "statusRoleArn": "arn:aws:iam::12:role/x"}"#)?.contains("must be an IAM role ARN") == true)
+        #expect(
+            message(#"{"domain": "corp.example.com", "statusRoleArn": "arn:aws:iam::12:role/x"}"#)?.contains("must be an IAM role ARN")
+                == true)
         #expect(message(#"{"domain": "corp.example.com", "statusTable": "ab"}"#)?.contains("must be a DynamoDB table name") == true)
         #expect(message(#"{"domain": "corp.example.com", "joinUser": "a\nb"}"#) == "\(source): \"joinUser\" contains a control character")
         #expect(message(#"{"domain": "corp.example.com", "joinUser": ""}"#) == "\(source): \"joinUser\" is empty")
@@ -154,7 +173,8 @@ import Testing
             #expect(text?.contains(secret) == false)
         }
         #expect(message(#"{"domain": "corp.example.com", "joinPassword": ""}"#) == "\(source): \"joinPassword\" is empty")
-        #expect(message(#"{"domain": "corp.example.com", "joinPassword": 42}"#) == "\(source): \"joinPassword\" must be a string, not a number")
+        #expect(
+            message(#"{"domain": "corp.example.com", "joinPassword": 42}"#) == "\(source): \"joinPassword\" must be a string, not a number")
     }
 
     @Test func refusesADocumentLargerThanAParameterCanHold() {
@@ -163,10 +183,15 @@ import Testing
     }
 
     @Test func awsNameShapes() {
-        #expect(AWSNames.isRegion("us-gov-west-1") && AWSNames.isRegion("eu-west-1") && !AWSNames.isRegion("eu-west") && !AWSNames.isRegion("EU-west-1"))
-        #expect(AWSNames.isParameterName("adjoin") && AWSNames.isParameterName("/a/b_c.d-e")
+        #expect(
+            AWSNames.isRegion("us-gov-west-1") && AWSNames.isRegion("eu-west-1") && !AWSNames.isRegion("eu-west")
+                && !AWSNames.isRegion("EU-west-1"))
+        #expect(
+            AWSNames.isParameterName("adjoin") && AWSNames.isParameterName("/a/b_c.d-e")
                 && AWSNames.isParameterName("arn:aws:ssm:eu-west-1:123456789012:parameter/adjoin") && !AWSNames.isParameterName("a b"))
-        #expect(AWSNames.isRoleARN("arn:aws-us-gov:iam::123456789012:role/path/name") && !AWSNames.isRoleARN("arn:aws:iam::123456789012:user/x"))
+        #expect(
+            AWSNames.isRoleARN("arn:aws-us-gov:iam::123456789012:role/path/name") && !AWSNames.isRoleARN("arn:aws:iam::123456789012:user/x")
+        )
     }
 
     @Test func registerDNSAndDNSAddress() throws {
@@ -176,7 +201,8 @@ import Testing
         let unset = try parse(#"{"domain": "corp.example.com"}"#)
         #expect(unset.registerDNS && !unset.given.contains(.registerDNS), "not said: the agent's default (register)")
         #expect(message(#"{"domain": "corp.example.com", "registerDNS": "no"}"#)?.contains("\"registerDNS\" must be true or false") == true)
-        #expect(message(#"{"domain": "corp.example.com", "dnsAddress": "web1.corp.example.com"}"#)?.contains("is not an IP address") == true)
+        #expect(
+            message(#"{"domain": "corp.example.com", "dnsAddress": "web1.corp.example.com"}"#)?.contains("is not an IP address") == true)
         // Flags win over the settings.
         var flags = AgentSettings()
         flags.registerDNS = true

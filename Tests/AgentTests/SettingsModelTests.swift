@@ -11,13 +11,16 @@ import Testing
         #expect(keys.count == SettingKey.allCases.count && Set(keys) == Set(SettingKey.allCases))
         let names = SettingsModel.all.filter(\.inDocument).flatMap { [$0.key.rawValue] + $0.legacy }
         #expect(names.count == Set(names).count, "a name that means two settings")
-        #expect(SettingsModel.key(named: "dnsIP2") == .domainControllers && SettingsModel.key(named: "adJoinUserPwParam") == .joinPasswordParameter)
+        #expect(
+            SettingsModel.key(named: "dnsIP2") == .domainControllers
+                && SettingsModel.key(named: "adJoinUserPwParam") == .joinPasswordParameter)
     }
 
     @Test func aFlagOnlySettingIsUnknownToADocument() {
         #expect(SettingsModel.key(named: "configureDNS") == nil)
         #expect(throws: AdjoinError.self) {
-            try SettingsDocument.parse(SecretBytes(Array(#"{"domain": "corp.example.com", "configureDNS": true}"#.utf8)), source: "settings parameter 'adjoin'")
+            try SettingsDocument.parse(
+                SecretBytes(Array(#"{"domain": "corp.example.com", "configureDNS": true}"#.utf8)), source: "settings parameter 'adjoin'")
         }
     }
 
@@ -46,10 +49,13 @@ import Testing
     }
 
     @Test func aLayerReplacesOnlyWhatItGives() throws {
-        let parameter = try SettingsDocument.parse(SecretBytes(Array(#"""
-            {"domain": "corp.example.com", "registerDNS": false, "configureSSH": false, "allowedGroups": ["from-parameter"],
-             "sudoGroup": "admins", "updateSamba": true}
-            """#.utf8)), source: "settings parameter 'adjoin'")
+        let parameter = try SettingsDocument.parse(
+            SecretBytes(
+                Array(
+                    #"""
+                    {"domain": "corp.example.com", "registerDNS": false, "configureSSH": false, "allowedGroups": ["from-parameter"],
+                     "sudoGroup": "admins", "updateSamba": true}
+                    """#.utf8)), source: "settings parameter 'adjoin'")
         var flags = SettingFlags()
         flags.set(.allowedGroups, ["from-flag"])
         flags.set(.posixIDs, true)
@@ -61,13 +67,18 @@ import Testing
 
     /// The broker hands on the host's own settings as the parameter gave them, and the instance reads them back.
     @Test func theBrokerHandsOnTheHostSettingsItWasGiven() throws {
-        let settings = try SettingsDocument.parse(SecretBytes(Array(#"""
-            {"domain": "corp.example.com", "registerDNS": false, "posixIDs": true, "statusTable": "adjoin-status", "joinUser": "adjoiner"}
-            """#.utf8)), source: "settings parameter 'adjoin'")
+        let settings = try SettingsDocument.parse(
+            SecretBytes(
+                Array(
+                    #"""
+                    {"domain": "corp.example.com", "registerDNS": false, "posixIDs": true, "statusTable": "adjoin-status", "joinUser": "adjoiner"}
+                    """#.utf8)), source: "settings parameter 'adjoin'")
         let handed = SettingsModel.handedOn(settings)
         #expect(handed.map(\.0) == ["statusTable", "registerDNS", "posixIDs"], "not given, not handed on; the join user never")
-        var reply: [(String, JSON)] = [("oneTimePassword", .secret(SecretBytes(Array("One-Time-1".utf8)))), ("domain", .string("corp.example.com")),
-                                       ("computerName", .string("IP-10-1-2-3")), ("hostFQDN", .string("ip-10-1-2-3.corp.example.com"))]
+        var reply: [(String, JSON)] = [
+            ("oneTimePassword", .secret(SecretBytes(Array("One-Time-1".utf8)))), ("domain", .string("corp.example.com")),
+            ("computerName", .string("IP-10-1-2-3")), ("hostFQDN", .string("ip-10-1-2-3.corp.example.com")),
+        ]
         reply += handed
         let answer = try InstanceBroker.answer(.object(reply), url: "https://broker.example")
         #expect(!answer.settings.registerDNS && answer.settings.login.posixIDs && answer.settings.statusTable == "adjoin-status")
@@ -84,10 +95,14 @@ import Testing
         for setting in SettingsModel.all where setting.inDocument {
             let row = rows.first { $0.hasPrefix("| `\(setting.key.rawValue)` |") }
             #expect(row != nil, "docs/configuration.md has no row for \(setting.key.rawValue)")
-            for legacy in setting.legacy { #expect(row?.contains("`\(legacy)`") == true, "\(setting.key.rawValue)'s row does not name \(legacy)") }
+            for legacy in setting.legacy {
+                #expect(row?.contains("`\(legacy)`") == true, "\(setting.key.rawValue)'s row does not name \(legacy)")
+            }
         }
-        let pages = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil).filter { $0.pathExtension == "md" }
-            .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
+        let pages = try FileManager.default.contentsOfDirectory(at: docs, includingPropertiesForKeys: nil).filter {
+            $0.pathExtension == "md"
+        }
+        .map { try String(contentsOf: $0, encoding: .utf8) }.joined()
         for setting in SettingsModel.all {
             guard let flag = setting.flag else { continue }
             #expect(pages.contains(flag), "\(flag) is in no page of docs/")

@@ -8,13 +8,15 @@ import Testing
     let day: Int64 = 86_400
 
     func account(_ id: String = "i-0123456789abcdef0", lastUsed: Int64?) -> InstanceAccount {
-        InstanceAccount(dn: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", computerName: "WEB1",
-                        owner: .instance(id, accountId: "123456789012", region: "eu-west-1"), lastUsed: lastUsed)
+        InstanceAccount(
+            dn: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", computerName: "WEB1",
+            owner: .instance(id, accountId: "123456789012", region: "eu-west-1"), lastUsed: lastUsed)
     }
 
     func decide(_ states: [String: String]?, lastUsed: Int64? = nil, grace: Int64 = 86_400) -> SweepDecision {
-        SweepDecision.decide(account(lastUsed: lastUsed), states: states, unreachable: states == nil ? "AccessDenied" : nil,
-                             now: now, graceSeconds: grace)
+        SweepDecision.decide(
+            account(lastUsed: lastUsed), states: states, unreachable: states == nil ? "AccessDenied" : nil,
+            now: now, graceSeconds: grace)
     }
 
     @Test func onlyATerminatedInstanceOrOneLongUnknownIsDeleted() {
@@ -57,8 +59,12 @@ import Testing
         for bad in ["", "h", "-1h", "1.5h", "1w", "24 h", "9999999999d"] {
             #expect(SweepDecision.parseDuration(bad) == nil, "\(bad)")
         }
-        #expect(Sweep.roleARN(account: "111122223333", roleName: "adjoin-sweep", region: "eu-west-1") == "arn:aws:iam::111122223333:role/adjoin-sweep")
-        #expect(Sweep.roleARN(account: "111122223333", roleName: "ops/adjoin-sweep", region: "cn-north-1") == "arn:aws-cn:iam::111122223333:role/ops/adjoin-sweep")
+        #expect(
+            Sweep.roleARN(account: "111122223333", roleName: "adjoin-sweep", region: "eu-west-1")
+                == "arn:aws:iam::111122223333:role/adjoin-sweep")
+        #expect(
+            Sweep.roleARN(account: "111122223333", roleName: "ops/adjoin-sweep", region: "cn-north-1")
+                == "arn:aws-cn:iam::111122223333:role/ops/adjoin-sweep")
         #expect(Sweep.roleARN(account: "111122223333", roleName: "adjoin-sweep", region: "us-gov-west-1").hasPrefix("arn:aws-us-gov:"))
     }
 }

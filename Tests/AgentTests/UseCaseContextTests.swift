@@ -9,15 +9,18 @@ import TestSupport
 /// A use case reaches DNS and the directory only through its RunContext: handed scripted fakes, it
 /// runs without the lab, and any lookup or login the fakes were not told of fails the test.
 @Suite struct UseCaseContextTests {
-    func context(resolvers: FakeResolver? = nil, connector: FakeDirectoryConnector? = nil, root: String = "/nonexistent-root") -> RunContext {
-        RunContext(deadline: Deadline(seconds: 10), progress: { _ in }, files: HostFiles(root: root),
-                   environment: AWSEnvironment(variables: [:]), resolvers: resolvers ?? FakeResolver([]), connector: connector)
+    func context(resolvers: FakeResolver? = nil, connector: FakeDirectoryConnector? = nil, root: String = "/nonexistent-root") -> RunContext
+    {
+        RunContext(
+            deadline: Deadline(seconds: 10), progress: { _ in }, files: HostFiles(root: root),
+            environment: AWSEnvironment(variables: [:]), resolvers: resolvers ?? FakeResolver([]), connector: connector)
     }
 
     @Test func discoverAsksTheContextsResolver() {
         let resolver = FakeResolver([
-            .query(name: "_ldap._tcp.dc._msdcs.corp.example.com", type: DNSAnswer.typeService,
-                   answer: .failure(AdjoinError(.domainNotFound, "DNS name does not exist"))),
+            .query(
+                name: "_ldap._tcp.dc._msdcs.corp.example.com", type: DNSAnswer.typeService,
+                answer: .failure(AdjoinError(.domainNotFound, "DNS name does not exist")))
         ])
         let discover = DiscoverUseCase(.init(domain: "corp.example.com", directory: DirectoryFlags()))
         let result = Result { () throws(CommandFailure) -> CommandReport in try discover.run(context(resolvers: resolver)) }
@@ -34,8 +37,9 @@ import TestSupport
     @Test func aDryRunJoinLocatesThroughTheContextsConnector() throws {
         let root = ScratchRoot("adjoin-usecase")
         defer { root.remove() }
-        let directory = try FakeDirectory(controller: FakeDirectory.controller("dc7.corp.example.com", domain: "corp.example.com"),
-                                          realm: "CORP.EXAMPLE.COM", [])
+        let directory = try FakeDirectory(
+            controller: FakeDirectory.controller("dc7.corp.example.com", domain: "corp.example.com"),
+            realm: "CORP.EXAMPLE.COM", [])
         let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com")])
         var options = JoinUseCase.Options(directory: DirectoryFlags())
         options.settings.set(.domain, "corp.example.com")
@@ -65,7 +69,9 @@ import TestSupport
         run.environment.makeTransport = { transport }
         let report = try LeaveUseCase(.init(target: .thisHost(onlyIfTerminating: true), directory: DirectoryFlags())).run(run)
         #expect(report.status == .skipped)
-        #expect(report.lines.contains { $0.0 == "message" && $0.1.contains("the Auto Scaling lifecycle state is InService") }, "\(report.lines)")
+        #expect(
+            report.lines.contains { $0.0 == "message" && $0.1.contains("the Auto Scaling lifecycle state is InService") }, "\(report.lines)"
+        )
         transport.script.finish()
     }
 }

@@ -51,7 +51,8 @@ struct DNSReplyDecodingTests {
 
     @Test func namesThatCannotBeSentAreRefused() {
         var update = DNSUpdate(zone: "corp.example.com")
-        update.add(String(repeating: "a", count: 64) + ".corp.example.com", address: SocketAddress(numericHost: "10.0.0.1", port: 0)!, ttl: 1)
+        update.add(
+            String(repeating: "a", count: 64) + ".corp.example.com", address: SocketAddress(numericHost: "10.0.0.1", port: 0)!, ttl: 1)
         #expect(throws: DNSEncodeError.self) { try update.message(id: 1).encoded() }
         var empty = DNSUpdate(zone: "corp..example.com")
         empty.add("x", address: SocketAddress(numericHost: "10.0.0.1", port: 0)!, ttl: 1)

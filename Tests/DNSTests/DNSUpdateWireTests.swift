@@ -8,8 +8,12 @@ import Testing
 /// nsupdate compresses names, this project does not: they are compared decoded, and the signed one is
 /// checked by recomputing its HMAC over what `TSIG.macInput` says the MAC covers.
 enum NsupdateCapture {
-    static let replace = bytes("0e202800000100000002000004636f7270076578616d706c6503636f6d00000600010477656231c00c000100ff000000000000c02200010001000004b000040a010203")
-    static let signedDelete = bytes("74322800000100000001000104636f7270076578616d706c6503636f6d00000600010477656231c00c000100fe0000000000040a0102030474657374036b65790000fa00ff00000000003d0b686d61632d7368613235360000006b164f37012c0020eccfe5db22f475385dccd3c181c8fa56c6bbcefd70bd20432a1a68ab45ea53ab743200000000")
+    static let replace = bytes(
+        "0e202800000100000002000004636f7270076578616d706c6503636f6d00000600010477656231c00c000100ff000000000000c02200010001000004b000040a010203"
+    )
+    static let signedDelete = bytes(
+        "74322800000100000001000104636f7270076578616d706c6503636f6d00000600010477656231c00c000100fe0000000000040a0102030474657374036b65790000fa00ff00000000003d0b686d61632d7368613235360000006b164f37012c0020eccfe5db22f475385dccd3c181c8fa56c6bbcefd70bd20432a1a68ab45ea53ab743200000000"
+    )
     static let hmacKey = Array("secret-key-for-tests".utf8)
 
     static func bytes(_ hex: String) -> [UInt8] {
@@ -69,7 +73,9 @@ struct DNSUpdateWireTests {
         #expect(try TSIG.macInput(message: unsigned, signature: upper) == input, "names are lower-cased for the MAC")
         var otherFudge = signature
         otherFudge.fudge = 301
-        #expect(SHA256.hmac(key: NsupdateCapture.hmacKey, message: try TSIG.macInput(message: unsigned, signature: otherFudge)) != signature.mac)
+        #expect(
+            SHA256.hmac(key: NsupdateCapture.hmacKey, message: try TSIG.macInput(message: unsigned, signature: otherFudge)) != signature.mac
+        )
     }
 
     /// Appending a signature reproduces nsupdate's signed message byte for byte after its own unsigned part.
@@ -86,9 +92,14 @@ struct DNSUpdateWireTests {
         let message: [UInt8] = Array(repeating: 0, count: 12)
         let variables = try signature.variables()
         #expect(try TSIG.macInput(message: message, signature: signature, requestMAC: [9, 9, 9]) == [0, 3, 9, 9, 9] + message + variables)
-        #expect(try TSIG.macInput(message: message, signature: signature, requestMAC: [9, 9, 9], requestMACLength: false) == [9, 9, 9] + message + variables)
-        #expect(variables == [1, 0x6B, 7, 0x65, 0x78, 0x61, 0x6D, 0x70, 0x6C, 0x65, 0, 0x00, 0xFF, 0, 0, 0, 0,
-                              8, 0x67, 0x73, 0x73, 0x2D, 0x74, 0x73, 0x69, 0x67, 0, 1, 2, 3, 4, 5, 6, 0x01, 0x2C, 0, 0, 0, 0])
+        #expect(
+            try TSIG.macInput(message: message, signature: signature, requestMAC: [9, 9, 9], requestMACLength: false) == [9, 9, 9] + message
+                + variables)
+        #expect(
+            variables == [
+                1, 0x6B, 7, 0x65, 0x78, 0x61, 0x6D, 0x70, 0x6C, 0x65, 0, 0x00, 0xFF, 0, 0, 0, 0,
+                8, 0x67, 0x73, 0x73, 0x2D, 0x74, 0x73, 0x69, 0x67, 0, 1, 2, 3, 4, 5, 6, 0x01, 0x2C, 0, 0, 0, 0,
+            ])
     }
 
     @Test func aTKEYQueryCarriesTheTokenInTheAdditionalSection() throws {
@@ -99,7 +110,10 @@ struct DNSUpdateWireTests {
         #expect(decoded.additionals.count == 1)
         #expect(try TKEYRecord(decoded.additionals[0]) == tkey)
         // Algorithm, inception, expiration, mode 3, error, key size and data, other size.
-        #expect(decoded.additionals[0].data == [8] + Array("gss-tsig".utf8) + [0, 0, 0, 0, 100, 0, 0, 0x0E, 0x74, 0, 3, 0, 0, 0, 2, 0xAA, 0xBB, 0, 0])
+        #expect(
+            decoded.additionals[0].data == [8] + Array("gss-tsig".utf8) + [
+                0, 0, 0, 0, 100, 0, 0, 0x0E, 0x74, 0, 3, 0, 0, 0, 2, 0xAA, 0xBB, 0, 0,
+            ])
     }
 
     @Test func reverseNames() {

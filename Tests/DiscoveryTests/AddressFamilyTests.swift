@@ -26,24 +26,30 @@ import TestSupport
     /// The SRV answer carries only the DC's A record: an IPv6-only host asks for its AAAA record and pings
     /// that address alone.
     @Test func anIPv6OnlyHostAsksForTheAAAARecordAndPingsOverIPv6() {
-        let message = pinged(FakeResolver([
-            .query(name: Self.srvName, type: DNSAnswer.typeService,
-                   answer: .success(DNSAnswer(srv: [Self.srv], addresses: ["dc1.corp.example.com": ["127.0.0.1"]]))),
-            .query(name: "dc1.corp.example.com", type: DNSAnswer.typeAddress,
-                   answer: .success(DNSAnswer(addresses: ["dc1.corp.example.com": ["127.0.0.1"]]))),
-            .query(name: "dc1.corp.example.com", type: DNSAnswer.typeIPv6Address,
-                   answer: .success(DNSAnswer(addresses: ["dc1.corp.example.com": ["::1"]]))),
-        ]), families: AddressFamilies(ipv4: false, ipv6: true))
+        let message = pinged(
+            FakeResolver([
+                .query(
+                    name: Self.srvName, type: DNSAnswer.typeService,
+                    answer: .success(DNSAnswer(srv: [Self.srv], addresses: ["dc1.corp.example.com": ["127.0.0.1"]]))),
+                .query(
+                    name: "dc1.corp.example.com", type: DNSAnswer.typeAddress,
+                    answer: .success(DNSAnswer(addresses: ["dc1.corp.example.com": ["127.0.0.1"]]))),
+                .query(
+                    name: "dc1.corp.example.com", type: DNSAnswer.typeIPv6Address,
+                    answer: .success(DNSAnswer(addresses: ["dc1.corp.example.com": ["::1"]]))),
+            ]), families: AddressFamilies(ipv4: false, ipv6: true))
         #expect(message.contains("dc1.corp.example.com ([::1]:9)"), "\(message)")
         #expect(!message.contains("127.0.0.1"), "\(message)")
     }
 
     /// A host with IPv4 keeps to the DC's IPv4 addresses, as adjoin always did, and asks nothing more.
     @Test func aHostWithIPv4PingsTheIPv4Address() {
-        let message = pinged(FakeResolver([
-            .query(name: Self.srvName, type: DNSAnswer.typeService,
-                   answer: .success(DNSAnswer(srv: [Self.srv], addresses: ["dc1.corp.example.com": ["127.0.0.1", "::1"]]))),
-        ]), families: AddressFamilies(ipv4: true, ipv6: true))
+        let message = pinged(
+            FakeResolver([
+                .query(
+                    name: Self.srvName, type: DNSAnswer.typeService,
+                    answer: .success(DNSAnswer(srv: [Self.srv], addresses: ["dc1.corp.example.com": ["127.0.0.1", "::1"]])))
+            ]), families: AddressFamilies(ipv4: true, ipv6: true))
         #expect(message.contains("dc1.corp.example.com (127.0.0.1:9)"), "\(message)")
         #expect(!message.contains("::1"), "\(message)")
     }

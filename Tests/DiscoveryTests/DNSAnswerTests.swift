@@ -20,17 +20,19 @@ import Testing
         bytes += srv(priority: 0, weight: 100, host: "dc1")
         bytes += srv(priority: 10, weight: 100, host: "dc2")
         bytes += Wire.name("dc1.corp.example.com") + Wire.be16(1) + Wire.be16(1) + [0, 0, 2, 88] + Wire.be16(4) + [127, 0, 0, 10]
-        bytes += Wire.name("DC2.corp.example.com") + Wire.be16(28) + Wire.be16(1) + [0, 0, 2, 88] + Wire.be16(16)
+        bytes +=
+            Wire.name("DC2.corp.example.com") + Wire.be16(28) + Wire.be16(1) + [0, 0, 2, 88] + Wire.be16(16)
             + [0xFD, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x20]
         return bytes
     }
 
     @Test func parsesSRVAndAdditionalAddresses() throws {
         let answer = try DNSAnswer(message: Self.srvMessage())
-        #expect(answer.srv == [
-            SRVRecord(priority: 0, weight: 100, port: 389, target: "dc1.corp.example.com"),
-            SRVRecord(priority: 10, weight: 100, port: 389, target: "dc2.corp.example.com"),
-        ])
+        #expect(
+            answer.srv == [
+                SRVRecord(priority: 0, weight: 100, port: 389, target: "dc1.corp.example.com"),
+                SRVRecord(priority: 10, weight: 100, port: 389, target: "dc2.corp.example.com"),
+            ])
         #expect(answer.addresses["dc1.corp.example.com"] == ["127.0.0.10"])
         #expect(answer.addresses["dc2.corp.example.com"] == ["fd00::20"])
     }

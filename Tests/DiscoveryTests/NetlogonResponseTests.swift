@@ -78,9 +78,9 @@ import Testing
 
     @Test func controlCharactersInNamesAreEscaped() throws {
         var bytes = Wire.le16(23) + Wire.le16(0) + Wire.le32(0) + Wire.guid
-        bytes += [5, 0x1B, 0x5B, 0x32, 0x4A, 0x07, 0]        // forest: ESC [ 2 J BEL
+        bytes += [5, 0x1B, 0x5B, 0x32, 0x4A, 0x07, 0]  // forest: ESC [ 2 J BEL
         bytes += Wire.name("corp.example.com") + [4] + Array("a.b\\".utf8) + [0]
-        bytes += [0, 0, 0, 0] + [2, 0xFF, 0xFE, 0]            // ..., ClientSiteName: not UTF-8
+        bytes += [0, 0, 0, 0] + [2, 0xFF, 0xFE, 0]  // ..., ClientSiteName: not UTF-8
         let reply = try NetlogonResponse(decoding: bytes)
         #expect(reply.forest == "\\027[2J\\007")
         #expect(reply.hostName == "a\\.b\\\\")
@@ -103,4 +103,3 @@ import Testing
         }
     }
 }
-

@@ -5,11 +5,12 @@ import Testing
 /// A reply captured from the lab's Samba 4.17 AD DC (Debian 12) to the ping that `LDAPPing.request`
 /// builds, so the decoder is checked against bytes a real DC wrote, not only against our own builder.
 @Suite struct SambaReplyFixtureTests {
-    static let captured = bytes(fromHex: """
-        307a020101647504003071306f04086e65746c6f676f6e3163046117000000fd130000442fc27602afff459c9461e51f
-        630c5d04636f7270076578616d706c6503636f6d00c01803646331c01804434f5250000344433100001744656661756c
-        742d46697273742d536974652d4e616d6500c03e05000000ffffffff300c02010165070a010004000400
-        """)
+    static let captured = bytes(
+        fromHex: """
+            307a020101647504003071306f04086e65746c6f676f6e3163046117000000fd130000442fc27602afff459c9461e51f
+            630c5d04636f7270076578616d706c6503636f6d00c01803646331c01804434f5250000344433100001744656661756c
+            742d46697273742d536974652d4e616d6500c03e05000000ffffffff300c02010165070a010004000400
+            """)
 
     @Test func decodesTheCapturedReply() throws {
         #expect(try LDAPPing.messageID(ofReply: Self.captured) == 1)

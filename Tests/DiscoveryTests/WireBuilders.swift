@@ -18,15 +18,15 @@ enum Wire {
     static func netlogon(opcode: UInt16 = 23, flags: UInt32 = 0x0000_F3FD) -> [UInt8] {
         var bytes = le16(opcode) + le16(0) + le32(flags) + guid
         let forestOffset = bytes.count
-        bytes += name("corp.example.com")                       // DnsForestName
-        bytes += [0xC0, UInt8(forestOffset)]                     // DnsDomainName: same as the forest
+        bytes += name("corp.example.com")  // DnsForestName
+        bytes += [0xC0, UInt8(forestOffset)]  // DnsDomainName: same as the forest
         bytes += [3] + Array("dc1".utf8) + [0xC0, UInt8(forestOffset)]  // DnsHostName: dc1 + pointer
-        bytes += name("CORP")                                    // NetbiosDomainName
-        bytes += name("DC1")                                     // NetbiosComputerName
-        bytes += [0]                                             // UserName: empty
+        bytes += name("CORP")  // NetbiosDomainName
+        bytes += name("DC1")  // NetbiosComputerName
+        bytes += [0]  // UserName: empty
         let siteOffset = bytes.count
-        bytes += name("Default-First-Site-Name")                 // DcSiteName
-        bytes += [0xC0, UInt8(siteOffset)]                       // ClientSiteName: same site
+        bytes += name("Default-First-Site-Name")  // DcSiteName
+        bytes += [0xC0, UInt8(siteOffset)]  // ClientSiteName: same site
         bytes += le32(LDAPPing.ntVersion | 1) + le16(0xFFFF) + le16(0xFFFF)
         return bytes
     }

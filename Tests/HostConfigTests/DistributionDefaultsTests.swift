@@ -52,8 +52,11 @@ import TestSupport
         #expect(partial.features == ["with-smartcard", "with-sudo", "with-mkhomedir"])
         // Already selected: nothing to do; for adjoin's custom profile, sssd alone is not enough.
         #expect(AuthselectSelection.select(current: ["sssd", "with-sudo", "with-mkhomedir"], supported: sssd) == nil)
-        #expect(AuthselectSelection.select(current: ["sssd", "with-sudo", "with-mkhomedir"], supported: sssd, profile: "custom/adjoin") != nil)
-        #expect(AuthselectSelection.select(current: ["custom/adjoin", "with-mkhomedir", "with-sudo"], supported: sssd, profile: "custom/adjoin") == nil)
+        #expect(
+            AuthselectSelection.select(current: ["sssd", "with-sudo", "with-mkhomedir"], supported: sssd, profile: "custom/adjoin") != nil)
+        #expect(
+            AuthselectSelection.select(
+                current: ["custom/adjoin", "with-mkhomedir", "with-sudo"], supported: sssd, profile: "custom/adjoin") == nil)
         #expect(AuthselectSelection.words("sssd with-mkhomedir\nwith-sudo\n") == ["sssd", "with-mkhomedir", "with-sudo"])
     }
 
@@ -65,7 +68,8 @@ import TestSupport
         try write("passwd: files {if \"with-altfiles\":altfiles }sss\n", "/usr/share/authselect/default/sssd/nsswitch.conf")
         try write("Requires pam_oddjob_mkhomedir.so\n", "/usr/share/authselect/default/sssd/REQUIREMENTS")
         let rendered = Dictionary(uniqueKeysWithValues: try AuthselectCustomProfile.render(files: files).map { ($0.path, $0.content) })
-        #expect(rendered["/etc/authselect/custom/adjoin/system-auth"]
+        #expect(
+            rendered["/etc/authselect/custom/adjoin/system-auth"]
                 == "auth required pam_env.so\nsession     optional     pam_mkhomedir.so     {include if \"with-mkhomedir\"}\n")
         #expect(rendered["/etc/authselect/custom/adjoin/password-auth"]?.contains("pam_mkhomedir.so") == true)
         #expect(rendered["/etc/authselect/custom/adjoin/nsswitch.conf"] == "passwd: files {if \"with-altfiles\":altfiles }sss\n")
@@ -79,7 +83,8 @@ import TestSupport
 
     @Test func editedStacksUseTheSystemsHomeDirectoryModule() throws {
         let session = "session\trequired\tpam_unix.so\n"
-        #expect(try PAMStackEditor.addSSS(to: session, types: ["session"], home: .oddjob)
+        #expect(
+            try PAMStackEditor.addSSS(to: session, types: ["session"], home: .oddjob)
                 == "session\trequired\tpam_unix.so\nsession\toptional\tpam_oddjob_mkhomedir.so\nsession\toptional\tpam_sss.so\n")
         #expect(try PAMStackEditor.addSSS(to: session, types: ["session"]).contains("\tpam_mkhomedir.so\n"))
         // Either module already there is enough: none is added twice.

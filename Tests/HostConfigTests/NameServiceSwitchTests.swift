@@ -15,23 +15,25 @@ import Testing
             netgroup:       nis
 
             """
-        #expect(NameServiceSwitch.render(over: debian) == """
-            # /etc/nsswitch.conf
-            passwd:         files systemd sss
-            group:          files systemd sss
-            shadow:         files systemd sss
-            gshadow:        files systemd
+        #expect(
+            NameServiceSwitch.render(over: debian) == """
+                # /etc/nsswitch.conf
+                passwd:         files systemd sss
+                group:          files systemd sss
+                shadow:         files systemd sss
+                gshadow:        files systemd
 
-            hosts:          files dns
-            services:       db files sss
-            netgroup:       nis sss
-            sudoers:        files sss
+                hosts:          files dns
+                services:       db files sss
+                netgroup:       nis sss
+                sudoers:        files sss
 
-            """)
+                """)
     }
 
     @Test func keepsCommentsAndDoesNotRepeat() {
-        let text = "passwd: files sss # local first\ngroup: files # local\nshadow: files\nnetgroup: files\nservices: files\nsudoers: files\n"
+        let text =
+            "passwd: files sss # local first\ngroup: files # local\nshadow: files\nnetgroup: files\nservices: files\nsudoers: files\n"
         let rendered = NameServiceSwitch.render(over: text)
         #expect(rendered.hasPrefix("passwd: files sss # local first\ngroup: files sss # local\nshadow: files sss\n"))
         #expect(NameServiceSwitch.render(over: rendered) == rendered)

@@ -7,32 +7,34 @@ import TestSupport
 @Suite struct SSHDropInTests {
     @Test func rendersAMatchGroupBlockThatOpensPasswordsAndKerberosOnlyToTheGroups() throws {
         let text = SSHDropIn.render([try GroupName("Linux-Admins"), try GroupName("Domain Users"), try GroupName("linux-admins")])
-        #expect(text == """
-            # Written by adjoin: members of the AD groups allowed to log in (Linux-Admins, Domain Users, linux-admins)
-            # may log in with their AD password and by Kerberos. Others keep the rules of the rest of sshd's configuration.
-            Match Group "linux-admins,domain users"
-            \tPasswordAuthentication yes
-            \tKbdInteractiveAuthentication yes
-            \tGSSAPIAuthentication yes
+        #expect(
+            text == """
+                # Written by adjoin: members of the AD groups allowed to log in (Linux-Admins, Domain Users, linux-admins)
+                # may log in with their AD password and by Kerberos. Others keep the rules of the rest of sshd's configuration.
+                Match Group "linux-admins,domain users"
+                \tPasswordAuthentication yes
+                \tKbdInteractiveAuthentication yes
+                \tGSSAPIAuthentication yes
 
-            """)
+                """)
     }
 
     /// With keys from the directory, the members' public keys come from sssd too, inside the same Match
     /// block (so only members get them), from a command that runs unprivileged.
     @Test func keysFromTheDirectoryAreOfferedToTheGroupsOnly() throws {
         let text = SSHDropIn.render([try GroupName("linux-admins")], keysFromDirectory: true)
-        #expect(text == """
-            # Written by adjoin: members of the AD groups allowed to log in (linux-admins)
-            # may log in with their AD password, by Kerberos and with the SSH keys the directory holds for them. Others keep the rules of the rest of sshd's configuration.
-            Match Group "linux-admins"
-            \tPasswordAuthentication yes
-            \tKbdInteractiveAuthentication yes
-            \tGSSAPIAuthentication yes
-            \tAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys
-            \tAuthorizedKeysCommandUser nobody
+        #expect(
+            text == """
+                # Written by adjoin: members of the AD groups allowed to log in (linux-admins)
+                # may log in with their AD password, by Kerberos and with the SSH keys the directory holds for them. Others keep the rules of the rest of sshd's configuration.
+                Match Group "linux-admins"
+                \tPasswordAuthentication yes
+                \tKbdInteractiveAuthentication yes
+                \tGSSAPIAuthentication yes
+                \tAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys
+                \tAuthorizedKeysCommandUser nobody
 
-            """)
+                """)
     }
 
     @Test func anAttributeNameIsALetterThenLettersDigitsAndHyphens() {
@@ -53,7 +55,8 @@ import TestSupport
     }
 
     @Test func wordsFollowSSHDQuotingAndComments() {
-        #expect(SSHServerConfiguration.words("  Match Group \"domain users,x\"  ").map(String.init) == ["Match", "Group", "domain users,x"])
+        #expect(
+            SSHServerConfiguration.words("  Match Group \"domain users,x\"  ").map(String.init) == ["Match", "Group", "domain users,x"])
         #expect(SSHServerConfiguration.words("UsePAM=no").map(String.init) == ["UsePAM", "no"])
         #expect(SSHServerConfiguration.words("# UsePAM no").isEmpty)
     }
@@ -83,7 +86,8 @@ import TestSupport
         try write("PasswordAuthentication no\n", "/etc/ssh/sshd_config.d/50-cloud-init.conf", mode: 0o600)
         try write("passwd: files\ngroup: files\n", "/etc/nsswitch.conf")
         // A PAM stack that can be edited in place (no distro tool under a root).
-        let stack = "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\npassword sufficient pam_unix.so\npassword required pam_deny.so\nsession required pam_unix.so\n"
+        let stack =
+            "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\npassword sufficient pam_unix.so\npassword required pam_deny.so\nsession required pam_unix.so\n"
         try write(stack, "/etc/pam.d/system-auth")
         try write(stack, "/etc/pam.d/password-auth")
     }
@@ -104,7 +108,8 @@ import TestSupport
         #expect(plan.sshReload == SSHService.Reload.none)
         let description = plan.description(root: root.path)
         #expect(description.contains("--- /dev/null\n+++ /etc/ssh/sshd_config.d/10-adjoin.conf\n"))
-        #expect(description.contains("would check /etc/ssh/sshd_config.d/10-adjoin.conf with sshd -t (nothing is reloaded under the root)\n"))
+        #expect(
+            description.contains("would check /etc/ssh/sshd_config.d/10-adjoin.conf with sshd -t (nothing is reloaded under the root)\n"))
         #expect(description.contains("+Match Group \"linux-admins\"\n"))
         #expect(!plan.notes.contains { $0.contains("sshd") })
     }
@@ -158,8 +163,11 @@ import TestSupport
         try write(old, SSHDropIn.path)
         let configuration = HostConfiguration(settings: .lab(), files: HostFiles(root: root.path))
         var plan = HostPlan()
-        plan.files = [FileChange(path: SSHDropIn.path, old: Array(old.utf8), new: Array("Match Group \"x\n\tPasswordAuthentication yes\n".utf8),
-                                 mode: 0o644, check: .sshd)]
+        plan.files = [
+            FileChange(
+                path: SSHDropIn.path, old: Array(old.utf8), new: Array("Match Group \"x\n\tPasswordAuthentication yes\n".utf8),
+                mode: 0o644, check: .sshd)
+        ]
         plan.sshReload = SSHService.Reload.none
         do {
             _ = try configuration.apply(plan, deadline: Deadline(seconds: 10))
@@ -198,7 +206,9 @@ import TestSupport
             } catch {
                 #expect(error.status == .configurationFailed)
                 #expect(error.message.contains("systemctl try-reload-or-restart ssh"), "\(error.message)")
-                #expect(error.message.hasSuffix("\(root.path)/etc/ssh/sshd_config.d/10-adjoin.conf is back as it was before"), "\(error.message)")
+                #expect(
+                    error.message.hasSuffix("\(root.path)/etc/ssh/sshd_config.d/10-adjoin.conf is back as it was before"),
+                    "\(error.message)")
             }
             #expect(text(SSHDropIn.path) == old)
         }
@@ -218,7 +228,10 @@ import TestSupport
             off.configureSSH = false
             let plan = try plan(off)
             #expect(!plan.configuresSSH)
-            #expect(plan.description(root: root.path).contains("would \(earlier == nil ? "remove" : "put back as it was before the join") /etc/ssh/sshd_config.d/10-adjoin.conf (SSH is no longer configured)\n"))
+            #expect(
+                plan.description(root: root.path).contains(
+                    "would \(earlier == nil ? "remove" : "put back as it was before the join") /etc/ssh/sshd_config.d/10-adjoin.conf (SSH is no longer configured)\n"
+                ))
             let done = try HostConfiguration(settings: off, files: files).apply(plan, deadline: Deadline(seconds: 10))
             #expect(done.contains(SSHDropIn.path))
             #expect(text(SSHDropIn.path) == earlier)
@@ -237,16 +250,24 @@ import TestSupport
         let root = scratch.url
         let files = HostFiles(root: root.path)
         func problems(_ ssh: Bool) throws -> [String] {
-            try ConfigurationCheck.problems(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM",
-                                            access: LoginAccess(allowedGroups: ["linux-admins"], sudoGroup: nil, ssh: ssh), files: files)
-                .filter { $0.contains("sshd_config.d") }
+            try ConfigurationCheck.problems(
+                domain: "corp.example.com", realm: "CORP.EXAMPLE.COM",
+                access: LoginAccess(allowedGroups: ["linux-admins"], sudoGroup: nil, ssh: ssh), files: files
+            )
+            .filter { $0.contains("sshd_config.d") }
         }
-        #expect(try problems(true) == ["/etc/ssh/sshd_config.d/10-adjoin.conf is missing (SSH logins by AD password and Kerberos for linux-admins)"])
+        #expect(
+            try problems(true) == [
+                "/etc/ssh/sshd_config.d/10-adjoin.conf is missing (SSH logins by AD password and Kerberos for linux-admins)"
+            ])
         #expect(try problems(false) == [])
         try files.write(Array(SSHDropIn.render([try GroupName("linux-admins")]).utf8), to: SSHDropIn.path, mode: 0o644)
         #expect(try problems(true) == [])
         #expect(try problems(false) == ["/etc/ssh/sshd_config.d/10-adjoin.conf exists, where the join configured no SSH logins"])
         try files.write(Array("Match Group *\n\tPasswordAuthentication yes\n".utf8), to: SSHDropIn.path, mode: 0o644)
-        #expect(try problems(true) == ["/etc/ssh/sshd_config.d/10-adjoin.conf no longer says what the join wrote (SSH logins by AD password and Kerberos for linux-admins)"])
+        #expect(
+            try problems(true) == [
+                "/etc/ssh/sshd_config.d/10-adjoin.conf no longer says what the join wrote (SSH logins by AD password and Kerberos for linux-admins)"
+            ])
     }
 }

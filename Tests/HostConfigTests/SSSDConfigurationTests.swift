@@ -4,30 +4,31 @@ import Testing
 
 @Suite struct SSSDConfigurationTests {
     @Test func newFile() {
-        #expect(SSSDConfiguration.render(.lab(groups: ["linux-admins", "Domain Admins"]), over: nil) == """
-            # Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.
+        #expect(
+            SSSDConfiguration.render(.lab(groups: ["linux-admins", "Domain Admins"]), over: nil) == """
+                # Written by adjoin. The [domain/...] section is adjoin's; other sections are kept.
 
-            [sssd]
-            services = nss, pam, sudo
-            domains = corp.example.com
+                [sssd]
+                services = nss, pam, sudo
+                domains = corp.example.com
 
-            [domain/corp.example.com]
-            id_provider = ad
-            ad_domain = corp.example.com
-            krb5_realm = CORP.EXAMPLE.COM
-            ad_hostname = web1.corp.example.com
-            use_fully_qualified_names = false
-            fallback_homedir = /home/%u
-            default_shell = /bin/bash
-            ldap_id_mapping = true
-            cache_credentials = true
-            krb5_store_password_if_offline = true
-            ad_maximum_machine_account_password_age = 0
-            dyndns_update = false
-            access_provider = simple
-            simple_allow_groups = linux-admins, Domain Admins
+                [domain/corp.example.com]
+                id_provider = ad
+                ad_domain = corp.example.com
+                krb5_realm = CORP.EXAMPLE.COM
+                ad_hostname = web1.corp.example.com
+                use_fully_qualified_names = false
+                fallback_homedir = /home/%u
+                default_shell = /bin/bash
+                ldap_id_mapping = true
+                cache_credentials = true
+                krb5_store_password_if_offline = true
+                ad_maximum_machine_account_password_age = 0
+                dyndns_update = false
+                access_provider = simple
+                simple_allow_groups = linux-admins, Domain Admins
 
-            """)
+                """)
     }
 
     /// A join that reached its DC over IPv6: sssd asks for AAAA records first (its default takes the A record).
@@ -44,8 +45,10 @@ import Testing
         settings.posixIDs = true
         let posix = SSSDConfiguration.render(settings, over: nil)
         #expect(posix.contains("\nldap_id_mapping = false\n"))
-        #expect(posix == SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
-            .replacingOccurrences(of: "ldap_id_mapping = true", with: "ldap_id_mapping = false"))
+        #expect(
+            posix
+                == SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
+                .replacingOccurrences(of: "ldap_id_mapping = true", with: "ldap_id_mapping = false"))
     }
 
     /// Keys from the directory: sssd reads the attribute and runs its ssh responder; nothing else changes.
@@ -56,8 +59,9 @@ import Testing
         let plain = SSSDConfiguration.render(.lab(groups: ["linux-admins"]), over: nil)
         #expect(keys.contains("\nservices = nss, pam, sudo, ssh\n"), "\(keys)")
         #expect(keys.contains("\nldap_user_ssh_public_key = altSecurityIdentities\n"))
-        #expect(keys.replacingOccurrences(of: "services = nss, pam, sudo, ssh", with: "services = nss, pam, sudo")
-            .replacingOccurrences(of: "ldap_user_ssh_public_key = altSecurityIdentities\n", with: "") == plain)
+        #expect(
+            keys.replacingOccurrences(of: "services = nss, pam, sudo, ssh", with: "services = nss, pam, sudo")
+                .replacingOccurrences(of: "ldap_user_ssh_public_key = altSecurityIdentities\n", with: "") == plain)
     }
 
     @Test func noGroupMeansNobody() {
@@ -102,7 +106,10 @@ import Testing
 
             """
         let merged = SSSDConfiguration.render(.lab(), over: existing)
-        #expect(merged.hasPrefix("[sssd]\nservices = nss, pam, ssh, sudo\ndomains = LDAP, corp.example.com\n\n[domain/LDAP]\nid_provider = ldap\nldap_uri = ldap://ldap.example.net\n\n[domain/corp.example.com]\nid_provider = ad\n"))
+        #expect(
+            merged.hasPrefix(
+                "[sssd]\nservices = nss, pam, ssh, sudo\ndomains = LDAP, corp.example.com\n\n[domain/LDAP]\nid_provider = ldap\nldap_uri = ldap://ldap.example.net\n\n[domain/corp.example.com]\nid_provider = ad\n"
+            ))
         #expect(merged.hasSuffix("simple_allow_groups = linux-admins\n\n[nss]\nfilter_users = root\n"))
         #expect(!merged.contains("access_provider = permit"))
         #expect(SSSDConfiguration.render(.lab(), over: merged) == merged)

@@ -8,7 +8,8 @@ import TestSupport
 /// continued lines, and includes followed inside the root.
 @Suite struct SambaConfigurationTests {
     @Test func anADSMemberOfTheRealmIsOne() {
-        let configuration = SambaConfiguration.parse("""
+        let configuration = SambaConfiguration.parse(
+            """
             # a file server
             [global]
             \tWorkgroup = corp
@@ -27,10 +28,12 @@ import TestSupport
 
     @Test func anotherRoleOrACommentedLineIsNotAMember() {
         #expect(!SambaConfiguration.parse("[global]\nrealm = CORP.EXAMPLE.COM\nsecurity = user\n").isMember(ofRealm: "CORP.EXAMPLE.COM"))
-        #expect(!SambaConfiguration.parse("[global]\nrealm = CORP.EXAMPLE.COM\n; security = ads\n# security = ads\n")
-            .isMember(ofRealm: "CORP.EXAMPLE.COM"))
+        #expect(
+            !SambaConfiguration.parse("[global]\nrealm = CORP.EXAMPLE.COM\n; security = ads\n# security = ads\n")
+                .isMember(ofRealm: "CORP.EXAMPLE.COM"))
         // Only [global] counts: a share's lines are not the server's role.
-        #expect(!SambaConfiguration.parse("[global]\nrealm = CORP.EXAMPLE.COM\n[data]\nsecurity = ads\n").isMember(ofRealm: "CORP.EXAMPLE.COM"))
+        #expect(
+            !SambaConfiguration.parse("[global]\nrealm = CORP.EXAMPLE.COM\n[data]\nsecurity = ads\n").isMember(ofRealm: "CORP.EXAMPLE.COM"))
     }
 
     @Test func linesBeforeAnySectionAndContinuedLinesAreRead() {
@@ -44,7 +47,8 @@ import TestSupport
         defer { scratch.remove() }
         let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/samba"), withIntermediateDirectories: true)
-        try Data("[global]\nsecurity = user\ninclude = /etc/samba/domain.conf\n".utf8).write(to: root.appendingPathComponent("etc/samba/smb.conf"))
+        try Data("[global]\nsecurity = user\ninclude = /etc/samba/domain.conf\n".utf8).write(
+            to: root.appendingPathComponent("etc/samba/smb.conf"))
         try Data("realm = CORP.EXAMPLE.COM\nsecurity = ads\ninclude = /etc/samba/smb.conf\n".utf8)
             .write(to: root.appendingPathComponent("etc/samba/domain.conf"))
         let files = HostFiles(root: root.path)

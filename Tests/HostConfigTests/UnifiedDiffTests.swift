@@ -59,4 +59,3 @@ import Testing
         diff.split(separator: "\n").filter { $0.hasPrefix("@@") }
     }
 }
-

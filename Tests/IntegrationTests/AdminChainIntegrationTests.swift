@@ -29,7 +29,8 @@ import Testing
         private let silentMetadata: LoopbackTCPServer
 
         init() throws {
-            try FileManager.default.createDirectory(at: scratch.url.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: scratch.url.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
             let contacts = self.contacts
             silentMetadata = try LoopbackTCPServer { _, _ in contacts.withLock { $0 += 1 } }
         }
@@ -48,9 +49,11 @@ import Testing
             let process = Process()
             process.executableURL = Lab.agentBinary
             process.arguments = arguments
-            process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home.path,
-                                   "AWS_ENDPOINT_URL": try AWSFixture.current().proxyEndpoint,
-                                   "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(silentMetadata.port)"].merging(variables) { $1 }
+            process.environment = [
+                "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": home.path,
+                "AWS_ENDPOINT_URL": try AWSFixture.current().proxyEndpoint,
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:\(silentMetadata.port)",
+            ].merging(variables) { $1 }
             try requireLoopbackMetadata(process.environment ?? [:])
             let out = Pipe(), err = Pipe()
             process.standardOutput = out
@@ -60,8 +63,9 @@ import Testing
             let outData = out.fileHandleForReading.readDataToEndOfFile()
             let errData = err.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                                 stderr: String(decoding: errData, as: UTF8.self))
+            return CommandResult(
+                status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                stderr: String(decoding: errData, as: UTF8.self))
         }
     }
 
@@ -86,8 +90,10 @@ import Testing
             log = directory.appendingPathComponent("requests.log")
             _ = FileManager.default.createFile(atPath: log.path, contents: nil)
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", "-u", LabEnvironment.support("credential_doubles.py").path, "--mode", mode,
-                                 "--token-file", tokenFile.path, "--credentials", credentials.path]
+            process.arguments = [
+                "python3", "-u", LabEnvironment.support("credential_doubles.py").path, "--mode", mode,
+                "--token-file", tokenFile.path, "--credentials", credentials.path,
+            ]
             let out = Pipe()
             process.standardOutput = out
             process.standardError = try FileHandle(forWritingTo: log)
@@ -116,9 +122,10 @@ import Testing
 
     /// Fresh keys the proxy knows (moto files them under its default account, 123456789012).
     func registeredKeys(prefix: String = "ASIA") throws -> Keys {
-        let keys = Keys(id: prefix + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
-                        secret: EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
-                        token: "token-" + UUID().uuidString)
+        let keys = Keys(
+            id: prefix + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            secret: EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"),
+            token: "token-" + UUID().uuidString)
         try aws.registerKey(keys.id, secret: keys.secret)
         return keys
     }
@@ -136,20 +143,26 @@ import Testing
     private func makePlace() throws -> Place {
         let ou = "OU=admin-\(UUID().uuidString.prefix(8).lowercased()),\(lab.organizationalUnit)"
         try ldapAdd("dn: \(ou)\nobjectClass: organizationalUnit\n\n")
-        let ids = try aws.boto3("""
+        let ids = try aws.boto3(
+            """
             ec2 = client('ec2', 'us-east-1')
             run = ec2.run_instances(ImageId='ami-12c6146b', MinCount=2, MaxCount=2)
             ids = [i['InstanceId'] for i in run['Instances']]
             ec2.terminate_instances(InstanceIds=[ids[1]])
             print(' '.join(ids))
-            """).split(separator: " ").map(String.init)
+            """
+        ).split(separator: " ").map(String.init)
         func name() -> String { "A" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased() }
-        let place = Place(ou: ou, parameter: "/adjoin-admin/" + UUID().uuidString, running: (name(), ids[0]), terminated: (name(), ids[1]),
-                          leaver: (name(), EC2Instance.randomInstanceId()))
+        let place = Place(
+            ou: ou, parameter: "/adjoin-admin/" + UUID().uuidString, running: (name(), ids[0]), terminated: (name(), ids[1]),
+            leaver: (name(), EC2Instance.randomInstanceId()))
         for account in [place.running, place.terminated] { try addMarkedAccount(account.name, owner: account.id, in: ou) }
-        let settings: [String: Any] = ["domain": lab.domain, "domainControllers": [lab.dcIP], "joinUser": lab.joinUser,
-                                       "joinPassword": String(decoding: try lab.joinPassword(), as: UTF8.self), "statusTable": table]
-        try aws.putSecureString(place.parameter, value: String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self))
+        let settings: [String: Any] = [
+            "domain": lab.domain, "domainControllers": [lab.dcIP], "joinUser": lab.joinUser,
+            "joinPassword": String(decoding: try lab.joinPassword(), as: UTF8.self), "statusTable": table,
+        ]
+        try aws.putSecureString(
+            place.parameter, value: String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self))
         return place
     }
 
@@ -163,7 +176,8 @@ import Testing
 
     /// An account as a join in moto's default account and us-east-1 leaves it (its marker names both).
     private func addMarkedAccount(_ name: String, owner: String, in ou: String) throws {
-        try ldapAdd("""
+        try ldapAdd(
+            """
             dn: CN=\(name),\(ou)
             objectClass: computer
             sAMAccountName: \(name)$
@@ -177,22 +191,28 @@ import Testing
     /// request signed with `keyIds` verified, the operations each needs made with them, and instance
     /// metadata never contacted. Returns the verdicts on the run's keys.
     @discardableResult
-    private func adminRuns(_ workstation: Workstation, _ variables: [String: String], keyIds: () throws -> Set<String>,
-                           sourceLabel: String, apply: Bool = false) throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
+    private func adminRuns(
+        _ workstation: Workstation, _ variables: [String: String], keyIds: () throws -> Set<String>,
+        sourceLabel: String, apply: Bool = false
+    ) throws -> [(operation: String, verdict: String, accessKeyId: String, region: String)] {
         let place = try makePlace()
         defer { _ = try? admin.tool("ldapdelete", ["-r", place.ou]) }
-        let sweep = try workstation.run(["sweep", "--parameter", place.parameter, "--ou", place.ou, "--timeout", "60", "--output", "json"], variables)
+        let sweep = try workstation.run(
+            ["sweep", "--parameter", place.parameter, "--ou", place.ou, "--timeout", "60", "--output", "json"], variables)
         #expect(sweep.status == Status.swept.exitCode, "\(sweep.stdout) \(sweep.stderr)")
         #expect(sweep.stderr.contains("AWS credentials from \(sourceLabel)"), "\(sweep.stderr)")
         #expect(sweep.stderr.contains("in the AWS account 123456789012"), "\(sweep.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(sweep.stdout.utf8)) as? [String: Any] ?? [:]
         var actions: [String: String] = [:]
-        for account in json["accounts"] as? [[String: Any]] ?? [] { actions[account["instanceId"] as? String ?? "?"] = account["action"] as? String }
+        for account in json["accounts"] as? [[String: Any]] ?? [] {
+            actions[account["instanceId"] as? String ?? "?"] = account["action"] as? String
+        }
         #expect(actions == [place.running.id: "keep", place.terminated.id: "delete"], "\(sweep.stdout)")
         #expect(try admin.computer(place.terminated.name + "$") != nil, "a dry run deleted")
         if apply {
             // The sweep's own status write, from outside an instance: DETACHED in the settings' table.
-            let applied = try workstation.run(["sweep", "--parameter", place.parameter, "--ou", place.ou, "--apply", "--output", "json"], variables)
+            let applied = try workstation.run(
+                ["sweep", "--parameter", place.parameter, "--ou", place.ou, "--apply", "--output", "json"], variables)
             #expect(applied.status == Status.swept.exitCode, "\(applied.stdout) \(applied.stderr)")
             #expect(try admin.computer(place.terminated.name + "$") == nil, "--apply left the terminated instance's account")
             #expect(try admin.computer(place.running.name + "$") != nil)
@@ -201,14 +221,19 @@ import Testing
         }
 
         try addMarkedAccount(place.leaver.name, owner: place.leaver.id, in: place.ou)
-        let leave = try workstation.run(["leave", "--instance-id", place.leaver.id, "--parameter", place.parameter, "--timeout", "60",
-                                         "--output", "json"], variables)
+        let leave = try workstation.run(
+            [
+                "leave", "--instance-id", place.leaver.id, "--parameter", place.parameter, "--timeout", "60",
+                "--output", "json",
+            ], variables)
         #expect(leave.status == 0, "\(leave.stdout) \(leave.stderr)")
         #expect(try admin.computer(place.leaver.name + "$") == nil, "the remote leave left the account")
         let item = try aws.statusItem(table: table, instanceId: place.leaver.id)
         #expect(item?["status"] == "DETACHED", "\(String(describing: item))")
         let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
-        for output in [sweep.stdout, sweep.stderr, leave.stdout, leave.stderr] { #expect(!output.contains(password), "the password was printed") }
+        for output in [sweep.stdout, sweep.stderr, leave.stdout, leave.stderr] {
+            #expect(!output.contains(password), "the password was printed")
+        }
 
         let ids = try keyIds()
         let verdicts = try aws.verdicts().filter { ids.contains($0.accessKeyId) }
@@ -229,23 +254,27 @@ import Testing
         try workstation.write(".aws/credentials", "[ops]\naws_access_key_id = \(keys.id)\naws_secret_access_key = \(keys.secret)\n")
         // No AWS_REGION: the profile's region.
         try workstation.write(".aws/config", "[profile ops]\nregion = us-east-1\n")
-        try adminRuns(workstation, ["AWS_PROFILE": "ops"], keyIds: { [keys.id] },
-                      sourceLabel: "profile ops (static keys)", apply: true)
+        try adminRuns(
+            workstation, ["AWS_PROFILE": "ops"], keyIds: { [keys.id] },
+            sourceLabel: "profile ops (static keys)", apply: true)
     }
 
     @Test func aRoleAssumedFromASourceProfile() throws {
         let workstation = try Workstation()
         let base = try registeredKeys(prefix: "AKIA")
         try workstation.write(".aws/credentials", "[base]\naws_access_key_id = \(base.id)\naws_secret_access_key = \(base.secret)\n")
-        try workstation.write(".aws/config", """
+        try workstation.write(
+            ".aws/config",
+            """
             [profile admin]
             role_arn = arn:aws:iam::123456789012:role/adjoin-admin
             source_profile = base
             role_session_name = alice
             """)
-        let verdicts = try adminRuns(workstation, ["AWS_PROFILE": "admin", "AWS_REGION": "us-east-1"],
-                                     keyIds: { try aws.keysIssued(to: base.id).union([base.id]) },
-                                     sourceLabel: "profile admin (role_arn arn:aws:iam::123456789012:role/adjoin-admin)")
+        let verdicts = try adminRuns(
+            workstation, ["AWS_PROFILE": "admin", "AWS_REGION": "us-east-1"],
+            keyIds: { try aws.keysIssued(to: base.id).union([base.id]) },
+            sourceLabel: "profile admin (role_arn arn:aws:iam::123456789012:role/adjoin-admin)")
         // The source profile's keys only assume the role; everything else is signed with the role's.
         let issued = try aws.keysIssued(to: base.id)
         #expect(!issued.isEmpty)
@@ -258,13 +287,16 @@ import Testing
         let workstation = try Workstation()
         let keys = try registeredKeys()
         // As `aws configure export-credentials --format process` prints them.
-        try workstation.write("export-credentials", """
+        try workstation.write(
+            "export-credentials",
+            """
             #!/bin/sh
             [ "$1" = "--profile" ] && [ "$2" = "my sso" ] || exit 3
             printf '{"Version": 1, "AccessKeyId": "%s", "SecretAccessKey": "%s", "SessionToken": "%s", "Expiration": "2099-01-01T00:00:00Z"}\\n' \
                 '\(keys.id)' '\(keys.secret)' '\(keys.token)'
             """, mode: 0o700)
-        try workstation.write(".aws/config", "[default]\ncredential_process = \(workstation.home.path)/export-credentials --profile \"my sso\"\n")
+        try workstation.write(
+            ".aws/config", "[default]\ncredential_process = \(workstation.home.path)/export-credentials --profile \"my sso\"\n")
         try adminRuns(workstation, ["AWS_REGION": "us-east-1"], keyIds: { [keys.id] }, sourceLabel: "profile default (credential_process)")
     }
 
@@ -274,14 +306,17 @@ import Testing
         let token = "container-token-" + UUID().uuidString
         let double = try CredentialDouble(mode: "ecs", token: token, keys: keys)
         let uri = "http://127.0.0.1:\(double.port)/v2/credentials/adjoin-test"
-        try adminRuns(workstation, ["AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token],
-                      keyIds: { [keys.id] }, sourceLabel: "the container credentials endpoint \(uri)")
+        try adminRuns(
+            workstation,
+            ["AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": uri, "AWS_CONTAINER_AUTHORIZATION_TOKEN": token],
+            keyIds: { [keys.id] }, sourceLabel: "the container credentials endpoint \(uri)")
         #expect(try double.requests().allSatisfy { $0.hasSuffix(" 200") } && !(try double.requests().isEmpty))
         // Without the token the endpoint refuses, and so does the command; metadata is not asked instead.
         let place = try makePlace()
         defer { _ = try? admin.tool("ldapdelete", ["-r", place.ou]) }
-        let refused = try workstation.run(["sweep", "--parameter", place.parameter, "--ou", place.ou, "--output", "json"],
-                                          ["AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": uri])
+        let refused = try workstation.run(
+            ["sweep", "--parameter", place.parameter, "--ou", place.ou, "--output", "json"],
+            ["AWS_REGION": "us-east-1", "AWS_CONTAINER_CREDENTIALS_FULL_URI": uri])
         #expect(refused.status == Status.accessDenied.exitCode, "\(refused.stdout) \(refused.stderr)")
         #expect(try double.requests().last == "GET /v2/credentials/adjoin-test 401")
         #expect(workstation.metadataContacts == 0)
@@ -292,7 +327,9 @@ import Testing
         let keys = try registeredKeys()
         let token = "sso-access-token-" + UUID().uuidString
         let double = try CredentialDouble(mode: "sso", token: token, keys: keys)
-        try workstation.write(".aws/config", """
+        try workstation.write(
+            ".aws/config",
+            """
             [profile dev]
             sso_session = corp
             sso_account_id = 123456789012
@@ -304,7 +341,10 @@ import Testing
             """)
         let cache = ".aws/sso/cache/" + SHA1.hash(Array("corp".utf8)).hexString + ".json"
         func cacheToken(_ value: String, expiresAt: String) throws {
-            try workstation.write(cache, #"{"startUrl": "https://corp.awsapps.com/start", "region": "eu-central-1", "accessToken": "\#(value)", "expiresAt": "\#(expiresAt)"}"#)
+            try workstation.write(
+                cache,
+                #"{"startUrl": "https://corp.awsapps.com/start", "region": "eu-central-1", "accessToken": "\#(value)", "expiresAt": "\#(expiresAt)"}"#
+            )
         }
         try cacheToken(token, expiresAt: "2099-01-01T00:00:00Z")
         let variables = ["AWS_PROFILE": "dev", "AWS_ENDPOINT_URL_SSO": "http://127.0.0.1:\(double.port)"]

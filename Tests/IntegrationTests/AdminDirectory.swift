@@ -6,15 +6,20 @@ struct AdminDirectory {
     let lab: Lab
 
     func tool(_ name: String, _ arguments: [String], stdin: URL? = nil) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/\(name)"),
-                ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile] + arguments,
-                stdin: stdin, environment: ["LDAPTLS_REQCERT": "never"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/\(name)"),
+            ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile] + arguments,
+            stdin: stdin, environment: ["LDAPTLS_REQCERT": "never"])
     }
 
     /// The attributes of the computer with this sAMAccountName, or nil.
     func computer(_ samAccountName: String) throws -> [String: [String]]? {
-        let result = try tool("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "(sAMAccountName=\(samAccountName))",
-                                             "*", "msDS-KeyVersionNumber"])
+        let result = try tool(
+            "ldapsearch",
+            [
+                "-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "(sAMAccountName=\(samAccountName))",
+                "*", "msDS-KeyVersionNumber",
+            ])
         var attributes: [String: [String]] = [:]
         for line in result.stdout.split(separator: "\n") where !line.hasPrefix("#") {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -50,7 +55,8 @@ struct AdminDirectory {
     /// user or group can join this computer"): in CN=Computers, the minimal join user given the four join
     /// rights on it alone, or all but `without` (scripts/lab prestage). Returns its DN.
     func prestageForMinimalUser(_ name: String, without right: String? = nil) throws -> String {
-        let result = try run(Lab.packageRoot.appendingPathComponent("scripts/lab"), ["prestage", name] + (right.map { ["--without", $0] } ?? []))
+        let result = try run(
+            Lab.packageRoot.appendingPathComponent("scripts/lab"), ["prestage", name] + (right.map { ["--without", $0] } ?? []))
         guard result.status == 0 else { throw AdminError(message: "scripts/lab prestage: \(result.stderr)") }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -7,9 +7,12 @@ import Testing
 /// the binary it installed, with the root's own libkrb5, libldap and libcurl, joins the lab DC from inside the
 /// root; `status` is HEALTHY; a member of the login group logs in through the root's own sssd and PAM; and `leave`
 /// removes the account and puts the root's files back as the package found them.
-@Suite(.serialized, .needsLab, .enabled(if: RootSandbox.cached("ADJOIN_ROOT_TRIXIE_ARM64") != nil
-                                            && RootSandbox.cached("ADJOIN_DEB_ARM64") != nil,
-                                        "scripts/test-arm64 names the arm64 root and the arm64 package"))
+@Suite(
+    .serialized, .needsLab,
+    .enabled(
+        if: RootSandbox.cached("ADJOIN_ROOT_TRIXIE_ARM64") != nil
+            && RootSandbox.cached("ADJOIN_DEB_ARM64") != nil,
+        "scripts/test-arm64 names the arm64 root and the arm64 package"))
 struct Arm64RootIntegrationTests {
     let lab: Lab
     let admin: AdminDirectory
@@ -28,8 +31,12 @@ struct Arm64RootIntegrationTests {
 
         let deb = try #require(RootSandbox.cached("ADJOIN_DEB_ARM64"))
         try FileManager.default.copyItem(atPath: deb, toPath: root.file("/tmp/adjoin_arm64.deb").path)
-        let install = try root.run("/usr/bin/env", ["DEBIAN_FRONTEND=noninteractive", "/usr/bin/apt-get", "install", "-y", "-q",
-                                                    "--no-install-recommends", "/tmp/adjoin_arm64.deb"])
+        let install = try root.run(
+            "/usr/bin/env",
+            [
+                "DEBIAN_FRONTEND=noninteractive", "/usr/bin/apt-get", "install", "-y", "-q",
+                "--no-install-recommends", "/tmp/adjoin_arm64.deb",
+            ])
         try #require(install.status == 0, "apt-get install: \(install.stdout)\(install.stderr)")
         try FileManager.default.removeItem(at: root.file("/tmp/adjoin_arm64.deb"))
         // The installed binary is an aarch64 ELF (e_machine 183), run by the root's own arm64 loader.
@@ -47,10 +54,14 @@ struct Arm64RootIntegrationTests {
         defer { try? admin.delete(host.name + "$") }
         let before = try root.snapshot(Self.restoredState)
 
-        let joined = try root.run("/usr/sbin/adjoin", ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                                       "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
-                                                       "--allow-group", lab.loginGroup, "--output", "json"],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try root.run(
+            "/usr/sbin/adjoin",
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                "--allow-group", lab.loginGroup, "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         try #require(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(joined.stdout.contains("\"status\": \"JOINED\""))
         #expect(try admin.computer(host.name + "$") != nil, "no computer account after the join")

@@ -15,15 +15,20 @@ extension InstanceJoinIntegrationTests {
         try instance.failNext("AmazonSSM.GetParameter", Array(repeating: (400, "ThrottlingException"), count: 4))
         let root = ScratchRoot("adjoin-root")
         defer { root.remove() }
-        let (result, json) = try agent(instance, ["join", "--unless-joined", "--retry-for", "2m", "--parameter", parameter,
-                                                  "--no-configure", "--root", root.path, "--output", "json"])
+        let (result, json) = try agent(
+            instance,
+            [
+                "join", "--unless-joined", "--retry-for", "2m", "--parameter", parameter,
+                "--no-configure", "--root", root.path, "--output", "json",
+            ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
         #expect(json["attempts"] as? Int == 2)
         // Throttled pauses are drawn up to 6 s, 12 s, 24 s: the first attempt either makes its four tries
         // (UNKNOWN_ERROR) or finds the next pause past its 20 s and stops after three (TIMEOUT), and the
         // fourth throttled answer then goes to the second attempt's first try. Five calls either way.
-        #expect(result.stderr.contains("attempt 1 failed: UNKNOWN_ERROR: reading the SSM parameter")
+        #expect(
+            result.stderr.contains("attempt 1 failed: UNKNOWN_ERROR: reading the SSM parameter")
                 || result.stderr.contains("attempt 1 failed: TIMEOUT: reading the SSM parameter"), "\(result.stderr)")
         #expect(result.stderr.contains("ThrottlingException"))
         let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
@@ -45,8 +50,12 @@ extension InstanceJoinIntegrationTests {
         let parameter = try settings(["domainControllers": [relay.address]])
         let root = ScratchRoot("adjoin-root")
         defer { root.remove() }
-        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--timeout", "12", "--parameter", parameter,
-                                                  "--no-configure", "--root", root.path, "--output", "json"])
+        let (result, json) = try agent(
+            instance,
+            [
+                "join", "--retry-for", "2m", "--timeout", "12", "--parameter", parameter,
+                "--no-configure", "--root", root.path, "--output", "json",
+            ])
         #expect(relay.hasStalled)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "JOINED")
@@ -55,8 +64,9 @@ extension InstanceJoinIntegrationTests {
         #expect(try instance.verdicts().filter { $0.operation.hasSuffix("GetParameter") }.count == 1, "one GetParameter for both attempts")
         let metadata = try instance.metadataRequests()
         #expect(metadata.filter { $0.hasPrefix("PUT /latest/api/token") }.count == 1, "one session token for both attempts")
-        #expect(metadata.filter { $0.hasPrefix("GET /latest/meta-data/iam/security-credentials/adjoin-test-role ") }.count == 1,
-                "the role's credentials fetched once for both attempts: \(metadata)")
+        #expect(
+            metadata.filter { $0.hasPrefix("GET /latest/meta-data/iam/security-credentials/adjoin-test-role ") }.count == 1,
+            "the role's credentials fetched once for both attempts: \(metadata)")
     }
 
     @Test func theBootJoinStopsAtOnceOnAPermanentFailure() throws {
@@ -67,8 +77,12 @@ extension InstanceJoinIntegrationTests {
         let started = Date()
         let root = ScratchRoot("adjoin-root")
         defer { root.remove() }
-        let (result, json) = try agent(instance, ["join", "--retry-for", "2m", "--parameter", parameter, "--no-configure",
-                                                  "--root", root.path, "--output", "json"])
+        let (result, json) = try agent(
+            instance,
+            [
+                "join", "--retry-for", "2m", "--parameter", parameter, "--no-configure",
+                "--root", root.path, "--output", "json",
+            ])
         #expect(result.status == 10, "\(result.stderr)")
         #expect(json["status"] as? String == "ACCESS_DENIED")
         #expect(!result.stderr.contains("attempt 1 failed"), "a wrong password was tried again")

@@ -41,8 +41,9 @@ final class BrokerFixture {
         responses = directory.appendingPathComponent("responses")
         // The central account: the settings table, the member's item, the join password as a secret.
         try aws.createTable(table, key: "accountId", role: Self.brokerRole, region: Self.region)
-        let secret = try aws.putSecret("adjoin/broker-join-" + UUID().uuidString.prefix(8), value: String(decoding: try lab.joinPassword(), as: UTF8.self),
-                                       role: Self.brokerRole, region: Self.region)
+        let secret = try aws.putSecret(
+            "adjoin/broker-join-" + UUID().uuidString.prefix(8), value: String(decoding: try lab.joinPassword(), as: UTF8.self),
+            role: Self.brokerRole, region: Self.region)
         var item: [String: Any] = [
             "accountId": ["S": Self.memberAccount], "domain": ["S": lab.domain], "domainControllers": ["L": [["S": lab.dcIP]]],
             "joinUser": ["S": lab.joinUser], "joinPasswordSecret": ["S": secret], "organizationalUnit": ["S": lab.organizationalUnit],
@@ -51,8 +52,10 @@ final class BrokerFixture {
         try aws.putSettingsItem(table: table, item: item, role: Self.brokerRole, region: Self.region)
 
         standIns.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        standIns.arguments = ["python3", "-u", LabEnvironment.support("lambda_standins.py").path, "--keys", aws.keysFile,
-                              "--imds-state", lab.imdsState, "--moto", lab.motoEndpoint, "--log", urlLog.path, "--responses", responses.path]
+        standIns.arguments = [
+            "python3", "-u", LabEnvironment.support("lambda_standins.py").path, "--keys", aws.keysFile,
+            "--imds-state", lab.imdsState, "--moto", lab.motoEndpoint, "--log", urlLog.path, "--responses", responses.path,
+        ]
         let out = Pipe()
         standIns.standardOutput = out
         standIns.standardError = try FileHandle(forWritingTo: Self.create(directory.appendingPathComponent("standins.log")))
@@ -95,25 +98,32 @@ final class BrokerFixture {
 
     /// A running instance in `account` (moto's EC2), with these tags, and its instance profile's credentials:
     /// a role session named after the instance, as EC2 names it.
-    func launch(account: String = BrokerFixture.memberAccount, role: String = "web-role", tags: [String: String],
-                tagsExposed: Bool = true) throws -> EC2Instance {
+    func launch(
+        account: String = BrokerFixture.memberAccount, role: String = "web-role", tags: [String: String],
+        tagsExposed: Bool = true
+    ) throws -> EC2Instance {
         let aws = try AWSFixture.current()
-        let launched = try aws.boto3("""
+        let launched = try aws.boto3(
+            """
             ec2 = client('ec2', 'us-east-1', role='arn:aws:iam::' + sys.argv[1] + ':role/fixture')
             instance = ec2.run_instances(ImageId='ami-12c6146b', MinCount=1, MaxCount=1)['Instances'][0]
             tags = json.loads(sys.argv[2])
             if tags: ec2.create_tags(Resources=[instance['InstanceId']], Tags=[{'Key': k, 'Value': v} for k, v in tags.items()])
             print(instance['InstanceId'], instance['PrivateDnsName'])
-            """, [account, String(decoding: try JSONSerialization.data(withJSONObject: tags), as: UTF8.self)]).split(separator: " ").map(String.init)
+            """, [account, String(decoding: try JSONSerialization.data(withJSONObject: tags), as: UTF8.self)]
+        ).split(separator: " ").map(String.init)
         let credentials = try session(account: account, role: role, name: launched[0])
-        return try EC2Instance(instanceId: launched[0], hostname: String(launched[1].split(separator: ".")[0]), tags: tags, tagsExposed: tagsExposed,
-                               accountId: account, roleCredentials: (credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken))
+        return try EC2Instance(
+            instanceId: launched[0], hostname: String(launched[1].split(separator: ".")[0]), tags: tags, tagsExposed: tagsExposed,
+            accountId: account, roleCredentials: (credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken))
     }
 
     /// Credentials of a session of `role` named `name`, registered with the lab's verifiers.
     func session(account: String, role: String, name: String) throws -> RoleCredentials {
         let answer = try AWSFixtures.call("assume_role", ["role": "arn:aws:iam::\(account):role/\(role)", "session": name])
-        guard let c = answer as? [String: String], let id = c["accessKeyId"], let secret = c["secretAccessKey"], let token = c["sessionToken"] else {
+        guard let c = answer as? [String: String], let id = c["accessKeyId"], let secret = c["secretAccessKey"],
+            let token = c["sessionToken"]
+        else {
             throw AdminError(message: "moto's AssumeRole gave no credentials")
         }
         try AWSFixture.current().registerKey(id, secret: secret)
@@ -121,7 +131,9 @@ final class BrokerFixture {
     }
 
     /// A POST /join signed (by botocore) with these keys, its X-Amz-Date `age` seconds old: (HTTP status, body).
-    func post(accessKeyId: String, secret: String, token: String?, age: Int = 0, body: String = "{}") throws -> (status: Int, body: [String: Any]) {
+    func post(
+        accessKeyId: String, secret: String, token: String?, age: Int = 0, body: String = "{}"
+    ) throws -> (status: Int, body: [String: Any]) {
         var request: [String: Any] = ["url": url, "body": body, "accessKeyId": accessKeyId, "secretAccessKey": secret, "ageSeconds": age]
         if let token { request["sessionToken"] = token }
         let script = LabEnvironment.support("lambda_standins.py")
@@ -130,7 +142,8 @@ final class BrokerFixture {
         defer { try? FileManager.default.removeItem(at: input) }
         let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path, "sign-and-post"], stdin: input)
         guard result.status == 0, let reply = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
-              let status = reply["status"] as? Int else { throw AdminError(message: "sign-and-post failed: \(result.stderr)") }
+            let status = reply["status"] as? Int
+        else { throw AdminError(message: "sign-and-post failed: \(result.stderr)") }
         let body = (try? JSONSerialization.jsonObject(with: Data(((reply["body"] as? String) ?? "").utf8)) as? [String: Any]) ?? [:]
         return (status, body)
     }
@@ -150,14 +163,18 @@ final class BrokerFixture {
         let event: [String: Any] = [
             "version": "0", "id": UUID().uuidString, "detail-type": "EC2 Instance State-change Notification", "source": "aws.ec2",
             "account": account, "time": "2026-12-07T10:00:00Z", "region": Self.region,
-            "resources": ["arn:aws:ec2:\(Self.region):\(account):instance/\(instanceId)"], "detail": ["instance-id": instanceId, "state": state],
+            "resources": ["arn:aws:ec2:\(Self.region):\(account):instance/\(instanceId)"],
+            "detail": ["instance-id": instanceId, "state": state],
         ]
         let input = directory.appendingPathComponent("event-\(UUID().uuidString)")
         try JSONSerialization.data(withJSONObject: event).write(to: input)
         defer { try? FileManager.default.removeItem(at: input) }
-        let post = "import sys, urllib.request\ntry:\n    print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.stdin.buffer.read(), method='POST'), timeout=60).read().decode())\n"
+        let post =
+            "import sys, urllib.request\ntry:\n    print(urllib.request.urlopen(urllib.request.Request(sys.argv[1], data=sys.stdin.buffer.read(), method='POST'), timeout=60).read().decode())\n"
             + "except urllib.error.HTTPError as error:\n    print(error.read().decode())\n"
-        let result = try run(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", post, "http://127.0.0.1:\(runtimePort)/adjoin-lab/invoke"], stdin: input)
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", post, "http://127.0.0.1:\(runtimePort)/adjoin-lab/invoke"], stdin: input
+        )
         return (try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? ["unreadable": result.stdout]
     }
 }

@@ -29,8 +29,9 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("otp-\(UUID().uuidString)")
         try Data((password + "\n").utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        return try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["\(name)$@\(lab.realm)"], stdin: file,
-                       environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:otp"])
+        return try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["\(name)$@\(lab.realm)"], stdin: file,
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:otp"])
     }
 
     @Test func anInstanceJoinsThroughTheBrokerWithNoCredentialAndNoSettingsOfItsOwn() throws {
@@ -46,15 +47,19 @@ import Testing
         #expect(joined.stdout.contains("\"status\": \"JOINED\""))
         #expect(joined.stdout.contains("\"computerName\": \"\(name)\""))
         let keytab = root.appendingPathComponent("etc/krb5.keytab").path
-        let machine = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab, "\(name)$@\(lab.realm)"],
-                              environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+        let machine = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
         #expect(machine.status == 0, "the keytab the instance wrote logs in: \(machine.stderr)")
         #expect(try admin.computer(name + "$")?["info"]?.first?.hasPrefix("adjoin-owner: \(instance.instanceId)") == true)
         // The instance's role read nothing: no settings, no password, no secret.
         let verdicts = try instance.verdicts()
         #expect(!verdicts.contains { $0.operation.hasSuffix("GetParameter") || $0.operation.hasSuffix("GetSecretValue") }, "\(verdicts)")
         // The broker read the central item and the secret with its own role.
-        #expect(try aws.verdicts().contains { $0.operation.hasSuffix("GetSecretValue") && $0.verdict == "verified" && $0.accessKeyId == broker.brokerKey })
+        #expect(
+            try aws.verdicts().contains {
+                $0.operation.hasSuffix("GetSecretValue") && $0.verdict == "verified" && $0.accessKeyId == broker.brokerKey
+            })
         // The one-time password was in the one answer, and in no log; it logs in no more.
         let passwords = try broker.oneTimePasswords()
         #expect(passwords.count == 1)
@@ -73,8 +78,9 @@ import Testing
         #expect(again.status == Status.rateLimited.exitCode, "\(again.stdout)\(again.stderr)")
         #expect(again.stdout.contains("RATE_LIMITED"))
         #expect(try broker.oneTimePasswords().count == 1, "no second one-time password")
-        let still = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab, "\(name)$@\(lab.realm)"],
-                            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+        let still = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
         #expect(still.status == 0, "the refused reset left the instance's keys working")
     }
 
@@ -82,7 +88,8 @@ import Testing
         let instance = try broker.launch(tags: [:])
         defer { try? admin.delete(name(instance) + "$") }
         let credentials = try broker.session(account: BrokerFixture.memberAccount, role: "web-role", name: instance.instanceId)
-        let stale = try broker.post(accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, token: credentials.sessionToken, age: 400)
+        let stale = try broker.post(
+            accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, token: credentials.sessionToken, age: 400)
         #expect(stale.status == 403)
         #expect(stale.body["status"] == nil, "refused by the URL before the function ran")
         #expect(try String(contentsOf: broker.urlLog, encoding: .utf8).contains("X-Amz-Date more than 5 minutes off"))
@@ -95,7 +102,9 @@ import Testing
         defer { try? admin.delete(name(instance) + "$") }
         let user = try lab.staticKey()
         let pipeline = try broker.session(account: BrokerFixture.memberAccount, role: "web-role", name: "deploy-pipeline")
-        for (key, secret, token) in [(user.accessKeyId, user.secretAccessKey, nil), (pipeline.accessKeyId, pipeline.secretAccessKey, pipeline.sessionToken)] {
+        for (key, secret, token) in [
+            (user.accessKeyId, user.secretAccessKey, nil), (pipeline.accessKeyId, pipeline.secretAccessKey, pipeline.sessionToken),
+        ] {
             let refused = try broker.post(accessKeyId: key, secret: secret, token: token)
             #expect(refused.status == 403)
             #expect(refused.body["status"] as? String == "ACCESS_DENIED", "\(refused.body)")
@@ -108,8 +117,9 @@ import Testing
         for action in ["stop_instances", "terminate_instances"] {
             let instance = try broker.launch(tags: [:])
             defer { try? admin.delete(name(instance) + "$") }
-            _ = try aws.boto3("client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').\(action)(InstanceIds=[sys.argv[1]])",
-                              [instance.instanceId])
+            _ = try aws.boto3(
+                "client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').\(action)(InstanceIds=[sys.argv[1]])",
+                [instance.instanceId])
             let scratch = ScratchRoot("adjoin-root")
             defer { scratch.remove() }
             let root = scratch.url
@@ -143,9 +153,12 @@ import Testing
         let root = scratch.url
         let file = root.appendingPathComponent("other-one-time-password")
         let other = "i-0" + String(repeating: "a", count: 16)
-        let preset = try runAgent(["preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--computer-name", name,
-                                   "--ou", lab.organizationalUnit, "--owner", other, "--one-time-password-file", file.path,
-                                   "--domain-controller", lab.dcIP], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let preset = try runAgent(
+            [
+                "preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--computer-name", name,
+                "--ou", lab.organizationalUnit, "--owner", other, "--one-time-password-file", file.path,
+                "--domain-controller", lab.dcIP,
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(preset.status == 0, "\(preset.stdout)\(preset.stderr)")
         let refused = try join(instance, root: root)
         #expect(refused.status == Status.accountConflict.exitCode, "\(refused.stdout)\(refused.stderr)")
@@ -166,7 +179,8 @@ import Testing
         defer { for scratch in [scratchA, scratchB] { scratch.remove() } }
         let rootA = scratchA.url, rootB = scratchB.url
         try FileManager.default.createDirectory(at: rootA.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
-        try Data("# baked into the image\nADJOIN_BROKER_URL=\(broker.url)\n".utf8).write(to: rootA.appendingPathComponent("etc/default/adjoin"))
+        try Data("# baked into the image\nADJOIN_BROKER_URL=\(broker.url)\n".utf8).write(
+            to: rootA.appendingPathComponent("etc/default/adjoin"))
         let joinedA = try fromFile.runAgent(["join", "--no-configure", "--root", rootA.path, "--output", "json"])
         #expect(joinedA.status == 0, "\(joinedA.stdout)\(joinedA.stderr)")
         let again = try fromFile.runAgent(["join", "--unless-joined", "--no-configure", "--root", rootA.path, "--output", "json"])
@@ -176,14 +190,19 @@ import Testing
 
         let member = "arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture"
         let parameter = "/adjoin-test/broker-" + UUID().uuidString.prefix(8)
-        try aws.putParameter(parameter, value: #"{"broker": "\#(broker.url)", "joinUser": "nobody", "joinPasswordParameter": "/adjoin-test/never-read"}"#,
-                             type: "String", role: member, region: BrokerFixture.region)
-        let joinedB = try fromParameter.runAgent(["join", "--parameter", parameter, "--no-configure", "--root", rootB.path, "--output", "json"])
+        try aws.putParameter(
+            parameter, value: #"{"broker": "\#(broker.url)", "joinUser": "nobody", "joinPasswordParameter": "/adjoin-test/never-read"}"#,
+            type: "String", role: member, region: BrokerFixture.region)
+        let joinedB = try fromParameter.runAgent([
+            "join", "--parameter", parameter, "--no-configure", "--root", rootB.path, "--output", "json",
+        ])
         #expect(joinedB.status == 0, "\(joinedB.stdout)\(joinedB.stderr)")
         #expect(try fromParameter.verdicts().map(\.operation) == ["AmazonSSM.GetParameter"], "the settings, and no password")
         for (instance, root) in [(fromFile, rootA), (fromParameter, rootB)] {
-            let login = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name(instance))$@\(lab.realm)"],
-                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+            let login = try run(
+                URL(fileURLWithPath: "/usr/bin/kinit"),
+                ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name(instance))$@\(lab.realm)"],
+                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
             #expect(login.status == 0, "\(login.stderr)")
         }
     }
@@ -194,8 +213,9 @@ import Testing
         let instance = try broker.launch(tags: [:])
         defer { try? admin.delete(name(instance) + "$") }
         let credentials = try broker.session(account: BrokerFixture.memberAccount, role: "web-role", name: instance.instanceId)
-        let broken = try broker.post(accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, token: credentials.sessionToken,
-                                     body: "not json")
+        let broken = try broker.post(
+            accessKeyId: credentials.accessKeyId, secret: credentials.secretAccessKey, token: credentials.sessionToken,
+            body: "not json")
         #expect(broken.status == 502)
         #expect(try admin.computer(name(instance) + "$") == nil)
         #expect(try broker.brokerLogText().contains("cannot read the event"))
@@ -223,8 +243,9 @@ import Testing
         #expect(early["status"] as? String == "NOT_RUNNING", "\(early)")
         #expect(try admin.computer(name(doomed) + "$") != nil)
 
-        _ = try aws.boto3("client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').terminate_instances(InstanceIds=[sys.argv[1]])",
-                          [doomed.instanceId])
+        _ = try aws.boto3(
+            "client('ec2', 'us-east-1', role='arn:aws:iam::\(BrokerFixture.memberAccount):role/fixture').terminate_instances(InstanceIds=[sys.argv[1]])",
+            [doomed.instanceId])
         let removed = try broker.stateChange(doomed.instanceId, state: "terminated")
         #expect(removed["status"] as? String == "DETACHED", "\(removed)")
         #expect(try admin.computer(name(doomed) + "$") == nil)
@@ -261,9 +282,11 @@ import Testing
         defer { try? admin.delete(name(instance) + "$") }
         let sandbox = try EtcSandbox(lab: lab)
         defer { sandbox.remove() }
-        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--broker", broker.url, "--output", "json"], environment: [
-            "AWS_EC2_METADATA_SERVICE_ENDPOINT": instance.metadataEndpoint, "AWS_ENDPOINT_URL": aws.proxyEndpoint,
-        ])
+        let joined = try sandbox.run(
+            Lab.agentBinary.path, ["join", "--broker", broker.url, "--output", "json"],
+            environment: [
+                "AWS_EC2_METADATA_SERVICE_ENDPOINT": instance.metadataEndpoint, "AWS_ENDPOINT_URL": aws.proxyEndpoint,
+            ])
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(try sandbox.text("/etc/sssd/sssd.conf").contains(lab.loginGroup))
         let calls = try instance.verdicts()

@@ -14,10 +14,13 @@ import Testing
 
     func join(_ host: TestHost, through relay: StallingDCRelay, timeout: Int) throws -> (CommandResult, Duration) {
         let start = ContinuousClock.now
-        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                   "--root", host.root.path, "--no-configure", "--domain-controller", relay.address,
-                                   "--ou", lab.organizationalUnit, "--output", "json", "--timeout", String(timeout)],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--domain-controller", relay.address,
+                "--ou", lab.organizationalUnit, "--output", "json", "--timeout", String(timeout),
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         return (result, ContinuousClock.now - start)
     }
 
@@ -59,8 +62,11 @@ import Testing
         let status = try runAgent(["status", "--root", host.root.path, "--output", "json"])
         #expect(status.status == Status.notJoined.exitCode)
         #expect((try jsonObject(status)["message"] as? String)?.contains("interrupted") == true, "\(status.stdout)")
-        let left = try runAgent(["leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
-                                 "--domain-controller", lab.dcIP, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let left = try runAgent(
+            [
+                "leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
+                "--domain-controller", lab.dcIP, "--output", "json",
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
         #expect(try jsonObject(left)["removed"] as? [String] == [dn])
         #expect(try admin.count(host.name + "$") == 0)

@@ -17,7 +17,9 @@ extension AWSFixture {
     /// Credentials of `arn:aws:iam::ACCOUNT:role/NAME`, from moto's STS, registered with the checking proxy.
     func roleCredentials(_ role: String) throws -> RoleCredentials {
         let answer = try AWSFixtures.call("assume_role", ["role": role])
-        guard let c = answer as? [String: String], let id = c["accessKeyId"], let secret = c["secretAccessKey"], let token = c["sessionToken"] else {
+        guard let c = answer as? [String: String], let id = c["accessKeyId"], let secret = c["secretAccessKey"],
+            let token = c["sessionToken"]
+        else {
             throw AdminError(message: "moto's AssumeRole gave no credentials: \(String(describing: answer))")
         }
         try registerKey(id, secret: secret)
@@ -49,9 +51,12 @@ extension AWSFixture {
     /// The next `operation` signed with `sessionToken` (nil: any, for credentials the agent gets itself)
     /// gets this error reply from the proxy instead of moto's.
     /// `bodyContains`: only a request whose body holds it (a secret's ARN) takes the failure.
-    func failNext(operation: String, sessionToken: String? = nil, status: Int, code: String, message: String, bodyContains: String? = nil) throws {
+    func failNext(
+        operation: String, sessionToken: String? = nil, status: Int, code: String, message: String, bodyContains: String? = nil
+    ) throws {
         let digest = sessionToken.map { String(SHA256.hash(Array($0.utf8)).hexString.prefix(16)) } ?? "*"
-        try planProxyFailures(proxyEndpoint: proxyEndpoint, tokenDigest: digest, operation: operation, failures: [(status, code)], message: message,
-                              bodyContains: bodyContains)
+        try planProxyFailures(
+            proxyEndpoint: proxyEndpoint, tokenDigest: digest, operation: operation, failures: [(status, code)], message: message,
+            bodyContains: bodyContains)
     }
 }

@@ -42,13 +42,13 @@ import TestSupport
         let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("etc/default"), withIntermediateDirectories: true)
         try """
-            # baked into the image: no secret, the same in every account
-            ADJOIN_JOIN_OPTIONS=""
-            ADJOIN_SETTINGS_TABLE=\(table)
-            ADJOIN_SETTINGS_REGION="\(centralRegion)"
-            ADJOIN_SETTINGS_ROLE_ARN=\(centralRole)
+        # baked into the image: no secret, the same in every account
+        ADJOIN_JOIN_OPTIONS=""
+        ADJOIN_SETTINGS_TABLE=\(table)
+        ADJOIN_SETTINGS_REGION="\(centralRegion)"
+        ADJOIN_SETTINGS_ROLE_ARN=\(centralRole)
 
-            """.write(to: root.appendingPathComponent("etc/default/adjoin"), atomically: true, encoding: .utf8)
+        """.write(to: root.appendingPathComponent("etc/default/adjoin"), atomically: true, encoding: .utf8)
         return scratch
     }
 
@@ -60,9 +60,12 @@ import TestSupport
     }
 
     private func seamlessSecret() throws -> String {
-        let value = String(decoding: try JSONSerialization.data(withJSONObject: [
-            "awsSeamlessDomainUsername": lab.joinUser, "awsSeamlessDomainPassword": password]), as: UTF8.self)
-        return try aws.putSecret("aws/directory-services/d-0123456789/seamless-domain-join", value: value, role: centralRole, region: centralRegion)
+        let value = String(
+            decoding: try JSONSerialization.data(withJSONObject: [
+                "awsSeamlessDomainUsername": lab.joinUser, "awsSeamlessDomainPassword": password,
+            ]), as: UTF8.self)
+        return try aws.putSecret(
+            "aws/directory-services/d-0123456789/seamless-domain-join", value: value, role: centralRole, region: centralRegion)
     }
 
     /// The proxy's verdicts since `mark` (a count of verdicts taken before the run).
@@ -74,24 +77,31 @@ import TestSupport
         let memberA = "301234567890", memberB = "302345678901"
         // Member A: the blog's item exactly (plus the OU, a key adjoin knows); its password in a
         // SecureString parameter of the central account; pointer baked in /etc/default/adjoin.
-        try aws.putParameter("/adjoin/join-password", value: password + "\n", type: "SecureString", role: centralRole, region: centralRegion)
-        try aws.putSettingsItem(table: table, item: [
-            "accountId": ["S": memberA], "dnsName": ["S": lab.domain], "dnsIP1": ["S": lab.dcIP], "dnsIP2": ["S": lab.dcIP],
-            "adJoinUserName": ["S": lab.joinUser], "adJoinUserPwParam": ["S": "/adjoin/join-password"],
-            "organizationalUnit": ["S": lab.organizationalUnit],
-        ], role: centralRole, region: centralRegion)
+        try aws.putParameter(
+            "/adjoin/join-password", value: password + "\n", type: "SecureString", role: centralRole, region: centralRegion)
+        try aws.putSettingsItem(
+            table: table,
+            item: [
+                "accountId": ["S": memberA], "dnsName": ["S": lab.domain], "dnsIP1": ["S": lab.dcIP], "dnsIP2": ["S": lab.dcIP],
+                "adJoinUserName": ["S": lab.joinUser], "adJoinUserPwParam": ["S": "/adjoin/join-password"],
+                "organizationalUnit": ["S": lab.organizationalUnit],
+            ], role: centralRole, region: centralRegion)
         // Member B: modern keys, user and password from the seamless-join secret, a DC that does not
         // exist replaced by the override for the instance's Region, status into the central table;
         // pointer in its own account's `adjoin` parameter (a String: it holds no secret).
         let secretARN = try seamlessSecret()
-        try aws.putSettingsItem(table: table, item: [
-            "accountId": ["S": memberB], "domain": ["S": lab.domain], "domainControllers": ["L": [["S": "192.0.2.1"]]],
-            "joinPasswordSecret": ["S": secretARN], "organizationalUnit": ["S": lab.organizationalUnit],
-            "statusTable": ["S": statusTable], "statusRegion": ["S": centralRegion], "statusRoleArn": ["S": centralRole],
-            "regions": ["M": ["us-east-1": ["M": ["dnsIP1": ["S": lab.dcIP]]], "ap-south-1": ["M": ["dnsIP1": ["S": "192.0.2.2"]]]]],
-        ], role: centralRole, region: centralRegion)
-        try aws.putParameter("adjoin", value: #"{"settingsTable": "\#(table)", "settingsRegion": "\#(centralRegion)", "settingsRoleArn": "\#(centralRole)"}"#,
-                             type: "String", role: "arn:aws:iam::\(memberB):role/fixture", region: "us-east-1")
+        try aws.putSettingsItem(
+            table: table,
+            item: [
+                "accountId": ["S": memberB], "domain": ["S": lab.domain], "domainControllers": ["L": [["S": "192.0.2.1"]]],
+                "joinPasswordSecret": ["S": secretARN], "organizationalUnit": ["S": lab.organizationalUnit],
+                "statusTable": ["S": statusTable], "statusRegion": ["S": centralRegion], "statusRoleArn": ["S": centralRole],
+                "regions": ["M": ["us-east-1": ["M": ["dnsIP1": ["S": lab.dcIP]]], "ap-south-1": ["M": ["dnsIP1": ["S": "192.0.2.2"]]]]],
+            ], role: centralRole, region: centralRegion)
+        try aws.putParameter(
+            "adjoin",
+            value: #"{"settingsTable": "\#(table)", "settingsRegion": "\#(centralRegion)", "settingsRoleArn": "\#(centralRole)"}"#,
+            type: "String", role: "arn:aws:iam::\(memberB):role/fixture", region: "us-east-1")
 
         let a = try instance(account: memberA), b = try instance(account: memberB)
         defer { for host in [a, b] { try? admin.delete(host.hostname.uppercased() + "$") } }
@@ -99,7 +109,9 @@ import TestSupport
         defer { for scratch in [scratchA, scratchB] { scratch.remove() } }
         let rootA = scratchA.url, rootB = scratchB.url
 
-        for (host, root, operations) in [(a, rootA, ["AmazonSSM.GetParameter"]), (b, rootB, ["secretsmanager.GetSecretValue", "DynamoDB_20120810.PutItem"])] {
+        for (host, root, operations) in [
+            (a, rootA, ["AmazonSSM.GetParameter"]), (b, rootB, ["secretsmanager.GetSecretValue", "DynamoDB_20120810.PutItem"]),
+        ] {
             let mark = try aws.verdicts().count
             let (result, json) = try join(host, root: root)
             #expect(result.status == 0, "\(result.stderr)")
@@ -110,7 +122,9 @@ import TestSupport
             let run = try verdicts(since: mark)
             // The instance's own role only assumes the central role (B also reads its pointer parameter).
             let own = run.filter { $0.accessKeyId == host.accessKeyId }
-            #expect(Set(own.map(\.operation)) == (host.instanceId == a.instanceId ? ["AssumeRole"] : ["AssumeRole", "AmazonSSM.GetParameter"]), "\(own)")
+            #expect(
+                Set(own.map(\.operation)) == (host.instanceId == a.instanceId ? ["AssumeRole"] : ["AssumeRole", "AmazonSSM.GetParameter"]),
+                "\(own)")
             // Everything else it did was signed by the central role's keys (those its AssumeRole got; other
             // suites write to the same log meanwhile, some of them refused on purpose), in the central
             // Region: the table (found only in the central account's backend), the secret or parameter, the status.
@@ -122,14 +136,18 @@ import TestSupport
             #expect(central.contains { $0.operation == "DynamoDB_20120810.GetItem" })
             for operation in operations { #expect(central.contains { $0.operation == operation }, "no \(operation) in \(central)") }
         }
-        #expect(try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["accountId"] == memberB)
+        #expect(
+            try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["accountId"]
+                == memberB)
 
         // Leaving finds the same settings (the join recorded the parameter, which points to the table)
         // and reports where the join did.
         let left = try b.runAgent(["leave", "--root", rootB.path, "--output", "json"])
         #expect(left.status == 0, "\(left.stderr)")
         #expect(try admin.computer(b.hostname.uppercased() + "$") == nil)
-        #expect(try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["status"] == "DETACHED")
+        #expect(
+            try aws.statusItem(table: statusTable, instanceId: b.instanceId, role: centralRole, region: centralRegion)?["status"]
+                == "DETACHED")
     }
 
     /// The role that cannot be assumed, and the table that is not there, each say so.
@@ -141,12 +159,15 @@ import TestSupport
         defer { scratch.remove() }
         let root = scratch.url
         // moto lets anyone assume any role: the proxy refuses as STS does when the trust policy does not allow it.
-        try aws.failNext(operation: "AssumeRole", sessionToken: role.sessionToken, status: 403, code: "AccessDenied",
-                         message: "User: arn:aws:sts::\(member):assumed-role/adjoin-instance/x is not authorized to perform: sts:AssumeRole")
+        try aws.failNext(
+            operation: "AssumeRole", sessionToken: role.sessionToken, status: 403, code: "AccessDenied",
+            message: "User: arn:aws:sts::\(member):assumed-role/adjoin-instance/x is not authorized to perform: sts:AssumeRole")
         let (refused, denied) = try join(host, root: root)
         #expect(refused.status == 10)
         let message = denied["message"] as? String ?? ""
-        #expect(message.hasPrefix("central settings (/etc/default/adjoin): assuming the role \(centralRole)") && message.contains("AccessDenied"), "\(message)")
+        #expect(
+            message.hasPrefix("central settings (/etc/default/adjoin): assuming the role \(centralRole)")
+                && message.contains("AccessDenied"), "\(message)")
         #expect(!message.contains("not authorized"), "the service's own text is not repeated")
 
         try "ADJOIN_SETTINGS_TABLE=adjoin-no-such-table\nADJOIN_SETTINGS_REGION=\(centralRegion)\nADJOIN_SETTINGS_ROLE_ARN=\(centralRole)\n"
@@ -154,7 +175,10 @@ import TestSupport
         let (missing, json) = try join(host, root: root)
         #expect(missing.status == 15)
         let text = json["message"] as? String ?? ""
-        #expect(text.contains("central settings table adjoin-no-such-table in \(centralRegion) (named in /etc/default/adjoin), read by the role \(centralRole)")
+        #expect(
+            text.contains(
+                "central settings table adjoin-no-such-table in \(centralRegion) (named in /etc/default/adjoin), read by the role \(centralRole)"
+            )
                 && text.contains("the table does not exist"), "\(text)")
     }
 
@@ -175,23 +199,29 @@ import TestSupport
     @Test func aSecretTheRoleMayNotReadIsRefusedNamingTheSecret() throws {
         let member = "304567890123"
         let secretARN = try seamlessSecret()
-        try aws.putSettingsItem(table: table, item: [
-            "accountId": ["S": member], "dnsName": ["S": lab.domain], "dnsIP1": ["S": lab.dcIP], "joinPasswordSecret": ["S": secretARN],
-            "organizationalUnit": ["S": lab.organizationalUnit],
-        ], role: centralRole, region: centralRegion)
+        try aws.putSettingsItem(
+            table: table,
+            item: [
+                "accountId": ["S": member], "dnsName": ["S": lab.domain], "dnsIP1": ["S": lab.dcIP], "joinPasswordSecret": ["S": secretARN],
+                "organizationalUnit": ["S": lab.organizationalUnit],
+            ], role: centralRole, region: centralRegion)
         let scratch = try rootPointingToTheTable()
         defer { scratch.remove() }
         let root = scratch.url
         // moto enforces neither IAM nor the secret's resource policy nor KMS: the proxy answers as
         // Secrets Manager does when they refuse.
         let refusals = [
-            ("is not authorized to perform: secretsmanager:GetSecretValue because no resource-based policy allows it", "was refused to the role \(centralRole)"),
+            (
+                "is not authorized to perform: secretsmanager:GetSecretValue because no resource-based policy allows it",
+                "was refused to the role \(centralRole)"
+            ),
             ("Access to KMS is not allowed", "KMS refused to decrypt the Secrets Manager secret \(secretARN)"),
         ]
         for (reply, expected) in refusals {
             // Only this test's secret: the broker's suite reads secrets through the same proxy at the same time.
-            try aws.failNext(operation: "secretsmanager.GetSecretValue", status: 400, code: "AccessDeniedException", message: reply,
-                             bodyContains: secretARN)
+            try aws.failNext(
+                operation: "secretsmanager.GetSecretValue", status: 400, code: "AccessDeniedException", message: reply,
+                bodyContains: secretARN)
             let host = try instance(account: member)
             let (result, json) = try join(host, root: root)
             #expect(result.status == 10)
@@ -202,9 +232,11 @@ import TestSupport
         }
         // A secret that does not exist: moto's own answer.
         let missing = "arn:aws:secretsmanager:\(centralRegion):\(Self.centralAccount):secret:adjoin/no-such-secret-AbCdEf"
-        try aws.putSettingsItem(table: table, item: [
-            "accountId": ["S": member], "dnsName": ["S": lab.domain], "joinPasswordSecret": ["S": missing],
-        ], role: centralRole, region: centralRegion)
+        try aws.putSettingsItem(
+            table: table,
+            item: [
+                "accountId": ["S": member], "dnsName": ["S": lab.domain], "joinPasswordSecret": ["S": missing],
+            ], role: centralRole, region: centralRegion)
         let (result, json) = try join(try instance(account: member), root: root)
         #expect(result.status == 15)
         #expect((json["message"] as? String ?? "").contains("\(missing) does not exist in \(centralRegion)"), "\(json)")
@@ -218,7 +250,8 @@ import TestSupport
         let name = "/adjoin-test/shared-" + UUID().uuidString
         let arn = "arn:aws:ssm:us-west-2:123456789012:parameter" + name
         try aws.putParameter(name + "-password", value: password, type: "SecureString", role: "", region: "us-west-2")
-        let settings = #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
+        let settings =
+            #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
             + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordParameter": "\#(arn)-password"}"#
         try aws.putParameter(name, value: settings, type: "SecureString", role: "", region: "us-west-2")
         let scratch = ScratchRoot("adjoin-root")
@@ -240,9 +273,11 @@ extension CentralSettingsIntegrationTests {
         let secret = "adjoin-test/plain-" + UUID().uuidString
         _ = try aws.putSecret(secret, value: password + "\n", role: "", region: "us-east-1")
         let name = "/adjoin-test/secret-" + UUID().uuidString
-        try aws.putParameter(name, value: #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
-                             + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordSecret": "\#(secret)"}"#,
-                             type: "SecureString", role: "", region: "us-east-1")
+        try aws.putParameter(
+            name,
+            value: #"{"domain": "\#(lab.domain)", "domainControllers": ["\#(lab.dcIP)"], "joinUser": "\#(lab.joinUser)", "#
+                + #""organizationalUnit": "\#(lab.organizationalUnit)", "joinPasswordSecret": "\#(secret)"}"#,
+            type: "SecureString", role: "", region: "us-east-1")
         let scratch = ScratchRoot("adjoin-root")
         defer { scratch.remove() }
         let root = scratch.url
@@ -269,7 +304,8 @@ struct MemberInstance {
         self.role = role
         self.account = account
         try ec2.setMetadata("accountId", account)
-        try ec2.setMetadata("credentials", ["accessKeyId": role.accessKeyId, "secretAccessKey": role.secretAccessKey, "token": role.sessionToken])
+        try ec2.setMetadata(
+            "credentials", ["accessKeyId": role.accessKeyId, "secretAccessKey": role.secretAccessKey, "token": role.sessionToken])
     }
 
     func runAgent(_ arguments: [String]) throws -> CommandResult { try ec2.runAgent(arguments) }

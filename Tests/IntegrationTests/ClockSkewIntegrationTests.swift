@@ -21,9 +21,11 @@ import Testing
     @Test func aSkewedClockIsNamedAndDoesNotCostTheKeys() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let flags = ["--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
-                     "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--owner", "i-0c10c5\(host.name.lowercased())",
-                     "--output", "json"]
+        let flags = [
+            "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+            "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--owner", "i-0c10c5\(host.name.lowercased())",
+            "--output", "json",
+        ]
         let joined = try skewed(["join"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stdout) \(joined.stderr)")
         let warnings = try jsonObject(joined)["warnings"] as? [String] ?? []
@@ -33,7 +35,9 @@ import Testing
         let status = try skewed(["status", "--root", host.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
         #expect(status.status == Status.clockSkew.exitCode, "\(status.stdout) \(status.stderr)")
         let message = try jsonObject(status)["message"] as? String ?? ""
-        #expect(message.contains("this host's clock says ") && message.contains(", the DC's ") && message.contains(" s ahead of it"), "\(message)")
+        #expect(
+            message.contains("this host's clock says ") && message.contains(", the DC's ") && message.contains(" s ahead of it"),
+            "\(message)")
 
         // The boot unit's join: a skewed clock is not a broken join; it fails (to be tried again), keys untouched.
         let boot = try skewed(["join", "--unless-joined"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))

@@ -14,14 +14,20 @@ import Testing
     }
 
     func join(_ host: TestHost, _ extra: [String]) throws -> CommandResult {
-        try run(Lab.agentBinary, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                  "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit,
-                                  "--output", "json"] + extra,
-                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        try run(
+            Lab.agentBinary,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit,
+                "--output", "json",
+            ] + extra,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
     }
 
     func json(_ result: CommandResult) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "stdout: \(result.stdout) stderr: \(result.stderr)")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            "stdout: \(result.stdout) stderr: \(result.stderr)")
     }
 
     /// The A records of `name`, as dig reads them from the DC.
@@ -37,11 +43,13 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let environment = ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "FILE:" + directory.appendingPathComponent("cc").path]
-        let login = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["Administrator@\(lab.realm)"], stdin: URL(fileURLWithPath: lab.adminPasswordFile),
-                            environment: environment)
+        let login = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["Administrator@\(lab.realm)"], stdin: URL(fileURLWithPath: lab.adminPasswordFile),
+            environment: environment)
         #expect(login.status == 0, "kinit: \(login.stderr)")
         let script = directory.appendingPathComponent("update")
-        try (["server \(lab.dcIP)", "zone \(lab.domain)"] + lines + ["send", ""]).joined(separator: "\n").write(to: script, atomically: true, encoding: .utf8)
+        try (["server \(lab.dcIP)", "zone \(lab.domain)"] + lines + ["send", ""]).joined(separator: "\n").write(
+            to: script, atomically: true, encoding: .utf8)
         // nsupdate -g reports "tsig verify failure" against Samba although the update is made (LAB.md): judged by dig.
         _ = try run(URL(fileURLWithPath: "/usr/bin/nsupdate"), ["-g", script.path], environment: environment)
     }
@@ -90,12 +98,15 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { cleanUp(host, names: [host.fqdn]) }
         let trace = host.root.appendingPathComponent("strace.out")
-        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
-                             ["-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg", "-o", trace.path, Lab.agentBinary.path,
-                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                              "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit, "--domain-controller", lab.dcIP,
-                              "--dns-address", "10.66.4.1"],
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/strace"),
+            [
+                "-f", "-qq", "-e", "trace=socket,connect,sendto,sendmsg", "-o", trace.path, Lab.agentBinary.path,
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit, "--domain-controller", lab.dcIP,
+                "--dns-address", "10.66.4.1",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(result.status == 0, "\(result.stderr)")
         #expect(try addresses(host.fqdn) == ["10.66.4.1"])
         let text = try String(contentsOf: trace, encoding: .utf8)
@@ -126,8 +137,9 @@ import Testing
     /// password from PASSWD_FILE); a zone already there is fine.
     func reverseZone() throws -> String {
         let zone = "66.10.in-addr.arpa"
-        _ = try run(URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
-                    environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
+        _ = try run(
+            URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
+            environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
         return zone
     }
 
@@ -144,8 +156,10 @@ import Testing
         let otherPointer = "8.\(third).66.10.in-addr.arpa"
         defer {
             cleanUp(host, names: [host.fqdn])
-            try? adminUpdate(["zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR",
-                              "update delete 2.\(third).66.10.in-addr.arpa PTR"])
+            try? adminUpdate([
+                "zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR",
+                "update delete 2.\(third).66.10.in-addr.arpa PTR",
+            ])
         }
         try adminUpdate(["zone \(zone)", "update add \(otherPointer) 600 PTR \(other)"])
         let joined = try join(host, ["--dns-address", address])
@@ -173,9 +187,13 @@ import Testing
 
         // The same name again, as a new computer account (another host, or this one after a leave).
         let again = try TestHost(domain: lab.domain)
-        let rejoined = try run(Lab.agentBinary, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                                 "--root", again.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit,
-                                                 "--dns-address", address, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let rejoined = try run(
+            Lab.agentBinary,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", again.root.path, "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit,
+                "--dns-address", address, "--output", "json",
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(rejoined.status == 0, "\(rejoined.stderr)")
         #expect(try json(rejoined)["warnings"] as? [String] == [])
         #expect(try addresses(host.fqdn) == [address])

@@ -33,8 +33,10 @@ import Testing
 
     func join(_ host: TestHost, _ delegation: Delegation, owner: String? = nil) throws -> CommandResult {
         let (name, passwordFile) = user(delegation)
-        var arguments = ["join", "--domain", lab.domain, "--user", name, "--password-stdin", "--host-fqdn", host.fqdn,
-                         "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--output", "json"]
+        var arguments = [
+            "join", "--domain", lab.domain, "--user", name, "--password-stdin", "--host-fqdn", host.fqdn,
+            "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--output", "json",
+        ]
         if delegation != .prestaged {
             arguments += ["--ou", delegation == .fullControl ? lab.organizationalUnit : lab.minimalOrganizationalUnit]
         }
@@ -47,8 +49,9 @@ import Testing
     }
 
     func kinit(_ host: TestHost) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:delegation"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:delegation"])
     }
 
     /// What a pre-staged account's join reports that it could not do (the minimal user may write neither
@@ -116,19 +119,23 @@ import Testing
         let left = try runAgent(["leave", "--root", host.root.path, "--output", "json"])
         if delegation == .prestaged {
             #expect(left.status == Status.insufficientPermissions.exitCode, "\(left.stdout)")
-            #expect((try jsonObject(left)["message"] as? String)?.contains("leave with a user who may delete it (adjoin leave --user NAME --password-stdin)") == true,
-                    "\(left.stdout)")
+            #expect(
+                (try jsonObject(left)["message"] as? String)?.contains(
+                    "leave with a user who may delete it (adjoin leave --user NAME --password-stdin)") == true,
+                "\(left.stdout)")
             #expect(try admin.count(host.name + "$") == 1)
             // The user who joined it may not delete it either, and is told why, not to use --user again.
-            let byJoinUser = try runAgent(["leave", "--root", host.root.path, "--user", lab.minimalUser, "--password-stdin", "--output", "json"],
-                                          stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+            let byJoinUser = try runAgent(
+                ["leave", "--root", host.root.path, "--user", lab.minimalUser, "--password-stdin", "--output", "json"],
+                stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
             #expect(byJoinUser.status == Status.insufficientPermissions.exitCode, "\(byJoinUser.stdout)")
             let refusal = try jsonObject(byJoinUser)["message"] as? String ?? ""
             #expect(refusal.contains("that user lacks Delete and Delete subtree on it") && !refusal.contains("--user NAME"), "\(refusal)")
             #expect(try admin.count(host.name + "$") == 1)
             // Its administrator removes it, from the host.
-            let byAdmin = try runAgent(["leave", "--root", host.root.path, "--user", "Administrator", "--password-stdin", "--output", "json"],
-                                       stdin: URL(fileURLWithPath: lab.adminPasswordFile))
+            let byAdmin = try runAgent(
+                ["leave", "--root", host.root.path, "--user", "Administrator", "--password-stdin", "--output", "json"],
+                stdin: URL(fileURLWithPath: lab.adminPasswordFile))
             #expect(byAdmin.status == 0, "\(byAdmin.stdout) \(byAdmin.stderr)")
         } else {
             #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
@@ -161,8 +168,11 @@ import Testing
         }
         let remover = delegation == .prestaged ? ("Administrator", lab.adminPasswordFile) : user(delegation)
         func remote(_ extra: [String]) throws -> CommandResult {
-            try runAgent(["leave", "--domain", lab.domain, "--user", remover.0, "--password-stdin", "--domain-controller", lab.dcIP,
-                          "--output", "json"] + extra, stdin: URL(fileURLWithPath: remover.1))
+            try runAgent(
+                [
+                    "leave", "--domain", lab.domain, "--user", remover.0, "--password-stdin", "--domain-controller", lab.dcIP,
+                    "--output", "json",
+                ] + extra, stdin: URL(fileURLWithPath: remover.1))
         }
         let first = try remote(["--instance-id", id])
         #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
@@ -185,10 +195,12 @@ import Testing
     }
 
     /// A refused required write fails the join, naming the right in Active Directory's words and what to grant.
-    @Test(arguments: [("reset-password", "Reset password", "unicodePwd"),
-                      ("account-restrictions", "Read and write account restrictions", "userAccountControl"),
-                      ("dns-host-name", "Validated write to DNS host name", "dNSHostName"),
-                      ("spn", "Validated write to service principal name", "servicePrincipalName")])
+    @Test(arguments: [
+        ("reset-password", "Reset password", "unicodePwd"),
+        ("account-restrictions", "Read and write account restrictions", "userAccountControl"),
+        ("dns-host-name", "Validated write to DNS host name", "dNSHostName"),
+        ("spn", "Validated write to service principal name", "servicePrincipalName"),
+    ])
     func aMissingRightIsNamed(_ withheld: String, _ right: String, _ attribute: String) throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
@@ -197,10 +209,12 @@ import Testing
         let result = try join(host, .prestaged)
         #expect(result.status == Status.insufficientPermissions.exitCode, "\(result.stdout) \(result.stderr)")
         let message = try jsonObject(result)["message"] as? String ?? ""
-        #expect(message.hasPrefix("""
-            \(lab.minimalUser)@\(lab.realm) needs \(right) on \(dn) (to write \(attribute)); grant it on that computer object, \
-            or on Computer objects in its OU (Delegation of Control Wizard)
-            """), "\(result.stdout)")
+        #expect(
+            message.hasPrefix(
+                """
+                \(lab.minimalUser)@\(lab.realm) needs \(right) on \(dn) (to write \(attribute)); grant it on that computer object, \
+                or on Computer objects in its OU (Delegation of Control Wizard)
+                """), "\(result.stdout)")
         #expect(!FileManager.default.fileExists(atPath: host.keytab.path))
         // What went through while the join looked for the missing right was put back: the account is as
         // staged. Only dNSHostName, written before a refused SPN or password, stays: the validated write
@@ -208,7 +222,8 @@ import Testing
         let after = try #require(try admin.computer(host.name + "$"))
         let hostNameStays = ["spn", "reset-password"].contains(withheld)
         for name in ["useraccountcontrol", "serviceprincipalname", "msds-keyversionnumber"] + (hostNameStays ? [] : ["dnshostname"]) {
-            #expect(after[name].map(Set.init) == staged[name].map(Set.init), "\(name): staged \(staged[name] ?? []), now \(after[name] ?? [])")
+            #expect(
+                after[name].map(Set.init) == staged[name].map(Set.init), "\(name): staged \(staged[name] ?? []), now \(after[name] ?? [])")
         }
         if hostNameStays {
             #expect(after["dnshostname"] == [host.fqdn])
@@ -224,16 +239,20 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let dn = try admin.prestageForMinimalUser(host.name)
-        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", "other.\(lab.domain)",
-                                   "--computer-name", host.name, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
-                                   "--output", "json"], stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        let result = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", "other.\(lab.domain)",
+                "--computer-name", host.name, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                "--output", "json",
+            ], stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
         #expect(result.status == Status.insufficientPermissions.exitCode, "\(result.stdout) \(result.stderr)")
         let own = "\(host.name.lowercased()).\(lab.domain)"
-        #expect(try jsonObject(result)["message"] as? String == """
-            \(lab.minimalUser)@\(lab.realm) may not set dNSHostName other.\(lab.domain) on \(dn): the DC accepts from a non-administrator only \
-            the account's own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an \
-            administrator set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)
-            """)
+        #expect(
+            try jsonObject(result)["message"] as? String == """
+                \(lab.minimalUser)@\(lab.realm) may not set dNSHostName other.\(lab.domain) on \(dn): the DC accepts from a non-administrator only \
+                the account's own name, \(own) (Validated write to DNS host name, CVE-2022-26923); join with --host-fqdn \(own), or have an \
+                administrator set dNSHostName (or list the suffix in the domain's msDS-AllowedDNSSuffixes)
+                """)
         #expect(try admin.computer(host.name + "$")?["dnshostname"] == nil)
     }
 
@@ -242,9 +261,12 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let dn = try admin.prestageForMinimalUser(host.name)
-        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                   "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--quiet"],
-                                  stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        let result = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--quiet",
+            ],
+            stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
         #expect(result.status == 0, "\(result.stdout) \(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
         let warnings = lines.filter { $0.hasPrefix("warning:") }.map { $0.dropFirst("warning:".count).trimmingCharacters(in: .whitespaces) }

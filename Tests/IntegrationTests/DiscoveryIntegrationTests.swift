@@ -2,7 +2,7 @@ import AdjoinCore
 import TestSupport
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Testing
 @testable import Discovery
@@ -29,8 +29,9 @@ import Testing
     }
 
     @Test func findsTheDCGivenExplicitly() throws {
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
-                                              domainControllers: [try HostPort(parsing: lab.dcIP)])
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain),
+            domainControllers: [try HostPort(parsing: lab.dcIP)])
         let result = try locator.locate(deadline: Deadline(seconds: 10))
         #expect(result.source == .given)
         #expect(result.controller.hostName == lab.dcHost)
@@ -49,8 +50,9 @@ import Testing
     }
 
     @Test func aDCOfAnotherDomainIsNotTaken() throws {
-        let locator = DomainControllerLocator(domain: try DomainName("other.example.org"),
-                                              domainControllers: [try HostPort(parsing: lab.dcIP)])
+        let locator = DomainControllerLocator(
+            domain: try DomainName("other.example.org"),
+            domainControllers: [try HostPort(parsing: lab.dcIP)])
         let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 10)) }
         #expect(error?.status == .domainNotFound)
         #expect(error?.message.contains("does not serve") == true)
@@ -85,8 +87,9 @@ import Testing
     @Test func onlySilentDCsEndInNetworkErrorAtTheDeadlineWithRetransmissions() throws {
         let silent = try FakeUDPServer { _ in nil }
         defer { silent.close() }
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
-                                              domainControllers: [HostPort(host: "127.0.0.1", port: silent.port)])
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain),
+            domainControllers: [HostPort(host: "127.0.0.1", port: silent.port)])
         // 3 s: the third ping (at 1.5 s) goes out well within it even when the machine is loaded.
         let deadline = Deadline(seconds: 3)
         let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: deadline) }
@@ -101,13 +104,14 @@ import Testing
 
     @Test func hostileRepliesAreSetAsideForARealDC() throws {
         let replies: [@Sendable ([UInt8]) -> [UInt8]?] = [
-            { _ in [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF] },                              // absurd length
-            { request in Self.reply(to: request, netlogon: [23, 0, 0, 0]) },             // truncated NetLogon
+            { _ in [0x30, 0x84, 0xFF, 0xFF, 0xFF, 0xFF] },  // absurd length
+            { request in Self.reply(to: request, netlogon: [23, 0, 0, 0]) },  // truncated NetLogon
             { request in Self.reply(to: request, netlogon: Array(repeating: 0xC0, count: 64)) },
         ]
         let servers = try replies.map { try FakeUDPServer(respond: $0) }
         defer { servers.forEach { $0.close() } }
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain),
             domainControllers: servers.map { HostPort(host: "127.0.0.1", port: $0.port) } + [try HostPort(parsing: lab.dcIP)])
         let result = try locator.locate(deadline: Deadline(seconds: 10))
         #expect(result.controller.address.host == lab.dcIP)
@@ -117,8 +121,9 @@ import Testing
     @Test func onlyHostileRepliesAreANetworkErrorThatSaysWhy() throws {
         let server = try FakeUDPServer { request in Self.reply(to: request, netlogon: [23, 0, 0, 0, 0xFD]) }
         defer { server.close() }
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
-                                              domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain),
+            domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
         let error = #expect(throws: AdjoinError.self) { try locator.locate(deadline: Deadline(seconds: 3)) }
         #expect(error?.status == .networkError)
         #expect(error?.message.contains("unreadable ping reply") == true)
@@ -142,8 +147,9 @@ import Testing
             return Self.askTheRealDC(request, at: lab.dcIP)
         }
         defer { server.close() }
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain),
-                                              domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain),
+            domainControllers: [HostPort(host: "127.0.0.1", port: server.port)])
         let result = try locator.locate(deadline: Deadline(seconds: 5))
         #expect(result.controller.hostName == lab.dcHost)
         #expect(server.datagramsReceived(reaching: 2) >= 2)
@@ -160,7 +166,9 @@ import Testing
         address.sin_addr.s_addr = inet_addr(ip)
         address.sin_port = UInt16(389).bigEndian
         let sent = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard sent == request.count else { return nil }
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -208,8 +216,10 @@ import Testing
     @Test func nothingListeningIsNetworkErrorWithItsExitCode() throws {
         let silent = try FakeUDPServer { _ in nil }
         defer { silent.close() }
-        let result = try runAgent(["discover", lab.domain, "--domain-controller", "127.0.0.1:\(silent.port)",
-                                   "--timeout", "1", "--output", "json"])
+        let result = try runAgent([
+            "discover", lab.domain, "--domain-controller", "127.0.0.1:\(silent.port)",
+            "--timeout", "1", "--output", "json",
+        ])
         #expect(result.status == Status.networkError.exitCode)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         #expect(object["status"] as? String == "NETWORK_ERROR")

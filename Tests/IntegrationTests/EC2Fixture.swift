@@ -22,10 +22,12 @@ final class EC2Instance {
 
     /// `roleCredentials`: keys moto issued in the instance's account (an AssumeRole there), so that its
     /// calls land in that account; by default random keys, which moto files under its default account.
-    init(instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool,
-         accountId: String = "210987654321", region: String = "us-east-1",
-         roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil,
-         metadataHost: String = "127.0.0.1", extraState: [String: Any] = [:]) throws {
+    init(
+        instanceId: String = EC2Instance.randomInstanceId(), hostname: String, tags: [String: String], tagsExposed: Bool,
+        accountId: String = "210987654321", region: String = "us-east-1",
+        roleCredentials: (accessKeyId: String, secret: String, token: String)? = nil,
+        metadataHost: String = "127.0.0.1", extraState: [String: Any] = [:]
+    ) throws {
         self.instanceId = instanceId
         self.hostname = hostname
         self.accountId = accountId
@@ -33,7 +35,8 @@ final class EC2Instance {
         let fixture = try AWSFixture.current()
         accessKeyId = roleCredentials?.accessKeyId ?? "ASIA" + EC2Instance.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         sessionToken = roleCredentials?.token ?? "token-" + UUID().uuidString
-        let secret = roleCredentials?.secret ?? EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let secret =
+            roleCredentials?.secret ?? EC2Instance.random(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
         try fixture.registerKey(accessKeyId, secret: secret)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-ec2-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -47,8 +50,10 @@ final class EC2Instance {
         let statePath = directory.appendingPathComponent("state.json")
         try JSONSerialization.data(withJSONObject: state).write(to: statePath)
         emulator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        emulator.arguments = ["python3", "-u", LabEnvironment.support("imds.py").path,
-                              "--host", metadataHost, "--port", "0", "--state", statePath.path]
+        emulator.arguments = [
+            "python3", "-u", LabEnvironment.support("imds.py").path,
+            "--host", metadataHost, "--port", "0", "--state", statePath.path,
+        ]
         let out = Pipe()
         emulator.standardOutput = out
         let log = directory.appendingPathComponent("imds.log")
@@ -87,8 +92,10 @@ final class EC2Instance {
         let process = Process()
         process.executableURL = Lab.agentBinary
         process.arguments = arguments
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadataEndpoint,
-                               "AWS_ENDPOINT_URL": fixture.proxyEndpoint]
+        process.environment = [
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "AWS_EC2_METADATA_SERVICE_ENDPOINT": metadataEndpoint,
+            "AWS_ENDPOINT_URL": fixture.proxyEndpoint,
+        ]
         try requireLoopbackMetadata(process.environment ?? [:])
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -98,15 +105,17 @@ final class EC2Instance {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                             stderr: String(decoding: errData, as: UTF8.self))
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 
     /// Makes the proxy answer this instance's next calls of `operation` with these errors (HTTP status, code).
     func failNext(_ operation: String, _ failures: [(status: Int, code: String)]) throws {
-        try planProxyFailures(proxyEndpoint: try AWSFixture.current().proxyEndpoint,
-                              tokenDigest: String(SHA256.hash(Array(sessionToken.utf8)).hexString.prefix(16)),
-                              operation: operation, failures: failures)
+        try planProxyFailures(
+            proxyEndpoint: try AWSFixture.current().proxyEndpoint,
+            tokenDigest: String(SHA256.hash(Array(sessionToken.utf8)).hexString.prefix(16)),
+            operation: operation, failures: failures)
     }
 
     /// The proxy's verdicts on the requests signed with this instance's role credentials:
@@ -168,7 +177,8 @@ struct AWSFixture {
 
     /// The instance's status item, each attribute's value as text (S or N).
     func statusItem(table: String, instanceId: String, role: String = "", region: String = "us-east-1") throws -> [String: String]? {
-        try AWSFixtures.call("status_item", ["table": table, "instance_id": instanceId, "role": role, "region": region]) as? [String: String]
+        try AWSFixtures.call("status_item", ["table": table, "instance_id": instanceId, "role": role, "region": region])
+            as? [String: String]
     }
 
     /// The keys STS issued to AssumeRole calls signed with `accessKeyId` (the proxy logs their ids), so that
@@ -178,7 +188,8 @@ struct AWSFixture {
         var keys: Set<String> = []
         for line in text.split(separator: "\n") {
             guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  entry["accessKeyId"] as? String == accessKeyId, let issued = entry["issuedAccessKeyIds"] as? [String] else { continue }
+                entry["accessKeyId"] as? String == accessKeyId, let issued = entry["issuedAccessKeyIds"] as? [String]
+            else { continue }
             keys.formUnion(issued)
         }
         return keys
@@ -189,8 +200,10 @@ struct AWSFixture {
         let text = try String(contentsOfFile: verdictLog, encoding: .utf8)
         return text.split(separator: "\n").compactMap { line in
             guard let entry = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
-            return ((entry["operation"] as? String) ?? "?", (entry["verdict"] as? String) ?? "?",
-                    (entry["accessKeyId"] as? String) ?? "?", (entry["region"] as? String) ?? "?")
+            return (
+                (entry["operation"] as? String) ?? "?", (entry["verdict"] as? String) ?? "?",
+                (entry["accessKeyId"] as? String) ?? "?", (entry["region"] as? String) ?? "?"
+            )
         }
     }
 

@@ -12,7 +12,8 @@ struct EtcSandbox {
     /// `resolvConf` and `hostsFile`: the sandbox's resolver files (the lab's, which name the DC's IPv4 address, by default).
     init(lab: Lab, resolvConf: String? = nil, hostsFile: String? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-sandbox-\(UInt32.random(in: 0...UInt32.max))")
-        let made = try IntegrationTests.run(Self.script, ["create", directory.path, resolvConf ?? lab.resolvConf, hostsFile ?? lab.hostsFile])
+        let made = try IntegrationTests.run(
+            Self.script, ["create", directory.path, resolvConf ?? lab.resolvConf, hostsFile ?? lab.hostsFile])
         try #require(made.status == 0, "etc-sandbox create: \(made.stderr)")
     }
 
@@ -65,7 +66,9 @@ final class SandboxedSSSD {
         log = sandbox.directory.appendingPathComponent("sssd.out")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         prefixed = !prefix.isEmpty
-        let command = [EtcSandbox.script.path, "run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf"]
+        let command = [
+            EtcSandbox.script.path, "run", sandbox.directory.path, "/usr/sbin/sssd", "-i", "-d", "3", "-c", "/etc/sssd/sssd.conf",
+        ]
         process.executableURL = URL(fileURLWithPath: (prefix + command)[0])
         process.arguments = Array((prefix + command).dropFirst())
         process.environment = ChildEnvironment.inherited()
@@ -80,7 +83,9 @@ final class SandboxedSSSD {
         if prefixed {
             // The prefix runs sssd as its child, and a process the test runner starts has SIGTERM blocked (see
             // EC2Instance): the shell would never see it. sssd unblocks it, so it goes to sssd itself.
-            let children = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
+            let children =
+                (try? String(
+                    contentsOfFile: "/proc/\(process.processIdentifier)/task/\(process.processIdentifier)/children", encoding: .utf8)) ?? ""
             for child in children.split(separator: " ").compactMap({ Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) {
                 kill(child, SIGTERM)
             }

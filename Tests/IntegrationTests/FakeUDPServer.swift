@@ -2,7 +2,7 @@ import AdjoinCore
 import TestSupport
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A UDP peer on loopback that stands in for a broken or hostile DC: it answers every datagram with
@@ -74,4 +74,3 @@ final class FakeUDPServer: @unchecked Sendable {
 
     deinit { close() }
 }
-

@@ -22,9 +22,12 @@ import Testing
     }
 
     func join(root: URL, _ host: TestHost, _ extra: [String]) throws -> CommandResult {
-        try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                      "--host-fqdn", host.fqdn, "--root", root.path, "--domain-controller", lab.dcIP] + extra,
-                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", root.path, "--domain-controller", lab.dcIP,
+            ] + extra,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
     }
 
     @Test func imageUnderRootGetsEditedPAMAndAValidatedSudoersDropIn() throws {
@@ -32,10 +35,12 @@ import Testing
         defer { root.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let result = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
+        let result = try join(
+            root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("edited the PAM stack files directly"))
-        #expect(result.stderr.contains("nothing is restarted under \(root.directory.path): sssd starts with that system"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("nothing is restarted under \(root.directory.path): sssd starts with that system"), "\(result.stderr)")
         #expect(!result.stderr.contains("without a syntax check"), "visudo must be installed for this test (scripts/test installs sudo)")
 
         let auth = try root.text("/etc/pam.d/common-auth")
@@ -49,19 +54,21 @@ import Testing
         #expect(try root.text("/etc/sssd/sssd.conf").contains("\nad_server = \(lab.dcHost), \(lab.dcIP), _srv_\n") == false)
         #expect(try root.text("/etc/krb5.conf").contains("kdc = \(lab.dcHost)\n"))
         #expect(FileManager.default.fileExists(atPath: root.file("/etc/krb5.keytab").path))
-        #expect(try root.text("/etc/systemd/resolved.conf.d/adjoin.conf") == """
-            # Written by adjoin: names in \(lab.domain) are resolved by its domain controllers.
-            [Resolve]
-            DNS=\(lab.dcIP)
-            Domains=~\(lab.domain)
+        #expect(
+            try root.text("/etc/systemd/resolved.conf.d/adjoin.conf") == """
+                # Written by adjoin: names in \(lab.domain) are resolved by its domain controllers.
+                [Resolve]
+                DNS=\(lab.dcIP)
+                Domains=~\(lab.domain)
 
-            """)
+                """)
         // The machine's own files were not touched.
         #expect(!FileManager.default.fileExists(atPath: "/etc/sudoers.d/adjoin"))
         #expect(!((try? String(contentsOfFile: "/etc/sssd/sssd.conf", encoding: .utf8)) ?? "").contains(host.fqdn))
 
         // A rerun finds everything in place: it edits nothing, and says nothing of editing.
-        let rerun = try join(root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
+        let rerun = try join(
+            root: root.directory, host, ["--allow-group", lab.loginGroup, "--sudo-group", "Domain Admins", "--configure-dns"])
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(!rerun.stderr.contains("edited the PAM stack files directly"), "\(rerun.stderr)")
         #expect(try root.text("/etc/pam.d/common-auth") == auth)
@@ -95,8 +102,10 @@ import Testing
     }
 
     @Test func noConfigureWithHostFlagsIsAUsageError() throws {
-        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--no-configure",
-                                   "--allow-group", lab.loginGroup])
+        let result = try runAgent([
+            "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--no-configure",
+            "--allow-group", lab.loginGroup,
+        ])
         #expect(result.status == 64)
         #expect(result.stderr.contains("cannot go with --no-configure"))
     }

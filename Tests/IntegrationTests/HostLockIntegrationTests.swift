@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Several state-changing commands on one host at once (the boot unit and a Run Command, say): the
@@ -18,9 +18,11 @@ import Glibc
     }
 
     func joinArguments(_ host: TestHost, timeout: Double = 30) -> [String] {
-        ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-         "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", lab.organizationalUnit,
-         "--output", "json", "--timeout", String(timeout)]
+        [
+            "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+            "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", lab.organizationalUnit,
+            "--output", "json", "--timeout", String(timeout),
+        ]
     }
 
     /// Starts every command at once and waits for all.
@@ -94,10 +96,12 @@ import Glibc
         defer { try? admin.delete(host.name + "$") }
         let joined = try runAgent(joinArguments(host), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
-        let planted = ["etc/.adjoin-tmp.krb5.keytab.999.x1~", "etc/krb5.keytab.adjoin-new", "var/lib/adjoin/joined.adjoin-new",
-                       "var/lib/adjoin/created-directories.adjoin-new", "var/lib/adjoin/backup/etc/.adjoin-tmp.krb5.keytab.999.x2~",
-                       // A record of written content, killed while written (issue 24: it survived leave).
-                       "var/lib/adjoin/written/etc/.adjoin-tmp.krb5.keytab.sha256.999.x3~"]
+        let planted = [
+            "etc/.adjoin-tmp.krb5.keytab.999.x1~", "etc/krb5.keytab.adjoin-new", "var/lib/adjoin/joined.adjoin-new",
+            "var/lib/adjoin/created-directories.adjoin-new", "var/lib/adjoin/backup/etc/.adjoin-tmp.krb5.keytab.999.x2~",
+            // A record of written content, killed while written (issue 24: it survived leave).
+            "var/lib/adjoin/written/etc/.adjoin-tmp.krb5.keytab.sha256.999.x3~",
+        ]
         for path in planted {
             try Data("left by a killed run\n".utf8).write(to: host.root.appendingPathComponent(path))
         }

@@ -14,10 +14,14 @@ import Testing
     }
 
     func join(_ sandbox: EtcSandbox, _ host: TestHost, extra: [String] = []) throws -> CommandResult {
-        try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                               "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
-                                               "--allow-group", lab.loginGroup, "--output", "json"] + extra,
-                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                "--allow-group", lab.loginGroup, "--output", "json",
+            ] + extra,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
     }
 
     @Test func memberLogsInAndNonMemberIsRefusedAtAccessControl() throws {
@@ -80,12 +84,17 @@ import Testing
         // The keytab still logs in, so its keys stay: nothing changes, the keytab included.
         #expect(try sandbox.snapshot() == before)
 
-        let dryRun = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
-                                                            "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup,
-                                                            "--allow-group", "Domain Admins", "--dry-run"])
+        let dryRun = try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup,
+                "--allow-group", "Domain Admins", "--dry-run",
+            ])
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         #expect(dryRun.stdout.contains("--- /etc/sssd/sssd.conf\n+++ /etc/sssd/sssd.conf\n"))
-        #expect(dryRun.stdout.contains("\n-simple_allow_groups = \(lab.loginGroup)\n+simple_allow_groups = \(lab.loginGroup), Domain Admins\n"))
+        #expect(
+            dryRun.stdout.contains("\n-simple_allow_groups = \(lab.loginGroup)\n+simple_allow_groups = \(lab.loginGroup), Domain Admins\n"))
         #expect(!dryRun.stdout.contains("krb5.conf"))
         #expect(try sandbox.snapshot() == before)
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["1"])

@@ -1,7 +1,7 @@
 import AdjoinCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Testing
 import TestSupport
@@ -12,8 +12,11 @@ import TestSupport
 /// 127.0.0.1), whose one way out is a veth pair routed to the lab's IPv6 address, where the real Samba DC
 /// (with its AAAA record), the metadata emulator and the signature-checking proxy listen. strace records
 /// every socket address the agent connects or sends to; `dig AAAA` (BIND's) reads the DC's DNS.
-@Suite(.serialized, .needsLab, .enabled(if: LabPresence.required || ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP6"] != nil,
-                                        "the lab has no IPv6 address: start it with ADJOIN_LAB_DC_IP6 set (scripts/test does)"))
+@Suite(
+    .serialized, .needsLab,
+    .enabled(
+        if: LabPresence.required || ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP6"] != nil,
+        "the lab has no IPv6 address: start it with ADJOIN_LAB_DC_IP6 set (scripts/test does)"))
 struct IPv6OnlyIntegrationTests {
     let lab: Lab
     let labIPv6: String
@@ -49,8 +52,9 @@ struct IPv6OnlyIntegrationTests {
     func reverseZone() throws -> String {
         let prefix = try #require(SocketAddress(numericHost: labIPv6, port: 0)).addressBytes.prefix(8)
         let zone = prefix.flatMap { [$0 >> 4, $0 & 0xF] }.reversed().map { String($0, radix: 16) }.joined(separator: ".") + ".ip6.arpa"
-        _ = try run(URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
-                    environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
+        _ = try run(
+            URL(fileURLWithPath: "/usr/bin/samba-tool"), ["dns", "zonecreate", lab.dcIP, zone],
+            environment: ["USER": "Administrator", "PASSWD_FILE": lab.adminPasswordFile])
         return zone
     }
 
@@ -79,8 +83,9 @@ struct IPv6OnlyIntegrationTests {
         try aws.createStatusTable(table)
         let (inside, outside) = try pairAddresses()
         let hostname = "ip6-" + String(UInt32.random(in: 0...UInt32.max), radix: 36)
-        let instance = try EC2Instance(hostname: hostname, tags: [:], tagsExposed: true, metadataHost: labIPv6,
-                                       extraState: ["localIpv4": NSNull(), "ipv6": inside])
+        let instance = try EC2Instance(
+            hostname: hostname, tags: [:], tagsExposed: true, metadataHost: labIPv6,
+            extraState: ["localIpv4": NSNull(), "ipv6": inside])
         let name = hostname.uppercased()
         let fqdn = hostname + "." + lab.domain
         let admin = AdminDirectory(lab: lab)
@@ -91,26 +96,33 @@ struct IPv6OnlyIntegrationTests {
             scratch.remove()
         }
         // No domainControllers: the DC is found in DNS, through the --dns-server given.
-        let settings: [String: Any] = ["domain": lab.domain, "joinUser": lab.joinUser, "organizationalUnit": lab.organizationalUnit,
-                                       "statusTable": table, "joinPassword": String(decoding: try lab.joinPassword(), as: UTF8.self)]
+        let settings: [String: Any] = [
+            "domain": lab.domain, "joinUser": lab.joinUser, "organizationalUnit": lab.organizationalUnit,
+            "statusTable": table, "joinPassword": String(decoding: try lab.joinPassword(), as: UTF8.self),
+        ]
         let parameter = "/adjoin-test/" + UUID().uuidString
         try aws.putSecureString(parameter, value: String(decoding: try JSONSerialization.data(withJSONObject: settings), as: UTF8.self))
         let proxyPort = try #require(URL(string: aws.proxyEndpoint)?.port)
 
         func agent(_ arguments: [String]) throws -> (CommandResult, String) {
             let trace = root.appendingPathComponent("strace-\(arguments[0]).out")
-            let result = try run(LabEnvironment.support("ipv6-only"),
-                                 [inside, outside, labIPv6, "--", "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                                  "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(instance.metadataEndpoint)",
-                                  "AWS_ENDPOINT_URL=http://[\(labIPv6)]:\(proxyPort)",
-                                  "/usr/bin/strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", trace.path,
-                                  Lab.agentBinary.path] + arguments,
-                                 environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": instance.metadataEndpoint])
+            let result = try run(
+                LabEnvironment.support("ipv6-only"),
+                [
+                    inside, outside, labIPv6, "--", "/usr/bin/env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                    "AWS_EC2_METADATA_SERVICE_ENDPOINT=\(instance.metadataEndpoint)",
+                    "AWS_ENDPOINT_URL=http://[\(labIPv6)]:\(proxyPort)",
+                    "/usr/bin/strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg", "-o", trace.path,
+                    Lab.agentBinary.path,
+                ] + arguments,
+                environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": instance.metadataEndpoint])
             return (result, try String(contentsOf: trace, encoding: .utf8))
         }
 
-        let (joined, joinTrace) = try agent(["join", "--parameter", parameter, "--dns-server", "[\(labIPv6)]", "--no-configure",
-                                             "--root", root.path, "--output", "json"])
+        let (joined, joinTrace) = try agent([
+            "join", "--parameter", parameter, "--dns-server", "[\(labIPv6)]", "--no-configure",
+            "--root", root.path, "--output", "json",
+        ])
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         let output = try JSONSerialization.jsonObject(with: Data(joined.stdout.utf8)) as? [String: Any] ?? [:]
         #expect(output["status"] as? String == "JOINED", "\(joined.stdout)\(joined.stderr)")
@@ -132,8 +144,10 @@ struct IPv6OnlyIntegrationTests {
         #expect(used.ipv6.allSatisfy { $0.hasPrefix("[\(labIPv6)]:") }, "\(used.ipv6)")
 
         // The keytab proves itself to the real KDC (MIT kinit), and the DC's DNS has the instance's AAAA record.
-        let proof = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"],
-                            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
+        let proof = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"),
+            ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
         #expect(proof.status == 0, "\(proof.stderr)")
         #expect(try aaaa(fqdn) == [inside])
         #expect(try pointers(inside) == [fqdn + "."])
@@ -143,11 +157,16 @@ struct IPv6OnlyIntegrationTests {
         // The krb5.conf a join writes where its KDC is an IPv6 address ("kdc = [fd00:...]"), as MIT's own kinit
         // reads it: the keytab's login goes to that address.
         let krb5 = root.appendingPathComponent("krb5-ipv6.conf")
-        try KerberosConfiguration.render(HostSettings(domain: lab.domain, realm: lab.realm, hostFQDN: fqdn, computerName: name, kdcs: [labIPv6]),
-                                         over: nil).write(to: krb5, atomically: true, encoding: .utf8)
-        let pinned = try run(LabEnvironment.support("ipv6-only"),
-                             [inside, outside, labIPv6, "--", "/usr/bin/env", "-i", "KRB5_CONFIG=\(krb5.path)", "KRB5CCNAME=MEMORY:ipv6",
-                              "/usr/bin/kinit", "-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"])
+        try KerberosConfiguration.render(
+            HostSettings(domain: lab.domain, realm: lab.realm, hostFQDN: fqdn, computerName: name, kdcs: [labIPv6]),
+            over: nil
+        ).write(to: krb5, atomically: true, encoding: .utf8)
+        let pinned = try run(
+            LabEnvironment.support("ipv6-only"),
+            [
+                inside, outside, labIPv6, "--", "/usr/bin/env", "-i", "KRB5_CONFIG=\(krb5.path)", "KRB5CCNAME=MEMORY:ipv6",
+                "/usr/bin/kinit", "-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)",
+            ])
         #expect(pinned.status == 0, "\(pinned.stderr)")
 
         // status, in the namespace too: the record still names the address metadata gives (no drift).
@@ -162,8 +181,10 @@ struct IPv6OnlyIntegrationTests {
         #expect(destinations(rotateTrace).ipv6.contains("[\(labIPv6)]:464"), "\(destinations(rotateTrace).ipv6)")
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", root.appendingPathComponent("etc/krb5.keytab").path])
         #expect(listing.stdout.contains("   2 \(name)$@\(lab.realm)"), "\(listing.stdout)")
-        let reproof = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"],
-                              environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
+        let reproof = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"),
+            ["-k", "-t", root.appendingPathComponent("etc/krb5.keytab").path, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:ipv6"])
         #expect(reproof.status == 0, "\(reproof.stderr)")
 
         // Leave finds the DC again through the DNS server the join recorded ("fd00:...", bare).
@@ -179,8 +200,9 @@ struct IPv6OnlyIntegrationTests {
     /// server given by its IPv6 address, and the DC pinged over UDP6 (in this process, no namespace needed).
     @Test func discoveryOnAnIPv6OnlyHostFindsTheDCByItsAAAARecord() throws {
         let server = try #require(SocketAddress(numericHost: labIPv6, port: 53))
-        let locator = DomainControllerLocator(domain: try DomainName(lab.domain), dnsServers: [server],
-                                              families: AddressFamilies(ipv4: false, ipv6: true))
+        let locator = DomainControllerLocator(
+            domain: try DomainName(lab.domain), dnsServers: [server],
+            families: AddressFamilies(ipv4: false, ipv6: true))
         let result = try locator.locate(deadline: Deadline(seconds: 10))
         #expect(result.source == .dns)
         #expect(result.controller.hostName == lab.dcHost)
@@ -198,7 +220,8 @@ struct IPv6OnlyIntegrationTests {
         let files = scratch.url
         let resolv = files.appendingPathComponent("resolv.conf")
         let hosts = files.appendingPathComponent("hosts")
-        try "nameserver \(labIPv6)\nsearch \(lab.domain)\noptions timeout:2 attempts:1\n".write(to: resolv, atomically: true, encoding: .utf8)
+        try "nameserver \(labIPv6)\nsearch \(lab.domain)\noptions timeout:2 attempts:1\n".write(
+            to: resolv, atomically: true, encoding: .utf8)
         try "::1 localhost\n".write(to: hosts, atomically: true, encoding: .utf8)
         let sandbox = try EtcSandbox(lab: lab, resolvConf: resolv.path, hostsFile: hosts.path)
         defer { sandbox.remove() }
@@ -206,11 +229,14 @@ struct IPv6OnlyIntegrationTests {
         let admin = AdminDirectory(lab: lab)
         defer { try? admin.delete(host.name + "$") }
         let (inside, outside) = try pairAddresses()
-        let joined = try run(LabEnvironment.support("ipv6-only"),
-                             [inside, outside, labIPv6, "--", EtcSandbox.script.path, "run", sandbox.directory.path, Lab.agentBinary.path,
-                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                              "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--no-register-dns"],
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try run(
+            LabEnvironment.support("ipv6-only"),
+            [
+                inside, outside, labIPv6, "--", EtcSandbox.script.path, "run", sandbox.directory.path, Lab.agentBinary.path,
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--no-register-dns",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(joined.stderr.contains("over CLDAP: [\(labIPv6)]:389\n"), "\(joined.stderr)")
         #expect(try sandbox.text("/etc/sssd/sssd.conf").contains("\nlookup_family_order = ipv6_first\n"))

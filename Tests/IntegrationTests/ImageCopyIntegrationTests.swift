@@ -18,7 +18,8 @@ extension InstanceJoinIntegrationTests {
         let beforeJoin = try contentSnapshot(image.directory)
 
         // 1. Instance A joins; its root becomes the image.
-        let (joined, _) = try agent(a, ["join", "--unless-joined", "--parameter", parameter, "--root", image.directory.path, "--output", "json"])
+        let (joined, _) = try agent(
+            a, ["join", "--unless-joined", "--parameter", parameter, "--root", image.directory.path, "--output", "json"])
         #expect(joined.status == 0, "\(joined.stderr)")
         let kvnoA = try #require(try admin.computer(nameA + "$")?["msds-keyversionnumber"])
         let copyB = try copyOfRoot(image.directory, "b")
@@ -46,7 +47,8 @@ extension InstanceJoinIntegrationTests {
         #expect(try admin.computer(nameA + "$")?["msds-keyversionnumber"] == kvnoA)
 
         // 4. B's boot unit: joins as B, under B's name and owner, with none of A's keys.
-        let (joinB, joinJSON) = try agent(b, ["join", "--unless-joined", "--parameter", parameter, "--root", copyB.path, "--output", "json"])
+        let (joinB, joinJSON) = try agent(
+            b, ["join", "--unless-joined", "--parameter", parameter, "--root", copyB.path, "--output", "json"])
         #expect(joinB.status == 0, "\(joinB.stderr)")
         #expect(joinJSON["status"] as? String == "JOINED")
         #expect(joinJSON["computerName"] as? String == nameB)
@@ -57,14 +59,17 @@ extension InstanceJoinIntegrationTests {
         #expect(try keytabVersions(keytabB, principal: "\(nameA)$@\(lab.realm)").isEmpty, "B's keytab holds A's keys")
         #expect(try kinit(keytabB, nameB).status == 0)
         #expect(!FileManager.default.fileExists(atPath: copyB.appendingPathComponent("var/lib/sss/db/cache_\(lab.domain).ldb").path))
-        #expect(try String(contentsOf: copyB.appendingPathComponent("etc/sssd/sssd.conf"), encoding: .utf8).contains("ad_hostname = \(b.hostname.lowercased())."))
+        #expect(
+            try String(contentsOf: copyB.appendingPathComponent("etc/sssd/sssd.conf"), encoding: .utf8).contains(
+                "ad_hostname = \(b.hostname.lowercased())."))
         #expect(try aws.statusItem(table: table, instanceId: b.instanceId)?["status"] == "JOINED")
         // A is as it was: same kvno, and its keytab still logs in.
         #expect(try admin.computer(nameA + "$")?["msds-keyversionnumber"] == kvnoA)
         #expect(try kinit(keytabA, nameA).status == 0)
         // B's status is its own now; a second boot changes nothing.
         #expect(try agent(b, ["status", "--root", copyB.path, "--output", "json"]).1["status"] as? String == "HEALTHY")
-        let (again, againJSON) = try agent(b, ["join", "--unless-joined", "--parameter", parameter, "--root", copyB.path, "--output", "json"])
+        let (again, againJSON) = try agent(
+            b, ["join", "--unless-joined", "--parameter", parameter, "--root", copyB.path, "--output", "json"])
         #expect(again.status == 0, "\(again.stderr)")
         #expect((againJSON["message"] as? String)?.contains("already joined and healthy") == true, "\(again.stdout)")
 
@@ -98,8 +103,9 @@ extension InstanceJoinIntegrationTests {
     }
 
     private func kinit(_ keytab: URL, _ name: String) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(name)$@\(lab.realm)"],
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:image-copy"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:image-copy"])
     }
 }
 
@@ -120,9 +126,13 @@ extension LifecycleIntegrationTests {
         let (hostA, hostB) = (try TestHost(domain: lab.domain), try TestHost(domain: lab.domain))
         defer { for host in [hostA, hostB] { try? admin.delete(host.name + "$") } }
         func join(_ host: TestHost, root: URL) throws -> CommandResult {
-            try runAgent(["join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                          "--host-fqdn", host.fqdn, "--root", root.path, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup,
-                          "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            try runAgent(
+                [
+                    "join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou",
+                    lab.organizationalUnit,
+                    "--host-fqdn", host.fqdn, "--root", root.path, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup,
+                    "--output", "json",
+                ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         }
         let joinedA = try join(hostA, root: image.directory)
         #expect(joinedA.status == 0, "\(joinedA.stderr)")

@@ -12,16 +12,23 @@ import Testing
         admin = AdminDirectory(lab: lab)
     }
 
-    func join(_ host: TestHost, fqdn: String? = nil, user: String? = nil, ou: String? = nil, extra: [String] = [],
-              password: URL? = nil) throws -> CommandResult {
-        try runAgent(["join", "--domain", lab.domain, "--user", user ?? lab.joinUser, "--password-stdin", "--host-fqdn", fqdn ?? host.fqdn,
-                      "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", ou ?? lab.organizationalUnit,
-                      "--output", "json"] + extra,
-                     stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile))
+    func join(
+        _ host: TestHost, fqdn: String? = nil, user: String? = nil, ou: String? = nil, extra: [String] = [],
+        password: URL? = nil
+    ) throws -> CommandResult {
+        try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", user ?? lab.joinUser, "--password-stdin", "--host-fqdn", fqdn ?? host.fqdn,
+                "--root", host.root.path, "--no-configure", "--dns-server", lab.dcIP, "--ou", ou ?? lab.organizationalUnit,
+                "--output", "json",
+            ] + extra,
+            stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile))
     }
 
-    func expectRefused(_ result: CommandResult, naming text: String, _ host: TestHost,
-                       sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func expectRefused(
+        _ result: CommandResult, naming text: String, _ host: TestHost,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         #expect(result.status == Status.invalidInput.exitCode, "\(result.stdout) \(result.stderr)", sourceLocation: sourceLocation)
         let message = try jsonObject(result)["message"] as? String ?? ""
         #expect(message.contains(text), "\(message)", sourceLocation: sourceLocation)
@@ -42,7 +49,8 @@ import Testing
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(FileManager.default.fileExists(atPath: host.root.appendingPathComponent("x.kt").path))
         #expect(!FileManager.default.fileExists(atPath: host.root.path + "x.kt"))
-        #expect(try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8).contains("keytab=/x.kt\n"))
+        #expect(
+            try String(contentsOf: host.root.appendingPathComponent("var/lib/adjoin/joined"), encoding: .utf8).contains("keytab=/x.kt\n"))
     }
 
     /// A mistyped --root (one that does not exist) or a file is refused before anything: no account is
@@ -69,13 +77,18 @@ import Testing
         #expect(joined.status == 0, "\(joined.stderr)")
         let object = try #require(try admin.computer(host.name + "$"))
         #expect(object["dnshostname"] == [host.fqdn])
-        #expect(Set(object["serviceprincipalname"] ?? []) == [
-            "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"])
+        #expect(
+            Set(object["serviceprincipalname"] ?? []) == [
+                "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)",
+            ])
         #expect(try keytabVersions(host.keytab, principal: "host/\(host.fqdn)@\(lab.realm)") == [1])
 
         // A leave's user of another realm is refused once the record names the domain, before the DC.
-        let leave = try runAgent(["leave", "--root", host.root.path, "--dns-server", lab.dcIP, "--user", "adjoiner@evil.example",
-                                  "--password-stdin", "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let leave = try runAgent(
+            [
+                "leave", "--root", host.root.path, "--dns-server", lab.dcIP, "--user", "adjoiner@evil.example",
+                "--password-stdin", "--output", "json",
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(leave.status == Status.invalidInput.exitCode, "\(leave.stdout) \(leave.stderr)")
         #expect(try admin.count(host.name + "$") == 1)
     }

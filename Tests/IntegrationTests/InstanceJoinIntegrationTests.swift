@@ -22,7 +22,8 @@ import TestSupport
     }
 
     func settings(_ extra: [String: Any] = [:], legacy: Bool = false, passwordParameter: String? = nil) throws -> String {
-        var document: [String: Any] = legacy
+        var document: [String: Any] =
+            legacy
             ? ["dnsName": lab.domain, "dnsIP1": lab.dcIP, "adJoinUserName": lab.joinUser]
             : ["domain": lab.domain, "domainControllers": [lab.dcIP], "joinUser": lab.joinUser]
         document["organizationalUnit"] = lab.organizationalUnit
@@ -269,7 +270,9 @@ import TestSupport
         let (joined, _) = try join(instance, parameter: try settings(), root: root)
         #expect(joined.status == 0, "\(joined.stderr)")
 
-        for (state, spot) in [("InService", nil), ("Terminating:Wait", nil), ("InService", ["action": "stop", "time": "2026-01-01T00:00:00Z"])] as [(String, [String: String]?)] {
+        for (state, spot) in [
+            ("InService", nil), ("Terminating:Wait", nil), ("InService", ["action": "stop", "time": "2026-01-01T00:00:00Z"]),
+        ] as [(String, [String: String]?)] {
             try instance.setMetadata("lifecycleState", state)
             try instance.setMetadata("spotInstanceAction", spot)
             let (stayed, json) = try agent(instance, ["leave", "--only-if-terminating", "--root", root.path, "--output", "json"])
@@ -303,7 +306,8 @@ import TestSupport
         for instance in [departed, neighbour] {
             #expect(try join(instance, parameter: parameter).0.status == 0)
         }
-        let (result, json) = try agent(adminHost, ["leave", "--instance-id", departed.instanceId, "--parameter", parameter, "--output", "json"])
+        let (result, json) = try agent(
+            adminHost, ["leave", "--instance-id", departed.instanceId, "--parameter", parameter, "--output", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(json["status"] as? String == "DETACHED")
         #expect(try admin.computer(departed.hostname.uppercased() + "$") == nil)

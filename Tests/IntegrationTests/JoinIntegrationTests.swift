@@ -12,10 +12,15 @@ import Testing
         admin = AdminDirectory(lab: lab)
     }
 
-    func join(_ host: TestHost, ou: String?, extra: [String] = [], password: URL? = nil, environment: [String: String] = [:]) throws -> CommandResult {
-        var arguments = ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                         "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
-                         "--dns-server", lab.dcIP, "--output", "json"] + extra
+    func join(
+        _ host: TestHost, ou: String?, extra: [String] = [], password: URL? = nil, environment: [String: String] = [:]
+    ) throws -> CommandResult {
+        var arguments =
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
+                "--dns-server", lab.dcIP, "--output", "json",
+            ] + extra
         if let ou { arguments += ["--ou", ou] }
         return try run(Lab.agentBinary, arguments, stdin: password ?? URL(fileURLWithPath: lab.joinPasswordFile), environment: environment)
     }
@@ -27,23 +32,30 @@ import Testing
     /// A join traced by strace (`trace` is strace's -e filter); returns the result and the trace text.
     func tracedJoin(_ host: TestHost, trace: String, dc: [String]) throws -> (CommandResult, String) {
         let file = host.root.appendingPathComponent("strace.out")
-        let result = try run(URL(fileURLWithPath: "/usr/bin/strace"),
-                             ["-f", "-qq", "-e", trace, "-o", file.path, Lab.agentBinary.path,
-                              "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                              "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit] + dc,
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/strace"),
+            [
+                "-f", "-qq", "-e", trace, "-o", file.path, Lab.agentBinary.path,
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--ou", lab.organizationalUnit,
+            ] + dc,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         return (result, try String(contentsOf: file, encoding: .utf8))
     }
 
     func kinitWithKeytab(_ host: TestHost) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:test"])
     }
 
     /// The kvnos of the keytab's entries for the lab's realm, as MIT's klist reads them.
     func keytabVersions(_ host: TestHost) throws -> Set<String> {
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
-        return Set(listing.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.compactMap { $0.split(separator: " ").first.map(String.init) })
+        return Set(
+            listing.split(separator: "\n").filter { $0.contains("@\(lab.realm)") }.compactMap {
+                $0.split(separator: " ").first.map(String.init)
+            })
     }
 
     @Test func leastPrivilegedUserJoinsIntoItsOU() throws {
@@ -63,8 +75,10 @@ import Testing
         #expect(object["objectclass"]?.contains("computer") == true)
         #expect(object["useraccountcontrol"] == ["4096"])
         #expect(object["dnshostname"] == [host.fqdn])
-        #expect(Set(object["serviceprincipalname"] ?? []) == [
-            "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"])
+        #expect(
+            Set(object["serviceprincipalname"] ?? []) == [
+                "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)",
+            ])
         #expect(object["operatingsystem"]?.first?.isEmpty == false)
         #expect(object["operatingsystemversion"]?.first?.isEmpty == false)
         #expect(object["msds-supportedencryptiontypes"] == ["24"])
@@ -74,7 +88,9 @@ import Testing
         let attributes = try FileManager.default.attributesOfItem(atPath: host.keytab.path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", "-e", host.keytab.path])
-        for principal in ["\(host.name)$", "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"] {
+        for principal in [
+            "\(host.name)$", "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)",
+        ] {
             #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes256-cts-hmac-sha1-96)"), "\(principal) in \(listing.stdout)")
             #expect(listing.stdout.contains("\(principal)@\(lab.realm) (aes128-cts-hmac-sha1-96)"))
         }
@@ -191,10 +207,13 @@ import Testing
         #expect(try join(host, ou: lab.organizationalUnit, extra: ["--owner", "i-00000000000000001"]).status == 0)
         let before = try #require(try admin.computer(host.name + "$"))
         let intruder = try TestHost(domain: lab.domain)
-        let result = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                   "--host-fqdn", host.fqdn, "--root", intruder.root.path, "--no-configure", "--dns-server", lab.dcIP,
-                                   "--ou", lab.organizationalUnit, "--owner", "i-00000000000000002", "--output", "json"],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--root", intruder.root.path, "--no-configure", "--dns-server", lab.dcIP,
+                "--ou", lab.organizationalUnit, "--owner", "i-00000000000000002", "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(result.status == Status.accountConflict.exitCode)
         #expect((try json(result)["message"] as? String)?.contains("i-00000000000000001") == true)
         let after = try #require(try admin.computer(host.name + "$"))
@@ -208,11 +227,13 @@ import Testing
         defer { try? admin.delete(host.name + "$") }
         // A keytab that already serves another principal (say, an HTTP service of this host).
         try FileManager.default.createDirectory(at: host.keytab.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let ktutil = "addent -password -p HTTP/other.example.org@OTHER.ORG -k 7 -e aes256-cts-hmac-sha1-96 -s somesalt\nsecret\nwkt \(host.keytab.path)\n"
+        let ktutil =
+            "addent -password -p HTTP/other.example.org@OTHER.ORG -k 7 -e aes256-cts-hmac-sha1-96 -s somesalt\nsecret\nwkt \(host.keytab.path)\n"
         let script = host.root.appendingPathComponent("ktutil.in")
         try Data(ktutil.utf8).write(to: script)
         _ = try run(URL(fileURLWithPath: "/usr/bin/ktutil"), [], stdin: script)
-        #expect(try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout.contains("HTTP/other.example.org@OTHER.ORG"))
+        #expect(
+            try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout.contains("HTTP/other.example.org@OTHER.ORG"))
         #expect(try join(host, ou: lab.organizationalUnit).status == 0)
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
         #expect(listing.contains("   7 HTTP/other.example.org@OTHER.ORG"))
@@ -239,8 +260,9 @@ import Testing
     @Test func talksOnlyToThePinnedDC() throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let (result, text) = try tracedJoin(host, trace: "trace=connect,sendto,sendmsg,sendmmsg",
-                                            dc: ["--domain-controller", lab.dcIP, "--no-register-dns"])
+        let (result, text) = try tracedJoin(
+            host, trace: "trace=connect,sendto,sendmsg,sendmmsg",
+            dc: ["--domain-controller", lab.dcIP, "--no-register-dns"])
         #expect(result.status == 0, "\(result.stderr)")
         let destinations = Set(text.matches(of: /sin_port=htons\((\d+)\), sin_addr=inet_addr\("([\d.]+)"\)/).map { "\($0.2):\($0.1)" })
         #expect(!destinations.isEmpty)
@@ -269,7 +291,10 @@ import Testing
             }
         }
         #expect(loaded.contains("libgssapiv2.so"), "loaded: \(loaded.sorted())")
-        for unwanted in ["libcurl.so.4", "libcrypto.so.3", "libscram.so", "libdigestmd5.so", "libntlm.so", "libsasldb.so", "libdb-5.3.so", "spake.so", "pkinit.so"] {
+        for unwanted in [
+            "libcurl.so.4", "libcrypto.so.3", "libscram.so", "libdigestmd5.so", "libntlm.so", "libsasldb.so", "libdb-5.3.so", "spake.so",
+            "pkinit.so",
+        ] {
             #expect(!loaded.contains(unwanted), "\(unwanted) was loaded")
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 @testable import Kerberos
 
@@ -27,8 +27,9 @@ import Glibc
     @Test func joinUserGetsTheLDAPTicketInTwoExchangesOverOneConnection() throws {
         let cache = try CredentialCache(context: context)
         let user = try Principal(lab.joinUser, context: context)
-        let ticket = try context.login(user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
-                                       into: cache, through: kdc, deadline: Deadline(seconds: 10))
+        let ticket = try context.login(
+            user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
+            into: cache, through: kdc, deadline: Deadline(seconds: 10))
         #expect(user.name == "\(lab.joinUser)@\(lab.realm)")
         // The salt is not guessed: the first request gets "pre-authentication required" and the salt, by
         // UDP while the TCP handshake is under way; the second goes on the TCP connection.
@@ -56,9 +57,10 @@ import Glibc
             }
         }
         let kdc = KDCConnection(address: try #require(SocketAddress(numericHost: "127.0.0.1", port: relay.port)), realm: lab.realm)
-        let ticket = try context.login(try Principal(lab.joinUser, context: context), password: SecretBytes(try lab.joinPassword()),
-                                       service: "ldap/\(lab.dcHost)", into: CredentialCache(context: context), through: kdc,
-                                       deadline: Deadline(seconds: 10))
+        let ticket = try context.login(
+            try Principal(lab.joinUser, context: context), password: SecretBytes(try lab.joinPassword()),
+            service: "ldap/\(lab.dcHost)", into: CredentialCache(context: context), through: kdc,
+            deadline: Deadline(seconds: 10))
         #expect(kdc.datagrams == 0)
         #expect(kdc.exchanges == 2, "both requests by TCP")
         #expect(relayed.withLock { $0 } == 2)
@@ -73,8 +75,9 @@ import Glibc
         let user = try Principal(lab.joinUser, context: context)
         kdc.sendEarly(try context.firstRequest(user))
         let cache = try CredentialCache(context: context)
-        let ticket = try context.login(user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
-                                       into: cache, through: kdc, deadline: Deadline(seconds: 10))
+        let ticket = try context.login(
+            user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
+            into: cache, through: kdc, deadline: Deadline(seconds: 10))
         #expect(kdc.datagrams == 1)
         #expect(kdc.exchanges == 1, "the login's own first request never went out")
         #expect(kdc.connections == 1)
@@ -99,8 +102,9 @@ import Glibc
         let kdc = KDCConnection(address: try #require(SocketAddress(numericHost: "127.0.0.1", port: relay.port)), realm: lab.realm)
         let user = try Principal(lab.joinUser, context: context)
         kdc.sendEarly(try context.firstRequest(user))
-        _ = try context.login(user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
-                              into: CredentialCache(context: context), through: kdc, deadline: Deadline(seconds: 10))
+        _ = try context.login(
+            user, password: SecretBytes(try lab.joinPassword()), service: "ldap/\(lab.dcHost)",
+            into: CredentialCache(context: context), through: kdc, deadline: Deadline(seconds: 10))
         #expect(kdc.datagrams == 0)
         #expect(kdc.exchanges == 2)
         #expect(kdc.connections == 1)
@@ -116,14 +120,16 @@ import Glibc
         defer { scratch.remove() }
         let directory = scratch.url
         let path = directory.appendingPathComponent("user.keytab").path
-        let entry = KeytabEntry(components: [lab.joinUser], realm: lab.realm, nameType: 1, timestamp: 0, kvno: kvno,
-                                enctype: EncryptionType.aes256.number, key: key)
+        let entry = KeytabEntry(
+            components: [lab.joinUser], realm: lab.realm, nameType: 1, timestamp: 0, kvno: kvno,
+            enctype: EncryptionType.aes256.number, key: key)
         var bytes = KeytabFormat.encode([entry])
         defer { bytes.wipe() }
         try Data(bytes).write(to: URL(fileURLWithPath: path))
 
-        let ticket = try context.login(user, keytabPath: path, encryptionTypes: [.aes256], into: CredentialCache(context: context),
-                                       through: kdc, deadline: Deadline(seconds: 10))
+        let ticket = try context.login(
+            user, keytabPath: path, encryptionTypes: [.aes256], into: CredentialCache(context: context),
+            through: kdc, deadline: Deadline(seconds: 10))
         #expect(kdc.exchanges == 1)
         #expect(ticket.clientKeyVersion == kvno)
     }
@@ -131,8 +137,9 @@ import Glibc
     @Test func wrongPasswordIsAnAuthenticationFailure() throws {
         let cache = try CredentialCache(context: context)
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal(lab.joinUser, context: context), password: SecretBytes(Array("not-the-password".utf8)), into: cache,
-                              through: kdc, deadline: Deadline(seconds: 10))
+            try context.login(
+                Principal(lab.joinUser, context: context), password: SecretBytes(Array("not-the-password".utf8)), into: cache,
+                through: kdc, deadline: Deadline(seconds: 10))
         }
         #expect(error?.isAuthenticationFailure == true, "\(String(describing: error))")
     }
@@ -140,8 +147,9 @@ import Glibc
     @Test func unknownUserIsAnAuthenticationFailure() throws {
         let cache = try CredentialCache(context: context)
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal("no-such-user-\(UInt32.random(in: 0...UInt32.max))", context: context),
-                              password: SecretBytes(Array("whatever".utf8)), into: cache, through: kdc, deadline: Deadline(seconds: 10))
+            try context.login(
+                Principal("no-such-user-\(UInt32.random(in: 0...UInt32.max))", context: context),
+                password: SecretBytes(Array("whatever".utf8)), into: cache, through: kdc, deadline: Deadline(seconds: 10))
         }
         #expect(error?.isAuthenticationFailure == true, "\(String(describing: error))")
     }

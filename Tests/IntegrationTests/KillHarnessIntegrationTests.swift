@@ -3,7 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A join killed (SIGKILL) at moments spread over its whole run, against the lab DC: whatever the
@@ -17,8 +17,10 @@ import Glibc
     }
 
     func joinArguments(_ host: TestHost) -> [String] {
-        ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn, "--root", host.root.path,
-         "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit, "--output", "json"]
+        [
+            "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--host-fqdn", host.fqdn, "--root", host.root.path,
+            "--no-configure", "--domain-controller", lab.dcIP, "--ou", lab.organizationalUnit, "--output", "json",
+        ]
     }
 
     /// The join started, killed after `delay` (or left to finish, if it is quicker).
@@ -87,8 +89,11 @@ import Glibc
             #expect(moment == "Creating the computer account", "killed at '\(moment)': \(left.stdout) \(left.stderr)")
             #expect(["INSUFFICIENT_PERMISSIONS", "KEYTAB_INVALID"].contains(status), "\(left.stdout)")
             #expect(message.contains("adjoin leave --user NAME --password-stdin"), "\(message)")
-            let withUser = try runAgent(["leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
-                                         "--domain-controller", lab.dcIP, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            let withUser = try runAgent(
+                [
+                    "leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
+                    "--domain-controller", lab.dcIP, "--output", "json",
+                ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
             #expect(withUser.status == 0, "\(withUser.stdout) \(withUser.stderr)")
             #expect(try admin.count(host.name + "$") == 0)
         }
@@ -180,8 +185,9 @@ import Glibc
         let refused = try runAgent(arguments(late), stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(try jsonObject(refused)["status"] as? String == "ACCOUNT_CONFLICT", "\(refused.stdout)")
         for winner in winners {
-            let kinit = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", winner.keytab.path, "\(name)$@\(lab.realm)"],
-                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:owner"])
+            let kinit = try run(
+                URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", winner.keytab.path, "\(name)$@\(lab.realm)"],
+                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:owner"])
             #expect(kinit.status == 0, "the winner's keytab: \(kinit.stderr)")
         }
     }
@@ -210,8 +216,11 @@ import Glibc
                 #expect(!said.contains("has not joined"), "killed after \(delay): the account exists, and status says \(said)")
             }
 
-            let left = try runAgent(["leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
-                                     "--domain-controller", lab.dcIP, "--output", "json"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            let left = try runAgent(
+                [
+                    "leave", "--root", host.root.path, "--user", lab.joinUser, "--password-stdin",
+                    "--domain-controller", lab.dcIP, "--output", "json",
+                ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
             #expect(left.status == 0, "killed after \(delay): leave \(left.stdout) \(left.stderr)")
             #expect(try admin.count(host.name + "$") == 0, "killed after \(delay) (\(accounts) account): leave left it: \(left.stdout)")
 

@@ -35,8 +35,9 @@ func requireLoopbackMetadata(_ environment: [String: String]) throws {
     // The lab's own IPv6 address (the IPv6-only tests' emulator) is as local as 127.x.
     let labIPv6 = (try? Lab.current().dcIPv6).flatMap { $0 }.map { "http://[\($0)]:" }
     guard endpoint.hasPrefix("http://127.") || labIPv6.map(endpoint.hasPrefix) == true else {
-        throw AdminError(message: "refusing to run the agent with AWS_EC2_METADATA_SERVICE_ENDPOINT='\(endpoint)': "
-                         + "set it to the lab's IMDS emulator (eval \"$(scripts/lab env)\")")
+        throw AdminError(
+            message: "refusing to run the agent with AWS_EC2_METADATA_SERVICE_ENDPOINT='\(endpoint)': "
+                + "set it to the lab's IMDS emulator (eval \"$(scripts/lab env)\")")
     }
 }
 
@@ -59,7 +60,8 @@ func run(_ executable: URL, _ arguments: [String], stdin: URL? = nil, environmen
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }

@@ -14,8 +14,9 @@ import Testing
     }
 
     func kinit(_ keytab: URL, _ name: String) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(name)$@\(lab.realm)"],
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:lifecycle"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:lifecycle"])
     }
 
     /// On a live host (a never-joined /etc in a private mount namespace, real pam-auth-update, real sssd):
@@ -34,9 +35,12 @@ import Testing
         }
 
         // 1. join
-        let joined = try agent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--output", "json"],
-                               stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try agent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup, "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(joined.stderr.contains("to delete its own account"))
         let dn = "CN=\(host.name),\(lab.organizationalUnit)"
@@ -61,7 +65,10 @@ import Testing
         #expect(healthy["kvno"] as? Int == 1)
         #expect(healthy["keytabKvno"] as? Int == 1)
         // The join registered the host's name in DNS (on by default), and status checks it at the DC.
-        #expect((healthy["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == ["joined", "keytab", "login", "account", "dns", "configuration", "sssd"])
+        #expect(
+            (healthy["checks"] as? [[String: Any]])?.map { $0["name"] as? String } == [
+                "joined", "keytab", "login", "account", "dns", "configuration", "sssd",
+            ])
 
         // 3. rotate now: kvno + 1 in the directory and the keytab, the previous kvno kept, MIT kinit works
         let rotated = try agent(["rotate", "--max-age", "0", "--output", "json"])
@@ -95,7 +102,9 @@ import Testing
         #expect(try admin.subtreeCount(dn) == 0)
         #expect(try admin.count(host.name + "$") == 0)
         let etcAfter = try contentSnapshot(sandbox.file("/etc"))
-        #expect(etcAfter == etcBefore, "changed: \(Set(etcAfter.keys).symmetricDifference(etcBefore.keys)) \(etcAfter.keys.filter { etcAfter[$0] != etcBefore[$0] })")
+        #expect(
+            etcAfter == etcBefore,
+            "changed: \(Set(etcAfter.keys).symmetricDifference(etcBefore.keys)) \(etcAfter.keys.filter { etcAfter[$0] != etcBefore[$0] })")
         #expect(try contentSnapshot(sandbox.file("/var/lib/pam")) == pamStateBefore)
         #expect(!FileManager.default.fileExists(atPath: sandbox.file("/var/lib/adjoin/joined").path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: sandbox.file("/var/lib/sss/db").path).isEmpty)
@@ -128,13 +137,19 @@ import Testing
         }
         let root = image.directory.path
         let before = try contentSnapshot(image.directory)
-        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup],
-                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let join = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup,
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
-        let other = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                  "--host-fqdn", neighbour.fqdn, "--root", neighbour.root.path, "--domain-controller", lab.dcIP, "--no-configure"],
-                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let other = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", neighbour.fqdn, "--root", neighbour.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(other.status == 0, "\(other.stderr)")
 
         let status = try runAgent(["status", "--root", root, "--output", "json"])
@@ -168,9 +183,12 @@ import Testing
         defer { try? admin.delete(host.name + "$") }
         let root = host.root.path
         #expect(try runAgent(["status", "--root", root]).status == Status.notJoined.exitCode)
-        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                 "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure"],
-                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let join = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
         #expect(try runAgent(["status", "--root", root]).status == 0)
 
@@ -178,9 +196,12 @@ import Testing
         // without the keytab resets it).
         let saved = try Data(contentsOf: host.keytab)
         try FileManager.default.removeItem(at: host.keytab)
-        let rejoin = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                   "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure"],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let rejoin = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-configure",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(rejoin.status == 0)
         func putBack() throws {
             try saved.write(to: host.keytab)
@@ -217,15 +238,19 @@ import Testing
         defer { image.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP,
-                                   "--allow-group", lab.loginGroup, "--allow-group", lab.loginGroup + "x", "--allow-group", "Domain Admins",
-                                   "--sudo-group", lab.loginGroup, "--output", "json"],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP,
+                "--allow-group", lab.loginGroup, "--allow-group", lab.loginGroup + "x", "--allow-group", "Domain Admins",
+                "--sudo-group", lab.loginGroup, "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
-        #expect(try jsonObject(joined)["warnings"] as? [String] == [
-            "the domain has no group \(lab.loginGroup)x: no one logs in or uses sudo by it (check the name: sssd matches it as written)",
-        ])
+        #expect(
+            try jsonObject(joined)["warnings"] as? [String] == [
+                "the domain has no group \(lab.loginGroup)x: no one logs in or uses sudo by it (check the name: sssd matches it as written)"
+            ])
     }
 
     /// Leave puts back the pre-join files; one someone changed after the join keeps that change beside
@@ -236,9 +261,12 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let before = try image.text("/etc/nsswitch.conf")
-        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP,
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         let changed = try image.text("/etc/nsswitch.conf") + "automount:      files\n"
         try Data(changed.utf8).write(to: image.file("/etc/nsswitch.conf"))
@@ -250,8 +278,10 @@ import Testing
         #expect(try image.text("/etc/nsswitch.conf.adjoin-left") == changed)
         #expect(try image.mode("/etc/nsswitch.conf.adjoin-left") == 0o600)
         let message = try jsonObject(left)["message"] as? String ?? ""
-        #expect(message.contains("/etc/nsswitch.conf was changed after the join; the pre-join version is back, and the changed file is kept as"),
-                "\(message)")
+        #expect(
+            message.contains(
+                "/etc/nsswitch.conf was changed after the join; the pre-join version is back, and the changed file is kept as"),
+            "\(message)")
         // krb5.conf, as adjoin wrote it, goes without a copy.
         #expect(!FileManager.default.fileExists(atPath: image.file("/etc/krb5.conf.adjoin-left").path))
         #expect(!krb5.isEmpty)
@@ -265,9 +295,12 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let etcBefore = try contentSnapshot(image.file("/etc"))
-        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                   "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", image.directory.path, "--domain-controller", lab.dcIP,
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         // An address nothing answers on: without --keep-account the leave cannot start, and nothing changes.
         let unreachable = ["--domain-controller", "127.0.0.99", "--timeout", "3"]
@@ -279,8 +312,10 @@ import Testing
         #expect(left.status == 0, "\(left.stdout) \(left.stderr)")
         let json = try jsonObject(left)
         #expect(json["status"] as? String == "DETACHED")
-        #expect((json["message"] as? String)?.contains("kept the computer account CN=\(host.name),\(lab.organizationalUnit) in the directory "
-                                                      + "(--keep-account): adjoin leave --computer-name \(host.name)") == true, "\(left.stdout)")
+        #expect(
+            (json["message"] as? String)?.contains(
+                "kept the computer account CN=\(host.name),\(lab.organizationalUnit) in the directory "
+                    + "(--keep-account): adjoin leave --computer-name \(host.name)") == true, "\(left.stdout)")
         #expect(try admin.count(host.name + "$") == 1)
         #expect(try contentSnapshot(image.file("/etc")) == etcBefore)
         #expect(!FileManager.default.fileExists(atPath: image.file("/var/lib/adjoin/joined").path))
@@ -294,26 +329,33 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let root = image.directory.path
-        let flags = ["--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                     "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-register-dns"]
+        let flags = [
+            "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+            "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--no-register-dns",
+        ]
         let join = try runAgent(["join"] + flags + ["--allow-group", lab.loginGroup], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
         let kvno = try admin.computer(host.name + "$")?["msds-keyversionnumber"]
 
-        let same = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", lab.loginGroup], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let same = try runAgent(
+            ["join", "--unless-joined"] + flags + ["--allow-group", lab.loginGroup], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(same.status == 0 && same.stdout.contains("already configured, nothing changed"), "\(same.stdout) \(same.stderr)")
 
-        let changed = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", lab.loginGroup],
-                                   stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let changed = try runAgent(
+            ["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", lab.loginGroup],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(changed.status == 0, "\(changed.stderr)")
-        #expect(changed.stderr.contains("the groups allowed to log in are now Domain Users, not \(lab.loginGroup): joining again"), "\(changed.stderr)")
+        #expect(
+            changed.stderr.contains("the groups allowed to log in are now Domain Users, not \(lab.loginGroup): joining again"),
+            "\(changed.stderr)")
         #expect(try image.text("/etc/sssd/sssd.conf").contains("simple_allow_groups = Domain Users"))
         #expect(try image.text("/etc/sudoers.d/adjoin").contains("%\(lab.loginGroup) ALL=(ALL:ALL) ALL"))
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == kvno)
         #expect(try runAgent(["status", "--root", root]).status == 0)
 
-        let sudoOnly = try runAgent(["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", "Domain Users"],
-                                    stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let sudoOnly = try runAgent(
+            ["join", "--unless-joined"] + flags + ["--allow-group", "Domain Users", "--sudo-group", "Domain Users"],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(sudoOnly.stderr.contains("the sudo group is now Domain Users, not \(lab.loginGroup)"), "\(sudoOnly.stderr)")
         #expect(try image.text("/etc/sudoers.d/adjoin").contains("%Domain\\ Users ALL=(ALL:ALL) ALL"))
     }
@@ -324,8 +366,10 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let root = image.directory.path
-        let flags = ["--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                     "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup]
+        let flags = [
+            "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+            "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--allow-group", lab.loginGroup,
+        ]
         let join = try runAgent(["join"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
         let healthy = try runAgent(["status", "--root", root])
@@ -338,8 +382,10 @@ import Testing
             .write(to: image.file("/etc/sssd/sssd.conf"))
         let opened = try runAgent(["status", "--root", root, "--output", "json"])
         #expect(opened.status == Status.configurationDrift.exitCode, "\(opened.stdout)")
-        #expect((try jsonObject(opened)["message"] as? String)?.contains("access_provider = permit, where the join let only \(lab.loginGroup) log in") == true,
-                "\(opened.stdout)")
+        #expect(
+            (try jsonObject(opened)["message"] as? String)?.contains(
+                "access_provider = permit, where the join let only \(lab.loginGroup) log in") == true,
+            "\(opened.stdout)")
         let repaired = try runAgent(["join", "--unless-joined"] + flags, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(repaired.status == 0, "\(repaired.stderr)")
         #expect(try image.text("/etc/sssd/sssd.conf").contains("access_provider = simple"))
@@ -357,8 +403,10 @@ import Testing
         #expect(try runAgent(["status", "--root", root]).status == 0)
         // Healthy now: --unless-joined reads no password and changes nothing (the kvno stays).
         let kvno = try admin.computer(host.name + "$")?["msds-keyversionnumber"]
-        let untouched = try runAgent(["join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                      "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--output", "json"])
+        let untouched = try runAgent([
+            "join", "--unless-joined", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+            "--host-fqdn", host.fqdn, "--root", root, "--domain-controller", lab.dcIP, "--output", "json",
+        ])
         #expect(untouched.status == 0, "\(untouched.stderr)")
         #expect(try jsonObject(untouched)["status"] as? String == "JOINED")
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == kvno)
@@ -371,17 +419,23 @@ import Testing
         let hosts = try (0..<3).map { _ in (try TestHost(domain: lab.domain), id()) }
         defer { for (host, _) in hosts { try? admin.delete(host.name + "$") } }
         for (host, owner) in hosts {
-            let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                     "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
-                                     "--owner", owner], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            let join = try runAgent(
+                [
+                    "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                    "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                    "--owner", owner,
+                ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
             #expect(join.status == 0, "\(join.stderr)")
         }
         let (first, firstID) = hosts[0]
         let (second, _) = hosts[1]
         let (third, thirdID) = hosts[2]
         func remote(_ extra: [String]) throws -> CommandResult {
-            try runAgent(["leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
-                          "--output", "json"] + extra, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+            try runAgent(
+                [
+                    "leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                    "--output", "json",
+                ] + extra, stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         }
         try admin.addChild(named: "adjoin-test-child", under: "CN=\(first.name),\(lab.organizationalUnit)")
 
@@ -424,21 +478,31 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         let owner = "i-0" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         defer { try? admin.delete(host.name + "$") }
-        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                 "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
-                                 "--owner", owner], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let join = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                "--owner", owner,
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(join.status == 0, "\(join.stderr)")
-        let dryRun = try runAgent(["leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
-                                   "--computer-name", host.name, "--dry-run"], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let dryRun = try runAgent(
+            [
+                "leave", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                "--computer-name", host.name, "--dry-run",
+            ], stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         // The join registered the host's name (its address toward the DC): that record would go too.
-        #expect(dryRun.stdout == "would remove CN=\(host.name),\(lab.organizationalUnit) (owner \(owner)) and its child objects, "
+        #expect(
+            dryRun.stdout == "would remove CN=\(host.name),\(lab.organizationalUnit) (owner \(owner)) and its child objects, "
                 + "and its DNS record \(host.fqdn.lowercased()) (through \(lab.dcHost))\n",
-                "\(dryRun.stdout)")
+            "\(dryRun.stdout)")
         #expect(try admin.count(host.name + "$") == 1)
 
-        let dc = try runAgent(["leave", "--domain", lab.domain, "--user", "Administrator", "--password-stdin", "--domain-controller", lab.dcIP,
-                               "--computer-name", "DC1", "--allow-unmarked", "--dry-run"], stdin: URL(fileURLWithPath: lab.adminPasswordFile))
+        let dc = try runAgent(
+            [
+                "leave", "--domain", lab.domain, "--user", "Administrator", "--password-stdin", "--domain-controller", lab.dcIP,
+                "--computer-name", "DC1", "--allow-unmarked", "--dry-run",
+            ], stdin: URL(fileURLWithPath: lab.adminPasswordFile))
         #expect(dc.status == Status.accountConflict.exitCode, "\(dc.stdout) \(dc.stderr)")
         #expect(dc.stderr.contains("is a domain controller's account") && dc.stderr.contains("adjoin never removes it"), "\(dc.stderr)")
         #expect(try admin.count("DC1$") == 1)
@@ -447,15 +511,25 @@ import Testing
     @Test func leaveFlagsAreChecked() throws {
         // A remote leave given a domain needs a join user (without one, the settings parameter supplies both).
         #expect(try runAgent(["leave", "--computer-name", "X", "--domain", lab.domain]).status == 64)
-        #expect(try runAgent(["leave", "--instance-id", "i-1234abcd", "--only-if-terminating", "--domain", lab.domain, "--user", "u", "--password-stdin"]).status == 64)
+        #expect(
+            try runAgent([
+                "leave", "--instance-id", "i-1234abcd", "--only-if-terminating", "--domain", lab.domain, "--user", "u", "--password-stdin",
+            ]).status == 64)
         #expect(try runAgent(["leave", "--parameter", "has space"]).status == 64)
         #expect(try runAgent(["leave", "--user", "adjoiner"]).status == 64)
         #expect(try runAgent(["leave", "--domain", lab.domain]).status == 64)
         #expect(try runAgent(["rotate", "--max-age", "-1"]).status == 64)
-        let remoteKeep = try runAgent(["leave", "--keep-account", "--computer-name", "X", "--domain", lab.domain, "--user", "u", "--password-stdin"])
-        #expect(remoteKeep.status == 64 && remoteKeep.stderr.contains("--keep-account is for a leave on the joined host"), "\(remoteKeep.stderr)")
+        let remoteKeep = try runAgent([
+            "leave", "--keep-account", "--computer-name", "X", "--domain", lab.domain, "--user", "u", "--password-stdin",
+        ])
+        #expect(
+            remoteKeep.status == 64 && remoteKeep.stderr.contains("--keep-account is for a leave on the joined host"),
+            "\(remoteKeep.stderr)")
         #expect(try runAgent(["leave", "--dry-run"]).status == 64)
-        #expect(try runAgent(["leave", "--instance-id", "i-1234abcd", "--allow-unmarked", "--domain", lab.domain, "--user", "u", "--password-stdin"]).status == 64)
+        #expect(
+            try runAgent([
+                "leave", "--instance-id", "i-1234abcd", "--allow-unmarked", "--domain", lab.domain, "--user", "u", "--password-stdin",
+            ]).status == 64)
         let keepWithUser = try runAgent(["leave", "--keep-account", "--user", "u", "--password-stdin"])
         #expect(keepWithUser.status == 64 && keepWithUser.stderr.contains("it needs no --user"), "\(keepWithUser.stderr)")
     }

@@ -10,18 +10,22 @@ extension AdminDirectory {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("child-\(UInt32.random(in: 0...UInt32.max)).ldif")
         try Data(ldif.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try run(URL(fileURLWithPath: "/usr/bin/ldapadd"),
-                             ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile, "-f", file.path],
-                             environment: ["LDAPTLS_REQCERT": "never"])
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/ldapadd"),
+            ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile, "-f", file.path],
+            environment: ["LDAPTLS_REQCERT": "never"])
         guard result.status == 0 else { throw AdminError(message: "ldapadd: \(result.stderr)") }
     }
 
     /// How many objects are at or below `dn` (0: gone).
     func subtreeCount(_ dn: String) throws -> Int {
-        let result = try run(URL(fileURLWithPath: "/usr/bin/ldapsearch"),
-                             ["-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile,
-                              "-LLL", "-b", dn, "-s", "sub", "(objectClass=*)", "dn"],
-                             environment: ["LDAPTLS_REQCERT": "never"])
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/ldapsearch"),
+            [
+                "-H", "ldaps://\(lab.dcIP)", "-D", "Administrator@\(lab.realm)", "-y", lab.adminPasswordFile,
+                "-LLL", "-b", dn, "-s", "sub", "(objectClass=*)", "dn",
+            ],
+            environment: ["LDAPTLS_REQCERT": "never"])
         return result.stdout.split(separator: "\n").filter { $0.hasPrefix("dn:") }.count
     }
 }
@@ -56,8 +60,11 @@ func contentSnapshot(_ directory: URL) throws -> [String: String] {
 func writeForeignKeytab(_ keytab: URL, scratch: URL) throws {
     try FileManager.default.createDirectory(at: keytab.deletingLastPathComponent(), withIntermediateDirectories: true)
     let script = scratch.appendingPathComponent("ktutil-\(UInt32.random(in: 0...UInt32.max)).in")
-    try Data("addent -password -p HTTP/web.other.example.org@OTHER.EXAMPLE.ORG -k 3 -e aes256-cts-hmac-sha1-96 -s somesalt\nsecret\nwkt \(keytab.path)\n".utf8)
-        .write(to: script)
+    try Data(
+        "addent -password -p HTTP/web.other.example.org@OTHER.EXAMPLE.ORG -k 3 -e aes256-cts-hmac-sha1-96 -s somesalt\nsecret\nwkt \(keytab.path)\n"
+            .utf8
+    )
+    .write(to: script)
     defer { try? FileManager.default.removeItem(at: script) }
     _ = try run(URL(fileURLWithPath: "/usr/bin/ktutil"), [], stdin: script)
     try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keytab.path)
@@ -91,17 +98,21 @@ let krb5ConfWithAnotherRealm = """
     """
 
 func jsonObject(_ result: CommandResult) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "stdout: \(result.stdout) stderr: \(result.stderr)")
+    try #require(
+        try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+        "stdout: \(result.stdout) stderr: \(result.stderr)")
 }
 
 /// The kvnos the keytab holds for a principal, as MIT's klist reads them.
 func keytabVersions(_ keytab: URL, principal: String) throws -> Set<Int> {
     let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", keytab.path]).stdout
-    return Set(listing.split(separator: "\n").filter { $0.hasSuffix(" " + principal) }.compactMap { Int($0.split(separator: " ").first ?? "") })
+    return Set(
+        listing.split(separator: "\n").filter { $0.hasSuffix(" " + principal) }.compactMap { Int($0.split(separator: " ").first ?? "") })
 }
 
 /// MIT's kinit with nothing but a host's keytab, as the machine: the keytab proves.
 func kinitAsMachine(_ host: TestHost, _ lab: Lab) throws -> CommandResult {
-    try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+    try run(
+        URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+        environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
 }

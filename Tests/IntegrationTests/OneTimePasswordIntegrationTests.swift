@@ -14,25 +14,34 @@ import Testing
     }
 
     /// `adjoin preset` as `user`, the one-time password written to `file`.
-    func preset(_ host: TestHost, file: URL, user: String? = nil, passwordFile: String? = nil, ou: String? = nil,
-                extra: [String] = []) throws -> CommandResult {
-        try runAgent(["preset", "--domain", lab.domain, "--user", user ?? lab.joinUser, "--password-stdin",
-                      "--host-fqdn", host.fqdn, "--ou", ou ?? lab.organizationalUnit, "--one-time-password-file", file.path,
-                      "--domain-controller", lab.dcIP, "--output", "json"] + extra,
-                     stdin: URL(fileURLWithPath: passwordFile ?? lab.joinPasswordFile))
+    func preset(
+        _ host: TestHost, file: URL, user: String? = nil, passwordFile: String? = nil, ou: String? = nil,
+        extra: [String] = []
+    ) throws -> CommandResult {
+        try runAgent(
+            [
+                "preset", "--domain", lab.domain, "--user", user ?? lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--ou", ou ?? lab.organizationalUnit, "--one-time-password-file", file.path,
+                "--domain-controller", lab.dcIP, "--output", "json",
+            ] + extra,
+            stdin: URL(fileURLWithPath: passwordFile ?? lab.joinPasswordFile))
     }
 
     /// The instance side: the one-time password on standard input, no join user.
     func join(_ host: TestHost, oneTimePassword file: URL, root: URL? = nil, extra: [String] = []) throws -> CommandResult {
-        try runAgent(["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
-                      "--root", (root ?? host.root).path, "--no-configure", "--domain-controller", lab.dcIP, "--output", "json"] + extra,
-                     stdin: file)
+        try runAgent(
+            [
+                "join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
+                "--root", (root ?? host.root).path, "--no-configure", "--domain-controller", lab.dcIP, "--output", "json",
+            ] + extra,
+            stdin: file)
     }
 
     /// MIT's kinit as the computer with a password (not a keytab): whether the one-time password still logs in.
     func kinit(_ host: TestHost, password file: URL) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["\(host.name)$@\(lab.realm)"], stdin: file,
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:onetime"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["\(host.name)$@\(lab.realm)"], stdin: file,
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:onetime"])
     }
 
     func machineID(_ root: URL) throws {
@@ -52,7 +61,10 @@ import Testing
         let attributes = try #require(try admin.computer(host.name + "$"))
         #expect(attributes["useraccountcontrol"] == ["4096"])
         #expect(attributes["dnshostname"] == [host.fqdn])
-        #expect(Set(attributes["serviceprincipalname"] ?? []) == ["host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)"])
+        #expect(
+            Set(attributes["serviceprincipalname"] ?? []) == [
+                "host/\(host.name)", "host/\(host.fqdn)", "RestrictedKrbHost/\(host.name)", "RestrictedKrbHost/\(host.fqdn)",
+            ])
         #expect(attributes["info"] == nil, "no --owner: no marker")
         // The one-time password: in a new 0600 file, nowhere in what the command printed.
         let oneTime = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .newlines)
@@ -62,8 +74,10 @@ import Testing
         #expect(try kinit(host, password: file).status == 0, "the one-time password logs in before the join")
 
         // A dry run reads no password and says what the join would do.
-        let dry = try runAgent(["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn, "--root", host.root.path,
-                                "--no-configure", "--domain-controller", lab.dcIP, "--dry-run"])
+        let dry = try runAgent([
+            "join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn, "--root", host.root.path,
+            "--no-configure", "--domain-controller", lab.dcIP, "--dry-run",
+        ])
         #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
         #expect(dry.stdout.contains("would join the preset account \(host.name)$ as itself with its one-time password"), "\(dry.stdout)")
 
@@ -101,23 +115,27 @@ import Testing
         defer { try? admin.delete(host.name + "$") }
         try machineID(host.root)
         let file = host.root.appendingPathComponent("one-time-password")
-        let preset = try preset(host, file: file, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
-                                ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
+        let preset = try preset(
+            host, file: file, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
+            ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
         #expect(preset.status == 0, "\(preset.stdout)\(preset.stderr)")
-        #expect(preset.stdout.contains("\"warnings\": []"), "the minimal rights are enough, the self-deletion grant included: \(preset.stdout)")
+        #expect(
+            preset.stdout.contains("\"warnings\": []"), "the minimal rights are enough, the self-deletion grant included: \(preset.stdout)")
         let before = try #require(try admin.computer(host.name + "$"))
         #expect(before["info"] == ["adjoin-owner: i-0123456789abcdef0"])
 
         // A path that exists already is refused before the directory is touched (no reset of the account).
-        let existing = try self.preset(host, file: file, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
-                                       ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
+        let existing = try self.preset(
+            host, file: file, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
+            ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
         #expect(existing.status == 15, "\(existing.stdout)\(existing.stderr)")
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == before["msds-keyversionnumber"])
 
         // Another owner may not reset it, nor join it: refused before anything changes.
         let other = host.root.appendingPathComponent("other-password")
-        let taken = try self.preset(host, file: other, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
-                                    ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0fedcba9876543210"])
+        let taken = try self.preset(
+            host, file: other, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
+            ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0fedcba9876543210"])
         #expect(taken.status == 16, "\(taken.stdout)\(taken.stderr)")
         #expect(!FileManager.default.fileExists(atPath: other.path), "a refused preset leaves no password file")
         let stranger = try join(host, oneTimePassword: file, extra: ["--owner", "i-0fedcba9876543210"])
@@ -137,8 +155,9 @@ import Testing
         #expect(try kinitAsMachine(host, lab).status == 0)
         // The owner's own preset resets the account: the host's keys stop working, a new one-time password does.
         let renewed = host.root.appendingPathComponent("renewed")
-        let reset = try self.preset(host, file: renewed, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
-                                    ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
+        let reset = try self.preset(
+            host, file: renewed, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile,
+            ou: lab.minimalOrganizationalUnit, extra: ["--owner", "i-0123456789abcdef0"])
         #expect(reset.status == 0, "\(reset.stdout)\(reset.stderr)")
         #expect(reset.stdout.contains("\"account\": \"reset\""))
         #expect(try kinit(host, password: renewed).status == 0)
@@ -156,8 +175,12 @@ import Testing
         let preset = try preset(host, file: file)
         #expect(preset.status == 0, "\(preset.stdout)\(preset.stderr)")
 
-        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
-                                                            "--allow-group", lab.loginGroup, "--output", "json"], stdin: file)
+        let joined = try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
+                "--allow-group", lab.loginGroup, "--output", "json",
+            ], stdin: file)
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
         #expect(joined.stdout.contains("\"status\": \"JOINED\""))
         #expect(try sandbox.text("/etc/pam.d/common-auth").contains("pam_sss.so"))
@@ -186,7 +209,8 @@ import Testing
         let throwaway = "Hand-Set-\(UInt32.random(in: 0...UInt32.max))-aB1!"
         let quoted = Array("\"\(throwaway)\"".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
         let ldif = host.root.appendingPathComponent("prestage.ldif")
-        try Data("""
+        try Data(
+            """
             dn: \(dn)
             objectClass: computer
             sAMAccountName: \(host.name)$
@@ -197,7 +221,8 @@ import Testing
             replace: unicodePwd
             unicodePwd:: \(Data(quoted).base64EncodedString())
 
-            """.utf8).write(to: ldif)
+            """.utf8
+        ).write(to: ldif)
         let added = try admin.tool("ldapmodify", ["-a", "-f", ldif.path])
         #expect(added.status == 0, "\(added.stderr)")
         let file = host.root.appendingPathComponent("one-time-password")
@@ -215,10 +240,13 @@ import Testing
         try machineID(host.root)
         // adcli takes the one-time password only as an argument: a throwaway value, in this test alone.
         let throwaway = "Throwaway-\(UInt32.random(in: 0...UInt32.max))-aB1!"
-        let preset = try run(URL(fileURLWithPath: "/usr/sbin/adcli"),
-                             ["preset-computer", "--domain=\(lab.domain)", "--domain-controller=\(lab.dcIP)", "--login-user=\(lab.joinUser)",
-                              "--stdin-password", "--domain-ou=\(lab.organizationalUnit)", "--one-time-password=\(throwaway)", host.fqdn],
-                             stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let preset = try run(
+            URL(fileURLWithPath: "/usr/sbin/adcli"),
+            [
+                "preset-computer", "--domain=\(lab.domain)", "--domain-controller=\(lab.dcIP)", "--login-user=\(lab.joinUser)",
+                "--stdin-password", "--domain-ou=\(lab.organizationalUnit)", "--one-time-password=\(throwaway)", host.fqdn,
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(preset.status == 0, "\(preset.stdout)\(preset.stderr)")
         let file = host.root.appendingPathComponent("one-time-password")
         try Data(throwaway.utf8).write(to: file)
@@ -239,12 +267,16 @@ import Testing
         let oneTime = try String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .newlines)
         let keytab = host.root.appendingPathComponent("adcli.keytab")
         // adcli join takes it only as an argument too.
-        let joined = try run(URL(fileURLWithPath: "/usr/sbin/adcli"),
-                             ["join", "--domain=\(lab.domain)", "--domain-controller=\(lab.dcIP)", "--one-time-password=\(oneTime)",
-                              "--host-fqdn=\(host.fqdn)", "--host-keytab=\(keytab.path)"])
+        let joined = try run(
+            URL(fileURLWithPath: "/usr/sbin/adcli"),
+            [
+                "join", "--domain=\(lab.domain)", "--domain-controller=\(lab.dcIP)", "--one-time-password=\(oneTime)",
+                "--host-fqdn=\(host.fqdn)", "--host-keytab=\(keytab.path)",
+            ])
         #expect(joined.status == 0, "\(joined.stdout)\(joined.stderr)")
-        let proof = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(host.name)$@\(lab.realm)"],
-                            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
+        let proof = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", keytab.path, "\(host.name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:machine"])
         #expect(proof.status == 0, "\(proof.stderr)")
     }
 }

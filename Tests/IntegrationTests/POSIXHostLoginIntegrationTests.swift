@@ -16,7 +16,9 @@ import Testing
     /// A user's or group's number as the directory's administrator reads it.
     func number(_ attribute: String, of name: String) throws -> String {
         let result = try admin.tool("ldapsearch", ["-LLL", "-b", lab.baseDN, "(sAMAccountName=\(name))", attribute])
-        return result.stdout.split(separator: "\n").first { $0.hasPrefix("\(attribute): ") }.map { String($0.dropFirst(attribute.count + 2)) } ?? ""
+        return result.stdout.split(separator: "\n").first { $0.hasPrefix("\(attribute): ") }.map {
+            String($0.dropFirst(attribute.count + 2))
+        } ?? ""
     }
 
     @Test func theDirectorysIDsAreTheHostsAndAUserWithoutOneIsUnknown() throws {
@@ -29,10 +31,14 @@ import Testing
         defer { sandbox.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                                            "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup,
-                                                            "--posix-ids", "--no-register-dns"],
-                                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn, "--allow-group", lab.loginGroup,
+                "--posix-ids", "--no-register-dns",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try sandbox.text("/etc/sssd/sssd.conf").contains("\nldap_id_mapping = false\n"))
 
@@ -54,8 +60,10 @@ import Testing
         let refused = try pamtester(lab.minimalUser, password: lab.minimalPasswordFile, ["authenticate"], in: sandbox)
         #expect(refused.status != 0)
         #expect((refused.stdout + refused.stderr).contains("Authentication failure"), "\(refused.stdout)\(refused.stderr)")
-        let directory = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["\(lab.minimalUser)@\(lab.realm)"], stdin: URL(fileURLWithPath: lab.minimalPasswordFile),
-                                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:posix"])
+        let directory = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["\(lab.minimalUser)@\(lab.realm)"],
+            stdin: URL(fileURLWithPath: lab.minimalPasswordFile),
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:posix"])
         #expect(directory.status == 0, "\(directory.stderr)")
     }
 }

@@ -32,7 +32,8 @@ import TestSupport
         for index in 0..<count {
             let name = "PG\(tag.prefix(6).uppercased())\(index)"
             let instance = String(format: "i-%@%09x", String(tag), index)
-            ldif += "dn: CN=\(name),\(ou)\nobjectClass: computer\nsAMAccountName: \(name)$\nuserAccountControl: 4096\n"
+            ldif +=
+                "dn: CN=\(name),\(ou)\nobjectClass: computer\nsAMAccountName: \(name)$\nuserAccountControl: 4096\n"
                 + "info: adjoin-owner: \(instance)\n\n"
             owners["CN=\(name),\(ou)".lowercased()] = instance
         }
@@ -51,7 +52,9 @@ import TestSupport
         let computers = LDAPSearchRequest(base: ou, scope: .subtree, filter: "(objectClass=computer)", attributes: ["info"])
         let missing = LDAPSearchRequest(base: "OU=No Such Thing,\(lab.baseDN)", scope: .base, filter: "(objectClass=*)", attributes: ["cn"])
         var pages: [Int] = []
-        let answers = try connection.pagedSearch([computers, missing], pageSize: Self.pageSize, deadline: Deadline(seconds: 20)) { pages.append($0) }
+        let answers = try connection.pagedSearch([computers, missing], pageSize: Self.pageSize, deadline: Deadline(seconds: 20)) {
+            pages.append($0)
+        }
         #expect(pages == [7, 7, 6, 0], "three pages of the OU's search, then the empty answer for the missing base")
         #expect(Set(answers[0].map { $0.dn.lowercased() }) == Set(owners.keys))
         #expect(answers[0].count == Self.accounts, "no entry twice")
@@ -71,8 +74,10 @@ import TestSupport
         let (connection, _) = try LDAPIntegrationTests().boundConnection()
         let computers = LDAPSearchRequest(base: ou, scope: .subtree, filter: "(objectClass=computer)", attributes: ["cn"])
         var pages = 0
-        let answers = try connection.pagedSearch(Array(repeating: computers, count: 12), pageSize: Self.pageSize,
-                                                 deadline: Deadline(seconds: 30)) { _ in pages += 1 }
+        let answers = try connection.pagedSearch(
+            Array(repeating: computers, count: 12), pageSize: Self.pageSize,
+            deadline: Deadline(seconds: 30)
+        ) { _ in pages += 1 }
         #expect(answers.map { Set($0.map { $0.dn.lowercased() }) } == Array(repeating: Set(owners.keys), count: 12))
         #expect(pages == 12 * 3)
     }
@@ -87,8 +92,10 @@ import TestSupport
         let deadline = Deadline(seconds: 6)
         var pages = 0
         #expect {
-            _ = try connection.pagedSearch([LDAPSearchRequest(base: ou, scope: .subtree, filter: "(objectClass=computer)", attributes: ["cn"])],
-                                           pageSize: Self.pageSize, deadline: deadline) { _ in
+            _ = try connection.pagedSearch(
+                [LDAPSearchRequest(base: ou, scope: .subtree, filter: "(objectClass=computer)", attributes: ["cn"])],
+                pageSize: Self.pageSize, deadline: deadline
+            ) { _ in
                 pages += 1
                 while !deadline.isExpired { usleep(20_000) }
             }
@@ -106,9 +113,10 @@ import TestSupport
         var place = DirectoryPlace(files: HostFiles(root: FileManager.default.temporaryDirectory.path))
         place.domainControllers = [try HostPort(parsing: lab.dcIP)]
         let lines = Locked<[String]>([])
-        let directory = try InstanceAccounts(domain: try DomainName(lab.domain), place: place, user: lab.joinUser,
-                                             password: SecretBytes(try lab.joinPassword()), deadline: Deadline(seconds: 20),
-                                             progress: { line in lines.withLock { $0.append(line) } })
+        let directory = try InstanceAccounts(
+            domain: try DomainName(lab.domain), place: place, user: lab.joinUser,
+            password: SecretBytes(try lab.joinPassword()), deadline: Deadline(seconds: 20),
+            progress: { line in lines.withLock { $0.append(line) } })
         directory.pageSize = Self.pageSize
         let accounts = try directory.list(under: [ou], deadline: Deadline(seconds: 20))
         #expect(accounts.count == Self.accounts)

@@ -22,16 +22,20 @@ import TestSupport
     /// A machine account and its keytab (kvno 1), made by the agent's own join.
     func joinedHost() throws -> TestHost {
         let host = try TestHost(domain: lab.domain)
-        let join = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                 "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure"],
-                                stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let join = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         try #require(join.status == 0, "\(join.stderr)")
         return host
     }
 
     func kinit(_ host: TestHost) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
-                environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:kpasswd"])
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["-k", "-t", host.keytab.path, "\(host.name)$@\(lab.realm)"],
+            environment: ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "MEMORY:kpasswd"])
     }
 
     @Test func theMachineChangesItsPasswordOverOneConnectionToKpasswd() throws {
@@ -40,19 +44,22 @@ import TestSupport
         let machine = try Principal("\(host.name)$", context: context)
         let kdc = KDCConnection(address: try dc, realm: lab.realm)
         let kpasswd = KDCConnection(kpasswdAt: try dc, realm: lab.realm)
-        let text = "New-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        let text =
+            "New-" + String(UInt64.random(in: 0...UInt64.max), radix: 36) + "-" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         let password = SecretBytes(Array(text.utf8))
 
-        try context.changePassword(machine, keytabPath: host.keytab.path, encryptionTypes: [.aes256, .aes128], to: password,
-                                   through: kdc, kpasswd: kpasswd, deadline: Deadline(seconds: 30))
+        try context.changePassword(
+            machine, keytabPath: host.keytab.path, encryptionTypes: [.aes256, .aes128], to: password,
+            through: kdc, kpasswd: kpasswd, deadline: Deadline(seconds: 30))
         #expect(kpasswd.address.port == 464)
         #expect(kpasswd.connections == 1, "one TCP connection to kpasswd carried the change")
         #expect(kpasswd.exchanges == 1)
         #expect(kdc.exchanges == 1, "the kadmin/changepw ticket in one AS exchange")
 
         // The new password logs in, with the next kvno; the keys in the keytab no longer do.
-        let ticket = try context.login(machine, password: password, into: CredentialCache(context: context),
-                                       through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+        let ticket = try context.login(
+            machine, password: password, into: CredentialCache(context: context),
+            through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
         #expect(ticket.clientKeyVersion == 2)
         #expect(try admin.computer(host.name + "$")?["msds-keyversionnumber"] == ["2"])
         #expect(try kinit(host).status != 0, "the old keys still log in: the password did not change")
@@ -70,19 +77,24 @@ import TestSupport
         let again = SecretBytes(current)
         current.wipe()
         let cache = try CredentialCache(context: context)
-        try context.login(user, password: password, service: "kadmin/changepw@\(lab.realm)", into: cache,
-                          through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+        try context.login(
+            user, password: password, service: "kadmin/changepw@\(lab.realm)", into: cache,
+            through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
         let ticket = try ServiceTicket(client: user, server: Principal("kadmin/changepw@\(lab.realm)", context: context), in: cache)
         let kpasswd = KDCConnection(kpasswdAt: try dc, realm: lab.realm)
 
         let error = #expect(throws: KerberosError.self) {
-            try context.changePassword(of: user.name, with: ticket, to: SecretBytes(Array("x".utf8)), through: kpasswd, deadline: Deadline(seconds: 30))
+            try context.changePassword(
+                of: user.name, with: ticket, to: SecretBytes(Array("x".utf8)), through: kpasswd, deadline: Deadline(seconds: 30))
         }
         #expect(error?.code == KerberosCode.passwordChangeSoftError, "\(String(describing: error))")
-        #expect(error?.message.contains("the kpasswd server refused: soft error (") == true, "the server's reason: \(String(describing: error))")
+        #expect(
+            error?.message.contains("the kpasswd server refused: soft error (") == true, "the server's reason: \(String(describing: error))"
+        )
         #expect(kpasswd.connections == 1 && kpasswd.exchanges == 1)
-        try context.login(user, password: again, into: CredentialCache(context: context),
-                          through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
+        try context.login(
+            user, password: again, into: CredentialCache(context: context),
+            through: KDCConnection(address: try dc, realm: lab.realm), deadline: Deadline(seconds: 30))
     }
 
     /// The DC carries out the change but its answer is lost on the way back: rotate asks the directory,

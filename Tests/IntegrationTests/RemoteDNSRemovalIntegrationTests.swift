@@ -18,9 +18,13 @@ import Testing
     func remoteLeave(_ name: String, user: String, passwordFile: String, _ extra: [String] = []) throws -> CommandResult {
         // A dry run prints text only.
         let output = extra.contains("--dry-run") ? [] : ["--output", "json"]
-        return try run(Lab.agentBinary, ["leave", "--computer-name", name, "--domain", lab.domain, "--user", user, "--password-stdin",
-                                         "--domain-controller", lab.dcIP] + output + extra,
-                stdin: URL(fileURLWithPath: passwordFile))
+        return try run(
+            Lab.agentBinary,
+            [
+                "leave", "--computer-name", name, "--domain", lab.domain, "--user", user, "--password-stdin",
+                "--domain-controller", lab.dcIP,
+            ] + output + extra,
+            stdin: URL(fileURLWithPath: passwordFile))
     }
 
     @Test func aRemoteLeaveRemovesTheRecordsTheMachineRegisteredAndNoOthers() throws {
@@ -67,10 +71,14 @@ import Testing
     @Test func aUserThatMayNotDeleteDNSRecordsIsTold() throws {
         let host = try TestHost(domain: lab.domain)
         defer { dns.cleanUp(host, names: [host.fqdn]) }
-        let joined = try run(Lab.agentBinary, ["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                               "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP,
-                                               "--ou", lab.minimalOrganizationalUnit, "--dns-address", "10.67.8.1"],
-                             stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        let joined = try run(
+            Lab.agentBinary,
+            [
+                "join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP,
+                "--ou", lab.minimalOrganizationalUnit, "--dns-address", "10.67.8.1",
+            ],
+            stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try dns.addresses(host.fqdn) == ["10.67.8.1"])
         let left = try remoteLeave(host.name, user: lab.minimalUser, passwordFile: lab.minimalPasswordFile, ["--allow-unmarked"])

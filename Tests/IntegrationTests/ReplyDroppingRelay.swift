@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A TCP relay on loopback in front of a Kerberos-framed service (RFC 4120 7.2.2: a 4-byte length,

@@ -18,10 +18,13 @@ extension LifecycleIntegrationTests {
         try fileManager.createSymbolicLink(atPath: host.keytab.path, withDestinationPath: target)
         let inside = host.root.appendingPathComponent(String(target.dropFirst()))
 
-        let joined = try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                                   "--host-fqdn", host.fqdn, "--domain-controller", lab.dcIP, "--no-configure", "--root", host.root.path,
-                                   "--output", "json"],
-                                  stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--domain-controller", lab.dcIP, "--no-configure", "--root", host.root.path,
+                "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         #expect(try fileManager.destinationOfSymbolicLink(atPath: host.keytab.path) == target, "the link stays a link")
         #expect(try kinit(inside, host.name).status == 0, "the keys are at the link's target inside the root")

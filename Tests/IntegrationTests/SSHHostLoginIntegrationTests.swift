@@ -11,7 +11,9 @@ import Testing
     let lab: Lab
     let admin: AdminDirectory
     /// sshd's address, 127.0.3.X for the lab DC's 127.0.0.X: each lab's runs keep to their own.
-    static var address: String { "127.0.3." + (ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP"]?.split(separator: ".").last.map(String.init) ?? "10") }
+    static var address: String {
+        "127.0.3." + (ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP"]?.split(separator: ".").last.map(String.init) ?? "10")
+    }
     static let port = "2222"
 
     init() throws {
@@ -20,10 +22,15 @@ import Testing
     }
 
     /// The real ssh client inside the sandbox (its /etc/hosts names the host, its krb5.conf is the join's).
-    func ssh(_ sandbox: EtcSandbox, _ user: String, _ host: TestHost, _ options: [String], password: URL? = nil,
-             environment: [String] = []) throws -> CommandResult {
-        let ssh = ["/usr/bin/ssh", "-p", Self.port, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                   "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=30"] + options + ["\(user)@\(host.fqdn)", "id"]
+    func ssh(
+        _ sandbox: EtcSandbox, _ user: String, _ host: TestHost, _ options: [String], password: URL? = nil,
+        environment: [String] = []
+    ) throws -> CommandResult {
+        let ssh =
+            [
+                "/usr/bin/ssh", "-p", Self.port, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=30",
+            ] + options + ["\(user)@\(host.fqdn)", "id"]
         let command = (password.map { ["/usr/bin/sshpass", "-f", $0.path] } ?? []) + ssh
         return try sandbox.run("/usr/bin/env", environment + command)
     }
@@ -50,8 +57,10 @@ import Testing
         defer { sandbox.remove() }
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        try #require(FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd") && FileManager.default.isExecutableFile(atPath: "/usr/bin/sshpass"),
-                     "openssh-server and sshpass must be installed (scripts/lab installs them)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd")
+                && FileManager.default.isExecutableFile(atPath: "/usr/bin/sshpass"),
+            "openssh-server and sshpass must be installed (scripts/lab installs them)")
 
         // The cloud image: cloud-init's drop-in turns passwords off (Debian's main file already has
         // keyboard-interactive off). The host's name resolves to sshd's address, for the client and Kerberos.
@@ -87,12 +96,18 @@ import Testing
         try #require(sshdPID > 0)
         #expect(try ssh(sandbox, "carol", host, byKey).stdout.contains("uid="), "sshd said: \(sshd.output)")
 
-        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                                            "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
-                                                            "--allow-group", lab.loginGroup],
-                                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                "--allow-group", lab.loginGroup,
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
-        #expect((try? sandbox.text("/etc/ssh/sshd_config.d/10-adjoin.conf"))?.contains("\nMatch Group \"\(lab.loginGroup.lowercased())\"\n") == true)
+        #expect(
+            (try? sandbox.text("/etc/ssh/sshd_config.d/10-adjoin.conf"))?.contains("\nMatch Group \"\(lab.loginGroup.lowercased())\"\n")
+                == true)
         // The running sshd was told to read it: it restarts itself and listens again.
         #expect(joined.stderr.contains("Reloaded sshd (SIGHUP to pid \(sshdPID))"), "\(joined.stderr)")
         try sshd.waitUntilListening(times: 2)
@@ -106,11 +121,15 @@ import Testing
         // The member: by password and by keyboard-interactive (PAM, sssd), with her domain group.
         for method in ["password", "keyboard-interactive"] {
             let alice = try ssh(sandbox, lab.memberUser, host, byPassword(method), password: alicePassword)
-            #expect(alice.status == 0, "\(method): \(alice.stderr)\nsshd said: \(sshd.output.suffix(3000))\nsssd said: \(sssd.output.suffix(3000))")
+            #expect(
+                alice.status == 0,
+                "\(method): \(alice.stderr)\nsshd said: \(sshd.output.suffix(3000))\nsssd said: \(sssd.output.suffix(3000))")
             #expect(alice.stdout.contains("uid=") && alice.stdout.contains("(\(lab.loginGroup.lowercased()))"), "\(alice.stdout)")
         }
         // The non-member is offered no password at all: the image's rule holds for him.
-        let bob = try ssh(sandbox, lab.nonmemberUser, host, byPassword("password,keyboard-interactive"), password: URL(fileURLWithPath: lab.nonmemberPasswordFile))
+        let bob = try ssh(
+            sandbox, lab.nonmemberUser, host, byPassword("password,keyboard-interactive"),
+            password: URL(fileURLWithPath: lab.nonmemberPasswordFile))
         #expect(bob.status != 0)
         #expect(!bob.stdout.contains("uid="))
         #expect(bob.stderr.contains("Permission denied (publickey)"), "\(bob.stderr)")
@@ -124,15 +143,20 @@ import Testing
         let cache = "KRB5CCNAME=FILE:" + sandbox.directory.appendingPathComponent("alice.ccache").path
         let kinit = try sandbox.run("/usr/bin/env", [cache, "/usr/bin/kinit", lab.memberUser], stdin: alicePassword)
         #expect(kinit.status == 0, "\(kinit.stderr)")
-        let gssapi = try ssh(sandbox, lab.memberUser, host, ["-o", "BatchMode=yes", "-o", "GSSAPIAuthentication=yes",
-                                                             "-o", "PreferredAuthentications=gssapi-with-mic"], environment: [cache])
+        let gssapi = try ssh(
+            sandbox, lab.memberUser, host,
+            [
+                "-o", "BatchMode=yes", "-o", "GSSAPIAuthentication=yes",
+                "-o", "PreferredAuthentications=gssapi-with-mic",
+            ], environment: [cache])
         #expect(gssapi.status == 0, "\(gssapi.stderr)\nsshd said: \(sshd.output.suffix(3000))")
         #expect(gssapi.stdout.contains("(\(lab.loginGroup.lowercased()))"))
         #expect(sshd.output.contains("Accepted gssapi-with-mic for \(lab.memberUser)"))
 
         timeouts.remove()
-        let left = try sandbox.run(Lab.agentBinary.path, ["leave", "--user", lab.joinUser, "--password-stdin"],
-                                   stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let left = try sandbox.run(
+            Lab.agentBinary.path, ["leave", "--user", lab.joinUser, "--password-stdin"],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(left.status == 0, "\(left.stderr)")
         #expect(left.stderr.contains("Reloaded sshd (SIGHUP to pid \(sshdPID))"), "\(left.stderr)")
         try sshd.waitUntilListening(times: 3)
@@ -164,16 +188,23 @@ extension SSHHostLoginIntegrationTests {
         var keys: [String: URL] = [:]
         for user in [lab.memberUser, lab.nonmemberUser] {
             let key = sandbox.directory.appendingPathComponent("\(user)_key")
-            #expect(try sandbox.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(user)@directory", "-f", key.path]).status == 0)
-            try setAttribute("altSecurityIdentities", of: user, to: try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8))
+            #expect(
+                try sandbox.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(user)@directory", "-f", key.path]).status
+                    == 0)
+            try setAttribute(
+                "altSecurityIdentities", of: user, to: try String(contentsOf: key.appendingPathExtension("pub"), encoding: .utf8))
             keys[user] = key
         }
         defer { for user in [lab.memberUser, lab.nonmemberUser] { try? setAttribute("altSecurityIdentities", of: user, to: nil) } }
 
-        let joined = try sandbox.run(Lab.agentBinary.path, ["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                                            "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
-                                                            "--allow-group", lab.loginGroup, "--ssh-public-key-attribute", "altSecurityIdentities"],
-                                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let joined = try sandbox.run(
+            Lab.agentBinary.path,
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--ou", lab.organizationalUnit, "--host-fqdn", host.fqdn,
+                "--allow-group", lab.loginGroup, "--ssh-public-key-attribute", "altSecurityIdentities",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(joined.status == 0, "\(joined.stderr)")
         let dropIn = (try? sandbox.text("/etc/ssh/sshd_config.d/10-adjoin.conf")) ?? ""
         #expect(dropIn.contains("\tAuthorizedKeysCommand /usr/bin/sss_ssh_authorizedkeys\n"), "\(dropIn)")
@@ -187,8 +218,12 @@ extension SSHHostLoginIntegrationTests {
         #expect(try resolveUser(lab.memberUser, in: sandbox).hasPrefix("\(lab.memberUser):*:"), "sssd said: \(sssd.output.suffix(3000))")
 
         func byKey(_ user: String) throws -> CommandResult {
-            try ssh(sandbox, user, host, ["-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes", "-i", keys[user]!.path,
-                                          "-o", "BatchMode=yes"])
+            try ssh(
+                sandbox, user, host,
+                [
+                    "-o", "PreferredAuthentications=publickey", "-o", "IdentitiesOnly=yes", "-i", keys[user]!.path,
+                    "-o", "BatchMode=yes",
+                ])
         }
         let alice = try byKey(lab.memberUser)
         #expect(alice.status == 0, "\(alice.stderr)\nsshd said: \(sshd.output.suffix(3000))\nsssd said: \(sssd.output.suffix(3000))")
@@ -202,10 +237,13 @@ extension SSHHostLoginIntegrationTests {
     /// Replaces (nil: deletes) a user's attribute as the administrator.
     func setAttribute(_ attribute: String, of user: String, to value: String?) throws {
         let found = try admin.tool("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "(sAMAccountName=\(user))", "dn"])
-        let dn = try #require(found.stdout.split(separator: "\n").first { $0.hasPrefix("dn: ") }.map { String($0.dropFirst(4)) }, "\(found.stderr)")
+        let dn = try #require(
+            found.stdout.split(separator: "\n").first { $0.hasPrefix("dn: ") }.map { String($0.dropFirst(4)) }, "\(found.stderr)")
         let ldif = FileManager.default.temporaryDirectory.appendingPathComponent("attribute-\(UUID().uuidString).ldif")
         defer { try? FileManager.default.removeItem(at: ldif) }
-        let change = value.map { "replace: \(attribute)\n\(attribute): \($0.trimmingCharacters(in: .whitespacesAndNewlines))" } ?? "replace: \(attribute)"
+        let change =
+            value.map { "replace: \(attribute)\n\(attribute): \($0.trimmingCharacters(in: .whitespacesAndNewlines))" }
+            ?? "replace: \(attribute)"
         try Data("dn: \(dn)\nchangetype: modify\n\(change)\n\n".utf8).write(to: ldif)
         let modified = try admin.tool("ldapmodify", ["-f", ldif.path])
         #expect(modified.status == 0, "\(modified.stderr)")
@@ -217,13 +255,17 @@ extension SSHHostLoginIntegrationTests {
         let sandbox = try EtcSandbox(lab: lab)
         defer { sandbox.remove() }
         let host = try TestHost(domain: lab.domain)
-        let arguments = ["join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
-                         "--host-fqdn", host.fqdn, "--allow-group", "Linux Admins", "--dry-run"]
+        let arguments = [
+            "join", "--domain", lab.domain, "--user", lab.joinUser, "--ou", lab.organizationalUnit,
+            "--host-fqdn", host.fqdn, "--allow-group", "Linux Admins", "--dry-run",
+        ]
         let dryRun = try sandbox.run(Lab.agentBinary.path, arguments)
         #expect(dryRun.status == 0, "\(dryRun.stderr)")
         #expect(dryRun.stdout.contains("+++ /etc/ssh/sshd_config.d/10-adjoin.conf\n"), "\(dryRun.stdout)")
         #expect(dryRun.stdout.contains("\n+Match Group \"linux admins\"\n"))
-        #expect(dryRun.stdout.contains("would check /etc/ssh/sshd_config.d/10-adjoin.conf with sshd -t, then run: kill -HUP $(cat /run/sshd.pid), if sshd runs\n"))
+        #expect(
+            dryRun.stdout.contains(
+                "would check /etc/ssh/sshd_config.d/10-adjoin.conf with sshd -t, then run: kill -HUP $(cat /run/sshd.pid), if sshd runs\n"))
         let off = try sandbox.run(Lab.agentBinary.path, arguments + ["--no-configure-ssh"])
         #expect(off.status == 0, "\(off.stderr)")
         #expect(off.stdout.contains("+++ /etc/sssd/sssd.conf\n"))
@@ -244,9 +286,13 @@ final class SandboxedSSHD {
     init(_ sandbox: EtcSandbox, hostName: String, listen: String) throws {
         log = sandbox.directory.appendingPathComponent("sshd.out")
         pidFile = sandbox.file("/run/sshd.pid")
-        let started = try sandbox.run("/usr/bin/unshare", ["-u", "/bin/sh", "-c",
-                                                           "hostname \"$1\" && mkdir -p /run/sshd && exec /usr/sbin/sshd -E \"$2\" -o ListenAddress=\"$3\"",
-                                                           "sshd", hostName, log.path, listen])
+        let started = try sandbox.run(
+            "/usr/bin/unshare",
+            [
+                "-u", "/bin/sh", "-c",
+                "hostname \"$1\" && mkdir -p /run/sshd && exec /usr/sbin/sshd -E \"$2\" -o ListenAddress=\"$3\"",
+                "sshd", hostName, log.path, listen,
+            ])
         try #require(started.status == 0, "sshd did not start: \(started.stderr)")
     }
 

@@ -22,7 +22,8 @@ import Testing
         }
         let configuration = host.root.appendingPathComponent("etc/samba/smb.conf")
         try FileManager.default.createDirectory(at: configuration.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data("""
+        try Data(
+            """
             [global]
             \tworkgroup = \(lab.netbios)
             \trealm = \(lab.realm)
@@ -38,15 +39,19 @@ import Testing
             \tinterfaces = 127.0.0.1
             \tbind interfaces only = yes
 
-            """.utf8).write(to: configuration)
+            """.utf8
+        ).write(to: configuration)
         return configuration.path
     }
 
     func join(_ host: TestHost, _ extra: [String] = []) throws -> CommandResult {
-        try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
-                      "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
-                      "--no-register-dns", "--output", "json"] + extra,
-                     stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        try runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--ou", lab.organizationalUnit,
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure",
+                "--no-register-dns", "--output", "json",
+            ] + extra,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
     }
 
     func agent(_ host: TestHost, _ arguments: [String]) throws -> CommandResult {
@@ -75,7 +80,8 @@ import Testing
 
     /// objectSid of the domain object, read over LDAPS as Administrator and written out here (S-1-5-21-...).
     func domainSID() throws -> String {
-        let result = try admin.tool("ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "-s", "base", "(objectClass=*)", "objectSid"])
+        let result = try admin.tool(
+            "ldapsearch", ["-LLL", "-o", "ldif-wrap=no", "-b", lab.baseDN, "-s", "base", "(objectClass=*)", "objectSid"])
         let line = try #require(result.stdout.split(separator: "\n").first { $0.hasPrefix("objectSid:: ") })
         let bytes = try #require(Data(base64Encoded: String(line.dropFirst("objectSid:: ".count)))).map { $0 }
         var text = "S-\(bytes[0])-\(bytes[7])"
@@ -135,8 +141,11 @@ import Testing
 
         // A dry run says what would become of Samba, with and without the flag.
         func dryRun(_ extra: [String]) throws -> CommandResult {
-            try runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--host-fqdn", host.fqdn, "--root", host.root.path,
-                          "--domain-controller", lab.dcIP, "--no-configure", "--dry-run"] + extra)
+            try runAgent(
+                [
+                    "join", "--domain", lab.domain, "--user", lab.joinUser, "--host-fqdn", host.fqdn, "--root", host.root.path,
+                    "--domain-controller", lab.dcIP, "--no-configure", "--dry-run",
+                ] + extra)
         }
         let without = try dryRun([])
         #expect(without.stdout.contains("would leave Samba"), "\(without.stdout) \(without.stderr)")

@@ -2,7 +2,7 @@ import AdjoinCore
 import Foundation
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// No secret in a core: the agent cannot leave a core file, and a dump taken from outside (gcore, as
@@ -48,14 +48,20 @@ import Glibc
     @Test func theAgentLeavesNoCoreFileEvenWhenCoresAreAllowed() throws {
         let host = try TestHost(domain: lab.domain)
         // Waiting for the password on standard input: the agent is running its own code by then.
-        let (process, input) = try start(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                          "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure"],
-                                         in: host.root, shellPrefix: "ulimit -c unlimited; ")
+        let (process, input) = try start(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
+            ],
+            in: host.root, shellPrefix: "ulimit -c unlimited; ")
         defer { try? input.fileHandleForWriting.close() }
         let limits = "/proc/\(process.processIdentifier)/limits"
         let hardened = waitFor(10) {
             ((try? String(contentsOfFile: limits, encoding: .utf8)) ?? "").split(separator: "\n")
-                .contains { $0.hasPrefix("Max core file size") && $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"] }
+                .contains {
+                    $0.hasPrefix("Max core file size")
+                        && $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) == ["0", "0"]
+                }
         }
         #expect(hardened, "\((try? String(contentsOfFile: limits, encoding: .utf8)) ?? "")")
         kill(process.processIdentifier, SIGSEGV)
@@ -74,10 +80,13 @@ import Glibc
         defer { try? admin.delete(host.name + "$") }
         let relay = try StallingDCRelay(in: lab, stallAt: kerberosStall == nil ? .message(0) : nil, kerberosStallAt: kerberosStall)
         defer { relay.close() }
-        let (process, input) = try start(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                          "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
-                                          "--domain-controller", relay.address, "--ou", lab.organizationalUnit, "--timeout", "60"],
-                                         in: host.root)
+        let (process, input) = try start(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--root", host.root.path, "--no-configure",
+                "--domain-controller", relay.address, "--ou", lab.organizationalUnit, "--timeout", "60",
+            ],
+            in: host.root)
         defer {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -85,8 +94,10 @@ import Glibc
         let password = try lab.joinPassword()
         input.fileHandleForWriting.write(Data(password + [UInt8(ascii: "\n")]))
         try input.fileHandleForWriting.close()
-        #expect(relay.waitUntilStalled(within: 20),
-                "the agent never reached the stalled message: \((try? String(contentsOf: host.root.appendingPathComponent("agent.err"), encoding: .utf8)) ?? "")")
+        #expect(
+            relay.waitUntilStalled(within: 20),
+            "the agent never reached the stalled message: \((try? String(contentsOf: host.root.appendingPathComponent("agent.err"), encoding: .utf8)) ?? "")"
+        )
 
         let core = host.root.appendingPathComponent("gcore")
         let dump = try run(URL(fileURLWithPath: "/usr/bin/gcore"), ["-o", core.path, String(process.processIdentifier)])
@@ -107,15 +118,20 @@ import Glibc
         defer { try? admin.delete(host.name + "$") }
         let file = host.root.appendingPathComponent("one-time-password")
         let presetOut = host.root.appendingPathComponent("preset.out")
-        let (preset, presetInput) = try start(["preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                               "--host-fqdn", host.fqdn, "--ou", lab.organizationalUnit, "--one-time-password-file", file.path,
-                                               "--domain-controller", lab.dcIP], in: host.root, output: presetOut)
+        let (preset, presetInput) = try start(
+            [
+                "preset", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--host-fqdn", host.fqdn, "--ou", lab.organizationalUnit, "--one-time-password-file", file.path,
+                "--domain-controller", lab.dcIP,
+            ], in: host.root, output: presetOut)
         let joinPassword = try lab.joinPassword()
         let presetSeen = try processView(preset)
         presetInput.fileHandleForWriting.write(Data(joinPassword))
         try presetInput.fileHandleForWriting.close()
         preset.waitUntilExit()
-        #expect(preset.terminationStatus == 0, "\((try? String(contentsOf: host.root.appendingPathComponent("agent.err"), encoding: .utf8)) ?? "")")
+        #expect(
+            preset.terminationStatus == 0,
+            "\((try? String(contentsOf: host.root.appendingPathComponent("agent.err"), encoding: .utf8)) ?? "")")
         let oneTime = try Data(contentsOf: file).filter { $0 != UInt8(ascii: "\n") }
         #expect(oneTime.count == 120)
         let presetPrinted = try Data(contentsOf: presetOut) + Data(contentsOf: host.root.appendingPathComponent("agent.err"))
@@ -126,9 +142,12 @@ import Glibc
         try FileManager.default.createDirectory(at: host.root.appendingPathComponent("etc"), withIntermediateDirectories: true)
         try Data("0123456789abcdef0123456789abcdef\n".utf8).write(to: host.root.appendingPathComponent("etc/machine-id"))
         let joinOut = host.root.appendingPathComponent("join.out")
-        let (join, joinInput) = try start(["join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
-                                           "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP],
-                                          in: host.root, output: joinOut)
+        let (join, joinInput) = try start(
+            [
+                "join", "--one-time-password-stdin", "--domain", lab.domain, "--host-fqdn", host.fqdn,
+                "--root", host.root.path, "--no-configure", "--domain-controller", lab.dcIP,
+            ],
+            in: host.root, output: joinOut)
         let joinSeen = try processView(join)
         joinInput.fileHandleForWriting.write(oneTime)
         try joinInput.fileHandleForWriting.close()
@@ -146,7 +165,11 @@ import Glibc
         let folder = "/proc/\(process.processIdentifier)/"
         // exec'd by the shell: the agent's own command line names the agent binary.
         // Bounded, not timed: on a loaded machine the shell may take long to exec.
-        #expect(waitFor(60) { ((try? Data(contentsOf: URL(fileURLWithPath: folder + "cmdline"))) ?? Data()).range(of: Data(Lab.agentBinary.path.utf8)) != nil })
+        #expect(
+            waitFor(60) {
+                ((try? Data(contentsOf: URL(fileURLWithPath: folder + "cmdline"))) ?? Data()).range(of: Data(Lab.agentBinary.path.utf8))
+                    != nil
+            })
         return try Data(contentsOf: URL(fileURLWithPath: folder + "cmdline")) + Data(contentsOf: URL(fileURLWithPath: folder + "environ"))
     }
 }

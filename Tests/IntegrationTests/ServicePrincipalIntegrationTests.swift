@@ -15,10 +15,14 @@ import Testing
 
     /// A join as the least-privileged user (Microsoft's minimal join rights, SPN by validated write only).
     func join(_ host: TestHost, services: [String], extra: [String] = []) throws -> CommandResult {
-        try run(Lab.agentBinary, ["join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
-                                  "--ou", lab.minimalOrganizationalUnit, "--root", host.root.path, "--no-configure", "--no-register-dns",
-                                  "--dns-server", lab.dcIP, "--output", "json"] + services.flatMap { ["--service-name", $0] } + extra,
-                stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
+        try run(
+            Lab.agentBinary,
+            [
+                "join", "--domain", lab.domain, "--user", lab.minimalUser, "--password-stdin", "--host-fqdn", host.fqdn,
+                "--ou", lab.minimalOrganizationalUnit, "--root", host.root.path, "--no-configure", "--no-register-dns",
+                "--dns-server", lab.dcIP, "--output", "json",
+            ] + services.flatMap { ["--service-name", $0] } + extra,
+            stdin: URL(fileURLWithPath: lab.minimalPasswordFile))
     }
 
     func agent(_ arguments: [String], _ host: TestHost) throws -> CommandResult {
@@ -26,7 +30,9 @@ import Testing
     }
 
     func json(_ result: CommandResult) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "stdout: \(result.stdout) stderr: \(result.stderr)")
+        try #require(
+            try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            "stdout: \(result.stdout) stderr: \(result.stderr)")
     }
 
     /// The account's SPNs as the administrator reads them, lowercased.
@@ -38,24 +44,27 @@ import Testing
     func keytabPrincipals(_ host: TestHost) throws -> Set<String>? {
         guard FileManager.default.fileExists(atPath: host.keytab.path) else { return nil }
         let listing = try run(URL(fileURLWithPath: "/usr/bin/klist"), ["-k", host.keytab.path]).stdout
-        return Set(listing.split(separator: "\n").compactMap { line in
-            line.split(separator: " ").last.flatMap { $0.contains("@") ? String($0).lowercased() : nil }
-        })
+        return Set(
+            listing.split(separator: "\n").compactMap { line in
+                line.split(separator: " ").last.flatMap { $0.contains("@") ? String($0).lowercased() : nil }
+            })
     }
 
     /// Alice's environment: her own fresh credential cache (no ticket cached from an earlier kvno) and the lab's krb5.conf.
     func aliceLogin() throws -> [String: String] {
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("adjoin-spn-alice-\(UUID().uuidString).cc").path
         let environment = ["KRB5_CONFIG": lab.krb5Config, "KRB5CCNAME": "FILE:" + cache]
-        let kinit = try run(URL(fileURLWithPath: "/usr/bin/kinit"), ["\(lab.memberUser)@\(lab.realm)"],
-                            stdin: URL(fileURLWithPath: lab.memberPasswordFile), environment: environment)
+        let kinit = try run(
+            URL(fileURLWithPath: "/usr/bin/kinit"), ["\(lab.memberUser)@\(lab.realm)"],
+            stdin: URL(fileURLWithPath: lab.memberPasswordFile), environment: environment)
         try #require(kinit.status == 0, "kinit alice: \(kinit.stderr)")
         return environment
     }
 
     /// MIT kvno as alice: a service ticket for `spn` from the KDC, and with `keytab`, decrypted with it.
     func kvno(_ spn: String, keytab: URL? = nil, as alice: [String: String]) throws -> CommandResult {
-        try run(URL(fileURLWithPath: "/usr/bin/kvno"), (keytab.map { ["-k", $0.path] } ?? []) + ["\(spn)@\(lab.realm)"], environment: alice)
+        try run(
+            URL(fileURLWithPath: "/usr/bin/kvno"), (keytab.map { ["-k", $0.path] } ?? []) + ["\(spn)@\(lab.realm)"], environment: alice)
     }
 
     /// An NFS-style acceptor: MIT's gss-server accepts one `service@host` context with the host's keytab,
@@ -67,7 +76,9 @@ import Testing
         let server = Process()
         // Unbuffered, so that its log is whole when it is stopped; not -once: the readiness probe is a connection too.
         server.executableURL = URL(fileURLWithPath: "/usr/bin/stdbuf")
-        server.arguments = ["-o0", "-e0", "/usr/bin/gss-server", "-port", String(port), "-keytab", host.keytab.path, "\(service)@\(host.fqdn)"]
+        server.arguments = [
+            "-o0", "-e0", "/usr/bin/gss-server", "-port", String(port), "-keytab", host.keytab.path, "\(service)@\(host.fqdn)",
+        ]
         server.environment = ["KRB5_CONFIG": lab.krb5Config, "PATH": "/usr/bin:/bin"]
         let handle = try FileHandle(forWritingTo: log)
         server.standardOutput = handle
@@ -78,12 +89,14 @@ import Testing
         guard (try? waitForListener(port)) != nil else {
             return (false, "gss-server did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
-        let client = try run(URL(fileURLWithPath: "/usr/bin/gss-client"),
-                             ["-port", String(port), "127.0.0.1", "\(service)@\(host.fqdn)", "adjoin-spn-check"], environment: alice)
+        let client = try run(
+            URL(fileURLWithPath: "/usr/bin/gss-client"),
+            ["-port", String(port), "127.0.0.1", "\(service)@\(host.fqdn)", "adjoin-spn-check"], environment: alice)
         kill(server.processIdentifier, SIGKILL)
         server.waitUntilExit()
         let served = try String(contentsOf: log, encoding: .utf8)
-        let accepted = client.status == 0 && served.contains("Accepted connection: \"\(lab.memberUser)@\(lab.realm)\"")
+        let accepted =
+            client.status == 0 && served.contains("Accepted connection: \"\(lab.memberUser)@\(lab.realm)\"")
             && served.contains("Received message: \"adjoin-spn-check\"")
         return (accepted, "client: \(client.stdout) \(client.stderr); server: \(served.suffix(400))")
     }
@@ -98,7 +111,10 @@ import Testing
         #expect(joined.status == 0, "\(joined.stderr)")
         let report = try json(joined)
         #expect(report["status"] as? String == "JOINED")
-        #expect(Set((report["servicePrincipals"] as? [String]) ?? []) == ["HTTP/\(host.name)", "HTTP/\(host.fqdn)", "nfs/\(host.name)", "nfs/\(host.fqdn)"])
+        #expect(
+            Set((report["servicePrincipals"] as? [String]) ?? []) == [
+                "HTTP/\(host.name)", "HTTP/\(host.fqdn)", "nfs/\(host.name)", "nfs/\(host.fqdn)",
+            ])
         let spns = try registered(host)
         for spn in ["http/\(short)", "http/\(host.fqdn)", "nfs/\(short)", "nfs/\(host.fqdn)", "host/\(host.fqdn)"] {
             #expect(spns.contains(spn), "\(spn) missing from \(spns)")
@@ -108,7 +124,9 @@ import Testing
         var alice = try aliceLogin()
         for spn in ["HTTP/\(host.fqdn)", "nfs/\(host.fqdn)", "nfs/\(host.name)"] {
             let checked = try kvno(spn, keytab: host.keytab, as: alice)
-            #expect(checked.status == 0 && checked.stdout.contains("kvno = 1, keytab entry valid"), "\(spn): \(checked.stdout) \(checked.stderr)")
+            #expect(
+                checked.status == 0 && checked.stdout.contains("kvno = 1, keytab entry valid"),
+                "\(spn): \(checked.stdout) \(checked.stderr)")
         }
         // MIT kvno -k (1.20) accepts a ticket that any key of the keytab decrypts, and every principal of the
         // account shares its keys: the entries themselves are checked by name, and by acceptors that look
@@ -135,7 +153,9 @@ import Testing
         alice = try aliceLogin()
         for spn in ["HTTP/\(host.fqdn)", "nfs/\(host.fqdn)"] {
             let checked = try kvno(spn, keytab: host.keytab, as: alice)
-            #expect(checked.status == 0 && checked.stdout.contains("kvno = 2, keytab entry valid"), "\(spn) after rotate: \(checked.stdout) \(checked.stderr)")
+            #expect(
+                checked.status == 0 && checked.stdout.contains("kvno = 2, keytab entry valid"),
+                "\(spn) after rotate: \(checked.stdout) \(checked.stderr)")
         }
         #expect(try acceptorTakes("nfs", host, as: alice).accepted)
         #expect(try acceptorTakes("HTTP", host, as: alice).accepted)
@@ -146,7 +166,9 @@ import Testing
         try #require(added.status == 0, "ldapmodify: \(added.stderr)")
         let withoutNFS = try join(host, services: ["HTTP"])
         #expect(withoutNFS.status == 0, "\(withoutNFS.stderr)")
-        #expect(Set((try json(withoutNFS)["removedServicePrincipals"] as? [String]) ?? []) == ["nfs/\(host.name)", "nfs/\(host.fqdn)"], "\(withoutNFS.stdout)")
+        #expect(
+            Set((try json(withoutNFS)["removedServicePrincipals"] as? [String]) ?? []) == ["nfs/\(host.name)", "nfs/\(host.fqdn)"],
+            "\(withoutNFS.stdout)")
         let after = try registered(host)
         #expect(!after.contains("nfs/\(host.fqdn)") && !after.contains("nfs/\(short)"), "\(after)")
         #expect(after.contains(byHand) && after.contains("http/\(host.fqdn)"), "\(after)")
@@ -247,7 +269,8 @@ import Testing
     private func modifySPN(_ operation: String, _ spn: String, _ host: TestHost) throws -> CommandResult {
         let dn = try #require(try admin.computer(host.name + "$")?["dn"]?.first)
         let file = host.root.appendingPathComponent("spn-\(operation).ldif")
-        try "dn: \(dn)\nchangetype: modify\n\(operation): servicePrincipalName\nservicePrincipalName: \(spn)\n".write(to: file, atomically: true, encoding: .utf8)
+        try "dn: \(dn)\nchangetype: modify\n\(operation): servicePrincipalName\nservicePrincipalName: \(spn)\n".write(
+            to: file, atomically: true, encoding: .utf8)
         return try admin.tool("ldapmodify", ["-f", file.path])
     }
 }

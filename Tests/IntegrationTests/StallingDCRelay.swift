@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A fake DC in front of the lab DC, on a loopback address of its own (127.0.1.X for the lab's
@@ -132,10 +132,12 @@ final class StallingDCRelay: @unchecked Sendable {
                 Glibc.close(client)
                 continue
             }
-            let first = port == 389 && state.withLock { state in
-                state.ldapConnections += 1
-                return state.ldapConnections == 1
-            }
+            let first =
+                port == 389
+                && state.withLock { state in
+                    state.ldapConnections += 1
+                    return state.ldapConnections == 1
+                }
             let stallAt = port != 389 ? kerberosStallAt.map { Stall.message($0) } : first ? self.stallAt : later
             Thread {
                 Self.pump(from: upstream, to: client)

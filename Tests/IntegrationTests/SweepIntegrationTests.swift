@@ -42,10 +42,16 @@ import TestSupport
     /// planned number of instances launched there, and keys moto issues in each account other than A (an
     /// AssumeRole there), as those accounts' instance roles would have. Returns, per "account/region",
     /// the instance ids; per account, the keys.
-    private func launch(_ plan: [(account: String, region: String, count: Int)]) throws
-        -> (ids: [String: [String]], keys: [String: (accessKeyId: String, secret: String, token: String)]) {
-        let request = plan.map { ["account": $0.account, "role": role($0.account), "region": $0.region, "count": $0.count] as [String: Any] }
-        let text = try aws.boto3("""
+    private func launch(
+        _ plan: [(account: String, region: String, count: Int)]
+    ) throws
+        -> (ids: [String: [String]], keys: [String: (accessKeyId: String, secret: String, token: String)])
+    {
+        let request = plan.map {
+            ["account": $0.account, "role": role($0.account), "region": $0.region, "count": $0.count] as [String: Any]
+        }
+        let text = try aws.boto3(
+            """
             ids, keys = {}, {}
             for p in json.loads(sys.argv[1]):
                 role = p['role'] or None
@@ -69,7 +75,8 @@ import TestSupport
     private func applyFates(_ members: [Member]) throws {
         let changes = members.filter { $0.fate == "terminated" || $0.fate == "stopped" }
             .map { ["role": role($0.accountId), "region": $0.region, "fate": $0.fate, "id": $0.instanceId] }
-        _ = try aws.boto3("""
+        _ = try aws.boto3(
+            """
             for c in json.loads(sys.argv[1]):
                 ec2 = client('ec2', c['region'], c['role'] or None)
                 ec2.terminate_instances(InstanceIds=[c['id']]) if c['fate'] == 'terminated' else ec2.stop_instances(InstanceIds=[c['id']])
@@ -79,7 +86,8 @@ import TestSupport
     /// Each member's status item (attribute values as text), read in its account and Region (one Python run).
     private func statusItems(_ members: [Member]) throws -> [String: [String: String]] {
         let keys = members.map { ["role": role($0.accountId), "region": $0.region, "id": $0.instanceId] }
-        let text = try aws.boto3("""
+        let text = try aws.boto3(
+            """
             items = {}
             for k in json.loads(sys.argv[1]):
                 item = client('dynamodb', k['region'], k['role'] or None).get_item(TableName=sys.argv[2], Key={'instanceId': {'S': k['id']}}).get('Item')
@@ -92,23 +100,30 @@ import TestSupport
 
     /// The instance joins as itself: identity from its own metadata, status to its own account's table.
     private func join(_ member: Member, ou: String, keys: (accessKeyId: String, secret: String, token: String)?) throws {
-        let instance = try EC2Instance(instanceId: member.instanceId, hostname: member.name.lowercased(), tags: [:], tagsExposed: true,
-                                       accountId: member.accountId, region: member.region, roleCredentials: keys)
+        let instance = try EC2Instance(
+            instanceId: member.instanceId, hostname: member.name.lowercased(), tags: [:], tagsExposed: true,
+            accountId: member.accountId, region: member.region, roleCredentials: keys)
         let scratch = ScratchRoot("adjoin-sweep")
         defer { scratch.remove() }
         let root = scratch.url
-        let result = try instance.runAgent(["join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                            "--domain-controller", lab.dcIP, "--ou", ou, "--host-fqdn", member.name.lowercased() + "." + lab.domain,
-                                            "--no-configure", "--root", root.path, "--status-table", table, "--output", "json"],
-                                           stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try instance.runAgent(
+            [
+                "join", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--domain-controller", lab.dcIP, "--ou", ou, "--host-fqdn", member.name.lowercased() + "." + lab.domain,
+                "--no-configure", "--root", root.path, "--status-table", table, "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         try #require(result.status == 0, "join of \(member.name): \(result.stdout) \(result.stderr)")
     }
 
     private func sweep(_ admin: EC2Instance, ou: String, _ extra: [String]) throws -> (CommandResult, [String: Any]) {
-        let result = try admin.runAgent(["sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
-                                         "--domain-controller", lab.dcIP, "--ou", ou, "--role-name", roleName, "--status-table", table,
-                                         "--timeout", "120", "--output", "json"] + extra,
-                                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let result = try admin.runAgent(
+            [
+                "sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin",
+                "--domain-controller", lab.dcIP, "--ou", ou, "--role-name", roleName, "--status-table", table,
+                "--timeout", "120", "--output", "json",
+            ] + extra,
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         let password = String(decoding: try lab.joinPassword(), as: UTF8.self)
         #expect(!result.stdout.contains(password) && !result.stderr.contains(password), "the password was printed")
         let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
@@ -117,7 +132,8 @@ import TestSupport
 
     /// The A records of `name`, as dig reads them from the DC.
     private func addresses(_ name: String) throws -> [String] {
-        try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", name, "A"]).stdout.split(separator: "\n").map(String.init)
+        try run(URL(fileURLWithPath: "/usr/bin/dig"), ["+short", "+tcp", "@\(lab.dcIP)", name, "A"]).stdout.split(separator: "\n").map(
+            String.init)
     }
 
     /// instanceId -> (action, state) from sweep's JSON.
@@ -133,8 +149,12 @@ import TestSupport
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("deny-\(UUID().uuidString).json")
         try JSONSerialization.data(withJSONObject: ["roleArn": arn]).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
-        let result = try run(URL(fileURLWithPath: "/usr/bin/curl"), ["-sf", "-X", "POST", "-H", "Content-Type: application/json",
-                                                                      "--data-binary", "@" + file.path, aws.proxyEndpoint + "/adjoin-lab/deny-role"])
+        let result = try run(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            [
+                "-sf", "-X", "POST", "-H", "Content-Type: application/json",
+                "--data-binary", "@" + file.path, aws.proxyEndpoint + "/adjoin-lab/deny-role",
+            ])
         try #require(result.status == 0, "the proxy did not take the denied role")
     }
 
@@ -152,20 +172,21 @@ import TestSupport
     private func addOldMarkedAccount(_ name: String, owner: String, in ou: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("old-\(name).ldif")
         try """
-            dn: CN=\(name),\(ou)
-            objectClass: computer
-            sAMAccountName: \(name)$
-            userAccountControl: 4096
-            info: adjoin-owner: \(owner)
+        dn: CN=\(name),\(ou)
+        objectClass: computer
+        sAMAccountName: \(name)$
+        userAccountControl: 4096
+        info: adjoin-owner: \(owner)
 
-            """.write(to: file, atomically: true, encoding: .utf8)
+        """.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let result = try admin.tool("ldapadd", ["-f", file.path])
         try #require(result.status == 0, "ldapadd \(name): \(result.stderr)")
     }
 
     private func putJoinedItem(_ instanceId: String, account: String, region: String) throws {
-        _ = try aws.boto3("""
+        _ = try aws.boto3(
+            """
             client('dynamodb', sys.argv[4]).put_item(TableName=sys.argv[1], Item={'instanceId': {'S': sys.argv[2]}, 'status': {'S': 'JOINED'},
                 'accountId': {'S': sys.argv[3]}, 'region': {'S': sys.argv[4]}, 'sequence': {'N': '1'}})
             """, [table, instanceId, account, region])
@@ -174,7 +195,9 @@ import TestSupport
     @Test func aChurnIsSweptExactlyOnceAndAnAccountThatCannotBeAskedIsLeftAlone() throws {
         let ou = try makeOU()
         defer { _ = try? admin.tool("ldapdelete", ["-r", ou]) }
-        let places = [(accountA, "us-east-1"), (accountA, "eu-west-1"), (accountB, "us-east-1"), (accountB, "eu-west-1"), (accountC, "us-east-1")]
+        let places = [
+            (accountA, "us-east-1"), (accountA, "eu-west-1"), (accountB, "us-east-1"), (accountB, "eu-west-1"), (accountC, "us-east-1"),
+        ]
         // What becomes of each place's instances after they joined.
         let fates: [String: [String]] = [
             "\(accountA)/us-east-1": ["running", "terminated", "stopped"],
@@ -184,7 +207,10 @@ import TestSupport
             "\(accountC)/us-east-1": ["terminated", "running"],
         ]
         // The instance of an older adjoin's account is launched (and terminated) with A's own.
-        let launched = try launch(places.map { (account: $0.0, region: $0.1, count: (fates["\($0.0)/\($0.1)"] ?? []).count + ($0 == (accountA, "us-east-1") ? 1 : 0)) })
+        let launched = try launch(
+            places.map {
+                (account: $0.0, region: $0.1, count: (fates["\($0.0)/\($0.1)"] ?? []).count + ($0 == (accountA, "us-east-1") ? 1 : 0))
+            })
         func newName() -> String { "S" + String(UInt32.random(in: 0...UInt32.max), radix: 36).uppercased() }
         var members: [Member] = []
         var oldID = ""
@@ -196,7 +222,8 @@ import TestSupport
             }
         }
         // An instance EC2 never knew (its account was joined all the same), in the admin's own account.
-        members.append(Member(name: newName(), instanceId: EC2Instance.randomInstanceId(), accountId: accountA, region: "us-east-1", fate: "unknown"))
+        members.append(
+            Member(name: newName(), instanceId: EC2Instance.randomInstanceId(), accountId: accountA, region: "us-east-1", fate: "unknown"))
         for member in members { try join(member, ou: ou, keys: launched.keys[member.accountId]) }
         // An older adjoin's account of a terminated instance, found through its status item.
         let oldName = newName()
@@ -229,7 +256,8 @@ import TestSupport
         #expect(Set(seen.filter { $0.value.action == "keep" }.keys) == kept)
         #expect(Set(seen.filter { $0.value.action == "not-swept" }.keys) == unswept.union([unlocated.instanceId]))
         #expect(seen.count == members.count + 1, "the unmarked account is not listed")
-        let unlocatedReason = (dryJSON["accounts"] as? [[String: Any]])?.first { $0["instanceId"] as? String == unlocated.instanceId }?["reason"]
+        let unlocatedReason = (dryJSON["accounts"] as? [[String: Any]])?.first { $0["instanceId"] as? String == unlocated.instanceId }?[
+            "reason"]
         #expect((unlocatedReason as? String)?.contains("has no item for it") == true, "\(String(describing: unlocatedReason))")
         for member in members where member.fate == "stopped" { #expect(seen[member.instanceId]?.state == "stopped") }
         for member in members where member.fate == "unknown" { #expect(seen[member.instanceId]?.state == "unknown") }
@@ -239,9 +267,12 @@ import TestSupport
         for member in members { #expect(try admin.computer(member.name + "$") != nil, "\(member.name) deleted by a dry run") }
         #expect(try admin.computer(unmarked + "$") != nil)
         // The same in text: one line per account and per place not asked, the status last.
-        let text = try sweeper.runAgent(["sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
-                                         "--ou", ou, "--role-name", roleName, "--status-table", table, "--quiet"],
-                                        stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let text = try sweeper.runAgent(
+            [
+                "sweep", "--domain", lab.domain, "--user", lab.joinUser, "--password-stdin", "--domain-controller", lab.dcIP,
+                "--ou", ou, "--role-name", roleName, "--status-table", table, "--quiet",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         let lines = text.stdout.split(separator: "\n")
         #expect(text.status == Status.partial.exitCode)
         #expect(lines.filter { $0.hasPrefix("account:") }.count == members.count + 1, "\(text.stdout)")
@@ -285,8 +316,9 @@ import TestSupport
             #expect(account["dnsRecords"] as? String == (registered.contains(name) ? "removed \(name)" : nil), "\(account)")
             #expect(try addresses(name).isEmpty, "\(name) still resolves")
         }
-        let deletedNames = Set((appliedJSON["accounts"] as? [[String: Any]] ?? []).filter { $0["action"] as? String == "deleted" }
-            .map { ($0["computerName"] as? String ?? "?").lowercased() + "." + lab.domain })
+        let deletedNames = Set(
+            (appliedJSON["accounts"] as? [[String: Any]] ?? []).filter { $0["action"] as? String == "deleted" }
+                .map { ($0["computerName"] as? String ?? "?").lowercased() + "." + lab.domain })
         #expect(!registered.isDisjoint(with: deletedNames), "no swept instance had registered its name: \(registered)")
         for member in members where !due.contains(member.instanceId) && registered.contains(member.name.lowercased() + "." + lab.domain) {
             #expect(try !addresses(member.name.lowercased() + "." + lab.domain).isEmpty, "\(member.name)'s record went")
@@ -318,18 +350,22 @@ import TestSupport
 
         // A remote leave by instance id finds an account whose marker carries the location.
         let running = try #require(members.first { $0.fate == "running" && $0.accountId == accountB })
-        let leave = try runAgent(["leave", "--instance-id", running.instanceId, "--domain", lab.domain, "--user", lab.joinUser,
-                                  "--password-stdin", "--domain-controller", lab.dcIP, "--output", "json"],
-                                 stdin: URL(fileURLWithPath: lab.joinPasswordFile))
+        let leave = try runAgent(
+            [
+                "leave", "--instance-id", running.instanceId, "--domain", lab.domain, "--user", lab.joinUser,
+                "--password-stdin", "--domain-controller", lab.dcIP, "--output", "json",
+            ],
+            stdin: URL(fileURLWithPath: lab.joinPasswordFile))
         #expect(leave.status == 0, "\(leave.stdout) \(leave.stderr)")
         #expect(try admin.computer(running.name + "$") == nil)
 
         let launchedCount = members.filter { $0.fate != "unknown" }.count
         let terminated = members.filter { $0.fate == "terminated" }.count
-        print("sweep churn: \(launchedCount) instances launched in 3 AWS accounts and 2 Regions, \(launchedCount - 1) of them joined by the agent "
-              + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew, 1 of an older adjoin that nothing locates "
-              + "and 1 without a marker; \(terminated) "
-              + "terminated without leave (\(due.count) where the role could be assumed); computer accounts before the sweep "
-              + "\(accountsBefore), after \(accountsBefore - due.count); the second sweep deleted nothing")
+        print(
+            "sweep churn: \(launchedCount) instances launched in 3 AWS accounts and 2 Regions, \(launchedCount - 1) of them joined by the agent "
+                + "(1 account of an older adjoin), plus 1 account of an instance EC2 never knew, 1 of an older adjoin that nothing locates "
+                + "and 1 without a marker; \(terminated) "
+                + "terminated without leave (\(due.count) where the role could be assumed); computer accounts before the sweep "
+                + "\(accountsBefore), after \(accountsBefore - due.count); the second sweep deleted nothing")
     }
 }

@@ -25,16 +25,20 @@ func resolveUser(_ user: String, in system: some CommandRunner) throws -> String
 
 /// A PAM conversation through that system's pamtester: `user` with the password in `passwordFile`, through
 /// `service`'s stack, for `operations`.
-func pamtester(_ user: String, password passwordFile: String, _ operations: [String] = ["authenticate", "acct_mgmt"],
-               service: String = "login", in system: some CommandRunner) throws -> CommandResult {
+func pamtester(
+    _ user: String, password passwordFile: String, _ operations: [String] = ["authenticate", "acct_mgmt"],
+    service: String = "login", in system: some CommandRunner
+) throws -> CommandResult {
     try system.run("/usr/bin/pamtester", [service, user] + operations, stdin: URL(fileURLWithPath: passwordFile))
 }
 
 /// What every login test checks: the login group's member gets in (with a session when `session`), the
 /// other user is refused, and a wrong password is refused too, so that neither check passes by accident.
 /// `sssd`: its log, for the failure message.
-func expectOnlyTheMemberLogsIn(_ lab: LabEnvironment, in system: some CommandRunner, service: String = "login", session: Bool = false,
-                               sssd: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectOnlyTheMemberLogsIn(
+    _ lab: LabEnvironment, in system: some CommandRunner, service: String = "login", session: Bool = false,
+    sssd: @autoclosure () -> String, sourceLocation: SourceLocation = #_sourceLocation
+) throws {
     let operations = ["authenticate", "acct_mgmt"] + (session ? ["open_session", "close_session"] : [])
     let member = try pamtester(lab.memberUser, password: lab.memberPasswordFile, operations, service: service, in: system)
     #expect(member.status == 0, "\(member.stdout)\(member.stderr)\nsssd said: \(sssd().suffix(4000))", sourceLocation: sourceLocation)

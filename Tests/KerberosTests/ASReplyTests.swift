@@ -20,10 +20,13 @@ enum DER {
 
     /// An AS-REP whose enc-part has `kvno` (already DER INTEGER content bytes), or none.
     static func asReply(kvno: [UInt8]?, cipher: Int = 40) -> [UInt8] {
-        let encryptedData = element(0x30, element(0xA0, integer([18]))
-                                          + (kvno.map { element(0xA1, integer($0)) } ?? [])
-                                          + element(0xA2, element(0x04, [UInt8](repeating: 0xEE, count: cipher))))
-        let body = element(0xA0, integer([5])) + element(0xA1, integer([11]))
+        let encryptedData = element(
+            0x30,
+            element(0xA0, integer([18]))
+                + (kvno.map { element(0xA1, integer($0)) } ?? [])
+                + element(0xA2, element(0x04, [UInt8](repeating: 0xEE, count: cipher))))
+        let body =
+            element(0xA0, integer([5])) + element(0xA1, integer([11]))
             + element(0xA3, element(0x1B, Array("CORP.EXAMPLE.COM".utf8)))
             + element(0xA4, element(0x30, element(0xA0, integer([1])) + element(0xA1, element(0x30, element(0x1B, Array("WEB1$".utf8))))))
             + element(0xA5, element(0x61, element(0x30, element(0xA0, integer([5])))))

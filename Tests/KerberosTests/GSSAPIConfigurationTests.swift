@@ -2,7 +2,7 @@ import AdjoinCore
 import Testing
 @testable import Kerberos
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct GSSAPIConfigurationTests {

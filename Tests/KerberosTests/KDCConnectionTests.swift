@@ -4,7 +4,7 @@ import Foundation
 import Testing
 @testable import Kerberos
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A KDC on loopback that speaks RFC 4120's TCP framing and misbehaves on purpose. For each accepted
@@ -12,11 +12,11 @@ import Glibc
 /// and a request that is not properly framed fails the test.
 final class FakeTCPKDC: @unchecked Sendable {
     enum Answer: Sendable {
-        case reply([UInt8])        // a framed reply; the connection stays open
+        case reply([UInt8])  // a framed reply; the connection stays open
         case replyThenClose([UInt8])
         case closeWithoutReply
-        case rawThenClose([UInt8]) // these bytes as they are, framing included
-        case silence               // read the request, never answer
+        case rawThenClose([UInt8])  // these bytes as they are, framing included
+        case silence  // read the request, never answer
     }
 
     private let server: LoopbackTCPServer

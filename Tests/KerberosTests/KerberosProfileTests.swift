@@ -24,8 +24,9 @@ import Testing
         let cache = try CredentialCache(context: context)
         let kdc = KDCConnection(address: SocketAddress(numericHost: "127.0.0.1", port: 1)!, realm: "UNIT.EXAMPLE.TEST")
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal("someone", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
-                              through: kdc, deadline: Deadline(seconds: 5))
+            try context.login(
+                Principal("someone", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
+                through: kdc, deadline: Deadline(seconds: 5))
         }
         #expect(error?.isNetworkFailure == true)
         #expect(error?.operation.contains("127.0.0.1:1") == true, "\(String(describing: error))")
@@ -36,8 +37,9 @@ import Testing
         let cache = try CredentialCache(context: context)
         let kdc = KDCConnection(address: SocketAddress(numericHost: "127.0.0.1", port: 1)!, realm: "UNIT.EXAMPLE.TEST")
         let error = #expect(throws: KerberosError.self) {
-            try context.login(Principal("someone@ELSEWHERE.TEST", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
-                              through: kdc, deadline: Deadline(seconds: 5))
+            try context.login(
+                Principal("someone@ELSEWHERE.TEST", context: context), password: SecretBytes(Array("pw".utf8)), into: cache,
+                through: kdc, deadline: Deadline(seconds: 5))
         }
         #expect(error?.message.contains("ELSEWHERE.TEST") == true, "\(String(describing: error))")
         #expect(kdc.connections == 0)

@@ -12,7 +12,9 @@ import Testing
     func aRefusedLoginIsAccessDenied(code: KerberosCode) {
         let error = failure(code).adjoinError(deadline: Deadline(seconds: 5))
         #expect(error.status == .accessDenied)
-        #expect(error.message == "login as adjoiner@CORP.EXAMPLE.COM failed: the library's text (wrong password, or unknown, disabled or expired user)")
+        #expect(
+            error.message
+                == "login as adjoiner@CORP.EXAMPLE.COM failed: the library's text (wrong password, or unknown, disabled or expired user)")
     }
 
     @Test func anUnreachableKDCIsANetworkErrorUntilTheBudgetIsSpent() {
@@ -27,13 +29,16 @@ import Testing
         var skewed = failure(.clockSkew)
         let ruleOnly = skewed.adjoinError(deadline: Deadline(seconds: 5))
         #expect(ruleOnly.status == .clockSkew)
-        #expect(ruleOnly.message.contains("(this host's clock differs from the DC's by more than 5 minutes: set this host's clock"), "\(ruleOnly.message)")
+        #expect(
+            ruleOnly.message.contains("(this host's clock differs from the DC's by more than 5 minutes: set this host's clock"),
+            "\(ruleOnly.message)")
         // 2026-12-07 07:20:35 UTC here, 06:20:35 at the KDC.
         skewed.clocks = ClockReadings(local: 1_796_628_035, server: 1_796_624_435)
         let named = skewed.adjoinError(deadline: Deadline(seconds: 5))
         #expect(named.status == .clockSkew)
-        #expect(named.message.contains("this host's clock says 2026-12-07 07:20:35 UTC, the DC's 2026-12-07 06:20:35 UTC: 3600 s ahead of it"),
-                "\(named.message)")
+        #expect(
+            named.message.contains("this host's clock says 2026-12-07 07:20:35 UTC, the DC's 2026-12-07 06:20:35 UTC: 3600 s ahead of it"),
+            "\(named.message)")
     }
 
     @Test func aCorrectedLoginWarnsOnlyBeyondAMinute() {
@@ -46,8 +51,11 @@ import Testing
         let soft = failure(.passwordChangeSoftError).passwordChangeAdjoinError(deadline: Deadline(seconds: 5))
         #expect(soft.status == .insufficientPermissions)
         #expect(soft.message.hasSuffix("(the domain's password policy refused it: a minimum password age?)"))
-        #expect(failure(.passwordChangeAuthError).passwordChangeAdjoinError(deadline: Deadline(seconds: 5)).status == .insufficientPermissions)
-        #expect(failure(.passwordChangeAccessDenied).passwordChangeAdjoinError(deadline: Deadline(seconds: 5)).status == .insufficientPermissions)
+        #expect(
+            failure(.passwordChangeAuthError).passwordChangeAdjoinError(deadline: Deadline(seconds: 5)).status == .insufficientPermissions)
+        #expect(
+            failure(.passwordChangeAccessDenied).passwordChangeAdjoinError(deadline: Deadline(seconds: 5)).status
+                == .insufficientPermissions)
         // Outside a password change, 2 is ENOENT (a missing keytab), not a kpasswd refusal.
         #expect(failure(.passwordChangeAuthError).adjoinError(deadline: Deadline(seconds: 5)).status == .unknownError)
         #expect(failure(.preauthFailed).passwordChangeAdjoinError(deadline: Deadline(seconds: 5)).status == .accessDenied)

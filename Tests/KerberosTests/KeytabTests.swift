@@ -4,8 +4,9 @@ import Testing
 
 @Suite struct KeytabFormatTests {
     func entry(_ components: [String], kvno: UInt32 = 3, enctype: Int32 = 18, key: [UInt8] = Array(0..<32)) -> KeytabEntry {
-        KeytabEntry(components: components, realm: "CORP.EXAMPLE.COM", nameType: components.count == 1 ? 1 : 3,
-                    timestamp: 1_700_000_000, kvno: kvno, enctype: enctype, key: SecretBytes(key))
+        KeytabEntry(
+            components: components, realm: "CORP.EXAMPLE.COM", nameType: components.count == 1 ? 1 : 3,
+            timestamp: 1_700_000_000, kvno: kvno, enctype: enctype, key: SecretBytes(key))
     }
 
     @Test func roundTrips() throws {
@@ -48,8 +49,12 @@ import Testing
     @Test func keyDerivationFollowsTheSalt() throws {
         let context = try KerberosContext(profile: KerberosProfile())
         let password = SecretBytes(Array("password".utf8))
-        let a = try context.deriveKey(.aes256, password: password, salt: "CORP.EXAMPLE.COMhostweb1.corp.example.com").withUnsafeBytes { Array($0) }
-        let b = try context.deriveKey(.aes256, password: password, salt: "CORP.EXAMPLE.COMhostweb2.corp.example.com").withUnsafeBytes { Array($0) }
+        let a = try context.deriveKey(.aes256, password: password, salt: "CORP.EXAMPLE.COMhostweb1.corp.example.com").withUnsafeBytes {
+            Array($0)
+        }
+        let b = try context.deriveKey(.aes256, password: password, salt: "CORP.EXAMPLE.COMhostweb2.corp.example.com").withUnsafeBytes {
+            Array($0)
+        }
         let short = try context.deriveKey(.aes128, password: password, salt: "x").withUnsafeBytes { Array($0) }
         let rc4 = try context.deriveKey(.rc4, password: password, salt: "").withUnsafeBytes { Array($0) }
         #expect(a.count == 32 && short.count == 16 && a != b)

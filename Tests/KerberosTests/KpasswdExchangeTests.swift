@@ -23,16 +23,18 @@ import Testing
 
     func ticket() throws -> ServiceTicket {
         let sessionKey = SecretBytes((0..<32).map { _ in UInt8.random(in: 0...255) })
-        return try ServiceTicket(client: Principal("WEB1$", context: context), server: Principal("kadmin/changepw", context: context),
-                                 encodedTicket: KerberosDER.ticket(realm: Self.realm), sessionKeyType: .aes256, sessionKey: sessionKey)
+        return try ServiceTicket(
+            client: Principal("WEB1$", context: context), server: Principal("kadmin/changepw", context: context),
+            encodedTicket: KerberosDER.ticket(realm: Self.realm), sessionKeyType: .aes256, sessionKey: sessionKey)
     }
 
     func change(at server: FakeTCPKDC, deadline: Deadline = Deadline(seconds: 10)) throws -> (KerberosError?, KDCConnection) {
         let kpasswd = KDCConnection(kpasswdAt: SocketAddress(numericHost: "127.0.0.1", port: 0)!, realm: Self.realm)
         // The fake listens on a port of its own; the real one is always 464.
         #expect(kpasswd.address.port == 464)
-        let connection = KDCConnection(address: SocketAddress(numericHost: "127.0.0.1", port: server.port)!, realm: Self.realm,
-                                       service: kpasswd.service)
+        let connection = KDCConnection(
+            address: SocketAddress(numericHost: "127.0.0.1", port: server.port)!, realm: Self.realm,
+            service: kpasswd.service)
         let ticket = try ticket()
         let error = #expect(throws: KerberosError.self) {
             try context.changePassword(of: "WEB1$@\(Self.realm)", with: ticket, to: password, through: connection, deadline: deadline)
@@ -129,17 +131,21 @@ import Testing
         let server = try FakeTCPKDC { _, _ in .reply(KerberosDER.windowsServer2025Success(realm: Self.realm)) }
         let (error, _) = try change(at: server)
         #expect(error?.code == KerberosCode.passwordChangeSuccessInError, "\(String(describing: error))")
-        #expect(error?.message == "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
+        #expect(
+            error?.message == "the kpasswd server reported success in a KRB-ERROR, as Windows Server 2025 does; "
                 + "an unauthenticated answer, to be confirmed", "\(String(describing: error))")
     }
 
     @Test func theFramingIsCheckedBothWays() throws {
         #expect(try KpasswdMessage.reply([0x7E, 0x00]) == .error([0x7E, 0x00]))
-        #expect(try KpasswdMessage.reply([0x00, 0x09, 0x00, 0x01, 0x00, 0x01, 0x6F, 0x75, 0x00]) == .answer(apRep: [0x6F], priv: [0x75, 0x00]))
+        #expect(
+            try KpasswdMessage.reply([0x00, 0x09, 0x00, 0x01, 0x00, 0x01, 0x6F, 0x75, 0x00]) == .answer(apRep: [0x6F], priv: [0x75, 0x00]))
         #expect(throws: DecodeError.self) { try KpasswdMessage.reply([0x00, 0x07, 0x00, 0x01, 0x00, 0x01, 0x6F]) }
         #expect(throws: DecodeError.self) { try KpasswdMessage.reply([]) }
         #expect(throws: DecodeError.self) { try KpasswdMessage.result([0x00]) }
-        #expect(throws: DecodeError.self) { try KpasswdMessage.request(apReq: [UInt8](repeating: 0, count: 40_000), priv: [UInt8](repeating: 0, count: 30_000)) }
+        #expect(throws: DecodeError.self) {
+            try KpasswdMessage.request(apReq: [UInt8](repeating: 0, count: 40_000), priv: [UInt8](repeating: 0, count: 30_000))
+        }
         #expect(try KpasswdMessage.request(apReq: [0x6E], priv: [0x75, 0x00]) == [0x00, 0x09, 0x00, 0x01, 0x00, 0x01, 0x6E, 0x75, 0x00])
     }
 }

@@ -13,8 +13,12 @@ import Testing
         #expect(refused.status == .insufficientPermissions)
         #expect(refused.message == "creating CN=WEB1,OU=Servers: libldap's text (00002098: SecErr)")
         // AD says "unwilling" for some of these; only its diagnostic tells a rights problem from another.
-        #expect(failure(.unwillingToPerform, diagnostic: "problem 4003 (INSUFF_ACCESS_RIGHTS)").adjoinError(deadline: Deadline(seconds: 5)).status == .insufficientPermissions)
-        #expect(failure(.unwillingToPerform, diagnostic: "problem 5003 (WILL_NOT_PERFORM)").adjoinError(deadline: Deadline(seconds: 5)).status == .unknownError)
+        #expect(
+            failure(.unwillingToPerform, diagnostic: "problem 4003 (INSUFF_ACCESS_RIGHTS)").adjoinError(deadline: Deadline(seconds: 5))
+                .status == .insufficientPermissions)
+        #expect(
+            failure(.unwillingToPerform, diagnostic: "problem 5003 (WILL_NOT_PERFORM)").adjoinError(deadline: Deadline(seconds: 5)).status
+                == .unknownError)
     }
 
     @Test func eachCategoryHasItsStatus() {

@@ -66,9 +66,10 @@ import Testing
 
 @Suite struct JoinRequestTests {
     func request(user: String = "adjoiner", ou: String? = nil, fqdn: String = "web1.corp.example.com") throws -> JoinRequest {
-        var request = JoinRequest(domain: try .init("corp.example.com"), user: user, password: SecretBytes(Array("x".utf8)),
-                                  hostFQDN: fqdn, computerName: try ComputerName(hostFQDN: fqdn),
-                                  owner: AccountOwner("i-1"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        var request = JoinRequest(
+            domain: try .init("corp.example.com"), user: user, password: SecretBytes(Array("x".utf8)),
+            hostFQDN: fqdn, computerName: try ComputerName(hostFQDN: fqdn),
+            owner: AccountOwner("i-1"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.organizationalUnit = ou
         return request
     }
@@ -108,7 +109,8 @@ import Testing
 
 @Suite struct HostFactsTests {
     @Test func osReleaseNameAndVersion() {
-        let release = OSRelease.parse("PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n")
+        let release = OSRelease.parse(
+            "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n")
         #expect(release == OSRelease(name: "Debian GNU/Linux", version: "12"))
         #expect(OSRelease.parse("NAME='Amazon Linux'\nVERSION_ID=2023").version == "2023")
     }
@@ -139,7 +141,9 @@ import Testing
         #expect(names.allSatisfy { $0.count == 15 })
     }
 
-    @Test(arguments: ["", "i-", "0123456789abcdef0", "i-0123456789ABCDEF0", "i-0123456789abcdef", "i-0123456789abcdef01", "i-1a2b3c4g", "I-1a2b3c4d"])
+    @Test(arguments: [
+        "", "i-", "0123456789abcdef0", "i-0123456789ABCDEF0", "i-0123456789abcdef", "i-0123456789abcdef01", "i-1a2b3c4g", "I-1a2b3c4d",
+    ])
     func refusesWhatIsNotAnInstanceID(_ text: String) {
         #expect(throws: AdjoinError.self) { try ComputerName(instanceID: text) }
     }

@@ -25,20 +25,23 @@ import TestSupport
             let files = scratch.files
             try files.writeOwn(Array((CopiedHostTests.builderMachineID + "\n").utf8), to: "/etc/machine-id", mode: 0o444)
             let builder = try AccountOwner.machine(files: files)
-            var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
-                                    computerDN: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", owner: builder.value,
-                                    keytabPath: "/etc/krb5.keytab", configured: true)
+            var record = JoinRecord(
+                domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
+                computerDN: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", owner: builder.value,
+                keytabPath: "/etc/krb5.keytab", configured: true)
             record.identity = identity ?? builder.value
             record.domainControllers = ["127.0.0.1:9"]
             self.record = record
             try record.write(files)
             // The image's keytab before the join held one foreign key; the join added WEB1's.
-            let foreign = KeytabEntry(components: ["HTTP", "web.other.example.org"], realm: "OTHER.EXAMPLE.ORG", timestamp: 1, kvno: 3,
-                                      enctype: 18, key: SecretBytes(Array(repeating: 7, count: 32)))
+            let foreign = KeytabEntry(
+                components: ["HTTP", "web.other.example.org"], realm: "OTHER.EXAMPLE.ORG", timestamp: 1, kvno: 3,
+                enctype: 18, key: SecretBytes(Array(repeating: 7, count: 32)))
             try files.writeOwn(KeytabFormat.encode([foreign]), to: "/etc/krb5.keytab", mode: 0o600)
             let machine = record.keytab(files: files).principals.map { principal in
-                KeytabEntry(components: principal.components, realm: "CORP.EXAMPLE.COM", timestamp: 2, kvno: 1, enctype: 18,
-                            key: SecretBytes(Array(repeating: 9, count: 32)))
+                KeytabEntry(
+                    components: principal.components, realm: "CORP.EXAMPLE.COM", timestamp: 2, kvno: 1, enctype: 18,
+                    key: SecretBytes(Array(repeating: 9, count: 32)))
             }
             try files.write(KeytabFormat.encode([foreign] + machine), to: "/etc/krb5.keytab", mode: 0o600)
             try files.writeOwn(Array("[libdefaults]\n".utf8), to: "/etc/krb5.conf", mode: 0o644)
@@ -103,8 +106,9 @@ import TestSupport
 
         let same = try JoinedImage(machineID: Self.builderMachineID)
         defer { same.remove() }
-        #expect(try CurrentIdentity(files: same.files, instance: InstanceIDStub(answer: nil))
-            .copy(of: AccountOwner(same.record.identity), deadline: Deadline(seconds: 5)) == nil)
+        #expect(
+            try CurrentIdentity(files: same.files, instance: InstanceIDStub(answer: nil))
+                .copy(of: AccountOwner(same.record.identity), deadline: Deadline(seconds: 5)) == nil)
     }
 
     @Test func anInstanceIdIsAskedOfMetadataAndOnlyThen() throws {
@@ -119,7 +123,9 @@ import TestSupport
         // Off EC2 nothing can be asked: an instance id recorded there cannot be checked, and is not guessed at.
         #expect(try CurrentIdentity(files: files, instance: nil).copy(of: recorded, deadline: Deadline(seconds: 5)) == nil)
         // An owner chosen with --owner says nothing about which host this is.
-        #expect(try CurrentIdentity(files: files, instance: InstanceIDStub(answer: nil)).copy(of: AccountOwner("ops-7"), deadline: Deadline(seconds: 5)) == nil)
+        #expect(
+            try CurrentIdentity(files: files, instance: InstanceIDStub(answer: nil)).copy(
+                of: AccountOwner("ops-7"), deadline: Deadline(seconds: 5)) == nil)
     }
 
     @Test func metadataThatDoesNotAnswerIsNotTakenForTheSameHost() {
@@ -133,7 +139,8 @@ import TestSupport
     @Test func statusOnACopySaysSoAndChecksNothingElse() throws {
         let image = try JoinedImage(machineID: Self.copyMachineID)
         defer { image.remove() }
-        let report = HostHealth(place: image.place).run(deadline: Deadline(seconds: 5), identity: CurrentIdentity(files: image.files, instance: nil))
+        let report = HostHealth(place: image.place).run(
+            deadline: Deadline(seconds: 5), identity: CurrentIdentity(files: image.files, instance: nil))
         #expect(report.status == .cloned)
         #expect(report.checks.map(\.name) == ["joined"])
         let current = try AccountOwner.machine(files: image.files).value
@@ -143,7 +150,8 @@ import TestSupport
         // The host that joined goes on to its keytab (and, here, to a DC that is not there).
         let original = try JoinedImage(machineID: Self.builderMachineID)
         defer { original.remove() }
-        let healthy = HostHealth(place: original.place).run(deadline: Deadline(seconds: 3), identity: CurrentIdentity(files: original.files, instance: nil))
+        let healthy = HostHealth(place: original.place).run(
+            deadline: Deadline(seconds: 3), identity: CurrentIdentity(files: original.files, instance: nil))
         #expect(healthy.status != .cloned)
         #expect(healthy.checks.first?.passed == true)
         #expect(healthy.checks.map(\.name).contains("keytab"))
@@ -167,7 +175,8 @@ import TestSupport
     @Test func leaveOnACopyCleansOnlyTheCopy() throws {
         let image = try JoinedImage(machineID: Self.copyMachineID)
         defer { image.remove() }
-        let result = try HostLeave(place: image.place).run(deadline: Deadline(seconds: 5), identity: CurrentIdentity(files: image.files, instance: nil))
+        let result = try HostLeave(place: image.place).run(
+            deadline: Deadline(seconds: 5), identity: CurrentIdentity(files: image.files, instance: nil))
         #expect(result.status == .detached)
         #expect(result.copyOf == image.record.identity)
         #expect(result.removed.isEmpty && !result.accountWasGone)

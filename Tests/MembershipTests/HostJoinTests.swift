@@ -24,9 +24,10 @@ import TestSupport
     let request: JoinRequest
 
     init() throws {
-        var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
-                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                  owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        var request = JoinRequest(
+            domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
+            hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.files = root.files
         self.request = request
     }
@@ -36,7 +37,8 @@ import TestSupport
     func configurableHost() throws {
         try root.write("", to: "/usr/sbin/sssd", mode: 0o755)
         try root.write("passwd: files\ngroup: files\nshadow: files\n", to: "/etc/nsswitch.conf")
-        let stack = "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\n"
+        let stack =
+            "auth sufficient pam_unix.so\nauth required pam_deny.so\naccount required pam_unix.so\n"
             + "password sufficient pam_unix.so\npassword required pam_deny.so\nsession required pam_unix.so\n"
         try root.write(stack, to: "/etc/pam.d/system-auth")
         try root.write(stack, to: "/etc/pam.d/password-auth")
@@ -44,13 +46,15 @@ import TestSupport
 
     /// A new account, created and proven: the account search, the add, the self-deletion grant (the
     /// DACL read, then written), and the keytab's login at the new account's kvno.
-    static var newAccount: [DirectoryStep] { [
-        .search(bases: [base, wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(computers, [:])]])),
-        .add(dn: dn),
-        .search(base: dn, entries: [LDAPEntry(dn: dn, attributes: ["ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant]])]),
-        .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
-        .login(principal: "WEB1$", answer: .success(1)),
-    ] }
+    static var newAccount: [DirectoryStep] {
+        [
+            .search(bases: [base, wellKnownComputers], answer: .success([[], [LDAPEntry.scripted(computers, [:])]])),
+            .add(dn: dn),
+            .search(base: dn, entries: [LDAPEntry(dn: dn, attributes: ["ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant]])]),
+            .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
+            .login(principal: "WEB1$", answer: .success(1)),
+        ]
+    }
 
     func connector(_ steps: [DirectoryStep]) throws -> FakeDirectoryConnector {
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", steps)
@@ -96,19 +100,30 @@ import TestSupport
         login.allowedGroups = [try GroupName("linux-admins"), try GroupName("linux-users")]
         login.sudoGroup = try GroupName("linux-sudoers")
         // The domain holds two of the three: the sudo group's name is a typo, as the join warns.
-        let connector = try connector(Self.newAccount + [
-            .search(base: Self.base, entries: [LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
-                                               LDAPEntry.scripted("CN=Linux Users,OU=Groups," + Self.base, ["sAMAccountName": ["linux-users"]])]),
-        ])
+        let connector = try connector(
+            Self.newAccount + [
+                .search(
+                    base: Self.base,
+                    entries: [
+                        LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
+                        LDAPEntry.scripted("CN=Linux Users,OU=Groups," + Self.base, ["sAMAccountName": ["linux-users"]]),
+                    ])
+            ])
         let outcome = try run(connector, login: login)
         connector.finish()
-        #expect(outcome.join.warnings == ["the domain has no group linux-sudoers: no one logs in or uses sudo by it (check the name: sssd matches it as written)"])
+        #expect(
+            outcome.join.warnings == [
+                "the domain has no group linux-sudoers: no one logs in or uses sudo by it (check the name: sssd matches it as written)"
+            ])
         let record = try #require(try JoinRecord.read(root.files))
         #expect(record.configured)
         #expect(record.access == LoginAccess(allowedGroups: ["linux-admins", "linux-users"], sudoGroup: "linux-sudoers", ssh: false))
         #expect(root.mode("/etc/krb5.keytab") == 0o600)
 
-        for path in ["/etc/krb5.conf", "/etc/sssd/sssd.conf", "/etc/nsswitch.conf", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth", "/etc/sudoers.d/adjoin"] {
+        for path in [
+            "/etc/krb5.conf", "/etc/sssd/sssd.conf", "/etc/nsswitch.conf", "/etc/pam.d/system-auth", "/etc/pam.d/password-auth",
+            "/etc/sudoers.d/adjoin",
+        ] {
             #expect(outcome.configured.contains(path), "\(path) not in \(outcome.configured)")
         }
         let krb5 = try #require(root.text("/etc/krb5.conf"))
@@ -131,9 +146,11 @@ import TestSupport
         try configurableHost()
         var login = LoginSettings()
         login.allowedGroups = [try GroupName("linux-admins")]
-        let groups = DirectoryStep.search(base: Self.base, entries: [
-            LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]]),
-        ])
+        let groups = DirectoryStep.search(
+            base: Self.base,
+            entries: [
+                LDAPEntry.scripted("CN=Linux Admins,OU=Groups," + Self.base, ["sAMAccountName": ["linux-admins"]])
+            ])
         let first = try connector(Self.newAccount + [groups])
         _ = try run(first, login: login)
         first.finish()
@@ -148,8 +165,12 @@ import TestSupport
             attributes["ntsecuritydescriptor"] = attribute.values
         }
         let second = try connector([
-            .search(bases: [Self.base, Self.wellKnownComputers], answer: .success([[LDAPEntry(dn: Self.dn, attributes: attributes)],
-                                                                                     [LDAPEntry.scripted(Self.computers, [:])]])),
+            .search(
+                bases: [Self.base, Self.wellKnownComputers],
+                answer: .success([
+                    [LDAPEntry(dn: Self.dn, attributes: attributes)],
+                    [LDAPEntry.scripted(Self.computers, [:])],
+                ])),
             // The keytab's proof: it still logs in, at kvno 1.
             .login(principal: "WEB1$", answer: .success(1)),
             groups,

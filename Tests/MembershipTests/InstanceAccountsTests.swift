@@ -10,11 +10,13 @@ import TestSupport
 
     func accounts(_ steps: [DirectoryStep]) throws -> (InstanceAccounts, FakeDirectoryConnector) {
         let directory = try FakeDirectory(controller: RemoteLeaveTests.controller, realm: "CORP.EXAMPLE.COM", steps)
-        let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+        let connector = FakeDirectoryConnector(
+            directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         var place = DirectoryPlace(files: HostFiles(root: "/nonexistent-root"))
         place.connector = connector
-        let accounts = try InstanceAccounts(domain: try DomainName("corp.example.com"), place: place, user: "adjoiner",
-                                            password: SecretBytes(Array("Join-Pass-1".utf8)), deadline: Deadline(seconds: 30), progress: { _ in })
+        let accounts = try InstanceAccounts(
+            domain: try DomainName("corp.example.com"), place: place, user: "adjoiner",
+            password: SecretBytes(Array("Join-Pass-1".utf8)), deadline: Deadline(seconds: 30), progress: { _ in })
         return (accounts, connector)
     }
 
@@ -22,7 +24,7 @@ import TestSupport
     @Test func aDomainControllersAccountIsNeverSwept() throws {
         let dc = "CN=DC1,OU=Domain Controllers,DC=corp,DC=example,DC=com"
         let (accounts, connector) = try accounts([
-            .search(base: dc, entries: [.scripted(dc, ["info": ["adjoin-owner: \(Self.instance)"], "userAccountControl": ["532480"]])]),
+            .search(base: dc, entries: [.scripted(dc, ["info": ["adjoin-owner: \(Self.instance)"], "userAccountControl": ["532480"]])])
         ])
         let account = InstanceAccount(dn: dc, computerName: "DC1", owner: AccountOwner(Self.instance), lastUsed: nil)
         #expect(throws: AdjoinError.self) { try accounts.delete(account, deadline: Deadline(seconds: 30)) }
@@ -35,7 +37,9 @@ import TestSupport
             .search(base: dn, entries: [.scripted(dn, ["info": ["adjoin-owner: \(Self.instance)"], "userAccountControl": ["4096"]])]),
             .delete(dn: dn),
         ])
-        try accounts.delete(InstanceAccount(dn: dn, computerName: "WEB1", owner: AccountOwner(Self.instance), lastUsed: nil), deadline: Deadline(seconds: 30))
+        try accounts.delete(
+            InstanceAccount(dn: dn, computerName: "WEB1", owner: AccountOwner(Self.instance), lastUsed: nil),
+            deadline: Deadline(seconds: 30))
         connector.finish()
     }
 }

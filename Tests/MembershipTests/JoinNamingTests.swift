@@ -30,16 +30,18 @@ import TestSupport
     }
 
     func request(_ fqdn: String, name: ComputerName? = nil, root: ScratchRoot) throws -> JoinRequest {
-        var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
-                                  hostFQDN: fqdn, computerName: try name ?? ComputerName(hostFQDN: fqdn), owner: Self.owner,
-                                  osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        var request = JoinRequest(
+            domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
+            hostFQDN: fqdn, computerName: try name ?? ComputerName(hostFQDN: fqdn), owner: Self.owner,
+            osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.files = root.files
         return request
     }
 
     static func find(_ existing: LDAPEntry) -> DirectoryStep {
-        .search(bases: ["DC=corp,DC=example,DC=com", "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,DC=corp,DC=example,DC=com>"],
-                answer: .success([[existing], [LDAPEntry.scripted("CN=Computers,DC=corp,DC=example,DC=com", [:])]]))
+        .search(
+            bases: ["DC=corp,DC=example,DC=com", "<WKGUID=AA312825768811D1ADED00C04FD8D5CD,DC=corp,DC=example,DC=com>"],
+            answer: .success([[existing], [LDAPEntry.scripted("CN=Computers,DC=corp,DC=example,DC=com", [:])]]))
     }
 
     /// Two long FQDNs whose names share the hash suffix (odds of one in a million): the second host finds
@@ -50,9 +52,11 @@ import TestSupport
         let request = try request("web-frontend-prod-01.corp.example.com", root: root)
         let dn = "CN=WEB-FRONTE-CP5Q,CN=Computers,DC=corp,DC=example,DC=com"
         let other = AccountOwner("i-0fedcba9876543210")
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(LDAPEntry.scripted(dn, ["info": [other.recorded], "msDS-KeyVersionNumber": ["7"]])),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find(LDAPEntry.scripted(dn, ["info": [other.recorded], "msDS-KeyVersionNumber": ["7"]]))
+            ])
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         do {
             _ = try DomainJoin(request, connector: connector).run(on: Self.controller, deadline: Deadline(seconds: 30))
@@ -73,20 +77,34 @@ import TestSupport
         defer { root.remove() }
         let request = try request("db8.corp.example.com", name: try ComputerName(explicit: "db8"), root: root)
         let dn = "CN=DB8,OU=Database Servers,DC=corp,DC=example,DC=com"
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(LDAPEntry(dn: dn, attributes: ["useraccountcontrol": [Array("4130".utf8)], "msds-keyversionnumber": [Array("2".utf8)],
-                                                     "ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant]])),
-            .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
-            .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
-            .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
-            .login(principal: "DB8$", answer: .success(3)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find(
+                    LDAPEntry(
+                        dn: dn,
+                        attributes: [
+                            "useraccountcontrol": [Array("4130".utf8)], "msds-keyversionnumber": [Array("2".utf8)],
+                            "ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant],
+                        ])),
+                .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+                .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+                .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
+                .login(principal: "DB8$", answer: .success(3)),
+            ])
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         let result = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000))
             .run(on: Self.controller, deadline: Deadline(seconds: 30))
         connector.finish()
         #expect(!result.warnings.contains { $0.contains("adjoin leave will need --user") }, "\(result.warnings)")
-        #expect(directory.modified[dn]?.contains { if case .replace(let a) = $0 { a.name == "nTSecurityDescriptor" && a.values == [SelfDeletionGrantTests.stored] } else { false } } == true)
+        #expect(
+            directory.modified[dn]?.contains {
+                if case .replace(let a) = $0 {
+                    a.name == "nTSecurityDescriptor" && a.values == [SelfDeletionGrantTests.stored]
+                } else {
+                    false
+                }
+            } == true)
     }
 
     /// The grant's write goes out before the keytab's proof and its answer is read after it: the
@@ -96,19 +114,30 @@ import TestSupport
         defer { root.remove() }
         let request = try request("db8.corp.example.com", name: try ComputerName(explicit: "db8"), root: root)
         let dn = "CN=DB8,OU=Database Servers,DC=corp,DC=example,DC=com"
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(LDAPEntry(dn: dn, attributes: ["useraccountcontrol": [Array("4130".utf8)], "msds-keyversionnumber": [Array("2".utf8)],
-                                                     "ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant]])),
-            .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
-            .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
-            .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
-            .login(principal: "DB8$", answer: .success(3)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find(
+                    LDAPEntry(
+                        dn: dn,
+                        attributes: [
+                            "useraccountcontrol": [Array("4130".utf8)], "msds-keyversionnumber": [Array("2".utf8)],
+                            "ntsecuritydescriptor": [SelfDeletionGrantTests.beforeGrant],
+                        ])),
+                .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+                .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+                .modify(dn: dn, attributes: ["nTSecurityDescriptor"]),
+                .login(principal: "DB8$", answer: .success(3)),
+            ])
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
-        _ = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000)).run(on: Self.controller, deadline: Deadline(seconds: 30))
+        _ = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000)).run(
+            on: Self.controller, deadline: Deadline(seconds: 30))
         connector.finish()
-        #expect(directory.overlaps == ["sent modify of nTSecurityDescriptor on \(dn)", "keytab login as DB8$",
-                                       "answer of modify of nTSecurityDescriptor on \(dn)"])
+        #expect(
+            directory.overlaps == [
+                "sent modify of nTSecurityDescriptor on \(dn)", "keytab login as DB8$",
+                "answer of modify of nTSecurityDescriptor on \(dn)",
+            ])
     }
 
     /// An administrator created DB7 in an OU of their choosing, with no owner: the join takes it under
@@ -118,15 +147,20 @@ import TestSupport
         defer { root.remove() }
         let request = try request("db7.corp.example.com", name: try ComputerName(explicit: "db7"), root: root)
         let dn = "CN=DB7,OU=Database Servers,DC=corp,DC=example,DC=com"
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find(LDAPEntry.scripted(dn, ["userAccountControl": ["4130"], "msDS-KeyVersionNumber": ["2"]])),
-            .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
-            .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
-            // Its DACL is the administrator's: the grant of self-deletion is refused, with a warning.
-            .search(base: dn, error: LDAPError(code: LDAPResultCode.insufficientAccess, message: "Insufficient access", diagnostic: nil,
-                                               operation: "search")),
-            .login(principal: "DB7$", answer: .success(3)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find(LDAPEntry.scripted(dn, ["userAccountControl": ["4130"], "msDS-KeyVersionNumber": ["2"]])),
+                .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+                .modify(dn: dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+                // Its DACL is the administrator's: the grant of self-deletion is refused, with a warning.
+                .search(
+                    base: dn,
+                    error: LDAPError(
+                        code: LDAPResultCode.insufficientAccess, message: "Insufficient access", diagnostic: nil,
+                        operation: "search")),
+                .login(principal: "DB7$", answer: .success(3)),
+            ])
         let connector = FakeDirectoryConnector(directory, [.login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         let result = try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000))
             .run(on: Self.controller, deadline: Deadline(seconds: 30))
@@ -136,9 +170,15 @@ import TestSupport
         #expect(result.kvno == 3)
         #expect(result.warnings.contains { $0.contains("adjoin leave will need --user") }, "\(result.warnings)")
         let changes = directory.modified[dn] ?? []
-        #expect(changes.contains { if case .replace(let a) = $0 { a.name == "userAccountControl" && a.values == [Array("4096".utf8)] } else { false } },
-                "enabled, as a workstation")
-        #expect(changes.contains { if case .replace(let a) = $0 { a.name == "info" && a.values == [Array(Self.owner.recorded.utf8)] } else { false } })
+        #expect(
+            changes.contains {
+                if case .replace(let a) = $0 { a.name == "userAccountControl" && a.values == [Array("4096".utf8)] } else { false }
+            },
+            "enabled, as a workstation")
+        #expect(
+            changes.contains {
+                if case .replace(let a) = $0 { a.name == "info" && a.values == [Array(Self.owner.recorded.utf8)] } else { false }
+            })
         let keytab = try KeytabFormat.decode(try #require(try root.files.read("/etc/krb5.keytab")))
         #expect(Set(keytab.map(\.principal)).contains("DB7$@CORP.EXAMPLE.COM"))
         #expect(keytab.allSatisfy { $0.kvno == 3 && $0.timestamp == 1_700_000_000 })

@@ -9,9 +9,10 @@ import TestSupport
 
 @Suite struct JoinRecordTests {
     static var record: JoinRecord {
-        var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
-                                computerDN: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", owner: "i-0123456789abcdef0",
-                                keytabPath: "/etc/krb5.keytab", configured: true)
+        var record = JoinRecord(
+            domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
+            computerDN: "CN=WEB1,OU=Linux Servers,DC=corp,DC=example,DC=com", owner: "i-0123456789abcdef0",
+            keytabPath: "/etc/krb5.keytab", configured: true)
         record.domainControllers = ["dc1.corp.example.com", "10.0.0.2:389"]
         record.dnsServers = ["10.0.0.2"]
         record.encryptionTypes = ["aes256-cts-hmac-sha1-96", "aes128-cts-hmac-sha1-96"]
@@ -32,21 +33,28 @@ import TestSupport
     @Test func dnsServersKeepTheirPortsThroughTheRecord() throws {
         let root = ScratchRoot()
         defer { root.remove() }
-        let servers = [SocketAddress(numericHost: "127.0.0.1", port: 5353)!, SocketAddress(numericHost: "fd00::2", port: 5354)!,
-                       SocketAddress(numericHost: "10.0.0.2", port: 53)!]
-        var request = JoinRequest(domain: try .init("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("x".utf8)),
-                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                  owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        let servers = [
+            SocketAddress(numericHost: "127.0.0.1", port: 5353)!, SocketAddress(numericHost: "fd00::2", port: 5354)!,
+            SocketAddress(numericHost: "10.0.0.2", port: 53)!,
+        ]
+        var request = JoinRequest(
+            domain: try .init("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("x".utf8)),
+            hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            owner: AccountOwner("i-0123456789abcdef0"), osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.dnsServers = servers
         request.files = root.files
-        let result = JoinResult(domain: "corp.example.com", computerName: "WEB1", computerDN: "CN=WEB1,DC=corp,DC=example,DC=com",
-                                domainController: "dc1", kvno: 1, created: true, keytabPath: "/etc/krb5.keytab", encryptionTypes: [.aes256])
+        let result = JoinResult(
+            domain: "corp.example.com", computerName: "WEB1", computerDN: "CN=WEB1,DC=corp,DC=example,DC=com",
+            domainController: "dc1", kvno: 1, created: true, keytabPath: "/etc/krb5.keytab", encryptionTypes: [.aes256])
         let record = JoinRecord(request, result, configured: false)
         #expect(record.dnsServers == ["127.0.0.1:5353", "[fd00::2]:5354", "10.0.0.2"])
         #expect(try JoinRecord.parse(record.rendered()).dnsServerAddresses == servers)
 
-        for write in [{ try record.write(root.files) }, { try JoinIntent.write(request, computerDN: "CN=WEB1", keys: [], files: root.files) }]
-            as [() throws -> Void] {
+        for write in [
+            { try record.write(root.files) }, { try JoinIntent.write(request, computerDN: "CN=WEB1", keys: [], files: root.files) },
+        ]
+            as [() throws -> Void]
+        {
             _ = try? root.files.remove(JoinRecord.path)
             try write()
             let connector = DNSServerRecorder()
@@ -76,7 +84,9 @@ import TestSupport
         var record = Self.record
         #expect(try JoinRecord.parse(record.rendered()).access == nil)
         record.access = LoginAccess(allowedGroups: ["linux-admins", "Domain Admins"], sudoGroup: "linux-admins")
-        #expect(record.rendered().contains("\nlogin-access=groups\nallow-group=linux-admins\nallow-group=Domain Admins\nsudo-group=linux-admins\n"))
+        #expect(
+            record.rendered().contains(
+                "\nlogin-access=groups\nallow-group=linux-admins\nallow-group=Domain Admins\nsudo-group=linux-admins\n"))
         #expect(try JoinRecord.parse(record.rendered()) == record)
         record.access = LoginAccess(allowedGroups: [], sudoGroup: nil)
         #expect(try JoinRecord.parse(record.rendered()).access == LoginAccess(allowedGroups: [], sudoGroup: nil))
@@ -133,14 +143,18 @@ import TestSupport
 final class DNSServerRecorder: DirectoryConnector, @unchecked Sendable {
     let asked = Locked<[SocketAddress]>([])
 
-    func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                progress: @escaping ProgressSink, deadline: Deadline) throws(AdjoinError) -> DomainController {
+    func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        progress: @escaping ProgressSink, deadline: Deadline
+    ) throws(AdjoinError) -> DomainController {
         asked.withLock { $0 = dnsServers }
         throw AdjoinError(.networkError, "the DNS server recorder locates nothing")
     }
 
-    func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-              progress: (String) -> Void) throws(AdjoinError) -> any Directory {
+    func open(
+        realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> any Directory {
         throw AdjoinError(.unknownError, "the DNS server recorder did not expect a login")
     }
 }

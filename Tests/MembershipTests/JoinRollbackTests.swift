@@ -22,14 +22,16 @@ import TestSupport
     let request: JoinRequest
 
     init() throws {
-        var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
-                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                  owner: Self.owner, osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        var request = JoinRequest(
+            domain: try DomainName("corp.example.com"), user: "adjoiner", password: SecretBytes(Array("Join-Pass-1".utf8)),
+            hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            owner: Self.owner, osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.files = root.files
         self.request = request
         // The host's keytab before the join: another service's key, which every outcome must keep.
-        let foreign = KeytabEntry(components: ["HTTP", "web1.corp.example.com"], realm: "CORP.EXAMPLE.COM", timestamp: 1, kvno: 4,
-                                  enctype: 18, key: SecretBytes(Array(repeating: 7, count: 32)))
+        let foreign = KeytabEntry(
+            components: ["HTTP", "web1.corp.example.com"], realm: "CORP.EXAMPLE.COM", timestamp: 1, kvno: 4,
+            enctype: 18, key: SecretBytes(Array(repeating: 7, count: 32)))
         try root.files.writeOwn(KeytabFormat.encode([foreign]), to: "/etc/krb5.keytab", mode: 0o600)
     }
 
@@ -37,7 +39,8 @@ import TestSupport
         LDAPError(code: code, message: "scripted", diagnostic: diagnostic, operation: "a scripted operation")
     }
 
-    static let refused = ldapError(LDAPResultCode.insufficientAccess, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)")
+    static let refused = ldapError(
+        LDAPResultCode.insufficientAccess, "00002098: SecErr: DSID-03150F94, problem 4003 (INSUFF_ACCESS_RIGHTS)")
     static let wrongKeys = KerberosError(code: KerberosCode.preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
     /// The join's first search: the account (none here, or the pre-staged one) and the computers container.
     static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
@@ -46,11 +49,12 @@ import TestSupport
 
     /// A change as "replace NAME: VALUE, ...", to compare what was sent.
     static func text(_ change: LDAPChange) -> String {
-        let (verb, attribute) = switch change {
-        case .add(let attribute): ("add", attribute)
-        case .replace(let attribute): ("replace", attribute)
-        case .delete(let attribute): ("delete", attribute)
-        }
+        let (verb, attribute) =
+            switch change {
+            case .add(let attribute): ("add", attribute)
+            case .replace(let attribute): ("replace", attribute)
+            case .delete(let attribute): ("delete", attribute)
+            }
         let values = attribute.values.map { String(decoding: $0, as: UTF8.self) }
         return "\(verb) \(attribute.name)" + (values.isEmpty ? "" : ": " + values.joined(separator: ", "))
     }
@@ -67,13 +71,15 @@ import TestSupport
     }
 
     /// A new account whose keys the DC refuses; the undo's steps follow.
-    static var createdThenRefused: [DirectoryStep] { [
-        find([]),
-        .add(dn: dn),
-        // The grant of self-deletion is refused (the join goes on with a warning).
-        .search(base: dn, error: refused),
-        .login(principal: "WEB1$", answer: .failure(wrongKeys)),
-    ] }
+    static var createdThenRefused: [DirectoryStep] {
+        [
+            find([]),
+            .add(dn: dn),
+            // The grant of self-deletion is refused (the join goes on with a warning).
+            .search(base: dn, error: refused),
+            .login(principal: "WEB1$", answer: .failure(wrongKeys)),
+        ]
+    }
 
     /// The undo finds the account this host's, so it goes.
     static var createdThenRefusedAndUndone: [DirectoryStep] {
@@ -101,13 +107,15 @@ import TestSupport
     @Test func anAddOfAnEarlierAttemptThatLandedLateIsNotAConflict() throws {
         defer { root.remove() }
         let ours = LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn, error: Self.ldapError(.alreadyExists)),
-            .search(base: Self.dn, entries: [ours]),
-            // The undo of a timeout binds a new connection first, as for any timeout.
-            .reconnect(), .search(base: Self.dn, entries: [ours]), .delete(dn: Self.dn),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([]),
+                .add(dn: Self.dn, error: Self.ldapError(.alreadyExists)),
+                .search(base: Self.dn, entries: [ours]),
+                // The undo of a timeout binds a new connection first, as for any timeout.
+                .reconnect(), .search(base: Self.dn, entries: [ours]), .delete(dn: Self.dn),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)
@@ -118,11 +126,13 @@ import TestSupport
     /// The same name taken by an account without this host's marker stays a conflict, and is left alone.
     @Test func anAddRefusedForAnotherHostsAccountIsAConflict() throws {
         defer { root.remove() }
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn, error: Self.ldapError(.alreadyExists)),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])]),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([]),
+                .add(dn: Self.dn, error: Self.ldapError(.alreadyExists)),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])]),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.status == .accountConflict, "\(String(describing: error))")
@@ -146,8 +156,9 @@ import TestSupport
     /// stays for leave, and the keytab is as the earlier join left it.
     @Test func anEarlierJoinsKeptOriginalStays() throws {
         defer { root.remove() }
-        let earlier = KeytabEntry(components: ["OLD1$"], realm: "CORP.EXAMPLE.COM", timestamp: 2, kvno: 3, enctype: 18,
-                                  key: SecretBytes(Array(repeating: 9, count: 32)))
+        let earlier = KeytabEntry(
+            components: ["OLD1$"], realm: "CORP.EXAMPLE.COM", timestamp: 2, kvno: 3, enctype: 18,
+            key: SecretBytes(Array(repeating: 9, count: 32)))
         let original = try root.files.read("/etc/krb5.keytab")
         try root.files.write(KeytabFormat.encode([earlier]), to: "/etc/krb5.keytab", mode: 0o600)
         let before = root.snapshot()
@@ -166,10 +177,13 @@ import TestSupport
         let keytab = root.url.appendingPathComponent("etc/krb5.keytab").path
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: keytab)
         let before = root.snapshot()
-        let script = keysWritten ? Self.createdThenRefusedAndUndone : [
-            Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.ldapError(.serverDown)), .reconnect(),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]), .delete(dn: Self.dn),
-        ]
+        let script =
+            keysWritten
+            ? Self.createdThenRefusedAndUndone
+            : [
+                Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.ldapError(.serverDown)), .reconnect(),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]), .delete(dn: Self.dn),
+            ]
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", script)
         let (connector, error) = join(directory)
         connector.finish()
@@ -182,17 +196,23 @@ import TestSupport
     /// so status and leave still know the account the earlier run may have made.
     @Test func anInterruptedJoinsIntentRecordSurvivesARefusedRerun() throws {
         defer { root.remove() }
-        let earlierKeys = [KeytabEntry(components: ["WEB1$"], realm: "CORP.EXAMPLE.COM", nameType: 1, timestamp: 1, kvno: 1,
-                                       enctype: EncryptionType.aes256.number, key: SecretBytes([UInt8](repeating: 7, count: 32)))]
+        let earlierKeys = [
+            KeytabEntry(
+                components: ["WEB1$"], realm: "CORP.EXAMPLE.COM", nameType: 1, timestamp: 1, kvno: 1,
+                enctype: EncryptionType.aes256.number, key: SecretBytes([UInt8](repeating: 7, count: 32)))
+        ]
         try JoinIntent.write(request, computerDN: Self.dn, keys: earlierKeys, files: root.files)
         let intent = try root.files.read(JoinIntent.path)
         let keys = try root.files.read(JoinIntent.keysPath)
-        let ours = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4096"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([ours]),
-            .modify(dn: Self.dn, attributes: ["dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
-        ])
+        let ours = LDAPEntry.scripted(
+            Self.dn, ["userAccountControl": ["4096"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([ours]),
+                .modify(dn: Self.dn, attributes: ["dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+                .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.refused),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.status == .insufficientPermissions, "\(error?.message ?? "")")
@@ -207,10 +227,12 @@ import TestSupport
     @Test func anUnfinishedUndoKeepsItsState() throws {
         defer { root.remove() }
         let keytabBefore = try root.files.read("/etc/krb5.keytab")
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefused + [
-            .search(base: Self.dn, error: Self.ldapError(.serverDown)),
-            .reconnect(error: AdjoinError(.networkError, "scripted: the DC is gone")),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            Self.createdThenRefused + [
+                .search(base: Self.dn, error: Self.ldapError(.serverDown)),
+                .reconnect(error: AdjoinError(.networkError, "scripted: the DC is gone")),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.message.contains("the undo could not delete \(Self.dn)") == true, "\(error?.message ?? "")")
@@ -222,14 +244,16 @@ import TestSupport
         defer { root.remove() }
         let before = root.snapshot()
         let dropped = Self.ldapError(.serverDown)
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([]),
-            .add(dn: Self.dn),
-            .search(base: Self.dn, error: dropped),
-            .reconnect(),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
-            .delete(dn: Self.dn),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([]),
+                .add(dn: Self.dn),
+                .search(base: Self.dn, error: dropped),
+                .reconnect(),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [Self.owner.recorded]])]),
+                .delete(dn: Self.dn),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)
@@ -241,15 +265,19 @@ import TestSupport
 
     @Test func anAccountAnotherHostClaimedMeanwhileIsNotDeleted() throws {
         defer { root.remove() }
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.createdThenRefused + [
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])]),
-            // No delete: the fake fails the test if one comes.
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            Self.createdThenRefused + [
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["info": [AccountOwner("i-0fedcba9876543210").recorded]])])
+                // No delete: the fake fails the test if one comes.
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.status == .accessDenied)
-        #expect(error?.message.contains("now carries i-0fedcba9876543210's owner marker (another host took it meanwhile), so it was left alone") == true,
-                "\(error?.message ?? "")")
+        #expect(
+            error?.message.contains("now carries i-0fedcba9876543210's owner marker (another host took it meanwhile), so it was left alone")
+                == true,
+            "\(error?.message ?? "")")
         #expect(error?.message.contains("is not in the directory") == false)
     }
 
@@ -259,12 +287,16 @@ import TestSupport
         defer { root.remove() }
         let before = root.snapshot()
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            // Tried alone, to name the right that is missing.
-            .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([prestaged]),
+                .modify(
+                    dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"],
+                    error: Self.refused),
+                // Tried alone, to name the right that is missing.
+                .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)
@@ -277,11 +309,13 @@ import TestSupport
     /// The combined modify of a pre-staged account refused; tried alone, userAccountControl and
     /// dNSHostName go through and the SPN is refused. The put-back's steps follow.
     static func spnRefusedAfterTwoWrites(_ prestaged: LDAPEntry) -> [DirectoryStep] {
-        [find([prestaged]),
-         .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: refused),
-         .modify(dn: dn, attributes: ["userAccountControl"]),
-         .modify(dn: dn, attributes: ["dNSHostName"]),
-         .modify(dn: dn, attributes: ["servicePrincipalName"], error: refused)]
+        [
+            find([prestaged]),
+            .modify(dn: dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: refused),
+            .modify(dn: dn, attributes: ["userAccountControl"]),
+            .modify(dn: dn, attributes: ["dNSHostName"]),
+            .modify(dn: dn, attributes: ["servicePrincipalName"], error: refused),
+        ]
     }
 
     /// A pre-staged account where only the SPN is refused: what went through alone while the join looked
@@ -291,13 +325,19 @@ import TestSupport
     @Test(arguments: [false, true]) func writesThatWentThroughBeforeARefusalArePutBack(hostNameStays: Bool) throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
-                                                     "servicePrincipalName": ["HTTP/web1.corp.example.com"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", Self.spnRefusedAfterTwoWrites(prestaged) + [
-            // Latest first, each alone; the password was never written.
-            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: hostNameStays ? Self.refused : nil),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-        ])
+        let prestaged = LDAPEntry.scripted(
+            Self.dn,
+            [
+                "userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
+                "servicePrincipalName": ["HTTP/web1.corp.example.com"],
+            ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            Self.spnRefusedAfterTwoWrites(prestaged) + [
+                // Latest first, each alone; the password was never written.
+                .modify(dn: Self.dn, attributes: ["dNSHostName"], error: hostNameStays ? Self.refused : nil),
+                .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)
@@ -306,9 +346,11 @@ import TestSupport
         let putBack = try #require(directory.modified[Self.dn]?.suffix(2))
         #expect(putBack.map(Self.text) == ["delete dNSHostName", "replace userAccountControl: 4128"])
         if hostNameStays {
-            #expect(failure.message.hasSuffix("; written before the refusal and not put back: dNSHostName (00002098: SecErr: DSID-03150F94, "
-                                              + "problem 4003 (INSUFF_ACCESS_RIGHTS)); adjoin join again, with the right, completes the account"),
-                    "\(failure.message)")
+            #expect(
+                failure.message.hasSuffix(
+                    "; written before the refusal and not put back: dNSHostName (00002098: SecErr: DSID-03150F94, "
+                        + "problem 4003 (INSUFF_ACCESS_RIGHTS)); adjoin join again, with the right, completes the account"),
+                "\(failure.message)")
         } else {
             #expect(!failure.message.contains("not put back"), "\(failure.message)")
         }
@@ -319,41 +361,53 @@ import TestSupport
     /// The password refused last: the SPNs the join added are taken away again, and only those.
     @Test func theSPNsPutBackAreExactlyTheOnesAdded() throws {
         defer { root.remove() }
-        let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
-                                                     "dNSHostName": ["web1.corp.example.com"], "servicePrincipalName": ["HTTP/web1.corp.example.com", "host/WEB1"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-            .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
-            .modify(dn: Self.dn, attributes: ["unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-        ])
+        let prestaged = LDAPEntry.scripted(
+            Self.dn,
+            [
+                "userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"],
+                "dNSHostName": ["web1.corp.example.com"], "servicePrincipalName": ["HTTP/web1.corp.example.com", "host/WEB1"],
+            ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([prestaged]),
+                .modify(dn: Self.dn, attributes: ["userAccountControl", "servicePrincipalName", "unicodePwd"], error: Self.refused),
+                .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+                .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
+                .modify(dn: Self.dn, attributes: ["unicodePwd"], error: Self.refused),
+                .modify(dn: Self.dn, attributes: ["servicePrincipalName"]),
+                .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.message.contains("needs Reset password") == true, "\(error?.message ?? "")")
-        #expect(directory.modified[Self.dn]?.suffix(2).map(Self.text) == [
-            "delete servicePrincipalName: host/web1.corp.example.com, RestrictedKrbHost/WEB1, RestrictedKrbHost/web1.corp.example.com",
-            "replace userAccountControl: 4128",
-        ])
+        #expect(
+            directory.modified[Self.dn]?.suffix(2).map(Self.text) == [
+                "delete servicePrincipalName: host/web1.corp.example.com, RestrictedKrbHost/WEB1, RestrictedKrbHost/web1.corp.example.com",
+                "replace userAccountControl: 4128",
+            ])
     }
 
     /// The DC stops answering while the writes are tried alone: the error names what went through.
     @Test func writesBeforeALostDCAreNamed() throws {
         defer { root.remove() }
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"], error: Self.refused),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"]),
-            .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.ldapError(.serverDown)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([prestaged]),
+                .modify(
+                    dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"],
+                    error: Self.refused),
+                .modify(dn: Self.dn, attributes: ["userAccountControl"]),
+                .modify(dn: Self.dn, attributes: ["dNSHostName"], error: Self.ldapError(.serverDown)),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         #expect(error?.status == .networkError, "\(error?.message ?? "")")
-        #expect(error?.message.hasSuffix("; written before it: userAccountControl (adjoin join again completes the account)") == true,
-                "\(error?.message ?? "")")
+        #expect(
+            error?.message.hasSuffix("; written before it: userAccountControl (adjoin join again completes the account)") == true,
+            "\(error?.message ?? "")")
     }
 
     /// A pre-staged account reset, then a failure: the account is not deleted (it was there before the
@@ -361,13 +415,15 @@ import TestSupport
     @Test func aPrestagedAccountIsNeverDeletedAfterItsReset() throws {
         defer { root.remove() }
         let prestaged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "msDS-KeyVersionNumber": ["2"]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", [
-            Self.find([prestaged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
-            .modify(dn: Self.dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
-            .search(base: Self.dn, error: Self.refused),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: "CORP.EXAMPLE.COM",
+            [
+                Self.find([prestaged]),
+                .modify(dn: Self.dn, attributes: ["userAccountControl", "dNSHostName", "servicePrincipalName", "unicodePwd"]),
+                .modify(dn: Self.dn, attributes: ["msDS-SupportedEncryptionTypes", "operatingSystem", "operatingSystemVersion", "info"]),
+                .search(base: Self.dn, error: Self.refused),
+                .login(principal: "WEB1$", answer: .failure(Self.wrongKeys)),
+            ])
         let (connector, error) = join(directory)
         connector.finish()
         let failure = try #require(error)

@@ -34,19 +34,24 @@ struct MachineDNSNodesTests {
     @Test func aDescriptorThatEndsEarlyHasNoOwner() {
         let cut = Array(descriptor(owner: machine).dropLast(4))
         #expect(MachineDNSNodes.owner(of: LDAPEntry(dn: "x", attributes: ["ntsecuritydescriptor": [cut]])) == nil)
-        #expect(MachineDNSNodes.owner(of: LDAPEntry(dn: "x", attributes: ["ntsecuritydescriptor": [[1, 0, 0, 0x80, 200, 0, 0, 0]]])) == nil)
+        #expect(
+            MachineDNSNodes.owner(of: LDAPEntry(dn: "x", attributes: ["ntsecuritydescriptor": [[1, 0, 0, 0x80, 200, 0, 0, 0]]])) == nil)
         #expect(MachineDNSNodes.owner(of: LDAPEntry(dn: "x", attributes: [:])) == nil)
     }
 
     @Test func addressesComeFromAAndAAAARecordsOnly() {
         let v6: [UInt8] = [0xfd, 0, 0, 0xad] + [UInt8](repeating: 0, count: 11) + [1]
-        let node = LDAPEntry(dn: "DC=web1", attributes: ["dnsrecord": [
-            record(type: 1, data: [10, 66, 4, 1]),
-            record(type: 28, data: v6),
-            record(type: 16, data: [4, 116, 101, 120, 116]),   // TXT
-            record(type: 1, data: [10, 66]),                    // an A record of the wrong length
-            [1, 0, 1],                                          // shorter than the header
-        ]])
+        let node = LDAPEntry(
+            dn: "DC=web1",
+            attributes: [
+                "dnsrecord": [
+                    record(type: 1, data: [10, 66, 4, 1]),
+                    record(type: 28, data: v6),
+                    record(type: 16, data: [4, 116, 101, 120, 116]),  // TXT
+                    record(type: 1, data: [10, 66]),  // an A record of the wrong length
+                    [1, 0, 1],  // shorter than the header
+                ]
+            ])
         #expect(MachineDNSNodes.addresses(in: node).map(\.host) == ["10.66.4.1", "fd00:ad::1"])
     }
 }

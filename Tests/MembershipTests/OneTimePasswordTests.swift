@@ -19,8 +19,9 @@ import TestSupport
     static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
     static let realm = "CORP.EXAMPLE.COM"
     static let machine = "WEB1$@CORP.EXAMPLE.COM"
-    static let refused = LDAPError(code: .insufficientAccess, message: "scripted", diagnostic: "00002098: INSUFF_ACCESS_RIGHTS",
-                                   operation: "a scripted operation")
+    static let refused = LDAPError(
+        code: .insufficientAccess, message: "scripted", diagnostic: "00002098: INSUFF_ACCESS_RIGHTS",
+        operation: "a scripted operation")
     static let wrongPassword = KerberosError(code: .preauthFailed, message: "Preauthentication failed", operation: "login as WEB1$")
 
     static func find(_ existing: [LDAPEntry]) -> DirectoryStep {
@@ -29,17 +30,25 @@ import TestSupport
 
     /// The account as a preset leaves it, with `info` as given.
     static func preset(info: [String]) -> LDAPEntry {
-        LDAPEntry.scripted(dn, ["userAccountControl": ["4096"], "dNSHostName": ["web1.corp.example.com"],
-                                "servicePrincipalName": ["host/WEB1", "host/web1.corp.example.com", "RestrictedKrbHost/WEB1", "RestrictedKrbHost/web1.corp.example.com"],
-                                "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["1"], "info": info])
+        LDAPEntry.scripted(
+            dn,
+            [
+                "userAccountControl": ["4096"], "dNSHostName": ["web1.corp.example.com"],
+                "servicePrincipalName": [
+                    "host/WEB1", "host/web1.corp.example.com", "RestrictedKrbHost/WEB1", "RestrictedKrbHost/web1.corp.example.com",
+                ],
+                "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["1"], "info": info,
+            ])
     }
 
     func target(owner: AccountOwner?) throws -> AccountTarget {
-        AccountTarget(domain: try DomainName("corp.example.com"), computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                      hostFQDN: "web1.corp.example.com", owner: owner, organizationalUnit: nil, osRelease: nil, actor: "adjoiner@CORP.EXAMPLE.COM")
+        AccountTarget(
+            domain: try DomainName("corp.example.com"), computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            hostFQDN: "web1.corp.example.com", owner: owner, organizationalUnit: nil, osRelease: nil, actor: "adjoiner@CORP.EXAMPLE.COM")
     }
 
-    func preset(_ directory: FakeDirectory, owner: AccountOwner?, oneTime: SecretBytes) throws -> Result<AccountPreset.Outcome, AdjoinError> {
+    func preset(_ directory: FakeDirectory, owner: AccountOwner?, oneTime: SecretBytes) throws -> Result<AccountPreset.Outcome, AdjoinError>
+    {
         let preset = AccountPreset(try target(owner: owner), password: SecretBytes([]))
         do throws(AdjoinError) {
             return .success(try preset.run(session: directory, oneTimePassword: oneTime, deadline: Deadline(seconds: 30)))
@@ -49,11 +58,13 @@ import TestSupport
     }
 
     @Test func aPresetCreatesAWorkstationWithTheOneTimePasswordAndNothingOfAHost() throws {
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([]), .add(dn: Self.dn),
-            // The self-deletion grant refused: a warning, not a failure.
-            .search(base: Self.dn, error: Self.refused),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([]), .add(dn: Self.dn),
+                // The self-deletion grant refused: a warning, not a failure.
+                .search(base: Self.dn, error: Self.refused),
+            ])
         let oneTime = SecretBytes(Array("One-Time-1".utf8))
         let outcome = try preset(directory, owner: Self.owner, oneTime: oneTime).get()
         directory.script.finish()
@@ -61,18 +72,25 @@ import TestSupport
         #expect(outcome.computerDN == Self.dn)
         #expect(outcome.warnings.count == 1 && outcome.warnings[0].contains("adjoin leave will need --user"), "\(outcome.warnings)")
         let added = try #require(directory.added[Self.dn])
-        #expect(added.map(\.name) == ["objectClass", "sAMAccountName", "dNSHostName", "servicePrincipalName", "msDS-SupportedEncryptionTypes",
-                                      "info", "userAccountControl", "unicodePwd"], "no operatingSystem: a preset has no host")
+        #expect(
+            added.map(\.name) == [
+                "objectClass", "sAMAccountName", "dNSHostName", "servicePrincipalName", "msDS-SupportedEncryptionTypes",
+                "info", "userAccountControl", "unicodePwd",
+            ], "no operatingSystem: a preset has no host")
         #expect(added.first { $0.name == "userAccountControl" }?.values == [Array("4096".utf8)])
         #expect(added.first { $0.name == "info" }?.values == [Array(Self.owner.recorded.utf8)])
         let unicodePwd = try #require(added.first { $0.name == "unicodePwd" }?.secret)
-        #expect(unicodePwd.withUnsafeBytes { Array($0) } == MachinePassword.unicodePwd(oneTime).withUnsafeBytes { Array($0) }, "the account's password is the one-time password")
+        #expect(
+            unicodePwd.withUnsafeBytes { Array($0) } == MachinePassword.unicodePwd(oneTime).withUnsafeBytes { Array($0) },
+            "the account's password is the one-time password")
     }
 
     @Test func aPresetWithoutOwnerRecordsNoMarker() throws {
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.refused),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([]), .add(dn: Self.dn), .search(base: Self.dn, error: Self.refused),
+            ])
         _ = try preset(directory, owner: nil, oneTime: SecretBytes(Array("One-Time-1".utf8))).get()
         directory.script.finish()
         #expect(directory.added[Self.dn]?.contains { $0.name == "info" } == false)
@@ -81,9 +99,11 @@ import TestSupport
     /// Another owner's account: refused before any write (the script has none to answer).
     @Test func aPresetNeverResetsAnotherOwnersAccount() throws {
         for owner in [Self.owner, nil] {
-            let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-                Self.find([Self.preset(info: [Self.stranger.recorded])]),
-            ])
+            let directory = try FakeDirectory(
+                controller: Self.controller, realm: Self.realm,
+                [
+                    Self.find([Self.preset(info: [Self.stranger.recorded])])
+                ])
             let result = try preset(directory, owner: owner, oneTime: SecretBytes(Array("One-Time-1".utf8)))
             directory.script.finish()
             guard case .failure(let error) = result else { Issue.record("another owner's account was reset"); continue }
@@ -94,11 +114,13 @@ import TestSupport
 
     /// This owner's account is reset: only its password, since the rest is as a preset leaves it.
     @Test func aPresetResetsItsOwnersAccountToANewOneTimePassword() throws {
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([Self.preset(info: [Self.owner.recorded])]),
-            .modify(dn: Self.dn, attributes: ["unicodePwd"]),
-            .search(base: Self.dn, error: Self.refused),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([Self.preset(info: [Self.owner.recorded])]),
+                .modify(dn: Self.dn, attributes: ["unicodePwd"]),
+                .search(base: Self.dn, error: Self.refused),
+            ])
         let outcome = try preset(directory, owner: Self.owner, oneTime: SecretBytes(Array("One-Time-2".utf8))).get()
         directory.script.finish()
         #expect(!outcome.created)
@@ -121,9 +143,10 @@ import TestSupport
     let root = ScratchRoot()
 
     func request() throws -> JoinRequest {
-        var request = JoinRequest(domain: try DomainName("corp.example.com"), user: "WEB1$", password: SecretBytes(Array("One-Time-1".utf8)),
-                                  hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                  owner: Self.owner, osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
+        var request = JoinRequest(
+            domain: try DomainName("corp.example.com"), user: "WEB1$", password: SecretBytes(Array("One-Time-1".utf8)),
+            hostFQDN: "web1.corp.example.com", computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            owner: Self.owner, osRelease: OSRelease(name: "Debian GNU/Linux", version: "12"))
         request.files = root.files
         request.oneTimePassword = true
         return request
@@ -133,8 +156,12 @@ import TestSupport
         let connector = FakeDirectoryConnector(directory, [.login(principal: Self.machine)])
         let request = try request()
         do throws(AdjoinError) {
-            return (connector, .success(try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000))
-                .run(on: Self.controller, deadline: Deadline(seconds: 30))))
+            return (
+                connector,
+                .success(
+                    try DomainJoin(request, connector: connector, clock: FixedClock(1_700_000_000))
+                        .run(on: Self.controller, deadline: Deadline(seconds: 30)))
+            )
         } catch {
             return (connector, .failure(error))
         }
@@ -145,16 +172,22 @@ import TestSupport
     @Test func theJoinLogsInAsTheMachineChangesItsPasswordAndWritesTheNewKeys() throws {
         defer { root.remove() }
         // Preset by hand, without dNSHostName and SPNs: the machine writes them on itself.
-        let bare = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4096"], "msDS-SupportedEncryptionTypes": ["24"],
-                                            "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([bare]),
-            .modify(dn: Self.dn, attributes: ["dNSHostName", "servicePrincipalName"]),
-            .changePassword(principal: Self.machine),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
-            .login(principal: "WEB1$", answer: .success(2)),
-            .search(base: Self.dn, error: Self.refused),
-        ])
+        let bare = LDAPEntry.scripted(
+            Self.dn,
+            [
+                "userAccountControl": ["4096"], "msDS-SupportedEncryptionTypes": ["24"],
+                "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded],
+            ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([bare]),
+                .modify(dn: Self.dn, attributes: ["dNSHostName", "servicePrincipalName"]),
+                .changePassword(principal: Self.machine),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
+                .login(principal: "WEB1$", answer: .success(2)),
+                .search(base: Self.dn, error: Self.refused),
+            ])
         let (connector, result) = try join(directory)
         connector.finish()
         let joined = try result.get()
@@ -165,7 +198,8 @@ import TestSupport
         let entries = try KeytabFormat.decode(try #require(try root.files.read("/etc/krb5.keytab")))
         let machine = try #require(entries.first { $0.components == ["WEB1$"] && $0.enctype == EncryptionType.aes256.number })
         #expect(machine.kvno == 2)
-        let expected = try directory.deriveKey(.aes256, password: password, salt: ADSalt.computer(samAccountName: "WEB1$", realm: Self.realm))
+        let expected = try directory.deriveKey(
+            .aes256, password: password, salt: ADSalt.computer(samAccountName: "WEB1$", realm: Self.realm))
         #expect(machine.key.withUnsafeBytes { Array($0) } == expected.withUnsafeBytes { Array($0) }, "the keys are the new password's")
     }
 
@@ -173,18 +207,26 @@ import TestSupport
     /// change its userAccountControl, and the join goes on with a warning instead of failing.
     @Test func aUserAccountControlTheMachineMayNotWriteIsAWarning() throws {
         defer { root.remove() }
-        let staged = LDAPEntry.scripted(Self.dn, ["userAccountControl": ["4128"], "dNSHostName": ["web1.corp.example.com"],
-                                                  "servicePrincipalName": ["host/WEB1", "host/web1.corp.example.com", "RestrictedKrbHost/WEB1",
-                                                                           "RestrictedKrbHost/web1.corp.example.com"],
-                                                  "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded]])
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([staged]),
-            .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
-            .changePassword(principal: Self.machine),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
-            .login(principal: "WEB1$", answer: .success(2)),
-            .search(base: Self.dn, error: Self.refused),
-        ])
+        let staged = LDAPEntry.scripted(
+            Self.dn,
+            [
+                "userAccountControl": ["4128"], "dNSHostName": ["web1.corp.example.com"],
+                "servicePrincipalName": [
+                    "host/WEB1", "host/web1.corp.example.com", "RestrictedKrbHost/WEB1",
+                    "RestrictedKrbHost/web1.corp.example.com",
+                ],
+                "msDS-SupportedEncryptionTypes": ["24"], "msDS-KeyVersionNumber": ["1"], "info": [Self.owner.recorded],
+            ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([staged]),
+                .modify(dn: Self.dn, attributes: ["userAccountControl"], error: Self.refused),
+                .changePassword(principal: Self.machine),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
+                .login(principal: "WEB1$", answer: .success(2)),
+                .search(base: Self.dn, error: Self.refused),
+            ])
         let (connector, result) = try join(directory)
         connector.finish()
         let joined = try result.get()
@@ -195,7 +237,8 @@ import TestSupport
     @Test func anotherOwnersAccountIsRefusedBeforeThePasswordChanges() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [Self.find([Self.preset(info: [Self.stranger.recorded])])])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm, [Self.find([Self.preset(info: [Self.stranger.recorded])])])
         let (connector, result) = try join(directory)
         connector.finish()
         guard case .failure(let error) = result else { Issue.record("joined another owner's account"); return }
@@ -207,10 +250,12 @@ import TestSupport
     @Test func aOneTimePasswordThatNoLongerWorksIsAccessDenied() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([Self.preset(info: [Self.owner.recorded])]),
-            .changePassword(principal: Self.machine, error: Self.wrongPassword),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([Self.preset(info: [Self.owner.recorded])]),
+                .changePassword(principal: Self.machine, error: Self.wrongPassword),
+            ])
         let (connector, result) = try join(directory)
         connector.finish()
         guard case .failure(let error) = result else { Issue.record("joined with a refused one-time password"); return }
@@ -224,12 +269,14 @@ import TestSupport
     @Test func aFailureAfterTheChangeSaysToPresetAgain() throws {
         defer { root.remove() }
         let before = root.snapshot()
-        let directory = try FakeDirectory(controller: Self.controller, realm: Self.realm, [
-            Self.find([Self.preset(info: [Self.owner.recorded])]),
-            .changePassword(principal: Self.machine),
-            .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
-            .login(principal: "WEB1$", answer: .failure(Self.wrongPassword)),
-        ])
+        let directory = try FakeDirectory(
+            controller: Self.controller, realm: Self.realm,
+            [
+                Self.find([Self.preset(info: [Self.owner.recorded])]),
+                .changePassword(principal: Self.machine),
+                .search(base: Self.dn, entries: [LDAPEntry.scripted(Self.dn, ["msDS-KeyVersionNumber": ["2"]])]),
+                .login(principal: "WEB1$", answer: .failure(Self.wrongPassword)),
+            ])
         let (connector, result) = try join(directory)
         connector.finish()
         guard case .failure(let error) = result else { Issue.record("a keytab that does not prove joined"); return }

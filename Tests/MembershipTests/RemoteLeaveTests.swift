@@ -12,14 +12,18 @@ import TestSupport
     static let controller = FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com")
     static let gone = "i-0123456789abcdef0"
 
-    func leave(_ steps: [DirectoryStep], computerName: ComputerName? = nil, instanceID: String? = gone,
-               allowUnmarked: Bool = false, dryRun: Bool = false) throws -> (FakeDirectoryConnector, Result<LeaveResult, AdjoinError>) {
+    func leave(
+        _ steps: [DirectoryStep], computerName: ComputerName? = nil, instanceID: String? = gone,
+        allowUnmarked: Bool = false, dryRun: Bool = false
+    ) throws -> (FakeDirectoryConnector, Result<LeaveResult, AdjoinError>) {
         let directory = try FakeDirectory(controller: Self.controller, realm: "CORP.EXAMPLE.COM", steps)
-        let connector = FakeDirectoryConnector(directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
+        let connector = FakeDirectoryConnector(
+            directory, [.locate(domain: "corp.example.com"), .login(principal: "adjoiner@CORP.EXAMPLE.COM")])
         var place = DirectoryPlace(files: HostFiles(root: "/nonexistent-root"))
         place.connector = connector
-        var leave = RemoteLeave(domain: try DomainName("corp.example.com"), place: place, user: "adjoiner",
-                                password: SecretBytes(Array("Join-Pass-1".utf8)), computerName: computerName, instanceID: instanceID)
+        var leave = RemoteLeave(
+            domain: try DomainName("corp.example.com"), place: place, user: "adjoiner",
+            password: SecretBytes(Array("Join-Pass-1".utf8)), computerName: computerName, instanceID: instanceID)
         leave.allowUnmarked = allowUnmarked
         leave.dryRun = dryRun
         let result = Result { () throws(AdjoinError) -> LeaveResult in try leave.run(deadline: Deadline(seconds: 30)) }
@@ -31,10 +35,13 @@ import TestSupport
         let ours = "CN=I014D2MF2DBPNNG,CN=Computers,DC=corp,DC=example,DC=com"
         let lookalike = "CN=WEB9,CN=Computers,DC=corp,DC=example,DC=com"
         let (_, outcome) = try leave([
-            .search(base: "DC=corp,DC=example,DC=com", entries: [
-                .scripted(ours, ["sAMAccountName": ["I014D2MF2DBPNNG$"], "info": ["adjoin-owner: \(Self.gone) 123456789012 eu-west-1"]]),
-                .scripted(lookalike, ["sAMAccountName": ["WEB9$"], "info": ["adjoin-owner: \(Self.gone.uppercased())"]]),
-            ]),
+            .search(
+                base: "DC=corp,DC=example,DC=com",
+                entries: [
+                    .scripted(
+                        ours, ["sAMAccountName": ["I014D2MF2DBPNNG$"], "info": ["adjoin-owner: \(Self.gone) 123456789012 eu-west-1"]]),
+                    .scripted(lookalike, ["sAMAccountName": ["WEB9$"], "info": ["adjoin-owner: \(Self.gone.uppercased())"]]),
+                ]),
             .delete(dn: ours),
         ])
         let result = try outcome.get()
@@ -44,9 +51,12 @@ import TestSupport
 
     @Test func byNameAndIdAnAccountOfAnotherOwnerIsAConflict() throws {
         let dn = "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com"
-        let (_, outcome) = try leave([
-            .search(base: "DC=corp,DC=example,DC=com", entries: [.scripted(dn, ["sAMAccountName": ["WEB1$"], "info": ["adjoin-owner: i-0fedcba9876543210"]])]),
-        ], computerName: try ComputerName(explicit: "web1"))
+        let (_, outcome) = try leave(
+            [
+                .search(
+                    base: "DC=corp,DC=example,DC=com",
+                    entries: [.scripted(dn, ["sAMAccountName": ["WEB1$"], "info": ["adjoin-owner: i-0fedcba9876543210"]])])
+            ], computerName: try ComputerName(explicit: "web1"))
         guard case .failure(let error) = outcome else {
             Issue.record("another owner's account was removed")
             return
@@ -59,9 +69,13 @@ import TestSupport
 
     /// By name alone, an account adjoin never marked is someone else's until the operator says otherwise.
     @Test func byNameAnUnmarkedAccountNeedsAllowUnmarked() throws {
-        let unmarked: [DirectoryStep] = [.search(base: "DC=corp,DC=example,DC=com", entries: [
-            .scripted(Self.web1, ["sAMAccountName": ["WEB1$"], "userAccountControl": ["4096"]]),
-        ])]
+        let unmarked: [DirectoryStep] = [
+            .search(
+                base: "DC=corp,DC=example,DC=com",
+                entries: [
+                    .scripted(Self.web1, ["sAMAccountName": ["WEB1$"], "userAccountControl": ["4096"]])
+                ])
+        ]
         let (_, refused) = try leave(unmarked, computerName: try ComputerName(explicit: "web1"), instanceID: nil)
         guard case .failure(let error) = refused else {
             Issue.record("an unmarked account was removed without --allow-unmarked")
@@ -70,8 +84,9 @@ import TestSupport
         #expect(error.status == .accountConflict)
         #expect(error.message.contains("carries no adjoin owner marker") && error.message.contains("--allow-unmarked"), "\(error.message)")
 
-        let (_, allowed) = try leave(unmarked + [.delete(dn: Self.web1)], computerName: try ComputerName(explicit: "web1"),
-                                     instanceID: nil, allowUnmarked: true)
+        let (_, allowed) = try leave(
+            unmarked + [.delete(dn: Self.web1)], computerName: try ComputerName(explicit: "web1"),
+            instanceID: nil, allowUnmarked: true)
         #expect(try allowed.get().removed == [Self.web1])
     }
 
@@ -79,9 +94,16 @@ import TestSupport
     @Test(arguments: [0x82000, 0x0400_1000])
     func aDomainControllersAccountIsNeverRemoved(_ control: Int) throws {
         let dc = "CN=DC1,OU=Domain Controllers,DC=corp,DC=example,DC=com"
-        let (_, outcome) = try leave([.search(base: "DC=corp,DC=example,DC=com", entries: [
-            .scripted(dc, ["sAMAccountName": ["DC1$"], "userAccountControl": [String(control)], "info": ["adjoin-owner: \(Self.gone)"]]),
-        ])], computerName: try ComputerName(explicit: "dc1"), allowUnmarked: true)
+        let (_, outcome) = try leave(
+            [
+                .search(
+                    base: "DC=corp,DC=example,DC=com",
+                    entries: [
+                        .scripted(
+                            dc,
+                            ["sAMAccountName": ["DC1$"], "userAccountControl": [String(control)], "info": ["adjoin-owner: \(Self.gone)"]])
+                    ])
+            ], computerName: try ComputerName(explicit: "dc1"), allowUnmarked: true)
         guard case .failure(let error) = outcome else {
             Issue.record("a domain controller's account was removed")
             return
@@ -92,9 +114,14 @@ import TestSupport
 
     /// A dry run reads and checks, and the scripted directory fails the test on any delete.
     @Test func aDryRunNamesWhatWouldGoAndDeletesNothing() throws {
-        let (_, outcome) = try leave([.search(base: "DC=corp,DC=example,DC=com", entries: [
-            .scripted(Self.web1, ["sAMAccountName": ["WEB1$"], "info": ["adjoin-owner: \(Self.gone) 123456789012 eu-west-1"]]),
-        ])], dryRun: true)
+        let (_, outcome) = try leave(
+            [
+                .search(
+                    base: "DC=corp,DC=example,DC=com",
+                    entries: [
+                        .scripted(Self.web1, ["sAMAccountName": ["WEB1$"], "info": ["adjoin-owner: \(Self.gone) 123456789012 eu-west-1"]])
+                    ])
+            ], dryRun: true)
         let result = try outcome.get()
         #expect(result.removed.isEmpty)
         #expect(result.wouldRemove == ["\(Self.web1) (owner \(Self.gone)) and its child objects"])

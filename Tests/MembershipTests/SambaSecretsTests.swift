@@ -6,8 +6,9 @@ import Testing
 
 /// How the machine password reaches Samba: on standard input, never in the arguments.
 @Suite struct SambaSecretsTests {
-    let samba = SambaSecrets(files: HostFiles(root: "/srv/image"),
-                             configuration: SambaConfiguration.parse("[global]\nsecurity = ads\nrealm = CORP.EXAMPLE.COM\nworkgroup = CORP\n"))
+    let samba = SambaSecrets(
+        files: HostFiles(root: "/srv/image"),
+        configuration: SambaConfiguration.parse("[global]\nsecurity = ads\nrealm = CORP.EXAMPLE.COM\nworkgroup = CORP\n"))
 
     @Test func thePasswordGoesOnStandardInputAndNowhereElse() throws {
         let password = SecretBytes(Array("Pa55!word-only-on-stdin".utf8))
@@ -28,9 +29,10 @@ import Testing
     }
 
     @Test func theJoinRecordKeepsTheChoiceForRotate() throws {
-        var record = JoinRecord(domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
-                                computerDN: "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com", owner: "i-0123", keytabPath: "/etc/krb5.keytab",
-                                configured: false)
+        var record = JoinRecord(
+            domain: "corp.example.com", realm: "CORP.EXAMPLE.COM", computerName: "WEB1", hostFQDN: "web1.corp.example.com",
+            computerDN: "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com", owner: "i-0123", keytabPath: "/etc/krb5.keytab",
+            configured: false)
         #expect(try JoinRecord.parse(record.rendered()).updateSamba == false)
         #expect(!record.rendered().contains("update-samba"))
         record.updateSamba = true

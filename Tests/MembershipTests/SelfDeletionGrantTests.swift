@@ -8,34 +8,36 @@ import TestSupport
 @Suite struct SelfDeletionGrantTests {
     /// nTSecurityDescriptor of a computer adjoin joined to the lab's Samba 4.17 DC, read back from the DC
     /// with the SD flags control (DACL only) after the join's modify: the DC's own serialization.
-    static let stored = Array(Data(base64Encoded: """
-        AQAEhAAAAAAAAAAAAAAAABQAAAAEAEQILAAAAAAAFABAAAEAAQEAAAAAAAUKAAAAAAAkAP8BDwABBQAAAAAABRUAAABFjqj+CT/xYd8E9iUAAg
-        AAAAAYAP8BDwABAgAAAAAABSAAAAAkAgAAAAAUAP8BDwABAQAAAAAABRIAAAAAACQA1AEDAAEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAF
-        ADgAIAAAAAEAAAAAQhZMwCDQEadoAKoAbgUpAQUAAAAAAAUVAAAARY6o/gk/8WHfBPYlUAQAAAAAFACUAAIAAQEAAAAAAAULAAAABQAoAAABAA
-        ABAAAAUxpyqy8e0BGYGQCqAEBSmwEBAAAAAAABAAAAAAAAFAADAAAAAQEAAAAAAAUKAAAABQAsAAMAAAABAAAAqHqWv+YN0BGihQCqADBJ4gEC
-        AAAAAAAFIAAAACYCAAAFADgAMAAAAAEAAAB/epa/5g3QEaKFAKoAMEniAQUAAAAAAAUVAAAARY6o/gk/8WHfBPYlBQIAAAUAKAAIAAAAAQAAAI
-        hHpvMGU9ERqcUAAPgDZ8EBAQAAAAAABQoAAAAFACgAMAAAAAEAAACGuLV3SpTREa69AAD4A2fBAQEAAAAAAAUKAAAABQAoAAgAAAABAAAAR5Xj
-        chh70RGt7wDAT9jVzQEBAAAAAAAFCgAAAAUAOAAIAAAAAQAAAEeV43IYe9ERre8AwE/Y1c0BBQAAAAAABRUAAABFjqj+CT/xYd8E9iVQBAAABQ
-        A4AAgAAAABAAAAiEem8wZT0RGpxQAA+ANnwQEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAADQvwo+ahLQEaBgAKoAbDPt
-        hnqWv+YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAAAQICBfpXnQEZAgAMBPwtTPhnqWv+YN0BGihQ
-        CqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAABQeZa/5g3QEaKFAKoAMEnihnqWv+YN0BGihQCqADBJ4gEFAAAA
-        AAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAABTeZa/5g3QEaKFAKoAMEnihnqWv+YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP
-        4JP/Fh3wT2JVAEAAAFACwAEAAAAAEAAAAdsalGrmBaQLfo/4pY1FbSAQIAAAAAAAUgAAAAMAIAAAAQJAD/AQ8AAQUAAAAAAAUVAAAARY6o/gk/
-        8WHfBPYlUAQAAAUaOAAAAAAQAgAAAIZ6lr/mDdARooUAqgAwSeIBBQAAAAAABRUAAABFjqj+CT/xYd8E9iVQBAAABRI4AAMAAAABAAAAhnqWv+
-        YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFGjwAEAAAAAMAAAAAQhZMwCDQEadoAKoAbgUpFMwoSDcUvEWbB61vAV5f
-        KAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAAAQhZMwCDQEadoAKoAbgUpunqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEA
-        AAAAMAAAAQICBfpXnQEZAgAMBPwtTPFMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAAQICBfpXnQEZAgAMBPwtTP
-        unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABAwgq8qXnQEZAgAMBPwtTPFMwoSDcUvEWbB61vAV5fKAECAAAAAA
-        AFIAAAACoCAAAFGjwAEAAAAAMAAABAwgq8qXnQEZAgAMBPwtTPunqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABC
-        L7pZonnQEZAgAMBPwtPPFMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABCL7pZonnQEZAgAMBPwtPPunqWv+YN0B
-        GihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAD4iHAD4QrSEbQiAKDJaPk5FMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoC
-        AAAFGjwAEAAAAAMAAAD4iHAD4QrSEbQiAKDJaPk5unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFEjgAEAAAAAMAAABtnsa3xyzSEY
-        VOAKDJg/YIhnqWv+YN0BGihQCqADBJ4gEBAAAAAAAFCQAAAAUaOAAQAAAAAwAAAG2exrfHLNIRhU4AoMmD9gicepa/5g3QEaKFAKoAMEniAQEA
-        AAAAAAUJAAAABRo4ABAAAAADAAAAbZ7Gt8cs0hGFTgCgyYP2CLp6lr/mDdARooUAqgAwSeIBAQAAAAAABQkAAAAFGiwAlAACAAIAAAAUzChINx
-        S8RZsHrW8BXl8oAQIAAAAAAAUgAAAAKgIAAAUaLACUAAIAAgAAAJx6lr/mDdARooUAqgAwSeIBAgAAAAAABSAAAAAqAgAABRosAJQAAgACAAAA
-        unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFEigAMAEAAAEAAADeR+aRb9lwS5VX1j/088zYAQEAAAAAAAUKAAAAABIkAP8BDwABBQ
-        AAAAAABRUAAABFjqj+CT/xYd8E9iUHAgAAABIYAAQAAAABAgAAAAAABSAAAAAqAgAAABIYAL0BDwABAgAAAAAABSAAAAAgAgAA
-        """.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: ""))!)
+    static let stored = Array(
+        Data(
+            base64Encoded: """
+                AQAEhAAAAAAAAAAAAAAAABQAAAAEAEQILAAAAAAAFABAAAEAAQEAAAAAAAUKAAAAAAAkAP8BDwABBQAAAAAABRUAAABFjqj+CT/xYd8E9iUAAg
+                AAAAAYAP8BDwABAgAAAAAABSAAAAAkAgAAAAAUAP8BDwABAQAAAAAABRIAAAAAACQA1AEDAAEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAF
+                ADgAIAAAAAEAAAAAQhZMwCDQEadoAKoAbgUpAQUAAAAAAAUVAAAARY6o/gk/8WHfBPYlUAQAAAAAFACUAAIAAQEAAAAAAAULAAAABQAoAAABAA
+                ABAAAAUxpyqy8e0BGYGQCqAEBSmwEBAAAAAAABAAAAAAAAFAADAAAAAQEAAAAAAAUKAAAABQAsAAMAAAABAAAAqHqWv+YN0BGihQCqADBJ4gEC
+                AAAAAAAFIAAAACYCAAAFADgAMAAAAAEAAAB/epa/5g3QEaKFAKoAMEniAQUAAAAAAAUVAAAARY6o/gk/8WHfBPYlBQIAAAUAKAAIAAAAAQAAAI
+                hHpvMGU9ERqcUAAPgDZ8EBAQAAAAAABQoAAAAFACgAMAAAAAEAAACGuLV3SpTREa69AAD4A2fBAQEAAAAAAAUKAAAABQAoAAgAAAABAAAAR5Xj
+                chh70RGt7wDAT9jVzQEBAAAAAAAFCgAAAAUAOAAIAAAAAQAAAEeV43IYe9ERre8AwE/Y1c0BBQAAAAAABRUAAABFjqj+CT/xYd8E9iVQBAAABQ
+                A4AAgAAAABAAAAiEem8wZT0RGpxQAA+ANnwQEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAADQvwo+ahLQEaBgAKoAbDPt
+                hnqWv+YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAAAQICBfpXnQEZAgAMBPwtTPhnqWv+YN0BGihQ
+                CqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAABQeZa/5g3QEaKFAKoAMEnihnqWv+YN0BGihQCqADBJ4gEFAAAA
+                AAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFAEgAIAAAAAMAAABTeZa/5g3QEaKFAKoAMEnihnqWv+YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP
+                4JP/Fh3wT2JVAEAAAFACwAEAAAAAEAAAAdsalGrmBaQLfo/4pY1FbSAQIAAAAAAAUgAAAAMAIAAAAQJAD/AQ8AAQUAAAAAAAUVAAAARY6o/gk/
+                8WHfBPYlUAQAAAUaOAAAAAAQAgAAAIZ6lr/mDdARooUAqgAwSeIBBQAAAAAABRUAAABFjqj+CT/xYd8E9iVQBAAABRI4AAMAAAABAAAAhnqWv+
+                YN0BGihQCqADBJ4gEFAAAAAAAFFQAAAEWOqP4JP/Fh3wT2JVAEAAAFGjwAEAAAAAMAAAAAQhZMwCDQEadoAKoAbgUpFMwoSDcUvEWbB61vAV5f
+                KAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAAAQhZMwCDQEadoAKoAbgUpunqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEA
+                AAAAMAAAAQICBfpXnQEZAgAMBPwtTPFMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAAQICBfpXnQEZAgAMBPwtTP
+                unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABAwgq8qXnQEZAgAMBPwtTPFMwoSDcUvEWbB61vAV5fKAECAAAAAA
+                AFIAAAACoCAAAFGjwAEAAAAAMAAABAwgq8qXnQEZAgAMBPwtTPunqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABC
+                L7pZonnQEZAgAMBPwtPPFMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAABCL7pZonnQEZAgAMBPwtPPunqWv+YN0B
+                GihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFGjwAEAAAAAMAAAD4iHAD4QrSEbQiAKDJaPk5FMwoSDcUvEWbB61vAV5fKAECAAAAAAAFIAAAACoC
+                AAAFGjwAEAAAAAMAAAD4iHAD4QrSEbQiAKDJaPk5unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFEjgAEAAAAAMAAABtnsa3xyzSEY
+                VOAKDJg/YIhnqWv+YN0BGihQCqADBJ4gEBAAAAAAAFCQAAAAUaOAAQAAAAAwAAAG2exrfHLNIRhU4AoMmD9gicepa/5g3QEaKFAKoAMEniAQEA
+                AAAAAAUJAAAABRo4ABAAAAADAAAAbZ7Gt8cs0hGFTgCgyYP2CLp6lr/mDdARooUAqgAwSeIBAQAAAAAABQkAAAAFGiwAlAACAAIAAAAUzChINx
+                S8RZsHrW8BXl8oAQIAAAAAAAUgAAAAKgIAAAUaLACUAAIAAgAAAJx6lr/mDdARooUAqgAwSeIBAgAAAAAABSAAAAAqAgAABRosAJQAAgACAAAA
+                unqWv+YN0BGihQCqADBJ4gECAAAAAAAFIAAAACoCAAAFEigAMAEAAAEAAADeR+aRb9lwS5VX1j/088zYAQEAAAAAAAUKAAAAABIkAP8BDwABBQ
+                AAAAAABRUAAABFjqj+CT/xYd8E9iUHAgAAABIYAAQAAAABAgAAAAAABSAAAAAqAgAAABIYAL0BDwABAgAAAAAABSAAAAAgAgAA
+                """.replacingOccurrences(of: "\n", with: "").replacingOccurrences(of: " ", with: ""))!)
 
     /// The same descriptor without adjoin's entry (the first ACE at byte 28, 20 bytes), as the DC held it
     /// before the modify: ACL size and count one entry less.
@@ -65,14 +67,14 @@ import TestSupport
 
     /// Explicit deny entries stay first (canonical order); parts after the DACL move with it.
     @Test func theEntryGoesAfterExplicitDenialsAndLaterPartsMove() throws {
-        let everyone: [UInt8] = [1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]              // S-1-1-0
-        let deny: [UInt8] = [0x01, 0, 20, 0, 0x00, 0x00, 0x01, 0x00] + everyone     // deny DELETE to Everyone
+        let everyone: [UInt8] = [1, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]  // S-1-1-0
+        let deny: [UInt8] = [0x01, 0, 20, 0, 0x00, 0x00, 0x01, 0x00] + everyone  // deny DELETE to Everyone
         let inheritedAllow: [UInt8] = [0x00, 0x10, 20, 0, 0xFF, 0x01, 0x0F, 0x00] + everyone
         let acl: [UInt8] = [4, 0, UInt8(8 + deny.count + inheritedAllow.count), 0, 2, 0, 0, 0] + deny + inheritedAllow
         let ownerOffset = 20 + acl.count
-        var descriptor: [UInt8] = [1, 0, 0x04, 0x84]                                 // DACL present, self-relative
+        var descriptor: [UInt8] = [1, 0, 0x04, 0x84]  // DACL present, self-relative
         descriptor += le32(UInt32(ownerOffset)) + le32(0) + le32(0) + le32(20)
-        descriptor += acl + everyone                                                 // owner after the DACL
+        descriptor += acl + everyone  // owner after the DACL
         let edited = try #require(try SelfDeletionGrant.adding(to: descriptor))
         #expect(edited.count == descriptor.count + 20)
         #expect(Array(edited[28..<48]) == deny)
@@ -95,7 +97,7 @@ import TestSupport
 
     @Test func aDescriptorWithoutADACLIsRefused() {
         var bytes = Self.beforeGrant
-        bytes[2] = 0; bytes[3] = 0x80                                                // no SE_DACL_PRESENT
+        bytes[2] = 0; bytes[3] = 0x80  // no SE_DACL_PRESENT
         #expect(throws: DecodeError.self) { try SelfDeletionGrant.adding(to: bytes) }
     }
 
@@ -107,11 +109,13 @@ import TestSupport
 @Suite struct SelfDeletionGrantWriteTests {
     @Test func aDescriptorAlreadyReadIsWrittenWithoutAnotherSearch() throws {
         let dn = "CN=WEB1,CN=Computers,DC=corp,DC=example,DC=com"
-        let directory = try FakeDirectory(controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
-                                          realm: "CORP.EXAMPLE.COM", [.modify(dn: dn, attributes: ["nTSecurityDescriptor"])])
-        let target = AccountTarget(domain: try DomainName("corp.example.com"), computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
-                                   hostFQDN: "web1.corp.example.com", owner: nil, organizationalUnit: nil, osRelease: nil,
-                                   actor: "adjoiner@CORP.EXAMPLE.COM")
+        let directory = try FakeDirectory(
+            controller: FakeDirectory.controller("dc1.corp.example.com", domain: "corp.example.com"),
+            realm: "CORP.EXAMPLE.COM", [.modify(dn: dn, attributes: ["nTSecurityDescriptor"])])
+        let target = AccountTarget(
+            domain: try DomainName("corp.example.com"), computerName: try ComputerName(hostFQDN: "web1.corp.example.com"),
+            hostFQDN: "web1.corp.example.com", owner: nil, organizationalUnit: nil, osRelease: nil,
+            actor: "adjoiner@CORP.EXAMPLE.COM")
         let account = ComputerAccount(target: target, session: directory)
         #expect(try account.grantSelfDeletion(dn, read: SelfDeletionGrantTests.beforeGrant, deadline: Deadline(seconds: 10)))
         directory.script.finish()

@@ -18,8 +18,9 @@ public final class CallScript<Step>: @unchecked Sendable {
         made.withLock { $0.append(call) }
         return steps.withLock { steps -> Step? in
             guard let first = steps.first else {
-                Issue.record("\(fake): unexpected call \(call): nothing more was expected (calls made: \(made.withLock { $0 }))",
-                             sourceLocation: sourceLocation)
+                Issue.record(
+                    "\(fake): unexpected call \(call): nothing more was expected (calls made: \(made.withLock { $0 }))",
+                    sourceLocation: sourceLocation)
                 return nil
             }
             guard matches(first) else {

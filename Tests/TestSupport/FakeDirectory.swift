@@ -61,60 +61,83 @@ public final class FakeDirectory: Directory {
     }
 
     /// What a call the script did not expect fails with (the test has already failed by then).
-    static let unexpected = LDAPError(code: .other, message: "not expected by the fake directory", diagnostic: nil,
-                                      operation: "an unexpected call")
-    static let unexpectedKerberos = KerberosError(code: KerberosCode(rawValue: -1), message: "not expected by the fake directory", operation: "an unexpected call")
+    static let unexpected = LDAPError(
+        code: .other, message: "not expected by the fake directory", diagnostic: nil,
+        operation: "an unexpected call")
+    static let unexpectedKerberos = KerberosError(
+        code: KerberosCode(rawValue: -1), message: "not expected by the fake directory", operation: "an unexpected call")
 
     /// A writable DC with a KDC, as the locator would have chosen it.
     public static func controller(_ hostName: String, domain: String, address: String = "192.0.2.10") -> DomainController {
-        DomainController(address: SocketAddress(numericHost: address, port: 389)!,
-                         netlogon: NetlogonResponse(hostName: hostName, domain: domain, flags: [.ldap, .kdc, .writable]))
+        DomainController(
+            address: SocketAddress(numericHost: address, port: 389)!,
+            netlogon: NetlogonResponse(hostName: hostName, domain: domain, flags: [.ldap, .kdc, .writable]))
     }
 
     public func search(_ requests: [LDAPSearchRequest], deadline: Deadline) throws(LDAPError) -> [[LDAPEntry]] {
         let bases = requests.map(\.base)
-        guard case .search(_, let answer)? = script.next("search of \(bases.joined(separator: " + "))", matches: {
-            if case .search(let expected, _) = $0 { return expected == bases }
-            return false
-        }) else { throw Self.unexpected }
+        guard
+            case .search(_, let answer)? = script.next(
+                "search of \(bases.joined(separator: " + "))",
+                matches: {
+                    if case .search(let expected, _) = $0 { return expected == bases }
+                    return false
+                })
+        else { throw Self.unexpected }
         return try answer.get()
     }
 
     /// A scripted search answers a paged one too, as one page per search (paging itself is the lab's to test).
-    public func pagedSearch(_ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
-                            onPage: (_ entries: Int) -> Void) throws(LDAPError) -> [[LDAPEntry]] {
+    public func pagedSearch(
+        _ requests: [LDAPSearchRequest], pageSize: Int, deadline: Deadline,
+        onPage: (_ entries: Int) -> Void
+    ) throws(LDAPError) -> [[LDAPEntry]] {
         let answers = try search(requests, deadline: deadline)
         for entries in answers { onPage(entries.count) }
         return answers
     }
 
     public func add(_ dn: String, attributes: [LDAPAttribute], deadline: Deadline) throws(LDAPError) {
-        guard case .add(_, let error)? = script.next("add of \(dn)", matches: {
-            if case .add(let expected, _) = $0 { return expected == dn }
-            return false
-        }) else { throw Self.unexpected }
+        guard
+            case .add(_, let error)? = script.next(
+                "add of \(dn)",
+                matches: {
+                    if case .add(let expected, _) = $0 { return expected == dn }
+                    return false
+                })
+        else { throw Self.unexpected }
         added[dn] = attributes
         if let error { throw error }
     }
 
     public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {
         let names = changes.map(\.attributeName)
-        guard case .modify(_, _, let error)? = script.next("modify of \(names.joined(separator: ", ")) on \(dn)", matches: {
-            if case .modify(let expected, let attributes, _) = $0 { return expected == dn && attributes == names }
-            return false
-        }) else { throw Self.unexpected }
+        guard
+            case .modify(_, _, let error)? = script.next(
+                "modify of \(names.joined(separator: ", ")) on \(dn)",
+                matches: {
+                    if case .modify(let expected, let attributes, _) = $0 { return expected == dn && attributes == names }
+                    return false
+                })
+        else { throw Self.unexpected }
         modified[dn, default: []] += changes
         if let error { throw error }
     }
 
     /// The scripted modify, taken when it is sent; its scripted error comes with the answer, when read.
-    public func beginModify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) -> PendingModify {
+    public func beginModify(
+        _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline
+    ) throws(LDAPError) -> PendingModify {
         let names = changes.map(\.attributeName)
         let what = "modify of \(names.joined(separator: ", ")) on \(dn)"
-        guard case .modify(_, _, let error)? = script.next(what, matches: {
-            if case .modify(let expected, let attributes, _) = $0 { return expected == dn && attributes == names }
-            return false
-        }) else { throw Self.unexpected }
+        guard
+            case .modify(_, _, let error)? = script.next(
+                what,
+                matches: {
+                    if case .modify(let expected, let attributes, _) = $0 { return expected == dn && attributes == names }
+                    return false
+                })
+        else { throw Self.unexpected }
         modified[dn, default: []] += changes
         overlaps.append("sent " + what)
         return PendingModify { [self] _ throws(LDAPError) in
@@ -124,43 +147,63 @@ public final class FakeDirectory: Directory {
     }
 
     public func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError) {
-        guard case .delete(_, let error)? = script.next("delete of \(dn)", matches: {
-            if case .delete(let expected, _) = $0 { return expected == dn }
-            return false
-        }) else { throw Self.unexpected }
+        guard
+            case .delete(_, let error)? = script.next(
+                "delete of \(dn)",
+                matches: {
+                    if case .delete(let expected, _) = $0 { return expected == dn }
+                    return false
+                })
+        else { throw Self.unexpected }
         if let error { throw error }
     }
 
-    public func login(_ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
-                      deadline: Deadline) throws(KerberosError) -> UInt32? {
-        guard case .login(_, let answer)? = script.next("keytab login as \(principal)", matches: {
-            if case .login(let expected, _) = $0 { return expected == principal }
-            return false
-        }) else { throw Self.unexpectedKerberos }
+    public func login(
+        _ principal: String, keytabPath: String, encryptionTypes: [EncryptionType], keepingTicketFor service: String?,
+        deadline: Deadline
+    ) throws(KerberosError) -> UInt32? {
+        guard
+            case .login(_, let answer)? = script.next(
+                "keytab login as \(principal)",
+                matches: {
+                    if case .login(let expected, _) = $0 { return expected == principal }
+                    return false
+                })
+        else { throw Self.unexpectedKerberos }
         overlaps.append("keytab login as \(principal)")
         return try answer.get()
     }
 
     /// No test scripts a DNS update (the lab's real DC is where registration is tested): any is unexpected.
-    public func updateDNS(_ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
-                          deadline: Deadline) throws(AdjoinError) -> DNSChangeResult {
+    public func updateDNS(
+        _ change: DNSChange, signedAs principal: String, keytabPath: String, encryptionTypes: [EncryptionType],
+        deadline: Deadline
+    ) throws(AdjoinError) -> DNSChangeResult {
         _ = script.next("DNS update of \(change)", matches: { _ in false })
         throw AdjoinError(.unknownError, "the fake directory did not expect a DNS update of \(change)")
     }
 
-    public func changePassword(of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
-                               kpasswd: SocketAddress?, deadline: Deadline) throws(KerberosError) {
-        guard case .changePassword(_, let error)? = script.next("password change of \(principal)", matches: {
-            if case .changePassword(let expected, _) = $0 { return expected == principal }
-            return false
-        }) else { throw Self.unexpectedKerberos }
+    public func changePassword(
+        of principal: String, keytabPath: String, encryptionTypes: [EncryptionType], to newPassword: SecretBytes,
+        kpasswd: SocketAddress?, deadline: Deadline
+    ) throws(KerberosError) {
+        guard
+            case .changePassword(_, let error)? = script.next(
+                "password change of \(principal)",
+                matches: {
+                    if case .changePassword(let expected, _) = $0 { return expected == principal }
+                    return false
+                })
+        else { throw Self.unexpectedKerberos }
         newPasswords.append(newPassword)
         if let error { throw error }
     }
 
     /// The same step as a keytab's change: the test scripts who changes, not with what.
-    public func changePassword(of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
-                               deadline: Deadline) throws(KerberosError) {
+    public func changePassword(
+        of principal: String, password: SecretBytes, to newPassword: SecretBytes, kpasswd: SocketAddress?,
+        deadline: Deadline
+    ) throws(KerberosError) {
         try changePassword(of: principal, keytabPath: "", encryptionTypes: [], to: newPassword, kpasswd: kpasswd, deadline: deadline)
     }
 
@@ -169,10 +212,14 @@ public final class FakeDirectory: Directory {
     }
 
     public func reconnected(deadline: Deadline, progress: (String) -> Void) throws(AdjoinError) -> any Directory {
-        guard case .reconnect(let error)? = script.next("reconnect", matches: {
-            if case .reconnect = $0 { return true }
-            return false
-        }) else { throw AdjoinError(.unknownError, "the fake directory did not expect a reconnect") }
+        guard
+            case .reconnect(let error)? = script.next(
+                "reconnect",
+                matches: {
+                    if case .reconnect = $0 { return true }
+                    return false
+                })
+        else { throw AdjoinError(.unknownError, "the fake directory did not expect a reconnect") }
         if let error { throw error }
         return self
     }
@@ -202,8 +249,10 @@ public final class FakeDirectoryConnector: DirectoryConnector, @unchecked Sendab
         script = CallScript("the fake directory connector", steps)
     }
 
-    public func locate(_ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
-                       progress: @escaping @Sendable (String) -> Void, deadline: Deadline) throws(AdjoinError) -> DomainController {
+    public func locate(
+        _ domain: DomainName, domainControllers: [HostPort], dnsServers: [SocketAddress], required: DCFlags,
+        progress: @escaping @Sendable (String) -> Void, deadline: Deadline
+    ) throws(AdjoinError) -> DomainController {
         let call = ConnectorStep.locate(domain: domain.value)
         guard script.next(call.description, matches: { $0 == call }) != nil else {
             throw AdjoinError(.unknownError, "the fake directory connector did not expect to \(call)")
@@ -211,8 +260,10 @@ public final class FakeDirectoryConnector: DirectoryConnector, @unchecked Sendab
         return directory.controller
     }
 
-    public func open(realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
-                     progress: (String) -> Void) throws(AdjoinError) -> any Directory {
+    public func open(
+        realm: String, as credential: DirectoryCredential, controller: DomainController, deadline: Deadline,
+        progress: (String) -> Void
+    ) throws(AdjoinError) -> any Directory {
         let call = ConnectorStep.login(principal: credential.principal)
         guard script.next(call.description, matches: { $0 == call }) != nil else {
             throw AdjoinError(.unknownError, "the fake directory connector did not expect a \(call)")

@@ -15,7 +15,8 @@ public struct HTTPStep: CustomStringConvertible {
 
     /// A connection refused or dropped: worth another attempt.
     public static func noAnswer(_ method: String, _ path: String) -> HTTPStep {
-        HTTPStep(method: method, path: path, answer: .failure(TransportError(error: .network("connection refused (scripted)"), retryable: true)))
+        HTTPStep(
+            method: method, path: path, answer: .failure(TransportError(error: .network("connection refused (scripted)"), retryable: true)))
     }
 
     public var description: String { "\(method) \(path)" }
@@ -32,7 +33,9 @@ public final class FakeHTTPTransport: HTTPTransport, @unchecked Sendable {
         script = CallScript("the fake HTTP transport", steps)
     }
 
-    public func send(_ request: HTTPRequest, purpose: String, limits: AttemptLimits, deadline: Deadline) throws(TransportError) -> HTTPResponse {
+    public func send(
+        _ request: HTTPRequest, purpose: String, limits: AttemptLimits, deadline: Deadline
+    ) throws(TransportError) -> HTTPResponse {
         sent.withLock { $0.append(request) }
         sentLimits.withLock { $0.append(limits) }
         let call = "\(request.method) \(request.path)"

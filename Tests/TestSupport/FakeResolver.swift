@@ -36,23 +36,33 @@ public final class FakeResolver: ResolverFactory, Resolver, @unchecked Sendable 
         return self
     }
 
-    public var serverDescription: String { servers.isEmpty ? "the servers in /etc/resolv.conf" : servers.map(\.host).joined(separator: ", ") }
+    public var serverDescription: String {
+        servers.isEmpty ? "the servers in /etc/resolv.conf" : servers.map(\.host).joined(separator: ", ")
+    }
 
     public func query(_ name: String, type: UInt16, deadline: Deadline) throws(AdjoinError) -> DNSAnswer {
         let call = "DNS query of \(name) type \(type)"
-        guard case .query(_, _, let answer)? = script.next(call, matches: {
-            if case .query(let expected, let expectedType, _) = $0 { return expected == name && expectedType == type }
-            return false
-        }) else { throw AdjoinError(.unknownError, "the fake resolver did not expect a \(call)") }
+        guard
+            case .query(_, _, let answer)? = script.next(
+                call,
+                matches: {
+                    if case .query(let expected, let expectedType, _) = $0 { return expected == name && expectedType == type }
+                    return false
+                })
+        else { throw AdjoinError(.unknownError, "the fake resolver did not expect a \(call)") }
         return try answer.get()
     }
 
     public func systemAddresses(of host: String) throws(AdjoinError) -> [String] {
         let call = "getaddrinfo of \(host)"
-        guard case .system(_, let answer)? = script.next(call, matches: {
-            if case .system(let expected, _) = $0 { return expected == host }
-            return false
-        }) else { throw AdjoinError(.unknownError, "the fake resolver did not expect a \(call)") }
+        guard
+            case .system(_, let answer)? = script.next(
+                call,
+                matches: {
+                    if case .system(let expected, _) = $0 { return expected == host }
+                    return false
+                })
+        else { throw AdjoinError(.unknownError, "the fake resolver did not expect a \(call)") }
         return try answer.get()
     }
 }

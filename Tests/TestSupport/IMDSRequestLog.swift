@@ -3,6 +3,7 @@
 public func imdsRequests(inLog text: String) -> [String] {
     text.split(separator: "\n").compactMap { line in
         let parts = line.split(separator: " ")
-        return parts.count >= 5 && parts[0] == "imds:" && (parts[2] == "GET" || parts[2] == "PUT") ? parts[2...].joined(separator: " ") : nil
+        return parts.count >= 5 && parts[0] == "imds:" && (parts[2] == "GET" || parts[2] == "PUT")
+            ? parts[2...].joined(separator: " ") : nil
     }
 }

@@ -1,7 +1,9 @@
 /// Just enough DER to write a Ticket and a KRB-ERROR (RFC 4120 5.3, 5.9.1) by hand, for the fake servers of tests.
 public enum KerberosDER {
     public static func element(_ tag: UInt8, _ content: [UInt8]) -> [UInt8] {
-        let length: [UInt8] = content.count < 0x80 ? [UInt8(content.count)]
+        let length: [UInt8] =
+            content.count < 0x80
+            ? [UInt8(content.count)]
             : content.count < 0x100 ? [0x81, UInt8(content.count)] : [0x82, UInt8(content.count >> 8), UInt8(content.count & 0xFF)]
         return [tag] + length + content
     }
@@ -16,8 +18,12 @@ public enum KerberosDER {
 
     public static func ticket(realm: String) -> [UInt8] {
         let encrypted = element(0x30, field(0, integer(18)) + field(2, element(0x04, (0..<64).map { _ in UInt8.random(in: 0...255) })))
-        return element(0x61, element(0x30, field(0, integer(5)) + field(1, string(realm)) + field(2, principal(["kadmin", "changepw"]))
-                                            + field(3, encrypted)))
+        return element(
+            0x61,
+            element(
+                0x30,
+                field(0, integer(5)) + field(1, string(realm)) + field(2, principal(["kadmin", "changepw"]))
+                    + field(3, encrypted)))
     }
 
     public static func krbError(code: UInt8, realm: String, text: String?, data: [UInt8]? = nil) -> [UInt8] {

@@ -44,7 +44,8 @@ public struct LabEnvironment: Sendable {
         let value = labVariable
         return LabEnvironment(
             dcIP: try value("ADJOIN_LAB_DC_IP"),
-            dcIPv6: ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP6"].flatMap { $0.isEmpty ? nil : $0 }, dcHost: try value("ADJOIN_LAB_DC_HOST"),
+            dcIPv6: ProcessInfo.processInfo.environment["ADJOIN_LAB_DC_IP6"].flatMap { $0.isEmpty ? nil : $0 },
+            dcHost: try value("ADJOIN_LAB_DC_HOST"),
             domain: try value("ADJOIN_LAB_DOMAIN"), netbios: try value("ADJOIN_LAB_NETBIOS"),
             realm: try value("ADJOIN_LAB_REALM"), joinUser: try value("ADJOIN_LAB_JOIN_USER"),
             joinPasswordFile: try value("ADJOIN_LAB_JOIN_PASSWORD_FILE"),
@@ -54,7 +55,8 @@ public struct LabEnvironment: Sendable {
             loginGroup: try value("ADJOIN_LAB_LOGIN_GROUP"), memberUser: try value("ADJOIN_LAB_MEMBER_USER"),
             memberPasswordFile: try value("ADJOIN_LAB_ALICE_PASSWORD_FILE"), nonmemberUser: try value("ADJOIN_LAB_NONMEMBER_USER"),
             nonmemberPasswordFile: try value("ADJOIN_LAB_BOB_PASSWORD_FILE"), minimalUser: try value("ADJOIN_LAB_MINIMAL_USER"),
-            minimalPasswordFile: try value("ADJOIN_LAB_MINIMAL_PASSWORD_FILE"), minimalOrganizationalUnit: try value("ADJOIN_LAB_MINIMAL_OU"),
+            minimalPasswordFile: try value("ADJOIN_LAB_MINIMAL_PASSWORD_FILE"),
+            minimalOrganizationalUnit: try value("ADJOIN_LAB_MINIMAL_OU"),
             awsEndpoint: try value("ADJOIN_LAB_AWS_ENDPOINT"), motoEndpoint: try value("ADJOIN_LAB_MOTO_ENDPOINT"),
             imdsEndpoint: try value("ADJOIN_LAB_IMDS_ENDPOINT"), imdsState: try value("ADJOIN_LAB_IMDS_STATE"),
             sigV4Log: try value("ADJOIN_LAB_SIGV4_LOG"), awsKeysFile: try value("ADJOIN_LAB_AWS_KEYS_FILE"))
@@ -71,7 +73,9 @@ public struct LabEnvironment: Sendable {
     /// those may belong to other accounts in moto.
     public func staticKey() throws -> (accessKeyId: String, secretAccessKey: String) {
         let keys = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: awsKeysFile))) as? [String: String]
-        guard let pair = keys?.first(where: { $0.key.hasPrefix("AKIA") }) else { throw LabSupportFailed(message: "no AKIA key in \(awsKeysFile): is the lab started?") }
+        guard let pair = keys?.first(where: { $0.key.hasPrefix("AKIA") }) else {
+            throw LabSupportFailed(message: "no AKIA key in \(awsKeysFile): is the lab started?")
+        }
         return (pair.key, pair.value)
     }
 

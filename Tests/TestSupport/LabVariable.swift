@@ -21,7 +21,8 @@ public enum LabPresence {
     public static var required: Bool { environment["ADJOIN_LAB"] == "1" }
     public static var running: Bool { environment["ADJOIN_LAB_DIR"] != nil }
     public static var suitesRun: Bool { required || running }
-    public static let skipReason = "lab not running: run scripts/lab start, then eval \"$(scripts/lab env)\" (ADJOIN_LAB=1 makes its absence a failure)"
+    public static let skipReason =
+        "lab not running: run scripts/lab start, then eval \"$(scripts/lab env)\" (ADJOIN_LAB=1 makes its absence a failure)"
 }
 
 extension Trait where Self == ConditionTrait {
@@ -41,10 +42,13 @@ public enum Botocore {
         process.waitUntilExit()
         return process.terminationStatus == 0
     }()
-    public static let skipReason = "botocore is not installed (pip install botocore; scripts/lab start installs it); ADJOIN_LAB=1 makes its absence a failure"
+    public static let skipReason =
+        "botocore is not installed (pip install botocore; scripts/lab start installs it); ADJOIN_LAB=1 makes its absence a failure"
 }
 
 extension Trait where Self == ConditionTrait {
     /// On a suite that checks against botocore: skipped, saying so, where it is missing (unless ADJOIN_LAB=1).
-    public static var needsBotocore: Self { .enabled(if: LabPresence.required || Botocore.available, Comment(rawValue: Botocore.skipReason)) }
+    public static var needsBotocore: Self {
+        .enabled(if: LabPresence.required || Botocore.available, Comment(rawValue: Botocore.skipReason))
+    }
 }

@@ -9,9 +9,11 @@ public struct ProxyPlanRefused: Error, CustomStringConvertible {
 /// operation signed with one session token (its digest: the first 16 hex digits of its SHA-256) with these
 /// errors, after checking their signatures, instead of passing them to moto. `tokenDigest` "*" matches
 /// any session token; `message` is the errors' message (default: the proxy's own).
-public func planProxyFailures(proxyEndpoint: String, tokenDigest: String, operation: String,
-                              failures: [(status: Int, code: String)], message: String? = nil,
-                              bodyContains: String? = nil) throws {
+public func planProxyFailures(
+    proxyEndpoint: String, tokenDigest: String, operation: String,
+    failures: [(status: Int, code: String)], message: String? = nil,
+    bodyContains: String? = nil
+) throws {
     let plan: [String: Any] = [
         "tokenDigest": tokenDigest, "operation": operation,
         "failures": failures.map { failure -> [String: Any] in
@@ -24,8 +26,10 @@ public func planProxyFailures(proxyEndpoint: String, tokenDigest: String, operat
     let body = try JSONSerialization.data(withJSONObject: plan)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-    process.arguments = ["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
-                         proxyEndpoint + "/adjoin-lab/fail-next"]
+    process.arguments = [
+        "-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@-",
+        proxyEndpoint + "/adjoin-lab/fail-next",
+    ]
     let input = Pipe()
     process.standardInput = input
     process.standardOutput = Pipe()

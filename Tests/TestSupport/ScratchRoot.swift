@@ -15,7 +15,8 @@ public final class ScratchRoot: Sendable {
     /// `prefix` names the test in the folder's name ("adjoin-scratch-1234..."), for whoever finds one left by a killed run.
     public init(_ prefix: String = "adjoin-scratch") {
         // A root's path goes into files other programs read (sshd's Include, sssd.conf): a word, no spaces.
-        precondition(!prefix.isEmpty && prefix.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }, "a scratch prefix is one word: \(prefix)")
+        precondition(
+            !prefix.isEmpty && prefix.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" }, "a scratch prefix is one word: \(prefix)")
         url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         files = HostFiles(root: url.path)
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
