@@ -74,10 +74,9 @@ extension LDAPConnection {
         return found ?? []
     }
 
-    /// `securityDescriptorFlags`: when the change replaces nTSecurityDescriptor, the parts it replaces
-    /// (`LDAPSearchRequest.daclOnly`); the others stay as the directory has them.
-    public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil, deadline: Deadline) throws(LDAPError) {
-        let list = ModificationList(
+    /// The changes as libldap's LDAPMod list.
+    private static func modifications(_ changes: [LDAPChange]) -> ModificationList {
+        ModificationList(
             changes.map { change in
                 switch change {
                 case .add(let attribute): (LDAP_MOD_ADD, attribute)
@@ -85,6 +84,12 @@ extension LDAPConnection {
                 case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
                 }
             })
+    }
+
+    /// `securityDescriptorFlags`: when the change replaces nTSecurityDescriptor, the parts it replaces
+    /// (`LDAPSearchRequest.daclOnly`); the others stay as the directory has them.
+    public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil, deadline: Deadline) throws(LDAPError) {
+        let list = Self.modifications(changes)
         let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
         let status = controls.withPointer { adjoin_ldap_modify_ext_s(raw, dn, list.pointer, $0, nil) }
@@ -97,14 +102,7 @@ extension LDAPConnection {
         _ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8? = nil,
         deadline: Deadline
     ) throws(LDAPError) -> LDAPPendingChange {
-        let list = ModificationList(
-            changes.map { change in
-                switch change {
-                case .add(let attribute): (LDAP_MOD_ADD, attribute)
-                case .replace(let attribute): (LDAP_MOD_REPLACE, attribute)
-                case .delete(let attribute): (LDAP_MOD_DELETE, attribute)
-                }
-            })
+        let list = Self.modifications(changes)
         let controls = try LDAPServerControls(securityDescriptorFlags: securityDescriptorFlags)
         applyTimeout(deadline)
         var messageID: Int32 = 0
