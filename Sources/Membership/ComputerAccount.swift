@@ -142,7 +142,6 @@ struct ComputerAccount {
             throw .invalidInput(
                 "--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
         } catch  where error.code == .alreadyExists || error.code == .constraintViolation {
-            if let late = lateAddOfThisHost(dn, deadline: deadline) { throw late }
             throw AdjoinError(
                 .accountConflict,
                 "an account named \(target.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
@@ -150,24 +149,6 @@ struct ComputerAccount {
         } catch {
             throw error.adjoinError(deadline: deadline)
         }
-    }
-
-    /// An account that appeared under `dn` after the search, carrying this host's owner marker: an add
-    /// of an earlier attempt that gave up on it (timed out) and that a DC queueing a fleet's joins applied
-    /// after that attempt's undo had looked. Not another host's account: a timeout, so that the boot
-    /// join tries again (its undo removes the account, or the next attempt finds it as this host's).
-    private func lateAddOfThisHost(_ dn: String, deadline: Deadline) -> AdjoinError? {
-        guard let owner = target.owner,
-            let entry = try? session.search(
-                base: dn, scope: .base, filter: "(objectClass=computer)", attributes: [AccountOwner.attribute],
-                deadline: deadline
-            ).first,
-            AccountOwner.parse(recorded: entry.strings(AccountOwner.attribute)) == owner
-        else { return nil }
-        return AdjoinError(
-            .timeout,
-            "\(dn) appeared after this attempt looked for it, carrying this host's owner \(owner): an add of an "
-                + "earlier attempt that timed out, which the DC applied late")
     }
 
     /// What reusing an existing account did.

@@ -70,8 +70,19 @@ final class FullListener {
 }
 
 @Suite(.serialized) struct TCPConnectTests {
-    static func openDescriptors() -> Int {
-        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    /// This machine's client sockets to `address` that are still open (/proc/net/tcp: on their way, connected,
+    /// or connected and closed by the server but not by the client). Read by the server's own port, so that
+    /// other suites' sockets, opened and closed meanwhile, do not count.
+    static func openDials(to address: SocketAddress) -> Int {
+        let port = String(address.port, radix: 16, uppercase: true)
+        let padded = String(repeating: "0", count: max(0, 4 - port.count)) + port
+        // Read to its end: a /proc file says it has size 0, and a read by size gets nothing.
+        let bytes = (try? FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/net/tcp")).readToEnd()) ?? nil
+        let table = String(decoding: bytes ?? Data(), as: UTF8.self)
+        return table.split(separator: "\n").dropFirst().filter { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[2].hasSuffix(":" + padded) && ["01", "02", "08"].contains(fields[3])
+        }.count
     }
 
     /// The queue frees a tenth of a second in; the first SYN's retransmission would come only after the
@@ -79,7 +90,6 @@ final class FullListener {
     @Test func aConnectionWhoseSYNWasDroppedIsDialledAgainWithinItsBudget() throws {
         let server = try FullListener()
         defer { server.close() }
-        let before = Self.openDescriptors()
         let started = try TCPConnect.start(server.address, purpose: "the test server")
         let acceptorDone = DispatchSemaphore(value: 0)
         server.acceptAll(after: .milliseconds(100), for: .milliseconds(700), finished: acceptorDone)
@@ -94,14 +104,13 @@ final class FullListener {
             withUnsafeMutablePointer(to: &peer) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(connected, $0, &length) }
             } == 0)
-        #expect(Self.openDescriptors() == before + 1, "the dials that lost are closed")
+        #expect(Self.openDials(to: server.address) == server.queued.count + 1, "the dials that lost are closed")
     }
 
     /// A queue that stays full: the budget ends it, as TIMEOUT, with every dial closed.
     @Test func aQueueThatStaysFullIsATimeoutWithEveryDialClosed() throws {
         let server = try FullListener()
         defer { server.close() }
-        let before = Self.openDescriptors()
         let started = try TCPConnect.start(server.address, purpose: "the test server")
         do throws(AdjoinError) {
             let connected = try TCPConnect.finish(
@@ -112,7 +121,7 @@ final class FullListener {
         } catch {
             #expect(error.status == .timeout, "\(error.message)")
         }
-        #expect(Self.openDescriptors() == before)
+        #expect(Self.openDials(to: server.address) == server.queued.count, "every dial is closed")
     }
 
     /// A refusal is an answer: no dial follows it.
@@ -120,7 +129,6 @@ final class FullListener {
         let server = try FullListener()
         let address = server.address
         server.close()
-        let before = Self.openDescriptors()
         do throws(AdjoinError) {
             let started = try TCPConnect.start(address, purpose: "the test server")
             let connected = try TCPConnect.finish(
@@ -131,6 +139,6 @@ final class FullListener {
         } catch {
             #expect(error.status == .networkError && error.message.contains("refused"), "\(error.message)")
         }
-        #expect(Self.openDescriptors() == before)
+        #expect(Self.openDials(to: address) == 0)
     }
 }
