@@ -186,7 +186,8 @@ def test_man_page_documents_every_status_with_its_exit_code(unpacked):
     text = rendered_man_page(unpacked)
     statuses = sections(text, r"^([A-Z][A-Z ]+)$")["STATUSES AND EXIT CODES"]
     with open(os.path.join(ROOT, "Sources/AdjoinCore/Status.swift"), encoding="utf-8") as f:
-        declared = re.findall(r'Status\("([A-Z_]+)", exitCode: (\d+),', f.read())
+        # A declaration may be wrapped over lines (swift format).
+        declared = re.findall(r'Status\(\s*"([A-Z_]+)",\s*exitCode:\s*(\d+),', f.read())
     assert len(declared) >= 10, declared
     for name, code in declared:
         assert re.search(r"^\s+%s \(exit %s\)$" % (name, code), statuses, re.M), \
