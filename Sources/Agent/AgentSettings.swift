@@ -64,6 +64,12 @@ public struct AgentSettings: Sendable {
         return address
     }
 
+    /// The join user's password from standard input (`--password-stdin`), as this layer's.
+    mutating func readPasswordFromStandardInput() throws(AdjoinError) {
+        password = .secret(try JoinPassword.fromStandardInput())
+        given.insert(.joinPassword)
+    }
+
     /// These settings with what `layer` gives laid over them (the command line's over the parameter's).
     public func overlaid(by layer: AgentSettings) -> AgentSettings {
         var merged = self

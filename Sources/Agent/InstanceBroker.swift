@@ -120,9 +120,7 @@ struct InstanceBroker {
             SettingsModel.all.filter(\.handedOn).compactMap { setting in reply[setting.key.rawValue].map { (setting.key.rawValue, $0) } },
             source: source
         ).settings()
-        for setting in SettingsModel.all where setting.handedOn && handedOn.given.contains(setting.key) {
-            setting.copy(handedOn, &settings)
-        }
+        settings = settings.overlaid(by: handedOn)
         settings.broker = url
         return Answer(
             settings: settings, computerName: try ComputerName(explicit: try text("computerName")),

@@ -451,8 +451,7 @@ public struct JoinUseCase: UseCase {
             }
         }
         if password, options.passwordFromStandardInput, !options.dryRun, !flags.given.contains(.joinPassword) {
-            flags.password = .secret(try JoinPassword.fromStandardInput())
-            flags.given.insert(.joinPassword)
+            try flags.readPasswordFromStandardInput()
         }
         state.flags = flags
         return flags

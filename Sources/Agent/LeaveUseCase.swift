@@ -61,11 +61,9 @@ public struct LeaveUseCase: UseCase {
                         status: .skipped, fields: [.statusLine, .duration(deadline.elapsed), .string("message", "message", message)])
                 }
             }
-            var given = SettingFlags()
-            given.set(.domain, options.domain)
-            given.set(.joinUser, options.user)
-            given.set(.statusTable, options.statusTable)
-            let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
+            let flags = try SettingFlags.adminSettings(
+                domain: options.domain, joinUser: options.user, statusTable: options.statusTable,
+                passwordFromStandardInput: options.passwordFromStandardInput)
             // A remote leave runs as an admin command (the SDKs' credential chain, from anywhere); a leave
             // on the host itself is the instance's.
             if case .remote(let computerName, let instanceID) = options.target {

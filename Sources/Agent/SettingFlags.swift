@@ -39,13 +39,18 @@ public struct SettingFlags: Sendable {
         try SettingsReader(members, source: nil).settings()
     }
 
-    /// The same, with the join user's password from standard input when the command asks for it there.
-    func settings(passwordFromStandardInput: Bool) throws(AdjoinError) -> AgentSettings {
-        var settings = try settings()
-        if passwordFromStandardInput {
-            settings.password = .secret(try JoinPassword.fromStandardInput())
-            settings.given.insert(.joinPassword)
-        }
+    /// What the admin commands (leave, sweep) take as flags: the domain, the join user, the status table,
+    /// and the join user's password from standard input when the command asks for it there.
+    static func adminSettings(
+        domain: String?, joinUser: String?, statusTable: String?,
+        passwordFromStandardInput: Bool
+    ) throws(AdjoinError) -> AgentSettings {
+        var flags = SettingFlags()
+        flags.set(.domain, domain)
+        flags.set(.joinUser, joinUser)
+        flags.set(.statusTable, statusTable)
+        var settings = try flags.settings()
+        if passwordFromStandardInput { try settings.readPasswordFromStandardInput() }
         return settings
     }
 }

@@ -35,7 +35,9 @@ extension SettingKey {
 /// Every setting the agent takes. A new setting is an entry here, a flag on the command that offers it,
 /// and the code that uses it.
 enum SettingsModel {
-    static var all: [Setting] {
+    /// Built once: every document read, overlay and flag's help walks it. Its closures capture only key
+    /// paths and never change, so sharing it across threads is safe.
+    nonisolated(unsafe) static let all: [Setting] = {
         [
             checked(.domain, legacy: ["dnsName"], \.domain) { (text) throws(AdjoinError) in try DomainName(text) }
                 .offered(
@@ -169,7 +171,7 @@ enum SettingsModel {
                 },
                 copy: copying(\.brokerRoles)),
         ]
-    }
+    }()
 
     static func setting(_ key: SettingKey) -> Setting? { all.first { $0.key == key } }
 

@@ -10,28 +10,30 @@ struct SettingsReader {
 
     init(_ members: [(String, JSON)], source: String?) throws(AdjoinError) {
         self.source = source
-        let where_ = source ?? "the command line"
         var seen: Set<String> = []
         for (name, value) in members {
-            guard seen.insert(name).inserted else { throw .invalidInput("\(where_): \"\(name)\" is given twice") }
+            guard seen.insert(name).inserted else { throw .invalidInput("\(origin): \"\(name)\" is given twice") }
             guard let key = source == nil ? SettingKey(rawValue: name) : SettingsModel.key(named: name) else {
                 let known = SettingsModel.all.filter(\.inDocument).flatMap { [$0.key.rawValue] + $0.legacy }
                 let hint =
                     known.min { editDistance($0, name) < editDistance($1, name) }.flatMap {
                         editDistance($0, name) <= 3 ? " (did you mean \"\($0)\"?)" : nil
                     } ?? ""
-                throw .invalidInput("\(where_): unknown key \"\(name)\"\(hint)")
+                throw .invalidInput("\(origin): unknown key \"\(name)\"\(hint)")
             }
             if key == .domainControllers && name != key.rawValue {
                 continue  // dnsIP1/dnsIP2 are read together by domainControllers()
             }
             if let earlier = values[key] {
-                throw .invalidInput("\(where_): give \"\(earlier.given)\" or \"\(name)\", not both: they mean the same")
+                throw .invalidInput("\(origin): give \"\(earlier.given)\" or \"\(name)\", not both: they mean the same")
             }
             values[key] = (name, value)
         }
         legacyControllers = members.filter { $0.0 == "dnsIP1" || $0.0 == "dnsIP2" }.sorted { $0.0 < $1.0 }
     }
+
+    /// The layer in a message: its source, or the command line.
+    private var origin: String { source ?? "the command line" }
 
     /// Every setting this layer gives, typed and checked, in the model's order.
     func settings() throws(AdjoinError) -> AgentSettings {
@@ -50,7 +52,7 @@ struct SettingsReader {
     }
 
     func error(_ key: SettingKey, _ problem: String) -> AdjoinError {
-        .invalidInput("\(source ?? "the command line"): \"\(values[key]?.given ?? key.rawValue)\" \(problem)")
+        .invalidInput("\(origin): \"\(values[key]?.given ?? key.rawValue)\" \(problem)")
     }
 
     /// Runs a value's own check, prefixing its message with where the value came from.
@@ -101,14 +103,13 @@ struct SettingsReader {
     }
 
     func domainControllers() throws(AdjoinError) -> [HostPort] {
-        let where_ = source ?? "the command line"
         if values[.domainControllers] != nil, !legacyControllers.isEmpty {
-            throw .invalidInput("\(where_): give \"domainControllers\" or \"\(legacyControllers[0].0)\", not both: they mean the same")
+            throw .invalidInput("\(origin): give \"domainControllers\" or \"\(legacyControllers[0].0)\", not both: they mean the same")
         }
         var texts = try strings(.domainControllers).map { ("domainControllers", $0) }
         for (key, value) in legacyControllers where value != .null {
             guard let text = value.string, !text.isEmpty else {
-                throw .invalidInput("\(where_): \"\(key)\" must be a string, not \(value.kind)")
+                throw .invalidInput("\(origin): \"\(key)\" must be a string, not \(value.kind)")
             }
             texts.append((key, text))
         }
@@ -119,7 +120,7 @@ struct SettingsReader {
                 if !parsed.contains(controller) { parsed.append(controller) }
             } catch {
                 guard source != nil else { throw error }
-                throw .invalidInput("\(where_): \"\(key)\": \(error.message)")
+                throw .invalidInput("\(origin): \"\(key)\": \(error.message)")
             }
         }
         return parsed
@@ -139,7 +140,7 @@ struct SettingsReader {
         ].compactMap { $0 }
         guard given.count <= 1 else {
             throw .invalidInput(
-                "\(source ?? "the command line"): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password"
+                "\(origin): give one of \(given.map { "\"\($0)\"" }.joined(separator: ", ")), not several: each names the password"
             )
         }
         if let inline {

@@ -29,11 +29,9 @@ public struct SweepUseCase: UseCase {
         let deadline = context.deadline
         let result: SweepResult
         do throws(AdjoinError) {
-            var given = SettingFlags()
-            given.set(.domain, options.domain)
-            given.set(.joinUser, options.user)
-            given.set(.statusTable, options.statusTable)
-            let flags = try given.settings(passwordFromStandardInput: options.passwordFromStandardInput)
+            let flags = try SettingFlags.adminSettings(
+                domain: options.domain, joinUser: options.user, statusTable: options.statusTable,
+                passwordFromStandardInput: options.passwordFromStandardInput)
             // The SDKs' credential chain: from a workstation, CI or a container as well as from an instance.
             let instance = try AdminContext.load(
                 parameter: options.readsParameter ? options.parameter ?? AWSNames.defaultParameter : nil, flags: flags,
