@@ -51,7 +51,7 @@ let package = Package(
             path: "Tests/TestSupport"),
         .testTarget(name: "AdjoinCoreTests", dependencies: ["AdjoinCore", "TestSupport"]),
         .testTarget(name: "DiscoveryTests", dependencies: ["Discovery", "AdjoinCore", "TestSupport"]),
-        .testTarget(name: "DNSTests", dependencies: ["DNS", "AdjoinCore"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "KerberosTests", dependencies: ["Kerberos", "AdjoinCore", "TestSupport"]),
         .testTarget(name: "LDAPTests", dependencies: ["LDAP", "AdjoinCore"]),
         .testTarget(

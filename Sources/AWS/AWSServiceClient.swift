@@ -105,7 +105,11 @@ final class AWSServiceClient {
                     attempt -= 1
                     continue
                 }
-                guard error.isRetryable, attempt < retry.maximumAttempts else { throw AWSCallError.service(error, error.adjoinError(what)) }
+                // A quota frees room at its own pace: throttled tries go on for as long as the deadline lets the
+                // next pause fit (a boot join gives its settings read minutes), other failures at most `maximumAttempts`.
+                guard error.isRetryable, error.isThrottling || attempt < retry.maximumAttempts else {
+                    throw AWSCallError.service(error, error.adjoinError(what))
+                }
                 failure = error.adjoinError(what)
                 throttled = error.isThrottling
             } catch let error as TransportError {
@@ -149,6 +153,7 @@ enum AWSCallError: Error {
 /// mostly pass on their second try; drawn over 1 s (the SDKs' habit), each went round three or four
 /// times, every round a GetParameter against the same quota. A lone throttled call waits 3 s on average.
 struct RetryPolicy {
+    /// For failures other than throttling, which only the deadline bounds.
     var maximumAttempts = 4
     var base: Duration = .milliseconds(100)
     var cap: Duration = .seconds(5)

@@ -21,6 +21,7 @@ public struct Errno: Sendable, Hashable, CustomStringConvertible {
     public static let inProgress = Errno(EINPROGRESS)
     public static let brokenPipe = Errno(EPIPE)
     public static let connectionReset = Errno(ECONNRESET)
+    public static let timedOut = Errno(ETIMEDOUT)
 
     /// strerror's text, as messages have always shown it.
     public var description: String { String(cString: strerror(rawValue)) }

@@ -29,6 +29,14 @@ public enum TCPConnect {
 
     /// How long a connection may wait for the server's answer before another SYN goes out on a fresh socket.
     public static let redialInterval: Duration = .seconds(1)
+    /// How long what this end sent may stay unacknowledged before the kernel gives the connection up
+    /// (TCP_USER_TIMEOUT; a read or write then fails with ETIMEDOUT, which StreamSocket calls
+    /// `unacknowledged`). A server whose listen queue is full when the handshake's last ACK arrives drops
+    /// that ACK, and then each request sent on the connection, while this end believes it is connected:
+    /// the kernel sends the request again after 0.2, 0.6, 1.4, 3, 6.2 s..., so a host could wait a minute
+    /// for a DC that has long been idle. A server that has the request acknowledges it at once however
+    /// busy it is (its kernel does, not the service), so a slow answer is never cut short by this.
+    public static let unacknowledgedLimit: Duration = .seconds(3)
     /// At most this many connections on their way at once (one a second for a 20 s budget is 20).
     static let maximumDials = 16
 
@@ -40,7 +48,7 @@ public enum TCPConnect {
     /// unreachable network is an answer: the wait ends there. Every socket is closed on failure.
     public static func finish(
         _ descriptor: Int32, _ address: SocketAddress, deadline: Deadline, purpose: String,
-        redialInterval: Duration = TCPConnect.redialInterval
+        redialInterval: Duration = TCPConnect.redialInterval, unacknowledgedLimit: Duration = TCPConnect.unacknowledgedLimit
     ) throws(AdjoinError) -> Int32 {
         var dials = [descriptor]
         var nextDial = ContinuousClock.now + redialInterval
@@ -55,7 +63,7 @@ public enum TCPConnect {
             }
             if let answered = waiting.first(where: { $0.revents != 0 }) {
                 dials.filter { $0 != answered.fd }.forEach { close($0) }
-                return try connected(answered.fd, address, purpose: purpose)
+                return try connected(answered.fd, address, purpose: purpose, unacknowledgedLimit: unacknowledgedLimit)
             }
             if deadline.isExpired {
                 dials.forEach { close($0) }
@@ -68,8 +76,20 @@ public enum TCPConnect {
         }
     }
 
+    /// How long data sent on `descriptor` has waited for the peer's acknowledgement: nil when nothing sent is
+    /// unacknowledged (or the socket is not TCP). Counted from the later of the last data sent and the last
+    /// acknowledgement received, so that a request sent after an idle spell is not taken for an old one.
+    public static func unacknowledgedFor(_ descriptor: Int32) -> Duration? {
+        var info = tcp_info()
+        var length = socklen_t(MemoryLayout<tcp_info>.size)
+        guard getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_INFO, &info, &length) == 0, info.tcpi_unacked > 0 else { return nil }
+        return .milliseconds(Int64(min(info.tcpi_last_data_sent, info.tcpi_last_ack_recv)))
+    }
+
     /// The socket poll found answered: made blocking when connected, closed with the reason when refused.
-    private static func connected(_ descriptor: Int32, _ address: SocketAddress, purpose: String) throws(AdjoinError) -> Int32 {
+    private static func connected(
+        _ descriptor: Int32, _ address: SocketAddress, purpose: String, unacknowledgedLimit: Duration
+    ) throws(AdjoinError) -> Int32 {
         var failure: Int32 = 0
         var length = socklen_t(MemoryLayout<Int32>.size)
         getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &failure, &length)
@@ -77,6 +97,8 @@ public enum TCPConnect {
             close(descriptor)
             throw .network("cannot connect to \(purpose) at \(address): \(Errno(failure).description)")
         }
+        var limit = UInt32(clamping: unacknowledgedLimit.milliseconds)
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &limit, socklen_t(MemoryLayout<UInt32>.size))
         let flags = fcntl(descriptor, F_GETFL)
         _ = fcntl(descriptor, F_SETFL, flags & ~Int32(O_NONBLOCK))
         return descriptor

@@ -38,11 +38,13 @@ public final class InstanceContext {
     /// `settingsPointer` (from /etc/default/adjoin) names a central settings table to read instead of the parameter.
     /// `readsJoinPassword`: false for a join with a one-time password, which has no use for the join user's
     /// password: the one the settings name (a parameter or a secret) is then not read at all.
+    /// `settingsDeadline`: the settings' own bound, where it is not `deadline` (a boot join's read may wait out a
+    /// throttled fleet for minutes).
     public static func load(
         parameter: String?, settingsPointer: CentralSettingsPointer? = nil, flags: AgentSettings, readTags: Bool = true,
         readsJoinPassword: Bool = true, environment: AWSEnvironment = .current(),
         metadata given: InstanceMetadata? = nil, credentials givenCredentials: AWSCredentialChain? = nil,
-        deadline: Deadline, progress: (String) -> Void
+        deadline: Deadline, settingsDeadline: Deadline? = nil, progress: (String) -> Void
     ) throws(AdjoinError) -> InstanceContext {
         let metadata: InstanceMetadata
         if let given { metadata = given } else { metadata = try InstanceMetadata(environment: environment) }
@@ -70,7 +72,7 @@ public final class InstanceContext {
                 credentials: credentials, region: region, environment: environment, who: "this instance's role")
             (settings, source) = try SettingsLoader.load(
                 parameter: parameter, pointer: settingsPointer, accountId: identity.accountId, instance: instance,
-                keepPassword: flags.password != nil || !readsJoinPassword, deadline: deadline, progress: progress)
+                keepPassword: flags.password != nil || !readsJoinPassword, deadline: settingsDeadline ?? deadline, progress: progress)
         } catch  where tags.optedOut(tag: flags.autoJoinTag) {
             progress("\(error.message) (the instance opted out, so this only means no status item)")
             settings = AgentSettings()

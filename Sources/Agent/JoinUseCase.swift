@@ -55,6 +55,7 @@ public struct JoinUseCase: UseCase {
         }
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
+            state.whole = Deadline(seconds: budget.seconds)
             return try BootRetry(budget: budget).run(
                 perAttempt: options.directory.timeout,
                 retrying: { retry in
@@ -98,14 +99,17 @@ public struct JoinUseCase: UseCase {
 
     /// One attempt of the join (`number`: which one, when the join keeps trying). What it learnt about the
     /// instance (identity, metadata token, credentials, settings) and its status reporter stay for the next.
-    private func attempt(_ number: Int?, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport {
+    private func attempt(_ number: Int?, _ given: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport {
+        var context = given
         // Each attempt takes the host's lock within its own budget: BUSY is one of the outcomes worth another attempt.
         let lock = options.dryRun ? nil : try lockHost(files: context.files, deadline: context.deadline, progress: context.progress)
         defer { lock?.release() }
         if options.unlessJoined, let report = try alreadyJoined(context, state: state) { return report }
         let flags = try commandLineSettings(state)
         if state.context == nil, options.readsParameter || options.settings.text(.statusTable) != nil {
-            if let skipped = try readInstance(flags: flags, context, state: state) { return skipped }
+            let (skipped, afterRead) = try readInstance(flags: flags, context, state: state)
+            if let skipped { return skipped }
+            context = afterRead
         } else if let skipped = try brokerPasswordForALaterAttempt(context, state: state) {
             return skipped
         }
@@ -121,19 +125,24 @@ public struct JoinUseCase: UseCase {
 
     /// The instance's identity, tags and settings (or the broker's answer), its status reporter: read once for
     /// all attempts. Every read is a GetParameter against the quota that the whole fleet booting shares (40 a
-    /// second per account and Region by default), and a throttled one is an attempt lost. A report when the
-    /// instance opted out, or the broker said to skip it; nil: go on and join.
-    private func readInstance(flags: AgentSettings, _ context: RunContext, state: JoinAttempts) throws(AdjoinError) -> CommandReport? {
-        let deadline = context.deadline
+    /// second per account and Region by default). In a boot join the settings read waits out the quota on its
+    /// own clock (`JoinAttempts.settingsDeadline`), and the attempt's budget begins once it has them: a read
+    /// throttled for most of an attempt would leave the DC seconds for a join that its queue makes longer,
+    /// and the DC would then do work that the attempt's timeout throws away. Returns a report when the
+    /// instance opted out, or the broker said to skip it (nil: go on and join), and the attempt's context.
+    private func readInstance(
+        flags: AgentSettings, _ given: RunContext, state: JoinAttempts
+    ) throws(AdjoinError) -> (skipped: CommandReport?, context: RunContext) {
         // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
-        let namedBroker = try brokerNamedOnThisHost(context.files)
+        let namedBroker = try brokerNamedOnThisHost(given.files)
         var loaded = try InstanceContext.load(
             parameter: namedBroker == nil ? settingsParameter : nil,
-            settingsPointer: namedBroker == nil ? try settingsPointer(context.files) : nil,
+            settingsPointer: namedBroker == nil ? try settingsPointer(given.files) : nil,
             flags: flags, readsJoinPassword: !options.oneTimePasswordFromStandardInput,
-            environment: context.environment,
+            environment: given.environment,
             metadata: try state.instanceMetadata(), credentials: state.credentials,
-            deadline: deadline, progress: context.progress)
+            deadline: given.deadline, settingsDeadline: state.settingsDeadline(), progress: given.progress)
+        let context = state.attemptFromNow(given)
         state.broker = nil
         if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
             guard !options.dryRun else {
@@ -142,14 +151,14 @@ public struct JoinUseCase: UseCase {
             state.brokerAsked = (url, loaded, flags)
             switch try askBroker(context, state: state) {
             case .some(let answered): loaded = answered
-            case .none: return optedOut(loaded, context, state: state, message: state.skippedMessage)
+            case .none: return (optedOut(loaded, context, state: state, message: state.skippedMessage), context)
             }
         }
         state.context = loaded
         state.credentials = loaded.credentials
         state.domainName = loaded.settings.domain?.value ?? state.domainName
         if !options.dryRun, state.status == nil { state.status = try StatusReporter(context: loaded) }
-        return loaded.optedOut ? optedOut(loaded, context, state: state) : nil
+        return (loaded.optedOut ? optedOut(loaded, context, state: state) : nil, context)
     }
 
     /// A later attempt through the broker: a password kept from its last answer (the one-time password, which
@@ -477,6 +486,25 @@ final class JoinAttempts: InstanceIDReader {
     var domainName: String?
     var lastFailure: AdjoinError?
     let started = ContinuousClock.now
+    /// A boot join's whole `--retry-for`; nil for a single attempt.
+    var whole: Deadline?
+    /// How long a boot join's settings read may wait out SSM's throttling (pauses of up to 30 s between
+    /// tries): 1,000 instances booting at once need 25 s of SSM's default quota for one read each, and
+    /// 12,000 five minutes.
+    static let settingsPatience: Duration = .seconds(300)
+
+    /// The settings read's own bound in a boot join (within `--retry-for`); nil: the attempt's.
+    func settingsDeadline() -> Deadline? {
+        whole.map { Deadline(seconds: min($0.remaining.seconds, Self.settingsPatience.seconds)) }
+    }
+
+    /// In a boot join, `context` with the attempt's budget counted again from now (within `--retry-for`), for the
+    /// work after the settings read.
+    func attemptFromNow(_ context: RunContext) -> RunContext {
+        guard let whole else { return context }
+        let now = ContinuousClock.now
+        return context.with(deadline: Deadline(start: now, end: min(now + (context.deadline.end - context.deadline.start), whole.end)))
+    }
     /// The command line's settings (standard input's password with them once the join needs it): read once.
     var flags: AgentSettings?
     /// The join password for the attempts after the first: the login wipes the copy it is given (libkrb5

@@ -13,6 +13,10 @@ public final class DNSStream {
     private var connected: Bool
     /// Requests answered on this connection: what an update costs in round trips.
     public private(set) var exchanges = 0
+    /// Connections opened: more than one when the server's host never took the first.
+    public private(set) var connections = 1
+    /// How long a request may stay unacknowledged before it goes again on a new connection (tests shorten it).
+    public var unacknowledgedLimit = TCPConnect.unacknowledgedLimit
 
     public init(_ address: SocketAddress, deadline: Deadline) throws(AdjoinError) {
         self.address = address
@@ -90,44 +94,72 @@ public final class DNSStream {
         guard request.count >= 12, request.count <= Int(UInt16.max) else {
             throw .invalidInput("a DNS message of \(request.count) bytes cannot be sent")
         }
-        if !connected {
-            do {
-                descriptor = try TCPConnect.finish(descriptor, address, deadline: deadline, purpose: "the DNS server")
-                connected = true
-            } catch {
-                descriptor = -1
+        while true {
+            if !connected {
+                do {
+                    descriptor = try TCPConnect.finish(
+                        descriptor, address, deadline: deadline, purpose: "the DNS server", unacknowledgedLimit: unacknowledgedLimit)
+                    connected = true
+                } catch {
+                    descriptor = -1
+                    throw error
+                }
+            }
+            switch roundTrip(request, deadline: deadline) {
+            case .success(let reply):
+                exchanges += 1
+                return reply
+            case .failure(.unacknowledged) where exchanges == 0:
+                // The server's host never took this connection (its listen queue was full when the handshake
+                // ended), so the server holds nothing of it: the request goes again on a new one.
+                drop()
+                descriptor = try TCPConnect.start(address, purpose: "the DNS server")
+                connected = false
+                connections += 1
+            case .failure(let failure):
+                drop()
+                throw describe(failure)
+            case .answer(let error):
+                drop()
                 throw error
             }
         }
-        let outcome: Result<[UInt8], AdjoinError>
+    }
+
+    /// After a failure the stream's position is unknown: a late reply would be read as the next one.
+    private func drop() {
+        close(descriptor)
+        descriptor = -1
+    }
+
+    private enum Outcome {
+        case success([UInt8])
+        case failure(StreamSocket.Failure)
+        case answer(AdjoinError)
+    }
+
+    private func roundTrip(_ request: [UInt8], deadline: Deadline) -> Outcome {
         do throws(StreamSocket.Failure) {
-            try StreamSocket.send([UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request, on: descriptor, deadline: deadline)
-            let header = try StreamSocket.receive(2, on: descriptor, deadline: deadline)
+            try StreamSocket.send(
+                [UInt8(request.count >> 8), UInt8(request.count & 0xFF)] + request, on: descriptor, deadline: deadline,
+                unacknowledgedLimit: unacknowledgedLimit)
+            let header = try StreamSocket.receive(2, on: descriptor, deadline: deadline, unacknowledgedLimit: unacknowledgedLimit)
             let length = Int(header[0]) << 8 | Int(header[1])
-            if length < 12 {
-                outcome = .failure(.network("the DNS server at \(address) sent a reply of \(length) bytes"))
-            } else {
-                let reply = try StreamSocket.receive(length, on: descriptor, deadline: deadline)
-                outcome =
-                    reply[0] == request[0] && reply[1] == request[1]
-                    ? .success(reply) : .failure(.network("the DNS server at \(address) answered another message than the one sent"))
-            }
+            guard length >= 12 else { return .answer(.network("the DNS server at \(address) sent a reply of \(length) bytes")) }
+            let reply = try StreamSocket.receive(length, on: descriptor, deadline: deadline)
+            return reply[0] == request[0] && reply[1] == request[1]
+                ? .success(reply) : .answer(.network("the DNS server at \(address) answered another message than the one sent"))
         } catch {
-            switch error {
-            case .timedOut: outcome = .failure(.timeout("no answer from the DNS server at \(address) within the time budget"))
-            case .closed: outcome = .failure(.network("the DNS server at \(address) closed the connection without a whole answer"))
-            case .system(let errno): outcome = .failure(.network("cannot talk to the DNS server at \(address): \(errno)"))
-            }
+            return .failure(error)
         }
-        switch outcome {
-        case .success(let reply):
-            exchanges += 1
-            return reply
-        case .failure(let error):
-            // After a failure the stream's position is unknown: a late reply would be read as the next one.
-            close(descriptor)
-            descriptor = -1
-            throw error
+    }
+
+    private func describe(_ failure: StreamSocket.Failure) -> AdjoinError {
+        switch failure {
+        case .timedOut: .timeout("no answer from the DNS server at \(address) within the time budget")
+        case .closed: .network("the DNS server at \(address) closed the connection without a whole answer")
+        case .unacknowledged: .network("the DNS server's host at \(address) never acknowledged the request")
+        case .system(let errno): .network("cannot talk to the DNS server at \(address): \(errno)")
         }
     }
 }

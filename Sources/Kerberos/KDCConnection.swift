@@ -15,6 +15,8 @@ public final class KDCConnection {
     public let realm: String
     /// What the far end is, for messages: "the KDC" or "the kpasswd server".
     public let service: String
+    /// A request may be sent again on a new connection (AS and TGS requests; not a password change).
+    let requestsRepeat: Bool
     private var descriptor: Int32 = -1
     /// `descriptor`'s connection was begun (`begin`) and not yet waited for.
     private var connecting = false
@@ -28,21 +30,29 @@ public final class KDCConnection {
     private(set) var exchanges = 0
     /// Answers that came by UDP (`exchangeByDatagram`).
     private(set) var datagrams = 0
+    /// How long a request may stay unacknowledged before its connection is given up and the request sent
+    /// on a new one (tests shorten it).
+    var unacknowledgedLimit = TCPConnect.unacknowledgedLimit
 
     /// Replies larger than this are refused (a PAC-laden AS-REP is a few kilobytes).
     static let maximumReply = 1 << 20
 
-    public init(address: SocketAddress, realm: String, service: String = "the KDC") {
+    public convenience init(address: SocketAddress, realm: String) {
+        self.init(address: address, realm: realm, service: "the KDC", requestsRepeat: true)
+    }
+
+    private init(address: SocketAddress, realm: String, service: String, requestsRepeat: Bool) {
         self.address = address
         self.realm = realm
         self.service = service
+        self.requestsRepeat = requestsRepeat
     }
 
     /// A connection to the kpasswd service of the DC at `host`: on port 464 unless `port` says otherwise.
     public convenience init(kpasswdAt host: SocketAddress, port: UInt16 = 464, realm: String) {
         self.init(
             address: SocketAddress(family: host.family, addressBytes: host.addressBytes, port: port), realm: realm,
-            service: "the kpasswd server")
+            service: "the kpasswd server", requestsRepeat: false)
     }
 
     deinit {
@@ -151,25 +161,25 @@ public final class KDCConnection {
     /// Sends one request and returns the reply (from a KDC an AS-REP, TGS-REP or KRB-ERROR; from a
     /// kpasswd server an RFC 3244 reply), undecoded.
     func exchange(_ request: [UInt8], deadline: Deadline) throws(KerberosError) -> [UInt8] {
-        let reused = descriptor >= 0 && answeredOnThisConnection
-        if descriptor < 0 || connecting { try connect(deadline) }
-        do {
-            return try roundTrip(request, deadline)
-        } catch .closedBeforeReply where reused {
-            // A KDC may close a connection that sat idle (during the LDAP work between two logins):
-            // one new connection, and the request again (AS and TGS requests can be repeated; a
-            // kpasswd connection carries one request, so it never gets here).
+        var reused = descriptor >= 0 && answeredOnThisConnection
+        while true {
+            if descriptor < 0 || connecting { try connect(deadline) }
+            do {
+                return try roundTrip(request, deadline)
+            } catch .closedBeforeReply where reused {
+                // A KDC may close a connection that sat idle (during the LDAP work between two logins):
+                // one new connection, and the request again (AS and TGS requests can be repeated; a
+                // kpasswd connection carries one request, so it never gets here).
+            } catch .unacknowledged where requestsRepeat {
+                // The DC's host never took the request: its listen queue was full when the handshake ended, so
+                // the connection exists on this side only. The request never reached the KDC, and goes again on
+                // a new connection, as often as the budget allows (a kpasswd request is not sent twice).
+            } catch {
+                disconnect()
+                throw failure(error)
+            }
             disconnect()
-            try connect(deadline)
-        } catch {
-            disconnect()
-            throw failure(error)
-        }
-        do {
-            return try roundTrip(request, deadline)
-        } catch {
-            disconnect()
-            throw failure(error)
+            reused = false
         }
     }
 
@@ -188,9 +198,12 @@ public final class KDCConnection {
                 connecting = false
                 let begun = descriptor
                 descriptor = -1
-                descriptor = try TCPConnect.finish(begun, address, deadline: deadline, purpose: service)
+                descriptor = try TCPConnect.finish(
+                    begun, address, deadline: deadline, purpose: service, unacknowledgedLimit: unacknowledgedLimit)
             } else {
-                descriptor = try TCPConnect.open(address, deadline: deadline, purpose: service)
+                descriptor = try TCPConnect.finish(
+                    try TCPConnect.start(address, purpose: service), address, deadline: deadline, purpose: service,
+                    unacknowledgedLimit: unacknowledgedLimit)
                 connections += 1
             }
         } catch {
@@ -204,8 +217,8 @@ public final class KDCConnection {
         do {
             try StreamSocket.send(
                 [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)] + request,
-                on: descriptor, deadline: deadline)
-            header = try StreamSocket.receive(4, on: descriptor, deadline: deadline)
+                on: descriptor, deadline: deadline, unacknowledgedLimit: unacknowledgedLimit)
+            header = try StreamSocket.receive(4, on: descriptor, deadline: deadline, unacknowledgedLimit: unacknowledgedLimit)
         } catch .closed(received: 0) {
             // Nothing of the reply came: the KDC dropped the connection rather than cut a reply short.
             throw .closedBeforeReply
@@ -232,6 +245,11 @@ public final class KDCConnection {
             return KerberosError(code: .kdcUnreachable, message: "no answer within the time budget", operation: operation)
         case .closedBeforeReply:
             return KerberosError(code: .kdcUnreachable, message: "\(service) closed the connection without answering", operation: operation)
+        case .unacknowledged:
+            return KerberosError(
+                code: .kdcUnreachable,
+                message: "\(service)'s host never acknowledged the request (its listen queue was full, or the network lost it)",
+                operation: operation)
         case .system(let code):
             return KerberosError(code: .kdcUnreachable, message: code.description, operation: operation)
         case .malformed(let what):
@@ -243,12 +261,14 @@ public final class KDCConnection {
 private enum KDCTransportFailure: Error {
     case timedOut
     case closedBeforeReply
+    case unacknowledged
     case system(Errno)
     case malformed(String)
 
     init(_ failure: StreamSocket.Failure) {
         switch failure {
         case .timedOut: self = .timedOut
+        case .unacknowledged: self = .unacknowledged
         case .closed: self = .malformed("a reply cut short")
         case .system(let errno): self = .system(errno)
         }

@@ -38,7 +38,7 @@ import TestSupport
     func getParameter(_ client: AWSServiceClient) throws(AWSCallError) -> JSON {
         try client.callJSON(
             "AmazonSSM.GetParameter", operation: "GetParameter", body: .object([("Name", .string("/adjoin/settings"))]),
-            jsonVersion: "1.1", deadline: Deadline(seconds: 60))
+            jsonVersion: "1.1", deadline: Deadline(seconds: 300))
     }
 
     @Test func throttlingAndServerErrorsAreRetriedWithGrowingPauses() throws {
@@ -63,20 +63,34 @@ import TestSupport
     }
 
     @Test func theAttemptsStopAtTheMaximumAndThePausesStayUnderTheirCeiling() throws {
-        let transport = FakeHTTPTransport(Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 4))
+        let transport = FakeHTTPTransport(Array(repeating: .answer("POST", "/", status: 503), count: 4))
         let pauses = Locked<[Duration]>([])
         // A jitter that asks for more than allowed is held to the ceiling.
         let client = try client(transport, pauses: pauses, jitter: { $0 * 10 })
-        client.retry.throttlingCap = .milliseconds(150)
+        client.retry.cap = .milliseconds(150)
         #expect(client.retry.maximumAttempts == 4)
         do {
             _ = try getParameter(client)
-            Issue.record("four throttled answers were taken for a reply")
+            Issue.record("four failed answers were taken for a reply")
         } catch {
-            #expect(error.adjoinError.message.contains("ThrottlingException"), "\(error.adjoinError)")
+            #expect(error.adjoinError.message.contains("503"), "\(error.adjoinError)")
         }
         transport.script.finish()
-        #expect(pauses.withLock { $0 } == [.milliseconds(150), .milliseconds(150), .milliseconds(150)])
+        #expect(pauses.withLock { $0 } == [.milliseconds(100), .milliseconds(150), .milliseconds(150)])
+    }
+
+    /// A quota frees room at its own pace: throttled tries are not counted against the maximum, only the deadline
+    /// bounds them (a boot join's settings read has minutes for a fleet's turn).
+    @Test func throttlingIsTriedForAsLongAsThePausesFitTheDeadline() throws {
+        let transport = FakeHTTPTransport(
+            Array(repeating: .answer("POST", "/", status: 400, body: Self.throttled), count: 6)
+                + [.answer("POST", "/", status: 200, body: Self.parameter)])
+        let pauses = Locked<[Duration]>([])
+        let reply = try getParameter(try client(transport, pauses: pauses))
+        transport.script.finish()
+        #expect(reply["Parameter"]?["Value"]?.string == "{}")
+        // Pinned to their ceilings: 6, 12, 24 s, then the 30 s cap; 126 s in all, within the 300 s deadline.
+        #expect(pauses.withLock { $0 } == [.seconds(6), .seconds(12), .seconds(24), .seconds(30), .seconds(30), .seconds(30)])
     }
 
     @Test func throttlingPausesGrowFromSixSecondsToTheirCap() throws {

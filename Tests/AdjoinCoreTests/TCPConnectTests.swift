@@ -1,6 +1,7 @@
 import AdjoinCore
 import Foundation
 import Testing
+import TestSupport
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -140,5 +141,48 @@ final class FullListener {
             #expect(error.status == .networkError && error.message.contains("refused"), "\(error.message)")
         }
         #expect(Self.openDials(to: address) == 0)
+    }
+
+    /// The server's queue was full when the handshake ended: the connection exists on this side only, and what is
+    /// sent on it is never acknowledged. It fails as `unacknowledged` once the limit has passed, where it would
+    /// otherwise be waited on until the deadline while the kernel sends the request again into the void.
+    @Test func aConnectionTheServersFullQueueNeverTookFailsAsUnacknowledged() throws {
+        let server = try FullQueueServer()
+        defer { server.close() }
+        let connected = try TCPConnect.finish(
+            try TCPConnect.start(server.address, purpose: "the test server"), server.address, deadline: Deadline(seconds: 5),
+            purpose: "the test server", unacknowledgedLimit: .milliseconds(300))
+        defer { close(connected) }
+        try server.fillQueue()
+        var failure: StreamSocket.Failure?
+        do throws(StreamSocket.Failure) {
+            try StreamSocket.send(Array("a request".utf8), on: connected, deadline: Deadline(seconds: 10))
+            _ = try StreamSocket.receive(4, on: connected, deadline: Deadline(seconds: 10))
+        } catch {
+            failure = error
+        }
+        #expect(failure == .unacknowledged)
+    }
+
+    /// The kernel checks its own limit only when a retransmission is due, and a connection made by a SYN the kernel
+    /// sent again waits tens of seconds for that. StreamSocket looks for itself between slices of its wait: with the
+    /// kernel's limit far off, the request still fails as `unacknowledged` once its own limit has passed.
+    @Test func streamSocketSeesAnUnacknowledgedRequestWithoutTheKernelsLimit() throws {
+        let server = try FullQueueServer()
+        defer { server.close() }
+        let connected = try TCPConnect.finish(
+            try TCPConnect.start(server.address, purpose: "the test server"), server.address, deadline: Deadline(seconds: 5),
+            purpose: "the test server", unacknowledgedLimit: .seconds(120))
+        defer { close(connected) }
+        try server.fillQueue()
+        var failure: StreamSocket.Failure?
+        do throws(StreamSocket.Failure) {
+            try StreamSocket.send(
+                Array("a request".utf8), on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: .milliseconds(500))
+            _ = try StreamSocket.receive(4, on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: .milliseconds(500))
+        } catch {
+            failure = error
+        }
+        #expect(failure == .unacknowledged)
     }
 }

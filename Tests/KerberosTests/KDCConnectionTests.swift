@@ -111,4 +111,30 @@ final class FakeTCPKDC: @unchecked Sendable {
         #expect(error?.isNetworkFailure == true)
         #expect(error?.message.contains("127.0.0.1:1") == true, "\(String(describing: error))")
     }
+
+    /// A fleet connecting at once fills the KDC's listen queue between a host's handshake and its request: the
+    /// request is never acknowledged, and the host's kernel would send it again after 0.2, 0.6, 1.4, 3 s... into a
+    /// queue that has long had room. It goes again on a new connection once the limit passes, and the KDC answers
+    /// it there, once.
+    @Test func aRequestTheKDCsHostNeverTookGoesAgainOnANewConnection() throws {
+        let server = try FullQueueServer()
+        defer { server.close() }
+        let connection = KDCConnection(address: server.address, realm: "UNIT.EXAMPLE.TEST")
+        connection.unacknowledgedLimit = .milliseconds(300)
+        connection.begin()
+        // The handshake is answered on loopback at once; the queue fills behind it.
+        Thread.sleep(forTimeInterval: 0.05)
+        try server.fillQueue()
+        let served = Locked<[(connection: Int, request: [UInt8])]>([])
+        // Room in the queue only after the first connection has been given up (and long before the kernel's
+        // third resend of its request, at 1.4 s, and fourth, at 3 s, would have reached the server).
+        server.open(after: .milliseconds(1200)) { client, index in
+            guard let request = KerberosFraming.readFrame(client) else { return }
+            served.withLock { $0.append((index, request)) }
+            KerberosFraming.writeFrame(client, [0x7E, request.last ?? 0])
+        }
+        #expect(try connection.exchange([0x6A, 7], deadline: Deadline(seconds: 20)) == [0x7E, 7])
+        #expect(connection.connections == 2, "the request went again on a second connection")
+        #expect(served.withLock { $0.map(\.request) } == [[0x6A, 7]], "the KDC had the request once")
+    }
 }

@@ -30,11 +30,9 @@ import Testing
 
     func change(at server: FakeTCPKDC, deadline: Deadline = Deadline(seconds: 10)) throws -> (KerberosError?, KDCConnection) {
         let kpasswd = KDCConnection(kpasswdAt: SocketAddress(numericHost: "127.0.0.1", port: 0)!, realm: Self.realm)
-        // The fake listens on a port of its own; the real one is always 464.
+        // The fake listens on a port of its own; the real one is 464 unless the caller names another.
         #expect(kpasswd.address.port == 464)
-        let connection = KDCConnection(
-            address: SocketAddress(numericHost: "127.0.0.1", port: server.port)!, realm: Self.realm,
-            service: kpasswd.service)
+        let connection = KDCConnection(kpasswdAt: SocketAddress(numericHost: "127.0.0.1", port: 0)!, port: server.port, realm: Self.realm)
         let ticket = try ticket()
         let error = #expect(throws: KerberosError.self) {
             try context.changePassword(of: "WEB1$@\(Self.realm)", with: ticket, to: password, through: connection, deadline: deadline)

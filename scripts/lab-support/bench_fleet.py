@@ -152,6 +152,33 @@ class MemorySampler(threading.Thread):
             time.sleep(max(0.2, 4 * (time.monotonic() - began)))
 
 
+def machine_cpu_seconds():
+    """(busy, idle) core-seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / TICKS, idle / TICKS
+
+
+class CPUSampler(threading.Thread):
+    """The DC's CPU each second of the storm: where it used less than a core while agents were still
+    waiting, the storm left it idle (pauses, dropped connections), not busy (queueing)."""
+
+    def __init__(self, dc_root):
+        super().__init__(daemon=True)
+        self.dc_root = dc_root
+        self.per_second = []
+        self.running = True
+
+    def run(self):
+        last = cpu_seconds(process_tree(self.dc_root))
+        while self.running:
+            time.sleep(1)
+            now = cpu_seconds(process_tree(self.dc_root))
+            self.per_second.append(now - last)
+            last = now
+
+
 # ---------------------------------------------------------------- helpers that run in the background
 
 class Background:
@@ -371,9 +398,16 @@ def main():
             say("median %.0f ms per join" % (per_join * 1000))
 
         sampler = MemorySampler(dc_root)
+        dc_sampler = CPUSampler(dc_root)
+        with open(os.path.join(lab_dir, "run", "moto.pid")) as f:
+            moto_root = int("".join(ch for ch in f.read() if ch.isdigit()))
+        doubles = lambda: cpu_seconds(process_tree(moto_root)) + sum(
+            cpu_seconds(process_tree(b.process.pid)) for b in background)
         dc_before = cpu_seconds(process_tree(dc_root))
+        doubles_before, agents_before, machine_before = doubles(), os.times(), machine_cpu_seconds()
         say("booting %d instances at once (%s)" % (args.instances, "one attempt each" if args.single_attempt else "--retry-for " + args.retry_for))
         sampler.start()
+        dc_sampler.start()
         # Every agent waits at a shared flock on this file while the bench holds it exclusively, so that all
         # of them start at one moment, as instances that booted together do, however slowly they were spawned.
         gate = open(os.path.join(work, "start.gate"), "w")
@@ -419,8 +453,18 @@ def main():
             waiting -= 1
         wall = time.monotonic() - start
         sampler.running = False
+        dc_sampler.running = False
         sampler.join()
+        dc_sampler.join()
         dc_cpu = cpu_seconds(process_tree(dc_root)) - dc_before
+        agents_after = os.times()
+        # flock waits for its adjoin: each agent's CPU is in the bench's reaped children's.
+        agents_cpu = (agents_after.children_user + agents_after.children_system
+                      - agents_before.children_user - agents_before.children_system)
+        doubles_cpu = doubles() - doubles_before
+        busy, idle = (after - before for after, before in zip(machine_cpu_seconds(), machine_before))
+        # Seconds of the storm in which the DC used under half a core: the DC waiting for the herd.
+        dc_idle_seconds = sum(1 for used in dc_sampler.per_second if used < 0.5)
 
         joined, gave_up, attempts, outcomes, failures = [], 0, [], {}, {}
         for agent in agents:
@@ -467,6 +511,11 @@ def main():
             "getParameterPerInstance": round(get_parameter / n, 2),
             "lastJoinedOverBackToBack": round(max(joined) / back_to_back_n, 2) if joined and back_to_back_n else None,
             "targetSeconds": round(target, 1) if target else None,
+            "cpuSeconds": {"dc": round(dc_cpu, 1), "agents": round(agents_cpu, 1), "awsAndMetadataDoubles": round(doubles_cpu, 1),
+                           "machineBusy": round(busy, 1), "machineIdle": round(idle, 1)},
+            "dcUnderHalfACoreSeconds": dc_idle_seconds,
+            "dcCoresBy10Seconds": [round(sum(dc_sampler.per_second[i:i + 10]) / len(dc_sampler.per_second[i:i + 10]), 2)
+                                   for i in range(0, len(dc_sampler.per_second), 10)],
         }
         if broker_setup:
             figures.update(broker=True, brokerSandboxes=args.broker_sandboxes)
@@ -482,6 +531,10 @@ def main():
         if figures["lastJoinedOverBackToBack"]:
             print("last JOINED / (N x back to back)  %.2f" % figures["lastJoinedOverBackToBack"])
         print("DC CPU                   %.1f s, %.3f s per join" % (dc_cpu, figures["dcCpuSecondsPerJoin"]))
+        print("CPU during the storm     DC %.0f s, agents %.0f s, AWS and metadata doubles %.0f s; machine busy %.0f s, idle %.0f s (core-seconds)"
+              % (dc_cpu, agents_cpu, doubles_cpu, busy, idle))
+        print("DC cores, by 10 s        %s; under half a core for %d of %d s"
+              % (" ".join("%.2f" % c for c in figures["dcCoresBy10Seconds"]), dc_idle_seconds, len(dc_sampler.per_second)))
         print("peak memory (all)        %.0f MiB" % sampler.peak)
         if target:
             print("target                   last JOINED within %.1f s (2 x %.1f s back to back + N/40 s): %s" %
