@@ -56,7 +56,9 @@ public struct JoinUseCase: UseCase {
         do throws(AdjoinError) {
             guard let budget = options.retryFor else { return try attempt(nil, context, state: state) }
             state.whole = Deadline(seconds: budget.seconds)
-            return try BootRetry(budget: budget).run(
+            let retry = BootRetry(budget: budget)
+            state.longestAttempt = retry.longestAttempt
+            return try retry.run(
                 perAttempt: options.directory.timeout,
                 retrying: { retry in
                     context.progress(
@@ -135,6 +137,7 @@ public struct JoinUseCase: UseCase {
     ) throws(AdjoinError) -> (skipped: CommandReport?, context: RunContext) {
         // A broker named on the command line or in /etc/default/adjoin: no settings are read at all.
         let namedBroker = try brokerNamedOnThisHost(given.files)
+        let reading = ContinuousClock.now
         var loaded = try InstanceContext.load(
             parameter: namedBroker == nil ? settingsParameter : nil,
             settingsPointer: namedBroker == nil ? try settingsPointer(given.files) : nil,
@@ -142,7 +145,7 @@ public struct JoinUseCase: UseCase {
             environment: given.environment,
             metadata: try state.instanceMetadata(), credentials: state.credentials,
             deadline: given.deadline, settingsDeadline: state.settingsDeadline(), progress: given.progress)
-        let context = state.attemptFromNow(given)
+        let context = state.attemptFromNow(given, settingsWaited: ContinuousClock.now - reading)
         state.broker = nil
         if let url = namedBroker ?? (loaded.optedOut ? nil : loaded.settings.broker) {
             guard !options.dryRun else {
@@ -498,13 +501,27 @@ final class JoinAttempts: InstanceIDReader {
         whole.map { Deadline(seconds: min($0.remaining.seconds, Self.settingsPatience.seconds)) }
     }
 
+    /// The most a boot join's attempt may have (BootRetry's).
+    var longestAttempt: Duration = .seconds(120)
+
     /// In a boot join, `context` with the attempt's budget counted again from now (within `--retry-for`), for the
-    /// work after the settings read.
-    func attemptFromNow(_ context: RunContext) -> RunContext {
+    /// work after the settings read, and longer by three times what the read waited for SSM's quota (at most
+    /// `longestAttempt`): a read that waited W seconds was about the (40 x W)th of a fleet booting at once, and the
+    /// DC, which takes several times longer than SSM for each instance (a join against a read), has about as many
+    /// joins ahead of it. An attempt that timed out in that queue would have cost the DC its work for nothing.
+    func attemptFromNow(_ context: RunContext, settingsWaited waited: Duration) -> RunContext {
         guard let whole else { return context }
         let now = ContinuousClock.now
-        return context.with(deadline: Deadline(start: now, end: min(now + (context.deadline.end - context.deadline.start), whole.end)))
+        let given = context.deadline.end - context.deadline.start
+        let length = waited > .seconds(1) ? max(given, min(longestAttempt, given + waited * 3)) : given
+        if length > given {
+            context.progress(
+                "the settings read waited \(waited.milliseconds / 1000) s for SSM's quota (a fleet booting at once): "
+                    + "this attempt has \(length.milliseconds / 1000) s for the DC, whose queue is longer")
+        }
+        return context.with(deadline: Deadline(start: now, end: min(now + length, whole.end)))
     }
+
     /// The command line's settings (standard input's password with them once the join needs it): read once.
     var flags: AgentSettings?
     /// The join password for the attempts after the first: the login wipes the copy it is given (libkrb5

@@ -9,8 +9,10 @@ Every agent joins with --no-configure under its own root and keytab.
 It first times K joins back to back (the DC's own pace), then the fleet, and prints a table and, last,
 one JSON line: instances, joined, gaveUp, lastJoinedSeconds, p50JoinedSeconds, p99JoinedSeconds,
 throttledCalls, maxAttempts, dcCpuSeconds, dcCpuSecondsPerJoin, peakMemoryMiB, backToBackSeconds,
-targetSeconds (2 x the DC's time for N joins back to back + N/40 s). The computer accounts are deleted
-afterwards (not timed).
+targetSeconds (2 x the DC's time for N joins back to back + N/40 s), cpuSeconds (the DC's, the agents', the AWS and
+metadata doubles', and the machine's busy and idle core-seconds during the storm), dcCoresBy10Seconds (the DC's
+CPU in cores, each 10 s of the storm) and dcUnderHalfACoreSeconds (seconds in which the DC used less than half a
+core: a DC waiting for its herd, not queueing it). The computer accounts are deleted afterwards (not timed).
 
 With --broker the fleet joins through the join broker instead (`adjoin join --broker URL`, no settings and
 no password on any instance): N instances launched in moto's EC2 in a member account, each with its
