@@ -55,6 +55,9 @@ public final class FakeDirectory: Directory {
     /// The passwords a change set (compared by the test with the keys it finds in the keytab).
     public private(set) var newPasswords: [SecretBytes] = []
     private let keys: KerberosContext
+    /// Told of each add and modify as it is sent (the add sent with searches as "search of ... with the
+    /// add of DN behind it"), for a test to look at the host at that moment (its intent record).
+    public var whenSending: ((String) -> Void)?
     /// What the login measured between this host's clock and the DC's (a test sets it to see the join's warning).
     public var clockOffset: Int64 = 0
 
@@ -111,6 +114,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?("add of \(dn)")
         added[dn] = attributes
         if let error { throw error }
     }
@@ -129,6 +133,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?("search of \(bases.joined(separator: " + ")) with the add of \(dn) behind it")
         added[dn] = attributes
         return LDAPSearchesThenAdd(searches: answer, add: error.map { .failure($0) } ?? .success(read))
     }
@@ -143,6 +148,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?("modify of \(names.joined(separator: ", ")) on \(dn)")
         modified[dn, default: []] += changes
         if let error { throw error }
     }
@@ -161,6 +167,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?(what)
         modified[dn, default: []] += changes
         overlaps.append("sent " + what)
         return PendingModify { [self] _ throws(LDAPError) in
