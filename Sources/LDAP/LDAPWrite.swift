@@ -52,26 +52,8 @@ extension LDAPConnection {
         _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
         deadline: Deadline
     ) throws(LDAPError) -> [LDAPEntry] {
-        let list = ModificationList(attributes.map { (LDAP_MOD_ADD, $0) })
         applyTimeout(deadline)
-        var addID: Int32 = 0
-        let sent = adjoin_ldap_add_ext(raw, dn, list.pointer, nil, nil, &addID)
-        guard sent == LDAP_SUCCESS else { throw error(sent, "creating \(dn)") }
-        let searchID = try? send(request, deadline: deadline)
-        var message: OpaquePointer? = nil
-        var limit = timeval(deadline)
-        let type = adjoin_ldap_result(raw, addID, LDAP_MSG_ALL, &limit, &message)
-        defer { if let message { adjoin_ldap_msgfree(message) } }
-        if type == 0 { throw error(LDAP_TIMEOUT, "creating \(dn)") }
-        if type < 0 { throw error(resultCode, "creating \(dn)") }
-        var code: Int32 = LDAP_SUCCESS
-        let parsed = adjoin_ldap_parse_result(raw, message, &code, nil, nil, nil, nil, 0)
-        // Taken now, while the handle's diagnostic message is the add's.
-        let failure = parsed != LDAP_SUCCESS ? error(parsed, "creating \(dn)") : code != LDAP_SUCCESS ? error(code, "creating \(dn)") : nil
-        // The search's answer is read whatever the add's outcome, so that no late answer stays on the connection.
-        let found = searchID.flatMap { id in try? result(of: id, request.operation, deadline).entries }
-        if let failure { throw failure }
-        return found ?? []
+        return try finishAdd(beginAdd(dn, attributes: attributes, thenSearch: request, deadline: deadline), deadline: deadline).get()
     }
 
     /// The changes as libldap's LDAPMod list.

@@ -35,14 +35,7 @@ struct ComputerAccount {
     /// new one would go to. When that container must be looked up (no --ou), both searches go out
     /// together: one round trip for the two.
     func find(deadline: Deadline) throws(AdjoinError) -> (existing: LDAPEntry?, container: String) {
-        let filter = Self.filter(samAccountName: target.computerName.samAccountName)
-        // With its DACL (alone: SD flags), which the self-deletion grant then need not read again.
-        var searches = [
-            LDAPSearchRequest(
-                base: target.domain.baseDN, scope: .subtree, filter: filter,
-                attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
-                securityDescriptorFlags: LDAPSearchRequest.daclOnly)
-        ]
+        var searches = [accountSearch]
         if target.organizationalUnit == nil {
             // The domain's well-known computers container, wherever an administrator redirected it with redircmp.
             searches.append(
@@ -72,6 +65,15 @@ struct ComputerAccount {
             target.organizationalUnit ?? (containerIndex > 0 ? answers[containerIndex].first?.dn : nil)
             ?? "CN=Computers,\(target.domain.baseDN)"
         return (answers[0].first, container)
+    }
+
+    /// The search for the account by its sAMAccountName, with its DACL (alone: SD flags), which the
+    /// self-deletion grant then need not read again.
+    var accountSearch: LDAPSearchRequest {
+        LDAPSearchRequest(
+            base: target.domain.baseDN, scope: .subtree, filter: Self.filter(samAccountName: target.computerName.samAccountName),
+            attributes: Self.searchedAttributes + ["nTSecurityDescriptor"],
+            securityDescriptorFlags: LDAPSearchRequest.daclOnly)
     }
 
     /// Refuses `--service-name` SPNs that another account holds (AD and Samba refuse a duplicate).
@@ -123,9 +125,7 @@ struct ComputerAccount {
         deadline: Deadline
     ) throws(AdjoinError) -> (dn: String, descriptor: [UInt8]?) {
         let dn = newDN(in: container)
-        let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
-        let name = LDAPAttribute("sAMAccountName", [target.computerName.samAccountName])
-        let all = [objectClass, name] + attributes(password: password)
+        let all = newAccountAttributes(password: password)
         do {
             guard readingDescriptor else {
                 try session.add(dn, attributes: all, deadline: deadline)
@@ -133,22 +133,37 @@ struct ComputerAccount {
             }
             let entries = try session.add(dn, attributes: all, thenSearch: Self.descriptorRead(dn), deadline: deadline)
             return (dn, entries.first?.values("nTSecurityDescriptor").first)
-        } catch  where error.isPermissionDenied {
-            throw AdjoinError(
+        } catch {
+            throw createFailure(error, in: container, dn: dn, deadline: deadline)
+        }
+    }
+
+    /// What an add of a new account carries: its classes and name, and what `attributes(password:)` sets.
+    func newAccountAttributes(password: SecretBytes) -> [LDAPAttribute] {
+        let objectClass = LDAPAttribute("objectClass", ["top", "person", "organizationalPerson", "user", "computer"])
+        let name = LDAPAttribute("sAMAccountName", [target.computerName.samAccountName])
+        return [objectClass, name] + attributes(password: password)
+    }
+
+    /// Why the add of `dn` in `container` failed, in the operator's words.
+    func createFailure(_ error: LDAPError, in container: String, dn: String, deadline: Deadline) -> AdjoinError {
+        if error.isPermissionDenied {
+            return AdjoinError(
                 .insufficientPermissions,
                 "\(target.actor) needs Create Computer objects on \(container) to create \(target.computerName.samAccountName): \(error.diagnostic ?? error.message)"
                     + (target.organizationalUnit == nil ? " (give --ou with an OU where it has join rights)" : ""))
-        } catch  where target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
-            throw .invalidInput(
+        }
+        if target.organizationalUnit != nil && (error.code == .noSuchObject || error.code == .invalidDNSyntax) {
+            return .invalidInput(
                 "--ou '\(container)' is not an OU of \(target.domain) that \(target.actor) can see: \(error.diagnostic ?? error.message)")
-        } catch  where error.code == .alreadyExists || error.code == .constraintViolation {
-            throw AdjoinError(
+        }
+        if error.code == .alreadyExists || error.code == .constraintViolation {
+            return AdjoinError(
                 .accountConflict,
                 "an account named \(target.computerName.samAccountName) or \(dn) already exists (made by another join since this one looked, "
                     + "or where \(target.actor) cannot see it): \(error)")
-        } catch {
-            throw error.adjoinError(deadline: deadline)
         }
+        return error.adjoinError(deadline: deadline)
     }
 
     /// What reusing an existing account did.

@@ -25,6 +25,13 @@ public protocol Directory {
     func add(
         _ dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest, deadline: Deadline
     ) throws(LDAPError) -> [LDAPEntry]
+    /// `requests`, then the add with `request` behind it, all sent before any answer is read: one round
+    /// trip for what `search` and `add(_:attributes:thenSearch:)` take two. Each answer on its own (see
+    /// LDAPSearchesThenAdd); throws only when the searches could not be sent, and the add with them.
+    func search(
+        _ requests: [LDAPSearchRequest], thenAdd dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> LDAPSearchesThenAdd
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError)
     func delete(_ dn: String, tree: Bool, deadline: Deadline) throws(LDAPError)
     /// The modify sent now and its answer read by the `finish` it returns: work on the KDC's or the DNS

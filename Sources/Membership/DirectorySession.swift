@@ -143,6 +143,13 @@ extension DirectorySession: Directory {
         try ldap.add(dn, attributes: attributes, thenSearch: request, deadline: deadline)
     }
 
+    func search(
+        _ requests: [LDAPSearchRequest], thenAdd dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> LDAPSearchesThenAdd {
+        try ldap.search(requests, thenAdd: dn, attributes: attributes, thenSearch: request, deadline: deadline)
+    }
+
     func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {
         try ldap.modify(dn, changes: changes, securityDescriptorFlags: securityDescriptorFlags, deadline: deadline)
     }

@@ -58,8 +58,10 @@ public struct DomainJoin: Sendable {
         do {
             change = try changeAccount(join, deadline: work)
         } catch {
-            // An answer lost on the way (a timeout, a dropped connection) may hide a change that was made.
-            throw takeBack(join, after: error, directoryChanged: !Self.refusedOutright(error), deadline: deadline)
+            // An answer lost on the way (a timeout, a dropped connection) may hide a change that was made;
+            // an add sent with the search says itself whether it may have made the account.
+            let changed = if case .failed(_, let changed)? = join.added { changed } else { !Self.refusedOutright(error) }
+            throw takeBack(join, after: error, directoryChanged: changed, deadline: deadline)
         }
         do {
             return try complete(join, change, deadline: work)
@@ -69,7 +71,8 @@ public struct DomainJoin: Sendable {
     }
 
     /// Logs in, finds the account and writes the intent record: from there on, a kill leaves the host
-    /// knowing what it may hold.
+    /// knowing what it may hold. Where the new account's DN is known without asking (see
+    /// ComputerAccount.addsWithTheSearch), the intent names it and the add goes out with the search.
     private func begin(on controller: DomainController, deadline: Deadline) throws(AdjoinError) -> JoinInProgress {
         let session = try connector.open(request, controller: controller, deadline: deadline, progress: progress)
         var target = request.accountTarget
@@ -78,30 +81,62 @@ public struct DomainJoin: Sendable {
         try ServicePrincipals(request).apply(to: &target, &keytab)
         let account = ComputerAccount(target: target, session: session)
         let password = MachinePassword.generate()
-
+        let parts = JoinInProgress.Parts(
+            controller: controller, session: session, target: target, keytab: keytab, account: account, password: password)
+        if account.addsWithTheSearch, let container = target.organizationalUnit {
+            return try beginCreating(in: container, parts, deadline: deadline)
+        }
         progress("Looking for the computer account \(request.computerName.samAccountName)")
         let (existing, container) = try account.find(deadline: deadline)
-        let previousKeytab = try keytab.current()
+        let host = try HostBefore(request, keytab: keytab)
         let dn = existing?.dn ?? account.newDN(in: container)
-        let traces = try JoinTraces(files: request.files, keytab: keytab)
-        let known =
-            try JoinRename.recorded(request.files).map {
-                $0.record.computerName.uppercased() == request.computerName.value.uppercased()
-                    && $0.record.domain.lowercased() == request.domain.value.lowercased()
-            } ?? false
         do {
-            // With the keys the account is about to get (a new account's kvno is fixed; a reset's is read).
-            let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
-            try JoinIntent.write(
-                request, computerDN: dn, keys: try keytab.entries(password: password, kvno: kvno, from: session),
-                files: request.files)
+            try writeIntent(parts, dn: dn, existing: existing)
         } catch {
-            traces.removeFolders()
+            host.traces.removeFolders()
             throw error
         }
-        return JoinInProgress(
-            controller: controller, session: session, target: target, keytab: keytab, account: account, password: password,
-            existing: existing, container: container, dn: dn, previousKeytab: previousKeytab, traces: traces, known: known)
+        return JoinInProgress(parts, host, existing: existing, container: container, dn: dn)
+    }
+
+    /// `begin` with the add in the search's round trip: the intent record names the new DN before the
+    /// add leaves, and the account found instead, if any, before the join goes on with it.
+    private func beginCreating(
+        in container: String, _ parts: JoinInProgress.Parts, deadline: Deadline
+    ) throws(AdjoinError) -> JoinInProgress {
+        let host = try HostBefore(request, keytab: parts.keytab)
+        let dn = parts.account.newDN(in: container)
+        do {
+            try writeIntent(parts, dn: dn, existing: nil)
+        } catch {
+            host.traces.removeFolders()
+            throw error
+        }
+        progress(
+            "Looking for the computer account \(request.computerName.samAccountName), and creating it in \(container) in the same round trip "
+                + "(the DC refuses that add if the name exists)")
+        let outcome = parts.account.findCreating(in: container, password: parts.password, deadline: deadline)
+        guard case .found(let existing) = outcome else {
+            return JoinInProgress(parts, host, existing: nil, container: container, dn: dn, added: outcome)
+        }
+        progress("Found the computer account \(existing.dn): the add sent with the search changed nothing")
+        do {
+            try writeIntent(parts, dn: existing.dn, existing: existing)
+        } catch {
+            host.traces.restoreIntent()
+            host.traces.removeFolders()
+            throw error
+        }
+        return JoinInProgress(parts, host, existing: existing, container: container, dn: existing.dn)
+    }
+
+    /// The intent record for the account at `dn`, with the keys it is about to get (a new account's
+    /// kvno is fixed; a reset's is read).
+    private func writeIntent(_ parts: JoinInProgress.Parts, dn: String, existing: LDAPEntry?) throws(AdjoinError) {
+        let kvno = existing.flatMap(ComputerAccount.keyVersionAfterReset) ?? ComputerAccount.newAccountKeyVersion
+        try JoinIntent.write(
+            request, computerDN: dn, keys: try parts.keytab.entries(password: parts.password, kvno: kvno, from: parts.session),
+            files: request.files)
     }
 
     /// Creates the account, or brings the one found to what the join needs.
@@ -110,10 +145,21 @@ public struct DomainJoin: Sendable {
         let reuse = ComputerAccount.Reuse(
             keptKeyVersion: nil, warnings: ClockSkewAdvice.warning(offset: join.session.clockOffset).map { [$0] } ?? [])
         guard let existing = join.existing else {
-            progress("Creating the computer account \(request.computerName.samAccountName) in \(join.container)")
-            let descriptor = try join.account.create(
-                in: join.container, password: join.password, readingDescriptor: true, deadline: deadline
-            ).descriptor
+            let descriptor: [UInt8]?
+            switch join.added {
+            case .created(let read)?:
+                progress(
+                    "Created the computer account \(request.computerName.samAccountName) in \(join.container) (the add went with the search)"
+                )
+                descriptor = read
+            case .failed(let error, _)?:
+                throw error
+            case .found?, nil:
+                progress("Creating the computer account \(request.computerName.samAccountName) in \(join.container)")
+                descriptor = try join.account.create(
+                    in: join.container, password: join.password, readingDescriptor: true, deadline: deadline
+                ).descriptor
+            }
             return AccountChange(
                 created: true, expectedKeyVersion: ComputerAccount.newAccountKeyVersion, readDescriptor: descriptor, reuse: reuse)
         }

@@ -20,6 +20,47 @@ struct JoinInProgress {
     let traces: JoinTraces
     /// Whether this host's own records named the account before this join wrote its intent.
     let known: Bool
+    /// The add sent in the search's round trip, where it went with it and no account was found; nil:
+    /// the account is still to be created (or was found).
+    let added: ComputerAccount.SearchedAdd?
+
+    /// What the join works with, known before the directory is asked anything.
+    struct Parts {
+        let controller: DomainController
+        let session: any Directory
+        let target: AccountTarget
+        let keytab: HostKeytab
+        let account: ComputerAccount
+        let password: SecretBytes
+    }
+
+    init(
+        _ parts: Parts, _ host: HostBefore, existing: LDAPEntry?, container: String, dn: String,
+        added: ComputerAccount.SearchedAdd? = nil
+    ) {
+        (controller, session, target, keytab) = (parts.controller, parts.session, parts.target, parts.keytab)
+        (account, password) = (parts.account, parts.password)
+        (self.existing, self.container, self.dn, self.added) = (existing, container, dn, added)
+        (previousKeytab, traces, known) = (host.previousKeytab, host.traces, host.known)
+    }
+}
+
+/// The host as the join found it, read before it writes anything.
+struct HostBefore {
+    let previousKeytab: [UInt8]?
+    let traces: JoinTraces
+    /// Whether the host's rename record names this account (see JoinRename).
+    let known: Bool
+
+    init(_ request: JoinRequest, keytab: HostKeytab) throws(AdjoinError) {
+        previousKeytab = try keytab.current()
+        traces = try JoinTraces(files: request.files, keytab: keytab)
+        known =
+            try JoinRename.recorded(request.files).map {
+                $0.record.computerName.uppercased() == request.computerName.value.uppercased()
+                    && $0.record.domain.lowercased() == request.domain.value.lowercased()
+            } ?? false
+    }
 }
 
 /// What the account's creation or reset left for the rest of the join.

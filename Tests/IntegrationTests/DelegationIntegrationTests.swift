@@ -4,11 +4,14 @@ import Testing
 
 /// The lifecycle under each way directory administrators delegate join rights: full control of computer
 /// objects in an OU, Microsoft's documented minimal rights on an OU, and an account pre-staged by an
-/// administrator with the minimal rights on it alone (scripts/lab's delegations).
+/// administrator with the minimal rights on it alone (scripts/lab's delegations), joined without --ou or
+/// with --ou naming another container (the add sent with the account search is then refused, the name
+/// being in use, and the join goes on with the account found).
 @Suite(.needsLab) struct DelegationIntegrationTests {
     enum Delegation: String, CaseIterable, CustomTestStringConvertible {
-        case fullControl, minimalRights, prestaged
+        case fullControl, minimalRights, prestaged, prestagedJoinedWithOU
         var testDescription: String { rawValue }
+        var prestaged: Bool { self == .prestaged || self == .prestagedJoinedWithOU }
     }
 
     let lab: Lab
@@ -27,7 +30,7 @@ import Testing
         switch delegation {
         case .fullControl: "CN=\(host.name),\(lab.organizationalUnit)"
         case .minimalRights: "CN=\(host.name),\(lab.minimalOrganizationalUnit)"
-        case .prestaged: try admin.prestageForMinimalUser(host.name)
+        case .prestaged, .prestagedJoinedWithOU: try admin.prestageForMinimalUser(host.name)
         }
     }
 
@@ -38,6 +41,7 @@ import Testing
             "--root", host.root.path, "--domain-controller", lab.dcIP, "--no-configure", "--output", "json",
         ]
         if delegation != .prestaged {
+            // A pre-staged account is in CN=Computers: --ou names the OU where the minimal user may create.
             arguments += ["--ou", delegation == .fullControl ? lab.organizationalUnit : lab.minimalOrganizationalUnit]
         }
         if let owner { arguments += ["--owner", owner] }
@@ -74,12 +78,18 @@ import Testing
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
         let dn = try prepare(host, delegation)
-        let warnings = delegation == .prestaged ? prestagedWarnings(host, dn) : []
+        let warnings = delegation.prestaged ? prestagedWarnings(host, dn) : []
 
         let joined = try join(host, delegation)
         #expect(joined.status == 0, "\(joined.stdout) \(joined.stderr)")
         let first = try jsonObject(joined)
         #expect(first["computerDN"] as? String == dn)
+        if delegation == .prestagedJoinedWithOU {
+            // Samba refused the add in the OU (the name is in use) and the join took the account it found.
+            #expect(
+                joined.stderr.contains("Found the computer account \(dn): the add sent with the search changed nothing"), "\(joined.stderr)"
+            )
+        }
         #expect(first["warnings"] as? [String] == warnings)
         let firstKvno = try #require(try kvno(host))
         #expect((first["kvno"] as? Int).map(String.init) == firstKvno)
@@ -88,7 +98,7 @@ import Testing
         #expect(object["useraccountcontrol"] == ["4096"])
         #expect(object["dnshostname"] == [host.fqdn])
         #expect(object["serviceprincipalname"]?.count == 4)
-        #expect(object["info"] == (delegation == .prestaged ? nil : ["adjoin-owner: " + (try ownerOf(host))]))
+        #expect(object["info"] == (delegation.prestaged ? nil : ["adjoin-owner: " + (try ownerOf(host))]))
 
         // A rerun on a healthy host: the keytab still logs in, so nothing is reset and nothing written.
         let keytabBefore = try Data(contentsOf: host.keytab)
@@ -117,7 +127,7 @@ import Testing
         #expect(try kinit(host).status == 0)
 
         let left = try runAgent(["leave", "--root", host.root.path, "--output", "json"])
-        if delegation == .prestaged {
+        if delegation.prestaged {
             #expect(left.status == Status.insufficientPermissions.exitCode, "\(left.stdout)")
             #expect(
                 (try jsonObject(left)["message"] as? String)?.contains(
@@ -166,7 +176,7 @@ import Testing
             let joined = try join(host, delegation, owner: host.name == byID.name ? id : nil)
             #expect(joined.status == 0, "\(joined.stdout) \(joined.stderr)")
         }
-        let remover = delegation == .prestaged ? ("Administrator", lab.adminPasswordFile) : user(delegation)
+        let remover = delegation.prestaged ? ("Administrator", lab.adminPasswordFile) : user(delegation)
         func remote(_ extra: [String]) throws -> CommandResult {
             try runAgent(
                 [
@@ -178,8 +188,8 @@ import Testing
         #expect(first.status == 0, "\(first.stdout) \(first.stderr)")
         // A pre-staged account carries no owner marker (the minimal rights cannot write one): by name it is
         // removed only when the operator says so.
-        let unmarked = delegation == .prestaged ? ["--allow-unmarked"] : []
-        if delegation == .prestaged {
+        let unmarked = delegation.prestaged ? ["--allow-unmarked"] : []
+        if delegation.prestaged {
             #expect(try jsonObject(first)["accountWasGone"] as? Bool == true)
             #expect(try admin.count(byID.name + "$") == 1)
             let refused = try remote(["--computer-name", byID.name])

@@ -218,6 +218,8 @@ import Testing
         #expect((try json(result)["message"] as? String)?.contains("i-00000000000000001") == true)
         let after = try #require(try admin.computer(host.name + "$"))
         #expect(after["msds-keyversionnumber"] == before["msds-keyversionnumber"])
+        // The add that went with the search was refused and changed nothing, not even the account's USN.
+        #expect(after["usnchanged"] == before["usnchanged"] && before["usnchanged"] != nil)
         #expect(after["info"] == ["adjoin-owner: i-00000000000000001"])
         #expect(!FileManager.default.fileExists(atPath: intruder.keytab.path))
     }

@@ -38,8 +38,10 @@ import TestSupport
         process.waitUntilExit()
     }
 
-    /// The join started, killed as soon as its progress says `moment` (or left to finish, if it never does).
-    func joinKilled(when moment: String, _ host: TestHost) throws {
+    /// The join started, killed as soon as its progress says `moment` (or left to finish, if it never
+    /// does); whether it said it.
+    @discardableResult
+    func joinKilled(when moment: String, _ host: TestHost) throws -> Bool {
         try requireLoopbackMetadata(ProcessInfo.processInfo.environment)
         let process = Process()
         process.executableURL = Lab.agentBinary
@@ -57,7 +59,12 @@ import TestSupport
         }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
+        return said.contains(moment)
     }
+
+    /// The progress a join with --ou prints just before its account search and add leave together
+    /// (after the intent record is written).
+    static let creating = "and creating it in"
 
     /// Every file under the root whose name marks it as a temporary file.
     func temporaries(under root: URL) -> [String] {
@@ -69,11 +76,11 @@ import TestSupport
     /// join user, no rerun first). Once the machine may delete its own account, the keys the join was
     /// about to write log in and the account goes; before that, the leave ends with a status naming the
     /// leave that will (never UNKNOWN_ERROR), and that one does. No temporary file is left either way.
-    @Test(arguments: ["Creating the computer account", "to delete its own account", "Writing keys for kvno"])
+    @Test(arguments: [creating, "to delete its own account", "Writing keys for kvno"])
     func aPlainLeaveAfterAKilledJoinRemovesItsAccountOrNamesTheLeaveThatWill(moment: String) throws {
         let host = try TestHost(domain: lab.domain)
         defer { try? admin.delete(host.name + "$") }
-        try joinKilled(when: moment, host)
+        #expect(try joinKilled(when: moment, host), "the join never said '\(moment)'")
         let accounts = try admin.count(host.name + "$")
         let left = try runAgent(["leave", "--root", host.root.path, "--domain-controller", lab.dcIP, "--output", "json"])
         let report = try jsonObject(left)
@@ -86,7 +93,7 @@ import TestSupport
             }
         } else {
             // Killed before the machine could delete its own account: the one thing left is a leave with a user.
-            #expect(moment == "Creating the computer account", "killed at '\(moment)': \(left.stdout) \(left.stderr)")
+            #expect(moment == Self.creating, "killed at '\(moment)': \(left.stdout) \(left.stderr)")
             #expect(["INSUFFICIENT_PERMISSIONS", "KEYTAB_INVALID"].contains(status), "\(left.stdout)")
             #expect(message.contains("adjoin leave --user NAME --password-stdin"), "\(message)")
             let withUser = try runAgent(
@@ -97,7 +104,7 @@ import TestSupport
             #expect(withUser.status == 0, "\(withUser.stdout) \(withUser.stderr)")
             #expect(try admin.count(host.name + "$") == 0)
         }
-        if moment != "Creating the computer account" {
+        if moment != Self.creating {
             // The grant was made and the keys were on disk before the add: the plain leave removed the account.
             #expect(status == "DETACHED" && accounts == 1, "killed at '\(moment)' (\(accounts) account): \(left.stdout) \(left.stderr)")
         }

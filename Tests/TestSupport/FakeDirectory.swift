@@ -10,6 +10,10 @@ public enum DirectoryStep: CustomStringConvertible {
     /// Searches sent together, by their bases; the entries of each, or an error.
     case search(bases: [String], answer: Result<[[LDAPEntry]], LDAPError>)
     case add(dn: String, error: LDAPError? = nil)
+    /// Searches sent together with an add (and a read behind it) in one round trip: the searches'
+    /// answer, the add's error if refused, and what the read behind the add finds.
+    case searchThenAdd(
+        bases: [String], answer: Result<[[LDAPEntry]], LDAPError>, dn: String, error: LDAPError? = nil, read: [LDAPEntry] = [])
     /// A modify of `dn` touching these attributes (in order).
     case modify(dn: String, attributes: [String], error: LDAPError? = nil)
     case delete(dn: String, error: LDAPError? = nil)
@@ -26,6 +30,7 @@ public enum DirectoryStep: CustomStringConvertible {
         switch self {
         case .search(let bases, _): "search of \(bases.joined(separator: " + "))"
         case .add(let dn, _): "add of \(dn)"
+        case .searchThenAdd(let bases, _, let dn, _, _): "search of \(bases.joined(separator: " + ")) with the add of \(dn) behind it"
         case .modify(let dn, let attributes, _): "modify of \(attributes.joined(separator: ", ")) on \(dn)"
         case .delete(let dn, _): "delete of \(dn)"
         case .login(let principal, _): "keytab login as \(principal)"
@@ -50,6 +55,9 @@ public final class FakeDirectory: Directory {
     /// The passwords a change set (compared by the test with the keys it finds in the keytab).
     public private(set) var newPasswords: [SecretBytes] = []
     private let keys: KerberosContext
+    /// Told of each add and modify as it is sent (the add sent with searches as "search of ... with the
+    /// add of DN behind it"), for a test to look at the host at that moment (its intent record).
+    public var whenSending: ((String) -> Void)?
     /// What the login measured between this host's clock and the DC's (a test sets it to see the join's warning).
     public var clockOffset: Int64 = 0
 
@@ -106,8 +114,28 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?("add of \(dn)")
         added[dn] = attributes
         if let error { throw error }
+    }
+
+    /// The scripted step takes the searches and the add as one call: they went out in one round trip.
+    public func search(
+        _ requests: [LDAPSearchRequest], thenAdd dn: String, attributes: [LDAPAttribute], thenSearch request: LDAPSearchRequest,
+        deadline: Deadline
+    ) throws(LDAPError) -> LDAPSearchesThenAdd {
+        let bases = requests.map(\.base)
+        guard
+            case .searchThenAdd(_, let answer, _, let error, let read)? = script.next(
+                "search of \(bases.joined(separator: " + ")) with the add of \(dn) behind it",
+                matches: {
+                    if case .searchThenAdd(let expected, _, let expectedDN, _, _) = $0 { return expected == bases && expectedDN == dn }
+                    return false
+                })
+        else { throw Self.unexpected }
+        whenSending?("search of \(bases.joined(separator: " + ")) with the add of \(dn) behind it")
+        added[dn] = attributes
+        return LDAPSearchesThenAdd(searches: answer, add: error.map { .failure($0) } ?? .success(read))
     }
 
     public func modify(_ dn: String, changes: [LDAPChange], securityDescriptorFlags: UInt8?, deadline: Deadline) throws(LDAPError) {
@@ -120,6 +148,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?("modify of \(names.joined(separator: ", ")) on \(dn)")
         modified[dn, default: []] += changes
         if let error { throw error }
     }
@@ -138,6 +167,7 @@ public final class FakeDirectory: Directory {
                     return false
                 })
         else { throw Self.unexpected }
+        whenSending?(what)
         modified[dn, default: []] += changes
         overlaps.append("sent " + what)
         return PendingModify { [self] _ throws(LDAPError) in

@@ -62,7 +62,7 @@ STEPS = [
     ("adjoin: Pinging", "CLDAP ping (+ the login's head start)"),
     ("adjoin: Logging in to Kerberos as", "Kerberos login (join user)"),
     ("adjoin: Binding to LDAP", "LDAP connect and sealed bind"),
-    ("adjoin: Looking for the computer account", "find the account"),
+    ("adjoin: Looking for the computer account", "find the account (with --ou, the add behind it)"),
     ("adjoin: Creating the computer account", "create the account (password in the add)"),
     ("adjoin: Reusing the computer account", "reuse the account"),
     ("adjoin: Granting", "self-deletion grant"),
