@@ -12,7 +12,8 @@ throttledCalls, maxAttempts, dcCpuSeconds, dcCpuSecondsPerJoin, peakMemoryMiB, b
 targetSeconds (2 x the DC's time for N joins back to back + N/40 s), cpuSeconds (the DC's, the agents', the AWS and
 metadata doubles', and the machine's busy and idle core-seconds during the storm), dcCoresBy10Seconds (the DC's
 CPU in cores, each 10 s of the storm) and dcUnderHalfACoreSeconds (seconds in which the DC used less than half a
-core: a DC waiting for its herd, not queueing it). The computer accounts are deleted afterwards (not timed).
+core: a DC waiting for its herd, not queueing it), joinedWithoutDnsRecord (JOINED with the DNS registration's
+failure as a warning). The computer accounts are deleted afterwards (not timed).
 
 With --broker the fleet joins through the join broker instead (`adjoin join --broker URL`, no settings and
 no password on any instance): N instances launched in moto's EC2 in a member account, each with its
@@ -468,7 +469,7 @@ def main():
         # Seconds of the storm in which the DC used under half a core: the DC waiting for the herd.
         dc_idle_seconds = sum(1 for used in dc_sampler.per_second if used < 0.5)
 
-        joined, gave_up, attempts, outcomes, failures = [], 0, [], {}, {}
+        joined, gave_up, attempts, outcomes, failures, without_dns = [], 0, [], {}, {}, 0
         for agent in agents:
             agent["out"].seek(0)
             agent["err"].seek(0)
@@ -488,6 +489,8 @@ def main():
             if agent["process"].returncode == 0 and status == "JOINED":
                 joined.append(agent["end"])
                 created.append(result["computerDN"])
+                if any("could not register" in warning for warning in result.get("warnings") or []):
+                    without_dns += 1
             else:
                 gave_up += 1
         with open(verdicts) as f:
@@ -515,14 +518,15 @@ def main():
             "targetSeconds": round(target, 1) if target else None,
             "cpuSeconds": {"dc": round(dc_cpu, 1), "agents": round(agents_cpu, 1), "awsAndMetadataDoubles": round(doubles_cpu, 1),
                            "machineBusy": round(busy, 1), "machineIdle": round(idle, 1)},
-            "dcUnderHalfACoreSeconds": dc_idle_seconds,
+            "dcUnderHalfACoreSeconds": dc_idle_seconds, "joinedWithoutDnsRecord": without_dns,
             "dcCoresBy10Seconds": [round(sum(dc_sampler.per_second[i:i + 10]) / len(dc_sampler.per_second[i:i + 10]), 2)
                                    for i in range(0, len(dc_sampler.per_second), 10)],
         }
         if broker_setup:
             figures.update(broker=True, brokerSandboxes=args.broker_sandboxes)
         print("instances at once        %d%s" % (n, " (through the broker, %d sandboxes)" % args.broker_sandboxes if broker_setup else ""))
-        print("joined / gave up         %d / %d   %s" % (len(joined), gave_up, outcomes))
+        print("joined / gave up         %d / %d   %s; %d joined without their DNS record (a warning)"
+              % (len(joined), gave_up, outcomes, without_dns))
         if joined:
             print("time to JOINED           p50 %.1f s, p99 %.1f s, last %.1f s (wall %.1f s)" %
                   (figures["p50JoinedSeconds"], figures["p99JoinedSeconds"], figures["lastJoinedSeconds"], wall))
