@@ -143,46 +143,36 @@ final class FullListener {
         #expect(Self.openDials(to: address) == 0)
     }
 
-    /// The server's queue was full when the handshake ended: the connection exists on this side only, and what is
-    /// sent on it is never acknowledged. It fails as `unacknowledged` once the limit has passed, where it would
-    /// otherwise be waited on until the deadline while the kernel sends the request again into the void.
-    @Test func aConnectionTheServersFullQueueNeverTookFailsAsUnacknowledged() throws {
+    /// How a request sent to a server whose full queue never took its connection fails: the kernel's limit
+    /// (TCP_USER_TIMEOUT, set when the connection is made) and StreamSocket's own, each as given.
+    static func failureOfARequestToAFullQueue(kernelLimit: Duration, ownLimit: Duration) throws -> StreamSocket.Failure? {
         let server = try FullQueueServer()
         defer { server.close() }
         let connected = try TCPConnect.finish(
             try TCPConnect.start(server.address, purpose: "the test server"), server.address, deadline: Deadline(seconds: 5),
-            purpose: "the test server", unacknowledgedLimit: .milliseconds(300))
+            purpose: "the test server", unacknowledgedLimit: kernelLimit)
         defer { close(connected) }
         try server.fillQueue()
-        var failure: StreamSocket.Failure?
         do throws(StreamSocket.Failure) {
-            try StreamSocket.send(Array("a request".utf8), on: connected, deadline: Deadline(seconds: 10))
-            _ = try StreamSocket.receive(4, on: connected, deadline: Deadline(seconds: 10))
+            try StreamSocket.send(Array("a request".utf8), on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: ownLimit)
+            _ = try StreamSocket.receive(4, on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: ownLimit)
+            return nil
         } catch {
-            failure = error
+            return error
         }
-        #expect(failure == .unacknowledged)
+    }
+
+    /// The server's queue was full when the handshake ended: the connection exists on this side only, and what is
+    /// sent on it is never acknowledged. The kernel gives it up once its limit has passed (StreamSocket's own far
+    /// off here), where it would otherwise be waited on until the deadline while the request went again into the void.
+    @Test func aConnectionTheServersFullQueueNeverTookFailsAsUnacknowledged() throws {
+        #expect(try Self.failureOfARequestToAFullQueue(kernelLimit: .milliseconds(300), ownLimit: .seconds(120)) == .unacknowledged)
     }
 
     /// The kernel checks its own limit only when a retransmission is due, and a connection made by a SYN the kernel
     /// sent again waits tens of seconds for that. StreamSocket looks for itself between slices of its wait: with the
     /// kernel's limit far off, the request still fails as `unacknowledged` once its own limit has passed.
     @Test func streamSocketSeesAnUnacknowledgedRequestWithoutTheKernelsLimit() throws {
-        let server = try FullQueueServer()
-        defer { server.close() }
-        let connected = try TCPConnect.finish(
-            try TCPConnect.start(server.address, purpose: "the test server"), server.address, deadline: Deadline(seconds: 5),
-            purpose: "the test server", unacknowledgedLimit: .seconds(120))
-        defer { close(connected) }
-        try server.fillQueue()
-        var failure: StreamSocket.Failure?
-        do throws(StreamSocket.Failure) {
-            try StreamSocket.send(
-                Array("a request".utf8), on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: .milliseconds(500))
-            _ = try StreamSocket.receive(4, on: connected, deadline: Deadline(seconds: 10), unacknowledgedLimit: .milliseconds(500))
-        } catch {
-            failure = error
-        }
-        #expect(failure == .unacknowledged)
+        #expect(try Self.failureOfARequestToAFullQueue(kernelLimit: .seconds(120), ownLimit: .milliseconds(500)) == .unacknowledged)
     }
 }
