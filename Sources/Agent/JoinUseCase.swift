@@ -516,8 +516,8 @@ final class JoinAttempts: InstanceIDReader {
         let length = waited > .seconds(1) ? max(given, min(longestAttempt, given + waited * 3)) : given
         if length > given {
             context.progress(
-                "the settings read waited \(waited.milliseconds / 1000) s for SSM's quota (a fleet booting at once): "
-                    + "this attempt has \(length.milliseconds / 1000) s for the DC, whose queue is longer")
+                "reading the settings took \(waited.milliseconds / 1000) s (a fleet booting at once shares SSM's quota): "
+                    + "this attempt has \(length.milliseconds / 1000) s for the DC, whose queue such a fleet makes longer")
         }
         return context.with(deadline: Deadline(start: now, end: min(now + length, whole.end)))
     }

@@ -29,7 +29,7 @@ extension InstanceJoinIntegrationTests {
         #expect(!result.stderr.contains("attempt 1 failed"), "\(result.stderr)")
         // The wait says a fleet is booting: the attempt has three times the wait more for the DC's queue (all but
         // certainly more than a second: three pauses drawn up to 6, 12 and 24 s).
-        #expect(result.stderr.contains("for SSM's quota (a fleet booting at once): this attempt has"), "\(result.stderr)")
+        #expect(result.stderr.contains("(a fleet booting at once shares SSM's quota): this attempt has"), "\(result.stderr)")
         let item = try #require(try aws.statusItem(table: table, instanceId: instance.instanceId))
         #expect(item["status"] == "JOINED")
         #expect(item["attempt"] == "1")
