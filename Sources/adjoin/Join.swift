@@ -223,7 +223,7 @@ struct JoinCommand: ParsableCommand {
             guard !dryRun else { throw ValidationError("--retry-for and --dry-run cannot go together") }
             guard !passwordStdin else {
                 throw ValidationError(
-                    "--retry-for reads the password from the settings at each attempt; a password on standard input serves one attempt only"
+                    "--retry-for reads the password from the settings, for all its attempts; a password on standard input serves one attempt only"
                 )
             }
         }
