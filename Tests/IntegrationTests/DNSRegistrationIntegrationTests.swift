@@ -171,7 +171,7 @@ import Testing
         // The host moves (a rerun with another address) and back: the PTR record follows, the old one goes.
         let moved = try join(host, ["--dns-address", "10.66.\(third).2"])
         #expect(moved.status == 0, "\(moved.stderr)")
-        #expect(try json(moved)["warnings"] as? [String] == [])
+        #expect(try json(moved)["warnings"] as? [String] == [], "\(moved.stdout) \(moved.stderr)")
         #expect(try pointers("10.66.\(third).2") == [host.fqdn + "."])
         #expect(try pointers(address).isEmpty)
         let back = try join(host, ["--dns-address", address])
