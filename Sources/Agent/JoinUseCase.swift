@@ -257,9 +257,7 @@ public struct JoinUseCase: UseCase {
             result.keysKept
             ? "keys kept, keytab \(result.keytabPath) logs in at kvno \(result.kvno)"
             : "keytab \(result.keytabPath) proven at kvno \(result.kvno)"
-        let message =
-            "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
-            + (result.sambaNote.map { "; \($0)" } ?? "")
+        let message = Self.joinedMessage(result, keys: keys, configured: configured)
         status?.record(.joined, message: message, elapsed: state.elapsed, deadline: context.deadline, progress: context.progress) {
             $0.domain = result.domain
             $0.computerName = result.computerName
@@ -302,6 +300,14 @@ public struct JoinUseCase: UseCase {
                 .duration(state.elapsed),
                 .json("message", .string(message)),
             ])
+    }
+
+    /// The status item's JOINED message: what was done, then the join's warnings, so that a fleet's operator finds in
+    /// the table the hosts joined without their DNS record (a DNS server a storm kept too busy) and runs the join again
+    /// there.
+    static func joinedMessage(_ result: JoinResult, keys: String, configured: String) -> String {
+        "\(result.created ? "created" : "reused") \(result.computerDN); \(keys); host: \(configured)"
+            + (result.sambaNote.map { "; \($0)" } ?? "") + result.warnings.map { "; warning: \($0)" }.joined()
     }
 
     /// Asks the broker that `state.brokerAsked` names for this instance's account: the context answered by
