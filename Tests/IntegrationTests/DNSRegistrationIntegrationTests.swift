@@ -135,6 +135,13 @@ import Testing
 
     /// The reverse zone 10.66.0.0/16, created in the lab as the administrator (samba-tool reads the
     /// password from PASSWD_FILE); a zone already there is fine.
+    /// Deletes these names' nodes in `zone` as the administrator, tombstoned or not.
+    func removeNodes(_ names: [String], in zone: String) {
+        for name in names {
+            _ = try? admin.tool("ldapdelete", ["DC=\(name),DC=\(zone),CN=MicrosoftDNS,DC=DomainDnsZones,\(lab.baseDN)"])
+        }
+    }
+
     func reverseZone() throws -> String {
         let zone = "66.10.in-addr.arpa"
         _ = try run(
@@ -154,12 +161,17 @@ import Testing
         let third = Int.random(in: 100...250)
         let address = "10.66.\(third).1"
         let otherPointer = "8.\(third).66.10.in-addr.arpa"
+        // A node an earlier run left (its records deleted, the node tombstoned) keeps the security descriptor of the
+        // machine that made it, and this run's machine may not write there (SERVFAIL): the run's nodes go first and last.
+        let nodes = ["1.\(third)", "2.\(third)", "8.\(third)"]
+        removeNodes(nodes, in: zone)
         defer {
             cleanUp(host, names: [host.fqdn])
             try? adminUpdate([
                 "zone \(zone)", "update delete \(otherPointer) PTR", "update delete 1.\(third).66.10.in-addr.arpa PTR",
                 "update delete 2.\(third).66.10.in-addr.arpa PTR",
             ])
+            removeNodes(nodes, in: zone)
         }
         try adminUpdate(["zone \(zone)", "update add \(otherPointer) 600 PTR \(other)"])
         let joined = try join(host, ["--dns-address", address])
