@@ -14,6 +14,7 @@ public final class FullQueueServer: @unchecked Sendable {
     private let listener: Int32
     private var filler: Int32 = -1
     private var opened = false
+    private let closed = Locked(false)
 
     public init() throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -54,31 +55,23 @@ public final class FullQueueServer: @unchecked Sendable {
         opened = true
         let listener = self.listener
         let filler = self.filler
+        let closed = self.closed
         Thread {
             Thread.sleep(forTimeInterval: Double(delay.milliseconds) / 1000)
             // The filler's connection is the first in the queue.
             let first = accept(listener, nil, nil)
             if first >= 0 { Glibc.close(first) }
             if filler >= 0 { Glibc.close(filler) }
-            var index = 0
-            while true {
-                let client = accept(listener, nil, nil)
-                if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
-                if client < 0 {
-                    // Shut by `close`, which leaves the descriptor to this thread.
-                    Glibc.close(listener)
-                    return
-                }
-                serve(client, index)
-                Glibc.close(client)
-                index += 1
-            }
+            LoopbackTCPServer.acceptEach(on: listener, closed: closed, serve: serve)
         }.start()
     }
 
-    /// Ends the server: its accepting thread, if `open` started one, sees the listener shut.
+    /// Ends the server: its accepting thread, if `open` started one, sees the listener shut and closes it.
     public func close() {
-        shutdown(listener, Int32(SHUT_RDWR))
+        closed.withLock { wasClosed in
+            if !wasClosed { shutdown(listener, Int32(SHUT_RDWR)) }
+            wasClosed = true
+        }
         if !opened {
             if filler >= 0 { Glibc.close(filler) }
             Glibc.close(listener)

@@ -29,26 +29,32 @@ public final class LoopbackTCPServer: @unchecked Sendable {
         }
         port = UInt16(bigEndian: address.sin_port)
         let closed = self.closed
-        Thread {
-            var index = 0
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
-                if client < 0 {
-                    // Closed here, by the thread that accepts on it, under the lock that deinit shuts it
-                    // down under: closed from outside, its number could be reused by another test's
-                    // socket while this thread still accepts on it, and take that test's connections.
-                    closed.withLock { wasClosed in
-                        wasClosed = true
-                        Glibc.close(fd)
-                    }
-                    return
+        Thread { Self.acceptEach(on: fd, closed: closed, serve: serve) }.start()
+    }
+
+    /// Accepts on `listener` until it is shut, handing each connection to `serve` (numbered from 0) and closing it
+    /// after; then closes the listener, under `closed`, the lock its owner shuts it down under.
+    static func acceptEach(
+        on listener: Int32, closed: Locked<Bool>, serve: @Sendable (_ connection: Int32, _ index: Int) -> Void
+    ) {
+        var index = 0
+        while true {
+            let client = accept(listener, nil, nil)
+            if client < 0 && (errno == EINTR || errno == ECONNABORTED) { continue }
+            if client < 0 {
+                // Closed here, by the thread that accepts on it, under the lock that the owner shuts it
+                // down under: closed from outside, its number could be reused by another test's
+                // socket while this thread still accepts on it, and take that test's connections.
+                closed.withLock { wasClosed in
+                    wasClosed = true
+                    Glibc.close(listener)
                 }
-                serve(client, index)
-                Glibc.close(client)
-                index += 1
+                return
             }
-        }.start()
+            serve(client, index)
+            Glibc.close(client)
+            index += 1
+        }
     }
 
     deinit {
