@@ -3,14 +3,11 @@ import Discovery
 import LDAP
 
 /// What a join holds once it has written its intent record: the session, the account and keytab it
-/// works on, the new password, and what it found before changing anything (for the undo).
+/// works on, the new password (its `Parts`, read through it as `join.session`...), and what it found before
+/// changing anything (for the undo).
+@dynamicMemberLookup
 struct JoinInProgress {
-    let controller: DomainController
-    let session: any Directory
-    let target: AccountTarget
-    let keytab: HostKeytab
-    let account: ComputerAccount
-    let password: SecretBytes
+    let parts: Parts
     /// The account the search found; nil when the join creates it.
     let existing: LDAPEntry?
     let container: String
@@ -34,12 +31,13 @@ struct JoinInProgress {
         let password: SecretBytes
     }
 
+    subscript<Value>(dynamicMember part: KeyPath<Parts, Value>) -> Value { parts[keyPath: part] }
+
     init(
         _ parts: Parts, _ host: HostBefore, existing: LDAPEntry?, container: String, dn: String,
         added: ComputerAccount.SearchedAdd? = nil
     ) {
-        (controller, session, target, keytab) = (parts.controller, parts.session, parts.target, parts.keytab)
-        (account, password) = (parts.account, parts.password)
+        self.parts = parts
         (self.existing, self.container, self.dn, self.added) = (existing, container, dn, added)
         (previousKeytab, traces, known) = (host.previousKeytab, host.traces, host.known)
     }
